@@ -1,0 +1,78 @@
+// rtpengine-compatible command line and config file.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/address.h"
+
+namespace ngm::app {
+
+// One --interface entry after parsing (a device name expands to one entry per
+// address of the device).
+struct InterfaceSpec {
+    std::string name = "default";  // logical interface name ("pub" of "pub:1/1.2.3.4")
+    std::string suffix;            // round-robin group member suffix ("1" of "pub:1/..."), empty if none
+    net::IpAddress address;        // local address to bind
+    std::optional<net::IpAddress> advertised;  // address written into SDP, if different
+};
+
+enum class EndpointLearning { Delayed, Immediate, Off, Heuristic };
+
+struct Options {
+    // Interfaces and ports
+    std::vector<InterfaceSpec> interfaces;
+    int portMin = 30000;
+    int portMax = 40000;
+
+    // Control listeners (empty = not listening)
+    std::vector<net::Endpoint> listenNg;     // UDP ng
+    std::vector<net::Endpoint> listenTcpNg;  // TCP ng
+    std::vector<net::Endpoint> listenCli;
+    std::vector<net::Endpoint> listenUdp;    // rtpproxy UDP
+    std::vector<net::Endpoint> listenTcp;    // rtpproxy TCP
+    std::vector<net::Endpoint> listenHttp;
+    std::vector<net::Endpoint> listenHttps;
+
+    int tos = 184;  // rtpengine default TOS (0xb8)
+    int controlTos = 0;
+    int timeout = 60;
+    int silentTimeout = 3600;
+    int finalTimeout = 0;  // 0 = off
+    int offerTimeout = 3600;
+    int deleteDelay = 30;
+    int maxSessions = -1;  // -1 = unlimited
+    int table = 0;
+    bool noFallback = false;
+    bool sipSource = false;
+    bool rejectInvalidSdp = false;
+    bool saveInterfacePorts = false;
+    EndpointLearning endpointLearning = EndpointLearning::Delayed;
+
+    // Process
+    std::string pidfile;
+    bool foreground = false;
+    int logLevel = 6;
+    bool logStderr = false;
+    std::string logFacility = "daemon";
+    int numThreads = 0;  // 0 = number of cores
+
+    // Options accepted for rtpengine compatibility whose capability is not
+    // built yet: long option name -> value as given. Startup logs one warning
+    // line naming all of them.
+    std::map<std::string, std::string> notYetImplemented;
+};
+
+struct ParseResult {
+    enum class Action { Run, ExitSuccess, ExitFailure } action = Action::Run;
+    std::string message;  // text for --help/--version (stdout) or the error (stderr)
+};
+
+// Parses argv (and the config file it names, or the default one) into `opts`.
+// A wrong value yields ExitFailure with a message naming the option and value.
+ParseResult parseOptions(int argc, char** argv, Options& opts);
+
+}  // namespace ngm::app
