@@ -1,0 +1,55 @@
+// One epoll loop with a cross-thread task queue and a periodic tick.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace ngm::net {
+
+// Something registered on the loop for readability of its fd.
+class PollHandler {
+public:
+    virtual ~PollHandler() = default;
+    virtual void onReadable() = 0;
+};
+
+class EventLoop {
+public:
+    using Task = std::function<void()>;
+
+    EventLoop();
+    ~EventLoop();
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+
+    // Loop thread only.
+    bool add(int fd, PollHandler* h);
+    void remove(int fd);
+    // Called on the loop thread every `interval` (coarse; for timeouts).
+    void setTick(std::chrono::milliseconds interval, Task tick);
+
+    // Any thread.
+    void post(Task t);
+    void stop();
+
+    void run();  // until stop()
+    bool inLoopThread() const { return std::this_thread::get_id() == owner_.load(); }
+
+private:
+    void drainTasks();
+    int epfd_ = -1;
+    int wakeFd_ = -1;
+    std::atomic<bool> stop_{false};
+    std::atomic<std::thread::id> owner_{};
+    std::mutex tasksMutex_;
+    std::vector<Task> tasks_, running_;
+    std::chrono::milliseconds tickInterval_{1000};
+    Task tick_;
+};
+
+}  // namespace ngm::net

@@ -1,0 +1,47 @@
+#include "net/udp_socket.h"
+
+#include <netinet/ip.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace ngm::net {
+
+bool UdpSocket::bind(const Endpoint& local, bool reuseAddr) {
+    close();
+    int fd = ::socket(local.address.af(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    int one = 1;
+    if (reuseAddr) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (local.address.family() == Family::V6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    sockaddr_storage ss;
+    socklen_t len = local.toSockaddr(ss);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+        int e = errno;
+        ::close(fd);
+        errno = e;
+        return false;
+    }
+    fd_ = fd;
+    local_ = local;
+    if (local_.port == 0) {
+        socklen_t l = sizeof ss;
+        if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &l) == 0)
+            local_ = Endpoint::fromSockaddr(reinterpret_cast<sockaddr*>(&ss));
+    }
+    return true;
+}
+
+void UdpSocket::close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+}
+
+void UdpSocket::setTos(int tos) {
+    if (fd_ < 0) return;
+    if (local_.address.family() == Family::V6)
+        setsockopt(fd_, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof tos);
+    else
+        setsockopt(fd_, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+}
+
+}  // namespace ngm::net

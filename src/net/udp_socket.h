@@ -1,0 +1,41 @@
+// Owned UDP socket bound to a local endpoint.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "net/address.h"
+
+namespace ngm::net {
+
+class UdpSocket {
+public:
+    UdpSocket() = default;
+    ~UdpSocket() { close(); }
+    UdpSocket(const UdpSocket&) = delete;
+    UdpSocket& operator=(const UdpSocket&) = delete;
+    UdpSocket(UdpSocket&& o) noexcept : fd_(o.fd_), local_(o.local_) { o.fd_ = -1; }
+    UdpSocket& operator=(UdpSocket&& o) noexcept {
+        if (this != &o) {
+            close();
+            fd_ = o.fd_;
+            local_ = o.local_;
+            o.fd_ = -1;
+        }
+        return *this;
+    }
+
+    // Non-blocking socket bound to `local`. Returns false (errno set) on failure.
+    bool bind(const Endpoint& local, bool reuseAddr = false);
+    void close();
+    bool isOpen() const { return fd_ >= 0; }
+    int fd() const { return fd_; }
+    const Endpoint& local() const { return local_; }
+    void setTos(int tos);
+
+private:
+    int fd_ = -1;
+    Endpoint local_;
+};
+
+}  // namespace ngm::net

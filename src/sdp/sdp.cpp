@@ -1,0 +1,198 @@
+#include "sdp/sdp.h"
+
+#include "common/strings.h"
+
+namespace ngm::sdp {
+
+namespace {
+
+// Splits on single spaces, skipping repeated ones.
+std::vector<std::string_view> fields(std::string_view v) {
+    std::vector<std::string_view> out;
+    size_t i = 0;
+    while (i < v.size()) {
+        while (i < v.size() && v[i] == ' ') i++;
+        size_t start = i;
+        while (i < v.size() && v[i] != ' ') i++;
+        if (i > start) out.push_back(v.substr(start, i - start));
+    }
+    return out;
+}
+
+const Line* findIn(const std::vector<Line>& lines, char type) {
+    for (const auto& l : lines)
+        if (l.type == type) return &l;
+    return nullptr;
+}
+
+const Line* findAttrIn(const std::vector<Line>& lines, std::string_view name) {
+    for (const auto& l : lines)
+        if (l.type == 'a' && splitAttribute(l.value).name == name) return &l;
+    return nullptr;
+}
+
+}  // namespace
+
+Attribute splitAttribute(std::string_view v) {
+    Attribute a;
+    auto colon = v.find(':');
+    if (colon == std::string_view::npos) {
+        a.name = v;
+    } else {
+        a.name = v.substr(0, colon);
+        a.value = v.substr(colon + 1);
+        a.hasValue = true;
+    }
+    return a;
+}
+
+std::optional<Origin> Origin::parse(std::string_view v) {
+    auto f = fields(v);
+    if (f.size() != 6) return std::nullopt;
+    return Origin{std::string(f[0]), std::string(f[1]), std::string(f[2]),
+                  std::string(f[3]), std::string(f[4]), std::string(f[5])};
+}
+
+std::string Origin::format() const {
+    return username + ' ' + sessionId + ' ' + sessionVersion + ' ' + netType + ' ' + addrType +
+           ' ' + address;
+}
+
+std::optional<Connection> Connection::parse(std::string_view v) {
+    auto f = fields(v);
+    if (f.size() != 3) return std::nullopt;
+    Connection c;
+    c.netType = f[0];
+    c.addrType = f[1];
+    auto addr = f[2];
+    if (auto slash = addr.find('/'); slash != std::string_view::npos) {
+        c.suffix = addr.substr(slash);
+        addr = addr.substr(0, slash);
+    }
+    if (addr.empty()) return std::nullopt;
+    c.address = addr;
+    return c;
+}
+
+std::string Connection::format() const { return netType + ' ' + addrType + ' ' + address + suffix; }
+
+std::optional<MediaLine> MediaLine::parse(std::string_view v) {
+    auto f = fields(v);
+    if (f.size() < 3) return std::nullopt;
+    MediaLine m;
+    m.type = f[0];
+    auto portField = f[1];
+    if (auto slash = portField.find('/'); slash != std::string_view::npos) {
+        auto n = parseInt<int>(portField.substr(slash + 1));
+        if (!n || *n < 1 || *n > 65535) return std::nullopt;
+        m.numPorts = *n;
+        portField = portField.substr(0, slash);
+    }
+    auto port = parseInt<int>(portField);
+    if (!port || *port < 0 || *port > 65535) return std::nullopt;
+    m.port = *port;
+    m.proto = f[2];
+    for (size_t i = 3; i < f.size(); i++) m.formats.emplace_back(f[i]);
+    return m;
+}
+
+std::string MediaLine::format() const {
+    std::string s = type;
+    s += ' ';
+    appendInt(s, port);
+    if (numPorts) {
+        s += '/';
+        appendInt(s, numPorts);
+    }
+    s += ' ';
+    s += proto;
+    for (const auto& f : formats) {
+        s += ' ';
+        s += f;
+    }
+    return s;
+}
+
+const Line* MediaSection::find(char type) const { return findIn(lines, type); }
+const Line* MediaSection::findAttr(std::string_view name) const { return findAttrIn(lines, name); }
+std::optional<Connection> MediaSection::connection() const {
+    if (auto* l = find('c')) return Connection::parse(l->value);
+    return std::nullopt;
+}
+
+const Line* SessionDescription::find(char type) const { return findIn(lines, type); }
+const Line* SessionDescription::findAttr(std::string_view name) const {
+    return findAttrIn(lines, name);
+}
+std::optional<Connection> SessionDescription::connection() const {
+    if (auto* l = find('c')) return Connection::parse(l->value);
+    return std::nullopt;
+}
+std::optional<Origin> SessionDescription::origin() const {
+    if (auto* l = find('o')) return Origin::parse(l->value);
+    return std::nullopt;
+}
+
+ParseResult parse(std::string_view text) {
+    ParseResult r;
+    SessionDescription sdp;
+    size_t pos = 0;
+    int lineNo = 0;
+    auto fail = [&](std::string reason) {
+        r.error.reason = "Failed to parse SDP: " + reason + " (line " + std::to_string(lineNo) + ")";
+        return r;
+    };
+    while (pos < text.size()) {
+        size_t eol = text.find('\n', pos);
+        std::string_view raw =
+            text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
+        pos = eol == std::string_view::npos ? text.size() : eol + 1;
+        lineNo++;
+        if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
+        if (raw.empty()) continue;  // tolerate blank lines, as rtpengine does
+        if (raw.size() < 2 || raw[1] != '=' || raw[0] < 'a' || raw[0] > 'z')
+            return fail("line is not of the form x=value");
+        char type = raw[0];
+        std::string_view value = raw.substr(2);
+        if (lineNo == 1 && type != 'v') return fail("first line is not v=");
+        if (type == 'm') {
+            auto m = MediaLine::parse(value);
+            if (!m) return fail("invalid m= line");
+            sdp.media.push_back(MediaSection{std::move(*m), {}});
+            continue;
+        }
+        if (type == 'o' && !Origin::parse(value)) return fail("invalid o= line");
+        if (type == 'c' && !Connection::parse(value)) return fail("invalid c= line");
+        Line l{type, std::string(value)};
+        if (sdp.media.empty())
+            sdp.lines.push_back(std::move(l));
+        else
+            sdp.media.back().lines.push_back(std::move(l));
+    }
+    if (sdp.lines.empty() || sdp.lines.front().type != 'v') {
+        lineNo = 0;
+        return fail("no v= line");
+    }
+    r.sdp = std::move(sdp);
+    return r;
+}
+
+void writeLine(std::string& out, char type, std::string_view value) {
+    out += type;
+    out += '=';
+    out += value;
+    out += "\r\n";
+}
+
+std::string write(const SessionDescription& sdp) {
+    std::string out;
+    out.reserve(1024);
+    for (const auto& l : sdp.lines) writeLine(out, l.type, l.value);
+    for (const auto& m : sdp.media) {
+        writeLine(out, 'm', m.m.format());
+        for (const auto& l : m.lines) writeLine(out, l.type, l.value);
+    }
+    return out;
+}
+
+}  // namespace ngm::sdp

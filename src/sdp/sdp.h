@@ -1,0 +1,89 @@
+// SDP (RFC 4566/8866) model that keeps every line and its order.
+//
+// The rewriting code works on sections of lines; typed views (origin,
+// connection, m= line, attribute name/value) are parsed on demand from them.
+// Unknown lines survive byte for byte.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ngm::sdp {
+
+struct Line {
+    char type = 0;      // 'v', 'o', 'a', ...
+    std::string value;  // text after "x=", without the line ending
+};
+
+struct Attribute {
+    std::string_view name;   // "rtpmap"
+    std::string_view value;  // "0 PCMU/8000"; empty for property attributes
+    bool hasValue = false;
+};
+Attribute splitAttribute(std::string_view lineValue);
+
+struct Origin {
+    std::string username, sessionId, sessionVersion, netType, addrType, address;
+    static std::optional<Origin> parse(std::string_view v);
+    std::string format() const;
+};
+
+struct Connection {
+    std::string netType = "IN", addrType = "IP4", address;
+    std::string suffix;  // "/ttl[/num]" kept as given
+    static std::optional<Connection> parse(std::string_view v);
+    std::string format() const;
+};
+
+struct MediaLine {
+    std::string type;      // audio, video, image, application, ...
+    int port = 0;
+    int numPorts = 0;      // 0 = not given
+    std::string proto;     // RTP/AVP, UDP/TLS/RTP/SAVPF, udptl, ...
+    std::vector<std::string> formats;
+    static std::optional<MediaLine> parse(std::string_view v);
+    std::string format() const;
+};
+
+struct MediaSection {
+    MediaLine m;
+    std::vector<Line> lines;  // everything after the m= line, in order
+
+    const Line* find(char type) const;
+    // First a= line with that attribute name, or nullptr.
+    const Line* findAttr(std::string_view name) const;
+    bool hasAttr(std::string_view name) const { return findAttr(name) != nullptr; }
+    std::optional<Connection> connection() const;
+};
+
+struct SessionDescription {
+    std::vector<Line> lines;  // session-level lines, v= first, in order
+    std::vector<MediaSection> media;
+
+    const Line* find(char type) const;
+    const Line* findAttr(std::string_view name) const;
+    std::optional<Connection> connection() const;
+    std::optional<Origin> origin() const;
+};
+
+struct ParseError {
+    std::string reason;
+};
+
+struct ParseResult {
+    std::optional<SessionDescription> sdp;
+    ParseError error;
+    explicit operator bool() const { return sdp.has_value(); }
+};
+
+// Accepts CRLF or LF line endings. Rejects what rtpengine rejects: no v= first
+// line, a line without "x=", malformed o=/c=/m= lines, bad ports.
+ParseResult parse(std::string_view text);
+
+// Writes with CRLF line endings.
+std::string write(const SessionDescription& sdp);
+void writeLine(std::string& out, char type, std::string_view value);
+
+}  // namespace ngm::sdp

@@ -1,0 +1,91 @@
+// Call → Participant (SIP tag) → Media (m= line) → Stream (RTP, RTCP).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/interface.h"
+#include "net/port_pool.h"
+#include "session/codec.h"
+
+namespace ngm::session {
+
+struct StreamStats {
+    uint64_t packets = 0, bytes = 0, errors = 0;
+    int64_t lastPacket = 0;  // wall seconds
+};
+
+// One transport flow of a media section. The local socket is where this
+// participant sends to us; `advertised` is where the participant said (in
+// its SDP) it receives, `endpoint` where we actually send (learned).
+struct Stream {
+    bool isRtcp = false;
+    net::UdpSocket* socket = nullptr;  // owned by Media::sockets
+    net::Endpoint advertised;
+    net::Endpoint endpoint;
+    StreamStats stats;
+    bool filled() const { return advertised.valid(); }
+};
+
+struct Media {
+    int index = 0;  // 1-based, m= order
+    std::string type;
+    std::string proto;
+    bool send = true, recv = true;
+    bool rejected = false;    // m= port 0
+    bool zeroAddress = false; // c= 0.0.0.0 / ::
+    bool rtcpMux = false;     // negotiated: RTCP on the RTP port
+    bool rtcpMuxOffered = false;
+    bool initialized = false;
+    std::string mid;
+    net::LogicalInterface* iface = nullptr;
+    net::LocalInterface* local = nullptr;
+    net::SocketPair sockets;
+    Stream rtp, rtcp;
+    CodecList codecs;
+    int ptime = 0;
+    std::string sdpDirection;  // as last received ("" if none)
+
+    bool hasPorts() const { return sockets.rtp.isOpen(); }
+};
+
+struct Participant {
+    std::string tag;
+    std::string label;
+    std::string viaBranch;
+    int64_t created = 0;
+    Participant* peer = nullptr;  // in dialogue with
+    std::vector<std::unique_ptr<Media>> media;
+    bool deleted = false;
+
+    // What we wrote towards this participant, for `replace` handling.
+    std::string outOriginUsername, outSessionName;
+    std::string lastSdpOut;
+    std::optional<uint64_t> outSdpVersion;
+    std::string lastSdpIn;  // for loop detection and re-offer comparison
+
+    Media* mediaAt(size_t i) { return i < media.size() ? media[i].get() : nullptr; }
+};
+
+struct Call {
+    std::string callId;
+    int64_t created = 0, createdUs = 0, lastSignal = 0;
+    std::map<std::string, std::unique_ptr<Participant>> participants;  // by tag ("" = unknown yet)
+    std::vector<std::unique_ptr<Participant>> anonymous;  // offers whose answerer is not known yet
+    int64_t deleteAt = 0;     // wall seconds; 0 = not scheduled
+    bool answered = false;
+    bool foreign = false;
+    std::string loopToken;
+    int tos = -1;
+
+    Participant* find(const std::string& tag) {
+        auto it = participants.find(tag);
+        return it == participants.end() ? nullptr : it->second.get();
+    }
+};
+
+}  // namespace ngm::session

@@ -1,0 +1,342 @@
+#include "session/call_store.h"
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "sdp/sdp.h"
+#include "session/sdp_rewrite.h"
+
+namespace ngm::session {
+
+namespace {
+enum EndReason { Regular, Forced, Timeout, SilentTimeout, FinalTimeout, OfferTimeout };
+
+std::string ctx(const Flags& f) { return f.callId + "/" + f.fromTag; }
+}  // namespace
+
+CallStore::CallStore(const SessionConfig& cfg, SessionCounters& counters)
+    : cfg_(cfg), counters_(counters) {}
+
+CallStore::~CallStore() { clear(); }
+
+void CallStore::clear() {
+    while (!calls_.empty()) destroyCall(calls_.begin()->first, Forced);
+}
+
+Call* CallStore::find(const std::string& callId) {
+    auto it = calls_.find(callId);
+    return it == calls_.end() ? nullptr : it->second.get();
+}
+
+void CallStore::callIds(std::vector<std::string>& out, size_t limit) const {
+    for (const auto& [id, c] : calls_) {
+        if (out.size() >= limit) return;
+        out.push_back(id);
+    }
+}
+
+void CallStore::releaseParticipant(Participant& p) {
+    for (auto& m : p.media) {
+        if (m && m->local) m->local->ports->releasePair(m->sockets);
+        if (m) m->local = nullptr;
+    }
+}
+
+void CallStore::destroyCall(const std::string& callId, int reason) {
+    auto it = calls_.find(callId);
+    if (it == calls_.end()) return;
+    Call& c = *it->second;
+    for (auto& [tag, p] : c.participants) releaseParticipant(*p);
+    for (auto& p : c.anonymous) releaseParticipant(*p);
+    int64_t durUs = wallMicros() - c.createdUs;
+    counters_.totalCallDurationUs += durUs;
+    counters_.endedSessions++;
+    switch (reason) {
+        case Regular: counters_.regularTerminated++; break;
+        case Forced: counters_.forcedTerminated++; break;
+        case Timeout: counters_.timeoutSessions++; break;
+        case SilentTimeout: counters_.silentTimeoutSessions++; break;
+        case FinalTimeout: counters_.finalTimeoutSessions++; break;
+        case OfferTimeout: counters_.offerTimeoutSessions++; break;
+    }
+    counters_.sessionsOwn--;
+    calls_.erase(it);
+}
+
+CommandResult CallStore::offer(const Flags& f) { return offerAnswer(f, true); }
+CommandResult CallStore::answer(const Flags& f) { return offerAnswer(f, false); }
+
+namespace {
+
+// Picks the logical interface for one side of a call.
+net::LogicalInterface* pickInterface(net::InterfaceTable& table, const std::string& name,
+                                     net::Family family) {
+    if (name.empty()) return table.defaultInterface();
+    if (name == "round-robin-calls") return table.nextRoundRobin();
+    if (auto* li = table.select(name, family)) return li;
+    // Legacy internal/external select the address family.
+    if (name == "internal" || name == "external") return table.defaultInterface();
+    return nullptr;
+}
+
+net::Family legacyFamily(const std::string& name, net::Family dflt) {
+    if (name == "internal") return net::Family::V4;
+    if (name == "external") return net::Family::V6;
+    return dflt;
+}
+
+// Makes sure `m` holds ports on `li` of `family`; keeps existing ones when
+// nothing changed (re-INVITE). Returns false when no port could be had.
+bool ensurePorts(Media& m, net::LogicalInterface* li, net::Family family) {
+    net::LocalInterface* local = li->forFamily(family);
+    if (!local && !li->addresses.empty()) local = li->addresses.front().get();
+    if (!local) return false;
+    if (m.local == local && m.hasPorts()) return true;
+    if (m.local) m.local->ports->releasePair(m.sockets);
+    m.local = nullptr;
+    auto pair = local->ports->allocatePair();
+    if (!pair) return false;
+    m.sockets = std::move(*pair);
+    m.local = local;
+    m.iface = li;
+    m.rtp.socket = &m.sockets.rtp;
+    m.rtcp.socket = &m.sockets.rtcp;
+    m.rtcp.isRtcp = true;
+    return true;
+}
+
+}  // namespace
+
+CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
+    auto parsed = sdp::parse(f.sdp);
+    if (!parsed) {
+        NGM_LOG(log::Warning, ctx(f), "%s", parsed.error.reason.c_str());
+        return CommandResult::fail("Failed to parse SDP");
+    }
+    const sdp::SessionDescription& in = *parsed.sdp;
+
+    // Loop protection: our own marker means we already rewrote this body.
+    if (f.loopProtect) {
+        for (const auto& l : in.lines) {
+            if (l.type == 'a' && l.value == "rtpengine:" + cfg_.instanceToken) {
+                CommandResult r;
+                r.sdp = f.sdp;
+                return r;
+            }
+        }
+    }
+
+    Call* call = find(f.callId);
+    int64_t now = wallSeconds();
+    if (!call) {
+        if (!isOffer) return CommandResult::fail("Unknown call-id");
+        if (cfg_.maxSessions >= 0 && counters_.sessionsOwn.load() >= cfg_.maxSessions) {
+            counters_.rejectedSessions++;
+            CommandResult r;
+            r.status = CommandResult::Status::LoadLimit;
+            r.error = "Parallel session limit reached";
+            return r;
+        }
+        auto c = std::make_unique<Call>();
+        c->callId = f.callId;
+        c->created = now;
+        c->createdUs = wallMicros();
+        call = c.get();
+        calls_.emplace(f.callId, std::move(c));
+        counters_.sessionsOwn++;
+        counters_.managedSessions++;
+        NGM_LOG(log::Info, ctx(f), "New call");
+    }
+    call->lastSignal = now;
+    call->deleteAt = 0;  // signalling revives a call whose delete was delayed
+
+    // Participants: the SDP belongs to `from`; the rewritten SDP goes to `to`.
+    auto getOrCreate = [&](const std::string& tag) -> Participant* {
+        if (auto* p = call->find(tag)) return p;
+        auto p = std::make_unique<Participant>();
+        p->tag = tag;
+        p->created = now;
+        auto* raw = p.get();
+        call->participants.emplace(tag, std::move(p));
+        return raw;
+    };
+    Participant* from = nullptr;
+    Participant* to = nullptr;
+    if (isOffer) {
+        from = getOrCreate(f.fromTag);
+        if (!f.toTag.empty()) {
+            to = getOrCreate(f.toTag);
+        } else if (from->peer) {
+            to = from->peer;
+        } else {
+            to = getOrCreate("");
+        }
+    } else {
+        // Answer: from-tag is the offerer (receives this SDP), to-tag the answerer.
+        to = call->find(f.fromTag);
+        if (!to) return CommandResult::fail("Unknown call-id");
+        from = call->find(f.toTag);
+        if (!from) {
+            Participant* pending = to->peer;
+            if (pending && pending->tag.empty()) {
+                // First answer: the unnamed side gets its tag.
+                auto node = call->participants.extract("");
+                node.key() = f.toTag;
+                node.mapped()->tag = f.toTag;
+                call->participants.insert(std::move(node));
+                from = call->find(f.toTag);
+            } else if (pending) {
+                // Forked answer: the new branch takes over the offered ports.
+                from = getOrCreate(f.toTag);
+                from->media = std::move(pending->media);
+                pending->media.clear();
+                pending->peer = nullptr;
+            } else {
+                from = getOrCreate(f.toTag);
+            }
+        }
+        call->answered = true;
+    }
+    if (!f.label.empty()) from->label = f.label;
+    if (!f.viaBranch.empty()) from->viaBranch = f.viaBranch;
+    if (!f.setLabel.empty()) to->label = f.setLabel;
+    from->peer = to;
+    to->peer = from;
+    from->lastSdpIn = f.sdp;
+
+    // Interfaces: direction[0] faces the sender of this message, direction[1]
+    // the receiver. An answer keeps what the offer chose.
+    net::InterfaceTable& ifs = *cfg_.interfaces;
+    std::string fromIfName = f.direction.size() > 0 ? f.direction[0] : f.interface;
+    std::string toIfName = f.direction.size() > 1 ? f.direction[1] : f.interface;
+
+    for (size_t i = 0; i < in.media.size(); i++) {
+        const auto& sm = in.media[i];
+        while (from->media.size() <= i) {
+            from->media.push_back(std::make_unique<Media>());
+            from->media.back()->index = (int)from->media.size();
+        }
+        while (to->media.size() <= i) {
+            to->media.push_back(std::make_unique<Media>());
+            to->media.back()->index = (int)to->media.size();
+        }
+        Media& src = *from->media[i];
+        Media& dst = *to->media[i];
+        readMediaSection(in, sm, src, f, cfg_);
+        if (isOffer) {
+            dst.type = src.type;
+            dst.proto = src.proto;
+        }
+
+        net::Family srcFamily = src.rtp.advertised.address.valid() ? src.rtp.advertised.address.family()
+                                                                    : net::Family::V4;
+        // The receiver's family: asked for, or what its side already uses, or
+        // the sender's.
+        net::Family dstFamily = srcFamily;
+        if (dst.local) dstFamily = dst.local->address.family();
+        if (isOffer && f.addressFamily != net::Family::None) dstFamily = f.addressFamily;
+        if (isOffer && f.direction.size() > 1) dstFamily = legacyFamily(f.direction[1], dstFamily);
+        net::Family srcSideFamily = srcFamily;
+        if (isOffer && f.direction.size() > 0) srcSideFamily = legacyFamily(f.direction[0], srcSideFamily);
+
+        if (sm.m.port == 0) continue;  // rejected: no ports
+
+        net::LogicalInterface* dstIf = dst.iface;
+        net::LogicalInterface* srcIf = src.iface;
+        if (isOffer || !dstIf) {
+            if (!toIfName.empty() || !dstIf) dstIf = pickInterface(ifs, toIfName, dstFamily);
+            if (!fromIfName.empty() || !srcIf) srcIf = pickInterface(ifs, fromIfName, srcSideFamily);
+        }
+        if (!dstIf || !srcIf) return CommandResult::fail("Unknown network interface");
+        if (!dstIf->hasFamily(dstFamily) && dst.local == nullptr) {
+            // Bridging to a family the interface lacks: fall back to what it has.
+            if (!dstIf->addresses.empty()) dstFamily = dstIf->addresses.front()->address.family();
+        }
+        if (!ensurePorts(dst, dstIf, dstFamily) || !ensurePorts(src, srcIf, srcSideFamily)) {
+            NGM_LOG(log::Err, ctx(f), "Failed to allocate ports: port range exhausted");
+            return CommandResult::fail("Ran out of ports");
+        }
+
+        // rtcp-mux (RFC 5761) as the `rtcp-mux` key asks.
+        if (isOffer) {
+            bool srcOffered = src.rtcpMuxOffered;
+            switch (f.rtcpMux) {
+                case RtcpMuxMode::Require: dst.rtcpMux = true; src.rtcpMux = srcOffered; break;
+                case RtcpMuxMode::Reject: src.rtcpMux = false; dst.rtcpMux = false; break;
+                default: dst.rtcpMux = false; break;
+            }
+        } else {
+            // The answerer decides for its own side; towards the offerer we
+            // accept mux when it offered it (unless asked to reject).
+            src.rtcpMux = src.rtcpMuxOffered;
+            bool offererWants = dst.rtcpMuxOffered;
+            if (f.rtcpMux == RtcpMuxMode::Reject) offererWants = false;
+            dst.rtcpMux = offererWants && (src.rtcpMuxOffered || true);
+        }
+    }
+
+    CommandResult r;
+    r.sdp = rewriteSdp(in, *from, *to, f, *call, cfg_, isOffer);
+    r.call = call;
+    return r;
+}
+
+CommandResult CallStore::deleteCall(const Flags& f) {
+    Call* call = find(f.callId);
+    auto notFound = [&]() {
+        const char* reason = "Call-ID not found or tags didn't match";
+        if (f.fatal) return CommandResult::fail(reason);
+        CommandResult r;
+        r.warning = reason;
+        return r;
+    };
+    if (!call) return notFound();
+    if (!f.fromTag.empty() && !call->find(f.fromTag) && (f.toTag.empty() || !call->find(f.toTag)))
+        return notFound();
+
+    int delay = f.deleteDelay >= 0 ? f.deleteDelay : cfg_.deleteDelay;
+    CommandResult r;
+    r.call = call;
+
+    // A branch (via-branch or to-tag of one fork) goes alone when others remain.
+    size_t tagged = 0;
+    for (auto& [tag, p] : call->participants)
+        if (!tag.empty()) tagged++;
+    if (!f.toTag.empty() && tagged > 2) {
+        auto* p = call->find(f.toTag);
+        if (p) {
+            releaseParticipant(*p);
+            if (p->peer && p->peer->peer == p) p->peer->peer = nullptr;
+            for (auto& [tag, q] : call->participants)
+                if (q->peer == p) q->peer = nullptr;
+            call->participants.erase(f.toTag);
+            r.call = nullptr;
+            return r;
+        }
+    }
+    if (delay <= 0) {
+        r.call = nullptr;
+        destroyCall(f.callId, Regular);
+        return r;
+    }
+    if (!call->deleteAt) call->deleteAt = wallSeconds() + delay;
+    return r;
+}
+
+void CallStore::tick(int64_t now) {
+    std::vector<std::pair<std::string, int>> doomed;
+    for (auto& [id, c] : calls_) {
+        if (c->deleteAt && now >= c->deleteAt) {
+            doomed.emplace_back(id, Regular);
+        } else if (cfg_.finalTimeout > 0 && now - c->created >= cfg_.finalTimeout) {
+            doomed.emplace_back(id, FinalTimeout);
+        } else if (!c->answered && cfg_.offerTimeout > 0 && now - c->lastSignal >= cfg_.offerTimeout) {
+            doomed.emplace_back(id, OfferTimeout);
+        }
+    }
+    for (auto& [id, reason] : doomed) {
+        if (reason != Regular) NGM_LOG(log::Info, id, "Closing call: timeout");
+        destroyCall(id, reason);
+    }
+}
+
+}  // namespace ngm::session

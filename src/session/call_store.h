@@ -1,0 +1,87 @@
+// The calls that live on one media worker, and the offer/answer/delete
+// operations on them. Not thread-safe by design: every method runs on the
+// owning worker's loop thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "net/interface.h"
+#include "session/call.h"
+#include "session/flags.h"
+
+namespace ngm::session {
+
+struct SessionConfig {
+    net::InterfaceTable* interfaces = nullptr;
+    int timeout = 60, silentTimeout = 3600, finalTimeout = 0, offerTimeout = 3600;
+    int deleteDelay = 30;
+    int maxSessions = -1;
+    bool sipSource = false;
+    int tos = 184;
+    std::string instanceToken;  // a=rtpengine:<token> for loop protection
+};
+
+// Daemon-wide counters, summed over workers (atomics; touched on signalling
+// only, never per packet).
+struct SessionCounters {
+    std::atomic<int64_t> sessionsOwn{0};
+    std::atomic<int64_t> managedSessions{0};  // ever created
+    std::atomic<int64_t> rejectedSessions{0};
+    std::atomic<int64_t> timeoutSessions{0}, silentTimeoutSessions{0}, finalTimeoutSessions{0};
+    std::atomic<int64_t> offerTimeoutSessions{0};
+    std::atomic<int64_t> regularTerminated{0}, forcedTerminated{0};
+    std::atomic<int64_t> totalCallDurationUs{0};
+    std::atomic<int64_t> endedSessions{0};
+    std::atomic<int64_t> zeroWayStreams{0}, oneWayStreams{0};
+    std::atomic<int64_t> relayedPackets{0}, relayedPacketErrors{0}, relayedBytes{0};
+};
+
+struct CommandResult {
+    enum class Status { Ok, Error, LoadLimit } status = Status::Ok;
+    std::string sdp;
+    std::string error;    // error-reason
+    std::string warning;  // ok with warning
+    Call* call = nullptr; // for replies that carry call details (delete)
+
+    static CommandResult fail(std::string reason) {
+        CommandResult r;
+        r.status = Status::Error;
+        r.error = std::move(reason);
+        return r;
+    }
+};
+
+class CallStore {
+public:
+    CallStore(const SessionConfig& cfg, SessionCounters& counters);
+    ~CallStore();
+
+    CommandResult offer(const Flags& f);
+    CommandResult answer(const Flags& f);
+    CommandResult deleteCall(const Flags& f);
+    Call* find(const std::string& callId);
+
+    void callIds(std::vector<std::string>& out, size_t limit) const;
+    size_t size() const { return calls_.size(); }
+
+    // Timeouts and delayed deletes; called about once a second.
+    void tick(int64_t nowWall);
+    void clear();
+
+private:
+    CommandResult offerAnswer(const Flags& f, bool isOffer);
+    void destroyCall(const std::string& callId, int reason);
+    void releaseParticipant(Participant& p);
+
+    SessionConfig cfg_;
+    SessionCounters& counters_;
+    std::unordered_map<std::string, std::unique_ptr<Call>> calls_;
+};
+
+}  // namespace ngm::session

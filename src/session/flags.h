@@ -1,0 +1,70 @@
+// What an ng offer/answer/delete/... asks for, decoded from the request by
+// control/ and acted on by session/. Plain data: no bencode here.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/address.h"
+
+namespace ngm::session {
+
+enum class RtcpMuxMode : uint8_t { Default, Offer, Require, Demux, Accept, Reject };
+
+struct CodecFlags {
+    std::vector<std::string> strip, except, offer, transcode, mask, consume, accept, set;
+    bool any() const {
+        return !strip.empty() || !except.empty() || !offer.empty() || !transcode.empty() ||
+               !mask.empty() || !consume.empty() || !accept.empty() || !set.empty();
+    }
+};
+
+struct Flags {
+    // Identity
+    std::string callId, fromTag, toTag, viaBranch, label, setLabel;
+    std::string sdp;
+    bool hasSdp = false;
+
+    // `flags` list
+    bool sipSourceAddress = false, trustAddress = false, symmetric = false, asymmetric = false;
+    bool unidirectional = false, strictSource = false, mediaHandover = false, reset = false;
+    bool portLatching = false, noPortLatching = false, noRtcpAttribute = false;
+    bool fullRtcpAttribute = false, loopProtect = false, alwaysTranscode = false;
+    bool singleCodec = false, reuseCodecs = false, allowTranscoding = false, all = false;
+    bool generateMid = false, stripExtmap = false, originalSendrecv = false, injectDtmf = false;
+    bool debug = false, pierceNat = false, natWait = false, trickleIce = false, fatal = false;
+    bool loadLimitSupported = false;
+
+    // `replace` list
+    bool replaceOrigin = false, replaceSessionConnection = false, replaceSdpVersion = false;
+    bool replaceUsername = false, replaceSessionName = false, replaceZeroAddress = false;
+
+    std::vector<std::string> direction;  // 0..2 interface names
+    std::string interface;
+    std::optional<net::IpAddress> receivedFrom;
+    std::optional<net::IpAddress> mediaAddress;
+    net::Family addressFamily = net::Family::None;
+    RtcpMuxMode rtcpMux = RtcpMuxMode::Default;
+    std::vector<RtcpMuxMode> rtcpMuxList;  // all values given, in order
+    int tos = -1;                          // -1 = not given
+    bool tosGiven = false;
+    std::string dropTraffic;               // "", "start", "stop"
+    std::string mediaEcho;
+    int deleteDelay = -1;                  // -1 = not given
+    int64_t limit = 32;                    // list
+
+    // Later capabilities: parsed and validated, carried here, not acted on yet.
+    std::string ice, iceLite, transportProtocol, dtls, dtlsReverse, dtlsFingerprint;
+    std::vector<std::string> sdes, osrtp, t38;
+    std::string recordCall, metadata, xmlrpcCallback, generateRtcp;
+    CodecFlags codec;
+    int ptime = 0, ptimeReverse = 0;
+
+    // Names of requested features that ngmedia does not implement yet; the
+    // reply carries them in `warning`.
+    std::vector<std::string> notImplemented;
+};
+
+}  // namespace ngm::session

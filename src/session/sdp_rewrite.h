@@ -1,0 +1,27 @@
+// Writes the SDP that goes to `to`, from the SDP that `from` sent, the way
+// rtpengine 10.5 lays it out.
+#pragma once
+
+#include <string>
+
+#include "sdp/sdp.h"
+#include "session/call.h"
+#include "session/call_store.h"
+#include "session/flags.h"
+
+namespace ngm::session {
+
+// Reads a received media section into the sender's Media (advertised
+// endpoints, protocol, direction, codecs, rtcp-mux, ptime).
+void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSection& m, Media& media,
+                      const Flags& f, const SessionConfig& cfg);
+
+// Applies the ng `codec` strip/except/offer/mask manipulations to a list.
+CodecList manipulateCodecs(const CodecList& in, const CodecFlags& cf);
+
+std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Participant& to,
+                       const Flags& f, const Call& call, const SessionConfig& cfg, bool isOffer);
+
+bool isRtpProtocol(const std::string& proto);
+
+}  // namespace ngm::session
