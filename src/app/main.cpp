@@ -1,0 +1,159 @@
+// ngmediad: the daemon's life cycle.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <thread>
+
+#include "app/options.h"
+#include "common/log.h"
+#include "control/ng_dispatcher.h"
+#include "control/ng_transport.h"
+#include "net/interface.h"
+#include "session/worker.h"
+
+using namespace ngm;
+
+namespace {
+
+volatile sig_atomic_t g_stop = 0;
+void onSignal(int) { g_stop = 1; }
+
+int facilityFromName(const std::string& n) {
+    static const std::pair<const char*, int> kMap[] = {
+        {"daemon", 3 << 3}, {"user", 1 << 3},   {"local0", 16 << 3}, {"local1", 17 << 3},
+        {"local2", 18 << 3}, {"local3", 19 << 3}, {"local4", 20 << 3}, {"local5", 21 << 3},
+        {"local6", 22 << 3}, {"local7", 23 << 3},
+    };
+    for (auto& [name, v] : kMap)
+        if (n == name) return v;
+    return 3 << 3;
+}
+
+std::string randomToken() {
+    std::random_device rd;
+    char buf[13];
+    snprintf(buf, sizeof buf, "%06x%06x", rd() & 0xffffff, rd() & 0xffffff);
+    return buf;
+}
+
+void writePidfile(const std::string& path) {
+    if (path.empty()) return;
+    FILE* f = fopen(path.c_str(), "w");
+    if (!f) {
+        LOG_WARN("Failed to write pidfile %s: %s", path.c_str(), strerror(errno));
+        return;
+    }
+    fprintf(f, "%d\n", (int)getpid());
+    fclose(f);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    app::Options opts;
+    app::ParseResult pr = app::parseOptions(argc, argv, opts);
+    if (pr.action == app::ParseResult::Action::ExitSuccess) {
+        fputs(pr.message.c_str(), stdout);
+        if (!pr.message.empty() && pr.message.back() != '\n') fputc('\n', stdout);
+        return 0;
+    }
+    if (pr.action == app::ParseResult::Action::ExitFailure) {
+        fprintf(stderr, "ngmediad: %s\n", pr.message.c_str());
+        return 1;
+    }
+
+    log::Config lc;
+    lc.level = opts.logLevel;
+    lc.toStderr = opts.logStderr || opts.foreground;
+    lc.facility = facilityFromName(opts.logFacility);
+    log::init(lc);
+
+    if (!opts.notYetImplemented.empty()) {
+        std::string names;
+        for (const auto& [k, v] : opts.notYetImplemented) names += (names.empty() ? "--" : ", --") + k;
+        LOG_WARN("Options accepted but not implemented yet (no effect): %s", names.c_str());
+    }
+    if (opts.table >= 0 && opts.noFallback) {
+        fprintf(stderr, "ngmediad: in-kernel forwarding is not available (--table=%d with --no-fallback)\n", opts.table);
+        return 1;
+    }
+
+    // Media needs four descriptors per call; raise the soft limit as far as allowed.
+    rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+
+    std::vector<net::InterfaceConfig> ifcfg;
+    for (const auto& s : opts.interfaces)
+        ifcfg.push_back({s.name, s.suffix, s.address, s.advertised ? *s.advertised : net::IpAddress()});
+    net::InterfaceTable interfaces;
+    interfaces.build(ifcfg, opts.portMin, opts.portMax);
+
+    session::SessionConfig sc;
+    sc.interfaces = &interfaces;
+    sc.timeout = opts.timeout;
+    sc.silentTimeout = opts.silentTimeout;
+    sc.finalTimeout = opts.finalTimeout;
+    sc.offerTimeout = opts.offerTimeout;
+    sc.deleteDelay = opts.deleteDelay;
+    sc.maxSessions = opts.maxSessions;
+    sc.sipSource = opts.sipSource;
+    sc.tos = opts.tos;
+    sc.instanceToken = randomToken();
+
+    if (!opts.foreground) {
+        if (daemon(1, 0) != 0) {
+            fprintf(stderr, "ngmediad: cannot daemonize: %s\n", strerror(errno));
+            return 1;
+        }
+    }
+    writePidfile(opts.pidfile);
+
+    size_t threads = opts.numThreads > 0 ? (size_t)opts.numThreads : std::max(1u, std::thread::hardware_concurrency());
+    session::SessionCounters counters;
+    session::WorkerPool workers(threads, sc, counters);
+    workers.start();
+    control::NgDispatcher dispatcher(workers, counters, sc);
+
+    std::vector<std::unique_ptr<control::NgUdpListener>> udp;
+    std::vector<std::unique_ptr<control::NgTcpListener>> tcp;
+    for (const auto& ep : opts.listenNg) {
+        auto l = std::make_unique<control::NgUdpListener>(dispatcher, opts.controlTos);
+        if (!l->start(ep)) {
+            LOG_ERR("Failed to open UDP control connection port (%s): %s", ep.toString().c_str(), strerror(errno));
+            return 1;
+        }
+        udp.push_back(std::move(l));
+    }
+    for (const auto& ep : opts.listenTcpNg) {
+        auto l = std::make_unique<control::NgTcpListener>(dispatcher);
+        if (!l->start(ep)) {
+            LOG_ERR("Failed to open TCP control connection port (%s): %s", ep.toString().c_str(), strerror(errno));
+            return 1;
+        }
+        tcp.push_back(std::move(l));
+    }
+
+    struct sigaction sa {};
+    sa.sa_handler = onSignal;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    LOG_NOTICE("Startup complete, version ngmedia %s", "0.1.0");
+    while (!g_stop) pause();
+    LOG_NOTICE("Shutting down");
+    udp.clear();
+    tcp.clear();
+    workers.stop();
+    if (!opts.pidfile.empty()) unlink(opts.pidfile.c_str());
+    return 0;
+}

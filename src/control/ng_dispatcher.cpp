@@ -1,0 +1,271 @@
+#include "control/ng_dispatcher.h"
+
+#include <cstdio>
+
+#include "bencode/value.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "control/ng_flags.h"
+#include "control/ng_query.h"
+
+namespace ngm::control {
+
+using bencode::Document;
+using bencode::Value;
+
+namespace {
+
+constexpr auto kCacheLifetime = std::chrono::seconds(30);
+
+struct CommandName {
+    std::string_view name;
+    Cmd cmd;
+};
+const CommandName kCommands[] = {
+    {"ping", Cmd::Ping},
+    {"offer", Cmd::Offer},
+    {"answer", Cmd::Answer},
+    {"delete", Cmd::Delete},
+    {"query", Cmd::Query},
+    {"list", Cmd::List},
+    {"start recording", Cmd::StartRec},
+    {"stop recording", Cmd::StopRec},
+    {"pause recording", Cmd::Other},
+    {"start forwarding", Cmd::StartFwd},
+    {"stop forwarding", Cmd::StopFwd},
+    {"block DTMF", Cmd::BlkDtmf},
+    {"unblock DTMF", Cmd::UnblkDtmf},
+    {"block media", Cmd::BlkMedia},
+    {"unblock media", Cmd::UnblkMedia},
+    {"silence media", Cmd::BlkMedia},
+    {"unsilence media", Cmd::UnblkMedia},
+    {"play media", Cmd::PlayMedia},
+    {"stop media", Cmd::StopMedia},
+    {"play DTMF", Cmd::PlayDtmf},
+    {"statistics", Cmd::Statistics},
+    {"publish", Cmd::Other},
+    {"subscribe request", Cmd::Other},
+    {"subscribe answer", Cmd::Other},
+    {"unsubscribe", Cmd::Other},
+};
+
+std::string fmtDouble(double v) {
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.6f", v);
+    return buf;
+}
+
+Value errorReply(Document& d, std::string_view reason) {
+    Value r = Value::dict();
+    r.add("result", Value::string("error"));
+    r.add("error-reason", Value::string(d.intern(reason)));
+    return r;
+}
+
+}  // namespace
+
+NgDispatcher::NgDispatcher(session::WorkerPool& workers, session::SessionCounters& counters,
+                           const session::SessionConfig& cfg)
+    : workers_(workers), counters_(counters), cfg_(cfg), startTime_(wallSeconds()) {}
+
+void NgDispatcher::countCommand(const net::Endpoint& from, Cmd cmd, bool error) {
+    std::lock_guard lk(statsMutex_);
+    auto& row = perProxy_[from.address.toString()];
+    row[(int)cmd]++;
+    if (error) row[(int)Cmd::Count]++;
+}
+
+std::string NgDispatcher::handle(std::string_view message, const net::Endpoint& from, size_t maxReply) {
+    auto space = message.find(' ');
+    if (space == std::string_view::npos || space == 0) {
+        // No cookie: nothing to correlate a reply with; rtpengine drops these too.
+        LOG_WARN("Received invalid ng message from %s (no cookie)", from.toString().c_str());
+        return {};
+    }
+    std::string_view cookie = message.substr(0, space);
+    std::string_view body = message.substr(space + 1);
+
+    // Retransmission: same cookie from the same source gets the same reply.
+    std::string key(cookie);
+    key += '|';
+    key += from.toString();
+    auto now = std::chrono::steady_clock::now();
+    {
+        std::lock_guard lk(cacheMutex_);
+        if (now - lastPurge_ > std::chrono::seconds(5)) {
+            for (auto it = cache_.begin(); it != cache_.end();)
+                it = (it->second.done && now - it->second.at > kCacheLifetime) ? cache_.erase(it) : std::next(it);
+            lastPurge_ = now;
+        }
+        auto it = cache_.find(key);
+        if (it != cache_.end()) {
+            if (!it->second.done) return {};
+            return it->second.reply;
+        }
+        cache_.emplace(key, CacheEntry{{}, now, false});
+    }
+
+    size_t firstNonSpace = body.find_first_not_of(" \t\r\n");
+    bool json = firstNonSpace != std::string_view::npos && body[firstNonSpace] == '{';
+    Cmd cmd = Cmd::Other;
+    std::string encoded = process(body, json, from, cmd);
+
+    std::string reply;
+    reply.reserve(cookie.size() + 1 + encoded.size());
+    reply.append(cookie);
+    reply += ' ';
+    if (reply.size() + encoded.size() > maxReply) {
+        Document d;
+        Value r = errorReply(d, "Reply too large for one datagram (" + std::to_string(encoded.size()) + " bytes)");
+        encoded.clear();
+        json ? bencode::encodeJson(r, encoded) : bencode::encode(r, encoded);
+    }
+    reply += encoded;
+    {
+        std::lock_guard lk(cacheMutex_);
+        auto& e = cache_[key];
+        e.reply = reply;
+        e.at = std::chrono::steady_clock::now();
+        e.done = true;
+    }
+    return reply;
+}
+
+std::string NgDispatcher::process(std::string_view body, bool json, const net::Endpoint& from, Cmd& cmd) {
+    Document req;
+    Document rep;
+    Value reply;
+    auto t0 = std::chrono::steady_clock::now();
+    auto finish = [&](Value v, bool error) {
+        countCommand(from, cmd, error);
+        std::string out;
+        out.reserve(256);
+        json ? bencode::encodeJson(v, out) : bencode::encode(v, out);
+        return out;
+    };
+
+    auto err = json ? bencode::decodeJson(body, req) : bencode::decode(body, req);
+    if (err) {
+        LOG_WARN("Protocol error in packet from %s: %s", from.toString().c_str(), err->reason.c_str());
+        return finish(errorReply(rep, "Failed to decode message: " + err->reason), true);
+    }
+    if (!req.root.isDict()) return finish(errorReply(rep, "Could not decode dictionary"), true);
+    const Value* command = req.root.find("command");
+    if (!command) return finish(errorReply(rep, "Dictionary contains no key \"command\""), true);
+    if (!command->isString()) return finish(errorReply(rep, "Invalid type for key 'command': expected string"), true);
+    std::string_view name = command->str();
+    bool known = false;
+    for (const auto& c : kCommands)
+        if (c.name == name) {
+            cmd = c.cmd;
+            known = true;
+        }
+    if (!known) {
+        LOG_WARN("Protocol error in packet from %s: Unrecognized command", from.toString().c_str());
+        return finish(errorReply(rep, "Unrecognized command"), true);
+    }
+    NGM_LOG(log::Info, "", "Received command '%.*s' from %s", (int)name.size(), name.data(), from.toString().c_str());
+
+    if (cmd == Cmd::Ping) {
+        Value r = Value::dict();
+        r.add("result", Value::string("pong"));
+        return finish(std::move(r), false);
+    }
+
+    session::Flags f;
+    if (auto e = parseFlags(req.root, f)) return finish(errorReply(rep, *e), true);
+
+    if (cmd == Cmd::Statistics) return finish(buildStatistics(rep), false);
+    if (cmd == Cmd::List) {
+        std::vector<std::string> ids;
+        for (size_t i = 0; i < workers_.size() && ids.size() < (size_t)f.limit; i++) {
+            auto& w = workers_.at(i);
+            workers_.runOn(w, [&] { w.store.callIds(ids, (size_t)f.limit); });
+        }
+        Value r = Value::dict();
+        Value& calls = r.add("calls", Value::list());
+        for (auto& id : ids) calls.push(Value::string(rep.intern(std::move(id))));
+        r.add("result", Value::string("ok"));
+        return finish(std::move(r), false);
+    }
+
+    // Everything else is about one call.
+    if (f.callId.empty()) return finish(errorReply(rep, "No call-id in message"), true);
+    bool isOfferAnswer = cmd == Cmd::Offer || cmd == Cmd::Answer;
+    if (isOfferAnswer || cmd == Cmd::Delete) {
+        if (f.fromTag.empty()) return finish(errorReply(rep, "No from-tag in message"), true);
+    }
+    if (isOfferAnswer && !f.hasSdp) return finish(errorReply(rep, "No SDP body in message"), true);
+    if (cmd == Cmd::Answer && f.toTag.empty()) return finish(errorReply(rep, "No to-tag in message"), true);
+
+    if (!isOfferAnswer && cmd != Cmd::Delete && cmd != Cmd::Query) {
+        return finish(errorReply(rep, "Command '" + std::string(name) + "' is not implemented yet"), true);
+    }
+
+    auto& worker = workers_.forCall(f.callId);
+    bool error = false;
+    workers_.runOn(worker, [&] {
+        auto& store = worker.store;
+        Value r = Value::dict();
+        if (cmd == Cmd::Query) {
+            session::Call* call = store.find(f.callId);
+            if (!call) {
+                reply = errorReply(rep, "Unknown call-id");
+                error = true;
+                return;
+            }
+            encodeCallDetails(*call, f, r, rep);
+            r.add("result", Value::string("ok"));
+            reply = std::move(r);
+            return;
+        }
+        session::CommandResult res = cmd == Cmd::Offer    ? store.offer(f)
+                                     : cmd == Cmd::Answer ? store.answer(f)
+                                                          : store.deleteCall(f);
+        if (res.status == session::CommandResult::Status::Error) {
+            reply = errorReply(rep, res.error);
+            error = true;
+            return;
+        }
+        if (res.status == session::CommandResult::Status::LoadLimit) {
+            if (f.loadLimitSupported) {
+                r.add("result", Value::string("load limit"));
+                r.add("message", Value::string(rep.intern(res.error)));
+            } else {
+                r = errorReply(rep, res.error);
+                error = true;
+            }
+            reply = std::move(r);
+            return;
+        }
+        if (cmd == Cmd::Delete) {
+            if (res.call) encodeCallDetails(*res.call, f, r, rep);
+        } else {
+            r.add("sdp", Value::string(rep.intern(std::move(res.sdp))));
+        }
+        std::string warning = res.warning;
+        if (!f.notImplemented.empty() && isOfferAnswer) {
+            std::string w = "Not implemented yet, ignored:";
+            for (const auto& n : f.notImplemented) w += " " + n + ";";
+            w.pop_back();
+            warning = warning.empty() ? w : warning + "; " + w;
+        }
+        if (!warning.empty()) r.add("warning", Value::string(rep.intern(warning)));
+        r.add("result", Value::string("ok"));
+        reply = std::move(r);
+    });
+
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    {
+        std::lock_guard lk(statsMutex_);
+        if (cmd == Cmd::Offer) offerDelay_.add(secs);
+        if (cmd == Cmd::Answer) answerDelay_.add(secs);
+        if (cmd == Cmd::Delete) deleteDelay_.add(secs);
+        int64_t s = counters_.sessionsOwn.load();
+        if (s < minSessions_) minSessions_ = s;
+        if (s > maxSessions_) maxSessions_ = s;
+    }
+    return finish(std::move(reply), error);
+}
+
+}  // namespace ngm::control

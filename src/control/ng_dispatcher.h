@@ -1,0 +1,74 @@
+// ng protocol: cookie handling, retransmission cache, command dispatch to
+// the owning worker, and reply encoding (bencode or JSON, as requested).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "bencode/value.h"
+#include "net/address.h"
+#include "session/worker.h"
+
+namespace ngm::control {
+
+// Per-command counters for `statistics` (controlstatistics).
+enum class Cmd : int {
+    Ping, Offer, Answer, Delete, Query, List, StartRec, StopRec, StartFwd, StopFwd, BlkDtmf,
+    UnblkDtmf, BlkMedia, UnblkMedia, PlayMedia, StopMedia, PlayDtmf, Statistics, Other, Count
+};
+
+struct DelayStats {
+    int64_t count = 0;
+    double sum = 0, min = 0, max = 0;
+    void add(double s) {
+        if (count == 0 || s < min) min = s;
+        if (count == 0 || s > max) max = s;
+        sum += s;
+        count++;
+    }
+};
+
+class NgDispatcher {
+public:
+    NgDispatcher(session::WorkerPool& workers, session::SessionCounters& counters,
+                 const session::SessionConfig& cfg);
+
+    // Handles one complete message ("COOKIE DICT") from `from`; returns the
+    // complete reply, or an empty string when nothing must be sent (a
+    // retransmission of a request still being processed).
+    std::string handle(std::string_view message, const net::Endpoint& from, size_t maxReply = 65000);
+
+    int64_t startTime() const { return startTime_; }
+
+private:
+    struct CacheEntry {
+        std::string reply;
+        std::chrono::steady_clock::time_point at;
+        bool done = false;
+    };
+    std::string process(std::string_view body, bool json, const net::Endpoint& from, Cmd& cmd);
+    void countCommand(const net::Endpoint& from, Cmd cmd, bool error);
+    bencode::Value buildStatistics(bencode::Document& d);
+
+    session::WorkerPool& workers_;
+    session::SessionCounters& counters_;
+    session::SessionConfig cfg_;
+    int64_t startTime_;
+
+    std::mutex cacheMutex_;
+    std::unordered_map<std::string, CacheEntry> cache_;
+    std::chrono::steady_clock::time_point lastPurge_;
+
+    std::mutex statsMutex_;
+    std::map<std::string, std::array<int64_t, (int)Cmd::Count + 1>> perProxy_;  // +1: errors
+    DelayStats offerDelay_, answerDelay_, deleteDelay_;
+    int64_t minSessions_ = 0, maxSessions_ = 0;
+};
+
+}  // namespace ngm::control

@@ -1,0 +1,57 @@
+#include "session/worker.h"
+
+#include <future>
+#include <semaphore>
+
+#include "common/clock.h"
+
+namespace ngm::session {
+
+WorkerPool::WorkerPool(size_t n, const SessionConfig& cfg, SessionCounters& counters) {
+    if (n == 0) n = 1;
+    for (size_t i = 0; i < n; i++) workers_.push_back(std::make_unique<Worker>(cfg, counters));
+}
+
+WorkerPool::~WorkerPool() { stop(); }
+
+void WorkerPool::start() {
+    if (started_) return;
+    started_ = true;
+    for (auto& w : workers_) {
+        Worker* wp = w.get();
+        wp->loop.setTick(std::chrono::milliseconds(1000), [wp] { wp->store.tick(wallSeconds()); });
+        wp->thread = std::thread([wp] { wp->loop.run(); });
+    }
+}
+
+void WorkerPool::stop() {
+    if (!started_) return;
+    for (auto& w : workers_) {
+        Worker* wp = w.get();
+        wp->loop.post([wp] { wp->store.clear(); });
+        wp->loop.stop();
+    }
+    for (auto& w : workers_)
+        if (w->thread.joinable()) w->thread.join();
+    started_ = false;
+}
+
+Worker& WorkerPool::forCall(std::string_view callId) {
+    size_t h = std::hash<std::string_view>{}(callId);
+    return *workers_[h % workers_.size()];
+}
+
+void WorkerPool::runOn(Worker& w, const std::function<void()>& fn) {
+    if (!started_ || w.loop.inLoopThread()) {
+        fn();
+        return;
+    }
+    std::binary_semaphore done(0);
+    w.loop.post([&] {
+        fn();
+        done.release();
+    });
+    done.acquire();
+}
+
+}  // namespace ngm::session

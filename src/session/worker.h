@@ -1,0 +1,43 @@
+// Media workers: one event loop thread each; a call lives on exactly one
+// (chosen by hashing its call-id), so its state needs no lock.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "net/event_loop.h"
+#include "session/call_store.h"
+
+namespace ngm::session {
+
+class Worker {
+public:
+    Worker(const SessionConfig& cfg, SessionCounters& counters) : store(cfg, counters) {}
+    net::EventLoop loop;
+    CallStore store;  // touched only on loop's thread
+    std::thread thread;
+};
+
+class WorkerPool {
+public:
+    WorkerPool(size_t n, const SessionConfig& cfg, SessionCounters& counters);
+    ~WorkerPool();
+    void start();
+    void stop();
+
+    size_t size() const { return workers_.size(); }
+    Worker& forCall(std::string_view callId);
+    Worker& at(size_t i) { return *workers_[i]; }
+
+    // Runs fn on the worker's thread and waits for it.
+    void runOn(Worker& w, const std::function<void()>& fn);
+
+private:
+    std::vector<std::unique_ptr<Worker>> workers_;
+    bool started_ = false;
+};
+
+}  // namespace ngm::session
