@@ -1,7 +1,5 @@
 #include "control/ng_dispatcher.h"
 
-#include <cstdio>
-
 #include "bencode/value.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -48,12 +46,6 @@ const CommandName kCommands[] = {
     {"subscribe answer", Cmd::Other},
     {"unsubscribe", Cmd::Other},
 };
-
-std::string fmtDouble(double v) {
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.6f", v);
-    return buf;
-}
 
 Value errorReply(Document& d, std::string_view reason) {
     Value r = Value::dict();

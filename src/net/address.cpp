@@ -11,7 +11,6 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
     char buf[64];
     memcpy(buf, text.data(), text.size());
     buf[text.size()] = 0;
-    IpAddress a;
     if (text.find(':') == std::string_view::npos) {
         in_addr v4;
         if (inet_pton(AF_INET, buf, &v4) != 1) return std::nullopt;

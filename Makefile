@@ -1,0 +1,61 @@
+# Thin wrapper around CMake. `make run` and `make test` work on a fresh
+# Debian 12 machine as root: they install what they need first.
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+JOBS       ?= $(shell nproc)
+FUZZ_SECONDS ?= 15
+CMAKE_FLAGS ?=
+
+export CCACHE_DIR ?= $(CURDIR)/.cache/ccache
+
+.PHONY: all deps build run test test-unit test-asan fuzz fuzz-short bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNGM_WERROR=ON $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Foreground daemon on loopback with the embedded default configuration
+# (packaging/ngmedia-run.conf): interface 127.0.0.1, ng on 127.0.0.1:2223,
+# media ports 30000-40000. Ctrl-C stops it.
+run: build
+	$(BUILD)/src/app/ngmediad --config-file=packaging/ngmedia-run.conf --config-section=ngmedia
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory fuzz-short
+
+# Unit and integration tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: deps
+	cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNGM_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS) -E '^diff\.'
+
+$(BUILD_FUZZ)/build.ninja:
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD_FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNGM_FUZZ=ON -DNGM_TESTS=OFF
+
+fuzz-build: deps $(BUILD_FUZZ)/build.ninja
+	cmake --build $(BUILD_FUZZ) -j $(JOBS)
+
+# A short pass of every fuzzer (part of `make test`), and a longer one.
+fuzz-short: fuzz-build
+	bash tests/fuzz/run-fuzzers.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
+fuzz: fuzz-build
+	bash tests/fuzz/run-fuzzers.sh $(BUILD_FUZZ) 600
+
+bench: deps
+	cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DNGM_TESTS=OFF
+	cmake --build build-release -j $(JOBS)
+	bash bench/run.sh build-release
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) build-release
