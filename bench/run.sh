@@ -1,0 +1,447 @@
+#!/usr/bin/env bash
+# Control-plane benchmark: ngmediad against Debian's rtpengine, one after the
+# other, on the same sequence of measurements. See bench/README.md.
+#
+#   bench/run.sh BUILD_DIR
+#
+# Environment knobs: BENCH_CALLS (4000), BENCH_DURATION (10 s),
+# BENCH_CHURN_CYCLES (20000), RTPENGINE (/usr/bin/rtpengine),
+# BENCH_DAEMON_CPU (0), BENCH_LOAD_CPU (1), BENCH_NICE (-20), BENCH_KEEP_LOGS (0).
+#
+# Exit status: 0 unless a daemon crashed or failed to start, or the load
+# generator failed; missed targets are informational.
+
+set -u -o pipefail
+
+BUILD_DIR=${1:-build}
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+RESULTS_DIR=$BENCH_DIR/results
+NGLOAD=$BUILD_DIR/bench/ngload
+NGMEDIAD=$BUILD_DIR/src/app/ngmediad
+RTPENGINE=${RTPENGINE:-/usr/bin/rtpengine}
+CALLS=${BENCH_CALLS:-4000}
+DURATION=${BENCH_DURATION:-10}
+CHURN_CYCLES=${BENCH_CHURN_CYCLES:-20000}
+DAEMON_CPU=${BENCH_DAEMON_CPU:-0}
+LOAD_CPU=${BENCH_LOAD_CPU:-1}
+KEEP_LOGS=${BENCH_KEEP_LOGS:-0}
+NICE=${BENCH_NICE:--20}
+# The client's own port, below both media ranges and outside the ephemeral range.
+CLIENT_PORT=19000
+# Sockets a call costs in the worst case: RTP + RTCP on both sides.
+FDS_PER_CALL=4
+FD_RESERVE=256
+
+declare -A R=()     # results: R[daemon.key]=value
+NOTES=()            # caveats printed under the table
+FAILED=0            # something crashed
+DAEMON_PID=""
+LOAD_PID=""
+WORK=$(mktemp -d /tmp/ngbench.XXXXXX)
+
+log() { printf '%s\n' "$*" >&2; }
+
+# shellcheck disable=SC2317 # called from the EXIT trap
+cleanup() {
+    if [[ -n $LOAD_PID ]] && kill -0 "$LOAD_PID" 2>/dev/null; then
+        kill "$LOAD_PID" 2>/dev/null
+    fi
+    exec 7>&- 2>/dev/null
+    stop_daemon
+    if [[ $FAILED -eq 0 && $KEEP_LOGS -eq 0 ]]; then
+        rm -rf "$WORK"
+    else
+        log "logs kept in $WORK"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- set-up -----------------------------------------------------------------
+
+if [[ ! -x $NGLOAD ]]; then
+    log "building ngload in $BUILD_DIR"
+    cmake --build "$BUILD_DIR" --target ngload >&2 || { log "cannot build ngload"; exit 1; }
+fi
+if [[ ! -x $RTPENGINE ]]; then
+    log "rtpengine not found at $RTPENGINE"
+    exit 1
+fi
+
+cores=$(nproc)
+if (( cores < 2 )); then
+    LOAD_CPU=$DAEMON_CPU
+    NOTES+=("only $cores core: daemon and generator share CPU $DAEMON_CPU, throughput is understated")
+fi
+
+hard=$(ulimit -Hn)
+if [[ $hard == unlimited ]]; then hard=1048576; fi
+ulimit -Sn "$hard" 2>/dev/null || true
+soft=$(ulimit -Sn)
+if [[ $soft == unlimited ]]; then soft=1048576; fi
+max_calls=$(( (soft - FD_RESERVE) / FDS_PER_CALL / 100 * 100 ))
+if (( CALLS > max_calls )); then
+    NOTES+=("open-file limit $soft allows $max_calls calls at $FDS_PER_CALL fds each; using $max_calls instead of $CALLS")
+    CALLS=$max_calls
+fi
+
+# A shared box: raise the priority of the daemon and ngload so compilers and
+# the like get little of the pinned cores (both daemons get the same
+# treatment). With autogroup scheduling, nice only ranks tasks within one
+# session, so each runs in a session of its own whose group nice is raised.
+PRIO=()
+if [[ $NICE != 0 ]] && [[ $(nice -n "$NICE" nice 2>/dev/null) == "$NICE" ]]; then
+    PRIO=(nice -n "$NICE")
+    if [[ $(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null) == 1 ]]; then
+        # shellcheck disable=SC2016 # expanded by the inner sh
+        PRIO=(setsid sh -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec "$@"' "$NICE"
+              nice -n "$NICE")
+    fi
+else
+    NICE=0
+fi
+
+# --- helpers ------------------------------------------------------------------
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+open_fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+
+# utime + stime of a process in clock ticks.
+cpu_ticks() {
+    local stat
+    stat=$(<"/proc/$1/stat") || { echo 0; return; }
+    stat=${stat##*) }
+    awk '{ print $12 + $13 }' <<<"$stat"
+}
+
+# Busy clock ticks of one CPU: user, nice, system and steal (capacity the
+# hypervisor kept). Interrupt and softirq time is left out: on loopback most
+# of it is delivering the daemon's and ngload's own packets.
+cpu_busy_ticks() {
+    awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $9 }' /proc/stat
+}
+
+HZ=$(getconf CLK_TCK)
+
+# Clock ticks over a wall time in seconds, as a percentage of one core.
+ticks_pct() {
+    awk -v t="$1" -v hz="$HZ" -v w="$2" 'BEGIN { if (w > 0) printf "%.1f", t / hz / w * 100; else print 0 }'
+}
+
+alive() { [[ -n $DAEMON_PID ]] && kill -0 "$DAEMON_PID" 2>/dev/null; }
+
+# Copies key=value lines from file $2 into R as "$1.key".
+absorb() {
+    local prefix=$1 file=$2 key value
+    while IFS='=' read -r key value; do
+        [[ $key =~ ^[a-z0-9_]+$ && -n $value ]] && R[$prefix.$key]=$value
+    done <"$file"
+}
+
+crashed() {
+    local name=$1 phase=$2
+    FAILED=1
+    R[$name.crashed]="during $phase"
+    log "!! $name is gone during $phase; last log lines:"
+    tail -n 20 "$WORK/$name.log" >&2
+    DAEMON_PID=""
+}
+
+start_daemon() {
+    local name=$1 bin=$2 port=$3 pmin=$4 pmax=$5
+    if "$NGLOAD" ping --target "127.0.0.1:$port" --wait 0.3 --local-port $CLIENT_PORT >/dev/null 2>&1; then
+        log "something already answers ng on 127.0.0.1:$port; not starting $name"
+        return 1
+    fi
+    "${PRIO[@]}" taskset -c "$DAEMON_CPU" "$bin" --config-file=none --table=-1 --foreground --log-stderr \
+        --num-threads=1 --interface=127.0.0.1 --listen-ng="127.0.0.1:$port" \
+        --port-min="$pmin" --port-max="$pmax" --delete-delay=0 \
+        >"$WORK/$name.log" 2>&1 &
+    DAEMON_PID=$!
+    if ! "$NGLOAD" ping --target "127.0.0.1:$port" --wait 15 --local-port $CLIENT_PORT >/dev/null; then
+        log "$name did not answer a ping within 15 s"
+        tail -n 20 "$WORK/$name.log" >&2
+        return 1
+    fi
+    return 0
+}
+
+stop_daemon() {
+    [[ -n $DAEMON_PID ]] || return 0
+    if kill -0 "$DAEMON_PID" 2>/dev/null; then
+        kill -TERM "$DAEMON_PID" 2>/dev/null
+        for _ in $(seq 50); do
+            kill -0 "$DAEMON_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$DAEMON_PID" 2>/dev/null
+    fi
+    wait "$DAEMON_PID" 2>/dev/null
+    DAEMON_PID=""
+}
+
+# Runs ngload pinned to the generator core; stdout kept in $WORK/$2.out.
+run_load() {
+    local name=$1 tag=$2; shift 2
+    local rc=0
+    # In the background so that a signal reaches our trap at once.
+    "${PRIO[@]}" taskset -c "$LOAD_CPU" "$NGLOAD" "$@" --local-port $CLIENT_PORT \
+        >"$WORK/$name.$tag.out" 2>"$WORK/$name.$tag.err" &
+    LOAD_PID=$!
+    wait "$LOAD_PID" || rc=$?
+    LOAD_PID=""
+    sed 's/^/    /' "$WORK/$name.$tag.err" >&2
+    absorb "$name.$tag" "$WORK/$name.$tag.out"
+    if (( rc >= 2 )); then
+        log "ngload $tag against $name failed (exit $rc)"
+        FAILED=1
+        return 1
+    fi
+    return 0
+}
+
+# Waits until file $1 has a line starting with $2, for at most $3 seconds.
+wait_for_line() {
+    local file=$1 word=$2 limit=$3 waited=0
+    until grep -q "^$word" "$file" 2>/dev/null; do
+        if [[ -n $LOAD_PID ]] && ! kill -0 "$LOAD_PID" 2>/dev/null; then return 1; fi
+        sleep 0.1
+        waited=$((waited + 1))
+        (( waited > limit * 10 )) && return 1
+    done
+    return 0
+}
+
+# RSS at idle, with $CALLS established calls, and after deleting them.
+measure_hold() {
+    local name=$1 port=$2
+    local out=$WORK/$name.hold.out fifo=$WORK/$name.hold.in
+    mkfifo "$fifo"
+    "${PRIO[@]}" taskset -c "$LOAD_CPU" "$NGLOAD" hold --target "127.0.0.1:$port" --calls "$CALLS" \
+        --local-port $CLIENT_PORT <"$fifo" >"$out" 2>"$WORK/$name.hold.err" &
+    LOAD_PID=$!
+    exec 7>"$fifo"
+    if ! wait_for_line "$out" ESTABLISHED 300; then
+        log "ngload hold against $name did not establish its calls"
+        FAILED=1
+    elif sleep 1 && ! alive; then
+        crashed "$name" "hold"
+    else
+        R[$name.rss_with_kb]=$(rss_kb "$DAEMON_PID")
+        R[$name.fds_with]=$(open_fds "$DAEMON_PID")
+        R[$name.calls]=$(awk '/^ESTABLISHED/ { print $2 }' "$out")
+        log "  $name: ${R[$name.calls]} calls established, RSS ${R[$name.rss_with_kb]} KiB"
+        echo delete >&7
+        if ! wait_for_line "$out" DELETED 300; then
+            log "ngload hold against $name did not delete its calls"
+            FAILED=1
+        elif sleep 1 && ! alive; then
+            crashed "$name" "delete"
+        else
+            R[$name.rss_after_kb]=$(rss_kb "$DAEMON_PID")
+            R[$name.fds_after]=$(open_fds "$DAEMON_PID")
+        fi
+    fi
+    # Without a daemon the generator would only wait out its retransmissions.
+    alive || kill "$LOAD_PID" 2>/dev/null
+    exec 7>&-
+    wait "$LOAD_PID"
+    local rc=$?
+    LOAD_PID=""
+    (( rc >= 2 )) && FAILED=1
+    sed 's/^/    /' "$WORK/$name.hold.err" >&2
+    absorb "$name.hold" "$out"
+}
+
+measure_cycles() {
+    local name=$1 port=$2 inflight=$3 k=$1.c$3
+    local t0 t1 d0 d1 l0 l1 hz=$HZ
+    t0=$(cpu_ticks "$DAEMON_PID")
+    d0=$(cpu_busy_ticks "$DAEMON_CPU")
+    l0=$(cpu_busy_ticks "$LOAD_CPU")
+    run_load "$name" "c$inflight" cycles --target "127.0.0.1:$port" --inflight "$inflight" \
+        --duration "$DURATION" || return 1
+    alive || { crashed "$name" "cycles at $inflight in flight"; return 1; }
+    t1=$(cpu_ticks "$DAEMON_PID")
+    d1=$(cpu_busy_ticks "$DAEMON_CPU")
+    l1=$(cpu_busy_ticks "$LOAD_CPU")
+    local wall=${R[$k.wall_s]:-0} gen
+    gen=$(awk -v u="${R[$k.cpu_user_s]:-0}" -v s="${R[$k.cpu_sys_s]:-0}" 'BEGIN { print u + s }')
+    R[$k.daemon_cpu_pct]=$(ticks_pct $((t1 - t0)) "$wall")
+    # What else ran on the two cores: busy time minus ours.
+    R[$k.other_daemon_cpu_pct]=$(ticks_pct "$(awk -v b=$((d1 - d0)) -v o=$((t1 - t0)) 'BEGIN { x = b - o; print x < 0 ? 0 : x }')" "$wall")
+    R[$k.other_load_cpu_pct]=$(ticks_pct "$(awk -v b=$((l1 - l0)) -v g="$gen" -v hz="$hz" 'BEGIN { x = b - g * hz; print x < 0 ? 0 : x }')" "$wall")
+    log "  $name: ${R[$k.cycles_per_s]:-?} cycles/s at $inflight in flight (daemon ${R[$k.daemon_cpu_pct]}% of CPU $DAEMON_CPU, others ${R[$k.other_daemon_cpu_pct]}%)"
+}
+
+measure_churn() {
+    local name=$1 port=$2
+    R[$name.churn_before_kb]=$(rss_kb "$DAEMON_PID")
+    run_load "$name" churn churn --target "127.0.0.1:$port" --cycles "$CHURN_CYCLES" --inflight 16 ||
+        return 1
+    sleep 1
+    alive || { crashed "$name" "churn"; return 1; }
+    R[$name.churn_after_kb]=$(rss_kb "$DAEMON_PID")
+}
+
+bench_daemon() {
+    local name=$1 bin=$2 port=$3 pmin=$4 pmax=$5 churn=$6
+    log "== $name ($bin), media ports $pmin-$pmax, pinned to CPU $DAEMON_CPU"
+    if ! start_daemon "$name" "$bin" "$port" "$pmin" "$pmax"; then
+        FAILED=1
+        R[$name.crashed]="at start-up"
+        stop_daemon
+        return
+    fi
+    R[$name.ran]=1
+    sleep 1
+    R[$name.rss_idle_kb]=$(rss_kb "$DAEMON_PID")
+    R[$name.fds_idle]=$(open_fds "$DAEMON_PID")
+    measure_hold "$name" "$port"
+    alive && measure_cycles "$name" "$port" 1
+    alive && measure_cycles "$name" "$port" 16
+    if [[ $churn == yes ]] && alive; then measure_churn "$name" "$port"; fi
+    if [[ -n $DAEMON_PID ]] && ! alive; then crashed "$name" "the run"; fi
+    stop_daemon
+}
+
+# --- the run --------------------------------------------------------------------
+
+log "calls held: $CALLS, cycle runs: ${DURATION} s, churn: $CHURN_CYCLES cycles, open files: $soft"
+if [[ -x $NGMEDIAD ]]; then
+    bench_daemon ngmediad "$NGMEDIAD" 12222 20000 40999 yes
+else
+    NOTES+=("ngmediad not found at $NGMEDIAD: rtpengine measured alone")
+    log "ngmediad not found at $NGMEDIAD; running rtpengine alone"
+fi
+bench_daemon rtpengine "$RTPENGINE" 12223 41000 61999 no
+
+# --- report ---------------------------------------------------------------------
+
+# Derived figures.
+for d in ngmediad rtpengine; do
+    [[ -n ${R[$d.ran]:-} ]] || continue
+    idle=${R[$d.rss_idle_kb]:-}
+    with=${R[$d.rss_with_kb]:-}
+    after=${R[$d.rss_after_kb]:-}
+    calls=${R[$d.calls]:-0}
+    if [[ -n $idle && -n $with && $calls -gt 0 ]]; then
+        R[$d.rss_per_call_b]=$(awk -v a="$with" -v b="$idle" -v n="$calls" 'BEGIN { printf "%.0f", (a - b) * 1024 / n }')
+    fi
+    if [[ -n $idle && -n $after ]]; then
+        R[$d.after_vs_idle_pct]=$(awk -v a="$after" -v b="$idle" 'BEGIN { printf "%.1f", (a - b) * 100 / b }')
+    fi
+    if [[ -n ${R[$d.churn_before_kb]:-} && -n ${R[$d.churn_after_kb]:-} ]]; then
+        R[$d.churn_growth_pct]=$(awk -v a="${R[$d.churn_after_kb]}" -v b="${R[$d.churn_before_kb]}" 'BEGIN { printf "%.1f", (a - b) * 100 / b }')
+    fi
+    errs=0
+    for k in c1.errors c16.errors hold.establish_errors hold.teardown_errors churn.errors; do
+        errs=$((errs + ${R[$d.$k]:-0}))
+    done
+    R[$d.errors_total]=$errs
+    tos=0
+    for k in c1.timeouts c16.timeouts hold.establish_timeouts hold.teardown_timeouts churn.timeouts; do
+        tos=$((tos + ${R[$d.$k]:-0}))
+    done
+    R[$d.timeouts_total]=$tos
+done
+
+ratio() {
+    local a=${R[ngmediad.$1]:-} b=${R[rtpengine.$1]:-}
+    if [[ -z $a || -z $b ]]; then echo "-"; return; fi
+    awk -v a="$a" -v b="$b" 'BEGIN { if (b == 0) print "-"; else printf "%.2fx", a / b }'
+}
+
+# verdict KEY OP LIMIT: compares the ngmediad/rtpengine ratio of KEY with LIMIT.
+ratio_verdict() {
+    local a=${R[ngmediad.$1]:-} b=${R[rtpengine.$1]:-} op=$2 limit=$3
+    if [[ -n ${R[ngmediad.crashed]:-} ]]; then echo "FAIL (crashed)"; return; fi
+    if [[ -z $a || -z $b ]]; then echo "n/a"; return; fi
+    awk -v a="$a" -v b="$b" -v l="$limit" -v op="$op" 'BEGIN {
+        if (b == 0) { print "n/a"; exit }
+        r = a / b; ok = (op == ">=") ? (r >= l) : (r <= l); print ok ? "PASS" : "FAIL" }'
+}
+
+row() {  # label key target verdict
+    local label=$1 key=$2 target=${3:-} verdict=${4:-}
+    printf '%-34s %12s %12s %9s  %-22s %s\n' "$label" "${R[ngmediad.$key]:--}" \
+        "${R[rtpengine.$key]:--}" "$(ratio "$key")" "$target" "$verdict"
+}
+
+report() {
+    echo "ngmedia control-plane benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    echo "host: $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)); daemon on CPU $DAEMON_CPU, ngload on CPU $LOAD_CPU"
+    echo "rtpengine: $("$RTPENGINE" --version 2>&1 | head -n1)"
+    echo "both: --table=-1 --num-threads=1 --delete-delay=0, default log level, stderr to a file, nice $NICE"
+    echo
+    printf '%-34s %12s %12s %9s  %-22s %s\n' metric ngmediad rtpengine ngm/rtp target verdict
+    printf '%s\n' "$(printf -- '-%.0s' $(seq 105))"
+    row "cycles/s, 1 in flight" c1.cycles_per_s
+    row "cycles/s, 16 in flight" c16.cycles_per_s ">= 4x rtpengine" "$(ratio_verdict c16.cycles_per_s '>=' 4)"
+    for inf in 1 16; do
+        for cmd in offer answer delete; do
+            row "$cmd p50 us, $inf in flight" "c$inf.${cmd}_p50_us"
+            row "$cmd p99 us, $inf in flight" "c$inf.${cmd}_p99_us"
+        done
+    done
+    row "daemon CPU %, 1 in flight" c1.daemon_cpu_pct
+    row "daemon CPU %, 16 in flight" c16.daemon_cpu_pct
+    row "ngload CPU %, 1 in flight" c1.cpu_pct
+    row "ngload CPU %, 16 in flight" c16.cpu_pct
+    row "others on daemon CPU %, 16 infl." c16.other_daemon_cpu_pct
+    row "others on ngload CPU %, 16 infl." c16.other_load_cpu_pct
+    row "timeouts (all runs)" timeouts_total
+    row "errors (all runs)" errors_total
+    row "RSS idle KiB" rss_idle_kb
+    row "calls held" calls
+    row "calls deleted" hold.calls_deleted
+    row "RSS with calls KiB" rss_with_kb
+    row "RSS per call bytes" rss_per_call_b "<= 25% of rtpengine" "$(ratio_verdict rss_per_call_b '<=' 0.25)"
+    row "RSS after delete KiB" rss_after_kb
+    local v="n/a"
+    if [[ -n ${R[ngmediad.crashed]:-} ]]; then
+        v="FAIL (crashed)"
+    elif [[ -n ${R[ngmediad.after_vs_idle_pct]:-} ]]; then
+        v=$(awk -v p="${R[ngmediad.after_vs_idle_pct]}" 'BEGIN { print (p <= 10 && p >= -10) ? "PASS" : "FAIL" }')
+    fi
+    row "RSS after delete vs idle %" after_vs_idle_pct "ngmediad within 10%" "$v"
+    row "open fds idle" fds_idle
+    row "open fds with calls" fds_with
+    row "open fds after delete" fds_after
+    row "RSS before churn KiB" churn_before_kb
+    row "RSS after $CHURN_CYCLES churn cycles KiB" churn_after_kb
+    row "RSS churn growth %" churn_growth_pct
+    echo
+    for d in ngmediad rtpengine; do
+        [[ -n ${R[$d.crashed]:-} ]] && echo "CRASH: $d failed ${R[$d.crashed]}"
+    done
+    for d in ngmediad rtpengine; do
+        for inf in 1 16; do
+            local o=${R[$d.c$inf.other_daemon_cpu_pct]:-0}
+            if awk -v o="$o" 'BEGIN { exit !(o > 5) }'; then
+                echo "note: other processes took $o% of CPU $DAEMON_CPU during $d's run at $inf in flight; its figures may be understated"
+            fi
+        done
+    done
+    for d in ngmediad rtpengine; do
+        local g=${R[$d.c16.cpu_pct]:-0}
+        if awk -v g="$g" 'BEGIN { exit !(g > 85) }'; then
+            echo "note: ngload used $g% of CPU $LOAD_CPU against $d at 16 in flight: near its limit, the figure is a lower bound"
+        fi
+    done
+    for n in "${NOTES[@]}"; do echo "note: $n"; done
+    echo "RSS per call = (RSS with calls - RSS idle) / calls held; ratios are ngmediad / rtpengine."
+}
+
+mkdir -p "$RESULTS_DIR"
+{
+    report
+    echo
+    echo "# raw figures"
+    for k in $(printf '%s\n' "${!R[@]}" | sort); do echo "$k=${R[$k]}"; done
+} >"$RESULTS_DIR/latest.txt"
+echo
+report
+echo
+echo "written to $RESULTS_DIR/latest.txt"
+exit $FAILED
