@@ -139,12 +139,15 @@ std::string NgDispatcher::process(std::string_view body, bool json, const net::E
     auto err = json ? bencode::decodeJson(body, req) : bencode::decode(body, req);
     if (err) {
         LOG_WARN("Protocol error in packet from %s: %s", from.toString().c_str(), err->reason.c_str());
-        return finish(errorReply(rep, "Failed to decode message: " + err->reason), true);
+        return finish(errorReply(rep, "Invalid NG data format"), true);
     }
-    if (!req.root.isDict()) return finish(errorReply(rep, "Could not decode dictionary"), true);
+    if (!req.root.isDict()) {
+        LOG_WARN("Protocol error in packet from %s: not a dictionary", from.toString().c_str());
+        return finish(errorReply(rep, "Invalid NG data format"), true);
+    }
     const Value* command = req.root.find("command");
-    if (!command) return finish(errorReply(rep, "Dictionary contains no key \"command\""), true);
-    if (!command->isString()) return finish(errorReply(rep, "Invalid type for key 'command': expected string"), true);
+    if (!command || !command->isString())
+        return finish(errorReply(rep, "Dictionary contains no key \"command\""), true);
     std::string_view name = command->str();
     bool known = false;
     for (const auto& c : kCommands)
@@ -232,7 +235,7 @@ std::string NgDispatcher::process(std::string_view body, bool json, const net::E
         }
         if (cmd == Cmd::Delete) {
             if (res.call) encodeCallDetails(*res.call, f, r, rep);
-        } else {
+        } else if (!f.sdp.empty()) {
             r.add("sdp", Value::string(rep.intern(std::move(res.sdp))));
         }
         std::string warning = res.warning;

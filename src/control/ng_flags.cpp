@@ -206,18 +206,28 @@ std::optional<std::string> applyKeyValue(Flags& f, std::string_view rawKey, cons
     std::string key = normalize(rawKey);
     std::string s;
     int64_t i = 0;
-    if (key == "call id") return getString(v, rawKey, f.callId);
-    if (key == "from tag") return getString(v, rawKey, f.fromTag);
-    if (key == "to tag") return getString(v, rawKey, f.toTag);
+    // A call-id or tag that is not a string counts as missing, so the reply
+    // names the key ("No call-id in message"), as rtpengine's does.
+    if (key == "call id" || key == "from tag" || key == "to tag") {
+        std::string& dst = key == "call id" ? f.callId : key == "from tag" ? f.fromTag : f.toTag;
+        if (v.isString()) dst = std::string(v.str());
+        return std::nullopt;
+    }
     if (key == "via branch") return getString(v, rawKey, f.viaBranch);
     if (key == "label" || key == "from label") return getString(v, rawKey, f.label);
     if (key == "set label" || key == "to label") return getString(v, rawKey, f.setLabel);
     if (key == "sdp") {
-        if (!v.isString()) return typeError(rawKey, "string");
+        if (!v.isString()) return std::nullopt;  // "No SDP body in message"
         f.sdp = std::string(v.str());
         f.hasSdp = true;
         return std::nullopt;
     }
+    // List- and dictionary-valued keys of the wrong type are ignored, as
+    // rtpengine ignores them (documented in docs/compatibility.md).
+    bool listKey = key == "flags" || key == "replace" || key == "supports" || key == "rtcp mux" ||
+                   key == "direction" || key == "SDES" || key == "OSRTP" || key == "T.38" || key == "T38";
+    if (listKey && !v.isList()) return std::nullopt;
+    if (key == "codec" && !v.isDict()) return std::nullopt;
     if (key == "flags") return forEachString(v, rawKey, [&](std::string_view x) { return applyFlag(f, x); });
     if (key == "replace") return forEachString(v, rawKey, [&](std::string_view x) { return applyReplace(f, x); });
     if (key == "supports")

@@ -71,6 +71,15 @@ std::optional<Connection> Connection::parse(std::string_view v) {
     }
     if (addr.empty()) return std::nullopt;
     c.address = addr;
+    // rtpengine takes only literal addresses for IN IP4/IP6.
+    if (c.addrType == "IP4" || c.addrType == "IP6") {
+        bool v6 = c.addrType == "IP6";
+        for (char ch : addr) {
+            bool ok = (ch >= '0' && ch <= '9') || ch == '.' ||
+                      (v6 && (ch == ':' || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F')));
+            if (!ok) return std::nullopt;
+        }
+    }
     return c;
 }
 

@@ -11,6 +11,7 @@
 #include "net/interface.h"
 #include "net/port_pool.h"
 #include "session/codec.h"
+#include "session/flags.h"
 
 namespace ngm::session {
 
@@ -38,8 +39,12 @@ struct Media {
     bool send = true, recv = true;
     bool rejected = false;    // m= port 0
     bool zeroAddress = false; // c= 0.0.0.0 / ::
-    bool rtcpMux = false;     // negotiated: RTCP on the RTP port
-    bool rtcpMuxOffered = false;
+    bool rtcpMux = false;     // RTCP on the RTP port towards this side (one port)
+    bool rtcpMuxOut = false;  // a=rtcp-mux in the SDP written to this side
+    bool rtcpMuxOffered = false;  // this side's SDP carried a=rtcp-mux
+    RtcpMuxMode offerMuxKey = RtcpMuxMode::Default;  // `rtcp-mux` of this side's offer
+    std::vector<std::string> maskSpecs;  // codecs masked in this side's offer
+    net::Family sdpFamily = net::Family::None;  // family of the address in this side's SDP
     bool initialized = false;
     std::string mid;
     net::LogicalInterface* iface = nullptr;

@@ -73,9 +73,9 @@ net::LogicalInterface* pickInterface(net::InterfaceTable& table, const std::stri
     if (name.empty()) return table.defaultInterface();
     if (name == "round-robin-calls") return table.nextRoundRobin();
     if (auto* li = table.select(name, family)) return li;
-    // Legacy internal/external select the address family.
-    if (name == "internal" || name == "external") return table.defaultInterface();
-    return nullptr;
+    // Unknown names (and legacy internal/external, which select the address
+    // family) fall back to the default interface, as rtpengine does.
+    return table.defaultInterface();
 }
 
 net::Family legacyFamily(const std::string& name, net::Family dflt) {
@@ -107,12 +107,17 @@ bool ensurePorts(Media& m, net::LogicalInterface* li, net::Family family) {
 }  // namespace
 
 CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
+    if (f.sdp.empty()) return {};  // rtpengine answers ok without an sdp key
     auto parsed = sdp::parse(f.sdp);
     if (!parsed) {
         NGM_LOG(log::Warning, ctx(f), "%s", parsed.error.reason.c_str());
         return CommandResult::fail("Failed to parse SDP");
     }
     const sdp::SessionDescription& in = *parsed.sdp;
+    if (in.media.empty()) return CommandResult::fail("Error rewriting SDP");
+    if (!in.find('c'))
+        for (const auto& m : in.media)
+            if (!m.find('c')) return CommandResult::fail("Incomplete SDP specification");
 
     // Loop protection: our own marker means we already rewrote this body.
     if (f.loopProtect) {
@@ -221,14 +226,18 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         }
         Media& src = *from->media[i];
         Media& dst = *to->media[i];
+        net::Endpoint before = src.rtp.advertised;
         readMediaSection(in, sm, src, f, cfg_);
+        // The sender moved: new ports towards the other side, unless latched.
+        if (isOffer && before.valid() && before != src.rtp.advertised && !f.portLatching &&
+            !src.zeroAddress && dst.local)
+            dst.local->ports->releasePair(dst.sockets), dst.local = nullptr;
         if (isOffer) {
             dst.type = src.type;
             dst.proto = src.proto;
         }
 
-        net::Family srcFamily = src.rtp.advertised.address.valid() ? src.rtp.advertised.address.family()
-                                                                    : net::Family::V4;
+        net::Family srcFamily = src.sdpFamily != net::Family::None ? src.sdpFamily : net::Family::V4;
         // The receiver's family: asked for, or what its side already uses, or
         // the sender's.
         net::Family dstFamily = srcFamily;
@@ -256,21 +265,25 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
             return CommandResult::fail("Ran out of ports");
         }
 
-        // rtcp-mux (RFC 5761) as the `rtcp-mux` key asks.
+        // rtcp-mux (RFC 5761) as the `rtcp-mux` key of the offer asks; keys
+        // in an answer have no effect (as with rtpengine).
         if (isOffer) {
-            bool srcOffered = src.rtcpMuxOffered;
-            switch (f.rtcpMux) {
-                case RtcpMuxMode::Require: dst.rtcpMux = true; src.rtcpMux = srcOffered; break;
-                case RtcpMuxMode::Reject: src.rtcpMux = false; dst.rtcpMux = false; break;
-                default: dst.rtcpMux = false; break;
-            }
+            RtcpMuxMode key = f.rtcpMux;
+            src.offerMuxKey = key;
+            dst.rtcpMuxOut = (src.rtcpMuxOffered && key != RtcpMuxMode::Demux) ||
+                             key == RtcpMuxMode::Offer || key == RtcpMuxMode::Require;
+            dst.rtcpMux = key == RtcpMuxMode::Require;
+            src.maskSpecs = f.codec.mask;
         } else {
-            // The answerer decides for its own side; towards the offerer we
-            // accept mux when it offered it (unless asked to reject).
-            src.rtcpMux = src.rtcpMuxOffered;
-            bool offererWants = dst.rtcpMuxOffered;
-            if (f.rtcpMux == RtcpMuxMode::Reject) offererWants = false;
-            dst.rtcpMux = offererWants && (src.rtcpMuxOffered || true);
+            bool answered = src.rtcpMuxOffered;
+            bool mux;
+            switch (dst.offerMuxKey) {
+                case RtcpMuxMode::Demux: mux = dst.rtcpMuxOffered; break;
+                case RtcpMuxMode::Reject: mux = false; break;
+                default: mux = dst.rtcpMuxOffered && answered; break;
+            }
+            dst.rtcpMux = dst.rtcpMuxOut = mux;
+            src.rtcpMux = answered;
         }
     }
 

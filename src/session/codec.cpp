@@ -26,8 +26,8 @@ bool staticPayloadType(int pt, Codec& out) {
     static const Entry kTable[] = {
         {0, "PCMU", 8000, ""},   {3, "GSM", 8000, ""},     {4, "G723", 8000, ""},
         {5, "DVI4", 8000, ""},   {6, "DVI4", 16000, ""},   {7, "LPC", 8000, ""},
-        {8, "PCMA", 8000, ""},   {9, "G722", 8000, ""},    {10, "L16", 44100, "2"},
-        {11, "L16", 44100, ""},  {12, "QCELP", 8000, ""},  {13, "CN", 8000, ""},
+        {8, "PCMA", 8000, ""},   {9, "G722", 8000, ""},    {10, "L16", 44100, ""},
+        {11, "L16", 44100, "2"},  {12, "QCELP", 8000, ""},  {13, "CN", 8000, ""},
         {14, "MPA", 90000, ""},  {15, "G728", 8000, ""},   {16, "DVI4", 11025, ""},
         {17, "DVI4", 22050, ""}, {18, "G729", 8000, ""},   {25, "CelB", 90000, ""},
         {26, "JPEG", 90000, ""}, {28, "nv", 90000, ""},    {31, "H261", 90000, ""},
@@ -46,10 +46,10 @@ bool staticPayloadType(int pt, Codec& out) {
 
 bool codecMatches(const Codec& c, std::string_view spec) {
     if (spec == "all" || spec == "full") return true;
-    if (auto pt = parseInt<int>(spec)) return *pt == c.payloadType;
     auto parts = split(spec, '/');
     if (parts.empty() || c.encoding.empty()) return false;
-    if (parts[0] != c.encoding) return false;  // codec names are case sensitive
+    // rtpengine matches names case-insensitively, and never by payload type number.
+    if (!iequals(parts[0], c.encoding)) return false;
     if (parts.size() > 1 && !parts[1].empty()) {
         auto rate = parseInt<int>(parts[1]);
         if (!rate || *rate != c.clockRate) return false;

@@ -18,13 +18,13 @@ bool isManagedMediaAttr(std::string_view n, const Flags& f) {
            n == "rtcp-mux" || isDirection(n) || n == "ice-ufrag" || n == "ice-pwd" ||
            n == "ice-options" || n == "ice-lite" || n == "candidate" ||
            n == "remote-candidates" || n == "end-of-candidates" || n == "crypto" ||
-           n == "fingerprint" || n == "setup" || n == "tls-id" || n == "rtpengine" ||
+           n == "fingerprint" || n == "setup" || n == "tls-id" ||
            (f.stripExtmap && n == "extmap");
 }
 
 bool isManagedSessionAttr(std::string_view n) {
     return n == "ice-ufrag" || n == "ice-pwd" || n == "ice-options" || n == "ice-lite" ||
-           n == "fingerprint" || n == "setup" || n == "tls-id" || n == "rtpengine";
+           n == "fingerprint" || n == "setup" || n == "tls-id";
 }
 
 const char* directionName(bool send, bool recv) {
@@ -63,6 +63,7 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
         if (auto a = net::IpAddress::parse(conn->address)) addr = *a;
     }
     media.zeroAddress = addr.valid() && addr.isAny();
+    if (addr.valid()) media.sdpFamily = addr.family();
     bool sipSource = (cfg.sipSource || f.sipSourceAddress) && !f.trustAddress;
     if (f.mediaAddress)
         addr = *f.mediaAddress;
@@ -86,27 +87,25 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
         media.rtcp.endpoint = media.rtcp.advertised;
     }
 
-    // Direction
+    // Direction: the media's own, overridden by a session-level one unless
+    // the media's is more restrictive than sendrecv.
     media.send = media.recv = true;
     media.sdpDirection.clear();
+    auto applyDirection = [&](std::string_view name) {
+        media.sdpDirection = std::string(name);
+        media.send = name == "sendrecv" || name == "sendonly";
+        media.recv = name == "sendrecv" || name == "recvonly";
+    };
     for (const auto& l : m.lines) {
         if (l.type != 'a') continue;
         auto a = sdp::splitAttribute(l.value);
-        if (isDirection(a.name)) {
-            media.sdpDirection = std::string(a.name);
-            media.send = a.name == "sendrecv" || a.name == "sendonly";
-            media.recv = a.name == "sendrecv" || a.name == "recvonly";
-        }
+        if (isDirection(a.name)) applyDirection(a.name);
     }
-    if (media.sdpDirection.empty()) {
+    if (media.sdpDirection.empty() || media.sdpDirection == "sendrecv") {
         for (const auto& l : sdp.lines) {
             if (l.type != 'a') continue;
             auto a = sdp::splitAttribute(l.value);
-            if (isDirection(a.name)) {
-                media.sdpDirection = std::string(a.name);
-                media.send = a.name == "sendrecv" || a.name == "sendonly";
-                media.recv = a.name == "sendrecv" || a.name == "recvonly";
-            }
+            if (isDirection(a.name)) applyDirection(a.name);
         }
     }
     // RFC 3264 §8.4: a zero address puts the stream on hold.
@@ -160,59 +159,90 @@ CodecList manipulateCodecs(const CodecList& in, const CodecFlags& cf) {
             if (codecMatches(c, s)) return true;
         return false;
     };
+    auto hasAll = [](const std::vector<std::string>& specs) {
+        for (const auto& s : specs)
+            if (s == "all" || s == "full") return true;
+        return false;
+    };
+    bool all = hasAll(cf.strip) || hasAll(cf.mask) || hasAll(cf.consume);
     CodecList out;
-    for (const auto& c : in) {
-        bool removed = matchesAny(c, cf.strip) || matchesAny(c, cf.mask) || matchesAny(c, cf.consume);
-        if (removed && (matchesAny(c, cf.except) || matchesAny(c, cf.offer) ||
-                        matchesAny(c, cf.transcode)))
-            removed = false;
-        if (!removed) out.push_back(c);
-    }
-    // `offer` reorders: the listed codecs first, in the order given.
-    if (!cf.offer.empty()) {
-        CodecList front, back;
+    if (!all) {
+        for (const auto& c : in)
+            if (!matchesAny(c, cf.strip) && !matchesAny(c, cf.mask) && !matchesAny(c, cf.consume))
+                out.push_back(c);
+    } else {
+        // Everything stripped except what `offer` (in its order) and
+        // `except`/`transcode` (in the original order) bring back.
+        auto taken = [&](const Codec& c) {
+            return std::any_of(out.begin(), out.end(), [&](const Codec& x) { return x.format == c.format; });
+        };
         for (const auto& spec : cf.offer)
-            for (const auto& c : out)
-                if (codecMatches(c, spec) &&
-                    std::none_of(front.begin(), front.end(),
-                                 [&](const Codec& x) { return x.format == c.format; }))
-                    front.push_back(c);
-        for (const auto& c : out)
-            if (std::none_of(front.begin(), front.end(),
-                             [&](const Codec& x) { return x.format == c.format; }))
-                back.push_back(c);
-        out = std::move(front);
-        out.insert(out.end(), back.begin(), back.end());
+            for (const auto& c : in)
+                if (codecMatches(c, spec) && !taken(c)) out.push_back(c);
+        for (const auto& c : in)
+            if ((matchesAny(c, cf.except) || matchesAny(c, cf.transcode)) && !taken(c)) out.push_back(c);
     }
     // Stripping everything is an error: keep the original list.
     if (out.empty()) return in;
     return out;
 }
 
+namespace {
+
+// The address written into c= lines: `media address` when given, else ours.
+std::string connectionAddress(const Flags& f, const net::IpAddress& local, std::string& addrType) {
+    const net::IpAddress& a = f.mediaAddress ? *f.mediaAddress : local;
+    addrType = std::string(net::sdpFamilyName(a.family()));
+    return a.toString();
+}
+
+void writeConnection(std::string& out, const std::string& original, const Flags& f,
+                     const net::IpAddress* local, bool zero) {
+    auto c = sdp::Connection::parse(original);
+    if (!c || !local) {
+        sdp::writeLine(out, 'c', original);
+        return;
+    }
+    if (zero && !f.replaceZeroAddress) {
+        c->address = c->addrType == "IP6" ? "::" : "0.0.0.0";
+    } else {
+        c->address = connectionAddress(f, *local, c->addrType);
+    }
+    c->suffix.clear();
+    sdp::writeLine(out, 'c', c->format());
+}
+
+const char* directionOf(const Media& m) {
+    bool send = m.send, recv = m.recv;
+    return directionName(send, recv);
+}
+
+}  // namespace
+
 std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Participant& to,
                        const Flags& f, const Call& call, const SessionConfig& cfg, bool isOffer) {
+    (void)call;
     std::string out;
     out.reserve(1024);
 
     // The first media with ports decides the session-level address.
     const Media* first = nullptr;
-    for (auto& m : to.media)
-        if (m && m->local) {
-            first = m.get();
+    for (size_t i = 0; i < in.media.size(); i++) {
+        Media* m = to.mediaAt(i);
+        if (m && m->local && in.media[i].m.port != 0) {
+            first = m;
             break;
         }
+    }
     const net::IpAddress* localAddr = first ? &first->local->advertised : nullptr;
-
-    // Session c= is ours when asked, or when some media section relies on it.
-    bool replaceSessConn = f.replaceSessionConnection;
-    if (!replaceSessConn)
-        for (const auto& m : in.media)
-            if (!m.find('c')) replaceSessConn = true;
-
+    const Media* firstSrc = first ? from.mediaAt(first->index - 1) : nullptr;
     bool sessionZero = false;
     if (auto c = in.connection())
         if (auto a = net::IpAddress::parse(c->address)) sessionZero = a->isAny();
+    // A held first stream holds the session c= too.
+    bool firstZero = sessionZero || (firstSrc && firstSrc->zeroAddress);
 
+    bool haveOwnToken = false;
     for (const auto& l : in.lines) {
         switch (l.type) {
             case 'o': {
@@ -227,9 +257,8 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
                     o->username = to.outOriginUsername;
                 }
                 if (f.replaceSdpVersion) {
-                    // Bumped only when what we send changes; see below.
                     if (!to.outSdpVersion) to.outSdpVersion = parseInt<uint64_t>(o->sessionVersion).value_or(0);
-                    o->sessionVersion = "\x01";  // placeholder, filled after the body is known
+                    o->sessionVersion = "\x01";  // filled in once the body is known
                 }
                 sdp::writeLine(out, 'o', o->format());
                 continue;
@@ -242,26 +271,22 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
                 }
                 break;
             case 'c':
-                if (replaceSessConn && localAddr && !(sessionZero && !f.replaceZeroAddress)) {
-                    auto c = sdp::Connection::parse(l.value);
-                    if (c) {
-                        c->addrType = std::string(net::sdpFamilyName(localAddr->family()));
-                        c->address = localAddr->toString();
-                        c->suffix.clear();
-                        sdp::writeLine(out, 'c', c->format());
-                        continue;
-                    }
-                }
+                writeConnection(out, l.value, f, localAddr, firstZero);
+                continue;
+            case 'a': {
+                auto a = sdp::splitAttribute(l.value);
+                if (isManagedSessionAttr(a.name) || isDirection(a.name) || a.name == "group" ||
+                    (f.stripExtmap && a.name == "extmap"))
+                    continue;
+                if (a.name == "rtpengine" && a.value == cfg.instanceToken) haveOwnToken = true;
                 break;
-            case 'a':
-                if (isManagedSessionAttr(sdp::splitAttribute(l.value).name)) continue;
-                break;
+            }
             default:
                 break;
         }
         sdp::writeLine(out, l.type, l.value);
     }
-    if (f.loopProtect) sdp::writeLine(out, 'a', "rtpengine:" + cfg.instanceToken);
+    if (f.loopProtect && !haveOwnToken) sdp::writeLine(out, 'a', "rtpengine:" + cfg.instanceToken);
 
     for (size_t i = 0; i < in.media.size(); i++) {
         const auto& sm = in.media[i];
@@ -279,13 +304,19 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
         uint16_t rtpPort = dst->sockets.rtp.local().port;
         uint16_t rtcpPort = dst->sockets.rtcp.local().port;
         ml.port = rtpPort;
-        ml.numPorts = sm.m.numPorts;
         CodecList codecs = src ? src->codecs : CodecList{};
         if (rtp) {
-            if (isOffer) codecs = manipulateCodecs(codecs, f.codec);
+            codecs = manipulateCodecs(codecs, f.codec);
+            if (!isOffer && !dst->maskSpecs.empty()) {
+                CodecFlags masked;
+                masked.strip = dst->maskSpecs;
+                codecs = manipulateCodecs(codecs, masked);
+            }
             if (!isOffer && f.singleCodec && codecs.size() > 1) {
-                // Keep the first real codec and telephone-event/CN.
+                // The first codec, plus DTMF events.
                 CodecList kept{codecs.front()};
+                for (size_t k = 1; k < codecs.size(); k++)
+                    if (iequals(codecs[k].encoding, "telephone-event")) kept.push_back(codecs[k]);
                 codecs = std::move(kept);
             }
             ml.formats.clear();
@@ -293,77 +324,85 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
         }
         sdp::writeLine(out, 'm', ml.format());
 
-        bool mediaZero = false;
+        bool zero = src && src->zeroAddress;
         for (const auto& l : sm.lines) {
             if (l.type == 'a') continue;
-            if (l.type == 'c') {
-                auto c = sdp::Connection::parse(l.value);
-                if (c) {
-                    auto a = net::IpAddress::parse(c->address);
-                    mediaZero = a && a->isAny();
-                    if (!(mediaZero && !f.replaceZeroAddress)) {
-                        c->addrType = std::string(net::sdpFamilyName(adv.family()));
-                        c->address = adv.toString();
-                        c->suffix.clear();
-                    }
-                    sdp::writeLine(out, 'c', c->format());
-                    continue;
-                }
-            }
-            sdp::writeLine(out, l.type, l.value);
+            if (l.type == 'c')
+                writeConnection(out, l.value, f, &adv, zero);
+            else
+                sdp::writeLine(out, l.type, l.value);
         }
         if (!rtp) {
-            for (const auto& l : sm.lines)
-                if (l.type == 'a') sdp::writeLine(out, 'a', l.value);
+            // Non-RTP media keep their attributes; the direction goes last.
+            bool tcp = sm.m.proto.find("TCP") != std::string::npos;
+            for (const auto& l : sm.lines) {
+                if (l.type != 'a') continue;
+                auto a = sdp::splitAttribute(l.value);
+                if (isDirection(a.name) || (tcp && a.name == "setup")) continue;
+                sdp::writeLine(out, 'a', l.value);
+            }
+            if (src) sdp::writeLine(out, 'a', directionOf(*src));
             continue;
         }
-        bool hasMid = false;
+        std::string mid;
         for (const auto& l : sm.lines) {
             if (l.type != 'a') continue;
             auto a = sdp::splitAttribute(l.value);
-            if (a.name == "mid") hasMid = true;
+            if (a.name == "mid") {
+                if (mid.empty()) mid = std::string(a.value);
+                continue;
+            }
+            if (a.name == "rtcp-fb" && a.value.substr(0, 1) == "*") {
+                sdp::writeLine(out, 'a', l.value);
+                continue;
+            }
+            if (isDirection(a.name) && f.originalSendrecv) {
+                sdp::writeLine(out, 'a', l.value);
+                continue;
+            }
             if (isManagedMediaAttr(a.name, f)) continue;
             sdp::writeLine(out, 'a', l.value);
         }
-        if (f.generateMid && !hasMid) sdp::writeLine(out, 'a', "mid:" + std::to_string(i + 1));
+        if (mid.empty() && f.generateMid && isOffer) mid = std::to_string(i + 1);
+        if (!mid.empty()) sdp::writeLine(out, 'a', "mid:" + mid);
         for (const auto& c : codecs) {
-            if (c.encoding.empty()) continue;
-            std::string v = c.format + ' ' + c.rtpmapValue();
-            sdp::writeLine(out, 'a', "rtpmap:" + v);
+            if (c.encoding.empty() && c.payloadType < 0) continue;
+            sdp::writeLine(out, 'a', "rtpmap:" + c.format + ' ' + (c.encoding.empty() ? std::string("/0") : c.rtpmapValue()));
             if (!c.fmtp.empty()) sdp::writeLine(out, 'a', "fmtp:" + c.format + ' ' + c.fmtp);
             for (const auto& fb : c.rtcpFb) sdp::writeLine(out, 'a', "rtcp-fb:" + c.format + ' ' + fb);
         }
-        if (src) {
-            if (f.originalSendrecv && !src->sdpDirection.empty())
-                sdp::writeLine(out, 'a', src->sdpDirection);
-            else
-                sdp::writeLine(out, 'a', directionName(src->send, src->recv));
-        }
-        bool mux = dst->rtcpMux;
-        bool offerMux = mux || (src && src->rtcpMuxOffered && isOffer &&
-                                f.rtcpMux != RtcpMuxMode::Demux && f.rtcpMux != RtcpMuxMode::Reject) ||
-                        (isOffer && (f.rtcpMux == RtcpMuxMode::Offer || f.rtcpMux == RtcpMuxMode::Require));
+        if (src && !(f.originalSendrecv && !src->sdpDirection.empty()))
+            sdp::writeLine(out, 'a', directionOf(*src));
+
+        // rtcp-mux (RFC 5761), see Media::rtcpMux and CallStore::offerAnswer.
+        bool muxNow = dst->rtcpMux;        // mux agreed with this side: one port
+        bool offerMux = dst->rtcpMuxOut;   // advertise a=rtcp-mux
         if (!f.noRtcpAttribute) {
-            std::string v = "rtcp:" + std::to_string(mux ? rtpPort : rtcpPort);
-            if (f.fullRtcpAttribute) v += std::string(" IN ") + std::string(net::sdpFamilyName(adv.family())) + ' ' + adv.toString();
+            std::string v = "rtcp:" + std::to_string(muxNow ? rtpPort : rtcpPort);
+            if (f.fullRtcpAttribute) {
+                std::string type;
+                std::string addr = connectionAddress(f, adv, type);
+                if (zero && !f.replaceZeroAddress) addr = type == "IP6" ? "::" : "0.0.0.0";
+                v += " IN " + type + ' ' + addr;
+            }
             sdp::writeLine(out, 'a', v);
         }
         if (offerMux) sdp::writeLine(out, 'a', "rtcp-mux");
-        if (src && src->ptime) sdp::writeLine(out, 'a', "ptime:" + std::to_string(src->ptime));
+        int ptime = src ? src->ptime : 0;
+        if (!ptime && !isOffer) ptime = dst->ptime;  // the offer's ptime carries over
+        if (ptime) sdp::writeLine(out, 'a', "ptime:" + std::to_string(ptime));
     }
 
     if (f.replaceSdpVersion) {
         // RFC 4566 §5.2: the version changes only when the description does.
-        std::string body = out;
         auto pos = out.find('\x01');
         if (pos != std::string::npos) {
-            bool changed = !to.lastSdpOut.empty() && to.lastSdpOut != body;
-            if (changed) (*to.outSdpVersion)++;
+            std::string body = out;
+            if (!to.lastSdpOut.empty() && to.lastSdpOut != body) (*to.outSdpVersion)++;
             to.lastSdpOut = body;
             out.replace(pos, 1, std::to_string(*to.outSdpVersion));
         }
     }
-    (void)call;
     return out;
 }
 
