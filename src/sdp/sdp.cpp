@@ -157,7 +157,11 @@ ParseResult parse(std::string_view text) {
             text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
         pos = eol == std::string_view::npos ? text.size() : eol + 1;
         lineNo++;
-        if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
+        bool bareLf = eol != std::string_view::npos;
+        if (!raw.empty() && raw.back() == '\r') {
+            raw.remove_suffix(1);
+            bareLf = false;
+        }
         if (raw.empty()) continue;  // tolerate blank lines, as rtpengine does
         if (raw.size() < 2 || raw[1] != '=' || raw[0] < 'a' || raw[0] > 'z')
             return fail("line is not of the form x=value");
@@ -167,12 +171,12 @@ ParseResult parse(std::string_view text) {
         if (type == 'm') {
             auto m = MediaLine::parse(value);
             if (!m) return fail("invalid m= line");
-            sdp.media.push_back(MediaSection{std::move(*m), {}});
+            sdp.media.push_back(MediaSection{std::move(*m), bareLf, {}});
             continue;
         }
         if (type == 'o' && !Origin::parse(value)) return fail("invalid o= line");
         if (type == 'c' && !Connection::parse(value)) return fail("invalid c= line");
-        Line l{type, std::string(value)};
+        Line l{type, std::string(value), bareLf};
         if (sdp.media.empty())
             sdp.lines.push_back(std::move(l));
         else
@@ -186,20 +190,20 @@ ParseResult parse(std::string_view text) {
     return r;
 }
 
-void writeLine(std::string& out, char type, std::string_view value) {
+void writeLine(std::string& out, char type, std::string_view value, bool bareLf) {
     out += type;
     out += '=';
     out += value;
-    out += "\r\n";
+    out += bareLf ? "\n" : "\r\n";
 }
 
 std::string write(const SessionDescription& sdp) {
     std::string out;
     out.reserve(1024);
-    for (const auto& l : sdp.lines) writeLine(out, l.type, l.value);
+    for (const auto& l : sdp.lines) writeLine(out, l.type, l.value, l.bareLf);
     for (const auto& m : sdp.media) {
-        writeLine(out, 'm', m.m.format());
-        for (const auto& l : m.lines) writeLine(out, l.type, l.value);
+        writeLine(out, 'm', m.m.format(), m.mBareLf);
+        for (const auto& l : m.lines) writeLine(out, l.type, l.value, l.bareLf);
     }
     return out;
 }

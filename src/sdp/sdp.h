@@ -15,6 +15,7 @@ namespace ngm::sdp {
 struct Line {
     char type = 0;      // 'v', 'o', 'a', ...
     std::string value;  // text after "x=", without the line ending
+    bool bareLf = false;  // ended in LF alone; copied lines keep their ending
 };
 
 struct Attribute {
@@ -49,6 +50,7 @@ struct MediaLine {
 
 struct MediaSection {
     MediaLine m;
+    bool mBareLf = false;
     std::vector<Line> lines;  // everything after the m= line, in order
 
     const Line* find(char type) const;
@@ -84,6 +86,6 @@ ParseResult parse(std::string_view text);
 
 // Writes with CRLF line endings.
 std::string write(const SessionDescription& sdp);
-void writeLine(std::string& out, char type, std::string_view value);
+void writeLine(std::string& out, char type, std::string_view value, bool bareLf = false);
 
 }  // namespace ngm::sdp

@@ -211,8 +211,10 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
     // Interfaces: direction[0] faces the sender of this message, direction[1]
     // the receiver. An answer keeps what the offer chose.
     net::InterfaceTable& ifs = *cfg_.interfaces;
-    std::string fromIfName = f.direction.size() > 0 ? f.direction[0] : f.interface;
-    std::string toIfName = f.direction.size() > 1 ? f.direction[1] : f.interface;
+    // (The `interface` key is for publish/subscribe; offer/answer ignore it,
+    // as rtpengine does.)
+    std::string fromIfName = f.direction.size() > 0 ? f.direction[0] : std::string();
+    std::string toIfName = f.direction.size() > 1 ? f.direction[1] : std::string();
 
     for (size_t i = 0; i < in.media.size(); i++) {
         const auto& sm = in.media[i];
@@ -227,10 +229,12 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         Media& src = *from->media[i];
         Media& dst = *to->media[i];
         net::Endpoint before = src.rtp.advertised;
+        bool wasHeld = src.zeroAddress;
         readMediaSection(in, sm, src, f, cfg_);
-        // The sender moved: new ports towards the other side, unless latched.
+        // The sender moved: new ports towards the other side, unless latched
+        // (a hold or resume is not a move).
         if (isOffer && before.valid() && before != src.rtp.advertised && !f.portLatching &&
-            !src.zeroAddress && dst.local)
+            !src.zeroAddress && !wasHeld && dst.local)
             dst.local->ports->releasePair(dst.sockets), dst.local = nullptr;
         if (isOffer) {
             dst.type = src.type;
@@ -247,20 +251,22 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         net::Family srcSideFamily = srcFamily;
         if (isOffer && f.direction.size() > 0) srcSideFamily = legacyFamily(f.direction[0], srcSideFamily);
 
-        if (sm.m.port == 0) continue;  // rejected: no ports
+        if (sm.m.port == 0 || isPassthroughProtocol(sm.m.proto)) continue;  // no ports of ours
 
+        // Receiver side first: a round-robin group then picks another member
+        // for the sender side when ports are equally free.
         net::LogicalInterface* dstIf = dst.iface;
-        net::LogicalInterface* srcIf = src.iface;
-        if (isOffer || !dstIf) {
-            if (!toIfName.empty() || !dstIf) dstIf = pickInterface(ifs, toIfName, dstFamily);
-            if (!fromIfName.empty() || !srcIf) srcIf = pickInterface(ifs, fromIfName, srcSideFamily);
-        }
-        if (!dstIf || !srcIf) return CommandResult::fail("Unknown network interface");
+        if (!dstIf || (isOffer && !toIfName.empty())) dstIf = pickInterface(ifs, toIfName, dstFamily);
+        if (!dstIf) return CommandResult::fail("No network interface configured");
         if (!dstIf->hasFamily(dstFamily) && dst.local == nullptr) {
             // Bridging to a family the interface lacks: fall back to what it has.
             if (!dstIf->addresses.empty()) dstFamily = dstIf->addresses.front()->address.family();
         }
-        if (!ensurePorts(dst, dstIf, dstFamily) || !ensurePorts(src, srcIf, srcSideFamily)) {
+        bool ok = ensurePorts(dst, dstIf, dstFamily);
+        net::LogicalInterface* srcIf = src.iface;
+        if (!srcIf || (isOffer && !fromIfName.empty())) srcIf = pickInterface(ifs, fromIfName, srcSideFamily);
+        if (!srcIf) return CommandResult::fail("No network interface configured");
+        if (!ok || !ensurePorts(src, srcIf, srcSideFamily)) {
             NGM_LOG(log::Err, ctx(f), "Failed to allocate ports: port range exhausted");
             return CommandResult::fail("Ran out of ports");
         }

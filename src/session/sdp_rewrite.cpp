@@ -47,6 +47,8 @@ bool isRtpProtocol(const std::string& proto) {
     return proto.find("RTP/") != std::string::npos;
 }
 
+bool isPassthroughProtocol(const std::string& proto) { return proto == "TCP/MSRP" || proto == "TCP/TLS/MSRP"; }
+
 void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSection& m, Media& media,
                       const Flags& f, const SessionConfig& cfg) {
     media.type = m.m.type;
@@ -65,9 +67,9 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
     media.zeroAddress = addr.valid() && addr.isAny();
     if (addr.valid()) media.sdpFamily = addr.family();
     bool sipSource = (cfg.sipSource || f.sipSourceAddress) && !f.trustAddress;
-    if (f.mediaAddress)
-        addr = *f.mediaAddress;
-    else if (sipSource && f.receivedFrom && !media.zeroAddress)
+    // `media address` only changes what we write into c= lines (see
+    // connectionAddress); the endpoint stays the SDP's, as with rtpengine.
+    if (sipSource && f.receivedFrom && !media.zeroAddress)
         addr = *f.receivedFrom;
 
     media.rtp.advertised = net::Endpoint{addr, (uint16_t)m.m.port};
@@ -78,7 +80,7 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
         auto a = sdp::splitAttribute(l->value);
         auto parts = split(a.value, ' ');
         if (auto p = parseInt<uint16_t>(parts[0])) rtcpEp.port = *p;
-        if (parts.size() >= 4 && !f.mediaAddress && !sipSource)
+        if (parts.size() >= 4 && !sipSource)
             if (auto ra = net::IpAddress::parse(parts[3])) rtcpEp.address = *ra;
     }
     media.rtcp.advertised = rtcpEp;
@@ -196,11 +198,11 @@ std::string connectionAddress(const Flags& f, const net::IpAddress& local, std::
     return a.toString();
 }
 
-void writeConnection(std::string& out, const std::string& original, const Flags& f,
+void writeConnection(std::string& out, const sdp::Line& original, const Flags& f,
                      const net::IpAddress* local, bool zero) {
-    auto c = sdp::Connection::parse(original);
+    auto c = sdp::Connection::parse(original.value);
     if (!c || !local) {
-        sdp::writeLine(out, 'c', original);
+        sdp::writeLine(out, 'c', original.value, original.bareLf);
         return;
     }
     if (zero && !f.replaceZeroAddress) {
@@ -209,7 +211,7 @@ void writeConnection(std::string& out, const std::string& original, const Flags&
         c->address = connectionAddress(f, *local, c->addrType);
     }
     c->suffix.clear();
-    sdp::writeLine(out, 'c', c->format());
+    sdp::writeLine(out, 'c', c->format(), original.bareLf);
 }
 
 const char* directionOf(const Media& m) {
@@ -260,18 +262,18 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
                     if (!to.outSdpVersion) to.outSdpVersion = parseInt<uint64_t>(o->sessionVersion).value_or(0);
                     o->sessionVersion = "\x01";  // filled in once the body is known
                 }
-                sdp::writeLine(out, 'o', o->format());
+                sdp::writeLine(out, 'o', o->format(), l.bareLf);
                 continue;
             }
             case 's':
                 if (f.replaceSessionName) {
                     if (to.outSessionName.empty()) to.outSessionName = l.value;
-                    sdp::writeLine(out, 's', to.outSessionName);
+                    sdp::writeLine(out, 's', to.outSessionName, l.bareLf);
                     continue;
                 }
                 break;
             case 'c':
-                writeConnection(out, l.value, f, localAddr, firstZero);
+                writeConnection(out, l, f, localAddr, firstZero);
                 continue;
             case 'a': {
                 auto a = sdp::splitAttribute(l.value);
@@ -284,7 +286,7 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
             default:
                 break;
         }
-        sdp::writeLine(out, l.type, l.value);
+        sdp::writeLine(out, l.type, l.value, l.bareLf);
     }
     if (f.loopProtect && !haveOwnToken) sdp::writeLine(out, 'a', "rtpengine:" + cfg.instanceToken);
 
@@ -294,10 +296,22 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
         Media* dst = to.mediaAt(i);
         sdp::MediaLine ml = sm.m;
         bool rtp = isRtpProtocol(sm.m.proto);
+        if (isPassthroughProtocol(sm.m.proto) && sm.m.port != 0) {
+            // MSRP runs over TCP and is not relayed: the section goes out as
+            // received, with the sender's address spelled out because the
+            // session c= now points at us. rtpengine ends that c= line with a
+            // bare LF; we write the same bytes.
+            sdp::writeLine(out, 'm', ml.format(), sm.mBareLf);
+            if (!sm.find('c')) {
+                if (auto c = in.connection()) sdp::writeLine(out, 'c', c->format(), true);
+            }
+            for (const auto& l : sm.lines) sdp::writeLine(out, l.type, l.value, l.bareLf);
+            continue;
+        }
         if (sm.m.port == 0 || !dst || !dst->hasPorts()) {
             // Rejected stream: the m= line alone.
             ml.port = 0;
-            sdp::writeLine(out, 'm', ml.format());
+            sdp::writeLine(out, 'm', ml.format(), sm.mBareLf);
             continue;
         }
         const net::IpAddress& adv = dst->local->advertised;
@@ -322,15 +336,15 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
             ml.formats.clear();
             for (const auto& c : codecs) ml.formats.push_back(c.format);
         }
-        sdp::writeLine(out, 'm', ml.format());
+        sdp::writeLine(out, 'm', ml.format(), sm.mBareLf);
 
         bool zero = src && src->zeroAddress;
         for (const auto& l : sm.lines) {
             if (l.type == 'a') continue;
             if (l.type == 'c')
-                writeConnection(out, l.value, f, &adv, zero);
+                writeConnection(out, l, f, &adv, zero);
             else
-                sdp::writeLine(out, l.type, l.value);
+                sdp::writeLine(out, l.type, l.value, l.bareLf);
         }
         if (!rtp) {
             // Non-RTP media keep their attributes; the direction goes last.
@@ -358,6 +372,11 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
             }
             if (isDirection(a.name) && f.originalSendrecv) {
                 sdp::writeLine(out, 'a', l.value);
+                continue;
+            }
+            if ((a.name == "rtpmap" || a.name == "fmtp" || a.name == "rtcp-fb") &&
+                !parseInt<int>(a.value.substr(0, a.value.find(' ')))) {
+                sdp::writeLine(out, 'a', l.value);  // malformed: passed through
                 continue;
             }
             if (isManagedMediaAttr(a.name, f)) continue;

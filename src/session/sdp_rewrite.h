@@ -23,5 +23,7 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
                        const Flags& f, const Call& call, const SessionConfig& cfg, bool isOffer);
 
 bool isRtpProtocol(const std::string& proto);
+// Media that is passed through untouched, without ports of ours (MSRP).
+bool isPassthroughProtocol(const std::string& proto);
 
 }  // namespace ngm::session

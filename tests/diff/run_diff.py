@@ -501,6 +501,9 @@ def main():
                     help="(re)write golden files from rtpengine's replies")
     ap.add_argument("--only", action="append", default=[],
                     help="run only these scenarios (comma separated or repeated)")
+    ap.add_argument("--record-deliberate", action="store_true",
+                    help="write ngmediad's replies as the expected output of scenarios "
+                         "marked 'deliberate' (review them before committing)")
     ap.add_argument("--include-later", action="store_true",
                     help="also compare ngmediad on scenarios marked 'later'")
     ap.add_argument("--verbose", "-v", action="store_true")
@@ -620,11 +623,27 @@ def main():
                 notes.append("rtpengine ok")
         ngm_skipped = None
         if have_ngm:
+            # A scenario where ngmedia deliberately differs carries the reason
+            # in "deliberate" and ngmediad's own expected replies in
+            # golden/deliberate/<name>.json (written with --record-deliberate).
+            expected = golden
+            if sc.get("deliberate"):
+                dp = os.path.join(os.path.dirname(gp), "deliberate", name + ".json")
+                if args.record_deliberate:
+                    os.makedirs(os.path.dirname(dp), exist_ok=True)
+                    with open(dp, "w") as fh:
+                        json.dump({"scenario": name, "reason": sc["deliberate"],
+                                   "replies": res.get("ngmediad", [])}, fh, indent=1)
+                        fh.write("\n")
+                expected = load_json(dp)["replies"] if os.path.exists(dp) else None
+                notes.append("deliberately different: %s" % sc["deliberate"])
             if sc.get("later") and not args.include_later:
                 ngm_skipped = "later: %s" % sc["later"]
-            elif res.get("ngmediad") != golden:
+            elif expected is None:
+                problems.append("no golden/deliberate file (run with --record-deliberate)")
+            elif res.get("ngmediad") != expected:
                 problems.append("ngmediad differs from golden\n"
-                                + describe_diff("ngmediad", golden, res.get("ngmediad", []),
+                                + describe_diff("ngmediad", expected, res.get("ngmediad", []),
                                               sc["requests"]))
             else:
                 notes.append("ngmediad ok")
