@@ -1,5 +1,7 @@
 #include "control/ng_dispatcher.h"
 
+#include <malloc.h>
+
 #include "bencode/value.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -67,6 +69,23 @@ void NgDispatcher::countCommand(const net::Endpoint& from, Cmd cmd, bool error) 
     if (error) row[(int)Cmd::Count]++;
 }
 
+void NgDispatcher::purge() {
+    std::lock_guard lk(cacheMutex_);
+    purgeLocked(std::chrono::steady_clock::now());
+}
+
+void NgDispatcher::purgeLocked(std::chrono::steady_clock::time_point now) {
+    size_t before = cache_.size();
+    for (auto it = cache_.begin(); it != cache_.end();)
+        it = (it->second.done && now - it->second.at > kCacheLifetime) ? cache_.erase(it) : std::next(it);
+    lastPurge_ = now;
+    if (before - cache_.size() > 1000) {
+        // Give freed reply memory back so RSS follows the load.
+        cache_.rehash(0);
+        malloc_trim(0);
+    }
+}
+
 std::string NgDispatcher::handle(std::string_view message, const net::Endpoint& from, size_t maxReply) {
     auto space = message.find(' ');
     if (space == std::string_view::npos || space == 0) {
@@ -84,11 +103,7 @@ std::string NgDispatcher::handle(std::string_view message, const net::Endpoint& 
     auto now = std::chrono::steady_clock::now();
     {
         std::lock_guard lk(cacheMutex_);
-        if (now - lastPurge_ > std::chrono::seconds(5)) {
-            for (auto it = cache_.begin(); it != cache_.end();)
-                it = (it->second.done && now - it->second.at > kCacheLifetime) ? cache_.erase(it) : std::next(it);
-            lastPurge_ = now;
-        }
+        if (now - lastPurge_ > std::chrono::seconds(5)) purgeLocked(now);
         auto it = cache_.find(key);
         if (it != cache_.end()) {
             if (!it->second.done) return {};

@@ -45,6 +45,8 @@ public:
     std::string handle(std::string_view message, const net::Endpoint& from, size_t maxReply = 65000);
 
     int64_t startTime() const { return startTime_; }
+    // Drops expired cached replies; the transports call it when idle.
+    void purge();
 
 private:
     struct CacheEntry {
@@ -52,6 +54,7 @@ private:
         std::chrono::steady_clock::time_point at;
         bool done = false;
     };
+    void purgeLocked(std::chrono::steady_clock::time_point now);
     std::string process(std::string_view body, bool json, const net::Endpoint& from, Cmd& cmd);
     void countCommand(const net::Endpoint& from, Cmd cmd, bool error);
     bencode::Value buildStatistics(bencode::Document& d);

@@ -71,9 +71,14 @@ void NgUdpListener::run() {
     sockaddr_storage addrs[kBatch];
     pollfd pfds[2] = {{fd_, POLLIN, 0}, {stopFd_, POLLIN, 0}};
     for (;;) {
-        if (poll(pfds, 2, -1) < 0) {
+        int ready = poll(pfds, 2, 5000);
+        if (ready < 0) {
             if (errno == EINTR) continue;
             break;
+        }
+        if (ready == 0) {
+            dispatcher_.purge();
+            continue;
         }
         if (pfds[1].revents) break;
         memset(msgs, 0, sizeof msgs);

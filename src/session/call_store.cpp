@@ -8,7 +8,7 @@
 namespace ngm::session {
 
 namespace {
-enum EndReason { Regular, Forced, Timeout, SilentTimeout, FinalTimeout, OfferTimeout };
+enum EndReason { Regular, Forced, Timeout, SilentTimeout, FinalTimeout, OfferTimeout, Aborted };
 
 std::string ctx(const Flags& f) { return f.callId + "/" + f.fromTag; }
 }  // namespace
@@ -47,9 +47,10 @@ void CallStore::destroyCall(const std::string& callId, int reason) {
     Call& c = *it->second;
     for (auto& [tag, p] : c.participants) releaseParticipant(*p);
     for (auto& p : c.anonymous) releaseParticipant(*p);
-    int64_t durUs = wallMicros() - c.createdUs;
-    counters_.totalCallDurationUs += durUs;
-    counters_.endedSessions++;
+    if (reason != Aborted) {
+        counters_.totalCallDurationUs += wallMicros() - c.createdUs;
+        counters_.endedSessions++;
+    }
     switch (reason) {
         case Regular: counters_.regularTerminated++; break;
         case Forced: counters_.forcedTerminated++; break;
@@ -57,9 +58,11 @@ void CallStore::destroyCall(const std::string& callId, int reason) {
         case SilentTimeout: counters_.silentTimeoutSessions++; break;
         case FinalTimeout: counters_.finalTimeoutSessions++; break;
         case OfferTimeout: counters_.offerTimeoutSessions++; break;
+        case Aborted: break;  // never established: not a terminated session
     }
     counters_.sessionsOwn--;
     calls_.erase(it);
+    if (calls_.empty() && calls_.bucket_count() > 1024) calls_.rehash(0);
 }
 
 CommandResult CallStore::offer(const Flags& f) { return offerAnswer(f, true); }
@@ -132,7 +135,9 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
 
     Call* call = find(f.callId);
     int64_t now = wallSeconds();
+    bool created = false;
     if (!call) {
+        created = true;
         if (!isOffer) return CommandResult::fail("Unknown call-id");
         if (cfg_.maxSessions >= 0 && counters_.sessionsOwn.load() >= cfg_.maxSessions) {
             counters_.rejectedSessions++;
@@ -257,7 +262,13 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         // for the sender side when ports are equally free.
         net::LogicalInterface* dstIf = dst.iface;
         if (!dstIf || (isOffer && !toIfName.empty())) dstIf = pickInterface(ifs, toIfName, dstFamily);
-        if (!dstIf) return CommandResult::fail("No network interface configured");
+        if (!dstIf) {
+            if (created) {
+                counters_.managedSessions--;
+                destroyCall(f.callId, Aborted);
+            }
+            return CommandResult::fail("No network interface configured");
+        }
         if (!dstIf->hasFamily(dstFamily) && dst.local == nullptr) {
             // Bridging to a family the interface lacks: fall back to what it has.
             if (!dstIf->addresses.empty()) dstFamily = dstIf->addresses.front()->address.family();
@@ -268,6 +279,11 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         if (!srcIf) return CommandResult::fail("No network interface configured");
         if (!ok || !ensurePorts(src, srcIf, srcSideFamily)) {
             NGM_LOG(log::Err, ctx(f), "Failed to allocate ports: port range exhausted");
+            // A call this offer created goes again, with every port it took.
+            if (created) {
+                counters_.managedSessions--;
+                destroyCall(f.callId, Aborted);
+            }
             return CommandResult::fail("Ran out of ports");
         }
 
