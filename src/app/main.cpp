@@ -15,6 +15,7 @@
 #include "control/ng_dispatcher.h"
 #include "control/ng_transport.h"
 #include "net/interface.h"
+#include "session/registry.h"
 #include "session/worker.h"
 
 using namespace ngm;
@@ -97,8 +98,10 @@ int main(int argc, char** argv) {
     net::InterfaceTable interfaces;
     interfaces.build(ifcfg, opts.portMin, opts.portMax);
 
+    session::CallRegistry registry;
     session::SessionConfig sc;
     sc.interfaces = &interfaces;
+    sc.registry = &registry;
     sc.timeout = opts.timeout;
     sc.silentTimeout = opts.silentTimeout;
     sc.finalTimeout = opts.finalTimeout;
@@ -120,13 +123,14 @@ int main(int argc, char** argv) {
     size_t threads = opts.numThreads > 0 ? (size_t)opts.numThreads : std::max(1u, std::thread::hardware_concurrency());
     session::SessionCounters counters;
     session::WorkerPool workers(threads, sc, counters);
-    workers.start();
     control::NgDispatcher dispatcher(workers, counters, sc);
+    workers.onTick([&dispatcher] { dispatcher.purge(); });
+    workers.start();
 
     std::vector<std::unique_ptr<control::NgUdpListener>> udp;
     std::vector<std::unique_ptr<control::NgTcpListener>> tcp;
     for (const auto& ep : opts.listenNg) {
-        auto l = std::make_unique<control::NgUdpListener>(dispatcher, opts.controlTos);
+        auto l = std::make_unique<control::NgUdpListener>(dispatcher, workers, opts.controlTos);
         if (!l->start(ep)) {
             LOG_ERR("Failed to open UDP control connection port (%s): %s", ep.toString().c_str(), strerror(errno));
             return 1;
@@ -151,9 +155,9 @@ int main(int argc, char** argv) {
     LOG_NOTICE("Startup complete, version ngmedia %s", "0.1.0");
     while (!g_stop) pause();
     LOG_NOTICE("Shutting down");
-    udp.clear();
     tcp.clear();
     workers.stop();
+    udp.clear();
     if (!opts.pidfile.empty()) unlink(opts.pidfile.c_str());
     return 0;
 }

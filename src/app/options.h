@@ -9,6 +9,11 @@
 
 #include "net/address.h"
 
+// The version --version prints; the build may define it from the project version.
+#ifndef NGM_VERSION_STRING
+#define NGM_VERSION_STRING "0.1.0"
+#endif
+
 namespace ngm::app {
 
 // One --interface entry after parsing (a device name expands to one entry per
@@ -37,7 +42,9 @@ struct Options {
     std::vector<net::Endpoint> listenHttp;
     std::vector<net::Endpoint> listenHttps;
 
-    int tos = 184;  // rtpengine default TOS (0xb8)
+    // TOS byte for media packets; 0 leaves it untouched. rtpengine's built-in
+    // default is 0 too (its packaged config file sets 184).
+    int tos = 0;
     int controlTos = 0;
     int timeout = 60;
     int silentTimeout = 3600;
@@ -63,7 +70,19 @@ struct Options {
     // Options accepted for rtpengine compatibility whose capability is not
     // built yet: long option name -> value as given. Startup logs one warning
     // line naming all of them.
+    // List options (given several times) are joined with ';' as in the
+    // config file. Values may hold secrets (redis password, mqtt-pass, ...):
+    // log the names only.
     std::map<std::string, std::string> notYetImplemented;
+
+    // Where the settings came from: the config file actually read (empty if
+    // none) and the section used.
+    std::string configFile;
+    std::string configSection = "rtpengine";
+
+    // Non-fatal remarks for the start-up log, one line each (e.g. an unknown
+    // key in the config file, which rtpengine ignores silently).
+    std::vector<std::string> warnings;
 };
 
 struct ParseResult {

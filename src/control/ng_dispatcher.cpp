@@ -2,11 +2,16 @@
 
 #include <malloc.h>
 
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+
 #include "bencode/value.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "control/ng_flags.h"
 #include "control/ng_query.h"
+#include "session/registry.h"
 
 namespace ngm::control {
 
@@ -60,7 +65,7 @@ Value errorReply(Document& d, std::string_view reason) {
 
 NgDispatcher::NgDispatcher(session::WorkerPool& workers, session::SessionCounters& counters,
                            const session::SessionConfig& cfg)
-    : workers_(workers), counters_(counters), cfg_(cfg), startTime_(wallSeconds()) {}
+    : workers_(workers), registry_(*cfg.registry), counters_(counters), cfg_(cfg), startTime_(wallSeconds()) {}
 
 void NgDispatcher::countCommand(const net::Endpoint& from, Cmd cmd, bool error) {
     std::lock_guard lk(statsMutex_);
@@ -87,11 +92,35 @@ void NgDispatcher::purgeLocked(std::chrono::steady_clock::time_point now) {
 }
 
 std::string NgDispatcher::handle(std::string_view message, const net::Endpoint& from, size_t maxReply) {
+    struct Wait {
+        std::mutex m;
+        std::condition_variable cv;
+        bool done = false;
+        std::string reply;
+    };
+    auto w = std::make_shared<Wait>();
+    bool willReply = handleAsync(
+        message, from,
+        [w](const std::string& r) {
+            std::lock_guard lk(w->m);
+            w->reply = r;
+            w->done = true;
+            w->cv.notify_one();
+        },
+        maxReply);
+    if (!willReply) return {};
+    std::unique_lock lk(w->m);
+    w->cv.wait(lk, [&] { return w->done; });
+    return w->reply;
+}
+
+bool NgDispatcher::handleAsync(std::string_view message, const net::Endpoint& from, ReplySink sink,
+                               size_t maxReply) {
     auto space = message.find(' ');
     if (space == std::string_view::npos || space == 0) {
         // No cookie: nothing to correlate a reply with; rtpengine drops these too.
         LOG_WARN("Received invalid ng message from %s (no cookie)", from.toString().c_str());
-        return {};
+        return false;
     }
     std::string_view cookie = message.substr(0, space);
     std::string_view body = message.substr(space + 1);
@@ -106,92 +135,98 @@ std::string NgDispatcher::handle(std::string_view message, const net::Endpoint& 
         if (now - lastPurge_ > std::chrono::seconds(5)) purgeLocked(now);
         auto it = cache_.find(key);
         if (it != cache_.end()) {
-            if (!it->second.done) return {};
-            return it->second.reply;
+            // Still in progress: the first copy's reply will answer both.
+            if (!it->second.done) return false;
+            sink(it->second.reply);
+            return true;
         }
         cache_.emplace(key, CacheEntry{{}, now, false});
     }
 
     size_t firstNonSpace = body.find_first_not_of(" \t\r\n");
-    bool json = firstNonSpace != std::string_view::npos && body[firstNonSpace] == '{';
-    Cmd cmd = Cmd::Other;
-    std::string encoded = process(body, json, from, cmd);
+    Request req;
+    req.json = firstNonSpace != std::string_view::npos && body[firstNonSpace] == '{';
+    req.cookie = std::string(cookie);
+    req.key = std::move(key);
+    req.from = from;
+    req.sink = std::move(sink);
+    req.maxReply = maxReply;
+    req.start = now;
+    process(body, std::move(req));
+    return true;
+}
 
+void NgDispatcher::complete(Request& req, std::string encoded) {
     std::string reply;
-    reply.reserve(cookie.size() + 1 + encoded.size());
-    reply.append(cookie);
+    reply.reserve(req.cookie.size() + 1 + encoded.size());
+    reply.append(req.cookie);
     reply += ' ';
-    if (reply.size() + encoded.size() > maxReply) {
+    if (reply.size() + encoded.size() > req.maxReply) {
         Document d;
         Value r = errorReply(d, "Reply too large for one datagram (" + std::to_string(encoded.size()) + " bytes)");
         encoded.clear();
-        json ? bencode::encodeJson(r, encoded) : bencode::encode(r, encoded);
+        req.json ? bencode::encodeJson(r, encoded) : bencode::encode(r, encoded);
     }
     reply += encoded;
     {
         std::lock_guard lk(cacheMutex_);
-        auto& e = cache_[key];
+        auto& e = cache_[req.key];
         e.reply = reply;
         e.at = std::chrono::steady_clock::now();
         e.done = true;
     }
-    return reply;
+    req.sink(reply);
 }
 
-std::string NgDispatcher::process(std::string_view body, bool json, const net::Endpoint& from, Cmd& cmd) {
-    Document req;
+void NgDispatcher::process(std::string_view body, Request req) {
+    Document doc;
     Document rep;
-    Value reply;
-    auto t0 = std::chrono::steady_clock::now();
     auto finish = [&](Value v, bool error) {
-        countCommand(from, cmd, error);
+        countCommand(req.from, req.cmd, error);
         std::string out;
         out.reserve(256);
-        json ? bencode::encodeJson(v, out) : bencode::encode(v, out);
-        return out;
+        req.json ? bencode::encodeJson(v, out) : bencode::encode(v, out);
+        complete(req, std::move(out));
     };
 
-    auto err = json ? bencode::decodeJson(body, req) : bencode::decode(body, req);
+    auto err = req.json ? bencode::decodeJson(body, doc) : bencode::decode(body, doc);
     if (err) {
-        LOG_WARN("Protocol error in packet from %s: %s", from.toString().c_str(), err->reason.c_str());
+        LOG_WARN("Protocol error in packet from %s: %s", req.from.toString().c_str(), err->reason.c_str());
         return finish(errorReply(rep, "Invalid NG data format"), true);
     }
-    if (!req.root.isDict()) {
-        LOG_WARN("Protocol error in packet from %s: not a dictionary", from.toString().c_str());
+    if (!doc.root.isDict()) {
+        LOG_WARN("Protocol error in packet from %s: not a dictionary", req.from.toString().c_str());
         return finish(errorReply(rep, "Invalid NG data format"), true);
     }
-    const Value* command = req.root.find("command");
+    const Value* command = doc.root.find("command");
     if (!command || !command->isString())
         return finish(errorReply(rep, "Dictionary contains no key \"command\""), true);
     std::string_view name = command->str();
     bool known = false;
     for (const auto& c : kCommands)
         if (c.name == name) {
-            cmd = c.cmd;
+            req.cmd = c.cmd;
             known = true;
         }
     if (!known) {
-        LOG_WARN("Protocol error in packet from %s: Unrecognized command", from.toString().c_str());
+        LOG_WARN("Protocol error in packet from %s: Unrecognized command", req.from.toString().c_str());
         return finish(errorReply(rep, "Unrecognized command"), true);
     }
-    NGM_LOG(log::Info, "", "Received command '%.*s' from %s", (int)name.size(), name.data(), from.toString().c_str());
+    NGM_LOG(log::Info, "", "Received command '%.*s' from %s", (int)name.size(), name.data(),
+            req.from.toString().c_str());
 
-    if (cmd == Cmd::Ping) {
+    if (req.cmd == Cmd::Ping) {
         Value r = Value::dict();
         r.add("result", Value::string("pong"));
         return finish(std::move(r), false);
     }
 
     session::Flags f;
-    if (auto e = parseFlags(req.root, f)) return finish(errorReply(rep, *e), true);
+    if (auto e = parseFlags(doc.root, f)) return finish(errorReply(rep, *e), true);
 
-    if (cmd == Cmd::Statistics) return finish(buildStatistics(rep), false);
-    if (cmd == Cmd::List) {
-        std::vector<std::string> ids;
-        for (size_t i = 0; i < workers_.size() && ids.size() < (size_t)f.limit; i++) {
-            auto& w = workers_.at(i);
-            workers_.runOn(w, [&] { w.store.callIds(ids, (size_t)f.limit); });
-        }
+    if (req.cmd == Cmd::Statistics) return finish(buildStatistics(rep), false);
+    if (req.cmd == Cmd::List) {
+        std::vector<std::string> ids = registry_.list((size_t)f.limit);
         Value r = Value::dict();
         Value& calls = r.add("calls", Value::list());
         for (auto& id : ids) calls.push(Value::string(rep.intern(std::move(id))));
@@ -200,44 +235,51 @@ std::string NgDispatcher::process(std::string_view body, bool json, const net::E
     }
 
     // Everything else is about one call.
+    Cmd cmd = req.cmd;
     if (f.callId.empty()) return finish(errorReply(rep, "No call-id in message"), true);
     bool isOfferAnswer = cmd == Cmd::Offer || cmd == Cmd::Answer;
-    if (isOfferAnswer || cmd == Cmd::Delete) {
-        if (f.fromTag.empty()) return finish(errorReply(rep, "No from-tag in message"), true);
-    }
+    if ((isOfferAnswer || cmd == Cmd::Delete) && f.fromTag.empty())
+        return finish(errorReply(rep, "No from-tag in message"), true);
     if (isOfferAnswer && !f.hasSdp) return finish(errorReply(rep, "No SDP body in message"), true);
     if (cmd == Cmd::Answer && f.toTag.empty()) return finish(errorReply(rep, "No to-tag in message"), true);
-
-    if (!isOfferAnswer && cmd != Cmd::Delete && cmd != Cmd::Query) {
+    if (!isOfferAnswer && cmd != Cmd::Delete && cmd != Cmd::Query)
         return finish(errorReply(rep, "Command '" + std::string(name) + "' is not implemented yet"), true);
-    }
 
+    // The call's own worker runs the command and sends the reply; when that
+    // is this thread, no hand-off at all.
     auto& worker = workers_.forCall(f.callId);
+    auto job = [this, &worker, f = std::move(f), req = std::move(req)]() mutable {
+        runCallCommand(worker, f, req);
+    };
+    workers_.runOrPost(worker, std::move(job));
+}
+
+void NgDispatcher::runCallCommand(session::Worker& worker, const session::Flags& f, Request& req) {
+    Document rep;
+    Value reply;
     bool error = false;
-    workers_.runOn(worker, [&] {
-        auto& store = worker.store;
-        Value r = Value::dict();
-        if (cmd == Cmd::Query) {
-            session::Call* call = store.find(f.callId);
-            if (!call) {
-                reply = errorReply(rep, "Unknown call-id");
-                error = true;
-                return;
-            }
+    Cmd cmd = req.cmd;
+    bool isOfferAnswer = cmd == Cmd::Offer || cmd == Cmd::Answer;
+    auto& store = worker.store;
+    Value r = Value::dict();
+    if (cmd == Cmd::Query) {
+        session::Call* call = store.find(f.callId);
+        if (!call) {
+            reply = errorReply(rep, "Unknown call-id");
+            error = true;
+        } else {
             encodeCallDetails(*call, f, r, rep);
             r.add("result", Value::string("ok"));
             reply = std::move(r);
-            return;
         }
+    } else {
         session::CommandResult res = cmd == Cmd::Offer    ? store.offer(f)
                                      : cmd == Cmd::Answer ? store.answer(f)
                                                           : store.deleteCall(f);
         if (res.status == session::CommandResult::Status::Error) {
             reply = errorReply(rep, res.error);
             error = true;
-            return;
-        }
-        if (res.status == session::CommandResult::Status::LoadLimit) {
+        } else if (res.status == session::CommandResult::Status::LoadLimit) {
             if (f.loadLimitSupported) {
                 r.add("result", Value::string("load limit"));
                 r.add("message", Value::string(rep.intern(res.error)));
@@ -246,36 +288,40 @@ std::string NgDispatcher::process(std::string_view body, bool json, const net::E
                 error = true;
             }
             reply = std::move(r);
-            return;
+        } else {
+            if (cmd == Cmd::Delete) {
+                if (res.call) encodeCallDetails(*res.call, f, r, rep);
+            } else if (!f.sdp.empty()) {
+                r.add("sdp", Value::string(rep.intern(std::move(res.sdp))));
+            }
+            std::string warning = res.warning;
+            if (!f.notImplemented.empty() && isOfferAnswer) {
+                std::string w = "Not implemented yet, ignored:";
+                for (const auto& n : f.notImplemented) w += " " + n + ";";
+                w.pop_back();
+                warning = warning.empty() ? w : warning + "; " + w;
+            }
+            if (!warning.empty()) r.add("warning", Value::string(rep.intern(warning)));
+            r.add("result", Value::string("ok"));
+            reply = std::move(r);
         }
-        if (cmd == Cmd::Delete) {
-            if (res.call) encodeCallDetails(*res.call, f, r, rep);
-        } else if (!f.sdp.empty()) {
-            r.add("sdp", Value::string(rep.intern(std::move(res.sdp))));
-        }
-        std::string warning = res.warning;
-        if (!f.notImplemented.empty() && isOfferAnswer) {
-            std::string w = "Not implemented yet, ignored:";
-            for (const auto& n : f.notImplemented) w += " " + n + ";";
-            w.pop_back();
-            warning = warning.empty() ? w : warning + "; " + w;
-        }
-        if (!warning.empty()) r.add("warning", Value::string(rep.intern(warning)));
-        r.add("result", Value::string("ok"));
-        reply = std::move(r);
-    });
+    }
 
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - req.start).count();
     {
         std::lock_guard lk(statsMutex_);
         if (cmd == Cmd::Offer) offerDelay_.add(secs);
         if (cmd == Cmd::Answer) answerDelay_.add(secs);
         if (cmd == Cmd::Delete) deleteDelay_.add(secs);
-        int64_t s = counters_.sessionsOwn.load();
-        if (s < minSessions_) minSessions_ = s;
-        if (s > maxSessions_) maxSessions_ = s;
+        int64_t n = counters_.sessionsOwn.load();
+        if (n < minSessions_) minSessions_ = n;
+        if (n > maxSessions_) maxSessions_ = n;
     }
-    return finish(std::move(reply), error);
+    countCommand(req.from, cmd, error);
+    std::string out;
+    out.reserve(512);
+    req.json ? bencode::encodeJson(reply, out) : bencode::encode(reply, out);
+    complete(req, std::move(out));
 }
 
 }  // namespace ngm::control

@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -39,9 +40,16 @@ public:
     NgDispatcher(session::WorkerPool& workers, session::SessionCounters& counters,
                  const session::SessionConfig& cfg);
 
-    // Handles one complete message ("COOKIE DICT") from `from`; returns the
-    // complete reply, or an empty string when nothing must be sent (a
-    // retransmission of a request still being processed).
+    using ReplySink = std::function<void(const std::string&)>;
+
+    // Handles one complete message ("COOKIE DICT") from `from`. The reply is
+    // passed to `sink`, on this thread or on the worker that owns the call.
+    // Returns false when no reply will come (no cookie, or a retransmission
+    // of a request still being processed).
+    bool handleAsync(std::string_view message, const net::Endpoint& from, ReplySink sink,
+                     size_t maxReply = 65000);
+    // The same, waiting for the reply ("" when none will come). Not for
+    // worker threads.
     std::string handle(std::string_view message, const net::Endpoint& from, size_t maxReply = 65000);
 
     int64_t startTime() const { return startTime_; }
@@ -54,12 +62,24 @@ private:
         std::chrono::steady_clock::time_point at;
         bool done = false;
     };
+    struct Request {
+        std::string cookie, key;
+        net::Endpoint from;
+        bool json = false;
+        Cmd cmd = Cmd::Other;
+        size_t maxReply = 65000;
+        std::chrono::steady_clock::time_point start;
+        ReplySink sink;
+    };
     void purgeLocked(std::chrono::steady_clock::time_point now);
-    std::string process(std::string_view body, bool json, const net::Endpoint& from, Cmd& cmd);
+    void process(std::string_view body, Request req);
+    void runCallCommand(session::Worker& worker, const session::Flags& f, Request& req);
+    void complete(Request& req, std::string encoded);
     void countCommand(const net::Endpoint& from, Cmd cmd, bool error);
     bencode::Value buildStatistics(bencode::Document& d);
 
     session::WorkerPool& workers_;
+    session::CallRegistry& registry_;
     session::SessionCounters& counters_;
     session::SessionConfig cfg_;
     int64_t startTime_;

@@ -17,7 +17,7 @@ namespace ngm::control {
 
 namespace {
 constexpr size_t kMaxDatagram = 65536;
-constexpr int kBatch = 16;
+constexpr int kBatch = 8;
 
 int bindSocket(const net::Endpoint& ep, int type) {
     int fd = socket(ep.address.af(), type | SOCK_CLOEXEC, 0);
@@ -43,44 +43,15 @@ void wake(int fd) {
 }
 }  // namespace
 
-bool NgUdpListener::start(const net::Endpoint& ep) {
-    fd_ = bindSocket(ep, SOCK_DGRAM);
-    if (fd_ < 0) return false;
-    int buf = 4 << 20;
-    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
-    if (tos_ > 0) setsockopt(fd_, IPPROTO_IP, IP_TOS, &tos_, sizeof tos_);
-    stopFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    thread_ = std::thread([this] { run(); });
-    return true;
-}
+struct NgUdpListener::Reader : net::PollHandler {
+    NgDispatcher* dispatcher = nullptr;
+    int fd = -1;
+    std::vector<char> bufs = std::vector<char>(kBatch * kMaxDatagram);
 
-void NgUdpListener::stop() {
-    if (thread_.joinable()) {
-        wake(stopFd_);
-        thread_.join();
-    }
-    if (fd_ >= 0) close(fd_);
-    if (stopFd_ >= 0) close(stopFd_);
-    fd_ = stopFd_ = -1;
-}
-
-void NgUdpListener::run() {
-    std::vector<char> bufs(kBatch * kMaxDatagram);
-    mmsghdr msgs[kBatch];
-    iovec iovs[kBatch];
-    sockaddr_storage addrs[kBatch];
-    pollfd pfds[2] = {{fd_, POLLIN, 0}, {stopFd_, POLLIN, 0}};
-    for (;;) {
-        int ready = poll(pfds, 2, 5000);
-        if (ready < 0) {
-            if (errno == EINTR) continue;
-            break;
-        }
-        if (ready == 0) {
-            dispatcher_.purge();
-            continue;
-        }
-        if (pfds[1].revents) break;
+    void onReadable() override {
+        mmsghdr msgs[kBatch];
+        iovec iovs[kBatch];
+        sockaddr_storage addrs[kBatch];
         memset(msgs, 0, sizeof msgs);
         for (int i = 0; i < kBatch; i++) {
             iovs[i] = {bufs.data() + i * kMaxDatagram, kMaxDatagram};
@@ -89,17 +60,42 @@ void NgUdpListener::run() {
             msgs[i].msg_hdr.msg_name = &addrs[i];
             msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
         }
-        int n = recvmmsg(fd_, msgs, kBatch, MSG_DONTWAIT, nullptr);
+        int n = recvmmsg(fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
         for (int i = 0; i < n; i++) {
             std::string_view msg(bufs.data() + i * kMaxDatagram, msgs[i].msg_len);
-            if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;  // cannot happen at 64 KiB
-            auto from = net::Endpoint::fromSockaddr(reinterpret_cast<sockaddr*>(&addrs[i]));
-            std::string reply = dispatcher_.handle(msg, from);
-            if (reply.empty()) continue;
-            sendto(fd_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&addrs[i]),
-                   msgs[i].msg_hdr.msg_namelen);
+            sockaddr_storage to = addrs[i];
+            socklen_t toLen = msgs[i].msg_hdr.msg_namelen;
+            auto from = net::Endpoint::fromSockaddr(reinterpret_cast<sockaddr*>(&to));
+            int sock = fd;
+            dispatcher->handleAsync(msg, from, [sock, to, toLen](const std::string& reply) {
+                sendto(sock, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&to), toLen);
+            });
         }
     }
+};
+
+NgUdpListener::NgUdpListener(NgDispatcher& d, session::WorkerPool& workers, int tos)
+    : dispatcher_(d), workers_(workers), tos_(tos) {}
+
+bool NgUdpListener::start(const net::Endpoint& ep) {
+    fd_ = bindSocket(ep, SOCK_DGRAM | SOCK_NONBLOCK);
+    if (fd_ < 0) return false;
+    int buf = 4 << 20;
+    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+    if (tos_ > 0) setsockopt(fd_, IPPROTO_IP, IP_TOS, &tos_, sizeof tos_);
+    for (size_t i = 0; i < workers_.size(); i++) {
+        auto r = std::make_unique<Reader>();
+        r->dispatcher = &dispatcher_;
+        r->fd = fd_;
+        workers_.at(i).loop.add(fd_, r.get(), true);
+        readers_.push_back(std::move(r));
+    }
+    return true;
+}
+
+NgUdpListener::~NgUdpListener() {
+    for (size_t i = 0; i < readers_.size(); i++) workers_.at(i).loop.remove(fd_);
+    if (fd_ >= 0) close(fd_);
 }
 
 long bencodeExtent(std::string_view in, size_t maxDepth) {

@@ -9,23 +9,29 @@
 
 #include "control/ng_dispatcher.h"
 #include "net/address.h"
+#include "net/event_loop.h"
+#include "session/worker.h"
 
 namespace ngm::control {
 
+// UDP: the socket is polled by every media worker's loop (EPOLLEXCLUSIVE,
+// so one wakes per datagram); a request for a call on that worker runs
+// there without any hand-off, others are posted to their worker, which
+// sends the reply itself.
 class NgUdpListener {
 public:
-    NgUdpListener(NgDispatcher& d, int tos) : dispatcher_(d), tos_(tos) {}
-    ~NgUdpListener() { stop(); }
+    NgUdpListener(NgDispatcher& d, session::WorkerPool& workers, int tos);
+    ~NgUdpListener();
     bool start(const net::Endpoint& ep);  // false (errno set) if it cannot bind
-    void stop();
+    // Stop the workers before destroying a listener.
 
 private:
-    void run();
+    struct Reader;
     NgDispatcher& dispatcher_;
+    session::WorkerPool& workers_;
     int tos_;
     int fd_ = -1;
-    int stopFd_ = -1;
-    std::thread thread_;
+    std::vector<std::unique_ptr<Reader>> readers_;
 };
 
 // TCP: a stream of "COOKIE BENCODED-DICT" messages; each message's end is

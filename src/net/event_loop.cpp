@@ -29,9 +29,9 @@ EventLoop::~EventLoop() {
     if (wakeFd_ >= 0) close(wakeFd_);
 }
 
-bool EventLoop::add(int fd, PollHandler* h) {
+bool EventLoop::add(int fd, PollHandler* h, bool exclusive) {
     epoll_event ev{};
-    ev.events = EPOLLIN;
+    ev.events = EPOLLIN | (exclusive ? EPOLLEXCLUSIVE : 0);
     ev.data.ptr = h;
     return epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0;
 }

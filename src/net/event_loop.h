@@ -27,8 +27,10 @@ public:
     EventLoop(const EventLoop&) = delete;
     EventLoop& operator=(const EventLoop&) = delete;
 
-    // Loop thread only.
-    bool add(int fd, PollHandler* h);
+    // add/remove may be called from any thread (epoll_ctl is thread-safe),
+    // but the handler must stay alive while the loop runs.
+    // `exclusive`: one fd shared by several loops wakes only one of them.
+    bool add(int fd, PollHandler* h, bool exclusive = false);
     void remove(int fd);
     // Called on the loop thread every `interval` (coarse; for timeouts).
     void setTick(std::chrono::milliseconds interval, Task tick);

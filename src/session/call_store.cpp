@@ -3,6 +3,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "sdp/sdp.h"
+#include "session/registry.h"
 #include "session/sdp_rewrite.h"
 
 namespace ngm::session {
@@ -61,6 +62,7 @@ void CallStore::destroyCall(const std::string& callId, int reason) {
         case Aborted: break;  // never established: not a terminated session
     }
     counters_.sessionsOwn--;
+    if (cfg_.registry) cfg_.registry->remove(callId);
     calls_.erase(it);
     if (calls_.empty() && calls_.bucket_count() > 1024) calls_.rehash(0);
 }
@@ -152,6 +154,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         c->createdUs = wallMicros();
         call = c.get();
         calls_.emplace(f.callId, std::move(c));
+        if (cfg_.registry) cfg_.registry->add(f.callId);
         counters_.sessionsOwn++;
         counters_.managedSessions++;
         NGM_LOG(log::Info, ctx(f), "New call");

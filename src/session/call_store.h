@@ -17,8 +17,11 @@
 
 namespace ngm::session {
 
+class CallRegistry;
+
 struct SessionConfig {
     net::InterfaceTable* interfaces = nullptr;
+    CallRegistry* registry = nullptr;  // may be null (unit tests)
     int timeout = 60, silentTimeout = 3600, finalTimeout = 0, offerTimeout = 3600;
     int deleteDelay = 30;
     int maxSessions = -1;

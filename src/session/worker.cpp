@@ -19,7 +19,11 @@ void WorkerPool::start() {
     started_ = true;
     for (auto& w : workers_) {
         Worker* wp = w.get();
-        wp->loop.setTick(std::chrono::milliseconds(1000), [wp] { wp->store.tick(wallSeconds()); });
+        bool first = wp == workers_.front().get();
+        wp->loop.setTick(std::chrono::milliseconds(1000), [this, wp, first] {
+            wp->store.tick(wallSeconds());
+            if (first && extraTick_) extraTick_();
+        });
         wp->thread = std::thread([wp] { wp->loop.run(); });
     }
 }
@@ -39,6 +43,13 @@ void WorkerPool::stop() {
 Worker& WorkerPool::forCall(std::string_view callId) {
     size_t h = std::hash<std::string_view>{}(callId);
     return *workers_[h % workers_.size()];
+}
+
+void WorkerPool::runOrPost(Worker& w, std::function<void()> fn) {
+    if (!started_ || w.loop.inLoopThread())
+        fn();
+    else
+        w.loop.post(std::move(fn));
 }
 
 void WorkerPool::runOn(Worker& w, const std::function<void()>& fn) {

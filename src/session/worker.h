@@ -32,12 +32,19 @@ public:
     Worker& forCall(std::string_view callId);
     Worker& at(size_t i) { return *workers_[i]; }
 
-    // Runs fn on the worker's thread and waits for it.
+    // Runs fn on the worker's thread and waits for it. Not from a worker
+    // thread (two workers waiting on each other would deadlock).
     void runOn(Worker& w, const std::function<void()>& fn);
+    // Runs fn now when already on w's thread (or before start), else posts it.
+    void runOrPost(Worker& w, std::function<void()> fn);
+    bool started() const { return started_; }
+    // Called about once a second on worker 0 (set before start()).
+    void onTick(std::function<void()> fn) { extraTick_ = std::move(fn); }
 
 private:
     std::vector<std::unique_ptr<Worker>> workers_;
     bool started_ = false;
+    std::function<void()> extraTick_;
 };
 
 }  // namespace ngm::session

@@ -6,12 +6,14 @@
 
 #include "control/ng_dispatcher.h"
 #include "net/interface.h"
+#include "session/registry.h"
 
 using namespace ngm;
 
 namespace {
 struct Daemon {
     net::InterfaceTable interfaces;
+    session::CallRegistry registry;
     session::SessionConfig cfg;
     session::SessionCounters counters;
     std::unique_ptr<session::WorkerPool> workers;
@@ -21,6 +23,7 @@ struct Daemon {
                           {"pub", "", *net::IpAddress::parse("127.0.0.1"), {}}},
                          61000, 61099);
         cfg.interfaces = &interfaces;
+        cfg.registry = &registry;
         cfg.deleteDelay = 0;
         cfg.instanceToken = "fuzz";
         workers = std::make_unique<session::WorkerPool>(1, cfg, counters);
