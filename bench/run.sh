@@ -26,6 +26,9 @@ DAEMON_CPU=${BENCH_DAEMON_CPU:-0}
 LOAD_CPU=${BENCH_LOAD_CPU:-1}
 KEEP_LOGS=${BENCH_KEEP_LOGS:-0}
 NICE=${BENCH_NICE:--20}
+# Both daemons cache ng replies for about 30 s (retransmissions); RSS "after
+# delete" and "after churn" are read once those caches have expired.
+SETTLE=${BENCH_SETTLE:-35}
 # The client's own port, below both media ranges and outside the ephemeral range.
 CLIENT_PORT=19000
 # Sockets a call costs in the worst case: RTP + RTCP on both sides.
@@ -235,7 +238,7 @@ measure_hold() {
         if ! wait_for_line "$out" DELETED 300; then
             log "ngload hold against $name did not delete its calls"
             FAILED=1
-        elif sleep 1 && ! alive; then
+        elif log "  $name: waiting ${SETTLE}s for the ng reply caches to expire" && sleep "$SETTLE" && ! alive; then
             crashed "$name" "delete"
         else
             R[$name.rss_after_kb]=$(rss_kb "$DAEMON_PID")
@@ -279,7 +282,7 @@ measure_churn() {
     R[$name.churn_before_kb]=$(rss_kb "$DAEMON_PID")
     run_load "$name" churn churn --target "127.0.0.1:$port" --cycles "$CHURN_CYCLES" --inflight 16 ||
         return 1
-    sleep 1
+    sleep "$SETTLE"
     alive || { crashed "$name" "churn"; return 1; }
     R[$name.churn_after_kb]=$(rss_kb "$DAEMON_PID")
 }
