@@ -2,11 +2,13 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <pthread.h>
 #include <random>
 #include <thread>
 
@@ -22,18 +24,19 @@ using namespace ngm;
 
 namespace {
 
-volatile sig_atomic_t g_stop = 0;
-void onSignal(int) { g_stop = 1; }
-
 int facilityFromName(const std::string& n) {
     static const std::pair<const char*, int> kMap[] = {
-        {"daemon", 3 << 3}, {"user", 1 << 3},   {"local0", 16 << 3}, {"local1", 17 << 3},
-        {"local2", 18 << 3}, {"local3", 19 << 3}, {"local4", 20 << 3}, {"local5", 21 << 3},
-        {"local6", 22 << 3}, {"local7", 23 << 3},
+        {"kern", LOG_KERN},     {"user", LOG_USER},     {"mail", LOG_MAIL},
+        {"daemon", LOG_DAEMON}, {"auth", LOG_AUTH},     {"syslog", LOG_SYSLOG},
+        {"lpr", LOG_LPR},       {"news", LOG_NEWS},     {"uucp", LOG_UUCP},
+        {"cron", LOG_CRON},     {"authpriv", LOG_AUTHPRIV}, {"ftp", LOG_FTP},
+        {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
+        {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
+        {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
     };
     for (auto& [name, v] : kMap)
         if (n == name) return v;
-    return 3 << 3;
+    return LOG_DAEMON;  // the options parser has already refused unknown names
 }
 
 std::string randomToken() {
@@ -75,6 +78,7 @@ int main(int argc, char** argv) {
     lc.facility = facilityFromName(opts.logFacility);
     log::init(lc);
 
+    for (const auto& w : opts.warnings) LOG_WARN("%s", w.c_str());
     if (!opts.notYetImplemented.empty()) {
         std::string names;
         for (const auto& [k, v] : opts.notYetImplemented) names += (names.empty() ? "--" : ", --") + k;
@@ -112,6 +116,16 @@ int main(int argc, char** argv) {
     sc.tos = opts.tos;
     sc.instanceToken = randomToken();
 
+    // Termination signals are taken by the main thread alone (sigwait below):
+    // block them before any thread starts so every thread inherits the mask.
+    sigset_t stopSignals;
+    sigemptyset(&stopSignals);
+    sigaddset(&stopSignals, SIGINT);
+    sigaddset(&stopSignals, SIGTERM);
+    sigaddset(&stopSignals, SIGQUIT);
+    pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
     if (!opts.foreground) {
         if (daemon(1, 0) != 0) {
             fprintf(stderr, "ngmediad: cannot daemonize: %s\n", strerror(errno));
@@ -146,15 +160,11 @@ int main(int argc, char** argv) {
         tcp.push_back(std::move(l));
     }
 
-    struct sigaction sa {};
-    sa.sa_handler = onSignal;
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
-    signal(SIGPIPE, SIG_IGN);
-
-    LOG_NOTICE("Startup complete, version ngmedia %s", "0.1.0");
-    while (!g_stop) pause();
-    LOG_NOTICE("Shutting down");
+    LOG_NOTICE("Startup complete, version ngmedia %s", NGM_VERSION_STRING);
+    int sig = 0;
+    while (sigwait(&stopSignals, &sig) != 0) {
+    }
+    LOG_NOTICE("Shutting down (signal %d)", sig);
     tcp.clear();
     workers.stop();
     udp.clear();
