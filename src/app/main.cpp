@@ -50,7 +50,7 @@ void writePidfile(const std::string& path) {
     if (path.empty()) return;
     FILE* f = fopen(path.c_str(), "w");
     if (!f) {
-        LOG_WARN("Failed to write pidfile %s: %s", path.c_str(), strerror(errno));
+        NGM_LOG_WARN("Failed to write pidfile %s: %s", path.c_str(), strerror(errno));
         return;
     }
     fprintf(f, "%d\n", (int)getpid());
@@ -78,11 +78,11 @@ int main(int argc, char** argv) {
     lc.facility = facilityFromName(opts.logFacility);
     log::init(lc);
 
-    for (const auto& w : opts.warnings) LOG_WARN("%s", w.c_str());
+    for (const auto& w : opts.warnings) NGM_LOG_WARN("%s", w.c_str());
     if (!opts.notYetImplemented.empty()) {
         std::string names;
         for (const auto& [k, v] : opts.notYetImplemented) names += (names.empty() ? "--" : ", --") + k;
-        LOG_WARN("Options accepted but not implemented yet (no effect): %s", names.c_str());
+        NGM_LOG_WARN("Options accepted but not implemented yet (no effect): %s", names.c_str());
     }
     if (opts.table >= 0 && opts.noFallback) {
         fprintf(stderr, "ngmediad: in-kernel forwarding is not available (--table=%d with --no-fallback)\n", opts.table);
@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
     for (const auto& ep : opts.listenNg) {
         auto l = std::make_unique<control::NgUdpListener>(dispatcher, workers, opts.controlTos);
         if (!l->start(ep)) {
-            LOG_ERR("Failed to open UDP control connection port (%s): %s", ep.toString().c_str(), strerror(errno));
+            NGM_LOG_ERR("Failed to open UDP control connection port (%s): %s", ep.toString().c_str(), strerror(errno));
             return 1;
         }
         udp.push_back(std::move(l));
@@ -154,17 +154,17 @@ int main(int argc, char** argv) {
     for (const auto& ep : opts.listenTcpNg) {
         auto l = std::make_unique<control::NgTcpListener>(dispatcher);
         if (!l->start(ep)) {
-            LOG_ERR("Failed to open TCP control connection port (%s): %s", ep.toString().c_str(), strerror(errno));
+            NGM_LOG_ERR("Failed to open TCP control connection port (%s): %s", ep.toString().c_str(), strerror(errno));
             return 1;
         }
         tcp.push_back(std::move(l));
     }
 
-    LOG_NOTICE("Startup complete, version ngmedia %s", NGM_VERSION_STRING);
+    NGM_LOG_NOTICE("Startup complete, version ngmedia %s", NGM_VERSION_STRING);
     int sig = 0;
     while (sigwait(&stopSignals, &sig) != 0) {
     }
-    LOG_NOTICE("Shutting down (signal %d)", sig);
+    NGM_LOG_NOTICE("Shutting down (signal %d)", sig);
     tcp.clear();
     workers.stop();
     udp.clear();

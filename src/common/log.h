@@ -34,8 +34,8 @@ void write(int level, std::string_view context, const char* fmt, ...)
     do {                                                              \
         if (::ngm::log::enabled(level)) ::ngm::log::write(level, ctx, __VA_ARGS__); \
     } while (0)
-#define LOG_ERR(...) NGM_LOG(::ngm::log::Err, "", __VA_ARGS__)
-#define LOG_WARN(...) NGM_LOG(::ngm::log::Warning, "", __VA_ARGS__)
-#define LOG_NOTICE(...) NGM_LOG(::ngm::log::Notice, "", __VA_ARGS__)
-#define LOG_INFO(...) NGM_LOG(::ngm::log::Info, "", __VA_ARGS__)
-#define LOG_DEBUG(...) NGM_LOG(::ngm::log::Debug, "", __VA_ARGS__)
+#define NGM_LOG_ERR(...) NGM_LOG(::ngm::log::Err, "", __VA_ARGS__)
+#define NGM_LOG_WARN(...) NGM_LOG(::ngm::log::Warning, "", __VA_ARGS__)
+#define NGM_LOG_NOTICE(...) NGM_LOG(::ngm::log::Notice, "", __VA_ARGS__)
+#define NGM_LOG_INFO(...) NGM_LOG(::ngm::log::Info, "", __VA_ARGS__)
+#define NGM_LOG_DEBUG(...) NGM_LOG(::ngm::log::Debug, "", __VA_ARGS__)

@@ -119,7 +119,7 @@ bool NgDispatcher::handleAsync(std::string_view message, const net::Endpoint& fr
     auto space = message.find(' ');
     if (space == std::string_view::npos || space == 0) {
         // No cookie: nothing to correlate a reply with; rtpengine drops these too.
-        LOG_WARN("Received invalid ng message from %s (no cookie)", from.toString().c_str());
+        NGM_LOG_WARN("Received invalid ng message from %s (no cookie)", from.toString().c_str());
         return false;
     }
     std::string_view cookie = message.substr(0, space);
@@ -191,11 +191,11 @@ void NgDispatcher::process(std::string_view body, Request req) {
 
     auto err = req.json ? bencode::decodeJson(body, doc) : bencode::decode(body, doc);
     if (err) {
-        LOG_WARN("Protocol error in packet from %s: %s", req.from.toString().c_str(), err->reason.c_str());
+        NGM_LOG_WARN("Protocol error in packet from %s: %s", req.from.toString().c_str(), err->reason.c_str());
         return finish(errorReply(rep, "Invalid NG data format"), true);
     }
     if (!doc.root.isDict()) {
-        LOG_WARN("Protocol error in packet from %s: not a dictionary", req.from.toString().c_str());
+        NGM_LOG_WARN("Protocol error in packet from %s: not a dictionary", req.from.toString().c_str());
         return finish(errorReply(rep, "Invalid NG data format"), true);
     }
     const Value* command = doc.root.find("command");
@@ -209,7 +209,7 @@ void NgDispatcher::process(std::string_view body, Request req) {
             known = true;
         }
     if (!known) {
-        LOG_WARN("Protocol error in packet from %s: Unrecognized command", req.from.toString().c_str());
+        NGM_LOG_WARN("Protocol error in packet from %s: Unrecognized command", req.from.toString().c_str());
         return finish(errorReply(rep, "Unrecognized command"), true);
     }
     NGM_LOG(log::Info, "", "Received command '%.*s' from %s", (int)name.size(), name.data(),

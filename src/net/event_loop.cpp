@@ -31,7 +31,7 @@ EventLoop::~EventLoop() {
 
 bool EventLoop::add(int fd, PollHandler* h, bool exclusive) {
     epoll_event ev{};
-    ev.events = EPOLLIN | (exclusive ? EPOLLEXCLUSIVE : 0);
+    ev.events = EPOLLIN | (exclusive ? (uint32_t)EPOLLEXCLUSIVE : 0u);
     ev.data.ptr = h;
     return epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0;
 }
