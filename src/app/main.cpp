@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <pthread.h>
 #include <random>
@@ -79,9 +80,16 @@ int main(int argc, char** argv) {
     log::init(lc);
 
     for (const auto& w : opts.warnings) NGM_LOG_WARN("%s", w.c_str());
-    if (!opts.notYetImplemented.empty()) {
+    // Listeners of capabilities not built yet are parsed into Options; name them too.
+    std::map<std::string, std::string> later = opts.notYetImplemented;
+    if (!opts.listenCli.empty()) later["listen-cli"] = "";
+    if (!opts.listenUdp.empty()) later["listen-udp"] = "";
+    if (!opts.listenTcp.empty()) later["listen-tcp"] = "";
+    if (!opts.listenHttp.empty()) later["listen-http"] = "";
+    if (!opts.listenHttps.empty()) later["listen-https"] = "";
+    if (!later.empty()) {
         std::string names;
-        for (const auto& [k, v] : opts.notYetImplemented) names += (names.empty() ? "--" : ", --") + k;
+        for (const auto& [k, v] : later) names += (names.empty() ? "--" : ", --") + k;
         NGM_LOG_WARN("Options accepted but not implemented yet (no effect): %s", names.c_str());
     }
     if (opts.table >= 0 && opts.noFallback) {
@@ -113,6 +121,7 @@ int main(int argc, char** argv) {
     sc.deleteDelay = opts.deleteDelay;
     sc.maxSessions = opts.maxSessions;
     sc.sipSource = opts.sipSource;
+    sc.rejectInvalidSdp = opts.rejectInvalidSdp;
     sc.tos = opts.tos;
     sc.instanceToken = randomToken();
 

@@ -142,7 +142,7 @@ std::optional<Origin> SessionDescription::origin() const {
     return std::nullopt;
 }
 
-ParseResult parse(std::string_view text) {
+ParseResult parse(std::string_view text, bool rejectBlankLine) {
     ParseResult r;
     SessionDescription sdp;
     size_t pos = 0;
@@ -162,7 +162,10 @@ ParseResult parse(std::string_view text) {
             raw.remove_suffix(1);
             bareLf = false;
         }
-        if (raw.empty()) continue;  // tolerate blank lines, as rtpengine does
+        if (raw.empty()) {
+            if (rejectBlankLine) return fail("blank line");
+            break;
+        }
         if (raw.size() < 2 || raw[1] != '=' || raw[0] < 'a' || raw[0] > 'z')
             return fail("line is not of the form x=value");
         char type = raw[0];

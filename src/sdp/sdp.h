@@ -81,8 +81,10 @@ struct ParseResult {
 };
 
 // Accepts CRLF or LF line endings. Rejects what rtpengine rejects: no v= first
-// line, a line without "x=", malformed o=/c=/m= lines, bad ports.
-ParseResult parse(std::string_view text);
+// line, a line without "x=", malformed o=/c=/m= lines, bad ports. A blank
+// line ends the description (what follows is ignored, as rtpengine does), or
+// is an error with `rejectBlankLine` (--reject-invalid-sdp).
+ParseResult parse(std::string_view text, bool rejectBlankLine = false);
 
 // Writes with CRLF line endings.
 std::string write(const SessionDescription& sdp);

@@ -113,7 +113,7 @@ bool ensurePorts(Media& m, net::LogicalInterface* li, net::Family family) {
 
 CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
     if (f.sdp.empty()) return {};  // rtpengine answers ok without an sdp key
-    auto parsed = sdp::parse(f.sdp);
+    auto parsed = sdp::parse(f.sdp, cfg_.rejectInvalidSdp);
     if (!parsed) {
         NGM_LOG(log::Warning, ctx(f), "%s", parsed.error.reason.c_str());
         return CommandResult::fail("Failed to parse SDP");

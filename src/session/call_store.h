@@ -26,7 +26,8 @@ struct SessionConfig {
     int deleteDelay = 30;
     int maxSessions = -1;
     bool sipSource = false;
-    int tos = 184;
+    bool rejectInvalidSdp = false;
+    int tos = 0;
     std::string instanceToken;  // a=rtpengine:<token> for loop protection
 };
 
