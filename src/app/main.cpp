@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
     size_t threads = opts.numThreads > 0 ? (size_t)opts.numThreads : std::max(1u, std::thread::hardware_concurrency());
     session::SessionCounters counters;
     session::WorkerPool workers(threads, sc, counters);
-    control::NgDispatcher dispatcher(workers, counters, sc);
+    control::NgDispatcher dispatcher(workers, counters, sc, opts.ngReplyCache);
     workers.onTick([&dispatcher] { dispatcher.purge(); });
     workers.start();
 

@@ -489,6 +489,13 @@ bool Parser::applyValue(const OptionSpec& o, const std::string& value, size_t in
         case Target::DeleteDelay:
             opts_.deleteDelay = asInt > 0 ? asInt : 0;
             break;
+        case Target::NgReplyCache:
+            if (asInt < 1 || asInt > 3600) {
+                error = invalid(o, value, g, "must be between 1 and 3600");
+                return false;
+            }
+            opts_.ngReplyCache = asInt;
+            break;
         case Target::MaxSessions:
             opts_.maxSessions = asInt >= -1 ? asInt : -1;
             break;

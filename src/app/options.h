@@ -51,6 +51,7 @@ struct Options {
     int finalTimeout = 0;  // 0 = off
     int offerTimeout = 3600;
     int deleteDelay = 30;
+    int ngReplyCache = 30;  // ngmedia only: seconds ng replies are kept for retransmissions
     int maxSessions = -1;  // -1 = unlimited
     int table = 0;
     bool noFallback = false;

@@ -57,6 +57,7 @@ enum class Target : uint8_t {
     FinalTimeout,
     OfferTimeout,
     DeleteDelay,
+    NgReplyCache,
     MaxSessions,
     Table,
     NoFallback,

@@ -20,7 +20,6 @@ using bencode::Value;
 
 namespace {
 
-constexpr auto kCacheLifetime = std::chrono::seconds(30);
 
 struct CommandName {
     std::string_view name;
@@ -64,8 +63,13 @@ Value errorReply(Document& d, std::string_view reason) {
 }  // namespace
 
 NgDispatcher::NgDispatcher(session::WorkerPool& workers, session::SessionCounters& counters,
-                           const session::SessionConfig& cfg)
-    : workers_(workers), registry_(*cfg.registry), counters_(counters), cfg_(cfg), startTime_(wallSeconds()) {}
+                           const session::SessionConfig& cfg, int replyCacheSeconds)
+    : workers_(workers),
+      registry_(*cfg.registry),
+      counters_(counters),
+      cfg_(cfg),
+      startTime_(wallSeconds()),
+      cacheLifetime_(replyCacheSeconds) {}
 
 void NgDispatcher::countCommand(const net::Endpoint& from, Cmd cmd, bool error) {
     std::lock_guard lk(statsMutex_);
@@ -80,13 +84,20 @@ void NgDispatcher::purge() {
 }
 
 void NgDispatcher::purgeLocked(std::chrono::steady_clock::time_point now) {
-    size_t before = cache_.size();
-    for (auto it = cache_.begin(); it != cache_.end();)
-        it = (it->second.done && now - it->second.at > kCacheLifetime) ? cache_.erase(it) : std::next(it);
+    size_t freed = 0;
+    while (!cacheOrder_.empty() &&
+           (now - cacheOrder_.front().first > cacheLifetime_ || cacheOrder_.size() > kMaxCacheEntries)) {
+        cache_.erase(cacheOrder_.front().second);
+        cacheOrder_.pop_front();
+        freed++;
+    }
     lastPurge_ = now;
-    if (before - cache_.size() > 1000) {
+    if (freed > 1000) {
         // Give freed reply memory back so RSS follows the load.
-        cache_.rehash(0);
+        if (cache_.empty()) {
+            decltype(cache_)().swap(cache_);
+            decltype(cacheOrder_)().swap(cacheOrder_);
+        }
         malloc_trim(0);
     }
 }
@@ -132,7 +143,8 @@ bool NgDispatcher::handleAsync(std::string_view message, const net::Endpoint& fr
     auto now = std::chrono::steady_clock::now();
     {
         std::lock_guard lk(cacheMutex_);
-        if (now - lastPurge_ > std::chrono::seconds(5)) purgeLocked(now);
+        if (now - lastPurge_ > std::chrono::seconds(1) || cacheOrder_.size() > kMaxCacheEntries)
+            purgeLocked(now);
         auto it = cache_.find(key);
         if (it != cache_.end()) {
             // Still in progress: the first copy's reply will answer both.
@@ -140,7 +152,8 @@ bool NgDispatcher::handleAsync(std::string_view message, const net::Endpoint& fr
             sink(it->second.reply);
             return true;
         }
-        cache_.emplace(key, CacheEntry{{}, now, false});
+        cache_.emplace(key, CacheEntry{{}, false});
+        cacheOrder_.emplace_back(now, key);
     }
 
     size_t firstNonSpace = body.find_first_not_of(" \t\r\n");
@@ -170,10 +183,12 @@ void NgDispatcher::complete(Request& req, std::string encoded) {
     reply += encoded;
     {
         std::lock_guard lk(cacheMutex_);
-        auto& e = cache_[req.key];
-        e.reply = reply;
-        e.at = std::chrono::steady_clock::now();
-        e.done = true;
+        // (Gone already if the size bound evicted it while in progress.)
+        auto it = cache_.find(req.key);
+        if (it != cache_.end()) {
+            it->second.reply = reply;
+            it->second.done = true;
+        }
     }
     req.sink(reply);
 }

@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -38,7 +39,7 @@ struct DelayStats {
 class NgDispatcher {
 public:
     NgDispatcher(session::WorkerPool& workers, session::SessionCounters& counters,
-                 const session::SessionConfig& cfg);
+                 const session::SessionConfig& cfg, int replyCacheSeconds = 30);
 
     using ReplySink = std::function<void(const std::string&)>;
 
@@ -59,7 +60,6 @@ public:
 private:
     struct CacheEntry {
         std::string reply;
-        std::chrono::steady_clock::time_point at;
         bool done = false;
     };
     struct Request {
@@ -86,6 +86,11 @@ private:
 
     std::mutex cacheMutex_;
     std::unordered_map<std::string, CacheEntry> cache_;
+    // Keys in arrival order, for expiry and for the size bound (a flood of
+    // unique cookies must not grow memory without limit).
+    std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> cacheOrder_;
+    std::chrono::seconds cacheLifetime_{30};
+    static constexpr size_t kMaxCacheEntries = 200000;
     std::chrono::steady_clock::time_point lastPurge_;
 
     std::mutex statsMutex_;

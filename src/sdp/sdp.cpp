@@ -1,5 +1,9 @@
 #include "sdp/sdp.h"
 
+#include <arpa/inet.h>
+
+#include <cstring>
+
 #include "common/strings.h"
 
 namespace ngm::sdp {
@@ -59,31 +63,24 @@ std::string Origin::format() const {
 }
 
 std::optional<Connection> Connection::parse(std::string_view v) {
+    // rtpengine takes only "IN IP4|IP6 <literal of that family>": no host
+    // names, no multicast /ttl suffix.
     auto f = fields(v);
-    if (f.size() != 3) return std::nullopt;
+    if (f.size() != 3 || f[0] != "IN" || (f[1] != "IP4" && f[1] != "IP6")) return std::nullopt;
+    if (f[2].size() > 45) return std::nullopt;
+    char buf[64];
+    memcpy(buf, f[2].data(), f[2].size());
+    buf[f[2].size()] = 0;
+    unsigned char bin[16];
+    if (inet_pton(f[1] == "IP6" ? AF_INET6 : AF_INET, buf, bin) != 1) return std::nullopt;
     Connection c;
     c.netType = f[0];
     c.addrType = f[1];
-    auto addr = f[2];
-    if (auto slash = addr.find('/'); slash != std::string_view::npos) {
-        c.suffix = addr.substr(slash);
-        addr = addr.substr(0, slash);
-    }
-    if (addr.empty()) return std::nullopt;
-    c.address = addr;
-    // rtpengine takes only literal addresses for IN IP4/IP6.
-    if (c.addrType == "IP4" || c.addrType == "IP6") {
-        bool v6 = c.addrType == "IP6";
-        for (char ch : addr) {
-            bool ok = (ch >= '0' && ch <= '9') || ch == '.' ||
-                      (v6 && (ch == ':' || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F')));
-            if (!ok) return std::nullopt;
-        }
-    }
+    c.address = f[2];
     return c;
 }
 
-std::string Connection::format() const { return netType + ' ' + addrType + ' ' + address + suffix; }
+std::string Connection::format() const { return netType + ' ' + addrType + ' ' + address; }
 
 std::optional<MediaLine> MediaLine::parse(std::string_view v) {
     auto f = fields(v);

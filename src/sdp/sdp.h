@@ -33,7 +33,6 @@ struct Origin {
 
 struct Connection {
     std::string netType = "IN", addrType = "IP4", address;
-    std::string suffix;  // "/ttl[/num]" kept as given
     static std::optional<Connection> parse(std::string_view v);
     std::string format() const;
 };

@@ -210,7 +210,6 @@ void writeConnection(std::string& out, const sdp::Line& original, const Flags& f
     } else {
         c->address = connectionAddress(f, *local, c->addrType);
     }
-    c->suffix.clear();
     sdp::writeLine(out, 'c', c->format(), original.bareLf);
 }
 

@@ -1,0 +1,104 @@
+// GoogleTest fixture: one daemon per test, an ng client for it, and the
+// offer/answer/delete shorthands most tests need.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "ng_client.h"
+
+namespace ngm::itest {
+
+class DaemonTest : public ::testing::Test {
+  protected:
+    // Starts the daemon; use as ASSERT_TRUE(startDaemon(...)) << daemon.error().
+    bool startDaemon(DaemonConfig cfg = {}) {
+        if (!daemon.start(cfg)) return false;
+        ng = std::make_unique<NgClient>(daemon.ngPort());
+        return ng->ok();
+    }
+
+    void TearDown() override {
+        // A daemon that died by itself (crash, sanitizer abort) fails the test.
+        if (daemon.pid() > 0 && !daemon.alive())
+            ADD_FAILURE() << "ngmediad " << daemon.exitDescription()
+                          << " while the test was running";
+        else if (daemon.pid() > 0) {
+            std::string how = daemon.stop();
+            // Death by SIGTERM's default action (the signal came before the
+            // daemon's handler was in place) is the business of
+            // Lifecycle.SigtermRightAfterStartupExitsCleanly; counting it here
+            // would make every short test flaky. Crashes, failed exits and
+            // hangs fail the test that saw them.
+            if (daemon.endSignal() != SIGTERM) {
+                EXPECT_TRUE(daemon.stoppedCleanly())
+                    << "ngmediad did not shut down cleanly on SIGTERM: " << how;
+            }
+        }
+        if (HasFailure()) {
+            std::string cmd;
+            for (const auto& a : daemon.argv()) cmd += a + " ";
+            std::cerr << "---- ngmediad: " << cmd << "\n"
+                      << daemon.log(20000) << "---- end of ngmediad log\n";
+        }
+        ng.reset();
+    }
+
+    Reply offer(const std::string& callId, const std::string& fromTag, const std::string& sdp) {
+        return ng->request(
+            Request("offer").set("call-id", callId).set("from-tag", fromTag).set("sdp", sdp));
+    }
+    Reply answer(const std::string& callId, const std::string& fromTag, const std::string& toTag,
+                 const std::string& sdp) {
+        return ng->request(Request("answer")
+                               .set("call-id", callId)
+                               .set("from-tag", fromTag)
+                               .set("to-tag", toTag)
+                               .set("sdp", sdp));
+    }
+    // Deletes at once (delete delay 0), whatever the daemon's default.
+    Reply deleteNow(const std::string& callId, const std::string& fromTag) {
+        return ng->request(Request("delete")
+                               .set("call-id", callId)
+                               .set("from-tag", fromTag)
+                               .setInt("delete delay", 0));
+    }
+    Reply query(const std::string& callId) {
+        return ng->request(Request("query").set("call-id", callId));
+    }
+    Reply statistics() { return ng->request(Request("statistics")); }
+
+    // Call-ids `list` returns (limit big enough for any test).
+    std::vector<std::string> listCalls(int64_t limit = 10000) {
+        Reply r = ng->request(Request("list").setInt("limit", limit));
+        std::vector<std::string> ids;
+        if (const auto* calls = r.get({"calls"}); calls && calls->isList())
+            for (const auto& c : calls->items()) ids.emplace_back(c.str());
+        return ids;
+    }
+    bool isListed(const std::string& callId) {
+        for (const auto& id : listCalls())
+            if (id == callId) return true;
+        return false;
+    }
+
+    // Polls `pred` every 50 ms until it holds or `timeout` passes.
+    template <class Pred>
+    static bool eventually(Pred pred, milliseconds timeout) {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            if (pred()) return true;
+            if (std::chrono::steady_clock::now() >= deadline) return false;
+            std::this_thread::sleep_for(milliseconds(50));
+        }
+    }
+
+    Daemon daemon;
+    std::unique_ptr<NgClient> ng;
+};
+
+}  // namespace ngm::itest

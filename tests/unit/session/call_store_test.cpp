@@ -1,0 +1,839 @@
+#include "session/call_store.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "net/udp_socket.h"
+#include "session/registry.h"
+
+namespace ngm::session {
+namespace {
+
+// Every test owns its own port range inside 62000–62599 (blocks of 10), so
+// the tests can run in parallel processes (ctest -j) without sharing ports.
+
+net::IpAddress ip(const char* s) { return *net::IpAddress::parse(s); }
+
+// Ports of the m= lines, in order.
+std::vector<int> mediaPorts(const std::string& sdp) {
+    std::vector<int> ports;
+    size_t pos = 0;
+    while ((pos = sdp.find("m=", pos)) != std::string::npos) {
+        if (pos == 0 || sdp[pos - 1] == '\n') {
+            size_t sp = sdp.find(' ', pos);
+            ports.push_back(std::stoi(sdp.substr(sp + 1)));
+        }
+        pos += 2;
+    }
+    return ports;
+}
+
+// Replaces {P<i>} with the i-th port and {R<i>} with that port + 1.
+std::string fill(std::string tpl, const std::vector<int>& ports) {
+    for (size_t i = 0; i < ports.size(); i++) {
+        for (auto [key, value] : {std::pair{"{P" + std::to_string(i) + "}", ports[i]},
+                                  std::pair{"{R" + std::to_string(i) + "}", ports[i] + 1}}) {
+            size_t p;
+            while ((p = tpl.find(key)) != std::string::npos)
+                tpl.replace(p, key.size(), std::to_string(value));
+        }
+    }
+    return tpl;
+}
+
+// True when someone (the store) holds the UDP port on 127.0.0.1.
+bool portIsBound(int port) {
+    net::UdpSocket s;
+    return !s.bind(net::Endpoint{ip("127.0.0.1"), (uint16_t)port});
+}
+
+const std::string kOffer =
+    "v=0\r\n"
+    "o=- 1545997027 1 IN IP4 198.51.100.1\r\n"
+    "s=tester\r\n"
+    "c=IN IP4 198.51.100.1\r\n"
+    "t=0 0\r\n"
+    "m=audio 2000 RTP/AVP 0 8\r\n"
+    "a=sendrecv\r\n";
+
+const std::string kOfferOut =
+    "v=0\r\n"
+    "o=- 1545997027 1 IN IP4 198.51.100.1\r\n"
+    "s=tester\r\n"
+    "c=IN IP4 127.0.0.1\r\n"
+    "t=0 0\r\n"
+    "m=audio {P0} RTP/AVP 0 8\r\n"
+    "a=rtpmap:0 PCMU/8000\r\n"
+    "a=rtpmap:8 PCMA/8000\r\n"
+    "a=sendrecv\r\n"
+    "a=rtcp:{R0}\r\n";
+
+const std::string kAnswer =
+    "v=0\r\n"
+    "o=- 2 1 IN IP4 203.0.113.2\r\n"
+    "s=callee\r\n"
+    "c=IN IP4 203.0.113.2\r\n"
+    "t=0 0\r\n"
+    "m=audio 3000 RTP/AVP 8\r\n"
+    "a=sendrecv\r\n";
+
+const std::string kAnswerOut =
+    "v=0\r\n"
+    "o=- 2 1 IN IP4 203.0.113.2\r\n"
+    "s=callee\r\n"
+    "c=IN IP4 127.0.0.1\r\n"
+    "t=0 0\r\n"
+    "m=audio {P0} RTP/AVP 8\r\n"
+    "a=rtpmap:8 PCMA/8000\r\n"
+    "a=sendrecv\r\n"
+    "a=rtcp:{R0}\r\n";
+
+std::string replaceAll(std::string s, const std::string& from, const std::string& to) {
+    size_t p = 0;
+    while ((p = s.find(from, p)) != std::string::npos) {
+        s.replace(p, from.size(), to);
+        p += to.size();
+    }
+    return s;
+}
+
+Flags offerFlags(const std::string& sdp, const std::string& callId = "call-1") {
+    Flags f;
+    f.callId = callId;
+    f.fromTag = "tag-a";
+    f.sdp = sdp;
+    f.hasSdp = true;
+    return f;
+}
+
+Flags answerFlags(const std::string& sdp, const std::string& callId = "call-1") {
+    Flags f = offerFlags(sdp, callId);
+    f.toTag = "tag-b";
+    return f;
+}
+
+Flags deleteFlags(const std::string& callId = "call-1") {
+    Flags f;
+    f.callId = callId;
+    f.fromTag = "tag-a";
+    return f;
+}
+
+class CallStoreTest : public ::testing::Test {
+  protected:
+    void SetUp() override { log::setLevel(log::Crit); }
+
+    // One interface "default" on 127.0.0.1 with ports [portMin, portMax].
+    void start(int portMin, int portMax, const net::IpAddress& advertised = {}) {
+        table.build({net::InterfaceConfig{"default", "", ip("127.0.0.1"), advertised}}, portMin,
+                    portMax);
+        cfg.interfaces = &table;
+        cfg.registry = &registry;
+        cfg.instanceToken = "0123456789ab";
+        store = std::make_unique<CallStore>(cfg, counters);
+    }
+    void start(int portMin) { start(portMin, portMin + 9); }
+
+    net::PortPool& pool() { return *table.defaultInterface()->addresses.front()->ports; }
+
+    CommandResult offerAnswer(const std::string& offer, const std::string& answer) {
+        auto r = store->offer(offerFlags(offer));
+        EXPECT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+        return store->answer(answerFlags(answer));
+    }
+
+    net::InterfaceTable table;
+    CallRegistry registry;
+    SessionConfig cfg;
+    SessionCounters counters;
+    std::unique_ptr<CallStore> store;
+};
+
+// ---- offer / answer ----
+
+TEST_F(CallStoreTest, OfferReturnsSdpWithBoundEvenRtpAndOddRtcpPort) {
+    start(62000);
+    auto r = store->offer(offerFlags(kOffer));
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    auto ports = mediaPorts(r.sdp);
+    ASSERT_EQ(ports.size(), 1u);
+    EXPECT_EQ(r.sdp, fill(kOfferOut, ports));
+    EXPECT_EQ(ports[0] % 2, 0);
+    EXPECT_GE(ports[0], 62000);
+    EXPECT_LE(ports[0], 62009);
+    EXPECT_TRUE(portIsBound(ports[0]));
+    EXPECT_TRUE(portIsBound(ports[0] + 1));
+    EXPECT_EQ(pool().inUse(), 4u);  // a pair towards each side
+    EXPECT_EQ(store->size(), 1u);
+    EXPECT_EQ(registry.list(10), std::vector<std::string>{"call-1"});
+    EXPECT_EQ(counters.sessionsOwn.load(), 1);
+    EXPECT_EQ(counters.managedSessions.load(), 1);
+}
+
+TEST_F(CallStoreTest, AnswerAdvertisesTheOtherSidesPorts) {
+    start(62010);
+    auto offer = store->offer(offerFlags(kOffer));
+    ASSERT_EQ(offer.status, CommandResult::Status::Ok) << offer.error;
+    auto answer = store->answer(answerFlags(kAnswer));
+    ASSERT_EQ(answer.status, CommandResult::Status::Ok) << answer.error;
+    auto ports = mediaPorts(answer.sdp);
+    ASSERT_EQ(ports.size(), 1u);
+    EXPECT_EQ(answer.sdp, fill(kAnswerOut, ports));
+    EXPECT_NE(ports[0], mediaPorts(offer.sdp)[0]);
+    EXPECT_EQ(ports[0] % 2, 0);
+    EXPECT_TRUE(portIsBound(ports[0]));
+    EXPECT_TRUE(portIsBound(ports[0] + 1));
+    EXPECT_EQ(pool().inUse(), 4u);
+}
+
+TEST_F(CallStoreTest, InterfaceAdvertisedAddressGoesIntoConnectionLine) {
+    start(62020, 62029, ip("192.0.2.10"));
+    auto r = store->offer(offerFlags(kOffer));
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    EXPECT_EQ(r.sdp, fill(replaceAll(kOfferOut, "127.0.0.1", "192.0.2.10"), mediaPorts(r.sdp)));
+}
+
+TEST_F(CallStoreTest, ReofferWithIdenticalSdpKeepsPorts) {
+    start(62030);
+    auto first = store->offer(offerFlags(kOffer));
+    ASSERT_EQ(first.status, CommandResult::Status::Ok) << first.error;
+    auto second = store->offer(offerFlags(kOffer));
+    ASSERT_EQ(second.status, CommandResult::Status::Ok) << second.error;
+    EXPECT_EQ(second.sdp, first.sdp);
+    EXPECT_EQ(pool().inUse(), 4u);
+}
+
+TEST_F(CallStoreTest, ReofferWithMovedEndpointGetsNewPorts) {
+    start(62040);
+    auto first = store->offer(offerFlags(kOffer));
+    ASSERT_EQ(first.status, CommandResult::Status::Ok) << first.error;
+    int oldPort = mediaPorts(first.sdp)[0];
+    auto moved = replaceAll(kOffer, "m=audio 2000", "m=audio 2010");
+    auto second = store->offer(offerFlags(moved));
+    ASSERT_EQ(second.status, CommandResult::Status::Ok) << second.error;
+    auto ports = mediaPorts(second.sdp);
+    EXPECT_EQ(second.sdp, fill(kOfferOut, ports));
+    EXPECT_NE(ports[0], oldPort);
+    EXPECT_FALSE(portIsBound(oldPort));  // the old pair went back to the pool
+    EXPECT_EQ(pool().inUse(), 4u);
+}
+
+TEST_F(CallStoreTest, ReofferWithMovedAddressGetsNewPorts) {
+    start(62050);
+    auto first = store->offer(offerFlags(kOffer));
+    ASSERT_EQ(first.status, CommandResult::Status::Ok) << first.error;
+    auto moved = replaceAll(kOffer, "c=IN IP4 198.51.100.1", "c=IN IP4 198.51.100.9");
+    auto second = store->offer(offerFlags(moved));
+    ASSERT_EQ(second.status, CommandResult::Status::Ok) << second.error;
+    EXPECT_NE(mediaPorts(second.sdp)[0], mediaPorts(first.sdp)[0]);
+}
+
+TEST_F(CallStoreTest, ReofferWithMovedEndpointAndPortLatchingKeepsPorts) {
+    start(62060);
+    auto first = store->offer(offerFlags(kOffer));
+    ASSERT_EQ(first.status, CommandResult::Status::Ok) << first.error;
+    Flags f = offerFlags(replaceAll(kOffer, "m=audio 2000", "m=audio 2010"));
+    f.portLatching = true;
+    auto second = store->offer(f);
+    ASSERT_EQ(second.status, CommandResult::Status::Ok) << second.error;
+    EXPECT_EQ(mediaPorts(second.sdp), mediaPorts(first.sdp));
+    EXPECT_EQ(pool().inUse(), 4u);
+}
+
+TEST_F(CallStoreTest, HoldWithZeroAddressGivesSendonlyAndKeepsZeroAddressAndPorts) {
+    start(62070);
+    ASSERT_EQ(offerAnswer(kOffer, kAnswer).status, CommandResult::Status::Ok);
+    auto first = store->offer(offerFlags(kOffer));
+    auto hold =
+        store->offer(offerFlags(replaceAll(kOffer, "c=IN IP4 198.51.100.1", "c=IN IP4 0.0.0.0")));
+    ASSERT_EQ(hold.status, CommandResult::Status::Ok) << hold.error;
+    const std::string expected =
+        "v=0\r\n"
+        "o=- 1545997027 1 IN IP4 198.51.100.1\r\n"
+        "s=tester\r\n"
+        "c=IN IP4 0.0.0.0\r\n"
+        "t=0 0\r\n"
+        "m=audio {P0} RTP/AVP 0 8\r\n"
+        "a=rtpmap:0 PCMU/8000\r\n"
+        "a=rtpmap:8 PCMA/8000\r\n"
+        "a=sendonly\r\n"
+        "a=rtcp:{R0}\r\n";
+    EXPECT_EQ(hold.sdp, fill(expected, mediaPorts(hold.sdp)));
+    EXPECT_EQ(mediaPorts(hold.sdp), mediaPorts(first.sdp));
+
+    auto resume = store->offer(offerFlags(kOffer));
+    ASSERT_EQ(resume.status, CommandResult::Status::Ok) << resume.error;
+    EXPECT_EQ(resume.sdp, first.sdp);
+    EXPECT_EQ(pool().inUse(), 4u);
+}
+
+TEST_F(CallStoreTest, RecvonlyOnHoldBecomesInactive) {
+    start(62080);
+    auto sdp = replaceAll(replaceAll(kOffer, "c=IN IP4 198.51.100.1", "c=IN IP4 0.0.0.0"),
+                          "a=sendrecv", "a=recvonly");
+    auto r = store->offer(offerFlags(sdp));
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    EXPECT_NE(r.sdp.find("c=IN IP4 0.0.0.0\r\n"), std::string::npos) << r.sdp;
+    EXPECT_NE(r.sdp.find("a=inactive\r\n"), std::string::npos) << r.sdp;
+    EXPECT_EQ(r.sdp.find("a=recvonly"), std::string::npos) << r.sdp;
+}
+
+TEST_F(CallStoreTest, ZeroAddressInFirstMediaHoldsSessionConnectionToo) {
+    start(62470);
+    auto sdp = replaceAll(kOffer, "a=sendrecv\r\n", "c=IN IP4 0.0.0.0\r\n");
+    auto r = store->offer(offerFlags(sdp));
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    const std::string expected =
+        "v=0\r\n"
+        "o=- 1545997027 1 IN IP4 198.51.100.1\r\n"
+        "s=tester\r\n"
+        "c=IN IP4 0.0.0.0\r\n"
+        "t=0 0\r\n"
+        "m=audio {P0} RTP/AVP 0 8\r\n"
+        "c=IN IP4 0.0.0.0\r\n"
+        "a=rtpmap:0 PCMU/8000\r\n"
+        "a=rtpmap:8 PCMA/8000\r\n"
+        "a=sendonly\r\n"
+        "a=rtcp:{R0}\r\n";
+    EXPECT_EQ(r.sdp, fill(expected, mediaPorts(r.sdp)));
+}
+
+TEST_F(CallStoreTest, LfInputKeepsLfOnCopiedLinesAndCrlfOnGeneratedOnes) {
+    start(62480);
+    auto r = store->offer(offerFlags(replaceAll(kOffer, "\r\n", "\n")));
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    const std::string expected =
+        "v=0\n"
+        "o=- 1545997027 1 IN IP4 198.51.100.1\n"
+        "s=tester\n"
+        "c=IN IP4 127.0.0.1\n"
+        "t=0 0\n"
+        "m=audio {P0} RTP/AVP 0 8\n"
+        "a=rtpmap:0 PCMU/8000\r\n"
+        "a=rtpmap:8 PCMA/8000\r\n"
+        "a=sendrecv\r\n"
+        "a=rtcp:{R0}\r\n";
+    EXPECT_EQ(r.sdp, fill(expected, mediaPorts(r.sdp)));
+}
+
+TEST_F(CallStoreTest, RejectedMediaIsWrittenAsBareMLine) {
+    start(62090);
+    auto sdp = kOffer +
+               "m=video 0 RTP/AVP 96\r\n"
+               "c=IN IP4 198.51.100.1\r\n"
+               "a=rtpmap:96 VP8/90000\r\n"
+               "a=sendrecv\r\n";
+    auto r = store->offer(offerFlags(sdp));
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    auto ports = mediaPorts(r.sdp);
+    ASSERT_EQ(ports.size(), 2u);
+    EXPECT_EQ(r.sdp, fill(kOfferOut + "m=video 0 RTP/AVP 96\r\n", ports));
+    EXPECT_EQ(pool().inUse(), 4u);  // nothing for the rejected stream
+}
+
+TEST_F(CallStoreTest, CodecStripInOfferRemovesCodecFromMLineAndRtpmaps) {
+    start(62100);
+    Flags f = offerFlags(kOffer);
+    f.codec.strip = {"pcma"};
+    auto r = store->offer(f);
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    auto expected = replaceAll(replaceAll(kOfferOut, "RTP/AVP 0 8", "RTP/AVP 0"),
+                               "a=rtpmap:8 PCMA/8000\r\n", "");
+    EXPECT_EQ(r.sdp, fill(expected, mediaPorts(r.sdp)));
+}
+
+TEST_F(CallStoreTest, MediaAddressFlagIsWrittenIntoConnectionLine) {
+    start(62110);
+    Flags f = offerFlags(kOffer);
+    f.mediaAddress = ip("203.0.113.77");
+    auto r = store->offer(f);
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    EXPECT_EQ(r.sdp, fill(replaceAll(kOfferOut, "127.0.0.1", "203.0.113.77"), mediaPorts(r.sdp)));
+}
+
+// ---- errors ----
+
+TEST_F(CallStoreTest, AnswerForUnknownCallFails) {
+    start(62120);
+    auto r = store->answer(answerFlags(kAnswer, "nope"));
+    EXPECT_EQ(r.status, CommandResult::Status::Error);
+    EXPECT_EQ(r.error, "Unknown call-id");
+    EXPECT_EQ(store->size(), 0u);
+}
+
+TEST_F(CallStoreTest, AnswerWithUnknownFromTagFails) {
+    start(62130);
+    ASSERT_EQ(store->offer(offerFlags(kOffer)).status, CommandResult::Status::Ok);
+    Flags f = answerFlags(kAnswer);
+    f.fromTag = "stranger";
+    auto r = store->answer(f);
+    EXPECT_EQ(r.status, CommandResult::Status::Error);
+    EXPECT_EQ(r.error, "Unknown call-id");
+}
+
+TEST_F(CallStoreTest, MalformedSdpFailsAndCreatesNoCall) {
+    start(62140);
+    auto r = store->offer(offerFlags("v=0\r\nm=audio x RTP/AVP 0\r\n"));
+    EXPECT_EQ(r.status, CommandResult::Status::Error);
+    EXPECT_EQ(r.error, "Failed to parse SDP");
+    EXPECT_EQ(store->size(), 0u);
+}
+
+TEST_F(CallStoreTest, SdpWithoutMediaFails) {
+    start(62150);
+    auto r = store->offer(
+        offerFlags("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"));
+    EXPECT_EQ(r.error, "Error rewriting SDP");
+    EXPECT_EQ(store->size(), 0u);
+}
+
+TEST_F(CallStoreTest, SdpWithoutAnyConnectionLineFails) {
+    start(62160);
+    auto r = store->offer(offerFlags(replaceAll(kOffer, "c=IN IP4 198.51.100.1\r\n", "")));
+    EXPECT_EQ(r.error, "Incomplete SDP specification");
+    EXPECT_EQ(store->size(), 0u);
+}
+
+TEST_F(CallStoreTest, EmptySdpIsOkWithoutSdpAndCreatesNoCall) {
+    start(62170);
+    auto r = store->offer(offerFlags(""));
+    EXPECT_EQ(r.status, CommandResult::Status::Ok);
+    EXPECT_EQ(r.sdp, "");
+    EXPECT_EQ(store->size(), 0u);
+}
+
+TEST_F(CallStoreTest, TrailingBlankLineIsIgnored) {
+    start(62500);
+    auto r = store->offer(offerFlags(kOffer + "\r\n"));
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    EXPECT_EQ(r.sdp, fill(kOfferOut, mediaPorts(r.sdp)));
+}
+
+TEST_F(CallStoreTest, BlankLineBeforeMediaCutsItOffAndRewritingFails) {
+    start(62510);
+    auto r = store->offer(offerFlags(replaceAll(kOffer, "s=tester\r\n", "s=tester\r\n\r\n")));
+    EXPECT_EQ(r.status, CommandResult::Status::Error);
+    EXPECT_EQ(r.error, "Error rewriting SDP");
+    EXPECT_EQ(store->size(), 0u);
+}
+
+TEST_F(CallStoreTest, BlankLineFailsParsingWhenRejectingInvalidSdp) {
+    start(62510);
+    cfg.rejectInvalidSdp = true;
+    store = std::make_unique<CallStore>(cfg, counters);
+    auto r = store->offer(offerFlags(replaceAll(kOffer, "s=tester\r\n", "s=tester\r\n\r\n")));
+    EXPECT_EQ(r.status, CommandResult::Status::Error);
+    EXPECT_EQ(r.error, "Failed to parse SDP");
+}
+
+// ---- ports and limits ----
+
+TEST_F(CallStoreTest, PortExhaustionInOfferFailsAndLeavesNoCallAndNoPortInUse) {
+    start(62180, 62185);  // three pairs; two m= lines need four
+    auto sdp = kOffer + "m=audio 2002 RTP/AVP 0\r\n";
+    auto r = store->offer(offerFlags(sdp));
+    EXPECT_EQ(r.status, CommandResult::Status::Error);
+    EXPECT_EQ(r.error, "Ran out of ports");
+    EXPECT_EQ(store->size(), 0u);
+    EXPECT_EQ(store->find("call-1"), nullptr);
+    EXPECT_EQ(pool().inUse(), 0u);
+    EXPECT_TRUE(registry.list(10).empty());
+    EXPECT_EQ(counters.sessionsOwn.load(), 0);
+    EXPECT_EQ(counters.managedSessions.load(), 0);
+    for (int p = 62180; p <= 62185; p++) EXPECT_FALSE(portIsBound(p)) << p;
+}
+
+TEST_F(CallStoreTest, SecondCallWhenPortsAreExhaustedFailsAndFirstKeepsItsPorts) {
+    start(62190, 62193);  // two pairs: exactly one call
+    auto first = store->offer(offerFlags(kOffer, "call-1"));
+    ASSERT_EQ(first.status, CommandResult::Status::Ok) << first.error;
+    auto second = store->offer(offerFlags(kOffer, "call-2"));
+    EXPECT_EQ(second.status, CommandResult::Status::Error);
+    EXPECT_EQ(second.error, "Ran out of ports");
+    EXPECT_EQ(store->size(), 1u);
+    EXPECT_EQ(store->find("call-2"), nullptr);
+    EXPECT_EQ(pool().inUse(), 4u);
+    EXPECT_TRUE(portIsBound(mediaPorts(first.sdp)[0]));
+}
+
+TEST_F(CallStoreTest, MaxSessionsReachedGivesLoadLimit) {
+    start(62200);
+    cfg.maxSessions = 1;
+    store = std::make_unique<CallStore>(cfg, counters);
+    ASSERT_EQ(store->offer(offerFlags(kOffer, "call-1")).status, CommandResult::Status::Ok);
+    auto r = store->offer(offerFlags(kOffer, "call-2"));
+    EXPECT_EQ(r.status, CommandResult::Status::LoadLimit);
+    EXPECT_EQ(r.error, "Parallel session limit reached");
+    EXPECT_EQ(store->size(), 1u);
+    EXPECT_EQ(counters.rejectedSessions.load(), 1);
+    EXPECT_EQ(pool().inUse(), 4u);
+    // The existing call still takes signalling.
+    EXPECT_EQ(store->offer(offerFlags(kOffer, "call-1")).status, CommandResult::Status::Ok);
+}
+
+TEST_F(CallStoreTest, MaxSessionsZeroRejectsEveryNewCall) {
+    start(62210);
+    cfg.maxSessions = 0;
+    store = std::make_unique<CallStore>(cfg, counters);
+    EXPECT_EQ(store->offer(offerFlags(kOffer)).status, CommandResult::Status::LoadLimit);
+    EXPECT_EQ(store->size(), 0u);
+}
+
+// ---- delete ----
+
+TEST_F(CallStoreTest, DeleteWithZeroDelayRemovesCallAndFreesPorts) {
+    start(62220);
+    auto r0 = offerAnswer(kOffer, kAnswer);
+    ASSERT_EQ(r0.status, CommandResult::Status::Ok) << r0.error;
+    Flags f = deleteFlags();
+    f.deleteDelay = 0;
+    auto r = store->deleteCall(f);
+    EXPECT_EQ(r.status, CommandResult::Status::Ok);
+    EXPECT_EQ(r.warning, "");
+    EXPECT_EQ(store->size(), 0u);
+    EXPECT_EQ(pool().inUse(), 0u);
+    EXPECT_FALSE(portIsBound(mediaPorts(r0.sdp)[0]));
+    EXPECT_TRUE(registry.list(10).empty());
+    EXPECT_EQ(counters.sessionsOwn.load(), 0);
+    EXPECT_EQ(counters.regularTerminated.load(), 1);
+    EXPECT_EQ(counters.endedSessions.load(), 1);
+}
+
+TEST_F(CallStoreTest, DeleteWithoutDelayKeyUsesConfiguredDelay) {
+    start(62230);
+    cfg.deleteDelay = 0;
+    store = std::make_unique<CallStore>(cfg, counters);
+    ASSERT_EQ(store->offer(offerFlags(kOffer)).status, CommandResult::Status::Ok);
+    store->deleteCall(deleteFlags());
+    EXPECT_EQ(store->size(), 0u);
+    EXPECT_EQ(pool().inUse(), 0u);
+}
+
+TEST_F(CallStoreTest, DeleteWithDelayKeepsCallUntilTickReachesDelay) {
+    start(62240);
+    ASSERT_EQ(offerAnswer(kOffer, kAnswer).status, CommandResult::Status::Ok);
+    Flags f = deleteFlags();
+    f.deleteDelay = 30;
+    int64_t before = wallSeconds();
+    auto r = store->deleteCall(f);
+    int64_t after = wallSeconds();
+    EXPECT_EQ(r.status, CommandResult::Status::Ok);
+    EXPECT_EQ(store->size(), 1u);
+    store->tick(before + 29);
+    EXPECT_EQ(store->size(), 1u);
+    EXPECT_EQ(pool().inUse(), 4u);
+    store->tick(after + 30);
+    EXPECT_EQ(store->size(), 0u);
+    EXPECT_EQ(pool().inUse(), 0u);
+    EXPECT_EQ(counters.regularTerminated.load(), 1);
+}
+
+TEST_F(CallStoreTest, SignallingAfterDelayedDeleteCancelsIt) {
+    start(62250);
+    ASSERT_EQ(offerAnswer(kOffer, kAnswer).status, CommandResult::Status::Ok);
+    Flags f = deleteFlags();
+    f.deleteDelay = 5;
+    store->deleteCall(f);
+    ASSERT_EQ(store->offer(offerFlags(kOffer)).status, CommandResult::Status::Ok);
+    store->tick(wallSeconds() + 10);
+    EXPECT_EQ(store->size(), 1u);
+}
+
+TEST_F(CallStoreTest, DeleteOfUnknownCallGivesWarning) {
+    start(62260);
+    auto r = store->deleteCall(deleteFlags("nope"));
+    EXPECT_EQ(r.status, CommandResult::Status::Ok);
+    EXPECT_EQ(r.warning, "Call-ID not found or tags didn't match");
+    EXPECT_EQ(r.error, "");
+}
+
+TEST_F(CallStoreTest, DeleteOfUnknownCallWithFatalGivesError) {
+    start(62270);
+    Flags f = deleteFlags("nope");
+    f.fatal = true;
+    auto r = store->deleteCall(f);
+    EXPECT_EQ(r.status, CommandResult::Status::Error);
+    EXPECT_EQ(r.error, "Call-ID not found or tags didn't match");
+}
+
+TEST_F(CallStoreTest, DeleteWithUnknownFromTagGivesWarningAndKeepsCall) {
+    start(62280);
+    ASSERT_EQ(store->offer(offerFlags(kOffer)).status, CommandResult::Status::Ok);
+    Flags f = deleteFlags();
+    f.fromTag = "stranger";
+    f.deleteDelay = 0;
+    auto r = store->deleteCall(f);
+    EXPECT_EQ(r.warning, "Call-ID not found or tags didn't match");
+    EXPECT_EQ(store->size(), 1u);
+}
+
+TEST_F(CallStoreTest, ClearEndsEveryCallAsForcedAndFreesPorts) {
+    start(62490);
+    ASSERT_EQ(store->offer(offerFlags(kOffer, "call-1")).status, CommandResult::Status::Ok);
+    ASSERT_EQ(store->offer(offerFlags(kOffer, "call-2")).status, CommandResult::Status::Ok);
+    std::vector<std::string> ids;
+    store->callIds(ids, 10);
+    EXPECT_EQ(ids.size(), 2u);
+    store->clear();
+    EXPECT_EQ(store->size(), 0u);
+    EXPECT_EQ(pool().inUse(), 0u);
+    EXPECT_EQ(counters.forcedTerminated.load(), 2);
+    EXPECT_TRUE(registry.list(10).empty());
+}
+
+// ---- timeouts ----
+
+TEST_F(CallStoreTest, OfferTimeoutRemovesUnansweredCall) {
+    start(62290);
+    cfg.offerTimeout = 10;
+    store = std::make_unique<CallStore>(cfg, counters);
+    int64_t before = wallSeconds();
+    ASSERT_EQ(store->offer(offerFlags(kOffer)).status, CommandResult::Status::Ok);
+    int64_t after = wallSeconds();
+    store->tick(before + 9);
+    EXPECT_EQ(store->size(), 1u);
+    store->tick(after + 10);
+    EXPECT_EQ(store->size(), 0u);
+    EXPECT_EQ(pool().inUse(), 0u);
+    EXPECT_EQ(counters.offerTimeoutSessions.load(), 1);
+    EXPECT_EQ(counters.endedSessions.load(), 1);
+    EXPECT_EQ(counters.sessionsOwn.load(), 0);
+    EXPECT_TRUE(registry.list(10).empty());
+}
+
+TEST_F(CallStoreTest, OfferTimeoutSparesAnsweredCall) {
+    start(62300);
+    cfg.offerTimeout = 10;
+    store = std::make_unique<CallStore>(cfg, counters);
+    ASSERT_EQ(offerAnswer(kOffer, kAnswer).status, CommandResult::Status::Ok);
+    store->tick(wallSeconds() + 11);
+    EXPECT_EQ(store->size(), 1u);
+    EXPECT_EQ(counters.offerTimeoutSessions.load(), 0);
+}
+
+TEST_F(CallStoreTest, FinalTimeoutRemovesAnsweredCall) {
+    start(62310);
+    cfg.finalTimeout = 20;
+    store = std::make_unique<CallStore>(cfg, counters);
+    int64_t before = wallSeconds();
+    ASSERT_EQ(offerAnswer(kOffer, kAnswer).status, CommandResult::Status::Ok);
+    int64_t after = wallSeconds();
+    store->tick(before + 19);
+    EXPECT_EQ(store->size(), 1u);
+    store->tick(after + 20);
+    EXPECT_EQ(store->size(), 0u);
+    EXPECT_EQ(pool().inUse(), 0u);
+    EXPECT_EQ(counters.finalTimeoutSessions.load(), 1);
+    EXPECT_EQ(counters.offerTimeoutSessions.load(), 0);
+}
+
+// ---- loop protect ----
+
+TEST_F(CallStoreTest, LoopProtectReturnsInputUntouchedWhenItCarriesOurToken) {
+    start(62320);
+    auto sdp = replaceAll(kOffer, "t=0 0\r\n", "t=0 0\r\na=rtpengine:0123456789ab\r\n");
+    Flags f = offerFlags(sdp);
+    f.loopProtect = true;
+    auto r = store->offer(f);
+    EXPECT_EQ(r.status, CommandResult::Status::Ok);
+    EXPECT_EQ(r.sdp, sdp);
+    EXPECT_EQ(store->size(), 0u);
+    EXPECT_EQ(pool().inUse(), 0u);
+}
+
+TEST_F(CallStoreTest, LoopProtectAppendsOurTokenAfterForeignOne) {
+    start(62330);
+    auto sdp = replaceAll(kOffer, "t=0 0\r\n", "t=0 0\r\na=rtpengine:ffffffffffff\r\n");
+    Flags f = offerFlags(sdp);
+    f.loopProtect = true;
+    auto r = store->offer(f);
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    auto expected = replaceAll(kOfferOut, "t=0 0\r\n",
+                               "t=0 0\r\na=rtpengine:ffffffffffff\r\na=rtpengine:0123456789ab\r\n");
+    EXPECT_EQ(r.sdp, fill(expected, mediaPorts(r.sdp)));
+}
+
+TEST_F(CallStoreTest, OwnTokenWithoutLoopProtectIsProcessedNormally) {
+    start(62340);
+    auto sdp = replaceAll(kOffer, "t=0 0\r\n", "t=0 0\r\na=rtpengine:0123456789ab\r\n");
+    auto r = store->offer(offerFlags(sdp));
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    auto expected = replaceAll(kOfferOut, "t=0 0\r\n", "t=0 0\r\na=rtpengine:0123456789ab\r\n");
+    EXPECT_EQ(r.sdp, fill(expected, mediaPorts(r.sdp)));
+    EXPECT_EQ(store->size(), 1u);
+}
+
+// ---- mid, origin, version ----
+
+const std::string kTwoMediaOffer =
+    "v=0\r\n"
+    "o=- 1 1 IN IP4 198.51.100.1\r\n"
+    "s=-\r\n"
+    "c=IN IP4 198.51.100.1\r\n"
+    "t=0 0\r\n"
+    "m=audio 2000 RTP/AVP 0\r\n"
+    "a=mid:a\r\n"
+    "a=sendrecv\r\n"
+    "m=video 2002 RTP/AVP 96\r\n"
+    "a=rtpmap:96 VP8/90000\r\n"
+    "a=sendrecv\r\n";
+
+TEST_F(CallStoreTest, GenerateMidAddsOneBasedMidAndKeepsExistingOne) {
+    start(62350);
+    Flags f = offerFlags(kTwoMediaOffer);
+    f.generateMid = true;
+    auto r = store->offer(f);
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    const std::string expected =
+        "v=0\r\n"
+        "o=- 1 1 IN IP4 198.51.100.1\r\n"
+        "s=-\r\n"
+        "c=IN IP4 127.0.0.1\r\n"
+        "t=0 0\r\n"
+        "m=audio {P0} RTP/AVP 0\r\n"
+        "a=mid:a\r\n"
+        "a=rtpmap:0 PCMU/8000\r\n"
+        "a=sendrecv\r\n"
+        "a=rtcp:{R0}\r\n"
+        "m=video {P1} RTP/AVP 96\r\n"
+        "a=mid:2\r\n"
+        "a=rtpmap:96 VP8/90000\r\n"
+        "a=sendrecv\r\n"
+        "a=rtcp:{R1}\r\n";
+    EXPECT_EQ(r.sdp, fill(expected, mediaPorts(r.sdp)));
+}
+
+TEST_F(CallStoreTest, GenerateMidHasNoEffectInAnswer) {
+    start(62360);
+    ASSERT_EQ(store->offer(offerFlags(kOffer)).status, CommandResult::Status::Ok);
+    Flags f = answerFlags(kAnswer);
+    f.generateMid = true;
+    auto r = store->answer(f);
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    EXPECT_EQ(r.sdp, fill(kAnswerOut, mediaPorts(r.sdp)));
+}
+
+TEST_F(CallStoreTest, ReplaceOriginWritesLocalAddressIntoOLine) {
+    start(62370);
+    Flags f = offerFlags(kOffer);
+    f.replaceOrigin = true;
+    auto r = store->offer(f);
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    auto expected = replaceAll(kOfferOut, "o=- 1545997027 1 IN IP4 198.51.100.1",
+                               "o=- 1545997027 1 IN IP4 127.0.0.1");
+    EXPECT_EQ(r.sdp, fill(expected, mediaPorts(r.sdp)));
+}
+
+TEST_F(CallStoreTest, OriginIsUntouchedWithoutReplace) {
+    start(62380);
+    auto r = store->offer(offerFlags(replaceAll(kOffer, "1545997027 1 IN", "1545997027 7 IN")));
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    EXPECT_NE(r.sdp.find("o=- 1545997027 7 IN IP4 198.51.100.1\r\n"), std::string::npos) << r.sdp;
+}
+
+TEST_F(CallStoreTest, ReplaceSdpVersionChangesVersionOnlyWhenBodyChanges) {
+    start(62390);
+    auto offerWithVersion = [&](const std::string& version, const std::string& extra) {
+        auto sdp = replaceAll(kOffer, "1545997027 1 IN", "1545997027 " + version + " IN");
+        sdp = replaceAll(sdp, "t=0 0\r\n", "t=0 0\r\n" + extra);
+        Flags f = offerFlags(sdp);
+        f.replaceSdpVersion = true;
+        auto r = store->offer(f);
+        EXPECT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+        auto o = r.sdp.find("o=");
+        return r.sdp.substr(o, r.sdp.find("\r\n", o) - o);
+    };
+    EXPECT_EQ(offerWithVersion("5", ""), "o=- 1545997027 5 IN IP4 198.51.100.1");
+    // Same body, other input version: unchanged.
+    EXPECT_EQ(offerWithVersion("9", ""), "o=- 1545997027 5 IN IP4 198.51.100.1");
+    // Changed body: previous output version + 1, whatever the input says.
+    EXPECT_EQ(offerWithVersion("3", "a=tool:x\r\n"), "o=- 1545997027 6 IN IP4 198.51.100.1");
+    EXPECT_EQ(offerWithVersion("3", "a=tool:x\r\n"), "o=- 1545997027 6 IN IP4 198.51.100.1");
+    EXPECT_EQ(offerWithVersion("3", "a=tool:y\r\n"), "o=- 1545997027 7 IN IP4 198.51.100.1");
+}
+
+// ---- rtcp-mux (tests/diff/OBSERVATIONS.md §4) ----
+
+// Port placeholders are resolved against the SDP they came from, so these
+// compare the rtcp port relative to the m= port.
+std::string relativeTail(const std::string& tail, int port) {
+    return replaceAll(
+        replaceAll(tail, "a=rtcp:" + std::to_string(port + 1) + "\r\n", "a=rtcp:P+1\r\n"),
+        "a=rtcp:" + std::to_string(port) + "\r\n", "a=rtcp:P\r\n");
+}
+
+class RtcpMuxRowTest : public CallStoreTest {
+  protected:
+    struct Out {
+        std::string offer, answer;  // attributes after a=sendrecv, rtcp port as P / P+1
+    };
+    Out run(int portMin, bool offerMux, std::vector<RtcpMuxMode> keys, bool answerMux) {
+        start(portMin);
+        Flags o = offerFlags(offerMux ? kOffer + "a=rtcp-mux\r\n" : kOffer);
+        for (auto k : keys) {
+            o.rtcpMuxList.push_back(k);
+            if (o.rtcpMux == RtcpMuxMode::Default || k == RtcpMuxMode::Reject) o.rtcpMux = k;
+        }
+        auto ro = store->offer(o);
+        EXPECT_EQ(ro.status, CommandResult::Status::Ok) << ro.error;
+        auto ra = store->answer(answerFlags(answerMux ? kAnswer + "a=rtcp-mux\r\n" : kAnswer));
+        EXPECT_EQ(ra.status, CommandResult::Status::Ok) << ra.error;
+        return {after(ro.sdp), after(ra.sdp)};
+    }
+    static std::string after(const std::string& sdp) {
+        auto p = sdp.find("a=sendrecv\r\n");
+        if (p == std::string::npos) return "no a=sendrecv in: " + sdp;
+        auto ports = mediaPorts(sdp);
+        return relativeTail(sdp.substr(p + 12), ports.empty() ? -10 : ports[0]);
+    }
+};
+
+TEST_F(RtcpMuxRowTest, MuxOfferedAndAnsweredIsAgreed) {
+    auto out = run(62400, true, {}, true);
+    EXPECT_EQ(out.offer, "a=rtcp:P+1\r\na=rtcp-mux\r\n");
+    EXPECT_EQ(out.answer, "a=rtcp:P\r\na=rtcp-mux\r\n");
+}
+
+TEST_F(RtcpMuxRowTest, MuxOfferedButNotAnsweredIsNotUsed) {
+    auto out = run(62410, true, {}, false);
+    EXPECT_EQ(out.offer, "a=rtcp:P+1\r\na=rtcp-mux\r\n");
+    EXPECT_EQ(out.answer, "a=rtcp:P+1\r\n");
+}
+
+TEST_F(RtcpMuxRowTest, OfferKeyAddsMuxButOffererThatNeverAskedGetsNone) {
+    auto out = run(62420, false, {RtcpMuxMode::Offer}, true);
+    EXPECT_EQ(out.offer, "a=rtcp:P+1\r\na=rtcp-mux\r\n");
+    EXPECT_EQ(out.answer, "a=rtcp:P+1\r\n");
+}
+
+TEST_F(RtcpMuxRowTest, RequireKeyMuxesOfferOnOnePort) {
+    auto out = run(62430, false, {RtcpMuxMode::Require}, false);
+    EXPECT_EQ(out.offer, "a=rtcp:P\r\na=rtcp-mux\r\n");
+    EXPECT_EQ(out.answer, "a=rtcp:P+1\r\n");
+}
+
+TEST_F(RtcpMuxRowTest, DemuxKeyDropsMuxFromOfferButAnswerKeepsIt) {
+    auto out = run(62440, true, {RtcpMuxMode::Demux}, true);
+    EXPECT_EQ(out.offer, "a=rtcp:P+1\r\n");
+    EXPECT_EQ(out.answer, "a=rtcp:P\r\na=rtcp-mux\r\n");
+}
+
+TEST_F(RtcpMuxRowTest, AcceptKeyBehavesLikeNoKey) {
+    auto out = run(62450, true, {RtcpMuxMode::Accept}, true);
+    EXPECT_EQ(out.offer, "a=rtcp:P+1\r\na=rtcp-mux\r\n");
+    EXPECT_EQ(out.answer, "a=rtcp:P\r\na=rtcp-mux\r\n");
+}
+
+TEST_F(RtcpMuxRowTest, RejectKeyOffersMuxButAnswersWithout) {
+    auto out = run(62460, true, {RtcpMuxMode::Reject, RtcpMuxMode::Offer}, true);
+    EXPECT_EQ(out.offer, "a=rtcp:P+1\r\na=rtcp-mux\r\n");
+    EXPECT_EQ(out.answer, "a=rtcp:P+1\r\n");
+}
+
+}  // namespace
+}  // namespace ngm::session
