@@ -1,4 +1,6 @@
 // Command line: syntax, every option known, validation, help and version.
+#include <cctype>
+#include <ostream>
 #include <gtest/gtest.h>
 
 #include <set>
@@ -615,6 +617,8 @@ struct BadValue {
     std::string arg;
     std::string expectedPrefix;
 };
+// Readable test names in ctest output: the argument itself.
+void PrintTo(const BadValue& v, std::ostream* os) { *os << v.arg; }
 
 class InvalidValue : public ::testing::TestWithParam<BadValue> {};
 
@@ -685,7 +689,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"--mqtt-publish-qos=3", "Invalid value '3' for option --mqtt-publish-qos"},
         BadValue{"--mos=XQ", "Invalid value 'XQ' for option --mos"},
         BadValue{"--redis-delete-async=yes",
-                 "Invalid value 'yes' for option --redis-delete-async"}));
+                 "Invalid value 'yes' for option --redis-delete-async"}),
+    [](const ::testing::TestParamInfo<BadValue>& info) {
+        std::string name = std::to_string(info.index) + "_";
+        for (char c : info.param.arg) name += std::isalnum((unsigned char)c) ? c : '_';
+        return name;
+    });
 
 TEST(Validation, CnPayloadCoefficientsMayReach254) {
     auto ok = parseWithBasics({"--cn-payload=127", "--cn-payload=254"});
