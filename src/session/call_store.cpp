@@ -67,6 +67,35 @@ void CallStore::destroyCall(const std::string& callId, int reason) {
     if (calls_.empty() && calls_.bucket_count() > 1024) calls_.rehash(0);
 }
 
+namespace {
+
+// ICE, SDES and DTLS attributes in the received SDP are consumed like
+// rtpengine consumes them, but ngmedia cannot yet generate its own: say so
+// in the reply instead of dropping them silently.
+std::string unsupportedInputWarning(const sdp::SessionDescription& in, const Flags& f) {
+    bool ice = false, sdes = false, dtls = false;
+    auto scan = [&](const std::vector<sdp::Line>& lines) {
+        for (const auto& l : lines) {
+            if (l.type != 'a') continue;
+            auto name = sdp::splitAttribute(l.value).name;
+            ice |= name == "ice-ufrag" || name == "candidate";
+            sdes |= name == "crypto";
+            dtls |= name == "fingerprint";
+        }
+    };
+    scan(in.lines);
+    for (const auto& m : in.media) scan(m.lines);
+    std::string w;
+    if (ice && f.ice != "remove") w += " ICE;";
+    if (sdes) w += " SDES;";
+    if (dtls) w += " DTLS-SRTP;";
+    if (w.empty()) return w;
+    w.pop_back();
+    return "Attributes of capabilities not implemented yet were removed:" + w;
+}
+
+}  // namespace
+
 CommandResult CallStore::offer(const Flags& f) { return offerAnswer(f, true); }
 CommandResult CallStore::answer(const Flags& f) { return offerAnswer(f, false); }
 
@@ -315,6 +344,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
     CommandResult r;
     r.sdp = rewriteSdp(in, *from, *to, f, *call, cfg_, isOffer);
     r.call = call;
+    r.warning = unsupportedInputWarning(in, f);
     return r;
 }
 
