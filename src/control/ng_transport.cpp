@@ -131,6 +131,31 @@ long bencodeExtent(std::string_view in, size_t maxDepth) {
     return (long)i;
 }
 
+long jsonExtent(std::string_view in, size_t maxDepth) {
+    size_t depth = 0;
+    bool inString = false, escaped = false;
+    for (size_t i = 0; i < in.size(); i++) {
+        char c = in[i];
+        if (inString) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') inString = false;
+            continue;
+        }
+        if (c == '"') {
+            inString = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > maxDepth) return -1;
+        } else if (c == '}' || c == ']') {
+            if (depth == 0) return -1;
+            if (--depth == 0) return (long)(i + 1);
+        } else if (depth == 0 && c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 bool NgTcpListener::start(const net::Endpoint& ep) {
     fd_ = bindSocket(ep, SOCK_STREAM);
     if (fd_ < 0) return false;
@@ -188,7 +213,10 @@ void NgTcpListener::run() {
                     drop = c.buf.size() > 256;
                     break;
                 }
-                long ext = bencodeExtent(std::string_view(c.buf).substr(sp + 1));
+                std::string_view body = std::string_view(c.buf).substr(sp + 1);
+                size_t lead = body.find_first_not_of(" \t\r\n");
+                long ext = lead != std::string_view::npos && body[lead] == '{' ? jsonExtent(body)
+                                                                               : bencodeExtent(body);
                 if (ext < 0) {
                     // Not bencode: answer once with an error, then close.
                     std::string reply = dispatcher_.handle(c.buf, c.peer);

@@ -34,8 +34,8 @@ private:
     std::vector<std::unique_ptr<Reader>> readers_;
 };
 
-// TCP: a stream of "COOKIE BENCODED-DICT" messages; each message's end is
-// found by scanning the bencode structure.
+// TCP: a stream of "COOKIE BENCODED-DICT" (or "COOKIE {JSON}") messages;
+// each message's end is found by scanning its structure.
 class NgTcpListener {
 public:
     explicit NgTcpListener(NgDispatcher& d) : dispatcher_(d) {}
@@ -54,5 +54,7 @@ private:
 // Length of the complete bencode value at the start of `in`, 0 if more
 // input is needed, -1 if it can never be valid.
 long bencodeExtent(std::string_view in, size_t maxDepth = 64);
+// The same for a JSON object (leading whitespace allowed).
+long jsonExtent(std::string_view in, size_t maxDepth = 64);
 
 }  // namespace ngm::control

@@ -1,5 +1,7 @@
 #include "ng_client.h"
 
+#include "control/ng_transport.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -574,35 +576,6 @@ bool NgTcpClient::write(std::string_view bytes) {
     return true;
 }
 
-long bencodeLength(std::string_view in) {
-    size_t i = 0, depth = 0;
-    do {
-        if (i >= in.size()) return 0;
-        char c = in[i];
-        if (c == 'e') {
-            if (depth == 0) return -1;
-            depth--;
-            i++;
-        } else if (c == 'd' || c == 'l') {
-            depth++;
-            i++;
-        } else if (c == 'i') {
-            size_t e = in.find('e', i);
-            if (e == std::string_view::npos) return 0;
-            i = e + 1;
-        } else if (c >= '0' && c <= '9') {
-            size_t colon = in.find(':', i);
-            if (colon == std::string_view::npos) return 0;
-            size_t len = strtoul(std::string(in.substr(i, colon - i)).c_str(), nullptr, 10);
-            i = colon + 1 + len;
-            if (i > in.size()) return 0;
-        } else {
-            return -1;
-        }
-    } while (depth > 0);
-    return (long)i;
-}
-
 std::vector<std::string> NgTcpClient::readReplies(size_t count, milliseconds timeout) {
     std::vector<std::string> out;
     auto deadline = Clock::now() + timeout;
@@ -612,7 +585,10 @@ std::vector<std::string> NgTcpClient::readReplies(size_t count, milliseconds tim
         for (;;) {
             size_t sp = buffered_.find(' ');
             if (sp == std::string::npos) break;
-            long len = bencodeLength(std::string_view(buffered_).substr(sp + 1));
+            // The daemon's own framing functions (src/control/ng_transport.h).
+            std::string_view body = std::string_view(buffered_).substr(sp + 1);
+            long len = !body.empty() && body.front() == '{' ? ngm::control::jsonExtent(body)
+                                                            : ngm::control::bencodeExtent(body);
             if (len <= 0) break;
             size_t total = sp + 1 + (size_t)len;
             out.push_back(buffered_.substr(0, total));

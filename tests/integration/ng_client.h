@@ -225,7 +225,7 @@ class NgTcpClient {
 
     bool ok() const { return fd_ >= 0; }
     bool write(std::string_view bytes);
-    // Reads until `count` complete replies ("COOKIE BENCODE") have arrived or
+    // Reads until `count` complete replies ("COOKIE BENCODE" or "COOKIE {JSON}") have arrived or
     // the timeout passes; returns the complete ones, in order.
     std::vector<std::string> readReplies(size_t count, milliseconds timeout = milliseconds(2000));
 
@@ -233,10 +233,6 @@ class NgTcpClient {
     int fd_ = -1;
     std::string buffered_;
 };
-
-// Length of the complete bencode value at the start of `in`; 0 if incomplete,
-// -1 if malformed. Used to split a TCP reply stream.
-long bencodeLength(std::string_view in);
 
 // --- SDP helpers -----------------------------------------------------------
 

@@ -85,3 +85,21 @@ TEST_F(Protocol, TcpMessageSplitOverTwoWritesGetsOneReply) {
 
 }  // namespace
 }  // namespace ngm::itest
+
+namespace ngm::itest {
+namespace {
+
+TEST_F(Protocol, TcpJsonMessagesAreFramedByTheirBraces) {
+    ASSERT_TRUE(startDaemon({.args = {}, .tcp = true})) << daemon.error();
+    NgTcpClient tcp(daemon.tcpNgPort());
+    ASSERT_TRUE(tcp.ok());
+    ASSERT_TRUE(tcp.write(R"(j1 {"command":"ping","x":"}"}j2 {"command")"));
+    ASSERT_TRUE(tcp.write(R"(:"ping"})"));
+    auto replies = tcp.readReplies(2);
+    ASSERT_EQ(replies.size(), 2u);
+    EXPECT_EQ(replies[0], R"(j1 {"result":"pong"})");
+    EXPECT_EQ(replies[1], R"(j2 {"result":"pong"})");
+}
+
+}  // namespace
+}  // namespace ngm::itest

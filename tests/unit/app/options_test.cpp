@@ -161,11 +161,17 @@ const char* const kRtpengineOptions[] = {
     "janus-secret",
 };
 
+// Options of ngmedia's own, beyond rtpengine's.
+const char* const kNgmediaOnlyOptions[] = {"ng-reply-cache"};
+
 TEST(OptionTable, KnowsEveryRtpengineOption) {
     for (const char* name : kRtpengineOptions)
         EXPECT_NE(detail::findLongOption(name), nullptr) << "--" << name;
-    EXPECT_EQ(std::size(kRtpengineOptions) + 1, detail::optionTable().size())
-        << "the table has an option rtpengine does not know";
+    for (const char* name : kNgmediaOnlyOptions)
+        EXPECT_NE(detail::findLongOption(name), nullptr) << "--" << name;
+    EXPECT_EQ(std::size(kRtpengineOptions) + std::size(kNgmediaOnlyOptions) + 1,
+              detail::optionTable().size())
+        << "the table has an option neither rtpengine nor kNgmediaOnlyOptions knows";
 }
 
 TEST(OptionTable, ShortOptionsAreRtpengines) {
@@ -764,6 +770,26 @@ TEST(Validation, AnyControlProtocolIsEnough) {
                           "--listen-tcp=2222", "--listen-http=8080"}) {
         auto p = parse({"--interface=192.0.2.10", l});
         EXPECT_TRUE(p.ok()) << l << ": " << p.result.message;
+    }
+}
+
+}  // namespace
+}  // namespace ngm::app
+
+namespace ngm::app {
+namespace {
+
+TEST(NgmediaOptions, NgReplyCacheTakesSecondsFromOneToAnHour) {
+    auto dflt = parseWithBasics({});
+    ASSERT_TRUE(dflt.ok()) << dflt.result.message;
+    EXPECT_EQ(dflt.opts.ngReplyCache, 30);
+    auto one = parseWithBasics({"--ng-reply-cache=1"});
+    ASSERT_TRUE(one.ok()) << one.result.message;
+    EXPECT_EQ(one.opts.ngReplyCache, 1);
+    for (const char* bad : {"--ng-reply-cache=0", "--ng-reply-cache=3601", "--ng-reply-cache=x"}) {
+        auto p = parseWithBasics({bad});
+        EXPECT_EQ(p.result.action, ParseResult::Action::ExitFailure) << bad;
+        EXPECT_NE(p.result.message.find("--ng-reply-cache"), std::string::npos) << p.result.message;
     }
 }
 

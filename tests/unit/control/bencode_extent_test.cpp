@@ -87,3 +87,26 @@ TEST(BencodeExtent, DeepUnfinishedNestingIsRejectedBeforeItEnds) {
 
 }  // namespace
 }  // namespace ngm::control
+
+namespace ngm::control {
+namespace {
+
+TEST(JsonExtent, CompleteObjectEndsAtItsClosingBrace) {
+    std::string_view in = R"({"command":"ping","x":["}",{"y":"\"{"}]}1 {)";
+    EXPECT_EQ(jsonExtent(in), (long)in.find("}1") + 1);
+}
+
+TEST(JsonExtent, IncompleteObjectNeedsMoreInput) {
+    EXPECT_EQ(jsonExtent(R"({"command":"pi)"), 0);
+    EXPECT_EQ(jsonExtent("  {"), 0);
+    EXPECT_EQ(jsonExtent(""), 0);
+}
+
+TEST(JsonExtent, GarbageAndExcessNestingAreInvalid) {
+    EXPECT_EQ(jsonExtent("x{}"), -1);
+    EXPECT_EQ(jsonExtent("}"), -1);
+    EXPECT_EQ(jsonExtent(std::string(100, '[')), -1);
+}
+
+}  // namespace
+}  // namespace ngm::control
