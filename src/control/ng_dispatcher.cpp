@@ -79,8 +79,38 @@ void NgDispatcher::countCommand(const net::Endpoint& from, Cmd cmd, bool error) 
 }
 
 void NgDispatcher::purge() {
-    std::lock_guard lk(cacheMutex_);
-    purgeLocked(std::chrono::steady_clock::now());
+    {
+        std::lock_guard lk(cacheMutex_);
+        purgeLocked(std::chrono::steady_clock::now());
+    }
+    sampleRates();
+}
+
+NgDispatcher::Totals NgDispatcher::mediaTotals() {
+    Totals t;
+    for (size_t i = 0; i < workers_.size(); i++) {
+        auto& st = workers_.at(i).stats;
+        t.packets += st.packets.load(std::memory_order_relaxed);
+        t.bytes += st.bytes.load(std::memory_order_relaxed);
+        t.errors += st.errors.load(std::memory_order_relaxed);
+    }
+    return t;
+}
+
+void NgDispatcher::sampleRates() {
+    Totals t = mediaTotals();
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lk(statsMutex_);
+    double secs = std::chrono::duration<double>(now - lastSample_).count();
+    if (lastSample_.time_since_epoch().count() && secs > 0.1) {
+        packetRate_ = (int64_t)((double)(t.packets - lastPackets_) / secs);
+        byteRate_ = (int64_t)((double)(t.bytes - lastBytes_) / secs);
+        errorRate_ = (int64_t)((double)(t.errors - lastErrors_) / secs);
+    }
+    lastPackets_ = t.packets;
+    lastBytes_ = t.bytes;
+    lastErrors_ = t.errors;
+    lastSample_ = now;
 }
 
 void NgDispatcher::purgeLocked(std::chrono::steady_clock::time_point now) {

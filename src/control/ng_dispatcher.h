@@ -96,6 +96,15 @@ private:
     std::mutex statsMutex_;
     std::map<std::string, std::array<int64_t, (int)Cmd::Count + 1>> perProxy_;  // +1: errors
     DelayStats offerDelay_, answerDelay_, deleteDelay_;
+    // Packet totals of all workers at the last sample, and the rates since.
+    uint64_t lastPackets_ = 0, lastBytes_ = 0, lastErrors_ = 0;
+    std::chrono::steady_clock::time_point lastSample_;
+    int64_t packetRate_ = 0, byteRate_ = 0, errorRate_ = 0;
+    void sampleRates();
+    struct Totals {
+        uint64_t packets = 0, bytes = 0, errors = 0;
+    };
+    Totals mediaTotals();
     int64_t minSessions_ = 0, maxSessions_ = 0;
 };
 

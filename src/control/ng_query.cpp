@@ -34,7 +34,8 @@ Value streamValue(const session::Media& m, const session::Stream& s, bencode::Do
     v.add("last packet", Value::integer(s.stats.lastPacket));
     Value& flags = v.add("flags", Value::list());
     flags.push(Value::string(s.isRtcp ? "RTCP" : "RTP"));
-    if (s.filled()) flags.push(Value::string("filled"));
+    if (s.advertised.valid()) flags.push(Value::string("filled"));
+    if (s.confirmed) flags.push(Value::string("confirmed"));
     (void)m;
     v.add("stats", statsValue(s.stats));
     return v;

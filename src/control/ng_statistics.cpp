@@ -23,6 +23,14 @@ const char* const kProxyKeys[] = {
 
 Value NgDispatcher::buildStatistics(bencode::Document& d) {
     auto& c = counters_;
+    Totals media = mediaTotals();
+    int64_t packetRate, byteRate, errorRate;
+    {
+        std::lock_guard lk(statsMutex_);
+        packetRate = packetRate_;
+        byteRate = byteRate_;
+        errorRate = errorRate_;
+    }
     Value r = Value::dict();
     Value& st = r.add("statistics", Value::dict());
 
@@ -31,9 +39,9 @@ Value NgDispatcher::buildStatistics(bencode::Document& d) {
     cur.add("sessionsforeign", Value::integer(0));
     cur.add("sessionstotal", Value::integer(c.sessionsOwn.load()));
     cur.add("transcodedmedia", Value::integer(0));
-    cur.add("packetrate", Value::integer(0));
-    cur.add("byterate", Value::integer(0));
-    cur.add("errorrate", Value::integer(0));
+    cur.add("packetrate", Value::integer(packetRate));
+    cur.add("byterate", Value::integer(byteRate));
+    cur.add("errorrate", Value::integer(errorRate));
 
     Value& tot = st.add("totalstatistics", Value::dict());
     tot.add("uptime", Value::string(d.intern(std::to_string(wallSeconds() - startTime_))));
@@ -45,8 +53,8 @@ Value NgDispatcher::buildStatistics(bencode::Document& d) {
     tot.add("offertimeoutsessions", Value::integer(c.offerTimeoutSessions.load()));
     tot.add("regularterminatedsessions", Value::integer(c.regularTerminated.load()));
     tot.add("forcedterminatedsessions", Value::integer(c.forcedTerminated.load()));
-    tot.add("relayedpackets", Value::integer(c.relayedPackets.load()));
-    tot.add("relayedpacketerrors", Value::integer(c.relayedPacketErrors.load()));
+    tot.add("relayedpackets", Value::integer((int64_t)media.packets));
+    tot.add("relayedpacketerrors", Value::integer((int64_t)media.errors));
     tot.add("zerowaystreams", Value::integer(c.zeroWayStreams.load()));
     tot.add("onewaystreams", Value::integer(c.oneWayStreams.load()));
     int64_t ended = c.endedSessions.load();

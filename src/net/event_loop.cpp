@@ -82,12 +82,21 @@ void EventLoop::run() {
         if (now < nextTick)
             timeoutMs = (int)std::chrono::duration_cast<std::chrono::milliseconds>(nextTick - now).count() + 1;
         int n = epoll_wait(epfd_, events, 64, timeoutMs);
+        // I/O first, tasks after: a task may destroy handlers that still have
+        // events later in this batch.
+        bool tasks = false;
         for (int i = 0; i < n; i++) {
             auto* h = static_cast<PollHandler*>(events[i].data.ptr);
             if (h == &g_wakeMarker)
-                drainTasks();
+                tasks = true;
             else
                 h->onReadable();
+        }
+        if (tasks) drainTasks();
+        while (!deferred_.empty()) {
+            runningDeferred_.swap(deferred_);
+            for (auto& t : runningDeferred_) t();
+            runningDeferred_.clear();
         }
         now = std::chrono::steady_clock::now();
         if (now >= nextTick) {

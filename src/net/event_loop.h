@@ -12,6 +12,8 @@
 namespace ngm::net {
 
 // Something registered on the loop for readability of its fd.
+// Handlers are destroyed only by tasks and ticks (never from onReadable of
+// another handler), which run after the I/O events of a batch.
 class PollHandler {
 public:
     virtual ~PollHandler() = default;
@@ -35,6 +37,10 @@ public:
     // Called on the loop thread every `interval` (coarse; for timeouts).
     void setTick(std::chrono::milliseconds interval, Task tick);
 
+    // Loop thread only: run t once the I/O events of the current batch are
+    // handled (no wake-up needed).
+    void defer(Task t) { deferred_.push_back(std::move(t)); }
+
     // Any thread.
     void post(Task t);
     void stop();
@@ -50,6 +56,7 @@ private:
     std::atomic<std::thread::id> owner_{};
     std::mutex tasksMutex_;
     std::vector<Task> tasks_, running_;
+    std::vector<Task> deferred_, runningDeferred_;
     std::chrono::milliseconds tickInterval_{1000};
     Task tick_;
 };

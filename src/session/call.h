@@ -9,28 +9,18 @@
 #include <vector>
 
 #include "net/interface.h"
+#include "media/packet_stream.h"
 #include "net/port_pool.h"
 #include "session/codec.h"
 #include "session/flags.h"
 
 namespace ngm::session {
 
-struct StreamStats {
-    uint64_t packets = 0, bytes = 0, errors = 0;
-    int64_t lastPacket = 0;  // wall seconds
-};
-
-// One transport flow of a media section. The local socket is where this
-// participant sends to us; `advertised` is where the participant said (in
-// its SDP) it receives, `endpoint` where we actually send (learned).
-struct Stream {
-    bool isRtcp = false;
-    net::UdpSocket* socket = nullptr;  // owned by Media::sockets
-    net::Endpoint advertised;
-    net::Endpoint endpoint;
-    StreamStats stats;
-    bool filled() const { return advertised.valid(); }
-};
+using StreamStats = media::StreamStats;
+// One transport flow of a media section (see media::PacketStream): the
+// participant sends to its socket; `advertised` is where its SDP says it
+// receives, `endpoint` where we actually send (learned).
+using Stream = media::PacketStream;
 
 struct Media {
     int index = 0;  // 1-based, m= order

@@ -1,7 +1,10 @@
 #include "session/call_store.h"
 
+#include <algorithm>
+
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/strings.h"
 #include "sdp/sdp.h"
 #include "session/registry.h"
 #include "session/sdp_rewrite.h"
@@ -14,8 +17,9 @@ enum EndReason { Regular, Forced, Timeout, SilentTimeout, FinalTimeout, OfferTim
 std::string ctx(const Flags& f) { return f.callId + "/" + f.fromTag; }
 }  // namespace
 
-CallStore::CallStore(const SessionConfig& cfg, SessionCounters& counters)
-    : cfg_(cfg), counters_(counters) {}
+CallStore::CallStore(const SessionConfig& cfg, SessionCounters& counters, net::EventLoop* loop,
+                     media::WorkerStats* totals)
+    : cfg_(cfg), counters_(counters), loop_(loop), totals_(totals) {}
 
 CallStore::~CallStore() { clear(); }
 
@@ -35,11 +39,82 @@ void CallStore::callIds(std::vector<std::string>& out, size_t limit) const {
     }
 }
 
-void CallStore::releaseParticipant(Participant& p) {
-    for (auto& m : p.media) {
-        if (m && m->local) m->local->ports->releasePair(m->sockets);
-        if (m) m->local = nullptr;
+void CallStore::releasePorts(Media& m) {
+    if (!m.local) return;
+    if (loop_) {
+        if (m.sockets.rtp.isOpen()) loop_->remove(m.sockets.rtp.fd());
+        if (m.sockets.rtcp.isOpen()) loop_->remove(m.sockets.rtcp.fd());
     }
+    m.local->ports->releasePair(m.sockets);
+    m.local = nullptr;
+    m.rtp.socket = m.rtcp.socket = nullptr;
+}
+
+// Makes sure `m` holds ports on `li` of `family`; keeps existing ones when
+// nothing changed (re-INVITE). Returns false when no port could be had.
+bool CallStore::ensurePorts(Media& m, net::LogicalInterface* li, net::Family family) {
+    net::LocalInterface* local = li->forFamily(family);
+    if (!local && !li->addresses.empty()) local = li->addresses.front().get();
+    if (!local) return false;
+    if (m.local == local && m.hasPorts()) return true;
+    releasePorts(m);
+    auto pair = local->ports->allocatePair();
+    if (!pair) return false;
+    m.sockets = std::move(*pair);
+    m.local = local;
+    m.iface = li;
+    m.rtp.socket = &m.sockets.rtp;
+    m.rtcp.socket = &m.sockets.rtcp;
+    m.rtcp.isRtcp = true;
+    m.rtp.totals = m.rtcp.totals = totals_;
+    if (cfg_.tos > 0) {
+        m.sockets.rtp.setTos(cfg_.tos);
+        m.sockets.rtcp.setTos(cfg_.tos);
+    }
+    if (loop_) {
+        loop_->add(m.sockets.rtp.fd(), &m.rtp);
+        loop_->add(m.sockets.rtcp.fd(), &m.rtcp);
+    }
+    return true;
+}
+
+// Connects the media of two participants for the packet path: what `a`
+// sends leaves through `b`'s streams and vice versa. `a` sent the SDP of
+// this message, so the message's learning flags are about `a`.
+void CallStore::wire(Participant& a, Participant& b, const Flags& f) {
+    auto link = [](Media& x, Media& y) {
+        Stream* rtcpTo = y.hasPorts() ? (y.rtcpMux ? &y.rtp : &y.rtcp) : nullptr;
+        x.rtp.rtpSink = y.hasPorts() ? &y.rtp : nullptr;
+        x.rtp.rtcpSink = rtcpTo;
+        x.rtcp.rtpSink = nullptr;
+        x.rtcp.rtcpSink = rtcpTo;
+        // RFC 3264 §8.4: no media towards a side on hold or that does not receive.
+        bool reachable = !y.rejected && !y.zeroAddress;
+        y.rtp.receives = reachable && y.recv;
+        y.rtcp.receives = reachable;
+    };
+    size_t n = std::min(a.media.size(), b.media.size());
+    for (size_t i = 0; i < n; i++) {
+        Media& x = *a.media[i];
+        Media& y = *b.media[i];
+        link(x, y);
+        link(y, x);
+        int dtmf = -1;
+        for (const auto& c : x.codecs)
+            if (iequals(c.encoding, "telephone-event")) dtmf = c.payloadType;
+        for (Stream* st : {&x.rtp, &x.rtcp}) {
+            st->learning = cfg_.learning;
+            st->asymmetric = f.asymmetric;
+            st->strictSource = f.strictSource;
+            st->mediaHandover = f.mediaHandover;
+            st->dtmfPayloadType = dtmf;
+        }
+    }
+}
+
+void CallStore::releaseParticipant(Participant& p) {
+    for (auto& m : p.media)
+        if (m) releasePorts(*m);
 }
 
 void CallStore::destroyCall(const std::string& callId, int reason) {
@@ -51,6 +126,20 @@ void CallStore::destroyCall(const std::string& callId, int reason) {
     if (reason != Aborted) {
         counters_.totalCallDurationUs += wallMicros() - c.createdUs;
         counters_.endedSessions++;
+        // Streams that never carried media in one or both directions.
+        for (auto& [tag, p] : c.participants) {
+            Participant* q = p->peer;
+            if (!q || q->tag < p->tag) continue;  // each pair once
+            size_t n = std::min(p->media.size(), q->media.size());
+            for (size_t i = 0; i < n; i++) {
+                if (!p->media[i]->hasPorts() || !q->media[i]->hasPorts()) continue;
+                bool ab = p->media[i]->rtp.stats.packets > 0, ba = q->media[i]->rtp.stats.packets > 0;
+                if (!ab && !ba)
+                    counters_.zeroWayStreams++;
+                else if (!ab || !ba)
+                    counters_.oneWayStreams++;
+            }
+        }
     }
     switch (reason) {
         case Regular: counters_.regularTerminated++; break;
@@ -116,26 +205,6 @@ net::Family legacyFamily(const std::string& name, net::Family dflt) {
     if (name == "internal") return net::Family::V4;
     if (name == "external") return net::Family::V6;
     return dflt;
-}
-
-// Makes sure `m` holds ports on `li` of `family`; keeps existing ones when
-// nothing changed (re-INVITE). Returns false when no port could be had.
-bool ensurePorts(Media& m, net::LogicalInterface* li, net::Family family) {
-    net::LocalInterface* local = li->forFamily(family);
-    if (!local && !li->addresses.empty()) local = li->addresses.front().get();
-    if (!local) return false;
-    if (m.local == local && m.hasPorts()) return true;
-    if (m.local) m.local->ports->releasePair(m.sockets);
-    m.local = nullptr;
-    auto pair = local->ports->allocatePair();
-    if (!pair) return false;
-    m.sockets = std::move(*pair);
-    m.local = local;
-    m.iface = li;
-    m.rtp.socket = &m.sockets.rtp;
-    m.rtcp.socket = &m.sockets.rtcp;
-    m.rtcp.isRtcp = true;
-    return true;
 }
 
 }  // namespace
@@ -272,7 +341,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         // (a hold or resume is not a move).
         if (isOffer && before.valid() && before != src.rtp.advertised && !f.portLatching &&
             !src.zeroAddress && !wasHeld && dst.local)
-            dst.local->ports->releasePair(dst.sockets), dst.local = nullptr;
+            releasePorts(dst);
         if (isOffer) {
             dst.type = src.type;
             dst.proto = src.proto;
@@ -341,6 +410,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         }
     }
 
+    wire(*from, *to, f);
     CommandResult r;
     r.sdp = rewriteSdp(in, *from, *to, f, *call, cfg_, isOffer);
     r.call = call;
@@ -393,8 +463,25 @@ CommandResult CallStore::deleteCall(const Flags& f) {
 void CallStore::tick(int64_t now) {
     std::vector<std::pair<std::string, int>> doomed;
     for (auto& [id, c] : calls_) {
+        // Media timeouts: no packet (nor signalling) for --timeout seconds,
+        // or --silent-timeout when every stream is on hold.
+        int mediaTimeout = 0;
+        if (c->answered && !c->deleteAt) {
+            int64_t last = c->lastSignal;
+            bool active = false;
+            for (auto& [tag, p] : c->participants)
+                for (auto& m : p->media) {
+                    if (!m) continue;
+                    last = std::max({last, m->rtp.stats.lastPacket, m->rtcp.stats.lastPacket});
+                    if (m->hasPorts() && m->recv && !m->zeroAddress) active = true;
+                }
+            int limit = active ? cfg_.timeout : cfg_.silentTimeout;
+            if (limit > 0 && now - last >= limit) mediaTimeout = active ? Timeout : SilentTimeout;
+        }
         if (c->deleteAt && now >= c->deleteAt) {
             doomed.emplace_back(id, Regular);
+        } else if (mediaTimeout) {
+            doomed.emplace_back(id, mediaTimeout);
         } else if (cfg_.finalTimeout > 0 && now - c->created >= cfg_.finalTimeout) {
             doomed.emplace_back(id, FinalTimeout);
         } else if (!c->answered && cfg_.offerTimeout > 0 && now - c->lastSignal >= cfg_.offerTimeout) {

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "net/event_loop.h"
 #include "net/interface.h"
 #include "session/call.h"
 #include "session/flags.h"
@@ -27,6 +28,7 @@ struct SessionConfig {
     int maxSessions = -1;
     bool sipSource = false;
     bool rejectInvalidSdp = false;
+    media::Learning learning = media::Learning::Delayed;
     int tos = 0;
     std::string instanceToken;  // a=rtpengine:<token> for loop protection
 };
@@ -43,7 +45,6 @@ struct SessionCounters {
     std::atomic<int64_t> totalCallDurationUs{0};
     std::atomic<int64_t> endedSessions{0};
     std::atomic<int64_t> zeroWayStreams{0}, oneWayStreams{0};
-    std::atomic<int64_t> relayedPackets{0}, relayedPacketErrors{0}, relayedBytes{0};
 };
 
 struct CommandResult {
@@ -63,7 +64,10 @@ struct CommandResult {
 
 class CallStore {
 public:
-    CallStore(const SessionConfig& cfg, SessionCounters& counters);
+    // `loop` (the owning worker's) gets the media sockets; null in unit tests
+    // that only look at signalling. `totals` are the worker's packet counters.
+    CallStore(const SessionConfig& cfg, SessionCounters& counters, net::EventLoop* loop = nullptr,
+              media::WorkerStats* totals = nullptr);
     ~CallStore();
 
     CommandResult offer(const Flags& f);
@@ -82,9 +86,14 @@ private:
     CommandResult offerAnswer(const Flags& f, bool isOffer);
     void destroyCall(const std::string& callId, int reason);
     void releaseParticipant(Participant& p);
+    void releasePorts(Media& m);
+    bool ensurePorts(Media& m, net::LogicalInterface* li, net::Family family);
+    void wire(Participant& a, Participant& b, const Flags& f);
 
     SessionConfig cfg_;
     SessionCounters& counters_;
+    net::EventLoop* loop_;
+    media::WorkerStats* totals_;
     std::unordered_map<std::string, std::unique_ptr<Call>> calls_;
 };
 

@@ -72,8 +72,7 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
     if (sipSource && f.receivedFrom && !media.zeroAddress)
         addr = *f.receivedFrom;
 
-    media.rtp.advertised = net::Endpoint{addr, (uint16_t)m.m.port};
-    media.rtcp.isRtcp = true;
+    net::Endpoint rtpEp{addr, (uint16_t)m.m.port};
     media.rtcpMuxOffered = m.hasAttr("rtcp-mux");
     net::Endpoint rtcpEp{addr, (uint16_t)(m.m.port ? m.m.port + 1 : 0)};
     if (auto* l = m.findAttr("rtcp")) {
@@ -83,10 +82,16 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
         if (parts.size() >= 4 && !sipSource)
             if (auto ra = net::IpAddress::parse(parts[3])) rtcpEp.address = *ra;
     }
-    media.rtcp.advertised = rtcpEp;
-    if (!media.rtp.endpoint.valid() || !f.portLatching) {
-        media.rtp.endpoint = media.rtp.advertised;
-        media.rtcp.endpoint = media.rtcp.advertised;
+    media.rtcp.isRtcp = true;
+    // A new address in the SDP means learning again (re-INVITE to a new
+    // endpoint); the same SDP keeps what the packets taught us.
+    if (rtpEp != media.rtp.advertised || !media.rtp.endpoint.valid()) {
+        media.rtp.advertised = rtpEp;
+        media.rtp.resetLearning();
+    }
+    if (rtcpEp != media.rtcp.advertised || !media.rtcp.endpoint.valid()) {
+        media.rtcp.advertised = rtcpEp;
+        media.rtcp.resetLearning();
     }
 
     // Direction: the media's own, overridden by a session-level one unless

@@ -46,8 +46,10 @@ Worker& WorkerPool::forCall(std::string_view callId) {
 }
 
 void WorkerPool::runOrPost(Worker& w, std::function<void()> fn) {
-    if (!started_ || w.loop.inLoopThread())
+    if (!started_)
         fn();
+    else if (w.loop.inLoopThread())
+        w.loop.defer(std::move(fn));  // after this batch's packets, without a wake-up
     else
         w.loop.post(std::move(fn));
 }

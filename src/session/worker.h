@@ -15,9 +15,10 @@ namespace ngm::session {
 
 class Worker {
 public:
-    Worker(const SessionConfig& cfg, SessionCounters& counters) : store(cfg, counters) {}
+    Worker(const SessionConfig& cfg, SessionCounters& counters) : store(cfg, counters, &loop, &stats) {}
     net::EventLoop loop;
-    CallStore store;  // touched only on loop's thread
+    media::WorkerStats stats;  // packet counters of this worker's streams
+    CallStore store;           // touched only on loop's thread
     std::thread thread;
 };
 
@@ -35,7 +36,8 @@ public:
     // Runs fn on the worker's thread and waits for it. Not from a worker
     // thread (two workers waiting on each other would deadlock).
     void runOn(Worker& w, const std::function<void()>& fn);
-    // Runs fn now when already on w's thread (or before start), else posts it.
+    // Runs fn on w's thread: deferred to the end of the current event batch
+    // when already there, posted otherwise (inline before start()).
     void runOrPost(Worker& w, std::function<void()> fn);
     bool started() const { return started_; }
     // Called about once a second on worker 0 (set before start()).

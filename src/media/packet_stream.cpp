@@ -1,0 +1,172 @@
+#include "media/packet_stream.h"
+
+#include <sys/socket.h>
+#include <time.h>
+
+#include <cstring>
+
+#include "media/packet.h"
+
+namespace ngm::media {
+
+namespace {
+
+constexpr int kBatch = 32;
+constexpr size_t kMaxPacket = 4096;
+// rtpengine's delayed learning window.
+constexpr int64_t kLearningWindowMs = 3000;
+
+int64_t coarseMs(clockid_t clock) {
+    timespec ts;
+    clock_gettime(clock, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Receive and send buffers of one worker thread, allocated once.
+struct Batch {
+    uint8_t data[kBatch][kMaxPacket];
+    mmsghdr in[kBatch];
+    iovec inIov[kBatch];
+    sockaddr_storage from[kBatch];
+    mmsghdr out[kBatch];
+    iovec outIov[kBatch];
+    sockaddr_storage to[kBatch];
+    PacketStream* via[kBatch];
+};
+thread_local Batch t_batch;
+
+}  // namespace
+
+void PacketStream::resetLearning() {
+    endpoint = advertised;
+    confirmed = false;
+    candidate_ = {};
+    learnDeadlineMs_ = 0;
+}
+
+void PacketStream::learn(const net::Endpoint& src) {
+    endpoint = src;
+    confirmed = true;
+}
+
+bool PacketStream::acceptSource(const net::Endpoint& src, int64_t nowMs) {
+    if (asymmetric || learning == Learning::Off) return !strictSource || src == advertised;
+    if (confirmed) {
+        if (src == endpoint) return true;
+        if (mediaHandover) {
+            learn(src);
+            return true;
+        }
+        return !strictSource;
+    }
+    if (learning == Learning::Immediate || src == advertised) {
+        learn(src);
+        return true;
+    }
+    // Delayed/heuristic: send back to where packets come from, and settle on
+    // it when the window closes unless the SDP address turns up first.
+    // Heuristic prefers a source on the SDP address over any other.
+    if (learnDeadlineMs_ == 0) {
+        learnDeadlineMs_ = nowMs + kLearningWindowMs;
+        candidate_ = src;
+    } else if (learning == Learning::Heuristic && src.address == advertised.address &&
+               candidate_.address != advertised.address) {
+        candidate_ = src;
+    }
+    endpoint = candidate_;
+    if (nowMs >= learnDeadlineMs_) learn(candidate_);
+    return !strictSource || src == candidate_;
+}
+
+// Hot path: receive a batch, check and count each packet, send the batch on.
+// No allocation, no lock, no log line.
+void PacketStream::onReadable() {
+    Batch& b = t_batch;
+    for (int i = 0; i < kBatch; i++) {
+        b.inIov[i] = {b.data[i], kMaxPacket};
+        b.in[i].msg_hdr = {};
+        b.in[i].msg_hdr.msg_iov = &b.inIov[i];
+        b.in[i].msg_hdr.msg_iovlen = 1;
+        b.in[i].msg_hdr.msg_name = &b.from[i];
+        b.in[i].msg_hdr.msg_namelen = sizeof b.from[i];
+    }
+    int n = recvmmsg(socket->fd(), b.in, kBatch, MSG_DONTWAIT, nullptr);
+    if (n <= 0) return;
+    int64_t nowMs = coarseMs(CLOCK_MONOTONIC_COARSE);
+    int64_t nowWall = coarseMs(CLOCK_REALTIME_COARSE) / 1000;
+    int outCount = 0;
+    uint64_t packets = 0, bytes = 0, errors = 0;
+    for (int i = 0; i < n; i++) {
+        size_t len = b.in[i].msg_len;
+        std::span<const uint8_t> pkt(b.data[i], len);
+        if (b.in[i].msg_hdr.msg_flags & MSG_TRUNC) {
+            errors++;
+            continue;
+        }
+        // RFC 7983 / RFC 5761: only RTP on an RTP port, RTCP anywhere. What
+        // is neither is never forwarded, nor learned from (RTP Bleed).
+        PacketKind kind = classify(pkt);
+        PacketStream* sink;
+        if (kind == PacketKind::Rtp && !isRtcp) {
+            sink = rtpSink;
+        } else if (kind == PacketKind::Rtcp && validRtcp(pkt)) {
+            sink = rtcpSink;
+        } else {
+            errors++;
+            continue;
+        }
+        auto src = net::Endpoint::fromSockaddr(reinterpret_cast<sockaddr*>(&b.from[i]));
+        if (!acceptSource(src, nowMs)) {
+            errors++;
+            continue;
+        }
+        packets++;
+        bytes += len;
+        if (kind == PacketKind::Rtp && (blockMedia || blockDtmf)) {
+            bool dtmf = dtmfPayloadType >= 0 && (pkt[1] & 0x7f) == dtmfPayloadType;
+            if (dtmf ? blockDtmf : blockMedia) continue;
+        }
+        if (!sink || !sink->socket || !sink->receives || sink->endpoint.port == 0 ||
+            !sink->endpoint.valid() || sink->endpoint.address.isAny())
+            continue;
+        mmsghdr& m = b.out[outCount];
+        b.outIov[outCount] = {b.data[i], len};
+        m.msg_hdr = {};
+        m.msg_hdr.msg_iov = &b.outIov[outCount];
+        m.msg_hdr.msg_iovlen = 1;
+        m.msg_hdr.msg_name = &b.to[outCount];
+        m.msg_hdr.msg_namelen = sink->endpoint.toSockaddr(b.to[outCount]);
+        b.via[outCount] = sink;
+        outCount++;
+    }
+    stats.packets += packets;
+    stats.bytes += bytes;
+    stats.errors += errors;
+    if (packets) stats.lastPacket = nowWall;
+    if (totals) {
+        totals->add(totals->packets, packets);
+        totals->add(totals->bytes, bytes);
+        totals->add(totals->errors, errors);
+        if (packets) totals->lastPacketMono.store(nowMs, std::memory_order_relaxed);
+    }
+    // One sendmmsg per outgoing socket (a batch has at most an RTP and an
+    // RTCP sink).
+    int start = 0;
+    while (start < outCount) {
+        PacketStream* via = b.via[start];
+        int end = start;
+        while (end < outCount && b.via[end] == via) end++;
+        int sent = 0;
+        while (sent < end - start) {
+            int r = sendmmsg(via->socket->fd(), b.out + start + sent, end - start - sent, MSG_DONTWAIT);
+            if (r <= 0) {
+                via->stats.errors += end - start - sent;
+                break;
+            }
+            sent += r;
+        }
+        start = end;
+    }
+}
+
+}  // namespace ngm::media

@@ -1,0 +1,65 @@
+// One local media socket and the flow it carries: the packet path.
+//
+// A PacketStream belongs to one participant's side of a media section: the
+// participant sends to its socket, and packets for the participant leave
+// from it towards `endpoint`. Signalling (session/) wires streams together
+// through the sinks; the worker loop calls onReadable.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "net/event_loop.h"
+#include "net/udp_socket.h"
+
+namespace ngm::media {
+
+struct StreamStats {
+    uint64_t packets = 0, bytes = 0, errors = 0;
+    int64_t lastPacket = 0;  // wall seconds
+};
+
+// Totals of one worker: written by that worker only, read by any thread.
+struct WorkerStats {
+    std::atomic<uint64_t> packets{0}, bytes{0}, errors{0};
+    std::atomic<int64_t> lastPacketMono{0};
+    void add(std::atomic<uint64_t>& c, uint64_t n) {
+        c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+};
+
+enum class Learning : uint8_t { Delayed, Immediate, Off, Heuristic };
+
+class PacketStream : public net::PollHandler {
+public:
+    // --- wiring, set by signalling on the worker thread ---
+    net::UdpSocket* socket = nullptr;
+    bool isRtcp = false;           // the RTCP port of a non-muxed pair
+    net::Endpoint advertised;      // what the participant's SDP says
+    net::Endpoint endpoint;        // where packets for the participant go
+    PacketStream* rtpSink = nullptr;   // RTP received here leaves through this stream
+    PacketStream* rtcpSink = nullptr;  // RTCP received here leaves through this stream
+    bool receives = true;          // the participant accepts media (not on hold)
+    Learning learning = Learning::Delayed;
+    bool asymmetric = false, strictSource = false, mediaHandover = false;
+    bool blockMedia = false, blockDtmf = false;
+    int dtmfPayloadType = -1;      // telephone-event PT towards us, -1 if none
+    WorkerStats* totals = nullptr;
+
+    // --- state of the packet path ---
+    bool confirmed = false;        // endpoint learned from the participant's packets
+    StreamStats stats;
+
+    // Signalling changed the advertised address: learn again.
+    void resetLearning();
+
+    void onReadable() override;  // hot path
+
+private:
+    bool acceptSource(const net::Endpoint& src, int64_t nowMs);
+    void learn(const net::Endpoint& src);
+    net::Endpoint candidate_;
+    int64_t learnDeadlineMs_ = 0;
+};
+
+}  // namespace ngm::media
