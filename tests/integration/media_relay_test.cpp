@@ -1,0 +1,750 @@
+// The media plane against the real daemon: RTP/RTCP between fake endpoints
+// on loopback, exact bytes in and out, from the right address and port.
+//
+// Model: the offer reply advertises the ports B sends to (B-side local
+// ports), the answer reply the ports A sends to. What A sends to its A-side
+// port leaves from the B-side port towards B, and the other way round.
+#include <atomic>
+#include <ctime>
+#include <iomanip>
+#include <sstream>
+#include <thread>
+
+#include "daemon_test.h"
+#include "rtp_peer.h"
+
+namespace ngm::itest {
+namespace {
+
+using bencode::Value;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr uint32_t kSsrcA = 0xA1A1A1A1;
+constexpr uint32_t kSsrcB = 0xB2B2B2B2;
+constexpr auto kNothing = 250ms;  // how long "nothing arrives" waits
+
+struct SdpSpec {
+    uint16_t port = 0;
+    std::string addr = "127.0.0.1";
+    std::string direction = "sendrecv";
+    bool rtcpMux = false;
+    int version = 1;
+};
+
+// A one-stream PCMU/PCMA audio SDP of a loopback endpoint.
+std::string peerSdp(const SdpSpec& s) {
+    std::string v = std::to_string(s.version);
+    std::string out = "v=0\r\no=- 1545997027 " + v + " IN IP4 127.0.0.1\r\ns=tester\r\n";
+    out += "c=IN IP4 " + s.addr + "\r\nt=0 0\r\n";
+    out += "m=audio " + std::to_string(s.port) + " RTP/AVP 0 8\r\n";
+    out += "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n";
+    if (s.rtcpMux) out += "a=rtcp-mux\r\n";
+    out += "a=" + s.direction + "\r\n";
+    return out;
+}
+
+bool hasLine(const std::string& sdp, const std::string& line) {
+    return sdp.find(line + "\r\n") != std::string::npos;
+}
+
+// A 172-byte G.711 packet (20 ms): distinct bytes per seq and direction.
+Bytes g711(uint16_t seq, uint32_t ssrc) {
+    return rtpPacket(0, seq, 160u * seq, ssrc, patternPayload(160, uint8_t(seq + ssrc)), seq == 0);
+}
+
+std::string hex(const Bytes& b, size_t max = 48) {
+    std::ostringstream o;
+    for (size_t i = 0; i < b.size() && i < max; i++)
+        o << std::hex << std::setw(2) << std::setfill('0') << int(b[i]);
+    if (b.size() > max) o << "...";
+    o << " (" << std::dec << b.size() << " bytes)";
+    return o.str();
+}
+
+// The next datagram at `at` is exactly `expected`, from 127.0.0.1:fromPort.
+::testing::AssertionResult arrives(RtpPeer& at, const Bytes& expected, uint16_t fromPort,
+                                   milliseconds timeout = 1000ms) {
+    auto d = at.receive(timeout);
+    if (!d)
+        return ::testing::AssertionFailure()
+               << "nothing arrived at port " << at.port() << " (expected " << hex(expected) << ")";
+    if (d->bytes != expected)
+        return ::testing::AssertionFailure() << "at port " << at.port() << " got " << hex(d->bytes)
+                                             << ", expected " << hex(expected);
+    if (d->address != "127.0.0.1" || d->port != fromPort)
+        return ::testing::AssertionFailure()
+               << "at port " << at.port() << " the packet came from " << d->address << ":"
+               << d->port << ", expected 127.0.0.1:" << fromPort;
+    return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult nothingArrives(RtpPeer& at, milliseconds wait = kNothing) {
+    auto got = at.drain(wait);
+    if (got.empty()) return ::testing::AssertionSuccess();
+    auto f = ::testing::AssertionFailure();
+    f << got.size() << " datagram(s) arrived at port " << at.port() << ", first "
+      << hex(got[0].bytes) << " from " << got[0].address << ":" << got[0].port;
+    return f;
+}
+
+// `from` sends `pkt` to the daemon's port `to`; it must come out at `at`
+// unchanged, from the daemon's port `via`.
+::testing::AssertionResult relays(RtpPeer& from, uint16_t to, RtpPeer& at, uint16_t via,
+                                  const Bytes& pkt) {
+    if (!from.sendTo(to, pkt)) return ::testing::AssertionFailure() << "send failed";
+    return arrives(at, pkt, via);
+}
+
+void addList(Request& r, std::string_view key, const std::vector<std::string>& items) {
+    if (items.empty()) return;
+    Value l = Value::list();
+    for (const auto& i : items) l.push(Value::string(r.doc().intern(i)));
+    r.setValue(key, std::move(l));
+}
+
+// --- query accessors -------------------------------------------------------
+
+const Value* stream(const Reply& q, const std::string& tag, size_t index) {
+    const auto* medias = q.get({"tags", tag, "medias"});
+    if (!medias || !medias->isList() || medias->items().empty()) return nullptr;
+    const auto* streams = lookup(medias->items()[0], {"streams"});
+    if (!streams || !streams->isList() || streams->items().size() <= index) return nullptr;
+    return &streams->items()[index];
+}
+
+int64_t streamStat(const Reply& q, const std::string& tag, size_t index, std::string_view key) {
+    const Value* s = stream(q, tag, index);
+    const Value* v = s ? lookup(*s, {"stats", key}) : nullptr;
+    return v && v->isInteger() ? v->integer() : -1;
+}
+
+int64_t endpointPort(const Reply& q, const std::string& tag, size_t index) {
+    const Value* s = stream(q, tag, index);
+    const Value* v = s ? lookup(*s, {"endpoint", "port"}) : nullptr;
+    return v && v->isInteger() ? v->integer() : -1;
+}
+
+bool hasFlag(const Reply& q, const std::string& tag, size_t index, std::string_view flag) {
+    const Value* s = stream(q, tag, index);
+    const Value* flags = s ? lookup(*s, {"flags"}) : nullptr;
+    if (!flags || !flags->isList()) return false;
+    for (const auto& f : flags->items())
+        if (f.str() == flag) return true;
+    return false;
+}
+
+int64_t totalsStat(const Reply& q, std::string_view kind, std::string_view key) {
+    return q.integer({"totals", kind, key});
+}
+
+// --- fixture ---------------------------------------------------------------
+
+// Where each side sends: A to aRtp/aRtcp (from the answer reply), B to
+// bRtp/bRtcp (from the offer reply). With rtcp-mux towards a side its RTCP
+// port is its RTP port.
+struct RelayPorts {
+    uint16_t aRtp = 0, aRtcp = 0, bRtp = 0, bRtcp = 0;
+};
+
+struct OfferAnswer {
+    std::string callId = "call-1";
+    std::string aSdp, bSdp;
+    std::vector<std::string> offerFlags, answerFlags;
+    std::vector<std::string> offerRtcpMux;
+};
+
+class MediaRelay : public DaemonTest {
+  protected:
+    void SetUp() override {
+        ASSERT_TRUE(a.bind() && b.bind()) << "no free consecutive port pair on 127.0.0.1";
+    }
+
+    void start(std::vector<std::string> args = {}) {
+        ASSERT_TRUE(startDaemon({.args = std::move(args)})) << daemon.error();
+    }
+
+    Reply sendOffer(const OfferAnswer& oa, const std::string& sdp, bool withToTag) {
+        Request r("offer");
+        r.set("call-id", oa.callId).set("from-tag", "alice").set("sdp", sdp);
+        if (withToTag) r.set("to-tag", "bob");
+        addList(r, "flags", oa.offerFlags);
+        addList(r, "rtcp-mux", oa.offerRtcpMux);
+        return ng->request(r);
+    }
+    Reply sendAnswer(const OfferAnswer& oa, const std::string& sdp) {
+        Request r("answer");
+        r.set("call-id", oa.callId).set("from-tag", "alice").set("to-tag", "bob").set("sdp", sdp);
+        addList(r, "flags", oa.answerFlags);
+        return ng->request(r);
+    }
+
+    // `address`: what the c= line must say (a zero-address hold is passed on).
+    static void portsOf(const Reply& r, uint16_t& rtp, uint16_t& rtcp,
+                        const std::string& address = "127.0.0.1") {
+        auto p = sdpMediaPorts(r.sdp());
+        ASSERT_TRUE(p) << r.describe();
+        ASSERT_EQ(p->address, address) << r.sdp();
+        rtp = uint16_t(p->rtp);
+        bool mux = hasLine(r.sdp(), "a=rtcp-mux");
+        rtcp = uint16_t(p->rtcp >= 0 && !mux ? p->rtcp : mux ? p->rtp : p->rtp + 1);
+    }
+
+    // Offer from A (tag alice), answer from B (tag bob); default SDPs on the
+    // peers' own ports.
+    void establish(OfferAnswer oa, RelayPorts& out) {
+        if (oa.aSdp.empty()) oa.aSdp = peerSdp({.port = a.rtp->port()});
+        if (oa.bSdp.empty()) oa.bSdp = peerSdp({.port = b.rtp->port()});
+        offerReply = sendOffer(oa, oa.aSdp, false);
+        ASSERT_EQ(offerReply.result(), "ok") << offerReply.describe();
+        answerReply = sendAnswer(oa, oa.bSdp);
+        ASSERT_EQ(answerReply.result(), "ok") << answerReply.describe();
+        ASSERT_NO_FATAL_FAILURE(portsOf(offerReply, out.bRtp, out.bRtcp));
+        ASSERT_NO_FATAL_FAILURE(portsOf(answerReply, out.aRtp, out.aRtcp));
+    }
+
+    // A re-INVITE from A: re-offer and answer with these SDPs. The offer
+    // reply's c= must be `offerAddress`.
+    void reinvite(const OfferAnswer& oa, RelayPorts& out,
+                  const std::string& offerAddress = "127.0.0.1") {
+        Reply o = sendOffer(oa, oa.aSdp, true);
+        ASSERT_EQ(o.result(), "ok") << o.describe();
+        Reply an = sendAnswer(oa, oa.bSdp);
+        ASSERT_EQ(an.result(), "ok") << an.describe();
+        ASSERT_NO_FATAL_FAILURE(portsOf(o, out.bRtp, out.bRtcp, offerAddress));
+        ASSERT_NO_FATAL_FAILURE(portsOf(an, out.aRtp, out.aRtcp));
+    }
+
+    RtpRtcpPeer a, b;
+    Reply offerReply, answerReply;
+};
+
+// --- forwarding ------------------------------------------------------------
+
+TEST_F(MediaRelay, RtpFlowsBothWaysUnchanged) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p));
+    EXPECT_NE(p.aRtp, p.bRtp);
+
+    for (uint16_t seq = 0; seq < 3; seq++) {
+        EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(seq, kSsrcA))) << "A->B " << seq;
+        EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(seq, kSsrcB))) << "B->A " << seq;
+    }
+    // Marker, padding, a CSRC and a header extension: all passed through as is.
+    Bytes fancy = {0xB1, 0x88, 0x12, 0x34, 0x00, 0x00, 0x10, 0x00,
+                   0xA1, 0xA1, 0xA1, 0xA1, 0xCC, 0xCC, 0xCC, 0xCC,  // CSRC
+                   0xBE, 0xDE, 0x00, 0x01, 0x10, 0xAA, 0x00, 0x00,  // RFC 8285 one-byte ext
+                   0xD5, 0xD5, 0xD5, 0xD5, 0xD5, 0xD5, 0xD5, 0xD5,  // payload
+                   0x00, 0x00, 0x00, 0x04};                         // padding
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, fancy));
+    EXPECT_TRUE(nothingArrives(*a.rtp));
+    EXPECT_TRUE(nothingArrives(*b.rtp, 0ms));
+    EXPECT_TRUE(nothingArrives(*a.rtcp, 0ms));
+    EXPECT_TRUE(nothingArrives(*b.rtcp, 0ms));
+}
+
+TEST_F(MediaRelay, RtcpFlowsOnTheRtcpPorts) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p));
+    EXPECT_EQ(p.aRtcp, p.aRtp + 1);
+    EXPECT_EQ(p.bRtcp, p.bRtp + 1);
+
+    EXPECT_TRUE(relays(*a.rtcp, p.aRtcp, *b.rtcp, p.bRtcp, rtcpReceiverReport(kSsrcA)));
+    EXPECT_TRUE(relays(*b.rtcp, p.bRtcp, *a.rtcp, p.aRtcp, rtcpReceiverReport(kSsrcB)));
+    // RTCP does not leak onto the RTP ports, nor RTP onto the RTCP ports.
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(1, kSsrcA)));
+    EXPECT_TRUE(nothingArrives(*b.rtcp));
+    EXPECT_TRUE(nothingArrives(*a.rtp, 0ms));
+    EXPECT_TRUE(nothingArrives(*b.rtp, 0ms));
+    EXPECT_TRUE(nothingArrives(*a.rtcp, 0ms));
+}
+
+// rtcp-mux bridging: with `rtcp-mux: demux` the daemon does not pass A's
+// a=rtcp-mux on to B but accepts it back to A (by default it would pass B's
+// refusal back to A and nothing would need bridging).
+TEST_F(MediaRelay, RtcpMuxOffererToNonMuxAnswerer) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    OfferAnswer oa;
+    oa.aSdp = peerSdp({.port = a.rtp->port(), .rtcpMux = true});
+    oa.offerRtcpMux = {"demux"};
+    ASSERT_NO_FATAL_FAILURE(establish(oa, p));
+    EXPECT_FALSE(hasLine(offerReply.sdp(), "a=rtcp-mux")) << offerReply.sdp();
+    EXPECT_TRUE(hasLine(answerReply.sdp(), "a=rtcp-mux")) << answerReply.sdp();
+    EXPECT_EQ(p.bRtcp, p.bRtp + 1);
+
+    // A's RTCP, sent to A's RTP port, reaches B's RTCP port from B's RTCP port.
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtcp, p.bRtcp, rtcpReceiverReport(kSsrcA)));
+    EXPECT_TRUE(nothingArrives(*b.rtp, 0ms));
+    // B's RTCP comes back to A on A's RTP port, from A's (muxed) RTP port.
+    EXPECT_TRUE(relays(*b.rtcp, p.bRtcp, *a.rtp, p.aRtp, rtcpReceiverReport(kSsrcB)));
+    EXPECT_TRUE(nothingArrives(*a.rtcp, 0ms));
+    // RTP is not affected.
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(1, kSsrcA)));
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(1, kSsrcB)));
+    EXPECT_TRUE(nothingArrives(*b.rtcp));
+    EXPECT_TRUE(nothingArrives(*a.rtcp, 0ms));
+}
+
+// The other direction: `rtcp-mux: offer` offers mux to B although A did not.
+TEST_F(MediaRelay, RtcpMuxAnswererToNonMuxOfferer) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    OfferAnswer oa;
+    oa.bSdp = peerSdp({.port = b.rtp->port(), .rtcpMux = true});
+    oa.offerRtcpMux = {"offer"};
+    ASSERT_NO_FATAL_FAILURE(establish(oa, p));
+    EXPECT_TRUE(hasLine(offerReply.sdp(), "a=rtcp-mux")) << offerReply.sdp();
+    EXPECT_FALSE(hasLine(answerReply.sdp(), "a=rtcp-mux")) << answerReply.sdp();
+    EXPECT_EQ(p.aRtcp, p.aRtp + 1);
+
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtcp, p.aRtcp, rtcpReceiverReport(kSsrcB)));
+    EXPECT_TRUE(relays(*a.rtcp, p.aRtcp, *b.rtp, p.bRtp, rtcpReceiverReport(kSsrcA)));
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(1, kSsrcB)));
+    EXPECT_TRUE(nothingArrives(*a.rtcp));
+    EXPECT_TRUE(nothingArrives(*b.rtcp, 0ms));
+    EXPECT_TRUE(nothingArrives(*a.rtp, 0ms));
+}
+
+// --- endpoint learning -----------------------------------------------------
+
+// B's SDP names b.rtp, but B is behind NAT and sends from another socket.
+TEST_F(MediaRelay, NatLearningSendsToTheObservedSource) {
+    ASSERT_NO_FATAL_FAILURE(start());  // delayed learning, the default
+    RelayPorts p;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p));
+    RtpPeer bNat;
+    ASSERT_TRUE(bNat.ok());
+
+    // Before B sends anything: to the SDP address.
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(0, kSsrcA)));
+    EXPECT_TRUE(relays(bNat, p.bRtp, *a.rtp, p.aRtp, g711(0, kSsrcB)));
+    auto firstFromNat = Clock::now();
+    // At once towards the observed source, not yet confirmed.
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, bNat, p.bRtp, g711(1, kSsrcA)));
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+    Reply q = query("call-1");
+    EXPECT_EQ(endpointPort(q, "bob", 0), bNat.port()) << q.describe();
+    EXPECT_FALSE(hasFlag(q, "bob", 0, "confirmed")) << q.describe();
+    EXPECT_TRUE(hasFlag(q, "alice", 0, "confirmed")) << "A sends from its SDP address\n"
+                                                     << q.describe();
+
+    // After the 3 s window the next packet from that source confirms it.
+    std::this_thread::sleep_until(firstFromNat + 3200ms);
+    EXPECT_TRUE(relays(bNat, p.bRtp, *a.rtp, p.aRtp, g711(1, kSsrcB)));
+    q = query("call-1");
+    EXPECT_TRUE(hasFlag(q, "bob", 0, "confirmed")) << q.describe();
+    EXPECT_EQ(endpointPort(q, "bob", 0), bNat.port()) << q.describe();
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, bNat, p.bRtp, g711(2, kSsrcA)));
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+}
+
+TEST_F(MediaRelay, NatLearningImmediateConfirmsAtOnce) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p));
+    RtpPeer bNat;
+    ASSERT_TRUE(bNat.ok());
+
+    EXPECT_TRUE(relays(bNat, p.bRtp, *a.rtp, p.aRtp, g711(0, kSsrcB)));
+    Reply q = query("call-1");
+    EXPECT_TRUE(hasFlag(q, "bob", 0, "confirmed")) << q.describe();
+    EXPECT_EQ(endpointPort(q, "bob", 0), bNat.port()) << q.describe();
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, bNat, p.bRtp, g711(0, kSsrcA)));
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+}
+
+// Without `strict source`, once learned, packets from elsewhere are still
+// forwarded (rtpengine README) but do not move the endpoint.
+TEST_F(MediaRelay, OtherSourcesAreForwardedWithoutStrictSource) {
+    ASSERT_NO_FATAL_FAILURE(start());
+    RelayPorts p;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p));
+    RtpPeer other;
+    ASSERT_TRUE(other.ok());
+
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(0, kSsrcA)));
+    EXPECT_TRUE(relays(other, p.aRtp, *b.rtp, p.bRtp, g711(7, 0x0BADF00D)));
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(0, kSsrcB)));
+    EXPECT_TRUE(nothingArrives(other));
+    Reply q = query("call-1");
+    EXPECT_EQ(endpointPort(q, "alice", 0), a.rtp->port()) << q.describe();
+    EXPECT_EQ(streamStat(q, "alice", 0, "errors"), 0) << q.describe();
+}
+
+TEST_F(MediaRelay, StrictSourceDropsOtherSources) {
+    ASSERT_NO_FATAL_FAILURE(start());
+    RelayPorts p;
+    OfferAnswer oa;
+    oa.offerFlags = {"strict source"};  // about A, the sender of the offer's SDP
+    ASSERT_NO_FATAL_FAILURE(establish(oa, p));
+    RtpPeer intruder;
+    ASSERT_TRUE(intruder.ok());
+
+    // A sends from its SDP address: learned and confirmed at once.
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(0, kSsrcA)));
+    Reply q = query("call-1");
+    ASSERT_TRUE(hasFlag(q, "alice", 0, "confirmed")) << q.describe();
+    int64_t errorsBefore = streamStat(q, "alice", 0, "errors");
+
+    for (uint16_t i = 0; i < 5; i++)
+        ASSERT_TRUE(intruder.sendTo(p.aRtp, g711(100 + i, 0x0BADF00D)));
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+    q = query("call-1");
+    EXPECT_EQ(streamStat(q, "alice", 0, "errors"), errorsBefore + 5) << q.describe();
+    EXPECT_EQ(streamStat(q, "alice", 0, "packets"), 1) << q.describe();
+    EXPECT_EQ(endpointPort(q, "alice", 0), a.rtp->port()) << q.describe();
+
+    // The learned source still gets through, and B's media still goes to A.
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(1, kSsrcA)));
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(0, kSsrcB)));
+    EXPECT_TRUE(nothingArrives(intruder));
+}
+
+TEST_F(MediaRelay, MediaHandoverFollowsTheNewSource) {
+    ASSERT_NO_FATAL_FAILURE(start());
+    RelayPorts p;
+    OfferAnswer oa;
+    oa.offerFlags = {"media handover"};
+    ASSERT_NO_FATAL_FAILURE(establish(oa, p));
+    RtpPeer aMoved;
+    ASSERT_TRUE(aMoved.ok());
+
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(0, kSsrcA)));
+    Reply q = query("call-1");
+    ASSERT_TRUE(hasFlag(q, "alice", 0, "confirmed")) << q.describe();
+
+    // A moves (e.g. Wi-Fi to LTE): its packets still flow and B's follow it.
+    EXPECT_TRUE(relays(aMoved, p.aRtp, *b.rtp, p.bRtp, g711(1, kSsrcA)));
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, aMoved, p.aRtp, g711(0, kSsrcB)));
+    EXPECT_TRUE(nothingArrives(*a.rtp));
+    q = query("call-1");
+    EXPECT_EQ(endpointPort(q, "alice", 0), aMoved.port()) << q.describe();
+    EXPECT_TRUE(hasFlag(q, "alice", 0, "confirmed")) << q.describe();
+
+    // And back again.
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(2, kSsrcA)));
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(1, kSsrcB)));
+    EXPECT_TRUE(nothingArrives(aMoved));
+}
+
+TEST_F(MediaRelay, AsymmetricDoesNotLearn) {
+    // Even immediate learning learns nothing from an asymmetric endpoint.
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    OfferAnswer oa;
+    oa.answerFlags = {"asymmetric"};  // about B, the sender of the answer's SDP
+    ASSERT_NO_FATAL_FAILURE(establish(oa, p));
+    RtpPeer bSendOnly;  // B sends from here but receives on its SDP port
+    ASSERT_TRUE(bSendOnly.ok());
+
+    EXPECT_TRUE(relays(bSendOnly, p.bRtp, *a.rtp, p.aRtp, g711(0, kSsrcB)));
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(0, kSsrcA)));
+    EXPECT_TRUE(nothingArrives(bSendOnly));
+    Reply q = query("call-1");
+    EXPECT_EQ(endpointPort(q, "bob", 0), b.rtp->port()) << q.describe();
+    EXPECT_FALSE(hasFlag(q, "bob", 0, "confirmed")) << q.describe();
+    EXPECT_EQ(streamStat(q, "bob", 0, "packets"), 1) << q.describe();
+}
+
+// RTP Bleed: what is not RTP/RTCP is dropped and counted, and is never
+// learned from, even while the endpoint is still being learned.
+TEST_F(MediaRelay, GarbageIsNotForwardedNorLearned) {
+    ASSERT_NO_FATAL_FAILURE(start());  // delayed learning: nothing learned yet
+    RelayPorts p;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p));
+    RtpPeer attacker;
+    ASSERT_TRUE(attacker.ok());
+
+    std::vector<Bytes> rtpPortJunk;
+    uint32_t x = 12345;
+    for (int i = 0; i < 3; i++) {  // random bytes, first byte outside RTP's 128-191
+        Bytes junk(40 + 10 * i);
+        for (auto& byte : junk) byte = uint8_t((x = x * 1103515245 + 12345) >> 16);
+        junk[0] = uint8_t(0x40 + i);
+        rtpPortJunk.push_back(junk);
+    }
+    for (uint16_t i = 0; i < 3; i++) {  // RTP version 1
+        Bytes v1 = g711(i, 0x0BADF00D);
+        v1[0] = 0x40;
+        rtpPortJunk.push_back(v1);
+    }
+    for (int i = 0; i < 3; i++) rtpPortJunk.push_back({0x80, 0x00, 0x00, uint8_t(i), 0x00});
+    Bytes shortRr = rtcpReceiverReport(0x0BADF00D);
+    shortRr.resize(20);  // length field says 32 bytes
+    std::vector<Bytes> rtcpPortJunk = {g711(9, 0x0BADF00D), shortRr, {0x81, 0xc9, 0x00}};
+
+    for (const auto& j : rtpPortJunk) ASSERT_TRUE(attacker.sendTo(p.aRtp, j));
+    for (const auto& j : rtcpPortJunk) ASSERT_TRUE(attacker.sendTo(p.aRtcp, j));
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+    EXPECT_TRUE(nothingArrives(*b.rtcp, 0ms));
+
+    Reply q = query("call-1");
+    EXPECT_EQ(streamStat(q, "alice", 0, "errors"), (int64_t)rtpPortJunk.size()) << q.describe();
+    EXPECT_EQ(streamStat(q, "alice", 0, "packets"), 0) << q.describe();
+    EXPECT_EQ(streamStat(q, "alice", 1, "errors"), (int64_t)rtcpPortJunk.size()) << q.describe();
+    EXPECT_EQ(streamStat(q, "alice", 1, "packets"), 0) << q.describe();
+    EXPECT_EQ(endpointPort(q, "alice", 0), a.rtp->port()) << q.describe();
+    EXPECT_FALSE(hasFlag(q, "alice", 0, "confirmed")) << q.describe();
+
+    // B's media goes to A's SDP address, not to the attacker.
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(0, kSsrcB)));
+    EXPECT_TRUE(relays(*b.rtcp, p.bRtcp, *a.rtcp, p.aRtcp, rtcpReceiverReport(kSsrcB)));
+    EXPECT_TRUE(nothingArrives(attacker));
+    // And A's valid RTP flows.
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(0, kSsrcA)));
+    q = query("call-1");
+    EXPECT_EQ(totalsStat(q, "RTP", "errors"), (int64_t)rtpPortJunk.size()) << q.describe();
+    EXPECT_EQ(totalsStat(q, "RTCP", "errors"), (int64_t)rtcpPortJunk.size()) << q.describe();
+}
+
+// --- hold ------------------------------------------------------------------
+
+TEST_F(MediaRelay, HoldStopsMediaTowardsTheHeldSide) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p));
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(0, kSsrcB)));
+
+    // A puts B on hold: A only sends.
+    OfferAnswer hold;
+    hold.aSdp = peerSdp({.port = a.rtp->port(), .direction = "sendonly", .version = 2});
+    hold.bSdp = peerSdp({.port = b.rtp->port(), .direction = "recvonly", .version = 2});
+    RelayPorts held;
+    ASSERT_NO_FATAL_FAILURE(reinvite(hold, held));
+    EXPECT_EQ(held.aRtp, p.aRtp);
+    EXPECT_EQ(held.bRtp, p.bRtp);
+    ASSERT_TRUE(b.rtp->sendTo(p.bRtp, g711(1, kSsrcB)));
+    EXPECT_TRUE(nothingArrives(*a.rtp));
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(1, kSsrcA)));
+
+    // Resume.
+    OfferAnswer resume;
+    resume.aSdp = peerSdp({.port = a.rtp->port(), .version = 3});
+    resume.bSdp = peerSdp({.port = b.rtp->port(), .version = 3});
+    ASSERT_NO_FATAL_FAILURE(reinvite(resume, held));
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(2, kSsrcB)));
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(2, kSsrcA)));
+}
+
+// RFC 3264 §8.4 (old style, RFC 2543): c=0.0.0.0 means "send me nothing".
+TEST_F(MediaRelay, ZeroAddressHoldStopsMedia) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p));
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(0, kSsrcA)));
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(0, kSsrcB)));
+
+    OfferAnswer hold;
+    hold.aSdp = peerSdp({.port = a.rtp->port(), .addr = "0.0.0.0", .version = 2});
+    hold.bSdp = peerSdp({.port = b.rtp->port(), .version = 2});
+    RelayPorts held;
+    // The hold is passed on to B as it came (rtpengine does the same).
+    ASSERT_NO_FATAL_FAILURE(reinvite(hold, held, "0.0.0.0"));
+    EXPECT_EQ(held.aRtp, p.aRtp);
+    EXPECT_EQ(held.bRtp, p.bRtp);
+    ASSERT_TRUE(b.rtp->sendTo(p.bRtp, g711(1, kSsrcB)));
+    ASSERT_TRUE(b.rtcp->sendTo(p.bRtcp, rtcpReceiverReport(kSsrcB)));
+    EXPECT_TRUE(nothingArrives(*a.rtp));
+    EXPECT_TRUE(nothingArrives(*a.rtcp, 0ms));
+
+    OfferAnswer resume;
+    resume.aSdp = peerSdp({.port = a.rtp->port(), .version = 3});
+    resume.bSdp = peerSdp({.port = b.rtp->port(), .version = 3});
+    RelayPorts resumed;
+    ASSERT_NO_FATAL_FAILURE(reinvite(resume, resumed));
+    EXPECT_EQ(resumed.aRtp, p.aRtp);
+    EXPECT_EQ(resumed.bRtp, p.bRtp);
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(2, kSsrcB)));
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(2, kSsrcA)));
+}
+
+// --- counters --------------------------------------------------------------
+
+TEST_F(MediaRelay, QueryCountsPacketsAndBytes) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p));
+
+    for (uint16_t i = 0; i < 5; i++)  // 5 x 172 bytes
+        ASSERT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(i, kSsrcA)));
+    for (uint16_t i = 0; i < 3; i++) {  // 3 x 72 bytes
+        Bytes small = rtpPacket(8, i, 480u * i, kSsrcB, patternPayload(60, uint8_t(i)));
+        ASSERT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, small));
+    }
+    for (uint8_t i = 0; i < 2; i++)  // 2 x 32 bytes
+        ASSERT_TRUE(relays(*a.rtcp, p.aRtcp, *b.rtcp, p.bRtcp, rtcpReceiverReport(kSsrcA, 1, i)));
+    ASSERT_TRUE(relays(*b.rtcp, p.bRtcp, *a.rtcp, p.aRtcp, rtcpReceiverReport(kSsrcB)));
+
+    Reply q = query("call-1");
+    ASSERT_EQ(q.result(), "ok") << q.describe();
+    EXPECT_EQ(streamStat(q, "alice", 0, "packets"), 5) << q.describe();
+    EXPECT_EQ(streamStat(q, "alice", 0, "bytes"), 5 * 172);
+    EXPECT_EQ(streamStat(q, "alice", 0, "errors"), 0);
+    EXPECT_EQ(streamStat(q, "alice", 1, "packets"), 2);
+    EXPECT_EQ(streamStat(q, "alice", 1, "bytes"), 2 * 32);
+    EXPECT_EQ(streamStat(q, "bob", 0, "packets"), 3);
+    EXPECT_EQ(streamStat(q, "bob", 0, "bytes"), 3 * 72);
+    EXPECT_EQ(streamStat(q, "bob", 1, "packets"), 1);
+    EXPECT_EQ(streamStat(q, "bob", 1, "bytes"), 32);
+    EXPECT_EQ(streamStat(q, "bob", 1, "errors"), 0);
+    EXPECT_EQ(totalsStat(q, "RTP", "packets"), 8);
+    EXPECT_EQ(totalsStat(q, "RTP", "bytes"), 5 * 172 + 3 * 72);
+    EXPECT_EQ(totalsStat(q, "RTP", "errors"), 0);
+    EXPECT_EQ(totalsStat(q, "RTCP", "packets"), 3);
+    EXPECT_EQ(totalsStat(q, "RTCP", "bytes"), 3 * 32);
+    EXPECT_EQ(totalsStat(q, "RTCP", "errors"), 0);
+    for (const char* tag : {"alice", "bob"}) {
+        const Value* s = stream(q, tag, 0);
+        const Value* last = s ? lookup(*s, {"last packet"}) : nullptr;
+        ASSERT_TRUE(last && last->isInteger()) << q.describe();
+        EXPECT_NEAR((double)last->integer(), (double)time(nullptr), 2.0) << tag;
+    }
+}
+
+TEST_F(MediaRelay, StatisticsCountsRelayedPackets) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p));
+    Reply s = statistics();
+    EXPECT_EQ(s.integer({"statistics", "totalstatistics", "relayedpackets"}), 0) << s.describe();
+
+    for (uint16_t i = 0; i < 4; i++)
+        ASSERT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(i, kSsrcA)));
+    for (uint16_t i = 0; i < 3; i++)
+        ASSERT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(i, kSsrcB)));
+    ASSERT_TRUE(relays(*a.rtcp, p.aRtcp, *b.rtcp, p.bRtcp, rtcpReceiverReport(kSsrcA)));
+    ASSERT_TRUE(a.rtp->sendTo(p.aRtp, Bytes{0x80, 0x00, 0x00}));
+    ASSERT_TRUE(a.rtp->sendTo(p.aRtp, Bytes(20, 0x00)));
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+
+    s = statistics();
+    EXPECT_EQ(s.integer({"statistics", "totalstatistics", "relayedpackets"}), 8) << s.describe();
+    EXPECT_EQ(s.integer({"statistics", "totalstatistics", "relayedpacketerrors"}), 2)
+        << s.describe();
+}
+
+// --- timeouts --------------------------------------------------------------
+
+TEST_F(MediaRelay, TimeoutDeletesCallWithoutMedia) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate", "--timeout=2"}));
+    RelayPorts p;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p));
+    auto answered = Clock::now();
+
+    std::this_thread::sleep_for(800ms);
+    EXPECT_TRUE(isListed("call-1")) << "deleted before --timeout passed";
+    EXPECT_TRUE(eventually([&] { return !isListed("call-1"); }, 3500ms))
+        << "still there after " << std::chrono::duration<double>(Clock::now() - answered).count()
+        << " s";
+    Reply s = statistics();
+    EXPECT_EQ(s.integer({"statistics", "totalstatistics", "timeoutsessions"}), 1) << s.describe();
+    for (uint16_t port : {p.aRtp, p.aRtcp, p.bRtp, p.bRtcp})
+        EXPECT_FALSE(udpPortInUse(port)) << "port " << port << " still bound";
+}
+
+TEST_F(MediaRelay, MediaKeepsCallAlive) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate", "--timeout=2"}));
+    RelayPorts p;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p));
+
+    auto begin = Clock::now();
+    int sent = 0, received = 0;
+    for (uint16_t seq = 0; Clock::now() - begin < 4000ms; seq++) {
+        ASSERT_TRUE(a.rtp->sendTo(p.aRtp, g711(seq, kSsrcA)));
+        sent++;
+        received += (int)b.rtp->drain(200ms).size();  // also paces at 200 ms
+    }
+    received += (int)b.rtp->drain(100ms).size();
+    EXPECT_EQ(received, sent);
+    EXPECT_TRUE(isListed("call-1")) << "deleted although media flowed";
+    Reply s = statistics();
+    EXPECT_EQ(s.integer({"statistics", "totalstatistics", "timeoutsessions"}), 0) << s.describe();
+}
+
+// --- robustness ------------------------------------------------------------
+
+TEST_F(MediaRelay, FloodOnOneCallDoesNotDisturbOthers) {
+    // One worker: both calls share its loop.
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate", "--num-threads=1"}));
+    RelayPorts p1, p2;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p1));
+    RtpRtcpPeer a2, b2;
+    ASSERT_TRUE(a2.bind() && b2.bind());
+    OfferAnswer oa2;
+    oa2.callId = "call-2";
+    oa2.aSdp = peerSdp({.port = a2.rtp->port()});
+    oa2.bSdp = peerSdp({.port = b2.rtp->port()});
+    ASSERT_NO_FATAL_FAILURE(establish(oa2, p2));
+    // Call 1's A is learned before the flood.
+    ASSERT_TRUE(relays(*a.rtp, p1.aRtp, *b.rtp, p1.bRtp, g711(0, kSsrcA)));
+
+    // 50,000 packets in ~2 s: half garbage from a stranger, half valid RTP
+    // from call 1's A, at call 1's A-side RTP and RTCP ports.
+    constexpr int kFloodRounds = 200, kPerRound = 250;
+    std::atomic<int> flooded{0};
+    std::thread flood([&] {
+        RtpPeer stranger;
+        Bytes junk(100, 0x5A);
+        Bytes rr = rtcpReceiverReport(kSsrcA);
+        auto start = Clock::now();
+        for (int r = 0; r < kFloodRounds; r++) {
+            for (int i = 0; i < kPerRound / 2; i++) {
+                bool ok = stranger.sendTo(i % 2 ? p1.aRtcp : p1.aRtp, junk);
+                ok = a.rtp->sendTo(i % 5 ? p1.aRtp : p1.aRtcp,
+                                   i % 5 ? g711(uint16_t(r * kPerRound + i), kSsrcA) : rr) &&
+                     ok;
+                if (ok) flooded += 2;
+            }
+            std::this_thread::sleep_until(start + (r + 1) * 10ms);
+        }
+    });
+
+    std::vector<Datagram> got;
+    auto begin = Clock::now();
+    for (int i = 0; i < 200; i++) {
+        std::this_thread::sleep_until(begin + i * 20ms);
+        ASSERT_TRUE(a2.rtp->sendTo(p2.aRtp, g711(uint16_t(i), kSsrcA + 2)));
+        while (auto d = b2.rtp->receive(0ms)) got.push_back(std::move(*d));
+    }
+    flood.join();
+    for (auto& d : b2.rtp->drain(300ms)) got.push_back(std::move(d));
+
+    EXPECT_EQ(flooded.load(), kFloodRounds * kPerRound);
+    ASSERT_EQ(got.size(), 200u) << "call 2 lost packets during call 1's flood";
+    for (size_t i = 0; i < got.size(); i++) {
+        ASSERT_EQ(got[i].bytes, g711(uint16_t(i), kSsrcA + 2)) << "packet " << i << " out of order";
+        ASSERT_EQ(got[i].port, p2.bRtp);
+    }
+    EXPECT_TRUE(nothingArrives(*a2.rtp, 0ms));
+    Reply q = query("call-1");
+    EXPECT_GT(streamStat(q, "alice", 0, "errors"), 0) << q.describe();
+    EXPECT_EQ(endpointPort(q, "alice", 0), a.rtp->port()) << q.describe();
+    EXPECT_TRUE(daemon.alive());
+}
+
+TEST_F(MediaRelay, DeleteStopsRelaying) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate", "--delete-delay=0"}));
+    RelayPorts p;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p));
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(0, kSsrcA)));
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(0, kSsrcB)));
+
+    Reply d = deleteNow("call-1", "alice");
+    ASSERT_EQ(d.result(), "ok") << d.describe();
+    ASSERT_TRUE(a.rtp->sendTo(p.aRtp, g711(1, kSsrcA)));
+    ASSERT_TRUE(a.rtcp->sendTo(p.aRtcp, rtcpReceiverReport(kSsrcA)));
+    ASSERT_TRUE(b.rtp->sendTo(p.bRtp, g711(1, kSsrcB)));
+    ASSERT_TRUE(b.rtcp->sendTo(p.bRtcp, rtcpReceiverReport(kSsrcB)));
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+    EXPECT_TRUE(nothingArrives(*b.rtcp, 0ms));
+    EXPECT_TRUE(nothingArrives(*a.rtp, 0ms));
+    EXPECT_TRUE(nothingArrives(*a.rtcp, 0ms));
+    for (uint16_t port : {p.aRtp, p.aRtcp, p.bRtp, p.bRtcp})
+        EXPECT_FALSE(udpPortInUse(port)) << "port " << port << " still bound after delete";
+}
+
+}  // namespace
+}  // namespace ngm::itest
