@@ -259,6 +259,7 @@ void NgDispatcher::process(std::string_view body, Request req) {
     }
     NGM_LOG(log::Info, "", "Received command '%.*s' from %s", (int)name.size(), name.data(),
             req.from.toString().c_str());
+    req.name = std::string(name);
 
     if (req.cmd == Cmd::Ping) {
         Value r = Value::dict();
@@ -287,7 +288,9 @@ void NgDispatcher::process(std::string_view body, Request req) {
         return finish(errorReply(rep, "No from-tag in message"), true);
     if (isOfferAnswer && !f.hasSdp) return finish(errorReply(rep, "No SDP body in message"), true);
     if (cmd == Cmd::Answer && f.toTag.empty()) return finish(errorReply(rep, "No to-tag in message"), true);
-    if (!isOfferAnswer && cmd != Cmd::Delete && cmd != Cmd::Query)
+    bool isControl = cmd == Cmd::BlkMedia || cmd == Cmd::UnblkMedia || cmd == Cmd::BlkDtmf ||
+                     cmd == Cmd::UnblkDtmf;
+    if (!isOfferAnswer && !isControl && cmd != Cmd::Delete && cmd != Cmd::Query)
         return finish(errorReply(rep, "Command '" + std::string(name) + "' is not implemented yet"), true);
 
     // The call's own worker runs the command and sends the reply; when that
@@ -318,9 +321,18 @@ void NgDispatcher::runCallCommand(session::Worker& worker, const session::Flags&
             reply = std::move(r);
         }
     } else {
-        session::CommandResult res = cmd == Cmd::Offer    ? store.offer(f)
-                                     : cmd == Cmd::Answer ? store.answer(f)
-                                                          : store.deleteCall(f);
+        using Control = session::CallStore::Control;
+        const std::string& n = req.name;
+        session::CommandResult res =
+            cmd == Cmd::Offer    ? store.offer(f)
+            : cmd == Cmd::Answer ? store.answer(f)
+            : cmd == Cmd::Delete ? store.deleteCall(f)
+            : n == "block media"     ? store.mediaControl(f, Control::BlockMedia, true)
+            : n == "unblock media"   ? store.mediaControl(f, Control::BlockMedia, false)
+            : n == "silence media"   ? store.mediaControl(f, Control::Silence, true)
+            : n == "unsilence media" ? store.mediaControl(f, Control::Silence, false)
+            : n == "block DTMF"      ? store.mediaControl(f, Control::BlockDtmf, true)
+                                     : store.mediaControl(f, Control::BlockDtmf, false);
         if (res.status == session::CommandResult::Status::Error) {
             reply = errorReply(rep, res.error);
             error = true;

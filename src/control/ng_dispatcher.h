@@ -67,6 +67,7 @@ private:
         net::Endpoint from;
         bool json = false;
         Cmd cmd = Cmd::Other;
+        std::string name;  // the command as given
         size_t maxReply = 65000;
         std::chrono::steady_clock::time_point start;
         ReplySink sink;

@@ -262,6 +262,13 @@ std::optional<std::string> applyKeyValue(Flags& f, std::string_view rawKey, cons
         f.mediaAddress = *a;
         return std::nullopt;
     }
+    if (key == "address") {
+        if (auto e = getString(v, rawKey, s)) return e;
+        auto a = net::IpAddress::parse(s);
+        if (!a) return "Invalid address in 'address': '" + s + "'";
+        f.address = *a;
+        return std::nullopt;
+    }
     if (key == "address family") {
         if (auto e = getString(v, rawKey, s)) return e;
         if (s == "IP4") f.addressFamily = net::Family::V4;
@@ -291,13 +298,13 @@ std::optional<std::string> applyKeyValue(Flags& f, std::string_view rawKey, cons
         if (auto e = getString(v, rawKey, s)) return e;
         if (s != "start" && s != "stop") return "Invalid 'drop-traffic': '" + s + "'";
         if (f.dropTraffic != "stop") f.dropTraffic = s;  // stop wins
-        addNotImplemented(f, "drop-traffic");
         return std::nullopt;
     }
     if (key == "media echo") {
         if (auto e = getString(v, rawKey, s)) return e;
+        if (s != "blackhole" && s != "sinkhole" && s != "forward" && s != "backwards" && s != "both")
+            return "Invalid 'media echo': '" + s + "'";
         f.mediaEcho = s;
-        addNotImplemented(f, "media echo");
         return std::nullopt;
     }
     if (key == "ICE") {

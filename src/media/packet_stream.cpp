@@ -122,9 +122,18 @@ void PacketStream::onReadable() {
         }
         packets++;
         bytes += len;
-        if (kind == PacketKind::Rtp && (blockMedia || blockDtmf)) {
-            bool dtmf = dtmfPayloadType >= 0 && (pkt[1] & 0x7f) == dtmfPayloadType;
+        if (dropAll) continue;
+        if (kind == PacketKind::Rtp) {
+            int pt = pkt[1] & 0x7f;
+            bool dtmf = dtmfPayloadType >= 0 && pt == dtmfPayloadType;
             if (dtmf ? blockDtmf : blockMedia) continue;
+            if (silence && !dtmf && (pt == 0 || pt == 8 || pt == 9)) {
+                RtpHeader h;
+                if (parseRtp(pkt, h))
+                    fillSilence(pt == 0 ? SilenceCodec::Pcmu : pt == 8 ? SilenceCodec::Pcma : SilenceCodec::G722,
+                                std::span<uint8_t>(b.data[i] + h.headerLength, h.payloadLength));
+            }
+            if (echoSsrc) rewriteSsrc(std::span<uint8_t>(b.data[i], len), echoSsrc);
         }
         if (!sink || !sink->socket || !sink->receives || sink->endpoint.port == 0 ||
             !sink->endpoint.valid() || sink->endpoint.address.isAny())

@@ -43,6 +43,9 @@ public:
     Learning learning = Learning::Delayed;
     bool asymmetric = false, strictSource = false, mediaHandover = false;
     bool blockMedia = false, blockDtmf = false;
+    bool silence = false;          // G.711/G.722 payloads replaced by silence
+    bool dropAll = false;          // nothing received here is forwarded
+    uint32_t echoSsrc = 0;         // != 0: RTP is echoed back with this SSRC
     int dtmfPayloadType = -1;      // telephone-event PT towards us, -1 if none
     WorkerStats* totals = nullptr;
 

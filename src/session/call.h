@@ -57,6 +57,12 @@ struct Participant {
     std::vector<std::unique_ptr<Media>> media;
     bool deleted = false;
 
+    // In-call controls on media this participant sends (block/silence
+    // commands, `media echo`).
+    bool blockMedia = false, blockDtmf = false, silence = false;
+    bool echo = false;       // its media goes back to it
+    bool blackhole = false;  // its media goes nowhere
+
     // What we wrote towards this participant, for `replace` handling.
     std::string outOriginUsername, outSessionName;
     std::string lastSdpOut;
@@ -70,12 +76,14 @@ struct Call {
     std::string callId;
     int64_t created = 0, createdUs = 0, lastSignal = 0;
     std::map<std::string, std::unique_ptr<Participant>> participants;  // by tag ("" = unknown yet)
-    std::vector<std::unique_ptr<Participant>> anonymous;  // offers whose answerer is not known yet
     int64_t deleteAt = 0;     // wall seconds; 0 = not scheduled
     bool answered = false;
     bool foreign = false;
     std::string loopToken;
-    int tos = -1;
+    int tos = -1;  // -1: the --tos default
+    // Call-wide in-call controls (commands without a participant selector,
+    // `drop-traffic`).
+    bool blockMedia = false, blockDtmf = false, silence = false, dropTraffic = false;
 
     Participant* find(const std::string& tag) {
         auto it = participants.find(tag);

@@ -112,6 +112,77 @@ void CallStore::wire(Participant& a, Participant& b, const Flags& f) {
     }
 }
 
+void CallStore::applyControls(Call& c) {
+    for (auto& [tag, p] : c.participants) {
+        Participant* peer = p->peer;
+        bool drop = c.dropTraffic || p->blackhole || (peer && peer->echo && !p->echo);
+        for (auto& m : p->media) {
+            if (!m) continue;
+            for (Stream* st : {&m->rtp, &m->rtcp}) {
+                st->blockMedia = c.blockMedia || p->blockMedia;
+                st->blockDtmf = c.blockDtmf || p->blockDtmf;
+                st->silence = c.silence || p->silence;
+                st->dropAll = drop;
+                st->echoSsrc = 0;
+            }
+            if (p->echo && m->hasPorts()) {
+                // Echoed RTP goes back out of the socket it came in on, under
+                // a new SSRC; RTCP is not echoed.
+                m->rtp.rtpSink = &m->rtp;
+                m->rtp.rtcpSink = m->rtcp.rtcpSink = nullptr;
+                m->rtp.echoSsrc = 0x5eed0000u | (uint32_t)(m->rtp.socket->local().port);
+            }
+        }
+    }
+}
+
+void CallStore::applyTos(Call& c) {
+    int tos = c.tos >= 0 ? c.tos : cfg_.tos;
+    if (tos <= 0 && c.tos < 0) return;  // never touched: leave the OS default
+    for (auto& [tag, p] : c.participants)
+        for (auto& m : p->media)
+            if (m && m->hasPorts()) {
+                m->sockets.rtp.setTos(tos);
+                m->sockets.rtcp.setTos(tos);
+            }
+}
+
+CommandResult CallStore::mediaControl(const Flags& f, Control what, bool on) {
+    Call* call = find(f.callId);
+    if (!call) return CommandResult::fail("Unknown call-id");
+    auto flagOf = [what](auto& holder) -> bool& {
+        return what == Control::BlockMedia ? holder.blockMedia
+               : what == Control::BlockDtmf ? holder.blockDtmf
+                                            : holder.silence;
+    };
+    std::vector<Participant*> chosen;
+    bool selected = !f.fromTag.empty() || !f.label.empty() || f.address;
+    if (!f.fromTag.empty()) {
+        if (auto* p = call->find(f.fromTag)) chosen.push_back(p);
+    } else if (!f.label.empty()) {
+        for (auto& [tag, p] : call->participants)
+            if (p->label == f.label) chosen.push_back(p.get());
+    } else if (f.address) {
+        for (auto& [tag, p] : call->participants)
+            for (auto& m : p->media)
+                if (m && m->rtp.advertised.address == *f.address) {
+                    chosen.push_back(p.get());
+                    break;
+                }
+    }
+    if (selected && chosen.empty()) return CommandResult::fail("No participant matched the selection");
+    if (!selected) {
+        flagOf(*call) = on;
+        // Unblocking the call lifts directional blocks only with `all`.
+        if (!on && f.all)
+            for (auto& [tag, p] : call->participants) flagOf(*p) = false;
+    } else {
+        for (auto* p : chosen) flagOf(*p) = on;
+    }
+    applyControls(*call);
+    return {};
+}
+
 void CallStore::releaseParticipant(Participant& p) {
     for (auto& m : p.media)
         if (m) releasePorts(*m);
@@ -122,7 +193,6 @@ void CallStore::destroyCall(const std::string& callId, int reason) {
     if (it == calls_.end()) return;
     Call& c = *it->second;
     for (auto& [tag, p] : c.participants) releaseParticipant(*p);
-    for (auto& p : c.anonymous) releaseParticipant(*p);
     if (reason != Aborted) {
         counters_.totalCallDurationUs += wallMicros() - c.createdUs;
         counters_.endedSessions++;
@@ -410,7 +480,23 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         }
     }
 
+    // media echo relative to this message: forward = towards its receiver.
+    if (!f.mediaEcho.empty()) {
+        bool hole = f.mediaEcho == "blackhole" || f.mediaEcho == "sinkhole";
+        to->echo = f.mediaEcho == "forward" || f.mediaEcho == "both";
+        from->echo = f.mediaEcho == "backwards" || f.mediaEcho == "both";
+        to->blackhole = from->blackhole = hole;
+    }
+    if (f.dropTraffic == "start") call->dropTraffic = true;
+    if (f.dropTraffic == "stop") call->dropTraffic = false;
+    // TOS: a value sets it, a negative one keeps it, none (or ≥ 256) reverts.
+    if (!f.tosGiven || f.tos >= 256)
+        call->tos = -1;
+    else if (f.tos >= 0)
+        call->tos = f.tos;
     wire(*from, *to, f);
+    applyControls(*call);
+    applyTos(*call);
     CommandResult r;
     r.sdp = rewriteSdp(in, *from, *to, f, *call, cfg_, isOffer);
     r.call = call;

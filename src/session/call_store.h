@@ -73,6 +73,12 @@ public:
     CommandResult offer(const Flags& f);
     CommandResult answer(const Flags& f);
     CommandResult deleteCall(const Flags& f);
+
+    // block/unblock media and DTMF, silence/unsilence media: for the whole
+    // call, or for what the participants chosen by from-tag, label or
+    // address send.
+    enum class Control { BlockMedia, BlockDtmf, Silence };
+    CommandResult mediaControl(const Flags& f, Control what, bool on);
     Call* find(const std::string& callId);
 
     void callIds(std::vector<std::string>& out, size_t limit) const;
@@ -89,6 +95,8 @@ private:
     void releasePorts(Media& m);
     bool ensurePorts(Media& m, net::LogicalInterface* li, net::Family family);
     void wire(Participant& a, Participant& b, const Flags& f);
+    void applyControls(Call& c);
+    void applyTos(Call& c);
 
     SessionConfig cfg_;
     SessionCounters& counters_;

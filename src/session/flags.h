@@ -45,6 +45,7 @@ struct Flags {
     std::string interface;
     std::optional<net::IpAddress> receivedFrom;
     std::optional<net::IpAddress> mediaAddress;
+    std::optional<net::IpAddress> address;  // participant selector of block/silence commands
     net::Family addressFamily = net::Family::None;
     RtcpMuxMode rtcpMux = RtcpMuxMode::Default;
     std::vector<RtcpMuxMode> rtcpMuxList;  // all values given, in order

@@ -746,5 +746,128 @@ TEST_F(MediaRelay, DeleteStopsRelaying) {
         EXPECT_FALSE(udpPortInUse(port)) << "port " << port << " still bound after delete";
 }
 
+
+// --- in-call controls ------------------------------------------------------
+
+Reply control(NgClient& ng, const std::string& command, const std::string& fromTag = "",
+              const std::vector<std::string>& flags = {}) {
+    Request r(command);
+    r.set("call-id", "call-1");
+    if (!fromTag.empty()) r.set("from-tag", fromTag);
+    addList(r, "flags", flags);
+    return ng.request(r);
+}
+
+TEST_F(MediaRelay, BlockMediaForOneParticipantIsDirectional) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p));
+    ASSERT_EQ(control(*ng, "block media", "alice").result(), "ok");
+    ASSERT_TRUE(a.rtp->sendTo(p.aRtp, g711(1, kSsrcA)));
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(1, kSsrcB)));
+    // RTCP is not media: it still flows.
+    EXPECT_TRUE(relays(*a.rtcp, p.aRtcp, *b.rtcp, p.bRtcp, rtcpReceiverReport(kSsrcA)));
+    ASSERT_EQ(control(*ng, "unblock media", "alice").result(), "ok");
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(2, kSsrcA)));
+}
+
+TEST_F(MediaRelay, UnblockingTheCallKeepsDirectionalBlocksUnlessAll) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p));
+    ASSERT_EQ(control(*ng, "block media").result(), "ok");
+    ASSERT_EQ(control(*ng, "block media", "bob").result(), "ok");
+    ASSERT_TRUE(a.rtp->sendTo(p.aRtp, g711(1, kSsrcA)));
+    ASSERT_TRUE(b.rtp->sendTo(p.bRtp, g711(1, kSsrcB)));
+    EXPECT_TRUE(nothingArrives(*a.rtp));
+    EXPECT_TRUE(nothingArrives(*b.rtp, 0ms));
+    ASSERT_EQ(control(*ng, "unblock media").result(), "ok");
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(2, kSsrcA)));
+    ASSERT_TRUE(b.rtp->sendTo(p.bRtp, g711(2, kSsrcB)));
+    EXPECT_TRUE(nothingArrives(*a.rtp));
+    ASSERT_EQ(control(*ng, "unblock media", "", {"all"}).result(), "ok");
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(3, kSsrcB)));
+}
+
+TEST_F(MediaRelay, BlockDtmfDropsOnlyTelephoneEvents) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    OfferAnswer oa;
+    std::string te = "a=rtpmap:101 telephone-event/8000\r\n";
+    oa.aSdp = peerSdp({.port = a.rtp->port()});
+    oa.aSdp.replace(oa.aSdp.find("RTP/AVP 0 8"), 11, "RTP/AVP 0 8 101");
+    oa.aSdp.insert(oa.aSdp.find("a=sendrecv"), te);
+    ASSERT_NO_FATAL_FAILURE(establish(oa, p));
+    ASSERT_EQ(control(*ng, "block DTMF").result(), "ok");
+    const Bytes eventPayload = {0x05, 0x0a, 0x00, 0xa0};  // RFC 4733: digit 5
+    Bytes event = rtpPacket(101, 7, 800, kSsrcA, eventPayload, true);
+    ASSERT_TRUE(a.rtp->sendTo(p.aRtp, event));
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(8, kSsrcA)));
+    ASSERT_EQ(control(*ng, "unblock DTMF").result(), "ok");
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, event));
+}
+
+TEST_F(MediaRelay, SilenceMediaReplacesG711Payload) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p));
+    ASSERT_EQ(control(*ng, "silence media", "alice").result(), "ok");
+    Bytes pcmu = g711(1, kSsrcA);
+    Bytes silent = pcmu;
+    std::fill(silent.begin() + 12, silent.end(), 0xFF);  // PCMU silence
+    ASSERT_TRUE(a.rtp->sendTo(p.aRtp, pcmu));
+    EXPECT_TRUE(arrives(*b.rtp, silent, p.bRtp));
+    Bytes pcma = rtpPacket(8, 2, 320, kSsrcA, patternPayload(160, 3), false);
+    Bytes pcmaSilent = pcma;
+    std::fill(pcmaSilent.begin() + 12, pcmaSilent.end(), 0xD5);  // PCMA silence
+    ASSERT_TRUE(a.rtp->sendTo(p.aRtp, pcma));
+    EXPECT_TRUE(arrives(*b.rtp, pcmaSilent, p.bRtp));
+    ASSERT_EQ(control(*ng, "unsilence media", "alice").result(), "ok");
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, pcmu));
+}
+
+TEST_F(MediaRelay, DropTrafficStartStopsAllMediaAndStopResumes) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p));
+    Request r("answer");
+    r.set("call-id", "call-1").set("from-tag", "alice").set("to-tag", "bob")
+        .set("sdp", peerSdp({.port = b.rtp->port()})).set("drop-traffic", "start");
+    ASSERT_EQ(ng->request(r).result(), "ok");
+    ASSERT_TRUE(a.rtp->sendTo(p.aRtp, g711(1, kSsrcA)));
+    ASSERT_TRUE(b.rtp->sendTo(p.bRtp, g711(1, kSsrcB)));
+    EXPECT_TRUE(nothingArrives(*a.rtp));
+    EXPECT_TRUE(nothingArrives(*b.rtp, 0ms));
+    r.set("drop-traffic", "stop");
+    ASSERT_EQ(ng->request(r).result(), "ok");
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(2, kSsrcA)));
+}
+
+TEST_F(MediaRelay, MediaEchoForwardEchoesTheReceiverWithNewSsrc) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p));
+    // Re-offer from A with media echo towards its receiver (B).
+    Request r("offer");
+    r.set("call-id", "call-1").set("from-tag", "alice").set("to-tag", "bob")
+        .set("sdp", peerSdp({.port = a.rtp->port()})).set("media echo", "forward");
+    ASSERT_EQ(ng->request(r).result(), "ok");
+    Bytes fromB = g711(1, kSsrcB);
+    ASSERT_TRUE(b.rtp->sendTo(p.bRtp, fromB));
+    auto d = b.rtp->receive(1000ms);
+    ASSERT_TRUE(d) << "B's media was not echoed back";
+    EXPECT_EQ(d->port, p.bRtp);
+    ASSERT_EQ(d->bytes.size(), fromB.size());
+    EXPECT_TRUE(std::equal(fromB.begin() + 12, fromB.end(), d->bytes.begin() + 12));
+    EXPECT_NE(Bytes(d->bytes.begin() + 8, d->bytes.begin() + 12), Bytes(fromB.begin() + 8, fromB.begin() + 12))
+        << "echoed RTP keeps its SSRC";
+    EXPECT_TRUE(nothingArrives(*a.rtp, 0ms));
+    // Media from A (the other side) is discarded.
+    ASSERT_TRUE(a.rtp->sendTo(p.aRtp, g711(2, kSsrcA)));
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+}
+
 }  // namespace
 }  // namespace ngm::itest
