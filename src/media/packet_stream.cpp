@@ -44,6 +44,15 @@ void PacketStream::resetLearning() {
     learnDeadlineMs_ = 0;
 }
 
+void PacketStream::pierce() {
+    if (!pierceNat || stats.packets || !socket || !socket->isOpen() || !endpoint.valid() ||
+        endpoint.port == 0 || endpoint.address.isAny())
+        return;
+    sockaddr_storage ss;
+    socklen_t len = endpoint.toSockaddr(ss);
+    sendto(socket->fd(), "", 0, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), len);
+}
+
 void PacketStream::learn(const net::Endpoint& src) {
     endpoint = src;
     confirmed = true;
@@ -136,7 +145,8 @@ void PacketStream::onReadable() {
             if (echoSsrc) rewriteSsrc(std::span<uint8_t>(b.data[i], len), echoSsrc);
         }
         if (!sink || !sink->socket || !sink->receives || sink->endpoint.port == 0 ||
-            !sink->endpoint.valid() || sink->endpoint.address.isAny())
+            !sink->endpoint.valid() || sink->endpoint.address.isAny() ||
+            (sink->natWait && !sink->stats.packets))
             continue;
         mmsghdr& m = b.out[outCount];
         b.outIov[outCount] = {b.data[i], len};

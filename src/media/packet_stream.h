@@ -46,6 +46,8 @@ public:
     bool silence = false;          // G.711/G.722 payloads replaced by silence
     bool dropAll = false;          // nothing received here is forwarded
     uint32_t echoSsrc = 0;         // != 0: RTP is echoed back with this SSRC
+    bool natWait = false;          // send nothing to the participant before it sent something
+    bool pierceNat = false;        // send empty datagrams to it until it sends something
     int dtmfPayloadType = -1;      // telephone-event PT towards us, -1 if none
     WorkerStats* totals = nullptr;
 
@@ -55,6 +57,9 @@ public:
 
     // Signalling changed the advertised address: learn again.
     void resetLearning();
+    // `pierce NAT`: an empty datagram towards the participant's SDP address
+    // to open a NAT binding, while nothing has come from it yet.
+    void pierce();
 
     void onReadable() override;  // hot path
 

@@ -108,6 +108,9 @@ void CallStore::wire(Participant& a, Participant& b, const Flags& f) {
             st->strictSource = f.strictSource;
             st->mediaHandover = f.mediaHandover;
             st->dtmfPayloadType = dtmf;
+            st->natWait = f.natWait;
+            st->pierceNat = f.pierceNat;
+            st->pierce();  // at once, then every second from tick()
         }
     }
 }
@@ -549,6 +552,12 @@ CommandResult CallStore::deleteCall(const Flags& f) {
 void CallStore::tick(int64_t now) {
     std::vector<std::pair<std::string, int>> doomed;
     for (auto& [id, c] : calls_) {
+        for (auto& [tag, p] : c->participants)
+            for (auto& m : p->media)
+                if (m && m->hasPorts()) {
+                    m->rtp.pierce();
+                    m->rtcp.pierce();
+                }
         // Media timeouts: no packet (nor signalling) for --timeout seconds,
         // or --silent-timeout when every stream is on hold.
         int mediaTimeout = 0;

@@ -869,5 +869,33 @@ TEST_F(MediaRelay, MediaEchoForwardEchoesTheReceiverWithNewSsrc) {
     EXPECT_TRUE(nothingArrives(*b.rtp));
 }
 
+TEST_F(MediaRelay, NatWaitHoldsMediaUntilTheParticipantSentSomething) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    OfferAnswer oa;
+    oa.answerFlags = {"NAT-wait"};  // about B, the answerer
+    ASSERT_NO_FATAL_FAILURE(establish(oa, p));
+    ASSERT_TRUE(a.rtp->sendTo(p.aRtp, g711(1, kSsrcA)));
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(1, kSsrcB)));
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(2, kSsrcA)));
+}
+
+TEST_F(MediaRelay, PierceNatSendsEmptyDatagramsUntilMediaArrives) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    OfferAnswer oa;
+    oa.answerFlags = {"pierce NAT"};  // about B
+    ASSERT_NO_FATAL_FAILURE(establish(oa, p));
+    auto d = b.rtp->receive(1500ms);
+    ASSERT_TRUE(d) << "no NAT piercing datagram";
+    EXPECT_TRUE(d->bytes.empty());
+    EXPECT_EQ(d->port, p.bRtp);
+    // Once B sends, piercing stops.
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(1, kSsrcB)));
+    b.rtp->drain(0ms);
+    EXPECT_TRUE(nothingArrives(*b.rtp, 1500ms));
+}
+
 }  // namespace
 }  // namespace ngm::itest
