@@ -8,22 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "bencode/detail.h"
 #include "bencode/value.h"
 
 namespace ngm::bencode {
 namespace {
 
-constexpr uint64_t kInt64MaxMagnitude = uint64_t{1} << 63;  // |INT64_MIN|
-
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
-
-// "'x'" for printable bytes, "0x1f" otherwise, so reasons stay one clean line.
-std::string describeByte(char c) {
-    auto u = static_cast<unsigned char>(c);
-    if (u >= 0x21 && u < 0x7f) return std::string{'\'', c, '\''};
-    static constexpr char kHex[] = "0123456789abcdef";
-    return std::string{'0', 'x', kHex[u >> 4], kHex[u & 15]};
-}
+using detail::describeByte;
+using detail::isDigit;
+using detail::kInt64MaxMagnitude;
 
 class BencodeParser {
   public:

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "bencode/detail.h"
 #include "bencode/value.h"
 
 namespace ngm::bencode {
@@ -109,15 +110,8 @@ char* writeBencode(const Value& v, char* w) {
 
 // ---- JSON ----
 
-// Bytes that go out as they are inside a JSON string: printable ASCII other
-// than '"' and '\'. Everything else takes the slow path in appendJsonString.
-constexpr auto kJsonPlain = [] {
-    struct Table {
-        bool plain[256] = {};
-    } t;
-    for (int c = 0x20; c < 0x80; ++c) t.plain[c] = c != '"' && c != '\\';
-    return t;
-}();
+// Bytes outside detail::kJsonPlain take the slow path in appendJsonString.
+using detail::kJsonPlain;
 
 // RFC 8259 §7: the two-character escapes; other control bytes use \u00XX.
 constexpr auto kJsonShortEscape = [] {

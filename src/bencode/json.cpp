@@ -8,35 +8,18 @@
 #include <string>
 #include <vector>
 
+#include "bencode/detail.h"
 #include "bencode/value.h"
 
 namespace ngm::bencode {
-namespace detail {
-// Defined in encode.cpp: length of the well-formed UTF-8 sequence at p, or 0.
-size_t utf8SequenceLength(const unsigned char* p, size_t available);
-}  // namespace detail
 
 namespace {
 
-constexpr uint64_t kInt64MaxMagnitude = uint64_t{1} << 63;  // |INT64_MIN|
-
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
-
-std::string describeByte(char c) {
-    auto u = static_cast<unsigned char>(c);
-    if (u >= 0x21 && u < 0x7f) return std::string{'\'', c, '\''};
-    static constexpr char kHex[] = "0123456789abcdef";
-    return std::string{'0', 'x', kHex[u >> 4], kHex[u & 15]};
-}
-
-// Bytes a string scan skips over: printable ASCII other than '"' and '\'.
-constexpr auto kStringPlain = [] {
-    struct Table {
-        bool plain[256] = {};
-    } t;
-    for (int c = 0x20; c < 0x80; ++c) t.plain[c] = c != '"' && c != '\\';
-    return t;
-}();
+using detail::describeByte;
+using detail::isDigit;
+using detail::kInt64MaxMagnitude;
+// Bytes a string scan skips over.
+constexpr auto& kStringPlain = detail::kJsonPlain;
 
 // RFC 8259 §7: the byte each two-character escape stands for (0: not one).
 constexpr auto kUnescape = [] {
