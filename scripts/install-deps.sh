@@ -3,7 +3,7 @@
 # quiet when everything is already there.
 set -euo pipefail
 PKGS=(cmake ninja-build g++ clang libclang-rt-14-dev ccache libgtest-dev python3 iproute2 procps
-      rtpengine-daemon rtpengine-utils)
+      rtpengine-daemon rtpengine-utils kamailio sip-tester)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -492,11 +492,14 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
     }
     if (f.dropTraffic == "start") call->dropTraffic = true;
     if (f.dropTraffic == "stop") call->dropTraffic = false;
-    // TOS: a value sets it, a negative one keeps it, none (or ≥ 256) reverts.
-    if (!f.tosGiven || f.tos >= 256)
-        call->tos = -1;
-    else if (f.tos >= 0)
-        call->tos = f.tos;
+    // TOS, in offers only (for both directions, as rtpengine does): a value
+    // sets it, a negative one keeps it, none (or ≥ 256) reverts to --tos.
+    if (isOffer) {
+        if (!f.tosGiven || f.tos >= 256)
+            call->tos = -1;
+        else if (f.tos >= 0)
+            call->tos = f.tos;
+    }
     wire(*from, *to, f);
     applyControls(*call);
     applyTos(*call);
@@ -532,9 +535,21 @@ CommandResult CallStore::deleteCall(const Flags& f) {
         auto* p = call->find(f.toTag);
         if (p) {
             releaseParticipant(*p);
-            if (p->peer && p->peer->peer == p) p->peer->peer = nullptr;
-            for (auto& [tag, q] : call->participants)
+            // Nothing may keep pointing at the branch's streams once it is gone.
+            std::vector<Stream*> gone;
+            for (auto& m : p->media)
+                if (m) gone.insert(gone.end(), {&m->rtp, &m->rtcp});
+            auto isGone = [&](Stream* st) { return std::find(gone.begin(), gone.end(), st) != gone.end(); };
+            for (auto& [tag, q] : call->participants) {
                 if (q->peer == p) q->peer = nullptr;
+                for (auto& m : q->media) {
+                    if (!m) continue;
+                    for (Stream* st : {&m->rtp, &m->rtcp}) {
+                        if (isGone(st->rtpSink)) st->rtpSink = nullptr;
+                        if (isGone(st->rtcpSink)) st->rtcpSink = nullptr;
+                    }
+                }
+            }
             call->participants.erase(f.toTag);
             r.call = nullptr;
             return r;
