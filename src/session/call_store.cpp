@@ -195,7 +195,6 @@ void CallStore::destroyCall(const std::string& callId, int reason) {
     auto it = calls_.find(callId);
     if (it == calls_.end()) return;
     Call& c = *it->second;
-    for (auto& [tag, p] : c.participants) releaseParticipant(*p);
     if (reason != Aborted) {
         counters_.totalCallDurationUs += wallMicros() - c.createdUs;
         counters_.endedSessions++;
@@ -223,6 +222,7 @@ void CallStore::destroyCall(const std::string& callId, int reason) {
         case OfferTimeout: counters_.offerTimeoutSessions++; break;
         case Aborted: break;  // never established: not a terminated session
     }
+    for (auto& [tag, p] : c.participants) releaseParticipant(*p);
     counters_.sessionsOwn--;
     if (cfg_.registry) cfg_.registry->remove(callId);
     calls_.erase(it);

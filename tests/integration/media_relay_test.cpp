@@ -897,5 +897,20 @@ TEST_F(MediaRelay, PierceNatSendsEmptyDatagramsUntilMediaArrives) {
     EXPECT_TRUE(nothingArrives(*b.rtp, 1500ms));
 }
 
+TEST_F(MediaRelay, EndedCallsCountOneWayAndZeroWayStreams) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate", "--delete-delay=0"}));
+    RelayPorts p;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p));
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(0, kSsrcA)));  // A->B only
+    ASSERT_EQ(deleteNow("call-1", "alice").result(), "ok");
+    OfferAnswer silent;
+    silent.callId = "call-2";
+    ASSERT_NO_FATAL_FAILURE(establish(silent, p));  // no media at all
+    ASSERT_EQ(deleteNow("call-2", "alice").result(), "ok");
+    Reply s = statistics();
+    EXPECT_EQ(s.integer({"statistics", "totalstatistics", "onewaystreams"}), 1) << s.describe();
+    EXPECT_EQ(s.integer({"statistics", "totalstatistics", "zerowaystreams"}), 1) << s.describe();
+}
+
 }  // namespace
 }  // namespace ngm::itest
