@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Control-plane benchmark: ngmediad against Debian's rtpengine, one after the
-# other, on the same sequence of measurements. See bench/README.md.
+# Control-plane and media benchmark: ngmediad against Debian's rtpengine, one
+# after the other, on the same sequence of measurements. See bench/README.md.
 #
-#   bench/run.sh BUILD_DIR
+#   bench/run.sh BUILD_DIR [all|control|media]
 #
 # Environment knobs: BENCH_CALLS (4000), BENCH_DURATION (10 s),
 # BENCH_CHURN_CYCLES (20000), RTPENGINE (/usr/bin/rtpengine),
-# BENCH_DAEMON_CPU (0), BENCH_LOAD_CPU (1), BENCH_NICE (-20), BENCH_KEEP_LOGS (0).
+# BENCH_DAEMON_CPU (0), BENCH_LOAD_CPU (1), BENCH_NICE (-20), BENCH_KEEP_LOGS (0);
+# media: BENCH_MEDIA_LOADS ("250 500 750 1000"), BENCH_MEDIA_DURATION (6 s),
+# BENCH_MEDIA_STEP (250), BENCH_MEDIA_MAX_POINTS (12), BENCH_MEDIA_LATE_MS (100),
+# BENCH_MEDIA_TICK_US (200), BENCH_MEDIA_LATENCY_CALLS (500).
 #
 # Exit status: 0 unless a daemon crashed or failed to start, or the load
 # generator failed; missed targets are informational.
@@ -14,9 +17,15 @@
 set -u -o pipefail
 
 BUILD_DIR=${1:-build}
+MODE=${2:-all}
+case $MODE in
+    all | control | media) ;;
+    *) echo "usage: $0 BUILD_DIR [all|control|media]" >&2; exit 2 ;;
+esac
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RESULTS_DIR=$BENCH_DIR/results
 NGLOAD=$BUILD_DIR/bench/ngload
+MEDIALOAD=$BUILD_DIR/bench/mediaload
 NGMEDIAD=$BUILD_DIR/src/app/ngmediad
 RTPENGINE=${RTPENGINE:-/usr/bin/rtpengine}
 CALLS=${BENCH_CALLS:-4000}
@@ -34,6 +43,24 @@ CLIENT_PORT=19000
 # Sockets a call costs in the worst case: RTP + RTCP on both sides.
 FDS_PER_CALL=4
 FD_RESERVE=256
+# Media phase.
+MEDIA_LOADS=${BENCH_MEDIA_LOADS:-250 500 750 1000}
+MEDIA_DURATION=${BENCH_MEDIA_DURATION:-6}
+MEDIA_WARMUP=1
+MEDIA_STEP=${BENCH_MEDIA_STEP:-250}
+MEDIA_MAX_POINTS=${BENCH_MEDIA_MAX_POINTS:-12}
+MEDIA_LATE_MS=${BENCH_MEDIA_LATE_MS:-100}
+MEDIA_TICK_US=${BENCH_MEDIA_TICK_US:-200}
+MEDIA_LATENCY_CALLS=${BENCH_MEDIA_LATENCY_CALLS:-500}
+MEDIA_MAX_LOSS=0.1          # % : a load is "held" below this
+# The generator is at its limit when it falls behind its schedule (sends
+# under 99 % of the nominal rate), drops packets at its own sockets, or is
+# busier than this; its CPU grows with the load, so 90 % only earns a note.
+MEDIA_GEN_LIMIT=97
+MEDIA_GEN_BUSY=90
+# The generator's call sockets, below the client port and both media ranges.
+GEN_PORT_MIN=2000
+GEN_PORT_MAX=18999
 
 declare -A R=()     # results: R[daemon.key]=value
 NOTES=()            # caveats printed under the table
@@ -66,6 +93,10 @@ if [[ ! -x $NGLOAD ]]; then
     log "building ngload in $BUILD_DIR"
     cmake --build "$BUILD_DIR" --target ngload >&2 || { log "cannot build ngload"; exit 1; }
 fi
+if [[ $MODE != control && ! -x $MEDIALOAD ]]; then
+    log "building mediaload in $BUILD_DIR"
+    cmake --build "$BUILD_DIR" --target mediaload >&2 || { log "cannot build mediaload"; exit 1; }
+fi
 if [[ ! -x $RTPENGINE ]]; then
     log "rtpengine not found at $RTPENGINE"
     exit 1
@@ -86,6 +117,17 @@ max_calls=$(( (soft - FD_RESERVE) / FDS_PER_CALL / 100 * 100 ))
 if (( CALLS > max_calls )); then
     NOTES+=("open-file limit $soft allows $max_calls calls at $FDS_PER_CALL fds each; using $max_calls instead of $CALLS")
     CALLS=$max_calls
+fi
+# Media calls: 4 descriptors and 4 ports a call on the daemon (both ranges
+# hold 21,000 ports), 2 descriptors and 2 ports on the generator.
+MEDIA_FD_CAP=$(( (soft - FD_RESERVE) / FDS_PER_CALL / 10 * 10 ))
+MEDIA_PORT_CAP=$(( 21000 / 4 ))
+gen_port_cap=$(( (GEN_PORT_MAX - GEN_PORT_MIN + 1) / 2 ))
+(( gen_port_cap < MEDIA_PORT_CAP )) && MEDIA_PORT_CAP=$gen_port_cap
+if (( MEDIA_FD_CAP <= MEDIA_PORT_CAP )); then
+    MEDIA_CAP=$MEDIA_FD_CAP MEDIA_CAP_WHY="fd limit ($soft open files)"
+else
+    MEDIA_CAP=$MEDIA_PORT_CAP MEDIA_CAP_WHY="port ranges"
 fi
 
 # A shared box: raise the priority of the daemon and ngload so compilers and
@@ -122,6 +164,11 @@ cpu_ticks() {
 # of it is delivering the daemon's and ngload's own packets.
 cpu_busy_ticks() {
     awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $9 }' /proc/stat
+}
+
+# Steal clock ticks of one CPU: time the hypervisor gave to someone else.
+cpu_steal_ticks() {
+    awk -v c="cpu$1" '$1 == c { print $9 }' /proc/stat
 }
 
 HZ=$(getconf CLK_TCK)
@@ -287,7 +334,198 @@ measure_churn() {
     R[$name.churn_after_kb]=$(rss_kb "$DAEMON_PID")
 }
 
-bench_daemon() {
+
+# --- media phase ----------------------------------------------------------------
+
+# Compares two numbers with awk: fcmp A OP B.
+fcmp() { awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN {
+    if (op == "<") r = a < b; else if (op == "<=") r = a <= b; else if (op == ">") r = a > b;
+    else if (op == ">=") r = a >= b; else r = a == b; exit !r }'; }
+
+# One mediaload run of $3 calls against daemon $1 on ng port $2; its figures go
+# to R[$1.m$3.*]. Returns 1 when the daemon, the generator or a limit stopped it.
+measure_media() {
+    local name=$1 port=$2 calls=$3 k=$1.m$3 rc=0
+    local d0 d1 l0 l1 t0 t1 w0 w1 s0 s1
+    s0=$(( $(cpu_steal_ticks "$DAEMON_CPU") + $(cpu_steal_ticks "$LOAD_CPU") ))
+    d0=$(cpu_busy_ticks "$DAEMON_CPU")
+    l0=$(cpu_busy_ticks "$LOAD_CPU")
+    t0=$(cpu_ticks "$DAEMON_PID")
+    w0=$(date +%s.%N)
+    "${PRIO[@]}" taskset -c "$LOAD_CPU" "$MEDIALOAD" --target "127.0.0.1:$port" --calls "$calls" \
+        --duration "$MEDIA_DURATION" --warmup "$MEDIA_WARMUP" --late-ms "$MEDIA_LATE_MS" \
+        --tick-us "$MEDIA_TICK_US" --daemon-pid "$DAEMON_PID" --local-port $CLIENT_PORT \
+        --port-min $GEN_PORT_MIN --port-max $GEN_PORT_MAX --timeline 100 \
+        >"$WORK/$k.out" 2>"$WORK/$k.err" &
+    LOAD_PID=$!
+    wait "$LOAD_PID" || rc=$?
+    LOAD_PID=""
+    w1=$(date +%s.%N)
+    t1=$(cpu_ticks "$DAEMON_PID")
+    d1=$(cpu_busy_ticks "$DAEMON_CPU")
+    l1=$(cpu_busy_ticks "$LOAD_CPU")
+    s1=$(( $(cpu_steal_ticks "$DAEMON_CPU") + $(cpu_steal_ticks "$LOAD_CPU") ))
+    sed 's/^/    /' "$WORK/$k.err" >&2
+    absorb "$k" "$WORK/$k.out"
+    R[$k.rc]=$rc
+    if ! alive || (( rc == 4 )); then
+        crashed "$name" "media at $calls calls"
+        return 1
+    fi
+    if (( rc == 3 )); then
+        log "  $name: $calls calls exceed the generator's ${R[$k.limit]:-resource} limit"
+        return 1
+    fi
+    if (( rc >= 2 )); then
+        log "mediaload against $name at $calls calls failed (exit $rc)"
+        FAILED=1
+        return 1
+    fi
+    # What else ran on the two cores over the whole run (set-up and teardown
+    # included): busy time minus the daemon's and the generator's.
+    local wall gen
+    wall=$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')
+    gen=${R[$k.gen_total_cpu_s]:-0}
+    R[$k.steal_pct]=$(ticks_pct $((s1 - s0)) "$(awk -v w="$wall" 'BEGIN { print w * 2 }')")
+    R[$k.other_daemon_cpu_pct]=$(ticks_pct "$(awk -v b=$((d1 - d0)) -v o=$((t1 - t0)) 'BEGIN { x = b - o; print x < 0 ? 0 : x }')" "$wall")
+    R[$k.other_load_cpu_pct]=$(ticks_pct "$(awk -v b=$((l1 - l0)) -v g="$gen" -v hz="$HZ" 'BEGIN { x = b - g * hz; print x < 0 ? 0 : x }')" "$wall")
+    # Daemon CPU per 1000 calls, on the rate actually offered (a generator
+    # behind its schedule offers less than the nominal calls).
+    R[$k.cpu_per_kcall]=$(awk -v c="${R[$k.daemon_cpu_pct]:-0}" -v p="${R[$k.pps_sent]:-0}" \
+        'BEGIN { if (p > 0) printf "%.1f", c / (p / 100) * 1000; else print 0 }')
+    log "  $name: $calls calls: loss ${R[$k.loss_pct]:-?}%, daemon ${R[$k.daemon_cpu_pct]:-?}% of CPU $DAEMON_CPU (others ${R[$k.other_daemon_cpu_pct]}%), generator ${R[$k.gen_cpu_pct]:-?}%, p50 ${R[$k.latency_p50_us]:-?} us"
+    return 0
+}
+
+# Generator at its limit in run KEY: behind its schedule, dropping at its
+# own sockets, or busier than MEDIA_GEN_LIMIT.
+gen_at_limit() {
+    local k=$1
+    fcmp "${R[$k.gen_cpu_pct]:-0}" ">=" $MEDIA_GEN_LIMIT || fcmp "${R[$k.send_rate_pct]:-100}" "<" 99 ||
+        fcmp "${R[$k.gen_rx_drops]:-0}" ">" 0
+}
+
+# Classifies the run at $2 calls of daemon $1 into POINT: held (loss below
+# MEDIA_MAX_LOSS, every call set up) or lost, with "_gen" when the generator
+# was at its limit; "failed" when it did not run, "limit" when the generator
+# lacked descriptors or ports.
+media_point() {
+    local name=$1 port=$2 n=$3 k=$1.m$3 verdict
+    MEDIA_POINTS=$((MEDIA_POINTS + 1))
+    if ! measure_media "$name" "$port" "$n"; then
+        POINT=failed
+        [[ -n ${R[$k.limit]:-} ]] && POINT=limit
+        R[$k.verdict]=$POINT
+        return
+    fi
+    if [[ ${R[$k.calls]:-0} == "$n" ]] && fcmp "${R[$k.loss_pct]:-100}" "<" $MEDIA_MAX_LOSS; then
+        verdict=held
+    else
+        verdict=lost
+    fi
+    gen_at_limit "$k" && verdict+=_gen
+    POINT=$verdict
+    R[$k.verdict]=$verdict
+}
+
+# The fixed loads, then steps of MEDIA_STEP until a load is not held or a
+# limit is reached, then halving the gap between the last held and the first
+# lost load; then 80 % of the most held. Sets R[$1.media_max_calls] and
+# R[$1.media_limit].
+media_search() {
+    local name=$1 port=$2 held=0 fail=0 why="" n mid res
+    MEDIA_POINTS=0
+    local -a ladder
+    # shellcheck disable=SC2086 # a list of numbers
+    mapfile -t ladder < <(printf '%s\n' $MEDIA_LOADS | sort -n | uniq)
+    local i=0
+    while :; do
+        if (( i < ${#ladder[@]} )); then
+            n=${ladder[i]}
+            i=$((i + 1))
+            (( n <= held )) && continue
+        else
+            n=$((held + MEDIA_STEP))
+        fi
+        if (( n > MEDIA_CAP )); then
+            if (( held < MEDIA_CAP )); then n=$MEDIA_CAP; else why="cap"; break; fi
+        fi
+        if (( MEDIA_POINTS >= MEDIA_MAX_POINTS )); then why="budget"; break; fi
+        media_point "$name" "$port" "$n"
+        case $POINT in
+            held) held=$n; (( n >= MEDIA_CAP )) && { why="cap"; break; } ;;
+            held_gen) held=$n; why="generator"; break ;;
+            lost) fail=$n; why="loss"; break ;;
+            lost_gen) fail=$n; why="generator"; break ;;
+            limit) why="limit:${R[$name.m$n.limit]}"; break ;;
+            *) why="failed"; break ;;
+        esac
+    done
+    # Narrow down between the last load held and the first one lost.
+    if (( fail > 0 )); then
+        while alive; do
+            res=$(( held / 10 < 25 ? 25 : held / 10 ))
+            (( fail - held <= res )) && break
+            (( MEDIA_POINTS >= MEDIA_MAX_POINTS )) && break
+            mid=$(( (held + fail) / 2 / 10 * 10 ))  # rounded down to 10 calls
+            (( mid <= held )) && break
+            media_point "$name" "$port" "$mid"
+            case $POINT in
+                held | held_gen) held=$mid ;;
+                lost) fail=$mid; why="loss" ;;
+                lost_gen) fail=$mid; why="generator" ;;
+                *) break ;;
+            esac
+        done
+    fi
+    R[$name.media_max_calls]=$held
+    case $why in
+        loss) R[$name.media_limit]="loss >= $MEDIA_MAX_LOSS% at $fail calls" ;;
+        generator)
+            n=$(( fail > 0 ? fail : held ))
+            R[$name.media_limit]="generator at its limit at $n calls (CPU ${R[$name.m$n.gen_cpu_pct]:-?}%, sending at ${R[$name.m$n.send_rate_pct]:-?}% of the nominal rate)" ;;
+        cap) R[$name.media_limit]="$MEDIA_CAP_WHY: $MEDIA_CAP calls" ;;
+        budget) R[$name.media_limit]="run budget of $MEDIA_MAX_POINTS loads" ;;
+        limit:*) R[$name.media_limit]="generator ${why#limit:} limit" ;;
+        *) R[$name.media_limit]="run failed" ;;
+    esac
+    if [[ $why == generator ]]; then
+        R[$name.media_limit]+="; the daemon may hold more"
+    fi
+    log "  $name: held $held calls; stopped by ${R[$name.media_limit]}"
+    # 80 % of the maximum: should be loss-free.
+    local n80=$(( held * 8 / 10 / 10 * 10 ))  # rounded down to 10 calls
+    if (( n80 >= 10 )) && alive; then
+        [[ -n ${R[$name.m$n80.loss_pct]:-} ]] || media_point "$name" "$port" "$n80"
+        R[$name.media_n80]=$n80
+        R[$name.media_loss80_pct]=${R[$name.m$n80.loss_pct]:-}
+    fi
+    # Latency at the reference load, measured even above the maximum.
+    n=$MEDIA_LATENCY_CALLS
+    if [[ -z ${R[$name.m$n.latency_p50_us]:-} ]] && (( n <= MEDIA_CAP )) && alive; then
+        media_point "$name" "$port" "$n"
+    fi
+}
+
+bench_media() {
+    local name=$1 bin=$2 port=$3 pmin=$4 pmax=$5
+    log "== $name media ($bin), media ports $pmin-$pmax, pinned to CPU $DAEMON_CPU, generator on CPU $LOAD_CPU"
+    [[ -f $WORK/$name.log ]] && mv "$WORK/$name.log" "$WORK/$name.control.log"
+    if ! start_daemon "$name" "$bin" "$port" "$pmin" "$pmax"; then
+        FAILED=1
+        R[$name.crashed]="at start-up (media)"
+        stop_daemon
+        return
+    fi
+    R[$name.media_ran]=1
+    sleep 1
+    R[$name.media_rss_idle_kb]=$(rss_kb "$DAEMON_PID")
+    media_search "$name" "$port"
+    if [[ -n $DAEMON_PID ]] && ! alive; then crashed "$name" "the media run"; fi
+    stop_daemon
+}
+
+bench_control() {
     local name=$1 bin=$2 port=$3 pmin=$4 pmax=$5 churn=$6
     log "== $name ($bin), media ports $pmin-$pmax, pinned to CPU $DAEMON_CPU"
     if ! start_daemon "$name" "$bin" "$port" "$pmin" "$pmax"; then
@@ -308,9 +546,21 @@ bench_daemon() {
     stop_daemon
 }
 
+# The control-plane phases, then the media phase on a fresh daemon.
+bench_daemon() {
+    if [[ $MODE != media ]]; then bench_control "$@"; fi
+    if [[ $MODE != control && -z ${R[$1.crashed]:-} ]]; then bench_media "$1" "$2" "$3" "$4" "$5"; fi
+}
+
 # --- the run --------------------------------------------------------------------
 
-log "calls held: $CALLS, cycle runs: ${DURATION} s, churn: $CHURN_CYCLES cycles, open files: $soft"
+START_TIME=$(date +%s)
+if [[ $MODE != media ]]; then
+    log "calls held: $CALLS, cycle runs: ${DURATION} s, churn: $CHURN_CYCLES cycles, open files: $soft"
+fi
+if [[ $MODE != control ]]; then
+    log "media: loads $MEDIA_LOADS, then +$MEDIA_STEP; ${MEDIA_DURATION} s each (first ${MEDIA_WARMUP} s left out), late after ${MEDIA_LATE_MS} ms, tick ${MEDIA_TICK_US} us, at most $MEDIA_CAP calls ($MEDIA_CAP_WHY)"
+fi
 if [[ -x $NGMEDIAD ]]; then
     bench_daemon ngmediad "$NGMEDIAD" 12222 20000 40999 yes
 else
@@ -349,6 +599,36 @@ for d in ngmediad rtpengine; do
     R[$d.timeouts_total]=$tos
 done
 
+# Media: calls per core from the cost per call, and the load at which the
+# daemons are compared: the highest fixed load both held with the generator
+# within its limit and neither daemon above 90 % CPU (a saturated daemon
+# batches more packets per wake-up and looks cheaper); else the highest both
+# held; else the lowest both ran.
+for d in ngmediad rtpengine; do
+    for key in "${!R[@]}"; do
+        [[ $key =~ ^$d\.m([0-9]+)\.cpu_per_kcall$ ]] || continue
+        n=${BASH_REMATCH[1]}
+        R[$d.m$n.calls_per_core]=$(awk -v c="${R[$key]}" 'BEGIN { if (c > 0) printf "%.0f", 100 / c * 1000; else print 0 }')
+    done
+done
+common=""
+both_held=""
+lowest=""
+# shellcheck disable=SC2086 # a list of numbers
+for n in $(printf '%s\n' $MEDIA_LOADS | sort -n | uniq); do
+    if [[ -n ${R[ngmediad.m$n.cpu_per_kcall]:-} && -n ${R[rtpengine.m$n.cpu_per_kcall]:-} ]]; then
+        [[ -z $lowest ]] && lowest=$n
+        if [[ ${R[ngmediad.m$n.verdict]:-} == held && ${R[rtpengine.m$n.verdict]:-} == held ]]; then
+            both_held=$n
+            fcmp "${R[ngmediad.m$n.daemon_cpu_pct]:-100}" "<" 90 &&
+                fcmp "${R[rtpengine.m$n.daemon_cpu_pct]:-100}" "<" 90 && common=$n
+        fi
+    fi
+done
+[[ -z $common ]] && common=$both_held
+[[ -z $common ]] && common=$lowest
+[[ -n $common ]] && R[media.common_load]=$common
+
 ratio() {
     local a=${R[ngmediad.$1]:-} b=${R[rtpengine.$1]:-}
     if [[ -z $a || -z $b ]]; then echo "-"; return; fi
@@ -371,14 +651,35 @@ row() {  # label key target verdict
         "${R[rtpengine.$key]:--}" "$(ratio "$key")" "$target" "$verdict"
 }
 
+table_header() {
+    printf '%-34s %12s %12s %9s  %-22s %s\n' metric ngmediad rtpengine ngm/rtp target verdict
+    printf '%s\n' "$(printf -- '-%.0s' $(seq 105))"
+}
+
 report() {
-    echo "ngmedia control-plane benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-    echo "host: $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)); daemon on CPU $DAEMON_CPU, ngload on CPU $LOAD_CPU"
+    local what="control-plane and media"
+    [[ $MODE == control ]] && what="control-plane"
+    [[ $MODE == media ]] && what="media"
+    echo "ngmedia $what benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    echo "host: $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)); daemon on CPU $DAEMON_CPU, ngload/mediaload on CPU $LOAD_CPU"
     echo "rtpengine: $("$RTPENGINE" --version 2>&1 | head -n1)"
     echo "both: --table=-1 --num-threads=1 --delete-delay=0, default log level, stderr to a file, nice $NICE"
     echo
-    printf '%-34s %12s %12s %9s  %-22s %s\n' metric ngmediad rtpengine ngm/rtp target verdict
-    printf '%s\n' "$(printf -- '-%.0s' $(seq 105))"
+    if [[ $MODE != media ]]; then report_control; fi
+    if [[ $MODE != control ]]; then
+        [[ $MODE == all ]] && echo
+        report_media
+    fi
+    for d in ngmediad rtpengine; do
+        [[ -n ${R[$d.crashed]:-} ]] && echo "CRASH: $d failed ${R[$d.crashed]}"
+    done
+    for n in "${NOTES[@]}"; do echo "note: $n"; done
+    echo "ratios are ngmediad / rtpengine; whole run took $(( $(date +%s) - START_TIME )) s."
+}
+
+report_control() {
+    echo "== control plane"
+    table_header
     row "cycles/s, 1 in flight" c1.cycles_per_s
     row "cycles/s, 16 in flight" c16.cycles_per_s ">= 4x rtpengine" "$(ratio_verdict c16.cycles_per_s '>=' 4)"
     for inf in 1 16; do
@@ -416,9 +717,6 @@ report() {
     row "RSS churn growth %" churn_growth_pct
     echo
     for d in ngmediad rtpengine; do
-        [[ -n ${R[$d.crashed]:-} ]] && echo "CRASH: $d failed ${R[$d.crashed]}"
-    done
-    for d in ngmediad rtpengine; do
         for inf in 1 16; do
             local o=${R[$d.c$inf.other_daemon_cpu_pct]:-0}
             if awk -v o="$o" 'BEGIN { exit !(o > 5) }'; then
@@ -432,8 +730,88 @@ report() {
             echo "note: ngload used $g% of CPU $LOAD_CPU against $d at 16 in flight: near its limit, the figure is a lower bound"
         fi
     done
-    for n in "${NOTES[@]}"; do echo "note: $n"; done
-    echo "RSS per call = (RSS with calls - RSS idle) / calls held; ratios are ngmediad / rtpengine."
+    echo "RSS per call = (RSS with calls - RSS idle) / calls held."
+}
+
+# A row for the media run at $2 calls: row_at LABEL CALLS KEY.
+row_at() { row "$1" "m$2.$3" "${4:-}" "${5:-}"; }
+
+report_media() {
+    echo "== media: G.711 calls, one 172-byte RTP packet per 20 ms each way, ${MEDIA_DURATION} s per load (CPU and latency over the last $((MEDIA_DURATION - MEDIA_WARMUP)) s)"
+    table_header
+    local v n c
+    row "calls held at < $MEDIA_MAX_LOSS% loss" media_max_calls
+    row "calls at 80% of that" media_n80
+    v="n/a"
+    if [[ -n ${R[ngmediad.crashed]:-} ]]; then
+        v="FAIL (crashed)"
+    elif [[ -n ${R[ngmediad.media_loss80_pct]:-} ]]; then
+        v=$(fcmp "${R[ngmediad.media_loss80_pct]}" "==" 0 && echo PASS || echo FAIL)
+    fi
+    row "loss % at 80% of max" media_loss80_pct "0 on ngmediad" "$v"
+    c=${R[media.common_load]:-}
+    if [[ -n $c ]]; then
+        if [[ -n ${R[ngmediad.crashed]:-} ]]; then v="FAIL (crashed)"; else v=$(ratio_verdict "m$c.cpu_per_kcall" '<=' 0.60); fi
+        row_at "CPU % per 1000 calls, at $c" "$c" cpu_per_kcall "<= 60% of rtpengine" "$v"
+        row_at "calls per core, at $c" "$c" calls_per_core
+    fi
+    n=$MEDIA_LATENCY_CALLS
+    v="n/a"
+    if [[ -n ${R[ngmediad.crashed]:-} ]]; then
+        v="FAIL (crashed)"
+    elif [[ -n ${R[ngmediad.m$n.latency_p50_us]:-} ]]; then
+        v=$(fcmp "${R[ngmediad.m$n.latency_p50_us]}" "<=" 100 && echo PASS || echo FAIL)
+    fi
+    row_at "relay p50 us at $n calls" "$n" latency_p50_us "<= 100 us (ngmediad)" "$v"
+    row_at "relay p99 us at $n calls" "$n" latency_p99_us
+    row "RSS idle KiB" media_rss_idle_kb
+    local -a loads
+    mapfile -t loads < <(printf '%s\n' "${!R[@]}" | sed -n 's/^[a-z]*\.m\([0-9]*\)\.loss_pct$/\1/p' | sort -n | uniq)
+    for n in "${loads[@]}"; do
+        echo "-- $n calls"
+        row_at "  daemon CPU %" "$n" daemon_cpu_pct
+        row_at "  CPU % per 1000 calls" "$n" cpu_per_kcall
+        row_at "  loss %" "$n" loss_pct
+        row_at "  packets/s relayed" "$n" pps_relayed
+        row_at "  relay p50 us" "$n" latency_p50_us
+        row_at "  relay p99 us" "$n" latency_p99_us
+        row_at "  relay max us" "$n" latency_max_us
+        row_at "  RSS KiB" "$n" daemon_rss_kb
+        row_at "  generator CPU %" "$n" gen_cpu_pct
+        row_at "  others on daemon CPU %" "$n" other_daemon_cpu_pct
+        row_at "  hypervisor steal %" "$n" steal_pct
+    done
+    echo
+    for d in ngmediad rtpengine; do
+        [[ -n ${R[$d.media_ran]:-} ]] || continue
+        echo "$d: most calls held ${R[$d.media_max_calls]:-0}; stopped by ${R[$d.media_limit]:-?}"
+    done
+    for d in ngmediad rtpengine; do
+        for n in "${loads[@]}"; do
+            local k=$d.m$n
+            [[ -n ${R[$k.loss_pct]:-} ]] || continue
+            if gen_at_limit "$k"; then
+                echo "note: $d at $n calls is generator-bound: mediaload used ${R[$k.gen_cpu_pct]}% of CPU $LOAD_CPU, sent at ${R[$k.send_rate_pct]}% of the nominal rate, dropped ${R[$k.gen_rx_drops]:-0} at its sockets"
+            elif fcmp "${R[$k.gen_cpu_pct]:-0}" ">=" $MEDIA_GEN_BUSY; then
+                echo "note: $d at $n calls: mediaload used ${R[$k.gen_cpu_pct]}% of CPU $LOAD_CPU, close to its limit (it kept its schedule)"
+            fi
+            if fcmp "${R[$k.steal_pct]:-0}" ">" 2; then
+                echo "note: the hypervisor took ${R[$k.steal_pct]}% of both CPUs during $d's run at $n calls; its figures may be off"
+            fi
+            if fcmp "${R[$k.other_daemon_cpu_pct]:-0}" ">" 5; then
+                echo "note: other processes took ${R[$k.other_daemon_cpu_pct]}% of CPU $DAEMON_CPU during $d's run at $n calls; its figures may be off"
+            fi
+            if fcmp "${R[$k.loss_pct]:-0}" ">" 0 && [[ ${R[$k.never_arrived]:-1} == 0 ]]; then
+                echo "note: $d at $n calls: all ${R[$k.late]} lost packets did arrive, more than $MEDIA_LATE_MS ms late (slowest $(awk -v u="${R[$k.latency_max_us]:-0}" 'BEGIN { printf "%.0f", u / 1000 }') ms): a stall or a backlog, not drops"
+            fi
+            local bad=$(( ${R[$k.misrouted]:-0} + ${R[$k.corrupt]:-0} + ${R[$k.duplicates]:-0} + ${R[$k.wrong_source]:-0} ))
+            if (( bad > 0 )); then
+                echo "WRONG FORWARDING: $d at $n calls: misrouted ${R[$k.misrouted]:-0}, corrupt ${R[$k.corrupt]:-0}, duplicates ${R[$k.duplicates]:-0}, from a wrong source ${R[$k.wrong_source]:-0}"
+            fi
+        done
+    done
+    [[ -n ${c:-} ]] && echo "CPU per 1000 calls compared at $c calls: the highest fixed load both held, generator within its limit, both daemons under 90% CPU (if any)."
+    echo "loss = packets never relayed or relayed more than $MEDIA_LATE_MS ms late; relay latency = kernel arrival time - send time in the packet."
 }
 
 mkdir -p "$RESULTS_DIR"
