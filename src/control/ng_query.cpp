@@ -68,7 +68,13 @@ void encodeCallDetails(const session::Call& call, const session::Flags& f, Value
     out.add("SSRC", Value::dict());
     Value& tags = out.add("tags", Value::dict());
     session::StreamStats rtp, rtcp;
-    for (const auto& [tag, p] : call.participants) {
+    bool emptyTagShown = false;
+    for (const auto& [key, p] : call.participants) {
+        // Answerers of several branches without a to-tag yet: one "" entry.
+        if (p->tag.empty()) {
+            if (emptyTagShown) continue;
+            emptyTagShown = true;
+        }
         Value t = Value::dict();
         t.add("tag", Value::string(d.intern(p->tag)));
         if (!p->label.empty()) t.add("label", Value::string(d.intern(p->label)));

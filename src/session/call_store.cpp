@@ -258,6 +258,34 @@ std::string unsupportedInputWarning(const sdp::SessionDescription& in, const Fla
 
 }  // namespace
 
+// Map key of a participant that an offer on one SIP branch (via-branch)
+// created before its to-tag is known; tagged participants are keyed by tag.
+std::string branchKey(const std::string& viaBranch) { return "\x1f" + viaBranch; }
+
+std::string keyOf(const Participant& p) {
+    return p.tag.empty() && !p.viaBranch.empty() ? branchKey(p.viaBranch) : p.tag;
+}
+
+void CallStore::removeParticipant(Call& c, Participant* p) {
+    releaseParticipant(*p);
+    // Nothing may keep pointing at its streams once it is gone.
+    std::vector<Stream*> gone;
+    for (auto& m : p->media)
+        if (m) gone.insert(gone.end(), {&m->rtp, &m->rtcp});
+    auto isGone = [&](Stream* st) { return std::find(gone.begin(), gone.end(), st) != gone.end(); };
+    for (auto& [tag, q] : c.participants) {
+        if (q->peer == p) q->peer = nullptr;
+        for (auto& m : q->media) {
+            if (!m) continue;
+            for (Stream* st : {&m->rtp, &m->rtcp}) {
+                if (isGone(st->rtpSink)) st->rtpSink = nullptr;
+                if (isGone(st->rtcpSink)) st->rtcpSink = nullptr;
+            }
+        }
+    }
+    c.participants.erase(keyOf(*p));
+}
+
 CommandResult CallStore::offer(const Flags& f) { return offerAnswer(f, true); }
 CommandResult CallStore::answer(const Flags& f) { return offerAnswer(f, false); }
 
@@ -349,6 +377,19 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         from = getOrCreate(f.fromTag);
         if (!f.toTag.empty()) {
             to = getOrCreate(f.toTag);
+        } else if (!f.viaBranch.empty()) {
+            // One answerer per SIP branch, each with its own ports, until a
+            // to-tag names it.
+            if (from->peer && from->peer->viaBranch == f.viaBranch) {
+                to = from->peer;
+            } else {
+                to = call->find(branchKey(f.viaBranch));
+                if (!to) {
+                    to = getOrCreate(branchKey(f.viaBranch));
+                    to->tag.clear();
+                    to->viaBranch = f.viaBranch;
+                }
+            }
         } else if (from->peer) {
             to = from->peer;
         } else {
@@ -361,9 +402,11 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         from = call->find(f.toTag);
         if (!from) {
             Participant* pending = to->peer;
+            if (!f.viaBranch.empty())
+                if (auto* b = call->find(branchKey(f.viaBranch))) pending = b;
             if (pending && pending->tag.empty()) {
-                // First answer: the unnamed side gets its tag.
-                auto node = call->participants.extract("");
+                // First answer (on this branch): the unnamed side gets its tag.
+                auto node = call->participants.extract(keyOf(*pending));
                 node.key() = f.toTag;
                 node.mapped()->tag = f.toTag;
                 call->participants.insert(std::move(node));
@@ -381,7 +424,6 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         call->answered = true;
     }
     if (!f.label.empty()) from->label = f.label;
-    if (!f.viaBranch.empty()) from->viaBranch = f.viaBranch;
     if (!f.setLabel.empty()) to->label = f.setLabel;
     from->peer = to;
     to->peer = from;
@@ -527,30 +569,22 @@ CommandResult CallStore::deleteCall(const Flags& f) {
     CommandResult r;
     r.call = call;
 
-    // A branch (via-branch or to-tag of one fork) goes alone when others remain.
-    size_t tagged = 0;
-    for (auto& [tag, p] : call->participants)
-        if (!tag.empty()) tagged++;
-    if (!f.toTag.empty() && tagged > 2) {
-        auto* p = call->find(f.toTag);
-        if (p) {
-            releaseParticipant(*p);
-            // Nothing may keep pointing at the branch's streams once it is gone.
-            std::vector<Stream*> gone;
-            for (auto& m : p->media)
-                if (m) gone.insert(gone.end(), {&m->rtp, &m->rtcp});
-            auto isGone = [&](Stream* st) { return std::find(gone.begin(), gone.end(), st) != gone.end(); };
-            for (auto& [tag, q] : call->participants) {
-                if (q->peer == p) q->peer = nullptr;
-                for (auto& m : q->media) {
-                    if (!m) continue;
-                    for (Stream* st : {&m->rtp, &m->rtcp}) {
-                        if (isGone(st->rtpSink)) st->rtpSink = nullptr;
-                        if (isGone(st->rtcpSink)) st->rtcpSink = nullptr;
-                    }
-                }
-            }
-            call->participants.erase(f.toTag);
+    // One branch (by to-tag, or by via-branch) goes alone while the offerer
+    // still has another branch; the last one takes the call with it.
+    Participant* branch = nullptr;
+    if (!f.toTag.empty()) {
+        branch = call->find(f.toTag);
+    } else if (!f.viaBranch.empty()) {
+        branch = call->find(branchKey(f.viaBranch));
+        for (auto& [key, p] : call->participants)
+            if (!branch && p->viaBranch == f.viaBranch && p->tag != f.fromTag) branch = p.get();
+    }
+    if (branch && branch->tag != f.fromTag) {
+        size_t others = 0;
+        for (auto& [key, p] : call->participants)
+            if (p.get() != branch && p->tag != f.fromTag) others++;
+        if (others > 0) {
+            removeParticipant(*call, branch);
             r.call = nullptr;
             return r;
         }

@@ -92,6 +92,7 @@ private:
     CommandResult offerAnswer(const Flags& f, bool isOffer);
     void destroyCall(const std::string& callId, int reason);
     void releaseParticipant(Participant& p);
+    void removeParticipant(Call& c, Participant* p);
     void releasePorts(Media& m);
     bool ensurePorts(Media& m, net::LogicalInterface* li, net::Family family);
     void wire(Participant& a, Participant& b, const Flags& f);

@@ -121,5 +121,53 @@ TEST_F(Signalling, DeleteReleasesPorts) {
     EXPECT_EQ(query("c1").result(), "error");
 }
 
+// Kamailio forking with `via-branch`: each branch's offer gets its own
+// answerer-side ports; the answer names its branch; deleting one branch by
+// via-branch frees only that branch while the call goes on.
+TEST_F(Signalling, ViaBranchesGetTheirOwnPortsAndAreDeletedAlone) {
+    ASSERT_TRUE(startDaemon({.args = {"--delete-delay=0"}})) << daemon.error();
+    int idleFds = daemon.openFds();
+    auto branchOffer = [&](const std::string& via) {
+        return ng->request(Request("offer")
+                               .set("call-id", "c1")
+                               .set("from-tag", "alice")
+                               .set("via-branch", via)
+                               .set("sdp", audioSdp(2000)));
+    };
+    Reply o1 = branchOffer("z9hG4bK-1"), o2 = branchOffer("z9hG4bK-2");
+    ASSERT_EQ(o1.result(), "ok") << o1.describe();
+    ASSERT_EQ(o2.result(), "ok") << o2.describe();
+    auto p1 = sdpMediaPorts(o1.sdp()), p2 = sdpMediaPorts(o2.sdp());
+    ASSERT_TRUE(p1 && p2);
+    EXPECT_NE(p1->rtp, p2->rtp) << "two branches share answerer-side ports";
+    // The same branch offered again keeps its ports.
+    Reply o1again = branchOffer("z9hG4bK-1");
+    EXPECT_EQ(sdpMediaPorts(o1again.sdp())->rtp, p1->rtp);
+    EXPECT_EQ(daemon.openFds(), idleFds + 6) << "alice's pair and one pair per branch";
+
+    Reply a2 = ng->request(Request("answer")
+                               .set("call-id", "c1")
+                               .set("from-tag", "alice")
+                               .set("to-tag", "bob2")
+                               .set("via-branch", "z9hG4bK-2")
+                               .set("sdp", audioSdp(3000, "192.0.2.20")));
+    ASSERT_EQ(a2.result(), "ok") << a2.describe();
+    Reply q = query("c1");
+    EXPECT_TRUE(q.get({"tags", "bob2"})) << q.describe();
+
+    Reply d = ng->request(Request("delete")
+                              .set("call-id", "c1")
+                              .set("from-tag", "alice")
+                              .set("via-branch", "z9hG4bK-1"));
+    ASSERT_EQ(d.result(), "ok") << d.describe();
+    EXPECT_TRUE(isListed("c1")) << "deleting one branch ended the call";
+    EXPECT_FALSE(udpPortInUse((uint16_t)p1->rtp)) << "the deleted branch's port is still bound";
+    EXPECT_TRUE(udpPortInUse((uint16_t)p2->rtp));
+    EXPECT_EQ(daemon.openFds(), idleFds + 4);
+
+    ASSERT_EQ(deleteNow("c1", "alice").result(), "ok");
+    EXPECT_EQ(daemon.openFds(), idleFds);
+}
+
 }  // namespace
 }  // namespace ngm::itest
