@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "control/ng_dispatcher.h"
 #include "control/ng_transport.h"
+#include "net/event_loop.h"
 #include "net/interface.h"
 #include "session/registry.h"
 #include "session/worker.h"
@@ -151,6 +152,7 @@ int main(int argc, char** argv) {
 
     size_t threads = opts.numThreads > 0 ? (size_t)opts.numThreads : std::max(1u, std::thread::hardware_concurrency());
     session::SessionCounters counters;
+    net::EventLoop::allowIoUring(!opts.noIoUring);
     session::WorkerPool workers(threads, sc, counters);
     control::NgDispatcher dispatcher(workers, counters, sc, opts.ngReplyCache);
     workers.onTick([&dispatcher] { dispatcher.purge(); });

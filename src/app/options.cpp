@@ -537,6 +537,9 @@ bool Parser::apply(const OptionSpec& o, const Given& g, std::string& error) {
             case Target::NoFallback:
                 opts_.noFallback = on;
                 break;
+            case Target::NoIoUring:
+                opts_.noIoUring = on;
+                break;
             case Target::SipSource:
                 opts_.sipSource = on;
                 break;

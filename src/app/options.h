@@ -55,6 +55,7 @@ struct Options {
     int maxSessions = -1;  // -1 = unlimited
     int table = 0;
     bool noFallback = false;
+    bool noIoUring = false;  // ngmedia only: media through epoll + recvmmsg/sendmmsg
     bool sipSource = false;
     bool rejectInvalidSdp = false;
     bool saveInterfacePorts = false;

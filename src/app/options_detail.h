@@ -61,6 +61,7 @@ enum class Target : uint8_t {
     MaxSessions,
     Table,
     NoFallback,
+    NoIoUring,
     SipSource,
     RejectInvalidSdp,
     SaveInterfacePorts,

@@ -87,8 +87,81 @@ bool PacketStream::acceptSource(const net::Endpoint& src, int64_t nowMs) {
     return !strictSource || src == candidate_;
 }
 
-// Hot path: receive a batch, check and count each packet, send the batch on.
+bool PacketStream::accept(const uint8_t* data, size_t len, bool truncated, const sockaddr* from,
+                          int64_t nowMs, PacketStream*& sink) {
+    std::span<const uint8_t> pkt(data, len);
+    if (truncated) return false;
+    // RFC 7983 / RFC 5761: only RTP on an RTP port, RTCP anywhere. What is
+    // neither is never forwarded, nor learned from (RTP Bleed).
+    PacketKind kind = classify(pkt);
+    if (kind == PacketKind::Rtp && !isRtcp)
+        sink = rtpSink;
+    else if (kind == PacketKind::Rtcp && validRtcp(pkt))
+        sink = rtcpSink;
+    else
+        return false;
+    return acceptSource(net::Endpoint::fromSockaddr(from), nowMs);
+}
+
+void PacketStream::countBatch(uint64_t packets, uint64_t bytes, uint64_t errors, int64_t nowMs) {
+    stats.packets += packets;
+    stats.bytes += bytes;
+    stats.errors += errors;
+    if (packets) stats.lastPacket = coarseMs(CLOCK_REALTIME_COARSE) / 1000;
+    if (totals) {
+        if (packets) {
+            totals->add(totals->packets, packets);
+            totals->add(totals->bytes, bytes);
+            totals->lastPacketMono.store(nowMs, std::memory_order_relaxed);
+        }
+        if (errors) totals->add(totals->errors, errors);
+    }
+}
+
+namespace {
+// The in-call controls on an accepted packet; false when it is not sent on.
+bool applyControls(const PacketStream& s, uint8_t* data, size_t len) {
+    if (s.dropAll) return false;
+    std::span<const uint8_t> pkt(data, len);
+    if (classify(pkt) != PacketKind::Rtp || s.isRtcp) return true;
+    int pt = data[1] & 0x7f;
+    bool dtmf = s.dtmfPayloadType >= 0 && pt == s.dtmfPayloadType;
+    if (dtmf ? s.blockDtmf : s.blockMedia) return false;
+    if (s.silence && !dtmf && (pt == 0 || pt == 8 || pt == 9)) {
+        RtpHeader h;
+        if (parseRtp(pkt, h))
+            fillSilence(pt == 0 ? SilenceCodec::Pcmu : pt == 8 ? SilenceCodec::Pcma : SilenceCodec::G722,
+                        std::span<uint8_t>(data + h.headerLength, h.payloadLength));
+    }
+    if (s.echoSsrc) rewriteSsrc(std::span<uint8_t>(data, len), s.echoSsrc);
+    return true;
+}
+
+bool canSendTo(const PacketStream* sink) {
+    return sink && sink->socket && sink->receives && sink->endpoint.port != 0 && sink->endpoint.valid() &&
+           !sink->endpoint.address.isAny() && !(sink->natWait && !sink->stats.packets);
+}
+}  // namespace
+
+// Hot path (io_uring): one datagram the loop received for this stream. The
+// send is queued on the loop and leaves with the round's other sends.
 // No allocation, no lock, no log line.
+void PacketStream::onDatagram(uint8_t* data, size_t len, bool truncated, const sockaddr* from) {
+    int64_t nowMs = coarseMs(CLOCK_MONOTONIC_COARSE);
+    PacketStream* sink = nullptr;
+    if (!accept(data, len, truncated, from, nowMs, sink)) {
+        countBatch(0, 0, 1, nowMs);
+        return;
+    }
+    countBatch(1, len, 0, nowMs);
+    if (!applyControls(*this, data, len) || !canSendTo(sink)) return;
+    sockaddr_storage to;
+    socklen_t toLen = sink->endpoint.toSockaddr(to);
+    loop->sendTo(sink->socket->fd(), data, len, reinterpret_cast<sockaddr*>(&to), toLen, &sink->stats.errors);
+}
+
+// Hot path (epoll): receive a batch, check and count each packet, send the
+// batch on. No allocation, no lock, no log line.
 void PacketStream::onReadable() {
     Batch& b = t_batch;
     for (int i = 0; i < kBatch; i++) {
@@ -102,52 +175,19 @@ void PacketStream::onReadable() {
     int n = recvmmsg(socket->fd(), b.in, kBatch, MSG_DONTWAIT, nullptr);
     if (n <= 0) return;
     int64_t nowMs = coarseMs(CLOCK_MONOTONIC_COARSE);
-    int64_t nowWall = coarseMs(CLOCK_REALTIME_COARSE) / 1000;
     int outCount = 0;
     uint64_t packets = 0, bytes = 0, errors = 0;
     for (int i = 0; i < n; i++) {
         size_t len = b.in[i].msg_len;
-        std::span<const uint8_t> pkt(b.data[i], len);
-        if (b.in[i].msg_hdr.msg_flags & MSG_TRUNC) {
-            errors++;
-            continue;
-        }
-        // RFC 7983 / RFC 5761: only RTP on an RTP port, RTCP anywhere. What
-        // is neither is never forwarded, nor learned from (RTP Bleed).
-        PacketKind kind = classify(pkt);
-        PacketStream* sink;
-        if (kind == PacketKind::Rtp && !isRtcp) {
-            sink = rtpSink;
-        } else if (kind == PacketKind::Rtcp && validRtcp(pkt)) {
-            sink = rtcpSink;
-        } else {
-            errors++;
-            continue;
-        }
-        auto src = net::Endpoint::fromSockaddr(reinterpret_cast<sockaddr*>(&b.from[i]));
-        if (!acceptSource(src, nowMs)) {
+        PacketStream* sink = nullptr;
+        if (!accept(b.data[i], len, b.in[i].msg_hdr.msg_flags & MSG_TRUNC,
+                    reinterpret_cast<sockaddr*>(&b.from[i]), nowMs, sink)) {
             errors++;
             continue;
         }
         packets++;
         bytes += len;
-        if (dropAll) continue;
-        if (kind == PacketKind::Rtp) {
-            int pt = pkt[1] & 0x7f;
-            bool dtmf = dtmfPayloadType >= 0 && pt == dtmfPayloadType;
-            if (dtmf ? blockDtmf : blockMedia) continue;
-            if (silence && !dtmf && (pt == 0 || pt == 8 || pt == 9)) {
-                RtpHeader h;
-                if (parseRtp(pkt, h))
-                    fillSilence(pt == 0 ? SilenceCodec::Pcmu : pt == 8 ? SilenceCodec::Pcma : SilenceCodec::G722,
-                                std::span<uint8_t>(b.data[i] + h.headerLength, h.payloadLength));
-            }
-            if (echoSsrc) rewriteSsrc(std::span<uint8_t>(b.data[i], len), echoSsrc);
-        }
-        if (!sink || !sink->socket || !sink->receives || sink->endpoint.port == 0 ||
-            !sink->endpoint.valid() || sink->endpoint.address.isAny() ||
-            (sink->natWait && !sink->stats.packets))
-            continue;
+        if (!applyControls(*this, b.data[i], len) || !canSendTo(sink)) continue;
         mmsghdr& m = b.out[outCount];
         b.outIov[outCount] = {b.data[i], len};
         m.msg_hdr = {};
@@ -158,16 +198,7 @@ void PacketStream::onReadable() {
         b.via[outCount] = sink;
         outCount++;
     }
-    stats.packets += packets;
-    stats.bytes += bytes;
-    stats.errors += errors;
-    if (packets) stats.lastPacket = nowWall;
-    if (totals) {
-        totals->add(totals->packets, packets);
-        totals->add(totals->bytes, bytes);
-        totals->add(totals->errors, errors);
-        if (packets) totals->lastPacketMono.store(nowMs, std::memory_order_relaxed);
-    }
+    countBatch(packets, bytes, errors, nowMs);
     // One sendmmsg per outgoing socket (a batch has at most an RTP and an
     // RTCP sink).
     int start = 0;

@@ -30,10 +30,11 @@ struct WorkerStats {
 
 enum class Learning : uint8_t { Delayed, Immediate, Off, Heuristic };
 
-class PacketStream : public net::PollHandler {
+class PacketStream : public net::DatagramHandler {
 public:
     // --- wiring, set by signalling on the worker thread ---
     net::UdpSocket* socket = nullptr;
+    net::EventLoop* loop = nullptr;   // the worker's loop; sends go through it when set
     bool isRtcp = false;           // the RTCP port of a non-muxed pair
     net::Endpoint advertised;      // what the participant's SDP says
     net::Endpoint endpoint;        // where packets for the participant go
@@ -61,9 +62,17 @@ public:
     // to open a NAT binding, while nothing has come from it yet.
     void pierce();
 
-    void onReadable() override;  // hot path
+    // Hot path, entered from the worker loop: a batch read by this stream
+    // (epoll) or one datagram read by the loop (io_uring).
+    void onReadable() override;
+    void onDatagram(uint8_t* data, size_t len, bool truncated, const sockaddr* from) override;
 
 private:
+    // Checks one datagram (kind, source, learning): false when it is dropped
+    // as an error; else `sink` is the stream it leaves through (may be null).
+    bool accept(const uint8_t* data, size_t len, bool truncated, const sockaddr* from, int64_t nowMs,
+                PacketStream*& sink);
+    void countBatch(uint64_t packets, uint64_t bytes, uint64_t errors, int64_t nowMs);
     bool acceptSource(const net::Endpoint& src, int64_t nowMs);
     void learn(const net::Endpoint& src);
     net::Endpoint candidate_;

@@ -1,18 +1,211 @@
 #include "net/event_loop.h"
 
+#include <liburing.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <netinet/in.h>
 #include <stdexcept>
+#include <string>
+
+#include "common/log.h"
 
 namespace ngm::net {
 
 namespace {
+
 struct WakeMarker : PollHandler {
     void onReadable() override {}
 } g_wakeMarker;
+
+std::atomic<bool> g_allowIoUring{true};
+
+// user_data of a ring request: kind in the top byte; for receives the
+// registration's generation and index, for sends the slot index.
+enum Kind : uint64_t { kRecv = 1, kSend = 2, kEpoll = 3, kIgnore = 4 };
+constexpr uint64_t kIndexMask = (1ull << 24) - 1;
+uint64_t recvData(uint32_t idx, uint32_t gen) { return (kRecv << 56) | ((uint64_t)gen << 24) | idx; }
+uint64_t sendData(uint32_t idx) { return (kSend << 56) | idx; }
+
 }  // namespace
+
+// The ring of one loop. Created on the loop thread (the kernel binds a
+// single-issuer ring with deferred task work to its creator) when run() starts.
+struct EventLoop::Uring {
+    static constexpr unsigned kSqEntries = 1024;
+    static constexpr unsigned kCqEntries = 8192;
+    static constexpr unsigned kBuffers = 512;       // provided receive buffers
+    static constexpr unsigned kBufSize = 4096;      // recvmsg header + address + datagram
+    static constexpr unsigned kMaxSendSlots = 4096;
+    static constexpr uint16_t kGroup = 0;
+
+    struct Reg {
+        DatagramHandler* handler = nullptr;
+        int fd = -1;
+        uint32_t gen = 0;
+        bool armed = false;
+        bool fixed = false;  // the fd is in the ring's file table at the registration's index
+    };
+    struct SendSlot {
+        msghdr msg;  // without sendWithAddress
+        iovec iov;
+        sockaddr_storage to;
+        int fd = -1;
+        uint64_t* errors = nullptr;
+        bool busy = false;
+        uint8_t data[kBufSize];
+    };
+
+    io_uring ring{};
+    bool ringUp = false;
+    io_uring_buf_ring* bufRing = nullptr;
+    size_t bufRingBytes = 0;
+    uint8_t* buffers = nullptr;
+    msghdr recvTemplate{};
+    std::vector<Reg> regs;
+    std::vector<uint32_t> freeRegs;
+    std::vector<uint32_t> regOfFd;  // fd → registration index + 1; 0: not on the ring
+    std::vector<std::unique_ptr<SendSlot>> slots;
+    std::vector<uint32_t> freeSlots;
+    bool recvUnsupported = false;
+    unsigned fixedFiles = 0;  // size of the registered file table
+    bool sendWithAddress = false;  // IORING_OP_SEND takes a destination (Linux 6.0)
+
+    ~Uring() {
+        if (ringUp) io_uring_queue_exit(&ring);
+        if (bufRing) munmap(bufRing, bufRingBytes);
+    }
+
+    std::string failure;
+    bool fail(const char* what, int err) {
+        failure = err ? std::string(what) + ": " + strerror(err) : what;
+        return false;
+    }
+
+    bool init() {
+        io_uring_params p{};
+        // Deferred task work: completions are gathered only when the loop
+        // asks for them, so the thread is not interrupted per packet.
+        const unsigned tries[] = {
+            IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_CQSIZE,
+            IORING_SETUP_COOP_TASKRUN | IORING_SETUP_CQSIZE,
+            IORING_SETUP_CQSIZE,
+        };
+        int rc = 0;
+        for (unsigned flags : tries) {
+            p = {};
+            p.flags = flags;
+            p.cq_entries = kCqEntries;
+            if ((rc = io_uring_queue_init_params(kSqEntries, &ring, &p)) == 0) {
+                ringUp = true;
+                break;
+            }
+        }
+        if (!ringUp) return fail("io_uring_setup", -rc);
+        if (!(p.features & IORING_FEAT_EXT_ARG)) return fail("no IORING_FEAT_EXT_ARG", 0);
+
+        bufRingBytes = (sizeof(io_uring_buf) + kBufSize) * kBuffers;
+        void* m = mmap(nullptr, bufRingBytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+        if (m == MAP_FAILED) {
+            bufRing = nullptr;
+            return fail("mmap", errno);
+        }
+        bufRing = static_cast<io_uring_buf_ring*>(m);
+        io_uring_buf_ring_init(bufRing);
+        io_uring_buf_reg reg{};
+        reg.ring_addr = (unsigned long)bufRing;
+        reg.ring_entries = kBuffers;
+        reg.bgid = kGroup;
+        if ((rc = io_uring_register_buf_ring(&ring, &reg, 0)) != 0) return fail("buffer ring", -rc);
+        buffers = reinterpret_cast<uint8_t*>(bufRing) + sizeof(io_uring_buf) * kBuffers;
+        for (unsigned i = 0; i < kBuffers; i++)
+            io_uring_buf_ring_add(bufRing, buffers + (size_t)i * kBufSize, kBufSize, (uint16_t)i,
+                                  io_uring_buf_ring_mask(kBuffers), (int)i);
+        io_uring_buf_ring_advance(bufRing, kBuffers);
+        recvTemplate.msg_namelen = sizeof(sockaddr_in6);
+        // Registered files spare a file lookup per request. The table may not
+        // exceed the open-file limit.
+        rlimit rl{};
+        unsigned want = 1u << 16;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) want = (unsigned)rl.rlim_cur;
+        if (io_uring_register_files_sparse(&ring, want) == 0) fixedFiles = want;
+        utsname un{};
+        int major = 0, minor = 0;
+        if (uname(&un) == 0 && sscanf(un.release, "%d.%d", &major, &minor) == 2)
+            sendWithAddress = major > 6 || (major == 6 && minor >= 0);
+        return true;
+    }
+
+    // The request's file: the registered slot when there is one.
+    void setFile(io_uring_sqe* s, int fd) {
+        if (fixedFiles && (size_t)fd < regOfFd.size() && regOfFd[fd]) {
+            const Reg& r = regs[regOfFd[fd] - 1];
+            if (r.fixed) {
+                s->fd = (int)(regOfFd[fd] - 1);
+                s->flags |= IOSQE_FIXED_FILE;
+            }
+        }
+    }
+
+    io_uring_sqe* sqe() {
+        io_uring_sqe* s = io_uring_get_sqe(&ring);
+        if (!s) {
+            io_uring_submit(&ring);
+            s = io_uring_get_sqe(&ring);
+        }
+        return s;
+    }
+
+    bool arm(uint32_t idx) {
+        io_uring_sqe* s = sqe();
+        if (!s) return false;
+        Reg& r = regs[idx];
+        io_uring_prep_recvmsg_multishot(s, r.fd, &recvTemplate, 0);
+        if (r.fixed) {
+            s->fd = (int)idx;
+            s->flags |= IOSQE_FIXED_FILE;
+        }
+        s->flags |= IOSQE_BUFFER_SELECT;
+        s->buf_group = kGroup;
+        io_uring_sqe_set_data64(s, recvData(idx, r.gen));
+        r.armed = true;
+        return true;
+    }
+
+    void recycle(uint16_t bid) {
+        io_uring_buf_ring_add(bufRing, buffers + (size_t)bid * kBufSize, kBufSize, bid,
+                              io_uring_buf_ring_mask(kBuffers), 0);
+        io_uring_buf_ring_advance(bufRing, 1);
+    }
+
+    SendSlot* takeSlot(uint32_t& idx) {
+        if (freeSlots.empty()) {
+            if (slots.size() >= kMaxSendSlots) return nullptr;
+            slots.push_back(std::make_unique<SendSlot>());
+            freeSlots.push_back((uint32_t)slots.size() - 1);
+        }
+        idx = freeSlots.back();
+        freeSlots.pop_back();
+        SendSlot* s = slots[idx].get();
+        s->busy = true;
+        return s;
+    }
+
+    void releaseSlot(uint32_t idx) {
+        slots[idx]->busy = false;
+        freeSlots.push_back(idx);
+    }
+};
+
+void EventLoop::allowIoUring(bool allow) { g_allowIoUring.store(allow); }
 
 EventLoop::EventLoop() {
     epfd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -25,6 +218,7 @@ EventLoop::EventLoop() {
 }
 
 EventLoop::~EventLoop() {
+    uring_.reset();
     if (epfd_ >= 0) close(epfd_);
     if (wakeFd_ >= 0) close(wakeFd_);
 }
@@ -36,7 +230,117 @@ bool EventLoop::add(int fd, PollHandler* h, bool exclusive) {
     return epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0;
 }
 
-void EventLoop::remove(int fd) { epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
+bool EventLoop::addDatagram(int fd, DatagramHandler* h) {
+    if (!uring_ || uring_->recvUnsupported || fd < 0 || !inLoopThread()) return add(fd, h);
+    Uring& u = *uring_;
+    uint32_t idx;
+    if (!u.freeRegs.empty()) {
+        idx = u.freeRegs.back();
+        u.freeRegs.pop_back();
+    } else {
+        if (u.regs.size() > kIndexMask) return add(fd, h);
+        u.regs.emplace_back();
+        idx = (uint32_t)u.regs.size() - 1;
+    }
+    Uring::Reg& r = u.regs[idx];
+    r.handler = h;
+    r.fd = fd;
+    r.fixed = idx < u.fixedFiles && io_uring_register_files_update(&u.ring, idx, &fd, 1) == 1;
+    if ((size_t)fd >= u.regOfFd.size()) u.regOfFd.resize((size_t)fd + 1024, 0);
+    u.regOfFd[fd] = idx + 1;
+    if (!u.arm(idx)) {
+        u.regOfFd[fd] = 0;
+        if (r.fixed) {
+            int none = -1;
+            io_uring_register_files_update(&u.ring, idx, &none, 1);
+            r.fixed = false;
+        }
+        r.handler = nullptr;
+        r.fd = -1;
+        u.freeRegs.push_back(idx);
+        return add(fd, h);
+    }
+    return true;
+}
+
+void EventLoop::remove(int fd) {
+    if (uring_ && fd >= 0) {
+        Uring& u = *uring_;
+        // A queued send must not count its failure into a freed stream.
+        for (auto& s : u.slots)
+            if (s->busy && s->fd == fd) s->errors = nullptr;
+        if ((size_t)fd < u.regOfFd.size() && u.regOfFd[fd]) {
+            uint32_t idx = u.regOfFd[fd] - 1;
+            u.regOfFd[fd] = 0;
+            Uring::Reg& r = u.regs[idx];
+            if (r.armed) {
+                // Cancel now, while the fd is still open: the ring holds the
+                // socket (and its port) until the receive is gone.
+                // Getting events runs the cancelled request's completion, which
+                // lets go of the file.
+                if (io_uring_sqe* s = u.sqe()) {
+                    io_uring_prep_cancel64(s, recvData(idx, r.gen), 0);
+                    io_uring_sqe_set_data64(s, kIgnore << 56);
+                    io_uring_submit_and_get_events(&u.ring);
+                }
+            }
+            if (r.fixed) {
+                // The file table holds the socket too.
+                int none = -1;
+                io_uring_register_files_update(&u.ring, idx, &none, 1);
+                r.fixed = false;
+            }
+            r.handler = nullptr;
+            r.fd = -1;
+            r.armed = false;
+            r.gen++;  // late completions of the old registration are dropped
+            u.freeRegs.push_back(idx);
+            return;
+        }
+    }
+    epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+}
+
+bool EventLoop::sendTo(int fd, const uint8_t* data, size_t len, const sockaddr* to, socklen_t toLen,
+                       uint64_t* errors) {
+    uint32_t idx;
+    Uring::SendSlot* s = nullptr;
+    if (uring_ && len <= Uring::kBufSize && toLen <= sizeof(sockaddr_storage)) s = uring_->takeSlot(idx);
+    if (!s) {
+        if (::sendto(fd, data, len, MSG_DONTWAIT, to, toLen) >= 0) return true;
+        if (errors) (*errors)++;
+        return false;
+    }
+    io_uring_sqe* q = uring_->sqe();
+    if (!q) {
+        uring_->releaseSlot(idx);
+        if (::sendto(fd, data, len, MSG_DONTWAIT, to, toLen) >= 0) return true;
+        if (errors) (*errors)++;
+        return false;
+    }
+    std::memcpy(s->data, data, len);
+    std::memcpy(&s->to, to, toLen);
+    s->fd = fd;
+    s->errors = errors;
+    // MSG_DONTWAIT: a full socket buffer fails the send at once instead of
+    // parking it in the kernel, so slots come back within the round.
+    if (uring_->sendWithAddress) {
+        io_uring_prep_send(q, fd, s->data, len, MSG_DONTWAIT);
+        q->addr2 = (uint64_t)(uintptr_t)&s->to;
+        q->addr_len = (uint16_t)toLen;
+    } else {
+        s->iov = {s->data, len};
+        s->msg = {};
+        s->msg.msg_name = &s->to;
+        s->msg.msg_namelen = toLen;
+        s->msg.msg_iov = &s->iov;
+        s->msg.msg_iovlen = 1;
+        io_uring_prep_sendmsg(q, fd, &s->msg, MSG_DONTWAIT);
+    }
+    uring_->setFile(q, fd);
+    io_uring_sqe_set_data64(q, sendData(idx));
+    return true;
+}
 
 void EventLoop::setTick(std::chrono::milliseconds interval, Task tick) {
     tickInterval_ = interval;
@@ -72,39 +376,144 @@ void EventLoop::drainTasks() {
     running_.clear();
 }
 
-void EventLoop::run() {
-    owner_.store(std::this_thread::get_id());
+int EventLoop::pollEpoll(int timeoutMs) {
     epoll_event events[64];
+    int n = epoll_wait(epfd_, events, 64, timeoutMs);
+    // I/O first, tasks after: a task may destroy handlers that still have
+    // events later in this batch.
+    bool tasks = false;
+    for (int i = 0; i < n; i++) {
+        auto* h = static_cast<PollHandler*>(events[i].data.ptr);
+        if (h == &g_wakeMarker)
+            tasks = true;
+        else
+            h->onReadable();
+    }
+    if (tasks) drainTasks();
+    return n < 0 ? 0 : n;
+}
+
+void EventLoop::runDeferredAndTick(std::chrono::steady_clock::time_point& nextTick) {
+    while (!deferred_.empty()) {
+        runningDeferred_.swap(deferred_);
+        for (auto& t : runningDeferred_) t();
+        runningDeferred_.clear();
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now >= nextTick) {
+        nextTick = now + tickInterval_;
+        if (tick_) tick_();
+    }
+}
+
+void EventLoop::runEpoll() {
     auto nextTick = std::chrono::steady_clock::now() + tickInterval_;
     while (!stop_.load()) {
         auto now = std::chrono::steady_clock::now();
         int timeoutMs = 0;
         if (now < nextTick)
             timeoutMs = (int)std::chrono::duration_cast<std::chrono::milliseconds>(nextTick - now).count() + 1;
-        int n = epoll_wait(epfd_, events, 64, timeoutMs);
-        // I/O first, tasks after: a task may destroy handlers that still have
-        // events later in this batch.
-        bool tasks = false;
-        for (int i = 0; i < n; i++) {
-            auto* h = static_cast<PollHandler*>(events[i].data.ptr);
-            if (h == &g_wakeMarker)
-                tasks = true;
-            else
-                h->onReadable();
-        }
-        if (tasks) drainTasks();
-        while (!deferred_.empty()) {
-            runningDeferred_.swap(deferred_);
-            for (auto& t : runningDeferred_) t();
-            runningDeferred_.clear();
-        }
-        now = std::chrono::steady_clock::now();
-        if (now >= nextTick) {
-            nextTick = now + tickInterval_;
-            if (tick_) tick_();
-        }
+        pollEpoll(timeoutMs);
+        runDeferredAndTick(nextTick);
     }
+}
+
+// One round: submit what the last round queued (sends, re-arms) and wait for
+// completions in the same system call, hand each received datagram to its
+// handler, then poll the epoll set if the ring said it is readable.
+void EventLoop::runUring() {
+    Uring& u = *uring_;
+    auto armEpoll = [&] {
+        if (io_uring_sqe* s = u.sqe()) {
+            io_uring_prep_poll_multishot(s, epfd_, POLLIN);
+            io_uring_sqe_set_data64(s, kEpoll << 56);
+        }
+    };
+    armEpoll();
+    bool epollReady = true;  // look once before the first wait
+    auto nextTick = std::chrono::steady_clock::now() + tickInterval_;
+    while (!stop_.load()) {
+        if (epollReady) epollReady = pollEpoll(0) > 0;  // level-triggered: until drained
+        auto now = std::chrono::steady_clock::now();
+        bool busy = epollReady || !deferred_.empty() || stop_.load();
+        if (busy || now >= nextTick) {
+            io_uring_submit_and_get_events(&u.ring);
+        } else {
+            auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(nextTick - now).count();
+            __kernel_timespec ts{(long long)(ns / 1000000000), (long long)(ns % 1000000000)};
+            io_uring_cqe* first = nullptr;
+            io_uring_submit_and_wait_timeout(&u.ring, &first, 1, &ts, nullptr);
+        }
+        unsigned head, seen = 0;
+        io_uring_cqe* cqe;
+        io_uring_for_each_cqe(&u.ring, head, cqe) {
+            seen++;
+            uint64_t ud = io_uring_cqe_get_data64(cqe);
+            uint64_t kind = ud >> 56;
+            if (kind == kRecv) {
+                uint32_t idx = (uint32_t)(ud & kIndexMask);
+                uint32_t gen = (uint32_t)(ud >> 24);
+                bool hasBuf = cqe->flags & IORING_CQE_F_BUFFER;
+                uint16_t bid = (uint16_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+                auto live = [&] { return idx < u.regs.size() && u.regs[idx].gen == gen && u.regs[idx].handler; };
+                if (hasBuf && cqe->res > 0 && live()) {
+                    uint8_t* buf = u.buffers + (size_t)bid * Uring::kBufSize;
+                    if (auto* out = io_uring_recvmsg_validate(buf, cqe->res, &u.recvTemplate)) {
+                        auto* payload = static_cast<uint8_t*>(io_uring_recvmsg_payload(out, &u.recvTemplate));
+                        size_t len = io_uring_recvmsg_payload_length(out, cqe->res, &u.recvTemplate);
+                        auto* from = out->namelen ? static_cast<const sockaddr*>(io_uring_recvmsg_name(out)) : nullptr;
+                        if (from) u.regs[idx].handler->onDatagram(payload, len, out->flags & MSG_TRUNC, from);
+                    }
+                }
+                if (hasBuf) u.recycle(bid);
+                if (!(cqe->flags & IORING_CQE_F_MORE) && live()) {
+                    Uring::Reg& r = u.regs[idx];
+                    r.armed = false;
+                    if (cqe->res == -EINVAL || cqe->res == -EOPNOTSUPP) {
+                        // A kernel without multishot receive: epoll from now on.
+                        u.recvUnsupported = true;
+                        int fd = r.fd;
+                        DatagramHandler* h = r.handler;
+                        remove(fd);
+                        add(fd, h);
+                    } else {
+                        u.arm(idx);  // out of buffers or CQ space: receive again
+                    }
+                }
+            } else if (kind == kSend) {
+                uint32_t idx = (uint32_t)(ud & kIndexMask);
+                if (idx < u.slots.size() && u.slots[idx]->busy) {
+                    if (cqe->res < 0 && u.slots[idx]->errors) (*u.slots[idx]->errors)++;
+                    u.releaseSlot(idx);
+                }
+            } else if (kind == kEpoll) {
+                epollReady = true;
+                if (!(cqe->flags & IORING_CQE_F_MORE)) armEpoll();
+            }
+        }
+        io_uring_cq_advance(&u.ring, seen);
+        runDeferredAndTick(nextTick);
+    }
+}
+
+void EventLoop::run() {
+    owner_.store(std::this_thread::get_id());
+    if (g_allowIoUring.load()) {
+        auto u = std::make_unique<Uring>();
+        if (u->init())
+            uring_ = std::move(u);
+        else
+            NGM_LOG_NOTICE("io_uring not available (%s): media goes through epoll", u->failure.c_str());
+    }
+    if (uring_)
+        runUring();
+    else
+        runEpoll();
     drainTasks();
+    if (uring_) {
+        io_uring_submit_and_get_events(&uring_->ring);  // sends still queued
+        uring_.reset();
+    }
 }
 
 }  // namespace ngm::net

@@ -1,10 +1,18 @@
-// One epoll loop with a cross-thread task queue and a periodic tick.
+// One event loop per worker thread: a cross-thread task queue, a periodic
+// tick, readiness handlers (epoll) and datagram sockets. Where the kernel
+// allows it, datagram sockets are read through io_uring (multishot receive
+// into a ring of provided buffers) and datagrams are sent through it too, so
+// one system call per loop round submits every send of the round and waits
+// for the next packets; otherwise they fall back to epoll readiness.
 #pragma once
+
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -20,6 +28,14 @@ public:
     virtual void onReadable() = 0;
 };
 
+// A datagram socket's handler. With io_uring the loop reads and hands over one
+// datagram at a time (onDatagram); without it, onReadable reads by itself.
+class DatagramHandler : public PollHandler {
+public:
+    // `data` may be modified in place; it is valid only during the call.
+    virtual void onDatagram(uint8_t* data, size_t len, bool truncated, const sockaddr* from) = 0;
+};
+
 class EventLoop {
 public:
     using Task = std::function<void()>;
@@ -29,10 +45,17 @@ public:
     EventLoop(const EventLoop&) = delete;
     EventLoop& operator=(const EventLoop&) = delete;
 
+    // Process-wide switch, before any loop runs (`--no-io-uring`).
+    static void allowIoUring(bool allow);
+
     // add/remove may be called from any thread (epoll_ctl is thread-safe),
     // but the handler must stay alive while the loop runs.
     // `exclusive`: one fd shared by several loops wakes only one of them.
     bool add(int fd, PollHandler* h, bool exclusive = false);
+    // A datagram socket. On the loop thread of a running loop with io_uring
+    // it is read through the ring; anywhere else through epoll.
+    bool addDatagram(int fd, DatagramHandler* h);
+    // Either kind; datagram sockets on the loop thread.
     void remove(int fd);
     // Called on the loop thread every `interval` (coarse; for timeouts).
     void setTick(std::chrono::milliseconds interval, Task tick);
@@ -40,6 +63,15 @@ public:
     // Loop thread only: run t once the I/O events of the current batch are
     // handled (no wake-up needed).
     void defer(Task t) { deferred_.push_back(std::move(t)); }
+
+    // Loop thread only. Sends a datagram from `fd`: through the ring (queued,
+    // submitted with the next wait of this round) when the loop has one, at
+    // once otherwise. `errors`, if given, is incremented when the send fails;
+    // it must stay valid until remove(fd). Returns false if it failed at once.
+    bool sendTo(int fd, const uint8_t* data, size_t len, const sockaddr* to, socklen_t toLen,
+                uint64_t* errors = nullptr);
+    // True while the loop thread reads datagrams through io_uring.
+    bool usesIoUring() const { return uring_ != nullptr; }
 
     // Any thread.
     void post(Task t);
@@ -49,7 +81,12 @@ public:
     bool inLoopThread() const { return std::this_thread::get_id() == owner_.load(); }
 
 private:
+    struct Uring;
     void drainTasks();
+    int pollEpoll(int timeoutMs);  // dispatches; returns the number of events
+    void runUring();
+    void runEpoll();
+    void runDeferredAndTick(std::chrono::steady_clock::time_point& nextTick);
     int epfd_ = -1;
     int wakeFd_ = -1;
     std::atomic<bool> stop_{false};
@@ -59,6 +96,7 @@ private:
     std::vector<Task> deferred_, runningDeferred_;
     std::chrono::milliseconds tickInterval_{1000};
     Task tick_;
+    std::unique_ptr<Uring> uring_;
 };
 
 }  // namespace ngm::net

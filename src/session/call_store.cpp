@@ -71,9 +71,10 @@ bool CallStore::ensurePorts(Media& m, net::LogicalInterface* li, net::Family fam
         m.sockets.rtp.setTos(cfg_.tos);
         m.sockets.rtcp.setTos(cfg_.tos);
     }
+    m.rtp.loop = m.rtcp.loop = loop_;
     if (loop_) {
-        loop_->add(m.sockets.rtp.fd(), &m.rtp);
-        loop_->add(m.sockets.rtcp.fd(), &m.rtcp);
+        loop_->addDatagram(m.sockets.rtp.fd(), &m.rtp);
+        loop_->addDatagram(m.sockets.rtcp.fd(), &m.rtcp);
     }
     return true;
 }

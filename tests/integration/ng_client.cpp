@@ -206,6 +206,8 @@ bool Daemon::start(const DaemonConfig& cfg) {
     if (!hasInterface) argv_.push_back("--interface=127.0.0.1");
     if (cfg.tcp) argv_.push_back("--listen-tcp-ng=127.0.0.1:" + std::to_string(tcpNgPort_));
     for (const auto& a : cfg.args) argv_.push_back(a);
+    // Runs a suite again with another daemon mode (see CMakeLists.txt).
+    if (const char* extra = getenv("NGM_DAEMON_EXTRA_ARG"); extra && *extra) argv_.push_back(extra);
 
     std::vector<char*> cargv;
     for (auto& a : argv_) cargv.push_back(a.data());
