@@ -38,6 +38,7 @@ thread_local Batch t_batch;
 }  // namespace
 
 void PacketStream::resetLearning() {
+    dropTwin();
     endpoint = advertised;
     confirmed = false;
     candidate_ = {};
@@ -56,6 +57,26 @@ void PacketStream::pierce() {
 void PacketStream::learn(const net::Endpoint& src) {
     endpoint = src;
     confirmed = true;
+    if (loop && loop->usesIoUring()) openTwin();
+}
+
+// Once per confirmed endpoint, not per packet.
+void PacketStream::openTwin() {
+    if (twin_.isOpen() && twinPeer_ == endpoint) return;
+    dropTwin();
+    if (!socket || !socket->isOpen() || !endpoint.valid() || endpoint.port == 0) return;
+    if (!socket->openTwin(twin_, endpoint)) return;
+    if (!loop->addDatagram(twin_.fd(), this)) {
+        twin_.close();
+        return;
+    }
+    twinPeer_ = endpoint;
+}
+
+void PacketStream::dropTwin() {
+    if (!twin_.isOpen()) return;
+    if (loop) loop->remove(twin_.fd());
+    twin_.close();
 }
 
 bool PacketStream::acceptSource(const net::Endpoint& src, int64_t nowMs) {
@@ -155,6 +176,10 @@ void PacketStream::onDatagram(uint8_t* data, size_t len, bool truncated, const s
     }
     countBatch(1, len, 0, nowMs);
     if (!applyControls(*this, data, len) || !canSendTo(sink)) return;
+    if (sink->twin_.isOpen() && sink->twinPeer_ == sink->endpoint) {
+        loop->sendTo(sink->twin_.fd(), data, len, nullptr, 0, &sink->stats.errors);
+        return;
+    }
     sockaddr_storage to;
     socklen_t toLen = sink->endpoint.toSockaddr(to);
     loop->sendTo(sink->socket->fd(), data, len, reinterpret_cast<sockaddr*>(&to), toLen, &sink->stats.errors);

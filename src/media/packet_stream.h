@@ -56,8 +56,15 @@ public:
     bool confirmed = false;        // endpoint learned from the participant's packets
     StreamStats stats;
 
+    PacketStream() = default;
+    ~PacketStream() override { dropTwin(); }
+    PacketStream(const PacketStream&) = delete;
+    PacketStream& operator=(const PacketStream&) = delete;
+
     // Signalling changed the advertised address: learn again.
     void resetLearning();
+    // The stream's socket is going away (or moving): close the connected twin.
+    void dropTwin();
     // `pierce NAT`: an empty datagram towards the participant's SDP address
     // to open a NAT binding, while nothing has come from it yet.
     void pierce();
@@ -75,7 +82,12 @@ private:
     void countBatch(uint64_t packets, uint64_t bytes, uint64_t errors, int64_t nowMs);
     bool acceptSource(const net::Endpoint& src, int64_t nowMs);
     void learn(const net::Endpoint& src);
+    void openTwin();
     net::Endpoint candidate_;
+    // With io_uring: a socket on our port connected to the confirmed
+    // endpoint; packets for the participant leave through it.
+    net::UdpSocket twin_;
+    net::Endpoint twinPeer_;
     int64_t learnDeadlineMs_ = 0;
 };
 

@@ -319,19 +319,21 @@ bool EventLoop::sendTo(int fd, const uint8_t* data, size_t len, const sockaddr* 
         return false;
     }
     std::memcpy(s->data, data, len);
-    std::memcpy(&s->to, to, toLen);
+    if (toLen) std::memcpy(&s->to, to, toLen);
     s->fd = fd;
     s->errors = errors;
     // MSG_DONTWAIT: a full socket buffer fails the send at once instead of
     // parking it in the kernel, so slots come back within the round.
     if (uring_->sendWithAddress) {
         io_uring_prep_send(q, fd, s->data, len, MSG_DONTWAIT);
-        q->addr2 = (uint64_t)(uintptr_t)&s->to;
-        q->addr_len = (uint16_t)toLen;
+        if (toLen) {
+            q->addr2 = (uint64_t)(uintptr_t)&s->to;
+            q->addr_len = (uint16_t)toLen;
+        }
     } else {
         s->iov = {s->data, len};
         s->msg = {};
-        s->msg.msg_name = &s->to;
+        s->msg.msg_name = toLen ? &s->to : nullptr;
         s->msg.msg_namelen = toLen;
         s->msg.msg_iov = &s->iov;
         s->msg.msg_iovlen = 1;

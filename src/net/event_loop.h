@@ -68,6 +68,7 @@ public:
     // submitted with the next wait of this round) when the loop has one, at
     // once otherwise. `errors`, if given, is incremented when the send fails;
     // it must stay valid until remove(fd). Returns false if it failed at once.
+    // `toLen` 0: to the socket's connected peer.
     bool sendTo(int fd, const uint8_t* data, size_t len, const sockaddr* to, socklen_t toLen,
                 uint64_t* errors = nullptr);
     // True while the loop thread reads datagrams through io_uring.

@@ -32,6 +32,12 @@ public:
     int fd() const { return fd_; }
     const Endpoint& local() const { return local_; }
     void setTos(int tos);
+    // Opens `twin` on this socket's local address and port, connected to
+    // `peer` (both get SO_REUSEPORT; this one only now, so the port was ours
+    // alone when it was allocated). The kernel prefers the connected socket
+    // for the peer's datagrams, and sending through it needs no route lookup.
+    // The twin gets this socket's TOS.
+    bool openTwin(UdpSocket& twin, const Endpoint& peer) const;
 
 private:
     int fd_ = -1;

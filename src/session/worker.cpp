@@ -26,6 +26,13 @@ void WorkerPool::start() {
         });
         wp->thread = std::thread([wp] { wp->loop.run(); });
     }
+    // Every loop is set up (its io_uring included) before the daemon says it
+    // is up and takes commands.
+    for (auto& w : workers_) {
+        std::promise<void> running;
+        w->loop.post([&running] { running.set_value(); });
+        running.get_future().wait();
+    }
 }
 
 void WorkerPool::stop() {

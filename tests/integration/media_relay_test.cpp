@@ -725,8 +725,11 @@ TEST_F(MediaRelay, FloodOnOneCallDoesNotDisturbOthers) {
     EXPECT_TRUE(daemon.alive());
 }
 
+// Confirmed streams also hold a connected socket on their port (io_uring
+// path); delete must close those too, or the ports stay bound.
 TEST_F(MediaRelay, DeleteStopsRelaying) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate", "--delete-delay=0"}));
+    int idleFds = daemon.openFds();
     RelayPorts p;
     ASSERT_NO_FATAL_FAILURE(establish({}, p));
     EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(0, kSsrcA)));
@@ -744,6 +747,7 @@ TEST_F(MediaRelay, DeleteStopsRelaying) {
     EXPECT_TRUE(nothingArrives(*a.rtcp, 0ms));
     for (uint16_t port : {p.aRtp, p.aRtcp, p.bRtp, p.bRtcp})
         EXPECT_FALSE(udpPortInUse(port)) << "port " << port << " still bound after delete";
+    EXPECT_EQ(daemon.openFds(), idleFds);
 }
 
 

@@ -162,7 +162,7 @@ const char* const kRtpengineOptions[] = {
 };
 
 // Options of ngmedia's own, beyond rtpengine's.
-const char* const kNgmediaOnlyOptions[] = {"ng-reply-cache"};
+const char* const kNgmediaOnlyOptions[] = {"ng-reply-cache", "no-io-uring"};
 
 TEST(OptionTable, KnowsEveryRtpengineOption) {
     for (const char* name : kRtpengineOptions)
@@ -269,7 +269,14 @@ TEST(CommandLine, DefaultsMatchRtpengine) {
     EXPECT_FALSE(o.foreground);
     EXPECT_FALSE(o.logStderr);
     EXPECT_FALSE(o.noFallback);
+    EXPECT_FALSE(o.noIoUring);
     EXPECT_EQ(o.configSection, "rtpengine");
+}
+
+TEST(CommandLine, NoIoUringSelectsTheEpollPacketPath) {
+    auto p = parseWithBasics({"--no-io-uring"});
+    ASSERT_TRUE(p.ok()) << p.result.message;
+    EXPECT_TRUE(p.opts.noIoUring);
 }
 
 TEST(CommandLine, LongOptionTakesEqualsOrNextArgument) {
