@@ -1,5 +1,6 @@
 #include "media/packet_stream.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -60,12 +61,26 @@ void PacketStream::learn(const net::Endpoint& src) {
     if (loop && loop->usesIoUring()) openTwin();
 }
 
+namespace {
+// Descriptors are handed out lowest first, so a twin's number tells how many
+// are open: twins stop at three quarters of the limit, leaving the rest to
+// the ports of new calls.
+int twinFdCeiling() {
+    static const int ceiling = [] {
+        rlimit rl{};
+        if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 1 << 20;
+        return (int)(rl.rlim_cur / 4 * 3);
+    }();
+    return ceiling;
+}
+}  // namespace
+
 // Once per confirmed endpoint, not per packet.
 void PacketStream::openTwin() {
     if (twin_.isOpen() && twinPeer_ == endpoint) return;
     dropTwin();
     if (!socket || !socket->isOpen() || !endpoint.valid() || endpoint.port == 0) return;
-    if (!socket->openTwin(twin_, endpoint)) return;
+    if (!socket->openTwin(twin_, endpoint, twinFdCeiling())) return;
     if (!loop->addDatagram(twin_.fd(), this)) {
         twin_.close();
         return;

@@ -36,13 +36,17 @@ void UdpSocket::close() {
     fd_ = -1;
 }
 
-bool UdpSocket::openTwin(UdpSocket& twin, const Endpoint& peer) const {
+bool UdpSocket::openTwin(UdpSocket& twin, const Endpoint& peer, int maxFd) const {
     twin.close();
     if (fd_ < 0 || peer.address.family() != local_.address.family()) return false;
     int one = 1;
     if (setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) return false;
     int fd = ::socket(local_.address.af(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return false;
+    if (fd > maxFd) {
+        ::close(fd);
+        return false;
+    }
     bool v6 = local_.address.family() == Family::V6;
     int tos = 0;
     socklen_t tl = sizeof tos;

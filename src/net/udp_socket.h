@@ -36,8 +36,9 @@ public:
     // `peer` (both get SO_REUSEPORT; this one only now, so the port was ours
     // alone when it was allocated). The kernel prefers the connected socket
     // for the peer's datagrams, and sending through it needs no route lookup.
-    // The twin gets this socket's TOS.
-    bool openTwin(UdpSocket& twin, const Endpoint& peer) const;
+    // The twin gets this socket's TOS. Fails rather than take a descriptor
+    // above `maxFd`, so twins never starve the allocation of call ports.
+    bool openTwin(UdpSocket& twin, const Endpoint& peer, int maxFd) const;
 
 private:
     int fd_ = -1;

@@ -8,18 +8,10 @@
 // daemon's B-side ports (B sends there), the answer reply its A-side ports.
 // What A sends to an A-side port leaves from the matching B-side port
 // towards B, and the other way round.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/ip.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <iomanip>
 #include <sstream>
 
 #include "daemon_test.h"
+#include "media_assertions.h"
 #include "rtp_peer.h"
 
 namespace ngm::itest {
@@ -27,204 +19,9 @@ namespace {
 
 using bencode::Value;
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 
 constexpr uint32_t kSsrcA = 0xA1A1A1A1;
 constexpr uint32_t kSsrcB = 0xB2B2B2B2;
-constexpr auto kNothing = 250ms;  // how long "nothing arrives" waits
-
-// --- a UDP endpoint on any loopback address --------------------------------
-
-// An address and port, IPv4 dotted quad or IPv6 ("::1").
-struct Ep {
-    std::string address;
-    uint16_t port = 0;
-};
-
-std::ostream& operator<<(std::ostream& o, const Ep& e) {
-    if (e.address.find(':') != std::string::npos) return o << "[" << e.address << "]:" << e.port;
-    return o << e.address << ":" << e.port;
-}
-
-bool isV6(const std::string& address) { return address.find(':') != std::string::npos; }
-
-socklen_t toSockaddr(const Ep& e, sockaddr_storage& ss) {
-    ss = {};
-    if (isV6(e.address)) {
-        auto* s6 = reinterpret_cast<sockaddr_in6*>(&ss);
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons(e.port);
-        if (inet_pton(AF_INET6, e.address.c_str(), &s6->sin6_addr) != 1) return 0;
-        return sizeof *s6;
-    }
-    auto* s4 = reinterpret_cast<sockaddr_in*>(&ss);
-    s4->sin_family = AF_INET;
-    s4->sin_port = htons(e.port);
-    if (inet_pton(AF_INET, e.address.c_str(), &s4->sin_addr) != 1) return 0;
-    return sizeof *s4;
-}
-
-Ep fromSockaddr(const sockaddr_storage& ss) {
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (ss.ss_family == AF_INET6) {
-        const auto* s6 = reinterpret_cast<const sockaddr_in6*>(&ss);
-        inet_ntop(AF_INET6, &s6->sin6_addr, buf, sizeof buf);
-        return {buf, ntohs(s6->sin6_port)};
-    }
-    const auto* s4 = reinterpret_cast<const sockaddr_in*>(&ss);
-    inet_ntop(AF_INET, &s4->sin_addr, buf, sizeof buf);
-    return {buf, ntohs(s4->sin_port)};
-}
-
-struct Received {
-    Bytes bytes;
-    Ep from;
-    int tos = -1;  // IPv4 TOS byte when IP_RECVTOS is on, else -1
-};
-
-// One UDP socket bound to `address`, on a port outside the suite's media
-// port area (see ng_client.h) so it never takes a daemon's port.
-class Peer {
-  public:
-    explicit Peer(std::string address = "127.0.0.1", uint16_t port = 0)
-        : address_(std::move(address)) {
-        if (port != 0) {
-            fd_ = bindAt(port);
-        } else {
-            std::vector<int> rejected;  // held so the kernel hands out another port
-            for (int attempt = 0; attempt < 64 && fd_ < 0; attempt++) {
-                int fd = bindAt(0);
-                if (fd < 0) break;
-                uint16_t p = boundPort(fd);
-                if (p >= kMediaPortFirst && p <= kMediaPortLast)
-                    rejected.push_back(fd);
-                else
-                    fd_ = fd;
-            }
-            for (int fd : rejected) close(fd);
-        }
-        if (fd_ >= 0) port_ = boundPort(fd_);
-    }
-    ~Peer() {
-        if (fd_ >= 0) close(fd_);
-    }
-    Peer(const Peer&) = delete;
-    Peer& operator=(const Peer&) = delete;
-
-    bool ok() const { return fd_ >= 0; }
-    uint16_t port() const { return port_; }
-    const std::string& address() const { return address_; }
-    Ep ep() const { return {address_, port_}; }
-
-    // Every datagram received from now on reports its IPv4 TOS byte.
-    bool reportTos() {
-        int one = 1;
-        return setsockopt(fd_, IPPROTO_IP, IP_RECVTOS, &one, sizeof one) == 0;
-    }
-
-    bool sendTo(const Ep& to, std::span<const uint8_t> bytes) {
-        sockaddr_storage ss;
-        socklen_t len = toSockaddr(to, ss);
-        if (fd_ < 0 || len == 0) return false;
-        ssize_t n =
-            sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&ss), len);
-        return n == (ssize_t)bytes.size();
-    }
-
-    std::optional<Received> receive(milliseconds timeout) {
-        if (fd_ < 0) return std::nullopt;
-        auto deadline = Clock::now() + timeout;
-        for (;;) {
-            auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-            pollfd p{fd_, POLLIN, 0};
-            int r = poll(&p, 1, (int)std::max<long long>(left, 0));
-            if (r < 0 && errno == EINTR) continue;
-            if (r <= 0) return std::nullopt;
-            uint8_t buf[65536];
-            alignas(cmsghdr) uint8_t control[256];
-            sockaddr_storage from{};
-            iovec iov{buf, sizeof buf};
-            msghdr mh{};
-            mh.msg_name = &from;
-            mh.msg_namelen = sizeof from;
-            mh.msg_iov = &iov;
-            mh.msg_iovlen = 1;
-            mh.msg_control = control;
-            mh.msg_controllen = sizeof control;
-            ssize_t n = recvmsg(fd_, &mh, MSG_DONTWAIT);
-            if (n < 0) {  // ICMP errors of earlier sends are not datagrams
-                if (Clock::now() >= deadline) return std::nullopt;
-                continue;
-            }
-            Received d;
-            d.bytes.assign(buf, buf + n);
-            d.from = fromSockaddr(from);
-            for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-                if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS &&
-                    c->cmsg_len >= CMSG_LEN(1))
-                    d.tos = *CMSG_DATA(c);
-            return d;
-        }
-    }
-
-    std::vector<Received> drain(milliseconds quiet) {
-        std::vector<Received> out;
-        while (auto d = receive(quiet)) out.push_back(std::move(*d));
-        return out;
-    }
-
-  private:
-    int bindAt(uint16_t port) {
-        Ep me{address_, port};
-        sockaddr_storage ss;
-        socklen_t len = toSockaddr(me, ss);
-        if (len == 0) return -1;
-        int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) return -1;
-        int one = 1;
-        if (ss.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-        if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-            close(fd);
-            return -1;
-        }
-        int rcvbuf = 1 << 20;
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-        return fd;
-    }
-    static uint16_t boundPort(int fd) {
-        sockaddr_storage ss{};
-        socklen_t len = sizeof ss;
-        if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
-        return fromSockaddr(ss).port;
-    }
-
-    std::string address_;
-    int fd_ = -1;
-    uint16_t port_ = 0;
-};
-
-// RTP on `rtp`, RTCP on rtp + 1 (RFC 3264 §5.1 default).
-struct PeerPair {
-    std::unique_ptr<Peer> rtp, rtcp;
-    bool bind(const std::string& address = "127.0.0.1") {
-        std::vector<std::unique_ptr<Peer>> tried;
-        for (int attempt = 0; attempt < 64; attempt++) {
-            auto first = std::make_unique<Peer>(address);
-            if (!first->ok()) return false;
-            uint16_t next = uint16_t(first->port() + 1);
-            if (first->port() < 65535 && (next < kMediaPortFirst || next > kMediaPortLast)) {
-                auto second = std::make_unique<Peer>(address, next);
-                if (second->ok()) {
-                    rtp = std::move(first);
-                    rtcp = std::move(second);
-                    return true;
-                }
-            }
-            tried.push_back(std::move(first));
-        }
-        return false;
-    }
-};
 
 // --- SDP and packets -------------------------------------------------------
 
@@ -238,7 +35,7 @@ struct SdpSpec {
 
 // A one-stream PCMU/PCMA audio SDP of a loopback endpoint (IPv4 or IPv6).
 std::string peerSdp(const SdpSpec& s) {
-    std::string family = isV6(s.addr) ? "IP6" : "IP4";
+    std::string family = isIpv6(s.addr) ? "IP6" : "IP4";
     std::string out = "v=0\r\no=- 1545997027 " + std::to_string(s.version) + " IN " + family + " " +
                       s.addr + "\r\ns=tester\r\n";
     out += "c=IN " + family + " " + s.addr + "\r\nt=0 0\r\n";
@@ -265,54 +62,6 @@ std::vector<std::string> connectionLines(const std::string& sdp) {
     return out;
 }
 
-// A 172-byte G.711 packet (20 ms): distinct bytes per seq and direction.
-Bytes g711(uint16_t seq, uint32_t ssrc) {
-    return rtpPacket(0, seq, 160u * seq, ssrc, patternPayload(160, uint8_t(seq + ssrc)), seq == 0);
-}
-
-std::string hex(const Bytes& b, size_t max = 48) {
-    std::ostringstream o;
-    for (size_t i = 0; i < b.size() && i < max; i++)
-        o << std::hex << std::setw(2) << std::setfill('0') << int(b[i]);
-    if (b.size() > max) o << "...";
-    o << " (" << std::dec << b.size() << " bytes)";
-    return o.str();
-}
-
-// The next datagram at `at` is exactly `expected`, from `from`.
-::testing::AssertionResult arrives(Peer& at, const Bytes& expected, const Ep& from,
-                                   Received* got = nullptr, milliseconds timeout = 1000ms) {
-    auto d = at.receive(timeout);
-    if (!d)
-        return ::testing::AssertionFailure()
-               << "nothing arrived at " << at.ep() << " (expected " << hex(expected) << ")";
-    if (d->bytes != expected)
-        return ::testing::AssertionFailure()
-               << "at " << at.ep() << " got " << hex(d->bytes) << ", expected " << hex(expected);
-    if (d->from.address != from.address || d->from.port != from.port)
-        return ::testing::AssertionFailure()
-               << "at " << at.ep() << " the packet came from " << d->from << ", expected " << from;
-    if (got) *got = std::move(*d);
-    return ::testing::AssertionSuccess();
-}
-
-::testing::AssertionResult nothingArrives(Peer& at, milliseconds wait = kNothing) {
-    auto got = at.drain(wait);
-    if (got.empty()) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure()
-           << got.size() << " datagram(s) arrived at " << at.ep() << ", first " << hex(got[0].bytes)
-           << " from " << got[0].from;
-}
-
-// `from` sends `pkt` to the daemon's socket `to`; it must come out at `at`
-// unchanged, from the daemon's socket `via`.
-::testing::AssertionResult relays(Peer& from, const Ep& to, Peer& at, const Ep& via,
-                                  const Bytes& pkt, Received* got = nullptr) {
-    if (!from.sendTo(to, pkt))
-        return ::testing::AssertionFailure() << "send to " << to << " failed";
-    return arrives(at, pkt, via, got);
-}
-
 void addList(Request& r, std::string_view key, const std::vector<std::string>& items) {
     if (items.empty()) return;
     Value l = Value::list();
@@ -335,8 +84,8 @@ struct Signal {
 
 // A forked call (see ForkedCallMediaFollowsAnsweredBranch).
 struct Fork {
-    Peer a, b1, b2;
-    Ep aSide{"127.0.0.1"}, bSide{"127.0.0.1"};
+    RtpPeer a, b1, b2;
+    Endpoint aSide{"127.0.0.1"}, bSide{"127.0.0.1"};
 };
 
 class MediaBridging : public DaemonTest {
@@ -374,7 +123,8 @@ class MediaBridging : public DaemonTest {
 
     // A plain IPv4 call between single-socket peers `a` and `b` on 127.0.0.1:
     // where A sends (A-side RTP port) and where B sends (B-side RTP port).
-    void establish(Peer& a, Peer& b, Ep& aSide, Ep& bSide, Signal offer = {}, Signal answer = {}) {
+    void establish(RtpPeer& a, RtpPeer& b, Endpoint& aSide, Endpoint& bSide, Signal offer = {},
+                   Signal answer = {}) {
         if (offer.sdp.empty()) offer.sdp = peerSdp({.addr = a.address(), .port = a.port()});
         if (answer.sdp.empty()) answer.sdp = peerSdp({.addr = b.address(), .port = b.port()});
         answer.toTag = answer.toTag.empty() ? "bob" : answer.toTag;
@@ -414,12 +164,12 @@ class MediaBridging : public DaemonTest {
 TEST_F(MediaBridging, Ipv4ToIpv6Bridging) {
     ASSERT_NO_FATAL_FAILURE(
         start({"--interface=127.0.0.1", "--interface=::1", "--endpoint-learning=immediate"}));
-    Peer a("127.0.0.1"), b("::1");
+    RtpPeer a("127.0.0.1"), b("::1");
     ASSERT_TRUE(a.ok() && b.ok()) << "cannot bind 127.0.0.1 / [::1]";
 
     Signal offer{.sdp = peerSdp({.addr = "127.0.0.1", .port = a.port()}), .addressFamily = "IP6"};
     Reply offered;
-    Ep bSide{"::1"}, aSide{"127.0.0.1"};
+    Endpoint bSide{"::1"}, aSide{"127.0.0.1"};
     ASSERT_NO_FATAL_FAILURE(signal("offer", offer, "::1", bSide.port, &offered));
     EXPECT_EQ(connectionLines(offered.sdp()), std::vector<std::string>{"c=IN IP6 ::1"})
         << offered.sdp();
@@ -441,12 +191,12 @@ TEST_F(MediaBridging, Ipv4ToIpv6Bridging) {
 TEST_F(MediaBridging, Ipv6ToIpv4Bridging) {
     ASSERT_NO_FATAL_FAILURE(
         start({"--interface=127.0.0.1", "--interface=::1", "--endpoint-learning=immediate"}));
-    Peer a("::1"), b("127.0.0.1");
+    RtpPeer a("::1"), b("127.0.0.1");
     ASSERT_TRUE(a.ok() && b.ok()) << "cannot bind [::1] / 127.0.0.1";
 
     Signal offer{.sdp = peerSdp({.addr = "::1", .port = a.port()}), .addressFamily = "IP4"};
     Reply offered;
-    Ep bSide{"127.0.0.1"}, aSide{"::1"};
+    Endpoint bSide{"127.0.0.1"}, aSide{"::1"};
     ASSERT_NO_FATAL_FAILURE(signal("offer", offer, "127.0.0.1", bSide.port, &offered));
     EXPECT_EQ(connectionLines(offered.sdp()), std::vector<std::string>{"c=IN IP4 127.0.0.1"})
         << offered.sdp();
@@ -471,11 +221,11 @@ TEST_F(MediaBridging, Ipv6ToIpv4Bridging) {
 TEST_F(MediaBridging, NamedInterfacesBridge) {
     ASSERT_NO_FATAL_FAILURE(start({"--interface=pub/127.0.0.2", "--interface=priv/127.0.0.3",
                                    "--endpoint-learning=immediate"}));
-    Peer a, b;
+    RtpPeer a, b;
     ASSERT_TRUE(a.ok() && b.ok());
 
     Signal offer{.sdp = peerSdp({.port = a.port()}), .direction = {"priv", "pub"}};
-    Ep bSide{"127.0.0.2"}, aSide{"127.0.0.3"};
+    Endpoint bSide{"127.0.0.2"}, aSide{"127.0.0.3"};
     ASSERT_NO_FATAL_FAILURE(signal("offer", offer, "127.0.0.2", bSide.port));
     Signal answer{.toTag = "bob", .sdp = peerSdp({.port = b.port()})};
     ASSERT_NO_FATAL_FAILURE(signal("answer", answer, "127.0.0.3", aSide.port));
@@ -494,12 +244,12 @@ TEST_F(MediaBridging, NamedInterfacesBridge) {
 TEST_F(MediaBridging, AdvertisedAddressIsWrittenButBoundAddressIsUsed) {
     ASSERT_NO_FATAL_FAILURE(
         start({"--interface=127.0.0.2!203.0.113.9", "--endpoint-learning=immediate"}));
-    Peer a, b;
+    RtpPeer a, b;
     ASSERT_TRUE(a.ok() && b.ok());
 
     Signal offer{.sdp = peerSdp({.port = a.port()})};
     Reply offered, answered;
-    Ep bSide{"127.0.0.2"}, aSide{"127.0.0.2"};
+    Endpoint bSide{"127.0.0.2"}, aSide{"127.0.0.2"};
     ASSERT_NO_FATAL_FAILURE(signal("offer", offer, "203.0.113.9", bSide.port, &offered));
     EXPECT_EQ(connectionLines(offered.sdp()), std::vector<std::string>{"c=IN IP4 203.0.113.9"})
         << offered.sdp();
@@ -521,16 +271,16 @@ TEST_F(MediaBridging, AdvertisedAddressIsWrittenButBoundAddressIsUsed) {
 // the new socket at once; the old one hears nothing more.
 TEST_F(MediaBridging, ReinviteMovesEndpoint) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
-    Peer a, b, aMoved;
+    RtpPeer a, b, aMoved;
     ASSERT_TRUE(a.ok() && b.ok() && aMoved.ok());
-    Ep aSide, bSide;
+    Endpoint aSide, bSide;
     ASSERT_NO_FATAL_FAILURE(establish(a, b, aSide, bSide));
     EXPECT_TRUE(relays(a, aSide, b, bSide, g711(0, kSsrcA)));
     EXPECT_TRUE(relays(b, bSide, a, aSide, g711(0, kSsrcB)));
 
     Signal reoffer{.toTag = "bob", .sdp = peerSdp({.port = aMoved.port(), .version = 2})};
     Signal reanswer{.toTag = "bob", .sdp = peerSdp({.port = b.port(), .version = 2})};
-    Ep aSide2{"127.0.0.1"}, bSide2{"127.0.0.1"};
+    Endpoint aSide2{"127.0.0.1"}, bSide2{"127.0.0.1"};
     // Without `port latching` a moved endpoint gets fresh ports towards the
     // other side (rtpengine does the same); use whatever the replies say.
     ASSERT_NO_FATAL_FAILURE(signal("offer", reoffer, "127.0.0.1", bSide2.port));
@@ -585,9 +335,9 @@ TEST_F(MediaBridging, DeletedBranchGetsNoMediaNorLeaksItIntoOtherCalls) {
     EXPECT_TRUE(udpPortInUse(f.aSide.port)) << "alice's A-side port was released";
     EXPECT_TRUE(isListed("call-1"));
 
-    Peer c, d2;
+    RtpPeer c, d2;
     ASSERT_TRUE(c.ok() && d2.ok());
-    Ep cSide, dSide;
+    Endpoint cSide, dSide;
     ASSERT_NO_FATAL_FAILURE(establish(c, d2, cSide, dSide, {.callId = "call-2", .fromTag = "carol"},
                                       {.callId = "call-2", .fromTag = "carol", .toTag = "dave"}));
     for (uint16_t seq = 3; seq < 6; seq++) ASSERT_TRUE(f.a.sendTo(f.aSide, g711(seq, kSsrcA)));
@@ -606,20 +356,20 @@ TEST_F(MediaBridging, DeletedBranchGetsNoMediaNorLeaksItIntoOtherCalls) {
 // without having offered mux; A, which does not mux, keeps RTP + 1 for RTCP.
 TEST_F(MediaBridging, RtcpMuxRequireGivesOnePort) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
-    PeerPair a;
-    Peer b;
+    RtpRtcpPeer a;
+    RtpPeer b;
     ASSERT_TRUE(a.bind() && b.ok());
 
     Signal offer{.sdp = peerSdp({.port = a.rtp->port()}), .rtcpMux = {"require"}};
     Reply offered, answered;
-    Ep bSide{"127.0.0.1"}, aSide{"127.0.0.1"};
+    Endpoint bSide{"127.0.0.1"}, aSide{"127.0.0.1"};
     ASSERT_NO_FATAL_FAILURE(signal("offer", offer, "127.0.0.1", bSide.port, &offered));
     EXPECT_TRUE(hasLine(offered.sdp(), "a=rtcp:" + std::to_string(bSide.port))) << offered.sdp();
     EXPECT_TRUE(hasLine(offered.sdp(), "a=rtcp-mux")) << offered.sdp();
     Signal answer{.toTag = "bob", .sdp = peerSdp({.port = b.port(), .rtcpMux = true})};
     ASSERT_NO_FATAL_FAILURE(signal("answer", answer, "127.0.0.1", aSide.port, &answered));
     EXPECT_FALSE(hasLine(answered.sdp(), "a=rtcp-mux")) << answered.sdp();
-    Ep aRtcp{"127.0.0.1", uint16_t(aSide.port + 1)};
+    Endpoint aRtcp{"127.0.0.1", uint16_t(aSide.port + 1)};
     EXPECT_TRUE(hasLine(answered.sdp(), "a=rtcp:" + std::to_string(aRtcp.port))) << answered.sdp();
 
     // B's RTCP, sent to the single port, reaches A's RTCP socket from A's RTCP port.
@@ -640,9 +390,9 @@ TEST_F(MediaBridging, RtcpMuxRequireGivesOnePort) {
 // A offers sendonly (B answers recvonly): B's RTP does not reach A.
 TEST_F(MediaBridging, SendonlyOfferDoesNotForwardToTheOfferer) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
-    Peer a, b;
+    RtpPeer a, b;
     ASSERT_TRUE(a.ok() && b.ok());
-    Ep aSide, bSide;
+    Endpoint aSide, bSide;
     Signal offer{.sdp = peerSdp({.port = a.port(), .direction = "sendonly"})};
     Signal answer{.sdp = peerSdp({.port = b.port(), .direction = "recvonly"})};
     ASSERT_NO_FATAL_FAILURE(establish(a, b, aSide, bSide, offer, answer));
@@ -657,9 +407,9 @@ TEST_F(MediaBridging, SendonlyOfferDoesNotForwardToTheOfferer) {
 // A offers recvonly, B answers sendonly: A's RTP does not reach B.
 TEST_F(MediaBridging, SendonlyAnswerDoesNotForwardToTheAnswerer) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
-    Peer a, b;
+    RtpPeer a, b;
     ASSERT_TRUE(a.ok() && b.ok());
-    Ep aSide, bSide;
+    Endpoint aSide, bSide;
     Signal offer{.sdp = peerSdp({.port = a.port(), .direction = "recvonly"})};
     Signal answer{.sdp = peerSdp({.port = b.port(), .direction = "sendonly"})};
     ASSERT_NO_FATAL_FAILURE(establish(a, b, aSide, bSide, offer, answer));
@@ -674,9 +424,9 @@ TEST_F(MediaBridging, SendonlyAnswerDoesNotForwardToTheAnswerer) {
 // A sendrecv offer answered recvonly: B still receives A's RTP.
 TEST_F(MediaBridging, RecvonlyAnswerStillReceives) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
-    Peer a, b;
+    RtpPeer a, b;
     ASSERT_TRUE(a.ok() && b.ok());
-    Ep aSide, bSide;
+    Endpoint aSide, bSide;
     Signal answer{.sdp = peerSdp({.port = b.port(), .direction = "recvonly"})};
     ASSERT_NO_FATAL_FAILURE(establish(a, b, aSide, bSide, {}, answer));
 
@@ -688,9 +438,9 @@ TEST_F(MediaBridging, RecvonlyAnswerStillReceives) {
 // Both sides inactive: no RTP in either direction.
 TEST_F(MediaBridging, InactiveSidesReceiveNoRtp) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
-    Peer a, b;
+    RtpPeer a, b;
     ASSERT_TRUE(a.ok() && b.ok());
-    Ep aSide, bSide;
+    Endpoint aSide, bSide;
     Signal offer{.sdp = peerSdp({.port = a.port(), .direction = "inactive"})};
     Signal answer{.sdp = peerSdp({.port = b.port(), .direction = "inactive"})};
     ASSERT_NO_FATAL_FAILURE(establish(a, b, aSide, bSide, offer, answer));
@@ -704,13 +454,14 @@ TEST_F(MediaBridging, InactiveSidesReceiveNoRtp) {
 // RFC 3264 §5.1: RTCP is still sent to a sendonly (or inactive) side.
 TEST_F(MediaBridging, RtcpStillReachesASendonlySide) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
-    PeerPair a, b;
+    RtpRtcpPeer a, b;
     ASSERT_TRUE(a.bind() && b.bind());
-    Ep aSide, bSide;
+    Endpoint aSide, bSide;
     Signal offer{.sdp = peerSdp({.port = a.rtp->port(), .direction = "sendonly"})};
     Signal answer{.sdp = peerSdp({.port = b.rtp->port(), .direction = "recvonly"})};
     ASSERT_NO_FATAL_FAILURE(establish(*a.rtp, *b.rtp, aSide, bSide, offer, answer));
-    Ep aRtcp{"127.0.0.1", uint16_t(aSide.port + 1)}, bRtcp{"127.0.0.1", uint16_t(bSide.port + 1)};
+    Endpoint aRtcp{"127.0.0.1", uint16_t(aSide.port + 1)},
+        bRtcp{"127.0.0.1", uint16_t(bSide.port + 1)};
 
     EXPECT_TRUE(relays(*b.rtcp, bRtcp, *a.rtcp, aRtcp, rtcpReceiverReport(kSsrcB)));
     EXPECT_TRUE(relays(*a.rtcp, aRtcp, *b.rtcp, bRtcp, rtcpReceiverReport(kSsrcA)));
@@ -721,14 +472,14 @@ TEST_F(MediaBridging, RtcpStillReachesASendonlySide) {
 // `TOS: 160` in the offer: relayed packets leave with TOS 160 both ways.
 TEST_F(MediaBridging, TosIsSetOnMediaSockets) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
-    Peer a, b;
+    RtpPeer a, b;
     ASSERT_TRUE(a.ok() && b.ok());
     ASSERT_TRUE(a.reportTos() && b.reportTos());
-    Ep aSide, bSide;
+    Endpoint aSide, bSide;
     Signal offer{.tos = 160};
     ASSERT_NO_FATAL_FAILURE(establish(a, b, aSide, bSide, offer));
 
-    Received got;
+    Datagram got;
     ASSERT_TRUE(relays(a, aSide, b, bSide, g711(0, kSsrcA), &got));
     EXPECT_EQ(got.tos, 160) << "at B";
     ASSERT_TRUE(relays(b, bSide, a, aSide, g711(0, kSsrcB), &got));
@@ -740,14 +491,14 @@ TEST_F(MediaBridging, TosIsSetOnMediaSockets) {
 // leaves the offer's value in place instead of reverting to --tos.
 TEST_F(MediaBridging, AnswerWithoutTosKeepsTheOfferedTos) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate", "--tos=32"}));
-    Peer a, b;
+    RtpPeer a, b;
     ASSERT_TRUE(a.ok() && b.ok());
     ASSERT_TRUE(a.reportTos() && b.reportTos());
-    Ep aSide, bSide;
+    Endpoint aSide, bSide;
     Signal offer{.tos = 160};
     ASSERT_NO_FATAL_FAILURE(establish(a, b, aSide, bSide, offer));
 
-    Received got;
+    Datagram got;
     ASSERT_TRUE(relays(a, aSide, b, bSide, g711(0, kSsrcA), &got));
     EXPECT_EQ(got.tos, 160) << "at B";
     ASSERT_TRUE(relays(b, bSide, a, aSide, g711(0, kSsrcB), &got));

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
+#include <ostream>
 
 #include "ng_client.h"
 
@@ -16,28 +18,55 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-sockaddr_in loopback(uint16_t port) {
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return sa;
+// Fills `ss` for address:port; 0 when the address is no IPv4/IPv6 literal.
+socklen_t toSockaddr(const Endpoint& e, sockaddr_storage& ss) {
+    ss = {};
+    if (isIpv6(e.address)) {
+        auto* s6 = reinterpret_cast<sockaddr_in6*>(&ss);
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(e.port);
+        if (inet_pton(AF_INET6, e.address.c_str(), &s6->sin6_addr) != 1) return 0;
+        return sizeof *s6;
+    }
+    auto* s4 = reinterpret_cast<sockaddr_in*>(&ss);
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons(e.port);
+    if (inet_pton(AF_INET, e.address.c_str(), &s4->sin_addr) != 1) return 0;
+    return sizeof *s4;
+}
+
+Endpoint fromSockaddr(const sockaddr_storage& ss) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (ss.ss_family == AF_INET6) {
+        const auto* s6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+        inet_ntop(AF_INET6, &s6->sin6_addr, buf, sizeof buf);
+        return {buf, ntohs(s6->sin6_port)};
+    }
+    const auto* s4 = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &s4->sin_addr, buf, sizeof buf);
+    return {buf, ntohs(s4->sin_port)};
 }
 
 uint16_t boundPort(int fd) {
-    sockaddr_in sa{};
-    socklen_t len = sizeof sa;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) return 0;
-    return ntohs(sa.sin_port);
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
+    return fromSockaddr(ss).port;
 }
 
 bool inMediaArea(uint16_t port) { return port >= kMediaPortFirst && port <= kMediaPortLast; }
 
-int bindUdp(uint16_t port) {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+int bindUdp(const std::string& address, uint16_t port) {
+    sockaddr_storage ss;
+    socklen_t len = toSockaddr({address, port}, ss);
+    if (len == 0) return -1;
+    int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
-    sockaddr_in sa = loopback(port);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    // An IPv6 peer is an IPv6 endpoint only, never reached through a mapped
+    // IPv4 address.
+    int one = 1;
+    if (ss.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
         close(fd);
         return -1;
     }
@@ -49,11 +78,11 @@ int bindUdp(uint16_t port) {
 
 // Ephemeral ports overlap the media port area: keep rebinding until the
 // kernel hands out one outside it.
-int bindOutsideMediaArea() {
+int bindOutsideMediaArea(const std::string& address) {
     std::vector<int> rejected;
     int result = -1;
     for (int attempt = 0; attempt < 64 && result < 0; attempt++) {
-        int fd = bindUdp(0);
+        int fd = bindUdp(address, 0);
         if (fd < 0) break;
         if (inMediaArea(boundPort(fd)))
             rejected.push_back(fd);  // held so the next bind gets another port
@@ -109,8 +138,15 @@ Bytes rtcpReceiverReport(uint32_t ssrc, uint32_t sourceSsrc, uint8_t seed) {
     return b;
 }
 
-RtpPeer::RtpPeer(uint16_t port) {
-    fd_ = port == 0 ? bindOutsideMediaArea() : bindUdp(port);
+bool isIpv6(const std::string& address) { return address.find(':') != std::string::npos; }
+
+std::ostream& operator<<(std::ostream& o, const Endpoint& e) {
+    if (isIpv6(e.address)) return o << "[" << e.address << "]:" << e.port;
+    return o << e.address << ":" << e.port;
+}
+
+RtpPeer::RtpPeer(std::string address, uint16_t port) : address_(std::move(address)) {
+    fd_ = port == 0 ? bindOutsideMediaArea(address_) : bindUdp(address_, port);
     if (fd_ >= 0) port_ = boundPort(fd_);
 }
 
@@ -118,12 +154,23 @@ RtpPeer::~RtpPeer() {
     if (fd_ >= 0) close(fd_);
 }
 
-bool RtpPeer::sendTo(uint16_t toPort, std::span<const uint8_t> bytes) {
-    if (fd_ < 0) return false;
-    sockaddr_in sa = loopback(toPort);
-    ssize_t n =
-        sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+bool RtpPeer::sendTo(const Endpoint& to, std::span<const uint8_t> bytes) {
+    sockaddr_storage ss;
+    socklen_t len = toSockaddr(to, ss);
+    if (fd_ < 0 || len == 0) return false;
+    ssize_t n = sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&ss), len);
     return n == (ssize_t)bytes.size();
+}
+
+bool RtpPeer::sendTo(uint16_t toPort, std::span<const uint8_t> bytes) {
+    return sendTo(Endpoint{isIpv6(address_) ? "::1" : "127.0.0.1", toPort}, bytes);
+}
+
+bool RtpPeer::reportTos() {
+    int one = 1;
+    if (isIpv6(address_))
+        return setsockopt(fd_, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof one) == 0;
+    return setsockopt(fd_, IPPROTO_IP, IP_RECVTOS, &one, sizeof one) == 0;
 }
 
 std::optional<Datagram> RtpPeer::receive(milliseconds timeout) {
@@ -137,10 +184,17 @@ std::optional<Datagram> RtpPeer::receive(milliseconds timeout) {
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) return std::nullopt;
         uint8_t buf[65536];
-        sockaddr_in from{};
-        socklen_t len = sizeof from;
-        ssize_t n =
-            recvfrom(fd_, buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
+        alignas(cmsghdr) uint8_t control[256];
+        sockaddr_storage from{};
+        iovec iov{buf, sizeof buf};
+        msghdr mh{};
+        mh.msg_name = &from;
+        mh.msg_namelen = sizeof from;
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = control;
+        mh.msg_controllen = sizeof control;
+        ssize_t n = recvmsg(fd_, &mh, MSG_DONTWAIT);
         // ICMP errors of earlier sends (ECONNREFUSED) are not datagrams.
         if (n < 0) {
             if (Clock::now() >= deadline) return std::nullopt;
@@ -148,10 +202,20 @@ std::optional<Datagram> RtpPeer::receive(milliseconds timeout) {
         }
         Datagram d;
         d.bytes.assign(buf, buf + n);
-        char addr[INET_ADDRSTRLEN] = {};
-        inet_ntop(AF_INET, &from.sin_addr, addr, sizeof addr);
-        d.address = addr;
-        d.port = ntohs(from.sin_port);
+        Endpoint source = fromSockaddr(from);
+        d.address = std::move(source.address);
+        d.port = source.port;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+            // IP_TOS comes as one byte, IPV6_TCLASS as an int.
+            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS && c->cmsg_len >= CMSG_LEN(1))
+                d.tos = *CMSG_DATA(c);
+            if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS &&
+                c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+                int tclass;
+                memcpy(&tclass, CMSG_DATA(c), sizeof tclass);
+                d.tos = tclass;
+            }
+        }
         return d;
     }
 }
@@ -162,14 +226,14 @@ std::vector<Datagram> RtpPeer::drain(milliseconds quiet) {
     return out;
 }
 
-bool RtpRtcpPeer::bind() {
+bool RtpRtcpPeer::bind(const std::string& address) {
     std::vector<std::unique_ptr<RtpPeer>> tried;  // held so the kernel moves on
     for (int attempt = 0; attempt < 64; attempt++) {
-        auto first = std::make_unique<RtpPeer>();
+        auto first = std::make_unique<RtpPeer>(address);
         if (!first->ok()) return false;
         uint16_t next = uint16_t(first->port() + 1);
         if (first->port() < 65535 && !inMediaArea(next)) {
-            auto second = std::make_unique<RtpPeer>(next);
+            auto second = std::make_unique<RtpPeer>(address, next);
             if (second->ok()) {
                 rtp = std::move(first);
                 rtcp = std::move(second);
