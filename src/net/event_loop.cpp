@@ -30,7 +30,7 @@ std::atomic<bool> g_allowIoUring{true};
 
 // user_data of a ring request: kind in the top byte; for receives the
 // registration's generation and index, for sends the slot index.
-enum Kind : uint64_t { kRecv = 1, kSend = 2, kEpoll = 3, kIgnore = 4 };
+enum Kind : uint64_t { kRecv = 1, kSend = 2, kEpoll = 3, kIgnore = 4, kTick = 5 };
 constexpr uint64_t kIndexMask = (1ull << 24) - 1;
 uint64_t recvData(uint32_t idx, uint32_t gen) { return (kRecv << 56) | ((uint64_t)gen << 24) | idx; }
 uint64_t sendData(uint32_t idx) { return (kSend << 56) | idx; }
@@ -431,6 +431,21 @@ void EventLoop::runUring() {
             io_uring_sqe_set_data64(s, kEpoll << 56);
         }
     };
+    // The tick is a timeout request of the ring, so the waits themselves carry
+    // no timer: arming and cancelling one per sleep costs a timer
+    // reprogramming each time (a VM exit on virtual machines).
+    __kernel_timespec tickTs{};
+    bool tickArmed = false;
+    auto armTick = [&](std::chrono::nanoseconds in) {
+        if (in.count() < 0) in = std::chrono::nanoseconds(0);
+        tickTs.tv_sec = (long long)(in.count() / 1000000000);
+        tickTs.tv_nsec = (long long)(in.count() % 1000000000);
+        if (io_uring_sqe* s = u.sqe()) {
+            io_uring_prep_timeout(s, &tickTs, 0, 0);
+            io_uring_sqe_set_data64(s, kTick << 56);
+            tickArmed = true;
+        }
+    };
     armEpoll();
     bool epollReady = true;  // look once before the first wait
     auto nextTick = std::chrono::steady_clock::now() + tickInterval_;
@@ -441,10 +456,8 @@ void EventLoop::runUring() {
         if (busy || now >= nextTick) {
             io_uring_submit_and_get_events(&u.ring);
         } else {
-            auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(nextTick - now).count();
-            __kernel_timespec ts{(long long)(ns / 1000000000), (long long)(ns % 1000000000)};
-            io_uring_cqe* first = nullptr;
-            io_uring_submit_and_wait_timeout(&u.ring, &first, 1, &ts, nullptr);
+            if (!tickArmed) armTick(std::chrono::duration_cast<std::chrono::nanoseconds>(nextTick - now));
+            io_uring_submit_and_wait(&u.ring, 1);
         }
         unsigned head, seen = 0;
         io_uring_cqe* cqe;
@@ -491,6 +504,8 @@ void EventLoop::runUring() {
             } else if (kind == kEpoll) {
                 epollReady = true;
                 if (!(cqe->flags & IORING_CQE_F_MORE)) armEpoll();
+            } else if (kind == kTick) {
+                tickArmed = false;  // -ETIME: due; re-armed before the next wait
             }
         }
         io_uring_cq_advance(&u.ring, seen);
