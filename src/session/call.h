@@ -22,6 +22,16 @@ using StreamStats = media::StreamStats;
 // receives, `endpoint` where we actually send (learned).
 using Stream = media::PacketStream;
 
+// A pair of local ports that a media section held before and may get back:
+// ports belong to the endpoint the other side advertised when it got them
+// (rtpengine's "endpoint maps").
+struct RetiredPorts {
+    std::optional<net::Endpoint> key;
+    uint32_t seq = 0;  // creation order among the media's pairs
+    net::LocalInterface* local = nullptr;
+    net::SocketPair sockets;
+};
+
 struct Media {
     int index = 0;  // 1-based, m= order
     std::string type;
@@ -40,6 +50,12 @@ struct Media {
     net::LogicalInterface* iface = nullptr;
     net::LocalInterface* local = nullptr;
     net::SocketPair sockets;
+    // The other side's advertised RTP endpoint that `sockets` were handed out
+    // for (none yet when they were taken before that side's SDP), and pairs
+    // given up when that side moved, kept (off the loop) until the media goes.
+    std::optional<net::Endpoint> portsKey;
+    uint32_t portsSeq = 0, nextPortsSeq = 0;
+    std::vector<RetiredPorts> retiredPorts;
     Stream rtp, rtcp;
     CodecList codecs;
     int ptime = 0;

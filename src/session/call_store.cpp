@@ -15,6 +15,21 @@ namespace {
 enum EndReason { Regular, Forced, Timeout, SilentTimeout, FinalTimeout, OfferTimeout, Aborted };
 
 std::string ctx(const Flags& f) { return f.callId + "/" + f.fromTag; }
+
+// Whether a move of the sender keeps the ports towards the receiver (`dst`):
+// always with `port latching`; by default when `dst` speaks ICE, where
+// `no port latching` turns that off (rtpengine 10.5, both sides with ICE).
+// Neither the direction nor a hold latches ports (observed: sendonly,
+// recvonly, inactive and c=0.0.0.0 moves all get new ports, with or without
+// `no port latching`).
+bool keepsPortsOnMove([[maybe_unused]] const Media& dst, const Flags& f) {
+    if (f.portLatching) return true;
+    // ICE hook: true once `dst` has negotiated ICE (not implemented yet).
+    // ICE checks find the moved peer on the same ports; new ports would
+    // mean an ICE restart.
+    bool speaksIce = false;
+    return speaksIce && !f.noPortLatching;
+}
 }  // namespace
 
 CallStore::CallStore(const SessionConfig& cfg, SessionCounters& counters, net::EventLoop* loop,
@@ -49,22 +64,30 @@ void CallStore::releasePorts(Media& m) {
     }
     m.local->ports->releasePair(m.sockets);
     m.local = nullptr;
+    m.portsKey.reset();
     m.rtp.socket = m.rtcp.socket = nullptr;
 }
 
-// Makes sure `m` holds ports on `li` of `family`; keeps existing ones when
-// nothing changed (re-INVITE). Returns false when no port could be had.
-bool CallStore::ensurePorts(Media& m, net::LogicalInterface* li, net::Family family) {
-    net::LocalInterface* local = li->forFamily(family);
-    if (!local && !li->addresses.empty()) local = li->addresses.front().get();
-    if (!local) return false;
-    if (m.local == local && m.hasPorts()) return true;
+// The current pair and every retired one.
+void CallStore::releaseAllPorts(Media& m) {
+    for (auto& r : m.retiredPorts) r.local->ports->releasePair(r.sockets);
+    m.retiredPorts.clear();
     releasePorts(m);
-    auto pair = local->ports->allocatePair();
-    if (!pair) return false;
-    m.sockets = std::move(*pair);
-    m.local = local;
-    m.iface = li;
+}
+
+// Takes the current pair off the loop (it is about to be put aside or
+// swapped); the streams' connected twins sit on its ports and go too.
+void CallStore::detachPorts(Media& m) {
+    m.rtp.dropTwin();
+    m.rtcp.dropTwin();
+    if (loop_) {
+        if (m.sockets.rtp.isOpen()) loop_->remove(m.sockets.rtp.fd());
+        if (m.sockets.rtcp.isOpen()) loop_->remove(m.sockets.rtcp.fd());
+    }
+}
+
+// Puts the current pair (m.sockets on m.local) to work for the streams.
+void CallStore::attachPorts(Media& m) {
     m.rtp.socket = &m.sockets.rtp;
     m.rtcp.socket = &m.sockets.rtcp;
     m.rtcp.isRtcp = true;
@@ -78,6 +101,108 @@ bool CallStore::ensurePorts(Media& m, net::LogicalInterface* li, net::Family fam
         loop_->addDatagram(m.sockets.rtp.fd(), &m.rtp);
         loop_->addDatagram(m.sockets.rtcp.fd(), &m.rtcp);
     }
+}
+
+// Gives up the current pair: kept aside when it belongs to an endpoint (the
+// other side may come back to it), released otherwise. Packets that still
+// arrive on a kept pair are not read.
+void CallStore::retirePorts(Media& m) {
+    if (!m.local) return;
+    if (!m.portsKey) {
+        releasePorts(m);  // no endpoint will ever ask for it again
+        return;
+    }
+    detachPorts(m);
+    m.retiredPorts.push_back(RetiredPorts{m.portsKey, m.portsSeq, m.local, std::move(m.sockets)});
+    m.sockets = {};
+    m.local = nullptr;
+    m.portsKey.reset();
+    m.rtp.socket = m.rtcp.socket = nullptr;
+    // A bound on what a peer that keeps moving can hold: the oldest go.
+    constexpr size_t kMaxRetiredPorts = 8;
+    while (m.retiredPorts.size() > kMaxRetiredPorts) {
+        auto oldest = std::min_element(m.retiredPorts.begin(), m.retiredPorts.end(),
+                                       [](const auto& a, const auto& b) { return a.seq < b.seq; });
+        oldest->local->ports->releasePair(oldest->sockets);
+        m.retiredPorts.erase(oldest);
+    }
+}
+
+// Makes sure `m` holds ports on `li` of `family`. Without `owner` (the
+// sender's own side; in an offer its ports come before the answerer's
+// endpoint is known) the ports stay as long as the local address does. With
+// it (the receiver's side), they are the ports handed out for
+// owner.endpoint, as rtpengine 10.5 does it:
+//  - the first endpoint seen names ports taken before it was known;
+//  - `latch` (`port latching`; ICE media) keeps the current ports, under
+//    their old endpoint;
+//  - otherwise the pair of exactly that endpoint, if any; for a zero address
+//    (hold) the newest pair of an endpoint with the same port;
+//  - otherwise a new pair, and the current one is kept aside.
+// The media direction plays no part (sendonly or inactive move like sendrecv).
+// Returns false when no port could be had.
+bool CallStore::ensurePorts(Media& m, net::LogicalInterface* li, net::Family family,
+                            const PortsOwner* owner) {
+    net::LocalInterface* local = li->forFamily(family);
+    if (!local && !li->addresses.empty()) local = li->addresses.front().get();
+    if (!local) return false;
+    bool current = m.local == local && m.hasPorts();
+    if (current && !owner) return true;
+    if (current && !m.portsKey) {
+        m.portsKey = owner->endpoint;
+        return true;
+    }
+    if (current && (owner->latch || *m.portsKey == owner->endpoint)) return true;
+
+    if (owner) {
+        // The pair to return to: exact endpoint first, then (zero address)
+        // the newest with that port. seq 0 is never used, so 0 = none.
+        const net::Endpoint& ep = owner->endpoint;
+        uint32_t best = 0;
+        auto consider = [&](const std::optional<net::Endpoint>& key, uint32_t seq) {
+            if (key && *key == ep) best = seq;
+        };
+        if (current) consider(m.portsKey, m.portsSeq);
+        for (const auto& r : m.retiredPorts)
+            if (r.local == local) consider(r.key, r.seq);
+        if (!best && ep.address.isAny()) {
+            auto samePort = [&](const std::optional<net::Endpoint>& key, uint32_t seq) {
+                if (key && key->port == ep.port && seq > best) best = seq;
+            };
+            if (current) samePort(m.portsKey, m.portsSeq);
+            for (const auto& r : m.retiredPorts)
+                if (r.local == local) samePort(r.key, r.seq);
+        }
+        if (best && current && best == m.portsSeq) return true;
+        if (best) {
+            auto it =
+                std::find_if(m.retiredPorts.begin(), m.retiredPorts.end(),
+                             [&](const auto& r) { return r.seq == best && r.local == local; });
+            RetiredPorts back = std::move(*it);
+            m.retiredPorts.erase(it);
+            retirePorts(m);
+            m.sockets = std::move(back.sockets);
+            m.local = back.local;
+            m.iface = li;
+            m.portsKey = back.key;
+            m.portsSeq = back.seq;
+            attachPorts(m);
+            return true;
+        }
+    }
+
+    retirePorts(m);
+    auto pair = local->ports->allocatePair();
+    if (!pair) return false;
+    m.sockets = std::move(*pair);
+    m.local = local;
+    m.iface = li;
+    if (owner)
+        m.portsKey = owner->endpoint;
+    else
+        m.portsKey.reset();
+    m.portsSeq = ++m.nextPortsSeq;
+    attachPorts(m);
     return true;
 }
 
@@ -191,7 +316,7 @@ CommandResult CallStore::mediaControl(const Flags& f, Control what, bool on) {
 
 void CallStore::releaseParticipant(Participant& p) {
     for (auto& m : p.media)
-        if (m) releasePorts(*m);
+        if (m) releaseAllPorts(*m);
 }
 
 void CallStore::destroyCall(const std::string& callId, int reason) {
@@ -376,6 +501,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
     };
     Participant* from = nullptr;
     Participant* to = nullptr;
+    bool newAnswerer = false;  // the first answer from this to-tag
     if (isOffer) {
         from = getOrCreate(f.fromTag);
         if (!f.toTag.empty()) {
@@ -404,6 +530,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         if (!to) return CommandResult::fail("Unknown call-id");
         from = call->find(f.toTag);
         if (!from) {
+            newAnswerer = true;
             Participant* pending = to->peer;
             if (!f.viaBranch.empty())
                 if (auto* b = call->find(branchKey(f.viaBranch))) pending = b;
@@ -452,14 +579,14 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         }
         Media& src = *from->media[i];
         Media& dst = *to->media[i];
-        net::Endpoint before = src.rtp.advertised;
-        bool wasHeld = src.zeroAddress;
         readMediaSection(in, sm, src, f, cfg_);
-        // The sender moved: new ports towards the other side, unless latched
-        // (a hold or resume is not a move).
-        if (isOffer && before.valid() && before != src.rtp.advertised && !f.portLatching &&
-            !src.zeroAddress && !wasHeld && dst.local)
-            releasePorts(dst);
+        // The ports in the SDP we write belong to where the sender is: when
+        // it moves (offer or answer), the receiver gets other ports.
+        PortsOwner owner{src.rtp.advertised, keepsPortsOnMove(dst, f)};
+        // A new branch's answer names the offerer's ports anew: ngmedia keeps
+        // them for it (rtpengine would move the offerer; see the deliberate
+        // fork_two_answers diff scenario).
+        if (newAnswerer) dst.portsKey.reset();
         if (isOffer) {
             dst.type = src.type;
             dst.proto = src.proto;
@@ -492,7 +619,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
             // Bridging to a family the interface lacks: fall back to what it has.
             if (!dstIf->addresses.empty()) dstFamily = dstIf->addresses.front()->address.family();
         }
-        bool ok = ensurePorts(dst, dstIf, dstFamily);
+        bool ok = ensurePorts(dst, dstIf, dstFamily, &owner);
         net::LogicalInterface* srcIf = src.iface;
         if (!srcIf || (isOffer && !fromIfName.empty())) srcIf = pickInterface(ifs, fromIfName, srcSideFamily);
         if (!srcIf) return CommandResult::fail("No network interface configured");

@@ -219,8 +219,9 @@ TEST_F(CallStoreTest, ReofferWithMovedEndpointGetsNewPorts) {
     auto ports = mediaPorts(second.sdp);
     EXPECT_EQ(second.sdp, fill(kOfferOut, ports));
     EXPECT_NE(ports[0], oldPort);
-    EXPECT_FALSE(portIsBound(oldPort));  // the old pair went back to the pool
-    EXPECT_EQ(pool().inUse(), 4u);
+    // The old pair stays with the call: the caller may come back to it.
+    EXPECT_TRUE(portIsBound(oldPort));
+    EXPECT_EQ(pool().inUse(), 6u);
 }
 
 TEST_F(CallStoreTest, ReofferWithMovedAddressGetsNewPorts) {
@@ -243,6 +244,137 @@ TEST_F(CallStoreTest, ReofferWithMovedEndpointAndPortLatchingKeepsPorts) {
     ASSERT_EQ(second.status, CommandResult::Status::Ok) << second.error;
     EXPECT_EQ(mediaPorts(second.sdp), mediaPorts(first.sdp));
     EXPECT_EQ(pool().inUse(), 4u);
+}
+
+// ---- port latching: the ports towards the receiver belong to where the
+// sender is (rtpengine 10.5, see the port_latching_* diff scenarios) ----
+
+std::string offerAt(const std::string& address, int port,
+                    const std::string& direction = "sendrecv") {
+    return replaceAll(replaceAll(replaceAll(kOffer, "198.51.100.1", address), "m=audio 2000",
+                                 "m=audio " + std::to_string(port)),
+                      "a=sendrecv", "a=" + direction);
+}
+
+TEST_F(CallStoreTest, ReofferMovedBackGetsItsEarlierPortsAgain) {
+    start(62400);
+    auto first = offerAnswer(kOffer, kAnswer);
+    ASSERT_EQ(first.status, CommandResult::Status::Ok) << first.error;
+    auto atA1 = store->offer(offerFlags(kOffer));
+    auto atA2 = store->offer(offerFlags(offerAt("198.51.100.5", 2020)));
+    ASSERT_EQ(atA2.status, CommandResult::Status::Ok) << atA2.error;
+    EXPECT_NE(mediaPorts(atA2.sdp), mediaPorts(atA1.sdp));
+    auto back = store->offer(offerFlags(kOffer));
+    ASSERT_EQ(back.status, CommandResult::Status::Ok) << back.error;
+    EXPECT_EQ(mediaPorts(back.sdp), mediaPorts(atA1.sdp));
+    auto again = store->offer(offerFlags(offerAt("198.51.100.5", 2020)));
+    EXPECT_EQ(mediaPorts(again.sdp), mediaPorts(atA2.sdp));
+    EXPECT_EQ(pool().inUse(), 6u);
+    // The offerer's own ports never moved.
+    EXPECT_EQ(mediaPorts(store->answer(answerFlags(kAnswer)).sdp), mediaPorts(first.sdp));
+}
+
+TEST_F(CallStoreTest, ReofferMovedWhileNotReceivingGetsNewPortsWithOrWithoutNoPortLatching) {
+    start(62410);
+    for (const char* direction : {"sendonly", "inactive", "recvonly"}) {
+        for (bool noPortLatching : {false, true}) {
+            SCOPED_TRACE(std::string(direction) + (noPortLatching ? " + no port latching" : ""));
+            ASSERT_EQ(offerAnswer(kOffer, kAnswer).status, CommandResult::Status::Ok);
+            auto before = store->offer(offerFlags(kOffer));
+            Flags f = offerFlags(offerAt("198.51.100.5", 2020, direction));
+            f.noPortLatching = noPortLatching;
+            auto moved = store->offer(f);
+            ASSERT_EQ(moved.status, CommandResult::Status::Ok) << moved.error;
+            EXPECT_NE(mediaPorts(moved.sdp), mediaPorts(before.sdp));
+            Flags d = deleteFlags();
+            d.deleteDelay = 0;
+            store->deleteCall(d);
+            EXPECT_EQ(pool().inUse(), 0u);
+        }
+    }
+}
+
+TEST_F(CallStoreTest, PortLatchingWinsOverNoPortLatching) {
+    start(62420);
+    ASSERT_EQ(offerAnswer(kOffer, kAnswer).status, CommandResult::Status::Ok);
+    auto before = store->offer(offerFlags(kOffer));
+    Flags f = offerFlags(offerAt("198.51.100.5", 2020, "sendonly"));
+    f.portLatching = f.noPortLatching = true;
+    auto moved = store->offer(f);
+    ASSERT_EQ(moved.status, CommandResult::Status::Ok) << moved.error;
+    EXPECT_EQ(mediaPorts(moved.sdp), mediaPorts(before.sdp));
+    EXPECT_EQ(pool().inUse(), 4u);
+}
+
+TEST_F(CallStoreTest, AnswerFromMovedAnswererGivesTheOffererNewPortsUnlessLatched) {
+    start(62430);
+    auto first = offerAnswer(kOffer, kAnswer);
+    ASSERT_EQ(first.status, CommandResult::Status::Ok) << first.error;
+    auto movedAnswer = replaceAll(kAnswer, "m=audio 3000", "m=audio 3040");
+    Flags latched = answerFlags(movedAnswer);
+    latched.portLatching = true;
+    ASSERT_EQ(store->offer(offerFlags(kOffer)).status, CommandResult::Status::Ok);
+    EXPECT_EQ(mediaPorts(store->answer(latched).sdp), mediaPorts(first.sdp));
+    ASSERT_EQ(store->offer(offerFlags(kOffer)).status, CommandResult::Status::Ok);
+    auto moved = store->answer(answerFlags(movedAnswer));
+    ASSERT_EQ(moved.status, CommandResult::Status::Ok) << moved.error;
+    EXPECT_NE(mediaPorts(moved.sdp), mediaPorts(first.sdp));
+}
+
+TEST_F(CallStoreTest, ZeroAddressMatchesEarlierPortsByPortAlone) {
+    start(62440);
+    ASSERT_EQ(offerAnswer(kOffer, kAnswer).status, CommandResult::Status::Ok);
+    auto atA1 = store->offer(offerFlags(kOffer));
+    // Hold on the same port: the same ports; on another port: new ones.
+    EXPECT_EQ(mediaPorts(store->offer(offerFlags(offerAt("0.0.0.0", 2000))).sdp),
+              mediaPorts(atA1.sdp));
+    auto heldElsewhere = store->offer(offerFlags(offerAt("0.0.0.0", 2020)));
+    EXPECT_NE(mediaPorts(heldElsewhere.sdp), mediaPorts(atA1.sdp));
+    // Resuming where it was brings the first ports back; a zero-address key
+    // never matches a real address.
+    EXPECT_EQ(mediaPorts(store->offer(offerFlags(kOffer)).sdp), mediaPorts(atA1.sdp));
+    auto resumedElsewhere = store->offer(offerFlags(offerAt("198.51.100.1", 2020)));
+    EXPECT_NE(mediaPorts(resumedElsewhere.sdp), mediaPorts(heldElsewhere.sdp));
+    EXPECT_NE(mediaPorts(resumedElsewhere.sdp), mediaPorts(atA1.sdp));
+}
+
+TEST_F(CallStoreTest, LatchedMoveKeepsPortsUnderTheEarlierEndpoint) {
+    start(62450);
+    ASSERT_EQ(offerAnswer(kOffer, kAnswer).status, CommandResult::Status::Ok);
+    auto atA1 = store->offer(offerFlags(kOffer));
+    Flags latched = offerFlags(offerAt("198.51.100.5", 2020));
+    latched.portLatching = true;
+    EXPECT_EQ(mediaPorts(store->offer(latched).sdp), mediaPorts(atA1.sdp));
+    // Without the flag the same new endpoint is a move away from A1's ports.
+    auto unlatched = store->offer(offerFlags(offerAt("198.51.100.5", 2020)));
+    EXPECT_NE(mediaPorts(unlatched.sdp), mediaPorts(atA1.sdp));
+    EXPECT_EQ(mediaPorts(store->offer(offerFlags(kOffer)).sdp), mediaPorts(atA1.sdp));
+}
+
+TEST_F(CallStoreTest, RetiredPortsAreFreedWithTheCall) {
+    start(62460);
+    ASSERT_EQ(offerAnswer(kOffer, kAnswer).status, CommandResult::Status::Ok);
+    int oldPort = mediaPorts(store->offer(offerFlags(kOffer)).sdp)[0];
+    ASSERT_EQ(store->offer(offerFlags(offerAt("198.51.100.5", 2020))).status,
+              CommandResult::Status::Ok);
+    ASSERT_TRUE(portIsBound(oldPort));
+    Flags d = deleteFlags();
+    d.deleteDelay = 0;
+    store->deleteCall(d);
+    EXPECT_EQ(pool().inUse(), 0u);
+    EXPECT_FALSE(portIsBound(oldPort));
+}
+
+TEST_F(CallStoreTest, EndpointThatKeepsMovingHoldsAtMostEightRetiredPairs) {
+    start(62540, 62589);  // five blocks: 2 + 8 + 1 pairs
+    ASSERT_EQ(offerAnswer(kOffer, kAnswer).status, CommandResult::Status::Ok);
+    auto first = store->offer(offerFlags(kOffer));
+    for (int i = 1; i <= 9; i++)
+        ASSERT_EQ(store->offer(offerFlags(offerAt("198.51.100.5", 2000 + 20 * i))).status,
+                  CommandResult::Status::Ok);
+    EXPECT_EQ(pool().inUse(), 2u * (2 + 8));
+    // The oldest pair went back to the pool.
+    EXPECT_FALSE(portIsBound(mediaPorts(first.sdp)[0]));
 }
 
 TEST_F(CallStoreTest, HoldWithZeroAddressGivesSendonlyAndKeepsZeroAddressAndPorts) {
