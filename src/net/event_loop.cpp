@@ -35,13 +35,35 @@ constexpr uint64_t kIndexMask = (1ull << 24) - 1;
 uint64_t recvData(uint32_t idx, uint32_t gen) { return (kRecv << 56) | ((uint64_t)gen << 24) | idx; }
 uint64_t sendData(uint32_t idx) { return (kSend << 56) | idx; }
 
+// Storage straight from the kernel: the registration tables grow with the
+// calls in progress and are dropped when the last call ends, and memory
+// handed back with munmap leaves the process at once instead of lingering in
+// a malloc arena.
+template <class T>
+struct PageAllocator {
+    using value_type = T;
+    PageAllocator() = default;
+    template <class U>
+    PageAllocator(const PageAllocator<U>&) {}
+    T* allocate(size_t n) {
+        void* p = mmap(nullptr, n * sizeof(T), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) throw std::bad_alloc();
+        return static_cast<T*>(p);
+    }
+    void deallocate(T* p, size_t n) { munmap(p, n * sizeof(T)); }
+    template <class U>
+    bool operator==(const PageAllocator<U>&) const { return true; }
+};
+template <class T>
+using PageVector = std::vector<T, PageAllocator<T>>;
+
 }  // namespace
 
 // The ring of one loop. Created on the loop thread (the kernel binds a
 // single-issuer ring with deferred task work to its creator) when run() starts.
 struct EventLoop::Uring {
-    static constexpr unsigned kSqEntries = 1024;
-    static constexpr unsigned kCqEntries = 8192;
+    static constexpr unsigned kSqEntries = 256;
+    static constexpr unsigned kCqEntries = 2048;
     static constexpr unsigned kBuffers = 512;       // provided receive buffers
     static constexpr unsigned kBufSize = 4096;      // recvmsg header + address + datagram
     static constexpr unsigned kMaxSendSlots = 4096;
@@ -51,6 +73,7 @@ struct EventLoop::Uring {
         DatagramHandler* handler = nullptr;
         int fd = -1;
         uint32_t gen = 0;
+        int fileSlotFd = -1;  // what the queued file-table update installs
         bool armed = false;
         bool fixed = false;  // the fd is in the ring's file table at the registration's index
     };
@@ -70,13 +93,15 @@ struct EventLoop::Uring {
     size_t bufRingBytes = 0;
     uint8_t* buffers = nullptr;
     msghdr recvTemplate{};
-    std::vector<Reg> regs;
-    std::vector<uint32_t> freeRegs;
-    std::vector<uint32_t> regOfFd;  // fd → registration index + 1; 0: not on the ring
+    PageVector<Reg> regs;
+    PageVector<uint32_t> freeRegs;
+    PageVector<uint32_t> regOfFd;  // fd → registration index + 1; 0: not on the ring
     std::vector<std::unique_ptr<SendSlot>> slots;
     std::vector<uint32_t> freeSlots;
     bool recvUnsupported = false;
     unsigned fixedFiles = 0;  // size of the registered file table
+    uint32_t nextGen = 0;     // generations are unique per loop, so tables can shrink
+    int noFile = -1;          // file-table updates that empty a slot
     bool sendWithAddress = false;  // IORING_OP_SEND takes a destination (Linux 6.0)
 
     ~Uring() {
@@ -245,16 +270,26 @@ bool EventLoop::addDatagram(int fd, DatagramHandler* h) {
     Uring::Reg& r = u.regs[idx];
     r.handler = h;
     r.fd = fd;
-    r.fixed = idx < u.fixedFiles && io_uring_register_files_update(&u.ring, idx, &fd, 1) == 1;
+    r.gen = ++u.nextGen;
+    r.fixed = false;
+    // The file-table update is a request too: it goes with the round's next
+    // submission, ahead of the receive that uses it (requests are issued in
+    // order), instead of a system call of its own.
+    if (idx < u.fixedFiles) {
+        if (io_uring_sqe* s = u.sqe()) {
+            r.fileSlotFd = fd;
+            io_uring_prep_files_update(s, &r.fileSlotFd, 1, (int)idx);
+            io_uring_sqe_set_data64(s, kIgnore << 56);
+            r.fixed = true;
+        }
+    }
     if ((size_t)fd >= u.regOfFd.size()) u.regOfFd.resize((size_t)fd + 1024, 0);
     u.regOfFd[fd] = idx + 1;
     if (!u.arm(idx)) {
+        // No room even after submitting: epoll instead (an installed file
+        // slot is simply overwritten by the next registration at idx).
         u.regOfFd[fd] = 0;
-        if (r.fixed) {
-            int none = -1;
-            io_uring_register_files_update(&u.ring, idx, &none, 1);
-            r.fixed = false;
-        }
+        r.fixed = false;
         r.handler = nullptr;
         r.fd = -1;
         u.freeRegs.push_back(idx);
@@ -273,28 +308,38 @@ void EventLoop::remove(int fd) {
             uint32_t idx = u.regOfFd[fd] - 1;
             u.regOfFd[fd] = 0;
             Uring::Reg& r = u.regs[idx];
+            // Cancel the receive and empty the file-table slot now, while
+            // the fd is still open: the ring holds the socket (and its port)
+            // through both. Getting events runs the cancelled request's
+            // completion, which lets go of the file. One system call.
+            bool submit = false;
             if (r.armed) {
-                // Cancel now, while the fd is still open: the ring holds the
-                // socket (and its port) until the receive is gone.
-                // Getting events runs the cancelled request's completion, which
-                // lets go of the file.
                 if (io_uring_sqe* s = u.sqe()) {
                     io_uring_prep_cancel64(s, recvData(idx, r.gen), 0);
                     io_uring_sqe_set_data64(s, kIgnore << 56);
-                    io_uring_submit_and_get_events(&u.ring);
+                    submit = true;
                 }
             }
             if (r.fixed) {
-                // The file table holds the socket too.
-                int none = -1;
-                io_uring_register_files_update(&u.ring, idx, &none, 1);
-                r.fixed = false;
+                if (io_uring_sqe* s = u.sqe()) {
+                    io_uring_prep_files_update(s, &u.noFile, 1, (int)idx);
+                    io_uring_sqe_set_data64(s, kIgnore << 56);
+                    submit = true;
+                }
             }
+            if (submit) io_uring_submit_and_get_events(&u.ring);
             r.handler = nullptr;
             r.fd = -1;
             r.armed = false;
-            r.gen++;  // late completions of the old registration are dropped
+            r.fixed = false;
+            r.gen = 0;  // late completions of the old registration are dropped
             u.freeRegs.push_back(idx);
+            // All gone (calls ended): give the tables' memory back.
+            if (u.freeRegs.size() == u.regs.size()) {
+                PageVector<Uring::Reg>().swap(u.regs);
+                PageVector<uint32_t>().swap(u.freeRegs);
+                PageVector<uint32_t>().swap(u.regOfFd);
+            }
             return;
         }
     }
@@ -492,6 +537,8 @@ void EventLoop::runUring() {
                         remove(fd);
                         add(fd, h);
                     } else {
+                        // A file-table update that did not take: the plain fd.
+                        if (cqe->res == -EBADF) r.fixed = false;
                         u.arm(idx);  // out of buffers or CQ space: receive again
                     }
                 }
