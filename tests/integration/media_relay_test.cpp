@@ -6,11 +6,10 @@
 // port leaves from the B-side port towards B, and the other way round.
 #include <atomic>
 #include <ctime>
-#include <iomanip>
-#include <sstream>
 #include <thread>
 
 #include "daemon_test.h"
+#include "media_assertions.h"
 #include "rtp_peer.h"
 
 namespace ngm::itest {
@@ -22,7 +21,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr uint32_t kSsrcA = 0xA1A1A1A1;
 constexpr uint32_t kSsrcB = 0xB2B2B2B2;
-constexpr auto kNothing = 250ms;  // how long "nothing arrives" waits
 
 struct SdpSpec {
     uint16_t port = 0;
@@ -48,44 +46,11 @@ bool hasLine(const std::string& sdp, const std::string& line) {
     return sdp.find(line + "\r\n") != std::string::npos;
 }
 
-// A 172-byte G.711 packet (20 ms): distinct bytes per seq and direction.
-Bytes g711(uint16_t seq, uint32_t ssrc) {
-    return rtpPacket(0, seq, 160u * seq, ssrc, patternPayload(160, uint8_t(seq + ssrc)), seq == 0);
-}
-
-std::string hex(const Bytes& b, size_t max = 48) {
-    std::ostringstream o;
-    for (size_t i = 0; i < b.size() && i < max; i++)
-        o << std::hex << std::setw(2) << std::setfill('0') << int(b[i]);
-    if (b.size() > max) o << "...";
-    o << " (" << std::dec << b.size() << " bytes)";
-    return o.str();
-}
 
 // The next datagram at `at` is exactly `expected`, from 127.0.0.1:fromPort.
 ::testing::AssertionResult arrives(RtpPeer& at, const Bytes& expected, uint16_t fromPort,
                                    milliseconds timeout = 1000ms) {
-    auto d = at.receive(timeout);
-    if (!d)
-        return ::testing::AssertionFailure()
-               << "nothing arrived at port " << at.port() << " (expected " << hex(expected) << ")";
-    if (d->bytes != expected)
-        return ::testing::AssertionFailure() << "at port " << at.port() << " got " << hex(d->bytes)
-                                             << ", expected " << hex(expected);
-    if (d->address != "127.0.0.1" || d->port != fromPort)
-        return ::testing::AssertionFailure()
-               << "at port " << at.port() << " the packet came from " << d->address << ":"
-               << d->port << ", expected 127.0.0.1:" << fromPort;
-    return ::testing::AssertionSuccess();
-}
-
-::testing::AssertionResult nothingArrives(RtpPeer& at, milliseconds wait = kNothing) {
-    auto got = at.drain(wait);
-    if (got.empty()) return ::testing::AssertionSuccess();
-    auto f = ::testing::AssertionFailure();
-    f << got.size() << " datagram(s) arrived at port " << at.port() << ", first "
-      << hex(got[0].bytes) << " from " << got[0].address << ":" << got[0].port;
-    return f;
+    return arrives(at, expected, Endpoint{"127.0.0.1", fromPort}, nullptr, timeout);
 }
 
 // `from` sends `pkt` to the daemon's port `to`; it must come out at `at`
