@@ -73,7 +73,6 @@ struct EventLoop::Uring {
         DatagramHandler* handler = nullptr;
         int fd = -1;
         uint32_t gen = 0;
-        int fileSlotFd = -1;  // what the queued file-table update installs
         bool armed = false;
         bool fixed = false;  // the fd is in the ring's file table at the registration's index
     };
@@ -102,6 +101,16 @@ struct EventLoop::Uring {
     unsigned fixedFiles = 0;  // size of the registered file table
     uint32_t nextGen = 0;     // generations are unique per loop, so tables can shrink
     int noFile = -1;          // file-table updates that empty a slot
+    // The values queued file-table updates install, read by the kernel at
+    // submission: stable storage (not inside `regs`, which may move when it
+    // grows), reused only after more updates than the SQ holds.
+    int updateFds[2 * kSqEntries] = {};
+    unsigned nextUpdateFd = 0;
+    int* stableFd(int fd) {
+        int* p = &updateFds[nextUpdateFd++ % (2 * kSqEntries)];
+        *p = fd;
+        return p;
+    }
     bool sendWithAddress = false;  // IORING_OP_SEND takes a destination (Linux 6.0)
 
     ~Uring() {
@@ -277,8 +286,7 @@ bool EventLoop::addDatagram(int fd, DatagramHandler* h) {
     // order), instead of a system call of its own.
     if (idx < u.fixedFiles) {
         if (io_uring_sqe* s = u.sqe()) {
-            r.fileSlotFd = fd;
-            io_uring_prep_files_update(s, &r.fileSlotFd, 1, (int)idx);
+            io_uring_prep_files_update(s, u.stableFd(fd), 1, (int)idx);
             io_uring_sqe_set_data64(s, kIgnore << 56);
             r.fixed = true;
         }

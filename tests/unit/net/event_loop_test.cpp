@@ -1,12 +1,15 @@
 #include "net/event_loop.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <thread>
+#include <vector>
 
 #include "net/udp_socket.h"
 
@@ -142,6 +145,108 @@ TEST(EventLoop, ReadableSocketCallsHandlerOnLoopThread) {
     EXPECT_TRUE(t.stopAndJoin());
     loop.remove(rx.fd());
 }
+
+// Echoes each datagram back to its sender through the loop's sendTo.
+struct EchoHandler : DatagramHandler {
+    EchoHandler(EventLoop& l, UdpSocket& s) : loop(l), sock(s) {}
+    void onReadable() override {  // epoll path
+        uint8_t buf[2048];
+        sockaddr_storage from;
+        socklen_t fl = sizeof from;
+        ssize_t n = recvfrom(sock.fd(), buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &fl);
+        if (n >= 0) onDatagram(buf, (size_t)n, false, reinterpret_cast<sockaddr*>(&from));
+    }
+    void onDatagram(uint8_t* data, size_t len, bool, const sockaddr* from) override {
+        loop.sendTo(sock.fd(), data, len, from, sizeof(sockaddr_in), &errors);
+        received++;
+    }
+    EventLoop& loop;
+    UdpSocket& sock;
+    uint64_t errors = 0;
+    std::atomic<int> received{0};
+};
+
+// Many sockets registered in one loop round (the registration tables grow
+// while their file-table updates are still queued), removed and registered
+// again: every one receives, and every one sends.
+void everySocketEchoes(bool ioUring) {
+    EventLoop::allowIoUring(ioUring);
+    auto lo = *IpAddress::parse("127.0.0.1");
+    constexpr int kSockets = 100;
+    std::vector<std::unique_ptr<UdpSocket>> socks;
+    std::vector<std::unique_ptr<EchoHandler>> handlers;
+    EventLoop loop;
+    for (int i = 0; i < kSockets; i++) {
+        socks.push_back(std::make_unique<UdpSocket>());
+        ASSERT_TRUE(socks.back()->bind(Endpoint{lo, 0}));
+        handlers.push_back(std::make_unique<EchoHandler>(loop, *socks.back()));
+    }
+    LoopThread t(loop);
+    UdpSocket peer;
+    ASSERT_TRUE(peer.bind(Endpoint{lo, 0}));
+    sockaddr_storage peerAddr;
+    socklen_t peerLen = peer.local().toSockaddr(peerAddr);
+    // Sends queued in the round that registers the sockets (a new stream's
+    // first packets): each socket's file must be in place by then.
+    auto firstSends = [&] {
+        for (int i = 0; i < kSockets; i++) {
+            uint8_t msg[2] = {uint8_t(i), 0xff};
+            loop.sendTo(socks[i]->fd(), msg, 2, reinterpret_cast<sockaddr*>(&peerAddr), peerLen,
+                        &handlers[i]->errors);
+        }
+    };
+    auto onLoop = [&](auto fn) {
+        std::promise<void> done;
+        loop.post([&] {
+            fn();
+            done.set_value();
+        });
+        ASSERT_EQ(done.get_future().wait_for(2s), std::future_status::ready);
+    };
+    onLoop([&] {
+        for (int i = 0; i < kSockets; i++) loop.addDatagram(socks[i]->fd(), handlers[i].get());
+        // Half of them leave and come back within the same round.
+        for (int i = 0; i < kSockets; i += 2) loop.remove(socks[i]->fd());
+        for (int i = 0; i < kSockets; i += 2) loop.addDatagram(socks[i]->fd(), handlers[i].get());
+        firstSends();
+    });
+    for (int got = 0; got < kSockets; got++) {
+        pollfd p{peer.fd(), POLLIN, 0};
+        ASSERT_EQ(poll(&p, 1, 2000), 1) << "only " << got << " of the first sends arrived";
+        uint8_t buf[16];
+        ASSERT_EQ(recv(peer.fd(), buf, sizeof buf, 0), 2);
+        EXPECT_EQ(buf[1], 0xff);
+    }
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < kSockets; i++) {
+            sockaddr_storage ss;
+            socklen_t len = socks[i]->local().toSockaddr(ss);
+            uint8_t msg[2] = {uint8_t(i), uint8_t(round)};
+            ASSERT_EQ(sendto(peer.fd(), msg, 2, 0, reinterpret_cast<sockaddr*>(&ss), len), 2);
+        }
+        std::vector<int> echoed(kSockets, 0);
+        for (int got = 0; got < kSockets; got++) {
+            pollfd p{peer.fd(), POLLIN, 0};
+            ASSERT_EQ(poll(&p, 1, 2000), 1) << "round " << round << ": only " << got << " echoes";
+            uint8_t buf[16];
+            ASSERT_EQ(recv(peer.fd(), buf, sizeof buf, 0), 2);
+            EXPECT_EQ(buf[1], round);
+            echoed[buf[0]]++;
+        }
+        for (int i = 0; i < kSockets; i++) EXPECT_EQ(echoed[i], 1) << "socket " << i;
+    }
+    onLoop([&] {
+        for (int i = 0; i < kSockets; i++) {
+            EXPECT_EQ(handlers[i]->errors, 0u) << "socket " << i;
+            loop.remove(socks[i]->fd());
+        }
+    });
+    EXPECT_TRUE(t.stopAndJoin());
+    EventLoop::allowIoUring(true);
+}
+
+TEST(EventLoop, ManyDatagramSocketsRegisteredInOneRoundAllReceiveAndSend) { everySocketEchoes(true); }
+TEST(EventLoop, ManyDatagramSocketsOnTheEpollPathAllReceiveAndSend) { everySocketEchoes(false); }
 
 TEST(EventLoop, AddingAnInvalidFdFails) {
     EventLoop loop;
