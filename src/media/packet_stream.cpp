@@ -124,13 +124,14 @@ bool PacketStream::acceptSource(const net::Endpoint& src, int64_t nowMs) {
 }
 
 bool PacketStream::accept(const uint8_t* data, size_t len, bool truncated, const sockaddr* from,
-                          int64_t nowMs, PacketStream*& sink) {
+                          int64_t nowMs, PacketStream*& sink, bool& rtp) {
     std::span<const uint8_t> pkt(data, len);
     if (truncated) return false;
     // RFC 7983 / RFC 5761: only RTP on an RTP port, RTCP anywhere. What is
     // neither is never forwarded, nor learned from (RTP Bleed).
     PacketKind kind = classify(pkt);
-    if (kind == PacketKind::Rtp && !isRtcp)
+    rtp = kind == PacketKind::Rtp && !isRtcp;
+    if (rtp)
         sink = rtpSink;
     else if (kind == PacketKind::Rtcp && validRtcp(pkt))
         sink = rtcpSink;
@@ -156,10 +157,10 @@ void PacketStream::countBatch(uint64_t packets, uint64_t bytes, uint64_t errors,
 
 namespace {
 // The in-call controls on an accepted packet; false when it is not sent on.
-bool applyControls(const PacketStream& s, uint8_t* data, size_t len) {
+bool applyControls(const PacketStream& s, uint8_t* data, size_t len, bool rtp) {
     if (s.dropAll) return false;
+    if (!rtp) return true;
     std::span<const uint8_t> pkt(data, len);
-    if (classify(pkt) != PacketKind::Rtp || s.isRtcp) return true;
     int pt = data[1] & 0x7f;
     bool dtmf = s.dtmfPayloadType >= 0 && pt == s.dtmfPayloadType;
     if (dtmf ? s.blockDtmf : s.blockMedia) return false;
@@ -185,12 +186,13 @@ bool canSendTo(const PacketStream* sink) {
 void PacketStream::onDatagram(uint8_t* data, size_t len, bool truncated, const sockaddr* from) {
     int64_t nowMs = coarseMs(CLOCK_MONOTONIC_COARSE);
     PacketStream* sink = nullptr;
-    if (!accept(data, len, truncated, from, nowMs, sink)) {
+    bool rtp = false;
+    if (!accept(data, len, truncated, from, nowMs, sink, rtp)) {
         countBatch(0, 0, 1, nowMs);
         return;
     }
     countBatch(1, len, 0, nowMs);
-    if (!applyControls(*this, data, len) || !canSendTo(sink)) return;
+    if (!applyControls(*this, data, len, rtp) || !canSendTo(sink)) return;
     if (sink->twin_.isOpen() && sink->twinPeer_ == sink->endpoint) {
         loop->sendTo(sink->twin_.fd(), data, len, nullptr, 0, &sink->stats.errors);
         return;
@@ -220,14 +222,15 @@ void PacketStream::onReadable() {
     for (int i = 0; i < n; i++) {
         size_t len = b.in[i].msg_len;
         PacketStream* sink = nullptr;
+        bool rtp = false;
         if (!accept(b.data[i], len, b.in[i].msg_hdr.msg_flags & MSG_TRUNC,
-                    reinterpret_cast<sockaddr*>(&b.from[i]), nowMs, sink)) {
+                    reinterpret_cast<sockaddr*>(&b.from[i]), nowMs, sink, rtp)) {
             errors++;
             continue;
         }
         packets++;
         bytes += len;
-        if (!applyControls(*this, b.data[i], len) || !canSendTo(sink)) continue;
+        if (!applyControls(*this, b.data[i], len, rtp) || !canSendTo(sink)) continue;
         mmsghdr& m = b.out[outCount];
         b.outIov[outCount] = {b.data[i], len};
         m.msg_hdr = {};

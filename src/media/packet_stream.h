@@ -76,9 +76,10 @@ public:
 
 private:
     // Checks one datagram (kind, source, learning): false when it is dropped
-    // as an error; else `sink` is the stream it leaves through (may be null).
+    // as an error; else `sink` is the stream it leaves through (may be null)
+    // and `rtp` tells RTP from RTCP.
     bool accept(const uint8_t* data, size_t len, bool truncated, const sockaddr* from, int64_t nowMs,
-                PacketStream*& sink);
+                PacketStream*& sink, bool& rtp);
     void countBatch(uint64_t packets, uint64_t bytes, uint64_t errors, int64_t nowMs);
     bool acceptSource(const net::Endpoint& src, int64_t nowMs);
     void learn(const net::Endpoint& src);
