@@ -56,12 +56,7 @@ void CallStore::callIds(std::vector<std::string>& out, size_t limit) const {
 
 void CallStore::releasePorts(Media& m) {
     if (!m.local) return;
-    m.rtp.dropTwin();
-    m.rtcp.dropTwin();
-    if (loop_) {
-        if (m.sockets.rtp.isOpen()) loop_->remove(m.sockets.rtp.fd());
-        if (m.sockets.rtcp.isOpen()) loop_->remove(m.sockets.rtcp.fd());
-    }
+    detachPorts(m);
     m.local->ports->releasePair(m.sockets);
     m.local = nullptr;
     m.portsKey.reset();
