@@ -174,7 +174,7 @@ struct EventLoop::Uring {
         utsname un{};
         int major = 0, minor = 0;
         if (uname(&un) == 0 && sscanf(un.release, "%d.%d", &major, &minor) == 2)
-            sendWithAddress = major > 6 || (major == 6 && minor >= 0);
+            sendWithAddress = major >= 6;
         return true;
     }
 
@@ -203,10 +203,7 @@ struct EventLoop::Uring {
         if (!s) return false;
         Reg& r = regs[idx];
         io_uring_prep_recvmsg_multishot(s, r.fd, &recvTemplate, 0);
-        if (r.fixed) {
-            s->fd = (int)idx;
-            s->flags |= IOSQE_FIXED_FILE;
-        }
+        setFile(s, r.fd);
         s->flags |= IOSQE_BUFFER_SELECT;
         s->buf_group = kGroup;
         io_uring_sqe_set_data64(s, recvData(idx, r.gen));
@@ -358,15 +355,10 @@ bool EventLoop::sendTo(int fd, const uint8_t* data, size_t len, const sockaddr* 
                        uint64_t* errors) {
     uint32_t idx;
     Uring::SendSlot* s = nullptr;
+    io_uring_sqe* q = nullptr;
     if (uring_ && len <= Uring::kBufSize && toLen <= sizeof(sockaddr_storage)) s = uring_->takeSlot(idx);
-    if (!s) {
-        if (::sendto(fd, data, len, MSG_DONTWAIT, to, toLen) >= 0) return true;
-        if (errors) (*errors)++;
-        return false;
-    }
-    io_uring_sqe* q = uring_->sqe();
-    if (!q) {
-        uring_->releaseSlot(idx);
+    if (s && !(q = uring_->sqe())) uring_->releaseSlot(idx);
+    if (!q) {  // no ring, or no room in it: at once
         if (::sendto(fd, data, len, MSG_DONTWAIT, to, toLen) >= 0) return true;
         if (errors) (*errors)++;
         return false;
