@@ -62,12 +62,6 @@ std::vector<std::string> connectionLines(const std::string& sdp) {
     return out;
 }
 
-void addList(Request& r, std::string_view key, const std::vector<std::string>& items) {
-    if (items.empty()) return;
-    Value l = Value::list();
-    for (const auto& i : items) l.push(Value::string(r.doc().intern(i)));
-    r.setValue(key, std::move(l));
-}
 
 // --- fixture ---------------------------------------------------------------
 
@@ -98,9 +92,9 @@ class MediaBridging : public DaemonTest {
         Request r(command);
         r.set("call-id", s.callId).set("from-tag", s.fromTag).set("sdp", s.sdp);
         if (!s.toTag.empty()) r.set("to-tag", s.toTag);
-        addList(r, "flags", s.flags);
-        addList(r, "direction", s.direction);
-        addList(r, "rtcp-mux", s.rtcpMux);
+        r.setListIfAny("flags", s.flags);
+        r.setListIfAny("direction", s.direction);
+        r.setListIfAny("rtcp-mux", s.rtcpMux);
         if (!s.addressFamily.empty()) r.set("address family", s.addressFamily);
         if (s.tos) r.setInt("TOS", *s.tos);
         return ng->request(r);

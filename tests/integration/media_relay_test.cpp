@@ -61,37 +61,18 @@ bool hasLine(const std::string& sdp, const std::string& line) {
     return arrives(at, pkt, via);
 }
 
-void addList(Request& r, std::string_view key, const std::vector<std::string>& items) {
-    if (items.empty()) return;
-    Value l = Value::list();
-    for (const auto& i : items) l.push(Value::string(r.doc().intern(i)));
-    r.setValue(key, std::move(l));
-}
 
 // --- query accessors -------------------------------------------------------
 
-const Value* stream(const Reply& q, const std::string& tag, size_t index) {
-    const auto* medias = q.get({"tags", tag, "medias"});
-    if (!medias || !medias->isList() || medias->items().empty()) return nullptr;
-    const auto* streams = lookup(medias->items()[0], {"streams"});
-    if (!streams || !streams->isList() || streams->items().size() <= index) return nullptr;
-    return &streams->items()[index];
-}
-
-int64_t streamStat(const Reply& q, const std::string& tag, size_t index, std::string_view key) {
-    const Value* s = stream(q, tag, index);
-    const Value* v = s ? lookup(*s, {"stats", key}) : nullptr;
-    return v && v->isInteger() ? v->integer() : -1;
-}
 
 int64_t endpointPort(const Reply& q, const std::string& tag, size_t index) {
-    const Value* s = stream(q, tag, index);
+    const Value* s = queriedStream(q, tag, index);
     const Value* v = s ? lookup(*s, {"endpoint", "port"}) : nullptr;
     return v && v->isInteger() ? v->integer() : -1;
 }
 
 bool hasFlag(const Reply& q, const std::string& tag, size_t index, std::string_view flag) {
-    const Value* s = stream(q, tag, index);
+    const Value* s = queriedStream(q, tag, index);
     const Value* flags = s ? lookup(*s, {"flags"}) : nullptr;
     if (!flags || !flags->isList()) return false;
     for (const auto& f : flags->items())
@@ -133,14 +114,14 @@ class MediaRelay : public DaemonTest {
         Request r("offer");
         r.set("call-id", oa.callId).set("from-tag", "alice").set("sdp", sdp);
         if (withToTag) r.set("to-tag", "bob");
-        addList(r, "flags", oa.offerFlags);
-        addList(r, "rtcp-mux", oa.offerRtcpMux);
+        r.setListIfAny("flags", oa.offerFlags);
+        r.setListIfAny("rtcp-mux", oa.offerRtcpMux);
         return ng->request(r);
     }
     Reply sendAnswer(const OfferAnswer& oa, const std::string& sdp) {
         Request r("answer");
         r.set("call-id", oa.callId).set("from-tag", "alice").set("to-tag", "bob").set("sdp", sdp);
-        addList(r, "flags", oa.answerFlags);
+        r.setListIfAny("flags", oa.answerFlags);
         return ng->request(r);
     }
 
@@ -336,7 +317,7 @@ TEST_F(MediaRelay, OtherSourcesAreForwardedWithoutStrictSource) {
     EXPECT_TRUE(nothingArrives(other));
     Reply q = query("call-1");
     EXPECT_EQ(endpointPort(q, "alice", 0), a.rtp->port()) << q.describe();
-    EXPECT_EQ(streamStat(q, "alice", 0, "errors"), 0) << q.describe();
+    EXPECT_EQ(queriedStat(q, "alice", 0, "errors"), 0) << q.describe();
 }
 
 TEST_F(MediaRelay, StrictSourceDropsOtherSources) {
@@ -352,14 +333,14 @@ TEST_F(MediaRelay, StrictSourceDropsOtherSources) {
     EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(0, kSsrcA)));
     Reply q = query("call-1");
     ASSERT_TRUE(hasFlag(q, "alice", 0, "confirmed")) << q.describe();
-    int64_t errorsBefore = streamStat(q, "alice", 0, "errors");
+    int64_t errorsBefore = queriedStat(q, "alice", 0, "errors");
 
     for (uint16_t i = 0; i < 5; i++)
         ASSERT_TRUE(intruder.sendTo(p.aRtp, g711(100 + i, 0x0BADF00D)));
     EXPECT_TRUE(nothingArrives(*b.rtp));
     q = query("call-1");
-    EXPECT_EQ(streamStat(q, "alice", 0, "errors"), errorsBefore + 5) << q.describe();
-    EXPECT_EQ(streamStat(q, "alice", 0, "packets"), 1) << q.describe();
+    EXPECT_EQ(queriedStat(q, "alice", 0, "errors"), errorsBefore + 5) << q.describe();
+    EXPECT_EQ(queriedStat(q, "alice", 0, "packets"), 1) << q.describe();
     EXPECT_EQ(endpointPort(q, "alice", 0), a.rtp->port()) << q.describe();
 
     // The learned source still gets through, and B's media still goes to A.
@@ -411,7 +392,7 @@ TEST_F(MediaRelay, AsymmetricDoesNotLearn) {
     Reply q = query("call-1");
     EXPECT_EQ(endpointPort(q, "bob", 0), b.rtp->port()) << q.describe();
     EXPECT_FALSE(hasFlag(q, "bob", 0, "confirmed")) << q.describe();
-    EXPECT_EQ(streamStat(q, "bob", 0, "packets"), 1) << q.describe();
+    EXPECT_EQ(queriedStat(q, "bob", 0, "packets"), 1) << q.describe();
 }
 
 // RTP Bleed: what is not RTP/RTCP is dropped and counted, and is never
@@ -447,10 +428,10 @@ TEST_F(MediaRelay, GarbageIsNotForwardedNorLearned) {
     EXPECT_TRUE(nothingArrives(*b.rtcp, 0ms));
 
     Reply q = query("call-1");
-    EXPECT_EQ(streamStat(q, "alice", 0, "errors"), (int64_t)rtpPortJunk.size()) << q.describe();
-    EXPECT_EQ(streamStat(q, "alice", 0, "packets"), 0) << q.describe();
-    EXPECT_EQ(streamStat(q, "alice", 1, "errors"), (int64_t)rtcpPortJunk.size()) << q.describe();
-    EXPECT_EQ(streamStat(q, "alice", 1, "packets"), 0) << q.describe();
+    EXPECT_EQ(queriedStat(q, "alice", 0, "errors"), (int64_t)rtpPortJunk.size()) << q.describe();
+    EXPECT_EQ(queriedStat(q, "alice", 0, "packets"), 0) << q.describe();
+    EXPECT_EQ(queriedStat(q, "alice", 1, "errors"), (int64_t)rtcpPortJunk.size()) << q.describe();
+    EXPECT_EQ(queriedStat(q, "alice", 1, "packets"), 0) << q.describe();
     EXPECT_EQ(endpointPort(q, "alice", 0), a.rtp->port()) << q.describe();
     EXPECT_FALSE(hasFlag(q, "alice", 0, "confirmed")) << q.describe();
 
@@ -545,16 +526,16 @@ TEST_F(MediaRelay, QueryCountsPacketsAndBytes) {
 
     Reply q = query("call-1");
     ASSERT_EQ(q.result(), "ok") << q.describe();
-    EXPECT_EQ(streamStat(q, "alice", 0, "packets"), 5) << q.describe();
-    EXPECT_EQ(streamStat(q, "alice", 0, "bytes"), 5 * 172);
-    EXPECT_EQ(streamStat(q, "alice", 0, "errors"), 0);
-    EXPECT_EQ(streamStat(q, "alice", 1, "packets"), 2);
-    EXPECT_EQ(streamStat(q, "alice", 1, "bytes"), 2 * 32);
-    EXPECT_EQ(streamStat(q, "bob", 0, "packets"), 3);
-    EXPECT_EQ(streamStat(q, "bob", 0, "bytes"), 3 * 72);
-    EXPECT_EQ(streamStat(q, "bob", 1, "packets"), 1);
-    EXPECT_EQ(streamStat(q, "bob", 1, "bytes"), 32);
-    EXPECT_EQ(streamStat(q, "bob", 1, "errors"), 0);
+    EXPECT_EQ(queriedStat(q, "alice", 0, "packets"), 5) << q.describe();
+    EXPECT_EQ(queriedStat(q, "alice", 0, "bytes"), 5 * 172);
+    EXPECT_EQ(queriedStat(q, "alice", 0, "errors"), 0);
+    EXPECT_EQ(queriedStat(q, "alice", 1, "packets"), 2);
+    EXPECT_EQ(queriedStat(q, "alice", 1, "bytes"), 2 * 32);
+    EXPECT_EQ(queriedStat(q, "bob", 0, "packets"), 3);
+    EXPECT_EQ(queriedStat(q, "bob", 0, "bytes"), 3 * 72);
+    EXPECT_EQ(queriedStat(q, "bob", 1, "packets"), 1);
+    EXPECT_EQ(queriedStat(q, "bob", 1, "bytes"), 32);
+    EXPECT_EQ(queriedStat(q, "bob", 1, "errors"), 0);
     EXPECT_EQ(totalsStat(q, "RTP", "packets"), 8);
     EXPECT_EQ(totalsStat(q, "RTP", "bytes"), 5 * 172 + 3 * 72);
     EXPECT_EQ(totalsStat(q, "RTP", "errors"), 0);
@@ -562,7 +543,7 @@ TEST_F(MediaRelay, QueryCountsPacketsAndBytes) {
     EXPECT_EQ(totalsStat(q, "RTCP", "bytes"), 3 * 32);
     EXPECT_EQ(totalsStat(q, "RTCP", "errors"), 0);
     for (const char* tag : {"alice", "bob"}) {
-        const Value* s = stream(q, tag, 0);
+        const Value* s = queriedStream(q, tag, 0);
         const Value* last = s ? lookup(*s, {"last packet"}) : nullptr;
         ASSERT_TRUE(last && last->isInteger()) << q.describe();
         EXPECT_NEAR((double)last->integer(), (double)time(nullptr), 2.0) << tag;
@@ -685,7 +666,7 @@ TEST_F(MediaRelay, FloodOnOneCallDoesNotDisturbOthers) {
     }
     EXPECT_TRUE(nothingArrives(*a2.rtp, 0ms));
     Reply q = query("call-1");
-    EXPECT_GT(streamStat(q, "alice", 0, "errors"), 0) << q.describe();
+    EXPECT_GT(queriedStat(q, "alice", 0, "errors"), 0) << q.describe();
     EXPECT_EQ(endpointPort(q, "alice", 0), a.rtp->port()) << q.describe();
     EXPECT_TRUE(daemon.alive());
 }
@@ -723,7 +704,7 @@ Reply control(NgClient& ng, const std::string& command, const std::string& fromT
     Request r(command);
     r.set("call-id", "call-1");
     if (!fromTag.empty()) r.set("from-tag", fromTag);
-    addList(r, "flags", flags);
+    r.setListIfAny("flags", flags);
     return ng.request(r);
 }
 

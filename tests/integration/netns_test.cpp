@@ -46,12 +46,6 @@ std::string audioSdpOf(const Endpoint& rtp) {
     return s;
 }
 
-void addList(Request& r, std::string_view key, const std::vector<std::string>& items) {
-    if (items.empty()) return;
-    Value l = Value::list();
-    for (const auto& i : items) l.push(Value::string(r.doc().intern(i)));
-    r.setValue(key, std::move(l));
-}
 
 // The daemon's RTP and RTCP socket of one side of the call.
 struct MediaSide {
@@ -69,14 +63,6 @@ void advertisedSide(const Reply& r, const std::string& address, MediaSide& out) 
     out.rtcp = {address, uint16_t(p->rtcp > 0 ? p->rtcp : p->rtp + 1)};
 }
 
-// The tag's stream `index` (0 RTP, 1 RTCP) in a `query` reply.
-const Value* queriedStream(const Reply& q, const std::string& tag, size_t index) {
-    const auto* medias = q.get({"tags", tag, "medias"});
-    if (!medias || !medias->isList() || medias->items().empty()) return nullptr;
-    const auto* streams = lookup(medias->items()[0], {"streams"});
-    if (!streams || !streams->isList() || streams->items().size() <= index) return nullptr;
-    return &streams->items()[index];
-}
 
 // `key` is "endpoint" (where the daemon sends) or "advertised endpoint"
 // (what the SDP said); an empty Endpoint when missing.
@@ -91,11 +77,6 @@ Endpoint queriedEndpoint(const Reply& q, const std::string& tag, size_t index,
     return {std::string(address->str()), uint16_t(port->integer())};
 }
 
-int64_t queriedErrors(const Reply& q, const std::string& tag, size_t index) {
-    const Value* s = queriedStream(q, tag, index);
-    const Value* v = s ? lookup(*s, {"stats", "errors"}) : nullptr;
-    return v && v->isInteger() ? v->integer() : -1;
-}
 
 std::string withPrefix(const std::string& address) {
     return address + (isIpv6(address) ? "/64" : "/24");
@@ -139,14 +120,14 @@ class NetnsTest : public DaemonTest {
     Reply sendOffer(const std::string& sdp, const std::vector<std::string>& direction) {
         Request r("offer");
         r.set("call-id", "call-1").set("from-tag", "alice").set("sdp", sdp);
-        addList(r, "direction", direction);
+        r.setListIfAny("direction", direction);
         return ng->request(r);
     }
     // Answer from the callee (tag bob); `flags` are about the callee.
     Reply sendAnswer(const std::string& sdp, const std::vector<std::string>& flags = {}) {
         Request r("answer");
         r.set("call-id", "call-1").set("from-tag", "alice").set("to-tag", "bob").set("sdp", sdp);
-        addList(r, "flags", flags);
+        r.setListIfAny("flags", flags);
         return ng->request(r);
     }
 
@@ -364,7 +345,7 @@ TEST_F(NetnsNat, StrictSourceDropsAllButTheLearnedNatBinding) {
     EXPECT_TRUE(relays(*b.rtp, bSide.rtp, *a.rtp, aSide.rtp, g711(0, kSsrcB)));
     Reply q = query("call-1");
     ASSERT_EQ(queriedEndpoint(q, "bob", 0), (Endpoint{kNatPublic, 20000})) << q.describe();
-    int64_t errorsBefore = queriedErrors(q, "bob", 0);
+    int64_t errorsBefore = queriedStat(q, "bob", 0, "errors");
 
     for (uint16_t i = 0; i < 3; i++)
         ASSERT_TRUE(otherHost->sendTo(bSide.rtp, g711(100 + i, 0x0BADF00D)));
@@ -372,7 +353,7 @@ TEST_F(NetnsNat, StrictSourceDropsAllButTheLearnedNatBinding) {
         ASSERT_TRUE(otherBinding->sendTo(bSide.rtp, g711(200 + i, kSsrcB)));
     EXPECT_TRUE(nothingArrives(*a.rtp));
     q = query("call-1");
-    EXPECT_EQ(queriedErrors(q, "bob", 0), errorsBefore + 5) << q.describe();
+    EXPECT_EQ(queriedStat(q, "bob", 0, "errors"), errorsBefore + 5) << q.describe();
     EXPECT_EQ(queriedEndpoint(q, "bob", 0), (Endpoint{kNatPublic, 20000})) << q.describe();
 
     EXPECT_TRUE(relays(*b.rtp, bSide.rtp, *a.rtp, aSide.rtp, g711(1, kSsrcB)));

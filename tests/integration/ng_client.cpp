@@ -372,6 +372,13 @@ Request& Request::setList(std::string_view key, std::initializer_list<std::strin
     return setValue(key, std::move(l));
 }
 
+Request& Request::setListIfAny(std::string_view key, const std::vector<std::string>& items) {
+    if (items.empty()) return *this;
+    Value l = Value::list();
+    for (const auto& i : items) l.push(Value::string(doc_.intern(i)));
+    return setValue(key, std::move(l));
+}
+
 Request& Request::setValue(std::string_view key, Value v) {
     doc_.root.add(doc_.intern(key), std::move(v));
     return *this;
@@ -664,6 +671,24 @@ std::optional<SdpMediaPorts> sdpMediaPorts(std::string_view sdp, size_t index) {
     }
     if (!found) return std::nullopt;
     return out;
+}
+
+}  // namespace ngm::itest
+
+namespace ngm::itest {
+
+const Value* queriedStream(const Reply& q, const std::string& tag, size_t index) {
+    const auto* medias = q.get({"tags", tag, "medias"});
+    if (!medias || !medias->isList() || medias->items().empty()) return nullptr;
+    const auto* streams = lookup(medias->items()[0], {"streams"});
+    if (!streams || !streams->isList() || streams->items().size() <= index) return nullptr;
+    return &streams->items()[index];
+}
+
+int64_t queriedStat(const Reply& q, const std::string& tag, size_t index, std::string_view key) {
+    const Value* s = queriedStream(q, tag, index);
+    const Value* v = s ? lookup(*s, {"stats", key}) : nullptr;
+    return v && v->isInteger() ? v->integer() : -1;
 }
 
 }  // namespace ngm::itest

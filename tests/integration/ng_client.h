@@ -130,6 +130,8 @@ class Request {
     Request& set(std::string_view key, std::string_view value);
     Request& setInt(std::string_view key, int64_t value);
     Request& setList(std::string_view key, std::initializer_list<std::string_view> items);
+    // The list under `key`; nothing at all when `items` is empty.
+    Request& setListIfAny(std::string_view key, const std::vector<std::string>& items);
     // Any value; its strings must come from doc().intern() or be static.
     Request& setValue(std::string_view key, bencode::Value v);
     bencode::Document& doc() { return doc_; }
@@ -177,6 +179,10 @@ class Reply {
 
 // Lookup helpers on any decoded value.
 const bencode::Value* lookup(const bencode::Value& v, std::initializer_list<std::string_view> path);
+// In a `query` reply: the tag's first media section's stream `index` (0 RTP,
+// 1 RTCP), and one of that stream's `stats` counters (-1 when missing).
+const bencode::Value* queriedStream(const Reply& q, const std::string& tag, size_t index);
+int64_t queriedStat(const Reply& q, const std::string& tag, size_t index, std::string_view key);
 std::string printable(std::string_view bytes, size_t maxLen = 2000);
 
 // ng over UDP from a socket of its own on 127.0.0.1.
