@@ -28,12 +28,12 @@ struct WakeMarker : PollHandler {
 
 std::atomic<bool> g_allowIoUring{true};
 
-// user_data of a ring request: kind in the top byte; for receives the
-// registration's generation and index, for sends the slot index.
+// user_data of a ring request: kind in the top byte; for receives and sends
+// the generation and index of the socket's registration.
 enum Kind : uint64_t { kRecv = 1, kSend = 2, kEpoll = 3, kIgnore = 4, kTick = 5 };
 constexpr uint64_t kIndexMask = (1ull << 24) - 1;
-uint64_t recvData(uint32_t idx, uint32_t gen) { return (kRecv << 56) | ((uint64_t)gen << 24) | idx; }
-uint64_t sendData(uint32_t idx) { return (kSend << 56) | idx; }
+uint64_t regData(Kind k, uint32_t idx, uint32_t gen) { return (k << 56) | ((uint64_t)gen << 24) | idx; }
+uint64_t recvData(uint32_t idx, uint32_t gen) { return regData(kRecv, idx, gen); }
 
 // Storage straight from the kernel: the registration tables grow with the
 // calls in progress and are dropped when the last call ends, and memory
@@ -66,7 +66,6 @@ struct EventLoop::Uring {
     static constexpr unsigned kCqEntries = 2048;
     static constexpr unsigned kBuffers = 512;       // provided receive buffers
     static constexpr unsigned kBufSize = 4096;      // recvmsg header + address + datagram
-    static constexpr unsigned kMaxSendSlots = 4096;
     static constexpr uint16_t kGroup = 0;
 
     struct Reg {
@@ -75,15 +74,21 @@ struct EventLoop::Uring {
         uint32_t gen = 0;
         bool armed = false;
         bool fixed = false;  // the fd is in the ring's file table at the registration's index
+        uint64_t* sendErrors = nullptr;  // counts failed sends from the fd
     };
-    struct SendSlot {
+    // A queued send's copy of its datagram and destination, one per SQ entry.
+    // Sends carry MSG_DONTWAIT, so the kernel issues them while it consumes
+    // their entries (never later from a worker: a full socket buffer fails
+    // the send instead), and an entry is handed out again only once the
+    // kernel has consumed it: its buffer is free by then. No completion is
+    // needed to reuse it, so successful sends post none.
+    struct SendBuf {
+        uint8_t data[kBufSize];
+    };
+    struct SendAddr {
+        sockaddr_storage to;
         msghdr msg;  // without sendWithAddress
         iovec iov;
-        sockaddr_storage to;
-        int fd = -1;
-        uint64_t* errors = nullptr;
-        bool busy = false;
-        uint8_t data[kBufSize];
     };
 
     io_uring ring{};
@@ -95,8 +100,10 @@ struct EventLoop::Uring {
     PageVector<Reg> regs;
     PageVector<uint32_t> freeRegs;
     PageVector<uint32_t> regOfFd;  // fd → registration index + 1; 0: not on the ring
-    std::vector<std::unique_ptr<SendSlot>> slots;
-    std::vector<uint32_t> freeSlots;
+    unsigned sqSize = 0;          // SQ entries the kernel gave
+    SendBuf* sendBufs = nullptr;  // sqSize, mapped; pages are touched as sends use them
+    std::unique_ptr<SendAddr[]> sendAddrs;
+    bool skipSendCqes = false;  // IORING_FEAT_CQE_SKIP: only failed sends complete
     bool recvUnsupported = false;
     unsigned fixedFiles = 0;  // size of the registered file table
     uint32_t nextGen = 0;     // generations are unique per loop, so tables can shrink
@@ -116,6 +123,7 @@ struct EventLoop::Uring {
     ~Uring() {
         if (ringUp) io_uring_queue_exit(&ring);
         if (bufRing) munmap(bufRing, bufRingBytes);
+        if (sendBufs) munmap(sendBufs, sizeof(SendBuf) * sqSize);
     }
 
     std::string failure;
@@ -145,6 +153,13 @@ struct EventLoop::Uring {
         }
         if (!ringUp) return fail("io_uring_setup", -rc);
         if (!(p.features & IORING_FEAT_EXT_ARG)) return fail("no IORING_FEAT_EXT_ARG", 0);
+
+        skipSendCqes = p.features & IORING_FEAT_CQE_SKIP;
+        sqSize = ring.sq.ring_entries;
+        void* sb = mmap(nullptr, sizeof(SendBuf) * sqSize, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+        if (sb == MAP_FAILED) return fail("mmap", errno);
+        sendBufs = static_cast<SendBuf*>(sb);
+        sendAddrs = std::make_unique<SendAddr[]>(sqSize);
 
         bufRingBytes = (sizeof(io_uring_buf) + kBufSize) * kBuffers;
         void* m = mmap(nullptr, bufRingBytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
@@ -217,23 +232,6 @@ struct EventLoop::Uring {
         io_uring_buf_ring_advance(bufRing, 1);
     }
 
-    SendSlot* takeSlot(uint32_t& idx) {
-        if (freeSlots.empty()) {
-            if (slots.size() >= kMaxSendSlots) return nullptr;
-            slots.push_back(std::make_unique<SendSlot>());
-            freeSlots.push_back((uint32_t)slots.size() - 1);
-        }
-        idx = freeSlots.back();
-        freeSlots.pop_back();
-        SendSlot* s = slots[idx].get();
-        s->busy = true;
-        return s;
-    }
-
-    void releaseSlot(uint32_t idx) {
-        slots[idx]->busy = false;
-        freeSlots.push_back(idx);
-    }
 };
 
 void EventLoop::allowIoUring(bool allow) { g_allowIoUring.store(allow); }
@@ -306,9 +304,6 @@ bool EventLoop::addDatagram(int fd, DatagramHandler* h) {
 void EventLoop::remove(int fd) {
     if (uring_ && fd >= 0) {
         Uring& u = *uring_;
-        // A queued send must not count its failure into a freed stream.
-        for (auto& s : u.slots)
-            if (s->busy && s->fd == fd) s->errors = nullptr;
         if ((size_t)fd < u.regOfFd.size() && u.regOfFd[fd]) {
             uint32_t idx = u.regOfFd[fd] - 1;
             u.regOfFd[fd] = 0;
@@ -337,6 +332,7 @@ void EventLoop::remove(int fd) {
             r.fd = -1;
             r.armed = false;
             r.fixed = false;
+            r.sendErrors = nullptr;
             r.gen = 0;  // late completions of the old registration are dropped
             u.freeRegs.push_back(idx);
             // All gone (calls ended): give the tables' memory back.
@@ -353,39 +349,47 @@ void EventLoop::remove(int fd) {
 
 bool EventLoop::sendTo(int fd, const uint8_t* data, size_t len, const sockaddr* to, socklen_t toLen,
                        uint64_t* errors) {
-    uint32_t idx;
-    Uring::SendSlot* s = nullptr;
     io_uring_sqe* q = nullptr;
-    if (uring_ && len <= Uring::kBufSize && toLen <= sizeof(sockaddr_storage)) s = uring_->takeSlot(idx);
-    if (s && !(q = uring_->sqe())) uring_->releaseSlot(idx);
+    Uring::Reg* r = nullptr;
+    // Through the ring only from a socket registered on it (its failures
+    // are counted through the registration, which remove() ends).
+    if (uring_ && len <= Uring::kBufSize && toLen <= sizeof(sockaddr_storage) && (size_t)fd < uring_->regOfFd.size() &&
+        uring_->regOfFd[fd]) {
+        r = &uring_->regs[uring_->regOfFd[fd] - 1];
+        q = uring_->sqe();
+    }
     if (!q) {  // no ring, or no room in it: at once
         if (::sendto(fd, data, len, MSG_DONTWAIT, to, toLen) >= 0) return true;
         if (errors) (*errors)++;
         return false;
     }
-    std::memcpy(s->data, data, len);
-    if (toLen) std::memcpy(&s->to, to, toLen);
-    s->fd = fd;
-    s->errors = errors;
+    Uring& u = *uring_;
+    unsigned k = (unsigned)(q - u.ring.sq.sqes);
+    uint8_t* buf = u.sendBufs[k].data;
+    Uring::SendAddr& a = u.sendAddrs[k];
+    std::memcpy(buf, data, len);
+    if (toLen) std::memcpy(&a.to, to, toLen);
+    r->sendErrors = errors;
     // MSG_DONTWAIT: a full socket buffer fails the send at once instead of
-    // parking it in the kernel, so slots come back within the round.
-    if (uring_->sendWithAddress) {
-        io_uring_prep_send(q, fd, s->data, len, MSG_DONTWAIT);
+    // parking it in the kernel, so the entry's buffer is free once consumed.
+    if (u.sendWithAddress) {
+        io_uring_prep_send(q, fd, buf, len, MSG_DONTWAIT);
         if (toLen) {
-            q->addr2 = (uint64_t)(uintptr_t)&s->to;
+            q->addr2 = (uint64_t)(uintptr_t)&a.to;
             q->addr_len = (uint16_t)toLen;
         }
     } else {
-        s->iov = {s->data, len};
-        s->msg = {};
-        s->msg.msg_name = toLen ? &s->to : nullptr;
-        s->msg.msg_namelen = toLen;
-        s->msg.msg_iov = &s->iov;
-        s->msg.msg_iovlen = 1;
-        io_uring_prep_sendmsg(q, fd, &s->msg, MSG_DONTWAIT);
+        a.iov = {buf, len};
+        a.msg = {};
+        a.msg.msg_name = toLen ? &a.to : nullptr;
+        a.msg.msg_namelen = toLen;
+        a.msg.msg_iov = &a.iov;
+        a.msg.msg_iovlen = 1;
+        io_uring_prep_sendmsg(q, fd, &a.msg, MSG_DONTWAIT);
     }
-    uring_->setFile(q, fd);
-    io_uring_sqe_set_data64(q, sendData(idx));
+    u.setFile(q, fd);
+    if (u.skipSendCqes) q->flags |= IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe_set_data64(q, regData(kSend, (uint32_t)(r - u.regs.data()), r->gen));
     return true;
 }
 
@@ -543,11 +547,12 @@ void EventLoop::runUring() {
                     }
                 }
             } else if (kind == kSend) {
+                // A failed send (or any send, without IORING_FEAT_CQE_SKIP),
+                // counted while the socket is still registered.
                 uint32_t idx = (uint32_t)(ud & kIndexMask);
-                if (idx < u.slots.size() && u.slots[idx]->busy) {
-                    if (cqe->res < 0 && u.slots[idx]->errors) (*u.slots[idx]->errors)++;
-                    u.releaseSlot(idx);
-                }
+                uint32_t gen = (uint32_t)(ud >> 24);
+                if (cqe->res < 0 && idx < u.regs.size() && u.regs[idx].gen == gen && u.regs[idx].sendErrors)
+                    (*u.regs[idx].sendErrors)++;
             } else if (kind == kEpoll) {
                 epollReady = true;
                 if (!(cqe->flags & IORING_CQE_F_MORE)) armEpoll();

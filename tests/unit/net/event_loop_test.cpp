@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <future>
 #include <memory>
 #include <thread>
@@ -247,6 +248,121 @@ void everySocketEchoes(bool ioUring) {
 
 TEST(EventLoop, ManyDatagramSocketsRegisteredInOneRoundAllReceiveAndSend) { everySocketEchoes(true); }
 TEST(EventLoop, ManyDatagramSocketsOnTheEpollPathAllReceiveAndSend) { everySocketEchoes(false); }
+
+// More sends in one round than the ring has submission entries: the entries
+// (and the copies of the datagrams they carry) are used again once the kernel
+// took them, and every datagram still leaves intact and exactly once.
+void oneRoundOfManySends(bool ioUring) {
+    EventLoop::allowIoUring(ioUring);
+    auto lo = *IpAddress::parse("127.0.0.1");
+    constexpr int kPeers = 8, kSends = 800;
+    EventLoop loop;
+    UdpSocket from;
+    ASSERT_TRUE(from.bind(Endpoint{lo, 0}));
+    EchoHandler handler(loop, from);
+    std::vector<std::unique_ptr<UdpSocket>> peers;
+    std::vector<sockaddr_storage> addrs(kPeers);
+    std::vector<socklen_t> lens(kPeers);
+    for (int i = 0; i < kPeers; i++) {
+        peers.push_back(std::make_unique<UdpSocket>());
+        ASSERT_TRUE(peers.back()->bind(Endpoint{lo, 0}));
+        lens[i] = peers.back()->local().toSockaddr(addrs[i]);
+    }
+    LoopThread t(loop);
+    std::promise<void> done;
+    loop.post([&] {
+        loop.addDatagram(from.fd(), &handler);
+        for (uint32_t n = 0; n < kSends; n++) {
+            uint8_t msg[64];
+            for (size_t b = 0; b < sizeof msg; b++) msg[b] = uint8_t(n * 7 + b);
+            std::memcpy(msg, &n, sizeof n);
+            loop.sendTo(from.fd(), msg, sizeof msg, reinterpret_cast<sockaddr*>(&addrs[n % kPeers]), lens[n % kPeers],
+                        &handler.errors);
+        }
+        done.set_value();
+    });
+    ASSERT_EQ(done.get_future().wait_for(2s), std::future_status::ready);
+    std::vector<int> seen(kSends, 0);
+    for (int i = 0; i < kPeers; i++) {
+        for (int got = 0; got < kSends / kPeers; got++) {
+            pollfd p{peers[i]->fd(), POLLIN, 0};
+            ASSERT_EQ(poll(&p, 1, 2000), 1) << "peer " << i << " got only " << got;
+            uint8_t buf[128];
+            ASSERT_EQ(recv(peers[i]->fd(), buf, sizeof buf, 0), 64);
+            uint32_t n;
+            std::memcpy(&n, buf, sizeof n);
+            ASSERT_LT(n, (uint32_t)kSends);
+            EXPECT_EQ(n % kPeers, (uint32_t)i);
+            for (size_t b = sizeof n; b < 64; b++) ASSERT_EQ(buf[b], uint8_t(n * 7 + b)) << "datagram " << n;
+            seen[n]++;
+        }
+    }
+    for (int n = 0; n < kSends; n++) EXPECT_EQ(seen[n], 1) << "datagram " << n;
+    std::promise<void> removed;
+    loop.post([&] {
+        EXPECT_EQ(handler.errors, 0u);
+        loop.remove(from.fd());
+        removed.set_value();
+    });
+    ASSERT_EQ(removed.get_future().wait_for(2s), std::future_status::ready);
+    EXPECT_TRUE(t.stopAndJoin());
+    EventLoop::allowIoUring(true);
+}
+
+TEST(EventLoop, MoreSendsInOneRoundThanRingEntriesAllArriveIntact) { oneRoundOfManySends(true); }
+TEST(EventLoop, ManySendsInOneRoundOnTheEpollPathAllArriveIntact) { oneRoundOfManySends(false); }
+
+// A send the kernel refuses (here: to port 0, which fails before anything
+// leaves) counts into the sender's `errors`; a good one does not.
+void failedSendsAreCounted(bool ioUring) {
+    EventLoop::allowIoUring(ioUring);
+    auto lo = *IpAddress::parse("127.0.0.1");
+    EventLoop loop;
+    UdpSocket sock, peer;
+    ASSERT_TRUE(sock.bind(Endpoint{lo, 0}));
+    ASSERT_TRUE(peer.bind(Endpoint{lo, 0}));
+    sockaddr_storage bad, good;
+    socklen_t badLen = Endpoint{lo, 0}.toSockaddr(bad);
+    socklen_t goodLen = peer.local().toSockaddr(good);
+    EchoHandler handler(loop, sock);
+    LoopThread t(loop);
+    auto onLoop = [&](auto fn) {
+        std::promise<void> done;
+        loop.post([&] {
+            fn();
+            done.set_value();
+        });
+        ASSERT_EQ(done.get_future().wait_for(2s), std::future_status::ready);
+    };
+    uint8_t msg[4] = {1, 2, 3, 4};
+    onLoop([&] {
+        loop.addDatagram(sock.fd(), &handler);
+        loop.sendTo(sock.fd(), msg, sizeof msg, reinterpret_cast<sockaddr*>(&good), goodLen, &handler.errors);
+        for (int i = 0; i < 3; i++)
+            loop.sendTo(sock.fd(), msg, sizeof msg, reinterpret_cast<sockaddr*>(&bad), badLen, &handler.errors);
+    });
+    pollfd p{peer.fd(), POLLIN, 0};
+    ASSERT_EQ(poll(&p, 1, 2000), 1) << "the good send did not arrive";
+    uint64_t errors = 0;
+    for (int i = 0; i < 100 && errors < 3; i++) {  // the ring reports in a later round
+        std::this_thread::sleep_for(5ms);
+        onLoop([&] { errors = handler.errors; });
+    }
+    EXPECT_EQ(errors, 3u);
+    // After remove(), a failure of a send still queued counts nowhere.
+    onLoop([&] {
+        loop.sendTo(sock.fd(), msg, sizeof msg, reinterpret_cast<sockaddr*>(&bad), badLen, &handler.errors);
+        loop.remove(sock.fd());
+    });
+    std::this_thread::sleep_for(20ms);
+    onLoop([&] { errors = handler.errors; });
+    EXPECT_EQ(errors, ioUring && loop.usesIoUring() ? 3u : 4u);
+    EXPECT_TRUE(t.stopAndJoin());
+    EventLoop::allowIoUring(true);
+}
+
+TEST(EventLoop, FailedSendsThroughTheRingAreCounted) { failedSendsAreCounted(true); }
+TEST(EventLoop, FailedSendsOnTheEpollPathAreCounted) { failedSendsAreCounted(false); }
 
 TEST(EventLoop, AddingAnInvalidFdFails) {
     EventLoop loop;
