@@ -122,13 +122,19 @@ void NgDispatcher::purgeLocked(std::chrono::steady_clock::time_point now) {
         freed++;
     }
     lastPurge_ = now;
-    if (freed > 1000) {
-        // Give freed reply memory back so RSS follows the load.
+    // Give freed memory back so RSS follows the load: once a burst of
+    // expiries is over (the replies of a burst outlive its calls by the
+    // cache lifetime, so by then the calls' memory is free too), or after a
+    // great many under steady load. Not at every purge of a busy daemon:
+    // trimming walks the heap, and the pages are faulted in again.
+    freedSinceTrim_ += freed;
+    if (freedSinceTrim_ > 1000 && (freed == 0 || cache_.empty() || freedSinceTrim_ > 200000)) {
         if (cache_.empty()) {
             decltype(cache_)().swap(cache_);
             decltype(cacheOrder_)().swap(cacheOrder_);
         }
         malloc_trim(0);
+        freedSinceTrim_ = 0;
     }
 }
 

@@ -93,6 +93,7 @@ private:
     std::chrono::seconds cacheLifetime_{30};
     static constexpr size_t kMaxCacheEntries = 200000;
     std::chrono::steady_clock::time_point lastPurge_;
+    size_t freedSinceTrim_ = 0;  // cached replies dropped since memory was last given back
 
     std::mutex statsMutex_;
     std::map<std::string, std::array<int64_t, (int)Cmd::Count + 1>> perProxy_;  // +1: errors

@@ -349,7 +349,7 @@ void CallStore::destroyCall(const std::string& callId, int reason) {
     counters_.sessionsOwn--;
     if (cfg_.registry) cfg_.registry->remove(callId);
     calls_.erase(it);
-    if (calls_.empty() && calls_.bucket_count() > 1024) calls_.rehash(0);
+    if (calls_.empty()) calls_.rehash(0);  // no bucket array once the last call is gone
 }
 
 namespace {

@@ -24,7 +24,7 @@ public:
         auto& s = shard(callId);
         std::lock_guard lk(s.m);
         s.ids.erase(callId);
-        if (s.ids.empty() && s.ids.bucket_count() > 1024) s.ids.rehash(0);
+        if (s.ids.empty()) s.ids.rehash(0);  // an empty shard keeps no bucket array
     }
     std::vector<std::string> list(size_t limit) {
         std::vector<std::string> out;
