@@ -58,6 +58,10 @@ struct Media {
     std::vector<RetiredPorts> retiredPorts;
     Stream rtp, rtcp;
     CodecList codecs;
+    // The codecs of the last offer written to this side: its answer may only
+    // pick from them.
+    CodecList offeredCodecs;
+    bool offerWritten = false;
     int ptime = 0;
     std::string sdpDirection;  // as last received ("" if none)
 

@@ -223,6 +223,32 @@ const char* directionOf(const Media& m) {
     return directionName(send, recv);
 }
 
+bool sameCodec(const Codec& a, const Codec& b) {
+    if (a.format != b.format) return false;
+    if (a.encoding.empty() || b.encoding.empty()) return a.encoding.empty() && b.encoding.empty();
+    auto channels = [](const Codec& c) { return c.params.empty() ? std::string("1") : c.params; };
+    return iequals(a.encoding, b.encoding) && a.clockRate == b.clockRate && channels(a) == channels(b);
+}
+
+CodecList offeredOnly(const CodecList& answer, const CodecList& offered) {
+    CodecList kept;
+    for (const auto& c : answer)
+        for (const auto& o : offered)
+            if (sameCodec(c, o)) {
+                kept.push_back(c);
+                break;
+            }
+    // Nothing in common: the first offered codec that carries media (not
+    // DTMF events or comfort noise) stands in for the answer's.
+    if (kept.empty())
+        for (const auto& o : offered)
+            if (!iequals(o.encoding, "telephone-event") && !iequals(o.encoding, "CN")) {
+                kept.push_back(o);
+                break;
+            }
+    return kept;
+}
+
 }  // namespace
 
 std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Participant& to,
@@ -324,6 +350,9 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
         ml.port = rtpPort;
         CodecList codecs = src ? src->codecs : CodecList{};
         if (rtp) {
+            // An answer keeps only what was offered to its sender: the same
+            // payload type for the same codec (as rtpengine does).
+            if (!isOffer && src && src->offerWritten) codecs = offeredOnly(codecs, src->offeredCodecs);
             codecs = manipulateCodecs(codecs, f.codec);
             if (!isOffer && !dst->maskSpecs.empty()) {
                 CodecFlags masked;
@@ -339,6 +368,10 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
             }
             ml.formats.clear();
             for (const auto& c : codecs) ml.formats.push_back(c.format);
+            if (isOffer) {
+                dst->offeredCodecs = codecs;
+                dst->offerWritten = true;
+            }
         }
         sdp::writeLine(out, 'm', ml.format(), sm.mBareLf);
 
