@@ -87,6 +87,8 @@ std::string withPrefix(const std::string& address) {
 class NetnsTest : public DaemonTest {
   protected:
     void SetUp() override {
+        DaemonTest::SetUp();
+        if (IsSkipped()) return;
         if (std::string why = netnsUnavailableReason(); !why.empty()) GTEST_SKIP() << why;
         // The first namespace is the real probe: in a container without
         // CAP_SYS_ADMIN `ip netns add` fails, which says nothing about ngmedia.
