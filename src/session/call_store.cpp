@@ -668,6 +668,14 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
             call->tos = f.tos;
     }
     wire(*from, *to, f);
+    // Every offer or answer opens learning again on all streams of the call
+    // (rtpengine "unconfirms" them), timed from this signal.
+    for (auto& [tag, p] : call->participants)
+        for (auto& m : p->media)
+            if (m) {
+                m->rtp.relearn(call->lastSignal);
+                m->rtcp.relearn(call->lastSignal);
+            }
     applyControls(*call);
     applyTos(*call);
     CommandResult r;
