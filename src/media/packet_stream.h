@@ -40,7 +40,10 @@ public:
     net::Endpoint endpoint;        // where packets for the participant go
     PacketStream* rtpSink = nullptr;   // RTP received here leaves through this stream
     PacketStream* rtcpSink = nullptr;  // RTCP received here leaves through this stream
-    bool receives = true;          // the participant accepts media (not on hold)
+    // The participant can be sent to: its media is not rejected and its SDP
+    // address is not a zero (c=0.0.0.0) hold. A sendonly or inactive
+    // direction does not stop media, as with rtpengine.
+    bool receives = true;
     Learning learning = Learning::Delayed;
     bool asymmetric = false, strictSource = false, mediaHandover = false;
     bool blockMedia = false, blockDtmf = false;

@@ -211,10 +211,10 @@ void CallStore::wire(Participant& a, Participant& b, const Flags& f) {
         x.rtp.rtcpSink = rtcpTo;
         x.rtcp.rtpSink = nullptr;
         x.rtcp.rtcpSink = rtcpTo;
-        // RFC 3264 §8.4: no media towards a side on hold or that does not receive.
+        // No media towards a rejected side or a zero-address hold; the SDP
+        // direction (sendonly, inactive) stops nothing, as with rtpengine.
         bool reachable = !y.rejected && !y.zeroAddress;
-        y.rtp.receives = reachable && y.recv;
-        y.rtcp.receives = reachable;
+        y.rtp.receives = y.rtcp.receives = reachable;
     };
     size_t n = std::min(a.media.size(), b.media.size());
     for (size_t i = 0; i < n; i++) {
