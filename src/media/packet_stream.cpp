@@ -19,6 +19,9 @@ constexpr size_t kMaxPacket = 4096;
 // the first packet of the fourth second after the signal's second commits
 // (3 to 4 s after the signal).
 constexpr int64_t kLearningWaitSeconds = 3;
+// `pierce NAT`: what rtpengine sends, an RTP header alone (version 2,
+// payload type 127, sequence number 0xffff, timestamp and SSRC 0).
+constexpr uint8_t kPiercePacket[12] = {0x80, 0x7f, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0};
 
 int64_t coarseMs(clockid_t clock) {
     timespec ts;
@@ -64,7 +67,8 @@ void PacketStream::pierce() {
         return;
     sockaddr_storage ss;
     socklen_t len = endpoint.toSockaddr(ss);
-    sendto(socket->fd(), "", 0, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), len);
+    sendto(socket->fd(), kPiercePacket, sizeof kPiercePacket, MSG_DONTWAIT,
+           reinterpret_cast<sockaddr*>(&ss), len);
 }
 
 void PacketStream::confirm(const net::Endpoint& ep) {

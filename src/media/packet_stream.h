@@ -74,8 +74,9 @@ public:
     void relearn(int64_t lastSignal);
     // The stream's socket is going away (or moving): close the connected twin.
     void dropTwin();
-    // `pierce NAT`: an empty datagram towards the participant's SDP address
-    // to open a NAT binding, while nothing has come from it yet.
+    // `pierce NAT`: a bare RTP header (rtpengine's) towards the
+    // participant's SDP address to open a NAT binding, while nothing has
+    // come from it yet.
     void pierce();
 
     // Hot path, entered from the worker loop: a batch read by this stream

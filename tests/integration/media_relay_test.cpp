@@ -1027,20 +1027,31 @@ TEST_F(MediaRelay, NatWaitHoldsMediaUntilTheParticipantSentSomething) {
     EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(2, kSsrcA)));
 }
 
-TEST_F(MediaRelay, PierceNatSendsEmptyDatagramsUntilMediaArrives) {
+// `pierce NAT`: a bare RTP header (version 2, payload type 127, sequence
+// 0xffff, no payload: what rtpengine sends) from our port to each port of
+// the SDP, about once a second, until a packet comes in on that port.
+// ngmediad sends the first at once, rtpengine from its once-a-second timer.
+TEST_F(MediaRelay, PierceNatSendsRtpHeadersUntilMediaArrives) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
     RelayPorts p;
     OfferAnswer oa;
     oa.answerFlags = {"pierce NAT"};  // about B
     ASSERT_NO_FATAL_FAILURE(establish(oa, p));
-    auto d = b.rtp->receive(1500ms);
-    ASSERT_TRUE(d) << "no NAT piercing datagram";
-    EXPECT_TRUE(d->bytes.empty());
-    EXPECT_EQ(d->port, p.bRtp);
-    // Once B sends, piercing stops.
+    const Bytes pierce = {0x80, 0x7f, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0};
+    EXPECT_TRUE(arrives(*b.rtp, pierce, p.bRtp, 2500ms)) << "no NAT piercing datagram";
+    EXPECT_TRUE(arrives(*b.rtcp, pierce, p.bRtcp, 2500ms)) << "no NAT piercing datagram for RTCP";
+    // Once B sends RTP, piercing its RTP port stops; its RTCP port is
+    // pierced until RTCP comes.
     EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(1, kSsrcB)));
     b.rtp->drain(0ms);
+    b.rtcp->drain(0ms);
+    EXPECT_TRUE(arrives(*b.rtcp, pierce, p.bRtcp, 2500ms)) << "RTCP piercing stopped early";
+    EXPECT_TRUE(nothingArrives(*b.rtp, 0ms));
+    EXPECT_TRUE(relays(*b.rtcp, p.bRtcp, *a.rtcp, p.aRtcp, rtcpReceiverReport(kSsrcB)));
+    b.rtcp->drain(0ms);
     EXPECT_TRUE(nothingArrives(*b.rtp, 1500ms));
+    EXPECT_TRUE(nothingArrives(*b.rtcp, 0ms));
+    EXPECT_TRUE(nothingArrives(*a.rtp, 0ms));
 }
 
 TEST_F(MediaRelay, EndedCallsCountOneWayAndZeroWayStreams) {
