@@ -764,6 +764,8 @@ TEST_F(MediaRelay, StatisticsCountsRelayedPackets) {
 
     s = statistics();
     EXPECT_EQ(s.integer({"statistics", "totalstatistics", "relayedpackets"}), 8) << s.describe();
+    EXPECT_EQ(s.integer({"statistics", "totalstatistics", "relayedbytes"}), 7 * 172 + 32)
+        << s.describe();
     EXPECT_EQ(s.integer({"statistics", "totalstatistics", "relayedpacketerrors"}), 2)
         << s.describe();
 }
