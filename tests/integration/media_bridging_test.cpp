@@ -297,7 +297,12 @@ TEST_F(MediaBridging, ReinviteMovesEndpoint) {
 // takes over bob1's media; bob1 stays in the call without media or peer),
 // so A's media follows bob2, from the same B-side port; A's side keeps its
 // ports.
+constexpr const char* kForkDifference =
+    "deliberate difference (docs/compatibility.md, fork_two_answers): rtpengine moves the "
+    "offerer to new ports when a second branch answers";
+
 TEST_F(MediaBridging, ForkedCallMediaFollowsAnsweredBranch) {
+    if (underOracle()) GTEST_SKIP() << kForkDifference;
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
     Fork f;
     ASSERT_NO_FATAL_FAILURE(answerTwice(f));
@@ -318,6 +323,7 @@ TEST_F(MediaBridging, ForkedCallMediaFollowsAnsweredBranch) {
 // NGM_SANITIZE build reports the heap-use-after-free in
 // PacketStream::onReadable at once.)
 TEST_F(MediaBridging, DeletedBranchGetsNoMediaNorLeaksItIntoOtherCalls) {
+    if (underOracle()) GTEST_SKIP() << kForkDifference;
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
     Fork f;
     ASSERT_NO_FATAL_FAILURE(answerTwice(f));

@@ -586,9 +586,16 @@ TEST_F(MediaRelay, AsymmetricDoesNotLearn) {
     EXPECT_EQ(queriedStat(q, "bob", 0, "packets"), 1) << q.describe();
 }
 
+// Deliberate difference from rtpengine, which relays anything and learns
+// from it.
+constexpr const char* kGarbageDifference =
+    "deliberate difference: rtpengine relays and learns from datagrams that are not RTP/RTCP "
+    "(RTP Bleed); ngmediad drops them and counts them as errors";
+
 // RTP Bleed: what is not RTP/RTCP is dropped and counted, and is never
 // learned from, even while the endpoint is still being learned.
 TEST_F(MediaRelay, GarbageIsNotForwardedNorLearned) {
+    if (underOracle()) GTEST_SKIP() << kGarbageDifference;
     ASSERT_NO_FATAL_FAILURE(start());  // delayed learning: nothing learned yet
     RelayPorts p;
     ASSERT_NO_FATAL_FAILURE(establish({}, p));
@@ -758,15 +765,44 @@ TEST_F(MediaRelay, StatisticsCountsRelayedPackets) {
     for (uint16_t i = 0; i < 3; i++)
         ASSERT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(i, kSsrcB)));
     ASSERT_TRUE(relays(*a.rtcp, p.aRtcp, *b.rtcp, p.bRtcp, rtcpReceiverReport(kSsrcA)));
-    ASSERT_TRUE(a.rtp->sendTo(p.aRtp, Bytes{0x80, 0x00, 0x00}));
-    ASSERT_TRUE(a.rtp->sendTo(p.aRtp, Bytes(20, 0x00)));
-    EXPECT_TRUE(nothingArrives(*b.rtp));
 
     s = statistics();
     EXPECT_EQ(s.integer({"statistics", "totalstatistics", "relayedpackets"}), 8) << s.describe();
     EXPECT_EQ(s.integer({"statistics", "totalstatistics", "relayedbytes"}), 7 * 172 + 32)
         << s.describe();
-    EXPECT_EQ(s.integer({"statistics", "totalstatistics", "relayedpacketerrors"}), 2)
+    EXPECT_EQ(s.integer({"statistics", "totalstatistics", "relayedpacketerrors"}), 0)
+        << s.describe();
+}
+
+// What is dropped (not RTP/RTCP, or a source `strict source` refuses) counts
+// in the stream's `errors` and in `relayedpacketerrors`, not in `packets`
+// or `relayedpackets`.
+TEST_F(MediaRelay, StatisticsCountDroppedPacketsAsErrorsOnly) {
+    if (underOracle())
+        GTEST_SKIP()
+            << kGarbageDifference
+            << "; rtpengine also counts what `strict source` drops in `packets` and not in "
+               "`relayedpacketerrors`";
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    OfferAnswer oa;
+    oa.offerFlags = {"strict source"};
+    ASSERT_NO_FATAL_FAILURE(establish(oa, p));
+    RtpPeer intruder;
+    ASSERT_TRUE(intruder.ok());
+    ASSERT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(0, kSsrcA)));
+    ASSERT_TRUE(a.rtp->sendTo(p.aRtp, Bytes{0x80, 0x00, 0x00}));
+    ASSERT_TRUE(a.rtp->sendTo(p.aRtp, Bytes(20, 0x00)));
+    ASSERT_TRUE(intruder.sendTo(p.aRtp, g711(1, 0x0BADF00D)));
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+
+    Reply q = query("call-1");
+    EXPECT_EQ(queriedStat(q, "alice", 0, "packets"), 1) << q.describe();
+    EXPECT_EQ(queriedStat(q, "alice", 0, "bytes"), 172) << q.describe();
+    EXPECT_EQ(queriedStat(q, "alice", 0, "errors"), 3) << q.describe();
+    Reply s = statistics();
+    EXPECT_EQ(s.integer({"statistics", "totalstatistics", "relayedpackets"}), 1) << s.describe();
+    EXPECT_EQ(s.integer({"statistics", "totalstatistics", "relayedpacketerrors"}), 3)
         << s.describe();
 }
 
@@ -864,9 +900,11 @@ TEST_F(MediaRelay, FloodOnOneCallDoesNotDisturbOthers) {
     }
     EXPECT_TRUE(nothingArrives(*a2.rtp, 0ms));
     Reply q = query("call-1");
-    EXPECT_GT(queriedStat(q, "alice", 0, "errors"), 0) << q.describe();
     EXPECT_EQ(endpointPort(q, "alice", 0), a.rtp->port()) << q.describe();
     EXPECT_TRUE(daemon.alive());
+    if (underOracle())
+        GTEST_SKIP() << "the stranger's garbage is not counted: " << kGarbageDifference;
+    EXPECT_GT(queriedStat(q, "alice", 0, "errors"), 0) << q.describe();
 }
 
 // Confirmed streams also hold a connected socket on their port (io_uring
@@ -942,10 +980,15 @@ TEST_F(MediaRelay, BlockDtmfDropsOnlyTelephoneEvents) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
     RelayPorts p;
     OfferAnswer oa;
+    // Both sides agree on telephone-event (rtpengine blocks nothing that
+    // the answer did not accept).
     std::string te = "a=rtpmap:101 telephone-event/8000\r\n";
     oa.aSdp = peerSdp({.port = a.rtp->port()});
     oa.aSdp.replace(oa.aSdp.find("RTP/AVP 0 8"), 11, "RTP/AVP 0 8 101");
     oa.aSdp.insert(oa.aSdp.find("a=sendrecv"), te);
+    oa.bSdp = peerSdp({.port = b.rtp->port()});
+    oa.bSdp.replace(oa.bSdp.find("RTP/AVP 0 8"), 11, "RTP/AVP 0 8 101");
+    oa.bSdp.insert(oa.bSdp.find("a=sendrecv"), te);
     ASSERT_NO_FATAL_FAILURE(establish(oa, p));
     ASSERT_EQ(control(*ng, "block DTMF").result(), "ok");
     const Bytes eventPayload = {0x05, 0x0a, 0x00, 0xa0};  // RFC 4733: digit 5
@@ -993,7 +1036,9 @@ TEST_F(MediaRelay, DropTrafficStartStopsAllMediaAndStopResumes) {
     EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(2, kSsrcA)));
 }
 
-TEST_F(MediaRelay, MediaEchoForwardEchoesTheReceiverWithNewSsrc) {
+// `media echo: forward` in a re-offer from A: B's RTP comes back to B,
+// payload unchanged, from the port B sends to; A's media is dropped.
+TEST_F(MediaRelay, MediaEchoForwardEchoesTheReceiver) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
     RelayPorts p;
     ASSERT_NO_FATAL_FAILURE(establish({}, p));
@@ -1009,12 +1054,21 @@ TEST_F(MediaRelay, MediaEchoForwardEchoesTheReceiverWithNewSsrc) {
     EXPECT_EQ(d->port, p.bRtp);
     ASSERT_EQ(d->bytes.size(), fromB.size());
     EXPECT_TRUE(std::equal(fromB.begin() + 12, fromB.end(), d->bytes.begin() + 12));
-    EXPECT_NE(Bytes(d->bytes.begin() + 8, d->bytes.begin() + 12), Bytes(fromB.begin() + 8, fromB.begin() + 12))
-        << "echoed RTP keeps its SSRC";
+    EXPECT_TRUE(std::equal(fromB.begin(), fromB.begin() + 8, d->bytes.begin()));
     EXPECT_TRUE(nothingArrives(*a.rtp, 0ms));
     // Media from A (the other side) is discarded.
     ASSERT_TRUE(a.rtp->sendTo(p.aRtp, g711(2, kSsrcA)));
     EXPECT_TRUE(nothingArrives(*b.rtp));
+    EXPECT_TRUE(nothingArrives(*a.rtp, 0ms));
+
+    // The echo has an SSRC of its own (rtpengine README: "with a new SSRC if
+    // it's RTP"), so B does not see its own SSRC coming back from another
+    // address, which RFC 3550 §8.2 treats as a collision.
+    if (underOracle())
+        GTEST_SKIP() << "deliberate difference: rtpengine 10.5 echoes with the sender's own SSRC";
+    EXPECT_NE(Bytes(d->bytes.begin() + 8, d->bytes.begin() + 12),
+              Bytes(fromB.begin() + 8, fromB.begin() + 12))
+        << "echoed RTP keeps its SSRC";
 }
 
 TEST_F(MediaRelay, NatWaitHoldsMediaUntilTheParticipantSentSomething) {
