@@ -258,6 +258,11 @@ TEST_F(MediaRelay, RtcpMuxAnswererToNonMuxOfferer) {
 
 // --- endpoint learning -----------------------------------------------------
 
+// Delayed and heuristic learning settle from the fourth whole wall-clock
+// second after the last offer or answer: at most 4 s later (and 100 ms for
+// coarse clocks).
+constexpr milliseconds kLearningWaitOver{4100};
+
 // --endpoint-learning=delayed (the default): until 3 s after the last offer
 // or answer (counted in whole seconds, as rtpengine does: 3 to 4 s) media
 // goes to whichever source sent last, the SDP's address included, and
@@ -314,7 +319,7 @@ TEST_F(MediaRelay, DelayedLearningFollowsTheLatestSourceThenCommits) {
         << "too slow: the wait was over before the checks";
 
     // After the wait the next packet settles its source...
-    std::this_thread::sleep_until(answered + 4000ms);
+    std::this_thread::sleep_until(answered + kLearningWaitOver);
     EXPECT_TRUE(relays(bNat, p.bRtp, *a.rtp, p.aRtp, g711(3, kSsrcB)));
     q = query("call-1");
     EXPECT_TRUE(hasFlag(q, "bob", 0, "confirmed")) << q.describe();
@@ -414,7 +419,7 @@ TEST_F(MediaRelay, HeuristicLearningRanksSourcesByTheSdpAddressThenPort) {
         << "too slow: the wait was over before the checks";
 
     // After the wait, a packet from an unmatched source settles the best one.
-    std::this_thread::sleep_until(answered + 4000ms);
+    std::this_thread::sleep_until(answered + kLearningWaitOver);
     EXPECT_TRUE(bSendsThenAReaches(l1, *l1.otherAddress, *l1.sameAddress));
     EXPECT_TRUE(bSendsThenAReaches(l2, *l2.otherAddress, *l2.samePort));
     EXPECT_TRUE(bSendsThenAReaches(l3, *l3.otherAddress, *l3.b.rtp));
