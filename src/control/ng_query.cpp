@@ -36,6 +36,8 @@ Value streamValue(const session::Media& m, const session::Stream& s, bencode::Do
     flags.push(Value::string(s.isRtcp ? "RTCP" : "RTP"));
     if (s.advertised.valid()) flags.push(Value::string("filled"));
     if (s.confirmed) flags.push(Value::string("confirmed"));
+    if (s.strictSource) flags.push(Value::string("strict source address"));
+    if (s.mediaHandover) flags.push(Value::string("media handover"));
     (void)m;
     v.add("stats", statsValue(s.stats));
     return v;

@@ -3,6 +3,7 @@
 #include "control/ng_dispatcher.h"
 
 #include <cstdio>
+#include <string_view>
 
 namespace ngm::control {
 
@@ -53,8 +54,15 @@ Value NgDispatcher::buildStatistics(bencode::Document& d) {
     tot.add("offertimeoutsessions", Value::integer(c.offerTimeoutSessions.load()));
     tot.add("regularterminatedsessions", Value::integer(c.regularTerminated.load()));
     tot.add("forcedterminatedsessions", Value::integer(c.forcedTerminated.load()));
-    tot.add("relayedpackets", Value::integer((int64_t)media.packets));
-    tot.add("relayedpacketerrors", Value::integer((int64_t)media.errors));
+    // As rtpengine splits them: everything is relayed in userspace (no
+    // kernel module), so the totals are the userspace figures.
+    for (const char* path : {"_user", "_kernel", ""}) {
+        bool kernel = path == std::string_view("_kernel");
+        auto key = [&](const char* name) { return d.intern(std::string(name) + path); };
+        tot.add(key("relayedpackets"), Value::integer(kernel ? 0 : (int64_t)media.packets));
+        tot.add(key("relayedpacketerrors"), Value::integer(kernel ? 0 : (int64_t)media.errors));
+        tot.add(key("relayedbytes"), Value::integer(kernel ? 0 : (int64_t)media.bytes));
+    }
     tot.add("zerowaystreams", Value::integer(c.zeroWayStreams.load()));
     tot.add("onewaystreams", Value::integer(c.oneWayStreams.load()));
     int64_t ended = c.endedSessions.load();

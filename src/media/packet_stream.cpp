@@ -14,8 +14,14 @@ namespace {
 
 constexpr int kBatch = 32;
 constexpr size_t kMaxPacket = 4096;
-// rtpengine's delayed learning window.
-constexpr int64_t kLearningWindowMs = 3000;
+// Delayed and heuristic learning wait this long after the last offer or
+// answer, counted as rtpengine counts it: in whole wall-clock seconds, so
+// the first packet of the fourth second after the signal's second commits
+// (3 to 4 s after the signal).
+constexpr int64_t kLearningWaitSeconds = 3;
+// `pierce NAT`: what rtpengine sends, an RTP header alone (version 2,
+// payload type 127, sequence number 0xffff, timestamp and SSRC 0).
+constexpr uint8_t kPiercePacket[12] = {0x80, 0x7f, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0};
 
 int64_t coarseMs(clockid_t clock) {
     timespec ts;
@@ -43,7 +49,16 @@ void PacketStream::resetLearning() {
     endpoint = advertised;
     confirmed = false;
     candidate_ = {};
-    learnDeadlineMs_ = 0;
+    candidateRank_ = -1;
+}
+
+void PacketStream::relearn(int64_t lastSignal) {
+    confirmed = false;
+    candidate_ = {};
+    candidateRank_ = -1;
+    int64_t wallMs = coarseMs(CLOCK_REALTIME_COARSE);
+    learnFromMs_ =
+        coarseMs(CLOCK_MONOTONIC_COARSE) + (lastSignal + kLearningWaitSeconds + 1) * 1000 - wallMs;
 }
 
 void PacketStream::pierce() {
@@ -52,11 +67,12 @@ void PacketStream::pierce() {
         return;
     sockaddr_storage ss;
     socklen_t len = endpoint.toSockaddr(ss);
-    sendto(socket->fd(), "", 0, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), len);
+    sendto(socket->fd(), kPiercePacket, sizeof kPiercePacket, MSG_DONTWAIT,
+           reinterpret_cast<sockaddr*>(&ss), len);
 }
 
-void PacketStream::learn(const net::Endpoint& src) {
-    endpoint = src;
+void PacketStream::confirm(const net::Endpoint& ep) {
+    endpoint = ep;
     confirmed = true;
     if (loop && loop->usesIoUring()) openTwin();
 }
@@ -79,7 +95,9 @@ int twinFdCeiling() {
 void PacketStream::openTwin() {
     if (twin_.isOpen() && twinPeer_ == endpoint) return;
     dropTwin();
-    if (!socket || !socket->isOpen() || !endpoint.valid() || endpoint.port == 0) return;
+    if (!socket || !socket->isOpen() || !endpoint.valid() || endpoint.port == 0 ||
+        endpoint.address.isAny())
+        return;
     if (!socket->openTwin(twin_, endpoint, twinFdCeiling())) return;
     if (!loop->addDatagram(twin_.fd(), this)) {
         twin_.close();
@@ -94,33 +112,54 @@ void PacketStream::dropTwin() {
     twin_.close();
 }
 
+namespace {
+// Heuristic learning ranks a source by what it shares with the SDP's
+// endpoint (rtpengine's man page): address and port, then address, then
+// port, then neither.
+int heuristicRank(const net::Endpoint& src, const net::Endpoint& sdp) {
+    bool address = src.address == sdp.address, port = src.port == sdp.port;
+    return address && port ? 3 : address ? 2 : port ? 1 : 0;
+}
+}  // namespace
+
+// What rtpengine does with a valid packet's source (only valid RTP/RTCP
+// gets here: RTP Bleed).
 bool PacketStream::acceptSource(const net::Endpoint& src, int64_t nowMs) {
-    if (asymmetric || learning == Learning::Off) return !strictSource || src == advertised;
+    // Nothing to learn: the SDP's endpoint is settled by the first packet.
+    if ((asymmetric || learning == Learning::Off) && !confirmed) confirm(endpoint);
     if (confirmed) {
         if (src == endpoint) return true;
         if (mediaHandover) {
-            learn(src);
+            // Follow the new source; the next packet settles it again (an
+            // asymmetric stream has nothing to settle).
+            if (asymmetric) {
+                confirm(src);
+            } else {
+                endpoint = src;
+                confirmed = false;
+            }
             return true;
         }
+        // Without `strict source` other sources still get through, but
+        // media does not go back to them.
         return !strictSource;
     }
-    if (learning == Learning::Immediate || src == advertised) {
-        learn(src);
-        return true;
+    // Learning: `strict source` waits for the endpoint to be settled.
+    net::Endpoint pick = src;
+    if (learning == Learning::Heuristic && advertised.valid() && advertised.port != 0) {
+        int rank = heuristicRank(src, advertised);
+        if (rank >= candidateRank_) {
+            candidate_ = src;
+            candidateRank_ = rank;
+        }
+        pick = candidate_;
     }
-    // Delayed/heuristic: send back to where packets come from, and settle on
-    // it when the window closes unless the SDP address turns up first.
-    // Heuristic prefers a source on the SDP address over any other.
-    if (learnDeadlineMs_ == 0) {
-        learnDeadlineMs_ = nowMs + kLearningWindowMs;
-        candidate_ = src;
-    } else if (learning == Learning::Heuristic && src.address == advertised.address &&
-               candidate_.address != advertised.address) {
-        candidate_ = src;
-    }
-    endpoint = candidate_;
-    if (nowMs >= learnDeadlineMs_) learn(candidate_);
-    return !strictSource || src == candidate_;
+    // During the wait media goes to the (best) source, unsettled.
+    if (learning != Learning::Immediate && nowMs < learnFromMs_)
+        endpoint = pick;
+    else
+        confirm(pick);
+    return true;
 }
 
 bool PacketStream::accept(const uint8_t* data, size_t len, bool truncated, const sockaddr* from,

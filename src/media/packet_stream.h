@@ -40,7 +40,10 @@ public:
     net::Endpoint endpoint;        // where packets for the participant go
     PacketStream* rtpSink = nullptr;   // RTP received here leaves through this stream
     PacketStream* rtcpSink = nullptr;  // RTCP received here leaves through this stream
-    bool receives = true;          // the participant accepts media (not on hold)
+    // The participant can be sent to: its media is not rejected and its SDP
+    // address is not a zero (c=0.0.0.0) hold. A sendonly or inactive
+    // direction does not stop media, as with rtpengine.
+    bool receives = true;
     Learning learning = Learning::Delayed;
     bool asymmetric = false, strictSource = false, mediaHandover = false;
     bool blockMedia = false, blockDtmf = false;
@@ -53,7 +56,9 @@ public:
     WorkerStats* totals = nullptr;
 
     // --- state of the packet path ---
-    bool confirmed = false;        // endpoint learned from the participant's packets
+    // The endpoint is settled: learned from the participant's packets, or
+    // (asymmetric, learning off) kept as the SDP says once a packet came.
+    bool confirmed = false;
     StreamStats stats;
 
     PacketStream() = default;
@@ -61,12 +66,17 @@ public:
     PacketStream(const PacketStream&) = delete;
     PacketStream& operator=(const PacketStream&) = delete;
 
-    // Signalling changed the advertised address: learn again.
+    // Signalling changed the advertised address: back to it, learn again.
     void resetLearning();
+    // An offer or answer of the call at wall second `lastSignal`: learn
+    // again (keeping the endpoint learned so far); delayed and heuristic
+    // learning commit to a source from the fourth wall second after it on.
+    void relearn(int64_t lastSignal);
     // The stream's socket is going away (or moving): close the connected twin.
     void dropTwin();
-    // `pierce NAT`: an empty datagram towards the participant's SDP address
-    // to open a NAT binding, while nothing has come from it yet.
+    // `pierce NAT`: a bare RTP header (rtpengine's) towards the
+    // participant's SDP address to open a NAT binding, while nothing has
+    // come from it yet.
     void pierce();
 
     // Hot path, entered from the worker loop: a batch read by this stream
@@ -82,14 +92,17 @@ private:
                 PacketStream*& sink, bool& rtp);
     void countBatch(uint64_t packets, uint64_t bytes, uint64_t errors, int64_t nowMs);
     bool acceptSource(const net::Endpoint& src, int64_t nowMs);
-    void learn(const net::Endpoint& src);
+    void confirm(const net::Endpoint& ep);
     void openTwin();
+    // Heuristic learning: the best-ranked source since learning began.
     net::Endpoint candidate_;
+    int candidateRank_ = -1;
     // With io_uring: a socket on our port connected to the confirmed
     // endpoint; packets for the participant leave through it.
     net::UdpSocket twin_;
     net::Endpoint twinPeer_;
-    int64_t learnDeadlineMs_ = 0;
+    // Monotonic ms from which learning commits (0: at once).
+    int64_t learnFromMs_ = 0;
 };
 
 }  // namespace ngm::media

@@ -211,10 +211,10 @@ void CallStore::wire(Participant& a, Participant& b, const Flags& f) {
         x.rtp.rtcpSink = rtcpTo;
         x.rtcp.rtpSink = nullptr;
         x.rtcp.rtcpSink = rtcpTo;
-        // RFC 3264 §8.4: no media towards a side on hold or that does not receive.
+        // No media towards a rejected side or a zero-address hold; the SDP
+        // direction (sendonly, inactive) stops nothing, as with rtpengine.
         bool reachable = !y.rejected && !y.zeroAddress;
-        y.rtp.receives = reachable && y.recv;
-        y.rtcp.receives = reachable;
+        y.rtp.receives = y.rtcp.receives = reachable;
     };
     size_t n = std::min(a.media.size(), b.media.size());
     for (size_t i = 0; i < n; i++) {
@@ -668,6 +668,14 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
             call->tos = f.tos;
     }
     wire(*from, *to, f);
+    // Every offer or answer opens learning again on all streams of the call
+    // (rtpengine "unconfirms" them), timed from this signal.
+    for (auto& [tag, p] : call->participants)
+        for (auto& m : p->media)
+            if (m) {
+                m->rtp.relearn(call->lastSignal);
+                m->rtcp.relearn(call->lastSignal);
+            }
     applyControls(*call);
     applyTos(*call);
     CommandResult r;

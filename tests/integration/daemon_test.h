@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -15,6 +16,21 @@ namespace ngm::itest {
 
 class DaemonTest : public ::testing::Test {
   protected:
+    // The suite drives Debian's rtpengine (NGM_DAEMON=/usr/bin/rtpengine),
+    // the behavioural oracle, instead of ngmediad. Tests of a deliberate
+    // difference skip then, saying which.
+    static bool underOracle() { return daemonIsRtpengine(); }
+
+    // Fixtures with a SetUp of their own call this first and return when
+    // IsSkipped().
+    void SetUp() override {
+        // A run in an ngmediad-only mode (NGM_DAEMON_EXTRA_ARG=--no-io-uring)
+        // cannot start rtpengine.
+        if (const char* extra = getenv("NGM_DAEMON_EXTRA_ARG");
+            underOracle() && extra && isNgmediadOnlyOption(extra))
+            GTEST_SKIP() << extra << " is an ngmediad option; rtpengine cannot run this mode";
+    }
+
     // Starts the daemon; use as ASSERT_TRUE(startDaemon(...)) << daemon.error().
     bool startDaemon(DaemonConfig cfg = {}) {
         if (!daemon.start(cfg)) return false;

@@ -297,7 +297,12 @@ TEST_F(MediaBridging, ReinviteMovesEndpoint) {
 // takes over bob1's media; bob1 stays in the call without media or peer),
 // so A's media follows bob2, from the same B-side port; A's side keeps its
 // ports.
+constexpr const char* kForkDifference =
+    "deliberate difference (docs/compatibility.md, fork_two_answers): rtpengine moves the "
+    "offerer to new ports when a second branch answers";
+
 TEST_F(MediaBridging, ForkedCallMediaFollowsAnsweredBranch) {
+    if (underOracle()) GTEST_SKIP() << kForkDifference;
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
     Fork f;
     ASSERT_NO_FATAL_FAILURE(answerTwice(f));
@@ -318,6 +323,7 @@ TEST_F(MediaBridging, ForkedCallMediaFollowsAnsweredBranch) {
 // NGM_SANITIZE build reports the heap-use-after-free in
 // PacketStream::onReadable at once.)
 TEST_F(MediaBridging, DeletedBranchGetsNoMediaNorLeaksItIntoOtherCalls) {
+    if (underOracle()) GTEST_SKIP() << kForkDifference;
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
     Fork f;
     ASSERT_NO_FATAL_FAILURE(answerTwice(f));
@@ -379,10 +385,14 @@ TEST_F(MediaBridging, RtcpMuxRequireGivesOnePort) {
     EXPECT_TRUE(nothingArrives(b, 0ms));
 }
 
-// --- SDP directions (RFC 3264 §5.1, §6.1) ---------------------------------
+// --- SDP directions ----------------------------------------------------------
+// RFC 3264 §5.1 tells endpoints what not to send; the relay, like
+// rtpengine, forwards what comes anyway: a sendonly, recvonly or inactive
+// side still gets RTP and RTCP. Only a zero address (c=0.0.0.0, see
+// media_relay_test.cpp) or a rejected stream stops media towards a side.
 
-// A offers sendonly (B answers recvonly): B's RTP does not reach A.
-TEST_F(MediaBridging, SendonlyOfferDoesNotForwardToTheOfferer) {
+// A offers sendonly (B answers recvonly): B's RTP still reaches A.
+TEST_F(MediaBridging, SendonlyOffererStillGetsRtp) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
     RtpPeer a, b;
     ASSERT_TRUE(a.ok() && b.ok());
@@ -391,15 +401,13 @@ TEST_F(MediaBridging, SendonlyOfferDoesNotForwardToTheOfferer) {
     Signal answer{.sdp = peerSdp({.port = b.port(), .direction = "recvonly"})};
     ASSERT_NO_FATAL_FAILURE(establish(a, b, aSide, bSide, offer, answer));
 
-    ASSERT_TRUE(b.sendTo(bSide, g711(0, kSsrcB)));
-    EXPECT_TRUE(nothingArrives(a));
+    EXPECT_TRUE(relays(b, bSide, a, aSide, g711(0, kSsrcB)));
     EXPECT_TRUE(relays(a, aSide, b, bSide, g711(0, kSsrcA)));
-    ASSERT_TRUE(b.sendTo(bSide, g711(1, kSsrcB)));
-    EXPECT_TRUE(nothingArrives(a));
+    EXPECT_TRUE(relays(b, bSide, a, aSide, g711(1, kSsrcB)));
 }
 
-// A offers recvonly, B answers sendonly: A's RTP does not reach B.
-TEST_F(MediaBridging, SendonlyAnswerDoesNotForwardToTheAnswerer) {
+// A offers recvonly, B answers sendonly: A's RTP still reaches B.
+TEST_F(MediaBridging, SendonlyAnswererStillGetsRtp) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
     RtpPeer a, b;
     ASSERT_TRUE(a.ok() && b.ok());
@@ -408,11 +416,9 @@ TEST_F(MediaBridging, SendonlyAnswerDoesNotForwardToTheAnswerer) {
     Signal answer{.sdp = peerSdp({.port = b.port(), .direction = "sendonly"})};
     ASSERT_NO_FATAL_FAILURE(establish(a, b, aSide, bSide, offer, answer));
 
-    ASSERT_TRUE(a.sendTo(aSide, g711(0, kSsrcA)));
-    EXPECT_TRUE(nothingArrives(b));
+    EXPECT_TRUE(relays(a, aSide, b, bSide, g711(0, kSsrcA)));
     EXPECT_TRUE(relays(b, bSide, a, aSide, g711(0, kSsrcB)));
-    ASSERT_TRUE(a.sendTo(aSide, g711(1, kSsrcA)));
-    EXPECT_TRUE(nothingArrives(b));
+    EXPECT_TRUE(relays(a, aSide, b, bSide, g711(1, kSsrcA)));
 }
 
 // A sendrecv offer answered recvonly: B still receives A's RTP.
@@ -429,8 +435,8 @@ TEST_F(MediaBridging, RecvonlyAnswerStillReceives) {
     EXPECT_TRUE(nothingArrives(a));
 }
 
-// Both sides inactive: no RTP in either direction.
-TEST_F(MediaBridging, InactiveSidesReceiveNoRtp) {
+// Both sides inactive: RTP still goes both ways.
+TEST_F(MediaBridging, InactiveSidesStillExchangeRtp) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
     RtpPeer a, b;
     ASSERT_TRUE(a.ok() && b.ok());
@@ -439,10 +445,8 @@ TEST_F(MediaBridging, InactiveSidesReceiveNoRtp) {
     Signal answer{.sdp = peerSdp({.port = b.port(), .direction = "inactive"})};
     ASSERT_NO_FATAL_FAILURE(establish(a, b, aSide, bSide, offer, answer));
 
-    ASSERT_TRUE(a.sendTo(aSide, g711(0, kSsrcA)));
-    ASSERT_TRUE(b.sendTo(bSide, g711(0, kSsrcB)));
-    EXPECT_TRUE(nothingArrives(a));
-    EXPECT_TRUE(nothingArrives(b, 0ms));
+    EXPECT_TRUE(relays(a, aSide, b, bSide, g711(0, kSsrcA)));
+    EXPECT_TRUE(relays(b, bSide, a, aSide, g711(0, kSsrcB)));
 }
 
 // RFC 3264 §5.1: RTCP is still sent to a sendonly (or inactive) side.

@@ -103,6 +103,8 @@ struct OfferAnswer {
 class MediaRelay : public DaemonTest {
   protected:
     void SetUp() override {
+        DaemonTest::SetUp();
+        if (IsSkipped()) return;
         ASSERT_TRUE(a.bind() && b.bind()) << "no free consecutive port pair on 127.0.0.1";
     }
 
@@ -256,35 +258,179 @@ TEST_F(MediaRelay, RtcpMuxAnswererToNonMuxOfferer) {
 
 // --- endpoint learning -----------------------------------------------------
 
-// B's SDP names b.rtp, but B is behind NAT and sends from another socket.
-TEST_F(MediaRelay, NatLearningSendsToTheObservedSource) {
-    ASSERT_NO_FATAL_FAILURE(start());  // delayed learning, the default
-    RelayPorts p;
-    ASSERT_NO_FATAL_FAILURE(establish({}, p));
-    RtpPeer bNat;
-    ASSERT_TRUE(bNat.ok());
+// Delayed and heuristic learning settle from the fourth whole wall-clock
+// second after the last offer or answer: at most 4 s later (and 100 ms for
+// coarse clocks).
+constexpr milliseconds kLearningWaitOver{4100};
 
-    // Before B sends anything: to the SDP address.
+// --endpoint-learning=delayed (the default): until 3 s after the last offer
+// or answer (counted in whole seconds, as rtpengine does: 3 to 4 s) media
+// goes to whichever source sent last, the SDP's address included, and
+// nothing is settled; `strict source` waits too. The first packet after
+// that settles its source, and `strict source` then drops all others.
+//
+// A second call shares the wait: once settled, `media handover` moves the
+// media to a new source at once, and one late packet from the old address
+// (still in flight when A moved) takes it back; the new address's next
+// packet takes it again. Media goes to the latest source.
+TEST_F(MediaRelay, DelayedLearningFollowsTheLatestSourceThenCommits) {
+    ASSERT_NO_FATAL_FAILURE(start());
+    RelayPorts p, p2;
+    OfferAnswer oa;
+    oa.answerFlags = {"strict source"};  // about B, the sender of the answer's SDP
+    RtpRtcpPeer a2, b2;
+    ASSERT_TRUE(a2.bind() && b2.bind());
+    OfferAnswer handover;
+    handover.callId = "call-2";
+    handover.aSdp = peerSdp({.port = a2.rtp->port()});
+    handover.bSdp = peerSdp({.port = b2.rtp->port()});
+    handover.offerFlags = {"media handover"};  // about A2
+    auto beforeAnswer = Clock::now();
+    ASSERT_NO_FATAL_FAILURE(establish(handover, p2));
+    ASSERT_NO_FATAL_FAILURE(establish(oa, p));
+    auto answered = Clock::now();
+    RtpPeer bNat;  // B behind a NAT: its packets come from here
+    RtpPeer a2Moved;
+    ASSERT_TRUE(bNat.ok() && a2Moved.ok());
+
+    // Before B sends anything: to its SDP address.
     EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(0, kSsrcA)));
+    // B's packets from the NAT are forwarded, and B's media follows them at once.
     EXPECT_TRUE(relays(bNat, p.bRtp, *a.rtp, p.aRtp, g711(0, kSsrcB)));
-    auto firstFromNat = Clock::now();
-    // At once towards the observed source, not yet confirmed.
     EXPECT_TRUE(relays(*a.rtp, p.aRtp, bNat, p.bRtp, g711(1, kSsrcA)));
     EXPECT_TRUE(nothingArrives(*b.rtp));
     Reply q = query("call-1");
     EXPECT_EQ(endpointPort(q, "bob", 0), bNat.port()) << q.describe();
     EXPECT_FALSE(hasFlag(q, "bob", 0, "confirmed")) << q.describe();
-    EXPECT_TRUE(hasFlag(q, "alice", 0, "confirmed")) << "A sends from its SDP address\n"
-                                                     << q.describe();
+    EXPECT_FALSE(hasFlag(q, "alice", 0, "confirmed"))
+        << "A sends from its SDP address, which settles nothing during the wait either\n"
+        << q.describe();
+    // A second source within the wait (B's SDP address): forwarded despite
+    // `strict source`, and media follows it; then back to the NAT.
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(1, kSsrcB)));
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(2, kSsrcA)));
+    EXPECT_TRUE(relays(bNat, p.bRtp, *a.rtp, p.aRtp, g711(2, kSsrcB)));
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, bNat, p.bRtp, g711(3, kSsrcA)));
+    q = query("call-1");
+    EXPECT_EQ(endpointPort(q, "bob", 0), bNat.port()) << q.describe();
+    EXPECT_FALSE(hasFlag(q, "bob", 0, "confirmed")) << q.describe();
+    EXPECT_EQ(queriedStat(q, "bob", 0, "errors"), 0) << q.describe();
+    EXPECT_LT(Clock::now() - beforeAnswer, 3000ms)
+        << "too slow: the wait was over before the checks";
 
-    // After the 3 s window the next packet from that source confirms it.
-    std::this_thread::sleep_until(firstFromNat + 3200ms);
-    EXPECT_TRUE(relays(bNat, p.bRtp, *a.rtp, p.aRtp, g711(1, kSsrcB)));
+    // After the wait the next packet settles its source...
+    std::this_thread::sleep_until(answered + kLearningWaitOver);
+    EXPECT_TRUE(relays(bNat, p.bRtp, *a.rtp, p.aRtp, g711(3, kSsrcB)));
     q = query("call-1");
     EXPECT_TRUE(hasFlag(q, "bob", 0, "confirmed")) << q.describe();
     EXPECT_EQ(endpointPort(q, "bob", 0), bNat.port()) << q.describe();
-    EXPECT_TRUE(relays(*a.rtp, p.aRtp, bNat, p.bRtp, g711(2, kSsrcA)));
+    // ... and now `strict source` drops the other one, the SDP address too.
+    ASSERT_TRUE(b.rtp->sendTo(p.bRtp, g711(4, kSsrcB)));
+    EXPECT_TRUE(nothingArrives(*a.rtp));
+    q = query("call-1");
+    EXPECT_EQ(queriedStat(q, "bob", 0, "errors"), 1) << q.describe();
+    EXPECT_EQ(endpointPort(q, "bob", 0), bNat.port()) << q.describe();
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, bNat, p.bRtp, g711(4, kSsrcA)));
     EXPECT_TRUE(nothingArrives(*b.rtp));
+
+    // Call 2: A2 settles, then moves.
+    EXPECT_TRUE(relays(*a2.rtp, p2.aRtp, *b2.rtp, p2.bRtp, g711(0, kSsrcA)));
+    q = query("call-2");
+    EXPECT_TRUE(hasFlag(q, "alice", 0, "confirmed")) << q.describe();
+    EXPECT_TRUE(relays(a2Moved, p2.aRtp, *b2.rtp, p2.bRtp, g711(1, kSsrcA)));
+    EXPECT_TRUE(relays(*b2.rtp, p2.bRtp, a2Moved, p2.aRtp, g711(0, kSsrcB)));
+    // The late packet is forwarded and wins the media back.
+    EXPECT_TRUE(relays(*a2.rtp, p2.aRtp, *b2.rtp, p2.bRtp, g711(2, kSsrcA)));
+    q = query("call-2");
+    EXPECT_EQ(endpointPort(q, "alice", 0), a2.rtp->port()) << q.describe();
+    EXPECT_TRUE(relays(*b2.rtp, p2.bRtp, *a2.rtp, p2.aRtp, g711(1, kSsrcB)));
+    EXPECT_TRUE(nothingArrives(a2Moved));
+    EXPECT_TRUE(relays(a2Moved, p2.aRtp, *b2.rtp, p2.bRtp, g711(3, kSsrcA)));
+    EXPECT_TRUE(relays(*b2.rtp, p2.bRtp, a2Moved, p2.aRtp, g711(2, kSsrcB)));
+    EXPECT_TRUE(nothingArrives(*a2.rtp));
+    q = query("call-2");
+    EXPECT_EQ(endpointPort(q, "alice", 0), a2Moved.port()) << q.describe();
+    EXPECT_EQ(queriedStat(q, "alice", 0, "errors"), 0) << q.describe();
+}
+
+// --endpoint-learning=heuristic: the same wait, but media goes to the best
+// source seen so far, ranked by what it shares with the SDP's endpoint:
+// address and port, then address, then port, then neither (the latest of
+// equals wins). After the wait any packet settles the best one. Three calls
+// share one wait.
+TEST_F(MediaRelay, HeuristicLearningRanksSourcesByTheSdpAddressThenPort) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=heuristic"}));
+    struct Leg {
+        RtpRtcpPeer a, b;
+        RelayPorts p;
+        std::unique_ptr<RtpPeer> otherAddress, sameAddress, samePort;
+    };
+    std::vector<std::unique_ptr<Leg>> legs;
+    auto beforeAnswers = Clock::now();
+    for (int i = 0; i < 3; i++) {
+        auto leg = std::make_unique<Leg>();
+        if (i == 0) {  // the fixture's peers
+            leg->a.rtp = std::move(a.rtp), leg->a.rtcp = std::move(a.rtcp);
+            leg->b.rtp = std::move(b.rtp), leg->b.rtcp = std::move(b.rtcp);
+        } else {
+            ASSERT_TRUE(leg->a.bind() && leg->b.bind());
+        }
+        OfferAnswer oa;
+        oa.callId = "call-" + std::to_string(i + 1);
+        oa.aSdp = peerSdp({.port = leg->a.rtp->port()});
+        oa.bSdp = peerSdp({.port = leg->b.rtp->port()});
+        ASSERT_NO_FATAL_FAILURE(establish(oa, leg->p));
+        leg->otherAddress = std::make_unique<RtpPeer>("127.0.0.2");
+        leg->sameAddress = std::make_unique<RtpPeer>("127.0.0.1");
+        leg->samePort = std::make_unique<RtpPeer>("127.0.0.3", leg->b.rtp->port());
+        ASSERT_TRUE(leg->otherAddress->ok() && leg->sameAddress->ok() && leg->samePort->ok());
+        legs.push_back(std::move(leg));
+    }
+    auto answered = Clock::now();
+    // `from` sends as B; then A's media must reach `to` (from the B-side port).
+    uint16_t seq = 0;
+    auto bSendsThenAReaches = [&](Leg& l, RtpPeer& from, RtpPeer& to) {
+        seq++;
+        if (!from.sendTo(l.p.bRtp, g711(seq, kSsrcB)))
+            return ::testing::AssertionFailure() << "send failed";
+        if (auto r = arrives(*l.a.rtp, g711(seq, kSsrcB), l.p.aRtp); !r) return r;
+        return relays(*l.a.rtp, l.p.aRtp, to, l.p.bRtp, g711(seq, kSsrcA));
+    };
+    Leg& l1 = *legs[0];
+    Leg& l2 = *legs[1];
+    Leg& l3 = *legs[2];
+    // Call 1: neither, then the SDP address on another port, which then
+    // outranks the SDP port on another address and a new unmatched source.
+    EXPECT_TRUE(bSendsThenAReaches(l1, *l1.otherAddress, *l1.otherAddress));
+    EXPECT_TRUE(bSendsThenAReaches(l1, *l1.sameAddress, *l1.sameAddress));
+    EXPECT_TRUE(bSendsThenAReaches(l1, *l1.samePort, *l1.sameAddress));
+    EXPECT_TRUE(bSendsThenAReaches(l1, *l1.otherAddress, *l1.sameAddress));
+    // Call 2: the SDP port on another address outranks an unmatched source.
+    EXPECT_TRUE(bSendsThenAReaches(l2, *l2.samePort, *l2.samePort));
+    EXPECT_TRUE(bSendsThenAReaches(l2, *l2.otherAddress, *l2.samePort));
+    // Call 3: the SDP's own endpoint outranks everything, but settles
+    // nothing before the wait is over either.
+    EXPECT_TRUE(bSendsThenAReaches(l3, *l3.otherAddress, *l3.otherAddress));
+    EXPECT_TRUE(bSendsThenAReaches(l3, *l3.b.rtp, *l3.b.rtp));
+    EXPECT_TRUE(bSendsThenAReaches(l3, *l3.sameAddress, *l3.b.rtp));
+    Reply q = query("call-3");
+    EXPECT_FALSE(hasFlag(q, "bob", 0, "confirmed")) << q.describe();
+    EXPECT_LT(Clock::now() - beforeAnswers, 3000ms)
+        << "too slow: the wait was over before the checks";
+
+    // After the wait, a packet from an unmatched source settles the best one.
+    std::this_thread::sleep_until(answered + kLearningWaitOver);
+    EXPECT_TRUE(bSendsThenAReaches(l1, *l1.otherAddress, *l1.sameAddress));
+    EXPECT_TRUE(bSendsThenAReaches(l2, *l2.otherAddress, *l2.samePort));
+    EXPECT_TRUE(bSendsThenAReaches(l3, *l3.otherAddress, *l3.b.rtp));
+    q = query("call-1");
+    EXPECT_TRUE(hasFlag(q, "bob", 0, "confirmed")) << q.describe();
+    EXPECT_EQ(endpointPort(q, "bob", 0), l1.sameAddress->port()) << q.describe();
+    q = query("call-3");
+    EXPECT_TRUE(hasFlag(q, "bob", 0, "confirmed")) << q.describe();
+    EXPECT_EQ(endpointPort(q, "bob", 0), l3.b.rtp->port()) << q.describe();
+    // Settled: a better-ranked newcomer no longer moves it.
+    EXPECT_TRUE(bSendsThenAReaches(l2, *l2.b.rtp, *l2.samePort));
 }
 
 TEST_F(MediaRelay, NatLearningImmediateConfirmsAtOnce) {
@@ -305,7 +451,7 @@ TEST_F(MediaRelay, NatLearningImmediateConfirmsAtOnce) {
 // Without `strict source`, once learned, packets from elsewhere are still
 // forwarded (rtpengine README) but do not move the endpoint.
 TEST_F(MediaRelay, OtherSourcesAreForwardedWithoutStrictSource) {
-    ASSERT_NO_FATAL_FAILURE(start());
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
     RelayPorts p;
     ASSERT_NO_FATAL_FAILURE(establish({}, p));
     RtpPeer other;
@@ -317,11 +463,12 @@ TEST_F(MediaRelay, OtherSourcesAreForwardedWithoutStrictSource) {
     EXPECT_TRUE(nothingArrives(other));
     Reply q = query("call-1");
     EXPECT_EQ(endpointPort(q, "alice", 0), a.rtp->port()) << q.describe();
+    EXPECT_TRUE(hasFlag(q, "alice", 0, "confirmed")) << q.describe();
     EXPECT_EQ(queriedStat(q, "alice", 0, "errors"), 0) << q.describe();
 }
 
 TEST_F(MediaRelay, StrictSourceDropsOtherSources) {
-    ASSERT_NO_FATAL_FAILURE(start());
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
     RelayPorts p;
     OfferAnswer oa;
     oa.offerFlags = {"strict source"};  // about A, the sender of the offer's SDP
@@ -329,10 +476,12 @@ TEST_F(MediaRelay, StrictSourceDropsOtherSources) {
     RtpPeer intruder;
     ASSERT_TRUE(intruder.ok());
 
-    // A sends from its SDP address: learned and confirmed at once.
+    // A's first packet settles its source.
     EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(0, kSsrcA)));
     Reply q = query("call-1");
     ASSERT_TRUE(hasFlag(q, "alice", 0, "confirmed")) << q.describe();
+    EXPECT_TRUE(hasFlag(q, "alice", 0, "strict source address")) << q.describe();
+    EXPECT_FALSE(hasFlag(q, "bob", 0, "strict source address")) << q.describe();
     int64_t errorsBefore = queriedStat(q, "alice", 0, "errors");
 
     for (uint16_t i = 0; i < 5; i++)
@@ -340,7 +489,6 @@ TEST_F(MediaRelay, StrictSourceDropsOtherSources) {
     EXPECT_TRUE(nothingArrives(*b.rtp));
     q = query("call-1");
     EXPECT_EQ(queriedStat(q, "alice", 0, "errors"), errorsBefore + 5) << q.describe();
-    EXPECT_EQ(queriedStat(q, "alice", 0, "packets"), 1) << q.describe();
     EXPECT_EQ(endpointPort(q, "alice", 0), a.rtp->port()) << q.describe();
 
     // The learned source still gets through, and B's media still goes to A.
@@ -349,8 +497,53 @@ TEST_F(MediaRelay, StrictSourceDropsOtherSources) {
     EXPECT_TRUE(nothingArrives(intruder));
 }
 
+// Every offer or answer opens learning again on all streams of the call
+// (rtpengine "unconfirms" them). What was learned stays the destination
+// until a packet says otherwise; with immediate learning the first packet
+// after the re-INVITE settles its source, even one `strict source`
+// dropped before.
+TEST_F(MediaRelay, EveryOfferOrAnswerOpensLearningAgain) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    OfferAnswer oa;
+    oa.offerFlags = {"strict source"};
+    ASSERT_NO_FATAL_FAILURE(establish(oa, p));
+    RtpPeer aMoved;
+    ASSERT_TRUE(aMoved.ok());
+    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(0, kSsrcA)));
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(0, kSsrcB)));
+    ASSERT_TRUE(aMoved.sendTo(p.aRtp, g711(1, kSsrcA)));
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+
+    // The same SDPs again (a re-INVITE that changes nothing).
+    OfferAnswer again = oa;
+    again.aSdp = peerSdp({.port = a.rtp->port(), .version = 2});
+    again.bSdp = peerSdp({.port = b.rtp->port(), .version = 2});
+    RelayPorts p2;
+    ASSERT_NO_FATAL_FAILURE(reinvite(again, p2));
+    EXPECT_EQ(p2.aRtp, p.aRtp);
+    EXPECT_EQ(p2.bRtp, p.bRtp);
+    Reply q = query("call-1");
+    for (const char* tag : {"alice", "bob"})
+        EXPECT_FALSE(hasFlag(q, tag, 0, "confirmed")) << tag << "\n" << q.describe();
+    EXPECT_EQ(endpointPort(q, "alice", 0), a.rtp->port()) << q.describe();
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(1, kSsrcB)));
+
+    // The next packet of A settles its source, wherever it comes from.
+    EXPECT_TRUE(relays(aMoved, p.aRtp, *b.rtp, p.bRtp, g711(2, kSsrcA)));
+    q = query("call-1");
+    EXPECT_TRUE(hasFlag(q, "alice", 0, "confirmed")) << q.describe();
+    EXPECT_EQ(endpointPort(q, "alice", 0), aMoved.port()) << q.describe();
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, aMoved, p.aRtp, g711(2, kSsrcB)));
+    ASSERT_TRUE(a.rtp->sendTo(p.aRtp, g711(3, kSsrcA)));
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+    EXPECT_TRUE(nothingArrives(*a.rtp, 0ms));
+}
+
+// `media handover`: a settled endpoint follows a new source at once; the
+// stream is unsettled until the next packet (as with rtpengine).
 TEST_F(MediaRelay, MediaHandoverFollowsTheNewSource) {
-    ASSERT_NO_FATAL_FAILURE(start());
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
     RelayPorts p;
     OfferAnswer oa;
     oa.offerFlags = {"media handover"};
@@ -361,21 +554,24 @@ TEST_F(MediaRelay, MediaHandoverFollowsTheNewSource) {
     EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(0, kSsrcA)));
     Reply q = query("call-1");
     ASSERT_TRUE(hasFlag(q, "alice", 0, "confirmed")) << q.describe();
+    EXPECT_TRUE(hasFlag(q, "alice", 0, "media handover")) << q.describe();
+    EXPECT_FALSE(hasFlag(q, "bob", 0, "media handover")) << q.describe();
 
     // A moves (e.g. Wi-Fi to LTE): its packets still flow and B's follow it.
     EXPECT_TRUE(relays(aMoved, p.aRtp, *b.rtp, p.bRtp, g711(1, kSsrcA)));
+    q = query("call-1");
+    EXPECT_EQ(endpointPort(q, "alice", 0), aMoved.port()) << q.describe();
+    EXPECT_FALSE(hasFlag(q, "alice", 0, "confirmed")) << q.describe();
     EXPECT_TRUE(relays(*b.rtp, p.bRtp, aMoved, p.aRtp, g711(0, kSsrcB)));
     EXPECT_TRUE(nothingArrives(*a.rtp));
+    EXPECT_TRUE(relays(aMoved, p.aRtp, *b.rtp, p.bRtp, g711(2, kSsrcA)));
     q = query("call-1");
     EXPECT_EQ(endpointPort(q, "alice", 0), aMoved.port()) << q.describe();
     EXPECT_TRUE(hasFlag(q, "alice", 0, "confirmed")) << q.describe();
-
-    // And back again.
-    EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(2, kSsrcA)));
-    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(1, kSsrcB)));
-    EXPECT_TRUE(nothingArrives(aMoved));
 }
 
+// `asymmetric`: nothing is learned, media keeps going to the SDP's address;
+// the first packet settles that (the stream shows `confirmed`).
 TEST_F(MediaRelay, AsymmetricDoesNotLearn) {
     // Even immediate learning learns nothing from an asymmetric endpoint.
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
@@ -391,13 +587,20 @@ TEST_F(MediaRelay, AsymmetricDoesNotLearn) {
     EXPECT_TRUE(nothingArrives(bSendOnly));
     Reply q = query("call-1");
     EXPECT_EQ(endpointPort(q, "bob", 0), b.rtp->port()) << q.describe();
-    EXPECT_FALSE(hasFlag(q, "bob", 0, "confirmed")) << q.describe();
+    EXPECT_TRUE(hasFlag(q, "bob", 0, "confirmed")) << q.describe();
     EXPECT_EQ(queriedStat(q, "bob", 0, "packets"), 1) << q.describe();
 }
+
+// Deliberate difference from rtpengine, which relays anything and learns
+// from it.
+constexpr const char* kGarbageDifference =
+    "deliberate difference: rtpengine relays and learns from datagrams that are not RTP/RTCP "
+    "(RTP Bleed); ngmediad drops them and counts them as errors";
 
 // RTP Bleed: what is not RTP/RTCP is dropped and counted, and is never
 // learned from, even while the endpoint is still being learned.
 TEST_F(MediaRelay, GarbageIsNotForwardedNorLearned) {
+    if (underOracle()) GTEST_SKIP() << kGarbageDifference;
     ASSERT_NO_FATAL_FAILURE(start());  // delayed learning: nothing learned yet
     RelayPorts p;
     ASSERT_NO_FATAL_FAILURE(establish({}, p));
@@ -448,7 +651,11 @@ TEST_F(MediaRelay, GarbageIsNotForwardedNorLearned) {
 
 // --- hold ------------------------------------------------------------------
 
-TEST_F(MediaRelay, HoldStopsMediaTowardsTheHeldSide) {
+// A hold by direction (A sendonly, B recvonly) keeps the ports, and media
+// still flows both ways: as with rtpengine, the SDP direction does not stop
+// forwarding (a phone that keeps sending while held is heard, one that
+// sends DTMF to a sendonly announcement is not cut off).
+TEST_F(MediaRelay, HoldByDirectionKeepsPortsAndForwarding) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
     RelayPorts p;
     ASSERT_NO_FATAL_FAILURE(establish({}, p));
@@ -462,8 +669,7 @@ TEST_F(MediaRelay, HoldStopsMediaTowardsTheHeldSide) {
     ASSERT_NO_FATAL_FAILURE(reinvite(hold, held));
     EXPECT_EQ(held.aRtp, p.aRtp);
     EXPECT_EQ(held.bRtp, p.bRtp);
-    ASSERT_TRUE(b.rtp->sendTo(p.bRtp, g711(1, kSsrcB)));
-    EXPECT_TRUE(nothingArrives(*a.rtp));
+    EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(1, kSsrcB)));
     EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(1, kSsrcA)));
 
     // Resume.
@@ -471,6 +677,8 @@ TEST_F(MediaRelay, HoldStopsMediaTowardsTheHeldSide) {
     resume.aSdp = peerSdp({.port = a.rtp->port(), .version = 3});
     resume.bSdp = peerSdp({.port = b.rtp->port(), .version = 3});
     ASSERT_NO_FATAL_FAILURE(reinvite(resume, held));
+    EXPECT_EQ(held.aRtp, p.aRtp);
+    EXPECT_EQ(held.bRtp, p.bRtp);
     EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(2, kSsrcB)));
     EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(2, kSsrcA)));
 }
@@ -562,13 +770,44 @@ TEST_F(MediaRelay, StatisticsCountsRelayedPackets) {
     for (uint16_t i = 0; i < 3; i++)
         ASSERT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(i, kSsrcB)));
     ASSERT_TRUE(relays(*a.rtcp, p.aRtcp, *b.rtcp, p.bRtcp, rtcpReceiverReport(kSsrcA)));
-    ASSERT_TRUE(a.rtp->sendTo(p.aRtp, Bytes{0x80, 0x00, 0x00}));
-    ASSERT_TRUE(a.rtp->sendTo(p.aRtp, Bytes(20, 0x00)));
-    EXPECT_TRUE(nothingArrives(*b.rtp));
 
     s = statistics();
     EXPECT_EQ(s.integer({"statistics", "totalstatistics", "relayedpackets"}), 8) << s.describe();
-    EXPECT_EQ(s.integer({"statistics", "totalstatistics", "relayedpacketerrors"}), 2)
+    EXPECT_EQ(s.integer({"statistics", "totalstatistics", "relayedbytes"}), 7 * 172 + 32)
+        << s.describe();
+    EXPECT_EQ(s.integer({"statistics", "totalstatistics", "relayedpacketerrors"}), 0)
+        << s.describe();
+}
+
+// What is dropped (not RTP/RTCP, or a source `strict source` refuses) counts
+// in the stream's `errors` and in `relayedpacketerrors`, not in `packets`
+// or `relayedpackets`.
+TEST_F(MediaRelay, StatisticsCountDroppedPacketsAsErrorsOnly) {
+    if (underOracle())
+        GTEST_SKIP()
+            << kGarbageDifference
+            << "; rtpengine also counts what `strict source` drops in `packets` and not in "
+               "`relayedpacketerrors`";
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    RelayPorts p;
+    OfferAnswer oa;
+    oa.offerFlags = {"strict source"};
+    ASSERT_NO_FATAL_FAILURE(establish(oa, p));
+    RtpPeer intruder;
+    ASSERT_TRUE(intruder.ok());
+    ASSERT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(0, kSsrcA)));
+    ASSERT_TRUE(a.rtp->sendTo(p.aRtp, Bytes{0x80, 0x00, 0x00}));
+    ASSERT_TRUE(a.rtp->sendTo(p.aRtp, Bytes(20, 0x00)));
+    ASSERT_TRUE(intruder.sendTo(p.aRtp, g711(1, 0x0BADF00D)));
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+
+    Reply q = query("call-1");
+    EXPECT_EQ(queriedStat(q, "alice", 0, "packets"), 1) << q.describe();
+    EXPECT_EQ(queriedStat(q, "alice", 0, "bytes"), 172) << q.describe();
+    EXPECT_EQ(queriedStat(q, "alice", 0, "errors"), 3) << q.describe();
+    Reply s = statistics();
+    EXPECT_EQ(s.integer({"statistics", "totalstatistics", "relayedpackets"}), 1) << s.describe();
+    EXPECT_EQ(s.integer({"statistics", "totalstatistics", "relayedpacketerrors"}), 3)
         << s.describe();
 }
 
@@ -666,9 +905,11 @@ TEST_F(MediaRelay, FloodOnOneCallDoesNotDisturbOthers) {
     }
     EXPECT_TRUE(nothingArrives(*a2.rtp, 0ms));
     Reply q = query("call-1");
-    EXPECT_GT(queriedStat(q, "alice", 0, "errors"), 0) << q.describe();
     EXPECT_EQ(endpointPort(q, "alice", 0), a.rtp->port()) << q.describe();
     EXPECT_TRUE(daemon.alive());
+    if (underOracle())
+        GTEST_SKIP() << "the stranger's garbage is not counted: " << kGarbageDifference;
+    EXPECT_GT(queriedStat(q, "alice", 0, "errors"), 0) << q.describe();
 }
 
 // Confirmed streams also hold a connected socket on their port (io_uring
@@ -744,10 +985,15 @@ TEST_F(MediaRelay, BlockDtmfDropsOnlyTelephoneEvents) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
     RelayPorts p;
     OfferAnswer oa;
+    // Both sides agree on telephone-event (rtpengine blocks nothing that
+    // the answer did not accept).
     std::string te = "a=rtpmap:101 telephone-event/8000\r\n";
     oa.aSdp = peerSdp({.port = a.rtp->port()});
     oa.aSdp.replace(oa.aSdp.find("RTP/AVP 0 8"), 11, "RTP/AVP 0 8 101");
     oa.aSdp.insert(oa.aSdp.find("a=sendrecv"), te);
+    oa.bSdp = peerSdp({.port = b.rtp->port()});
+    oa.bSdp.replace(oa.bSdp.find("RTP/AVP 0 8"), 11, "RTP/AVP 0 8 101");
+    oa.bSdp.insert(oa.bSdp.find("a=sendrecv"), te);
     ASSERT_NO_FATAL_FAILURE(establish(oa, p));
     ASSERT_EQ(control(*ng, "block DTMF").result(), "ok");
     const Bytes eventPayload = {0x05, 0x0a, 0x00, 0xa0};  // RFC 4733: digit 5
@@ -795,7 +1041,9 @@ TEST_F(MediaRelay, DropTrafficStartStopsAllMediaAndStopResumes) {
     EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(2, kSsrcA)));
 }
 
-TEST_F(MediaRelay, MediaEchoForwardEchoesTheReceiverWithNewSsrc) {
+// `media echo: forward` in a re-offer from A: B's RTP comes back to B,
+// payload unchanged, from the port B sends to; A's media is dropped.
+TEST_F(MediaRelay, MediaEchoForwardEchoesTheReceiver) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
     RelayPorts p;
     ASSERT_NO_FATAL_FAILURE(establish({}, p));
@@ -811,12 +1059,21 @@ TEST_F(MediaRelay, MediaEchoForwardEchoesTheReceiverWithNewSsrc) {
     EXPECT_EQ(d->port, p.bRtp);
     ASSERT_EQ(d->bytes.size(), fromB.size());
     EXPECT_TRUE(std::equal(fromB.begin() + 12, fromB.end(), d->bytes.begin() + 12));
-    EXPECT_NE(Bytes(d->bytes.begin() + 8, d->bytes.begin() + 12), Bytes(fromB.begin() + 8, fromB.begin() + 12))
-        << "echoed RTP keeps its SSRC";
+    EXPECT_TRUE(std::equal(fromB.begin(), fromB.begin() + 8, d->bytes.begin()));
     EXPECT_TRUE(nothingArrives(*a.rtp, 0ms));
     // Media from A (the other side) is discarded.
     ASSERT_TRUE(a.rtp->sendTo(p.aRtp, g711(2, kSsrcA)));
     EXPECT_TRUE(nothingArrives(*b.rtp));
+    EXPECT_TRUE(nothingArrives(*a.rtp, 0ms));
+
+    // The echo has an SSRC of its own (rtpengine README: "with a new SSRC if
+    // it's RTP"), so B does not see its own SSRC coming back from another
+    // address, which RFC 3550 §8.2 treats as a collision.
+    if (underOracle())
+        GTEST_SKIP() << "deliberate difference: rtpengine 10.5 echoes with the sender's own SSRC";
+    EXPECT_NE(Bytes(d->bytes.begin() + 8, d->bytes.begin() + 12),
+              Bytes(fromB.begin() + 8, fromB.begin() + 12))
+        << "echoed RTP keeps its SSRC";
 }
 
 TEST_F(MediaRelay, NatWaitHoldsMediaUntilTheParticipantSentSomething) {
@@ -831,20 +1088,31 @@ TEST_F(MediaRelay, NatWaitHoldsMediaUntilTheParticipantSentSomething) {
     EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(2, kSsrcA)));
 }
 
-TEST_F(MediaRelay, PierceNatSendsEmptyDatagramsUntilMediaArrives) {
+// `pierce NAT`: a bare RTP header (version 2, payload type 127, sequence
+// 0xffff, no payload: what rtpengine sends) from our port to each port of
+// the SDP, about once a second, until a packet comes in on that port.
+// ngmediad sends the first at once, rtpengine from its once-a-second timer.
+TEST_F(MediaRelay, PierceNatSendsRtpHeadersUntilMediaArrives) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
     RelayPorts p;
     OfferAnswer oa;
     oa.answerFlags = {"pierce NAT"};  // about B
     ASSERT_NO_FATAL_FAILURE(establish(oa, p));
-    auto d = b.rtp->receive(1500ms);
-    ASSERT_TRUE(d) << "no NAT piercing datagram";
-    EXPECT_TRUE(d->bytes.empty());
-    EXPECT_EQ(d->port, p.bRtp);
-    // Once B sends, piercing stops.
+    const Bytes pierce = {0x80, 0x7f, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0};
+    EXPECT_TRUE(arrives(*b.rtp, pierce, p.bRtp, 2500ms)) << "no NAT piercing datagram";
+    EXPECT_TRUE(arrives(*b.rtcp, pierce, p.bRtcp, 2500ms)) << "no NAT piercing datagram for RTCP";
+    // Once B sends RTP, piercing its RTP port stops; its RTCP port is
+    // pierced until RTCP comes.
     EXPECT_TRUE(relays(*b.rtp, p.bRtp, *a.rtp, p.aRtp, g711(1, kSsrcB)));
     b.rtp->drain(0ms);
+    b.rtcp->drain(0ms);
+    EXPECT_TRUE(arrives(*b.rtcp, pierce, p.bRtcp, 2500ms)) << "RTCP piercing stopped early";
+    EXPECT_TRUE(nothingArrives(*b.rtp, 0ms));
+    EXPECT_TRUE(relays(*b.rtcp, p.bRtcp, *a.rtcp, p.aRtcp, rtcpReceiverReport(kSsrcB)));
+    b.rtcp->drain(0ms);
     EXPECT_TRUE(nothingArrives(*b.rtp, 1500ms));
+    EXPECT_TRUE(nothingArrives(*b.rtcp, 0ms));
+    EXPECT_TRUE(nothingArrives(*a.rtp, 0ms));
 }
 
 TEST_F(MediaRelay, EndedCallsCountOneWayAndZeroWayStreams) {

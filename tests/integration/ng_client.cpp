@@ -100,6 +100,18 @@ std::string daemonPath() {
 #endif
 }
 
+bool daemonIsRtpengine() {
+    std::string path = daemonPath();
+    size_t slash = path.rfind('/');
+    return path.substr(slash == std::string::npos ? 0 : slash + 1) == "rtpengine";
+}
+
+bool isNgmediadOnlyOption(std::string_view arg) {
+    for (std::string_view opt : {"--no-io-uring", "--ng-reply-cache"})
+        if (arg.substr(0, arg.find('=')) == opt) return true;
+    return false;
+}
+
 uint16_t pickFreePort(int sockType) {
     int fd = bindOutsideMediaArea(sockType);
     if (fd < 0) return 0;

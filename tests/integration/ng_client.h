@@ -29,6 +29,12 @@ constexpr int kPortBlockSize = 100;
 
 // The daemon binary: $NGM_DAEMON if set, else the one this build produced.
 std::string daemonPath();
+// True when that binary is rtpengine (by its file name): the suite then runs
+// against the behavioural oracle instead of ngmediad.
+bool daemonIsRtpengine();
+// An option only ngmediad knows ("--no-io-uring", "--ng-reply-cache=1"):
+// rtpengine refuses to start with it.
+bool isNgmediadOnlyOption(std::string_view arg);
 
 // A free port on 127.0.0.1 outside the media port area (SOCK_DGRAM or
 // SOCK_STREAM), found by binding port 0. 0 on failure.
