@@ -176,7 +176,9 @@ bool PacketStream::accept(const uint8_t* data, size_t len, bool truncated, const
         sink = rtcpSink;
     else
         return false;
-    return acceptSource(net::Endpoint::fromSockaddr(from), nowMs);
+    if (!acceptSource(net::Endpoint::fromSockaddr(from), nowMs)) return false;
+    if (unidirectional && sink && !sink->confirmed && sink->endpoint.valid()) sink->confirm(sink->endpoint);
+    return true;
 }
 
 void PacketStream::countBatch(uint64_t packets, uint64_t bytes, uint64_t errors, int64_t nowMs) {

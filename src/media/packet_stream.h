@@ -46,6 +46,10 @@ public:
     bool receives = true;
     Learning learning = Learning::Delayed;
     bool asymmetric = false, strictSource = false, mediaHandover = false;
+    // `unidirectional`: a packet from the participant settles the endpoint of
+    // the stream it goes out on (rtpengine confirms the sinks so that one-way
+    // media can go to its kernel path), so the receiver is learned no more.
+    bool unidirectional = false;
     bool blockMedia = false, blockDtmf = false;
     bool silence = false;          // G.711/G.722 payloads replaced by silence
     bool dropAll = false;          // nothing received here is forwarded

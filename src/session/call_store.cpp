@@ -230,6 +230,7 @@ void CallStore::wire(Participant& a, Participant& b, const Flags& f) {
             st->asymmetric = f.asymmetric;
             st->strictSource = f.strictSource;
             st->mediaHandover = f.mediaHandover;
+            st->unidirectional = f.unidirectional;
             st->dtmfPayloadType = dtmf;
             st->natWait = f.natWait;
             st->pierceNat = f.pierceNat;

@@ -163,6 +163,36 @@ class MediaRelay : public DaemonTest {
         ASSERT_NO_FATAL_FAILURE(portsOf(an, out.aRtp, out.aRtcp));
     }
 
+    // `unidirectional` in A's offer: A's first packet settles B's endpoint
+    // although B sent nothing, so a later packet from B elsewhere is forwarded
+    // but media for B stays where it was (with the default delayed learning,
+    // which would otherwise follow B there).
+    void unidirectionalCase(bool flag) {
+        RelayPorts p;
+        OfferAnswer oa;
+        if (flag) oa.offerFlags = {"unidirectional"};  // about A's media
+        ASSERT_NO_FATAL_FAILURE(establish(oa, p));
+        RtpPeer moved;
+        ASSERT_TRUE(moved.ok());
+
+        EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(0, kSsrcA)));
+        Reply q = query("call-1");
+        EXPECT_EQ(hasFlag(q, "bob", 0, "confirmed"), flag) << q.describe();
+        EXPECT_FALSE(hasFlag(q, "alice", 0, "confirmed")) << q.describe();  // A itself is still learned
+
+        EXPECT_TRUE(relays(moved, p.bRtp, *a.rtp, p.aRtp, g711(0, kSsrcB)));
+        q = query("call-1");
+        EXPECT_FALSE(hasFlag(q, "alice", 0, "confirmed")) << q.describe();  // only A's packets settle B
+        if (flag) {
+            EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(1, kSsrcA)));
+            EXPECT_TRUE(nothingArrives(moved));
+            EXPECT_EQ(endpointPort(q, "bob", 0), b.rtp->port()) << q.describe();
+        } else {
+            EXPECT_TRUE(relays(*a.rtp, p.aRtp, moved, p.bRtp, g711(1, kSsrcA)));
+            EXPECT_EQ(endpointPort(q, "bob", 0), moved.port()) << q.describe();
+        }
+    }
+
     RtpRtcpPeer a, b;
     Reply offerReply, answerReply;
 };
@@ -465,6 +495,16 @@ TEST_F(MediaRelay, OtherSourcesAreForwardedWithoutStrictSource) {
     EXPECT_EQ(endpointPort(q, "alice", 0), a.rtp->port()) << q.describe();
     EXPECT_TRUE(hasFlag(q, "alice", 0, "confirmed")) << q.describe();
     EXPECT_EQ(queriedStat(q, "alice", 0, "errors"), 0) << q.describe();
+}
+
+TEST_F(MediaRelay, UnidirectionalSettlesTheReceiverOnTheSendersFirstPacket) {
+    ASSERT_NO_FATAL_FAILURE(start());
+    unidirectionalCase(true);
+}
+
+TEST_F(MediaRelay, WithoutUnidirectionalTheReceiverIsStillLearned) {
+    ASSERT_NO_FATAL_FAILURE(start());
+    unidirectionalCase(false);
 }
 
 TEST_F(MediaRelay, StrictSourceDropsOtherSources) {
