@@ -91,7 +91,7 @@ int twinFdCeiling() {
 }
 }  // namespace
 
-// Once per confirmed endpoint, not per packet.
+// Once per destination (settled, or holding while learning), not per packet.
 void PacketStream::openTwin() {
     if (twin_.isOpen() && twinPeer_ == endpoint) return;
     dropTwin();
@@ -155,10 +155,20 @@ bool PacketStream::acceptSource(const net::Endpoint& src, int64_t nowMs) {
         pick = candidate_;
     }
     // During the wait media goes to the (best) source, unsettled.
-    if (learning != Learning::Immediate && nowMs < learnFromMs_)
+    if (learning != Learning::Immediate && nowMs < learnFromMs_) {
+        bool same = pick == endpoint;
         endpoint = pick;
-    else
+        // A destination that holds gets its connected twin already (at most
+        // one new twin a second: sources taking turns cannot make us open
+        // sockets per packet).
+        if (same && loop && loop->usesIoUring() && !(twin_.isOpen() && twinPeer_ == endpoint) &&
+            nowMs - lastTwinMs_ >= 1000) {
+            lastTwinMs_ = nowMs;
+            openTwin();
+        }
+    } else {
         confirm(pick);
+    }
     return true;
 }
 

@@ -105,6 +105,7 @@ private:
     // endpoint; packets for the participant leave through it.
     net::UdpSocket twin_;
     net::Endpoint twinPeer_;
+    int64_t lastTwinMs_ = -1000000;  // when learning last opened a twin
     // Monotonic ms from which learning commits (0: at once).
     int64_t learnFromMs_ = 0;
 };
