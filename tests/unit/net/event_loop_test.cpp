@@ -48,6 +48,23 @@ class LoopThread {
     std::thread thread_;
 };
 
+// Runs fn on the loop's thread and waits for it (a failed wait fails the test).
+template <class Fn>
+void onLoop(EventLoop& loop, Fn fn) {
+    std::promise<void> done;
+    loop.post([&] {
+        fn();
+        done.set_value();
+    });
+    ASSERT_EQ(done.get_future().wait_for(2s), std::future_status::ready);
+}
+
+// Chooses the packet path of the loops created in its scope.
+struct PacketPath {
+    explicit PacketPath(bool ioUring) { EventLoop::allowIoUring(ioUring); }
+    ~PacketPath() { EventLoop::allowIoUring(true); }
+};
+
 TEST(EventLoop, PostedTaskRunsOnLoopThread) {
     EventLoop loop;
     LoopThread t(loop);
@@ -171,7 +188,7 @@ struct EchoHandler : DatagramHandler {
 // while their file-table updates are still queued), removed and registered
 // again: every one receives, and every one sends.
 void everySocketEchoes(bool ioUring) {
-    EventLoop::allowIoUring(ioUring);
+    PacketPath path(ioUring);
     auto lo = *IpAddress::parse("127.0.0.1");
     constexpr int kSockets = 100;
     std::vector<std::unique_ptr<UdpSocket>> socks;
@@ -196,15 +213,7 @@ void everySocketEchoes(bool ioUring) {
                         &handlers[i]->errors);
         }
     };
-    auto onLoop = [&](auto fn) {
-        std::promise<void> done;
-        loop.post([&] {
-            fn();
-            done.set_value();
-        });
-        ASSERT_EQ(done.get_future().wait_for(2s), std::future_status::ready);
-    };
-    onLoop([&] {
+    onLoop(loop, [&] {
         for (int i = 0; i < kSockets; i++) loop.addDatagram(socks[i]->fd(), handlers[i].get());
         // Half of them leave and come back within the same round.
         for (int i = 0; i < kSockets; i += 2) loop.remove(socks[i]->fd());
@@ -236,14 +245,13 @@ void everySocketEchoes(bool ioUring) {
         }
         for (int i = 0; i < kSockets; i++) EXPECT_EQ(echoed[i], 1) << "socket " << i;
     }
-    onLoop([&] {
+    onLoop(loop, [&] {
         for (int i = 0; i < kSockets; i++) {
             EXPECT_EQ(handlers[i]->errors, 0u) << "socket " << i;
             loop.remove(socks[i]->fd());
         }
     });
     EXPECT_TRUE(t.stopAndJoin());
-    EventLoop::allowIoUring(true);
 }
 
 TEST(EventLoop, ManyDatagramSocketsRegisteredInOneRoundAllReceiveAndSend) { everySocketEchoes(true); }
@@ -253,7 +261,7 @@ TEST(EventLoop, ManyDatagramSocketsOnTheEpollPathAllReceiveAndSend) { everySocke
 // (and the copies of the datagrams they carry) are used again once the kernel
 // took them, and every datagram still leaves intact and exactly once.
 void oneRoundOfManySends(bool ioUring) {
-    EventLoop::allowIoUring(ioUring);
+    PacketPath path(ioUring);
     auto lo = *IpAddress::parse("127.0.0.1");
     constexpr int kPeers = 8, kSends = 800;
     EventLoop loop;
@@ -269,8 +277,7 @@ void oneRoundOfManySends(bool ioUring) {
         lens[i] = peers.back()->local().toSockaddr(addrs[i]);
     }
     LoopThread t(loop);
-    std::promise<void> done;
-    loop.post([&] {
+    onLoop(loop, [&] {
         loop.addDatagram(from.fd(), &handler);
         for (uint32_t n = 0; n < kSends; n++) {
             uint8_t msg[64];
@@ -279,9 +286,7 @@ void oneRoundOfManySends(bool ioUring) {
             loop.sendTo(from.fd(), msg, sizeof msg, reinterpret_cast<sockaddr*>(&addrs[n % kPeers]), lens[n % kPeers],
                         &handler.errors);
         }
-        done.set_value();
     });
-    ASSERT_EQ(done.get_future().wait_for(2s), std::future_status::ready);
     std::vector<int> seen(kSends, 0);
     for (int i = 0; i < kPeers; i++) {
         for (int got = 0; got < kSends / kPeers; got++) {
@@ -298,15 +303,11 @@ void oneRoundOfManySends(bool ioUring) {
         }
     }
     for (int n = 0; n < kSends; n++) EXPECT_EQ(seen[n], 1) << "datagram " << n;
-    std::promise<void> removed;
-    loop.post([&] {
+    onLoop(loop, [&] {
         EXPECT_EQ(handler.errors, 0u);
         loop.remove(from.fd());
-        removed.set_value();
     });
-    ASSERT_EQ(removed.get_future().wait_for(2s), std::future_status::ready);
     EXPECT_TRUE(t.stopAndJoin());
-    EventLoop::allowIoUring(true);
 }
 
 TEST(EventLoop, MoreSendsInOneRoundThanRingEntriesAllArriveIntact) { oneRoundOfManySends(true); }
@@ -315,7 +316,7 @@ TEST(EventLoop, ManySendsInOneRoundOnTheEpollPathAllArriveIntact) { oneRoundOfMa
 // A send the kernel refuses (here: to port 0, which fails before anything
 // leaves) counts into the sender's `errors`; a good one does not.
 void failedSendsAreCounted(bool ioUring) {
-    EventLoop::allowIoUring(ioUring);
+    PacketPath path(ioUring);
     auto lo = *IpAddress::parse("127.0.0.1");
     EventLoop loop;
     UdpSocket sock, peer;
@@ -326,16 +327,8 @@ void failedSendsAreCounted(bool ioUring) {
     socklen_t goodLen = peer.local().toSockaddr(good);
     EchoHandler handler(loop, sock);
     LoopThread t(loop);
-    auto onLoop = [&](auto fn) {
-        std::promise<void> done;
-        loop.post([&] {
-            fn();
-            done.set_value();
-        });
-        ASSERT_EQ(done.get_future().wait_for(2s), std::future_status::ready);
-    };
     uint8_t msg[4] = {1, 2, 3, 4};
-    onLoop([&] {
+    onLoop(loop, [&] {
         loop.addDatagram(sock.fd(), &handler);
         loop.sendTo(sock.fd(), msg, sizeof msg, reinterpret_cast<sockaddr*>(&good), goodLen, &handler.errors);
         for (int i = 0; i < 3; i++)
@@ -346,19 +339,18 @@ void failedSendsAreCounted(bool ioUring) {
     uint64_t errors = 0;
     for (int i = 0; i < 100 && errors < 3; i++) {  // the ring reports in a later round
         std::this_thread::sleep_for(5ms);
-        onLoop([&] { errors = handler.errors; });
+        onLoop(loop, [&] { errors = handler.errors; });
     }
     EXPECT_EQ(errors, 3u);
     // After remove(), a failure of a send still queued counts nowhere.
-    onLoop([&] {
+    onLoop(loop, [&] {
         loop.sendTo(sock.fd(), msg, sizeof msg, reinterpret_cast<sockaddr*>(&bad), badLen, &handler.errors);
         loop.remove(sock.fd());
     });
     std::this_thread::sleep_for(20ms);
-    onLoop([&] { errors = handler.errors; });
+    onLoop(loop, [&] { errors = handler.errors; });
     EXPECT_EQ(errors, ioUring && loop.usesIoUring() ? 3u : 4u);
     EXPECT_TRUE(t.stopAndJoin());
-    EventLoop::allowIoUring(true);
 }
 
 TEST(EventLoop, FailedSendsThroughTheRingAreCounted) { failedSendsAreCounted(true); }
