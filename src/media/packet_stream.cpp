@@ -44,21 +44,26 @@ thread_local Batch t_batch;
 
 }  // namespace
 
-void PacketStream::resetLearning() {
-    dropTwin();
-    endpoint = advertised;
+void PacketStream::forgetLearned() {
     confirmed = false;
     candidate_ = {};
     candidateRank_ = -1;
 }
 
-void PacketStream::relearn(int64_t lastSignal) {
-    confirmed = false;
-    candidate_ = {};
-    candidateRank_ = -1;
+void PacketStream::resetLearning() {
+    dropTwin();
+    endpoint = advertised;
+    forgetLearned();
+}
+
+int64_t PacketStream::learningCommitsAt(int64_t lastSignal) {
     int64_t wallMs = coarseMs(CLOCK_REALTIME_COARSE);
-    learnFromMs_ =
-        coarseMs(CLOCK_MONOTONIC_COARSE) + (lastSignal + kLearningWaitSeconds + 1) * 1000 - wallMs;
+    return coarseMs(CLOCK_MONOTONIC_COARSE) + (lastSignal + kLearningWaitSeconds + 1) * 1000 - wallMs;
+}
+
+void PacketStream::relearn(int64_t commitsAtMs) {
+    forgetLearned();
+    learnFromMs_ = commitsAtMs;
 }
 
 void PacketStream::pierce() {
@@ -93,7 +98,7 @@ int twinFdCeiling() {
 
 // Once per destination (settled, or holding while learning), not per packet.
 void PacketStream::openTwin() {
-    if (twin_.isOpen() && twinPeer_ == endpoint) return;
+    if (hasTwin()) return;
     dropTwin();
     if (!socket || !socket->isOpen() || !endpoint.valid() || endpoint.port == 0 ||
         endpoint.address.isAny())
@@ -161,8 +166,7 @@ bool PacketStream::acceptSource(const net::Endpoint& src, int64_t nowMs) {
         // A destination that holds gets its connected twin already (at most
         // one new twin a second: sources taking turns cannot make us open
         // sockets per packet).
-        if (same && loop && loop->usesIoUring() && !(twin_.isOpen() && twinPeer_ == endpoint) &&
-            nowMs - lastTwinMs_ >= 1000) {
+        if (same && loop && loop->usesIoUring() && !hasTwin() && nowMs - lastTwinMs_ >= 1000) {
             lastTwinMs_ = nowMs;
             openTwin();
         }
@@ -244,7 +248,7 @@ void PacketStream::onDatagram(uint8_t* data, size_t len, bool truncated, const s
     }
     countBatch(1, len, 0, nowMs);
     if (!applyControls(*this, data, len, rtp) || !canSendTo(sink)) return;
-    if (sink->twin_.isOpen() && sink->twinPeer_ == sink->endpoint) {
+    if (sink->hasTwin()) {
         loop->sendTo(sink->twin_.fd(), data, len, nullptr, 0, &sink->stats.errors);
         return;
     }

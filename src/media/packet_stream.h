@@ -72,10 +72,13 @@ public:
 
     // Signalling changed the advertised address: back to it, learn again.
     void resetLearning();
-    // An offer or answer of the call at wall second `lastSignal`: learn
-    // again (keeping the endpoint learned so far); delayed and heuristic
-    // learning commit to a source from the fourth wall second after it on.
-    void relearn(int64_t lastSignal);
+    // Monotonic ms from which delayed and heuristic learning commit after an
+    // offer or answer at wall second `lastSignal`: the fourth wall second
+    // after it (one value for every stream of the call).
+    static int64_t learningCommitsAt(int64_t lastSignal);
+    // An offer or answer of the call: learn again (keeping the endpoint
+    // learned so far), committing from `commitsAtMs` on.
+    void relearn(int64_t commitsAtMs);
     // The stream's socket is going away (or moving): close the connected twin.
     void dropTwin();
     // `pierce NAT`: a bare RTP header (rtpengine's) towards the
@@ -97,7 +100,10 @@ private:
     void countBatch(uint64_t packets, uint64_t bytes, uint64_t errors, int64_t nowMs);
     bool acceptSource(const net::Endpoint& src, int64_t nowMs);
     void confirm(const net::Endpoint& ep);
+    void forgetLearned();
     void openTwin();
+    // A connected twin to where media for the participant goes now.
+    bool hasTwin() const { return twin_.isOpen() && twinPeer_ == endpoint; }
     // Heuristic learning: the best-ranked source since learning began.
     net::Endpoint candidate_;
     int candidateRank_ = -1;

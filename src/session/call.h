@@ -60,8 +60,7 @@ struct Media {
     CodecList codecs;
     // The codecs of the last offer written to this side: its answer may only
     // pick from them.
-    CodecList offeredCodecs;
-    bool offerWritten = false;
+    std::optional<CodecList> offeredCodecs;
     int ptime = 0;
     std::string sdpDirection;  // as last received ("" if none)
 

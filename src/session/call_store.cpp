@@ -671,11 +671,12 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
     wire(*from, *to, f);
     // Every offer or answer opens learning again on all streams of the call
     // (rtpengine "unconfirms" them), timed from this signal.
+    int64_t commitsAt = media::PacketStream::learningCommitsAt(call->lastSignal);
     for (auto& [tag, p] : call->participants)
         for (auto& m : p->media)
             if (m) {
-                m->rtp.relearn(call->lastSignal);
-                m->rtcp.relearn(call->lastSignal);
+                m->rtp.relearn(commitsAt);
+                m->rtcp.relearn(commitsAt);
             }
     applyControls(*call);
     applyTos(*call);

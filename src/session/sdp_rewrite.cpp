@@ -352,7 +352,7 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
         if (rtp) {
             // An answer keeps only what was offered to its sender: the same
             // payload type for the same codec (as rtpengine does).
-            if (!isOffer && src && src->offerWritten) codecs = offeredOnly(codecs, src->offeredCodecs);
+            if (!isOffer && src && src->offeredCodecs) codecs = offeredOnly(codecs, *src->offeredCodecs);
             codecs = manipulateCodecs(codecs, f.codec);
             if (!isOffer && !dst->maskSpecs.empty()) {
                 CodecFlags masked;
@@ -368,10 +368,7 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
             }
             ml.formats.clear();
             for (const auto& c : codecs) ml.formats.push_back(c.format);
-            if (isOffer) {
-                dst->offeredCodecs = codecs;
-                dst->offerWritten = true;
-            }
+            if (isOffer) dst->offeredCodecs = codecs;
         }
         sdp::writeLine(out, 'm', ml.format(), sm.mBareLf);
 
