@@ -3,6 +3,7 @@
 #include "control/ng_transport.h"
 
 #include <arpa/inet.h>
+#include <atomic>
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -495,7 +496,12 @@ NgClient::NgClient(uint16_t ngPort) {
         return;
     }
     localPort_ = boundPort(fd_);
-    cookiePrefix_ = std::to_string(getpid()) + "_" + std::to_string(localPort_) + "_";
+    // A client closed and a new one can get the same local port (the start-up
+    // check's client and the test's): the daemon's reply cache would answer a
+    // repeated cookie from it. The instance number keeps cookies apart.
+    static std::atomic<unsigned> instances{0};
+    cookiePrefix_ = std::to_string(getpid()) + "_" + std::to_string(localPort_) + "_" +
+                    std::to_string(instances.fetch_add(1)) + "_";
 }
 
 NgClient::~NgClient() {
