@@ -24,6 +24,7 @@
 // ports for the calls (`limit=` says which); 4 the daemon went away.
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -135,6 +136,25 @@ int64_t procCpuTicks(int pid) {
         if (i == 15) stime = std::strtoll(field.c_str(), nullptr, 10);
     }
     return utime + stime;
+}
+
+// Times the threads of `pid` went to sleep and were woken again (voluntary
+// context switches, summed over /proc/PID/task/*/status); -1 when it is gone.
+int64_t procWakeups(int pid) {
+    std::string dir = "/proc/" + std::to_string(pid) + "/task";
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return -1;
+    int64_t sum = 0;
+    while (dirent* e = ::readdir(d)) {
+        if (e->d_name[0] == '.') continue;
+        std::ifstream f(dir + "/" + e->d_name + "/status");
+        std::string line;
+        while (std::getline(f, line))
+            if (line.rfind("voluntary_ctxt_switches:", 0) == 0)
+                sum += std::strtoll(line.c_str() + 24, nullptr, 10);
+    }
+    ::closedir(d);
+    return sum;
 }
 
 int64_t procRssKb(int pid) {
@@ -681,6 +701,7 @@ class MediaEngine {
         int64_t startNs = 0, endNs = 0;
         rusage ruStart{}, ruEnd{};
         int64_t daemonTicksStart = -1, daemonTicksEnd = -1;
+        int64_t daemonWakeupsStart = -1, daemonWakeupsEnd = -1;
         int64_t daemonRssKb = -1;
         UdpCounters udpStart, udpEnd;
         int64_t sendStartNs = 0, sendEndNs = 0;
@@ -721,7 +742,7 @@ class MediaEngine {
             receiveAll();
             if (!windowOpen && now >= windowStart_) {
                 windowOpen = true;
-                sample(w.startNs, w.ruStart, w.daemonTicksStart);
+                sample(w.startNs, w.ruStart, w.daemonTicksStart, w.daemonWakeupsStart);
             }
             if (opts_.daemonPid && now >= nextCheck) {
                 nextCheck += 1'000'000'000;
@@ -743,8 +764,8 @@ class MediaEngine {
             wake = std::max(wake + tick, due);
         }
         sleepUntil(tEnd);
-        if (!windowOpen) sample(w.startNs, w.ruStart, w.daemonTicksStart);
-        sample(w.endNs, w.ruEnd, w.daemonTicksEnd);
+        if (!windowOpen) sample(w.startNs, w.ruStart, w.daemonTicksStart, w.daemonWakeupsStart);
+        sample(w.endNs, w.ruEnd, w.daemonTicksEnd, w.daemonWakeupsEnd);
         w.sendEndNs = monoNs();
         if (opts_.daemonPid) w.daemonRssKb = procRssKb(opts_.daemonPid);
         // Packets still in flight.
@@ -761,10 +782,13 @@ class MediaEngine {
     }
 
   private:
-    void sample(int64_t& t, rusage& ru, int64_t& ticks) {
+    void sample(int64_t& t, rusage& ru, int64_t& ticks, int64_t& wakeups) {
         t = monoNs();
         ::getrusage(RUSAGE_SELF, &ru);
-        if (opts_.daemonPid) ticks = procCpuTicks(opts_.daemonPid);
+        if (opts_.daemonPid) {
+            ticks = procCpuTicks(opts_.daemonPid);
+            wakeups = procWakeups(opts_.daemonPid);
+        }
     }
 
     void sendOne(Stream& s, std::size_t idx, int64_t due) {
@@ -1143,6 +1167,8 @@ int main(int argc, char** argv) {
     kv("udp_sndbuf_errors", w.udpEnd.sndbufErrors - w.udpStart.sndbufErrors);
     kv("udp_noports", w.udpEnd.noPorts - w.udpStart.noPorts);
     if (daemonPct >= 0) kv("daemon_cpu_pct", daemonPct);
+    if (w.daemonWakeupsStart >= 0 && w.daemonWakeupsEnd >= 0 && windowS > 0)
+        kv("daemon_wakeups_per_s", double(w.daemonWakeupsEnd - w.daemonWakeupsStart) / windowS);
     if (w.daemonRssKb >= 0) kv("daemon_rss_kb", w.daemonRssKb);
     if (ng.daemonGone()) w.daemonGone = true;
     if (w.daemonGone) kv("daemon_gone", uint64_t(1));

@@ -9,7 +9,8 @@
 # BENCH_DAEMON_CPU (0), BENCH_LOAD_CPU (1), BENCH_NICE (-20), BENCH_KEEP_LOGS (0);
 # media: BENCH_MEDIA_LOADS ("250 500 750 1000"), BENCH_MEDIA_DURATION (6 s),
 # BENCH_MEDIA_STEP (250), BENCH_MEDIA_MAX_POINTS (12), BENCH_MEDIA_LATE_MS (100),
-# BENCH_MEDIA_TICK_US (200), BENCH_MEDIA_LATENCY_CALLS (500).
+# BENCH_MEDIA_TICK_US (200), BENCH_MEDIA_LATENCY_CALLS (500),
+# BENCH_MEDIA_REPEATS (2).
 #
 # Exit status: 0 unless a daemon crashed or failed to start, or the load
 # generator failed; missed targets are informational.
@@ -26,6 +27,7 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RESULTS_DIR=$BENCH_DIR/results
 NGLOAD=$BUILD_DIR/bench/ngload
 MEDIALOAD=$BUILD_DIR/bench/mediaload
+WAKECOST=$BUILD_DIR/bench/wakecost
 NGMEDIAD=$BUILD_DIR/src/app/ngmediad
 RTPENGINE=${RTPENGINE:-/usr/bin/rtpengine}
 CALLS=${BENCH_CALLS:-4000}
@@ -52,6 +54,9 @@ MEDIA_MAX_POINTS=${BENCH_MEDIA_MAX_POINTS:-12}
 MEDIA_LATE_MS=${BENCH_MEDIA_LATE_MS:-100}
 MEDIA_TICK_US=${BENCH_MEDIA_TICK_US:-200}
 MEDIA_LATENCY_CALLS=${BENCH_MEDIA_LATENCY_CALLS:-500}
+# Extra runs of both daemons, taken in turn, at the load where their CPU is
+# compared; the comparison uses the median of all runs there.
+MEDIA_REPEATS=${BENCH_MEDIA_REPEATS:-2}
 MEDIA_MAX_LOSS=0.1          # % : a load is "held" below this
 # The generator is at its limit when it falls behind its schedule (sends
 # under 99 % of the nominal rate), drops packets at its own sockets, or is
@@ -93,9 +98,12 @@ if [[ ! -x $NGLOAD ]]; then
     log "building ngload in $BUILD_DIR"
     cmake --build "$BUILD_DIR" --target ngload >&2 || { log "cannot build ngload"; exit 1; }
 fi
-if [[ $MODE != control && ! -x $MEDIALOAD ]]; then
-    log "building mediaload in $BUILD_DIR"
-    cmake --build "$BUILD_DIR" --target mediaload >&2 || { log "cannot build mediaload"; exit 1; }
+if [[ $MODE != control ]]; then
+    for tool in mediaload wakecost; do
+        [[ -x $BUILD_DIR/bench/$tool ]] && continue
+        log "building $tool in $BUILD_DIR"
+        cmake --build "$BUILD_DIR" --target $tool >&2 || { log "cannot build $tool"; exit 1; }
+    done
 fi
 if [[ ! -x $RTPENGINE ]]; then
     log "rtpengine not found at $RTPENGINE"
@@ -343,9 +351,10 @@ fcmp() { awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN {
     else if (op == ">=") r = a >= b; else r = a == b; exit !r }'; }
 
 # One mediaload run of $3 calls against daemon $1 on ng port $2; its figures go
-# to R[$1.m$3.*]. Returns 1 when the daemon, the generator or a limit stopped it.
+# to R[$1.m$3$4.*] ($4: a tag for repeated runs, usually empty). Returns 1 when
+# the daemon, the generator or a limit stopped it.
 measure_media() {
-    local name=$1 port=$2 calls=$3 k=$1.m$3 rc=0
+    local name=$1 port=$2 calls=$3 k=$1.m$3${4:-} rc=0
     local d0 d1 l0 l1 t0 t1 w0 w1 s0 s1
     s0=$(( $(cpu_steal_ticks "$DAEMON_CPU") + $(cpu_steal_ticks "$LOAD_CPU") ))
     d0=$(cpu_busy_ticks "$DAEMON_CPU")
@@ -393,6 +402,11 @@ measure_media() {
     # behind its schedule offers less than the nominal calls).
     R[$k.cpu_per_kcall]=$(awk -v c="${R[$k.daemon_cpu_pct]:-0}" -v p="${R[$k.pps_sent]:-0}" \
         'BEGIN { if (p > 0) printf "%.1f", c / (p / 100) * 1000; else print 0 }')
+    # The part of the daemon's CPU that went on being woken (see wakecost).
+    if [[ -n ${R[host.wake_cost_us]:-} && -n ${R[$k.daemon_wakeups_per_s]:-} ]]; then
+        R[$k.wake_cpu_pct]=$(awk -v w="${R[$k.daemon_wakeups_per_s]}" -v c="${R[host.wake_cost_us]}" \
+            'BEGIN { printf "%.1f", w * c / 10000 }')
+    fi
     log "  $name: $calls calls: loss ${R[$k.loss_pct]:-?}%, daemon ${R[$k.daemon_cpu_pct]:-?}% of CPU $DAEMON_CPU (others ${R[$k.other_daemon_cpu_pct]}%), generator ${R[$k.gen_cpu_pct]:-?}%, p50 ${R[$k.latency_p50_us]:-?} us"
     return 0
 }
@@ -546,6 +560,21 @@ bench_control() {
     stop_daemon
 }
 
+# A fresh start of daemon $1 and one media run at $6 calls, tagged $7.
+repeat_media() {
+    local name=$1 bin=$2 port=$3 pmin=$4 pmax=$5 n=$6 tag=$7
+    if ! start_daemon "$name" "$bin" "$port" "$pmin" "$pmax"; then
+        FAILED=1
+        R[$name.crashed]="at start-up (repeat $tag)"
+        stop_daemon
+        return
+    fi
+    sleep 1
+    measure_media "$name" "$port" "$n" "$tag" || true
+    if [[ -n $DAEMON_PID ]] && ! alive; then crashed "$name" "the repeat $tag"; fi
+    stop_daemon
+}
+
 # The control-plane phases, then the media phase on a fresh daemon.
 bench_daemon() {
     if [[ $MODE != media ]]; then bench_control "$@"; fi
@@ -561,6 +590,13 @@ fi
 if [[ $MODE != control ]]; then
     log "media: loads $MEDIA_LOADS, then +$MEDIA_STEP; ${MEDIA_DURATION} s each (first ${MEDIA_WARMUP} s left out), late after ${MEDIA_LATE_MS} ms, tick ${MEDIA_TICK_US} us, at most $MEDIA_CAP calls ($MEDIA_CAP_WHY)"
 fi
+if [[ $MODE != control ]]; then
+    # The price of one wake-up on this host: see bench/wakecost.cpp.
+    if "${PRIO[@]}" "$WAKECOST" --sleeper-cpu "$DAEMON_CPU" --waker-cpu "$LOAD_CPU" >"$WORK/wakecost.out" 2>&2; then
+        absorb host "$WORK/wakecost.out"
+        log "one wake-up costs the woken thread ${R[host.wake_cost_us]:-?} us of CPU on this host"
+    fi
+fi
 if [[ -x $NGMEDIAD ]]; then
     bench_daemon ngmediad "$NGMEDIAD" 12222 20000 40999 yes
 else
@@ -568,6 +604,55 @@ else
     log "ngmediad not found at $NGMEDIAD; running rtpengine alone"
 fi
 bench_daemon rtpengine "$RTPENGINE" 12223 41000 61999 no
+
+# Media: the load at which the daemons are compared: the highest fixed load
+# both held with the generator within its limit and neither daemon above 90 %
+# CPU (a saturated daemon batches more packets per wake-up and looks
+# cheaper); else the highest both held; else the lowest both ran.
+common=""
+if [[ $MODE != control ]]; then
+    both_held=""
+    lowest=""
+    # shellcheck disable=SC2086 # a list of numbers
+    for n in $(printf '%s\n' $MEDIA_LOADS | sort -n | uniq); do
+        if [[ -n ${R[ngmediad.m$n.cpu_per_kcall]:-} && -n ${R[rtpengine.m$n.cpu_per_kcall]:-} ]]; then
+            [[ -z $lowest ]] && lowest=$n
+            if [[ ${R[ngmediad.m$n.verdict]:-} == held && ${R[rtpengine.m$n.verdict]:-} == held ]]; then
+                both_held=$n
+                fcmp "${R[ngmediad.m$n.daemon_cpu_pct]:-100}" "<" 90 &&
+                    fcmp "${R[rtpengine.m$n.daemon_cpu_pct]:-100}" "<" 90 && common=$n
+            fi
+        fi
+    done
+    [[ -z $common ]] && common=$both_held
+    [[ -z $common ]] && common=$lowest
+fi
+
+# Both daemons again at that load, in turn (ngmediad, rtpengine, ngmediad,
+# ...), each on a fresh start: a single run of each, minutes apart, carries
+# whatever else the host did at the time. The comparison takes the median.
+if [[ -n $common ]] && (( MEDIA_REPEATS > 0 )) && [[ -z ${R[ngmediad.crashed]:-} && -z ${R[rtpengine.crashed]:-} ]]; then
+    R[media.common_load]=$common
+    log "== both daemons again at $common calls, in turn, $MEDIA_REPEATS more runs each"
+    for r in $(seq 1 "$MEDIA_REPEATS"); do
+        repeat_media ngmediad "$NGMEDIAD" 12222 20000 40999 "$common" "r$r"
+        repeat_media rtpengine "$RTPENGINE" 12223 41000 61999 "$common" "r$r"
+    done
+fi
+[[ -n $common ]] && R[media.common_load]=$common
+if [[ -n $common ]]; then
+    for d in ngmediad rtpengine; do
+        vals=()
+        for key in "${!R[@]}"; do
+            [[ $key =~ ^$d\.m$common(r[0-9]+)?\.cpu_per_kcall$ ]] && vals+=("${R[$key]}")
+        done
+        (( ${#vals[@]} )) || continue
+        R[$d.media_cpu_runs]=$(printf '%s\n' "${vals[@]}" | sort -n | paste -sd' ')
+        R[$d.media_cpu_per_kcall]=$(printf '%s\n' "${vals[@]}" | sort -n |
+            awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+        R[$d.media_calls_per_core]=$(awk -v c="${R[$d.media_cpu_per_kcall]}" 'BEGIN { if (c > 0) printf "%.0f", 100 / c * 1000; else print 0 }')
+    done
+fi
 
 # --- report ---------------------------------------------------------------------
 
@@ -598,36 +683,6 @@ for d in ngmediad rtpengine; do
     done
     R[$d.timeouts_total]=$tos
 done
-
-# Media: calls per core from the cost per call, and the load at which the
-# daemons are compared: the highest fixed load both held with the generator
-# within its limit and neither daemon above 90 % CPU (a saturated daemon
-# batches more packets per wake-up and looks cheaper); else the highest both
-# held; else the lowest both ran.
-for d in ngmediad rtpengine; do
-    for key in "${!R[@]}"; do
-        [[ $key =~ ^$d\.m([0-9]+)\.cpu_per_kcall$ ]] || continue
-        n=${BASH_REMATCH[1]}
-        R[$d.m$n.calls_per_core]=$(awk -v c="${R[$key]}" 'BEGIN { if (c > 0) printf "%.0f", 100 / c * 1000; else print 0 }')
-    done
-done
-common=""
-both_held=""
-lowest=""
-# shellcheck disable=SC2086 # a list of numbers
-for n in $(printf '%s\n' $MEDIA_LOADS | sort -n | uniq); do
-    if [[ -n ${R[ngmediad.m$n.cpu_per_kcall]:-} && -n ${R[rtpengine.m$n.cpu_per_kcall]:-} ]]; then
-        [[ -z $lowest ]] && lowest=$n
-        if [[ ${R[ngmediad.m$n.verdict]:-} == held && ${R[rtpengine.m$n.verdict]:-} == held ]]; then
-            both_held=$n
-            fcmp "${R[ngmediad.m$n.daemon_cpu_pct]:-100}" "<" 90 &&
-                fcmp "${R[rtpengine.m$n.daemon_cpu_pct]:-100}" "<" 90 && common=$n
-        fi
-    fi
-done
-[[ -z $common ]] && common=$both_held
-[[ -z $common ]] && common=$lowest
-[[ -n $common ]] && R[media.common_load]=$common
 
 ratio() {
     local a=${R[ngmediad.$1]:-} b=${R[rtpengine.$1]:-}
@@ -751,9 +806,9 @@ report_media() {
     row "loss % at 80% of max" media_loss80_pct "0 on ngmediad" "$v"
     c=${R[media.common_load]:-}
     if [[ -n $c ]]; then
-        if [[ -n ${R[ngmediad.crashed]:-} ]]; then v="FAIL (crashed)"; else v=$(ratio_verdict "m$c.cpu_per_kcall" '<=' 0.60); fi
-        row_at "CPU % per 1000 calls, at $c" "$c" cpu_per_kcall "<= 60% of rtpengine" "$v"
-        row_at "calls per core, at $c" "$c" calls_per_core
+        if [[ -n ${R[ngmediad.crashed]:-} ]]; then v="FAIL (crashed)"; else v=$(ratio_verdict media_cpu_per_kcall '<=' 0.60); fi
+        row "CPU % per 1000 calls, at $c" media_cpu_per_kcall "<= 60% of rtpengine" "$v"
+        row "calls per core, at $c" media_calls_per_core
     fi
     n=$MEDIA_LATENCY_CALLS
     v="n/a"
@@ -777,6 +832,8 @@ report_media() {
         row_at "  relay p99 us" "$n" latency_p99_us
         row_at "  relay max us" "$n" latency_max_us
         row_at "  RSS KiB" "$n" daemon_rss_kb
+        row_at "  daemon wake-ups/s" "$n" daemon_wakeups_per_s
+        row_at "  CPU % on wake-ups (est.)" "$n" wake_cpu_pct
         row_at "  generator CPU %" "$n" gen_cpu_pct
         row_at "  others on daemon CPU %" "$n" other_daemon_cpu_pct
         row_at "  hypervisor steal %" "$n" steal_pct
@@ -810,7 +867,20 @@ report_media() {
             fi
         done
     done
-    [[ -n ${c:-} ]] && echo "CPU per 1000 calls compared at $c calls: the highest fixed load both held, generator within its limit, both daemons under 90% CPU (if any)."
+    if [[ -n ${c:-} ]]; then
+        echo "CPU per 1000 calls compared at $c calls: the highest fixed load both held, generator within its limit, both daemons under 90% CPU (if any); the median of $((MEDIA_REPEATS + 1)) runs of each, taken in turn after the search."
+        for d in ngmediad rtpengine; do
+            local runs="" key
+            for key in $(printf '%s\n' "${!R[@]}" | grep -E "^$d\.m$c(r[0-9]+)?\.cpu_per_kcall$" | sort); do
+                local rk=${key%.cpu_per_kcall}
+                runs+=" ${R[$key]} (steal ${R[$rk.steal_pct]:-?}%, others ${R[$rk.other_daemon_cpu_pct]:-?}%);"
+            done
+            [[ -n $runs ]] && echo "  $d CPU % per 1000 calls at $c, run by run:${runs%;}"
+        done
+    fi
+    if [[ -n ${R[host.wake_cost_us]:-} ]]; then
+        echo "one wake-up from sleep costs the woken thread ${R[host.wake_cost_us]} us of CPU on this host (bench/wakecost, woken from CPU $LOAD_CPU); \"CPU % on wake-ups\" = the daemon's wake-ups/s x that. A daemon that keeps up easily sleeps between the generator's bursts and pays it more often."
+    fi
     echo "loss = packets never relayed or relayed more than $MEDIA_LATE_MS ms late; relay latency = kernel arrival time - send time in the packet."
 }
 
