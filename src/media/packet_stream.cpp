@@ -46,6 +46,7 @@ thread_local Batch t_batch;
 
 void PacketStream::forgetLearned() {
     confirmed = false;
+    twinWanted_ = false;
     candidate_ = {};
     candidateRank_ = -1;
 }
@@ -58,7 +59,8 @@ void PacketStream::resetLearning() {
 
 int64_t PacketStream::learningCommitsAt(int64_t lastSignal) {
     int64_t wallMs = coarseMs(CLOCK_REALTIME_COARSE);
-    return coarseMs(CLOCK_MONOTONIC_COARSE) + (lastSignal + kLearningWaitSeconds + 1) * 1000 - wallMs;
+    return coarseMs(CLOCK_MONOTONIC_COARSE) + (lastSignal + kLearningWaitSeconds + 1) * 1000 -
+           wallMs;
 }
 
 void PacketStream::relearn(int64_t commitsAtMs) {
@@ -79,7 +81,7 @@ void PacketStream::pierce() {
 void PacketStream::confirm(const net::Endpoint& ep) {
     endpoint = ep;
     confirmed = true;
-    if (loop && loop->usesIoUring()) openTwin();
+    twinWanted_ = loop && loop->usesIoUring() && !openTwin();
 }
 
 namespace {
@@ -94,21 +96,46 @@ int twinFdCeiling() {
     }();
     return ceiling;
 }
+
+// Opening a twin costs a handful of system calls (~20 us here): when many
+// calls start their media at once (a burst of calls, or a restart), opening
+// all their twins in the same moment would hold up every call's packets on
+// the loop for tens of milliseconds. A loop thread opens at most
+// kTwinsPerWindow twins per kTwinWindowMs; streams refused now try again on
+// a later packet. Until then their media leaves through the port's own
+// socket, as without twins.
+constexpr int kTwinsPerWindow = 32;
+constexpr int64_t kTwinWindowMs = 10;
+bool takeTwinBudget(int64_t nowMs) {
+    thread_local int64_t windowStart = 0;
+    thread_local int used = 0;
+    if (nowMs - windowStart >= kTwinWindowMs) {
+        windowStart = nowMs;
+        used = 0;
+    }
+    if (used >= kTwinsPerWindow) return false;
+    used++;
+    return true;
+}
 }  // namespace
 
 // Once per destination (settled, or holding while learning), not per packet.
-void PacketStream::openTwin() {
-    if (hasTwin()) return;
+// False when the budget refused it (try again later); true otherwise,
+// including when there is nothing to open or the socket calls failed.
+bool PacketStream::openTwin() {
+    if (hasTwin()) return true;
     dropTwin();
     if (!socket || !socket->isOpen() || !endpoint.valid() || endpoint.port == 0 ||
         endpoint.address.isAny())
-        return;
-    if (!socket->openTwin(twin_, endpoint, twinFdCeiling())) return;
+        return true;
+    if (!takeTwinBudget(coarseMs(CLOCK_MONOTONIC_COARSE))) return false;
+    if (!socket->openTwin(twin_, endpoint, twinFdCeiling())) return true;
     if (!loop->addDatagram(twin_.fd(), this)) {
         twin_.close();
-        return;
+        return true;
     }
     twinPeer_ = endpoint;
+    return true;
 }
 
 void PacketStream::dropTwin() {
@@ -166,10 +193,9 @@ bool PacketStream::acceptSource(const net::Endpoint& src, int64_t nowMs) {
         // A destination that holds gets its connected twin already (at most
         // one new twin a second: sources taking turns cannot make us open
         // sockets per packet).
-        if (same && loop && loop->usesIoUring() && !hasTwin() && nowMs - lastTwinMs_ >= 1000) {
+        if (same && loop && loop->usesIoUring() && !hasTwin() && nowMs - lastTwinMs_ >= 1000 &&
+            openTwin())
             lastTwinMs_ = nowMs;
-            openTwin();
-        }
     } else {
         confirm(pick);
     }
@@ -191,7 +217,8 @@ bool PacketStream::accept(const uint8_t* data, size_t len, bool truncated, const
     else
         return false;
     if (!acceptSource(net::Endpoint::fromSockaddr(from), nowMs)) return false;
-    if (unidirectional && sink && !sink->confirmed && sink->endpoint.valid()) sink->confirm(sink->endpoint);
+    if (unidirectional && sink && !sink->confirmed && sink->endpoint.valid())
+        sink->confirm(sink->endpoint);
     return true;
 }
 
@@ -222,7 +249,9 @@ bool applyControls(const PacketStream& s, uint8_t* data, size_t len, bool rtp) {
     if (s.silence && !dtmf && (pt == 0 || pt == 8 || pt == 9)) {
         RtpHeader h;
         if (parseRtp(pkt, h))
-            fillSilence(pt == 0 ? SilenceCodec::Pcmu : pt == 8 ? SilenceCodec::Pcma : SilenceCodec::G722,
+            fillSilence(pt == 0   ? SilenceCodec::Pcmu
+                        : pt == 8 ? SilenceCodec::Pcma
+                                  : SilenceCodec::G722,
                         std::span<uint8_t>(data + h.headerLength, h.payloadLength));
     }
     if (s.echoSsrc) rewriteSsrc(std::span<uint8_t>(data, len), s.echoSsrc);
@@ -230,8 +259,9 @@ bool applyControls(const PacketStream& s, uint8_t* data, size_t len, bool rtp) {
 }
 
 bool canSendTo(const PacketStream* sink) {
-    return sink && sink->socket && sink->receives && sink->endpoint.port != 0 && sink->endpoint.valid() &&
-           !sink->endpoint.address.isAny() && !(sink->natWait && !sink->stats.packets);
+    return sink && sink->socket && sink->receives && sink->endpoint.port != 0 &&
+           sink->endpoint.valid() && !sink->endpoint.address.isAny() &&
+           !(sink->natWait && !sink->stats.packets);
 }
 }  // namespace
 
@@ -248,13 +278,15 @@ void PacketStream::onDatagram(uint8_t* data, size_t len, bool truncated, const s
     }
     countBatch(1, len, 0, nowMs);
     if (!applyControls(*this, data, len, rtp) || !canSendTo(sink)) return;
+    if (sink->twinWanted_) sink->twinWanted_ = !sink->openTwin();
     if (sink->hasTwin()) {
         loop->sendTo(sink->twin_.fd(), data, len, nullptr, 0, &sink->stats.errors);
         return;
     }
     sockaddr_storage to;
     socklen_t toLen = sink->endpoint.toSockaddr(to);
-    loop->sendTo(sink->socket->fd(), data, len, reinterpret_cast<sockaddr*>(&to), toLen, &sink->stats.errors);
+    loop->sendTo(sink->socket->fd(), data, len, reinterpret_cast<sockaddr*>(&to), toLen,
+                 &sink->stats.errors);
 }
 
 // Hot path (epoll): receive a batch, check and count each packet, send the
@@ -306,7 +338,8 @@ void PacketStream::onReadable() {
         while (end < outCount && b.via[end] == via) end++;
         int sent = 0;
         while (sent < end - start) {
-            int r = sendmmsg(via->socket->fd(), b.out + start + sent, end - start - sent, MSG_DONTWAIT);
+            int r =
+                sendmmsg(via->socket->fd(), b.out + start + sent, end - start - sent, MSG_DONTWAIT);
             if (r <= 0) {
                 via->stats.errors += end - start - sent;
                 break;

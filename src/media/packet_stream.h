@@ -31,13 +31,13 @@ struct WorkerStats {
 enum class Learning : uint8_t { Delayed, Immediate, Off, Heuristic };
 
 class PacketStream : public net::DatagramHandler {
-public:
+  public:
     // --- wiring, set by signalling on the worker thread ---
     net::UdpSocket* socket = nullptr;
-    net::EventLoop* loop = nullptr;   // the worker's loop; sends go through it when set
-    bool isRtcp = false;           // the RTCP port of a non-muxed pair
-    net::Endpoint advertised;      // what the participant's SDP says
-    net::Endpoint endpoint;        // where packets for the participant go
+    net::EventLoop* loop = nullptr;    // the worker's loop; sends go through it when set
+    bool isRtcp = false;               // the RTCP port of a non-muxed pair
+    net::Endpoint advertised;          // what the participant's SDP says
+    net::Endpoint endpoint;            // where packets for the participant go
     PacketStream* rtpSink = nullptr;   // RTP received here leaves through this stream
     PacketStream* rtcpSink = nullptr;  // RTCP received here leaves through this stream
     // The participant can be sent to: its media is not rejected and its SDP
@@ -51,12 +51,12 @@ public:
     // media can go to its kernel path), so the receiver is learned no more.
     bool unidirectional = false;
     bool blockMedia = false, blockDtmf = false;
-    bool silence = false;          // G.711/G.722 payloads replaced by silence
-    bool dropAll = false;          // nothing received here is forwarded
-    uint32_t echoSsrc = 0;         // != 0: RTP is echoed back with this SSRC
-    bool natWait = false;          // send nothing to the participant before it sent something
-    bool pierceNat = false;        // send empty datagrams to it until it sends something
-    int dtmfPayloadType = -1;      // telephone-event PT towards us, -1 if none
+    bool silence = false;      // G.711/G.722 payloads replaced by silence
+    bool dropAll = false;      // nothing received here is forwarded
+    uint32_t echoSsrc = 0;     // != 0: RTP is echoed back with this SSRC
+    bool natWait = false;      // send nothing to the participant before it sent something
+    bool pierceNat = false;    // send empty datagrams to it until it sends something
+    int dtmfPayloadType = -1;  // telephone-event PT towards us, -1 if none
     WorkerStats* totals = nullptr;
 
     // --- state of the packet path ---
@@ -91,17 +91,17 @@ public:
     void onReadable() override;
     void onDatagram(uint8_t* data, size_t len, bool truncated, const sockaddr* from) override;
 
-private:
+  private:
     // Checks one datagram (kind, source, learning): false when it is dropped
     // as an error; else `sink` is the stream it leaves through (may be null)
     // and `rtp` tells RTP from RTCP.
-    bool accept(const uint8_t* data, size_t len, bool truncated, const sockaddr* from, int64_t nowMs,
-                PacketStream*& sink, bool& rtp);
+    bool accept(const uint8_t* data, size_t len, bool truncated, const sockaddr* from,
+                int64_t nowMs, PacketStream*& sink, bool& rtp);
     void countBatch(uint64_t packets, uint64_t bytes, uint64_t errors, int64_t nowMs);
     bool acceptSource(const net::Endpoint& src, int64_t nowMs);
     void confirm(const net::Endpoint& ep);
     void forgetLearned();
-    void openTwin();
+    bool openTwin();
     // A connected twin to where media for the participant goes now.
     bool hasTwin() const { return twin_.isOpen() && twinPeer_ == endpoint; }
     // Heuristic learning: the best-ranked source since learning began.
@@ -112,6 +112,7 @@ private:
     net::UdpSocket twin_;
     net::Endpoint twinPeer_;
     int64_t lastTwinMs_ = -1000000;  // when learning last opened a twin
+    bool twinWanted_ = false;        // settled, but the twin budget said later
     // Monotonic ms from which learning commits (0: at once).
     int64_t learnFromMs_ = 0;
 };

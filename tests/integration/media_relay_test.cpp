@@ -6,6 +6,7 @@
 // port leaves from the B-side port towards B, and the other way round.
 #include <atomic>
 #include <ctime>
+#include <filesystem>
 #include <thread>
 
 #include "daemon_test.h"
@@ -46,7 +47,6 @@ bool hasLine(const std::string& sdp, const std::string& line) {
     return sdp.find(line + "\r\n") != std::string::npos;
 }
 
-
 // The next datagram at `at` is exactly `expected`, from 127.0.0.1:fromPort.
 ::testing::AssertionResult arrives(RtpPeer& at, const Bytes& expected, uint16_t fromPort,
                                    milliseconds timeout = 1000ms) {
@@ -61,9 +61,7 @@ bool hasLine(const std::string& sdp, const std::string& line) {
     return arrives(at, pkt, via);
 }
 
-
 // --- query accessors -------------------------------------------------------
-
 
 int64_t endpointPort(const Reply& q, const std::string& tag, size_t index) {
     const Value* s = queriedStream(q, tag, index);
@@ -178,11 +176,13 @@ class MediaRelay : public DaemonTest {
         EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(0, kSsrcA)));
         Reply q = query("call-1");
         EXPECT_EQ(hasFlag(q, "bob", 0, "confirmed"), flag) << q.describe();
-        EXPECT_FALSE(hasFlag(q, "alice", 0, "confirmed")) << q.describe();  // A itself is still learned
+        EXPECT_FALSE(hasFlag(q, "alice", 0, "confirmed"))
+            << q.describe();  // A itself is still learned
 
         EXPECT_TRUE(relays(moved, p.bRtp, *a.rtp, p.aRtp, g711(0, kSsrcB)));
         q = query("call-1");
-        EXPECT_FALSE(hasFlag(q, "alice", 0, "confirmed")) << q.describe();  // only A's packets settle B
+        EXPECT_FALSE(hasFlag(q, "alice", 0, "confirmed"))
+            << q.describe();  // only A's packets settle B
         if (flag) {
             EXPECT_TRUE(relays(*a.rtp, p.aRtp, *b.rtp, p.bRtp, g711(1, kSsrcA)));
             EXPECT_TRUE(nothingArrives(moved));
@@ -891,6 +891,70 @@ TEST_F(MediaRelay, MediaKeepsCallAlive) {
 
 // --- robustness ------------------------------------------------------------
 
+// Calls whose media starts in the same instant (a burst of new calls, or
+// media resuming everywhere at once) all relay from their first packet, and
+// every settled stream ends up with its connected socket (twin) although a
+// loop opens only so many twins at a time: those put off are opened on a
+// later packet.
+TEST_F(MediaRelay, CallsStartingTogetherAllRelayAndAllGetTheirConnectedSockets) {
+    if (underOracle()) GTEST_SKIP() << "connected sockets per destination are ngmediad's own";
+    if (const char* extra = getenv("NGM_DAEMON_EXTRA_ARG");
+        extra && std::string(extra).find("no-io-uring") != std::string::npos)
+        GTEST_SKIP() << "connected sockets belong to the io_uring path";
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate", "--num-threads=1"}));
+    if (daemon.log().find("io_uring not available") != std::string::npos)
+        GTEST_SKIP() << "this kernel gives no io_uring: media goes through epoll, without twins";
+    // 24 calls fill the test's 100 ports; 48 streams are more than one
+    // loop opens twins for at a time (32 per 10 ms).
+    constexpr int kCalls = 24;
+    struct Leg {
+        RtpRtcpPeer a, b;
+        RelayPorts p;
+    };
+    std::vector<std::unique_ptr<Leg>> legs;
+    for (int i = 0; i < kCalls; i++) {
+        auto leg = std::make_unique<Leg>();
+        if (i == 0) {
+            leg->a.rtp = std::move(a.rtp), leg->a.rtcp = std::move(a.rtcp);
+            leg->b.rtp = std::move(b.rtp), leg->b.rtcp = std::move(b.rtcp);
+        } else {
+            ASSERT_TRUE(leg->a.bind() && leg->b.bind());
+        }
+        OfferAnswer oa;
+        oa.callId = "call-" + std::to_string(i + 1);
+        oa.aSdp = peerSdp({.port = leg->a.rtp->port()});
+        oa.bSdp = peerSdp({.port = leg->b.rtp->port()});
+        ASSERT_NO_FATAL_FAILURE(establish(oa, leg->p));
+        legs.push_back(std::move(leg));
+    }
+    auto fds = [&] {
+        size_t n = 0;
+        for (const auto& e :
+             std::filesystem::directory_iterator("/proc/" + std::to_string(daemon.pid()) + "/fd")) {
+            (void)e;
+            n++;
+        }
+        return n;
+    };
+    size_t before = fds();
+    // Rounds of one packet each way on every call, all sent before any is
+    // read; each must come out at the other side, from the right port.
+    for (uint16_t round = 0; round < 3; round++) {
+        for (auto& leg : legs) {
+            ASSERT_TRUE(leg->a.rtp->sendTo(leg->p.aRtp, g711(round, kSsrcA)));
+            ASSERT_TRUE(leg->b.rtp->sendTo(leg->p.bRtp, g711(round, kSsrcB)));
+        }
+        for (size_t i = 0; i < legs.size(); i++) {
+            ASSERT_TRUE(arrives(*legs[i]->b.rtp, g711(round, kSsrcA), legs[i]->p.bRtp))
+                << "call " << i + 1 << ", round " << round;
+            ASSERT_TRUE(arrives(*legs[i]->a.rtp, g711(round, kSsrcB), legs[i]->p.aRtp))
+                << "call " << i + 1 << ", round " << round;
+        }
+        std::this_thread::sleep_for(30ms);  // past the budget's window
+    }
+    EXPECT_EQ(fds(), before + 2 * kCalls) << "one connected socket per settled stream";
+}
+
 TEST_F(MediaRelay, FloodOnOneCallDoesNotDisturbOthers) {
     // One worker: both calls share its loop.
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate", "--num-threads=1"}));
@@ -976,7 +1040,6 @@ TEST_F(MediaRelay, DeleteStopsRelaying) {
         EXPECT_FALSE(udpPortInUse(port)) << "port " << port << " still bound after delete";
     EXPECT_EQ(daemon.openFds(), idleFds);
 }
-
 
 // --- in-call controls ------------------------------------------------------
 
@@ -1069,8 +1132,11 @@ TEST_F(MediaRelay, DropTrafficStartStopsAllMediaAndStopResumes) {
     RelayPorts p;
     ASSERT_NO_FATAL_FAILURE(establish({}, p));
     Request r("answer");
-    r.set("call-id", "call-1").set("from-tag", "alice").set("to-tag", "bob")
-        .set("sdp", peerSdp({.port = b.rtp->port()})).set("drop-traffic", "start");
+    r.set("call-id", "call-1")
+        .set("from-tag", "alice")
+        .set("to-tag", "bob")
+        .set("sdp", peerSdp({.port = b.rtp->port()}))
+        .set("drop-traffic", "start");
     ASSERT_EQ(ng->request(r).result(), "ok");
     ASSERT_TRUE(a.rtp->sendTo(p.aRtp, g711(1, kSsrcA)));
     ASSERT_TRUE(b.rtp->sendTo(p.bRtp, g711(1, kSsrcB)));
@@ -1089,8 +1155,11 @@ TEST_F(MediaRelay, MediaEchoForwardEchoesTheReceiver) {
     ASSERT_NO_FATAL_FAILURE(establish({}, p));
     // Re-offer from A with media echo towards its receiver (B).
     Request r("offer");
-    r.set("call-id", "call-1").set("from-tag", "alice").set("to-tag", "bob")
-        .set("sdp", peerSdp({.port = a.rtp->port()})).set("media echo", "forward");
+    r.set("call-id", "call-1")
+        .set("from-tag", "alice")
+        .set("to-tag", "bob")
+        .set("sdp", peerSdp({.port = a.rtp->port()}))
+        .set("media echo", "forward");
     ASSERT_EQ(ng->request(r).result(), "ok");
     Bytes fromB = g711(1, kSsrcB);
     ASSERT_TRUE(b.rtp->sendTo(p.bRtp, fromB));
