@@ -1,9 +1,6 @@
 #include "ng_client.h"
 
-#include "control/ng_transport.h"
-
 #include <arpa/inet.h>
-#include <atomic>
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -18,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +23,8 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "control/ng_transport.h"
 
 namespace ngm::itest {
 
@@ -121,14 +121,16 @@ uint16_t pickFreePort(int sockType) {
     return port;
 }
 
-bool udpPortInUse(uint16_t port) {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+bool portInUse(int sockType, uint16_t port) {
+    int fd = socket(AF_INET, sockType | SOCK_CLOEXEC, 0);
     if (fd < 0) return false;
     sockaddr_in sa = loopback(port);
     bool inUse = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 && errno == EADDRINUSE;
     close(fd);
     return inUse;
 }
+
+bool udpPortInUse(uint16_t port) { return portInUse(SOCK_DGRAM, port); }
 
 // --- PortBlock ----------------------------------------------------------------
 
@@ -151,6 +153,7 @@ bool PortBlock::claim() {
         if (bind(fd, reinterpret_cast<sockaddr*>(&sa), len) == 0) {
             lockFd_ = fd;
             first_ = kMediaPortFirst + b * kPortBlockSize;
+            index_ = b;
             return true;
         }
         close(fd);
@@ -186,8 +189,14 @@ bool Daemon::start(const DaemonConfig& cfg) {
     }
     portMin_ = ports_.first();
     portMax_ = portMin_ + cfg.mediaPorts - 1;
-    ngPort_ = pickFreePort(SOCK_DGRAM);
-    tcpNgPort_ = cfg.tcp ? pickFreePort(SOCK_STREAM) : 0;
+    // The block's own control ports; any free one if something else holds them.
+    ngPort_ = ports_.controlPort();
+    if (portInUse(SOCK_DGRAM, ngPort_)) ngPort_ = pickFreePort(SOCK_DGRAM);
+    tcpNgPort_ = 0;
+    if (cfg.tcp) {
+        tcpNgPort_ = uint16_t(ports_.controlPort() + 1);
+        if (portInUse(SOCK_STREAM, tcpNgPort_)) tcpNgPort_ = pickFreePort(SOCK_STREAM);
+    }
     if (!ngPort_ || (cfg.tcp && !tcpNgPort_)) {
         error_ = "cannot find a free control port";
         return false;

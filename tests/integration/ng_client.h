@@ -26,6 +26,11 @@ using std::chrono::milliseconds;
 constexpr int kMediaPortFirst = 50000;
 constexpr int kMediaPortLast = 59999;
 constexpr int kPortBlockSize = 100;
+// Each block also owns two control ports (ng over UDP, ng over TCP) in
+// 31000-31199: below the kernel's ephemeral range (32768 up), so no client
+// socket bound to port 0 can take one while the daemon is starting, or be
+// given the daemon's own port and talk to itself.
+constexpr int kControlPortFirst = 31000;
 
 // The daemon binary: $NGM_DAEMON if set, else the one this build produced.
 std::string daemonPath();
@@ -42,6 +47,8 @@ uint16_t pickFreePort(int sockType);
 
 // True when 127.0.0.1:port (UDP) is taken: binding it fails with EADDRINUSE.
 bool udpPortInUse(uint16_t port);
+// The same for SOCK_DGRAM or SOCK_STREAM.
+bool portInUse(int sockType, uint16_t port);
 
 // An exclusive block of media ports, so tests running in parallel (ctest -j,
 // other build trees) never hand the same ports to two daemons. The claim is an
@@ -56,10 +63,13 @@ class PortBlock {
     bool claim();
     void release();
     int first() const { return first_; }
+    // The block's ng control port over UDP; the TCP one is the next.
+    uint16_t controlPort() const { return uint16_t(kControlPortFirst + 2 * index_); }
 
   private:
     int lockFd_ = -1;
     int first_ = 0;
+    int index_ = 0;
 };
 
 struct DaemonConfig {
