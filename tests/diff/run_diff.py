@@ -40,6 +40,9 @@ COMMON_OPTIONS = [
 # chosen so that no block contains a number that commonly appears in SDP
 # bodies (44100 and 48000 Hz clock rates), because every number inside the
 # block is treated as an allocated port by the normaliser.
+# Integration tests running beside this suite keep their sockets out of
+# 41000-49999 (kDiffPortFirst/kDiffPortLast in tests/integration/ng_client.h);
+# keep the blocks inside that range.
 PORT_BLOCKS = [(41000, 41999), (42000, 42999), (43000, 43999),
                (45000, 45999), (46000, 46999), (47000, 47999),
                (48100, 48999), (49000, 49999)]
@@ -267,11 +270,24 @@ def normalise_reply(reply, norm, extra_paths):
 # ---------------------------------------------------------------- daemons --
 
 def free_udp_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+    """A free port for ng, outside the port blocks above and the integration
+    tests' media ports (50000-59999), which the kernel's ephemeral range
+    overlaps: a daemon's ng socket there would take a port another daemon
+    is about to allocate."""
+    held = []
+    try:
+        for _ in range(64):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("127.0.0.1", 0))
+            p = s.getsockname()[1]
+            if not 41000 <= p <= 59999:
+                s.close()
+                return p
+            held.append(s)  # keep it, so the next bind gets another port
+        return p
+    finally:
+        for s in held:
+            s.close()
 
 
 class Daemon:

@@ -48,7 +48,14 @@ uint16_t boundPort(int fd) {
     return ntohs(sa.sin_port);
 }
 
-bool inMediaArea(uint16_t port) { return port >= kMediaPortFirst && port <= kMediaPortLast; }
+}  // namespace
+
+bool inMediaArea(uint16_t port) {
+    return (port >= kMediaPortFirst && port <= kMediaPortLast) ||
+           (port >= kDiffPortFirst && port <= kDiffPortLast);
+}
+
+namespace {
 
 // A socket bound to 127.0.0.1 on a kernel-chosen port outside the media
 // area (ephemeral ports overlap it), so a client never steals a test's ports.

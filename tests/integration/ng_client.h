@@ -32,6 +32,17 @@ constexpr int kPortBlockSize = 100;
 // given the daemon's own port and talk to itself.
 constexpr int kControlPortFirst = 31000;
 
+// The differential suite's daemons take their media ports from 41000-49999
+// (PORT_BLOCKS in tests/diff/run_diff.py) while integration tests run beside
+// it (ctest -j): a test socket there makes such a daemon skip a port, and
+// its port numbering no longer matches the recorded replies.
+constexpr int kDiffPortFirst = 41000;
+constexpr int kDiffPortLast = 49999;
+
+// Ports a test socket bound to port 0 must not keep: the media area and the
+// differential suite's ports (both inside the kernel's ephemeral range).
+bool inMediaArea(uint16_t port);
+
 // The daemon binary: $NGM_DAEMON if set, else the one this build produced.
 std::string daemonPath();
 // True when that binary is rtpengine (by its file name): the suite then runs

@@ -54,8 +54,6 @@ uint16_t boundPort(int fd) {
     return fromSockaddr(ss).port;
 }
 
-bool inMediaArea(uint16_t port) { return port >= kMediaPortFirst && port <= kMediaPortLast; }
-
 int bindUdp(const std::string& address, uint16_t port) {
     sockaddr_storage ss;
     socklen_t len = toSockaddr({address, port}, ss);
