@@ -269,25 +269,31 @@ def normalise_reply(reply, norm, extra_paths):
 
 # ---------------------------------------------------------------- daemons --
 
-def free_udp_port():
-    """A free port for ng, outside the port blocks above and the integration
-    tests' media ports (50000-59999), which the kernel's ephemeral range
-    overlaps: a daemon's ng socket there would take a port another daemon
-    is about to allocate."""
+def bound_udp_socket():
+    """A UDP socket on 127.0.0.1, bound to a kernel-chosen port outside the
+    port blocks above and the integration tests' media ports (50000-59999),
+    which the kernel's ephemeral range overlaps: a socket there would take a
+    port a daemon is about to allocate (in the "dual" group, where IPv4 and
+    IPv6 ports are numbered together, a skipped port changes the numbering)."""
     held = []
     try:
         for _ in range(64):
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.bind(("127.0.0.1", 0))
-            p = s.getsockname()[1]
-            if not 41000 <= p <= 59999:
-                s.close()
-                return p
+            if not 41000 <= s.getsockname()[1] <= 59999:
+                return s
             held.append(s)  # keep it, so the next bind gets another port
-        return p
+        return held.pop()
     finally:
         for s in held:
             s.close()
+
+
+def free_udp_port():
+    s = bound_udp_socket()
+    p = s.getsockname()[1]
+    s.close()
+    return p
 
 
 class Daemon:
@@ -352,7 +358,7 @@ class Daemon:
         self.log.close()
 
     def send_raw(self, payload, timeout=REQUEST_TIMEOUT):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = bound_udp_socket()
         s.settimeout(timeout)
         try:
             cookie = b"%d_%d" % (os.getpid(), random.randint(0, 1 << 30))
