@@ -149,6 +149,32 @@ class MediaRelay : public DaemonTest {
         ASSERT_NO_FATAL_FAILURE(portsOf(answerReply, out.aRtp, out.aRtcp));
     }
 
+    // A call with peers of its own, and where each of them sends.
+    struct CallLeg {
+        RtpRtcpPeer a, b;
+        RelayPorts p;
+    };
+    // Establishes call-1 .. call-n with default SDPs, each on peers of its
+    // own (call-1 on the fixture's). `L` may extend CallLeg.
+    template <class L>
+    void establishCalls(int n, std::vector<std::unique_ptr<L>>& out) {
+        for (int i = 0; i < n; i++) {
+            auto leg = std::make_unique<L>();
+            if (i == 0) {
+                leg->a.rtp = std::move(a.rtp), leg->a.rtcp = std::move(a.rtcp);
+                leg->b.rtp = std::move(b.rtp), leg->b.rtcp = std::move(b.rtcp);
+            } else {
+                ASSERT_TRUE(leg->a.bind() && leg->b.bind());
+            }
+            OfferAnswer oa;
+            oa.callId = "call-" + std::to_string(i + 1);
+            oa.aSdp = peerSdp({.port = leg->a.rtp->port()});
+            oa.bSdp = peerSdp({.port = leg->b.rtp->port()});
+            ASSERT_NO_FATAL_FAILURE(establish(oa, leg->p));
+            out.push_back(std::move(leg));
+        }
+    }
+
     // A re-INVITE from A: re-offer and answer with these SDPs. The offer
     // reply's c= must be `offerAddress`.
     void reinvite(const OfferAnswer& oa, RelayPorts& out,
@@ -390,31 +416,17 @@ TEST_F(MediaRelay, DelayedLearningFollowsTheLatestSourceThenCommits) {
 // share one wait.
 TEST_F(MediaRelay, HeuristicLearningRanksSourcesByTheSdpAddressThenPort) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=heuristic"}));
-    struct Leg {
-        RtpRtcpPeer a, b;
-        RelayPorts p;
+    struct Leg : CallLeg {
         std::unique_ptr<RtpPeer> otherAddress, sameAddress, samePort;
     };
     std::vector<std::unique_ptr<Leg>> legs;
     auto beforeAnswers = Clock::now();
-    for (int i = 0; i < 3; i++) {
-        auto leg = std::make_unique<Leg>();
-        if (i == 0) {  // the fixture's peers
-            leg->a.rtp = std::move(a.rtp), leg->a.rtcp = std::move(a.rtcp);
-            leg->b.rtp = std::move(b.rtp), leg->b.rtcp = std::move(b.rtcp);
-        } else {
-            ASSERT_TRUE(leg->a.bind() && leg->b.bind());
-        }
-        OfferAnswer oa;
-        oa.callId = "call-" + std::to_string(i + 1);
-        oa.aSdp = peerSdp({.port = leg->a.rtp->port()});
-        oa.bSdp = peerSdp({.port = leg->b.rtp->port()});
-        ASSERT_NO_FATAL_FAILURE(establish(oa, leg->p));
+    ASSERT_NO_FATAL_FAILURE(establishCalls(3, legs));
+    for (auto& leg : legs) {
         leg->otherAddress = std::make_unique<RtpPeer>("127.0.0.2");
         leg->sameAddress = std::make_unique<RtpPeer>("127.0.0.1");
         leg->samePort = std::make_unique<RtpPeer>("127.0.0.3", leg->b.rtp->port());
         ASSERT_TRUE(leg->otherAddress->ok() && leg->sameAddress->ok() && leg->samePort->ok());
-        legs.push_back(std::move(leg));
     }
     auto answered = Clock::now();
     // `from` sends as B; then A's media must reach `to` (from the B-side port).
@@ -907,26 +919,8 @@ TEST_F(MediaRelay, CallsStartingTogetherAllRelayAndAllGetTheirConnectedSockets) 
     // 24 calls fill the test's 100 ports; 48 streams are more than one
     // loop opens twins for at a time (32 per 10 ms).
     constexpr int kCalls = 24;
-    struct Leg {
-        RtpRtcpPeer a, b;
-        RelayPorts p;
-    };
-    std::vector<std::unique_ptr<Leg>> legs;
-    for (int i = 0; i < kCalls; i++) {
-        auto leg = std::make_unique<Leg>();
-        if (i == 0) {
-            leg->a.rtp = std::move(a.rtp), leg->a.rtcp = std::move(a.rtcp);
-            leg->b.rtp = std::move(b.rtp), leg->b.rtcp = std::move(b.rtcp);
-        } else {
-            ASSERT_TRUE(leg->a.bind() && leg->b.bind());
-        }
-        OfferAnswer oa;
-        oa.callId = "call-" + std::to_string(i + 1);
-        oa.aSdp = peerSdp({.port = leg->a.rtp->port()});
-        oa.bSdp = peerSdp({.port = leg->b.rtp->port()});
-        ASSERT_NO_FATAL_FAILURE(establish(oa, leg->p));
-        legs.push_back(std::move(leg));
-    }
+    std::vector<std::unique_ptr<CallLeg>> legs;
+    ASSERT_NO_FATAL_FAILURE(establishCalls(kCalls, legs));
     auto fds = [&] {
         size_t n = 0;
         for (const auto& e :
