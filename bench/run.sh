@@ -313,7 +313,8 @@ measure_hold() {
 
 measure_cycles() {
     local name=$1 port=$2 inflight=$3 k=$1.c$3
-    local t0 t1 d0 d1 l0 l1 hz=$HZ
+    local t0 t1 d0 d1 l0 l1 s0 s1 hz=$HZ
+    s0=$(( $(cpu_steal_ticks "$DAEMON_CPU") + $(cpu_steal_ticks "$LOAD_CPU") ))
     t0=$(cpu_ticks "$DAEMON_PID")
     d0=$(cpu_busy_ticks "$DAEMON_CPU")
     l0=$(cpu_busy_ticks "$LOAD_CPU")
@@ -323,7 +324,9 @@ measure_cycles() {
     t1=$(cpu_ticks "$DAEMON_PID")
     d1=$(cpu_busy_ticks "$DAEMON_CPU")
     l1=$(cpu_busy_ticks "$LOAD_CPU")
+    s1=$(( $(cpu_steal_ticks "$DAEMON_CPU") + $(cpu_steal_ticks "$LOAD_CPU") ))
     local wall=${R[$k.wall_s]:-0} gen
+    R[$k.steal_pct]=$(ticks_pct $((s1 - s0)) "$(awk -v w="$wall" 'BEGIN { print w * 2 }')")
     gen=$(awk -v u="${R[$k.cpu_user_s]:-0}" -v s="${R[$k.cpu_sys_s]:-0}" 'BEGIN { print u + s }')
     R[$k.daemon_cpu_pct]=$(ticks_pct $((t1 - t0)) "$wall")
     # What else ran on the two cores: busy time minus ours.
@@ -749,6 +752,7 @@ report_control() {
     row "ngload CPU %, 16 in flight" c16.cpu_pct
     row "others on daemon CPU %, 16 infl." c16.other_daemon_cpu_pct
     row "others on ngload CPU %, 16 infl." c16.other_load_cpu_pct
+    row "  of both: hypervisor steal %" c16.steal_pct
     row "timeouts (all runs)" timeouts_total
     row "errors (all runs)" errors_total
     row "RSS idle KiB" rss_idle_kb
