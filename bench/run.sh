@@ -595,7 +595,7 @@ if [[ $MODE != control ]]; then
 fi
 if [[ $MODE != control ]]; then
     # The price of one wake-up on this host: see bench/wakecost.cpp.
-    if "${PRIO[@]}" "$WAKECOST" --sleeper-cpu "$DAEMON_CPU" --waker-cpu "$LOAD_CPU" >"$WORK/wakecost.out" 2>&2; then
+    if "${PRIO[@]}" "$WAKECOST" --sleeper-cpu "$DAEMON_CPU" --waker-cpu "$LOAD_CPU" >"$WORK/wakecost.out"; then
         absorb host "$WORK/wakecost.out"
         log "one wake-up costs the woken thread ${R[host.wake_cost_us]:-?} us of CPU on this host"
     fi
