@@ -178,6 +178,10 @@ cpu_busy_ticks() {
 cpu_steal_ticks() {
     awk -v c="cpu$1" '$1 == c { print $9 }' /proc/stat
 }
+# The same for the daemon's and the generator's CPUs together.
+both_steal_ticks() {
+    echo $(( $(cpu_steal_ticks "$DAEMON_CPU") + $(cpu_steal_ticks "$LOAD_CPU") ))
+}
 
 HZ=$(getconf CLK_TCK)
 
@@ -185,6 +189,8 @@ HZ=$(getconf CLK_TCK)
 ticks_pct() {
     awk -v t="$1" -v hz="$HZ" -v w="$2" 'BEGIN { if (w > 0) printf "%.1f", t / hz / w * 100; else print 0 }'
 }
+# Steal ticks of both CPUs over a wall time, in % of their capacity.
+steal_pct() { ticks_pct "$1" "$(awk -v w="$2" 'BEGIN { print w * 2 }')"; }
 
 alive() { [[ -n $DAEMON_PID ]] && kill -0 "$DAEMON_PID" 2>/dev/null; }
 
@@ -314,7 +320,7 @@ measure_hold() {
 measure_cycles() {
     local name=$1 port=$2 inflight=$3 k=$1.c$3
     local t0 t1 d0 d1 l0 l1 s0 s1 hz=$HZ
-    s0=$(( $(cpu_steal_ticks "$DAEMON_CPU") + $(cpu_steal_ticks "$LOAD_CPU") ))
+    s0=$(both_steal_ticks)
     t0=$(cpu_ticks "$DAEMON_PID")
     d0=$(cpu_busy_ticks "$DAEMON_CPU")
     l0=$(cpu_busy_ticks "$LOAD_CPU")
@@ -324,9 +330,9 @@ measure_cycles() {
     t1=$(cpu_ticks "$DAEMON_PID")
     d1=$(cpu_busy_ticks "$DAEMON_CPU")
     l1=$(cpu_busy_ticks "$LOAD_CPU")
-    s1=$(( $(cpu_steal_ticks "$DAEMON_CPU") + $(cpu_steal_ticks "$LOAD_CPU") ))
+    s1=$(both_steal_ticks)
     local wall=${R[$k.wall_s]:-0} gen
-    R[$k.steal_pct]=$(ticks_pct $((s1 - s0)) "$(awk -v w="$wall" 'BEGIN { print w * 2 }')")
+    R[$k.steal_pct]=$(steal_pct $((s1 - s0)) "$wall")
     gen=$(awk -v u="${R[$k.cpu_user_s]:-0}" -v s="${R[$k.cpu_sys_s]:-0}" 'BEGIN { print u + s }')
     R[$k.daemon_cpu_pct]=$(ticks_pct $((t1 - t0)) "$wall")
     # What else ran on the two cores: busy time minus ours.
@@ -359,7 +365,7 @@ fcmp() { awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN {
 measure_media() {
     local name=$1 port=$2 calls=$3 k=$1.m$3${4:-} rc=0
     local d0 d1 l0 l1 t0 t1 w0 w1 s0 s1
-    s0=$(( $(cpu_steal_ticks "$DAEMON_CPU") + $(cpu_steal_ticks "$LOAD_CPU") ))
+    s0=$(both_steal_ticks)
     d0=$(cpu_busy_ticks "$DAEMON_CPU")
     l0=$(cpu_busy_ticks "$LOAD_CPU")
     t0=$(cpu_ticks "$DAEMON_PID")
@@ -376,7 +382,7 @@ measure_media() {
     t1=$(cpu_ticks "$DAEMON_PID")
     d1=$(cpu_busy_ticks "$DAEMON_CPU")
     l1=$(cpu_busy_ticks "$LOAD_CPU")
-    s1=$(( $(cpu_steal_ticks "$DAEMON_CPU") + $(cpu_steal_ticks "$LOAD_CPU") ))
+    s1=$(both_steal_ticks)
     sed 's/^/    /' "$WORK/$k.err" >&2
     absorb "$k" "$WORK/$k.out"
     R[$k.rc]=$rc
@@ -398,7 +404,7 @@ measure_media() {
     local wall gen
     wall=$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')
     gen=${R[$k.gen_total_cpu_s]:-0}
-    R[$k.steal_pct]=$(ticks_pct $((s1 - s0)) "$(awk -v w="$wall" 'BEGIN { print w * 2 }')")
+    R[$k.steal_pct]=$(steal_pct $((s1 - s0)) "$wall")
     R[$k.other_daemon_cpu_pct]=$(ticks_pct "$(awk -v b=$((d1 - d0)) -v o=$((t1 - t0)) 'BEGIN { x = b - o; print x < 0 ? 0 : x }')" "$wall")
     R[$k.other_load_cpu_pct]=$(ticks_pct "$(awk -v b=$((l1 - l0)) -v g="$gen" -v hz="$HZ" 'BEGIN { x = b - g * hz; print x < 0 ? 0 : x }')" "$wall")
     # Daemon CPU per 1000 calls, on the rate actually offered (a generator
