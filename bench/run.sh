@@ -10,7 +10,8 @@
 # media: BENCH_MEDIA_LOADS ("250 500 750 1000"), BENCH_MEDIA_DURATION (6 s),
 # BENCH_MEDIA_STEP (250), BENCH_MEDIA_MAX_POINTS (12), BENCH_MEDIA_LATE_MS (100),
 # BENCH_MEDIA_TICK_US (200), BENCH_MEDIA_LATENCY_CALLS (500),
-# BENCH_MEDIA_REPEATS (2).
+# BENCH_MEDIA_REPEATS (2), BENCH_MEDIA_QUOTA_PCT (50; 0 skips the capacity
+# search under a CPU quota), BENCH_MEDIA_QUOTA_POINTS (8).
 #
 # Exit status: 0 unless a daemon crashed or failed to start, or the load
 # generator failed; missed targets are informational.
@@ -58,6 +59,13 @@ MEDIA_LATENCY_CALLS=${BENCH_MEDIA_LATENCY_CALLS:-500}
 # compared; the comparison uses the median of all runs there.
 MEDIA_REPEATS=${BENCH_MEDIA_REPEATS:-2}
 MEDIA_MAX_LOSS=0.1          # % : a load is "held" below this
+# Capacity: each daemon held to this share of its core by a CFS bandwidth
+# quota (period 10 ms), then the most calls it holds is searched: calls per
+# core at saturation, where the generator cannot drive a whole core of
+# ngmediad.
+MEDIA_QUOTA_PCT=${BENCH_MEDIA_QUOTA_PCT:-50}
+MEDIA_QUOTA_PERIOD_US=10000
+MEDIA_QUOTA_POINTS=${BENCH_MEDIA_QUOTA_POINTS:-8}
 # The generator is at its limit when it falls behind its schedule (sends
 # under 99 % of the nominal rate), drops packets at its own sockets, or is
 # busier than this; its CPU grows with the load, so 90 % only earns a note.
@@ -83,6 +91,7 @@ cleanup() {
     fi
     exec 7>&- 2>/dev/null
     stop_daemon
+    quota_cgroup_remove
     if [[ $FAILED -eq 0 && $KEEP_LOGS -eq 0 ]]; then
         rm -rf "$WORK"
     else
@@ -530,6 +539,146 @@ media_search() {
     fi
 }
 
+# --- capacity under a CPU quota ------------------------------------------------
+
+QUOTA_CG=""     # the cgroup directory, once made
+QUOTA_PROCS=""  # its process list
+
+# Makes a cgroup whose CPU bandwidth is MEDIA_QUOTA_PCT % of one core
+# (cgroup v1 "cpu" or v2 with the cpu controller). Returns 1, with the
+# reason in QUOTA_WHY, where there is none.
+quota_cgroup_make() {
+    local quota=$(( MEDIA_QUOTA_PERIOD_US * MEDIA_QUOTA_PCT / 100 ))
+    if [[ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]]; then
+        QUOTA_CG=/sys/fs/cgroup/cpu/ngbench.$$
+        mkdir -p "$QUOTA_CG" 2>/dev/null &&
+            echo $MEDIA_QUOTA_PERIOD_US >"$QUOTA_CG/cpu.cfs_period_us" &&
+            echo $quota >"$QUOTA_CG/cpu.cfs_quota_us" && QUOTA_PROCS=$QUOTA_CG/cgroup.procs && return 0
+    elif [[ -f /sys/fs/cgroup/cgroup.controllers ]] && grep -qw cpu /sys/fs/cgroup/cgroup.controllers; then
+        QUOTA_CG=/sys/fs/cgroup/ngbench.$$
+        { grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control ||
+            echo +cpu >/sys/fs/cgroup/cgroup.subtree_control; } 2>/dev/null &&
+            mkdir -p "$QUOTA_CG" 2>/dev/null &&
+            echo "$quota $MEDIA_QUOTA_PERIOD_US" >"$QUOTA_CG/cpu.max" && QUOTA_PROCS=$QUOTA_CG/cgroup.procs && return 0
+    else
+        QUOTA_WHY="no cgroup cpu controller"
+        QUOTA_CG=""
+        return 1
+    fi
+    QUOTA_WHY="cannot set up a cgroup with a CPU quota in $QUOTA_CG (not root?)"
+    quota_cgroup_remove
+    return 1
+}
+
+quota_cgroup_remove() {
+    [[ -n $QUOTA_CG && -d $QUOTA_CG ]] || return 0
+    local pid
+    while read -r pid; do
+        echo "$pid" >"$(dirname "$QUOTA_CG")/cgroup.procs" 2>/dev/null
+    done <"$QUOTA_PROCS" 2>/dev/null
+    rmdir "$QUOTA_CG" 2>/dev/null
+    QUOTA_CG=""
+}
+
+# One run of $3 calls against daemon $1 (in the quota cgroup); sets POINT to
+# held, lost, gen (the generator at its limit) or failed. Figures go to
+# R[$1.m$3q.*].
+quota_point() {
+    local name=$1 port=$2 n=$3 k=$1.m$3q
+    QUOTA_POINTS=$((QUOTA_POINTS + 1))
+    if ! measure_media "$name" "$port" "$n" q; then
+        POINT=failed
+        return
+    fi
+    if gen_at_limit "$k"; then
+        POINT=gen
+    elif [[ ${R[$k.calls]:-0} == "$n" ]] && fcmp "${R[$k.loss_pct]:-100}" "<" $MEDIA_MAX_LOSS; then
+        POINT=held
+    else
+        POINT=lost
+    fi
+    R[$k.verdict]=$POINT
+}
+
+# The most calls daemon $1 holds at < MEDIA_MAX_LOSS % loss with
+# MEDIA_QUOTA_PCT % of its core: from the estimate its CPU per 1000 calls at
+# the comparison load gives, steps of 10 % up (or down) to the first load
+# not held (held), then halving the gap down to 2.5 % (at least 10 calls).
+media_capacity() {
+    local name=$1 bin=$2 port=$3 pmin=$4 pmax=$5 held=0 fail=0 why="" n mid
+    local per=${R[$name.media_cpu_per_kcall]:-0}
+    fcmp "$per" ">" 0 || return 0
+    n=$(awk -v q="$MEDIA_QUOTA_PCT" -v c="$per" 'BEGIN { printf "%d", q / c * 1000 / 10 * 0.95 }')
+    n=$(( n * 10 ))
+    (( n < 10 )) && n=10
+    log "== $name capacity with ${MEDIA_QUOTA_PCT}% of CPU $DAEMON_CPU (CFS quota), from $n calls"
+    if ! start_daemon "$name" "$bin" "$port" "$pmin" "$pmax"; then
+        FAILED=1
+        R[$name.crashed]="at start-up (capacity)"
+        stop_daemon
+        return
+    fi
+    if ! echo "$DAEMON_PID" >"$QUOTA_PROCS"; then
+        NOTES+=("could not put $name into $QUOTA_CG: capacity not measured")
+        stop_daemon
+        return
+    fi
+    sleep 1
+    QUOTA_POINTS=0
+    while alive; do
+        if (( n > MEDIA_CAP )); then why="cap"; break; fi
+        if (( QUOTA_POINTS >= MEDIA_QUOTA_POINTS )); then why="budget"; break; fi
+        quota_point "$name" "$port" "$n"
+        case $POINT in
+            held)
+                held=$n
+                (( fail > 0 )) && break
+                n=$(( (n * 11 / 10 + 9) / 10 * 10 ))
+                ;;
+            lost)
+                fail=$n
+                (( held > 0 )) && break
+                n=$(( n * 9 / 10 / 10 * 10 ))
+                (( n < 10 )) && { why="loss"; break; }
+                ;;
+            gen) why="generator"; break ;;
+            *) why="failed"; break ;;
+        esac
+    done
+    if (( held > 0 && fail > 0 )); then
+        while alive; do
+            local res=$(( held * 25 / 1000 < 10 ? 10 : held * 25 / 1000 ))
+            (( fail - held <= res )) && break
+            (( QUOTA_POINTS >= MEDIA_QUOTA_POINTS )) && { why="budget"; break; }
+            mid=$(( (held + fail) / 2 / 10 * 10 ))
+            (( mid <= held )) && break
+            quota_point "$name" "$port" "$mid"
+            case $POINT in
+                held) held=$mid ;;
+                lost) fail=$mid ;;
+                gen) why="generator"; break ;;
+                *) why="failed"; break ;;
+            esac
+        done
+    fi
+    if [[ -n $DAEMON_PID ]] && ! alive; then crashed "$name" "the capacity run"; fi
+    stop_daemon
+    R[$name.q.max_calls]=$held
+    case $why in
+        "") R[$name.q.limit]="loss >= $MEDIA_MAX_LOSS% at $fail calls" ;;
+        generator) R[$name.q.limit]="generator at its limit at $n calls; the daemon may hold more" ;;
+        cap) R[$name.q.limit]="$MEDIA_CAP_WHY: $MEDIA_CAP calls" ;;
+        budget) R[$name.q.limit]="run budget of $MEDIA_QUOTA_POINTS loads (last lost: ${fail})" ;;
+        loss) R[$name.q.limit]="loss even at 10 calls" ;;
+        *) R[$name.q.limit]="run failed" ;;
+    esac
+    if (( held > 0 )); then
+        R[$name.q.calls_per_core]=$(( held * 100 / MEDIA_QUOTA_PCT ))
+        R[$name.q.cpu_per_kcall]=$(awk -v q="$MEDIA_QUOTA_PCT" -v h="$held" 'BEGIN { printf "%.1f", q / h * 1000 }')
+    fi
+    log "  $name: held $held calls with ${MEDIA_QUOTA_PCT}% of a core; stopped by ${R[$name.q.limit]}"
+}
+
 bench_media() {
     local name=$1 bin=$2 port=$3 pmin=$4 pmax=$5
     log "== $name media ($bin), media ports $pmin-$pmax, pinned to CPU $DAEMON_CPU, generator on CPU $LOAD_CPU"
@@ -661,6 +810,17 @@ if [[ -n $common ]]; then
             awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
         R[$d.media_calls_per_core]=$(awk -v c="${R[$d.media_cpu_per_kcall]}" 'BEGIN { if (c > 0) printf "%.0f", 100 / c * 1000; else print 0 }')
     done
+fi
+
+# Capacity under a CPU quota, both daemons in turn, each freshly started.
+if [[ $MODE != control ]] && (( MEDIA_QUOTA_PCT > 0 )) && [[ -z ${R[ngmediad.crashed]:-} && -z ${R[rtpengine.crashed]:-} ]]; then
+    if quota_cgroup_make; then
+        [[ -n ${R[ngmediad.media_cpu_per_kcall]:-} ]] && media_capacity ngmediad "$NGMEDIAD" 12222 20000 40999
+        [[ -n ${R[rtpengine.media_cpu_per_kcall]:-} ]] && media_capacity rtpengine "$RTPENGINE" 12223 41000 61999
+        quota_cgroup_remove
+    else
+        NOTES+=("capacity under a CPU quota not measured: $QUOTA_WHY")
+    fi
 fi
 
 # --- report ---------------------------------------------------------------------
@@ -820,6 +980,13 @@ report_media() {
         row "CPU % per 1000 calls, at $c" media_cpu_per_kcall "<= 60% of rtpengine" "$v"
         row "calls per core, at $c" media_calls_per_core
     fi
+    if [[ -n ${R[ngmediad.q.max_calls]:-} || -n ${R[rtpengine.q.max_calls]:-} ]]; then
+        row "capacity: calls held, ${MEDIA_QUOTA_PCT}% of a core" q.max_calls
+        if [[ -n ${R[ngmediad.crashed]:-} ]]; then v="FAIL (crashed)"; else v=$(ratio_verdict q.calls_per_core '>=' 1.65); fi
+        row "  calls per core at capacity" q.calls_per_core ">= 1.65x rtpengine" "$v"
+        if [[ -n ${R[ngmediad.crashed]:-} ]]; then v="FAIL (crashed)"; else v=$(ratio_verdict q.cpu_per_kcall '<=' 0.60); fi
+        row "  CPU % per 1000 calls at capacity" q.cpu_per_kcall "<= 60% of rtpengine" "$v"
+    fi
     n=$MEDIA_LATENCY_CALLS
     v="n/a"
     if [[ -n ${R[ngmediad.crashed]:-} ]]; then
@@ -852,6 +1019,15 @@ report_media() {
     for d in ngmediad rtpengine; do
         [[ -n ${R[$d.media_ran]:-} ]] || continue
         echo "$d: most calls held ${R[$d.media_max_calls]:-0}; stopped by ${R[$d.media_limit]:-?}"
+    done
+    for d in ngmediad rtpengine; do
+        [[ -n ${R[$d.q.max_calls]:-} ]] || continue
+        local runs="" qn qk
+        for qn in $(printf '%s\n' "${!R[@]}" | sed -n "s/^$d\.m\([0-9]*\)q\.loss_pct$/\1/p" | sort -n); do
+            qk=$d.m${qn}q
+            runs+=" $qn: ${R[$qk.loss_pct]}% loss (${R[$qk.verdict]:-?}, p50 ${R[$qk.latency_p50_us]:-?} us, steal ${R[$qk.steal_pct]:-?}%);"
+        done
+        echo "$d with ${MEDIA_QUOTA_PCT}% of CPU $DAEMON_CPU: most calls held ${R[$d.q.max_calls]}; stopped by ${R[$d.q.limit]:-?}. Loads:${runs%;}"
     done
     for d in ngmediad rtpengine; do
         for n in "${loads[@]}"; do
