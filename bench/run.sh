@@ -239,6 +239,16 @@ start_daemon() {
     return 0
 }
 
+# start_daemon, or on failure: the run failed, daemon $1 is marked with
+# $6, and 1 is returned.
+start_or_fail() {
+    start_daemon "$1" "$2" "$3" "$4" "$5" && return 0
+    FAILED=1
+    R[$1.crashed]=$6
+    stop_daemon
+    return 1
+}
+
 stop_daemon() {
     [[ -n $DAEMON_PID ]] || return 0
     if kill -0 "$DAEMON_PID" 2>/dev/null; then
@@ -619,12 +629,7 @@ media_capacity() {
     n=$(( n * 10 ))
     (( n < 10 )) && n=10
     log "== $name capacity with ${MEDIA_QUOTA_PCT}% of CPU $DAEMON_CPU (CFS quota), from $n calls"
-    if ! start_daemon "$name" "$bin" "$port" "$pmin" "$pmax"; then
-        FAILED=1
-        R[$name.crashed]="at start-up (capacity)"
-        stop_daemon
-        return
-    fi
+    start_or_fail "$name" "$bin" "$port" "$pmin" "$pmax" "at start-up (capacity)" || return 0
     if ! echo "$DAEMON_PID" >"$QUOTA_PROCS"; then
         NOTES+=("could not put $name into $QUOTA_CG: capacity not measured")
         stop_daemon
@@ -690,12 +695,7 @@ bench_media() {
     local name=$1 bin=$2 port=$3 pmin=$4 pmax=$5
     log "== $name media ($bin), media ports $pmin-$pmax, pinned to CPU $DAEMON_CPU, generator on CPU $LOAD_CPU"
     [[ -f $WORK/$name.log ]] && mv "$WORK/$name.log" "$WORK/$name.control.log"
-    if ! start_daemon "$name" "$bin" "$port" "$pmin" "$pmax"; then
-        FAILED=1
-        R[$name.crashed]="at start-up (media)"
-        stop_daemon
-        return
-    fi
+    start_or_fail "$name" "$bin" "$port" "$pmin" "$pmax" "at start-up (media)" || return 0
     R[$name.media_ran]=1
     sleep 1
     R[$name.media_rss_idle_kb]=$(rss_kb "$DAEMON_PID")
@@ -707,12 +707,7 @@ bench_media() {
 bench_control() {
     local name=$1 bin=$2 port=$3 pmin=$4 pmax=$5 churn=$6
     log "== $name ($bin), media ports $pmin-$pmax, pinned to CPU $DAEMON_CPU"
-    if ! start_daemon "$name" "$bin" "$port" "$pmin" "$pmax"; then
-        FAILED=1
-        R[$name.crashed]="at start-up"
-        stop_daemon
-        return
-    fi
+    start_or_fail "$name" "$bin" "$port" "$pmin" "$pmax" "at start-up" || return 0
     R[$name.ran]=1
     sleep 1
     R[$name.rss_idle_kb]=$(rss_kb "$DAEMON_PID")
@@ -728,12 +723,7 @@ bench_control() {
 # A fresh start of daemon $1 and one media run at $6 calls, tagged $7.
 repeat_media() {
     local name=$1 bin=$2 port=$3 pmin=$4 pmax=$5 n=$6 tag=$7
-    if ! start_daemon "$name" "$bin" "$port" "$pmin" "$pmax"; then
-        FAILED=1
-        R[$name.crashed]="at start-up (repeat $tag)"
-        stop_daemon
-        return
-    fi
+    start_or_fail "$name" "$bin" "$port" "$pmin" "$pmax" "at start-up (repeat $tag)" || return 0
     sleep 1
     measure_media "$name" "$port" "$n" "$tag" || true
     if [[ -n $DAEMON_PID ]] && ! alive; then crashed "$name" "the repeat $tag"; fi
