@@ -447,12 +447,23 @@ gen_at_limit() {
         fcmp "${R[$k.gen_rx_drops]:-0}" ">" 0
 }
 
+# The verdict on run KEY of N calls: held (loss below MEDIA_MAX_LOSS, every
+# call set up) or lost, with "_gen" when the generator was at its limit.
+run_verdict() {
+    local k=$1 n=$2 verdict=lost
+    if [[ ${R[$k.calls]:-0} == "$n" ]] && fcmp "${R[$k.loss_pct]:-100}" "<" $MEDIA_MAX_LOSS; then
+        verdict=held
+    fi
+    gen_at_limit "$k" && verdict+=_gen
+    echo "$verdict"
+}
+
 # Classifies the run at $2 calls of daemon $1 into POINT: held (loss below
 # MEDIA_MAX_LOSS, every call set up) or lost, with "_gen" when the generator
 # was at its limit; "failed" when it did not run, "limit" when the generator
 # lacked descriptors or ports.
 media_point() {
-    local name=$1 port=$2 n=$3 k=$1.m$3 verdict
+    local name=$1 port=$2 n=$3 k=$1.m$3
     MEDIA_POINTS=$((MEDIA_POINTS + 1))
     if ! measure_media "$name" "$port" "$n"; then
         POINT=failed
@@ -460,14 +471,8 @@ media_point() {
         R[$k.verdict]=$POINT
         return
     fi
-    if [[ ${R[$k.calls]:-0} == "$n" ]] && fcmp "${R[$k.loss_pct]:-100}" "<" $MEDIA_MAX_LOSS; then
-        verdict=held
-    else
-        verdict=lost
-    fi
-    gen_at_limit "$k" && verdict+=_gen
-    POINT=$verdict
-    R[$k.verdict]=$verdict
+    POINT=$(run_verdict "$k" "$n")
+    R[$k.verdict]=$POINT
 }
 
 # The fixed loads, then steps of MEDIA_STEP until a load is not held or a
@@ -605,13 +610,8 @@ quota_point() {
             POINT=failed
             return
         fi
-        if gen_at_limit "$k"; then
-            POINT=gen
-        elif [[ ${R[$k.calls]:-0} == "$n" ]] && fcmp "${R[$k.loss_pct]:-100}" "<" $MEDIA_MAX_LOSS; then
-            POINT=held
-        else
-            POINT=lost
-        fi
+        POINT=$(run_verdict "$k" "$n")
+        [[ $POINT == *_gen ]] && POINT=gen
         R[$k.verdict]=$POINT
         [[ $POINT == lost ]] || return 0
     done
@@ -664,10 +664,11 @@ media_capacity() {
             (( QUOTA_POINTS >= MEDIA_QUOTA_POINTS )) && { why="budget"; break; }
             mid=$(( (held + fail) / 2 / 10 * 10 ))
             (( mid <= held )) && break
-            quota_point "$name" "$port" "$mid"
+            n=$mid
+            quota_point "$name" "$port" "$n"
             case $POINT in
-                held) held=$mid ;;
-                lost) fail=$mid ;;
+                held) held=$n ;;
+                lost) fail=$n ;;
                 gen) why="generator"; break ;;
                 *) why="failed"; break ;;
             esac
