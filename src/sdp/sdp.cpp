@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <climits>
 #include <cstring>
 
 #include "common/strings.h"
@@ -82,24 +83,67 @@ std::optional<Connection> Connection::parse(std::string_view v) {
 
 std::string Connection::format() const { return netType + ' ' + addrType + ' ' + address; }
 
-std::optional<MediaLine> MediaLine::parse(std::string_view v) {
-    auto f = fields(v);
-    if (f.size() < 3) return std::nullopt;
-    MediaLine m;
-    m.type = f[0];
-    auto portField = f[1];
-    if (auto slash = portField.find('/'); slash != std::string_view::npos) {
-        auto n = parseInt<int>(portField.substr(slash + 1));
-        if (!n || *n < 1 || *n > 65535) return std::nullopt;
-        m.numPorts = *n;
-        portField = portField.substr(0, slash);
+std::optional<ReadNumber> readNumber(std::string_view s) {
+    size_t i = 0;
+    // C's isspace in the C locale.
+    while (i < s.size() && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r'))) i++;
+    bool negative = false;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) negative = s[i++] == '-';
+    size_t digits = i;
+    long v = 0;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; i++) {
+        if (v > (LONG_MAX - (s[i] - '0')) / 10) return std::nullopt;
+        v = v * 10 + (s[i] - '0');
     }
-    auto port = parseInt<int>(portField);
-    if (!port || *port < 0 || *port > 65535) return std::nullopt;
-    m.port = *port;
-    m.proto = f[2];
-    for (size_t i = 3; i < f.size(); i++) m.formats.emplace_back(f[i]);
+    if (i == digits) return std::nullopt;
+    return ReadNumber{negative ? -v : v, i};
+}
+
+std::optional<MediaLine> MediaLine::parse(std::string_view v) {
+    MediaLine m;
+    auto sp = v.find(' ');
+    if (v.empty() || sp == std::string_view::npos) return std::nullopt;
+    m.type = v.substr(0, sp);
+    std::string_view afterType = v.substr(sp + 1);
+    // The port field must be followed by a protocol field that is not empty
+    // or at least another space: "audio 9" and "audio 9 " have no protocol.
+    sp = afterType.find(' ');
+    if (sp == std::string_view::npos || sp + 1 >= afterType.size()) return std::nullopt;
+    std::string_view afterPort = afterType.substr(sp + 1);
+    // The port reads on from its field; a '/' right after the number gives
+    // the port count (at most 10, as rtpengine takes).
+    auto port = readNumber(afterType);
+    if (!port || port->value < 0 || port->value > 65535) return std::nullopt;
+    m.port = (int)port->value;
+    if (port->length < afterType.size() && afterType[port->length] == '/') {
+        auto n = readNumber(afterType.substr(port->length + 1));
+        if (!n || n->value < 1 || n->value > 10) return std::nullopt;
+        m.numPorts = (int)n->value;
+    }
+    sp = afterPort.find(' ');
+    m.proto = afterPort.substr(0, sp);
+    if (sp != std::string_view::npos)
+        for (auto f : split(afterPort.substr(sp + 1), ' ')) m.formats.emplace_back(f);
     return m;
+}
+
+std::vector<std::optional<int>> MediaLine::payloadTypes() const {
+    std::string text;
+    for (size_t i = 0; i < formats.size(); i++) {
+        if (i) text += ' ';
+        text += formats[i];
+    }
+    std::vector<std::optional<int>> out;
+    size_t entries = formats.size();
+    if (entries && formats.back().empty()) entries--;
+    size_t offset = 0;
+    for (size_t i = 0; i < entries; i++) {
+        auto n = readNumber(std::string_view(text).substr(offset));
+        out.push_back(n && n->value >= 0 && n->value <= 127 ? std::optional<int>((int)n->value)
+                                                            : std::nullopt);
+        offset += formats[i].size() + 1;
+    }
+    return out;
 }
 
 std::string MediaLine::format() const {
@@ -167,7 +211,8 @@ ParseResult parse(std::string_view text, bool rejectBlankLine) {
             return fail("line is not of the form x=value");
         char type = raw[0];
         std::string_view value = raw.substr(2);
-        if (lineNo == 1 && type != 'v') return fail("first line is not v=");
+        // rtpengine takes version 0 only, written as the single digit.
+        if (lineNo == 1 && (type != 'v' || value != "0")) return fail("first line is not v=0");
         if (type == 'm') {
             auto m = MediaLine::parse(value);
             if (!m) return fail("invalid m= line");

@@ -37,15 +37,36 @@ struct Connection {
     std::string format() const;
 };
 
+// The m= line split as rtpengine 10.5 splits it: fields end at each single
+// space (two spaces make an empty field), and numbers are read the way C's
+// strtol reads them, skipping leading white space (a bare CR included) and
+// reading on past their own field. So "m=audio  30000 RTP/AVP 0" has an empty
+// port field that reads 30000 and the protocol "30000", and the format list
+// "0 \r 8" has three entries that read 0, 8 and 8.
 struct MediaLine {
     std::string type;      // audio, video, image, application, ...
     int port = 0;
     int numPorts = 0;      // 0 = not given
     std::string proto;     // RTP/AVP, UDP/TLS/RTP/SAVPF, udptl, ...
+    // The text after the protocol, split at every single space: empty when
+    // the protocol ends the line, {""} for a lone trailing space. Written
+    // back joined by single spaces, so unknown protocols keep their bytes.
     std::vector<std::string> formats;
     static std::optional<MediaLine> parse(std::string_view v);
     std::string format() const;
+    // The payload type of each format entry (a trailing empty entry is not
+    // one), or nullopt for one that reads no number in 0-127.
+    std::vector<std::optional<int>> payloadTypes() const;
 };
+
+// C strtol on text that ends where `s` ends: leading white space, an
+// optional sign, decimal digits. Returns the value and how many characters
+// it read, or nullopt when there are no digits or the value overflows.
+struct ReadNumber {
+    long value;
+    size_t length;
+};
+std::optional<ReadNumber> readNumber(std::string_view s);
 
 struct MediaSection {
     MediaLine m;

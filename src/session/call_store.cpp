@@ -446,6 +446,8 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
     if (!in.find('c'))
         for (const auto& m : in.media)
             if (!m.find('c')) return CommandResult::fail("Incomplete SDP specification");
+    for (const auto& m : in.media)
+        if (!hasValidPayloadTypes(m.m)) return CommandResult::fail("Incomplete SDP specification");
 
     // Loop protection: our own marker means we already rewrote this body.
     if (f.loopProtect) {

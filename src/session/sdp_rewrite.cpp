@@ -43,8 +43,23 @@ int codecPayload(std::string_view v, std::string_view& rest) {
 
 }  // namespace
 
-bool isRtpProtocol(const std::string& proto) {
-    return proto.find("RTP/") != std::string::npos;
+std::optional<std::string_view> knownRtpProtocol(std::string_view proto) {
+    // rtpengine knows these profiles by name, in any letter case, and writes
+    // them in this spelling; anything else (RTP/AVP/TCP, "RTP/AVP\r", ...)
+    // is passed through untouched.
+    for (std::string_view known : {"RTP/AVP", "RTP/SAVP", "RTP/AVPF", "RTP/SAVPF", "UDP/TLS/RTP/SAVP",
+                                   "UDP/TLS/RTP/SAVPF"})
+        if (iequals(proto, known)) return known;
+    return std::nullopt;
+}
+
+bool isRtpProtocol(const std::string& proto) { return knownRtpProtocol(proto).has_value(); }
+
+bool hasValidPayloadTypes(const sdp::MediaLine& m) {
+    if (!isRtpProtocol(m.proto)) return true;
+    for (const auto& pt : m.payloadTypes())
+        if (!pt) return false;
+    return true;
 }
 
 bool isPassthroughProtocol(const std::string& proto) { return proto == "TCP/MSRP" || proto == "TCP/TLS/MSRP"; }
@@ -122,13 +137,13 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
     media.codecs.clear();
     media.ptime = 0;
     if (isRtpProtocol(m.m.proto)) {
-        for (const auto& fmt : m.m.formats) {
+        // Checked by hasValidPayloadTypes() before anything was changed.
+        for (const auto& pt : m.m.payloadTypes()) {
+            if (!pt) continue;
             Codec c;
-            c.format = fmt;
-            if (auto pt = parseInt<int>(fmt)) {
-                c.payloadType = *pt;
-                staticPayloadType(*pt, c);
-            }
+            c.format = std::to_string(*pt);
+            c.payloadType = *pt;
+            staticPayloadType(*pt, c);
             media.codecs.push_back(std::move(c));
         }
         for (const auto& l : m.lines) {
@@ -141,19 +156,22 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
             }
             if (a.name != "rtpmap" && a.name != "fmtp" && a.name != "rtcp-fb") continue;
             int pt = codecPayload(a.value, rest);
-            auto it = std::find_if(media.codecs.begin(), media.codecs.end(),
-                                   [&](const Codec& c) { return c.payloadType == pt && pt >= 0; });
-            if (it == media.codecs.end()) continue;
-            if (a.name == "rtpmap") {
-                auto parts = split(rest, '/');
-                it->encoding = std::string(parts[0]);
-                it->clockRate = parts.size() > 1 ? parseInt<int>(parts[1]).value_or(0) : 0;
-                it->params = parts.size() > 2 ? std::string(parts[2]) : std::string();
-                it->hadRtpmap = true;
-            } else if (a.name == "fmtp") {
-                it->fmtp = std::string(rest);
-            } else {
-                it->rtcpFb.emplace_back(rest);
+            if (pt < 0) continue;
+            // A payload type listed twice in m= is two entries, and each
+            // takes the attribute (rtpengine prints both).
+            for (Codec& c : media.codecs) {
+                if (c.payloadType != pt) continue;
+                if (a.name == "rtpmap") {
+                    auto parts = split(rest, '/');
+                    c.encoding = std::string(parts[0]);
+                    c.clockRate = parts.size() > 1 ? parseInt<int>(parts[1]).value_or(0) : 0;
+                    c.params = parts.size() > 2 ? std::string(parts[2]) : std::string();
+                    c.hadRtpmap = true;
+                } else if (a.name == "fmtp") {
+                    c.fmtp = std::string(rest);
+                } else {
+                    c.rtcpFb.emplace_back(rest);
+                }
             }
         }
     }
@@ -325,7 +343,9 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
         Media* src = from.mediaAt(i);
         Media* dst = to.mediaAt(i);
         sdp::MediaLine ml = sm.m;
-        bool rtp = isRtpProtocol(sm.m.proto);
+        auto rtpProfile = knownRtpProtocol(sm.m.proto);
+        bool rtp = rtpProfile.has_value();
+        if (rtp) ml.proto = *rtpProfile;
         if (isPassthroughProtocol(sm.m.proto) && sm.m.port != 0) {
             // MSRP runs over TCP and is not relayed: the section goes out as
             // received, with the sender's address spelled out because the
@@ -368,6 +388,8 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
             }
             ml.formats.clear();
             for (const auto& c : codecs) ml.formats.push_back(c.format);
+            // No codecs: the space after the protocol stays if it was there.
+            if (ml.formats.empty() && !sm.m.formats.empty()) ml.formats.emplace_back();
             if (isOffer) dst->offeredCodecs = codecs;
         }
         sdp::writeLine(out, 'm', ml.format(), sm.mBareLf);

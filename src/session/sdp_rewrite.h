@@ -2,7 +2,9 @@
 // rtpengine 10.5 lays it out.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "sdp/sdp.h"
 #include "session/call.h"
@@ -22,7 +24,12 @@ CodecList manipulateCodecs(const CodecList& in, const CodecFlags& cf);
 std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Participant& to,
                        const Flags& f, const Call& call, const SessionConfig& cfg, bool isOffer);
 
+// The spelling rtpengine writes for a known RTP profile, any letter case.
+std::optional<std::string_view> knownRtpProtocol(std::string_view proto);
 bool isRtpProtocol(const std::string& proto);
+// False when an RTP m= line has a format entry that reads no payload type
+// (rtpengine answers "Incomplete SDP specification").
+bool hasValidPayloadTypes(const sdp::MediaLine& m);
 // Media that is passed through untouched, without ports of ours (MSRP).
 bool isPassthroughProtocol(const std::string& proto);
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 
 namespace ngm::sdp {
@@ -135,7 +136,13 @@ TEST(SdpParseError, EmptyInputHasNoVersionLine) {
 }
 
 TEST(SdpParseError, FirstLineNotVersionIsRejected) {
-    EXPECT_EQ(parseError("s=-\r\nv=0\r\n"), "Failed to parse SDP: first line is not v= (line 1)");
+    EXPECT_EQ(parseError("s=-\r\nv=0\r\n"), "Failed to parse SDP: first line is not v=0 (line 1)");
+}
+
+TEST(SdpParseError, VersionOtherThanZeroIsRejectedAsRtpengineDoes) {
+    EXPECT_EQ(parseError("v=1\r\ns=-\r\n"), "Failed to parse SDP: first line is not v=0 (line 1)");
+    // A bare CR does not end a line: "v=0\rs=-" is one v= line with value "0\rs=-".
+    EXPECT_EQ(parseError("v=0\rs=-\r\n"), "Failed to parse SDP: first line is not v=0 (line 1)");
 }
 
 TEST(SdpParseError, LeadingBlankLineLeavesNoVersionLine) {
@@ -314,6 +321,76 @@ TEST(SdpMediaLine, NoFormatsAndNoPortCountFormatsWithoutThem) {
     EXPECT_EQ(m->numPorts, 0);
     EXPECT_TRUE(m->formats.empty());
     EXPECT_EQ(m->format(), "application 9 UDP/DTLS/SCTP");
+}
+
+TEST(SdpMediaLine, FieldsEndAtEverySingleSpaceAsRtpengineSplitsThem) {
+    // Two spaces make an empty port field; the port reads on into the next
+    // field, which becomes the protocol.
+    auto m = MediaLine::parse("audio  30000 RTP/AVP 0");
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->port, 30000);
+    EXPECT_EQ(m->proto, "30000");
+    EXPECT_EQ(m->formats, (std::vector<std::string>{"RTP/AVP", "0"}));
+    EXPECT_EQ(m->format(), "audio 30000 30000 RTP/AVP 0");
+    auto empty = MediaLine::parse("audio 30000  RTP/AVP 0");
+    ASSERT_TRUE(empty);
+    EXPECT_EQ(empty->proto, "");
+    EXPECT_EQ(empty->format(), "audio 30000  RTP/AVP 0");
+}
+
+TEST(SdpMediaLine, PortIsReadLikeStrtolAndWrittenAsANumber) {
+    auto m = MediaLine::parse("audio \r+30000/\r2 RTP/AVP 0");
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->port, 30000);
+    EXPECT_EQ(m->numPorts, 2);
+    EXPECT_EQ(m->format(), "audio 30000/2 RTP/AVP 0");
+    auto garbage = MediaLine::parse("audio 30000x/2 RTP/AVP 0");  // the count must follow the digits
+    ASSERT_TRUE(garbage);
+    EXPECT_EQ(garbage->numPorts, 0);
+    EXPECT_EQ(garbage->format(), "audio 30000 RTP/AVP 0");
+    EXPECT_FALSE(MediaLine::parse("audio 70000 RTP/AVP 0"));
+    EXPECT_FALSE(MediaLine::parse("audio 9/11 RTP/AVP 0"));  // rtpengine takes at most 10
+    EXPECT_FALSE(MediaLine::parse("audio 9/0 RTP/AVP 0"));
+    EXPECT_FALSE(MediaLine::parse("audio  RTP/AVP 0"));      // no digits before the line ends
+    EXPECT_FALSE(MediaLine::parse("audio 9"));                // no protocol
+    EXPECT_FALSE(MediaLine::parse("audio 9 "));
+}
+
+TEST(SdpMediaLine, FormatTextIsKeptByteForByte) {
+    for (const char* v : {"image 9 udptl  t38", "image 9 udptl t38 ", "image 9 udptl t38 \r ",
+                          "audio 9 RTP/AVP ", "audio 9 RTP/AVP", "audio 9 RTP/AVP 0\r8"}) {
+        auto m = MediaLine::parse(v);
+        ASSERT_TRUE(m) << v;
+        EXPECT_EQ(m->format(), v);
+    }
+}
+
+TEST(SdpMediaLine, PayloadTypesAreReadOnPastABareCrOrAnEmptyEntry) {
+    auto pts = [](const char* v) { return MediaLine::parse(v)->payloadTypes(); };
+    using P = std::vector<std::optional<int>>;
+    EXPECT_EQ(pts("audio 9 RTP/AVP 0 \r 8"), (P{0, 8, 8}));
+    EXPECT_EQ(pts("audio 9 RTP/AVP 0  8"), (P{0, 8, 8}));
+    EXPECT_EQ(pts("audio 9 RTP/AVP 0\r8 96\r"), (P{0, 96}));
+    EXPECT_EQ(pts("audio 9 RTP/AVP +8 -0 08 8x \t9"), (P{8, 0, 8, 8, 9}));
+    EXPECT_EQ(pts("audio 9 RTP/AVP 0 8 "), (P{0, 8}));  // a trailing empty entry is none
+    EXPECT_EQ(pts("audio 9 RTP/AVP "), P{});
+    EXPECT_EQ(pts("audio 9 RTP/AVP 0 \r"), (P{0, std::nullopt}));  // reads into the line end
+    EXPECT_EQ(pts("audio 9 RTP/AVP x -8 128 + 8 99999999999999999999"),
+              (P{std::nullopt, std::nullopt, std::nullopt, std::nullopt, 8, std::nullopt}));
+}
+
+TEST(SdpRoundTrip, MediaLineEndingInBareCrAndSpaceBeforeLfIsStable) {
+    // ../shared/regressions/sdp-roundtrip-bare-cr.sdp: the m= value ended in
+    // "\r " before a bare LF; writing dropped the space, and the CR then
+    // read as part of a CRLF ending.
+    const std::string in = "v=0\r\nm=au 8 1ce 1 1 I\x0b IP=0 0\r=0IP=1 0 \r \n";
+    auto r = parse(in);
+    ASSERT_TRUE(r);
+    std::string out = write(*r.sdp);
+    EXPECT_EQ(out, in);
+    auto again = parse(out);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(write(*again.sdp), out);
 }
 
 TEST(SdpMediaLine, ChangedPortIsWrittenBack) {
