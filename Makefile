@@ -4,7 +4,8 @@ BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc)
-FUZZ_SECONDS ?= 15
+FUZZ_RUNS ?= 100000
+FUZZ_SECONDS ?= 600
 CMAKE_FLAGS ?=
 
 export CCACHE_DIR ?= $(CURDIR)/.cache/ccache
@@ -45,12 +46,14 @@ $(BUILD_FUZZ)/build.ninja:
 fuzz-build: deps $(BUILD_FUZZ)/build.ninja
 	cmake --build $(BUILD_FUZZ) -j $(JOBS)
 
-# A short pass of every fuzzer (part of `make test`), and a longer one.
+# A short reproducible pass of every fuzzer (part of `make test`): the
+# committed corpus and regression inputs, then FUZZ_RUNS inputs from a fixed
+# seed. `make fuzz` explores: FUZZ_SECONDS per target from a fresh seed.
 fuzz-short: fuzz-build
-	bash tests/fuzz/run-fuzzers.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
+	bash tests/fuzz/run-fuzzers.sh $(BUILD_FUZZ) --runs $(FUZZ_RUNS)
 
 fuzz: fuzz-build
-	bash tests/fuzz/run-fuzzers.sh $(BUILD_FUZZ) 600
+	bash tests/fuzz/run-fuzzers.sh $(BUILD_FUZZ) --seconds $(FUZZ_SECONDS)
 
 bench: deps
 	cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DNGM_TESTS=OFF

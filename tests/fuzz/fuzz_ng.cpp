@@ -1,10 +1,16 @@
 // The whole ng request path: cookie, decoding, flags, offer/answer/delete
 // and the SDP rewriting, run inline (workers not started) on loopback ports.
+// Each input runs on a daemon built for it alone, so a saved crash input
+// reproduces by itself. An input may hold several requests one after the
+// other ("COOKIE DICT COOKIE DICT ...", framed as the TCP transport frames
+// them) to reach states that take a sequence (offer, answer, re-offer,
+// delete).
 #include <cstdint>
 #include <memory>
 #include <string_view>
 
 #include "control/ng_dispatcher.h"
+#include "control/ng_transport.h"
 #include "net/interface.h"
 #include "session/registry.h"
 
@@ -32,17 +38,29 @@ struct Daemon {
 };
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    static Daemon d;
-    std::string_view msg(reinterpret_cast<const char*>(data), size);
-    net::Endpoint from{*net::IpAddress::parse("127.0.0.1"), 5060};
-    static uint64_t n = 0;
-    // A fresh cookie each time so the retransmission cache does not hide input.
-    std::string m = std::to_string(n++) + " ";
+namespace {
+// The first request of `input` and what follows it.
+std::string_view nextRequest(std::string_view& input) {
+    std::string_view msg = input;
+    input = {};
     auto sp = msg.find(' ');
-    m.append(sp == std::string_view::npos ? msg : msg.substr(sp + 1));
-    (void)d.dispatcher->handle(m, from);
-    // Keep the port range from filling up across inputs.
-    if (n % 64 == 0) d.workers->at(0).store.clear();
+    if (sp == std::string_view::npos) return msg;
+    std::string_view body = msg.substr(sp + 1);
+    auto lead = body.find_first_not_of(" \t\r\n");
+    long ext = lead != std::string_view::npos && body[lead] == '{' ? control::jsonExtent(body)
+                                                                    : control::bencodeExtent(body);
+    if (ext <= 0 || (size_t)ext >= body.size()) return msg;
+    input = body.substr(ext);
+    while (!input.empty() && (input.front() == '\n' || input.front() == ' ')) input.remove_prefix(1);
+    return msg.substr(0, sp + 1 + ext);
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    Daemon d;
+    std::string_view input(reinterpret_cast<const char*>(data), size);
+    net::Endpoint from{*net::IpAddress::parse("127.0.0.1"), 5060};
+    // At most 8 requests an input, so that one input stays quick.
+    for (int i = 0; i < 8 && !input.empty(); i++) (void)d.dispatcher->handle(nextRequest(input), from);
     return 0;
 }
