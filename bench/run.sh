@@ -940,9 +940,9 @@ report_control() {
     if [[ -n ${R[ngmediad.crashed]:-} ]]; then
         v="FAIL (crashed)"
     elif [[ -n ${R[ngmediad.after_vs_idle_pct]:-} ]]; then
-        v=$(awk -v p="${R[ngmediad.after_vs_idle_pct]}" 'BEGIN { print (p <= 10 && p >= -10) ? "PASS" : "FAIL" }')
+        v=$(awk -v p="${R[ngmediad.after_vs_idle_pct]}" 'BEGIN { print (p <= 5 && p >= -5) ? "PASS" : "FAIL" }')
     fi
-    row "RSS after delete vs idle %" after_vs_idle_pct "ngmediad within 10%" "$v"
+    row "RSS after delete vs idle %" after_vs_idle_pct "ngmediad within 5%" "$v"
     row "open fds idle" fds_idle
     row "open fds with calls" fds_with
     row "open fds after delete" fds_after

@@ -122,13 +122,15 @@ void NgDispatcher::purgeLocked(std::chrono::steady_clock::time_point now) {
         freed++;
     }
     lastPurge_ = now;
-    // Give freed memory back so RSS follows the load: once a burst of
-    // expiries is over (the replies of a burst outlive its calls by the
-    // cache lifetime, so by then the calls' memory is free too), or after a
-    // great many under steady load. Not at every purge of a busy daemon:
-    // trimming walks the heap, and the pages are faulted in again.
+    // Give freed memory back so RSS follows the load: whenever the last
+    // cached reply has gone (the replies outlive their calls by the cache
+    // lifetime, so the daemon has been idle that long and the calls' memory
+    // is free too), once a burst of expiries is over, or after a great many
+    // under steady load. Not at every purge of a busy daemon: trimming walks
+    // the heap, and the pages are faulted in again.
     freedSinceTrim_ += freed;
-    if (freedSinceTrim_ > 1000 && (freed == 0 || cache_.empty() || freedSinceTrim_ > 200000)) {
+    if ((freedSinceTrim_ > 0 && cache_.empty()) ||
+        (freedSinceTrim_ > 1000 && (freed == 0 || freedSinceTrim_ > 200000))) {
         if (cache_.empty()) {
             decltype(cache_)().swap(cache_);
             decltype(cacheOrder_)().swap(cacheOrder_);
