@@ -597,6 +597,10 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         if (isOffer && f.direction.size() > 1) dstFamily = legacyFamily(f.direction[1], dstFamily);
         net::Family srcSideFamily = srcFamily;
         if (isOffer && f.direction.size() > 0) srcSideFamily = legacyFamily(f.direction[0], srcSideFamily);
+        // The answerer was told its ports in the offer we wrote to it; its
+        // answer cannot move them, not even to the family of its own SDP
+        // (it sends to what it was offered: IPv6 there, IPv4 here).
+        if (!isOffer && src.hasPorts() && src.local) srcSideFamily = src.local->address.family();
 
         if (sm.m.port == 0 || isPassthroughProtocol(sm.m.proto)) continue;  // no ports of ours
 
