@@ -278,6 +278,7 @@ void NgDispatcher::process(std::string_view body, Request req) {
 
     if (req.cmd == Cmd::Statistics) return finish(buildStatistics(rep), false);
     if (req.cmd == Cmd::List) {
+        if (f.limit < 0) return finish(errorReply(rep, "invalid limit, must be >= 0"), true);
         std::vector<std::string> ids = registry_.list((size_t)f.limit);
         Value r = Value::dict();
         Value& calls = r.add("calls", Value::list());

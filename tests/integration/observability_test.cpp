@@ -181,8 +181,13 @@ TEST_F(Observability, ListHonoursLimit) {
     auto allIds = strings(all.get({"calls"}));
     EXPECT_EQ(std::set<std::string>(allIds.begin(), allIds.end()), made) << all.describe();
 
+    // As rtpengine 10.5: 0 lists nothing, a negative limit is an error.
     Reply zero = ng->request(Request("list").setInt("limit", 0));
-    EXPECT_EQ(zero.result(), "error") << zero.describe();
+    EXPECT_EQ(zero.result(), "ok") << zero.describe();
+    EXPECT_TRUE(strings(zero.get({"calls"})).empty()) << zero.describe();
+    Reply negative = ng->request(Request("list").setInt("limit", -1));
+    EXPECT_EQ(negative.result(), "error") << negative.describe();
+    EXPECT_EQ(negative.errorReason(), "invalid limit, must be >= 0");
 }
 
 TEST_F(Observability, ListDefaultLimitIs32) {
