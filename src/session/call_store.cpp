@@ -320,8 +320,11 @@ void CallStore::destroyCall(const std::string& callId, int reason) {
     if (it == calls_.end()) return;
     Call& c = *it->second;
     if (reason != Aborted) {
-        counters_.totalCallDurationUs += wallMicros() - c.createdUs;
+        int64_t us = wallMicros() - c.createdUs;
+        counters_.totalCallDurationUs += us;
+        counters_.totalCallDurationSquared.fetch_add((double)us * (double)us / 1e12);
         counters_.endedSessions++;
+        counters_.managedSessions++;  // as rtpengine: counted when the call ends
         // Streams that never carried media in one or both directions.
         for (auto& [tag, p] : c.participants) {
             Participant* q = p->peer;
@@ -479,7 +482,6 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         calls_.emplace(f.callId, std::move(c));
         if (cfg_.registry) cfg_.registry->add(f.callId);
         counters_.sessionsOwn++;
-        counters_.managedSessions++;
         NGM_LOG(log::Info, ctx(f), "New call");
     }
     call->lastSignal = now;
@@ -610,7 +612,6 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         if (!dstIf || (isOffer && !toIfName.empty())) dstIf = pickInterface(ifs, toIfName, dstFamily);
         if (!dstIf) {
             if (created) {
-                counters_.managedSessions--;
                 destroyCall(f.callId, Aborted);
             }
             return CommandResult::fail("No network interface configured");
@@ -627,7 +628,6 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
             NGM_LOG(log::Err, ctx(f), "Failed to allocate ports: port range exhausted");
             // A call this offer created goes again, with every port it took.
             if (created) {
-                counters_.managedSessions--;
                 destroyCall(f.callId, Aborted);
             }
             return CommandResult::fail("Ran out of ports");
@@ -739,12 +739,14 @@ CommandResult CallStore::deleteCall(const Flags& f) {
 
 void CallStore::tick(int64_t now) {
     std::vector<std::pair<std::string, int>> doomed;
+    int64_t withTraffic = 0;
     for (auto& [id, c] : calls_) {
         for (auto& [tag, p] : c->participants)
             for (auto& m : p->media)
                 if (m && m->hasPorts()) {
                     m->rtp.pierce();
                     m->rtcp.pierce();
+                    if (m->rtp.stats.packets || m->rtcp.stats.packets) withTraffic++;
                 }
         // Media timeouts: no packet (nor signalling) for --timeout seconds,
         // or --silent-timeout when every stream is on hold.
@@ -771,6 +773,7 @@ void CallStore::tick(int64_t now) {
             doomed.emplace_back(id, OfferTimeout);
         }
     }
+    if (totals_) totals_->mediaWithTraffic.store(withTraffic, std::memory_order_relaxed);
     for (auto& [id, reason] : doomed) {
         if (reason != Regular) NGM_LOG(log::Info, id, "Closing call: timeout");
         destroyCall(id, reason);

@@ -134,7 +134,11 @@ TEST_F(Errors, ErrorsAreCountedInStatistics) {
     ng->request(Request("frobnicate"));
     ng->request(Request("offer").set("call-id", "c1"));
     Reply s = statistics();
-    EXPECT_EQ(s.integer({"statistics", "controlstatistics", "totalerrorcount"}), 2) << s.describe();
+    const bencode::Value* proxies = s.get({"statistics", "controlstatistics", "proxies"});
+    ASSERT_TRUE(proxies && proxies->isList() && proxies->items().size() == 1u) << s.describe();
+    const bencode::Value* errors = lookup(proxies->items()[0], {"errorcount"});
+    ASSERT_TRUE(errors && errors->isInteger()) << s.describe();
+    EXPECT_EQ(errors->integer(), 2) << s.describe();
 }
 
 }  // namespace
