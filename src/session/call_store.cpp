@@ -395,6 +395,7 @@ std::string keyOf(const Participant& p) {
 
 void CallStore::removeParticipant(Call& c, Participant* p) {
     releaseParticipant(*p);
+    for (auto& [tag, q] : c.participants) std::erase(q->subscriptions, p);
     // Nothing may keep pointing at its streams once it is gone.
     std::vector<Stream*> gone;
     for (auto& m : p->media)
@@ -417,6 +418,18 @@ CommandResult CallStore::offer(const Flags& f) { return offerAnswer(f, true); }
 CommandResult CallStore::answer(const Flags& f) { return offerAnswer(f, false); }
 
 namespace {
+
+void subscribeOfferAnswer(Call& c, Participant& offerer, Participant& answerer) {
+    // As rtpengine 10.5 keeps them: the answerer receives only the offerer;
+    // the offerer receives the answerer first and keeps the branches it
+    // heard before (forks, early media); its media go to the answerer only.
+    answerer.subscriptions.assign(1, &offerer);
+    auto& subs = offerer.subscriptions;
+    std::erase(subs, &answerer);
+    subs.insert(subs.begin(), &answerer);
+    for (auto& [tag, q] : c.participants)
+        if (q.get() != &answerer) std::erase(q->subscriptions, &offerer);
+}
 
 // Picks the logical interface for one side of a call.
 net::LogicalInterface* pickInterface(net::InterfaceTable& table, const std::string& name,
@@ -493,6 +506,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         auto p = std::make_unique<Participant>();
         p->tag = tag;
         p->created = now;
+        p->seq = call->nextParticipantSeq++;
         auto* raw = p.get();
         call->participants.emplace(tag, std::move(p));
         return raw;
@@ -551,10 +565,12 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         }
         call->answered = true;
     }
+    // rtpengine 10.5 takes only `label` here (for the sender of the SDP);
+    // `set-label` is for the commands that select a participant by label.
     if (!f.label.empty()) from->label = f.label;
-    if (!f.setLabel.empty()) to->label = f.setLabel;
     from->peer = to;
     to->peer = from;
+    subscribeOfferAnswer(*call, isOffer ? *from : *to, isOffer ? *to : *from);
     from->lastSdpIn = f.sdp;
 
     // Interfaces: direction[0] faces the sender of this message, direction[1]
@@ -574,10 +590,16 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         while (to->media.size() <= i) {
             to->media.push_back(std::make_unique<Media>());
             to->media.back()->index = (int)to->media.size();
+            to->media.back()->iceControlling = isOffer;
         }
         Media& src = *from->media[i];
         Media& dst = *to->media[i];
         readMediaSection(in, sm, src, f, cfg_);
+        if (isOffer) {
+            // Until it answers, the receiver's direction mirrors the offer's.
+            dst.shownSend = src.shownRecv;
+            dst.shownRecv = src.shownSend;
+        }
         // The ports in the SDP we write belong to where the sender is: when
         // it moves (offer or answer), the receiver gets other ports.
         PortsOwner owner{src.rtp.advertised, keepsPortsOnMove(dst, f)};

@@ -76,7 +76,13 @@ TEST_F(Observability, QueryReplyShape) {
         const Value* t = lookup(*tags, {side.tag});
         ASSERT_TRUE(t && t->isDict()) << q.describe();
         EXPECT_EQ(strAt(t, {"tag"}), side.tag);
-        EXPECT_EQ(strAt(t, {"in dialogue with"}), side.peer);
+        // rtpengine 10.5 has no "in dialogue with"; the peer is the one
+        // subscription (and subscriber) of an answered call.
+        EXPECT_EQ(lookup(*t, {"in dialogue with"}), nullptr) << q.describe();
+        const Value* subs = lookup(*t, {"subscriptions"});
+        ASSERT_TRUE(subs && subs->isList() && subs->items().size() == 1u) << q.describe();
+        EXPECT_EQ(strAt(item(subs, 0), {"tag"}), side.peer);
+        EXPECT_EQ(strAt(item(subs, 0), {"type"}), "offer/answer");
         EXPECT_GE(intAt(t, {"created"}), t0 - 1);
 
         const Value* medias = lookup(*t, {"medias"});
