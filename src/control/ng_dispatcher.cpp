@@ -41,16 +41,16 @@ const CommandName kCommands[] = {
     {"unblock DTMF", Cmd::UnblkDtmf},
     {"block media", Cmd::BlkMedia},
     {"unblock media", Cmd::UnblkMedia},
-    {"silence media", Cmd::BlkMedia},
-    {"unsilence media", Cmd::UnblkMedia},
+    {"silence media", Cmd::SlnMedia},
+    {"unsilence media", Cmd::UnslnMedia},
     {"play media", Cmd::PlayMedia},
     {"stop media", Cmd::StopMedia},
     {"play DTMF", Cmd::PlayDtmf},
     {"statistics", Cmd::Statistics},
-    {"publish", Cmd::Other},
-    {"subscribe request", Cmd::Other},
-    {"subscribe answer", Cmd::Other},
-    {"unsubscribe", Cmd::Other},
+    {"publish", Cmd::Publish},
+    {"subscribe request", Cmd::SubReq},
+    {"subscribe answer", Cmd::SubAns},
+    {"unsubscribe", Cmd::Unsub},
 };
 
 Value errorReply(Document& d, std::string_view reason) {
@@ -71,11 +71,21 @@ NgDispatcher::NgDispatcher(session::WorkerPool& workers, session::SessionCounter
       startTime_(wallSeconds()),
       cacheLifetime_(replyCacheSeconds) {}
 
-void NgDispatcher::countCommand(const net::Endpoint& from, Cmd cmd, bool error) {
+void NgDispatcher::countCommand(const Request& req, bool error) {
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - req.start).count();
+    int i = (int)req.cmd;
     std::lock_guard lk(statsMutex_);
-    auto& row = perProxy_[from.address.toString()];
-    row[(int)cmd]++;
-    if (error) row[(int)Cmd::Count]++;
+    auto& row = perProxy_[req.from.address.toString()];
+    if (i < kCountedCommands) {
+        row.count[i]++;
+        row.seconds[i] += secs;
+        delays_[i].add(secs);
+        commandTotals_[i]++;
+    }
+    if (error) row.errors++;
+    int64_t n = counters_.sessionsOwn.load();
+    if (n < minSessions_) minSessions_ = n;
+    if (n > maxSessions_) maxSessions_ = n;
 }
 
 void NgDispatcher::purge() {
@@ -106,7 +116,10 @@ void NgDispatcher::sampleRates() {
         packetRate_ = (int64_t)((double)(t.packets - lastPackets_) / secs);
         byteRate_ = (int64_t)((double)(t.bytes - lastBytes_) / secs);
         errorRate_ = (int64_t)((double)(t.errors - lastErrors_) / secs);
+        for (int i = 0; i < kCountedCommands; i++)
+            requestRates_[i].add((int64_t)((double)(commandTotals_[i] - commandTotalsAtSample_[i]) / secs));
     }
+    commandTotalsAtSample_ = commandTotals_;
     lastPackets_ = t.packets;
     lastBytes_ = t.bytes;
     lastErrors_ = t.errors;
@@ -235,7 +248,7 @@ void NgDispatcher::process(std::string_view body, Request req) {
     Document doc;
     Document rep;
     auto finish = [&](Value v, bool error) {
-        countCommand(req.from, req.cmd, error);
+        countCommand(req, error);
         std::string out;
         out.reserve(256);
         req.json ? bencode::encodeJson(v, out) : bencode::encode(v, out);
@@ -280,6 +293,7 @@ void NgDispatcher::process(std::string_view body, Request req) {
 
     if (req.cmd == Cmd::Statistics) return finish(buildStatistics(rep), false);
     if (req.cmd == Cmd::List) {
+        if (f.limit < 0) return finish(errorReply(rep, "invalid limit, must be >= 0"), true);
         std::vector<std::string> ids = registry_.list((size_t)f.limit);
         Value r = Value::dict();
         Value& calls = r.add("calls", Value::list());
@@ -297,7 +311,7 @@ void NgDispatcher::process(std::string_view body, Request req) {
     if (isOfferAnswer && !f.hasSdp) return finish(errorReply(rep, "No SDP body in message"), true);
     if (cmd == Cmd::Answer && f.toTag.empty()) return finish(errorReply(rep, "No to-tag in message"), true);
     bool isControl = cmd == Cmd::BlkMedia || cmd == Cmd::UnblkMedia || cmd == Cmd::BlkDtmf ||
-                     cmd == Cmd::UnblkDtmf;
+                     cmd == Cmd::UnblkDtmf || cmd == Cmd::SlnMedia || cmd == Cmd::UnslnMedia;
     if (!isOfferAnswer && !isControl && cmd != Cmd::Delete && cmd != Cmd::Query)
         return finish(errorReply(rep, "Command '" + std::string(name) + "' is not implemented yet"), true);
 
@@ -372,17 +386,7 @@ void NgDispatcher::runCallCommand(session::Worker& worker, const session::Flags&
         }
     }
 
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - req.start).count();
-    {
-        std::lock_guard lk(statsMutex_);
-        if (cmd == Cmd::Offer) offerDelay_.add(secs);
-        if (cmd == Cmd::Answer) answerDelay_.add(secs);
-        if (cmd == Cmd::Delete) deleteDelay_.add(secs);
-        int64_t n = counters_.sessionsOwn.load();
-        if (n < minSessions_) minSessions_ = n;
-        if (n > maxSessions_) maxSessions_ = n;
-    }
-    countCommand(req.from, cmd, error);
+    countCommand(req, error);
     std::string out;
     out.reserve(512);
     req.json ? bencode::encodeJson(reply, out) : bencode::encode(reply, out);

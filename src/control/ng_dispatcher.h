@@ -19,11 +19,15 @@
 
 namespace ngm::control {
 
-// Per-command counters for `statistics` (controlstatistics).
+// The commands `statistics` counts, in rtpengine 10.5's order (its
+// controlstatistics and intervalstatistics list them so); Other is every
+// command without a column of its own (counted only in errorcount).
 enum class Cmd : int {
     Ping, Offer, Answer, Delete, Query, List, StartRec, StopRec, StartFwd, StopFwd, BlkDtmf,
-    UnblkDtmf, BlkMedia, UnblkMedia, PlayMedia, StopMedia, PlayDtmf, Statistics, Other, Count
+    UnblkDtmf, BlkMedia, UnblkMedia, PlayMedia, StopMedia, PlayDtmf, Statistics, SlnMedia,
+    UnslnMedia, Publish, SubReq, SubAns, Unsub, Other, Count
 };
+constexpr int kCountedCommands = (int)Cmd::Other;
 
 struct DelayStats {
     int64_t count = 0;
@@ -34,6 +38,24 @@ struct DelayStats {
         sum += s;
         count++;
     }
+};
+
+// Requests per second of one command, sampled about once a second.
+struct RateStats {
+    bool sampled = false;
+    int64_t min = 0, max = 0;
+    void add(int64_t r) {
+        if (!sampled || r < min) min = r;
+        if (!sampled || r > max) max = r;
+        sampled = true;
+    }
+};
+
+// One row of controlstatistics.proxies: what one control client sent.
+struct ProxyRow {
+    std::array<int64_t, kCountedCommands> count{};
+    std::array<double, kCountedCommands> seconds{};  // time spent on them
+    int64_t errors = 0;
 };
 
 class NgDispatcher {
@@ -76,7 +98,9 @@ private:
     void process(std::string_view body, Request req);
     void runCallCommand(session::Worker& worker, const session::Flags& f, Request& req);
     void complete(Request& req, std::string encoded);
-    void countCommand(const net::Endpoint& from, Cmd cmd, bool error);
+    // Counts a finished command (with the time since it arrived) for
+    // `statistics`.
+    void countCommand(const Request& req, bool error);
     bencode::Value buildStatistics(bencode::Document& d);
 
     session::WorkerPool& workers_;
@@ -96,8 +120,10 @@ private:
     size_t freedSinceTrim_ = 0;  // cached replies dropped since memory was last given back
 
     std::mutex statsMutex_;
-    std::map<std::string, std::array<int64_t, (int)Cmd::Count + 1>> perProxy_;  // +1: errors
-    DelayStats offerDelay_, answerDelay_, deleteDelay_;
+    std::map<std::string, ProxyRow> perProxy_;
+    std::array<DelayStats, kCountedCommands> delays_;
+    std::array<int64_t, kCountedCommands> commandTotals_{}, commandTotalsAtSample_{};
+    std::array<RateStats, kCountedCommands> requestRates_;
     // Packet totals of all workers at the last sample, and the rates since.
     uint64_t lastPackets_ = 0, lastBytes_ = 0, lastErrors_ = 0;
     std::chrono::steady_clock::time_point lastSample_;

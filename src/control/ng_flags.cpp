@@ -289,9 +289,9 @@ std::optional<std::string> applyKeyValue(Flags& f, std::string_view rawKey, cons
         return std::nullopt;
     }
     if (key == "limit") {
-        if (auto e = getInt(v, rawKey, i)) return e;
-        if (i <= 0) return std::string("Invalid 'limit': must be greater than 0");
-        f.limit = i;
+        // As rtpengine: what is not a number leaves the default; the range
+        // is checked by `list` itself, the only command that reads it.
+        if (!getInt(v, rawKey, i)) f.limit = i;
         return std::nullopt;
     }
     if (key == "drop traffic") {

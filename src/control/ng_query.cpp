@@ -1,5 +1,9 @@
 #include "control/ng_query.h"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 namespace ngm::control {
 
 using bencode::Value;
@@ -22,40 +26,59 @@ Value statsValue(const session::StreamStats& s) {
     return v;
 }
 
-Value streamValue(const session::Media& m, const session::Stream& s, bencode::Document& d) {
+// An endpoint we know nothing of is an empty dictionary, as in rtpengine.
+Value endpointOrEmpty(const net::Endpoint& e, bencode::Document& d) {
+    return e.valid() ? endpointValue(e, d) : Value::dict();
+}
+
+// `since`: shown as the last packet's time until a packet came (rtpengine
+// starts the clock when the stream is made).
+Value streamValue(const session::Media& m, const session::Stream& s, bool fallbackRtcp, int64_t since,
+                  bencode::Document& d) {
     Value v = Value::dict();
     if (s.socket && s.socket->isOpen()) {
         v.add("local port", Value::integer(s.socket->local().port));
         v.add("local address", Value::string(d.intern(s.socket->local().address.toString())));
         v.add("family", Value::string(net::ngFamilyName(s.socket->local().address.family())));
     }
-    if (s.endpoint.valid()) v.add("endpoint", endpointValue(s.endpoint, d));
-    if (s.advertised.valid()) v.add("advertised endpoint", endpointValue(s.advertised, d));
-    v.add("last packet", Value::integer(s.stats.lastPacket));
+    v.add("endpoint", endpointOrEmpty(s.endpoint, d));
+    v.add("advertised endpoint", endpointOrEmpty(s.advertised, d));
+    v.add("last packet", Value::integer(s.stats.lastPacket ? s.stats.lastPacket : since));
     Value& flags = v.add("flags", Value::list());
-    flags.push(Value::string(s.isRtcp ? "RTCP" : "RTP"));
+    if (!s.isRtcp) flags.push(Value::string("RTP"));
+    // Under rtcp-mux the RTP stream carries RTCP too; the RTCP stream stays
+    // as the fallback.
+    if (s.isRtcp || m.rtcpMux) flags.push(Value::string("RTCP"));
+    if (fallbackRtcp) flags.push(Value::string("fallback RTCP"));
     if (s.advertised.valid()) flags.push(Value::string("filled"));
     if (s.confirmed) flags.push(Value::string("confirmed"));
     if (s.strictSource) flags.push(Value::string("strict source address"));
     if (s.mediaHandover) flags.push(Value::string("media handover"));
-    (void)m;
     v.add("stats", statsValue(s.stats));
     return v;
 }
 
-Value mediaValue(const session::Media& m, bencode::Document& d) {
+Value mediaValue(const session::Media& m, int64_t since, bencode::Document& d) {
     Value v = Value::dict();
     v.add("index", Value::integer(m.index));
     v.add("type", Value::string(d.intern(m.type)));
     v.add("protocol", Value::string(d.intern(m.proto)));
     Value& streams = v.add("streams", Value::list());
-    streams.push(streamValue(m, m.rtp, d));
-    if (!m.rtcpMux) streams.push(streamValue(m, m.rtcp, d));
+    streams.push(streamValue(m, m.rtp, false, since, d));
+    streams.push(streamValue(m, m.rtcp, m.rtcpMux, since, d));
     Value& flags = v.add("flags", Value::list());
     if (m.initialized) flags.push(Value::string("initialized"));
-    if (m.send) flags.push(Value::string("send"));
-    if (m.recv) flags.push(Value::string("recv"));
+    if (m.shownSend) flags.push(Value::string("send"));
+    if (m.shownRecv) flags.push(Value::string("recv"));
     if (m.rtcpMux) flags.push(Value::string("rtcp-mux"));
+    if (m.iceControlling) flags.push(Value::string("ICE controlling"));
+    return v;
+}
+
+Value subscriptionValue(const session::Participant& p, bencode::Document& d) {
+    Value v = Value::dict();
+    v.add("tag", Value::string(d.intern(p.tag)));
+    v.add("type", Value::string("offer/answer"));
     return v;
 }
 
@@ -70,29 +93,27 @@ void encodeCallDetails(const session::Call& call, const session::Flags& f, Value
     out.add("SSRC", Value::dict());
     Value& tags = out.add("tags", Value::dict());
     session::StreamStats rtp, rtcp;
-    bool emptyTagShown = false;
     for (const auto& [key, p] : call.participants) {
-        // Answerers of several branches without a to-tag yet: one "" entry.
-        if (p->tag.empty()) {
-            if (emptyTagShown) continue;
-            emptyTagShown = true;
-        }
         Value t = Value::dict();
         t.add("tag", Value::string(d.intern(p->tag)));
+        if (!p->viaBranch.empty()) t.add("via-branch", Value::string(d.intern(p->viaBranch)));
         if (!p->label.empty()) t.add("label", Value::string(d.intern(p->label)));
         t.add("created", Value::integer(p->created));
-        if (p->peer) {
-            t.add("in dialogue with", Value::string(d.intern(p->peer->tag)));
-            Value sub = Value::dict();
-            sub.add("tag", Value::string(d.intern(p->peer->tag)));
-            sub.add("type", Value::string("offer/answer"));
-            t.add("subscriptions", Value::list()).push(sub);
-            t.add("subscribers", Value::list()).push(std::move(sub));
-        }
+        Value& subscriptions = t.add("subscriptions", Value::list());
+        for (const auto* s : p->subscriptions) subscriptions.push(subscriptionValue(*s, d));
+        // Subscribers in creation order, as rtpengine lists its participants.
+        std::vector<const session::Participant*> subscribers;
+        for (const auto& [k, q] : call.participants)
+            if (std::find(q->subscriptions.begin(), q->subscriptions.end(), p.get()) != q->subscriptions.end())
+                subscribers.push_back(q.get());
+        std::sort(subscribers.begin(), subscribers.end(),
+                  [](const auto* a, const auto* b) { return a->seq < b->seq; });
+        Value& subs = t.add("subscribers", Value::list());
+        for (const auto* q : subscribers) subs.push(subscriptionValue(*q, d));
         Value& medias = t.add("medias", Value::list());
         for (const auto& m : p->media) {
             if (!m) continue;
-            medias.push(mediaValue(*m, d));
+            medias.push(mediaValue(*m, p->created, d));
             rtp.packets += m->rtp.stats.packets;
             rtp.bytes += m->rtp.stats.bytes;
             rtp.errors += m->rtp.stats.errors;
@@ -100,7 +121,10 @@ void encodeCallDetails(const session::Call& call, const session::Flags& f, Value
             rtcp.bytes += m->rtcp.stats.bytes;
             rtcp.errors += m->rtcp.stats.errors;
         }
-        tags.add(d.intern(p->tag), std::move(t));
+        // A participant without a tag yet is listed as "<untagged N>", N its
+        // creation order in the call (several forks may be untagged at once).
+        std::string key2 = p->tag.empty() ? "<untagged " + std::to_string(p->seq) + ">" : p->tag;
+        tags.add(d.intern(key2), std::move(t));
     }
     Value& totals = out.add("totals", Value::dict());
     totals.add("RTP", statsValue(rtp));

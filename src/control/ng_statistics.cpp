@@ -1,30 +1,71 @@
-// The `statistics` reply: same layout as rtpengine's `list jsonstats`.
-#include "common/clock.h"
-#include "control/ng_dispatcher.h"
-
+// The `statistics` reply: the keys, order and formats of rtpengine 10.5's
+// (its `list jsonstats`), compared key by key in the diff suite
+// (tests/diff, statistics_* scenarios).
+#include <cmath>
 #include <cstdio>
 #include <string_view>
+
+#include "common/clock.h"
+#include "control/ng_dispatcher.h"
+#include "net/interface.h"
 
 namespace ngm::control {
 
 using bencode::Value;
 
 namespace {
-std::string fixed6(double v) {
+
+std::string fixed(double v, int decimals = 6) {
     char buf[64];
-    snprintf(buf, sizeof buf, "%.6f", v);
+    snprintf(buf, sizeof buf, "%.*f", decimals, v);
     return buf;
 }
-const char* const kProxyKeys[] = {
-    "pingcount", "offercount", "answercount", "deletecount", "querycount", "listcount",
-    "startreccount", "stopreccount", "startfwdcount", "stopfwdcount", "blkdtmfcount",
-    "unblkdtmfcount", "blkmedia", "unblkmedia", "playmedia", "stopmedia", "playdtmf", "statistics",
+
+// Per counted command (Cmd order): the ng name (intervalstatistics keys)
+// and the short name of the controlstatistics keys.
+struct CommandKeys {
+    const char* name;
+    const char* abbr;
 };
+const CommandKeys kCommandKeys[kCountedCommands] = {
+    {"ping", "ping"},
+    {"offer", "offer"},
+    {"answer", "answer"},
+    {"delete", "delete"},
+    {"query", "query"},
+    {"list", "list"},
+    {"start recording", "startrec"},
+    {"stop recording", "stoprec"},
+    {"start forwarding", "startfwd"},
+    {"stop forwarding", "stopfwd"},
+    {"block DTMF", "blkdtmf"},
+    {"unblock DTMF", "unblkdtmf"},
+    {"block media", "blkmedia"},
+    {"unblock media", "unblkmedia"},
+    {"play media", "playmedia"},
+    {"stop media", "stopmedia"},
+    {"play DTMF", "playdtmf"},
+    {"statistics", "stats"},
+    {"silence media", "slnmedia"},
+    {"unsilence media", "unslnmedia"},
+    {"publish", "pub"},
+    {"subscribe request", "subreq"},
+    {"subscribe answer", "subans"},
+    {"unsubscribe", "unsub"},
+};
+
 }  // namespace
 
 Value NgDispatcher::buildStatistics(bencode::Document& d) {
     auto& c = counters_;
     Totals media = mediaTotals();
+    auto str = [&](std::string s) { return Value::string(d.intern(s)); };
+    auto key = [&](std::string_view a, std::string_view b = {}, std::string_view e = {}) {
+        std::string k(a);
+        k += b;
+        k += e;
+        return d.intern(k);
+    };
     int64_t packetRate, byteRate, errorRate;
     {
         std::lock_guard lk(statsMutex_);
@@ -35,17 +76,28 @@ Value NgDispatcher::buildStatistics(bencode::Document& d) {
     Value r = Value::dict();
     Value& st = r.add("statistics", Value::dict());
 
+    // Everything is relayed in userspace (no kernel forwarding yet): the
+    // `_kernel` figures are 0 and the totals are the userspace ones.
     Value& cur = st.add("currentstatistics", Value::dict());
     cur.add("sessionsown", Value::integer(c.sessionsOwn.load()));
     cur.add("sessionsforeign", Value::integer(0));
     cur.add("sessionstotal", Value::integer(c.sessionsOwn.load()));
     cur.add("transcodedmedia", Value::integer(0));
-    cur.add("packetrate", Value::integer(packetRate));
-    cur.add("byterate", Value::integer(byteRate));
-    cur.add("errorrate", Value::integer(errorRate));
+    for (std::string_view path : {"_user", "_kernel", ""}) {
+        bool kernel = path == "_kernel";
+        cur.add(key("packetrate", path), Value::integer(kernel ? 0 : packetRate));
+        cur.add(key("byterate", path), Value::integer(kernel ? 0 : byteRate));
+        cur.add(key("errorrate", path), Value::integer(kernel ? 0 : errorRate));
+    }
+    int64_t mediaUser = 0;
+    for (size_t i = 0; i < workers_.size(); i++)
+        mediaUser += workers_.at(i).stats.mediaWithTraffic.load(std::memory_order_relaxed);
+    cur.add("media_userspace", Value::integer(mediaUser));
+    cur.add("media_kernel", Value::integer(0));
+    cur.add("media_mixed", Value::integer(0));
 
     Value& tot = st.add("totalstatistics", Value::dict());
-    tot.add("uptime", Value::string(d.intern(std::to_string(wallSeconds() - startTime_))));
+    tot.add("uptime", str(std::to_string(wallSeconds() - startTime_)));
     tot.add("managedsessions", Value::integer(c.managedSessions.load()));
     tot.add("rejectedsessions", Value::integer(c.rejectedSessions.load()));
     tot.add("timeoutsessions", Value::integer(c.timeoutSessions.load()));
@@ -54,50 +106,98 @@ Value NgDispatcher::buildStatistics(bencode::Document& d) {
     tot.add("offertimeoutsessions", Value::integer(c.offerTimeoutSessions.load()));
     tot.add("regularterminatedsessions", Value::integer(c.regularTerminated.load()));
     tot.add("forcedterminatedsessions", Value::integer(c.forcedTerminated.load()));
-    // As rtpengine splits them: everything is relayed in userspace (no
-    // kernel module), so the totals are the userspace figures.
-    for (const char* path : {"_user", "_kernel", ""}) {
-        bool kernel = path == std::string_view("_kernel");
-        auto key = [&](const char* name) { return d.intern(std::string(name) + path); };
-        tot.add(key("relayedpackets"), Value::integer(kernel ? 0 : (int64_t)media.packets));
-        tot.add(key("relayedpacketerrors"), Value::integer(kernel ? 0 : (int64_t)media.errors));
-        tot.add(key("relayedbytes"), Value::integer(kernel ? 0 : (int64_t)media.bytes));
+    for (std::string_view path : {"_user", "_kernel", ""}) {
+        bool kernel = path == "_kernel";
+        tot.add(key("relayedpackets", path), Value::integer(kernel ? 0 : (int64_t)media.packets));
+        tot.add(key("relayedpacketerrors", path), Value::integer(kernel ? 0 : (int64_t)media.errors));
+        tot.add(key("relayedbytes", path), Value::integer(kernel ? 0 : (int64_t)media.bytes));
     }
     tot.add("zerowaystreams", Value::integer(c.zeroWayStreams.load()));
     tot.add("onewaystreams", Value::integer(c.oneWayStreams.load()));
-    int64_t ended = c.endedSessions.load();
-    double avgDur = ended ? (double)c.totalCallDurationUs.load() / 1e6 / (double)ended : 0.0;
-    tot.add("avgcallduration", Value::string(d.intern(fixed6(avgDur))));
+    auto ended = (double)c.endedSessions.load();
+    double sum = (double)c.totalCallDurationUs.load() / 1e6;
+    double sum2 = c.totalCallDurationSquared.load();
+    double mean = ended > 0 ? sum / ended : 0.0;
+    double variance = ended > 0 ? sum2 / ended - mean * mean : 0.0;
+    tot.add("avgcallduration", str(fixed(mean)));
+    tot.add("totalcallsduration", str(fixed(sum)));
+    tot.add("totalcallsduration2", str(fixed(sum2)));
+    tot.add("totalcallsduration_stddev", str(fixed(variance > 0 ? std::sqrt(variance) : 0.0)));
 
+    int64_t uptime = std::max<int64_t>(1, wallSeconds() - startTime_);
     std::lock_guard lk(statsMutex_);
+    // rtpengine computes these per --graphite-interval; ngmediad's interval
+    // is the daemon's lifetime (the diff suite compares their types only).
     Value& iv = st.add("intervalstatistics", Value::dict());
-    iv.add("totalcallsduration", Value::string(d.intern(fixed6((double)c.totalCallDurationUs.load() / 1e6))));
+    iv.add("totalcallsduration", str(fixed(sum)));
     iv.add("minmanagedsessions", Value::integer(minSessions_));
     iv.add("maxmanagedsessions", Value::integer(maxSessions_));
-    auto delays = [&](const char* name, const DelayStats& s) {
-        iv.add(d.intern(std::string("min") + name + "delay"), Value::string(d.intern(fixed6(s.min))));
-        iv.add(d.intern(std::string("max") + name + "delay"), Value::string(d.intern(fixed6(s.max))));
-        iv.add(d.intern(std::string("avg") + name + "delay"),
-               Value::string(d.intern(fixed6(s.count ? s.sum / (double)s.count : 0.0))));
-    };
-    delays("offer", offerDelay_);
-    delays("answer", answerDelay_);
-    delays("delete", deleteDelay_);
+    for (int i = 0; i < kCountedCommands; i++) {
+        const DelayStats& s = delays_[i];
+        const char* n = kCommandKeys[i].name;
+        iv.add(key("min", n, "delay"), str(fixed(s.min)));
+        iv.add(key("max", n, "delay"), str(fixed(s.max)));
+        iv.add(key("avg", n, "delay"), str(fixed(s.count ? s.sum / (double)s.count : 0.0)));
+    }
+    for (int i = 0; i < kCountedCommands; i++) {
+        const RateStats& s = requestRates_[i];
+        const char* n = kCommandKeys[i].name;
+        iv.add(key("min", n, "requestrate"), str(std::to_string(s.min)));
+        iv.add(key("max", n, "requestrate"), str(std::to_string(s.max)));
+        iv.add(key("avg", n, "requestrate"), str(std::to_string(commandTotals_[i] / uptime)));
+    }
+
+    // MOS comes from RTCP reports, which ngmediad does not evaluate yet: no
+    // samples.
+    Value& mos = st.add("mos", Value::dict());
+    mos.add("mos_total", str(fixed(0)));
+    mos.add("mos2_total", str(fixed(0)));
+    mos.add("mos_samples_total", Value::integer(0));
+    mos.add("mos_average", str(fixed(0)));
+    mos.add("mos_stddev", str(fixed(0)));
 
     Value& ctl = st.add("controlstatistics", Value::dict());
     Value& proxies = ctl.add("proxies", Value::list());
-    std::array<int64_t, (int)Cmd::Count + 1> totals{};
+    std::array<int64_t, kCountedCommands> totals{};
     for (const auto& [addr, row] : perProxy_) {
         Value p = Value::dict();
-        p.add("proxy", Value::string(d.intern(addr)));
-        for (int i = 0; i < (int)Cmd::Other; i++) p.add(kProxyKeys[i], Value::integer(row[i]));
-        p.add("errorcount", Value::integer(row[(int)Cmd::Count]));
-        for (size_t i = 0; i < totals.size(); i++) totals[i] += row[i];
+        p.add("proxy", str(addr));
+        for (int i = 0; i < kCountedCommands; i++) {
+            p.add(key(kCommandKeys[i].abbr, "count"), Value::integer(row.count[i]));
+            p.add(key(kCommandKeys[i].abbr, "duration"), str(fixed(row.seconds[i])));
+            totals[i] += row.count[i];
+        }
+        p.add("errorcount", Value::integer(row.errors));
         proxies.push(std::move(p));
     }
-    for (int i = 0; i < (int)Cmd::Other; i++)
-        ctl.add(d.intern(std::string("total") + kProxyKeys[i]), Value::integer(totals[i]));
-    ctl.add("totalerrorcount", Value::integer(totals[(int)Cmd::Count]));
+    for (int i = 0; i < kCountedCommands; i++)
+        ctl.add(key("total", kCommandKeys[i].abbr, "count"), Value::integer(totals[i]));
+
+    // One entry per local address of each logical interface.
+    Value& ifs = st.add("interfaces", Value::list());
+    if (cfg_.interfaces) {
+        for (const auto& li : cfg_.interfaces->all()) {
+            for (const auto& local : li->addresses) {
+                const net::PortPool& pool = *local->ports;
+                int64_t total = pool.portMax() - pool.portMin() + 1;
+                auto used = (int64_t)pool.inUse();
+                Value e = Value::dict();
+                e.add("name", str(li->name));
+                e.add("address", str(local->address.toString()));
+                Value& ports = e.add("ports", Value::dict());
+                ports.add("min", Value::integer(pool.portMin()));
+                ports.add("max", Value::integer(pool.portMax()));
+                ports.add("used", Value::integer(used));
+                ports.add("used_pct", str(fixed(total ? (double)used * 100.0 / (double)total : 0.0, 2)));
+                ports.add("free", Value::integer(total - used));
+                ports.add("totals", Value::integer(total));
+                ports.add("last", Value::integer(pool.lastAllocated()));
+                ifs.push(std::move(e));
+            }
+        }
+    }
+    // No transcoding yet, so no codec pairs in use.
+    st.add("transcoders", Value::list());
     r.add("result", Value::string("ok"));
     return r;
 }

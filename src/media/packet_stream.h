@@ -23,6 +23,9 @@ struct StreamStats {
 struct WorkerStats {
     std::atomic<uint64_t> packets{0}, bytes{0}, errors{0};
     std::atomic<int64_t> lastPacketMono{0};
+    // Media sections of live calls that have received packets (refreshed
+    // once a second; `statistics` media_userspace).
+    std::atomic<int64_t> mediaWithTraffic{0};
     void add(std::atomic<uint64_t>& c, uint64_t n) {
         c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }

@@ -24,6 +24,7 @@ std::optional<SocketPair> PortPool::allocatePair() {
         if (!p.rtcp.bind(Endpoint{address_, (uint16_t)(port + 1)})) continue;
         used_[i] = used_[i + 1] = 1;
         inUse_ += 2;
+        last_ = port;
         return p;
     }
     return std::nullopt;
@@ -52,6 +53,11 @@ void PortPool::releasePair(SocketPair& pair) {
 size_t PortPool::inUse() const {
     std::lock_guard lk(mutex_);
     return inUse_;
+}
+
+int PortPool::lastAllocated() const {
+    std::lock_guard lk(mutex_);
+    return last_;
 }
 
 }  // namespace ngm::net

@@ -26,6 +26,10 @@ public:
 
     size_t inUse() const;
     size_t capacity() const { return (portMax_ - portMin_ + 1) / 2; }
+    int portMin() const { return portMin_; }
+    int portMax() const { return portMax_; }
+    // The RTP port of the latest pair handed out; 0 before the first.
+    int lastAllocated() const;
     const IpAddress& address() const { return address_; }
 
 private:
@@ -35,6 +39,7 @@ private:
     std::vector<uint8_t> used_;  // index = port - portMin_
     int next_;
     size_t inUse_ = 0;
+    int last_ = 0;
 };
 
 }  // namespace ngm::net

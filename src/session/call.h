@@ -63,6 +63,14 @@ struct Media {
     std::optional<CodecList> offeredCodecs;
     int ptime = 0;
     std::string sdpDirection;  // as last received ("" if none)
+    // What rtpengine's `query` shows as the media's "send"/"recv" flags:
+    // media may go to / come from this side. Set by the side's own SDP
+    // direction and, until it answers, mirrored from the offer it received.
+    bool shownSend = true, shownRecv = true;
+    // Created on the receiving side of an offer: rtpengine marks such media
+    // "ICE controlling" (it is the controlling agent towards that side),
+    // whether or not ICE is in use.
+    bool iceControlling = false;
 
     bool hasPorts() const { return sockets.rtp.isOpen(); }
 };
@@ -72,7 +80,12 @@ struct Participant {
     std::string label;
     std::string viaBranch;
     int64_t created = 0;
+    int seq = 0;                  // creation order within the call, from 0
     Participant* peer = nullptr;  // in dialogue with
+    // Whose media this participant receives, latest offer/answer partner
+    // first (rtpengine's `subscriptions`; its `subscribers` are the
+    // participants that list this one here).
+    std::vector<Participant*> subscriptions;
     std::vector<std::unique_ptr<Media>> media;
     bool deleted = false;
 
@@ -95,6 +108,7 @@ struct Call {
     std::string callId;
     int64_t created = 0, createdUs = 0, lastSignal = 0;
     std::map<std::string, std::unique_ptr<Participant>> participants;  // by tag ("" = unknown yet)
+    int nextParticipantSeq = 0;
     int64_t deleteAt = 0;     // wall seconds; 0 = not scheduled
     bool answered = false;
     bool foreign = false;

@@ -320,8 +320,11 @@ void CallStore::destroyCall(const std::string& callId, int reason) {
     if (it == calls_.end()) return;
     Call& c = *it->second;
     if (reason != Aborted) {
-        counters_.totalCallDurationUs += wallMicros() - c.createdUs;
+        int64_t us = wallMicros() - c.createdUs;
+        counters_.totalCallDurationUs += us;
+        counters_.totalCallDurationSquared.fetch_add((double)us * (double)us / 1e12);
         counters_.endedSessions++;
+        counters_.managedSessions++;  // as rtpengine: counted when the call ends
         // Streams that never carried media in one or both directions.
         for (auto& [tag, p] : c.participants) {
             Participant* q = p->peer;
@@ -392,6 +395,7 @@ std::string keyOf(const Participant& p) {
 
 void CallStore::removeParticipant(Call& c, Participant* p) {
     releaseParticipant(*p);
+    for (auto& [tag, q] : c.participants) std::erase(q->subscriptions, p);
     // Nothing may keep pointing at its streams once it is gone.
     std::vector<Stream*> gone;
     for (auto& m : p->media)
@@ -414,6 +418,18 @@ CommandResult CallStore::offer(const Flags& f) { return offerAnswer(f, true); }
 CommandResult CallStore::answer(const Flags& f) { return offerAnswer(f, false); }
 
 namespace {
+
+void subscribeOfferAnswer(Call& c, Participant& offerer, Participant& answerer) {
+    // As rtpengine 10.5 keeps them: the answerer receives only the offerer;
+    // the offerer receives the answerer first and keeps the branches it
+    // heard before (forks, early media); its media go to the answerer only.
+    answerer.subscriptions.assign(1, &offerer);
+    auto& subs = offerer.subscriptions;
+    std::erase(subs, &answerer);
+    subs.insert(subs.begin(), &answerer);
+    for (auto& [tag, q] : c.participants)
+        if (q.get() != &answerer) std::erase(q->subscriptions, &offerer);
+}
 
 // Picks the logical interface for one side of a call.
 net::LogicalInterface* pickInterface(net::InterfaceTable& table, const std::string& name,
@@ -481,7 +497,6 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         calls_.emplace(f.callId, std::move(c));
         if (cfg_.registry) cfg_.registry->add(f.callId);
         counters_.sessionsOwn++;
-        counters_.managedSessions++;
         NGM_LOG(log::Info, ctx(f), "New call");
     }
     call->lastSignal = now;
@@ -493,6 +508,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         auto p = std::make_unique<Participant>();
         p->tag = tag;
         p->created = now;
+        p->seq = call->nextParticipantSeq++;
         auto* raw = p.get();
         call->participants.emplace(tag, std::move(p));
         return raw;
@@ -551,10 +567,12 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         }
         call->answered = true;
     }
+    // rtpengine 10.5 takes only `label` here (for the sender of the SDP);
+    // `set-label` is for the commands that select a participant by label.
     if (!f.label.empty()) from->label = f.label;
-    if (!f.setLabel.empty()) to->label = f.setLabel;
     from->peer = to;
     to->peer = from;
+    subscribeOfferAnswer(*call, isOffer ? *from : *to, isOffer ? *to : *from);
     from->lastSdpIn = f.sdp;
 
     // Interfaces: direction[0] faces the sender of this message, direction[1]
@@ -574,10 +592,16 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         while (to->media.size() <= i) {
             to->media.push_back(std::make_unique<Media>());
             to->media.back()->index = (int)to->media.size();
+            to->media.back()->iceControlling = isOffer;
         }
         Media& src = *from->media[i];
         Media& dst = *to->media[i];
         readMediaSection(in, sm, src, f, cfg_);
+        if (isOffer) {
+            // Until it answers, the receiver's direction mirrors the offer's.
+            dst.shownSend = src.shownRecv;
+            dst.shownRecv = src.shownSend;
+        }
         // The ports in the SDP we write belong to where the sender is: when
         // it moves (offer or answer), the receiver gets other ports.
         PortsOwner owner{src.rtp.advertised, keepsPortsOnMove(dst, f)};
@@ -599,6 +623,10 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         if (isOffer && f.direction.size() > 1) dstFamily = legacyFamily(f.direction[1], dstFamily);
         net::Family srcSideFamily = srcFamily;
         if (isOffer && f.direction.size() > 0) srcSideFamily = legacyFamily(f.direction[0], srcSideFamily);
+        // The answerer was told its ports in the offer we wrote to it; its
+        // answer cannot move them, not even to the family of its own SDP
+        // (it sends to what it was offered: IPv6 there, IPv4 here).
+        if (!isOffer && src.hasPorts() && src.local) srcSideFamily = src.local->address.family();
 
         if (sm.m.port == 0 || isPassthroughProtocol(sm.m.proto)) continue;  // no ports of ours
 
@@ -608,7 +636,6 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         if (!dstIf || (isOffer && !toIfName.empty())) dstIf = pickInterface(ifs, toIfName, dstFamily);
         if (!dstIf) {
             if (created) {
-                counters_.managedSessions--;
                 destroyCall(f.callId, Aborted);
             }
             return CommandResult::fail("No network interface configured");
@@ -625,7 +652,6 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
             NGM_LOG(log::Err, ctx(f), "Failed to allocate ports: port range exhausted");
             // A call this offer created goes again, with every port it took.
             if (created) {
-                counters_.managedSessions--;
                 destroyCall(f.callId, Aborted);
             }
             return CommandResult::fail("Ran out of ports");
@@ -737,12 +763,14 @@ CommandResult CallStore::deleteCall(const Flags& f) {
 
 void CallStore::tick(int64_t now) {
     std::vector<std::pair<std::string, int>> doomed;
+    int64_t withTraffic = 0;
     for (auto& [id, c] : calls_) {
         for (auto& [tag, p] : c->participants)
             for (auto& m : p->media)
                 if (m && m->hasPorts()) {
                     m->rtp.pierce();
                     m->rtcp.pierce();
+                    if (m->rtp.stats.packets || m->rtcp.stats.packets) withTraffic++;
                 }
         // Media timeouts: no packet (nor signalling) for --timeout seconds,
         // or --silent-timeout when every stream is on hold.
@@ -769,6 +797,7 @@ void CallStore::tick(int64_t now) {
             doomed.emplace_back(id, OfferTimeout);
         }
     }
+    if (totals_) totals_->mediaWithTraffic.store(withTraffic, std::memory_order_relaxed);
     for (auto& [id, reason] : doomed) {
         if (reason != Regular) NGM_LOG(log::Info, id, "Closing call: timeout");
         destroyCall(id, reason);

@@ -37,12 +37,13 @@ struct SessionConfig {
 // only, never per packet).
 struct SessionCounters {
     std::atomic<int64_t> sessionsOwn{0};
-    std::atomic<int64_t> managedSessions{0};  // ever created
+    std::atomic<int64_t> managedSessions{0};  // ended (rtpengine's `managedsessions`)
     std::atomic<int64_t> rejectedSessions{0};
     std::atomic<int64_t> timeoutSessions{0}, silentTimeoutSessions{0}, finalTimeoutSessions{0};
     std::atomic<int64_t> offerTimeoutSessions{0};
     std::atomic<int64_t> regularTerminated{0}, forcedTerminated{0};
     std::atomic<int64_t> totalCallDurationUs{0};
+    std::atomic<double> totalCallDurationSquared{0};  // sum of squared durations, s²
     std::atomic<int64_t> endedSessions{0};
     std::atomic<int64_t> zeroWayStreams{0}, oneWayStreams{0};
 };

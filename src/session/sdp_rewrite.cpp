@@ -130,6 +130,8 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
             if (isDirection(a.name)) applyDirection(a.name);
         }
     }
+    media.shownSend = media.recv;
+    media.shownRecv = media.send;
     // RFC 3264 §8.4: a zero address puts the stream on hold.
     if (media.zeroAddress) media.recv = false;
 

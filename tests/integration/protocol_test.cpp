@@ -22,7 +22,7 @@ TEST_F(Protocol, RetransmissionGetsCachedReply) {
 
     Reply s = statistics();
     EXPECT_EQ(s.integer({"statistics", "controlstatistics", "totaloffercount"}), 1) << s.describe();
-    EXPECT_EQ(s.integer({"statistics", "totalstatistics", "managedsessions"}), 1) << s.describe();
+    EXPECT_EQ(s.integer({"statistics", "currentstatistics", "sessionsown"}), 1) << s.describe();
 }
 
 TEST_F(Protocol, JsonRequestGetsJsonReply) {

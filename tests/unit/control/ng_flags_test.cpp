@@ -319,17 +319,16 @@ TEST(NgFlags, AddressFamilyIsIp4OrIp6) {
               "Invalid 'address family': 'IPv6' (expected IP4 or IP6)");
 }
 
-TEST(NgFlags, LimitMustBePositive) {
+TEST(NgFlags, LimitIsReadAsRtpengineReadsIt) {
     EXPECT_EQ(parsed(dict({{"limit", num(5)}})).limit, 5);
     EXPECT_EQ(parsed(dict({{"limit", str("10")}})).limit, 10);
     EXPECT_EQ(parsed(dict({})).limit, 32);
-    for (int64_t bad : {0, -1}) {
-        Flags f;
-        EXPECT_EQ(parse(dict({{"limit", num(bad)}}), f), "Invalid 'limit': must be greater than 0");
-    }
-    Flags g;
-    EXPECT_EQ(parse(dict({{"limit", str("many")}}), g),
-              "Invalid type for key 'limit': expected integer");
+    // Zero and negative values are the list command's to judge (0 lists
+    // nothing, < 0 is an error there); what is not a number keeps the default.
+    EXPECT_EQ(parsed(dict({{"limit", num(0)}})).limit, 0);
+    EXPECT_EQ(parsed(dict({{"limit", num(-1)}})).limit, -1);
+    EXPECT_EQ(parsed(dict({{"limit", str("many")}})).limit, 32);
+    EXPECT_EQ(parsed(dict({{"limit", list({num(3)})}})).limit, 32);
 }
 
 TEST(NgFlags, DeleteDelayMustNotBeNegative) {
@@ -344,7 +343,7 @@ TEST(NgFlags, DeleteDelayMustNotBeNegative) {
 
 TEST(NgFlags, FirstErrorStopsParsing) {
     Flags f;
-    EXPECT_NE(parse(dict({{"limit", num(0)}, {"call-id", str("late")}}), f), "");
+    EXPECT_NE(parse(dict({{"delete delay", num(-1)}, {"call-id", str("late")}}), f), "");
     EXPECT_EQ(f.callId, "");
 }
 
