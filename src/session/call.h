@@ -72,6 +72,7 @@ struct Participant {
     std::string label;
     std::string viaBranch;
     int64_t created = 0;
+    uint32_t seq = 0;  // order in which the call's participants joined
     Participant* peer = nullptr;  // in dialogue with
     std::vector<std::unique_ptr<Media>> media;
     bool deleted = false;
@@ -94,6 +95,7 @@ struct Participant {
 struct Call {
     std::string callId;
     int64_t created = 0, createdUs = 0, lastSignal = 0;
+    uint32_t nextParticipantSeq = 0;
     std::map<std::string, std::unique_ptr<Participant>> participants;  // by tag ("" = unknown yet)
     int64_t deleteAt = 0;     // wall seconds; 0 = not scheduled
     bool answered = false;
