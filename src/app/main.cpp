@@ -76,7 +76,8 @@ int main(int argc, char** argv) {
 
     log::Config lc;
     lc.level = opts.logLevel;
-    lc.toStderr = opts.logStderr || opts.foreground;
+    // As rtpengine: syslog unless --log-stderr, also in the foreground.
+    lc.toStderr = opts.logStderr;
     lc.facility = facilityFromName(opts.logFacility);
     log::init(lc);
 

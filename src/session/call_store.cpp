@@ -761,6 +761,48 @@ CommandResult CallStore::deleteCall(const Flags& f) {
     return r;
 }
 
+// Media timeouts, per stream as rtpengine has them: a stream is alive while
+// it had a packet (or the call a signal) within its own limit: --timeout;
+// --silent-timeout when its participant's SDP direction does not let it
+// receive (sendonly, inactive; a zero-address hold does not count, as in
+// rtpengine) or it holds no ports;
+// --offer-timeout while no SDP address is known for it. The call times out
+// when no stream is alive, with the reason of its last stream (participants
+// in the order they joined, each media's RTP before its RTCP): rtpengine
+// counts a sendonly/recvonly hold, which lives until the silent timeout,
+// in `timeoutsessions` because the recvonly answerer's streams come last.
+static bool receivesByDirection(const Media& m) {
+    return m.sdpDirection.empty() || m.sdpDirection == "sendrecv" || m.sdpDirection == "recvonly";
+}
+
+int CallStore::mediaTimeoutOf(const Call& c, int64_t now) const {
+    std::vector<const Participant*> joined;
+    for (auto& [tag, p] : c.participants) joined.push_back(p.get());
+    std::sort(joined.begin(), joined.end(),
+              [](const Participant* x, const Participant* y) { return x->seq < y->seq; });
+    int reason = 0;
+    for (const Participant* p : joined)
+        for (auto& m : p->media) {
+            if (!m) continue;
+            for (const Stream* st : {&m->rtp, &m->rtcp}) {
+                int limit = cfg_.timeout;
+                reason = Timeout;
+                if (!m->hasPorts() || !receivesByDirection(*m)) {
+                    limit = cfg_.silentTimeout;
+                    reason = SilentTimeout;
+                } else if (!st->advertised.valid()) {
+                    limit = cfg_.offerTimeout;
+                    reason = OfferTimeout;
+                }
+                int64_t last = std::max(c.lastSignal, st->stats.lastPacket);
+                if (limit <= 0 || now - last < limit) return 0;
+            }
+        }
+    if (reason) return reason;
+    // No media at all: the silent timeout from the last signal.
+    return cfg_.silentTimeout > 0 && now - c.lastSignal >= cfg_.silentTimeout ? SilentTimeout : 0;
+}
+
 void CallStore::tick(int64_t now) {
     std::vector<std::pair<std::string, int>> doomed;
     int64_t withTraffic = 0;
@@ -772,21 +814,7 @@ void CallStore::tick(int64_t now) {
                     m->rtcp.pierce();
                     if (m->rtp.stats.packets || m->rtcp.stats.packets) withTraffic++;
                 }
-        // Media timeouts: no packet (nor signalling) for --timeout seconds,
-        // or --silent-timeout when every stream is on hold.
-        int mediaTimeout = 0;
-        if (c->answered && !c->deleteAt) {
-            int64_t last = c->lastSignal;
-            bool active = false;
-            for (auto& [tag, p] : c->participants)
-                for (auto& m : p->media) {
-                    if (!m) continue;
-                    last = std::max({last, m->rtp.stats.lastPacket, m->rtcp.stats.lastPacket});
-                    if (m->hasPorts() && m->recv && !m->zeroAddress) active = true;
-                }
-            int limit = active ? cfg_.timeout : cfg_.silentTimeout;
-            if (limit > 0 && now - last >= limit) mediaTimeout = active ? Timeout : SilentTimeout;
-        }
+        int mediaTimeout = c->answered && !c->deleteAt ? mediaTimeoutOf(*c, now) : 0;
         if (c->deleteAt && now >= c->deleteAt) {
             doomed.emplace_back(id, Regular);
         } else if (mediaTimeout) {

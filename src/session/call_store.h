@@ -92,6 +92,8 @@ public:
 private:
     CommandResult offerAnswer(const Flags& f, bool isOffer);
     void destroyCall(const std::string& callId, int reason);
+    // The media timeout that ends an answered call now, or 0.
+    int mediaTimeoutOf(const Call& c, int64_t now) const;
     void releaseParticipant(Participant& p);
     void removeParticipant(Call& c, Participant* p);
     // Where an SDP's sender is: the ports towards its receiver belong to it.

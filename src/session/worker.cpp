@@ -1,5 +1,7 @@
 #include "session/worker.h"
 
+#include <pthread.h>
+
 #include <future>
 #include <semaphore>
 
@@ -25,6 +27,9 @@ void WorkerPool::start() {
             if (first && extraTick_) extraTick_();
         });
         wp->thread = std::thread([wp] { wp->loop.run(); });
+        // `top -H`, `ps -L` and the --num-threads test tell the workers by name.
+        std::string name = "ngm-media-" + std::to_string(&w - workers_.data());
+        pthread_setname_np(wp->thread.native_handle(), name.c_str());
     }
     // Every loop is set up (its io_uring included) before the daemon says it
     // is up and takes commands.

@@ -7,6 +7,11 @@
 #   run_e2e.sh /path/to/ngmediad
 #
 # Environment: E2E_KEEP=1 keeps the work directory (logs) even on success.
+# E2E_BLOCK=caller|callee blocks that party's media in the proxy (ng `block
+# media`) as soon as its tag is known: a self-check, the run must then FAIL
+# the endpoint check of the direction blocked (see README.md).
+# Exit status: 0 all checks passed, 1 a check failed, 77 skipped (a tool is
+# missing or not root; the reason is printed), 2 usage.
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,20 +24,24 @@ if [[ -z "$NGMEDIAD" || ! -x "$NGMEDIAD" ]]; then
     exit 2
 fi
 
-skip() {
+skip() {  # ctest: SKIP_RETURN_CODE 77
     echo "SKIP: $*"
-    exit 0
+    exit 77
 }
 missing=()
-for tool in kamailio sipp python3; do
+for tool in kamailio sipp python3 tcpdump; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if ((${#missing[@]})); then
-    skip "${missing[*]} not installed (Debian packages kamailio, sip-tester; .ci/run installs them)"
+    skip "${missing[*]} not installed (Debian packages kamailio, sip-tester, python3, tcpdump; scripts/install-deps.sh installs them)"
 fi
 [[ -r "$PCAP" ]] || skip "$PCAP not found (it ships with Debian's sip-tester package)"
-# sipp plays captures through a raw socket.
-[[ $(id -u) -eq 0 ]] || skip "sipp's play_pcap_audio needs a raw socket: run as root"
+# sipp plays captures through a raw socket; tcpdump captures on loopback.
+[[ $(id -u) -eq 0 ]] || skip "sipp's play_pcap_audio and tcpdump need raw sockets: run as root"
+case "${E2E_BLOCK:-}" in
+    "" | caller | callee) ;;
+    *) echo "E2E_BLOCK must be caller or callee (got '$E2E_BLOCK')" >&2; exit 2 ;;
+esac
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ngmedia-e2e.XXXXXX")
 PIDS=()
@@ -211,6 +220,18 @@ kamailio -DD -E -f "$HERE/kamailio.cfg" -w "$WORK" -Y "$WORK" -m 32 -M 4 \
 PIDS+=($!)
 wait_for 10 sip_options "$SIP_PORT" || fatal "kamailio does not answer on 127.0.0.1:$SIP_PORT" kamailio "$WORK/kamailio.log"
 
+# --- what the endpoints receive --------------------------------------------
+# The RTP that reaches the caller's and the callee's media port from the
+# proxy (a source port in its media range), captured on loopback.  This is
+# what proves media in both directions: the proxy's own counters count a
+# packet when it comes in, before it is sent on.
+tcpdump -i lo -nn -l -q -B 4096 \
+    "udp and dst host 127.0.0.1 and (dst port $UAC_MP or dst port $UAS_MP) and src portrange $PORT_MIN-$PORT_MAX" \
+    >"$WORK/received.txt" 2>"$WORK/tcpdump.log" &
+TCPDUMP_PID=$!
+PIDS+=($TCPDUMP_PID)
+wait_for 5 grep -q "listening on" "$WORK/tcpdump.log" || fatal "tcpdump does not capture on lo" tcpdump "$WORK/tcpdump.log"
+
 # --- sipp callee: answers with SDP, echoes RTP -----------------------------
 sipp -sf "$HERE/uas.xml" -i 127.0.0.1 -p "$UAS_PORT" -cp $((BASE + 12)) \
     -mi 127.0.0.1 -mp "$UAS_MP" \
@@ -232,7 +253,7 @@ PIDS+=($UAC_PID)
 # Mid-call, while the capture plays (calls start within 0.5 s, play 7 s,
 # BYE after 8 s): every call must have RTP coming in from both parties.
 python3 - "$WORK" "$NG_PORT" "$CALLS" >"$WORK/midcall.txt" 2>&1 <<'PY'
-import sys, time
+import os, sys, time
 sys.path.insert(0, sys.argv[1])
 from ng import request
 port, n = int(sys.argv[2]), int(sys.argv[3])
@@ -245,6 +266,16 @@ while time.time() < deadline:
     time.sleep(0.2)
 if len(ids) < n:
     print(f"bad only {len(ids)} of {n} calls were up at once"); sys.exit()
+# Self-check (E2E_BLOCK): the proxy drops one party's media from now on.
+side = os.environ.get("E2E_BLOCK", "")
+for cid in ids if side else []:
+    mark, end, tag = ("SIPpTag00" if side == "caller" else "SIPpTag01"), time.time() + 5, None
+    while tag is None and time.time() < end:
+        q = request(port, {"command": "query", "call-id": cid}) or {}
+        tag = next((t for t in q.get("tags", {}) if mark in t), None)
+        time.sleep(0 if tag else 0.05)
+    r = request(port, {"command": "block media", "call-id": cid, "from-tag": tag or "?"}) or {}
+    print(f"E2E_BLOCK: {side} media blocked in {cid.split('@')[0]}: {r.get('result', 'no reply')}")
 time.sleep(3)
 out, ok = [], True
 for cid in sorted(ids):
@@ -264,6 +295,9 @@ PY
 wait "$UAC_PID"; UAC_RC=$?
 UAS_RC=124
 if wait_for 5 bash -c "! kill -0 $UAS_PID"; then wait "$UAS_PID"; UAS_RC=$?; fi
+# The last echo left before the BYE; tcpdump writes its counts on SIGINT.
+kill -INT "$TCPDUMP_PID" 2>/dev/null
+wait_for 5 bash -c "! kill -0 $TCPDUMP_PID" && wait "$TCPDUMP_PID" 2>/dev/null
 
 # --- checks ------------------------------------------------------------------
 check() {  # check NAME OK-STATUS DETAIL
@@ -286,14 +320,42 @@ check "sipp callee: $CALLS calls answered and hung up" $? "exit $UAS_RC, success
 
 # ngmediad's view, in one python run (interpreter start-up is slow on a
 # loaded machine): one "ok|bad NAME|DETAIL" line per check.
-python3 - "$WORK" "$NG_PORT" "$CALLS" "$PCAP" >"$WORK/ngchecks.txt" 2>&1 <<'PY'
-import json, struct, sys, time
+python3 - "$WORK" "$NG_PORT" "$CALLS" "$PCAP" "$UAC_MP" "$UAS_MP" >"$WORK/ngchecks.txt" 2>&1 <<'PY'
+import collections, json, re, struct, sys, time
 sys.path.insert(0, sys.argv[1])
 from ng import request
 work, port, n, pcap = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+uac_mp, uas_mp = int(sys.argv[5]), int(sys.argv[6])
 
 def report(name, ok, detail):
     print(f"{'ok' if ok else 'bad'}|{name}|{detail}")
+
+d, off, pkts = open(pcap, "rb").read(), 24, 0
+while off + 16 <= len(d):
+    off += 16 + struct.unpack("<IIII", d[off:off + 16])[2]
+    pkts += 1
+
+# What each endpoint received from the proxy (the tcpdump capture).  Every
+# call has a port of its own on each side of the proxy, so the packets of a
+# call are those from one source port.  The callee gets the caller's
+# capture, the caller the callee's echo of it: each of the n calls must
+# bring nearly all of its packets to both, so a direction the proxy drops
+# (in one call or in all) fails here, whatever the proxy counted.
+flows = collections.Counter()
+for line in open(f"{work}/received.txt", errors="replace"):
+    m = re.search(r" IP 127\.0\.0\.1\.(\d+) > 127\.0\.0\.1\.(\d+): UDP, length (\d+)", line)
+    if m and int(m[3]) >= 12:
+        flows[(int(m[2]), int(m[1]))] += 1
+cap = open(f"{work}/tcpdump.log", errors="replace").read()
+lost = re.search(r"(\d+) packets? dropped by kernel", cap)
+lost = f"; tcpdump: {lost[1]} dropped by kernel" if lost else "; tcpdump: no summary"
+need_call = int(pkts * 0.9)
+for who, mp, what in (("callee", uas_mp, "the caller's RTP"), ("caller", uac_mp, "the callee's echo")):
+    per_call = sorted((c for (dst, _), c in flows.items() if dst == mp), reverse=True)
+    report(f"{who} received {what} from the proxy in each of the {n} calls",
+           len(per_call) >= n and per_call[n - 1] >= need_call,
+           f"packets per call: {'/'.join(map(str, per_call)) or 'none'} "
+           f"(need {n} calls with >= {need_call} of {pkts}){lost}")
 
 # Calls are deleted on BYE (delete delay 0): give the list 3 s to drain.
 deadline = time.time() + 3
@@ -329,13 +391,9 @@ except (OSError, IndexError):
 report("ngmediad: RTP flowing both ways in every call mid-call (query)",
        mid.startswith("ok "), mid.partition(" ")[2] or mid)
 
-# Totals: the capture's packets caller->callee plus their echo.  A lower
-# bound above one direction's total proves both directions carried media;
-# the zero-/one-way stream counters say it for every single call.
-d, off, pkts = open(pcap, "rb").read(), 24, 0
-while off + 16 <= len(d):
-    off += 16 + struct.unpack("<IIII", d[off:off + 16])[2]
-    pkts += 1
+# Totals as the proxy counts them (packets it accepted, before sending):
+# the capture's packets caller->callee plus their echo, and no call whose
+# media came in one way only.
 media = {k: int(tot.get(k, -1)) for k in
          ("relayedpackets", "relayedpacketerrors", "onewaystreams", "zerowaystreams")}
 need = int(2 * n * pkts * 0.9)
@@ -355,7 +413,7 @@ while IFS='|' read -r verdict name detail; do
     check "$name" $? "$detail"
     NG_CHECKS=$((NG_CHECKS + 1))
 done <"$WORK/ngchecks.txt"
-[[ $NG_CHECKS -eq 4 ]] || { check "ngmediad checks ran" 1 "$(tail -n5 "$WORK/ngchecks.txt" | tr '\n' ' ')"; }
+[[ $NG_CHECKS -eq 6 ]] || { check "ngmediad checks ran" 1 "$(tail -n5 "$WORK/ngchecks.txt" | tr '\n' ' ')"; }
 (($(wc -l <"$WORK/midcall.txt") > 1)) && sed 's/^/  midcall: /' "$WORK/midcall.txt"
 
 # Logs: no error from ngmediad; no error from kamailio, and no warning from

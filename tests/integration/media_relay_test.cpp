@@ -901,6 +901,79 @@ TEST_F(MediaRelay, MediaKeepsCallAlive) {
     EXPECT_EQ(s.integer({"statistics", "totalstatistics", "timeoutsessions"}), 0) << s.describe();
 }
 
+// A call put on hold by a re-INVITE (A's SDP `aSdp`, B's answer `bSdp`)
+// that then carries no media: still there once --timeout=1 has long passed,
+// deleted after --silent-timeout=5, counted under `counter` and not the other
+// timeout. Timeouts count whole wall-clock seconds from a stream's last
+// packet or the call's last signal, checked once a second: the call goes 4
+// to 6 s after the hold.
+class SilentTimeout : public MediaRelay {
+  protected:
+    void heldCallTimesOut(const SdpSpec& aSdp, const SdpSpec& bSdp, const std::string& offerAddress,
+                          const std::string& counter) {
+        ASSERT_NO_FATAL_FAILURE(
+            start({"--endpoint-learning=immediate", "--timeout=1", "--silent-timeout=5"}));
+        RelayPorts p;
+        ASSERT_NO_FATAL_FAILURE(establish({}, p));
+        OfferAnswer hold;
+        hold.aSdp = peerSdp(aSdp);
+        hold.bSdp = peerSdp(bSdp);
+        RelayPorts held;
+        ASSERT_NO_FATAL_FAILURE(reinvite(hold, held, offerAddress));
+        auto heldAt = Clock::now();
+
+        // --timeout=1 deletes a call 0-2 s after its last packet or signal.
+        std::this_thread::sleep_for(2500ms);
+        EXPECT_TRUE(isListed("call-1")) << "the held call did not outlive --timeout=1";
+        EXPECT_TRUE(eventually([&] { return !isListed("call-1"); }, 6000ms))
+            << "still there " << std::chrono::duration<double>(Clock::now() - heldAt).count()
+            << " s after the hold, with --silent-timeout=5";
+        std::string other = counter == "timeoutsessions" ? "silenttimeoutsessions" : "timeoutsessions";
+        Reply s = statistics();
+        EXPECT_EQ(s.integer({"statistics", "totalstatistics", counter}), 1) << s.describe();
+        EXPECT_EQ(s.integer({"statistics", "totalstatistics", other}), 0) << s.describe();
+        for (uint16_t port : {p.aRtp, p.aRtcp, p.bRtp, p.bRtcp})
+            EXPECT_FALSE(udpPortInUse(port)) << "port " << port << " still bound";
+    }
+};
+
+TEST_F(SilentTimeout, DeletesCallHeldInactiveAndCountsItAsSilentTimeout) {
+    heldCallTimesOut({.port = a.rtp->port(), .direction = "inactive", .version = 2},
+                     {.port = b.rtp->port(), .direction = "inactive", .version = 2}, "127.0.0.1",
+                     "silenttimeoutsessions");
+}
+
+// The usual hold, A sendonly and B recvonly. A call lives while any of its
+// streams is within its own timeout, and A's streams, which receive
+// nothing, have the silent one. rtpengine counts the end by its last
+// stream, B's, which has the normal timeout: `timeoutsessions`.
+TEST_F(SilentTimeout, DeletesCallHeldSendonlyAndCountsItAsTimeoutLikeRtpengine) {
+    heldCallTimesOut({.port = a.rtp->port(), .direction = "sendonly", .version = 2},
+                     {.port = b.rtp->port(), .direction = "recvonly", .version = 2}, "127.0.0.1",
+                     "timeoutsessions");
+}
+
+// RFC 3264 §8.4 old-style hold, A's c=0.0.0.0 (sendrecv): the silent
+// timeout goes by the SDP direction only, so as with rtpengine --timeout
+// ends it.
+TEST_F(SilentTimeout, ZeroAddressHoldEndsAfterTheNormalTimeout) {
+    ASSERT_NO_FATAL_FAILURE(
+        start({"--endpoint-learning=immediate", "--timeout=1", "--silent-timeout=60"}));
+    RelayPorts p;
+    ASSERT_NO_FATAL_FAILURE(establish({}, p));
+    OfferAnswer hold;
+    hold.aSdp = peerSdp({.port = a.rtp->port(), .addr = "0.0.0.0", .version = 2});
+    hold.bSdp = peerSdp({.port = b.rtp->port(), .version = 2});
+    RelayPorts held;
+    ASSERT_NO_FATAL_FAILURE(reinvite(hold, held, "0.0.0.0"));
+    EXPECT_TRUE(eventually([&] { return !isListed("call-1"); }, 6000ms))
+        << "a zero-address hold outlived --timeout=1 by 6 s";
+    Reply s = statistics();
+    EXPECT_EQ(s.integer({"statistics", "totalstatistics", "timeoutsessions"}), 1) << s.describe();
+    EXPECT_EQ(s.integer({"statistics", "totalstatistics", "silenttimeoutsessions"}), 0)
+        << s.describe();
+}
+
 // --- robustness ------------------------------------------------------------
 
 // Calls whose media starts in the same instant (a burst of new calls, or
