@@ -1086,15 +1086,22 @@ report_media() {
     echo "loss = packets never relayed or relayed more than $MEDIA_LATE_MS ms late; relay latency = kernel arrival time - send time in the packet."
 }
 
+# latest.txt is overwritten by each run; the dated copy, named after the
+# commit measured, is the one to commit when a README cites its figures.
 mkdir -p "$RESULTS_DIR"
+rev=$(git -C "$BENCH_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$BENCH_DIR" diff --quiet HEAD 2>/dev/null || rev="$rev-dirty"
+dated=$RESULTS_DIR/$(date -u +%Y%m%d-%H%M)-$rev.txt
 {
+    echo "# make bench at $rev, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(uname -r)"
     report
     echo
     echo "# raw figures"
     for k in $(printf '%s\n' "${!R[@]}" | sort); do echo "$k=${R[$k]}"; done
 } >"$RESULTS_DIR/latest.txt"
+cp "$RESULTS_DIR/latest.txt" "$dated"
 echo
 report
 echo
-echo "written to $RESULTS_DIR/latest.txt"
+echo "written to $RESULTS_DIR/latest.txt and $dated"
 exit $FAILED
