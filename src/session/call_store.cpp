@@ -426,6 +426,15 @@ net::LogicalInterface* pickInterface(net::InterfaceTable& table, const std::stri
     return table.defaultInterface();
 }
 
+// The interface a participant's media already use: a media section added
+// by a re-offer goes there too (rtpengine keeps the interface per side, not
+// per m= line).
+net::LogicalInterface* interfaceInUse(const Participant& p) {
+    for (const auto& m : p.media)
+        if (m && m->iface) return m->iface;
+    return nullptr;
+}
+
 net::Family legacyFamily(const std::string& name, net::Family dflt) {
     if (name == "internal") return net::Family::V4;
     if (name == "external") return net::Family::V6;
@@ -602,7 +611,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
 
         // Receiver side first: a round-robin group then picks another member
         // for the sender side when ports are equally free.
-        net::LogicalInterface* dstIf = dst.iface;
+        net::LogicalInterface* dstIf = dst.iface ? dst.iface : interfaceInUse(*to);
         if (!dstIf || (isOffer && !toIfName.empty())) dstIf = pickInterface(ifs, toIfName, dstFamily);
         if (!dstIf) {
             if (created) {
@@ -616,7 +625,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
             if (!dstIf->addresses.empty()) dstFamily = dstIf->addresses.front()->address.family();
         }
         bool ok = ensurePorts(dst, dstIf, dstFamily, &owner);
-        net::LogicalInterface* srcIf = src.iface;
+        net::LogicalInterface* srcIf = src.iface ? src.iface : interfaceInUse(*from);
         if (!srcIf || (isOffer && !fromIfName.empty())) srcIf = pickInterface(ifs, fromIfName, srcSideFamily);
         if (!srcIf) return CommandResult::fail("No network interface configured");
         if (!ok || !ensurePorts(src, srcIf, srcSideFamily)) {

@@ -14,8 +14,9 @@
 namespace ngm::session {
 namespace {
 
-// Every test owns its own port range inside 62000–62599 (blocks of 10), so
-// the tests can run in parallel processes (ctest -j) without sharing ports.
+// Every test owns its own port range inside 62000–62599 or 62800–62899
+// (blocks of 10), so the tests can run in parallel processes (ctest -j)
+// without sharing ports.
 
 net::IpAddress ip(const char* s) { return *net::IpAddress::parse(s); }
 
@@ -138,6 +139,15 @@ class CallStoreTest : public ::testing::Test {
         store = std::make_unique<CallStore>(cfg, counters);
     }
     void start(int portMin) { start(portMin, portMin + 9); }
+    // Two named interfaces: "pub" on 127.0.0.1 (the default), "priv" on 127.0.0.2.
+    void startNamed(int portMin) {
+        table.build({net::InterfaceConfig{"pub", "", ip("127.0.0.1"), {}},
+                     net::InterfaceConfig{"priv", "", ip("127.0.0.2"), {}}},
+                    portMin, portMin + 9);
+        cfg.interfaces = &table;
+        cfg.registry = &registry;
+        store = std::make_unique<CallStore>(cfg, counters);
+    }
 
     net::PortPool& pool() { return *table.defaultInterface()->addresses.front()->ports; }
 
@@ -887,6 +897,52 @@ TEST_F(CallStoreTest, ReplaceSdpVersionChangesVersionOnlyWhenBodyChanges) {
     EXPECT_EQ(offerWithVersion("3", "a=tool:x\r\n"), "o=- 1545997027 6 IN IP4 198.51.100.1");
     EXPECT_EQ(offerWithVersion("3", "a=tool:x\r\n"), "o=- 1545997027 6 IN IP4 198.51.100.1");
     EXPECT_EQ(offerWithVersion("3", "a=tool:y\r\n"), "o=- 1545997027 7 IN IP4 198.51.100.1");
+}
+
+// ---- interfaces ----
+
+// Connection addresses of the media sections, in order.
+std::vector<std::string> mediaConnections(const std::string& sdp) {
+    std::vector<std::string> out;
+    size_t pos = sdp.find("\nm=");
+    while (pos != std::string::npos) {
+        size_t next = sdp.find("\nm=", pos + 1);
+        size_t c = sdp.find("\nc=IN IP4 ", pos);
+        out.push_back(c != std::string::npos && c < next ? sdp.substr(c + 10, sdp.find('\r', c) - c - 10)
+                                                         : std::string());
+        pos = next;
+    }
+    return out;
+}
+
+// named_reinvite_add_media: rtpengine keeps a side's interface for a media
+// section that a re-offer adds, even when that re-offer names none.
+TEST_F(CallStoreTest, MediaAddedByReofferGoesOnTheInterfacesOfTheCall) {
+    startNamed(62800);
+    const std::string video =
+        "m=video 2002 RTP/AVP 96\r\n"
+        "c=IN IP4 198.51.100.1\r\n"
+        "a=rtpmap:96 H264/90000\r\n";
+    Flags o = offerFlags(kOffer);
+    o.direction = {"priv", "pub"};
+    ASSERT_EQ(store->offer(o).status, CommandResult::Status::Ok);
+    ASSERT_EQ(store->answer(answerFlags(kAnswer)).status, CommandResult::Status::Ok);
+
+    auto reoffer = store->offer(offerFlags(kOffer + video));
+    ASSERT_EQ(reoffer.status, CommandResult::Status::Ok) << reoffer.error;
+    EXPECT_EQ(mediaConnections(reoffer.sdp), (std::vector<std::string>{"", "127.0.0.1"}));
+    auto answer = store->answer(answerFlags(kAnswer + replaceAll(video, "198.51.100.1", "203.0.113.2")));
+    ASSERT_EQ(answer.status, CommandResult::Status::Ok) << answer.error;
+    EXPECT_EQ(mediaConnections(answer.sdp), (std::vector<std::string>{"", "127.0.0.2"}));
+    EXPECT_NE(answer.sdp.find("c=IN IP4 127.0.0.2\r\nt=0 0"), std::string::npos) << answer.sdp;
+
+    // The callee re-offering with a third section: the same again.
+    Flags callee = answerFlags(kAnswer + replaceAll(video, "198.51.100.1", "203.0.113.2") +
+                               "m=video 3004 RTP/AVP 97\r\nc=IN IP4 203.0.113.2\r\n");
+    std::swap(callee.fromTag, callee.toTag);
+    auto calleeOffer = store->offer(callee);
+    ASSERT_EQ(calleeOffer.status, CommandResult::Status::Ok) << calleeOffer.error;
+    EXPECT_EQ(mediaConnections(calleeOffer.sdp), (std::vector<std::string>{"", "127.0.0.2", "127.0.0.2"}));
 }
 
 // ---- rtcp-mux (tests/diff/OBSERVATIONS.md §4) ----
