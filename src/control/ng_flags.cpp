@@ -4,6 +4,7 @@
 #include <functional>
 #include <string_view>
 
+#include "common/log.h"
 #include "common/strings.h"
 
 namespace ngm::control {
@@ -21,6 +22,20 @@ std::string normalize(std::string_view s) {
         if (c == '-' || c == '_') c = ' ';
     return out;
 }
+
+}  // namespace
+
+std::string_view mediaEchoMode(std::string_view value) {
+    for (std::string_view v : {"forward", "fwd", "fw"})
+        if (value == v) return "forward";
+    for (std::string_view v : {"backwards", "backward", "bkw", "back", "reverse"})
+        if (value == v) return "backwards";
+    if (value == "both") return "both";
+    if (value == "blackhole" || value == "sinkhole") return "blackhole";
+    return {};
+}
+
+namespace {
 
 void addNotImplemented(Flags& f, std::string what) {
     for (const auto& n : f.notImplemented)
@@ -302,9 +317,13 @@ std::optional<std::string> applyKeyValue(Flags& f, std::string_view rawKey, cons
     }
     if (key == "media echo") {
         if (auto e = getString(v, rawKey, s)) return e;
-        if (s != "blackhole" && s != "sinkhole" && s != "forward" && s != "backwards" && s != "both")
-            return "Invalid 'media echo': '" + s + "'";
-        f.mediaEcho = s;
+        // The forms rtpengine 10.5 takes (diff scenario media_echo_values);
+        // anything else is logged and ignored, as it does.
+        std::string_view mode = mediaEchoMode(s);
+        if (mode.empty())
+            NGM_LOG(log::Warning, f.callId, "Unknown 'media-echo' value ignored: '%s'", s.c_str());
+        else
+            f.mediaEcho = std::string(mode);
         return std::nullopt;
     }
     if (key == "ICE") {

@@ -381,5 +381,21 @@ TEST(NgFlags, RecordCallNoIsImplemented) {
     EXPECT_TRUE(f.notImplemented.empty());
 }
 
+TEST(NgFlags, MediaEchoTakesTheShortFormsOfRtpengine) {
+    for (auto [value, mode] : std::initializer_list<std::pair<const char*, const char*>>{
+             {"forward", "forward"}, {"fwd", "forward"}, {"fw", "forward"},
+             {"backwards", "backwards"}, {"backward", "backwards"}, {"bkw", "backwards"},
+             {"back", "backwards"}, {"reverse", "backwards"}, {"both", "both"},
+             {"blackhole", "blackhole"}, {"sinkhole", "blackhole"}}) {
+        EXPECT_EQ(parsed(dict({{"media-echo", str(value)}})).mediaEcho, mode) << value;
+        EXPECT_EQ(parsed(dict({{"media echo", str(value)}})).mediaEcho, mode) << value;
+    }
+}
+
+TEST(NgFlags, UnknownMediaEchoValueIsIgnored) {
+    for (const char* value : {"all", "Forward", "BOTH", "sink", "bwd", "forwards", ""})
+        EXPECT_EQ(parsed(dict({{"media-echo", str(value)}})).mediaEcho, "") << value;
+}
+
 }  // namespace
 }  // namespace ngm::control
