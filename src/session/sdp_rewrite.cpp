@@ -74,6 +74,8 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
 
     net::Endpoint rtpEp{addr, (uint16_t)m.m.port};
     media.rtcpMuxOffered = m.hasAttr("rtcp-mux");
+    media.mid.clear();
+    if (auto* l = m.findAttr("mid")) media.mid = std::string(sdp::splitAttribute(l->value).value);
     net::Endpoint rtcpEp{addr, (uint16_t)(m.m.port ? m.m.port + 1 : 0)};
     if (auto* l = m.findAttr("rtcp")) {
         auto a = sdp::splitAttribute(l->value);
@@ -338,10 +340,22 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
             for (const auto& l : sm.lines) sdp::writeLine(out, l.type, l.value, l.bareLf);
             continue;
         }
+        // The offerer's mid names the section in both directions: an offer
+        // carries the sender's (or, with `generate mid`, its 1-based index),
+        // an answer the one its receiver offered, never the answerer's own
+        // nor a generated one (as rtpengine does).
+        std::string mid;
+        if (isOffer) {
+            if (src) mid = src->mid;
+            if (mid.empty() && f.generateMid) mid = std::to_string(i + 1);
+        } else if (dst) {
+            mid = dst->mid;
+        }
         if (sm.m.port == 0 || !dst || !dst->hasPorts()) {
-            // Rejected stream: the m= line alone.
+            // Rejected stream: the m= line and its mid alone.
             ml.port = 0;
             sdp::writeLine(out, 'm', ml.format(), sm.mBareLf);
+            if (!mid.empty()) sdp::writeLine(out, 'a', "mid:" + mid);
             continue;
         }
         const net::IpAddress& adv = dst->local->advertised;
@@ -392,14 +406,10 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
             if (src) sdp::writeLine(out, 'a', directionOf(*src));
             continue;
         }
-        std::string mid;
         for (const auto& l : sm.lines) {
             if (l.type != 'a') continue;
             auto a = sdp::splitAttribute(l.value);
-            if (a.name == "mid") {
-                if (mid.empty()) mid = std::string(a.value);
-                continue;
-            }
+            if (a.name == "mid") continue;
             if (a.name == "rtcp-fb" && a.value.substr(0, 1) == "*") {
                 sdp::writeLine(out, 'a', l.value);
                 continue;
@@ -416,7 +426,6 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
             if (isManagedMediaAttr(a.name, f)) continue;
             sdp::writeLine(out, 'a', l.value);
         }
-        if (mid.empty() && f.generateMid && isOffer) mid = std::to_string(i + 1);
         if (!mid.empty()) sdp::writeLine(out, 'a', "mid:" + mid);
         for (const auto& c : codecs) {
             if (c.encoding.empty() && c.payloadType < 0) continue;

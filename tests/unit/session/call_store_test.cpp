@@ -478,6 +478,42 @@ TEST_F(CallStoreTest, RejectedMediaIsWrittenAsBareMLine) {
     EXPECT_EQ(pool().inUse(), 4u);  // nothing for the rejected stream
 }
 
+// mid_rejected_media: a rejected section keeps its mid after the bare m= line.
+TEST_F(CallStoreTest, RejectedMediaKeepsItsMid) {
+    start(62810);
+    auto offer = replaceAll(kOffer, "a=sendrecv\r\n", "a=mid:a\r\na=sendrecv\r\n") +
+                 "m=video 0 RTP/AVP 96\r\na=mid:v\r\na=rtpmap:96 VP8/90000\r\n";
+    auto r = store->offer(offerFlags(offer));
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    EXPECT_NE(r.sdp.find("a=rtcp:" + std::to_string(mediaPorts(r.sdp)[0] + 1) +
+                         "\r\nm=video 0 RTP/AVP 96\r\na=mid:v\r\n"),
+              std::string::npos)
+        << r.sdp;
+    EXPECT_TRUE(r.sdp.ends_with("m=video 0 RTP/AVP 96\r\na=mid:v\r\n")) << r.sdp;
+}
+
+// An answer carries the mids of the offer it answers, not the answerer's,
+// and none that `generate mid` made up.
+TEST_F(CallStoreTest, AnswerCarriesTheOfferersMidsOnly) {
+    start(62820);
+    Flags o = offerFlags(replaceAll(kOffer, "a=sendrecv\r\n", "a=mid:a\r\na=sendrecv\r\n") +
+                         "m=audio 2002 RTP/AVP 0\r\n" + "m=video 0 RTP/AVP 96\r\na=mid:v\r\n");
+    o.generateMid = true;
+    auto ro = store->offer(o);
+    ASSERT_EQ(ro.status, CommandResult::Status::Ok) << ro.error;
+    EXPECT_NE(ro.sdp.find("m=audio " + std::to_string(mediaPorts(ro.sdp)[1]) + " RTP/AVP 0\r\na=mid:2\r\n"),
+              std::string::npos)
+        << ro.sdp;
+    auto ra = store->answer(answerFlags(replaceAll(kAnswer, "a=sendrecv\r\n", "a=mid:x\r\na=sendrecv\r\n") +
+                                        "m=audio 3002 RTP/AVP 0\r\na=mid:2\r\n" +
+                                        "m=video 0 RTP/AVP 96\r\na=mid:y\r\n"));
+    ASSERT_EQ(ra.status, CommandResult::Status::Ok) << ra.error;
+    EXPECT_NE(ra.sdp.find("a=mid:a\r\n"), std::string::npos) << ra.sdp;
+    EXPECT_EQ(ra.sdp.find("a=mid:x"), std::string::npos) << ra.sdp;
+    EXPECT_EQ(ra.sdp.find("a=mid:2"), std::string::npos) << ra.sdp;
+    EXPECT_TRUE(ra.sdp.ends_with("m=video 0 RTP/AVP 96\r\na=mid:v\r\n")) << ra.sdp;
+}
+
 TEST_F(CallStoreTest, CodecStripInOfferRemovesCodecFromMLineAndRtpmaps) {
     start(62100);
     Flags f = offerFlags(kOffer);
