@@ -334,7 +334,9 @@ std::optional<std::string> applyKeyValue(Flags& f, std::string_view rawKey, cons
     if (key == "ICE lite") { addNotImplemented(f, "ICE-lite"); return getString(v, rawKey, f.iceLite); }
     if (key == "transport protocol") {
         if (auto e = getString(v, rawKey, f.transportProtocol)) return e;
-        addNotImplemented(f, "transport protocol");
+        // Between the plain profiles it is done; the secure ones need SRTP.
+        if (f.transportProtocol != "RTP/AVP" && f.transportProtocol != "RTP/AVPF")
+            addNotImplemented(f, "transport protocol");
         return std::nullopt;
     }
     if (key == "DTLS") { addNotImplemented(f, "DTLS"); return getString(v, rawKey, f.dtls); }

@@ -594,7 +594,9 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         if (newAnswerer) dst.portsKey.reset();
         if (isOffer) {
             dst.type = src.type;
-            dst.proto = src.proto;
+            dst.proto = isPlainRtpProtocol(f.transportProtocol) && isRtpProtocol(src.proto)
+                            ? f.transportProtocol
+                            : src.proto;
         }
 
         net::Family srcFamily = src.sdpFamily != net::Family::None ? src.sdpFamily : net::Family::V4;

@@ -47,6 +47,8 @@ bool isRtpProtocol(const std::string& proto) {
     return proto.find("RTP/") != std::string::npos;
 }
 
+bool isPlainRtpProtocol(std::string_view proto) { return proto == "RTP/AVP" || proto == "RTP/AVPF"; }
+
 bool isPassthroughProtocol(const std::string& proto) { return proto == "TCP/MSRP" || proto == "TCP/TLS/MSRP"; }
 
 void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSection& m, Media& media,
@@ -362,6 +364,16 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
         uint16_t rtpPort = dst->sockets.rtp.local().port;
         uint16_t rtcpPort = dst->sockets.rtcp.local().port;
         ml.port = rtpPort;
+        // Each side keeps its own profile: an offer goes out with the
+        // sender's (or `transport protocol`), an answer with the one its
+        // receiver offered (or `transport protocol`), whatever the answerer
+        // wrote (as rtpengine does).
+        if (rtp && isRtpProtocol(dst->proto)) {
+            if (isPlainRtpProtocol(f.transportProtocol))
+                ml.proto = f.transportProtocol;
+            else if (!isOffer)
+                ml.proto = dst->proto;
+        }
         CodecList codecs = src ? src->codecs : CodecList{};
         if (rtp) {
             // An answer keeps only what was offered to its sender: the same

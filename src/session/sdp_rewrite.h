@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "sdp/sdp.h"
 #include "session/call.h"
@@ -23,6 +24,9 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
                        const Flags& f, const Call& call, const SessionConfig& cfg, bool isOffer);
 
 bool isRtpProtocol(const std::string& proto);
+// RTP/AVP or RTP/AVPF: what `transport protocol` can switch between without
+// SRTP (the secure profiles come with SDES/DTLS).
+bool isPlainRtpProtocol(std::string_view proto);
 // Media that is passed through untouched, without ports of ours (MSRP).
 bool isPassthroughProtocol(const std::string& proto);
 

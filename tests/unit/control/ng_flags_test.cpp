@@ -397,5 +397,15 @@ TEST(NgFlags, UnknownMediaEchoValueIsIgnored) {
         EXPECT_EQ(parsed(dict({{"media-echo", str(value)}})).mediaEcho, "") << value;
 }
 
+TEST(NgFlags, TransportProtocolIsDoneBetweenPlainProfilesOnly) {
+    for (const char* plain : {"RTP/AVP", "RTP/AVPF"}) {
+        Flags f = parsed(dict({{"transport-protocol", str(plain)}}));
+        EXPECT_EQ(f.transportProtocol, plain);
+        EXPECT_TRUE(f.notImplemented.empty()) << plain;
+    }
+    Flags f = parsed(dict({{"transport protocol", str("RTP/SAVPF")}}));
+    EXPECT_EQ(f.notImplemented, (Names{"transport protocol"}));
+}
+
 }  // namespace
 }  // namespace ngm::control

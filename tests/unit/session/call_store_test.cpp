@@ -514,6 +514,28 @@ TEST_F(CallStoreTest, AnswerCarriesTheOfferersMidsOnly) {
     EXPECT_TRUE(ra.sdp.ends_with("m=video 0 RTP/AVP 96\r\na=mid:v\r\n")) << ra.sdp;
 }
 
+// answer_proto_differs, answer_proto_override*: each side gets the profile
+// it offered; `transport protocol` overrides it in either message.
+TEST_F(CallStoreTest, EachSideKeepsItsOwnRtpProfileUnlessOverridden) {
+    start(62830);
+    const std::string avpfAnswer = replaceAll(kAnswer, "RTP/AVP", "RTP/AVPF");
+    auto r = offerAnswer(kOffer, avpfAnswer);
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    EXPECT_NE(r.sdp.find(" RTP/AVP 8\r\n"), std::string::npos) << r.sdp;
+
+    Flags o = offerFlags(kOffer, "call-2");
+    o.transportProtocol = "RTP/AVPF";
+    auto ro = store->offer(o);
+    ASSERT_EQ(ro.status, CommandResult::Status::Ok) << ro.error;
+    EXPECT_NE(ro.sdp.find(" RTP/AVPF 0 8\r\n"), std::string::npos) << ro.sdp;
+    Flags a = answerFlags(avpfAnswer, "call-2");
+    auto ra = store->answer(a);
+    EXPECT_NE(ra.sdp.find(" RTP/AVP 8\r\n"), std::string::npos) << ra.sdp;
+    a.transportProtocol = "RTP/AVPF";
+    ra = store->answer(a);
+    EXPECT_NE(ra.sdp.find(" RTP/AVPF 8\r\n"), std::string::npos) << ra.sdp;
+}
+
 TEST_F(CallStoreTest, CodecStripInOfferRemovesCodecFromMLineAndRtpmaps) {
     start(62100);
     Flags f = offerFlags(kOffer);
