@@ -214,11 +214,10 @@ void writeConnection(std::string& out, const sdp::Line& original, const Flags& f
         sdp::writeLine(out, 'c', original.value, original.bareLf);
         return;
     }
-    if (zero && !f.replaceZeroAddress) {
-        c->address = c->addrType == "IP6" ? "::" : "0.0.0.0";
-    } else {
-        c->address = connectionAddress(f, *local, c->addrType);
-    }
+    c->address = connectionAddress(f, *local, c->addrType);
+    // A hold keeps its zero address, written in the family of the outgoing
+    // side (c=IN IP6 :: towards IPv6), as rtpengine does.
+    if (zero && !f.replaceZeroAddress) c->address = c->addrType == "IP6" ? "::" : "0.0.0.0";
     sdp::writeLine(out, 'c', c->format(), original.bareLf);
 }
 
@@ -272,11 +271,12 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
     }
     const net::IpAddress* localAddr = first ? &first->local->advertised : nullptr;
     const Media* firstSrc = first ? from.mediaAt(first->index - 1) : nullptr;
-    bool sessionZero = false;
-    if (auto c = in.connection())
-        if (auto a = net::IpAddress::parse(c->address)) sessionZero = a->isAny();
-    // A held first stream holds the session c= too.
-    bool firstZero = sessionZero || (firstSrc && firstSrc->zeroAddress);
+    // A held first stream holds the session c= too (its own c= or the
+    // session's); the session c= is left as it is when no media section
+    // uses it (every one has a c= of its own), as rtpengine does.
+    bool firstZero = firstSrc && firstSrc->zeroAddress;
+    bool sessionConnUsed = std::any_of(in.media.begin(), in.media.end(),
+                                       [](const sdp::MediaSection& m) { return !m.find('c'); });
 
     bool haveOwnToken = false;
     for (const auto& l : in.lines) {
@@ -307,7 +307,7 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
                 }
                 break;
             case 'c':
-                writeConnection(out, l, f, localAddr, firstZero);
+                writeConnection(out, l, f, sessionConnUsed ? localAddr : nullptr, firstZero);
                 continue;
             case 'a': {
                 auto a = sdp::splitAttribute(l.value);
@@ -455,8 +455,8 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
             std::string v = "rtcp:" + std::to_string(muxNow ? rtpPort : rtcpPort);
             if (f.fullRtcpAttribute) {
                 std::string type;
+                // Our address even on hold (zero c=), as rtpengine writes it.
                 std::string addr = connectionAddress(f, adv, type);
-                if (zero && !f.replaceZeroAddress) addr = type == "IP6" ? "::" : "0.0.0.0";
                 v += " IN " + type + ' ' + addr;
             }
             sdp::writeLine(out, 'a', v);

@@ -427,7 +427,8 @@ TEST_F(CallStoreTest, RecvonlyOnHoldBecomesInactive) {
 
 TEST_F(CallStoreTest, ZeroAddressInFirstMediaHoldsSessionConnectionToo) {
     start(62470);
-    auto sdp = replaceAll(kOffer, "a=sendrecv\r\n", "c=IN IP4 0.0.0.0\r\n");
+    // The second section uses the session c=, so that one is rewritten.
+    auto sdp = replaceAll(kOffer, "a=sendrecv\r\n", "c=IN IP4 0.0.0.0\r\n") + "m=audio 2002 RTP/AVP 0\r\n";
     auto r = store->offer(offerFlags(sdp));
     ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
     const std::string expected =
@@ -441,8 +442,51 @@ TEST_F(CallStoreTest, ZeroAddressInFirstMediaHoldsSessionConnectionToo) {
         "a=rtpmap:0 PCMU/8000\r\n"
         "a=rtpmap:8 PCMA/8000\r\n"
         "a=sendonly\r\n"
-        "a=rtcp:{R0}\r\n";
+        "a=rtcp:{R0}\r\n"
+        "m=audio {P1} RTP/AVP 0\r\n"
+        "a=rtpmap:0 PCMU/8000\r\n"
+        "a=sendrecv\r\n"
+        "a=rtcp:{R1}\r\n";
     EXPECT_EQ(r.sdp, fill(expected, mediaPorts(r.sdp)));
+}
+
+// conn_every_media_own*: a session c= that no media section uses is copied
+// as it is, zero or not.
+TEST_F(CallStoreTest, SessionConnectionNoMediaUsesIsLeftAsItIs) {
+    start(62840);
+    for (const char* own : {"c=IN IP4 0.0.0.0\r\n", "c=IN IP4 198.51.100.7\r\n"}) {
+        auto r = store->offer(offerFlags(replaceAll(kOffer, "a=sendrecv\r\n", own), own));
+        ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+        EXPECT_NE(r.sdp.find("s=tester\r\nc=IN IP4 198.51.100.1\r\n"), std::string::npos) << r.sdp;
+    }
+}
+
+// hold_zero_*_af_ip6: the zero address is written in the family of the
+// outgoing side; a full rtcp attribute names our address all the same.
+TEST_F(CallStoreTest, ZeroAddressTowardsIpv6IsWrittenAsIpv6) {
+    table.build({net::InterfaceConfig{"default", "", ip("127.0.0.1"), {}},
+                 net::InterfaceConfig{"default", "", ip("::1"), {}}},
+                62850, 62859);
+    cfg.interfaces = &table;
+    store = std::make_unique<CallStore>(cfg, counters);
+    Flags o = offerFlags(replaceAll(kOffer, "c=IN IP4 198.51.100.1", "c=IN IP4 0.0.0.0"));
+    o.addressFamily = net::Family::V6;
+    o.fullRtcpAttribute = true;
+    auto r = store->offer(o);
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    auto ports = mediaPorts(r.sdp);
+    const std::string expected =
+        "v=0\r\n"
+        "o=- 1545997027 1 IN IP4 198.51.100.1\r\n"
+        "s=tester\r\n"
+        "c=IN IP6 ::\r\n"
+        "t=0 0\r\n"
+        "m=audio {P0} RTP/AVP 0 8\r\n"
+        "a=rtpmap:0 PCMU/8000\r\n"
+        "a=rtpmap:8 PCMA/8000\r\n"
+        "a=sendonly\r\n"
+        "a=rtcp:{R0} IN IP6 ::1\r\n";
+    EXPECT_EQ(r.sdp, fill(expected, ports));
 }
 
 TEST_F(CallStoreTest, LfInputKeepsLfOnCopiedLinesAndCrlfOnGeneratedOnes) {
