@@ -142,7 +142,7 @@ std::optional<std::string> applyFlag(Flags& f, std::string_view raw) {
         Value v = Value::string(raw.substr(eq + 1));
         return applyKeyValue(f, raw.substr(0, eq), v);
     }
-    // Prefix forms: codec-strip-PCMA, SDES-off, replace-origin, rtcp-mux-demux, ...
+    // Prefix forms: codec-strip-PCMA, SDES-off, ...
     auto prefixed = [&](std::string_view prefix, std::string_view& rest) {
         if (raw.size() > prefix.size() && raw.substr(0, prefix.size()) == prefix) {
             rest = raw.substr(prefix.size());
@@ -171,8 +171,11 @@ std::optional<std::string> applyFlag(Flags& f, std::string_view raw) {
         addNotImplemented(f, "OSRTP");
         return std::nullopt;
     }
-    if (prefixed("replace-", rest) || prefixed("replace ", rest)) return applyReplace(f, rest);
-    if (prefixed("rtcp-mux-", rest)) return applyRtcpMux(f, rest);
+    // `replace-origin`, `rtcp-mux-demux` and the like are no flags to
+    // rtpengine 10.5: as items of `flags` they change nothing (the SIP
+    // proxy's module turns them into the `replace` and `rtcp-mux` lists).
+    if (prefixed("replace-", rest) || prefixed("replace ", rest) || prefixed("rtcp-mux-", rest))
+        return std::nullopt;
     if (prefixed("T38-", rest) || prefixed("T.38-", rest)) {
         f.t38.emplace_back(rest);
         addNotImplemented(f, "T.38");

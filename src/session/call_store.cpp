@@ -369,7 +369,7 @@ std::string unsupportedInputWarning(const sdp::SessionDescription& in, const Fla
             dtls |= name == "fingerprint";
         }
     };
-    scan(in.lines);
+    for (size_t i = 0; i < in.sessionCount(); i++) scan(in.sessionLines(i));
     for (const auto& m : in.media) scan(m.lines);
     std::string w;
     if (ice && f.ice != "remove") w += " ICE;";
@@ -452,17 +452,18 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
     }
     const sdp::SessionDescription& in = *parsed.sdp;
     if (in.media.empty()) return CommandResult::fail("Error rewriting SDP");
-    if (!in.find('c'))
-        for (const auto& m : in.media)
-            if (!m.find('c')) return CommandResult::fail("Incomplete SDP specification");
+    for (const auto& m : in.media)
+        if (!m.find('c') && !in.connection(m.session)) return CommandResult::fail("Incomplete SDP specification");
 
     // Loop protection: our own marker means we already rewrote this body.
     if (f.loopProtect) {
-        for (const auto& l : in.lines) {
-            if (l.type == 'a' && l.value == "rtpengine:" + cfg_.instanceToken) {
-                CommandResult r;
-                r.sdp = f.sdp;
-                return r;
+        for (size_t i = 0; i < in.sessionCount(); i++) {
+            for (const auto& l : in.sessionLines(i)) {
+                if (l.type == 'a' && l.value == "rtpengine:" + cfg_.instanceToken) {
+                    CommandResult r;
+                    r.sdp = f.sdp;
+                    return r;
+                }
             }
         }
     }

@@ -151,20 +151,22 @@ TEST(NgFlags, SdesPrefixedFlagsAreCollectedAndNotedOnce) {
     EXPECT_EQ(f.notImplemented, Names{"SDES"});
 }
 
-TEST(NgFlags, ReplacePrefixedFlagsSetReplaceOptions) {
+TEST(NgFlags, ReplacePrefixedFlagsHaveNoEffect) {
+    // As in rtpengine 10.5 (diff scenario flags_prefix_no_effect).
     Flags f = withFlags({str("replace-origin"), str("replace-session-connection"),
-                         str("replace-SDP-version"), str("replace-zero-address")});
-    EXPECT_TRUE(f.replaceOrigin);
-    EXPECT_TRUE(f.replaceSessionConnection);
-    EXPECT_TRUE(f.replaceSdpVersion);
-    EXPECT_TRUE(f.replaceZeroAddress);
+                         str("replace-SDP-version"), str("replace-zero-address"), str("replace-username")});
+    EXPECT_FALSE(f.replaceOrigin);
+    EXPECT_FALSE(f.replaceSessionConnection);
+    EXPECT_FALSE(f.replaceSdpVersion);
+    EXPECT_FALSE(f.replaceZeroAddress);
     EXPECT_FALSE(f.replaceUsername);
 }
 
-TEST(NgFlags, RtcpMuxPrefixedFlagSetsMode) {
-    Flags f = withFlags({str("rtcp-mux-demux")});
-    EXPECT_EQ(f.rtcpMux, RtcpMuxMode::Demux);
-    EXPECT_EQ(f.rtcpMuxList, std::vector<RtcpMuxMode>{RtcpMuxMode::Demux});
+TEST(NgFlags, RtcpMuxPrefixedFlagHasNoEffect) {
+    // As in rtpengine 10.5; the `rtcp-mux` list is what sets the mode.
+    Flags f = withFlags({str("rtcp-mux-demux"), str("rtcp-mux-require")});
+    EXPECT_EQ(f.rtcpMux, RtcpMuxMode::Default);
+    EXPECT_TRUE(f.rtcpMuxList.empty());
 }
 
 TEST(NgFlags, KeyValueItemInFlagsActsAsKey) {

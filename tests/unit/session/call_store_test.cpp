@@ -489,6 +489,57 @@ TEST_F(CallStoreTest, ZeroAddressTowardsIpv6IsWrittenAsIpv6) {
     EXPECT_EQ(r.sdp, fill(expected, ports));
 }
 
+// multi_session_*: each session of a body is rewritten on its own (its c=,
+// its session-level direction, loop protect token), and `replace: SDP
+// version` writes the one version into every o=, whatever its length.
+TEST_F(CallStoreTest, SeveralSessionsInOneBodyAreEachRewritten) {
+    start(62860);
+    const std::string second =
+        "v=0\r\n"
+        "o=- 77 1234567 IN IP4 198.51.100.9\r\n"
+        "s=second\r\n"
+        "c=IN IP4 0.0.0.0\r\n"
+        "t=0 0\r\n"
+        "a=recvonly\r\n"
+        "m=audio 3000 RTP/AVP 8\r\n";
+    Flags o = offerFlags(replaceAll(kOffer, " 1 IN IP4 198.51.100.1", " 9 IN IP4 198.51.100.1") + second);
+    o.replaceSdpVersion = true;
+    o.loopProtect = true;
+    auto r = store->offer(o);
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    const std::string expected =
+        "v=0\r\n"
+        "o=- 1545997027 9 IN IP4 198.51.100.1\r\n"
+        "s=tester\r\n"
+        "c=IN IP4 127.0.0.1\r\n"
+        "t=0 0\r\n"
+        "a=rtpengine:0123456789ab\r\n"
+        "m=audio {P0} RTP/AVP 0 8\r\n"
+        "a=rtpmap:0 PCMU/8000\r\n"
+        "a=rtpmap:8 PCMA/8000\r\n"
+        "a=sendrecv\r\n"
+        "a=rtcp:{R0}\r\n"
+        "v=0\r\n"
+        "o=- 77 9 IN IP4 198.51.100.9\r\n"
+        "s=second\r\n"
+        "c=IN IP4 0.0.0.0\r\n"
+        "t=0 0\r\n"
+        "a=rtpengine:0123456789ab\r\n"
+        "m=audio {P1} RTP/AVP 8\r\n"
+        "a=rtpmap:8 PCMA/8000\r\n"
+        "a=inactive\r\n"
+        "a=rtcp:{R1}\r\n";
+    EXPECT_EQ(r.sdp, fill(expected, mediaPorts(r.sdp)));
+    // A change gives 10 in both o= lines.
+    o.sdp = replaceAll(o.sdp, "RTP/AVP 8\r\n", "RTP/AVP 8 0\r\n");
+    r = store->offer(o);
+    EXPECT_NE(r.sdp.find("o=- 1545997027 10 IN"), std::string::npos) << r.sdp;
+    EXPECT_NE(r.sdp.find("o=- 77 10 IN"), std::string::npos) << r.sdp;
+
+    Flags incomplete = offerFlags(kOffer + replaceAll(second, "c=IN IP4 0.0.0.0\r\n", ""), "call-2");
+    EXPECT_EQ(store->offer(incomplete).error, "Incomplete SDP specification");
+}
+
 TEST_F(CallStoreTest, LfInputKeepsLfOnCopiedLinesAndCrlfOnGeneratedOnes) {
     start(62480);
     auto r = store->offer(offerFlags(replaceAll(kOffer, "\r\n", "\n")));
