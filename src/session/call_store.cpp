@@ -559,6 +559,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         }
         call->answered = true;
     }
+    from->deleteAt = to->deleteAt = 0;  // signalling revives a branch whose delete was delayed
     if (!f.label.empty()) from->label = f.label;
     if (!f.setLabel.empty()) to->label = f.setLabel;
     from->peer = to;
@@ -623,11 +624,18 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
             }
             return CommandResult::fail("No network interface configured");
         }
+        uint32_t seqBefore = dst.hasPorts() ? dst.portsSeq : 0;
         if (!dstIf->hasFamily(dstFamily) && dst.local == nullptr) {
             // Bridging to a family the interface lacks: fall back to what it has.
             if (!dstIf->addresses.empty()) dstFamily = dstIf->addresses.front()->address.family();
         }
+        // Ports taken while muxed are a single port to rtpengine: when the
+        // stream stops muxing it gets a new pair (rtcp_mux_via_branches_require).
+        bool willMux = isOffer && (f.rtcpMux == RtcpMuxMode::Require || to->speaksRtcpMux);
+        if (isOffer && dst.muxOnlyPorts && !willMux) releasePorts(dst);
         bool ok = ensurePorts(dst, dstIf, dstFamily, &owner);
+        if (ok && isOffer && dst.portsSeq == dst.nextPortsSeq && dst.portsSeq != seqBefore)
+            dst.muxOnlyPorts = willMux;
         net::LogicalInterface* srcIf = src.iface ? src.iface : interfaceInUse(*from);
         if (!srcIf || (isOffer && !fromIfName.empty())) srcIf = pickInterface(ifs, fromIfName, srcSideFamily);
         if (!srcIf) return CommandResult::fail("No network interface configured");
@@ -649,6 +657,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
             dst.rtcpMuxOut = (src.rtcpMuxOffered && key != RtcpMuxMode::Demux) ||
                              key == RtcpMuxMode::Offer || key == RtcpMuxMode::Require;
             dst.rtcpMux = key == RtcpMuxMode::Require;
+            if (to->speaksRtcpMux) dst.rtcpMux = dst.rtcpMuxOut = true;
             src.maskSpecs = f.codec.mask;
         } else {
             bool answered = src.rtcpMuxOffered;
@@ -662,6 +671,9 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
             src.rtcpMux = answered;
         }
     }
+
+    from->speaksRtcpMux = std::any_of(in.media.begin(), in.media.end(),
+                                      [](const sdp::MediaSection& m) { return m.hasAttr("rtcp-mux"); });
 
     // media echo relative to this message: forward = towards its receiver.
     if (!f.mediaEcho.empty()) {
@@ -731,7 +743,12 @@ CommandResult CallStore::deleteCall(const Flags& f) {
         for (auto& [key, p] : call->participants)
             if (p.get() != branch && p->tag != f.fromTag) others++;
         if (others > 0) {
-            removeParticipant(*call, branch);
+            // With a delay the branch stays until then, and a late answer
+            // on it is still that branch's (rtpengine 10.5).
+            if (delay <= 0)
+                removeParticipant(*call, branch);
+            else if (!branch->deleteAt)
+                branch->deleteAt = wallSeconds() + delay;
             r.call = nullptr;
             return r;
         }
@@ -748,6 +765,10 @@ CommandResult CallStore::deleteCall(const Flags& f) {
 void CallStore::tick(int64_t now) {
     std::vector<std::pair<std::string, int>> doomed;
     for (auto& [id, c] : calls_) {
+        std::vector<Participant*> gone;
+        for (auto& [tag, p] : c->participants)
+            if (p->deleteAt && now >= p->deleteAt) gone.push_back(p.get());
+        for (auto* p : gone) removeParticipant(*c, p);
         for (auto& [tag, p] : c->participants)
             for (auto& m : p->media)
                 if (m && m->hasPorts()) {

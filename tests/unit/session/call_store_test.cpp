@@ -47,6 +47,17 @@ std::string fill(std::string tpl, const std::vector<int>& ports) {
     return tpl;
 }
 
+// The attributes of an SDP tail with the rtcp port written relative to `port`.
+std::string relativeTailOf(const std::string& tail, int port) {
+    std::string out = tail;
+    for (auto [from, to] : {std::pair{"a=rtcp:" + std::to_string(port + 1) + "\r\n", std::string("a=rtcp:P+1\r\n")},
+                            std::pair{"a=rtcp:" + std::to_string(port) + "\r\n", std::string("a=rtcp:P\r\n")}}) {
+        size_t p;
+        while ((p = out.find(from)) != std::string::npos) out.replace(p, from.size(), to);
+    }
+    return out;
+}
+
 // True when someone (the store) holds the UDP port on 127.0.0.1.
 bool portIsBound(int port) {
     net::UdpSocket s;
@@ -1096,6 +1107,80 @@ TEST_F(CallStoreTest, MediaAddedByReofferGoesOnTheInterfacesOfTheCall) {
     auto calleeOffer = store->offer(callee);
     ASSERT_EQ(calleeOffer.status, CommandResult::Status::Ok) << calleeOffer.error;
     EXPECT_EQ(mediaConnections(calleeOffer.sdp), (std::vector<std::string>{"", "127.0.0.2", "127.0.0.2"}));
+}
+
+// ---- rtcp-mux on re-offers and branches ----
+
+std::string rtcpTail(const std::string& sdp) {
+    auto p = sdp.find("a=sendrecv\r\n");
+    return p == std::string::npos ? sdp : relativeTailOf(sdp.substr(p + 12), mediaPorts(sdp)[0]);
+}
+
+// rtcp_mux_reinvite*: once the answerer's last SDP talked rtcp-mux, offers to
+// it are muxed on one port whatever the offerer or the `rtcp-mux` key says;
+// when it stops, they follow the offerer again.
+TEST_F(CallStoreTest, OffersToAPeerThatTalksRtcpMuxStayMuxedOnOnePort) {
+    start(62870);
+    ASSERT_EQ(offerAnswer(kOffer + "a=rtcp-mux\r\n", kAnswer + "a=rtcp-mux\r\n").status,
+              CommandResult::Status::Ok);
+    Flags o = offerFlags(kOffer);
+    o.rtcpMux = RtcpMuxMode::Demux;
+    auto r = store->offer(o);
+    EXPECT_EQ(rtcpTail(r.sdp), "a=rtcp:P\r\na=rtcp-mux\r\n");
+    ASSERT_EQ(store->answer(answerFlags(kAnswer)).status, CommandResult::Status::Ok);
+    r = store->offer(offerFlags(kOffer + "a=rtcp-mux\r\n"));
+    EXPECT_EQ(rtcpTail(r.sdp), "a=rtcp:P+1\r\na=rtcp-mux\r\n");
+}
+
+// rtcp_mux_via_branches_require: ports taken for `rtcp-mux: require` are one
+// port to rtpengine, so the stream gets a new pair when muxing ends.
+TEST_F(CallStoreTest, PortsTakenForRequiredMuxAreReplacedWhenMuxingEnds) {
+    start(62880);
+    Flags o = offerFlags(kOffer);
+    o.rtcpMux = RtcpMuxMode::Require;
+    auto first = store->offer(o);
+    ASSERT_EQ(first.status, CommandResult::Status::Ok) << first.error;
+    ASSERT_EQ(store->answer(answerFlags(kAnswer)).status, CommandResult::Status::Ok);
+    auto again = store->offer(offerFlags(kOffer));
+    EXPECT_NE(mediaPorts(again.sdp)[0], mediaPorts(first.sdp)[0]);
+    EXPECT_EQ(rtcpTail(again.sdp), "a=rtcp:P+1\r\n");
+    EXPECT_EQ(pool().inUse(), 4u);
+}
+
+// rtcp_mux_via_branches_delete*: a branch deleted by via-branch with a delay
+// stays until then, and an answer on it meanwhile is that branch's.
+TEST_F(CallStoreTest, BranchDeletedWithDelayStaysUntilTheDelayEnds) {
+    start(62890);
+    auto branchOffer = [&](const char* via) {
+        Flags o = offerFlags(kOffer);
+        o.viaBranch = via;
+        return store->offer(o);
+    };
+    auto o1 = branchOffer("b1");
+    auto o2 = branchOffer("b2");
+    Flags d = deleteFlags();
+    d.viaBranch = "b1";
+    d.deleteDelay = 30;
+    int64_t now = wallSeconds();
+    ASSERT_EQ(store->deleteCall(d).status, CommandResult::Status::Ok);
+    EXPECT_EQ(store->find("call-1")->participants.size(), 3u);
+    Flags a = answerFlags(kAnswer);
+    a.toTag = "tag-b1";
+    a.viaBranch = "b1";
+    ASSERT_EQ(store->answer(a).status, CommandResult::Status::Ok);
+    Flags re = offerFlags(kOffer);
+    re.toTag = "tag-b1";
+    EXPECT_EQ(mediaPorts(store->offer(re).sdp)[0], mediaPorts(o1.sdp)[0]);
+    // The other branch, deleted with a delay, goes when it ends.
+    d.viaBranch = "b2";
+    d.deleteDelay = 5;
+    ASSERT_EQ(store->deleteCall(d).status, CommandResult::Status::Ok);
+    store->tick(now + 1);
+    EXPECT_EQ(store->find("call-1")->participants.size(), 3u);
+    store->tick(now + 40);
+    ASSERT_NE(store->find("call-1"), nullptr);
+    EXPECT_EQ(store->find("call-1")->participants.size(), 2u);
+    EXPECT_FALSE(portIsBound(mediaPorts(o2.sdp)[0]));
 }
 
 // ---- rtcp-mux (tests/diff/OBSERVATIONS.md §4) ----
