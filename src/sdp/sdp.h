@@ -89,9 +89,9 @@ struct ParseResult {
 };
 
 // Accepts CRLF or LF line endings; a later v= line starts another session.
-// Rejects what rtpengine rejects: no v= first line, a line without "x=", malformed o=/c=/m= lines, bad ports. A blank
-// line ends the description (what follows is ignored, as rtpengine does), or
-// is an error with `rejectBlankLine` (--reject-invalid-sdp).
+// Rejects what rtpengine rejects: no v= first line, a line without "x=", malformed o=/c=/m= lines,
+// bad ports. A blank line ends the description (what follows is ignored, as rtpengine does), or is
+// an error with `rejectBlankLine` (--reject-invalid-sdp).
 ParseResult parse(std::string_view text, bool rejectBlankLine = false);
 
 // Writes with CRLF line endings.

@@ -453,7 +453,8 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
     const sdp::SessionDescription& in = *parsed.sdp;
     if (in.media.empty()) return CommandResult::fail("Error rewriting SDP");
     for (const auto& m : in.media)
-        if (!m.find('c') && !in.connection(m.session)) return CommandResult::fail("Incomplete SDP specification");
+        if (!m.find('c') && !in.connection(m.session))
+            return CommandResult::fail("Incomplete SDP specification");
 
     // Loop protection: our own marker means we already rewrote this body.
     if (f.loopProtect) {
@@ -672,8 +673,9 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         }
     }
 
-    from->speaksRtcpMux = std::any_of(in.media.begin(), in.media.end(),
-                                      [](const sdp::MediaSection& m) { return m.hasAttr("rtcp-mux"); });
+    from->speaksRtcpMux =
+        std::any_of(in.media.begin(), in.media.end(),
+                    [](const sdp::MediaSection& m) { return m.hasAttr("rtcp-mux"); });
 
     // media echo relative to this message: forward = towards its receiver.
     if (!f.mediaEcho.empty()) {

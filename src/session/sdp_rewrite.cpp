@@ -47,7 +47,9 @@ bool isRtpProtocol(const std::string& proto) {
     return proto.find("RTP/") != std::string::npos;
 }
 
-bool isPlainRtpProtocol(std::string_view proto) { return proto == "RTP/AVP" || proto == "RTP/AVPF"; }
+bool isPlainRtpProtocol(std::string_view proto) {
+    return proto == "RTP/AVP" || proto == "RTP/AVPF";
+}
 
 bool isPassthroughProtocol(const std::string& proto) { return proto == "TCP/MSRP" || proto == "TCP/TLS/MSRP"; }
 
@@ -278,9 +280,9 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
         // session's); the session c= is left as it is when no media section
         // uses it (every one has a c= of its own), as rtpengine does.
         bool firstZero = firstSrc && firstSrc->zeroAddress;
-        bool sessionConnUsed = std::any_of(in.media.begin(), in.media.end(), [&](const sdp::MediaSection& m) {
-            return m.session == sess && !m.find('c');
-        });
+        bool sessionConnUsed = std::any_of(
+            in.media.begin(), in.media.end(),
+            [&](const sdp::MediaSection& m) { return m.session == sess && !m.find('c'); });
 
         bool haveOwnToken = false;
         for (const auto& l : in.sessionLines(sess)) {
@@ -297,7 +299,8 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
                         o->username = to.outOriginUsername;
                     }
                     if (f.replaceSdpVersion) {
-                        if (!to.outSdpVersion) to.outSdpVersion = parseInt<uint64_t>(o->sessionVersion).value_or(0);
+                        if (!to.outSdpVersion)
+                            to.outSdpVersion = parseInt<uint64_t>(o->sessionVersion).value_or(0);
                         o->sessionVersion = "\x01";  // filled in once the body is known
                     }
                     sdp::writeLine(out, 'o', o->format(), l.bareLf);
@@ -326,7 +329,8 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
             }
             sdp::writeLine(out, l.type, l.value, l.bareLf);
         }
-        if (f.loopProtect && !haveOwnToken) sdp::writeLine(out, 'a', "rtpengine:" + cfg.instanceToken);
+        if (f.loopProtect && !haveOwnToken)
+            sdp::writeLine(out, 'a', "rtpengine:" + cfg.instanceToken);
 
         for (size_t i = 0; i < in.media.size(); i++) {
             const auto& sm = in.media[i];
@@ -383,7 +387,8 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
             if (rtp) {
                 // An answer keeps only what was offered to its sender: the same
                 // payload type for the same codec (as rtpengine does).
-                if (!isOffer && src && src->offeredCodecs) codecs = offeredOnly(codecs, *src->offeredCodecs);
+                if (!isOffer && src && src->offeredCodecs)
+                    codecs = offeredOnly(codecs, *src->offeredCodecs);
                 codecs = manipulateCodecs(codecs, f.codec);
                 if (!isOffer && !dst->maskSpecs.empty()) {
                     CodecFlags masked;
@@ -394,7 +399,8 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
                     // The first codec, plus DTMF events.
                     CodecList kept{codecs.front()};
                     for (size_t k = 1; k < codecs.size(); k++)
-                        if (iequals(codecs[k].encoding, "telephone-event")) kept.push_back(codecs[k]);
+                        if (iequals(codecs[k].encoding, "telephone-event"))
+                            kept.push_back(codecs[k]);
                     codecs = std::move(kept);
                 }
                 ml.formats.clear();
@@ -446,16 +452,19 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
             if (!mid.empty()) sdp::writeLine(out, 'a', "mid:" + mid);
             for (const auto& c : codecs) {
                 if (c.encoding.empty() && c.payloadType < 0) continue;
-                sdp::writeLine(out, 'a', "rtpmap:" + c.format + ' ' + (c.encoding.empty() ? std::string("/0") : c.rtpmapValue()));
+                sdp::writeLine(out, 'a',
+                               "rtpmap:" + c.format + ' ' +
+                                   (c.encoding.empty() ? std::string("/0") : c.rtpmapValue()));
                 if (!c.fmtp.empty()) sdp::writeLine(out, 'a', "fmtp:" + c.format + ' ' + c.fmtp);
-                for (const auto& fb : c.rtcpFb) sdp::writeLine(out, 'a', "rtcp-fb:" + c.format + ' ' + fb);
+                for (const auto& fb : c.rtcpFb)
+                    sdp::writeLine(out, 'a', "rtcp-fb:" + c.format + ' ' + fb);
             }
             if (src && !(f.originalSendrecv && !src->sdpDirection.empty()))
                 sdp::writeLine(out, 'a', directionOf(*src));
 
             // rtcp-mux (RFC 5761), see Media::rtcpMux and CallStore::offerAnswer.
-            bool muxNow = dst->rtcpMux;        // mux agreed with this side: one port
-            bool offerMux = dst->rtcpMuxOut;   // advertise a=rtcp-mux
+            bool muxNow = dst->rtcpMux;       // mux agreed with this side: one port
+            bool offerMux = dst->rtcpMuxOut;  // advertise a=rtcp-mux
             if (!f.noRtcpAttribute) {
                 std::string v = "rtcp:" + std::to_string(muxNow ? rtpPort : rtcpPort);
                 if (f.fullRtcpAttribute) {
