@@ -4,6 +4,7 @@
 #include <functional>
 #include <string_view>
 
+#include "common/log.h"
 #include "common/strings.h"
 
 namespace ngm::control {
@@ -21,6 +22,20 @@ std::string normalize(std::string_view s) {
         if (c == '-' || c == '_') c = ' ';
     return out;
 }
+
+}  // namespace
+
+std::string_view mediaEchoMode(std::string_view value) {
+    for (std::string_view v : {"forward", "fwd", "fw"})
+        if (value == v) return "forward";
+    for (std::string_view v : {"backwards", "backward", "bkw", "back", "reverse"})
+        if (value == v) return "backwards";
+    if (value == "both") return "both";
+    if (value == "blackhole" || value == "sinkhole") return "blackhole";
+    return {};
+}
+
+namespace {
 
 void addNotImplemented(Flags& f, std::string what) {
     for (const auto& n : f.notImplemented)
@@ -127,7 +142,7 @@ std::optional<std::string> applyFlag(Flags& f, std::string_view raw) {
         Value v = Value::string(raw.substr(eq + 1));
         return applyKeyValue(f, raw.substr(0, eq), v);
     }
-    // Prefix forms: codec-strip-PCMA, SDES-off, replace-origin, rtcp-mux-demux, ...
+    // Prefix forms: codec-strip-PCMA, SDES-off, ...
     auto prefixed = [&](std::string_view prefix, std::string_view& rest) {
         if (raw.size() > prefix.size() && raw.substr(0, prefix.size()) == prefix) {
             rest = raw.substr(prefix.size());
@@ -156,8 +171,11 @@ std::optional<std::string> applyFlag(Flags& f, std::string_view raw) {
         addNotImplemented(f, "OSRTP");
         return std::nullopt;
     }
-    if (prefixed("replace-", rest) || prefixed("replace ", rest)) return applyReplace(f, rest);
-    if (prefixed("rtcp-mux-", rest)) return applyRtcpMux(f, rest);
+    // `replace-origin`, `rtcp-mux-demux` and the like are no flags to
+    // rtpengine 10.5: as items of `flags` they change nothing (the SIP
+    // proxy's module turns them into the `replace` and `rtcp-mux` lists).
+    if (prefixed("replace-", rest) || prefixed("replace ", rest) || prefixed("rtcp-mux-", rest))
+        return std::nullopt;
     if (prefixed("T38-", rest) || prefixed("T.38-", rest)) {
         f.t38.emplace_back(rest);
         addNotImplemented(f, "T.38");
@@ -302,9 +320,13 @@ std::optional<std::string> applyKeyValue(Flags& f, std::string_view rawKey, cons
     }
     if (key == "media echo") {
         if (auto e = getString(v, rawKey, s)) return e;
-        if (s != "blackhole" && s != "sinkhole" && s != "forward" && s != "backwards" && s != "both")
-            return "Invalid 'media echo': '" + s + "'";
-        f.mediaEcho = s;
+        // The forms rtpengine 10.5 takes (diff scenario media_echo_values);
+        // anything else is logged and ignored, as it does.
+        std::string_view mode = mediaEchoMode(s);
+        if (mode.empty())
+            NGM_LOG(log::Warning, f.callId, "Unknown 'media-echo' value ignored: '%s'", s.c_str());
+        else
+            f.mediaEcho = std::string(mode);
         return std::nullopt;
     }
     if (key == "ICE") {
@@ -315,7 +337,9 @@ std::optional<std::string> applyKeyValue(Flags& f, std::string_view rawKey, cons
     if (key == "ICE lite") { addNotImplemented(f, "ICE-lite"); return getString(v, rawKey, f.iceLite); }
     if (key == "transport protocol") {
         if (auto e = getString(v, rawKey, f.transportProtocol)) return e;
-        addNotImplemented(f, "transport protocol");
+        // Between the plain profiles it is done; the secure ones need SRTP.
+        if (f.transportProtocol != "RTP/AVP" && f.transportProtocol != "RTP/AVPF")
+            addNotImplemented(f, "transport protocol");
         return std::nullopt;
     }
     if (key == "DTLS") { addNotImplemented(f, "DTLS"); return getString(v, rawKey, f.dtls); }

@@ -174,8 +174,8 @@ const Line* SessionDescription::find(char type) const { return findIn(lines, typ
 const Line* SessionDescription::findAttr(std::string_view name) const {
     return findAttrIn(lines, name);
 }
-std::optional<Connection> SessionDescription::connection() const {
-    if (auto* l = find('c')) return Connection::parse(l->value);
+std::optional<Connection> SessionDescription::connection(size_t session) const {
+    if (auto* l = findIn(sessionLines(session), 'c')) return Connection::parse(l->value);
     return std::nullopt;
 }
 std::optional<Origin> SessionDescription::origin() const {
@@ -188,6 +188,7 @@ ParseResult parse(std::string_view text, bool rejectBlankLine) {
     SessionDescription sdp;
     size_t pos = 0;
     int lineNo = 0;
+    bool inMedia = false;  // lines go to the last media section
     auto fail = [&](std::string reason) {
         r.error.reason = "Failed to parse SDP: " + reason + " (line " + std::to_string(lineNo) + ")";
         return r;
@@ -216,16 +217,23 @@ ParseResult parse(std::string_view text, bool rejectBlankLine) {
         if (type == 'm') {
             auto m = MediaLine::parse(value);
             if (!m) return fail("invalid m= line");
-            sdp.media.push_back(MediaSection{std::move(*m), bareLf, {}});
+            sdp.media.push_back(MediaSection{std::move(*m), bareLf, sdp.moreSessions.size(), {}});
+            inMedia = true;
             continue;
+        }
+        if (type == 'v' && lineNo > 1) {
+            sdp.moreSessions.emplace_back();
+            inMedia = false;
         }
         if (type == 'o' && !Origin::parse(value)) return fail("invalid o= line");
         if (type == 'c' && !Connection::parse(value)) return fail("invalid c= line");
         Line l{type, std::string(value), bareLf};
-        if (sdp.media.empty())
-            sdp.lines.push_back(std::move(l));
-        else
+        if (inMedia)
             sdp.media.back().lines.push_back(std::move(l));
+        else if (!sdp.moreSessions.empty())
+            sdp.moreSessions.back().push_back(std::move(l));
+        else
+            sdp.lines.push_back(std::move(l));
     }
     if (sdp.lines.empty() || sdp.lines.front().type != 'v') {
         lineNo = 0;
@@ -245,10 +253,13 @@ void writeLine(std::string& out, char type, std::string_view value, bool bareLf)
 std::string write(const SessionDescription& sdp) {
     std::string out;
     out.reserve(1024);
-    for (const auto& l : sdp.lines) writeLine(out, l.type, l.value, l.bareLf);
-    for (const auto& m : sdp.media) {
-        writeLine(out, 'm', m.m.format(), m.mBareLf);
-        for (const auto& l : m.lines) writeLine(out, l.type, l.value, l.bareLf);
+    for (size_t s = 0; s < sdp.sessionCount(); s++) {
+        for (const auto& l : sdp.sessionLines(s)) writeLine(out, l.type, l.value, l.bareLf);
+        for (const auto& m : sdp.media) {
+            if (m.session != s) continue;
+            writeLine(out, 'm', m.m.format(), m.mBareLf);
+            for (const auto& l : m.lines) writeLine(out, l.type, l.value, l.bareLf);
+        }
     }
     return out;
 }

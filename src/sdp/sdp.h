@@ -71,6 +71,7 @@ std::optional<ReadNumber> readNumber(std::string_view s);
 struct MediaSection {
     MediaLine m;
     bool mBareLf = false;
+    size_t session = 0;       // the session (v= block) it belongs to
     std::vector<Line> lines;  // everything after the m= line, in order
 
     const Line* find(char type) const;
@@ -80,13 +81,21 @@ struct MediaSection {
     std::optional<Connection> connection() const;
 };
 
+// One body may hold several sessions, each from its own v= line on (rtpengine
+// rewrites each); `lines` is the first one's session part, `moreSessions`
+// the others', and `media` holds the media sections of all of them in order.
 struct SessionDescription {
     std::vector<Line> lines;  // session-level lines, v= first, in order
     std::vector<MediaSection> media;
+    std::vector<std::vector<Line>> moreSessions;
 
+    size_t sessionCount() const { return 1 + moreSessions.size(); }
+    const std::vector<Line>& sessionLines(size_t session) const {
+        return session == 0 ? lines : moreSessions[session - 1];
+    }
     const Line* find(char type) const;
     const Line* findAttr(std::string_view name) const;
-    std::optional<Connection> connection() const;
+    std::optional<Connection> connection(size_t session = 0) const;
     std::optional<Origin> origin() const;
 };
 
@@ -100,10 +109,10 @@ struct ParseResult {
     explicit operator bool() const { return sdp.has_value(); }
 };
 
-// Accepts CRLF or LF line endings. Rejects what rtpengine rejects: no v= first
-// line, a line without "x=", malformed o=/c=/m= lines, bad ports. A blank
-// line ends the description (what follows is ignored, as rtpengine does), or
-// is an error with `rejectBlankLine` (--reject-invalid-sdp).
+// Accepts CRLF or LF line endings; a later v= line starts another session.
+// Rejects what rtpengine rejects: no v= first line, a line without "x=", malformed o=/c=/m= lines,
+// bad ports. A blank line ends the description (what follows is ignored, as rtpengine does), or is
+// an error with `rejectBlankLine` (--reject-invalid-sdp).
 ParseResult parse(std::string_view text, bool rejectBlankLine = false);
 
 // Writes with CRLF line endings.

@@ -42,6 +42,7 @@ struct Media {
     bool rtcpMux = false;     // RTCP on the RTP port towards this side (one port)
     bool rtcpMuxOut = false;  // a=rtcp-mux in the SDP written to this side
     bool rtcpMuxOffered = false;  // this side's SDP carried a=rtcp-mux
+    bool muxOnlyPorts = false;    // ports taken while muxed (one port to rtpengine)
     RtcpMuxMode offerMuxKey = RtcpMuxMode::Default;  // `rtcp-mux` of this side's offer
     std::vector<std::string> maskSpecs;  // codecs masked in this side's offer
     net::Family sdpFamily = net::Family::None;  // family of the address in this side's SDP
@@ -88,12 +89,17 @@ struct Participant {
     std::vector<Participant*> subscriptions;
     std::vector<std::unique_ptr<Media>> media;
     bool deleted = false;
+    int64_t deleteAt = 0;  // wall seconds: a branch deleted with a delay; 0 = not scheduled
 
     // In-call controls on media this participant sends (block/silence
     // commands, `media echo`).
     bool blockMedia = false, blockDtmf = false, silence = false;
     bool echo = false;       // its media goes back to it
     bool blackhole = false;  // its media goes nowhere
+    // Its last SDP had a=rtcp-mux in some media section: offers to it then
+    // mux every section on one port (rtpengine sticks to a peer that talks
+    // rtcp-mux, whatever the offerer or the offer's `rtcp-mux` key says).
+    bool speaksRtcpMux = false;
 
     // What we wrote towards this participant, for `replace` handling.
     std::string outOriginUsername, outSessionName;

@@ -372,7 +372,7 @@ std::string unsupportedInputWarning(const sdp::SessionDescription& in, const Fla
             dtls |= name == "fingerprint";
         }
     };
-    scan(in.lines);
+    for (size_t i = 0; i < in.sessionCount(); i++) scan(in.sessionLines(i));
     for (const auto& m : in.media) scan(m.lines);
     std::string w;
     if (ice && f.ice != "remove") w += " ICE;";
@@ -442,6 +442,15 @@ net::LogicalInterface* pickInterface(net::InterfaceTable& table, const std::stri
     return table.defaultInterface();
 }
 
+// The interface a participant's media already use: a media section added
+// by a re-offer goes there too (rtpengine keeps the interface per side, not
+// per m= line).
+net::LogicalInterface* interfaceInUse(const Participant& p) {
+    for (const auto& m : p.media)
+        if (m && m->iface) return m->iface;
+    return nullptr;
+}
+
 net::Family legacyFamily(const std::string& name, net::Family dflt) {
     if (name == "internal") return net::Family::V4;
     if (name == "external") return net::Family::V6;
@@ -459,19 +468,21 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
     }
     const sdp::SessionDescription& in = *parsed.sdp;
     if (in.media.empty()) return CommandResult::fail("Error rewriting SDP");
-    if (!in.find('c'))
-        for (const auto& m : in.media)
-            if (!m.find('c')) return CommandResult::fail("Incomplete SDP specification");
+    for (const auto& m : in.media)
+        if (!m.find('c') && !in.connection(m.session))
+            return CommandResult::fail("Incomplete SDP specification");
     for (const auto& m : in.media)
         if (!hasValidPayloadTypes(m.m)) return CommandResult::fail("Incomplete SDP specification");
 
     // Loop protection: our own marker means we already rewrote this body.
     if (f.loopProtect) {
-        for (const auto& l : in.lines) {
-            if (l.type == 'a' && l.value == "rtpengine:" + cfg_.instanceToken) {
-                CommandResult r;
-                r.sdp = f.sdp;
-                return r;
+        for (size_t i = 0; i < in.sessionCount(); i++) {
+            for (const auto& l : in.sessionLines(i)) {
+                if (l.type == 'a' && l.value == "rtpengine:" + cfg_.instanceToken) {
+                    CommandResult r;
+                    r.sdp = f.sdp;
+                    return r;
+                }
             }
         }
     }
@@ -567,6 +578,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         }
         call->answered = true;
     }
+    from->deleteAt = to->deleteAt = 0;  // signalling revives a branch whose delete was delayed
     // rtpengine 10.5 takes only `label` here (for the sender of the SDP);
     // `set-label` is for the commands that select a participant by label.
     if (!f.label.empty()) from->label = f.label;
@@ -611,7 +623,9 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         if (newAnswerer) dst.portsKey.reset();
         if (isOffer) {
             dst.type = src.type;
-            dst.proto = src.proto;
+            dst.proto = isPlainRtpProtocol(f.transportProtocol) && isRtpProtocol(src.proto)
+                            ? f.transportProtocol
+                            : src.proto;
         }
 
         net::Family srcFamily = src.sdpFamily != net::Family::None ? src.sdpFamily : net::Family::V4;
@@ -632,7 +646,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
 
         // Receiver side first: a round-robin group then picks another member
         // for the sender side when ports are equally free.
-        net::LogicalInterface* dstIf = dst.iface;
+        net::LogicalInterface* dstIf = dst.iface ? dst.iface : interfaceInUse(*to);
         if (!dstIf || (isOffer && !toIfName.empty())) dstIf = pickInterface(ifs, toIfName, dstFamily);
         if (!dstIf) {
             if (created) {
@@ -640,12 +654,19 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
             }
             return CommandResult::fail("No network interface configured");
         }
+        uint32_t seqBefore = dst.hasPorts() ? dst.portsSeq : 0;
         if (!dstIf->hasFamily(dstFamily) && dst.local == nullptr) {
             // Bridging to a family the interface lacks: fall back to what it has.
             if (!dstIf->addresses.empty()) dstFamily = dstIf->addresses.front()->address.family();
         }
+        // Ports taken while muxed are a single port to rtpengine: when the
+        // stream stops muxing it gets a new pair (rtcp_mux_via_branches_require).
+        bool willMux = isOffer && (f.rtcpMux == RtcpMuxMode::Require || to->speaksRtcpMux);
+        if (isOffer && dst.muxOnlyPorts && !willMux) releasePorts(dst);
         bool ok = ensurePorts(dst, dstIf, dstFamily, &owner);
-        net::LogicalInterface* srcIf = src.iface;
+        if (ok && isOffer && dst.portsSeq == dst.nextPortsSeq && dst.portsSeq != seqBefore)
+            dst.muxOnlyPorts = willMux;
+        net::LogicalInterface* srcIf = src.iface ? src.iface : interfaceInUse(*from);
         if (!srcIf || (isOffer && !fromIfName.empty())) srcIf = pickInterface(ifs, fromIfName, srcSideFamily);
         if (!srcIf) return CommandResult::fail("No network interface configured");
         if (!ok || !ensurePorts(src, srcIf, srcSideFamily)) {
@@ -665,6 +686,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
             dst.rtcpMuxOut = (src.rtcpMuxOffered && key != RtcpMuxMode::Demux) ||
                              key == RtcpMuxMode::Offer || key == RtcpMuxMode::Require;
             dst.rtcpMux = key == RtcpMuxMode::Require;
+            if (to->speaksRtcpMux) dst.rtcpMux = dst.rtcpMuxOut = true;
             src.maskSpecs = f.codec.mask;
         } else {
             bool answered = src.rtcpMuxOffered;
@@ -678,6 +700,10 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
             src.rtcpMux = answered;
         }
     }
+
+    from->speaksRtcpMux =
+        std::any_of(in.media.begin(), in.media.end(),
+                    [](const sdp::MediaSection& m) { return m.hasAttr("rtcp-mux"); });
 
     // media echo relative to this message: forward = towards its receiver.
     if (!f.mediaEcho.empty()) {
@@ -747,7 +773,12 @@ CommandResult CallStore::deleteCall(const Flags& f) {
         for (auto& [key, p] : call->participants)
             if (p.get() != branch && p->tag != f.fromTag) others++;
         if (others > 0) {
-            removeParticipant(*call, branch);
+            // With a delay the branch stays until then, and a late answer
+            // on it is still that branch's (rtpengine 10.5).
+            if (delay <= 0)
+                removeParticipant(*call, branch);
+            else if (!branch->deleteAt)
+                branch->deleteAt = wallSeconds() + delay;
             r.call = nullptr;
             return r;
         }
@@ -807,6 +838,10 @@ void CallStore::tick(int64_t now) {
     std::vector<std::pair<std::string, int>> doomed;
     int64_t withTraffic = 0;
     for (auto& [id, c] : calls_) {
+        std::vector<Participant*> gone;
+        for (auto& [tag, p] : c->participants)
+            if (p->deleteAt && now >= p->deleteAt) gone.push_back(p.get());
+        for (auto* p : gone) removeParticipant(*c, p);
         for (auto& [tag, p] : c->participants)
             for (auto& m : p->media)
                 if (m && m->hasPorts()) {

@@ -62,6 +62,10 @@ bool hasValidPayloadTypes(const sdp::MediaLine& m) {
     return true;
 }
 
+bool isPlainRtpProtocol(std::string_view proto) {
+    return proto == "RTP/AVP" || proto == "RTP/AVPF";
+}
+
 bool isPassthroughProtocol(const std::string& proto) { return proto == "TCP/MSRP" || proto == "TCP/TLS/MSRP"; }
 
 void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSection& m, Media& media,
@@ -74,7 +78,7 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
     // Address: media c=, else session c=; `media address`, or the SIP
     // source when addresses are not trusted, override it.
     std::optional<sdp::Connection> conn = m.connection();
-    if (!conn) conn = sdp.connection();
+    if (!conn) conn = sdp.connection(m.session);
     net::IpAddress addr;
     if (conn) {
         if (auto a = net::IpAddress::parse(conn->address)) addr = *a;
@@ -89,6 +93,8 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
 
     net::Endpoint rtpEp{addr, (uint16_t)m.m.port};
     media.rtcpMuxOffered = m.hasAttr("rtcp-mux");
+    media.mid.clear();
+    if (auto* l = m.findAttr("mid")) media.mid = std::string(sdp::splitAttribute(l->value).value);
     net::Endpoint rtcpEp{addr, (uint16_t)(m.m.port ? m.m.port + 1 : 0)};
     if (auto* l = m.findAttr("rtcp")) {
         auto a = sdp::splitAttribute(l->value);
@@ -124,7 +130,7 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
         if (isDirection(a.name)) applyDirection(a.name);
     }
     if (media.sdpDirection.empty() || media.sdpDirection == "sendrecv") {
-        for (const auto& l : sdp.lines) {
+        for (const auto& l : sdp.sessionLines(m.session)) {
             if (l.type != 'a') continue;
             auto a = sdp::splitAttribute(l.value);
             if (isDirection(a.name)) applyDirection(a.name);
@@ -230,11 +236,10 @@ void writeConnection(std::string& out, const sdp::Line& original, const Flags& f
         sdp::writeLine(out, 'c', original.value, original.bareLf);
         return;
     }
-    if (zero && !f.replaceZeroAddress) {
-        c->address = c->addrType == "IP6" ? "::" : "0.0.0.0";
-    } else {
-        c->address = connectionAddress(f, *local, c->addrType);
-    }
+    c->address = connectionAddress(f, *local, c->addrType);
+    // A hold keeps its zero address, written in the family of the outgoing
+    // side (c=IN IP6 :: towards IPv6), as rtpengine does.
+    if (zero && !f.replaceZeroAddress) c->address = c->addrType == "IP6" ? "::" : "0.0.0.0";
     sdp::writeLine(out, 'c', c->format(), original.bareLf);
 }
 
@@ -277,207 +282,241 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
     std::string out;
     out.reserve(1024);
 
-    // The first media with ports decides the session-level address.
-    const Media* first = nullptr;
-    for (size_t i = 0; i < in.media.size(); i++) {
-        Media* m = to.mediaAt(i);
-        if (m && m->local && in.media[i].m.port != 0) {
-            first = m;
-            break;
-        }
-    }
-    const net::IpAddress* localAddr = first ? &first->local->advertised : nullptr;
-    const Media* firstSrc = first ? from.mediaAt(first->index - 1) : nullptr;
-    bool sessionZero = false;
-    if (auto c = in.connection())
-        if (auto a = net::IpAddress::parse(c->address)) sessionZero = a->isAny();
-    // A held first stream holds the session c= too.
-    bool firstZero = sessionZero || (firstSrc && firstSrc->zeroAddress);
-
-    bool haveOwnToken = false;
-    for (const auto& l : in.lines) {
-        switch (l.type) {
-            case 'o': {
-                auto o = sdp::Origin::parse(l.value);
-                if (!o) break;
-                if (f.replaceOrigin && localAddr) {
-                    o->addrType = std::string(net::sdpFamilyName(localAddr->family()));
-                    o->address = localAddr->toString();
-                }
-                if (f.replaceUsername) {
-                    if (to.outOriginUsername.empty()) to.outOriginUsername = o->username;
-                    o->username = to.outOriginUsername;
-                }
-                if (f.replaceSdpVersion) {
-                    if (!to.outSdpVersion) to.outSdpVersion = parseInt<uint64_t>(o->sessionVersion).value_or(0);
-                    o->sessionVersion = "\x01";  // filled in once the body is known
-                }
-                sdp::writeLine(out, 'o', o->format(), l.bareLf);
-                continue;
+    // Each session of the body (usually one) is rewritten on its own; the
+    // per-participant `replace` state spans them all.
+    for (size_t sess = 0; sess < in.sessionCount(); sess++) {
+        // The first media with ports decides the session-level address.
+        const Media* first = nullptr;
+        for (size_t i = 0; i < in.media.size(); i++) {
+            Media* m = to.mediaAt(i);
+            if (m && m->local && in.media[i].m.port != 0 && in.media[i].session == sess) {
+                first = m;
+                break;
             }
-            case 's':
-                if (f.replaceSessionName) {
-                    if (to.outSessionName.empty()) to.outSessionName = l.value;
-                    sdp::writeLine(out, 's', to.outSessionName, l.bareLf);
+        }
+        const net::IpAddress* localAddr = first ? &first->local->advertised : nullptr;
+        const Media* firstSrc = first ? from.mediaAt(first->index - 1) : nullptr;
+        // A held first stream holds the session c= too (its own c= or the
+        // session's); the session c= is left as it is when no media section
+        // uses it (every one has a c= of its own), as rtpengine does.
+        bool firstZero = firstSrc && firstSrc->zeroAddress;
+        bool sessionConnUsed = std::any_of(
+            in.media.begin(), in.media.end(),
+            [&](const sdp::MediaSection& m) { return m.session == sess && !m.find('c'); });
+
+        bool haveOwnToken = false;
+        for (const auto& l : in.sessionLines(sess)) {
+            switch (l.type) {
+                case 'o': {
+                    auto o = sdp::Origin::parse(l.value);
+                    if (!o) break;
+                    if (f.replaceOrigin && localAddr) {
+                        o->addrType = std::string(net::sdpFamilyName(localAddr->family()));
+                        o->address = localAddr->toString();
+                    }
+                    if (f.replaceUsername) {
+                        if (to.outOriginUsername.empty()) to.outOriginUsername = o->username;
+                        o->username = to.outOriginUsername;
+                    }
+                    if (f.replaceSdpVersion) {
+                        if (!to.outSdpVersion)
+                            to.outSdpVersion = parseInt<uint64_t>(o->sessionVersion).value_or(0);
+                        o->sessionVersion = "\x01";  // filled in once the body is known
+                    }
+                    sdp::writeLine(out, 'o', o->format(), l.bareLf);
                     continue;
                 }
-                break;
-            case 'c':
-                writeConnection(out, l, f, localAddr, firstZero);
-                continue;
-            case 'a': {
-                auto a = sdp::splitAttribute(l.value);
-                if (isManagedSessionAttr(a.name) || isDirection(a.name) || a.name == "group" ||
-                    (f.stripExtmap && a.name == "extmap"))
+                case 's':
+                    if (f.replaceSessionName) {
+                        if (to.outSessionName.empty()) to.outSessionName = l.value;
+                        sdp::writeLine(out, 's', to.outSessionName, l.bareLf);
+                        continue;
+                    }
+                    break;
+                case 'c':
+                    writeConnection(out, l, f, sessionConnUsed ? localAddr : nullptr, firstZero);
                     continue;
-                if (a.name == "rtpengine" && a.value == cfg.instanceToken) haveOwnToken = true;
-                break;
+                case 'a': {
+                    auto a = sdp::splitAttribute(l.value);
+                    if (isManagedSessionAttr(a.name) || isDirection(a.name) || a.name == "group" ||
+                        (f.stripExtmap && a.name == "extmap"))
+                        continue;
+                    if (a.name == "rtpengine" && a.value == cfg.instanceToken) haveOwnToken = true;
+                    break;
+                }
+                default:
+                    break;
             }
-            default:
-                break;
+            sdp::writeLine(out, l.type, l.value, l.bareLf);
         }
-        sdp::writeLine(out, l.type, l.value, l.bareLf);
-    }
-    if (f.loopProtect && !haveOwnToken) sdp::writeLine(out, 'a', "rtpengine:" + cfg.instanceToken);
+        if (f.loopProtect && !haveOwnToken)
+            sdp::writeLine(out, 'a', "rtpengine:" + cfg.instanceToken);
 
-    for (size_t i = 0; i < in.media.size(); i++) {
-        const auto& sm = in.media[i];
-        Media* src = from.mediaAt(i);
-        Media* dst = to.mediaAt(i);
-        sdp::MediaLine ml = sm.m;
-        auto rtpProfile = knownRtpProtocol(sm.m.proto);
-        bool rtp = rtpProfile.has_value();
-        if (rtp) ml.proto = *rtpProfile;
-        if (isPassthroughProtocol(sm.m.proto) && sm.m.port != 0) {
-            // MSRP runs over TCP and is not relayed: the section goes out as
-            // received, with the sender's address spelled out because the
-            // session c= now points at us. rtpengine ends that c= line with a
-            // bare LF; we write the same bytes.
+        for (size_t i = 0; i < in.media.size(); i++) {
+            const auto& sm = in.media[i];
+            if (sm.session != sess) continue;
+            Media* src = from.mediaAt(i);
+            Media* dst = to.mediaAt(i);
+            sdp::MediaLine ml = sm.m;
+            auto rtpProfile = knownRtpProtocol(sm.m.proto);
+            bool rtp = rtpProfile.has_value();
+            if (rtp) ml.proto = *rtpProfile;
+            if (isPassthroughProtocol(sm.m.proto) && sm.m.port != 0) {
+                // MSRP runs over TCP and is not relayed: the section goes out as
+                // received, with the sender's address spelled out because the
+                // session c= now points at us. rtpengine ends that c= line with a
+                // bare LF; we write the same bytes.
+                sdp::writeLine(out, 'm', ml.format(), sm.mBareLf);
+                if (!sm.find('c')) {
+                    if (auto c = in.connection(sess)) sdp::writeLine(out, 'c', c->format(), true);
+                }
+                for (const auto& l : sm.lines) sdp::writeLine(out, l.type, l.value, l.bareLf);
+                continue;
+            }
+            // The offerer's mid names the section in both directions: an offer
+            // carries the sender's (or, with `generate mid`, its 1-based index),
+            // an answer the one its receiver offered, never the answerer's own
+            // nor a generated one (as rtpengine does).
+            std::string mid;
+            if (isOffer) {
+                if (src) mid = src->mid;
+                if (mid.empty() && f.generateMid) mid = std::to_string(i + 1);
+            } else if (dst) {
+                mid = dst->mid;
+            }
+            if (sm.m.port == 0 || !dst || !dst->hasPorts()) {
+                // Rejected stream: the m= line and its mid alone.
+                ml.port = 0;
+                sdp::writeLine(out, 'm', ml.format(), sm.mBareLf);
+                if (!mid.empty()) sdp::writeLine(out, 'a', "mid:" + mid);
+                continue;
+            }
+            const net::IpAddress& adv = dst->local->advertised;
+            uint16_t rtpPort = dst->sockets.rtp.local().port;
+            uint16_t rtcpPort = dst->sockets.rtcp.local().port;
+            ml.port = rtpPort;
+            // Each side keeps its own profile: an offer goes out with the
+            // sender's (or `transport protocol`), an answer with the one its
+            // receiver offered (or `transport protocol`), whatever the answerer
+            // wrote (as rtpengine does).
+            if (rtp && isRtpProtocol(dst->proto)) {
+                if (isPlainRtpProtocol(f.transportProtocol))
+                    ml.proto = f.transportProtocol;
+                else if (!isOffer)
+                    ml.proto = dst->proto;
+            }
+            CodecList codecs = src ? src->codecs : CodecList{};
+            if (rtp) {
+                // An answer keeps only what was offered to its sender: the same
+                // payload type for the same codec (as rtpengine does).
+                if (!isOffer && src && src->offeredCodecs)
+                    codecs = offeredOnly(codecs, *src->offeredCodecs);
+                codecs = manipulateCodecs(codecs, f.codec);
+                if (!isOffer && !dst->maskSpecs.empty()) {
+                    CodecFlags masked;
+                    masked.strip = dst->maskSpecs;
+                    codecs = manipulateCodecs(codecs, masked);
+                }
+                if (!isOffer && f.singleCodec && codecs.size() > 1) {
+                    // The first codec, plus DTMF events.
+                    CodecList kept{codecs.front()};
+                    for (size_t k = 1; k < codecs.size(); k++)
+                        if (iequals(codecs[k].encoding, "telephone-event"))
+                            kept.push_back(codecs[k]);
+                    codecs = std::move(kept);
+                }
+                ml.formats.clear();
+                for (const auto& c : codecs) ml.formats.push_back(c.format);
+                // No codecs: the space after the protocol stays if it was there.
+                if (ml.formats.empty() && !sm.m.formats.empty()) ml.formats.emplace_back();
+                if (isOffer) dst->offeredCodecs = codecs;
+            }
             sdp::writeLine(out, 'm', ml.format(), sm.mBareLf);
-            if (!sm.find('c')) {
-                if (auto c = in.connection()) sdp::writeLine(out, 'c', c->format(), true);
-            }
-            for (const auto& l : sm.lines) sdp::writeLine(out, l.type, l.value, l.bareLf);
-            continue;
-        }
-        if (sm.m.port == 0 || !dst || !dst->hasPorts()) {
-            // Rejected stream: the m= line alone.
-            ml.port = 0;
-            sdp::writeLine(out, 'm', ml.format(), sm.mBareLf);
-            continue;
-        }
-        const net::IpAddress& adv = dst->local->advertised;
-        uint16_t rtpPort = dst->sockets.rtp.local().port;
-        uint16_t rtcpPort = dst->sockets.rtcp.local().port;
-        ml.port = rtpPort;
-        CodecList codecs = src ? src->codecs : CodecList{};
-        if (rtp) {
-            // An answer keeps only what was offered to its sender: the same
-            // payload type for the same codec (as rtpengine does).
-            if (!isOffer && src && src->offeredCodecs) codecs = offeredOnly(codecs, *src->offeredCodecs);
-            codecs = manipulateCodecs(codecs, f.codec);
-            if (!isOffer && !dst->maskSpecs.empty()) {
-                CodecFlags masked;
-                masked.strip = dst->maskSpecs;
-                codecs = manipulateCodecs(codecs, masked);
-            }
-            if (!isOffer && f.singleCodec && codecs.size() > 1) {
-                // The first codec, plus DTMF events.
-                CodecList kept{codecs.front()};
-                for (size_t k = 1; k < codecs.size(); k++)
-                    if (iequals(codecs[k].encoding, "telephone-event")) kept.push_back(codecs[k]);
-                codecs = std::move(kept);
-            }
-            ml.formats.clear();
-            for (const auto& c : codecs) ml.formats.push_back(c.format);
-            // No codecs: the space after the protocol stays if it was there.
-            if (ml.formats.empty() && !sm.m.formats.empty()) ml.formats.emplace_back();
-            if (isOffer) dst->offeredCodecs = codecs;
-        }
-        sdp::writeLine(out, 'm', ml.format(), sm.mBareLf);
 
-        bool zero = src && src->zeroAddress;
-        for (const auto& l : sm.lines) {
-            if (l.type == 'a') continue;
-            if (l.type == 'c')
-                writeConnection(out, l, f, &adv, zero);
-            else
-                sdp::writeLine(out, l.type, l.value, l.bareLf);
-        }
-        if (!rtp) {
-            // Non-RTP media keep their attributes; the direction goes last.
-            bool tcp = sm.m.proto.find("TCP") != std::string::npos;
+            bool zero = src && src->zeroAddress;
+            for (const auto& l : sm.lines) {
+                if (l.type == 'a') continue;
+                if (l.type == 'c')
+                    writeConnection(out, l, f, &adv, zero);
+                else
+                    sdp::writeLine(out, l.type, l.value, l.bareLf);
+            }
+            if (!rtp) {
+                // Non-RTP media keep their attributes; the direction goes last.
+                bool tcp = sm.m.proto.find("TCP") != std::string::npos;
+                for (const auto& l : sm.lines) {
+                    if (l.type != 'a') continue;
+                    auto a = sdp::splitAttribute(l.value);
+                    if (isDirection(a.name) || (tcp && a.name == "setup")) continue;
+                    sdp::writeLine(out, 'a', l.value);
+                }
+                if (src) sdp::writeLine(out, 'a', directionOf(*src));
+                continue;
+            }
             for (const auto& l : sm.lines) {
                 if (l.type != 'a') continue;
                 auto a = sdp::splitAttribute(l.value);
-                if (isDirection(a.name) || (tcp && a.name == "setup")) continue;
+                if (a.name == "mid") continue;
+                if (a.name == "rtcp-fb" && a.value.substr(0, 1) == "*") {
+                    sdp::writeLine(out, 'a', l.value);
+                    continue;
+                }
+                if (isDirection(a.name) && f.originalSendrecv) {
+                    sdp::writeLine(out, 'a', l.value);
+                    continue;
+                }
+                if ((a.name == "rtpmap" || a.name == "fmtp" || a.name == "rtcp-fb") &&
+                    !parseInt<int>(a.value.substr(0, a.value.find(' ')))) {
+                    sdp::writeLine(out, 'a', l.value);  // malformed: passed through
+                    continue;
+                }
+                if (isManagedMediaAttr(a.name, f)) continue;
                 sdp::writeLine(out, 'a', l.value);
             }
-            if (src) sdp::writeLine(out, 'a', directionOf(*src));
-            continue;
-        }
-        std::string mid;
-        for (const auto& l : sm.lines) {
-            if (l.type != 'a') continue;
-            auto a = sdp::splitAttribute(l.value);
-            if (a.name == "mid") {
-                if (mid.empty()) mid = std::string(a.value);
-                continue;
+            if (!mid.empty()) sdp::writeLine(out, 'a', "mid:" + mid);
+            for (const auto& c : codecs) {
+                if (c.encoding.empty() && c.payloadType < 0) continue;
+                sdp::writeLine(out, 'a',
+                               "rtpmap:" + c.format + ' ' +
+                                   (c.encoding.empty() ? std::string("/0") : c.rtpmapValue()));
+                if (!c.fmtp.empty()) sdp::writeLine(out, 'a', "fmtp:" + c.format + ' ' + c.fmtp);
+                for (const auto& fb : c.rtcpFb)
+                    sdp::writeLine(out, 'a', "rtcp-fb:" + c.format + ' ' + fb);
             }
-            if (a.name == "rtcp-fb" && a.value.substr(0, 1) == "*") {
-                sdp::writeLine(out, 'a', l.value);
-                continue;
-            }
-            if (isDirection(a.name) && f.originalSendrecv) {
-                sdp::writeLine(out, 'a', l.value);
-                continue;
-            }
-            if ((a.name == "rtpmap" || a.name == "fmtp" || a.name == "rtcp-fb") &&
-                !parseInt<int>(a.value.substr(0, a.value.find(' ')))) {
-                sdp::writeLine(out, 'a', l.value);  // malformed: passed through
-                continue;
-            }
-            if (isManagedMediaAttr(a.name, f)) continue;
-            sdp::writeLine(out, 'a', l.value);
-        }
-        if (mid.empty() && f.generateMid && isOffer) mid = std::to_string(i + 1);
-        if (!mid.empty()) sdp::writeLine(out, 'a', "mid:" + mid);
-        for (const auto& c : codecs) {
-            if (c.encoding.empty() && c.payloadType < 0) continue;
-            sdp::writeLine(out, 'a', "rtpmap:" + c.format + ' ' + (c.encoding.empty() ? std::string("/0") : c.rtpmapValue()));
-            if (!c.fmtp.empty()) sdp::writeLine(out, 'a', "fmtp:" + c.format + ' ' + c.fmtp);
-            for (const auto& fb : c.rtcpFb) sdp::writeLine(out, 'a', "rtcp-fb:" + c.format + ' ' + fb);
-        }
-        if (src && !(f.originalSendrecv && !src->sdpDirection.empty()))
-            sdp::writeLine(out, 'a', directionOf(*src));
+            if (src && !(f.originalSendrecv && !src->sdpDirection.empty()))
+                sdp::writeLine(out, 'a', directionOf(*src));
 
-        // rtcp-mux (RFC 5761), see Media::rtcpMux and CallStore::offerAnswer.
-        bool muxNow = dst->rtcpMux;        // mux agreed with this side: one port
-        bool offerMux = dst->rtcpMuxOut;   // advertise a=rtcp-mux
-        if (!f.noRtcpAttribute) {
-            std::string v = "rtcp:" + std::to_string(muxNow ? rtpPort : rtcpPort);
-            if (f.fullRtcpAttribute) {
-                std::string type;
-                std::string addr = connectionAddress(f, adv, type);
-                if (zero && !f.replaceZeroAddress) addr = type == "IP6" ? "::" : "0.0.0.0";
-                v += " IN " + type + ' ' + addr;
+            // rtcp-mux (RFC 5761), see Media::rtcpMux and CallStore::offerAnswer.
+            bool muxNow = dst->rtcpMux;       // mux agreed with this side: one port
+            bool offerMux = dst->rtcpMuxOut;  // advertise a=rtcp-mux
+            if (!f.noRtcpAttribute) {
+                std::string v = "rtcp:" + std::to_string(muxNow ? rtpPort : rtcpPort);
+                if (f.fullRtcpAttribute) {
+                    std::string type;
+                    // Our address even on hold (zero c=), as rtpengine writes it.
+                    std::string addr = connectionAddress(f, adv, type);
+                    v += " IN " + type + ' ' + addr;
+                }
+                sdp::writeLine(out, 'a', v);
             }
-            sdp::writeLine(out, 'a', v);
+            if (offerMux) sdp::writeLine(out, 'a', "rtcp-mux");
+            int ptime = src ? src->ptime : 0;
+            if (!ptime && !isOffer) ptime = dst->ptime;  // the offer's ptime carries over
+            if (ptime) sdp::writeLine(out, 'a', "ptime:" + std::to_string(ptime));
         }
-        if (offerMux) sdp::writeLine(out, 'a', "rtcp-mux");
-        int ptime = src ? src->ptime : 0;
-        if (!ptime && !isOffer) ptime = dst->ptime;  // the offer's ptime carries over
-        if (ptime) sdp::writeLine(out, 'a', "ptime:" + std::to_string(ptime));
     }
 
     if (f.replaceSdpVersion) {
         // RFC 4566 §5.2: the version changes only when the description does.
+        // Every session of the body gets the same version (rtpengine's).
         auto pos = out.find('\x01');
         if (pos != std::string::npos) {
             std::string body = out;
             if (!to.lastSdpOut.empty() && to.lastSdpOut != body) (*to.outSdpVersion)++;
             to.lastSdpOut = body;
-            out.replace(pos, 1, std::to_string(*to.outSdpVersion));
+            std::string version = std::to_string(*to.outSdpVersion);
+            for (; pos != std::string::npos; pos = out.find('\x01', pos + version.size()))
+                out.replace(pos, 1, version);
         }
     }
     return out;

@@ -30,6 +30,9 @@ bool isRtpProtocol(const std::string& proto);
 // False when an RTP m= line has a format entry that reads no payload type
 // (rtpengine answers "Incomplete SDP specification").
 bool hasValidPayloadTypes(const sdp::MediaLine& m);
+// RTP/AVP or RTP/AVPF: what `transport protocol` can switch between without
+// SRTP (the secure profiles come with SDES/DTLS).
+bool isPlainRtpProtocol(std::string_view proto);
 // Media that is passed through untouched, without ports of ours (MSRP).
 bool isPassthroughProtocol(const std::string& proto);
 

@@ -195,8 +195,12 @@ class Normaliser:
     def port_ph(self, addr, n):
         m = self.maps.setdefault("PORT", {})
         if addr in ("0.0.0.0", "::", ""):
+            # A zero address (hold) hides which socket the number belongs to:
+            # take the key it already has in the zero address's family (an
+            # IPv4 and an IPv6 pool may hand out the same number; rtpengine
+            # writes the zero address in the family of the socket).
             for key in m:
-                if key[1] == n:
+                if key[1] == n and (not addr or (":" in key[0]) == (addr == "::")):
                     return m[key]
         return self.ph("PORT", (addr, n))
 

@@ -1252,6 +1252,43 @@ TEST_F(MediaRelay, MediaEchoForwardEchoesTheReceiver) {
         << "echoed RTP keeps its SSRC";
 }
 
+// The short forms of `media echo` that rtpengine 10.5 takes (found by
+// trying: it logs every other value as unknown) name the same modes:
+// fwd/fw echo the receiver of the message, bkw/back/reverse/backward its
+// sender. One call per value, each with a re-offer from A.
+TEST_F(MediaRelay, MediaEchoShortFormsNameTheSameModes) {
+    ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
+    const std::vector<std::pair<std::string, bool>> values = {
+        {"fwd", true}, {"fw", true}, {"bkw", false}, {"back", false}, {"reverse", false}, {"backward", false}};
+    std::vector<std::unique_ptr<CallLeg>> legs;
+    ASSERT_NO_FATAL_FAILURE(establishCalls((int)values.size(), legs));
+    for (size_t i = 0; i < values.size(); i++) {
+        auto& [value, forward] = values[i];
+        CallLeg& leg = *legs[i];
+        Request r("offer");
+        r.set("call-id", "call-" + std::to_string(i + 1))
+            .set("from-tag", "alice")
+            .set("to-tag", "bob")
+            .set("sdp", peerSdp({.port = leg.a.rtp->port()}))
+            .set("media echo", value);
+        ASSERT_EQ(ng->request(r).result(), "ok") << value;
+        // The echoed side gets its own RTP back; the other side's is dropped.
+        RtpRtcpPeer& echoed = forward ? leg.b : leg.a;
+        RtpRtcpPeer& other = forward ? leg.a : leg.b;
+        uint16_t echoedPort = forward ? leg.p.bRtp : leg.p.aRtp;
+        uint16_t otherPort = forward ? leg.p.aRtp : leg.p.bRtp;
+        Bytes sent = g711(1, forward ? kSsrcB : kSsrcA);
+        ASSERT_TRUE(echoed.rtp->sendTo(echoedPort, sent));
+        auto d = echoed.rtp->receive(1000ms);
+        ASSERT_TRUE(d) << "media echo '" << value << "': nothing came back";
+        EXPECT_EQ(d->port, echoedPort) << value;
+        EXPECT_TRUE(std::equal(sent.begin() + 12, sent.end(), d->bytes.begin() + 12)) << value;
+        EXPECT_TRUE(nothingArrives(*other.rtp, 0ms)) << value;
+        ASSERT_TRUE(other.rtp->sendTo(otherPort, g711(2, forward ? kSsrcA : kSsrcB)));
+        EXPECT_TRUE(nothingArrives(*echoed.rtp)) << value;
+    }
+}
+
 TEST_F(MediaRelay, NatWaitHoldsMediaUntilTheParticipantSentSomething) {
     ASSERT_NO_FATAL_FAILURE(start({"--endpoint-learning=immediate"}));
     RelayPorts p;

@@ -151,20 +151,22 @@ TEST(NgFlags, SdesPrefixedFlagsAreCollectedAndNotedOnce) {
     EXPECT_EQ(f.notImplemented, Names{"SDES"});
 }
 
-TEST(NgFlags, ReplacePrefixedFlagsSetReplaceOptions) {
+TEST(NgFlags, ReplacePrefixedFlagsHaveNoEffect) {
+    // As in rtpengine 10.5 (diff scenario flags_prefix_no_effect).
     Flags f = withFlags({str("replace-origin"), str("replace-session-connection"),
-                         str("replace-SDP-version"), str("replace-zero-address")});
-    EXPECT_TRUE(f.replaceOrigin);
-    EXPECT_TRUE(f.replaceSessionConnection);
-    EXPECT_TRUE(f.replaceSdpVersion);
-    EXPECT_TRUE(f.replaceZeroAddress);
+                         str("replace-SDP-version"), str("replace-zero-address"), str("replace-username")});
+    EXPECT_FALSE(f.replaceOrigin);
+    EXPECT_FALSE(f.replaceSessionConnection);
+    EXPECT_FALSE(f.replaceSdpVersion);
+    EXPECT_FALSE(f.replaceZeroAddress);
     EXPECT_FALSE(f.replaceUsername);
 }
 
-TEST(NgFlags, RtcpMuxPrefixedFlagSetsMode) {
-    Flags f = withFlags({str("rtcp-mux-demux")});
-    EXPECT_EQ(f.rtcpMux, RtcpMuxMode::Demux);
-    EXPECT_EQ(f.rtcpMuxList, std::vector<RtcpMuxMode>{RtcpMuxMode::Demux});
+TEST(NgFlags, RtcpMuxPrefixedFlagHasNoEffect) {
+    // As in rtpengine 10.5; the `rtcp-mux` list is what sets the mode.
+    Flags f = withFlags({str("rtcp-mux-demux"), str("rtcp-mux-require")});
+    EXPECT_EQ(f.rtcpMux, RtcpMuxMode::Default);
+    EXPECT_TRUE(f.rtcpMuxList.empty());
 }
 
 TEST(NgFlags, KeyValueItemInFlagsActsAsKey) {
@@ -378,6 +380,32 @@ TEST(NgFlags, RecordCallNoIsImplemented) {
     Flags f = parsed(dict({{"record-call", str("no")}}));
     EXPECT_EQ(f.recordCall, "no");
     EXPECT_TRUE(f.notImplemented.empty());
+}
+
+TEST(NgFlags, MediaEchoTakesTheShortFormsOfRtpengine) {
+    for (auto [value, mode] : std::initializer_list<std::pair<const char*, const char*>>{
+             {"forward", "forward"}, {"fwd", "forward"}, {"fw", "forward"},
+             {"backwards", "backwards"}, {"backward", "backwards"}, {"bkw", "backwards"},
+             {"back", "backwards"}, {"reverse", "backwards"}, {"both", "both"},
+             {"blackhole", "blackhole"}, {"sinkhole", "blackhole"}}) {
+        EXPECT_EQ(parsed(dict({{"media-echo", str(value)}})).mediaEcho, mode) << value;
+        EXPECT_EQ(parsed(dict({{"media echo", str(value)}})).mediaEcho, mode) << value;
+    }
+}
+
+TEST(NgFlags, UnknownMediaEchoValueIsIgnored) {
+    for (const char* value : {"all", "Forward", "BOTH", "sink", "bwd", "forwards", ""})
+        EXPECT_EQ(parsed(dict({{"media-echo", str(value)}})).mediaEcho, "") << value;
+}
+
+TEST(NgFlags, TransportProtocolIsDoneBetweenPlainProfilesOnly) {
+    for (const char* plain : {"RTP/AVP", "RTP/AVPF"}) {
+        Flags f = parsed(dict({{"transport-protocol", str(plain)}}));
+        EXPECT_EQ(f.transportProtocol, plain);
+        EXPECT_TRUE(f.notImplemented.empty()) << plain;
+    }
+    Flags f = parsed(dict({{"transport protocol", str("RTP/SAVPF")}}));
+    EXPECT_EQ(f.notImplemented, (Names{"transport protocol"}));
 }
 
 }  // namespace

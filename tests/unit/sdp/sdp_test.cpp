@@ -38,6 +38,29 @@ std::string withLine(std::string_view line) {
 
 // ---- round trip ----
 
+TEST(SdpParse, EachLaterVLineStartsAnotherSession) {
+    const std::string text = std::string(kOfferCrlf) +
+                             "v=0\r\n"
+                             "o=- 2 9 IN IP4 198.51.100.9\r\n"
+                             "s=second\r\n"
+                             "c=IN IP4 198.51.100.9\r\n"
+                             "t=0 0\r\n"
+                             "a=sendonly\r\n"
+                             "m=audio 3000 RTP/AVP 8\r\n"
+                             "a=ptime:20\r\n";
+    auto r = parse(text);
+    ASSERT_TRUE(r) << r.error.reason;
+    ASSERT_EQ(r.sdp->sessionCount(), 2u);
+    ASSERT_EQ(r.sdp->media.size(), 3u);
+    EXPECT_EQ(r.sdp->media[1].session, 0u);
+    EXPECT_EQ(r.sdp->media[2].session, 1u);
+    EXPECT_EQ(r.sdp->sessionLines(1).size(), 6u);
+    EXPECT_EQ(r.sdp->connection(1)->address, "198.51.100.9");
+    EXPECT_EQ(r.sdp->connection(0)->address, "198.51.100.1");
+    EXPECT_EQ(r.sdp->media[1].lines.size(), 1u);  // the v= is not video's
+    EXPECT_EQ(write(*r.sdp), text);
+}
+
 TEST(SdpParse, CrlfInputWritesBackByteForByte) {
     auto r = parse(kOfferCrlf);
     ASSERT_TRUE(r) << r.error.reason;

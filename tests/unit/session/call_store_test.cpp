@@ -14,8 +14,9 @@
 namespace ngm::session {
 namespace {
 
-// Every test owns its own port range inside 62000–62599 (blocks of 10), so
-// the tests can run in parallel processes (ctest -j) without sharing ports.
+// Every test owns its own port range inside 62000–62599 or 62800–62899
+// (blocks of 10), so the tests can run in parallel processes (ctest -j)
+// without sharing ports.
 
 net::IpAddress ip(const char* s) { return *net::IpAddress::parse(s); }
 
@@ -44,6 +45,17 @@ std::string fill(std::string tpl, const std::vector<int>& ports) {
         }
     }
     return tpl;
+}
+
+// The attributes of an SDP tail with the rtcp port written relative to `port`.
+std::string relativeTailOf(const std::string& tail, int port) {
+    std::string out = tail;
+    for (auto [from, to] : {std::pair{"a=rtcp:" + std::to_string(port + 1) + "\r\n", std::string("a=rtcp:P+1\r\n")},
+                            std::pair{"a=rtcp:" + std::to_string(port) + "\r\n", std::string("a=rtcp:P\r\n")}}) {
+        size_t p;
+        while ((p = out.find(from)) != std::string::npos) out.replace(p, from.size(), to);
+    }
+    return out;
 }
 
 // True when someone (the store) holds the UDP port on 127.0.0.1.
@@ -138,6 +150,15 @@ class CallStoreTest : public ::testing::Test {
         store = std::make_unique<CallStore>(cfg, counters);
     }
     void start(int portMin) { start(portMin, portMin + 9); }
+    // Two named interfaces: "pub" on 127.0.0.1 (the default), "priv" on 127.0.0.2.
+    void startNamed(int portMin) {
+        table.build({net::InterfaceConfig{"pub", "", ip("127.0.0.1"), {}},
+                     net::InterfaceConfig{"priv", "", ip("127.0.0.2"), {}}},
+                    portMin, portMin + 9);
+        cfg.interfaces = &table;
+        cfg.registry = &registry;
+        store = std::make_unique<CallStore>(cfg, counters);
+    }
 
     net::PortPool& pool() { return *table.defaultInterface()->addresses.front()->ports; }
 
@@ -417,7 +438,8 @@ TEST_F(CallStoreTest, RecvonlyOnHoldBecomesInactive) {
 
 TEST_F(CallStoreTest, ZeroAddressInFirstMediaHoldsSessionConnectionToo) {
     start(62470);
-    auto sdp = replaceAll(kOffer, "a=sendrecv\r\n", "c=IN IP4 0.0.0.0\r\n");
+    // The second section uses the session c=, so that one is rewritten.
+    auto sdp = replaceAll(kOffer, "a=sendrecv\r\n", "c=IN IP4 0.0.0.0\r\n") + "m=audio 2002 RTP/AVP 0\r\n";
     auto r = store->offer(offerFlags(sdp));
     ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
     const std::string expected =
@@ -431,8 +453,102 @@ TEST_F(CallStoreTest, ZeroAddressInFirstMediaHoldsSessionConnectionToo) {
         "a=rtpmap:0 PCMU/8000\r\n"
         "a=rtpmap:8 PCMA/8000\r\n"
         "a=sendonly\r\n"
-        "a=rtcp:{R0}\r\n";
+        "a=rtcp:{R0}\r\n"
+        "m=audio {P1} RTP/AVP 0\r\n"
+        "a=rtpmap:0 PCMU/8000\r\n"
+        "a=sendrecv\r\n"
+        "a=rtcp:{R1}\r\n";
     EXPECT_EQ(r.sdp, fill(expected, mediaPorts(r.sdp)));
+}
+
+// conn_every_media_own*: a session c= that no media section uses is copied
+// as it is, zero or not.
+TEST_F(CallStoreTest, SessionConnectionNoMediaUsesIsLeftAsItIs) {
+    start(62840);
+    for (const char* own : {"c=IN IP4 0.0.0.0\r\n", "c=IN IP4 198.51.100.7\r\n"}) {
+        auto r = store->offer(offerFlags(replaceAll(kOffer, "a=sendrecv\r\n", own), own));
+        ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+        EXPECT_NE(r.sdp.find("s=tester\r\nc=IN IP4 198.51.100.1\r\n"), std::string::npos) << r.sdp;
+    }
+}
+
+// hold_zero_*_af_ip6: the zero address is written in the family of the
+// outgoing side; a full rtcp attribute names our address all the same.
+TEST_F(CallStoreTest, ZeroAddressTowardsIpv6IsWrittenAsIpv6) {
+    table.build({net::InterfaceConfig{"default", "", ip("127.0.0.1"), {}},
+                 net::InterfaceConfig{"default", "", ip("::1"), {}}},
+                62850, 62859);
+    cfg.interfaces = &table;
+    store = std::make_unique<CallStore>(cfg, counters);
+    Flags o = offerFlags(replaceAll(kOffer, "c=IN IP4 198.51.100.1", "c=IN IP4 0.0.0.0"));
+    o.addressFamily = net::Family::V6;
+    o.fullRtcpAttribute = true;
+    auto r = store->offer(o);
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    auto ports = mediaPorts(r.sdp);
+    const std::string expected =
+        "v=0\r\n"
+        "o=- 1545997027 1 IN IP4 198.51.100.1\r\n"
+        "s=tester\r\n"
+        "c=IN IP6 ::\r\n"
+        "t=0 0\r\n"
+        "m=audio {P0} RTP/AVP 0 8\r\n"
+        "a=rtpmap:0 PCMU/8000\r\n"
+        "a=rtpmap:8 PCMA/8000\r\n"
+        "a=sendonly\r\n"
+        "a=rtcp:{R0} IN IP6 ::1\r\n";
+    EXPECT_EQ(r.sdp, fill(expected, ports));
+}
+
+// multi_session_*: each session of a body is rewritten on its own (its c=,
+// its session-level direction, loop protect token), and `replace: SDP
+// version` writes the one version into every o=, whatever its length.
+TEST_F(CallStoreTest, SeveralSessionsInOneBodyAreEachRewritten) {
+    start(62860);
+    const std::string second =
+        "v=0\r\n"
+        "o=- 77 1234567 IN IP4 198.51.100.9\r\n"
+        "s=second\r\n"
+        "c=IN IP4 0.0.0.0\r\n"
+        "t=0 0\r\n"
+        "a=recvonly\r\n"
+        "m=audio 3000 RTP/AVP 8\r\n";
+    Flags o = offerFlags(replaceAll(kOffer, " 1 IN IP4 198.51.100.1", " 9 IN IP4 198.51.100.1") + second);
+    o.replaceSdpVersion = true;
+    o.loopProtect = true;
+    auto r = store->offer(o);
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    const std::string expected =
+        "v=0\r\n"
+        "o=- 1545997027 9 IN IP4 198.51.100.1\r\n"
+        "s=tester\r\n"
+        "c=IN IP4 127.0.0.1\r\n"
+        "t=0 0\r\n"
+        "a=rtpengine:0123456789ab\r\n"
+        "m=audio {P0} RTP/AVP 0 8\r\n"
+        "a=rtpmap:0 PCMU/8000\r\n"
+        "a=rtpmap:8 PCMA/8000\r\n"
+        "a=sendrecv\r\n"
+        "a=rtcp:{R0}\r\n"
+        "v=0\r\n"
+        "o=- 77 9 IN IP4 198.51.100.9\r\n"
+        "s=second\r\n"
+        "c=IN IP4 0.0.0.0\r\n"
+        "t=0 0\r\n"
+        "a=rtpengine:0123456789ab\r\n"
+        "m=audio {P1} RTP/AVP 8\r\n"
+        "a=rtpmap:8 PCMA/8000\r\n"
+        "a=inactive\r\n"
+        "a=rtcp:{R1}\r\n";
+    EXPECT_EQ(r.sdp, fill(expected, mediaPorts(r.sdp)));
+    // A change gives 10 in both o= lines.
+    o.sdp = replaceAll(o.sdp, "RTP/AVP 8\r\n", "RTP/AVP 8 0\r\n");
+    r = store->offer(o);
+    EXPECT_NE(r.sdp.find("o=- 1545997027 10 IN"), std::string::npos) << r.sdp;
+    EXPECT_NE(r.sdp.find("o=- 77 10 IN"), std::string::npos) << r.sdp;
+
+    Flags incomplete = offerFlags(kOffer + replaceAll(second, "c=IN IP4 0.0.0.0\r\n", ""), "call-2");
+    EXPECT_EQ(store->offer(incomplete).error, "Incomplete SDP specification");
 }
 
 TEST_F(CallStoreTest, LfInputKeepsLfOnCopiedLinesAndCrlfOnGeneratedOnes) {
@@ -466,6 +582,64 @@ TEST_F(CallStoreTest, RejectedMediaIsWrittenAsBareMLine) {
     ASSERT_EQ(ports.size(), 2u);
     EXPECT_EQ(r.sdp, fill(kOfferOut + "m=video 0 RTP/AVP 96\r\n", ports));
     EXPECT_EQ(pool().inUse(), 4u);  // nothing for the rejected stream
+}
+
+// mid_rejected_media: a rejected section keeps its mid after the bare m= line.
+TEST_F(CallStoreTest, RejectedMediaKeepsItsMid) {
+    start(62810);
+    auto offer = replaceAll(kOffer, "a=sendrecv\r\n", "a=mid:a\r\na=sendrecv\r\n") +
+                 "m=video 0 RTP/AVP 96\r\na=mid:v\r\na=rtpmap:96 VP8/90000\r\n";
+    auto r = store->offer(offerFlags(offer));
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    EXPECT_NE(r.sdp.find("a=rtcp:" + std::to_string(mediaPorts(r.sdp)[0] + 1) +
+                         "\r\nm=video 0 RTP/AVP 96\r\na=mid:v\r\n"),
+              std::string::npos)
+        << r.sdp;
+    EXPECT_TRUE(r.sdp.ends_with("m=video 0 RTP/AVP 96\r\na=mid:v\r\n")) << r.sdp;
+}
+
+// An answer carries the mids of the offer it answers, not the answerer's,
+// and none that `generate mid` made up.
+TEST_F(CallStoreTest, AnswerCarriesTheOfferersMidsOnly) {
+    start(62820);
+    Flags o = offerFlags(replaceAll(kOffer, "a=sendrecv\r\n", "a=mid:a\r\na=sendrecv\r\n") +
+                         "m=audio 2002 RTP/AVP 0\r\n" + "m=video 0 RTP/AVP 96\r\na=mid:v\r\n");
+    o.generateMid = true;
+    auto ro = store->offer(o);
+    ASSERT_EQ(ro.status, CommandResult::Status::Ok) << ro.error;
+    EXPECT_NE(ro.sdp.find("m=audio " + std::to_string(mediaPorts(ro.sdp)[1]) + " RTP/AVP 0\r\na=mid:2\r\n"),
+              std::string::npos)
+        << ro.sdp;
+    auto ra = store->answer(answerFlags(replaceAll(kAnswer, "a=sendrecv\r\n", "a=mid:x\r\na=sendrecv\r\n") +
+                                        "m=audio 3002 RTP/AVP 0\r\na=mid:2\r\n" +
+                                        "m=video 0 RTP/AVP 96\r\na=mid:y\r\n"));
+    ASSERT_EQ(ra.status, CommandResult::Status::Ok) << ra.error;
+    EXPECT_NE(ra.sdp.find("a=mid:a\r\n"), std::string::npos) << ra.sdp;
+    EXPECT_EQ(ra.sdp.find("a=mid:x"), std::string::npos) << ra.sdp;
+    EXPECT_EQ(ra.sdp.find("a=mid:2"), std::string::npos) << ra.sdp;
+    EXPECT_TRUE(ra.sdp.ends_with("m=video 0 RTP/AVP 96\r\na=mid:v\r\n")) << ra.sdp;
+}
+
+// answer_proto_differs, answer_proto_override*: each side gets the profile
+// it offered; `transport protocol` overrides it in either message.
+TEST_F(CallStoreTest, EachSideKeepsItsOwnRtpProfileUnlessOverridden) {
+    start(62830);
+    const std::string avpfAnswer = replaceAll(kAnswer, "RTP/AVP", "RTP/AVPF");
+    auto r = offerAnswer(kOffer, avpfAnswer);
+    ASSERT_EQ(r.status, CommandResult::Status::Ok) << r.error;
+    EXPECT_NE(r.sdp.find(" RTP/AVP 8\r\n"), std::string::npos) << r.sdp;
+
+    Flags o = offerFlags(kOffer, "call-2");
+    o.transportProtocol = "RTP/AVPF";
+    auto ro = store->offer(o);
+    ASSERT_EQ(ro.status, CommandResult::Status::Ok) << ro.error;
+    EXPECT_NE(ro.sdp.find(" RTP/AVPF 0 8\r\n"), std::string::npos) << ro.sdp;
+    Flags a = answerFlags(avpfAnswer, "call-2");
+    auto ra = store->answer(a);
+    EXPECT_NE(ra.sdp.find(" RTP/AVP 8\r\n"), std::string::npos) << ra.sdp;
+    a.transportProtocol = "RTP/AVPF";
+    ra = store->answer(a);
+    EXPECT_NE(ra.sdp.find(" RTP/AVPF 8\r\n"), std::string::npos) << ra.sdp;
 }
 
 TEST_F(CallStoreTest, CodecStripInOfferRemovesCodecFromMLineAndRtpmaps) {
@@ -888,6 +1062,126 @@ TEST_F(CallStoreTest, ReplaceSdpVersionChangesVersionOnlyWhenBodyChanges) {
     EXPECT_EQ(offerWithVersion("3", "a=tool:x\r\n"), "o=- 1545997027 6 IN IP4 198.51.100.1");
     EXPECT_EQ(offerWithVersion("3", "a=tool:x\r\n"), "o=- 1545997027 6 IN IP4 198.51.100.1");
     EXPECT_EQ(offerWithVersion("3", "a=tool:y\r\n"), "o=- 1545997027 7 IN IP4 198.51.100.1");
+}
+
+// ---- interfaces ----
+
+// Connection addresses of the media sections, in order.
+std::vector<std::string> mediaConnections(const std::string& sdp) {
+    std::vector<std::string> out;
+    size_t pos = sdp.find("\nm=");
+    while (pos != std::string::npos) {
+        size_t next = sdp.find("\nm=", pos + 1);
+        size_t c = sdp.find("\nc=IN IP4 ", pos);
+        out.push_back(c != std::string::npos && c < next ? sdp.substr(c + 10, sdp.find('\r', c) - c - 10)
+                                                         : std::string());
+        pos = next;
+    }
+    return out;
+}
+
+// named_reinvite_add_media: rtpengine keeps a side's interface for a media
+// section that a re-offer adds, even when that re-offer names none.
+TEST_F(CallStoreTest, MediaAddedByReofferGoesOnTheInterfacesOfTheCall) {
+    startNamed(62800);
+    const std::string video =
+        "m=video 2002 RTP/AVP 96\r\n"
+        "c=IN IP4 198.51.100.1\r\n"
+        "a=rtpmap:96 H264/90000\r\n";
+    Flags o = offerFlags(kOffer);
+    o.direction = {"priv", "pub"};
+    ASSERT_EQ(store->offer(o).status, CommandResult::Status::Ok);
+    ASSERT_EQ(store->answer(answerFlags(kAnswer)).status, CommandResult::Status::Ok);
+
+    auto reoffer = store->offer(offerFlags(kOffer + video));
+    ASSERT_EQ(reoffer.status, CommandResult::Status::Ok) << reoffer.error;
+    EXPECT_EQ(mediaConnections(reoffer.sdp), (std::vector<std::string>{"", "127.0.0.1"}));
+    auto answer = store->answer(answerFlags(kAnswer + replaceAll(video, "198.51.100.1", "203.0.113.2")));
+    ASSERT_EQ(answer.status, CommandResult::Status::Ok) << answer.error;
+    EXPECT_EQ(mediaConnections(answer.sdp), (std::vector<std::string>{"", "127.0.0.2"}));
+    EXPECT_NE(answer.sdp.find("c=IN IP4 127.0.0.2\r\nt=0 0"), std::string::npos) << answer.sdp;
+
+    // The callee re-offering with a third section: the same again.
+    Flags callee = answerFlags(kAnswer + replaceAll(video, "198.51.100.1", "203.0.113.2") +
+                               "m=video 3004 RTP/AVP 97\r\nc=IN IP4 203.0.113.2\r\n");
+    std::swap(callee.fromTag, callee.toTag);
+    auto calleeOffer = store->offer(callee);
+    ASSERT_EQ(calleeOffer.status, CommandResult::Status::Ok) << calleeOffer.error;
+    EXPECT_EQ(mediaConnections(calleeOffer.sdp), (std::vector<std::string>{"", "127.0.0.2", "127.0.0.2"}));
+}
+
+// ---- rtcp-mux on re-offers and branches ----
+
+std::string rtcpTail(const std::string& sdp) {
+    auto p = sdp.find("a=sendrecv\r\n");
+    return p == std::string::npos ? sdp : relativeTailOf(sdp.substr(p + 12), mediaPorts(sdp)[0]);
+}
+
+// rtcp_mux_reinvite*: once the answerer's last SDP talked rtcp-mux, offers to
+// it are muxed on one port whatever the offerer or the `rtcp-mux` key says;
+// when it stops, they follow the offerer again.
+TEST_F(CallStoreTest, OffersToAPeerThatTalksRtcpMuxStayMuxedOnOnePort) {
+    start(62870);
+    ASSERT_EQ(offerAnswer(kOffer + "a=rtcp-mux\r\n", kAnswer + "a=rtcp-mux\r\n").status,
+              CommandResult::Status::Ok);
+    Flags o = offerFlags(kOffer);
+    o.rtcpMux = RtcpMuxMode::Demux;
+    auto r = store->offer(o);
+    EXPECT_EQ(rtcpTail(r.sdp), "a=rtcp:P\r\na=rtcp-mux\r\n");
+    ASSERT_EQ(store->answer(answerFlags(kAnswer)).status, CommandResult::Status::Ok);
+    r = store->offer(offerFlags(kOffer + "a=rtcp-mux\r\n"));
+    EXPECT_EQ(rtcpTail(r.sdp), "a=rtcp:P+1\r\na=rtcp-mux\r\n");
+}
+
+// rtcp_mux_via_branches_require: ports taken for `rtcp-mux: require` are one
+// port to rtpengine, so the stream gets a new pair when muxing ends.
+TEST_F(CallStoreTest, PortsTakenForRequiredMuxAreReplacedWhenMuxingEnds) {
+    start(62880);
+    Flags o = offerFlags(kOffer);
+    o.rtcpMux = RtcpMuxMode::Require;
+    auto first = store->offer(o);
+    ASSERT_EQ(first.status, CommandResult::Status::Ok) << first.error;
+    ASSERT_EQ(store->answer(answerFlags(kAnswer)).status, CommandResult::Status::Ok);
+    auto again = store->offer(offerFlags(kOffer));
+    EXPECT_NE(mediaPorts(again.sdp)[0], mediaPorts(first.sdp)[0]);
+    EXPECT_EQ(rtcpTail(again.sdp), "a=rtcp:P+1\r\n");
+    EXPECT_EQ(pool().inUse(), 4u);
+}
+
+// rtcp_mux_via_branches_delete*: a branch deleted by via-branch with a delay
+// stays until then, and an answer on it meanwhile is that branch's.
+TEST_F(CallStoreTest, BranchDeletedWithDelayStaysUntilTheDelayEnds) {
+    start(62890);
+    auto branchOffer = [&](const char* via) {
+        Flags o = offerFlags(kOffer);
+        o.viaBranch = via;
+        return store->offer(o);
+    };
+    auto o1 = branchOffer("b1");
+    auto o2 = branchOffer("b2");
+    Flags d = deleteFlags();
+    d.viaBranch = "b1";
+    d.deleteDelay = 30;
+    int64_t now = wallSeconds();
+    ASSERT_EQ(store->deleteCall(d).status, CommandResult::Status::Ok);
+    EXPECT_EQ(store->find("call-1")->participants.size(), 3u);
+    Flags a = answerFlags(kAnswer);
+    a.toTag = "tag-b1";
+    a.viaBranch = "b1";
+    ASSERT_EQ(store->answer(a).status, CommandResult::Status::Ok);
+    Flags re = offerFlags(kOffer);
+    re.toTag = "tag-b1";
+    EXPECT_EQ(mediaPorts(store->offer(re).sdp)[0], mediaPorts(o1.sdp)[0]);
+    // The other branch, deleted with a delay, goes when it ends.
+    d.viaBranch = "b2";
+    d.deleteDelay = 5;
+    ASSERT_EQ(store->deleteCall(d).status, CommandResult::Status::Ok);
+    store->tick(now + 1);
+    EXPECT_EQ(store->find("call-1")->participants.size(), 3u);
+    store->tick(now + 40);
+    ASSERT_NE(store->find("call-1"), nullptr);
+    EXPECT_EQ(store->find("call-1")->participants.size(), 2u);
+    EXPECT_FALSE(portIsBound(mediaPorts(o2.sdp)[0]));
 }
 
 // ---- rtcp-mux (tests/diff/OBSERVATIONS.md §4) ----
