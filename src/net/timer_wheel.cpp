@@ -1,7 +1,7 @@
 #include "net/timer_wheel.h"
 
 #include <bit>
-#include <cassert>
+#include <algorithm>
 #include <limits>
 
 namespace ngm::net {
@@ -79,6 +79,7 @@ void TimerWheel::place(Timer& t) {
     t.where_ = (uint16_t)(level * kSlots + slot);
     append(slots_[level][slot], &t);
     occupied_[level] |= uint64_t{1} << slot;
+    due_ = std::min(due_, visitTick(level, slot));
 }
 
 void TimerWheel::unlink(Timer& t) {
@@ -106,15 +107,25 @@ void TimerWheel::cancel(Timer& t) {
     count_--;
 }
 
+// The first block of a level that starts at or after next_ (level 0: next_
+// itself): its slot is the next one of the level that is visited.
+static uint64_t firstBlock(uint64_t next, unsigned shift) {
+    return shift && next ? ((next - 1) >> shift) + 1 : next;
+}
+
+// The tick at which advance() next visits a slot.
+uint64_t TimerWheel::visitTick(unsigned level, unsigned slot) const {
+    unsigned shift = kBits * level;
+    uint64_t block = firstBlock(next_, shift);
+    return (block + ((slot - (unsigned)block) & (kSlots - 1))) << shift;
+}
+
 uint64_t TimerWheel::nextWorkTick() const {
     uint64_t best = std::numeric_limits<uint64_t>::max();
     for (unsigned level = 0; level < kLevels; level++) {
         if (!occupied_[level]) continue;
         unsigned shift = kBits * level;
-        // The first block of this level that starts at or after next_ (level
-        // 0: next_ itself); its slot is the next one visited.
-        uint64_t block = level ? ((next_ - 1) >> shift) + 1 : next_;
-        if (next_ == 0) block = 0;
+        uint64_t block = firstBlock(next_, shift);
         unsigned from = (unsigned)block & (kSlots - 1);
         unsigned ahead = (unsigned)std::countr_zero(std::rotr(occupied_[level], (int)from));
         uint64_t at = (block + ahead) << shift;
@@ -159,8 +170,11 @@ size_t TimerWheel::advance(TimePoint now) {
     if (count_ == 0) {
         // Keep next_ close to now, so the next timer armed lands low.
         if (d >= 0 && (uint64_t)(d / tick_.count()) + 1 > next_) next_ = (uint64_t)(d / tick_.count()) + 1;
+        due_ = UINT64_MAX;
         return 0;
     }
+    bool nothingPending = listEmpty(pending_) && listEmpty(firing_);
+    if (nothingPending && (d < 0 || (uint64_t)(d / tick_.count()) < due_)) return 0;
     advancing_ = true;
     struct Done {
         bool& flag;
@@ -178,6 +192,7 @@ size_t TimerWheel::advance(TimePoint now) {
     uint64_t target = (uint64_t)(d / tick_.count());  // ticks up to here are due
     while (next_ <= target) {
         uint64_t t = nextWorkTick();
+        due_ = t;
         if (t > target) break;
         next_ = t;
         if ((t & (kSlots - 1)) == 0) {
@@ -194,14 +209,17 @@ size_t TimerWheel::advance(TimePoint now) {
         fired += fireAll();
     }
     if (next_ <= target) next_ = target + 1;
+    due_ = nextWorkTick();
     return fired;
 }
 
 std::optional<TimerWheel::TimePoint> TimerWheel::nextExpiry() const {
     if (count_ == 0) return std::nullopt;
     if (!listEmpty(pending_) || !listEmpty(firing_)) return origin_ + tick_ * (int64_t)next_ - tick_;
+    // Exact even after cancels (due_ may be early then): the loop asks only
+    // when it is about to sleep.
     uint64_t t = nextWorkTick();
-    if (t == std::numeric_limits<uint64_t>::max()) return std::nullopt;
+    if (t == UINT64_MAX) return std::nullopt;
     return origin_ + tick_ * (int64_t)t;
 }
 

@@ -115,6 +115,7 @@ private:
     uint64_t tickAtOrAfter(TimePoint when) const;
     void place(Timer& t);
     void unlink(Timer& t);
+    uint64_t visitTick(unsigned level, unsigned slot) const;
     uint64_t nextWorkTick() const;  // UINT64_MAX: no timer in a slot
     void cascade(unsigned level, unsigned slot);
     size_t fireAll();
@@ -122,6 +123,10 @@ private:
     Duration tick_;
     TimePoint origin_;
     uint64_t next_ = 0;  // the first tick not yet processed
+    // No work in the slots before this tick: exact after advance(), lowered
+    // by arming, left alone by cancelling. Lets advance() return at once on
+    // the loop rounds between timers.
+    uint64_t due_ = UINT64_MAX;
     size_t count_ = 0;
     bool advancing_ = false;
     std::array<uint64_t, kLevels> occupied_{};  // bit per non-empty slot
