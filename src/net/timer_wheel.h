@@ -80,10 +80,12 @@ public:
     // O(1); no-op when not armed.
     void cancel(Timer& t);
 
-    // Fires every timer due by `now` and returns how many fired. Callbacks
-    // may arm, cancel or destroy any timer, their own included. Costs O(1)
-    // when no timer is armed, otherwise O(timers fired + levels per tick
-    // that holds work); ticks with nothing due or to cascade are skipped.
+    // Fires every timer due by `now`, tick by tick (in no set order within
+    // a tick), and returns how many fired. Callbacks may arm, cancel or
+    // destroy any timer, their own included (that as their last act: it
+    // destroys the callback too). O(1) between due ticks, otherwise
+    // O(timers fired or moved down + levels per tick that holds work);
+    // ticks with nothing due or to move down are skipped.
     size_t advance(TimePoint now);
 
     // The earliest time at which advance() has work: a timer due, or a

@@ -222,6 +222,8 @@ TEST(TimerWheel, ManyTimersInOneSlotAllFire) {
     EXPECT_TRUE(wheel.empty());
 }
 
+// Not a promise of the interface (timers moved down from a higher level may
+// come after), but what a slot does with timers armed straight into it.
 TEST(TimerWheel, TimersInOneSlotFireInArmingOrder) {
     TimerWheel wheel(10ms, t0);
     std::vector<int> order;
