@@ -1,7 +1,7 @@
 #include "net/timer_wheel.h"
 
-#include <bit>
 #include <algorithm>
+#include <bit>
 #include <limits>
 
 namespace ngm::net {
@@ -169,7 +169,8 @@ size_t TimerWheel::advance(TimePoint now) {
     auto d = (now - origin_).count();
     if (count_ == 0) {
         // Keep next_ close to now, so the next timer armed lands low.
-        if (d >= 0 && (uint64_t)(d / tick_.count()) + 1 > next_) next_ = (uint64_t)(d / tick_.count()) + 1;
+        if (d >= 0 && (uint64_t)(d / tick_.count()) + 1 > next_)
+            next_ = (uint64_t)(d / tick_.count()) + 1;
         due_ = UINT64_MAX;
         return 0;
     }
@@ -215,7 +216,8 @@ size_t TimerWheel::advance(TimePoint now) {
 
 std::optional<TimerWheel::TimePoint> TimerWheel::nextExpiry() const {
     if (count_ == 0) return std::nullopt;
-    if (!listEmpty(pending_) || !listEmpty(firing_)) return origin_ + tick_ * (int64_t)next_ - tick_;
+    if (!listEmpty(pending_) || !listEmpty(firing_))
+        return origin_ + tick_ * (int64_t)next_ - tick_;
     // Exact even after cancels (due_ may be early then): the loop asks only
     // when it is about to sleep.
     uint64_t t = nextWorkTick();

@@ -33,7 +33,7 @@ struct TimerLink {
 }  // namespace detail
 
 class Timer : private detail::TimerLink {
-public:
+  public:
     using Callback = std::function<void()>;
 
     Timer() = default;
@@ -49,7 +49,7 @@ public:
     // No-op when not armed.
     void cancel();
 
-private:
+  private:
     friend class TimerWheel;
     Callback callback_;
     TimerWheel* wheel_ = nullptr;  // set while armed
@@ -58,7 +58,7 @@ private:
 };
 
 class TimerWheel {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
     using TimePoint = Clock::time_point;
     using Duration = Clock::duration;
@@ -98,7 +98,7 @@ public:
     bool empty() const { return count_ == 0; }
     Duration tick() const { return tick_; }
 
-private:
+  private:
     // Six levels of 64 slots: a slot of level L spans 64^L ticks, so the
     // wheel covers 2^36 ticks (21 years at 10 ms) with each timer moved down
     // at most five times; a longer delay waits at the top for more turns.

@@ -28,15 +28,18 @@ TEST(TimerWheel, FiresNoEarlierThanItsDelayAndWithinOneTick) {
             bool fired = false;
             Timer timer([&] { fired = true; });
             TimePoint deadline = t0 + std::chrono::milliseconds(armMs + delayMs);
-            wheel.arm(timer, std::chrono::milliseconds(delayMs), t0 + std::chrono::milliseconds(armMs));
+            wheel.arm(timer, std::chrono::milliseconds(delayMs),
+                      t0 + std::chrono::milliseconds(armMs));
             TimePoint firedAt{};
-            for (auto now = t0 + std::chrono::milliseconds(armMs); now < deadline + 20ms && !fired; now += 1ms) {
+            for (auto now = t0 + std::chrono::milliseconds(armMs); now < deadline + 20ms && !fired;
+                 now += 1ms) {
                 wheel.advance(now);
                 if (fired) firedAt = now;
             }
             ASSERT_TRUE(fired) << "arm at " << armMs << " ms, delay " << delayMs << " ms";
             EXPECT_GE(firedAt, deadline) << "arm at " << armMs << " ms, delay " << delayMs << " ms";
-            EXPECT_LT(firedAt, deadline + 10ms) << "arm at " << armMs << " ms, delay " << delayMs << " ms";
+            EXPECT_LT(firedAt, deadline + 10ms)
+                << "arm at " << armMs << " ms, delay " << delayMs << " ms";
             EXPECT_FALSE(timer.armed());
         }
     }
@@ -134,8 +137,9 @@ TEST(TimerWheel, DeadlineInThePastFiresInTheNextAdvance) {
 // Deadlines on every level of the wheel and on the edges between them: each
 // fires in the tick of its deadline, not a revolution early or late.
 TEST(TimerWheel, DelaysBeyondOneRevolutionFireInTheirOwnTick) {
-    for (int64_t ticks : {1ll, 63ll, 64ll, 65ll, 127ll, 128ll, 4095ll, 4096ll, 4097ll, 262143ll, 262144ll,
-                          262145ll, (1ll << 24) + 7, (1ll << 30) - 1, (1ll << 30) + 3, (1ll << 35) + 11}) {
+    for (int64_t ticks :
+         {1ll, 63ll, 64ll, 65ll, 127ll, 128ll, 4095ll, 4096ll, 4097ll, 262143ll, 262144ll, 262145ll,
+          (1ll << 24) + 7, (1ll << 30) - 1, (1ll << 30) + 3, (1ll << 35) + 11}) {
         for (int64_t startTick : {0ll, 1ll, 63ll, 64ll, 4000ll, 4159ll}) {
             TimerWheel wheel(1ms, t0);
             wheel.advance(t0 + std::chrono::milliseconds(startTick));
@@ -227,7 +231,8 @@ TEST(TimerWheel, ManyTimersInOneSlotAllFire) {
 TEST(TimerWheel, TimersInOneSlotFireInArmingOrder) {
     TimerWheel wheel(10ms, t0);
     std::vector<int> order;
-    Timer a([&] { order.push_back(0); }), b([&] { order.push_back(1); }), c([&] { order.push_back(2); });
+    Timer a([&] { order.push_back(0); }), b([&] { order.push_back(1); }),
+        c([&] { order.push_back(2); });
     wheel.arm(a, 15ms, t0);
     wheel.arm(b, 20ms, t0);
     wheel.arm(c, 11ms, t0);
@@ -238,7 +243,8 @@ TEST(TimerWheel, TimersInOneSlotFireInArmingOrder) {
 TEST(TimerWheel, AllTimersDueByNowFireInOneAdvance) {
     TimerWheel wheel(10ms, t0);
     std::vector<int> order;
-    Timer a([&] { order.push_back(0); }), b([&] { order.push_back(1); }), c([&] { order.push_back(2); });
+    Timer a([&] { order.push_back(0); }), b([&] { order.push_back(1); }),
+        c([&] { order.push_back(2); });
     wheel.arm(c, 5s, t0);
     wheel.arm(b, 700ms, t0);
     wheel.arm(a, 10ms, t0);
@@ -388,16 +394,20 @@ TEST(TimerWheel, RandomArmsCancelsAndAdvancesMatchAModel) {
     std::vector<std::unique_ptr<Timer>> timers;
     std::vector<int> fired(kTimers, 0);
     std::map<int, int64_t> due;  // timer → deadline tick, while armed
-    for (int i = 0; i < kTimers; i++) timers.push_back(std::make_unique<Timer>([&fired, &due, i] {
-        fired[i]++;
-        due.erase(i);
-    }));
+    for (int i = 0; i < kTimers; i++)
+        timers.push_back(std::make_unique<Timer>([&fired, &due, i] {
+            fired[i]++;
+            due.erase(i);
+        }));
     int64_t nowTick = 0;
     auto randomDelay = [&]() -> int64_t {
         switch (rng() % 4) {
-            case 0: return (int64_t)(rng() % 70);
-            case 1: return (int64_t)(rng() % 5000);
-            case 2: return (int64_t)(rng() % 300000);
+            case 0:
+                return (int64_t)(rng() % 70);
+            case 1:
+                return (int64_t)(rng() % 5000);
+            case 2:
+                return (int64_t)(rng() % 300000);
             default:  // now and then beyond the wheel's reach (2^36 ticks)
                 return (int64_t)(rng() % 8 ? rng() % 30000000 : rng() % (1ull << 38));
         }
