@@ -1,9 +1,10 @@
 // One event loop per worker thread: a cross-thread task queue, a timer wheel
-// (and a periodic tick on it), readiness handlers (epoll) and datagram sockets. Where the kernel
-// allows it, datagram sockets are read through io_uring (multishot receive
-// into a ring of provided buffers) and datagrams are sent through it too, so
-// one system call per loop round submits every send of the round and waits
-// for the next packets; otherwise they fall back to epoll readiness.
+// (with a periodic tick on it), readiness handlers (epoll) and datagram
+// sockets. Where the kernel allows it, datagram sockets are read through
+// io_uring (multishot receive into a ring of provided buffers) and datagrams
+// are sent through it too, so one system call per loop round submits every
+// send of the round and waits for the next packets; otherwise they fall back
+// to epoll readiness.
 #pragma once
 
 #include <sys/socket.h>
