@@ -236,7 +236,7 @@ struct EventLoop::Uring {
 
 void EventLoop::allowIoUring(bool allow) { g_allowIoUring.store(allow); }
 
-EventLoop::EventLoop() {
+EventLoop::EventLoop(TimerWheel::Duration timerTick) : timers_(timerTick) {
     epfd_ = epoll_create1(EPOLL_CLOEXEC);
     wakeFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (epfd_ < 0 || wakeFd_ < 0) throw std::runtime_error("cannot create event loop");
@@ -393,9 +393,21 @@ bool EventLoop::sendTo(int fd, const uint8_t* data, size_t len, const sockaddr* 
     return true;
 }
 
+// The tick is one more timer on the wheel rather than a clock of its own:
+// the wheel's next expiry is then the loop's only deadline, which both paths
+// already turn into their wait (epoll_wait's timeout; one timeout request on
+// the ring, moved earlier only when a timer is due before it).
 void EventLoop::setTick(std::chrono::milliseconds interval, Task tick) {
     tickInterval_ = interval;
     tick_ = std::move(tick);
+    tickTimer_.setCallback([this] {
+        timers_.arm(tickTimer_, tickInterval_);  // first: tick_ may call setTick
+        if (tick_) tick_();
+    });
+    if (tick_)
+        timers_.arm(tickTimer_, tickInterval_);
+    else
+        tickTimer_.cancel();
 }
 
 void EventLoop::post(Task t) {
@@ -444,28 +456,25 @@ int EventLoop::pollEpoll(int timeoutMs) {
     return n < 0 ? 0 : n;
 }
 
-void EventLoop::runDeferredAndTick(std::chrono::steady_clock::time_point& nextTick) {
+// Timers first: what their callbacks defer runs in the same round.
+void EventLoop::runDeferredAndTimers() {
+    timers_.advance(std::chrono::steady_clock::now());  // O(1) when none is due
     while (!deferred_.empty()) {
         runningDeferred_.swap(deferred_);
         for (auto& t : runningDeferred_) t();
         runningDeferred_.clear();
     }
-    auto now = std::chrono::steady_clock::now();
-    if (now >= nextTick) {
-        nextTick = now + tickInterval_;
-        if (tick_) tick_();
-    }
 }
 
 void EventLoop::runEpoll() {
-    auto nextTick = std::chrono::steady_clock::now() + tickInterval_;
     while (!stop_.load()) {
-        auto now = std::chrono::steady_clock::now();
-        int timeoutMs = 0;
-        if (now < nextTick)
-            timeoutMs = (int)std::chrono::duration_cast<std::chrono::milliseconds>(nextTick - now).count() + 1;
+        int timeoutMs = -1;  // no timer armed: until an event or a task
+        if (auto due = timers_.nextExpiry()) {
+            auto now = std::chrono::steady_clock::now();
+            timeoutMs = *due <= now ? 0 : (int)std::chrono::ceil<std::chrono::milliseconds>(*due - now).count();
+        }
         pollEpoll(timeoutMs);
-        runDeferredAndTick(nextTick);
+        runDeferredAndTimers();
     }
 }
 
@@ -480,32 +489,44 @@ void EventLoop::runUring() {
             io_uring_sqe_set_data64(s, kEpoll << 56);
         }
     };
-    // The tick is a timeout request of the ring, so the waits themselves carry
-    // no timer: arming and cancelling one per sleep costs a timer
-    // reprogramming each time (a VM exit on virtual machines).
-    __kernel_timespec tickTs{};
-    bool tickArmed = false;
-    auto armTick = [&](std::chrono::nanoseconds in) {
-        if (in.count() < 0) in = std::chrono::nanoseconds(0);
-        tickTs.tv_sec = (long long)(in.count() / 1000000000);
-        tickTs.tv_nsec = (long long)(in.count() % 1000000000);
+    // The next timer's expiry is a timeout request of the ring, so the waits
+    // themselves carry no timer: arming and cancelling one per sleep costs a
+    // timer reprogramming each time (a VM exit on virtual machines). It stays
+    // armed across rounds until it fires, and is moved (IORING_TIMEOUT_UPDATE,
+    // Linux 5.11, as old as IORING_FEAT_EXT_ARG) only when a timer becomes
+    // due before it; a timer cancelled meanwhile costs one early wake-up.
+    __kernel_timespec wakeTs{};
+    bool wakeArmed = false;
+    std::chrono::steady_clock::time_point wakeAt{};
+    auto setWake = [&](std::chrono::steady_clock::time_point at, std::chrono::steady_clock::time_point now) {
+        auto in = std::chrono::duration_cast<std::chrono::nanoseconds>(at - now);
+        wakeTs.tv_sec = (long long)(in.count() / 1000000000);
+        wakeTs.tv_nsec = (long long)(in.count() % 1000000000);
         if (io_uring_sqe* s = u.sqe()) {
-            io_uring_prep_timeout(s, &tickTs, 0, 0);
-            io_uring_sqe_set_data64(s, kTick << 56);
-            tickArmed = true;
+            if (wakeArmed) {
+                // A timeout that fired meanwhile fails this (-ENOENT) and
+                // completes by itself.
+                io_uring_prep_timeout_update(s, &wakeTs, kTick << 56, 0);
+                io_uring_sqe_set_data64(s, kIgnore << 56);
+            } else {
+                io_uring_prep_timeout(s, &wakeTs, 0, 0);
+                io_uring_sqe_set_data64(s, kTick << 56);
+                wakeArmed = true;
+            }
+            wakeAt = at;
         }
     };
     armEpoll();
     bool epollReady = true;  // look once before the first wait
-    auto nextTick = std::chrono::steady_clock::now() + tickInterval_;
     while (!stop_.load()) {
         if (epollReady) epollReady = pollEpoll(0) > 0;  // level-triggered: until drained
-        auto now = std::chrono::steady_clock::now();
         bool busy = epollReady || !deferred_.empty() || stop_.load();
-        if (busy || now >= nextTick) {
+        auto due = busy ? std::nullopt : timers_.nextExpiry();
+        auto now = due ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+        if (busy || (due && *due <= now)) {
             io_uring_submit_and_get_events(&u.ring);
         } else {
-            if (!tickArmed) armTick(std::chrono::duration_cast<std::chrono::nanoseconds>(nextTick - now));
+            if (due && (!wakeArmed || *due < wakeAt)) setWake(*due, now);
             io_uring_submit_and_wait(&u.ring, 1);
         }
         unsigned head, seen = 0;
@@ -557,11 +578,11 @@ void EventLoop::runUring() {
                 epollReady = true;
                 if (!(cqe->flags & IORING_CQE_F_MORE)) armEpoll();
             } else if (kind == kTick) {
-                tickArmed = false;  // -ETIME: due; re-armed before the next wait
+                wakeArmed = false;  // -ETIME: due; armed again before the next wait
             }
         }
         io_uring_cq_advance(&u.ring, seen);
-        runDeferredAndTick(nextTick);
+        runDeferredAndTimers();
     }
 }
 

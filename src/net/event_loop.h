@@ -1,9 +1,10 @@
-// One event loop per worker thread: a cross-thread task queue, a periodic
-// tick, readiness handlers (epoll) and datagram sockets. Where the kernel
-// allows it, datagram sockets are read through io_uring (multishot receive
-// into a ring of provided buffers) and datagrams are sent through it too, so
-// one system call per loop round submits every send of the round and waits
-// for the next packets; otherwise they fall back to epoll readiness.
+// One event loop per worker thread: a cross-thread task queue, a timer wheel
+// (with a periodic tick on it), readiness handlers (epoll) and datagram
+// sockets. Where the kernel allows it, datagram sockets are read through
+// io_uring (multishot receive into a ring of provided buffers) and datagrams
+// are sent through it too, so one system call per loop round submits every
+// send of the round and waits for the next packets; otherwise they fall back
+// to epoll readiness.
 #pragma once
 
 #include <sys/socket.h>
@@ -17,11 +18,13 @@
 #include <thread>
 #include <vector>
 
+#include "net/timer_wheel.h"
+
 namespace ngm::net {
 
 // Something registered on the loop for readability of its fd.
-// Handlers are destroyed only by tasks and ticks (never from onReadable of
-// another handler), which run after the I/O events of a batch.
+// Handlers are destroyed only by tasks, timers and ticks (never from
+// onReadable of another handler), which run after the I/O events of a batch.
 class PollHandler {
 public:
     virtual ~PollHandler() = default;
@@ -40,7 +43,7 @@ class EventLoop {
 public:
     using Task = std::function<void()>;
 
-    EventLoop();
+    explicit EventLoop(TimerWheel::Duration timerTick = TimerWheel::kDefaultTick);
     ~EventLoop();
     EventLoop(const EventLoop&) = delete;
     EventLoop& operator=(const EventLoop&) = delete;
@@ -57,8 +60,14 @@ public:
     bool addDatagram(int fd, DatagramHandler* h);
     // Either kind; datagram sockets on the loop thread.
     void remove(int fd);
-    // Called on the loop thread every `interval` (coarse; for timeouts).
+    // Called on the loop thread every `interval` (coarse: a timer on the
+    // wheel, so rounded up to its tick). Before run() or on the loop thread.
     void setTick(std::chrono::milliseconds interval, Task tick);
+
+    // The loop's timers: loop thread only (or before run()). Due timers fire
+    // after the I/O events of a round; the loop sleeps no longer than until
+    // the next one is due, and an empty wheel costs it nothing.
+    TimerWheel& timers() { return timers_; }
 
     // Loop thread only: run t once the I/O events of the current batch are
     // handled (no wake-up needed).
@@ -87,7 +96,7 @@ private:
     int pollEpoll(int timeoutMs);  // dispatches; returns the number of events
     void runUring();
     void runEpoll();
-    void runDeferredAndTick(std::chrono::steady_clock::time_point& nextTick);
+    void runDeferredAndTimers();
     int epfd_ = -1;
     int wakeFd_ = -1;
     std::atomic<bool> stop_{false};
@@ -95,8 +104,10 @@ private:
     std::mutex tasksMutex_;
     std::vector<Task> tasks_, running_;
     std::vector<Task> deferred_, runningDeferred_;
+    TimerWheel timers_;
     std::chrono::milliseconds tickInterval_{1000};
     Task tick_;
+    Timer tickTimer_;
     std::unique_ptr<Uring> uring_;
 };
 

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <cstdio>
 #include <chrono>
 #include <cstring>
 #include <future>
@@ -12,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "net/timer_wheel.h"
 #include "net/udp_socket.h"
 
 namespace ngm::net {
@@ -355,6 +357,95 @@ void failedSendsAreCounted(bool ioUring) {
 
 TEST(EventLoop, FailedSendsThroughTheRingAreCounted) { failedSendsAreCounted(true); }
 TEST(EventLoop, FailedSendsOnTheEpollPathAreCounted) { failedSendsAreCounted(false); }
+
+// A timer armed from the loop thread of a running loop fires there, on time
+// (never early), although the loop's tick is far away: the wait is bounded by
+// the timer, not by the tick.
+void timerFiresOnLoopThread(bool ioUring) {
+    PacketPath path(ioUring);
+    EventLoop loop;
+    loop.setTick(10s, [] {});
+    LoopThread t(loop);
+    std::promise<std::pair<std::thread::id, std::chrono::steady_clock::time_point>> fired;
+    Timer timer([&] { fired.set_value({std::this_thread::get_id(), std::chrono::steady_clock::now()}); });
+    std::chrono::steady_clock::time_point armedAt;
+    onLoop(loop, [&] {
+        armedAt = std::chrono::steady_clock::now();
+        loop.timers().arm(timer, 30ms, armedAt);
+    });
+    auto f = fired.get_future();
+    ASSERT_EQ(f.wait_for(2s), std::future_status::ready);
+    auto [id, at] = f.get();
+    EXPECT_EQ(id, t.id());
+    EXPECT_GE(at - armedAt, 30ms);
+    EXPECT_LT(at - armedAt, 1s);  // not when the tick would have woken the loop
+    EXPECT_TRUE(t.stopAndJoin());
+}
+
+TEST(EventLoop, TimerArmedOnARunningLoopFiresOnItsThread) { timerFiresOnLoopThread(true); }
+TEST(EventLoop, TimerArmedOnARunningLoopFiresOnItsThreadOnTheEpollPath) { timerFiresOnLoopThread(false); }
+
+// A timer armed while an earlier deadline is already waited for, and one
+// moved earlier than the deadline the loop sleeps towards: each fires on time.
+void timersMovedEarlierWakeTheLoop(bool ioUring) {
+    PacketPath path(ioUring);
+    EventLoop loop;
+    LoopThread t(loop);
+    std::promise<void> early;
+    std::atomic<int> lateFired{0};
+    Timer late([&] { lateFired++; });
+    Timer moved([&] { early.set_value(); });
+    auto start = std::chrono::steady_clock::now();
+    onLoop(loop, [&] {
+        loop.timers().arm(late, 5s);
+        loop.timers().arm(moved, 3s);
+    });
+    std::this_thread::sleep_for(20ms);  // the loop sleeps towards 3 s
+    onLoop(loop, [&] { loop.timers().arm(moved, 20ms); });
+    ASSERT_EQ(early.get_future().wait_for(2s), std::future_status::ready);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+    EXPECT_EQ(lateFired.load(), 0);
+    onLoop(loop, [&] { late.cancel(); });
+    EXPECT_TRUE(t.stopAndJoin());
+}
+
+TEST(EventLoop, TimerMovedEarlierWakesTheSleepingLoop) { timersMovedEarlierWakeTheLoop(true); }
+TEST(EventLoop, TimerMovedEarlierWakesTheSleepingLoopOnTheEpollPath) { timersMovedEarlierWakeTheLoop(false); }
+
+// Sleeps of the calling thread so far (each wait that blocked counts one).
+long voluntarySwitches() {
+    FILE* f = fopen("/proc/thread-self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    long n = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1) break;
+    fclose(f);
+    return n;
+}
+
+// Once its timers have fired, a loop without a tick sleeps until something
+// happens: an armed-then-empty wheel adds no wake-ups.
+void idleLoopStaysAsleep(bool ioUring) {
+    PacketPath path(ioUring);
+    EventLoop loop;
+    LoopThread t(loop);
+    std::promise<void> fired;
+    Timer timer([&] { fired.set_value(); });
+    onLoop(loop, [&] { loop.timers().arm(timer, 10ms); });
+    ASSERT_EQ(fired.get_future().wait_for(2s), std::future_status::ready);
+    long before = 0, after = 0;
+    onLoop(loop, [&] { before = voluntarySwitches(); });
+    std::this_thread::sleep_for(300ms);
+    onLoop(loop, [&] { after = voluntarySwitches(); });
+    ASSERT_GE(before, 0) << "no voluntary_ctxt_switches in /proc/thread-self/status";
+    // The loop slept once waiting for the second task (30 wheel ticks passed).
+    EXPECT_LE(after - before, 3);
+    EXPECT_TRUE(t.stopAndJoin());
+}
+
+TEST(EventLoop, IdleLoopWithNoTimerArmedDoesNotWake) { idleLoopStaysAsleep(true); }
+TEST(EventLoop, IdleLoopWithNoTimerArmedDoesNotWakeOnTheEpollPath) { idleLoopStaysAsleep(false); }
 
 TEST(EventLoop, AddingAnInvalidFdFails) {
     EventLoop loop;
