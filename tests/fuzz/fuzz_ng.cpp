@@ -9,8 +9,8 @@
 #include <memory>
 #include <string_view>
 
+#include "bencode/framing.h"
 #include "control/ng_dispatcher.h"
-#include "control/ng_transport.h"
 #include "net/interface.h"
 #include "session/registry.h"
 
@@ -47,8 +47,8 @@ std::string_view nextRequest(std::string_view& input) {
     if (sp == std::string_view::npos) return msg;
     std::string_view body = msg.substr(sp + 1);
     auto lead = body.find_first_not_of(" \t\r\n");
-    long ext = lead != std::string_view::npos && body[lead] == '{' ? control::jsonExtent(body)
-                                                                    : control::bencodeExtent(body);
+    long ext = lead != std::string_view::npos && body[lead] == '{' ? bencode::jsonExtent(body)
+                                                                    : bencode::bencodeExtent(body);
     if (ext <= 0 || (size_t)ext >= body.size()) return msg;
     input = body.substr(ext);
     while (!input.empty() && (input.front() == '\n' || input.front() == ' ')) input.remove_prefix(1);

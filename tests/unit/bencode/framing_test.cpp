@@ -1,11 +1,11 @@
-// bencodeExtent: how the TCP listener finds the end of one ng message.
+// bencodeExtent/jsonExtent: how the TCP listener finds the end of one ng message.
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "control/ng_transport.h"
+#include "bencode/framing.h"
 
-namespace ngm::control {
+namespace ngm::bencode {
 namespace {
 
 TEST(BencodeExtent, CompleteDictionaryReturnsItsLength) {
@@ -86,9 +86,9 @@ TEST(BencodeExtent, DeepUnfinishedNestingIsRejectedBeforeItEnds) {
 }
 
 }  // namespace
-}  // namespace ngm::control
+}  // namespace ngm::bencode
 
-namespace ngm::control {
+namespace ngm::bencode {
 namespace {
 
 TEST(JsonExtent, CompleteObjectEndsAtItsClosingBrace) {
@@ -109,4 +109,4 @@ TEST(JsonExtent, GarbageAndExcessNestingAreInvalid) {
 }
 
 }  // namespace
-}  // namespace ngm::control
+}  // namespace ngm::bencode
