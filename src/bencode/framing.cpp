@@ -41,9 +41,12 @@ long jsonExtent(std::string_view in, size_t maxDepth) {
     for (size_t i = 0; i < in.size(); i++) {
         char c = in[i];
         if (inString) {
-            if (escaped) escaped = false;
-            else if (c == '\\') escaped = true;
-            else if (c == '"') inString = false;
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                inString = false;
             continue;
         }
         if (c == '"') {

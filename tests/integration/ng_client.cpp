@@ -433,8 +433,9 @@ Reply::Reply(std::string body)
     std::string_view b = *body_;
     size_t first = b.find_first_not_of(" \t\r\n");
     bool json = first != std::string_view::npos && b[first] == '{';
-    auto err = json ? bencode::decodeJson(b, *doc_) : bencode::decode(b, *doc_);
-    if (err) decodeError_ = err->reason.empty() ? "decode error" : err->reason;
+    auto decoded = json ? bencode::decodeJson(b, *doc_) : bencode::decode(b, *doc_);
+    if (!decoded)
+        decodeError_ = decoded.error().reason.empty() ? "decode error" : decoded.error().reason;
 }
 
 const Value& Reply::root() const {
