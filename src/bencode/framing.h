@@ -1,16 +1,28 @@
 // Framing of ng messages on a byte stream (TCP): where one bencode or JSON
 // message ends, found by scanning its structure without decoding it.
+//
+// Each scanner looks at the bytes received so far and answers one of three
+// things: the length of the complete message at the start of `in` (bytes
+// after it belong to the next message), 0 while more input is needed, or an
+// Error when no continuation can make it a message.
 #pragma once
 
 #include <cstddef>
 #include <string_view>
 
+#include "common/result.h"
+
 namespace ngm::bencode {
 
-// Length of the complete bencode value at the start of `in`, 0 if more
-// input is needed, -1 if it can never be valid.
-long bencodeExtent(std::string_view in, size_t maxDepth = 64);
-// The same for a JSON object (leading whitespace allowed).
-long jsonExtent(std::string_view in, size_t maxDepth = 64);
+// Deeper nesting than this ends the framing with an error.
+inline constexpr size_t kMaxFramingDepth = 64;
+
+// One bencode value.
+Result<size_t> bencodeExtent(std::string_view in, size_t maxDepth = kMaxFramingDepth);
+// One JSON object (or array), leading whitespace allowed.
+Result<size_t> jsonExtent(std::string_view in, size_t maxDepth = kMaxFramingDepth);
+// An ng message body: JSON when its first non-whitespace byte is '{' (the
+// rule by which the dispatcher picks the decoder), bencode otherwise.
+Result<size_t> messageExtent(std::string_view body);
 
 }  // namespace ngm::bencode

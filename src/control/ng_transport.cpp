@@ -156,22 +156,21 @@ void NgTcpListener::run() {
                     drop = c.buf.size() > 256;
                     break;
                 }
-                std::string_view body = std::string_view(c.buf).substr(sp + 1);
-                size_t lead = body.find_first_not_of(" \t\r\n");
-                long ext = lead != std::string_view::npos && body[lead] == '{' ? bencode::jsonExtent(body)
-                                                                               : bencode::bencodeExtent(body);
-                if (ext < 0) {
-                    // Not bencode: answer once with an error, then close.
+                auto ext = bencode::messageExtent(std::string_view(c.buf).substr(sp + 1));
+                if (!ext) {
+                    // Framing is lost: answer once with an error, then close.
+                    NGM_LOG_WARN("Closing ng TCP connection from %s: %s", c.peer.toString().c_str(),
+                                 ext.error().reason.c_str());
                     std::string reply = dispatcher_.handle(c.buf, c.peer);
                     if (!reply.empty()) (void)!write(cfd, reply.data(), reply.size());
                     drop = true;
                     break;
                 }
-                if (ext == 0) {
+                if (*ext == 0) {
                     drop = c.buf.size() > kMaxBuffered;
                     break;
                 }
-                size_t total = sp + 1 + (size_t)ext;
+                size_t total = sp + 1 + *ext;
                 std::string reply = dispatcher_.handle(std::string_view(c.buf).substr(0, total), c.peer);
                 if (!reply.empty()) (void)!write(cfd, reply.data(), reply.size());
                 c.buf.erase(0, total);

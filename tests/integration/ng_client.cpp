@@ -629,12 +629,10 @@ std::vector<std::string> NgTcpClient::readReplies(size_t count, milliseconds tim
         for (;;) {
             size_t sp = buffered_.find(' ');
             if (sp == std::string::npos) break;
-            // The daemon's own framing functions (src/bencode/framing.h).
-            std::string_view body = std::string_view(buffered_).substr(sp + 1);
-            long len = !body.empty() && body.front() == '{' ? ngm::bencode::jsonExtent(body)
-                                                            : ngm::bencode::bencodeExtent(body);
-            if (len <= 0) break;
-            size_t total = sp + 1 + (size_t)len;
+            // The daemon's own framing (src/bencode/framing.h).
+            auto len = bencode::messageExtent(std::string_view(buffered_).substr(sp + 1));
+            if (!len || *len == 0) break;
+            size_t total = sp + 1 + *len;
             out.push_back(buffered_.substr(0, total));
             buffered_.erase(0, total);
         }
