@@ -14,12 +14,17 @@
 
 namespace ngm::bencode {
 
-// Deeper nesting than this ends the framing with an error.
+// Deeper nesting than this ends the framing with an error (twice what the
+// dispatcher decodes, so that it, not the framing, rejects 33 to 64 levels
+// with an error reply). A bound above 256 counts as 256.
 inline constexpr size_t kMaxFramingDepth = 64;
 
-// One bencode value.
+// One bencode value, in the grammar decode() accepts: what it frames decodes
+// (bar decode()'s item bound), what decode() accepts it frames.
 Result<size_t> bencodeExtent(std::string_view in, size_t maxDepth = kMaxFramingDepth);
-// One JSON object (or array), leading whitespace allowed.
+// One JSON object (or array), leading whitespace allowed. Only structure is
+// checked (strings, escapes, matching brackets); content errors are left to
+// decodeJson(), so a framed message may still fail to decode.
 Result<size_t> jsonExtent(std::string_view in, size_t maxDepth = kMaxFramingDepth);
 // An ng message body: JSON when its first non-whitespace byte is '{' (the
 // rule by which the dispatcher picks the decoder), bencode otherwise.
