@@ -19,8 +19,10 @@ namespace ngm::bencode {
 // with an error reply). A bound above 256 counts as 256.
 inline constexpr size_t kMaxFramingDepth = 64;
 
-// One bencode value, in the grammar decode() accepts: what it frames decodes
-// (bar decode()'s item bound), what decode() accepts it frames.
+// One bencode value, in the grammar decode() accepts: given decode() the
+// same depth bound and no item bound, what this frames decodes and what
+// decode() accepts this frames. String lengths of more than 9 digits are an
+// error here (they announce a gigabyte).
 Result<size_t> bencodeExtent(std::string_view in, size_t maxDepth = kMaxFramingDepth);
 // One JSON object (or array), leading whitespace allowed. Only structure is
 // checked (strings, escapes, matching brackets); content errors are left to
