@@ -108,7 +108,8 @@ Result<size_t> BencodeScanner::integer() {
     if (negative) ++p;
     if (p == in_.size()) return 0;
     if (!isDigit(in_[p])) {
-        if (in_[p] == 'e') return fail(negative ? "integer without digits" : "empty integer", start);
+        if (in_[p] == 'e')
+            return fail(negative ? "integer without digits" : "empty integer", start);
         return fail("unexpected byte " + describeByte(in_[p]) + " in integer", p);
     }
     if (in_[p] == '0') {
@@ -170,7 +171,8 @@ Result<size_t> scanJson(std::string_view in, size_t maxDepth) {
                 if (in[i] == '\\') ++i;
             if (i >= in.size()) return 0;
         } else if (c == '{' || c == '[') {
-            if (depth >= maxDepth) return fail("nesting deeper than " + std::to_string(maxDepth), i);
+            if (depth >= maxDepth)
+                return fail("nesting deeper than " + std::to_string(maxDepth), i);
             closers[depth++] = c == '{' ? '}' : ']';
         } else if (c == '}' || c == ']') {
             if (depth == 0 || closers[depth - 1] != c)
