@@ -23,7 +23,7 @@ class BencodeParser {
     BencodeParser(std::string_view in, const DecodeLimits& limits)
         : begin_(in.data()), p_(in.data()), end_(in.data() + in.size()), limits_(limits) {}
 
-    std::optional<DecodeError> parse(Value& root);
+    Result<void> parse(Value& root);
 
   private:
     struct Frame {
@@ -33,17 +33,17 @@ class BencodeParser {
 
     size_t offset(const char* at) const { return static_cast<size_t>(at - begin_); }
 
-    DecodeError fail(std::string_view what, const char* at) const {
+    Error fail(std::string_view what, const char* at) const {
         std::string r = "bencode: ";
         r.append(what);
         r.append(" at offset ");
         r.append(std::to_string(offset(at)));
-        return DecodeError{std::move(r)};
+        return Error{std::move(r)};
     }
 
-    std::optional<DecodeError> parseValue(Value& slot);
-    std::optional<DecodeError> parseInteger(Value& slot);
-    std::optional<DecodeError> parseString(std::string_view& out);
+    Result<void> parseValue(Value& slot);
+    Result<void> parseInteger(Value& slot);
+    Result<void> parseString(std::string_view& out);
 
     const char* begin_;
     const char* p_;
@@ -53,16 +53,16 @@ class BencodeParser {
     std::vector<Frame> stack_;
 };
 
-std::optional<DecodeError> BencodeParser::parse(Value& root) {
-    if (p_ == end_) return DecodeError{"bencode: empty input"};
+Result<void> BencodeParser::parse(Value& root) {
+    if (p_ == end_) return Error{"bencode: empty input"};
     Value* slot = &root;
     for (;;) {
-        if (auto err = parseValue(*slot)) return err;
+        if (auto r = parseValue(*slot); !r) return r;
         // Find the next slot to fill, closing finished containers.
         for (;;) {
             if (stack_.empty()) {
                 if (p_ != end_) return fail("trailing data after top-level value", p_);
-                return std::nullopt;
+                return {};
             }
             Frame& top = stack_.back();
             if (p_ == end_) {
@@ -84,7 +84,7 @@ std::optional<DecodeError> BencodeParser::parse(Value& root) {
                 return fail("dictionary key must be a string, found " + describeByte(*p_), p_);
             }
             std::string_view key;
-            if (auto err = parseString(key)) return err;
+            if (auto r = parseString(key); !r) return r;
             if (p_ == end_) return fail("dictionary key without value", p_);
             if (*p_ == 'e') return fail("dictionary key without value", p_);
             slot = &top.container->entries().emplace_back(key, Value()).second;
@@ -93,16 +93,16 @@ std::optional<DecodeError> BencodeParser::parse(Value& root) {
     }
 }
 
-std::optional<DecodeError> BencodeParser::parseValue(Value& slot) {
+Result<void> BencodeParser::parseValue(Value& slot) {
     if (p_ == end_) return fail("unexpected end of input", p_);
     if (++items_ > limits_.maxItems)
         return fail("more than " + std::to_string(limits_.maxItems) + " values", p_);
     char c = *p_;
     if (isDigit(c)) {
         std::string_view s;
-        if (auto err = parseString(s)) return err;
+        if (auto r = parseString(s); !r) return r;
         slot = Value::string(s);
-        return std::nullopt;
+        return {};
     }
     switch (c) {
         case 'i':
@@ -114,7 +114,7 @@ std::optional<DecodeError> BencodeParser::parseValue(Value& slot) {
             slot = c == 'l' ? Value::list() : Value::dict();
             stack_.push_back(Frame{&slot, offset(p_)});
             ++p_;
-            return std::nullopt;
+            return {};
         case '-':
             return fail("negative string length", p_);
         default:
@@ -123,7 +123,7 @@ std::optional<DecodeError> BencodeParser::parseValue(Value& slot) {
 }
 
 // i<decimal>e, canonical: no empty digits, no leading zeros, no "-0".
-std::optional<DecodeError> BencodeParser::parseInteger(Value& slot) {
+Result<void> BencodeParser::parseInteger(Value& slot) {
     const char* start = p_;
     ++p_;  // 'i'
     bool negative = false;
@@ -153,12 +153,12 @@ std::optional<DecodeError> BencodeParser::parseInteger(Value& slot) {
     ++p_;
     // Unsigned negation is modular; the conversion back to int64 is exact (C++20).
     slot = Value::integer(static_cast<int64_t>(negative ? 0 - magnitude : magnitude));
-    return std::nullopt;
+    return {};
 }
 
 // <length>:<bytes>. The length is never trusted beyond the remaining input, and
 // accumulation stops as soon as it exceeds it, so huge prefixes cannot overflow.
-std::optional<DecodeError> BencodeParser::parseString(std::string_view& out) {
+Result<void> BencodeParser::parseString(std::string_view& out) {
     const char* start = p_;
     if (*p_ == '0' && p_ + 1 != end_ && isDigit(p_[1]))
         return fail("string length with leading zero", start);
@@ -180,16 +180,16 @@ std::optional<DecodeError> BencodeParser::parseString(std::string_view& out) {
         return fail("string length exceeds remaining input", start);
     out = std::string_view(p_, static_cast<size_t>(length));
     p_ += length;
-    return std::nullopt;
+    return {};
 }
 
 }  // namespace
 
-std::optional<DecodeError> decode(std::string_view in, Document& doc, const DecodeLimits& limits) {
+Result<void> decode(std::string_view in, Document& doc, const DecodeLimits& limits) {
     BencodeParser parser(in, limits);
-    auto err = parser.parse(doc.root);
-    if (err) doc.root = Value();  // never hand out a half-built tree
-    return err;
+    auto r = parser.parse(doc.root);
+    if (!r) doc.root = Value();  // never hand out a half-built tree
+    return r;
 }
 
 }  // namespace ngm::bencode

@@ -71,7 +71,7 @@ class JsonParser {
           doc_(doc),
           limits_(limits) {}
 
-    std::optional<DecodeError> parse(Value& root);
+    Result<void> parse(Value& root);
 
   private:
     struct Frame {
@@ -82,12 +82,12 @@ class JsonParser {
 
     size_t offset(const char* at) const { return static_cast<size_t>(at - begin_); }
 
-    DecodeError fail(std::string_view what, const char* at) const {
+    Error fail(std::string_view what, const char* at) const {
         std::string r = "JSON: ";
         r.append(what);
         r.append(" at offset ");
         r.append(std::to_string(offset(at)));
-        return DecodeError{std::move(r)};
+        return Error{std::move(r)};
     }
 
     // RFC 8259 §2: insignificant whitespace.
@@ -95,11 +95,11 @@ class JsonParser {
         while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
     }
 
-    std::optional<DecodeError> parseValue(Value& slot);
-    std::optional<DecodeError> parseString(std::string_view& out);
-    std::optional<DecodeError> unescapeString(const char* quote, std::string_view& out);
-    std::optional<DecodeError> parseNumber(Value& slot);
-    std::optional<DecodeError> parseLiteral(std::string_view word, Value value, Value& slot);
+    Result<void> parseValue(Value& slot);
+    Result<void> parseString(std::string_view& out);
+    Result<void> unescapeString(const char* quote, std::string_view& out);
+    Result<void> parseNumber(Value& slot);
+    Result<void> parseLiteral(std::string_view word, Value value, Value& slot);
 
     const char* begin_;
     const char* p_;
@@ -110,18 +110,18 @@ class JsonParser {
     std::vector<Frame> stack_;
 };
 
-std::optional<DecodeError> JsonParser::parse(Value& root) {
+Result<void> JsonParser::parse(Value& root) {
     skipWhitespace();
     if (p_ == end_) return fail("empty input", p_);
     Value* slot = &root;
     for (;;) {
-        if (auto err = parseValue(*slot)) return err;
+        if (auto r = parseValue(*slot); !r) return r;
         // Find the next slot to fill, closing finished containers.
         for (;;) {
             if (stack_.empty()) {
                 skipWhitespace();
                 if (p_ != end_) return fail("trailing data after top-level value", p_);
-                return std::nullopt;
+                return {};
             }
             Frame& top = stack_.back();
             const bool isList = top.container->isList();
@@ -161,7 +161,7 @@ std::optional<DecodeError> JsonParser::parse(Value& root) {
             if (*p_ != '"')
                 return fail("object key must be a string, found " + describeByte(*p_), p_);
             std::string_view key;
-            if (auto err = parseString(key)) return err;
+            if (auto r = parseString(key); !r) return r;
             skipWhitespace();
             if (p_ == end_) return fail("unterminated object", begin_ + top.start);
             if (*p_ != ':')
@@ -173,7 +173,7 @@ std::optional<DecodeError> JsonParser::parse(Value& root) {
     }
 }
 
-std::optional<DecodeError> JsonParser::parseValue(Value& slot) {
+Result<void> JsonParser::parseValue(Value& slot) {
     skipWhitespace();
     if (p_ == end_) return fail("unexpected end of input", p_);
     if (++items_ > limits_.maxItems)
@@ -186,12 +186,12 @@ std::optional<DecodeError> JsonParser::parseValue(Value& slot) {
             slot = *p_ == '[' ? Value::list() : Value::dict();
             stack_.push_back(Frame{&slot, offset(p_), true});
             ++p_;
-            return std::nullopt;
+            return {};
         case '"': {
             std::string_view s;
-            if (auto err = parseString(s)) return err;
+            if (auto r = parseString(s); !r) return r;
             slot = Value::string(s);
-            return std::nullopt;
+            return {};
         }
         case 't':
             return parseLiteral("true", Value::integer(1), slot);
@@ -205,18 +205,17 @@ std::optional<DecodeError> JsonParser::parseValue(Value& slot) {
     }
 }
 
-std::optional<DecodeError> JsonParser::parseLiteral(std::string_view word, Value value,
-                                                    Value& slot) {
+Result<void> JsonParser::parseLiteral(std::string_view word, Value value, Value& slot) {
     if (static_cast<size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word)
         return fail("invalid literal (expected " + std::string(word) + ")", p_);
     p_ += word.size();
     slot = std::move(value);
-    return std::nullopt;
+    return {};
 }
 
 // RFC 8259 §6. Integers that fit int64 become Integer; anything else keeps its
 // text so no precision is lost on the way through.
-std::optional<DecodeError> JsonParser::parseNumber(Value& slot) {
+Result<void> JsonParser::parseNumber(Value& slot) {
     const char* start = p_;
     bool negative = false;
     if (*p_ == '-') {
@@ -257,16 +256,16 @@ std::optional<DecodeError> JsonParser::parseNumber(Value& slot) {
         }
         if (fits) {
             slot = Value::integer(static_cast<int64_t>(negative ? 0 - magnitude : magnitude));
-            return std::nullopt;
+            return {};
         }
     }
     slot = Value::string(std::string_view(start, static_cast<size_t>(p_ - start)));
-    return std::nullopt;
+    return {};
 }
 
 // p_ is at the opening quote. Fast path: a run with no escapes is returned as
 // a view into the input.
-std::optional<DecodeError> JsonParser::parseString(std::string_view& out) {
+Result<void> JsonParser::parseString(std::string_view& out) {
     const char* quote = p_;
     ++p_;
     for (;;) {
@@ -276,7 +275,7 @@ std::optional<DecodeError> JsonParser::parseString(std::string_view& out) {
         if (c == '"') {
             out = std::string_view(quote + 1, static_cast<size_t>(p_ - quote - 1));
             ++p_;
-            return std::nullopt;
+            return {};
         }
         if (c == '\\') return unescapeString(quote, out);
         if (c < 0x20)
@@ -290,7 +289,7 @@ std::optional<DecodeError> JsonParser::parseString(std::string_view& out) {
 
 // Slow path, p_ at the first backslash: copy into a buffer, resolving escapes
 // (RFC 8259 §7), and intern the result.
-std::optional<DecodeError> JsonParser::unescapeString(const char* quote, std::string_view& out) {
+Result<void> JsonParser::unescapeString(const char* quote, std::string_view& out) {
     std::string buf(quote + 1, p_);
     buf.reserve(buf.size() + 32);
     for (;;) {
@@ -302,7 +301,7 @@ std::optional<DecodeError> JsonParser::unescapeString(const char* quote, std::st
         if (c == '"') {
             ++p_;
             out = doc_.intern(std::move(buf));
-            return std::nullopt;
+            return {};
         }
         if (c < 0x20)
             return fail("unescaped control character " + describeByte(*p_) + " in string", p_);
@@ -358,12 +357,11 @@ std::optional<DecodeError> JsonParser::unescapeString(const char* quote, std::st
 
 }  // namespace
 
-std::optional<DecodeError> decodeJson(std::string_view in, Document& doc,
-                                      const DecodeLimits& limits) {
+Result<void> decodeJson(std::string_view in, Document& doc, const DecodeLimits& limits) {
     JsonParser parser(in, doc, limits);
-    auto err = parser.parse(doc.root);
-    if (err) doc.root = Value();  // never hand out a half-built tree
-    return err;
+    auto r = parser.parse(doc.root);
+    if (!r) doc.root = Value();  // never hand out a half-built tree
+    return r;
 }
 
 }  // namespace ngm::bencode

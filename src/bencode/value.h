@@ -7,11 +7,12 @@
 
 #include <cstdint>
 #include <deque>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "common/result.h"
 
 namespace ngm::bencode {
 
@@ -86,23 +87,18 @@ struct DecodeLimits {
     size_t maxItems = 100000;    // total values in one message
 };
 
-struct DecodeError {
-    std::string reason;  // human-readable, names what is wrong and the offset
-};
-
 // Decodes exactly one bencode value spanning all of `in` (trailing bytes are an
-// error). String values are views into `in`, which must outlive `doc`.
-// Returns nullopt on success, or the error.
-std::optional<DecodeError> decode(std::string_view in, Document& doc,
-                                  const DecodeLimits& limits = {});
+// error) into doc.root. String values are views into `in`, which must outlive
+// `doc`. On error the reason names what is wrong and its offset ("bencode: ...
+// at offset N"), and doc.root is left empty.
+Result<void> decode(std::string_view in, Document& doc, const DecodeLimits& limits = {});
 
 // Decodes one JSON value spanning all of `in` (surrounding whitespace allowed).
 // Objects become Dict, arrays List, strings String (unescaped into the arena
 // when they contain escapes), integers Integer; true/false become Integer 1/0,
 // null becomes an empty String, non-integer numbers are kept as String of their
-// text. Returns nullopt on success, or the error.
-std::optional<DecodeError> decodeJson(std::string_view in, Document& doc,
-                                      const DecodeLimits& limits = {});
+// text. Errors as for decode(), their reasons starting "JSON: ".
+Result<void> decodeJson(std::string_view in, Document& doc, const DecodeLimits& limits = {});
 
 // Appends the bencode encoding of v to out (dict keys in insertion order, as
 // rtpengine does).

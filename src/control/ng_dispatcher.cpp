@@ -255,9 +255,10 @@ void NgDispatcher::process(std::string_view body, Request req) {
         complete(req, std::move(out));
     };
 
-    auto err = req.json ? bencode::decodeJson(body, doc) : bencode::decode(body, doc);
-    if (err) {
-        NGM_LOG_WARN("Protocol error in packet from %s: %s", req.from.toString().c_str(), err->reason.c_str());
+    auto decoded = req.json ? bencode::decodeJson(body, doc) : bencode::decode(body, doc);
+    if (!decoded) {
+        NGM_LOG_WARN("Protocol error in packet from %s: %s", req.from.toString().c_str(),
+                     decoded.error().reason.c_str());
         return finish(errorReply(rep, "Invalid NG data format"), true);
     }
     if (!doc.root.isDict()) {

@@ -51,10 +51,4 @@ private:
     std::thread thread_;
 };
 
-// Length of the complete bencode value at the start of `in`, 0 if more
-// input is needed, -1 if it can never be valid.
-long bencodeExtent(std::string_view in, size_t maxDepth = 64);
-// The same for a JSON object (leading whitespace allowed).
-long jsonExtent(std::string_view in, size_t maxDepth = 64);
-
 }  // namespace ngm::control

@@ -183,15 +183,13 @@ std::optional<Origin> SessionDescription::origin() const {
     return std::nullopt;
 }
 
-ParseResult parse(std::string_view text, bool rejectBlankLine) {
-    ParseResult r;
+Result<SessionDescription> parse(std::string_view text, bool rejectBlankLine) {
     SessionDescription sdp;
     size_t pos = 0;
     int lineNo = 0;
     bool inMedia = false;  // lines go to the last media section
     auto fail = [&](std::string reason) {
-        r.error.reason = "Failed to parse SDP: " + reason + " (line " + std::to_string(lineNo) + ")";
-        return r;
+        return Error{"Failed to parse SDP: " + reason + " (line " + std::to_string(lineNo) + ")"};
     };
     while (pos < text.size()) {
         size_t eol = text.find('\n', pos);
@@ -239,8 +237,7 @@ ParseResult parse(std::string_view text, bool rejectBlankLine) {
         lineNo = 0;
         return fail("no v= line");
     }
-    r.sdp = std::move(sdp);
-    return r;
+    return sdp;
 }
 
 void writeLine(std::string& out, char type, std::string_view value, bool bareLf) {

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/result.h"
+
 namespace ngm::sdp {
 
 struct Line {
@@ -99,21 +101,13 @@ struct SessionDescription {
     std::optional<Origin> origin() const;
 };
 
-struct ParseError {
-    std::string reason;
-};
-
-struct ParseResult {
-    std::optional<SessionDescription> sdp;
-    ParseError error;
-    explicit operator bool() const { return sdp.has_value(); }
-};
-
 // Accepts CRLF or LF line endings; a later v= line starts another session.
-// Rejects what rtpengine rejects: no v= first line, a line without "x=", malformed o=/c=/m= lines,
-// bad ports. A blank line ends the description (what follows is ignored, as rtpengine does), or is
-// an error with `rejectBlankLine` (--reject-invalid-sdp).
-ParseResult parse(std::string_view text, bool rejectBlankLine = false);
+// Rejects what rtpengine rejects: no v= first line, a line without "x=",
+// malformed o=/c=/m= lines, bad ports. A blank line ends the description
+// (what follows is ignored, as rtpengine does), or is an error with
+// `rejectBlankLine` (--reject-invalid-sdp). The error's reason reads
+// "Failed to parse SDP: <what> (line N)".
+Result<SessionDescription> parse(std::string_view text, bool rejectBlankLine = false);
 
 // Writes with CRLF line endings.
 std::string write(const SessionDescription& sdp);

@@ -463,10 +463,10 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
     if (f.sdp.empty()) return {};  // rtpengine answers ok without an sdp key
     auto parsed = sdp::parse(f.sdp, cfg_.rejectInvalidSdp);
     if (!parsed) {
-        NGM_LOG(log::Warning, ctx(f), "%s", parsed.error.reason.c_str());
+        NGM_LOG(log::Warning, ctx(f), "%s", parsed.error().reason.c_str());
         return CommandResult::fail("Failed to parse SDP");
     }
-    const sdp::SessionDescription& in = *parsed.sdp;
+    const sdp::SessionDescription& in = *parsed;
     if (in.media.empty()) return CommandResult::fail("Error rewriting SDP");
     for (const auto& m : in.media)
         if (!m.find('c') && !in.connection(m.session))

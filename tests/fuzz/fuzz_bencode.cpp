@@ -25,8 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view in(reinterpret_cast<const char*>(data), size);
 
     Document doc;
-    if (auto err = decode(in, doc)) {
-        check(err->reason.starts_with("bencode: "), "error reason without prefix");
+    if (auto r = decode(in, doc); !r) {
+        check(r.error().reason.starts_with("bencode: "), "error reason without prefix");
         return 0;
     }
     std::string once;
@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(once == in, "decoded input does not re-encode to the same bytes");
 
     Document again;
-    check(!decode(once, again), "re-encoded bencode does not decode");
+    check(decode(once, again).ok(), "re-encoded bencode does not decode");
     std::string twice;
     encode(again.root, twice);
     check(twice == once, "bencode round trip changed the encoding");
@@ -42,11 +42,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string json;
     encodeJson(doc.root, json);
     Document fromJson;
-    check(!decodeJson(json, fromJson), "JSON of a decoded value does not decode");
+    check(decodeJson(json, fromJson).ok(), "JSON of a decoded value does not decode");
     std::string json2;
     encodeJson(fromJson.root, json2);
     Document fromJson2;
-    check(!decodeJson(json2, fromJson2), "JSON after one hop does not decode");
+    check(decodeJson(json2, fromJson2).ok(), "JSON after one hop does not decode");
     std::string json3;
     encodeJson(fromJson2.root, json3);
     check(json3 == json2, "JSON encoding is not a fixed point after one hop");

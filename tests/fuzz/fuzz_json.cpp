@@ -24,14 +24,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view in(reinterpret_cast<const char*>(data), size);
 
     Document doc;
-    if (auto err = decodeJson(in, doc)) {
-        check(err->reason.starts_with("JSON: "), "error reason without prefix");
+    if (auto r = decodeJson(in, doc); !r) {
+        check(r.error().reason.starts_with("JSON: "), "error reason without prefix");
         return 0;
     }
     std::string json;
     encodeJson(doc.root, json);
     Document again;
-    check(!decodeJson(json, again), "re-encoded JSON does not decode");
+    check(decodeJson(json, again).ok(), "re-encoded JSON does not decode");
     std::string json2;
     encodeJson(again.root, json2);
     check(json2 == json, "JSON round trip changed the encoding");
@@ -39,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string bencoded;
     encode(doc.root, bencoded);
     Document fromBencode;
-    check(!decode(bencoded, fromBencode), "bencode of a decoded value does not decode");
+    check(decode(bencoded, fromBencode).ok(), "bencode of a decoded value does not decode");
     std::string bencoded2;
     encode(fromBencode.root, bencoded2);
     check(bencoded2 == bencoded, "bencode round trip changed the encoding");

@@ -9,8 +9,8 @@
 #include <memory>
 #include <string_view>
 
+#include "bencode/framing.h"
 #include "control/ng_dispatcher.h"
-#include "control/ng_transport.h"
 #include "net/interface.h"
 #include "session/registry.h"
 
@@ -46,13 +46,11 @@ std::string_view nextRequest(std::string_view& input) {
     auto sp = msg.find(' ');
     if (sp == std::string_view::npos) return msg;
     std::string_view body = msg.substr(sp + 1);
-    auto lead = body.find_first_not_of(" \t\r\n");
-    long ext = lead != std::string_view::npos && body[lead] == '{' ? control::jsonExtent(body)
-                                                                    : control::bencodeExtent(body);
-    if (ext <= 0 || (size_t)ext >= body.size()) return msg;
-    input = body.substr(ext);
+    auto ext = bencode::messageExtent(body);
+    if (!ext || *ext == 0 || *ext >= body.size()) return msg;
+    input = body.substr(*ext);
     while (!input.empty() && (input.front() == '\n' || input.front() == ' ')) input.remove_prefix(1);
-    return msg.substr(0, sp + 1 + ext);
+    return msg.substr(0, sp + 1 + *ext);
 }
 }  // namespace
 

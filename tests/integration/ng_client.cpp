@@ -24,7 +24,7 @@
 #include <sstream>
 #include <thread>
 
-#include "control/ng_transport.h"
+#include "bencode/framing.h"
 
 namespace ngm::itest {
 
@@ -433,8 +433,9 @@ Reply::Reply(std::string body)
     std::string_view b = *body_;
     size_t first = b.find_first_not_of(" \t\r\n");
     bool json = first != std::string_view::npos && b[first] == '{';
-    auto err = json ? bencode::decodeJson(b, *doc_) : bencode::decode(b, *doc_);
-    if (err) decodeError_ = err->reason.empty() ? "decode error" : err->reason;
+    auto decoded = json ? bencode::decodeJson(b, *doc_) : bencode::decode(b, *doc_);
+    if (!decoded)
+        decodeError_ = decoded.error().reason.empty() ? "decode error" : decoded.error().reason;
 }
 
 const Value& Reply::root() const {
@@ -628,12 +629,10 @@ std::vector<std::string> NgTcpClient::readReplies(size_t count, milliseconds tim
         for (;;) {
             size_t sp = buffered_.find(' ');
             if (sp == std::string::npos) break;
-            // The daemon's own framing functions (src/control/ng_transport.h).
-            std::string_view body = std::string_view(buffered_).substr(sp + 1);
-            long len = !body.empty() && body.front() == '{' ? ngm::control::jsonExtent(body)
-                                                            : ngm::control::bencodeExtent(body);
-            if (len <= 0) break;
-            size_t total = sp + 1 + (size_t)len;
+            // The daemon's own framing (src/bencode/framing.h).
+            auto len = bencode::messageExtent(std::string_view(buffered_).substr(sp + 1));
+            if (!len || *len == 0) break;
+            size_t total = sp + 1 + *len;
             out.push_back(buffered_.substr(0, total));
             buffered_.erase(0, total);
         }

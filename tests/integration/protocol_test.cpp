@@ -101,5 +101,23 @@ TEST_F(Protocol, TcpJsonMessagesAreFramedByTheirBraces) {
     EXPECT_EQ(replies[1], R"(j2 {"result":"pong"})");
 }
 
+// Bytes that no continuation makes a message (here a non-canonical integer
+// in a closed dictionary, which bencode framing rejects as the decoder
+// does) get one error reply; then, framing lost, the listener closes.
+TEST_F(Protocol, TcpBytesThatCanNeverBeAMessageGetOneErrorReplyThenClose) {
+    ASSERT_TRUE(startDaemon({.args = {}, .tcp = true})) << daemon.error();
+    NgTcpClient tcp(daemon.tcpNgPort());
+    ASSERT_TRUE(tcp.ok());
+    ASSERT_TRUE(tcp.write("t1 d7:command4:ping3:fooi01ee"));
+    auto start = std::chrono::steady_clock::now();
+    auto replies = tcp.readReplies(2, milliseconds(3000));  // returns early when closed
+    EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(2500)) << "not closed";
+    ASSERT_EQ(replies.size(), 1u);
+    ASSERT_EQ(replies[0].rfind("t1 ", 0), 0u) << printable(replies[0]);
+    Reply r(replies[0].substr(3));
+    EXPECT_EQ(r.result(), "error") << r.describe();
+    EXPECT_EQ(r.errorReason(), "Invalid NG data format") << r.describe();
+}
+
 }  // namespace
 }  // namespace ngm::itest

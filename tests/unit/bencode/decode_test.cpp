@@ -14,14 +14,14 @@ using namespace std::string_literals;
 // The error reason, or "" when decoding succeeded.
 std::string decodeError(std::string_view in, const DecodeLimits& limits = {}) {
     Document doc;
-    auto err = decode(in, doc, limits);
-    return err ? err->reason : "";
+    auto r = decode(in, doc, limits);
+    return r ? "" : r.error().reason;
 }
 
 std::string reencode(std::string_view in) {
     Document doc;
-    auto err = decode(in, doc);
-    EXPECT_FALSE(err) << err->reason;
+    auto r = decode(in, doc);
+    EXPECT_TRUE(r) << r.error().reason;
     std::string out;
     encode(doc.root, out);
     return out;
@@ -37,7 +37,7 @@ bool pointsInto(std::string_view view, std::string_view buffer) {
 TEST(BencodeDecode, PingDictHasCommandViewIntoInput) {
     std::string in = "d7:command4:pinge";
     Document doc;
-    ASSERT_FALSE(decode(in, doc));
+    ASSERT_TRUE(decode(in, doc));
     ASSERT_TRUE(doc.root.isDict());
     ASSERT_EQ(doc.root.entries().size(), 1u);
     const Value* cmd = doc.root.find("command");
@@ -62,8 +62,8 @@ TEST(BencodeDecode, IntegersIncludingInt64Bounds) {
     };
     for (const auto& c : cases) {
         Document doc;
-        auto err = decode(c.in, doc);
-        ASSERT_FALSE(err) << c.in << ": " << err->reason;
+        auto r = decode(c.in, doc);
+        ASSERT_TRUE(r) << c.in << ": " << r.error().reason;
         ASSERT_TRUE(doc.root.isInteger()) << c.in;
         EXPECT_EQ(doc.root.integer(), c.want) << c.in;
     }
@@ -74,7 +74,7 @@ TEST(BencodeDecode, StringsEmptyBinaryAndEmbeddedNul) {
     std::string in =
         "l0:3:a\0b4:\xff\x00\x80\x01"
         "e"s;
-    ASSERT_FALSE(decode(in, doc));
+    ASSERT_TRUE(decode(in, doc));
     ASSERT_TRUE(doc.root.isList());
     ASSERT_EQ(doc.root.items().size(), 3u);
     EXPECT_EQ(doc.root.items()[0].str(), "");
@@ -84,13 +84,13 @@ TEST(BencodeDecode, StringsEmptyBinaryAndEmbeddedNul) {
 
 TEST(BencodeDecode, StringMayContainBencodeSyntax) {
     Document doc;
-    ASSERT_FALSE(decode("5:i1e:e", doc));
+    ASSERT_TRUE(decode("5:i1e:e", doc));
     EXPECT_EQ(doc.root.str(), "i1e:e");
 }
 
 TEST(BencodeDecode, EmptyAndNestedContainers) {
     Document doc;
-    ASSERT_FALSE(decode("ld1:alee1:bdee", doc));
+    ASSERT_TRUE(decode("ld1:alee1:bdee", doc));
     ASSERT_TRUE(doc.root.isList());
     ASSERT_EQ(doc.root.items().size(), 3u);
     const Value& d = doc.root.items()[0];
@@ -100,16 +100,16 @@ TEST(BencodeDecode, EmptyAndNestedContainers) {
     EXPECT_EQ(doc.root.items()[1].str(), "b");
     EXPECT_TRUE(doc.root.items()[2].isDict());
 
-    ASSERT_FALSE(decode("de", doc));
+    ASSERT_TRUE(decode("de", doc));
     EXPECT_TRUE(doc.root.isDict());
     EXPECT_TRUE(doc.root.entries().empty());
-    ASSERT_FALSE(decode("le", doc));
+    ASSERT_TRUE(decode("le", doc));
     EXPECT_TRUE(doc.root.isList());
 }
 
 TEST(BencodeDecode, DictKeepsInsertionOrderAndDuplicates) {
     Document doc;
-    ASSERT_FALSE(decode("d1:bi1e1:ai2e1:bi3ee", doc));
+    ASSERT_TRUE(decode("d1:bi1e1:ai2e1:bi3ee", doc));
     const auto& e = doc.root.entries();
     ASSERT_EQ(e.size(), 3u);
     EXPECT_EQ(e[0].first, "b");
@@ -127,8 +127,8 @@ TEST(BencodeDecode, OfferWithSdpAndFlags) {
                      "5:flagsl13:trust-addresse7:replacel6:origin18:session-connectione"
                      "7:call-id9:abc@host18:from-tag3:t013:ICE6:remove7:command5:offere";
     Document doc;
-    auto err = decode(in, doc);
-    ASSERT_FALSE(err) << err->reason;
+    auto r = decode(in, doc);
+    ASSERT_TRUE(r) << r.error().reason;
     EXPECT_EQ(doc.root.find("sdp")->str(), sdp);
     EXPECT_EQ(doc.root.find("command")->str(), "offer");
     EXPECT_EQ(doc.root.find("call-id")->str(), "abc@host1");
@@ -181,8 +181,8 @@ TEST(BencodeDecode, MaxItemsCountsEveryValueButNotKeys) {
 
 TEST(BencodeDecode, FailureLeavesEmptyRoot) {
     Document doc;
-    ASSERT_FALSE(decode("li1ei2ee", doc));
-    ASSERT_TRUE(decode("li1ei2e", doc));
+    ASSERT_TRUE(decode("li1ei2ee", doc));
+    ASSERT_FALSE(decode("li1ei2e", doc));
     EXPECT_TRUE(doc.root.isDict());
     EXPECT_TRUE(doc.root.entries().empty());
 }

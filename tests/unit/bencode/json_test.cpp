@@ -13,15 +13,15 @@ using namespace std::string_literals;
 
 std::string decodeError(std::string_view in, const DecodeLimits& limits = {}) {
     Document doc;
-    auto err = decodeJson(in, doc, limits);
-    return err ? err->reason : "";
+    auto r = decodeJson(in, doc, limits);
+    return r ? "" : r.error().reason;
 }
 
 // Decodes and re-encodes compactly.
 std::string normalize(std::string_view in) {
     Document doc;
-    auto err = decodeJson(in, doc);
-    EXPECT_FALSE(err) << in << ": " << err->reason;
+    auto r = decodeJson(in, doc);
+    EXPECT_TRUE(r) << in << ": " << r.error().reason;
     std::string out;
     encodeJson(doc.root, out);
     return out;
@@ -30,8 +30,8 @@ std::string normalize(std::string_view in) {
 // Decodes a single JSON string literal and returns its bytes.
 std::string stringValue(std::string_view in) {
     Document doc;
-    auto err = decodeJson(in, doc);
-    EXPECT_FALSE(err) << in << ": " << err->reason;
+    auto r = decodeJson(in, doc);
+    EXPECT_TRUE(r) << in << ": " << r.error().reason;
     EXPECT_TRUE(doc.root.isString()) << in;
     return std::string(doc.root.str());
 }
@@ -46,7 +46,7 @@ bool pointsInto(std::string_view view, std::string_view buffer) {
 TEST(JsonDecode, PingObject) {
     std::string in = R"({"command":"ping"})";
     Document doc;
-    ASSERT_FALSE(decodeJson(in, doc));
+    ASSERT_TRUE(decodeJson(in, doc));
     ASSERT_TRUE(doc.root.isDict());
     ASSERT_EQ(doc.root.entries().size(), 1u);
     EXPECT_EQ(doc.root.find("command")->str(), "ping");
@@ -57,7 +57,7 @@ TEST(JsonDecode, StringsWithoutEscapesAreViewsIntoInput) {
                      "\xc3\xa9"
                      R"("})";
     Document doc;
-    ASSERT_FALSE(decodeJson(in, doc));
+    ASSERT_TRUE(decodeJson(in, doc));
     EXPECT_TRUE(pointsInto(doc.root.entries()[0].first, in));
     EXPECT_TRUE(pointsInto(doc.root.find("sdp")->str(), in));
     EXPECT_EQ(doc.root.find("sdp")->str(), "v=0 caf\xc3\xa9");
@@ -66,7 +66,7 @@ TEST(JsonDecode, StringsWithoutEscapesAreViewsIntoInput) {
 TEST(JsonDecode, EscapedStringsLiveInTheArena) {
     std::string in = R"({"k\n":"a\"b"})";
     Document doc;
-    ASSERT_FALSE(decodeJson(in, doc));
+    ASSERT_TRUE(decodeJson(in, doc));
     EXPECT_EQ(doc.root.entries()[0].first, "k\n");
     EXPECT_FALSE(pointsInto(doc.root.entries()[0].first, in));
     EXPECT_EQ(doc.root.find("k\n")->str(), "a\"b");
@@ -124,8 +124,8 @@ TEST(JsonDecode, IntegersInInt64RangeAreIntegers) {
     };
     for (const auto& c : cases) {
         Document doc;
-        auto err = decodeJson(c.in, doc);
-        ASSERT_FALSE(err) << c.in << ": " << err->reason;
+        auto r = decodeJson(c.in, doc);
+        ASSERT_TRUE(r) << c.in << ": " << r.error().reason;
         ASSERT_TRUE(doc.root.isInteger()) << c.in;
         EXPECT_EQ(doc.root.integer(), c.want) << c.in;
     }
@@ -136,13 +136,13 @@ TEST(JsonDecode, OtherNumbersKeepTheirTextAsString) {
          {"9223372036854775808", "-9223372036854775809", "123456789012345678901234567890", "1.5",
           "-0.0", "0.25", "1e5", "1E+5", "-2.5e-3", "0e0", "10.0"}) {
         Document doc;
-        auto err = decodeJson(in, doc);
-        ASSERT_FALSE(err) << in << ": " << err->reason;
+        auto r = decodeJson(in, doc);
+        ASSERT_TRUE(r) << in << ": " << r.error().reason;
         ASSERT_TRUE(doc.root.isString()) << in;
         EXPECT_EQ(doc.root.str(), in);
     }
     Document doc;
-    ASSERT_FALSE(decodeJson(R"({"ptime":[20.5,30]})", doc));
+    ASSERT_TRUE(decodeJson(R"({"ptime":[20.5,30]})", doc));
     const auto& items = doc.root.find("ptime")->items();
     EXPECT_EQ(items[0].str(), "20.5");
     EXPECT_EQ(items[1].integer(), 30);
@@ -150,7 +150,7 @@ TEST(JsonDecode, OtherNumbersKeepTheirTextAsString) {
 
 TEST(JsonDecode, LiteralsMapToIntegersAndEmptyString) {
     Document doc;
-    ASSERT_FALSE(decodeJson("[true,false,null]", doc));
+    ASSERT_TRUE(decodeJson("[true,false,null]", doc));
     const auto& items = doc.root.items();
     ASSERT_EQ(items.size(), 3u);
     EXPECT_TRUE(items[0].isInteger());
@@ -169,7 +169,7 @@ TEST(JsonDecode, WhitespaceAnywhereBetweenTokens) {
 
 TEST(JsonDecode, ObjectKeepsInsertionOrderAndDuplicates) {
     Document doc;
-    ASSERT_FALSE(decodeJson(R"({"b":1,"a":2,"b":3})", doc));
+    ASSERT_TRUE(decodeJson(R"({"b":1,"a":2,"b":3})", doc));
     const auto& e = doc.root.entries();
     ASSERT_EQ(e.size(), 3u);
     EXPECT_EQ(e[0].first, "b");
@@ -184,8 +184,8 @@ TEST(JsonDecode, OfferMessageMatchesBencodeForm) {
         R"("sdp":"v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 30000 RTP/AVP 0\r\n",)"
         R"("flags":["trust-address"],"replace":["origin","session-connection"],"ICE":"remove"})";
     Document doc;
-    auto err = decodeJson(json, doc);
-    ASSERT_FALSE(err) << err->reason;
+    auto r = decodeJson(json, doc);
+    ASSERT_TRUE(r) << r.error().reason;
     std::string bencoded;
     encode(doc.root, bencoded);
     EXPECT_EQ(bencoded,
@@ -243,8 +243,8 @@ TEST(JsonDecode, MaxItemsCountsEveryValueButNotKeys) {
 
 TEST(JsonDecode, FailureLeavesEmptyRoot) {
     Document doc;
-    ASSERT_FALSE(decodeJson("[1,2]", doc));
-    ASSERT_TRUE(decodeJson("[1,2", doc));
+    ASSERT_TRUE(decodeJson("[1,2]", doc));
+    ASSERT_FALSE(decodeJson("[1,2", doc));
     EXPECT_TRUE(doc.root.isDict());
     EXPECT_TRUE(doc.root.entries().empty());
 }

@@ -28,7 +28,7 @@ const char* const kOfferCrlf =
 std::string parseError(std::string_view text) {
     auto r = parse(text);
     if (r) return "";
-    return r.error.reason;
+    return r.error().reason;
 }
 
 // Minimal valid SDP around one extra line, to probe a single line's parser.
@@ -49,22 +49,22 @@ TEST(SdpParse, EachLaterVLineStartsAnotherSession) {
                              "m=audio 3000 RTP/AVP 8\r\n"
                              "a=ptime:20\r\n";
     auto r = parse(text);
-    ASSERT_TRUE(r) << r.error.reason;
-    ASSERT_EQ(r.sdp->sessionCount(), 2u);
-    ASSERT_EQ(r.sdp->media.size(), 3u);
-    EXPECT_EQ(r.sdp->media[1].session, 0u);
-    EXPECT_EQ(r.sdp->media[2].session, 1u);
-    EXPECT_EQ(r.sdp->sessionLines(1).size(), 6u);
-    EXPECT_EQ(r.sdp->connection(1)->address, "198.51.100.9");
-    EXPECT_EQ(r.sdp->connection(0)->address, "198.51.100.1");
-    EXPECT_EQ(r.sdp->media[1].lines.size(), 1u);  // the v= is not video's
-    EXPECT_EQ(write(*r.sdp), text);
+    ASSERT_TRUE(r) << r.error().reason;
+    ASSERT_EQ(r->sessionCount(), 2u);
+    ASSERT_EQ(r->media.size(), 3u);
+    EXPECT_EQ(r->media[1].session, 0u);
+    EXPECT_EQ(r->media[2].session, 1u);
+    EXPECT_EQ(r->sessionLines(1).size(), 6u);
+    EXPECT_EQ(r->connection(1)->address, "198.51.100.9");
+    EXPECT_EQ(r->connection(0)->address, "198.51.100.1");
+    EXPECT_EQ(r->media[1].lines.size(), 1u);  // the v= is not video's
+    EXPECT_EQ(write(*r), text);
 }
 
 TEST(SdpParse, CrlfInputWritesBackByteForByte) {
     auto r = parse(kOfferCrlf);
-    ASSERT_TRUE(r) << r.error.reason;
-    EXPECT_EQ(write(*r.sdp), kOfferCrlf);
+    ASSERT_TRUE(r) << r.error().reason;
+    EXPECT_EQ(write(*r), kOfferCrlf);
 }
 
 TEST(SdpParse, LfInputWritesBackWithLfEndings) {
@@ -77,11 +77,11 @@ TEST(SdpParse, LfInputWritesBackWithLfEndings) {
         "m=audio 2000 RTP/AVP 0\n"
         "a=sendrecv\n";
     auto r = parse(lf);
-    ASSERT_TRUE(r) << r.error.reason;
-    EXPECT_EQ(write(*r.sdp), lf);
-    EXPECT_TRUE(r.sdp->lines[0].bareLf);
-    EXPECT_TRUE(r.sdp->media[0].mBareLf);
-    EXPECT_TRUE(r.sdp->media[0].lines[0].bareLf);
+    ASSERT_TRUE(r) << r.error().reason;
+    EXPECT_EQ(write(*r), lf);
+    EXPECT_TRUE(r->lines[0].bareLf);
+    EXPECT_TRUE(r->media[0].mBareLf);
+    EXPECT_TRUE(r->media[0].lines[0].bareLf);
 }
 
 TEST(SdpParse, MixedLineEndingsEachLineKeepsItsOwn) {
@@ -94,41 +94,41 @@ TEST(SdpParse, MixedLineEndingsEachLineKeepsItsOwn) {
         "m=audio 2000 RTP/AVP 0\n"
         "a=sendrecv\r\n";
     auto r = parse(mixed);
-    ASSERT_TRUE(r) << r.error.reason;
-    EXPECT_EQ(write(*r.sdp), mixed);
+    ASSERT_TRUE(r) << r.error().reason;
+    EXPECT_EQ(write(*r), mixed);
 }
 
 TEST(SdpParse, LastLineWithoutLineEndingIsWrittenWithCrlf) {
     auto r = parse("v=0\r\ns=-\r\nm=audio 2000 RTP/AVP 0\r\na=sendrecv");
-    ASSERT_TRUE(r) << r.error.reason;
-    EXPECT_EQ(write(*r.sdp), "v=0\r\ns=-\r\nm=audio 2000 RTP/AVP 0\r\na=sendrecv\r\n");
+    ASSERT_TRUE(r) << r.error().reason;
+    EXPECT_EQ(write(*r), "v=0\r\ns=-\r\nm=audio 2000 RTP/AVP 0\r\na=sendrecv\r\n");
 }
 
 TEST(SdpParse, TrailingBlankLineIsIgnored) {
     auto r = parse("v=0\r\ns=-\r\nm=audio 2000 RTP/AVP 0\r\na=sendrecv\r\n\r\n");
-    ASSERT_TRUE(r) << r.error.reason;
-    EXPECT_EQ(write(*r.sdp), "v=0\r\ns=-\r\nm=audio 2000 RTP/AVP 0\r\na=sendrecv\r\n");
+    ASSERT_TRUE(r) << r.error().reason;
+    EXPECT_EQ(write(*r), "v=0\r\ns=-\r\nm=audio 2000 RTP/AVP 0\r\na=sendrecv\r\n");
 }
 
 // rtpengine stops at a blank line (tests/diff/golden/sdp_blank_line.json).
 TEST(SdpParse, BlankLineEndsTheDescription) {
     auto r =
         parse("v=0\r\ns=-\r\n\r\nc=IN IP4 1.2.3.4\r\nm=audio 2000 RTP/AVP 0\r\nnot sdp at all\r\n");
-    ASSERT_TRUE(r) << r.error.reason;
-    EXPECT_EQ(write(*r.sdp), "v=0\r\ns=-\r\n");
-    EXPECT_TRUE(r.sdp->media.empty());
+    ASSERT_TRUE(r) << r.error().reason;
+    EXPECT_EQ(write(*r), "v=0\r\ns=-\r\n");
+    EXPECT_TRUE(r->media.empty());
 }
 
 TEST(SdpParse, BlankLfLineEndsTheDescriptionToo) {
     auto r = parse("v=0\ns=-\n\nm=audio 2000 RTP/AVP 0\n");
-    ASSERT_TRUE(r) << r.error.reason;
-    EXPECT_EQ(write(*r.sdp), "v=0\ns=-\n");
+    ASSERT_TRUE(r) << r.error().reason;
+    EXPECT_EQ(write(*r), "v=0\ns=-\n");
 }
 
 TEST(SdpParse, LinesAreSplitIntoSessionAndMediaSections) {
     auto r = parse(kOfferCrlf);
     ASSERT_TRUE(r);
-    const auto& sdp = *r.sdp;
+    const auto& sdp = *r;
     ASSERT_EQ(sdp.lines.size(), 6u);
     EXPECT_EQ(sdp.lines[0].type, 'v');
     EXPECT_EQ(sdp.lines[5].type, 'a');
@@ -148,8 +148,8 @@ TEST(SdpParse, LinesAreSplitIntoSessionAndMediaSections) {
 TEST(SdpParse, UnknownLineTypesArePreserved) {
     const std::string in = "v=0\r\nz=0 -1h 3600 0\r\nk=prompt\r\nx=whatever you like\r\n";
     auto r = parse(in);
-    ASSERT_TRUE(r) << r.error.reason;
-    EXPECT_EQ(write(*r.sdp), in);
+    ASSERT_TRUE(r) << r.error().reason;
+    EXPECT_EQ(write(*r), in);
 }
 
 // ---- parse errors ----
@@ -175,7 +175,7 @@ TEST(SdpParseError, LeadingBlankLineLeavesNoVersionLine) {
 TEST(SdpParseError, BlankLineIsAnErrorWhenRejectingInvalidSdp) {
     auto r = parse("v=0\r\ns=-\r\n\r\nm=audio 2000 RTP/AVP 0\r\n", true);
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.error.reason, "Failed to parse SDP: blank line (line 3)");
+    EXPECT_EQ(r.error().reason, "Failed to parse SDP: blank line (line 3)");
     EXPECT_FALSE(parse("v=0\n\ns=-\n", true));
     EXPECT_TRUE(parse("v=0\r\ns=-\r\n", true));
 }
@@ -269,13 +269,13 @@ TEST(SdpOrigin, RepeatedSpacesAreCollapsedOnFormat) {
 TEST(SdpOrigin, SessionOriginAccessorParsesTheOLine) {
     auto r = parse(kOfferCrlf);
     ASSERT_TRUE(r);
-    auto o = r.sdp->origin();
+    auto o = r->origin();
     ASSERT_TRUE(o);
     EXPECT_EQ(o->sessionId, "1545997027");
     EXPECT_EQ(o->address, "198.51.100.1");
     auto none = parse("v=0\r\ns=-\r\n");
     ASSERT_TRUE(none);
-    EXPECT_FALSE(none.sdp->origin());
+    EXPECT_FALSE(none->origin());
 }
 
 // rtpengine 10.5 refuses multicast c= lines with a TTL/count suffix and
@@ -318,13 +318,13 @@ TEST(SdpConnection, WrongFieldCountFails) {
 TEST(SdpConnection, SessionAndMediaAccessorsReadTheirOwnLine) {
     auto r = parse(kOfferCrlf);
     ASSERT_TRUE(r);
-    auto session = r.sdp->connection();
+    auto session = r->connection();
     ASSERT_TRUE(session);
     EXPECT_EQ(session->address, "198.51.100.1");
-    auto media = r.sdp->media[0].connection();
+    auto media = r->media[0].connection();
     ASSERT_TRUE(media);
     EXPECT_EQ(media->address, "198.51.100.2");
-    EXPECT_FALSE(r.sdp->media[1].connection());
+    EXPECT_FALSE(r->media[1].connection());
 }
 
 TEST(SdpMediaLine, ParsesAndFormatsPortCountAndFormats) {
@@ -409,11 +409,11 @@ TEST(SdpRoundTrip, MediaLineEndingInBareCrAndSpaceBeforeLfIsStable) {
     const std::string in = "v=0\r\nm=au 8 1ce 1 1 I\x0b IP=0 0\r=0IP=1 0 \r \n";
     auto r = parse(in);
     ASSERT_TRUE(r);
-    std::string out = write(*r.sdp);
+    std::string out = write(*r);
     EXPECT_EQ(out, in);
     auto again = parse(out);
     ASSERT_TRUE(again);
-    EXPECT_EQ(write(*again.sdp), out);
+    EXPECT_EQ(write(*again), out);
 }
 
 TEST(SdpMediaLine, ChangedPortIsWrittenBack) {
@@ -450,26 +450,26 @@ TEST(SdpAttribute, TrailingColonGivesEmptyValue) {
 TEST(SdpAttribute, FindAttrMatchesWholeNameOnly) {
     auto r =
         parse("v=0\r\na=tool:x\r\nm=audio 1 RTP/AVP 0\r\na=rtcp-mux\r\na=rtcp:9\r\na=rtcp:10\r\n");
-    ASSERT_TRUE(r) << r.error.reason;
-    const auto& m = r.sdp->media[0];
+    ASSERT_TRUE(r) << r.error().reason;
+    const auto& m = r->media[0];
     const Line* rtcp = m.findAttr("rtcp");
     ASSERT_NE(rtcp, nullptr);
     EXPECT_EQ(rtcp->value, "rtcp:9");
     EXPECT_TRUE(m.hasAttr("rtcp-mux"));
     EXPECT_FALSE(m.hasAttr("rtcp-m"));
     EXPECT_FALSE(m.hasAttr("tool"));  // session-level only
-    ASSERT_NE(r.sdp->findAttr("tool"), nullptr);
-    EXPECT_EQ(r.sdp->findAttr("rtcp-mux"), nullptr);
+    ASSERT_NE(r->findAttr("tool"), nullptr);
+    EXPECT_EQ(r->findAttr("rtcp-mux"), nullptr);
 }
 
 TEST(SdpAttribute, FindReturnsFirstLineOfType) {
     auto r = parse("v=0\r\nm=audio 1 RTP/AVP 0\r\nb=AS:1\r\nb=TIAS:2\r\n");
     ASSERT_TRUE(r);
-    const Line* b = r.sdp->media[0].find('b');
+    const Line* b = r->media[0].find('b');
     ASSERT_NE(b, nullptr);
     EXPECT_EQ(b->value, "AS:1");
-    EXPECT_EQ(r.sdp->media[0].find('c'), nullptr);
-    EXPECT_EQ(r.sdp->find('m'), nullptr);  // m= lines are not kept as session lines
+    EXPECT_EQ(r->media[0].find('c'), nullptr);
+    EXPECT_EQ(r->find('m'), nullptr);  // m= lines are not kept as session lines
 }
 
 TEST(SdpWrite, WriteLineAppendsTypeValueAndEnding) {
