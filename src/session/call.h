@@ -11,6 +11,7 @@
 #include "net/interface.h"
 #include "media/packet_stream.h"
 #include "net/port_pool.h"
+#include "net/timer_wheel.h"
 #include "session/codec.h"
 #include "session/flags.h"
 
@@ -123,6 +124,10 @@ struct Call {
     // Call-wide in-call controls (commands without a participant selector,
     // `drop-traffic`).
     bool blockMedia = false, blockDtmf = false, silence = false, dropTraffic = false;
+    // Fires at the call's earliest deadline (CallStore::schedule), the wall
+    // second in `timerAt` (0: not armed). Last member: it goes first.
+    int64_t timerAt = 0;
+    net::Timer timer;
 
     Participant* find(const std::string& tag) {
         auto it = participants.find(tag);

@@ -34,7 +34,9 @@ bool keepsPortsOnMove([[maybe_unused]] const Media& dst, const Flags& f) {
 
 CallStore::CallStore(const SessionConfig& cfg, SessionCounters& counters, net::EventLoop* loop,
                      media::WorkerStats* totals)
-    : cfg_(cfg), counters_(counters), loop_(loop), totals_(totals) {}
+    : cfg_(cfg), counters_(counters), loop_(loop), totals_(totals) {
+    if (!loop_) ownTimers_ = std::make_unique<net::TimerWheel>();
+}
 
 CallStore::~CallStore() { clear(); }
 
@@ -414,8 +416,19 @@ void CallStore::removeParticipant(Call& c, Participant* p) {
     c.participants.erase(keyOf(*p));
 }
 
-CommandResult CallStore::offer(const Flags& f) { return offerAnswer(f, true); }
-CommandResult CallStore::answer(const Flags& f) { return offerAnswer(f, false); }
+// Signalling may bring a deadline forward (an answer, a delayed delete) or
+// cancel one: the call's timer follows, whatever the outcome.
+CommandResult CallStore::offer(const Flags& f) {
+    CommandResult r = offerAnswer(f, true);
+    if (Call* c = find(f.callId)) schedule(*c, wallSeconds());
+    return r;
+}
+
+CommandResult CallStore::answer(const Flags& f) {
+    CommandResult r = offerAnswer(f, false);
+    if (Call* c = find(f.callId)) schedule(*c, wallSeconds());
+    return r;
+}
 
 namespace {
 
@@ -505,6 +518,8 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         c->created = now;
         c->createdUs = wallMicros();
         call = c.get();
+        call->timer.setCallback(
+            [this, call] { expire(*call, timersNow_ ? timersNow_ : wallSeconds()); });
         calls_.emplace(f.callId, std::move(c));
         if (cfg_.registry) cfg_.registry->add(f.callId);
         counters_.sessionsOwn++;
@@ -779,6 +794,7 @@ CommandResult CallStore::deleteCall(const Flags& f) {
                 removeParticipant(*call, branch);
             else if (!branch->deleteAt)
                 branch->deleteAt = wallSeconds() + delay;
+            schedule(*call, wallSeconds());
             r.call = nullptr;
             return r;
         }
@@ -789,6 +805,7 @@ CommandResult CallStore::deleteCall(const Flags& f) {
         return r;
     }
     if (!call->deleteAt) call->deleteAt = wallSeconds() + delay;
+    schedule(*call, wallSeconds());
     return r;
 }
 
@@ -806,42 +823,112 @@ static bool receivesByDirection(const Media& m) {
     return m.sdpDirection.empty() || m.sdpDirection == "sendrecv" || m.sdpDirection == "recvonly";
 }
 
-int CallStore::mediaTimeoutOf(const Call& c, int64_t now) const {
+CallStore::MediaDeadline CallStore::mediaDeadlineOf(const Call& c) const {
     std::vector<const Participant*> joined;
     for (auto& [tag, p] : c.participants) joined.push_back(p.get());
     std::sort(joined.begin(), joined.end(),
               [](const Participant* x, const Participant* y) { return x->seq < y->seq; });
-    int reason = 0;
+    MediaDeadline d;
     for (const Participant* p : joined)
         for (auto& m : p->media) {
             if (!m) continue;
             for (const Stream* st : {&m->rtp, &m->rtcp}) {
                 int limit = cfg_.timeout;
-                reason = Timeout;
+                d.reason = Timeout;
                 if (!m->hasPorts() || !receivesByDirection(*m)) {
                     limit = cfg_.silentTimeout;
-                    reason = SilentTimeout;
+                    d.reason = SilentTimeout;
                 } else if (!st->advertised.valid()) {
                     limit = cfg_.offerTimeout;
-                    reason = OfferTimeout;
+                    d.reason = OfferTimeout;
                 }
+                if (limit <= 0) return {};  // this stream never times out
                 int64_t last = std::max(c.lastSignal, st->stats.lastPacket);
-                if (limit <= 0 || now - last < limit) return 0;
+                d.at = std::max(d.at, last + limit);
             }
         }
-    if (reason) return reason;
+    if (d.reason) return d;
     // No media at all: the silent timeout from the last signal.
-    return cfg_.silentTimeout > 0 && now - c.lastSignal >= cfg_.silentTimeout ? SilentTimeout : 0;
+    if (cfg_.silentTimeout <= 0) return {};
+    return {c.lastSignal + cfg_.silentTimeout, SilentTimeout};
 }
 
-void CallStore::tick(int64_t now) {
-    std::vector<std::pair<std::string, int>> doomed;
+int CallStore::mediaTimeoutOf(const Call& c, int64_t now) const {
+    MediaDeadline d = mediaDeadlineOf(c);
+    return d.at && now >= d.at ? d.reason : 0;
+}
+
+// The checks of expire(), as times: the first of them to come.
+int64_t CallStore::nextDeadlineOf(const Call& c) const {
+    int64_t at = 0;
+    auto consider = [&at](int64_t t) {
+        if (t && (!at || t < at)) at = t;
+    };
+    for (auto& [tag, p] : c.participants) consider(p->deleteAt);
+    consider(c.deleteAt);
+    if (c.answered && !c.deleteAt) consider(mediaDeadlineOf(c).at);
+    if (cfg_.finalTimeout > 0) consider(c.created + cfg_.finalTimeout);
+    if (!c.answered && cfg_.offerTimeout > 0) consider(c.lastSignal + cfg_.offerTimeout);
+    return at;
+}
+
+void CallStore::schedule(Call& c, int64_t now) {
+    int64_t at = nextDeadlineOf(c);
+    if (!at) {
+        c.timer.cancel();
+        c.timerAt = 0;
+        return;
+    }
+    // A deadline already passed is checked in the next second: a timer that
+    // fired and found nothing due (it cannot, but a clock step could make
+    // it so) must not fire again at once.
+    at = std::max(at, now + 1);
+    c.timerAt = at;
+    // Wall seconds onto the wheel's steady clock: fire once time() shows
+    // `at`, a little after the second starts, since time() may trail the
+    // precise clock by a kernel tick.
+    constexpr int64_t kSlackUs = 20'000;
+    auto delay = std::chrono::microseconds(at * 1'000'000 + kSlackUs - wallMicros());
+    timers().armAt(c.timer, net::TimerWheel::Clock::now() + delay);
+}
+
+void CallStore::expire(Call& c, int64_t now) {
+    std::vector<Participant*> gone;
+    for (auto& [tag, p] : c.participants)
+        if (p->deleteAt && now >= p->deleteAt) gone.push_back(p.get());
+    for (auto* p : gone) removeParticipant(c, p);
+    int mediaTimeout = c.answered && !c.deleteAt ? mediaTimeoutOf(c, now) : 0;
+    int reason = -1;
+    if (c.deleteAt && now >= c.deleteAt) {
+        reason = Regular;
+    } else if (mediaTimeout) {
+        reason = mediaTimeout;
+    } else if (cfg_.finalTimeout > 0 && now - c.created >= cfg_.finalTimeout) {
+        reason = FinalTimeout;
+    } else if (!c.answered && cfg_.offerTimeout > 0 && now - c.lastSignal >= cfg_.offerTimeout) {
+        reason = OfferTimeout;
+    }
+    if (reason < 0) {
+        schedule(c, now);  // packets or signals came: the next deadline
+        return;
+    }
+    // The call, its timer and this callback go: nothing of `c` after this.
+    std::string id = c.callId;
+    if (reason != Regular) NGM_LOG(log::Info, id, "Closing call: timeout");
+    destroyCall(id, reason);
+}
+
+size_t CallStore::runTimers(int64_t nowWall) {
+    timersNow_ = nowWall;
+    auto end = std::chrono::microseconds(nowWall * 1'000'000 + 999'999 - wallMicros());
+    size_t fired = timers().advance(net::TimerWheel::Clock::now() + end);
+    timersNow_ = 0;
+    return fired;
+}
+
+void CallStore::tick() {
     int64_t withTraffic = 0;
-    for (auto& [id, c] : calls_) {
-        std::vector<Participant*> gone;
-        for (auto& [tag, p] : c->participants)
-            if (p->deleteAt && now >= p->deleteAt) gone.push_back(p.get());
-        for (auto* p : gone) removeParticipant(*c, p);
+    for (auto& [id, c] : calls_)
         for (auto& [tag, p] : c->participants)
             for (auto& m : p->media)
                 if (m && m->hasPorts()) {
@@ -849,22 +936,7 @@ void CallStore::tick(int64_t now) {
                     m->rtcp.pierce();
                     if (m->rtp.stats.packets || m->rtcp.stats.packets) withTraffic++;
                 }
-        int mediaTimeout = c->answered && !c->deleteAt ? mediaTimeoutOf(*c, now) : 0;
-        if (c->deleteAt && now >= c->deleteAt) {
-            doomed.emplace_back(id, Regular);
-        } else if (mediaTimeout) {
-            doomed.emplace_back(id, mediaTimeout);
-        } else if (cfg_.finalTimeout > 0 && now - c->created >= cfg_.finalTimeout) {
-            doomed.emplace_back(id, FinalTimeout);
-        } else if (!c->answered && cfg_.offerTimeout > 0 && now - c->lastSignal >= cfg_.offerTimeout) {
-            doomed.emplace_back(id, OfferTimeout);
-        }
-    }
     if (totals_) totals_->mediaWithTraffic.store(withTraffic, std::memory_order_relaxed);
-    for (auto& [id, reason] : doomed) {
-        if (reason != Regular) NGM_LOG(log::Info, id, "Closing call: timeout");
-        destroyCall(id, reason);
-    }
 }
 
 }  // namespace ngm::session

@@ -85,15 +85,42 @@ public:
     void callIds(std::vector<std::string>& out, size_t limit) const;
     size_t size() const { return calls_.size(); }
 
-    // Timeouts and delayed deletes; called about once a second.
-    void tick(int64_t nowWall);
+    // NAT pierce and the media-with-traffic gauge; called about once a
+    // second. Timeouts and delayed deletes are not scanned for: each call's
+    // timer fires at its earliest deadline (see schedule()).
+    void tick();
     void clear();
+
+    // For tests without a running loop: fires every call timer that is due
+    // once the wall clock shows `nowWall` (anywhere in that second), and the
+    // timers check the call as if it were `nowWall`. `nowWall` must not go
+    // backwards between calls. Returns how many timers fired.
+    size_t runTimers(int64_t nowWall);
 
 private:
     CommandResult offerAnswer(const Flags& f, bool isOffer);
     void destroyCall(const std::string& callId, int reason);
+    // The wall second from which no stream of an answered call is alive, and
+    // the reason it then ends for; at 0: never.
+    struct MediaDeadline {
+        int64_t at = 0;
+        int reason = 0;
+    };
+    MediaDeadline mediaDeadlineOf(const Call& c) const;
     // The media timeout that ends an answered call now, or 0.
     int mediaTimeoutOf(const Call& c, int64_t now) const;
+    // The earliest wall second at which expire() has something to do for
+    // `c` (a delayed delete or a timeout), or 0.
+    int64_t nextDeadlineOf(const Call& c) const;
+    // Arms the call's timer for nextDeadlineOf(c), after anything that may
+    // bring a deadline forward (signalling). Packets only push deadlines
+    // out, so the packet path leaves the timer alone: when it fires early,
+    // expire() arms it again.
+    void schedule(Call& c, int64_t now);
+    // The call's timer fired: deletes what is due at `now` (the checks the
+    // once-a-second scan made), or arms the timer again.
+    void expire(Call& c, int64_t now);
+    net::TimerWheel& timers() { return loop_ ? loop_->timers() : *ownTimers_; }
     void releaseParticipant(Participant& p);
     void removeParticipant(Call& c, Participant* p);
     // Where an SDP's sender is: the ports towards its receiver belong to it.
@@ -116,6 +143,8 @@ private:
     SessionCounters& counters_;
     net::EventLoop* loop_;
     media::WorkerStats* totals_;
+    std::unique_ptr<net::TimerWheel> ownTimers_;  // without a loop (unit tests)
+    int64_t timersNow_ = 0;  // the wall second runTimers() pretends it is; 0 = the clock's
     std::unordered_map<std::string, std::unique_ptr<Call>> calls_;
 };
 

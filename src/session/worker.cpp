@@ -5,8 +5,6 @@
 #include <future>
 #include <semaphore>
 
-#include "common/clock.h"
-
 namespace ngm::session {
 
 WorkerPool::WorkerPool(size_t n, const SessionConfig& cfg, SessionCounters& counters) {
@@ -23,7 +21,7 @@ void WorkerPool::start() {
         Worker* wp = w.get();
         bool first = wp == workers_.front().get();
         wp->loop.setTick(std::chrono::milliseconds(1000), [this, wp, first] {
-            wp->store.tick(wallSeconds());
+            wp->store.tick();
             if (first && extraTick_) extraTick_();
         });
         wp->thread = std::thread([wp] { wp->loop.run(); });

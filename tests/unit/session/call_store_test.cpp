@@ -821,7 +821,7 @@ TEST_F(CallStoreTest, DeleteWithoutDelayKeyUsesConfiguredDelay) {
     EXPECT_EQ(pool().inUse(), 0u);
 }
 
-TEST_F(CallStoreTest, DeleteWithDelayKeepsCallUntilTickReachesDelay) {
+TEST_F(CallStoreTest, DeleteWithDelayKeepsCallUntilTheDelayEnds) {
     start(62240);
     ASSERT_EQ(offerAnswer(kOffer, kAnswer).status, CommandResult::Status::Ok);
     Flags f = deleteFlags();
@@ -831,10 +831,10 @@ TEST_F(CallStoreTest, DeleteWithDelayKeepsCallUntilTickReachesDelay) {
     int64_t after = wallSeconds();
     EXPECT_EQ(r.status, CommandResult::Status::Ok);
     EXPECT_EQ(store->size(), 1u);
-    store->tick(before + 29);
+    store->runTimers(before + 29);
     EXPECT_EQ(store->size(), 1u);
     EXPECT_EQ(pool().inUse(), 4u);
-    store->tick(after + 30);
+    store->runTimers(after + 30);
     EXPECT_EQ(store->size(), 0u);
     EXPECT_EQ(pool().inUse(), 0u);
     EXPECT_EQ(counters.regularTerminated.load(), 1);
@@ -847,7 +847,7 @@ TEST_F(CallStoreTest, SignallingAfterDelayedDeleteCancelsIt) {
     f.deleteDelay = 5;
     store->deleteCall(f);
     ASSERT_EQ(store->offer(offerFlags(kOffer)).status, CommandResult::Status::Ok);
-    store->tick(wallSeconds() + 10);
+    store->runTimers(wallSeconds() + 10);
     EXPECT_EQ(store->size(), 1u);
 }
 
@@ -902,9 +902,9 @@ TEST_F(CallStoreTest, OfferTimeoutRemovesUnansweredCall) {
     int64_t before = wallSeconds();
     ASSERT_EQ(store->offer(offerFlags(kOffer)).status, CommandResult::Status::Ok);
     int64_t after = wallSeconds();
-    store->tick(before + 9);
+    store->runTimers(before + 9);
     EXPECT_EQ(store->size(), 1u);
-    store->tick(after + 10);
+    store->runTimers(after + 10);
     EXPECT_EQ(store->size(), 0u);
     EXPECT_EQ(pool().inUse(), 0u);
     EXPECT_EQ(counters.offerTimeoutSessions.load(), 1);
@@ -918,7 +918,7 @@ TEST_F(CallStoreTest, OfferTimeoutSparesAnsweredCall) {
     cfg.offerTimeout = 10;
     store = std::make_unique<CallStore>(cfg, counters);
     ASSERT_EQ(offerAnswer(kOffer, kAnswer).status, CommandResult::Status::Ok);
-    store->tick(wallSeconds() + 11);
+    store->runTimers(wallSeconds() + 11);
     EXPECT_EQ(store->size(), 1u);
     EXPECT_EQ(counters.offerTimeoutSessions.load(), 0);
 }
@@ -930,13 +930,106 @@ TEST_F(CallStoreTest, FinalTimeoutRemovesAnsweredCall) {
     int64_t before = wallSeconds();
     ASSERT_EQ(offerAnswer(kOffer, kAnswer).status, CommandResult::Status::Ok);
     int64_t after = wallSeconds();
-    store->tick(before + 19);
+    store->runTimers(before + 19);
     EXPECT_EQ(store->size(), 1u);
-    store->tick(after + 20);
+    store->runTimers(after + 20);
     EXPECT_EQ(store->size(), 0u);
     EXPECT_EQ(pool().inUse(), 0u);
     EXPECT_EQ(counters.finalTimeoutSessions.load(), 1);
     EXPECT_EQ(counters.offerTimeoutSessions.load(), 0);
+}
+
+// ---- call timers: each call's timer on the wheel, no scan ----
+
+TEST_F(CallStoreTest, CallWithoutFurtherSignallingEndsByItsTimerAtTheOfferTimeout) {
+    start(62520);
+    cfg.offerTimeout = 10;
+    store = std::make_unique<CallStore>(cfg, counters);
+    ASSERT_EQ(store->offer(offerFlags(kOffer)).status, CommandResult::Status::Ok);
+    Call* c = store->find("call-1");
+    ASSERT_NE(c, nullptr);
+    int64_t signal = c->lastSignal;
+    EXPECT_TRUE(c->timer.armed());
+    EXPECT_EQ(c->timerAt, signal + 10);
+    EXPECT_EQ(store->runTimers(signal + 9), 0u);
+    EXPECT_EQ(store->size(), 1u);
+    EXPECT_EQ(store->runTimers(signal + 10), 1u);
+    EXPECT_EQ(store->size(), 0u);
+    EXPECT_EQ(pool().inUse(), 0u);
+    EXPECT_EQ(counters.offerTimeoutSessions.load(), 1);
+    EXPECT_EQ(counters.endedSessions.load(), 1);
+}
+
+TEST_F(CallStoreTest, PacketPushesTheMediaDeadlineOutAndTheTimerIsArmedAgain) {
+    start(62530);
+    cfg.timeout = 10;
+    store = std::make_unique<CallStore>(cfg, counters);
+    ASSERT_EQ(offerAnswer(kOffer, kAnswer).status, CommandResult::Status::Ok);
+    Call* c = store->find("call-1");
+    ASSERT_NE(c, nullptr);
+    int64_t signal = c->lastSignal;
+    EXPECT_EQ(c->timerAt, signal + 10);
+    // A packet from the answerer 5 s later, recorded as the packet path
+    // records it: in the stream's stats only, the timer untouched.
+    c->find("tag-b")->media[0]->rtp.stats.lastPacket = signal + 5;
+    EXPECT_EQ(c->timerAt, signal + 10);
+    EXPECT_EQ(store->runTimers(signal + 10), 1u);  // fires, finds the call alive
+    ASSERT_EQ(store->find("call-1"), c);
+    EXPECT_TRUE(c->timer.armed());
+    EXPECT_EQ(c->timerAt, signal + 15);
+    EXPECT_EQ(counters.timeoutSessions.load(), 0);
+    EXPECT_EQ(store->runTimers(signal + 14), 0u);
+    EXPECT_EQ(store->size(), 1u);
+    EXPECT_EQ(store->runTimers(signal + 15), 1u);
+    EXPECT_EQ(store->size(), 0u);
+    EXPECT_EQ(pool().inUse(), 0u);
+    EXPECT_EQ(counters.timeoutSessions.load(), 1);
+}
+
+TEST_F(CallStoreTest, DeleteDelayFiresOnceAtItsTime) {
+    start(62550);
+    ASSERT_EQ(offerAnswer(kOffer, kAnswer).status, CommandResult::Status::Ok);
+    Flags f = deleteFlags();
+    f.deleteDelay = 5;
+    ASSERT_EQ(store->deleteCall(f).status, CommandResult::Status::Ok);
+    Call* c = store->find("call-1");
+    ASSERT_NE(c, nullptr);
+    int64_t at = c->deleteAt;
+    EXPECT_EQ(c->timerAt, at);
+    EXPECT_EQ(store->runTimers(at - 1), 0u);
+    EXPECT_EQ(store->size(), 1u);
+    EXPECT_EQ(store->runTimers(at), 1u);
+    EXPECT_EQ(store->size(), 0u);
+    EXPECT_EQ(pool().inUse(), 0u);
+    EXPECT_EQ(store->runTimers(at + 7200), 0u);
+    EXPECT_EQ(counters.regularTerminated.load(), 1);
+    EXPECT_EQ(counters.endedSessions.load(), 1);
+    EXPECT_EQ(counters.timeoutSessions.load() + counters.offerTimeoutSessions.load(), 0);
+}
+
+TEST_F(CallStoreTest, DestroyedCallsTimerNeverFires) {
+    start(62560);
+    cfg.offerTimeout = 10;
+    store = std::make_unique<CallStore>(cfg, counters);
+    ASSERT_EQ(store->offer(offerFlags(kOffer, "call-1")).status, CommandResult::Status::Ok);
+    ASSERT_EQ(store->offer(offerFlags(kOffer, "call-2")).status, CommandResult::Status::Ok);
+    Flags f = deleteFlags("call-1");
+    f.deleteDelay = 0;
+    store->deleteCall(f);
+    ASSERT_EQ(store->size(), 1u);
+    int64_t now = wallSeconds();
+    EXPECT_EQ(store->runTimers(now + 3600), 1u);  // call-2's, and only it
+    EXPECT_EQ(store->size(), 0u);
+    EXPECT_EQ(counters.regularTerminated.load(), 1);
+    EXPECT_EQ(counters.offerTimeoutSessions.load(), 1);
+    // Calls cleared, and the store itself going, leave nothing armed.
+    ASSERT_EQ(store->offer(offerFlags(kOffer, "call-3")).status, CommandResult::Status::Ok);
+    store->clear();
+    EXPECT_EQ(store->runTimers(now + 7200), 0u);
+    ASSERT_EQ(store->offer(offerFlags(kOffer, "call-4")).status, CommandResult::Status::Ok);
+    store.reset();
+    EXPECT_EQ(counters.offerTimeoutSessions.load(), 1);
+    EXPECT_EQ(counters.forcedTerminated.load(), 2);
 }
 
 // ---- loop protect ----
@@ -1176,9 +1269,9 @@ TEST_F(CallStoreTest, BranchDeletedWithDelayStaysUntilTheDelayEnds) {
     d.viaBranch = "b2";
     d.deleteDelay = 5;
     ASSERT_EQ(store->deleteCall(d).status, CommandResult::Status::Ok);
-    store->tick(now + 1);
+    store->runTimers(now + 1);
     EXPECT_EQ(store->find("call-1")->participants.size(), 3u);
-    store->tick(now + 40);
+    store->runTimers(now + 40);
     ASSERT_NE(store->find("call-1"), nullptr);
     EXPECT_EQ(store->find("call-1")->participants.size(), 2u);
     EXPECT_FALSE(portIsBound(mediaPorts(o2.sdp)[0]));
