@@ -1,7 +1,5 @@
 #include "control/ng_dispatcher.h"
 
-#include <malloc.h>
-
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -11,6 +9,7 @@
 #include "common/log.h"
 #include "control/ng_flags.h"
 #include "control/ng_query.h"
+#include "control/ng_statistics.h"
 #include "session/registry.h"
 
 namespace ngm::control {
@@ -69,88 +68,23 @@ NgDispatcher::NgDispatcher(session::WorkerPool& workers, session::SessionCounter
       counters_(counters),
       cfg_(cfg),
       startTime_(wallSeconds()),
-      cacheLifetime_(replyCacheSeconds) {}
+      replies_(std::chrono::seconds(replyCacheSeconds)),
+      statistics_(kCountedCommands) {}
 
 void NgDispatcher::countCommand(const Request& req, bool error) {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - req.start).count();
     int i = (int)req.cmd;
-    std::lock_guard lk(statsMutex_);
-    auto& row = perProxy_[req.from.address.toString()];
-    if (i < kCountedCommands) {
-        row.count[i]++;
-        row.seconds[i] += secs;
-        delays_[i].add(secs);
-        commandTotals_[i]++;
-    }
-    if (error) row.errors++;
-    int64_t n = counters_.sessionsOwn.load();
-    if (n < minSessions_) minSessions_ = n;
-    if (n > maxSessions_) maxSessions_ = n;
+    statistics_.record(i < kCountedCommands ? i : -1, req.from.address.toString(), secs, error,
+                       counters_.sessionsOwn.load());
 }
 
 void NgDispatcher::purge() {
-    {
-        std::lock_guard lk(cacheMutex_);
-        purgeLocked(std::chrono::steady_clock::now());
-    }
+    replies_.purge(std::chrono::steady_clock::now());
     sampleRates();
 }
 
-NgDispatcher::Totals NgDispatcher::mediaTotals() {
-    Totals t;
-    for (size_t i = 0; i < workers_.size(); i++) {
-        auto& st = workers_.at(i).stats;
-        t.packets += st.packets.load(std::memory_order_relaxed);
-        t.bytes += st.bytes.load(std::memory_order_relaxed);
-        t.errors += st.errors.load(std::memory_order_relaxed);
-    }
-    return t;
-}
-
 void NgDispatcher::sampleRates() {
-    Totals t = mediaTotals();
-    auto now = std::chrono::steady_clock::now();
-    std::lock_guard lk(statsMutex_);
-    double secs = std::chrono::duration<double>(now - lastSample_).count();
-    if (lastSample_.time_since_epoch().count() && secs > 0.1) {
-        packetRate_ = (int64_t)((double)(t.packets - lastPackets_) / secs);
-        byteRate_ = (int64_t)((double)(t.bytes - lastBytes_) / secs);
-        errorRate_ = (int64_t)((double)(t.errors - lastErrors_) / secs);
-        for (int i = 0; i < kCountedCommands; i++)
-            requestRates_[i].add((int64_t)((double)(commandTotals_[i] - commandTotalsAtSample_[i]) / secs));
-    }
-    commandTotalsAtSample_ = commandTotals_;
-    lastPackets_ = t.packets;
-    lastBytes_ = t.bytes;
-    lastErrors_ = t.errors;
-    lastSample_ = now;
-}
-
-void NgDispatcher::purgeLocked(std::chrono::steady_clock::time_point now) {
-    size_t freed = 0;
-    while (!cacheOrder_.empty() &&
-           (now - cacheOrder_.front().first > cacheLifetime_ || cacheOrder_.size() > kMaxCacheEntries)) {
-        cache_.erase(cacheOrder_.front().second);
-        cacheOrder_.pop_front();
-        freed++;
-    }
-    lastPurge_ = now;
-    // Give freed memory back so RSS follows the load: whenever the last
-    // cached reply has gone (the replies outlive their calls by the cache
-    // lifetime, so the daemon has been idle that long and the calls' memory
-    // is free too), once a burst of expiries is over, or after a great many
-    // under steady load. Not at every purge of a busy daemon: trimming walks
-    // the heap, and the pages are faulted in again.
-    freedSinceTrim_ += freed;
-    if ((freedSinceTrim_ > 0 && cache_.empty()) ||
-        (freedSinceTrim_ > 1000 && (freed == 0 || freedSinceTrim_ > 200000))) {
-        if (cache_.empty()) {
-            decltype(cache_)().swap(cache_);
-            decltype(cacheOrder_)().swap(cacheOrder_);
-        }
-        malloc_trim(0);
-        freedSinceTrim_ = 0;
-    }
+    statistics_.sample(std::chrono::steady_clock::now(), mediaTotals(workers_));
 }
 
 std::string NgDispatcher::handle(std::string_view message, const net::Endpoint& from, size_t maxReply) {
@@ -188,23 +122,14 @@ bool NgDispatcher::handleAsync(std::string_view message, const net::Endpoint& fr
     std::string_view body = message.substr(space + 1);
 
     // Retransmission: same cookie from the same source gets the same reply.
-    std::string key(cookie);
-    key += '|';
-    key += from.toString();
+    std::string key = ReplyCache::keyFor(cookie, from);
     auto now = std::chrono::steady_clock::now();
-    {
-        std::lock_guard lk(cacheMutex_);
-        if (now - lastPurge_ > std::chrono::seconds(1) || cacheOrder_.size() > kMaxCacheEntries)
-            purgeLocked(now);
-        auto it = cache_.find(key);
-        if (it != cache_.end()) {
-            // Still in progress: the first copy's reply will answer both.
-            if (!it->second.done) return false;
-            sink(it->second.reply);
-            return true;
-        }
-        cache_.emplace(key, CacheEntry{{}, false});
-        cacheOrder_.emplace_back(now, key);
+    ReplyCache::Lookup cached = replies_.begin(key, now);
+    // Still in progress: the first copy's reply will answer both.
+    if (cached.state == ReplyCache::State::InProgress) return false;
+    if (cached.state == ReplyCache::State::Done) {
+        sink(cached.reply);
+        return true;
     }
 
     size_t firstNonSpace = body.find_first_not_of(" \t\r\n");
@@ -232,15 +157,7 @@ void NgDispatcher::complete(Request& req, std::string encoded) {
         req.json ? bencode::encodeJson(r, encoded) : bencode::encode(r, encoded);
     }
     reply += encoded;
-    {
-        std::lock_guard lk(cacheMutex_);
-        // (Gone already if the size bound evicted it while in progress.)
-        auto it = cache_.find(req.key);
-        if (it != cache_.end()) {
-            it->second.reply = reply;
-            it->second.done = true;
-        }
-    }
+    replies_.complete(req.key, reply);
     req.sink(reply);
 }
 
@@ -292,7 +209,8 @@ void NgDispatcher::process(std::string_view body, Request req) {
     session::Flags f;
     if (auto e = parseFlags(doc.root, f)) return finish(errorReply(rep, *e), true);
 
-    if (req.cmd == Cmd::Statistics) return finish(buildStatistics(rep), false);
+    if (req.cmd == Cmd::Statistics) return finish(buildStatistics({workers_, counters_, cfg_.interfaces, statistics_, startTime_}, rep),
+                      false);
     if (req.cmd == Cmd::List) {
         if (f.limit < 0) return finish(errorReply(rep, "invalid limit, must be >= 0"), true);
         std::vector<std::string> ids = registry_.list((size_t)f.limit);
