@@ -15,15 +15,7 @@
 
 namespace ngm::control {
 
-// The commands `statistics` counts, in rtpengine 10.5's order (its
-// controlstatistics and intervalstatistics list them so); Other is every
-// command without a column of its own (counted only in errorcount).
-enum class Cmd : int {
-    Ping, Offer, Answer, Delete, Query, List, StartRec, StopRec, StartFwd, StopFwd, BlkDtmf,
-    UnblkDtmf, BlkMedia, UnblkMedia, PlayMedia, StopMedia, PlayDtmf, Statistics, SlnMedia,
-    UnslnMedia, Publish, SubReq, SubAns, Unsub, Other, Count
-};
-constexpr int kCountedCommands = (int)Cmd::Other;
+struct NgCommand;
 
 class NgDispatcher {
 public:
@@ -54,8 +46,7 @@ private:
         std::string cookie, key;
         net::Endpoint from;
         bool json = false;
-        Cmd cmd = Cmd::Other;
-        std::string name;  // the command as given
+        const NgCommand* cmd = nullptr;  // null until known
         size_t maxReply = 65000;
         std::chrono::steady_clock::time_point start;
         ReplySink sink;

@@ -3,12 +3,14 @@
 // (tests/diff, statistics_* scenarios).
 #include "control/ng_statistics.h"
 
-#include <array>
 #include <cmath>
 #include <cstdio>
+#include <span>
 #include <string_view>
+#include <vector>
 
 #include "common/clock.h"
+#include "control/ng_commands.h"
 #include "net/interface.h"
 
 namespace ngm::control {
@@ -22,40 +24,6 @@ std::string fixed(double v, int decimals = 6) {
     snprintf(buf, sizeof buf, "%.*f", decimals, v);
     return buf;
 }
-
-// Per counted command (Cmd order): the ng name (intervalstatistics keys)
-// and the short name of the controlstatistics keys.
-struct CommandKeys {
-    const char* name;
-    const char* abbr;
-};
-constexpr int kCountedCommands = 24;
-const CommandKeys kCommandKeys[kCountedCommands] = {
-    {"ping", "ping"},
-    {"offer", "offer"},
-    {"answer", "answer"},
-    {"delete", "delete"},
-    {"query", "query"},
-    {"list", "list"},
-    {"start recording", "startrec"},
-    {"stop recording", "stoprec"},
-    {"start forwarding", "startfwd"},
-    {"stop forwarding", "stopfwd"},
-    {"block DTMF", "blkdtmf"},
-    {"unblock DTMF", "unblkdtmf"},
-    {"block media", "blkmedia"},
-    {"unblock media", "unblkmedia"},
-    {"play media", "playmedia"},
-    {"stop media", "stopmedia"},
-    {"play DTMF", "playdtmf"},
-    {"statistics", "stats"},
-    {"silence media", "slnmedia"},
-    {"unsilence media", "unslnmedia"},
-    {"publish", "pub"},
-    {"subscribe request", "subreq"},
-    {"subscribe answer", "subans"},
-    {"unsubscribe", "unsub"},
-};
 
 }  // namespace
 
@@ -142,16 +110,18 @@ Value buildStatistics(const StatisticsSources& src, bencode::Document& d) {
     iv.add("totalcallsduration", str(fixed(sum)));
     iv.add("minmanagedsessions", Value::integer(ctlStats.minSessions));
     iv.add("maxmanagedsessions", Value::integer(ctlStats.maxSessions));
-    for (int i = 0; i < kCountedCommands; i++) {
+    // One column per command with statistics keys: the table's first rows.
+    std::span<const NgCommand> commands = ngCommands().first(countedCommands());
+    for (size_t i = 0; i < commands.size(); i++) {
         const DelayStats& s = ctlStats.delays[i];
-        const char* n = kCommandKeys[i].name;
+        std::string_view n = commands[i].intervalKey;
         iv.add(key("min", n, "delay"), str(fixed(s.min)));
         iv.add(key("max", n, "delay"), str(fixed(s.max)));
         iv.add(key("avg", n, "delay"), str(fixed(s.count ? s.sum / (double)s.count : 0.0)));
     }
-    for (int i = 0; i < kCountedCommands; i++) {
+    for (size_t i = 0; i < commands.size(); i++) {
         const RateStats& s = ctlStats.rates[i];
-        const char* n = kCommandKeys[i].name;
+        std::string_view n = commands[i].intervalKey;
         iv.add(key("min", n, "requestrate"), str(std::to_string(s.min)));
         iv.add(key("max", n, "requestrate"), str(std::to_string(s.max)));
         iv.add(key("avg", n, "requestrate"), str(std::to_string(ctlStats.totals[i] / uptime)));
@@ -168,20 +138,20 @@ Value buildStatistics(const StatisticsSources& src, bencode::Document& d) {
 
     Value& ctl = st.add("controlstatistics", Value::dict());
     Value& proxies = ctl.add("proxies", Value::list());
-    std::array<int64_t, kCountedCommands> totals{};
+    std::vector<int64_t> totals(commands.size());
     for (const auto& [addr, row] : ctlStats.proxies) {
         Value p = Value::dict();
         p.add("proxy", str(addr));
-        for (int i = 0; i < kCountedCommands; i++) {
-            p.add(key(kCommandKeys[i].abbr, "count"), Value::integer(row.count[i]));
-            p.add(key(kCommandKeys[i].abbr, "duration"), str(fixed(row.seconds[i])));
+        for (size_t i = 0; i < commands.size(); i++) {
+            p.add(key(commands[i].controlKey, "count"), Value::integer(row.count[i]));
+            p.add(key(commands[i].controlKey, "duration"), str(fixed(row.seconds[i])));
             totals[i] += row.count[i];
         }
         p.add("errorcount", Value::integer(row.errors));
         proxies.push(std::move(p));
     }
-    for (int i = 0; i < kCountedCommands; i++)
-        ctl.add(key("total", kCommandKeys[i].abbr, "count"), Value::integer(totals[i]));
+    for (size_t i = 0; i < commands.size(); i++)
+        ctl.add(key("total", commands[i].controlKey, "count"), Value::integer(totals[i]));
 
     // One entry per local address of each logical interface.
     Value& ifs = st.add("interfaces", Value::list());
