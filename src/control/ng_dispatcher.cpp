@@ -1,7 +1,5 @@
 #include "control/ng_dispatcher.h"
 
-#include <malloc.h>
-
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -9,58 +7,15 @@
 #include "bencode/value.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "control/ng_commands.h"
 #include "control/ng_flags.h"
-#include "control/ng_query.h"
+#include "control/ng_statistics.h"
 #include "session/registry.h"
 
 namespace ngm::control {
 
 using bencode::Document;
 using bencode::Value;
-
-namespace {
-
-
-struct CommandName {
-    std::string_view name;
-    Cmd cmd;
-};
-const CommandName kCommands[] = {
-    {"ping", Cmd::Ping},
-    {"offer", Cmd::Offer},
-    {"answer", Cmd::Answer},
-    {"delete", Cmd::Delete},
-    {"query", Cmd::Query},
-    {"list", Cmd::List},
-    {"start recording", Cmd::StartRec},
-    {"stop recording", Cmd::StopRec},
-    {"pause recording", Cmd::Other},
-    {"start forwarding", Cmd::StartFwd},
-    {"stop forwarding", Cmd::StopFwd},
-    {"block DTMF", Cmd::BlkDtmf},
-    {"unblock DTMF", Cmd::UnblkDtmf},
-    {"block media", Cmd::BlkMedia},
-    {"unblock media", Cmd::UnblkMedia},
-    {"silence media", Cmd::SlnMedia},
-    {"unsilence media", Cmd::UnslnMedia},
-    {"play media", Cmd::PlayMedia},
-    {"stop media", Cmd::StopMedia},
-    {"play DTMF", Cmd::PlayDtmf},
-    {"statistics", Cmd::Statistics},
-    {"publish", Cmd::Publish},
-    {"subscribe request", Cmd::SubReq},
-    {"subscribe answer", Cmd::SubAns},
-    {"unsubscribe", Cmd::Unsub},
-};
-
-Value errorReply(Document& d, std::string_view reason) {
-    Value r = Value::dict();
-    r.add("result", Value::string("error"));
-    r.add("error-reason", Value::string(d.intern(reason)));
-    return r;
-}
-
-}  // namespace
 
 NgDispatcher::NgDispatcher(session::WorkerPool& workers, session::SessionCounters& counters,
                            const session::SessionConfig& cfg, int replyCacheSeconds)
@@ -69,91 +24,27 @@ NgDispatcher::NgDispatcher(session::WorkerPool& workers, session::SessionCounter
       counters_(counters),
       cfg_(cfg),
       startTime_(wallSeconds()),
-      cacheLifetime_(replyCacheSeconds) {}
+      replies_(std::chrono::seconds(replyCacheSeconds)),
+      statistics_(countedCommands()) {}
 
 void NgDispatcher::countCommand(const Request& req, bool error) {
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - req.start).count();
-    int i = (int)req.cmd;
-    std::lock_guard lk(statsMutex_);
-    auto& row = perProxy_[req.from.address.toString()];
-    if (i < kCountedCommands) {
-        row.count[i]++;
-        row.seconds[i] += secs;
-        delays_[i].add(secs);
-        commandTotals_[i]++;
-    }
-    if (error) row.errors++;
-    int64_t n = counters_.sessionsOwn.load();
-    if (n < minSessions_) minSessions_ = n;
-    if (n > maxSessions_) maxSessions_ = n;
+    double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - req.start).count();
+    statistics_.record(req.cmd ? statisticsColumn(*req.cmd) : -1, req.from.address.toString(), secs,
+                       error, counters_.sessionsOwn.load());
 }
 
 void NgDispatcher::purge() {
-    {
-        std::lock_guard lk(cacheMutex_);
-        purgeLocked(std::chrono::steady_clock::now());
-    }
+    replies_.purge(std::chrono::steady_clock::now());
     sampleRates();
 }
 
-NgDispatcher::Totals NgDispatcher::mediaTotals() {
-    Totals t;
-    for (size_t i = 0; i < workers_.size(); i++) {
-        auto& st = workers_.at(i).stats;
-        t.packets += st.packets.load(std::memory_order_relaxed);
-        t.bytes += st.bytes.load(std::memory_order_relaxed);
-        t.errors += st.errors.load(std::memory_order_relaxed);
-    }
-    return t;
-}
-
 void NgDispatcher::sampleRates() {
-    Totals t = mediaTotals();
-    auto now = std::chrono::steady_clock::now();
-    std::lock_guard lk(statsMutex_);
-    double secs = std::chrono::duration<double>(now - lastSample_).count();
-    if (lastSample_.time_since_epoch().count() && secs > 0.1) {
-        packetRate_ = (int64_t)((double)(t.packets - lastPackets_) / secs);
-        byteRate_ = (int64_t)((double)(t.bytes - lastBytes_) / secs);
-        errorRate_ = (int64_t)((double)(t.errors - lastErrors_) / secs);
-        for (int i = 0; i < kCountedCommands; i++)
-            requestRates_[i].add((int64_t)((double)(commandTotals_[i] - commandTotalsAtSample_[i]) / secs));
-    }
-    commandTotalsAtSample_ = commandTotals_;
-    lastPackets_ = t.packets;
-    lastBytes_ = t.bytes;
-    lastErrors_ = t.errors;
-    lastSample_ = now;
+    statistics_.sample(std::chrono::steady_clock::now(), mediaTotals(workers_));
 }
 
-void NgDispatcher::purgeLocked(std::chrono::steady_clock::time_point now) {
-    size_t freed = 0;
-    while (!cacheOrder_.empty() &&
-           (now - cacheOrder_.front().first > cacheLifetime_ || cacheOrder_.size() > kMaxCacheEntries)) {
-        cache_.erase(cacheOrder_.front().second);
-        cacheOrder_.pop_front();
-        freed++;
-    }
-    lastPurge_ = now;
-    // Give freed memory back so RSS follows the load: whenever the last
-    // cached reply has gone (the replies outlive their calls by the cache
-    // lifetime, so the daemon has been idle that long and the calls' memory
-    // is free too), once a burst of expiries is over, or after a great many
-    // under steady load. Not at every purge of a busy daemon: trimming walks
-    // the heap, and the pages are faulted in again.
-    freedSinceTrim_ += freed;
-    if ((freedSinceTrim_ > 0 && cache_.empty()) ||
-        (freedSinceTrim_ > 1000 && (freed == 0 || freedSinceTrim_ > 200000))) {
-        if (cache_.empty()) {
-            decltype(cache_)().swap(cache_);
-            decltype(cacheOrder_)().swap(cacheOrder_);
-        }
-        malloc_trim(0);
-        freedSinceTrim_ = 0;
-    }
-}
-
-std::string NgDispatcher::handle(std::string_view message, const net::Endpoint& from, size_t maxReply) {
+std::string NgDispatcher::handle(std::string_view message, const net::Endpoint& from,
+                                 size_t maxReply) {
     struct Wait {
         std::mutex m;
         std::condition_variable cv;
@@ -188,23 +79,14 @@ bool NgDispatcher::handleAsync(std::string_view message, const net::Endpoint& fr
     std::string_view body = message.substr(space + 1);
 
     // Retransmission: same cookie from the same source gets the same reply.
-    std::string key(cookie);
-    key += '|';
-    key += from.toString();
+    std::string key = ReplyCache::keyFor(cookie, from);
     auto now = std::chrono::steady_clock::now();
-    {
-        std::lock_guard lk(cacheMutex_);
-        if (now - lastPurge_ > std::chrono::seconds(1) || cacheOrder_.size() > kMaxCacheEntries)
-            purgeLocked(now);
-        auto it = cache_.find(key);
-        if (it != cache_.end()) {
-            // Still in progress: the first copy's reply will answer both.
-            if (!it->second.done) return false;
-            sink(it->second.reply);
-            return true;
-        }
-        cache_.emplace(key, CacheEntry{{}, false});
-        cacheOrder_.emplace_back(now, key);
+    ReplyCache::Lookup cached = replies_.begin(key, now);
+    // Still in progress: the first copy's reply will answer both.
+    if (cached.state == ReplyCache::State::InProgress) return false;
+    if (cached.state == ReplyCache::State::Done) {
+        sink(cached.reply);
+        return true;
     }
 
     size_t firstNonSpace = body.find_first_not_of(" \t\r\n");
@@ -227,20 +109,13 @@ void NgDispatcher::complete(Request& req, std::string encoded) {
     reply += ' ';
     if (reply.size() + encoded.size() > req.maxReply) {
         Document d;
-        Value r = errorReply(d, "Reply too large for one datagram (" + std::to_string(encoded.size()) + " bytes)");
+        Value r = errorReply(
+            d, "Reply too large for one datagram (" + std::to_string(encoded.size()) + " bytes)");
         encoded.clear();
         req.json ? bencode::encodeJson(r, encoded) : bencode::encode(r, encoded);
     }
     reply += encoded;
-    {
-        std::lock_guard lk(cacheMutex_);
-        // (Gone already if the size bound evicted it while in progress.)
-        auto it = cache_.find(req.key);
-        if (it != cache_.end()) {
-            it->second.reply = reply;
-            it->second.done = true;
-        }
-    }
+    replies_.complete(req.key, reply);
     req.sink(reply);
 }
 
@@ -262,59 +137,43 @@ void NgDispatcher::process(std::string_view body, Request req) {
         return finish(errorReply(rep, "Invalid NG data format"), true);
     }
     if (!doc.root.isDict()) {
-        NGM_LOG_WARN("Protocol error in packet from %s: not a dictionary", req.from.toString().c_str());
+        NGM_LOG_WARN("Protocol error in packet from %s: not a dictionary",
+                     req.from.toString().c_str());
         return finish(errorReply(rep, "Invalid NG data format"), true);
     }
     const Value* command = doc.root.find("command");
     if (!command || !command->isString())
         return finish(errorReply(rep, "Dictionary contains no key \"command\""), true);
     std::string_view name = command->str();
-    bool known = false;
-    for (const auto& c : kCommands)
-        if (c.name == name) {
-            req.cmd = c.cmd;
-            known = true;
-        }
-    if (!known) {
-        NGM_LOG_WARN("Protocol error in packet from %s: Unrecognized command", req.from.toString().c_str());
+    const NgCommand* cmd = findCommand(name);
+    if (!cmd) {
+        NGM_LOG_WARN("Protocol error in packet from %s: Unrecognized command",
+                     req.from.toString().c_str());
         return finish(errorReply(rep, "Unrecognized command"), true);
     }
     NGM_LOG(log::Info, "", "Received command '%.*s' from %s", (int)name.size(), name.data(),
             req.from.toString().c_str());
-    req.name = std::string(name);
-
-    if (req.cmd == Cmd::Ping) {
-        Value r = Value::dict();
-        r.add("result", Value::string("pong"));
-        return finish(std::move(r), false);
-    }
+    req.cmd = cmd;
 
     session::Flags f;
-    if (auto e = parseFlags(doc.root, f)) return finish(errorReply(rep, *e), true);
-
-    if (req.cmd == Cmd::Statistics) return finish(buildStatistics(rep), false);
-    if (req.cmd == Cmd::List) {
-        if (f.limit < 0) return finish(errorReply(rep, "invalid limit, must be >= 0"), true);
-        std::vector<std::string> ids = registry_.list((size_t)f.limit);
-        Value r = Value::dict();
-        Value& calls = r.add("calls", Value::list());
-        for (auto& id : ids) calls.push(Value::string(rep.intern(std::move(id))));
-        r.add("result", Value::string("ok"));
-        return finish(std::move(r), false);
+    if (cmd->runsOn == RunsOn::ArrivalUnparsed) {
+        CommandContext c{f, rep};
+        CommandReply r = cmd->handler(c);
+        return finish(std::move(r.value), r.error);
     }
+    if (auto e = parseFlags(doc.root, f)) return finish(errorReply(rep, *e), true);
+    std::string_view missing = missingKey(*cmd, f);
+    if (!missing.empty()) return finish(errorReply(rep, missing), true);
+    if (!cmd->handler)
+        return finish(errorReply(rep, "Command '" + std::string(name) + "' is not implemented yet"),
+                      true);
 
-    // Everything else is about one call.
-    Cmd cmd = req.cmd;
-    if (f.callId.empty()) return finish(errorReply(rep, "No call-id in message"), true);
-    bool isOfferAnswer = cmd == Cmd::Offer || cmd == Cmd::Answer;
-    if ((isOfferAnswer || cmd == Cmd::Delete) && f.fromTag.empty())
-        return finish(errorReply(rep, "No from-tag in message"), true);
-    if (isOfferAnswer && !f.hasSdp) return finish(errorReply(rep, "No SDP body in message"), true);
-    if (cmd == Cmd::Answer && f.toTag.empty()) return finish(errorReply(rep, "No to-tag in message"), true);
-    bool isControl = cmd == Cmd::BlkMedia || cmd == Cmd::UnblkMedia || cmd == Cmd::BlkDtmf ||
-                     cmd == Cmd::UnblkDtmf || cmd == Cmd::SlnMedia || cmd == Cmd::UnslnMedia;
-    if (!isOfferAnswer && !isControl && cmd != Cmd::Delete && cmd != Cmd::Query)
-        return finish(errorReply(rep, "Command '" + std::string(name) + "' is not implemented yet"), true);
+    if (cmd->runsOn == RunsOn::Arrival) {
+        StatisticsSources sources{workers_, counters_, cfg_.interfaces, statistics_, startTime_};
+        CommandContext c{f, rep, nullptr, &registry_, &sources};
+        CommandReply r = cmd->handler(c);
+        return finish(std::move(r.value), r.error);
+    }
 
     // The call's own worker runs the command and sends the reply; when that
     // is this thread, no hand-off at all.
@@ -327,70 +186,12 @@ void NgDispatcher::process(std::string_view body, Request req) {
 
 void NgDispatcher::runCallCommand(session::Worker& worker, const session::Flags& f, Request& req) {
     Document rep;
-    Value reply;
-    bool error = false;
-    Cmd cmd = req.cmd;
-    bool isOfferAnswer = cmd == Cmd::Offer || cmd == Cmd::Answer;
-    auto& store = worker.store;
-    Value r = Value::dict();
-    if (cmd == Cmd::Query) {
-        session::Call* call = store.find(f.callId);
-        if (!call) {
-            reply = errorReply(rep, "Unknown call-id");
-            error = true;
-        } else {
-            encodeCallDetails(*call, f, r, rep);
-            r.add("result", Value::string("ok"));
-            reply = std::move(r);
-        }
-    } else {
-        using Control = session::CallStore::Control;
-        const std::string& n = req.name;
-        session::CommandResult res =
-            cmd == Cmd::Offer    ? store.offer(f)
-            : cmd == Cmd::Answer ? store.answer(f)
-            : cmd == Cmd::Delete ? store.deleteCall(f)
-            : n == "block media"     ? store.mediaControl(f, Control::BlockMedia, true)
-            : n == "unblock media"   ? store.mediaControl(f, Control::BlockMedia, false)
-            : n == "silence media"   ? store.mediaControl(f, Control::Silence, true)
-            : n == "unsilence media" ? store.mediaControl(f, Control::Silence, false)
-            : n == "block DTMF"      ? store.mediaControl(f, Control::BlockDtmf, true)
-                                     : store.mediaControl(f, Control::BlockDtmf, false);
-        if (res.status == session::CommandResult::Status::Error) {
-            reply = errorReply(rep, res.error);
-            error = true;
-        } else if (res.status == session::CommandResult::Status::LoadLimit) {
-            if (f.loadLimitSupported) {
-                r.add("result", Value::string("load limit"));
-                r.add("message", Value::string(rep.intern(res.error)));
-            } else {
-                r = errorReply(rep, res.error);
-                error = true;
-            }
-            reply = std::move(r);
-        } else {
-            if (cmd == Cmd::Delete) {
-                if (res.call) encodeCallDetails(*res.call, f, r, rep);
-            } else if (!f.sdp.empty()) {
-                r.add("sdp", Value::string(rep.intern(std::move(res.sdp))));
-            }
-            std::string warning = res.warning;
-            if (!f.notImplemented.empty() && isOfferAnswer) {
-                std::string w = "Not implemented yet, ignored:";
-                for (const auto& n : f.notImplemented) w += " " + n + ";";
-                w.pop_back();
-                warning = warning.empty() ? w : warning + "; " + w;
-            }
-            if (!warning.empty()) r.add("warning", Value::string(rep.intern(warning)));
-            r.add("result", Value::string("ok"));
-            reply = std::move(r);
-        }
-    }
-
-    countCommand(req, error);
+    CommandContext c{f, rep, &worker.store};
+    CommandReply r = req.cmd->handler(c);
+    countCommand(req, r.error);
     std::string out;
     out.reserve(512);
-    req.json ? bencode::encodeJson(reply, out) : bencode::encode(reply, out);
+    req.json ? bencode::encodeJson(r.value, out) : bencode::encode(r.value, out);
     complete(req, std::move(out));
 }
 

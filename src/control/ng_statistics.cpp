@@ -1,12 +1,16 @@
 // The `statistics` reply: the keys, order and formats of rtpengine 10.5's
 // (its `list jsonstats`), compared key by key in the diff suite
 // (tests/diff, statistics_* scenarios).
+#include "control/ng_statistics.h"
+
 #include <cmath>
 #include <cstdio>
+#include <span>
 #include <string_view>
+#include <vector>
 
 #include "common/clock.h"
-#include "control/ng_dispatcher.h"
+#include "control/ng_commands.h"
 #include "net/interface.h"
 
 namespace ngm::control {
@@ -21,44 +25,23 @@ std::string fixed(double v, int decimals = 6) {
     return buf;
 }
 
-// Per counted command (Cmd order): the ng name (intervalstatistics keys)
-// and the short name of the controlstatistics keys.
-struct CommandKeys {
-    const char* name;
-    const char* abbr;
-};
-const CommandKeys kCommandKeys[kCountedCommands] = {
-    {"ping", "ping"},
-    {"offer", "offer"},
-    {"answer", "answer"},
-    {"delete", "delete"},
-    {"query", "query"},
-    {"list", "list"},
-    {"start recording", "startrec"},
-    {"stop recording", "stoprec"},
-    {"start forwarding", "startfwd"},
-    {"stop forwarding", "stopfwd"},
-    {"block DTMF", "blkdtmf"},
-    {"unblock DTMF", "unblkdtmf"},
-    {"block media", "blkmedia"},
-    {"unblock media", "unblkmedia"},
-    {"play media", "playmedia"},
-    {"stop media", "stopmedia"},
-    {"play DTMF", "playdtmf"},
-    {"statistics", "stats"},
-    {"silence media", "slnmedia"},
-    {"unsilence media", "unslnmedia"},
-    {"publish", "pub"},
-    {"subscribe request", "subreq"},
-    {"subscribe answer", "subans"},
-    {"unsubscribe", "unsub"},
-};
-
 }  // namespace
 
-Value NgDispatcher::buildStatistics(bencode::Document& d) {
-    auto& c = counters_;
-    Totals media = mediaTotals();
+ControlStatistics::MediaTotals mediaTotals(session::WorkerPool& workers) {
+    ControlStatistics::MediaTotals t;
+    for (size_t i = 0; i < workers.size(); i++) {
+        auto& st = workers.at(i).stats;
+        t.packets += st.packets.load(std::memory_order_relaxed);
+        t.bytes += st.bytes.load(std::memory_order_relaxed);
+        t.errors += st.errors.load(std::memory_order_relaxed);
+    }
+    return t;
+}
+
+Value buildStatistics(const StatisticsSources& src, bencode::Document& d) {
+    auto& c = src.counters;
+    auto& workers = src.workers;
+    ControlStatistics::MediaTotals media = mediaTotals(workers);
     auto str = [&](std::string s) { return Value::string(d.intern(s)); };
     auto key = [&](std::string_view a, std::string_view b = {}, std::string_view e = {}) {
         std::string k(a);
@@ -66,13 +49,9 @@ Value NgDispatcher::buildStatistics(bencode::Document& d) {
         k += e;
         return d.intern(k);
     };
-    int64_t packetRate, byteRate, errorRate;
-    {
-        std::lock_guard lk(statsMutex_);
-        packetRate = packetRate_;
-        byteRate = byteRate_;
-        errorRate = errorRate_;
-    }
+    ControlStatistics::Snapshot ctlStats = src.control.snapshot();
+    int64_t packetRate = ctlStats.packetRate, byteRate = ctlStats.byteRate,
+            errorRate = ctlStats.errorRate;
     Value r = Value::dict();
     Value& st = r.add("statistics", Value::dict());
 
@@ -90,14 +69,14 @@ Value NgDispatcher::buildStatistics(bencode::Document& d) {
         cur.add(key("errorrate", path), Value::integer(kernel ? 0 : errorRate));
     }
     int64_t mediaUser = 0;
-    for (size_t i = 0; i < workers_.size(); i++)
-        mediaUser += workers_.at(i).stats.mediaWithTraffic.load(std::memory_order_relaxed);
+    for (size_t i = 0; i < workers.size(); i++)
+        mediaUser += workers.at(i).stats.mediaWithTraffic.load(std::memory_order_relaxed);
     cur.add("media_userspace", Value::integer(mediaUser));
     cur.add("media_kernel", Value::integer(0));
     cur.add("media_mixed", Value::integer(0));
 
     Value& tot = st.add("totalstatistics", Value::dict());
-    tot.add("uptime", str(std::to_string(wallSeconds() - startTime_)));
+    tot.add("uptime", str(std::to_string(wallSeconds() - src.startTime)));
     tot.add("managedsessions", Value::integer(c.managedSessions.load()));
     tot.add("rejectedsessions", Value::integer(c.rejectedSessions.load()));
     tot.add("timeoutsessions", Value::integer(c.timeoutSessions.load()));
@@ -124,27 +103,28 @@ Value NgDispatcher::buildStatistics(bencode::Document& d) {
     tot.add("totalcallsduration2", str(fixed(sum2)));
     tot.add("totalcallsduration_stddev", str(fixed(variance > 0 ? std::sqrt(variance) : 0.0)));
 
-    int64_t uptime = std::max<int64_t>(1, wallSeconds() - startTime_);
-    std::lock_guard lk(statsMutex_);
+    int64_t uptime = std::max<int64_t>(1, wallSeconds() - src.startTime);
     // rtpengine computes these per --graphite-interval; ngmediad's interval
     // is the daemon's lifetime (the diff suite compares their types only).
     Value& iv = st.add("intervalstatistics", Value::dict());
     iv.add("totalcallsduration", str(fixed(sum)));
-    iv.add("minmanagedsessions", Value::integer(minSessions_));
-    iv.add("maxmanagedsessions", Value::integer(maxSessions_));
-    for (int i = 0; i < kCountedCommands; i++) {
-        const DelayStats& s = delays_[i];
-        const char* n = kCommandKeys[i].name;
+    iv.add("minmanagedsessions", Value::integer(ctlStats.minSessions));
+    iv.add("maxmanagedsessions", Value::integer(ctlStats.maxSessions));
+    // One column per command with statistics keys: the table's first rows.
+    std::span<const NgCommand> commands = ngCommands().first(countedCommands());
+    for (size_t i = 0; i < commands.size(); i++) {
+        const DelayStats& s = ctlStats.delays[i];
+        std::string_view n = commands[i].intervalKey;
         iv.add(key("min", n, "delay"), str(fixed(s.min)));
         iv.add(key("max", n, "delay"), str(fixed(s.max)));
         iv.add(key("avg", n, "delay"), str(fixed(s.count ? s.sum / (double)s.count : 0.0)));
     }
-    for (int i = 0; i < kCountedCommands; i++) {
-        const RateStats& s = requestRates_[i];
-        const char* n = kCommandKeys[i].name;
+    for (size_t i = 0; i < commands.size(); i++) {
+        const RateStats& s = ctlStats.rates[i];
+        std::string_view n = commands[i].intervalKey;
         iv.add(key("min", n, "requestrate"), str(std::to_string(s.min)));
         iv.add(key("max", n, "requestrate"), str(std::to_string(s.max)));
-        iv.add(key("avg", n, "requestrate"), str(std::to_string(commandTotals_[i] / uptime)));
+        iv.add(key("avg", n, "requestrate"), str(std::to_string(ctlStats.totals[i] / uptime)));
     }
 
     // MOS comes from RTCP reports, which ngmediad does not evaluate yet: no
@@ -158,25 +138,25 @@ Value NgDispatcher::buildStatistics(bencode::Document& d) {
 
     Value& ctl = st.add("controlstatistics", Value::dict());
     Value& proxies = ctl.add("proxies", Value::list());
-    std::array<int64_t, kCountedCommands> totals{};
-    for (const auto& [addr, row] : perProxy_) {
+    std::vector<int64_t> totals(commands.size());
+    for (const auto& [addr, row] : ctlStats.proxies) {
         Value p = Value::dict();
         p.add("proxy", str(addr));
-        for (int i = 0; i < kCountedCommands; i++) {
-            p.add(key(kCommandKeys[i].abbr, "count"), Value::integer(row.count[i]));
-            p.add(key(kCommandKeys[i].abbr, "duration"), str(fixed(row.seconds[i])));
+        for (size_t i = 0; i < commands.size(); i++) {
+            p.add(key(commands[i].controlKey, "count"), Value::integer(row.count[i]));
+            p.add(key(commands[i].controlKey, "duration"), str(fixed(row.seconds[i])));
             totals[i] += row.count[i];
         }
         p.add("errorcount", Value::integer(row.errors));
         proxies.push(std::move(p));
     }
-    for (int i = 0; i < kCountedCommands; i++)
-        ctl.add(key("total", kCommandKeys[i].abbr, "count"), Value::integer(totals[i]));
+    for (size_t i = 0; i < commands.size(); i++)
+        ctl.add(key("total", commands[i].controlKey, "count"), Value::integer(totals[i]));
 
     // One entry per local address of each logical interface.
     Value& ifs = st.add("interfaces", Value::list());
-    if (cfg_.interfaces) {
-        for (const auto& li : cfg_.interfaces->all()) {
+    if (src.interfaces) {
+        for (const auto& li : src.interfaces->all()) {
             for (const auto& local : li->addresses) {
                 const net::PortPool& pool = *local->ports;
                 int64_t total = pool.portMax() - pool.portMin() + 1;
