@@ -193,10 +193,13 @@ Result<size_t> bencodeExtent(std::string_view in, size_t maxDepth) {
 
 Result<size_t> jsonExtent(std::string_view in, size_t maxDepth) { return scanJson(in, maxDepth); }
 
-Result<size_t> messageExtent(std::string_view body) {
+bool isJsonMessage(std::string_view body) {
     size_t lead = body.find_first_not_of(" \t\r\n");
-    if (lead != std::string_view::npos && body[lead] == '{') return jsonExtent(body);
-    return bencodeExtent(body);
+    return lead != std::string_view::npos && body[lead] == '{';
+}
+
+Result<size_t> messageExtent(std::string_view body) {
+    return isJsonMessage(body) ? jsonExtent(body) : bencodeExtent(body);
 }
 
 }  // namespace ngm::bencode

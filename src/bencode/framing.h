@@ -28,8 +28,11 @@ Result<size_t> bencodeExtent(std::string_view in, size_t maxDepth = kMaxFramingD
 // checked (strings, escapes, matching brackets); content errors are left to
 // decodeJson(), so a framed message may still fail to decode.
 Result<size_t> jsonExtent(std::string_view in, size_t maxDepth = kMaxFramingDepth);
-// An ng message body: JSON when its first non-whitespace byte is '{' (the
-// rule by which the dispatcher picks the decoder), bencode otherwise.
+// An ng message body is JSON when its first non-whitespace byte is '{',
+// bencode otherwise: the one rule the dispatcher (decoder and reply
+// encoding) and the framing below both follow.
+bool isJsonMessage(std::string_view body);
+// The extent of an ng message body, by that rule.
 Result<size_t> messageExtent(std::string_view body);
 
 }  // namespace ngm::bencode

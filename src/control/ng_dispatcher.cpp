@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 
+#include "bencode/framing.h"
 #include "bencode/value.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -89,9 +90,8 @@ bool NgDispatcher::handleAsync(std::string_view message, const net::Endpoint& fr
         return true;
     }
 
-    size_t firstNonSpace = body.find_first_not_of(" \t\r\n");
     Request req;
-    req.json = firstNonSpace != std::string_view::npos && body[firstNonSpace] == '{';
+    req.json = bencode::isJsonMessage(body);
     req.cookie = std::string(cookie);
     req.key = std::move(key);
     req.from = from;
