@@ -11,6 +11,29 @@ namespace ngm::sdp {
 
 namespace {
 
+// C strtol on text that ends where `s` ends: leading white space, an
+// optional sign, decimal digits. Returns the value and how many characters
+// it read, or nullopt when there are no digits or the value overflows.
+struct ReadNumber {
+    long value;
+    size_t length;
+};
+std::optional<ReadNumber> readNumber(std::string_view s) {
+    size_t i = 0;
+    // C's isspace in the C locale.
+    while (i < s.size() && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r'))) i++;
+    bool negative = false;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) negative = s[i++] == '-';
+    size_t digits = i;
+    long v = 0;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; i++) {
+        if (v > (LONG_MAX - (s[i] - '0')) / 10) return std::nullopt;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (i == digits) return std::nullopt;
+    return ReadNumber{negative ? -v : v, i};
+}
+
 // Splits on single spaces, skipping repeated ones.
 std::vector<std::string_view> fields(std::string_view v) {
     std::vector<std::string_view> out;
@@ -83,21 +106,6 @@ std::optional<Connection> Connection::parse(std::string_view v) {
 
 std::string Connection::format() const { return netType + ' ' + addrType + ' ' + address; }
 
-std::optional<ReadNumber> readNumber(std::string_view s) {
-    size_t i = 0;
-    // C's isspace in the C locale.
-    while (i < s.size() && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r'))) i++;
-    bool negative = false;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) negative = s[i++] == '-';
-    size_t digits = i;
-    long v = 0;
-    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; i++) {
-        if (v > (LONG_MAX - (s[i] - '0')) / 10) return std::nullopt;
-        v = v * 10 + (s[i] - '0');
-    }
-    if (i == digits) return std::nullopt;
-    return ReadNumber{negative ? -v : v, i};
-}
 
 std::optional<MediaLine> MediaLine::parse(std::string_view v) {
     MediaLine m;

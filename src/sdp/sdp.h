@@ -61,14 +61,6 @@ struct MediaLine {
     std::vector<std::optional<int>> payloadTypes() const;
 };
 
-// C strtol on text that ends where `s` ends: leading white space, an
-// optional sign, decimal digits. Returns the value and how many characters
-// it read, or nullopt when there are no digits or the value overflows.
-struct ReadNumber {
-    long value;
-    size_t length;
-};
-std::optional<ReadNumber> readNumber(std::string_view s);
 
 struct MediaSection {
     MediaLine m;
