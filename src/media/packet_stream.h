@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "media/learning.h"
 #include "net/event_loop.h"
 #include "net/udp_socket.h"
 
@@ -30,8 +31,6 @@ struct WorkerStats {
         c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
 };
-
-enum class Learning : uint8_t { Delayed, Immediate, Off, Heuristic };
 
 class PacketStream : public net::DatagramHandler {
   public:
