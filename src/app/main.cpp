@@ -15,6 +15,7 @@
 
 #include "app/options.h"
 #include "common/log.h"
+#include "media/stage.h"
 #include "control/ng_dispatcher.h"
 #include "control/ng_transport.h"
 #include "net/event_loop.h"
@@ -132,6 +133,13 @@ int main(int argc, char** argv) {
     }
     sc.tos = opts.tos;
     sc.instanceToken = randomToken();
+    // A benchmark knob, not an option: one enabled stage that does nothing
+    // on every stream, to measure what a stage costs (bench/README.md).
+    static media::NoopStage noopStage;
+    if (const char* v = getenv("NGMEDIA_NOOP_STAGE"); v && *v && strcmp(v, "0") != 0) {
+        sc.extraStage = &noopStage;
+        NGM_LOG_NOTICE("NGMEDIA_NOOP_STAGE: a no-op stage runs on every stream");
+    }
 
     // Termination signals are taken by the main thread alone (sigwait below):
     // block them before any thread starts so every thread inherits the mask.

@@ -36,25 +36,25 @@ Value endpointOrEmpty(const net::Endpoint& e, bencode::Document& d) {
 Value streamValue(const session::Media& m, const session::Stream& s, bool fallbackRtcp, int64_t since,
                   bencode::Document& d) {
     Value v = Value::dict();
-    if (s.socket && s.socket->isOpen()) {
-        v.add("local port", Value::integer(s.socket->local().port));
-        v.add("local address", Value::string(d.intern(s.socket->local().address.toString())));
-        v.add("family", Value::string(net::ngFamilyName(s.socket->local().address.family())));
+    if (s.attached()) {
+        v.add("local port", Value::integer(s.local().port));
+        v.add("local address", Value::string(d.intern(s.local().address.toString())));
+        v.add("family", Value::string(net::ngFamilyName(s.local().address.family())));
     }
-    v.add("endpoint", endpointOrEmpty(s.endpoint, d));
-    v.add("advertised endpoint", endpointOrEmpty(s.advertised, d));
-    v.add("last packet", Value::integer(s.stats.lastPacket ? s.stats.lastPacket : since));
+    v.add("endpoint", endpointOrEmpty(s.endpoint(), d));
+    v.add("advertised endpoint", endpointOrEmpty(s.advertised(), d));
+    v.add("last packet", Value::integer(s.stats().lastPacket ? s.stats().lastPacket : since));
     Value& flags = v.add("flags", Value::list());
-    if (!s.isRtcp) flags.push(Value::string("RTP"));
+    if (!s.isRtcp()) flags.push(Value::string("RTP"));
     // Under rtcp-mux the RTP stream carries RTCP too; the RTCP stream stays
     // as the fallback.
-    if (s.isRtcp || m.rtcpMux) flags.push(Value::string("RTCP"));
+    if (s.isRtcp() || m.rtcpMux) flags.push(Value::string("RTCP"));
     if (fallbackRtcp) flags.push(Value::string("fallback RTCP"));
-    if (s.advertised.valid()) flags.push(Value::string("filled"));
-    if (s.confirmed) flags.push(Value::string("confirmed"));
-    if (s.strictSource) flags.push(Value::string("strict source address"));
-    if (s.mediaHandover) flags.push(Value::string("media handover"));
-    v.add("stats", statsValue(s.stats));
+    if (s.advertised().valid()) flags.push(Value::string("filled"));
+    if (s.confirmed()) flags.push(Value::string("confirmed"));
+    if (s.config().strictSource) flags.push(Value::string("strict source address"));
+    if (s.config().mediaHandover) flags.push(Value::string("media handover"));
+    v.add("stats", statsValue(s.stats()));
     return v;
 }
 
@@ -114,12 +114,12 @@ void encodeCallDetails(const session::Call& call, const session::Flags& f, Value
         for (const auto& m : p->media) {
             if (!m) continue;
             medias.push(mediaValue(*m, p->created, d));
-            rtp.packets += m->rtp.stats.packets;
-            rtp.bytes += m->rtp.stats.bytes;
-            rtp.errors += m->rtp.stats.errors;
-            rtcp.packets += m->rtcp.stats.packets;
-            rtcp.bytes += m->rtcp.stats.bytes;
-            rtcp.errors += m->rtcp.stats.errors;
+            rtp.packets += m->rtp.stats().packets;
+            rtp.bytes += m->rtp.stats().bytes;
+            rtp.errors += m->rtp.stats().errors;
+            rtcp.packets += m->rtcp.stats().packets;
+            rtcp.bytes += m->rtcp.stats().bytes;
+            rtcp.errors += m->rtcp.stats().errors;
         }
         // A participant without a tag yet is listed as "<untagged N>", N its
         // creation order in the call (several forks may be untagged at once).

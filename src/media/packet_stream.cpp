@@ -1,9 +1,9 @@
 #include "media/packet_stream.h"
 
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "media/packet.h"
@@ -12,7 +12,6 @@ namespace ngm::media {
 
 namespace {
 
-constexpr int kBatch = 32;
 constexpr size_t kMaxPacket = 4096;
 // Delayed and heuristic learning wait this long after the last offer or
 // answer, counted as rtpengine counts it: in whole wall-clock seconds, so
@@ -29,31 +28,70 @@ int64_t coarseMs(clockid_t clock) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-// Receive and send buffers of one worker thread, allocated once.
-struct Batch {
-    uint8_t data[kBatch][kMaxPacket];
-    mmsghdr in[kBatch];
-    iovec inIov[kBatch];
-    sockaddr_storage from[kBatch];
-    mmsghdr out[kBatch];
-    iovec outIov[kBatch];
-    sockaddr_storage to[kBatch];
-    PacketStream* via[kBatch];
-};
-thread_local Batch t_batch;
+bool usable(const net::Endpoint& ep) { return ep.valid() && ep.port != 0 && !ep.address.isAny(); }
 
 }  // namespace
 
+PacketStream::~PacketStream() {
+    reclaim();
+    dropTwin();
+}
+
+void PacketStream::attach(const net::UdpSocket& socket, const StreamContext& ctx) {
+    attach(socket.fd(), socket.local(), ctx);
+    socket_ = &socket;
+}
+
+void PacketStream::attach(int fd, const net::Endpoint& local, const StreamContext& ctx) {
+    detach();
+    ctx_ = ctx;
+    fd_ = fd;
+    local_ = local;
+    socket_ = nullptr;
+    if (ctx_.io && fd_ >= 0) ctx_.io->addDatagram(fd_, this);
+}
+
+void PacketStream::detach() {
+    reclaim();
+    // The connected twin sits on the socket's port: it goes too.
+    dropTwin();
+    if (ctx_.io && fd_ >= 0) ctx_.io->removeDatagram(fd_);
+    fd_ = -1;
+    local_ = {};
+    socket_ = nullptr;
+}
+
+void PacketStream::configure(const StreamConfig& c) {
+    reclaim();
+    bool readvertised = c.advertised != cfg_.advertised || !endpoint_.valid();
+    cfg_ = c;
+    if (readvertised) resetLearning();
+    rebuildChain();
+}
+
+// Stages in slot order; an empty slot is not in the chain.
+void PacketStream::rebuildChain() {
+    controls_.set(cfg_.controls);
+    chainLen_ = 0;
+    for (size_t i = 0; i < kIngressSlots; i++) {
+        Stage* s = cfg_.stages[i];
+        if (!s && i == (size_t)Slot::Controls && cfg_.controls.any()) s = &controls_;
+        if (s) chain_[chainLen_++] = s;
+    }
+}
+
 void PacketStream::forgetLearned() {
-    confirmed = false;
+    reclaim();
+    confirmed_ = false;
     twinWanted_ = false;
     candidate_ = {};
     candidateRank_ = -1;
 }
 
+// Back to the advertised address, learning again.
 void PacketStream::resetLearning() {
     dropTwin();
-    endpoint = advertised;
+    setEndpoint(cfg_.advertised);
     forgetLearned();
 }
 
@@ -69,19 +107,25 @@ void PacketStream::relearn(int64_t commitsAtMs) {
 }
 
 void PacketStream::pierce() {
-    if (!pierceNat || stats.packets || !socket || !socket->isOpen() || !endpoint.valid() ||
-        endpoint.port == 0 || endpoint.address.isAny())
-        return;
+    if (!cfg_.pierceNat || stats_.packets || fd_ < 0 || !ctx_.io || !usable(endpoint_)) return;
     sockaddr_storage ss;
-    socklen_t len = endpoint.toSockaddr(ss);
-    sendto(socket->fd(), kPiercePacket, sizeof kPiercePacket, MSG_DONTWAIT,
-           reinterpret_cast<sockaddr*>(&ss), len);
+    socklen_t len = endpoint_.toSockaddr(ss);
+    ctx_.io->sendTo(fd_, kPiercePacket, sizeof kPiercePacket, reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+void PacketStream::setEndpoint(const net::Endpoint& ep) {
+    if (ep == endpoint_) return;
+    endpoint_ = ep;
+    if (ctx_.offload) {
+        reclaim();
+        ctx_.offload->moved(*this);
+    }
 }
 
 void PacketStream::confirm(const net::Endpoint& ep) {
-    endpoint = ep;
-    confirmed = true;
-    twinWanted_ = loop && loop->usesIoUring() && !openTwin();
+    setEndpoint(ep);
+    confirmed_ = true;
+    twinWanted_ = ctx_.io && ctx_.io->usesIoUring() && !openTwin();
 }
 
 namespace {
@@ -125,22 +169,20 @@ bool takeTwinBudget(int64_t nowMs) {
 bool PacketStream::openTwin() {
     if (hasTwin()) return true;
     dropTwin();
-    if (!socket || !socket->isOpen() || !endpoint.valid() || endpoint.port == 0 ||
-        endpoint.address.isAny())
-        return true;
+    if (!socket_ || !socket_->isOpen() || !ctx_.io || !usable(endpoint_)) return true;
     if (!takeTwinBudget(coarseMs(CLOCK_MONOTONIC_COARSE))) return false;
-    if (!socket->openTwin(twin_, endpoint, twinFdCeiling())) return true;
-    if (!loop->addDatagram(twin_.fd(), this)) {
+    if (!socket_->openTwin(twin_, endpoint_, twinFdCeiling())) return true;
+    if (!ctx_.io->addDatagram(twin_.fd(), this)) {
         twin_.close();
         return true;
     }
-    twinPeer_ = endpoint;
+    twinPeer_ = endpoint_;
     return true;
 }
 
 void PacketStream::dropTwin() {
     if (!twin_.isOpen()) return;
-    if (loop) loop->remove(twin_.fd());
+    if (ctx_.io) ctx_.io->removeDatagram(twin_.fd());
     twin_.close();
 }
 
@@ -158,27 +200,28 @@ int heuristicRank(const net::Endpoint& src, const net::Endpoint& sdp) {
 // gets here: RTP Bleed).
 bool PacketStream::acceptSource(const net::Endpoint& src, int64_t nowMs) {
     // Nothing to learn: the SDP's endpoint is settled by the first packet.
-    if ((asymmetric || learning == Learning::Off) && !confirmed) confirm(endpoint);
-    if (confirmed) {
-        if (src == endpoint) return true;
-        if (mediaHandover) {
+    if ((cfg_.asymmetric || cfg_.learning == Learning::Off) && !confirmed_) confirm(endpoint_);
+    if (confirmed_) {
+        if (src == endpoint_) return true;
+        if (cfg_.mediaHandover) {
             // Follow the new source; the next packet settles it again (an
             // asymmetric stream has nothing to settle).
-            if (asymmetric) {
+            if (cfg_.asymmetric) {
                 confirm(src);
             } else {
-                endpoint = src;
-                confirmed = false;
+                setEndpoint(src);
+                confirmed_ = false;
             }
             return true;
         }
         // Without `strict source` other sources still get through, but
         // media does not go back to them.
-        return !strictSource;
+        return !cfg_.strictSource;
     }
     // Learning: `strict source` waits for the endpoint to be settled.
     net::Endpoint pick = src;
-    if (learning == Learning::Heuristic && advertised.valid() && advertised.port != 0) {
+    const net::Endpoint& advertised = cfg_.advertised;
+    if (cfg_.learning == Learning::Heuristic && advertised.valid() && advertised.port != 0) {
         int rank = heuristicRank(src, advertised);
         if (rank >= candidateRank_) {
             candidate_ = src;
@@ -187,13 +230,13 @@ bool PacketStream::acceptSource(const net::Endpoint& src, int64_t nowMs) {
         pick = candidate_;
     }
     // During the wait media goes to the (best) source, unsettled.
-    if (learning != Learning::Immediate && nowMs < learnFromMs_) {
-        bool same = pick == endpoint;
-        endpoint = pick;
+    if (cfg_.learning != Learning::Immediate && nowMs < learnFromMs_) {
+        bool same = pick == endpoint_;
+        setEndpoint(pick);
         // A destination that holds gets its connected twin already (at most
         // one new twin a second: sources taking turns cannot make us open
         // sockets per packet).
-        if (same && loop && loop->usesIoUring() && !hasTwin() && nowMs - lastTwinMs_ >= 1000 &&
+        if (same && ctx_.io && ctx_.io->usesIoUring() && !hasTwin() && nowMs - lastTwinMs_ >= 1000 &&
             openTwin())
             lastTwinMs_ = nowMs;
     } else {
@@ -202,32 +245,35 @@ bool PacketStream::acceptSource(const net::Endpoint& src, int64_t nowMs) {
     return true;
 }
 
-bool PacketStream::accept(const uint8_t* data, size_t len, bool truncated, const sockaddr* from,
-                          int64_t nowMs, PacketStream*& sink, bool& rtp) {
-    std::span<const uint8_t> pkt(data, len);
-    if (truncated) return false;
+// Demux and source checks: the sinks the packet goes to, or null when it is
+// dropped as an error.
+const SinkList* PacketStream::admit(const net::Datagram& d, int64_t nowMs, bool& rtp) {
+    if (d.truncated) return nullptr;
+    std::span<const uint8_t> pkt(d.data, d.len);
     // RFC 7983 / RFC 5761: only RTP on an RTP port, RTCP anywhere. What is
     // neither is never forwarded, nor learned from (RTP Bleed).
     PacketKind kind = classify(pkt);
-    rtp = kind == PacketKind::Rtp && !isRtcp;
+    rtp = kind == PacketKind::Rtp && !isRtcp_;
+    const SinkList* sinks;
     if (rtp)
-        sink = rtpSink;
+        sinks = &cfg_.rtpSinks;
     else if (kind == PacketKind::Rtcp && validRtcp(pkt))
-        sink = rtcpSink;
+        sinks = &cfg_.rtcpSinks;
     else
-        return false;
-    if (!acceptSource(net::Endpoint::fromSockaddr(from), nowMs)) return false;
-    if (unidirectional && sink && !sink->confirmed && sink->endpoint.valid())
-        sink->confirm(sink->endpoint);
-    return true;
+        return nullptr;
+    if (!acceptSource(net::Endpoint::fromSockaddr(d.from), nowMs)) return nullptr;
+    if (cfg_.unidirectional)
+        for (PacketStream* sink : *sinks)
+            if (!sink->confirmed_ && sink->endpoint_.valid()) sink->confirm(sink->endpoint_);
+    return sinks;
 }
 
-void PacketStream::countBatch(uint64_t packets, uint64_t bytes, uint64_t errors, int64_t nowMs) {
-    stats.packets += packets;
-    stats.bytes += bytes;
-    stats.errors += errors;
-    if (packets) stats.lastPacket = coarseMs(CLOCK_REALTIME_COARSE) / 1000;
-    if (totals) {
+void PacketStream::count(uint64_t packets, uint64_t bytes, uint64_t errors, int64_t nowMs) {
+    stats_.packets += packets;
+    stats_.bytes += bytes;
+    stats_.errors += errors;
+    if (packets) stats_.lastPacket = coarseMs(CLOCK_REALTIME_COARSE) / 1000;
+    if (WorkerStats* totals = ctx_.totals) {
         if (packets) {
             totals->add(totals->packets, packets);
             totals->add(totals->bytes, bytes);
@@ -237,117 +283,104 @@ void PacketStream::countBatch(uint64_t packets, uint64_t bytes, uint64_t errors,
     }
 }
 
-namespace {
-// The in-call controls on an accepted packet; false when it is not sent on.
-bool applyControls(const PacketStream& s, uint8_t* data, size_t len, bool rtp) {
-    if (s.dropAll) return false;
-    if (!rtp) return true;
-    std::span<const uint8_t> pkt(data, len);
-    int pt = data[1] & 0x7f;
-    bool dtmf = s.dtmfPayloadType >= 0 && pt == s.dtmfPayloadType;
-    if (dtmf ? s.blockDtmf : s.blockMedia) return false;
-    if (s.silence && !dtmf && (pt == 0 || pt == 8 || pt == 9)) {
-        RtpHeader h;
-        if (parseRtp(pkt, h))
-            fillSilence(pt == 0   ? SilenceCodec::Pcmu
-                        : pt == 8 ? SilenceCodec::Pcma
-                                  : SilenceCodec::G722,
-                        std::span<uint8_t>(data + h.headerLength, h.payloadLength));
-    }
-    if (s.echoSsrc) rewriteSsrc(std::span<uint8_t>(data, len), s.echoSsrc);
-    return true;
+void PacketStream::addForwarded(const StreamStats& delta) {
+    stats_.packets += delta.packets;
+    stats_.bytes += delta.bytes;
+    stats_.errors += delta.errors;
+    stats_.lastPacket = std::max(stats_.lastPacket, delta.lastPacket);
 }
 
-bool canSendTo(const PacketStream* sink) {
-    return sink && sink->socket && sink->receives && sink->endpoint.port != 0 &&
-           sink->endpoint.valid() && !sink->endpoint.address.isAny() &&
-           !(sink->natWait && !sink->stats.packets);
+// The participant can be sent to now.
+bool PacketStream::canReceive() const {
+    return fd_ >= 0 && ctx_.io && cfg_.receives && usable(endpoint_) &&
+           !(cfg_.natWait && !stats_.packets);
 }
-}  // namespace
 
-// Hot path (io_uring): one datagram the loop received for this stream. The
-// send is queued on the loop and leaves with the round's other sends.
-// No allocation, no lock, no log line.
-void PacketStream::onDatagram(uint8_t* data, size_t len, bool truncated, const sockaddr* from) {
-    int64_t nowMs = coarseMs(CLOCK_MONOTONIC_COARSE);
-    PacketStream* sink = nullptr;
-    bool rtp = false;
-    if (!accept(data, len, truncated, from, nowMs, sink, rtp)) {
-        countBatch(0, 0, 1, nowMs);
-        return;
+// Hot path, on the sink: the packet leaves towards this stream's participant.
+void PacketStream::transmit(const PacketContext& p) {
+    if (!canReceive()) return;
+    const uint8_t* data = p.data;
+    size_t len = p.len;
+    if (cfg_.egress) {
+        // Each sink gets its own copy to transform (its keys, its SSRCs).
+        thread_local uint8_t scratch[kMaxPacket];
+        if (p.len > sizeof scratch) return;
+        std::memcpy(scratch, p.data, p.len);
+        PacketContext q = p;
+        q.data = scratch;
+        q.capacity = sizeof scratch;
+        q.stream = this;
+        if (cfg_.egress->process(q) != Verdict::Forward) return;
+        data = q.data;
+        len = q.len;
     }
-    countBatch(1, len, 0, nowMs);
-    if (!applyControls(*this, data, len, rtp) || !canSendTo(sink)) return;
-    if (sink->twinWanted_) sink->twinWanted_ = !sink->openTwin();
-    if (sink->hasTwin()) {
-        loop->sendTo(sink->twin_.fd(), data, len, nullptr, 0, &sink->stats.errors);
+    if (twinWanted_) twinWanted_ = !openTwin();
+    if (hasTwin()) {
+        ctx_.io->sendTo(twin_.fd(), data, len, nullptr, 0, &stats_.errors);
         return;
     }
     sockaddr_storage to;
-    socklen_t toLen = sink->endpoint.toSockaddr(to);
-    loop->sendTo(sink->socket->fd(), data, len, reinterpret_cast<sockaddr*>(&to), toLen,
-                 &sink->stats.errors);
+    socklen_t toLen = endpoint_.toSockaddr(to);
+    ctx_.io->sendTo(fd_, data, len, reinterpret_cast<sockaddr*>(&to), toLen, &stats_.errors);
 }
 
-// Hot path (epoll): receive a batch, check and count each packet, send the
-// batch on. No allocation, no lock, no log line.
-void PacketStream::onReadable() {
-    Batch& b = t_batch;
-    for (int i = 0; i < kBatch; i++) {
-        b.inIov[i] = {b.data[i], kMaxPacket};
-        b.in[i].msg_hdr = {};
-        b.in[i].msg_hdr.msg_iov = &b.inIov[i];
-        b.in[i].msg_hdr.msg_iovlen = 1;
-        b.in[i].msg_hdr.msg_name = &b.from[i];
-        b.in[i].msg_hdr.msg_namelen = sizeof b.from[i];
-    }
-    int n = recvmmsg(socket->fd(), b.in, kBatch, MSG_DONTWAIT, nullptr);
-    if (n <= 0) return;
+// Hot path: one datagram received on this stream's socket (or its twin).
+// demux → source checks and learning → the chain's stages → count → each
+// sink's egress. No allocation, no lock, no log line.
+void PacketStream::onDatagram(net::Datagram& d) {
     int64_t nowMs = coarseMs(CLOCK_MONOTONIC_COARSE);
-    int outCount = 0;
-    uint64_t packets = 0, bytes = 0, errors = 0;
-    for (int i = 0; i < n; i++) {
-        size_t len = b.in[i].msg_len;
-        PacketStream* sink = nullptr;
-        bool rtp = false;
-        if (!accept(b.data[i], len, b.in[i].msg_hdr.msg_flags & MSG_TRUNC,
-                    reinterpret_cast<sockaddr*>(&b.from[i]), nowMs, sink, rtp)) {
-            errors++;
-            continue;
-        }
-        packets++;
-        bytes += len;
-        if (!applyControls(*this, b.data[i], len, rtp) || !canSendTo(sink)) continue;
-        mmsghdr& m = b.out[outCount];
-        b.outIov[outCount] = {b.data[i], len};
-        m.msg_hdr = {};
-        m.msg_hdr.msg_iov = &b.outIov[outCount];
-        m.msg_hdr.msg_iovlen = 1;
-        m.msg_hdr.msg_name = &b.to[outCount];
-        m.msg_hdr.msg_namelen = sink->endpoint.toSockaddr(b.to[outCount]);
-        b.via[outCount] = sink;
-        outCount++;
+    bool rtp = false;
+    const SinkList* sinks = admit(d, nowMs, rtp);
+    if (!sinks) {
+        count(0, 0, 1, nowMs);
+        return;
     }
-    countBatch(packets, bytes, errors, nowMs);
-    // One sendmmsg per outgoing socket (a batch has at most an RTP and an
-    // RTCP sink).
-    int start = 0;
-    while (start < outCount) {
-        PacketStream* via = b.via[start];
-        int end = start;
-        while (end < outCount && b.via[end] == via) end++;
-        int sent = 0;
-        while (sent < end - start) {
-            int r =
-                sendmmsg(via->socket->fd(), b.out + start + sent, end - start - sent, MSG_DONTWAIT);
-            if (r <= 0) {
-                via->stats.errors += end - start - sent;
-                break;
-            }
-            sent += r;
-        }
-        start = end;
+    PacketContext p{d.data, d.len, d.capacity, rtp, nowMs, this};
+    Verdict v = Verdict::Forward;
+    for (uint8_t i = 0; i < chainLen_ && v == Verdict::Forward; i++) v = chain_[i]->process(p);
+    if (v == Verdict::Error) {
+        count(0, 0, 1, nowMs);
+        return;
     }
+    count(1, d.len, 0, nowMs);
+    if (v != Verdict::Forward) return;
+    for (PacketStream* sink : *sinks) sink->transmit(p);
+    if (ctx_.offload && !offloaded_) maybeOffload();
+}
+
+bool PacketStream::plainForwarding() const {
+    if (chainLen_ || !confirmed_ || fd_ < 0) return false;
+    if (cfg_.rtpSinks.size() > 1 || cfg_.rtcpSinks.size() > 1) return false;
+    for (const SinkList* l : {&cfg_.rtpSinks, &cfg_.rtcpSinks})
+        for (const PacketStream* sink : *l)
+            if (sink->cfg_.egress || !sink->confirmed_ || !sink->canReceive()) return false;
+    return !cfg_.rtpSinks.empty() || !cfg_.rtcpSinks.empty();
+}
+
+void PacketStream::maybeOffload() {
+    if (!plainForwarding()) return;
+    OffloadInfo info;
+    info.local = local_;
+    info.source = endpoint_;
+    info.strictSource = cfg_.strictSource;
+    auto route = [](const SinkList& l, OffloadRoute& r) {
+        if (l.empty()) return;
+        const PacketStream* sink = l[0];
+        r.forwarded = true;
+        r.outFd = sink->fd_;
+        r.outLocal = sink->local_;
+        r.destination = sink->endpoint_;
+    };
+    if (!isRtcp_) route(cfg_.rtpSinks, info.rtp);
+    route(cfg_.rtcpSinks, info.rtcp);
+    offloaded_ = true;
+    ctx_.offload->offload(*this, info);
+}
+
+void PacketStream::reclaim() {
+    if (!offloaded_) return;
+    offloaded_ = false;
+    if (ctx_.offload) ctx_.offload->reclaim(*this);
 }
 
 }  // namespace ngm::media

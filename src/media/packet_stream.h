@@ -1,16 +1,23 @@
-// One local media socket and the flow it carries: the packet path.
+// A stream: one local media socket of a participant's side of a media
+// section, with its learning state and counters, and the chain a packet
+// received on it runs (media/stage.h).
 //
-// A PacketStream belongs to one participant's side of a media section: the
-// participant sends to its socket, and packets for the participant leave
-// from it towards `endpoint`. Signalling (session/) wires streams together
-// through the sinks; the worker loop calls onReadable.
+// The participant sends to the stream's socket; packets for the participant
+// leave from it towards `endpoint()`. Signalling (session/) says what it
+// wants with configure() (media/stream_config.h); the worker's loop hands
+// datagrams in through net::DatagramIo; sends go back out through it.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 
+#include "media/controls.h"
 #include "media/learning.h"
-#include "net/event_loop.h"
+#include "media/offload.h"
+#include "media/stage.h"
+#include "media/stream_config.h"
+#include "net/datagram_io.h"
 #include "net/udp_socket.h"
 
 namespace ngm::media {
@@ -32,48 +39,32 @@ struct WorkerStats {
     }
 };
 
-class PacketStream : public net::DatagramHandler {
-  public:
-    // --- wiring, set by signalling on the worker thread ---
-    net::UdpSocket* socket = nullptr;
-    net::EventLoop* loop = nullptr;    // the worker's loop; sends go through it when set
-    bool isRtcp = false;               // the RTCP port of a non-muxed pair
-    net::Endpoint advertised;          // what the participant's SDP says
-    net::Endpoint endpoint;            // where packets for the participant go
-    PacketStream* rtpSink = nullptr;   // RTP received here leaves through this stream
-    PacketStream* rtcpSink = nullptr;  // RTCP received here leaves through this stream
-    // The participant can be sent to: its media is not rejected and its SDP
-    // address is not a zero (c=0.0.0.0) hold. A sendonly or inactive
-    // direction does not stop media, as with rtpengine.
-    bool receives = true;
-    Learning learning = Learning::Delayed;
-    bool asymmetric = false, strictSource = false, mediaHandover = false;
-    // `unidirectional`: a packet from the participant settles the endpoint of
-    // the stream it goes out on (rtpengine confirms the sinks so that one-way
-    // media can go to its kernel path), so the receiver is learned no more.
-    bool unidirectional = false;
-    bool blockMedia = false, blockDtmf = false;
-    bool silence = false;      // G.711/G.722 payloads replaced by silence
-    bool dropAll = false;      // nothing received here is forwarded
-    uint32_t echoSsrc = 0;     // != 0: RTP is echoed back with this SSRC
-    bool natWait = false;      // send nothing to the participant before it sent something
-    bool pierceNat = false;    // send empty datagrams to it until it sends something
-    int dtmfPayloadType = -1;  // telephone-event PT towards us, -1 if none
+// What a stream needs from the worker it lives on.
+struct StreamContext {
+    net::DatagramIo* io = nullptr;
     WorkerStats* totals = nullptr;
+    OffloadHook* offload = nullptr;  // the in-kernel path, if any
+};
 
-    // --- state of the packet path ---
-    // The endpoint is settled: learned from the participant's packets, or
-    // (asymmetric, learning off) kept as the SDP says once a packet came.
-    bool confirmed = false;
-    StreamStats stats;
-
-    PacketStream() = default;
-    ~PacketStream() override { dropTwin(); }
+class PacketStream final : public net::DatagramHandler {
+  public:
+    // `isRtcp`: the RTCP port of a non-muxed pair (only RTCP is taken on it).
+    explicit PacketStream(bool isRtcp = false) : isRtcp_(isRtcp) {}
+    ~PacketStream() override;
     PacketStream(const PacketStream&) = delete;
     PacketStream& operator=(const PacketStream&) = delete;
 
-    // Signalling changed the advertised address: back to it, learn again.
-    void resetLearning();
+    // --- set up by signalling, on the owning worker ---
+    // Puts the stream on `socket` and registers it for receiving. The socket
+    // must outlive the attachment.
+    void attach(const net::UdpSocket& socket, const StreamContext& ctx);
+    // The same on a bare descriptor (no connected twins): other sockets, tests.
+    void attach(int fd, const net::Endpoint& local, const StreamContext& ctx);
+    // Off the socket (it is going away or moving); counters and learning stay.
+    void detach();
+    // Applies what signalling wants. A new advertised address (or none
+    // learned yet) starts learning from it again.
+    void configure(const StreamConfig& c);
     // Monotonic ms from which delayed and heuristic learning commit after an
     // offer or answer at wall second `lastSignal`: the fourth wall second
     // after it (one value for every stream of the call).
@@ -81,31 +72,68 @@ class PacketStream : public net::DatagramHandler {
     // An offer or answer of the call: learn again (keeping the endpoint
     // learned so far), committing from `commitsAtMs` on.
     void relearn(int64_t commitsAtMs);
-    // The stream's socket is going away (or moving): close the connected twin.
-    void dropTwin();
     // `pierce NAT`: a bare RTP header (rtpengine's) towards the
     // participant's SDP address to open a NAT binding, while nothing has
     // come from it yet.
     void pierce();
 
-    // Hot path, entered from the worker loop: a batch read by this stream
-    // (epoll) or one datagram read by the loop (io_uring).
-    void onReadable() override;
-    void onDatagram(uint8_t* data, size_t len, bool truncated, const sockaddr* from) override;
+    // Packets of this stream forwarded elsewhere (the in-kernel path): added
+    // to its counters, so query, statistics and timeouts see them.
+    void addForwarded(const StreamStats& delta);
+
+    // --- read by anyone on the owning worker ---
+    bool isRtcp() const { return isRtcp_; }
+    bool attached() const { return fd_ >= 0; }
+    const net::Endpoint& local() const { return local_; }
+    const StreamConfig& config() const { return cfg_; }
+    const net::Endpoint& advertised() const { return cfg_.advertised; }
+    // Where media for the participant goes (learned, or as advertised).
+    const net::Endpoint& endpoint() const { return endpoint_; }
+    // The endpoint is settled: learned from the participant's packets, or
+    // (asymmetric, learning off) kept as the SDP says once a packet came.
+    bool confirmed() const { return confirmed_; }
+    const StreamStats& stats() const { return stats_; }
+    // The stages the receiving chain runs, in order (built-in steps aside).
+    size_t chainLength() const { return chainLen_; }
+    // No stage would touch the bytes: the path is plain forwarding.
+    bool plainForwarding() const;
+    bool offloaded() const { return offloaded_; }
+
+    // Hot path, from the worker's loop.
+    void onDatagram(net::Datagram& d) override;
 
   private:
-    // Checks one datagram (kind, source, learning): false when it is dropped
-    // as an error; else `sink` is the stream it leaves through (may be null)
-    // and `rtp` tells RTP from RTCP.
-    bool accept(const uint8_t* data, size_t len, bool truncated, const sockaddr* from,
-                int64_t nowMs, PacketStream*& sink, bool& rtp);
-    void countBatch(uint64_t packets, uint64_t bytes, uint64_t errors, int64_t nowMs);
+    const SinkList* admit(const net::Datagram& d, int64_t nowMs, bool& rtp);
+    void transmit(const PacketContext& p);
+    bool canReceive() const;
+    void count(uint64_t packets, uint64_t bytes, uint64_t errors, int64_t nowMs);
     bool acceptSource(const net::Endpoint& src, int64_t nowMs);
     void confirm(const net::Endpoint& ep);
+    void setEndpoint(const net::Endpoint& ep);
+    void resetLearning();
     void forgetLearned();
+    void rebuildChain();
+    void maybeOffload();
+    void reclaim();
     bool openTwin();
+    void dropTwin();
     // A connected twin to where media for the participant goes now.
-    bool hasTwin() const { return twin_.isOpen() && twinPeer_ == endpoint; }
+    bool hasTwin() const { return twin_.isOpen() && twinPeer_ == endpoint_; }
+
+    const bool isRtcp_;
+    int fd_ = -1;
+    net::Endpoint local_;
+    const net::UdpSocket* socket_ = nullptr;  // for twins; null on a bare fd
+    StreamContext ctx_;
+    StreamConfig cfg_;
+    net::Endpoint endpoint_;
+    bool confirmed_ = false;
+    StreamStats stats_;
+    // The receiving chain: the configured stages in slot order.
+    std::array<Stage*, kIngressSlots> chain_{};
+    uint8_t chainLen_ = 0;
+    ControlsStage controls_;
+    bool offloaded_ = false;
     // Heuristic learning: the best-ranked source since learning began.
     net::Endpoint candidate_;
     int candidateRank_ = -1;

@@ -1,10 +1,11 @@
 // One event loop per worker thread: a cross-thread task queue, a timer wheel
 // (with a periodic tick on it), readiness handlers (epoll) and datagram
-// sockets. Where the kernel allows it, datagram sockets are read through
-// io_uring (multishot receive into a ring of provided buffers) and datagrams
-// are sent through it too, so one system call per loop round submits every
-// send of the round and waits for the next packets; otherwise they fall back
-// to epoll readiness.
+// sockets (the DatagramIo interface, net/datagram_io.h). Where the kernel
+// allows it, datagram sockets are read through io_uring (net/uring.h:
+// multishot receive into a ring of provided buffers) and datagrams are sent
+// through it too, so one system call per loop round submits every send of
+// the round and waits for the next packets; otherwise the epoll backend
+// (net/epoll_datagrams.h) reads and sends them in recvmmsg/sendmmsg batches.
 #pragma once
 
 #include <sys/socket.h>
@@ -18,7 +19,10 @@
 #include <thread>
 #include <vector>
 
+#include "net/datagram_io.h"
+#include "net/epoll_datagrams.h"
 #include "net/timer_wheel.h"
+#include "net/uring.h"
 
 namespace ngm::net {
 
@@ -31,15 +35,7 @@ public:
     virtual void onReadable() = 0;
 };
 
-// A datagram socket's handler. With io_uring the loop reads and hands over one
-// datagram at a time (onDatagram); without it, onReadable reads by itself.
-class DatagramHandler : public PollHandler {
-public:
-    // `data` may be modified in place; it is valid only during the call.
-    virtual void onDatagram(uint8_t* data, size_t len, bool truncated, const sockaddr* from) = 0;
-};
-
-class EventLoop {
+class EventLoop final : public DatagramIo, private Uring::Events {
 public:
     using Task = std::function<void()>;
 
@@ -55,11 +51,12 @@ public:
     // but the handler must stay alive while the loop runs.
     // `exclusive`: one fd shared by several loops wakes only one of them.
     bool add(int fd, PollHandler* h, bool exclusive = false);
-    // A datagram socket. On the loop thread of a running loop with io_uring
-    // it is read through the ring; anywhere else through epoll.
-    bool addDatagram(int fd, DatagramHandler* h);
-    // Either kind; datagram sockets on the loop thread.
     void remove(int fd);
+    // DatagramIo. A datagram socket on the loop thread of a running loop
+    // with io_uring is read through the ring; anywhere else through the
+    // epoll backend (loop thread only, or before run()).
+    bool addDatagram(int fd, DatagramHandler* h) override;
+    void removeDatagram(int fd) override;
     // Called on the loop thread every `interval` (coarse: a timer on the
     // wheel, so rounded up to its tick). Before run() or on the loop thread.
     void setTick(std::chrono::milliseconds interval, Task tick);
@@ -74,14 +71,12 @@ public:
     void defer(Task t) { deferred_.push_back(std::move(t)); }
 
     // Loop thread only. Sends a datagram from `fd`: through the ring (queued,
-    // submitted with the next wait of this round) when the loop has one, at
-    // once otherwise. `errors`, if given, is incremented when the send fails;
-    // it must stay valid until remove(fd). Returns false if it failed at once.
-    // `toLen` 0: to the socket's connected peer.
+    // submitted with the next wait of this round) when `fd` is on it; queued
+    // to the end of the current epoll batch inside one; at once otherwise.
     bool sendTo(int fd, const uint8_t* data, size_t len, const sockaddr* to, socklen_t toLen,
-                uint64_t* errors = nullptr);
+                uint64_t* errors = nullptr) override;
     // True while the loop thread reads datagrams through io_uring.
-    bool usesIoUring() const { return uring_ != nullptr; }
+    bool usesIoUring() const override { return uring_ != nullptr; }
 
     // Any thread.
     void post(Task t);
@@ -91,7 +86,7 @@ public:
     bool inLoopThread() const { return std::this_thread::get_id() == owner_.load(); }
 
 private:
-    struct Uring;
+    void fallback(int fd, DatagramHandler* h) override;  // Uring::Events
     void drainTasks();
     int pollEpoll(int timeoutMs);  // dispatches; returns the number of events
     void runUring();
@@ -109,6 +104,7 @@ private:
     Task tick_;
     Timer tickTimer_;
     std::unique_ptr<Uring> uring_;
+    EpollDatagrams epollDatagrams_;
 };
 
 }  // namespace ngm::net

@@ -19,8 +19,10 @@ namespace ngm::session {
 
 using StreamStats = media::StreamStats;
 // One transport flow of a media section (see media::PacketStream): the
-// participant sends to its socket; `advertised` is where its SDP says it
-// receives, `endpoint` where we actually send (learned).
+// participant sends to its socket; `advertised()` is where its SDP says it
+// receives, `endpoint()` where we actually send (learned). Session says what
+// it wants of a stream in a media::StreamConfig (Media::rtpConfig,
+// rtcpConfig) and hands it over with CallStore::applyStreams.
 using Stream = media::PacketStream;
 
 // A pair of local ports that a media section held before and may get back:
@@ -58,7 +60,10 @@ struct Media {
     std::optional<net::Endpoint> portsKey;
     uint32_t portsSeq = 0, nextPortsSeq = 0;
     std::vector<RetiredPorts> retiredPorts;
-    Stream rtp, rtcp;
+    Stream rtp{false}, rtcp{true};
+    // What signalling wants of the two streams; applied with
+    // CallStore::applyStreams.
+    media::StreamConfig rtpConfig, rtcpConfig;
     CodecList codecs;
     // The codecs of the last offer written to this side: its answer may only
     // pick from them.

@@ -62,7 +62,6 @@ void CallStore::releasePorts(Media& m) {
     m.local->ports->releasePair(m.sockets);
     m.local = nullptr;
     m.portsKey.reset();
-    m.rtp.socket = m.rtcp.socket = nullptr;
 }
 
 // The current pair and every retired one.
@@ -72,32 +71,22 @@ void CallStore::releaseAllPorts(Media& m) {
     releasePorts(m);
 }
 
-// Takes the current pair off the loop (it is about to be put aside or
-// swapped); the streams' connected twins sit on its ports and go too.
+// Takes the current pair off the streams (it is about to be put aside or
+// swapped).
 void CallStore::detachPorts(Media& m) {
-    m.rtp.dropTwin();
-    m.rtcp.dropTwin();
-    if (loop_) {
-        if (m.sockets.rtp.isOpen()) loop_->remove(m.sockets.rtp.fd());
-        if (m.sockets.rtcp.isOpen()) loop_->remove(m.sockets.rtcp.fd());
-    }
+    m.rtp.detach();
+    m.rtcp.detach();
 }
 
 // Puts the current pair (m.sockets on m.local) to work for the streams.
 void CallStore::attachPorts(Media& m) {
-    m.rtp.socket = &m.sockets.rtp;
-    m.rtcp.socket = &m.sockets.rtcp;
-    m.rtcp.isRtcp = true;
-    m.rtp.totals = m.rtcp.totals = totals_;
     if (cfg_.tos > 0) {
         m.sockets.rtp.setTos(cfg_.tos);
         m.sockets.rtcp.setTos(cfg_.tos);
     }
-    m.rtp.loop = m.rtcp.loop = loop_;
-    if (loop_) {
-        loop_->addDatagram(m.sockets.rtp.fd(), &m.rtp);
-        loop_->addDatagram(m.sockets.rtcp.fd(), &m.rtcp);
-    }
+    media::StreamContext ctx{loop_, totals_, nullptr};
+    m.rtp.attach(m.sockets.rtp, ctx);
+    m.rtcp.attach(m.sockets.rtcp, ctx);
 }
 
 // Gives up the current pair: kept aside when it belongs to an endpoint (the
@@ -114,7 +103,6 @@ void CallStore::retirePorts(Media& m) {
     m.sockets = {};
     m.local = nullptr;
     m.portsKey.reset();
-    m.rtp.socket = m.rtcp.socket = nullptr;
     // A bound on what a peer that keeps moving can hold: the oldest go.
     constexpr size_t kMaxRetiredPorts = 8;
     while (m.retiredPorts.size() > kMaxRetiredPorts) {
@@ -209,14 +197,17 @@ bool CallStore::ensurePorts(Media& m, net::LogicalInterface* li, net::Family fam
 void CallStore::wire(Participant& a, Participant& b, const Flags& f) {
     auto link = [](Media& x, Media& y) {
         Stream* rtcpTo = y.hasPorts() ? (y.rtcpMux ? &y.rtp : &y.rtcp) : nullptr;
-        x.rtp.rtpSink = y.hasPorts() ? &y.rtp : nullptr;
-        x.rtp.rtcpSink = rtcpTo;
-        x.rtcp.rtpSink = nullptr;
-        x.rtcp.rtcpSink = rtcpTo;
+        x.rtpConfig.rtpSinks.clear();
+        if (y.hasPorts()) x.rtpConfig.rtpSinks.add(&y.rtp);
+        x.rtpConfig.rtcpSinks.clear();
+        x.rtpConfig.rtcpSinks.add(rtcpTo);
+        x.rtcpConfig.rtpSinks.clear();
+        x.rtcpConfig.rtcpSinks.clear();
+        x.rtcpConfig.rtcpSinks.add(rtcpTo);
         // No media towards a rejected side or a zero-address hold; the SDP
         // direction (sendonly, inactive) stops nothing, as with rtpengine.
         bool reachable = !y.rejected && !y.zeroAddress;
-        y.rtp.receives = y.rtcp.receives = reachable;
+        y.rtpConfig.receives = y.rtcpConfig.receives = reachable;
     };
     size_t n = std::min(a.media.size(), b.media.size());
     for (size_t i = 0; i < n; i++) {
@@ -227,16 +218,15 @@ void CallStore::wire(Participant& a, Participant& b, const Flags& f) {
         int dtmf = -1;
         for (const auto& c : x.codecs)
             if (iequals(c.encoding, "telephone-event")) dtmf = c.payloadType;
-        for (Stream* st : {&x.rtp, &x.rtcp}) {
-            st->learning = cfg_.learning;
-            st->asymmetric = f.asymmetric;
-            st->strictSource = f.strictSource;
-            st->mediaHandover = f.mediaHandover;
-            st->unidirectional = f.unidirectional;
-            st->dtmfPayloadType = dtmf;
-            st->natWait = f.natWait;
-            st->pierceNat = f.pierceNat;
-            st->pierce();  // at once, then every second from tick()
+        for (media::StreamConfig* c : {&x.rtpConfig, &x.rtcpConfig}) {
+            c->learning = cfg_.learning;
+            c->asymmetric = f.asymmetric;
+            c->strictSource = f.strictSource;
+            c->mediaHandover = f.mediaHandover;
+            c->unidirectional = f.unidirectional;
+            c->controls.dtmfPayloadType = dtmf;
+            c->natWait = f.natWait;
+            c->pierceNat = f.pierceNat;
         }
     }
 }
@@ -247,22 +237,37 @@ void CallStore::applyControls(Call& c) {
         bool drop = c.dropTraffic || p->blackhole || (peer && peer->echo && !p->echo);
         for (auto& m : p->media) {
             if (!m) continue;
-            for (Stream* st : {&m->rtp, &m->rtcp}) {
-                st->blockMedia = c.blockMedia || p->blockMedia;
-                st->blockDtmf = c.blockDtmf || p->blockDtmf;
-                st->silence = c.silence || p->silence;
-                st->dropAll = drop;
-                st->echoSsrc = 0;
+            for (media::StreamConfig* st : {&m->rtpConfig, &m->rtcpConfig}) {
+                media::Controls& ctl = st->controls;
+                ctl.blockMedia = c.blockMedia || p->blockMedia;
+                ctl.blockDtmf = c.blockDtmf || p->blockDtmf;
+                ctl.silence = c.silence || p->silence;
+                ctl.dropAll = drop;
+                ctl.echoSsrc = 0;
             }
             if (p->echo && m->hasPorts()) {
                 // Echoed RTP goes back out of the socket it came in on, under
                 // a new SSRC; RTCP is not echoed.
-                m->rtp.rtpSink = &m->rtp;
-                m->rtp.rtcpSink = m->rtcp.rtcpSink = nullptr;
-                m->rtp.echoSsrc = 0x5eed0000u | (uint32_t)(m->rtp.socket->local().port);
+                m->rtpConfig.rtpSinks.clear();
+                m->rtpConfig.rtpSinks.add(&m->rtp);
+                m->rtpConfig.rtcpSinks.clear();
+                m->rtcpConfig.rtcpSinks.clear();
+                m->rtpConfig.controls.echoSsrc = 0x5eed0000u | (uint32_t)(m->sockets.rtp.local().port);
             }
         }
     }
+}
+
+// Hands what signalling wants to every stream of the call.
+void CallStore::applyStreams(Call& c) {
+    for (auto& [tag, p] : c.participants)
+        for (auto& m : p->media)
+            if (m) {
+                m->rtpConfig.stages[(size_t)media::Slot::Record] = cfg_.extraStage;
+                m->rtcpConfig.stages[(size_t)media::Slot::Record] = cfg_.extraStage;
+                m->rtp.configure(m->rtpConfig);
+                m->rtcp.configure(m->rtcpConfig);
+            }
 }
 
 void CallStore::applyTos(Call& c) {
@@ -294,7 +299,7 @@ CommandResult CallStore::mediaControl(const Flags& f, Control what, bool on) {
     } else if (f.address) {
         for (auto& [tag, p] : call->participants)
             for (auto& m : p->media)
-                if (m && m->rtp.advertised.address == *f.address) {
+                if (m && m->rtpConfig.advertised.address == *f.address) {
                     chosen.push_back(p.get());
                     break;
                 }
@@ -309,6 +314,7 @@ CommandResult CallStore::mediaControl(const Flags& f, Control what, bool on) {
         for (auto* p : chosen) flagOf(*p) = on;
     }
     applyControls(*call);
+    applyStreams(*call);
     return {};
 }
 
@@ -334,7 +340,7 @@ void CallStore::destroyCall(const std::string& callId, int reason) {
             size_t n = std::min(p->media.size(), q->media.size());
             for (size_t i = 0; i < n; i++) {
                 if (!p->media[i]->hasPorts() || !q->media[i]->hasPorts()) continue;
-                bool ab = p->media[i]->rtp.stats.packets > 0, ba = q->media[i]->rtp.stats.packets > 0;
+                bool ab = p->media[i]->rtp.stats().packets > 0, ba = q->media[i]->rtp.stats().packets > 0;
                 if (!ab && !ba)
                     counters_.zeroWayStreams++;
                 else if (!ab || !ba)
@@ -402,18 +408,19 @@ void CallStore::removeParticipant(Call& c, Participant* p) {
     std::vector<Stream*> gone;
     for (auto& m : p->media)
         if (m) gone.insert(gone.end(), {&m->rtp, &m->rtcp});
-    auto isGone = [&](Stream* st) { return std::find(gone.begin(), gone.end(), st) != gone.end(); };
     for (auto& [tag, q] : c.participants) {
         if (q->peer == p) q->peer = nullptr;
         for (auto& m : q->media) {
             if (!m) continue;
-            for (Stream* st : {&m->rtp, &m->rtcp}) {
-                if (isGone(st->rtpSink)) st->rtpSink = nullptr;
-                if (isGone(st->rtcpSink)) st->rtcpSink = nullptr;
-            }
+            for (media::StreamConfig* st : {&m->rtpConfig, &m->rtcpConfig})
+                for (Stream* g : gone) {
+                    st->rtpSinks.remove(g);
+                    st->rtcpSinks.remove(g);
+                }
         }
     }
     c.participants.erase(keyOf(*p));
+    applyStreams(c);
 }
 
 // Signalling may bring a deadline forward (an answer, a delayed delete) or
@@ -631,7 +638,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         }
         // The ports in the SDP we write belong to where the sender is: when
         // it moves (offer or answer), the receiver gets other ports.
-        PortsOwner owner{src.rtp.advertised, keepsPortsOnMove(dst, f)};
+        PortsOwner owner{src.rtpConfig.advertised, keepsPortsOnMove(dst, f)};
         // A new branch's answer names the offerer's ports anew: ngmedia keeps
         // them for it (rtpengine would move the offerer; see the deliberate
         // fork_two_answers diff scenario).
@@ -738,6 +745,8 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
             call->tos = f.tos;
     }
     wire(*from, *to, f);
+    applyControls(*call);
+    applyStreams(*call);
     // Every offer or answer opens learning again on all streams of the call
     // (rtpengine "unconfirms" them), timed from this signal.
     int64_t commitsAt = media::PacketStream::learningCommitsAt(call->lastSignal);
@@ -747,7 +756,12 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
                 m->rtp.relearn(commitsAt);
                 m->rtcp.relearn(commitsAt);
             }
-    applyControls(*call);
+    // `pierce NAT` towards the SDP's sender at once, then every second from tick().
+    for (auto& m : from->media)
+        if (m) {
+            m->rtp.pierce();
+            m->rtcp.pierce();
+        }
     applyTos(*call);
     CommandResult r;
     r.sdp = rewriteSdp(in, *from, *to, f, *call, cfg_, isOffer);
@@ -838,12 +852,12 @@ CallStore::MediaDeadline CallStore::mediaDeadlineOf(const Call& c) const {
                 if (!m->hasPorts() || !receivesByDirection(*m)) {
                     limit = cfg_.silentTimeout;
                     d.reason = SilentTimeout;
-                } else if (!st->advertised.valid()) {
+                } else if (!st->advertised().valid()) {
                     limit = cfg_.offerTimeout;
                     d.reason = OfferTimeout;
                 }
                 if (limit <= 0) return {};  // this stream never times out
-                int64_t last = std::max(c.lastSignal, st->stats.lastPacket);
+                int64_t last = std::max(c.lastSignal, st->stats().lastPacket);
                 d.at = std::max(d.at, last + limit);
             }
         }
@@ -934,7 +948,7 @@ void CallStore::tick() {
                 if (m && m->hasPorts()) {
                     m->rtp.pierce();
                     m->rtcp.pierce();
-                    if (m->rtp.stats.packets || m->rtcp.stats.packets) withTraffic++;
+                    if (m->rtp.stats().packets || m->rtcp.stats().packets) withTraffic++;
                 }
     if (totals_) totals_->mediaWithTraffic.store(withTraffic, std::memory_order_relaxed);
 }

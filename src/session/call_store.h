@@ -31,6 +31,8 @@ struct SessionConfig {
     media::Learning learning = media::Learning::Delayed;
     int tos = 0;
     std::string instanceToken;  // a=rtpengine:<token> for loop protection
+    // Put in the Record slot of every stream (the benchmark's no-op stage).
+    media::Stage* extraStage = nullptr;
 };
 
 // Daemon-wide counters, summed over workers (atomics; touched on signalling
@@ -137,6 +139,7 @@ private:
                      const PortsOwner* owner = nullptr);
     void wire(Participant& a, Participant& b, const Flags& f);
     void applyControls(Call& c);
+    void applyStreams(Call& c);
     void applyTos(Call& c);
 
     SessionConfig cfg_;

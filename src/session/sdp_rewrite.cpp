@@ -103,17 +103,10 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
         if (parts.size() >= 4 && !sipSource)
             if (auto ra = net::IpAddress::parse(parts[3])) rtcpEp.address = *ra;
     }
-    media.rtcp.isRtcp = true;
     // A new address in the SDP means learning again (re-INVITE to a new
-    // endpoint); the same SDP keeps what the packets taught us.
-    if (rtpEp != media.rtp.advertised || !media.rtp.endpoint.valid()) {
-        media.rtp.advertised = rtpEp;
-        media.rtp.resetLearning();
-    }
-    if (rtcpEp != media.rtcp.advertised || !media.rtcp.endpoint.valid()) {
-        media.rtcp.advertised = rtcpEp;
-        media.rtcp.resetLearning();
-    }
+    // endpoint) once applied; the same SDP keeps what the packets taught us.
+    media.rtpConfig.advertised = rtpEp;
+    media.rtcpConfig.advertised = rtcpEp;
 
     // Direction: the media's own, overridden by a session-level one unless
     // the media's is more restrictive than sendrecv.

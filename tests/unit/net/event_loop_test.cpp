@@ -169,15 +169,8 @@ TEST(EventLoop, ReadableSocketCallsHandlerOnLoopThread) {
 // Echoes each datagram back to its sender through the loop's sendTo.
 struct EchoHandler : DatagramHandler {
     EchoHandler(EventLoop& l, UdpSocket& s) : loop(l), sock(s) {}
-    void onReadable() override {  // epoll path
-        uint8_t buf[2048];
-        sockaddr_storage from;
-        socklen_t fl = sizeof from;
-        ssize_t n = recvfrom(sock.fd(), buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &fl);
-        if (n >= 0) onDatagram(buf, (size_t)n, false, reinterpret_cast<sockaddr*>(&from));
-    }
-    void onDatagram(uint8_t* data, size_t len, bool, const sockaddr* from) override {
-        loop.sendTo(sock.fd(), data, len, from, sizeof(sockaddr_in), &errors);
+    void onDatagram(Datagram& d) override {
+        loop.sendTo(sock.fd(), d.data, d.len, d.from, sizeof(sockaddr_in), &errors);
         received++;
     }
     EventLoop& loop;
@@ -218,7 +211,7 @@ void everySocketEchoes(bool ioUring) {
     onLoop(loop, [&] {
         for (int i = 0; i < kSockets; i++) loop.addDatagram(socks[i]->fd(), handlers[i].get());
         // Half of them leave and come back within the same round.
-        for (int i = 0; i < kSockets; i += 2) loop.remove(socks[i]->fd());
+        for (int i = 0; i < kSockets; i += 2) loop.removeDatagram(socks[i]->fd());
         for (int i = 0; i < kSockets; i += 2) loop.addDatagram(socks[i]->fd(), handlers[i].get());
         firstSends();
     });
@@ -250,7 +243,7 @@ void everySocketEchoes(bool ioUring) {
     onLoop(loop, [&] {
         for (int i = 0; i < kSockets; i++) {
             EXPECT_EQ(handlers[i]->errors, 0u) << "socket " << i;
-            loop.remove(socks[i]->fd());
+            loop.removeDatagram(socks[i]->fd());
         }
     });
     EXPECT_TRUE(t.stopAndJoin());
@@ -307,7 +300,7 @@ void oneRoundOfManySends(bool ioUring) {
     for (int n = 0; n < kSends; n++) EXPECT_EQ(seen[n], 1) << "datagram " << n;
     onLoop(loop, [&] {
         EXPECT_EQ(handler.errors, 0u);
-        loop.remove(from.fd());
+        loop.removeDatagram(from.fd());
     });
     EXPECT_TRUE(t.stopAndJoin());
 }
@@ -344,10 +337,10 @@ void failedSendsAreCounted(bool ioUring) {
         onLoop(loop, [&] { errors = handler.errors; });
     }
     EXPECT_EQ(errors, 3u);
-    // After remove(), a failure of a send still queued counts nowhere.
+    // After removeDatagram(), a failure of a send still queued counts nowhere.
     onLoop(loop, [&] {
         loop.sendTo(sock.fd(), msg, sizeof msg, reinterpret_cast<sockaddr*>(&bad), badLen, &handler.errors);
-        loop.remove(sock.fd());
+        loop.removeDatagram(sock.fd());
     });
     std::this_thread::sleep_for(20ms);
     onLoop(loop, [&] { errors = handler.errors; });

@@ -969,9 +969,10 @@ TEST_F(CallStoreTest, PacketPushesTheMediaDeadlineOutAndTheTimerIsArmedAgain) {
     ASSERT_NE(c, nullptr);
     int64_t signal = c->lastSignal;
     EXPECT_EQ(c->timerAt, signal + 10);
-    // A packet from the answerer 5 s later, recorded as the packet path
-    // records it: in the stream's stats only, the timer untouched.
-    c->find("tag-b")->media[0]->rtp.stats.lastPacket = signal + 5;
+    // A packet from the answerer 5 s later, recorded as a packet path
+    // records it (here the in-kernel path's report): in the stream's stats
+    // only, the timer untouched.
+    c->find("tag-b")->media[0]->rtp.addForwarded({1, 172, 0, signal + 5});
     EXPECT_EQ(c->timerAt, signal + 10);
     EXPECT_EQ(store->runTimers(signal + 10), 1u);  // fires, finds the call alive
     ASSERT_EQ(store->find("call-1"), c);

@@ -1,0 +1,44 @@
+// The hook the in-kernel fast path takes streams through. A stream whose
+// chain would only forward (no stage in any slot, no egress stage on its
+// sink, one RTP sink, a settled source and destination) is offered with
+// offload(); any change that ends that state (a new configuration from
+// signalling, learning again, the socket going away) first takes it back
+// with reclaim(). Userspace stays the source of truth: after reclaim() it
+// forwards again, and a later packet offers the stream anew. What the
+// kernel forwarded meanwhile goes back with PacketStream::addForwarded.
+#pragma once
+
+#include <cstdint>
+
+#include "net/address.h"
+
+namespace ngm::media {
+
+class PacketStream;
+
+// Where one kind of packet (RTP, or RTCP) received on the stream goes.
+struct OffloadRoute {
+    bool forwarded = false;     // false: such packets go nowhere
+    int outFd = -1;             // the sink's socket: packets leave from it
+    net::Endpoint outLocal;     // its local address
+    net::Endpoint destination;  // where they go
+};
+
+struct OffloadInfo {
+    net::Endpoint local;   // where the participant's packets arrive
+    net::Endpoint source;  // the participant's settled address
+    bool strictSource = false;  // packets from elsewhere go up to userspace
+    OffloadRoute rtp, rtcp;
+};
+
+class OffloadHook {
+  public:
+    virtual ~OffloadHook() = default;
+    virtual void offload(PacketStream& s, const OffloadInfo& info) = 0;
+    virtual void reclaim(PacketStream& s) = 0;
+    // Where media for `s`'s participant goes changed (learning, handover):
+    // offloaded streams that forward to `s` must follow or be reclaimed.
+    virtual void moved(PacketStream& s) = 0;
+};
+
+}  // namespace ngm::media

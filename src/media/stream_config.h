@@ -1,0 +1,95 @@
+// What signalling wants of one stream, as a value: session/ fills it in and
+// hands it over with PacketStream::configure on the owning worker; media/
+// applies it. Nothing else writes a stream's state.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "media/learning.h"
+#include "media/stage.h"
+#include "net/address.h"
+
+namespace ngm::media {
+
+// The in-call controls on what the stream receives (the Controls slot's
+// built-in stage runs them when any is on).
+struct Controls {
+    bool blockMedia = false, blockDtmf = false;
+    bool silence = false;    // G.711/G.722 payloads replaced by silence
+    bool dropAll = false;    // nothing received is forwarded
+    uint32_t echoSsrc = 0;   // != 0: RTP goes out under this SSRC (media echo)
+    int dtmfPayloadType = -1;  // telephone-event PT towards us, -1 if none
+    bool any() const { return blockMedia || blockDtmf || silence || dropAll || echoSsrc; }
+    bool operator==(const Controls&) const = default;
+};
+
+// Forwarding targets: the streams a packet leaves through, in order.
+class SinkList {
+  public:
+    static constexpr size_t kMax = 4;
+    void clear() { n_ = 0; }
+    bool add(PacketStream* s) {
+        if (!s || n_ == kMax) return false;
+        for (size_t i = 0; i < n_; i++)
+            if (at_[i] == s) return true;
+        at_[n_++] = s;
+        return true;
+    }
+    void remove(const PacketStream* s) {
+        size_t k = 0;
+        for (size_t i = 0; i < n_; i++)
+            if (at_[i] != s) at_[k++] = at_[i];
+        n_ = k;
+    }
+    bool contains(const PacketStream* s) const {
+        for (size_t i = 0; i < n_; i++)
+            if (at_[i] == s) return true;
+        return false;
+    }
+    size_t size() const { return n_; }
+    bool empty() const { return n_ == 0; }
+    PacketStream* operator[](size_t i) const { return at_[i]; }
+    PacketStream* const* begin() const { return at_.data(); }
+    PacketStream* const* end() const { return at_.data() + n_; }
+    bool operator==(const SinkList& o) const {
+        if (n_ != o.n_) return false;
+        for (size_t i = 0; i < n_; i++)
+            if (at_[i] != o.at_[i]) return false;
+        return true;
+    }
+
+  private:
+    std::array<PacketStream*, kMax> at_{};
+    size_t n_ = 0;
+};
+
+struct StreamConfig {
+    // Where the participant's SDP says it receives. A change means learning
+    // again from it (a re-INVITE to a new address).
+    net::Endpoint advertised;
+    // The participant can be sent to: its media is not rejected and its SDP
+    // address is not a zero (c=0.0.0.0) hold. A sendonly or inactive
+    // direction does not stop media, as with rtpengine.
+    bool receives = true;
+    Learning learning = Learning::Delayed;
+    bool asymmetric = false, strictSource = false, mediaHandover = false;
+    // `unidirectional`: a packet from the participant settles the endpoint of
+    // the stream it goes out on (rtpengine confirms the sinks so that one-way
+    // media can go to its kernel path), so the receiver is learned no more.
+    bool unidirectional = false;
+    bool natWait = false;    // send nothing to the participant before it sent something
+    bool pierceNat = false;  // send empty datagrams to it until it sends something
+    Controls controls;
+    SinkList rtpSinks;   // RTP received here leaves through these streams
+    SinkList rtcpSinks;  // RTCP received here leaves through these
+    // Stages in the receiving chain's slots (Controls: the built-in one is
+    // used when this slot is empty and a control is on).
+    StageSlots stages{};
+    // Run on packets leaving through this stream (SRTP encrypt towards its
+    // participant), once per packet and sink.
+    Stage* egress = nullptr;
+};
+
+}  // namespace ngm::media

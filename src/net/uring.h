@@ -1,0 +1,61 @@
+// The one file that calls liburing: a loop's ring, used for datagram
+// sockets (multishot receive into provided buffers, sends queued as
+// requests), for watching the loop's epoll set and as the loop's timer.
+// Everything else of the event loop is written against this class.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "net/datagram_io.h"
+
+namespace ngm::net {
+
+class Uring {
+  public:
+    using Clock = std::chrono::steady_clock;
+
+    // What a round reports back besides datagrams (handed to their handlers).
+    class Events {
+      public:
+        virtual ~Events() = default;
+        // The kernel cannot receive multishot on `fd`: serve it otherwise.
+        virtual void fallback(int fd, DatagramHandler* h) = 0;
+    };
+
+    // Null, with the reason in `failure`, when the kernel lacks what the
+    // loop needs. Must be called on the thread that will use the ring.
+    static std::unique_ptr<Uring> create(std::string& failure);
+    ~Uring();
+    Uring(const Uring&) = delete;
+    Uring& operator=(const Uring&) = delete;
+
+    // False when the socket cannot go on the ring (use epoll for it).
+    bool addDatagram(int fd, DatagramHandler* h);
+    // False when `fd` is not on the ring.
+    bool removeDatagram(int fd);
+    // Queues a send from a socket on the ring. False when `fd` is not on the
+    // ring or there is no room: the caller sends at once.
+    bool queueSend(int fd, const uint8_t* data, size_t len, const sockaddr* to, socklen_t toLen,
+                   uint64_t* errors);
+    // Watches `fd` (the loop's epoll set) for readability: round() reports it.
+    void watch(int fd);
+    // Submits what is queued and collects completions, first sleeping until
+    // one arrives or `due` (none: no deadline) when `wait`. Datagrams go to
+    // their handlers. True when the watched fd became readable.
+    bool round(bool wait, std::optional<Clock::time_point> due, Events& events);
+    // Submits what is still queued (sends at shutdown).
+    void flush();
+
+  private:
+    struct Ring;
+    explicit Uring(std::unique_ptr<Ring> r);
+    std::unique_ptr<Ring> r_;
+};
+
+}  // namespace ngm::net
