@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "net/event_loop.h"
 #include "sdp/sdp.h"
 #include "session/registry.h"
 #include "session/sdp_rewrite.h"
@@ -39,6 +40,8 @@ CallStore::CallStore(const SessionConfig& cfg, SessionCounters& counters, net::E
 }
 
 CallStore::~CallStore() { clear(); }
+
+net::TimerWheel& CallStore::timers() { return loop_ ? loop_->timers() : *ownTimers_; }
 
 void CallStore::clear() {
     while (!calls_.empty()) destroyCall(calls_.begin()->first, Forced);

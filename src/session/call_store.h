@@ -11,10 +11,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "net/event_loop.h"
 #include "net/interface.h"
 #include "session/call.h"
 #include "session/flags.h"
+
+namespace ngm::net {
+class EventLoop;
+}
 
 namespace ngm::session {
 
@@ -122,7 +125,7 @@ private:
     // The call's timer fired: deletes what is due at `now` (the checks the
     // once-a-second scan made), or arms the timer again.
     void expire(Call& c, int64_t now);
-    net::TimerWheel& timers() { return loop_ ? loop_->timers() : *ownTimers_; }
+    net::TimerWheel& timers();
     void releaseParticipant(Participant& p);
     void removeParticipant(Call& c, Participant* p);
     // Where an SDP's sender is: the ports towards its receiver belong to it.
