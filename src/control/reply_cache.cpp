@@ -1,6 +1,6 @@
 #include "control/reply_cache.h"
 
-#include <malloc.h>
+#include "common/memory.h"
 
 namespace ngm::control {
 
@@ -66,7 +66,7 @@ void ReplyCache::purgeLocked(Clock::time_point now) {
             decltype(entries_)().swap(entries_);
             decltype(order_)().swap(order_);
         }
-        malloc_trim(0);
+        releaseFreeMemory();
         freedSinceTrim_ = 0;
     }
 }

@@ -11,8 +11,11 @@ namespace {
 constexpr int kBatch = 32;
 constexpr size_t kMaxPacket = 4096;
 
-// Receive and send buffers of one loop thread, allocated once.
-struct Batch {
+}  // namespace
+
+// Receive and send buffers of one loop, allocated when its first socket
+// comes (a loop that reads through io_uring never needs them).
+struct EpollDatagrams::Batch {
     uint8_t data[kBatch][kMaxPacket];
     mmsghdr in[kBatch];
     iovec inIov[kBatch];
@@ -26,14 +29,8 @@ struct Batch {
     int outFd[kBatch];
     uint64_t* outErrors[kBatch];
     int outCount = 0;
+    bool holds(const uint8_t* p) const { return p >= &data[0][0] && p < &data[0][0] + sizeof data; }
 };
-thread_local Batch t_batch;
-
-bool inReceiveBuffers(const Batch& b, const uint8_t* p) {
-    return p >= &b.data[0][0] && p < &b.data[0][0] + sizeof b.data;
-}
-
-}  // namespace
 
 struct EpollDatagrams::Reader : PollHandler {
     EpollDatagrams* owner;
@@ -48,6 +45,7 @@ EpollDatagrams::~EpollDatagrams() = default;
 
 PollHandler* EpollDatagrams::add(int fd, DatagramHandler* h) {
     if (fd < 0) return nullptr;
+    if (!batch_) batch_ = std::make_unique<Batch>();
     if ((size_t)fd >= readers_.size()) readers_.resize((size_t)fd + 1);
     readers_[fd] = std::make_unique<Reader>(this, fd, h);
     return readers_[fd].get();
@@ -61,12 +59,12 @@ bool EpollDatagrams::remove(int fd) {
 
 bool EpollDatagrams::queueSend(int fd, const uint8_t* data, size_t len, const sockaddr* to,
                                socklen_t toLen, uint64_t* errors) {
-    Batch& b = t_batch;
     if (!inBatch_ || len > kMaxPacket || toLen > sizeof(sockaddr_storage)) return false;
+    Batch& b = *batch_;
     if (b.outCount == kBatch) flush();
     int i = b.outCount++;
     const uint8_t* bytes = data;
-    if (!inReceiveBuffers(b, data)) {
+    if (!b.holds(data)) {
         std::memcpy(b.copy[i], data, len);
         bytes = b.copy[i];
     }
@@ -88,7 +86,7 @@ bool EpollDatagrams::queueSend(int fd, const uint8_t* data, size_t len, const so
 // One sendmmsg per run of sends from the same socket (a batch of one
 // stream has at most its RTP and its RTCP sink).
 void EpollDatagrams::flush() {
-    Batch& b = t_batch;
+    Batch& b = *batch_;
     int start = 0;
     while (start < b.outCount) {
         int fd = b.outFd[start];
@@ -111,7 +109,7 @@ void EpollDatagrams::flush() {
 
 // Hot path (epoll): one batch of a readable socket.
 void EpollDatagrams::readBatch(int fd, DatagramHandler* h) {
-    Batch& b = t_batch;
+    Batch& b = *batch_;
     for (int i = 0; i < kBatch; i++) {
         b.inIov[i] = {b.data[i], kMaxPacket};
         b.in[i].msg_hdr = {};

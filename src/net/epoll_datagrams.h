@@ -34,9 +34,11 @@ class EpollDatagrams {
 
   private:
     struct Reader;
+    struct Batch;
     void readBatch(int fd, DatagramHandler* h);
     void flush();
     std::vector<std::unique_ptr<Reader>> readers_;  // by fd
+    std::unique_ptr<Batch> batch_;
     bool inBatch_ = false;
 };
 
