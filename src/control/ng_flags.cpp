@@ -53,10 +53,11 @@ std::string_view firstName(std::string_view names) { return names.substr(0, name
 // search: the lookup runs for every key of every ng message.
 template <class Row>
 class NameIndex {
-public:
+  public:
     template <size_t N>
     explicit NameIndex(const Row (&rows)[N]) {
-        for (const Row& r : rows) forEachName(r.names, [&](std::string_view n) { byName_.emplace_back(n, &r); });
+        for (const Row& r : rows)
+            forEachName(r.names, [&](std::string_view n) { byName_.emplace_back(n, &r); });
         std::sort(byName_.begin(), byName_.end());
     }
     const Row* find(std::string_view name) const {
@@ -65,7 +66,7 @@ public:
         return it != byName_.end() && it->first == name ? it->second : nullptr;
     }
 
-private:
+  private:
     std::vector<std::pair<std::string_view, const Row*>> byName_;
 };
 
@@ -158,8 +159,9 @@ struct RtcpMuxItem {
 };
 
 constexpr RtcpMuxItem kRtcpMuxItems[] = {
-    {"offer", RtcpMuxMode::Offer},   {"require", RtcpMuxMode::Require}, {"demux", RtcpMuxMode::Demux},
-    {"accept", RtcpMuxMode::Accept}, {"reject", RtcpMuxMode::Reject},
+    {"offer", RtcpMuxMode::Offer},   {"require", RtcpMuxMode::Require},
+    {"demux", RtcpMuxMode::Demux},   {"accept", RtcpMuxMode::Accept},
+    {"reject", RtcpMuxMode::Reject},
 };
 
 Error applyRtcpMux(Flags& f, std::string_view item) {
@@ -170,8 +172,8 @@ Error applyRtcpMux(Flags& f, std::string_view item) {
     RtcpMuxMode m = it->mode;
     f.rtcpMuxList.push_back(m);
     // reject wins over offer/accept when both are given
-    if (f.rtcpMux == RtcpMuxMode::Default || m == RtcpMuxMode::Reject || m == RtcpMuxMode::Require ||
-        m == RtcpMuxMode::Demux)
+    if (f.rtcpMux == RtcpMuxMode::Default || m == RtcpMuxMode::Reject ||
+        m == RtcpMuxMode::Require || m == RtcpMuxMode::Demux)
         f.rtcpMux = m;
     return std::nullopt;
 }
@@ -185,14 +187,10 @@ struct CodecList {
 };
 
 constexpr CodecList kCodecLists[] = {
-    {"strip", &CodecFlags::strip},
-    {"except", &CodecFlags::except},
-    {"offer", &CodecFlags::offer},
-    {"transcode", &CodecFlags::transcode, true},
-    {"mask", &CodecFlags::mask},
-    {"consume", &CodecFlags::consume, true},
-    {"accept", &CodecFlags::accept, true},
-    {"set", &CodecFlags::set, true},
+    {"strip", &CodecFlags::strip},         {"except", &CodecFlags::except},
+    {"offer", &CodecFlags::offer},         {"transcode", &CodecFlags::transcode, true},
+    {"mask", &CodecFlags::mask},           {"consume", &CodecFlags::consume, true},
+    {"accept", &CodecFlags::accept, true}, {"set", &CodecFlags::set, true},
 };
 
 const CodecList* findCodecList(std::string_view which) {
@@ -275,15 +273,18 @@ struct FlagPrefix {
 constexpr FlagPrefix kFlagPrefixes[] = {
     {"codec-", codecFlag},
     {"codec ", codecFlag},
-    {"SDES-", [](Flags& f, std::string_view r) {
+    {"SDES-",
+     [](Flags& f, std::string_view r) {
          f.sdes.emplace_back(r);
          addNotImplemented(f, "SDES");
      }},
-    {"SDES ", [](Flags& f, std::string_view r) {
+    {"SDES ",
+     [](Flags& f, std::string_view r) {
          f.sdes.emplace_back(r);
          addNotImplemented(f, "SDES");
      }},
-    {"OSRTP-", [](Flags& f, std::string_view r) {
+    {"OSRTP-",
+     [](Flags& f, std::string_view r) {
          f.osrtp.emplace_back(r);
          addNotImplemented(f, "OSRTP");
      }},
@@ -293,11 +294,13 @@ constexpr FlagPrefix kFlagPrefixes[] = {
     {"replace-", [](Flags&, std::string_view) {}},
     {"replace ", [](Flags&, std::string_view) {}},
     {"rtcp-mux-", [](Flags&, std::string_view) {}},
-    {"T38-", [](Flags& f, std::string_view r) {
+    {"T38-",
+     [](Flags& f, std::string_view r) {
          f.t38.emplace_back(r);
          addNotImplemented(f, "T.38");
      }},
-    {"T.38-", [](Flags& f, std::string_view r) {
+    {"T.38-",
+     [](Flags& f, std::string_view r) {
          f.t38.emplace_back(r);
          addNotImplemented(f, "T.38");
      }},
@@ -357,7 +360,8 @@ Error direction(Flags& f, const Value& v, std::string_view rawKey) {
 }
 
 Error receivedFrom(Flags& f, const Value& v, std::string_view) {
-    if (!v.isList() || v.items().size() != 2 || !v.items()[0].isString() || !v.items()[1].isString())
+    if (!v.isList() || v.items().size() != 2 || !v.items()[0].isString() ||
+        !v.items()[1].isString())
         return std::string("Invalid 'received from' (expected a list of family and address)");
     auto a = net::IpAddress::parse(v.items()[1].str());
     if (!a) return "Invalid address in 'received from': '" + std::string(v.items()[1].str()) + "'";
@@ -454,7 +458,8 @@ constexpr NgKey kKeys[] = {
     {"label|from label", Text, &Flags::label},
     {"set label|to label", Text, &Flags::setLabel},
     // Not a string: "No SDP body in message".
-    {"sdp", Tag, &Flags::sdp, nullptr, [](Flags& f, const std::string&) {
+    {"sdp", Tag, &Flags::sdp, nullptr,
+     [](Flags& f, const std::string&) {
          f.hasSdp = true;
          return Error();
      }},
@@ -462,10 +467,11 @@ constexpr NgKey kKeys[] = {
     {.names = "replace", .kind = List, .onItem = applyReplace},
     {.names = "supports",
      .kind = List,
-     .onItem = [](Flags& f, std::string_view x) {
-         if (normalize(x) == "load limit") f.loadLimitSupported = true;
-         return Error();
-     }},
+     .onItem =
+         [](Flags& f, std::string_view x) {
+             if (normalize(x) == "load limit") f.loadLimitSupported = true;
+             return Error();
+         }},
     {.names = "rtcp mux", .kind = List, .onItem = applyRtcpMux},
     {.names = "direction", .kind = List, .onValue = direction},
     {"interface", Text, &Flags::interface},
@@ -478,47 +484,57 @@ constexpr NgKey kKeys[] = {
     {.names = "limit", .kind = Any, .onValue = limit},
     {.names = "drop traffic", .kind = Text, .onText = dropTraffic},
     {.names = "media echo", .kind = Text, .onText = mediaEcho},
-    {"ICE", Text, &Flags::ice, nullptr, [](Flags& f, const std::string& s) {
+    {"ICE", Text, &Flags::ice, nullptr,
+     [](Flags& f, const std::string& s) {
          if (s != "remove" && s != "default") addNotImplemented(f, "ICE");
          return Error();
      }},
     {.names = "ICE lite", .kind = Text, .text = &Flags::iceLite, .notImplemented = "ICE-lite"},
     // Between the plain profiles it is done; the secure ones need SRTP.
-    {"transport protocol", Text, &Flags::transportProtocol, nullptr, [](Flags& f, const std::string& s) {
+    {"transport protocol", Text, &Flags::transportProtocol, nullptr,
+     [](Flags& f, const std::string& s) {
          if (s != "RTP/AVP" && s != "RTP/AVPF") addNotImplemented(f, "transport protocol");
          return Error();
      }},
     {.names = "DTLS", .kind = Text, .text = &Flags::dtls, .notImplemented = "DTLS"},
     {.names = "DTLS reverse", .kind = Text, .text = &Flags::dtlsReverse, .notImplemented = "DTLS"},
-    {.names = "DTLS fingerprint", .kind = Text, .text = &Flags::dtlsFingerprint, .notImplemented = "DTLS"},
+    {.names = "DTLS fingerprint",
+     .kind = Text,
+     .text = &Flags::dtlsFingerprint,
+     .notImplemented = "DTLS"},
     {.names = "SDES",
      .kind = List,
-     .onItem = [](Flags& f, std::string_view x) {
-         f.sdes.emplace_back(x);
-         return Error();
-     },
+     .onItem =
+         [](Flags& f, std::string_view x) {
+             f.sdes.emplace_back(x);
+             return Error();
+         },
      .notImplemented = "SDES"},
     {.names = "OSRTP",
      .kind = List,
-     .onItem = [](Flags& f, std::string_view x) {
-         f.osrtp.emplace_back(x);
-         return Error();
-     },
+     .onItem =
+         [](Flags& f, std::string_view x) {
+             f.osrtp.emplace_back(x);
+             return Error();
+         },
      .notImplemented = "OSRTP"},
     {.names = "T.38|T38",
      .kind = List,
-     .onItem = [](Flags& f, std::string_view x) {
-         f.t38.emplace_back(x);
-         return Error();
-     },
+     .onItem =
+         [](Flags& f, std::string_view x) {
+             f.t38.emplace_back(x);
+             return Error();
+         },
      .notImplemented = "T.38"},
-    {"record call", Text, &Flags::recordCall, nullptr, [](Flags& f, const std::string& s) {
+    {"record call", Text, &Flags::recordCall, nullptr,
+     [](Flags& f, const std::string& s) {
          if (s == "yes" || s == "on") addNotImplemented(f, "record call");
          return Error();
      }},
     {"metadata", Text, &Flags::metadata},
     {"xmlrpc callback", Text, &Flags::xmlrpcCallback},
-    {"generate RTCP", Text, &Flags::generateRtcp, nullptr, [](Flags& f, const std::string& s) {
+    {"generate RTCP", Text, &Flags::generateRtcp, nullptr,
+     [](Flags& f, const std::string& s) {
          if (s == "on") addNotImplemented(f, "generate RTCP");
          return Error();
      }},
@@ -567,7 +583,8 @@ Error applyKey(const NgKey& k, Flags& f, std::string_view rawKey, const Value& v
             std::string s;
             if (auto e = getString(v, rawKey, s)) return e;
             auto a = net::IpAddress::parse(s);
-            if (!a) return "Invalid address in '" + std::string(firstName(k.names)) + "': '" + s + "'";
+            if (!a)
+                return "Invalid address in '" + std::string(firstName(k.names)) + "': '" + s + "'";
             f.*k.address = *a;
             return std::nullopt;
         }
@@ -589,7 +606,8 @@ Error applyKeyValue(Flags& f, std::string_view rawKey, const Value& v) {
 template <class Row>
 std::vector<std::vector<std::string_view>> spellings(const Row* rows, size_t n) {
     std::vector<std::vector<std::string_view>> out(n);
-    for (size_t i = 0; i < n; i++) forEachName(rows[i].names, [&](std::string_view s) { out[i].push_back(s); });
+    for (size_t i = 0; i < n; i++)
+        forEachName(rows[i].names, [&](std::string_view s) { out[i].push_back(s); });
     return out;
 }
 
@@ -622,7 +640,9 @@ std::vector<KeyRow> keyTable() {
     return out;
 }
 
-std::vector<std::vector<std::string_view>> flagTable() { return spellings(kFlags, std::size(kFlags)); }
+std::vector<std::vector<std::string_view>> flagTable() {
+    return spellings(kFlags, std::size(kFlags));
+}
 
 int findKey(std::string_view rawKey) {
     const NgKey* k = keyIndex().find(normalize(rawKey));

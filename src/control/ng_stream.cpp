@@ -24,7 +24,8 @@ void NgStream::received(std::string_view bytes) {
         auto ext = bencode::messageExtent(std::string_view(in_).substr(sp + 1));
         if (!ext) {
             // Framing is lost: answer once with an error, then close.
-            NGM_LOG_WARN("Closing ng connection from %s: %s", peer_.toString().c_str(), ext.error().reason.c_str());
+            NGM_LOG_WARN("Closing ng connection from %s: %s", peer_.toString().c_str(),
+                         ext.error().reason.c_str());
             std::string broken = std::move(in_);
             in_.clear();
             dispatch(broken);
@@ -50,15 +51,16 @@ void NgStream::dispatch(std::string_view message) {
     // and only if the stream is still there then.
     std::weak_ptr<NgStream> self = weak_from_this();
     std::shared_ptr<net::EventLoop> loop = loop_;
-    bool willReply = dispatcher_.handleAsync(message, peer_, [self, loop, seq](const std::string& reply) {
-        auto task = [self, seq, reply] {
-            if (auto s = self.lock()) s->deliver(seq, reply);
-        };
-        if (loop->inLoopThread())
-            loop->defer(std::move(task));
-        else
-            loop->post(std::move(task));
-    });
+    bool willReply =
+        dispatcher_.handleAsync(message, peer_, [self, loop, seq](const std::string& reply) {
+            auto task = [self, seq, reply] {
+                if (auto s = self.lock()) s->deliver(seq, reply);
+            };
+            if (loop->inLoopThread())
+                loop->defer(std::move(task));
+            else
+                loop->post(std::move(task));
+        });
     if (!willReply) {
         // No reply comes (no cookie, or a retransmission still in progress):
         // the slot must not hold back the replies after it.

@@ -24,7 +24,7 @@ namespace ngm::control {
 class NgDispatcher;
 
 class NgStream : public std::enable_shared_from_this<NgStream> {
-public:
+  public:
     // What the transport does with the stream's output; called on the loop
     // thread only, never from inside received() or dispatch().
     struct Output {
@@ -61,8 +61,9 @@ public:
     size_t outstanding() const { return replies_.size(); }
     bool finishing() const { return finishing_; }
 
-private:
-    NgStream(NgDispatcher& d, std::shared_ptr<net::EventLoop> loop, const net::Endpoint& peer, Output& out)
+  private:
+    NgStream(NgDispatcher& d, std::shared_ptr<net::EventLoop> loop, const net::Endpoint& peer,
+             Output& out)
         : dispatcher_(d), loop_(std::move(loop)), peer_(peer), out_(&out) {}
     void deliver(uint64_t seq, std::string reply);
     void writeReady();

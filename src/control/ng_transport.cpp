@@ -41,7 +41,8 @@ struct NgUdpListener::Reader : net::PollHandler {
             auto from = net::Endpoint::fromSockaddr(reinterpret_cast<sockaddr*>(&to));
             int sock = fd;
             dispatcher->handleAsync(msg, from, [sock, to, toLen](const std::string& reply) {
-                sendto(sock, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&to), toLen);
+                sendto(sock, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&to),
+                       toLen);
             });
         }
     }

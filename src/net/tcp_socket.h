@@ -12,7 +12,7 @@
 namespace ngm::net {
 
 class TcpConnection {
-public:
+  public:
     enum class ReadStatus { Data, WouldBlock, Closed };
 
     TcpConnection() = default;
@@ -45,7 +45,7 @@ public:
     int fd() const { return fd_; }
     const Endpoint& peer() const { return peer_; }
 
-private:
+  private:
     int fd_ = -1;
     Endpoint peer_;
     std::string out_;
@@ -53,7 +53,7 @@ private:
 };
 
 class TcpListener {
-public:
+  public:
     TcpListener() = default;
     ~TcpListener() { close(); }
     TcpListener(const TcpListener&) = delete;
@@ -72,7 +72,7 @@ public:
     int fd() const { return fd_; }
     const Endpoint& local() const { return local_; }
 
-private:
+  private:
     int fd_ = -1;
     Endpoint local_;
 };

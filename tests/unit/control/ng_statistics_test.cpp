@@ -68,9 +68,10 @@ TEST_F(NgStatisticsTest, ReplyHasTheSectionsInRtpenginesOrderAndResultOk) {
     build();
     EXPECT_EQ(keysOf(doc.root), (std::vector<std::string>{"statistics", "result"}));
     EXPECT_EQ(text(doc.root, "result"), "ok");
-    EXPECT_EQ(keysOf(at(doc.root, "statistics")),
-              (std::vector<std::string>{"currentstatistics", "totalstatistics", "intervalstatistics", "mos",
-                                        "controlstatistics", "interfaces", "transcoders"}));
+    EXPECT_EQ(
+        keysOf(at(doc.root, "statistics")),
+        (std::vector<std::string>{"currentstatistics", "totalstatistics", "intervalstatistics",
+                                  "mos", "controlstatistics", "interfaces", "transcoders"}));
 }
 
 TEST_F(NgStatisticsTest, CurrentStatisticsReportOwnSessionsAndUserspaceRates) {
@@ -82,11 +83,11 @@ TEST_F(NgStatisticsTest, CurrentStatisticsReportOwnSessionsAndUserspaceRates) {
     control.sample(t0 + 2s, {.packets = 200, .bytes = 4000, .errors = 10});
     const Value& cur = at(build(), "currentstatistics");
     EXPECT_EQ(keysOf(cur),
-              (std::vector<std::string>{"sessionsown", "sessionsforeign", "sessionstotal", "transcodedmedia",
-                                        "packetrate_user", "byterate_user", "errorrate_user",
-                                        "packetrate_kernel", "byterate_kernel", "errorrate_kernel", "packetrate",
-                                        "byterate", "errorrate", "media_userspace", "media_kernel",
-                                        "media_mixed"}));
+              (std::vector<std::string>{"sessionsown", "sessionsforeign", "sessionstotal",
+                                        "transcodedmedia", "packetrate_user", "byterate_user",
+                                        "errorrate_user", "packetrate_kernel", "byterate_kernel",
+                                        "errorrate_kernel", "packetrate", "byterate", "errorrate",
+                                        "media_userspace", "media_kernel", "media_mixed"}));
     EXPECT_EQ(num(cur, "sessionsown"), 7);
     EXPECT_EQ(num(cur, "sessionsforeign"), 0);
     EXPECT_EQ(num(cur, "sessionstotal"), 7);
@@ -172,8 +173,9 @@ TEST_F(NgStatisticsTest, IntervalStatisticsHaveDelaysAndRatesPerCountedCommand) 
     EXPECT_EQ(iv.entries().size(), 3 + 6 * commands.size());
     for (const auto& c : commands) {
         std::string n(c.intervalKey);
-        for (auto k : {"min" + n + "delay", "max" + n + "delay", "avg" + n + "delay", "min" + n + "requestrate",
-                       "max" + n + "requestrate", "avg" + n + "requestrate"})
+        for (auto k :
+             {"min" + n + "delay", "max" + n + "delay", "avg" + n + "delay",
+              "min" + n + "requestrate", "max" + n + "requestrate", "avg" + n + "requestrate"})
             EXPECT_TRUE(iv.find(k)) << k;
     }
 }
@@ -204,7 +206,8 @@ TEST_F(NgStatisticsTest, ControlStatisticsHaveARowPerProxyAndTotals) {
 
 TEST_F(NgStatisticsTest, InterfacesListEachLocalAddressWithItsPorts) {
     net::InterfaceTable interfaces;
-    interfaces.build({net::InterfaceConfig{"pub", "", *net::IpAddress::parse("127.0.0.1"), {}}}, 30000, 30009);
+    interfaces.build({net::InterfaceConfig{"pub", "", *net::IpAddress::parse("127.0.0.1"), {}}},
+                     30000, 30009);
     const Value& ifs = at(build(&interfaces), "interfaces");
     ASSERT_TRUE(ifs.isList());
     ASSERT_EQ(ifs.items().size(), 1u);
@@ -212,7 +215,8 @@ TEST_F(NgStatisticsTest, InterfacesListEachLocalAddressWithItsPorts) {
     EXPECT_EQ(text(e, "name"), "pub");
     EXPECT_EQ(text(e, "address"), "127.0.0.1");
     const Value& ports = at(e, "ports");
-    EXPECT_EQ(keysOf(ports), (std::vector<std::string>{"min", "max", "used", "used_pct", "free", "totals", "last"}));
+    EXPECT_EQ(keysOf(ports), (std::vector<std::string>{"min", "max", "used", "used_pct", "free",
+                                                       "totals", "last"}));
     EXPECT_EQ(num(ports, "min"), 30000);
     EXPECT_EQ(num(ports, "max"), 30009);
     EXPECT_EQ(num(ports, "used"), 0);

@@ -101,14 +101,16 @@ TEST_F(NgTransportTest, UdpPingGetsPongFromTheListenersSocket) {
     sockaddr_storage to;
     socklen_t toLen = udp->local().toSockaddr(to);
     std::string req = "u1 " + kPing;
-    ASSERT_EQ(sendto(client.fd(), req.data(), req.size(), 0, reinterpret_cast<sockaddr*>(&to), toLen),
-              (ssize_t)req.size());
+    ASSERT_EQ(
+        sendto(client.fd(), req.data(), req.size(), 0, reinterpret_cast<sockaddr*>(&to), toLen),
+        (ssize_t)req.size());
     pollfd p{client.fd(), POLLIN, 0};
     ASSERT_EQ(poll(&p, 1, 2000), 1);
     char buf[512];
     sockaddr_storage from;
     socklen_t fromLen = sizeof from;
-    ssize_t n = recvfrom(client.fd(), buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &fromLen);
+    ssize_t n =
+        recvfrom(client.fd(), buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &fromLen);
     ASSERT_GT(n, 0);
     EXPECT_EQ(std::string(buf, (size_t)n), "u1 " + kPong);
     EXPECT_EQ(net::Endpoint::fromSockaddr(reinterpret_cast<sockaddr*>(&from)), udp->local());
@@ -181,6 +183,21 @@ TEST_F(NgTransportTest, TcpConnectionClosedMidMessageLeavesTheListenerServingOth
     auto late = connect();
     ASSERT_TRUE(late.write("l1 " + kPing));
     EXPECT_EQ(readAtLeast(late, 3 + kPong.size()), "l1 " + kPong);
+}
+
+TEST_F(NgTransportTest, TcpConnectionClosedBeforeItsRepliesCameIsNotTouched) {
+    startTcp();
+    for (int round = 0; round < 5; round++) {
+        auto c = connect();
+        std::string burst;
+        for (int i = 0; i < 50; i++)
+            burst += "q" + std::to_string(i) + " d7:command5:query7:call-id7:nocall1e";
+        ASSERT_TRUE(c.write(burst));
+    }  // each closed while the worker still answers its queries
+    std::this_thread::sleep_for(50ms);
+    auto other = connect();
+    ASSERT_TRUE(other.write("o1 " + kPing));
+    EXPECT_EQ(readAtLeast(other, 3 + kPong.size()), "o1 " + kPong);
 }
 
 TEST_F(NgTransportTest, TcpFramingErrorIsAnsweredWithAnErrorThenClosed) {
