@@ -125,12 +125,7 @@ int main(int argc, char** argv) {
     sc.maxSessions = opts.maxSessions;
     sc.sipSource = opts.sipSource;
     sc.rejectInvalidSdp = opts.rejectInvalidSdp;
-    switch (opts.endpointLearning) {
-        case app::EndpointLearning::Delayed: sc.learning = media::Learning::Delayed; break;
-        case app::EndpointLearning::Immediate: sc.learning = media::Learning::Immediate; break;
-        case app::EndpointLearning::Off: sc.learning = media::Learning::Off; break;
-        case app::EndpointLearning::Heuristic: sc.learning = media::Learning::Heuristic; break;
-    }
+    sc.learning = opts.endpointLearning;
     sc.tos = opts.tos;
     sc.instanceToken = randomToken();
     // A benchmark knob, not an option: one enabled stage that does nothing

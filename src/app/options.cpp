@@ -516,13 +516,13 @@ bool Parser::applyValue(const OptionSpec& o, const std::string& value, size_t in
             break;
         case Target::EndpointLearning:
             if (iequals(value, "delayed"))
-                opts_.endpointLearning = EndpointLearning::Delayed;
+                opts_.endpointLearning = media::Learning::Delayed;
             else if (iequals(value, "immediate"))
-                opts_.endpointLearning = EndpointLearning::Immediate;
+                opts_.endpointLearning = media::Learning::Immediate;
             else if (iequals(value, "off"))
-                opts_.endpointLearning = EndpointLearning::Off;
+                opts_.endpointLearning = media::Learning::Off;
             else
-                opts_.endpointLearning = EndpointLearning::Heuristic;
+                opts_.endpointLearning = media::Learning::Heuristic;
             break;
         default:
             break;

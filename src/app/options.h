@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "media/learning.h"
 #include "net/address.h"
 
 // The version --version prints; the build may define it from the project version.
@@ -24,8 +25,6 @@ struct InterfaceSpec {
     net::IpAddress address;        // local address to bind
     std::optional<net::IpAddress> advertised;  // address written into SDP, if different
 };
-
-enum class EndpointLearning { Delayed, Immediate, Off, Heuristic };
 
 struct Options {
     // Interfaces and ports
@@ -59,7 +58,7 @@ struct Options {
     bool sipSource = false;
     bool rejectInvalidSdp = false;
     bool saveInterfacePorts = false;
-    EndpointLearning endpointLearning = EndpointLearning::Delayed;
+    media::Learning endpointLearning = media::Learning::Delayed;
 
     // Process
     std::string pidfile;

@@ -1,15 +1,13 @@
-// ng over UDP and TCP: each listener has its own thread that reads
-// requests, hands them to the dispatcher and writes the replies.
+// ng over UDP and TCP: the listeners read requests, hand them to the
+// dispatcher (NgDispatcher::handleAsync) and write the replies.
 #pragma once
 
-#include <atomic>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include "control/ng_dispatcher.h"
 #include "net/address.h"
-#include "net/event_loop.h"
+#include "net/udp_socket.h"
 #include "session/worker.h"
 
 namespace ngm::control {
@@ -24,31 +22,34 @@ public:
     ~NgUdpListener();
     bool start(const net::Endpoint& ep);  // false (errno set) if it cannot bind
     // Stop the workers before destroying a listener.
+    // The address it is bound to (the kernel's port when started on port 0).
+    const net::Endpoint& local() const { return socket_.local(); }
 
 private:
     struct Reader;
     NgDispatcher& dispatcher_;
     session::WorkerPool& workers_;
     int tos_;
-    int fd_ = -1;
+    net::UdpSocket socket_;
     std::vector<std::unique_ptr<Reader>> readers_;
 };
 
-// TCP: a stream of "COOKIE BENCODED-DICT" (or "COOKIE {JSON}") messages;
-// each message's end is found by scanning its structure.
+// TCP: a stream of "COOKIE BENCODED-DICT" (or "COOKIE {JSON}") messages
+// per connection (framed by NgStream). The listener runs an EventLoop on a
+// thread of its own, one PollHandler per connection; commands run where
+// handleAsync sends them and their replies come back to that loop.
 class NgTcpListener {
 public:
-    explicit NgTcpListener(NgDispatcher& d) : dispatcher_(d) {}
-    ~NgTcpListener() { stop(); }
-    bool start(const net::Endpoint& ep);
+    explicit NgTcpListener(NgDispatcher& d);
+    ~NgTcpListener();
+    bool start(const net::Endpoint& ep);  // false (errno set) if it cannot listen
     void stop();
+    // The address it listens on (the kernel's port when started on port 0).
+    const net::Endpoint& local() const;
 
 private:
-    void run();
-    NgDispatcher& dispatcher_;
-    int fd_ = -1;
-    int stopFd_ = -1;
-    std::thread thread_;
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace ngm::control

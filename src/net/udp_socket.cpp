@@ -78,4 +78,8 @@ void UdpSocket::setTos(int tos) {
         setsockopt(fd_, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
 }
 
+bool UdpSocket::setReceiveBuffer(int bytes) {
+    return fd_ >= 0 && setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) == 0;
+}
+
 }  // namespace ngm::net

@@ -31,7 +31,10 @@ public:
     bool isOpen() const { return fd_ >= 0; }
     int fd() const { return fd_; }
     const Endpoint& local() const { return local_; }
+    // IP_TOS, or the traffic class on an IPv6 socket.
     void setTos(int tos);
+    // SO_RCVBUF; the kernel may round or cap it. False (errno set) on failure.
+    bool setReceiveBuffer(int bytes);
     // Opens `twin` on this socket's local address and port, connected to
     // `peer` (both get SO_REUSEPORT; this one only now, so the port was ours
     // alone when it was allocated). The kernel prefers the connected socket

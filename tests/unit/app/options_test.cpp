@@ -265,7 +265,7 @@ TEST(CommandLine, DefaultsMatchRtpengine) {
     EXPECT_EQ(o.logLevel, 6);
     EXPECT_EQ(o.logFacility, "daemon");
     EXPECT_EQ(o.numThreads, 0);
-    EXPECT_EQ(o.endpointLearning, EndpointLearning::Delayed);
+    EXPECT_EQ(o.endpointLearning, media::Learning::Delayed);
     EXPECT_FALSE(o.foreground);
     EXPECT_FALSE(o.logStderr);
     EXPECT_FALSE(o.noFallback);
@@ -393,15 +393,15 @@ TEST(CommandLine, ImplementedScalarOptions) {
     EXPECT_EQ(p.opts.maxSessions, 500);
     EXPECT_EQ(p.opts.numThreads, 8);
     EXPECT_EQ(p.opts.logFacility, "local3");
-    EXPECT_EQ(p.opts.endpointLearning, EndpointLearning::Heuristic);
+    EXPECT_EQ(p.opts.endpointLearning, media::Learning::Heuristic);
 }
 
 TEST(CommandLine, EndpointLearningAnyCase) {
-    const std::pair<const char*, EndpointLearning> kCases[] = {
-        {"delayed", EndpointLearning::Delayed},
-        {"IMMEDIATE", EndpointLearning::Immediate},
-        {"Off", EndpointLearning::Off},
-        {"heuristic", EndpointLearning::Heuristic},
+    const std::pair<const char*, media::Learning> kCases[] = {
+        {"delayed", media::Learning::Delayed},
+        {"IMMEDIATE", media::Learning::Immediate},
+        {"Off", media::Learning::Off},
+        {"heuristic", media::Learning::Heuristic},
     };
     for (auto [text, want] : kCases) {
         auto p = parseWithBasics({std::string("--endpoint-learning=") + text});

@@ -408,5 +408,110 @@ TEST(NgFlags, TransportProtocolIsDoneBetweenPlainProfilesOnly) {
     EXPECT_EQ(f.notImplemented, (Names{"transport protocol"}));
 }
 
+// ---- the tables themselves ----
+
+// Each spelling with every space as `sep` (the forms an ng message may use).
+std::string spelled(std::string_view name, char sep) {
+    std::string s(name);
+    for (auto& c : s)
+        if (c == ' ') c = sep;
+    return s;
+}
+
+TEST(NgFlagsTable, EveryKeyRowIsFoundByEachOfItsSpellings) {
+    auto rows = detail::keyTable();
+    ASSERT_FALSE(rows.empty());
+    for (size_t i = 0; i < rows.size(); i++) {
+        ASSERT_FALSE(rows[i].names.empty()) << i;
+        for (auto name : rows[i].names)
+            for (char sep : {' ', '-', '_'})
+                EXPECT_EQ(detail::findKey(spelled(name, sep)), (int)i) << spelled(name, sep);
+    }
+}
+
+TEST(NgFlagsTable, EveryFlagRowIsFoundByEachOfItsSpellings) {
+    auto rows = detail::flagTable();
+    ASSERT_FALSE(rows.empty());
+    for (size_t i = 0; i < rows.size(); i++) {
+        ASSERT_FALSE(rows[i].empty()) << i;
+        for (auto name : rows[i])
+            for (char sep : {' ', '-', '_'})
+                EXPECT_EQ(detail::findFlag(spelled(name, sep)), (int)i) << spelled(name, sep);
+    }
+}
+
+TEST(NgFlagsTable, LookupIsExactApartFromWordSeparators) {
+    for (auto key : {"", "callid", "Call-ID", "call  id", "call-id ", "sdp=", "flag"})
+        EXPECT_EQ(detail::findKey(key), -1) << key;
+    for (auto flag : {"", "Symmetric", "trustaddress", "trust  address", "ice remove"})
+        EXPECT_EQ(detail::findFlag(flag), -1) << flag;
+}
+
+TEST(NgFlagsTable, EveryFlagSpellingChangesTheDecodedFlags) {
+    // A flag row that sets nothing would leave the request unchanged; the
+    // notes, strings and lists each flag may set are compared together.
+    auto fingerprint = [](const Flags& f) {
+        std::string s;
+        for (bool b : {f.sipSourceAddress, f.trustAddress, f.symmetric, f.asymmetric, f.unidirectional,
+                       f.strictSource, f.mediaHandover, f.reset, f.portLatching, f.noPortLatching,
+                       f.noRtcpAttribute, f.fullRtcpAttribute, f.loopProtect, f.alwaysTranscode,
+                       f.singleCodec, f.reuseCodecs, f.allowTranscoding, f.all, f.generateMid,
+                       f.stripExtmap, f.originalSendrecv, f.injectDtmf, f.debug, f.pierceNat, f.natWait,
+                       f.trickleIce, f.fatal, f.loadLimitSupported})
+            s += b ? '1' : '0';
+        s += f.recordCall + "|" + f.generateRtcp + "|" + f.ice + "|" + std::to_string(f.sdes.size());
+        return s;
+    };
+    const std::string none = fingerprint(Flags{});
+    for (const auto& row : detail::flagTable())
+        for (auto name : row) EXPECT_NE(fingerprint(withFlags({str(name)})), none) << name;
+}
+
+TEST(NgFlagsTable, ValueOfTheWrongTypeIsTreatedByTheKeysKind) {
+    using K = detail::ValueKind;
+    for (const auto& row : detail::keyTable()) {
+        // The reason names the key as the message spelled it.
+        std::string key = spelled(row.names.front(), '-');
+        std::string_view k = key;
+        Flags f;
+        switch (row.kind) {
+            case K::Text:
+            case K::Address:
+                EXPECT_EQ(parse(dict({{k, list({})}}), f), "Invalid type for key '" + key + "': expected string");
+                break;
+            case K::Integer:
+                EXPECT_EQ(parse(dict({{k, list({})}}), f), "Invalid type for key '" + key + "': expected integer");
+                EXPECT_EQ(parse(dict({{k, str("12x")}}), f), "Invalid type for key '" + key + "': expected integer");
+                break;
+            case K::Tag:
+                EXPECT_EQ(parse(dict({{k, num(1)}, {k, list({})}}), f), "") << key;
+                EXPECT_EQ(f.callId + f.fromTag + f.toTag + f.sdp, "") << key;
+                break;
+            case K::List:
+                EXPECT_EQ(parse(dict({{k, str("x")}, {k, num(1)}, {k, dict({})}}), f), "") << key;
+                EXPECT_TRUE(f.notImplemented.empty()) << key;
+                EXPECT_EQ(parse(dict({{k, list({num(1)})}}), f),
+                          "Invalid type for key '" + key + "': expected list of strings");
+                break;
+            case K::Dict:
+                EXPECT_EQ(parse(dict({{k, str("x")}, {k, list({})}}), f), "") << key;
+                EXPECT_FALSE(f.codec.any()) << key;
+                break;
+            case K::Any:
+                break;  // own checks: ReceivedFrom*, LimitIsReadAsRtpengineReadsIt
+        }
+    }
+}
+
+TEST(NgFlagsTable, KeyValueItemsOfFlagsFindTheSameRows) {
+    for (const auto& row : detail::keyTable()) {
+        if (row.kind != detail::ValueKind::Integer) continue;
+        std::string item = spelled(row.names.front(), '_') + "=abc";
+        Flags f;
+        EXPECT_EQ(parse(dict({{"flags", list({str(item)})}}), f),
+                  "Invalid type for key '" + spelled(row.names.front(), '_') + "': expected integer");
+    }
+}
+
 }  // namespace
 }  // namespace ngm::control

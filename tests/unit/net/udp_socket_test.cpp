@@ -125,6 +125,21 @@ TEST(UdpSocket, SetTosOnAClosedSocketDoesNothing) {
     EXPECT_FALSE(s.isOpen());
 }
 
+TEST(UdpSocket, SetReceiveBufferSetsSoRcvbuf) {
+    UdpSocket s;
+    ASSERT_TRUE(s.bind(loopbackAnyPort()));
+    ASSERT_TRUE(s.setReceiveBuffer(64 * 1024));
+    int size = 0;
+    socklen_t len = sizeof size;
+    ASSERT_EQ(getsockopt(s.fd(), SOL_SOCKET, SO_RCVBUF, &size, &len), 0);
+    EXPECT_GE(size, 64 * 1024);  // Linux doubles it for its bookkeeping
+}
+
+TEST(UdpSocket, SetReceiveBufferOnAClosedSocketFails) {
+    UdpSocket s;
+    EXPECT_FALSE(s.setReceiveBuffer(64 * 1024));
+}
+
 TEST(UdpSocket, CloseReleasesTheDescriptor) {
     UdpSocket s;
     ASSERT_TRUE(s.bind(loopbackAnyPort()));
