@@ -11,6 +11,7 @@
 #include "control/ng_commands.h"
 #include "control/ng_flags.h"
 #include "control/ng_statistics.h"
+#include "net/interface.h"
 #include "session/registry.h"
 
 namespace ngm::control {
@@ -36,7 +37,13 @@ void NgDispatcher::countCommand(const Request& req, bool error) {
 }
 
 void NgDispatcher::purge() {
-    replies_.purge(std::chrono::steady_clock::now());
+    auto now = std::chrono::steady_clock::now();
+    replies_.purge(now);
+    // Ports kept bound after their calls (net::PortPool) are closed once
+    // they have waited long enough: a quiet daemon holds no idle sockets.
+    if (cfg_.interfaces)
+        for (const auto& li : cfg_.interfaces->all())
+            for (const auto& local : li->addresses) local->ports->trimIdle(now);
     sampleRates();
 }
 

@@ -1,7 +1,19 @@
 // Port range of one local address: hands out RTP/RTCP pairs (even/odd).
+//
+// Released pairs are not closed at once: up to maxIdlePairs() of them stay
+// bound ("idle"), parked (UdpSocket::park: call options reset, connected to
+// themselves so nobody else's datagrams are queued, queue drained), and a
+// later allocation takes the oldest of them instead of creating, binding and
+// later closing two sockets. An idle port stays reserved: no other process
+// can bind it. While fewer than reuseThreshold() pairs are idle, allocation
+// walks the range round-robin as before (skipping idle ports), so a quiet
+// daemon hands out the ports rtpengine would; under load the idle pairs
+// are taken oldest first. trimIdle() closes pairs idle for too long.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -16,16 +28,32 @@ struct SocketPair {
 
 class PortPool {
 public:
+    using Clock = std::chrono::steady_clock;
+    // Pairs kept idle at most: a quarter of the range, at most this many.
+    static constexpr size_t kMaxIdlePairs = 2048;
+    // How long trimIdle() lets an idle pair wait by default.
+    static constexpr std::chrono::seconds kIdleLifetime{10};
+
     PortPool(IpAddress address, int portMin, int portMax);
 
-    // Binds an even RTP port and the odd port above it. Ports that another
-    // process holds are skipped. nullopt when the range is exhausted.
+    // An even RTP port and the odd port above it, both bound. Ports that
+    // another process holds are skipped. nullopt when the range is exhausted.
     std::optional<SocketPair> allocatePair();
+    // Marks one port free (its socket closed by the caller).
     void release(uint16_t port);
+    // Gives a pair back: kept idle for reuse when there is room, else closed.
+    // Either way `pair` is left closed.
     void releasePair(SocketPair& pair);
+    // Closes the pairs idle since before `now - lifetime` (all with zero).
+    void trimIdle(Clock::time_point now, Clock::duration lifetime = kIdleLifetime);
 
+    // Ports held by calls (idle ports are not counted).
     size_t inUse() const;
+    // Pairs kept idle.
+    size_t idlePairs() const;
     size_t capacity() const { return (portMax_ - portMin_ + 1) / 2; }
+    size_t maxIdlePairs() const { return maxIdle_; }
+    size_t reuseThreshold() const { return reuseAt_; }
     int portMin() const { return portMin_; }
     int portMax() const { return portMax_; }
     // The RTP port of the latest pair handed out; 0 before the first.
@@ -33,13 +61,23 @@ public:
     const IpAddress& address() const { return address_; }
 
 private:
+    enum : uint8_t { Free = 0, Used = 1, Idle = 2 };
+    struct IdlePair {
+        SocketPair sockets;
+        Clock::time_point since;
+    };
+    std::optional<SocketPair> takeIdleLocked();
+    void closeIdleLocked(IdlePair& p);
+
     IpAddress address_;
     int portMin_, portMax_;  // portMin_ even
     mutable std::mutex mutex_;
-    std::vector<uint8_t> used_;  // index = port - portMin_
+    std::vector<uint8_t> used_;  // index = port - portMin_: Free, Used or Idle
     int next_;
     size_t inUse_ = 0;
     int last_ = 0;
+    std::deque<IdlePair> idle_;  // oldest first
+    size_t maxIdle_, reuseAt_;
 };
 
 }  // namespace ngm::net

@@ -14,12 +14,17 @@ public:
     ~UdpSocket() { close(); }
     UdpSocket(const UdpSocket&) = delete;
     UdpSocket& operator=(const UdpSocket&) = delete;
-    UdpSocket(UdpSocket&& o) noexcept : fd_(o.fd_), local_(o.local_) { o.fd_ = -1; }
+    UdpSocket(UdpSocket&& o) noexcept
+        : fd_(o.fd_), local_(o.local_), tosSet_(o.tosSet_), reusePort_(o.reusePort_) {
+        o.fd_ = -1;
+    }
     UdpSocket& operator=(UdpSocket&& o) noexcept {
         if (this != &o) {
             close();
             fd_ = o.fd_;
             local_ = o.local_;
+            tosSet_ = o.tosSet_;
+            reusePort_ = o.reusePort_;
             o.fd_ = -1;
         }
         return *this;
@@ -40,9 +45,25 @@ public:
     // above `maxFd`, so twins never starve the allocation of call ports.
     bool openTwin(UdpSocket& twin, const Endpoint& peer, int maxFd) const;
 
+    // For a socket kept bound between calls (net::PortPool):
+    // park() undoes what a call set (TOS, SO_REUSEPORT), connects the socket
+    // to its own address so that no datagram from anyone else is queued
+    // while it waits (the kernel answers them as for a closed port), and
+    // throws away whatever was queued before. unpark() disconnects it again,
+    // ready for the next call. False when a system call failed (the socket
+    // should then be closed instead).
+    bool park(bool drainNow = true);
+    bool unpark();
+    // park() for both sockets of a pair, with one poll for what to drain.
+    static bool parkPair(UdpSocket& a, UdpSocket& b);
+    // Reads and drops every datagram queued on the socket; how many.
+    size_t drain();
+
 private:
     int fd_ = -1;
     Endpoint local_;
+    bool tosSet_ = false;             // setTos() was called since bind or park
+    mutable bool reusePort_ = false;  // openTwin() turned SO_REUSEPORT on
 };
 
 }  // namespace ngm::net
