@@ -22,9 +22,16 @@ std::optional<SocketPair> PortPool::takeIdleLocked() {
         idle_.pop_front();
         int port = p.sockets.rtp.local().port;
         size_t i = port - portMin_;
-        if (!p.sockets.rtp.unpark() || !p.sockets.rtcp.unpark()) {
-            closeIdleLocked(p);
-            continue;
+        if (p.parked) {
+            parked_--;
+            // Parked, it queued nothing since it was drained.
+            if (!p.sockets.rtp.unpark() || !p.sockets.rtcp.unpark()) {
+                closeIdleLocked(p);
+                continue;
+            }
+        } else {
+            // Whatever reached it while idle is not the new call's.
+            UdpSocket::drainPair(p.sockets.rtp, p.sockets.rtcp);
         }
         used_[i] = used_[i + 1] = Used;
         inUse_ += 2;
@@ -89,9 +96,9 @@ void PortPool::releasePair(SocketPair& pair) {
         size_t i = rtp - portMin_;
         if (idle_.size() < maxIdle_ && used_[i] == Used && used_[i + 1] == Used) {
             lk.unlock();
-            bool parked = UdpSocket::parkPair(pair.rtp, pair.rtcp);
+            bool ok = pair.rtp.resetCallOptions() & pair.rtcp.resetCallOptions();
             lk.lock();
-            if (parked && idle_.size() < maxIdle_ && used_[i] == Used && used_[i + 1] == Used) {
+            if (ok && idle_.size() < maxIdle_ && used_[i] == Used && used_[i + 1] == Used) {
                 used_[i] = used_[i + 1] = Idle;
                 inUse_ -= 2;
                 idle_.push_back(IdlePair{std::move(pair), Clock::now()});
@@ -106,13 +113,34 @@ void PortPool::releasePair(SocketPair& pair) {
     if (rtcp >= 0) release((uint16_t)rtcp);
 }
 
-void PortPool::trimIdle(Clock::time_point now, Clock::duration lifetime) {
+void PortPool::trimIdle(Clock::time_point now, Clock::duration lifetime, Clock::duration parkAfter) {
     std::lock_guard lk(mutex_);
     while (!idle_.empty() && (lifetime <= Clock::duration::zero() || now - idle_.front().since >= lifetime)) {
+        if (idle_.front().parked) parked_--;
         closeIdleLocked(idle_.front());
         idle_.pop_front();
     }
-    if (idle_.empty()) decltype(idle_)().swap(idle_);
+    if (idle_.empty()) {
+        decltype(idle_)().swap(idle_);
+        return;
+    }
+    // Released in order, so the ones to park follow the parked ones.
+    while (parked_ < idle_.size() && now - idle_[parked_].since >= parkAfter) {
+        IdlePair& p = idle_[parked_];
+        if (!p.sockets.rtp.park() || !p.sockets.rtcp.park()) {
+            closeIdleLocked(p);
+            idle_.erase(idle_.begin() + (ptrdiff_t)parked_);
+            continue;
+        }
+        UdpSocket::drainPair(p.sockets.rtp, p.sockets.rtcp);
+        p.parked = true;
+        parked_++;
+    }
+}
+
+size_t PortPool::parkedPairs() const {
+    std::lock_guard lk(mutex_);
+    return parked_;
 }
 
 size_t PortPool::inUse() const {

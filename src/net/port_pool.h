@@ -1,14 +1,20 @@
 // Port range of one local address: hands out RTP/RTCP pairs (even/odd).
 //
 // Released pairs are not closed at once: up to maxIdlePairs() of them stay
-// bound ("idle"), parked (UdpSocket::park: call options reset, connected to
-// themselves so nobody else's datagrams are queued, queue drained), and a
-// later allocation takes the oldest of them instead of creating, binding and
-// later closing two sockets. An idle port stays reserved: no other process
-// can bind it. While fewer than reuseThreshold() pairs are idle, allocation
-// walks the range round-robin as before (skipping idle ports), so a quiet
-// daemon hands out the ports rtpengine would; under load the idle pairs
-// are taken oldest first. trimIdle() closes pairs idle for too long.
+// bound ("idle"), with the options a call set reset, and a later allocation
+// takes the oldest of them instead of creating, binding and later closing
+// two sockets. An idle port stays reserved: no other process can bind it.
+// What an idle socket received is drained (poll, then read) when it is
+// handed out again, so a call never reads a datagram queued before it got
+// the port. Idle pairs that wait longer than kParkAfter are parked
+// (UdpSocket::park: connected to themselves, so nothing more is queued and
+// senders get ICMP port unreachable as from a closed port, then drained);
+// after kIdleLifetime they are closed. Both happen in trimIdle(), which the
+// daemon runs once a second.
+// While fewer than reuseThreshold() pairs are idle, allocation walks the
+// range round-robin as before (skipping idle ports), so a quiet daemon
+// hands out the ports rtpengine would; under load the idle pairs are taken
+// oldest first, each after at least reuseThreshold() other releases.
 #pragma once
 
 #include <chrono>
@@ -31,7 +37,8 @@ public:
     using Clock = std::chrono::steady_clock;
     // Pairs kept idle at most: a quarter of the range, at most this many.
     static constexpr size_t kMaxIdlePairs = 2048;
-    // How long trimIdle() lets an idle pair wait by default.
+    // How long trimIdle() lets an idle pair wait unparked, and at all.
+    static constexpr std::chrono::seconds kParkAfter{1};
     static constexpr std::chrono::seconds kIdleLifetime{10};
 
     PortPool(IpAddress address, int portMin, int portMax);
@@ -44,13 +51,16 @@ public:
     // Gives a pair back: kept idle for reuse when there is room, else closed.
     // Either way `pair` is left closed.
     void releasePair(SocketPair& pair);
-    // Closes the pairs idle since before `now - lifetime` (all with zero).
-    void trimIdle(Clock::time_point now, Clock::duration lifetime = kIdleLifetime);
+    // Closes the pairs idle since before `now - lifetime` (all with zero),
+    // parks those idle since before `now - parkAfter`.
+    void trimIdle(Clock::time_point now, Clock::duration lifetime = kIdleLifetime,
+                  Clock::duration parkAfter = kParkAfter);
 
     // Ports held by calls (idle ports are not counted).
     size_t inUse() const;
-    // Pairs kept idle.
+    // Pairs kept idle; of them parked.
     size_t idlePairs() const;
+    size_t parkedPairs() const;
     size_t capacity() const { return (portMax_ - portMin_ + 1) / 2; }
     size_t maxIdlePairs() const { return maxIdle_; }
     size_t reuseThreshold() const { return reuseAt_; }
@@ -65,6 +75,7 @@ private:
     struct IdlePair {
         SocketPair sockets;
         Clock::time_point since;
+        bool parked = false;
     };
     std::optional<SocketPair> takeIdleLocked();
     void closeIdleLocked(IdlePair& p);
@@ -76,7 +87,8 @@ private:
     int next_;
     size_t inUse_ = 0;
     int last_ = 0;
-    std::deque<IdlePair> idle_;  // oldest first
+    std::deque<IdlePair> idle_;  // oldest first; the parked ones first of all
+    size_t parked_ = 0;
     size_t maxIdle_, reuseAt_;
 };
 

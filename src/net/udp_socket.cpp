@@ -84,41 +84,47 @@ void UdpSocket::setTos(int tos) {
         setsockopt(fd_, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
 }
 
-bool UdpSocket::park(bool drainNow) {
+bool UdpSocket::resetCallOptions() {
     if (fd_ < 0) return false;
     bool ok = true;
     if (tosSet_) {
-        setTos(0);  // the OS default
+        int tos = 0;  // the OS default
+        if (local_.address.family() == Family::V6)
+            ok = setsockopt(fd_, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof tos) == 0;
+        else
+            ok = setsockopt(fd_, IPPROTO_IP, IP_TOS, &tos, sizeof tos) == 0;
         tosSet_ = false;
     }
     if (reusePort_) {
         // Cleared, the port is ours alone again: no other socket can bind it
         // (a bind only shares a port when both sides have the flag).
         int zero = 0;
-        ok = setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &zero, sizeof zero) == 0;
+        if (setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &zero, sizeof zero) != 0) ok = false;
         reusePort_ = false;
     }
+    return ok;
+}
+
+bool UdpSocket::park() {
+    if (fd_ < 0) return false;
     // Connected to itself, the socket matches no one else's datagrams.
     Endpoint self = local_;
     if (self.address.isAny())
         self.address = *IpAddress::parse(self.address.family() == Family::V6 ? "::1" : "127.0.0.1");
     sockaddr_storage ss;
     socklen_t len = self.toSockaddr(ss);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0) ok = false;
-    if (drainNow) drain();
-    return ok;
+    return ::connect(fd_, reinterpret_cast<sockaddr*>(&ss), len) == 0;
 }
 
-bool UdpSocket::parkPair(UdpSocket& a, UdpSocket& b) {
-    bool ok = a.park(false) & b.park(false);
-    // What was queued before the sockets closed their doors: one look at
-    // both, a read only where something waits.
+size_t UdpSocket::drainPair(UdpSocket& a, UdpSocket& b) {
+    // One look at both, a read only where something waits.
     pollfd p[2] = {{a.fd_, POLLIN, 0}, {b.fd_, POLLIN, 0}};
+    size_t n = 0;
     if (::poll(p, 2, 0) > 0) {
-        if (p[0].revents) a.drain();
-        if (p[1].revents) b.drain();
+        if (p[0].revents) n += a.drain();
+        if (p[1].revents) n += b.drain();
     }
-    return ok;
+    return n;
 }
 
 bool UdpSocket::unpark() {

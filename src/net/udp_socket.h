@@ -46,18 +46,19 @@ public:
     bool openTwin(UdpSocket& twin, const Endpoint& peer, int maxFd) const;
 
     // For a socket kept bound between calls (net::PortPool):
-    // park() undoes what a call set (TOS, SO_REUSEPORT), connects the socket
-    // to its own address so that no datagram from anyone else is queued
-    // while it waits (the kernel answers them as for a closed port), and
-    // throws away whatever was queued before. unpark() disconnects it again,
-    // ready for the next call. False when a system call failed (the socket
-    // should then be closed instead).
-    bool park(bool drainNow = true);
+    // resetCallOptions() undoes what a call may have set: TOS back to the
+    // OS default, SO_REUSEPORT off (system calls only for what was set).
+    bool resetCallOptions();
+    // park() connects the socket to its own address, so that no datagram
+    // from anyone else is queued while it waits (the kernel answers them as
+    // for a closed port); unpark() disconnects it again (the port stays).
+    // False when the system call failed.
+    bool park();
     bool unpark();
-    // park() for both sockets of a pair, with one poll for what to drain.
-    static bool parkPair(UdpSocket& a, UdpSocket& b);
     // Reads and drops every datagram queued on the socket; how many.
     size_t drain();
+    // drain() for both sockets of a pair, after one poll() for which need it.
+    static size_t drainPair(UdpSocket& a, UdpSocket& b);
 
 private:
     int fd_ = -1;

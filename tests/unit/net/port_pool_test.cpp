@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include <netinet/in.h>
@@ -165,7 +166,7 @@ TEST(UdpSocket, Ipv6LoopbackBinds) {
     EXPECT_EQ(s.local().toString(), "[::1]:62672");
 }
 
-// ---- idle pairs (kept bound after release); ranges inside 62900–63059 ----
+// ---- idle pairs (kept bound after release); ranges inside 62900–63079 ----
 
 // Sends one datagram from a fresh socket to `port` on loopback.
 void sendTo(int port, const char* text = "stale") {
@@ -269,7 +270,7 @@ TEST(PortPoolIdle, ReusedPairDeliversNoStalePacket) {
     for (int i = 0; i < 200 && !hasDatagram(a->rtp); i++) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     ASSERT_TRUE(hasDatagram(a->rtp));
     pool.releasePair(*a);
-    sendTo(port, "while idle");  // refused: the idle socket is connected to itself
+    sendTo(port, "while idle");  // queued on the idle socket, drained on reuse
     sendTo(port + 1, "while idle");
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     auto b = pool.allocatePair();
@@ -324,6 +325,49 @@ TEST(PortPoolIdle, CallOptionsAreResetOnReuse) {
     EXPECT_EQ(reusePortOf(b->rtp), 0);
     // A twin can be opened again on the reused port.
     EXPECT_TRUE(b->rtp.openTwin(twin, Endpoint{loopback(), 9}, 1 << 20));
+}
+
+TEST(PortPoolIdle, PairsIdleLongerAreParkedAndQueueNothing) {
+    PortPool pool(loopback(), 63060, 63079);  // 10 pairs: 2 idle at most, reuse from 1
+    auto a = pool.allocatePair();
+    ASSERT_TRUE(a);
+    int port = a->rtp.local().port;
+    pool.releasePair(*a);
+    sendTo(port, "queued before parking");
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    auto now = PortPool::Clock::now();
+    pool.trimIdle(now, std::chrono::hours(1), std::chrono::hours(1));  // too young to park
+    EXPECT_EQ(pool.parkedPairs(), 0u);
+    pool.trimIdle(now + std::chrono::seconds(2), std::chrono::hours(1), std::chrono::seconds(1));
+    EXPECT_EQ(pool.parkedPairs(), 1u);
+    EXPECT_EQ(pool.idlePairs(), 1u);
+    EXPECT_TRUE(portIsBound(port));
+    // A parked port refuses datagrams as a closed one does.
+    int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons((uint16_t)port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+    ASSERT_EQ(::send(fd, "x", 1, 0), 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    char b;
+    EXPECT_EQ(::recv(fd, &b, 1, MSG_DONTWAIT), -1);
+    EXPECT_EQ(errno, ECONNREFUSED);
+    auto c = pool.allocatePair();
+    ASSERT_TRUE(c);
+    ASSERT_EQ(c->rtp.local().port, port);
+    EXPECT_EQ(pool.parkedPairs(), 0u);
+    EXPECT_FALSE(hasDatagram(c->rtp));
+    // Unparked: it hears from anyone again.
+    ASSERT_EQ(::send(fd, "y", 1, 0), 1);
+    bool got = false;
+    for (int i = 0; i < 200 && !got; i++) {
+        got = hasDatagram(c->rtp);
+        if (!got) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_TRUE(got);
+    ::close(fd);
 }
 
 TEST(PortPoolIdle, TrimClosesPairsIdleTooLong) {
