@@ -32,8 +32,8 @@ NgDispatcher::NgDispatcher(session::WorkerPool& workers, session::SessionCounter
 void NgDispatcher::countCommand(const Request& req, bool error) {
     double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - req.start).count();
-    statistics_.record(req.cmd ? statisticsColumn(*req.cmd) : -1, req.from.address.toString(), secs,
-                       error, counters_.sessionsOwn.load());
+    statistics_.record(req.cmd ? statisticsColumn(*req.cmd) : -1, req.from.address, secs, error,
+                       counters_.sessionsOwn.load());
 }
 
 void NgDispatcher::purge() {

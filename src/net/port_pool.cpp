@@ -5,8 +5,8 @@
 
 namespace ngm::net {
 
-PortPool::PortPool(IpAddress address, int portMin, int portMax)
-    : address_(address), portMin_(portMin + (portMin & 1)), portMax_(portMax) {
+PortPool::PortPool(IpAddress address, int portMin, int portMax, size_t busyAllocations)
+    : address_(address), portMin_(portMin + (portMin & 1)), portMax_(portMax), busyAt_(busyAllocations) {
     if (portMax_ < portMin_ + 1) portMax_ = portMin_ + 1;
     used_.assign(portMax_ - portMin_ + 1, Free);
     next_ = portMin_;
@@ -51,6 +51,7 @@ void PortPool::closeIdleLocked(IdlePair& p) {
 
 std::optional<SocketPair> PortPool::allocatePair() {
     std::lock_guard lk(mutex_);
+    allocsNow_++;
     if (idle_.size() >= reuseAt_)
         if (auto p = takeIdleLocked()) return p;
     const int pairs = (portMax_ - portMin_ + 1) / 2;
@@ -94,7 +95,7 @@ void PortPool::releasePair(SocketPair& pair) {
         pair.rtp.local().address == address_) {
         std::unique_lock lk(mutex_);
         size_t i = rtp - portMin_;
-        if (idle_.size() < maxIdle_ && used_[i] == Used && used_[i + 1] == Used) {
+        if (busyLocked() && idle_.size() < maxIdle_ && used_[i] == Used && used_[i + 1] == Used) {
             lk.unlock();
             bool ok = pair.rtp.resetCallOptions() & pair.rtcp.resetCallOptions();
             lk.lock();
@@ -115,7 +116,11 @@ void PortPool::releasePair(SocketPair& pair) {
 
 void PortPool::trimIdle(Clock::time_point now, Clock::duration lifetime, Clock::duration parkAfter) {
     std::lock_guard lk(mutex_);
-    while (!idle_.empty() && (lifetime <= Clock::duration::zero() || now - idle_.front().since >= lifetime)) {
+    bool quiet = allocsNow_ == 0;
+    allocsBefore_ = allocsNow_;
+    allocsNow_ = 0;
+    while (!idle_.empty() &&
+           (quiet || lifetime <= Clock::duration::zero() || now - idle_.front().since >= lifetime)) {
         if (idle_.front().parked) parked_--;
         closeIdleLocked(idle_.front());
         idle_.pop_front();
@@ -136,6 +141,11 @@ void PortPool::trimIdle(Clock::time_point now, Clock::duration lifetime, Clock::
         p.parked = true;
         parked_++;
     }
+}
+
+bool PortPool::busy() const {
+    std::lock_guard lk(mutex_);
+    return busyLocked();
 }
 
 size_t PortPool::parkedPairs() const {

@@ -166,7 +166,7 @@ TEST(UdpSocket, Ipv6LoopbackBinds) {
     EXPECT_EQ(s.local().toString(), "[::1]:62672");
 }
 
-// ---- idle pairs (kept bound after release); ranges inside 62900–63079 ----
+// ---- idle pairs (kept bound after release); ranges inside 62900–63139 ----
 
 // Sends one datagram from a fresh socket to `port` on loopback.
 void sendTo(int port, const char* text = "stale") {
@@ -211,7 +211,7 @@ TEST(PortPoolIdle, SizesFollowTheRange) {
 }
 
 TEST(PortPoolIdle, ReleasedPairStaysBoundAndIsReusedOnceEnoughAreIdle) {
-    PortPool pool(loopback(), 62910, 62925);  // 8 pairs: 2 idle at most, reuse from 1
+    PortPool pool(loopback(), 62910, 62925, 0);  // 8 pairs: 2 idle at most, reuse from 1
     ASSERT_EQ(pool.maxIdlePairs(), 2u);
     ASSERT_EQ(pool.reuseThreshold(), 1u);
     auto a = pool.allocatePair();
@@ -235,7 +235,7 @@ TEST(PortPoolIdle, ReleasedPairStaysBoundAndIsReusedOnceEnoughAreIdle) {
 }
 
 TEST(PortPoolIdle, RoundRobinSkipsIdlePortsBelowTheThreshold) {
-    PortPool pool(loopback(), 62930, 62969);  // 20 pairs: 5 idle at most, reuse from 2
+    PortPool pool(loopback(), 62930, 62969, 0);  // 20 pairs: 5 idle at most, reuse from 2
     ASSERT_EQ(pool.reuseThreshold(), 2u);
     auto a = pool.allocatePair();
     ASSERT_TRUE(a);
@@ -261,7 +261,7 @@ TEST(PortPoolIdle, RoundRobinSkipsIdlePortsBelowTheThreshold) {
 }
 
 TEST(PortPoolIdle, ReusedPairDeliversNoStalePacket) {
-    PortPool pool(loopback(), 62970, 62985);  // 8 pairs, reuse from 1
+    PortPool pool(loopback(), 62970, 62985, 0);  // 8 pairs, reuse from 1
     auto a = pool.allocatePair();
     ASSERT_TRUE(a);
     int port = a->rtp.local().port;
@@ -291,7 +291,7 @@ TEST(PortPoolIdle, ReusedPairDeliversNoStalePacket) {
 }
 
 TEST(PortPoolIdle, CallOptionsAreResetOnReuse) {
-    PortPool pool(loopback(), 62986, 62999);  // 7 pairs, reuse from 1 (max idle 1)
+    PortPool pool(loopback(), 62986, 62999, 0);  // 7 pairs, reuse from 1 (max idle 1)
     ASSERT_EQ(pool.reuseThreshold(), 1u);
     auto a = pool.allocatePair();
     ASSERT_TRUE(a);
@@ -328,7 +328,7 @@ TEST(PortPoolIdle, CallOptionsAreResetOnReuse) {
 }
 
 TEST(PortPoolIdle, PairsIdleLongerAreParkedAndQueueNothing) {
-    PortPool pool(loopback(), 63060, 63079);  // 10 pairs: 2 idle at most, reuse from 1
+    PortPool pool(loopback(), 63060, 63099, 0);  // 20 pairs: 5 idle at most, reuse from 2
     auto a = pool.allocatePair();
     ASSERT_TRUE(a);
     int port = a->rtp.local().port;
@@ -338,6 +338,9 @@ TEST(PortPoolIdle, PairsIdleLongerAreParkedAndQueueNothing) {
     auto now = PortPool::Clock::now();
     pool.trimIdle(now, std::chrono::hours(1), std::chrono::hours(1));  // too young to park
     EXPECT_EQ(pool.parkedPairs(), 0u);
+    auto other = pool.allocatePair();  // not quiet (and one idle pair is too few to reuse)
+    ASSERT_TRUE(other);
+    EXPECT_NE(other->rtp.local().port, port);
     pool.trimIdle(now + std::chrono::seconds(2), std::chrono::hours(1), std::chrono::seconds(1));
     EXPECT_EQ(pool.parkedPairs(), 1u);
     EXPECT_EQ(pool.idlePairs(), 1u);
@@ -354,6 +357,7 @@ TEST(PortPoolIdle, PairsIdleLongerAreParkedAndQueueNothing) {
     char b;
     EXPECT_EQ(::recv(fd, &b, 1, MSG_DONTWAIT), -1);
     EXPECT_EQ(errno, ECONNREFUSED);
+    pool.releasePair(*other);  // two idle now: the oldest, parked, is taken
     auto c = pool.allocatePair();
     ASSERT_TRUE(c);
     ASSERT_EQ(c->rtp.local().port, port);
@@ -370,8 +374,39 @@ TEST(PortPoolIdle, PairsIdleLongerAreParkedAndQueueNothing) {
     ::close(fd);
 }
 
+TEST(PortPoolIdle, AQuietPoolClosesWhatIsReleased) {
+    PortPool pool(loopback(), 63100, 63139, 3);  // idle pairs kept from 3 allocations per interval
+    ASSERT_EQ(pool.busyAllocations(), 3u);
+    auto a = pool.allocatePair();
+    ASSERT_TRUE(a);
+    EXPECT_FALSE(pool.busy());
+    int pa = a->rtp.local().port;
+    pool.releasePair(*a);  // one call: closed as ever
+    EXPECT_EQ(pool.idlePairs(), 0u);
+    EXPECT_FALSE(portIsBound(pa));
+    auto b = pool.allocatePair();
+    auto c = pool.allocatePair();
+    ASSERT_TRUE(b && c);
+    EXPECT_TRUE(pool.busy());
+    int pb = b->rtp.local().port;
+    pool.releasePair(*b);  // busy: kept
+    EXPECT_EQ(pool.idlePairs(), 1u);
+    EXPECT_TRUE(portIsBound(pb));
+    auto now = PortPool::Clock::now();
+    pool.trimIdle(now);  // the interval had 3 allocations: still busy in the next
+    EXPECT_TRUE(pool.busy());
+    EXPECT_EQ(pool.idlePairs(), 1u);
+    pool.releasePair(*c);
+    EXPECT_EQ(pool.idlePairs(), 2u);
+    pool.trimIdle(now + std::chrono::seconds(1));  // an interval without allocations
+    EXPECT_FALSE(pool.busy());
+    EXPECT_EQ(pool.idlePairs(), 0u);
+    EXPECT_FALSE(portIsBound(pb));
+    EXPECT_EQ(pool.inUse(), 0u);
+}
+
 TEST(PortPoolIdle, TrimClosesPairsIdleTooLong) {
-    PortPool pool(loopback(), 63000, 63019);  // 10 pairs: 2 idle at most
+    PortPool pool(loopback(), 63000, 63019, 0);  // 10 pairs: 2 idle at most
     auto a = pool.allocatePair();
     auto b = pool.allocatePair();
     ASSERT_TRUE(a && b);
@@ -393,7 +428,7 @@ TEST(PortPoolIdle, TrimClosesPairsIdleTooLong) {
 }
 
 TEST(PortPoolIdle, AFullRangeFallsBackOnIdlePairs) {
-    PortPool pool(loopback(), 63020, 63059);  // 20 pairs, 5 idle at most, reuse from 2
+    PortPool pool(loopback(), 63020, 63059, 0);  // 20 pairs, 5 idle at most, reuse from 2
     std::vector<SocketPair> held;
     while (auto p = pool.allocatePair()) held.push_back(std::move(*p));
     ASSERT_EQ(held.size(), 20u);
