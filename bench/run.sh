@@ -6,7 +6,9 @@
 #
 # Environment knobs: BENCH_CALLS (4000), BENCH_DURATION (10 s),
 # BENCH_CHURN_CYCLES (20000), RTPENGINE (/usr/bin/rtpengine),
-# BENCH_DAEMON_CPU (0), BENCH_LOAD_CPU (1), BENCH_NICE (-20), BENCH_KEEP_LOGS (0);
+# BENCH_DAEMON_CPU (0), BENCH_LOAD_CPU (1), BENCH_NICE (-20), BENCH_KEEP_LOGS (0),
+# BENCH_LOG_LEVEL (6, both daemons), BENCH_HOLD (1; 0 = control phase: only
+# the cycles on a fresh daemon, for quick iterations);
 # media: BENCH_MEDIA_LOADS ("250 500 750 1000"), BENCH_MEDIA_DURATION (6 s),
 # BENCH_MEDIA_STEP (250), BENCH_MEDIA_MAX_POINTS (12), BENCH_MEDIA_LATE_MS (100),
 # BENCH_MEDIA_TICK_US (200), BENCH_MEDIA_LATENCY_CALLS (500),
@@ -38,6 +40,12 @@ DAEMON_CPU=${BENCH_DAEMON_CPU:-0}
 LOAD_CPU=${BENCH_LOAD_CPU:-1}
 KEEP_LOGS=${BENCH_KEEP_LOGS:-0}
 NICE=${BENCH_NICE:--20}
+# Both daemons log at this level (6 = LOG_INFO is the built-in default of
+# both and the level of Debian's /etc/rtpengine/rtpengine.conf).
+LOG_LEVEL=${BENCH_LOG_LEVEL:-6}
+# 0: the control phase stops after the cycles on a fresh daemon (no hold, no
+# cycles after it, no churn).
+HOLD=${BENCH_HOLD:-1}
 # Both daemons cache ng replies for about 30 s (retransmissions); RSS "after
 # delete" and "after churn" are read once those caches have expired.
 SETTLE=${BENCH_SETTLE:-35}
@@ -228,7 +236,7 @@ start_daemon() {
     fi
     "${PRIO[@]}" taskset -c "$DAEMON_CPU" "$bin" --config-file=none --table=-1 --foreground --log-stderr \
         --num-threads=1 --interface=127.0.0.1 --listen-ng="127.0.0.1:$port" \
-        --port-min="$pmin" --port-max="$pmax" --delete-delay=0 \
+        --port-min="$pmin" --port-max="$pmax" --delete-delay=0 --log-level="$LOG_LEVEL" \
         >"$WORK/$name.log" 2>&1 &
     DAEMON_PID=$!
     if ! "$NGLOAD" ping --target "127.0.0.1:$port" --wait 15 --local-port $CLIENT_PORT >/dev/null; then
@@ -336,14 +344,16 @@ measure_hold() {
     absorb "$name.hold" "$out"
 }
 
+# measure_cycles NAME PORT INFLIGHT [TAG]: figures under R[NAME.TAG<INFLIGHT>.*];
+# TAG c (after the hold, the default) or f (on a fresh daemon).
 measure_cycles() {
-    local name=$1 port=$2 inflight=$3 k=$1.c$3
+    local name=$1 port=$2 inflight=$3 tag=${4:-c} k=$1.${4:-c}$3
     local t0 t1 d0 d1 l0 l1 s0 s1 hz=$HZ
     s0=$(both_steal_ticks)
     t0=$(cpu_ticks "$DAEMON_PID")
     d0=$(cpu_busy_ticks "$DAEMON_CPU")
     l0=$(cpu_busy_ticks "$LOAD_CPU")
-    run_load "$name" "c$inflight" cycles --target "127.0.0.1:$port" --inflight "$inflight" \
+    run_load "$name" "$tag$inflight" cycles --target "127.0.0.1:$port" --inflight "$inflight" \
         --duration "$DURATION" || return 1
     alive || { crashed "$name" "cycles at $inflight in flight"; return 1; }
     t1=$(cpu_ticks "$DAEMON_PID")
@@ -357,7 +367,9 @@ measure_cycles() {
     # What else ran on the two cores: busy time minus ours.
     R[$k.other_daemon_cpu_pct]=$(ticks_pct "$(awk -v b=$((d1 - d0)) -v o=$((t1 - t0)) 'BEGIN { x = b - o; print x < 0 ? 0 : x }')" "$wall")
     R[$k.other_load_cpu_pct]=$(ticks_pct "$(awk -v b=$((l1 - l0)) -v g="$gen" -v hz="$hz" 'BEGIN { x = b - g * hz; print x < 0 ? 0 : x }')" "$wall")
-    log "  $name: ${R[$k.cycles_per_s]:-?} cycles/s at $inflight in flight (daemon ${R[$k.daemon_cpu_pct]}% of CPU $DAEMON_CPU, others ${R[$k.other_daemon_cpu_pct]}%)"
+    local when="after the hold"
+    [[ $tag == f ]] && when="fresh daemon"
+    log "  $name: ${R[$k.cycles_per_s]:-?} cycles/s at $inflight in flight, $when (daemon ${R[$k.daemon_cpu_pct]}% of CPU $DAEMON_CPU, others ${R[$k.other_daemon_cpu_pct]}%)"
 }
 
 measure_churn() {
@@ -707,7 +719,18 @@ bench_media() {
 
 bench_control() {
     local name=$1 bin=$2 port=$3 pmin=$4 pmax=$5 churn=$6
-    log "== $name ($bin), media ports $pmin-$pmax, pinned to CPU $DAEMON_CPU"
+    log "== $name ($bin), media ports $pmin-$pmax, pinned to CPU $DAEMON_CPU, log level $LOG_LEVEL"
+    # The cycles on a fresh daemon, before any call was held; then a new one
+    # for the hold, so that neither run inherits the other's reply cache.
+    start_or_fail "$name" "$bin" "$port" "$pmin" "$pmax" "at start-up (fresh cycles)" || return 0
+    R[$name.ran]=1
+    sleep 1
+    alive && measure_cycles "$name" "$port" 1 f
+    alive && measure_cycles "$name" "$port" 16 f
+    if [[ -n $DAEMON_PID ]] && ! alive; then crashed "$name" "the fresh cycles"; fi
+    stop_daemon
+    [[ $HOLD == 0 || -n ${R[$name.crashed]:-} ]] && return 0
+    [[ -f $WORK/$name.log ]] && mv "$WORK/$name.log" "$WORK/$name.fresh.log"
     start_or_fail "$name" "$bin" "$port" "$pmin" "$pmax" "at start-up" || return 0
     R[$name.ran]=1
     sleep 1
@@ -851,12 +874,12 @@ for d in ngmediad rtpengine; do
         R[$d.churn_growth_pct]=$(awk -v a="${R[$d.churn_after_kb]}" -v b="${R[$d.churn_before_kb]}" 'BEGIN { printf "%.1f", (a - b) * 100 / b }')
     fi
     errs=0
-    for k in c1.errors c16.errors hold.establish_errors hold.teardown_errors churn.errors; do
+    for k in f1.errors f16.errors c1.errors c16.errors hold.establish_errors hold.teardown_errors churn.errors; do
         errs=$((errs + ${R[$d.$k]:-0}))
     done
     R[$d.errors_total]=$errs
     tos=0
-    for k in c1.timeouts c16.timeouts hold.establish_timeouts hold.teardown_timeouts churn.timeouts; do
+    for k in f1.timeouts f16.timeouts c1.timeouts c16.timeouts hold.establish_timeouts hold.teardown_timeouts churn.timeouts; do
         tos=$((tos + ${R[$d.$k]:-0}))
     done
     R[$d.timeouts_total]=$tos
@@ -896,7 +919,7 @@ report() {
     echo "ngmedia $what benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "host: $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)); daemon on CPU $DAEMON_CPU, ngload/mediaload on CPU $LOAD_CPU"
     echo "rtpengine: $("$RTPENGINE" --version 2>&1 | head -n1)"
-    echo "both: --table=-1 --num-threads=1 --delete-delay=0, default log level, stderr to a file, nice $NICE"
+    echo "both: --table=-1 --num-threads=1 --delete-delay=0 --log-level=$LOG_LEVEL, stderr to a file, nice $NICE"
     echo
     if [[ $MODE != media ]]; then report_control; fi
     if [[ $MODE != control ]]; then
@@ -913,21 +936,32 @@ report() {
 report_control() {
     echo "== control plane"
     table_header
-    row "cycles/s, 1 in flight" c1.cycles_per_s
-    row "cycles/s, 16 in flight" c16.cycles_per_s ">= 4x rtpengine" "$(ratio_verdict c16.cycles_per_s '>=' 4)"
-    for inf in 1 16; do
-        for cmd in offer answer delete; do
-            row "$cmd p50 us, $inf in flight" "c$inf.${cmd}_p50_us"
-            row "$cmd p99 us, $inf in flight" "c$inf.${cmd}_p99_us"
+    # f: on a fresh daemon; c: after the hold of $CALLS calls.
+    row "cycles/s, 1 in flight, fresh" f1.cycles_per_s
+    row "cycles/s, 16 in flight, fresh" f16.cycles_per_s ">= 4x rtpengine" "$(ratio_verdict f16.cycles_per_s '>=' 4)"
+    if [[ $HOLD != 0 ]]; then
+        row "cycles/s, 1 in flight, after hold" c1.cycles_per_s
+        row "cycles/s, 16 in flight, after hold" c16.cycles_per_s ">= 4x rtpengine" "$(ratio_verdict c16.cycles_per_s '>=' 4)"
+    fi
+    local t w
+    for t in f c; do
+        [[ $t == c && $HOLD == 0 ]] && continue
+        w=fresh
+        [[ $t == c ]] && w="after hold"
+        for inf in 1 16; do
+            for cmd in offer answer delete; do
+                row "$cmd p50 us, $inf in flight, $w" "$t$inf.${cmd}_p50_us"
+                row "$cmd p99 us, $inf in flight, $w" "$t$inf.${cmd}_p99_us"
+            done
         done
+        row "daemon CPU %, 1 in flight, $w" $t"1.daemon_cpu_pct"
+        row "daemon CPU %, 16 in flight, $w" $t"16.daemon_cpu_pct"
+        row "ngload CPU %, 1 in flight, $w" $t"1.cpu_pct"
+        row "ngload CPU %, 16 in flight, $w" $t"16.cpu_pct"
+        row "others on daemon CPU %, 16, $w" $t"16.other_daemon_cpu_pct"
+        row "others on ngload CPU %, 16, $w" $t"16.other_load_cpu_pct"
+        row "  of both: hypervisor steal %" $t"16.steal_pct"
     done
-    row "daemon CPU %, 1 in flight" c1.daemon_cpu_pct
-    row "daemon CPU %, 16 in flight" c16.daemon_cpu_pct
-    row "ngload CPU %, 1 in flight" c1.cpu_pct
-    row "ngload CPU %, 16 in flight" c16.cpu_pct
-    row "others on daemon CPU %, 16 infl." c16.other_daemon_cpu_pct
-    row "others on ngload CPU %, 16 infl." c16.other_load_cpu_pct
-    row "  of both: hypervisor steal %" c16.steal_pct
     row "timeouts (all runs)" timeouts_total
     row "errors (all runs)" errors_total
     row "RSS idle KiB" rss_idle_kb
@@ -951,19 +985,22 @@ report_control() {
     row "RSS churn growth %" churn_growth_pct
     echo
     for d in ngmediad rtpengine; do
-        for inf in 1 16; do
-            local o=${R[$d.c$inf.other_daemon_cpu_pct]:-0}
-            if awk -v o="$o" 'BEGIN { exit !(o > 5) }'; then
-                echo "note: other processes took $o% of CPU $DAEMON_CPU during $d's run at $inf in flight; its figures may be understated"
+        for t in f c; do
+            w=fresh
+            [[ $t == c ]] && w="after the hold"
+            for inf in 1 16; do
+                local o=${R[$d.$t$inf.other_daemon_cpu_pct]:-0}
+                if awk -v o="$o" 'BEGIN { exit !(o > 5) }'; then
+                    echo "note: other processes took $o% of CPU $DAEMON_CPU during $d's run at $inf in flight ($w); its figures may be understated"
+                fi
+            done
+            local g=${R[$d.${t}16.cpu_pct]:-0}
+            if awk -v g="$g" 'BEGIN { exit !(g > 85) }'; then
+                echo "note: ngload used $g% of CPU $LOAD_CPU against $d at 16 in flight ($w): near its limit, the figure is a lower bound"
             fi
         done
     done
-    for d in ngmediad rtpengine; do
-        local g=${R[$d.c16.cpu_pct]:-0}
-        if awk -v g="$g" 'BEGIN { exit !(g > 85) }'; then
-            echo "note: ngload used $g% of CPU $LOAD_CPU against $d at 16 in flight: near its limit, the figure is a lower bound"
-        fi
-    done
+    echo "fresh = a newly started daemon; after hold = the same cycles after $CALLS calls were set up, deleted and their replies expired (a new daemon for each part)."
     echo "RSS per call = (RSS with calls - RSS idle) / calls held."
 }
 

@@ -3,6 +3,11 @@
 #include <syslog.h>
 #include <sys/time.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
 #include <cstdio>
 #include <mutex>
 
@@ -24,28 +29,47 @@ void init(const Config& cfg) {
 void setLevel(int level) { g_level.store(level); }
 
 void write(int level, std::string_view context, const char* fmt, ...) {
+    if (level < 0) level = 0;
+    if (level > 7) level = 7;
+    if (g_cfg.toStderr) {
+        // The whole line formatted once into one buffer and written with one
+        // system call (stdio's unbuffered stderr formats twice to do that).
+        char line[600 + 2048 + 1];
+        timeval tv;
+        gettimeofday(&tv, nullptr);
+        int n = context.empty()
+                    ? snprintf(line, 600, "[%ld.%06ld] %s: ", (long)tv.tv_sec, (long)tv.tv_usec, kLevelNames[level])
+                    : snprintf(line, 600, "[%ld.%06ld] %s: [%.*s] ", (long)tv.tv_sec, (long)tv.tv_usec,
+                               kLevelNames[level], (int)std::min<size_t>(context.size(), 512), context.data());
+        if (n < 0) return;
+        if (n > 599) n = 599;
+        va_list ap;
+        va_start(ap, fmt);
+        int m = vsnprintf(line + n, 2048, fmt, ap);  // the message, at most 2047 bytes as before
+        va_end(ap);
+        if (m < 0) m = 0;
+        if (m > 2047) m = 2047;
+        n += m;
+        line[n++] = '\n';
+        std::lock_guard lk(g_stderrMutex);
+        fflush(stderr);  // (anything stdio still holds goes first)
+        for (size_t off = 0; off < (size_t)n;) {
+            ssize_t w = ::write(STDERR_FILENO, line + off, (size_t)n - off);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) break;
+            off += (size_t)w;
+        }
+        return;
+    }
     char msg[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (level < 0) level = 0;
-    if (level > 7) level = 7;
-    if (g_cfg.toStderr) {
-        timeval tv;
-        gettimeofday(&tv, nullptr);
-        std::lock_guard lk(g_stderrMutex);
-        if (context.empty())
-            fprintf(stderr, "[%ld.%06ld] %s: %s\n", (long)tv.tv_sec, (long)tv.tv_usec, kLevelNames[level], msg);
-        else
-            fprintf(stderr, "[%ld.%06ld] %s: [%.*s] %s\n", (long)tv.tv_sec, (long)tv.tv_usec,
-                    kLevelNames[level], (int)context.size(), context.data(), msg);
-    } else {
-        if (context.empty())
-            syslog(level, "%s: %s", kLevelNames[level], msg);
-        else
-            syslog(level, "%s: [%.*s] %s", kLevelNames[level], (int)context.size(), context.data(), msg);
-    }
+    if (context.empty())
+        syslog(level, "%s: %s", kLevelNames[level], msg);
+    else
+        syslog(level, "%s: [%.*s] %s", kLevelNames[level], (int)context.size(), context.data(), msg);
 }
 
 }  // namespace ngm::log

@@ -9,14 +9,17 @@ ControlStatistics::ControlStatistics(size_t columns)
       totalsAtSample_(columns),
       rates_(columns) {}
 
-void ControlStatistics::record(int column, const std::string& proxy, double seconds, bool error,
-                               int64_t sessions) {
-    std::lock_guard lk(mutex_);
+ProxyRow& ControlStatistics::rowLocked(const std::string& proxy) {
     auto& row = perProxy_[proxy];
     if (row.count.empty()) {
         row.count.resize(columns_);
         row.seconds.resize(columns_);
     }
+    return row;
+}
+
+void ControlStatistics::recordLocked(ProxyRow& row, int column, double seconds, bool error,
+                                     int64_t sessions) {
     if (column >= 0 && (size_t)column < columns_) {
         row.count[column]++;
         row.seconds[column] += seconds;
@@ -26,6 +29,22 @@ void ControlStatistics::record(int column, const std::string& proxy, double seco
     if (error) row.errors++;
     if (sessions < minSessions_) minSessions_ = sessions;
     if (sessions > maxSessions_) maxSessions_ = sessions;
+}
+
+void ControlStatistics::record(int column, const std::string& proxy, double seconds, bool error,
+                               int64_t sessions) {
+    std::lock_guard lk(mutex_);
+    recordLocked(rowLocked(proxy), column, seconds, error, sessions);
+}
+
+void ControlStatistics::record(int column, const net::IpAddress& proxy, double seconds, bool error,
+                               int64_t sessions) {
+    std::lock_guard lk(mutex_);
+    if (!lastRow_ || !(proxy == lastProxy_)) {
+        lastRow_ = &rowLocked(proxy.toString());
+        lastProxy_ = proxy;
+    }
+    recordLocked(*lastRow_, column, seconds, error, sessions);
 }
 
 void ControlStatistics::sample(Clock::time_point now, const MediaTotals& media) {

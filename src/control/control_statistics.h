@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "net/address.h"
+
 namespace ngm::control {
 
 struct DelayStats {
@@ -56,6 +58,9 @@ class ControlStatistics {
     // of its own, or no command at all), only in the proxy's errors when
     // `error`. `sessions` is the number of sessions now, for the min/max.
     void record(int column, const std::string& proxy, double seconds, bool error, int64_t sessions);
+    // The same for a proxy given by its address: its row is found without
+    // formatting the address when it is the previous command's proxy.
+    void record(int column, const net::IpAddress& proxy, double seconds, bool error, int64_t sessions);
 
     struct MediaTotals {
         uint64_t packets = 0, bytes = 0, errors = 0;
@@ -75,9 +80,15 @@ class ControlStatistics {
     Snapshot snapshot() const;
 
   private:
+    void recordLocked(ProxyRow& row, int column, double seconds, bool error, int64_t sessions);
+    ProxyRow& rowLocked(const std::string& proxy);
+
     size_t columns_;
     mutable std::mutex mutex_;
     std::map<std::string, ProxyRow> perProxy_;
+    // The row of the proxy last recorded by address (map nodes stay put).
+    net::IpAddress lastProxy_;
+    ProxyRow* lastRow_ = nullptr;
     std::vector<DelayStats> delays_;
     std::vector<int64_t> totals_, totalsAtSample_;
     std::vector<RateStats> rates_;

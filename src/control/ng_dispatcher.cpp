@@ -11,6 +11,7 @@
 #include "control/ng_commands.h"
 #include "control/ng_flags.h"
 #include "control/ng_statistics.h"
+#include "net/interface.h"
 #include "session/registry.h"
 
 namespace ngm::control {
@@ -31,12 +32,18 @@ NgDispatcher::NgDispatcher(session::WorkerPool& workers, session::SessionCounter
 void NgDispatcher::countCommand(const Request& req, bool error) {
     double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - req.start).count();
-    statistics_.record(req.cmd ? statisticsColumn(*req.cmd) : -1, req.from.address.toString(), secs,
-                       error, counters_.sessionsOwn.load());
+    statistics_.record(req.cmd ? statisticsColumn(*req.cmd) : -1, req.from.address, secs, error,
+                       counters_.sessionsOwn.load());
 }
 
 void NgDispatcher::purge() {
-    replies_.purge(std::chrono::steady_clock::now());
+    auto now = std::chrono::steady_clock::now();
+    replies_.purge(now);
+    // Ports kept bound after their calls (net::PortPool) are closed once
+    // they have waited long enough: a quiet daemon holds no idle sockets.
+    if (cfg_.interfaces)
+        for (const auto& li : cfg_.interfaces->all())
+            for (const auto& local : li->addresses) local->ports->trimIdle(now);
     sampleRates();
 }
 

@@ -5,31 +5,35 @@
 namespace ngm::control {
 
 std::string ReplyCache::keyFor(std::string_view cookie, const net::Endpoint& from) {
-    std::string key(cookie);
-    key += '|';
-    key += from.toString();
+    const size_t n = from.address.family() == net::Family::V6 ? 16 : 4;
+    std::string key;
+    key.reserve(cookie.size() + 1 + n + 2);
+    key.append(cookie);
+    key += '\0';  // (a cookie has no NUL, ng ends it at the first space)
+    key.append(reinterpret_cast<const char*>(from.address.bytes()), n);
+    key += (char)(from.port >> 8);
+    key += (char)(from.port & 0xff);
     return key;
 }
 
 ReplyCache::Lookup ReplyCache::begin(const std::string& key, Clock::time_point now) {
     std::lock_guard lk(mutex_);
     if (now - lastPurge_ > std::chrono::seconds(1) || order_.size() > maxEntries_) purgeLocked(now);
-    auto it = entries_.find(key);
-    if (it != entries_.end()) {
+    auto [it, inserted] = entries_.try_emplace(key);
+    if (!inserted) {
         if (!it->second.done) return {State::InProgress, {}};
         return {State::Done, it->second.reply};
     }
-    entries_.emplace(key, Entry{{}, false});
-    order_.emplace_back(now, key);
+    order_.emplace_back(now, std::string_view(it->first));
     return {};
 }
 
-void ReplyCache::complete(const std::string& key, const std::string& reply) {
+void ReplyCache::complete(const std::string& key, std::string reply) {
     std::lock_guard lk(mutex_);
     // (Gone already if the size bound evicted it while in progress.)
     auto it = entries_.find(key);
     if (it != entries_.end()) {
-        it->second.reply = reply;
+        it->second.reply = std::move(reply);
         it->second.done = true;
     }
 }
@@ -48,8 +52,9 @@ void ReplyCache::purgeLocked(Clock::time_point now) {
     size_t freed = 0;
     while (!order_.empty() &&
            (now - order_.front().first > lifetime_ || order_.size() > maxEntries_)) {
-        entries_.erase(order_.front().second);
+        auto it = entries_.find(order_.front().second);
         order_.pop_front();
+        if (it != entries_.end()) entries_.erase(it);
         freed++;
     }
     lastPurge_ = now;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -26,7 +27,8 @@ class ReplyCache {
         : lifetime_(lifetime), maxEntries_(maxEntries) {}
 
     // The key of a request: its cookie and where it came from (the same
-    // cookie from another source is another request).
+    // cookie from another source is another request). Binary: the cookie,
+    // then the address bytes and the port, no text formatting.
     static std::string keyFor(std::string_view cookie, const net::Endpoint& from);
 
     enum class State { New, InProgress, Done };
@@ -40,7 +42,7 @@ class ReplyCache {
     Lookup begin(const std::string& key, Clock::time_point now);
     // Stores the reply of a request begin() returned New for (dropped when
     // the entry has been evicted meanwhile).
-    void complete(const std::string& key, const std::string& reply);
+    void complete(const std::string& key, std::string reply);
     // Drops expired entries and the oldest beyond the size bound.
     void purge(Clock::time_point now);
 
@@ -51,13 +53,19 @@ class ReplyCache {
         std::string reply;
         bool done = false;
     };
+    // Lookups by string_view too (the arrival-order queue holds views of
+    // the map's own keys, which stay put while their node lives).
+    struct Hash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
     void purgeLocked(Clock::time_point now);
 
     mutable std::mutex mutex_;
-    std::unordered_map<std::string, Entry> entries_;
+    std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries_;
     // Keys in arrival order, for expiry and for the size bound (a flood of
     // unique cookies must not grow memory without limit).
-    std::deque<std::pair<Clock::time_point, std::string>> order_;
+    std::deque<std::pair<Clock::time_point, std::string_view>> order_;
     std::chrono::seconds lifetime_;
     size_t maxEntries_;
     Clock::time_point lastPurge_;

@@ -14,12 +14,17 @@ public:
     ~UdpSocket() { close(); }
     UdpSocket(const UdpSocket&) = delete;
     UdpSocket& operator=(const UdpSocket&) = delete;
-    UdpSocket(UdpSocket&& o) noexcept : fd_(o.fd_), local_(o.local_) { o.fd_ = -1; }
+    UdpSocket(UdpSocket&& o) noexcept
+        : fd_(o.fd_), local_(o.local_), tosSet_(o.tosSet_), reusePort_(o.reusePort_) {
+        o.fd_ = -1;
+    }
     UdpSocket& operator=(UdpSocket&& o) noexcept {
         if (this != &o) {
             close();
             fd_ = o.fd_;
             local_ = o.local_;
+            tosSet_ = o.tosSet_;
+            reusePort_ = o.reusePort_;
             o.fd_ = -1;
         }
         return *this;
@@ -43,9 +48,26 @@ public:
     // above `maxFd`, so twins never starve the allocation of call ports.
     bool openTwin(UdpSocket& twin, const Endpoint& peer, int maxFd) const;
 
+    // For a socket kept bound between calls (net::PortPool):
+    // resetCallOptions() undoes what a call may have set: TOS back to the
+    // OS default, SO_REUSEPORT off (system calls only for what was set).
+    bool resetCallOptions();
+    // park() connects the socket to its own address, so that no datagram
+    // from anyone else is queued while it waits (the kernel answers them as
+    // for a closed port); unpark() disconnects it again (the port stays).
+    // False when the system call failed.
+    bool park();
+    bool unpark();
+    // Reads and drops every datagram queued on the socket; how many.
+    size_t drain();
+    // drain() for both sockets of a pair, after one poll() for which need it.
+    static size_t drainPair(UdpSocket& a, UdpSocket& b);
+
 private:
     int fd_ = -1;
     Endpoint local_;
+    bool tosSet_ = false;             // setTos() was called since bind or park
+    mutable bool reusePort_ = false;  // openTwin() turned SO_REUSEPORT on
 };
 
 }  // namespace ngm::net

@@ -31,6 +31,27 @@ TEST(ControlStatistics, CountsAndTimePerCommandAndPerProxy) {
     EXPECT_EQ(s.totals, (std::vector<int64_t>{3, 0, 1}));
 }
 
+TEST(ControlStatistics, ProxiesGivenByAddressShareTheRowsOfTheirText) {
+    ControlStatistics stats(2);
+    auto a = *net::IpAddress::parse("192.0.2.1");
+    auto b = *net::IpAddress::parse("2001:db8::1");
+    stats.record(0, a, 0.5, false, 1);
+    stats.record(0, a, 0.25, true, 1);  // the cached row
+    stats.record(1, b, 1.0, false, 1);  // another proxy
+    stats.record(1, "192.0.2.1", 0.125, false, 1);
+    stats.record(1, a, 0.125, false, 1);  // back to the first
+
+    ControlStatistics::Snapshot s = stats.snapshot();
+    ASSERT_EQ(s.proxies.size(), 2u);
+    const ProxyRow& ra = s.proxies.at("192.0.2.1");
+    EXPECT_EQ(ra.count, (std::vector<int64_t>{2, 2}));
+    EXPECT_DOUBLE_EQ(ra.seconds[0], 0.75);
+    EXPECT_EQ(ra.errors, 1);
+    const ProxyRow& rb = s.proxies.at("2001:db8::1");
+    EXPECT_EQ(rb.count, (std::vector<int64_t>{0, 1}));
+    EXPECT_EQ(s.totals, (std::vector<int64_t>{2, 3}));
+}
+
 TEST(ControlStatistics, DelaysPerCommandKeepMinMaxAndSum) {
     ControlStatistics stats(2);
     stats.record(1, "192.0.2.1", 0.5, false, 0);
