@@ -90,6 +90,7 @@ void EventLoop::setTick(std::chrono::milliseconds interval, Task tick) {
     tick_ = std::move(tick);
     tickTimer_.setCallback([this] {
         timers_.arm(tickTimer_, tickInterval_);  // first: tick_ may call setTick
+        if (uring_) uring_->compact();
         if (tick_) tick_();
     });
     if (tick_)

@@ -391,13 +391,18 @@ bool Uring::removeDatagram(int fd) {
     r.sendErrors = nullptr;
     r.gen = 0;  // late completions of the old registration are dropped
     u.freeRegs.push_back(idx);
-    // All gone (calls ended): give the tables' memory back.
-    if (u.freeRegs.size() == u.regs.size()) {
-        PageVector<Ring::Reg>().swap(u.regs);
-        PageVector<uint32_t>().swap(u.freeRegs);
-        PageVector<uint32_t>().swap(u.regOfFd);
-    }
     return true;
+}
+
+// Not at the last removeDatagram: calls come and go in a trickle, and
+// freeing and faulting the tables in again for each lull cost more than the
+// commands around them.
+void Uring::compact() {
+    Ring& u = *r_;
+    if (u.freeRegs.size() != u.regs.size()) return;
+    PageVector<Ring::Reg>().swap(u.regs);
+    PageVector<uint32_t>().swap(u.freeRegs);
+    PageVector<uint32_t>().swap(u.regOfFd);
 }
 
 bool Uring::queueSend(int fd, const uint8_t* data, size_t len, const sockaddr* to, socklen_t toLen,

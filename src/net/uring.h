@@ -49,6 +49,9 @@ class Uring {
     // one arrives or `due` (none: no deadline) when `wait`. Datagrams go to
     // their handlers. True when the watched fd became readable.
     bool round(bool wait, std::optional<Clock::time_point> due, Events& events);
+    // With no socket on the ring (the calls ended), gives the registration
+    // tables' memory back. Cheap; the loop calls it once a second.
+    void compact();
     // Submits what is still queued (sends at shutdown).
     void flush();
 
