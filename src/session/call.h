@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "net/interface.h"
+#include "codec/codec.h"
 #include "media/packet_stream.h"
+#include "net/interface.h"
 #include "net/port_pool.h"
 #include "net/timer_wheel.h"
-#include "session/codec.h"
 #include "session/flags.h"
 
 namespace ngm::session {
@@ -59,10 +59,10 @@ struct Media {
     uint32_t portsSeq = 0, nextPortsSeq = 0;
     std::vector<RetiredPorts> retiredPorts;
     Stream rtp, rtcp;
-    CodecList codecs;
+    codec::CodecList codecs;
     // The codecs of the last offer written to this side: its answer may only
     // pick from them.
-    std::optional<CodecList> offeredCodecs;
+    std::optional<codec::CodecList> offeredCodecs;
     int ptime = 0;
     std::string sdpDirection;  // as last received ("" if none)
     // What rtpengine's `query` shows as the media's "send"/"recv" flags:

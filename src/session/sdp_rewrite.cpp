@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "codec/manipulate.h"
 #include "common/strings.h"
 
 namespace ngm::session {
@@ -148,10 +149,10 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
         // Checked by hasValidPayloadTypes() before anything was changed.
         for (const auto& pt : m.m.payloadTypes()) {
             if (!pt) continue;
-            Codec c;
+            codec::Codec c;
             c.format = std::to_string(*pt);
             c.payloadType = *pt;
-            staticPayloadType(*pt, c);
+            codec::staticPayloadType(*pt, c);
             media.codecs.push_back(std::move(c));
         }
         for (const auto& l : m.lines) {
@@ -167,7 +168,7 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
             if (pt < 0) continue;
             // A payload type listed twice in m= is two entries, and each
             // takes the attribute (rtpengine prints both).
-            for (Codec& c : media.codecs) {
+            for (codec::Codec& c : media.codecs) {
                 if (c.payloadType != pt) continue;
                 if (a.name == "rtpmap") {
                     auto parts = split(rest, '/');
@@ -183,41 +184,6 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
             }
         }
     }
-}
-
-CodecList manipulateCodecs(const CodecList& in, const CodecFlags& cf) {
-    if (!cf.any()) return in;
-    auto matchesAny = [](const Codec& c, const std::vector<std::string>& specs) {
-        for (const auto& s : specs)
-            if (codecMatches(c, s)) return true;
-        return false;
-    };
-    auto hasAll = [](const std::vector<std::string>& specs) {
-        for (const auto& s : specs)
-            if (s == "all" || s == "full") return true;
-        return false;
-    };
-    bool all = hasAll(cf.strip) || hasAll(cf.mask) || hasAll(cf.consume);
-    CodecList out;
-    if (!all) {
-        for (const auto& c : in)
-            if (!matchesAny(c, cf.strip) && !matchesAny(c, cf.mask) && !matchesAny(c, cf.consume))
-                out.push_back(c);
-    } else {
-        // Everything stripped except what `offer` (in its order) and
-        // `except`/`transcode` (in the original order) bring back.
-        auto taken = [&](const Codec& c) {
-            return std::any_of(out.begin(), out.end(), [&](const Codec& x) { return x.format == c.format; });
-        };
-        for (const auto& spec : cf.offer)
-            for (const auto& c : in)
-                if (codecMatches(c, spec) && !taken(c)) out.push_back(c);
-        for (const auto& c : in)
-            if ((matchesAny(c, cf.except) || matchesAny(c, cf.transcode)) && !taken(c)) out.push_back(c);
-    }
-    // Stripping everything is an error: keep the original list.
-    if (out.empty()) return in;
-    return out;
 }
 
 namespace {
@@ -246,32 +212,6 @@ void writeConnection(std::string& out, const sdp::Line& original, const Flags& f
 const char* directionOf(const Media& m) {
     bool send = m.send, recv = m.recv;
     return directionName(send, recv);
-}
-
-bool sameCodec(const Codec& a, const Codec& b) {
-    if (a.format != b.format) return false;
-    if (a.encoding.empty() || b.encoding.empty()) return a.encoding.empty() && b.encoding.empty();
-    auto channels = [](const Codec& c) { return c.params.empty() ? std::string("1") : c.params; };
-    return iequals(a.encoding, b.encoding) && a.clockRate == b.clockRate && channels(a) == channels(b);
-}
-
-CodecList offeredOnly(const CodecList& answer, const CodecList& offered) {
-    CodecList kept;
-    for (const auto& c : answer)
-        for (const auto& o : offered)
-            if (sameCodec(c, o)) {
-                kept.push_back(c);
-                break;
-            }
-    // Nothing in common: the first offered codec that carries media (not
-    // DTMF events or comfort noise) stands in for the answer's.
-    if (kept.empty())
-        for (const auto& o : offered)
-            if (!iequals(o.encoding, "telephone-event") && !iequals(o.encoding, "CN")) {
-                kept.push_back(o);
-                break;
-            }
-    return kept;
 }
 
 }  // namespace
@@ -405,26 +345,19 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
                 else if (!isOffer)
                     ml.proto = dst->proto;
             }
-            CodecList codecs = src ? src->codecs : CodecList{};
+            codec::CodecList codecs = src ? src->codecs : codec::CodecList{};
             if (rtp) {
                 // An answer keeps only what was offered to its sender: the same
                 // payload type for the same codec (as rtpengine does).
                 if (!isOffer && src && src->offeredCodecs)
-                    codecs = offeredOnly(codecs, *src->offeredCodecs);
-                codecs = manipulateCodecs(codecs, f.codec);
+                    codecs = codec::offeredOnly(codecs, *src->offeredCodecs);
+                codecs = codec::manipulateCodecs(codecs, f.codec);
                 if (!isOffer && !dst->maskSpecs.empty()) {
-                    CodecFlags masked;
+                    codec::CodecFlags masked;
                     masked.strip = dst->maskSpecs;
-                    codecs = manipulateCodecs(codecs, masked);
+                    codecs = codec::manipulateCodecs(codecs, masked);
                 }
-                if (!isOffer && f.singleCodec && codecs.size() > 1) {
-                    // The first codec, plus DTMF events.
-                    CodecList kept{codecs.front()};
-                    for (size_t k = 1; k < codecs.size(); k++)
-                        if (iequals(codecs[k].encoding, "telephone-event"))
-                            kept.push_back(codecs[k]);
-                    codecs = std::move(kept);
-                }
+                if (!isOffer && f.singleCodec) codecs = codec::firstCodecAndDtmf(codecs);
                 ml.formats.clear();
                 for (const auto& c : codecs) ml.formats.push_back(c.format);
                 // No codecs: the space after the protocol stays if it was there.
