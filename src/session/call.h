@@ -14,6 +14,7 @@
 #include "net/port_pool.h"
 #include "net/timer_wheel.h"
 #include "session/flags.h"
+#include "session/media_ports.h"
 
 namespace ngm::session {
 
@@ -22,16 +23,6 @@ using StreamStats = media::StreamStats;
 // participant sends to its socket; `advertised` is where its SDP says it
 // receives, `endpoint` where we actually send (learned).
 using Stream = media::PacketStream;
-
-// A pair of local ports that a media section held before and may get back:
-// ports belong to the endpoint the other side advertised when it got them
-// (rtpengine's "endpoint maps").
-struct RetiredPorts {
-    std::optional<net::Endpoint> key;
-    uint32_t seq = 0;  // creation order among the media's pairs
-    net::LocalInterface* local = nullptr;
-    net::SocketPair sockets;
-};
 
 struct Media {
     int index = 0;  // 1-based, m= order
@@ -49,15 +40,7 @@ struct Media {
     net::Family sdpFamily = net::Family::None;  // family of the address in this side's SDP
     bool initialized = false;
     std::string mid;
-    net::LogicalInterface* iface = nullptr;
-    net::LocalInterface* local = nullptr;
-    net::SocketPair sockets;
-    // The other side's advertised RTP endpoint that `sockets` were handed out
-    // for (none yet when they were taken before that side's SDP), and pairs
-    // given up when that side moved, kept (off the loop) until the media goes.
-    std::optional<net::Endpoint> portsKey;
-    uint32_t portsSeq = 0, nextPortsSeq = 0;
-    std::vector<RetiredPorts> retiredPorts;
+    MediaPorts ports;  // our ports towards this side
     Stream rtp, rtcp;
     codec::CodecList codecs;
     // The codecs of the last offer written to this side: its answer may only
@@ -74,7 +57,7 @@ struct Media {
     // whether or not ICE is in use.
     bool iceControlling = false;
 
-    bool hasPorts() const { return sockets.rtp.isOpen(); }
+    bool hasPorts() const { return ports.hasPair(); }
 };
 
 struct Participant {

@@ -56,21 +56,18 @@ void CallStore::callIds(std::vector<std::string>& out, size_t limit) const {
     }
 }
 
-void CallStore::releasePorts(Media& m) {
-    if (!m.local) return;
-    detachPorts(m);
-    m.local->ports->releasePair(m.sockets);
-    m.local = nullptr;
-    m.portsKey.reset();
-    m.rtp.socket = m.rtcp.socket = nullptr;
+MediaPorts::Hooks CallStore::portsHooks(Media& m) {
+    return {[this, &m] {
+                detachPorts(m);
+                m.rtp.socket = m.rtcp.socket = nullptr;
+            },
+            [this, &m] { attachPorts(m); }};
 }
 
+void CallStore::releasePorts(Media& m) { m.ports.release(portsHooks(m)); }
+
 // The current pair and every retired one.
-void CallStore::releaseAllPorts(Media& m) {
-    for (auto& r : m.retiredPorts) r.local->ports->releasePair(r.sockets);
-    m.retiredPorts.clear();
-    releasePorts(m);
-}
+void CallStore::releaseAllPorts(Media& m) { m.ports.releaseAll(portsHooks(m)); }
 
 // Takes the current pair off the loop (it is about to be put aside or
 // swapped); the streams' connected twins sit on its ports and go too.
@@ -78,129 +75,26 @@ void CallStore::detachPorts(Media& m) {
     m.rtp.dropTwin();
     m.rtcp.dropTwin();
     if (loop_) {
-        if (m.sockets.rtp.isOpen()) loop_->remove(m.sockets.rtp.fd());
-        if (m.sockets.rtcp.isOpen()) loop_->remove(m.sockets.rtcp.fd());
+        if (m.ports.sockets().rtp.isOpen()) loop_->remove(m.ports.sockets().rtp.fd());
+        if (m.ports.sockets().rtcp.isOpen()) loop_->remove(m.ports.sockets().rtcp.fd());
     }
 }
 
-// Puts the current pair (m.sockets on m.local) to work for the streams.
+// Puts the current pair (m.ports) to work for the streams.
 void CallStore::attachPorts(Media& m) {
-    m.rtp.socket = &m.sockets.rtp;
-    m.rtcp.socket = &m.sockets.rtcp;
+    m.rtp.socket = &m.ports.sockets().rtp;
+    m.rtcp.socket = &m.ports.sockets().rtcp;
     m.rtcp.isRtcp = true;
     m.rtp.totals = m.rtcp.totals = totals_;
     if (cfg_.tos > 0) {
-        m.sockets.rtp.setTos(cfg_.tos);
-        m.sockets.rtcp.setTos(cfg_.tos);
+        m.ports.sockets().rtp.setTos(cfg_.tos);
+        m.ports.sockets().rtcp.setTos(cfg_.tos);
     }
     m.rtp.loop = m.rtcp.loop = loop_;
     if (loop_) {
-        loop_->addDatagram(m.sockets.rtp.fd(), &m.rtp);
-        loop_->addDatagram(m.sockets.rtcp.fd(), &m.rtcp);
+        loop_->addDatagram(m.ports.sockets().rtp.fd(), &m.rtp);
+        loop_->addDatagram(m.ports.sockets().rtcp.fd(), &m.rtcp);
     }
-}
-
-// Gives up the current pair: kept aside when it belongs to an endpoint (the
-// other side may come back to it), released otherwise. Packets that still
-// arrive on a kept pair are not read.
-void CallStore::retirePorts(Media& m) {
-    if (!m.local) return;
-    if (!m.portsKey) {
-        releasePorts(m);  // no endpoint will ever ask for it again
-        return;
-    }
-    detachPorts(m);
-    m.retiredPorts.push_back(RetiredPorts{m.portsKey, m.portsSeq, m.local, std::move(m.sockets)});
-    m.sockets = {};
-    m.local = nullptr;
-    m.portsKey.reset();
-    m.rtp.socket = m.rtcp.socket = nullptr;
-    // A bound on what a peer that keeps moving can hold: the oldest go.
-    constexpr size_t kMaxRetiredPorts = 8;
-    while (m.retiredPorts.size() > kMaxRetiredPorts) {
-        auto oldest = std::min_element(m.retiredPorts.begin(), m.retiredPorts.end(),
-                                       [](const auto& a, const auto& b) { return a.seq < b.seq; });
-        oldest->local->ports->releasePair(oldest->sockets);
-        m.retiredPorts.erase(oldest);
-    }
-}
-
-// Makes sure `m` holds ports on `li` of `family`. Without `owner` (the
-// sender's own side; in an offer its ports come before the answerer's
-// endpoint is known) the ports stay as long as the local address does. With
-// it (the receiver's side), they are the ports handed out for
-// owner.endpoint, as rtpengine 10.5 does it:
-//  - the first endpoint seen names ports taken before it was known;
-//  - `latch` (`port latching`; ICE media) keeps the current ports, under
-//    their old endpoint;
-//  - otherwise the pair of exactly that endpoint, if any; for a zero address
-//    (hold) the newest pair of an endpoint with the same port;
-//  - otherwise a new pair, and the current one is kept aside.
-// The media direction plays no part (sendonly or inactive move like sendrecv).
-// Returns false when no port could be had.
-bool CallStore::ensurePorts(Media& m, net::LogicalInterface* li, net::Family family,
-                            const PortsOwner* owner) {
-    net::LocalInterface* local = li->forFamily(family);
-    if (!local && !li->addresses.empty()) local = li->addresses.front().get();
-    if (!local) return false;
-    bool current = m.local == local && m.hasPorts();
-    if (current && !owner) return true;
-    if (current && !m.portsKey) {
-        m.portsKey = owner->endpoint;
-        return true;
-    }
-    if (current && (owner->latch || *m.portsKey == owner->endpoint)) return true;
-
-    if (owner) {
-        // The pair to return to: exact endpoint first, then (zero address)
-        // the newest with that port. seq 0 is never used, so 0 = none.
-        const net::Endpoint& ep = owner->endpoint;
-        uint32_t best = 0;
-        auto consider = [&](const std::optional<net::Endpoint>& key, uint32_t seq) {
-            if (key && *key == ep) best = seq;
-        };
-        if (current) consider(m.portsKey, m.portsSeq);
-        for (const auto& r : m.retiredPorts)
-            if (r.local == local) consider(r.key, r.seq);
-        if (!best && ep.address.isAny()) {
-            auto samePort = [&](const std::optional<net::Endpoint>& key, uint32_t seq) {
-                if (key && key->port == ep.port && seq > best) best = seq;
-            };
-            if (current) samePort(m.portsKey, m.portsSeq);
-            for (const auto& r : m.retiredPorts)
-                if (r.local == local) samePort(r.key, r.seq);
-        }
-        if (best && current && best == m.portsSeq) return true;
-        if (best) {
-            auto it =
-                std::find_if(m.retiredPorts.begin(), m.retiredPorts.end(),
-                             [&](const auto& r) { return r.seq == best && r.local == local; });
-            RetiredPorts back = std::move(*it);
-            m.retiredPorts.erase(it);
-            retirePorts(m);
-            m.sockets = std::move(back.sockets);
-            m.local = back.local;
-            m.iface = li;
-            m.portsKey = back.key;
-            m.portsSeq = back.seq;
-            attachPorts(m);
-            return true;
-        }
-    }
-
-    retirePorts(m);
-    auto pair = local->ports->allocatePair();
-    if (!pair) return false;
-    m.sockets = std::move(*pair);
-    m.local = local;
-    m.iface = li;
-    if (owner)
-        m.portsKey = owner->endpoint;
-    else
-        m.portsKey.reset();
-    m.portsSeq = ++m.nextPortsSeq;
-    attachPorts(m);
-    return true;
 }
 
 // Connects the media of two participants for the packet path: what `a`
@@ -271,8 +165,8 @@ void CallStore::applyTos(Call& c) {
     for (auto& [tag, p] : c.participants)
         for (auto& m : p->media)
             if (m && m->hasPorts()) {
-                m->sockets.rtp.setTos(tos);
-                m->sockets.rtcp.setTos(tos);
+                m->ports.sockets().rtp.setTos(tos);
+                m->ports.sockets().rtcp.setTos(tos);
             }
 }
 
@@ -460,7 +354,7 @@ net::LogicalInterface* pickInterface(net::InterfaceTable& table, const std::stri
 // per m= line).
 net::LogicalInterface* interfaceInUse(const Participant& p) {
     for (const auto& m : p.media)
-        if (m && m->iface) return m->iface;
+        if (m && m->ports.iface()) return m->ports.iface();
     return nullptr;
 }
 
@@ -635,7 +529,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         // A new branch's answer names the offerer's ports anew: ngmedia keeps
         // them for it (rtpengine would move the offerer; see the deliberate
         // fork_two_answers diff scenario).
-        if (newAnswerer) dst.portsKey.reset();
+        if (newAnswerer) dst.ports.forgetOwner();
         if (isOffer) {
             dst.type = src.type;
             dst.proto = isPlainRtpProtocol(f.transportProtocol) && isRtpProtocol(src.proto)
@@ -647,7 +541,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         // The receiver's family: asked for, or what its side already uses, or
         // the sender's.
         net::Family dstFamily = srcFamily;
-        if (dst.local) dstFamily = dst.local->address.family();
+        if (dst.ports.local()) dstFamily = dst.ports.local()->address.family();
         if (isOffer && f.addressFamily != net::Family::None) dstFamily = f.addressFamily;
         if (isOffer && f.direction.size() > 1) dstFamily = legacyFamily(f.direction[1], dstFamily);
         net::Family srcSideFamily = srcFamily;
@@ -655,13 +549,14 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         // The answerer was told its ports in the offer we wrote to it; its
         // answer cannot move them, not even to the family of its own SDP
         // (it sends to what it was offered: IPv6 there, IPv4 here).
-        if (!isOffer && src.hasPorts() && src.local) srcSideFamily = src.local->address.family();
+        if (!isOffer && src.hasPorts() && src.ports.local())
+            srcSideFamily = src.ports.local()->address.family();
 
         if (sm.m.port == 0 || isPassthroughProtocol(sm.m.proto)) continue;  // no ports of ours
 
         // Receiver side first: a round-robin group then picks another member
         // for the sender side when ports are equally free.
-        net::LogicalInterface* dstIf = dst.iface ? dst.iface : interfaceInUse(*to);
+        net::LogicalInterface* dstIf = dst.ports.iface() ? dst.ports.iface() : interfaceInUse(*to);
         if (!dstIf || (isOffer && !toIfName.empty())) dstIf = pickInterface(ifs, toIfName, dstFamily);
         if (!dstIf) {
             if (created) {
@@ -669,8 +564,8 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
             }
             return CommandResult::fail("No network interface configured");
         }
-        uint32_t seqBefore = dst.hasPorts() ? dst.portsSeq : 0;
-        if (!dstIf->hasFamily(dstFamily) && dst.local == nullptr) {
+        uint32_t seqBefore = dst.hasPorts() ? dst.ports.seq() : 0;
+        if (!dstIf->hasFamily(dstFamily) && dst.ports.local() == nullptr) {
             // Bridging to a family the interface lacks: fall back to what it has.
             if (!dstIf->addresses.empty()) dstFamily = dstIf->addresses.front()->address.family();
         }
@@ -678,13 +573,13 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         // stream stops muxing it gets a new pair (rtcp_mux_via_branches_require).
         bool willMux = isOffer && (f.rtcpMux == RtcpMuxMode::Require || to->speaksRtcpMux);
         if (isOffer && dst.muxOnlyPorts && !willMux) releasePorts(dst);
-        bool ok = ensurePorts(dst, dstIf, dstFamily, &owner);
-        if (ok && isOffer && dst.portsSeq == dst.nextPortsSeq && dst.portsSeq != seqBefore)
+        bool ok = dst.ports.ensure(dstIf, dstFamily, &owner, portsHooks(dst));
+        if (ok && isOffer && dst.ports.seq() == dst.ports.newestSeq() && dst.ports.seq() != seqBefore)
             dst.muxOnlyPorts = willMux;
-        net::LogicalInterface* srcIf = src.iface ? src.iface : interfaceInUse(*from);
+        net::LogicalInterface* srcIf = src.ports.iface() ? src.ports.iface() : interfaceInUse(*from);
         if (!srcIf || (isOffer && !fromIfName.empty())) srcIf = pickInterface(ifs, fromIfName, srcSideFamily);
         if (!srcIf) return CommandResult::fail("No network interface configured");
-        if (!ok || !ensurePorts(src, srcIf, srcSideFamily)) {
+        if (!ok || !src.ports.ensure(srcIf, srcSideFamily, nullptr, portsHooks(src))) {
             NGM_LOG(log::Err, ctx(f), "Failed to allocate ports: port range exhausted");
             // A call this offer created goes again, with every port it took.
             if (created) {

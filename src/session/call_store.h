@@ -123,18 +123,12 @@ private:
     net::TimerWheel& timers() { return loop_ ? loop_->timers() : *ownTimers_; }
     void releaseParticipant(Participant& p);
     void removeParticipant(Call& c, Participant* p);
-    // Where an SDP's sender is: the ports towards its receiver belong to it.
-    struct PortsOwner {
-        net::Endpoint endpoint;  // the sender's advertised RTP endpoint
-        bool latch = false;      // keep the current ports even if it moved
-    };
+    // How m.ports tells the streams that the current pair changes.
+    MediaPorts::Hooks portsHooks(Media& m);
     void releasePorts(Media& m);
     void releaseAllPorts(Media& m);
     void detachPorts(Media& m);
     void attachPorts(Media& m);
-    void retirePorts(Media& m);
-    bool ensurePorts(Media& m, net::LogicalInterface* li, net::Family family,
-                     const PortsOwner* owner = nullptr);
     void wire(Participant& a, Participant& b, const Flags& f);
     void applyControls(Call& c);
     void applyTos(Call& c);

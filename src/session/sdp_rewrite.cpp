@@ -229,12 +229,12 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
         const Media* first = nullptr;
         for (size_t i = 0; i < in.media.size(); i++) {
             Media* m = to.mediaAt(i);
-            if (m && m->local && in.media[i].m.port != 0 && in.media[i].session == sess) {
+            if (m && m->ports.local() && in.media[i].m.port != 0 && in.media[i].session == sess) {
                 first = m;
                 break;
             }
         }
-        const net::IpAddress* localAddr = first ? &first->local->advertised : nullptr;
+        const net::IpAddress* localAddr = first ? &first->ports.local()->advertised : nullptr;
         const Media* firstSrc = first ? from.mediaAt(first->index - 1) : nullptr;
         // A held first stream holds the session c= too (its own c= or the
         // session's); the session c= is left as it is when no media section
@@ -331,9 +331,9 @@ std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Par
                 if (!mid.empty()) sdp::writeLine(out, 'a', "mid:" + mid);
                 continue;
             }
-            const net::IpAddress& adv = dst->local->advertised;
-            uint16_t rtpPort = dst->sockets.rtp.local().port;
-            uint16_t rtcpPort = dst->sockets.rtcp.local().port;
+            const net::IpAddress& adv = dst->ports.local()->advertised;
+            uint16_t rtpPort = dst->ports.sockets().rtp.local().port;
+            uint16_t rtcpPort = dst->ports.sockets().rtcp.local().port;
             ml.port = rtpPort;
             // Each side keeps its own profile: an offer goes out with the
             // sender's (or `transport protocol`), an answer with the one its
