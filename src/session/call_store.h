@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -15,6 +16,10 @@
 #include "net/interface.h"
 #include "session/call.h"
 #include "session/flags.h"
+
+namespace ngm::sdp {
+struct SessionDescription;
+}
 
 namespace ngm::session {
 
@@ -98,7 +103,17 @@ public:
     size_t runTimers(int64_t nowWall);
 
 private:
+    // offerAnswer and its steps, in the order it takes them.
+    struct Exchange;
     CommandResult offerAnswer(const Flags& f, bool isOffer);
+    std::optional<CommandResult> checkSdp(const sdp::SessionDescription& in, const Flags& f) const;
+    std::optional<CommandResult> findOrCreateCall(Exchange& x);
+    std::optional<CommandResult> negotiateMedia(Exchange& x, size_t i);
+    std::optional<CommandResult> allocatePorts(Exchange& x, Media& src, Media& dst,
+                                               net::Family dstFamily, net::Family srcFamily,
+                                               const PortsOwner& owner);
+    void takeInCallControls(Exchange& x);
+    void reopenLearning(Call& call);
     void destroyCall(const std::string& callId, int reason);
     // The wall second from which no stream of an answered call is alive, and
     // the reason it then ends for; at 0: never.
