@@ -69,15 +69,14 @@ bool isPlainRtpProtocol(std::string_view proto) {
 
 bool isPassthroughProtocol(const std::string& proto) { return proto == "TCP/MSRP" || proto == "TCP/TLS/MSRP"; }
 
-void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSection& m, Media& media,
-                      const Flags& f, const SessionConfig& cfg) {
-    media.type = m.m.type;
-    media.proto = m.m.proto;
-    media.rejected = m.m.port == 0;
-    media.initialized = true;
+namespace {
 
-    // Address: media c=, else session c=; `media address`, or the SIP
-    // source when addresses are not trusted, override it.
+// Where the sender receives: the section's c= (else the session's), its
+// port and a=rtcp. `media address` only changes what we write into c=
+// lines (see connectionAddress); the endpoint stays the SDP's, as with
+// rtpengine, unless the SIP source replaces an untrusted address.
+void readEndpoints(const sdp::SessionDescription& sdp, const sdp::MediaSection& m, Media& media,
+                   const Flags& f, const SessionConfig& cfg) {
     std::optional<sdp::Connection> conn = m.connection();
     if (!conn) conn = sdp.connection(m.session);
     net::IpAddress addr;
@@ -87,15 +86,10 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
     media.zeroAddress = addr.valid() && addr.isAny();
     if (addr.valid()) media.sdpFamily = addr.family();
     bool sipSource = (cfg.sipSource || f.sipSourceAddress) && !f.trustAddress;
-    // `media address` only changes what we write into c= lines (see
-    // connectionAddress); the endpoint stays the SDP's, as with rtpengine.
     if (sipSource && f.receivedFrom && !media.zeroAddress)
         addr = *f.receivedFrom;
 
     net::Endpoint rtpEp{addr, (uint16_t)m.m.port};
-    media.rtcpMuxOffered = m.hasAttr("rtcp-mux");
-    media.mid.clear();
-    if (auto* l = m.findAttr("mid")) media.mid = std::string(sdp::splitAttribute(l->value).value);
     net::Endpoint rtcpEp{addr, (uint16_t)(m.m.port ? m.m.port + 1 : 0)};
     if (auto* l = m.findAttr("rtcp")) {
         auto a = sdp::splitAttribute(l->value);
@@ -115,9 +109,11 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
         media.rtcp.advertised = rtcpEp;
         media.rtcp.resetLearning();
     }
+}
 
-    // Direction: the media's own, overridden by a session-level one unless
-    // the media's is more restrictive than sendrecv.
+// The media's own direction, overridden by a session-level one unless the
+// media's is more restrictive than sendrecv.
+void readDirection(const sdp::SessionDescription& sdp, const sdp::MediaSection& m, Media& media) {
     media.send = media.recv = true;
     media.sdpDirection.clear();
     auto applyDirection = [&](std::string_view name) {
@@ -141,49 +137,66 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
     media.shownRecv = media.send;
     // RFC 3264 §8.4: a zero address puts the stream on hold.
     if (media.zeroAddress) media.recv = false;
+}
 
-    // Codecs, in m= order.
+// Codecs in m= order, with their rtpmap, fmtp and rtcp-fb; and ptime.
+void readCodecs(const sdp::MediaSection& m, Media& media) {
     media.codecs.clear();
     media.ptime = 0;
-    if (isRtpProtocol(m.m.proto)) {
-        // Checked by hasValidPayloadTypes() before anything was changed.
-        for (const auto& pt : m.m.payloadTypes()) {
-            if (!pt) continue;
-            codec::Codec c;
-            c.format = std::to_string(*pt);
-            c.payloadType = *pt;
-            codec::staticPayloadType(*pt, c);
-            media.codecs.push_back(std::move(c));
+    if (!isRtpProtocol(m.m.proto)) return;
+    // Checked by hasValidPayloadTypes() before anything was changed.
+    for (const auto& pt : m.m.payloadTypes()) {
+        if (!pt) continue;
+        codec::Codec c;
+        c.format = std::to_string(*pt);
+        c.payloadType = *pt;
+        codec::staticPayloadType(*pt, c);
+        media.codecs.push_back(std::move(c));
+    }
+    for (const auto& l : m.lines) {
+        if (l.type != 'a') continue;
+        auto a = sdp::splitAttribute(l.value);
+        std::string_view rest;
+        if (a.name == "ptime") {
+            if (auto p = parseInt<int>(trim(a.value))) media.ptime = *p;
+            continue;
         }
-        for (const auto& l : m.lines) {
-            if (l.type != 'a') continue;
-            auto a = sdp::splitAttribute(l.value);
-            std::string_view rest;
-            if (a.name == "ptime") {
-                if (auto p = parseInt<int>(trim(a.value))) media.ptime = *p;
-                continue;
-            }
-            if (a.name != "rtpmap" && a.name != "fmtp" && a.name != "rtcp-fb") continue;
-            int pt = codecPayload(a.value, rest);
-            if (pt < 0) continue;
-            // A payload type listed twice in m= is two entries, and each
-            // takes the attribute (rtpengine prints both).
-            for (codec::Codec& c : media.codecs) {
-                if (c.payloadType != pt) continue;
-                if (a.name == "rtpmap") {
-                    auto parts = split(rest, '/');
-                    c.encoding = std::string(parts[0]);
-                    c.clockRate = parts.size() > 1 ? parseInt<int>(parts[1]).value_or(0) : 0;
-                    c.params = parts.size() > 2 ? std::string(parts[2]) : std::string();
-                    c.hadRtpmap = true;
-                } else if (a.name == "fmtp") {
-                    c.fmtp = std::string(rest);
-                } else {
-                    c.rtcpFb.emplace_back(rest);
-                }
+        if (a.name != "rtpmap" && a.name != "fmtp" && a.name != "rtcp-fb") continue;
+        int pt = codecPayload(a.value, rest);
+        if (pt < 0) continue;
+        // A payload type listed twice in m= is two entries, and each
+        // takes the attribute (rtpengine prints both).
+        for (codec::Codec& c : media.codecs) {
+            if (c.payloadType != pt) continue;
+            if (a.name == "rtpmap") {
+                auto parts = split(rest, '/');
+                c.encoding = std::string(parts[0]);
+                c.clockRate = parts.size() > 1 ? parseInt<int>(parts[1]).value_or(0) : 0;
+                c.params = parts.size() > 2 ? std::string(parts[2]) : std::string();
+                c.hadRtpmap = true;
+            } else if (a.name == "fmtp") {
+                c.fmtp = std::string(rest);
+            } else {
+                c.rtcpFb.emplace_back(rest);
             }
         }
     }
+}
+
+}  // namespace
+
+void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSection& m, Media& media,
+                      const Flags& f, const SessionConfig& cfg) {
+    media.type = m.m.type;
+    media.proto = m.m.proto;
+    media.rejected = m.m.port == 0;
+    media.initialized = true;
+    media.rtcpMuxOffered = m.hasAttr("rtcp-mux");
+    media.mid.clear();
+    if (auto* l = m.findAttr("mid")) media.mid = std::string(sdp::splitAttribute(l->value).value);
+    readEndpoints(sdp, m, media, f, cfg);
+    readDirection(sdp, m, media);
+    readCodecs(m, media);
 }
 
 namespace {
