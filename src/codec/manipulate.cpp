@@ -28,13 +28,15 @@ CodecList manipulateCodecs(const CodecList& in, const CodecFlags& cf) {
         // Everything stripped except what `offer` (in its order) and
         // `except`/`transcode` (in the original order) bring back.
         auto taken = [&](const Codec& c) {
-            return std::any_of(out.begin(), out.end(), [&](const Codec& x) { return x.format == c.format; });
+            return std::any_of(out.begin(), out.end(),
+                               [&](const Codec& x) { return x.format == c.format; });
         };
         for (const auto& spec : cf.offer)
             for (const auto& c : in)
                 if (codecMatches(c, spec) && !taken(c)) out.push_back(c);
         for (const auto& c : in)
-            if ((matchesAny(c, cf.except) || matchesAny(c, cf.transcode)) && !taken(c)) out.push_back(c);
+            if ((matchesAny(c, cf.except) || matchesAny(c, cf.transcode)) && !taken(c))
+                out.push_back(c);
     }
     // Stripping everything is an error: keep the original list.
     if (out.empty()) return in;
@@ -45,7 +47,8 @@ bool sameCodec(const Codec& a, const Codec& b) {
     if (a.format != b.format) return false;
     if (a.encoding.empty() || b.encoding.empty()) return a.encoding.empty() && b.encoding.empty();
     auto channels = [](const Codec& c) { return c.params.empty() ? std::string("1") : c.params; };
-    return iequals(a.encoding, b.encoding) && a.clockRate == b.clockRate && channels(a) == channels(b);
+    return iequals(a.encoding, b.encoding) && a.clockRate == b.clockRate &&
+           channels(a) == channels(b);
 }
 
 CodecList offeredOnly(const CodecList& answer, const CodecList& offered) {

@@ -401,7 +401,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
 // offer/answer (an error), or one with our own marker in it (loop
 // protection: the body goes back as it came).
 std::optional<CommandResult> CallStore::checkSdp(const sdp::SessionDescription& in,
-                                                  const Flags& f) const {
+                                                 const Flags& f) const {
     if (in.media.empty()) return CommandResult::fail("Error rewriting SDP");
     for (const auto& m : in.media)
         if (!m.find('c') && !in.connection(m.session))
@@ -486,7 +486,8 @@ Families familiesOf(const Media& src, const Media& dst, const Flags& f, bool isO
     if (isOffer && f.addressFamily != net::Family::None) dstFamily = f.addressFamily;
     if (isOffer && f.direction.size() > 1) dstFamily = legacyFamily(f.direction[1], dstFamily);
     net::Family srcSideFamily = srcFamily;
-    if (isOffer && f.direction.size() > 0) srcSideFamily = legacyFamily(f.direction[0], srcSideFamily);
+    if (isOffer && f.direction.size() > 0)
+        srcSideFamily = legacyFamily(f.direction[0], srcSideFamily);
     // The answerer was told its ports in the offer we wrote to it; its
     // answer cannot move them, not even to the family of its own SDP
     // (it sends to what it was offered: IPv6 there, IPv4 here).
@@ -559,7 +560,8 @@ std::optional<CommandResult> CallStore::negotiateMedia(Exchange& x, size_t i) {
     if (x.isOffer) negotiateProfile(src, dst, x.f);
     Families families = familiesOf(src, dst, x.f, x.isOffer);
 
-    if (sm.m.port == 0 || isPassthroughProtocol(sm.m.proto)) return std::nullopt;  // no ports of ours
+    if (sm.m.port == 0 || isPassthroughProtocol(sm.m.proto))
+        return std::nullopt;  // no ports of ours
     if (auto failed = allocatePorts(x, src, dst, families.dst, families.src, owner)) return failed;
     negotiateRtcpMux(src, dst, x.to(), x.f, x.isOffer);
     if (x.isOffer) src.maskSpecs = x.f.codec.mask;
@@ -598,7 +600,8 @@ std::optional<CommandResult> CallStore::allocatePorts(Exchange& x, Media& src, M
     bool ok = dst.ports.ensure(dstIf, dstFamily, &owner, portsHooks(dst));
     if (ok && x.isOffer && dst.ports.seq() == dst.ports.newestSeq() && dst.ports.seq() != seqBefore)
         dst.muxOnlyPorts = willMux;
-    net::LogicalInterface* srcIf = interfaceFor(ifs, src, x.from(), fromIfName, srcFamily, x.isOffer);
+    net::LogicalInterface* srcIf =
+        interfaceFor(ifs, src, x.from(), fromIfName, srcFamily, x.isOffer);
     if (!srcIf) return CommandResult::fail("No network interface configured");
     if (!ok || !src.ports.ensure(srcIf, srcFamily, nullptr, portsHooks(src))) {
         NGM_LOG(log::Err, ctx(f), "Failed to allocate ports: port range exhausted");

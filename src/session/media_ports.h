@@ -22,7 +22,7 @@ struct PortsOwner {
 };
 
 class MediaPorts {
-public:
+  public:
     // What the user of the ports does when the current pair changes:
     // `detach` before the current pair is put aside or released, `attach`
     // once a new current pair is in place.
@@ -65,7 +65,7 @@ public:
     uint32_t newestSeq() const { return nextSeq_; }
     size_t retiredCount() const { return retired_.size(); }
 
-private:
+  private:
     struct Retired {
         std::optional<net::Endpoint> key;
         uint32_t seq = 0;

@@ -377,7 +377,8 @@ codec::CodecList outgoingCodecs(const SdpWriter& w, const Media* src, Media& dst
     codec::CodecList codecs = src ? src->codecs : codec::CodecList{};
     // An answer keeps only what was offered to its sender: the same
     // payload type for the same codec (as rtpengine does).
-    if (!w.isOffer && src && src->offeredCodecs) codecs = codec::offeredOnly(codecs, *src->offeredCodecs);
+    if (!w.isOffer && src && src->offeredCodecs)
+        codecs = codec::offeredOnly(codecs, *src->offeredCodecs);
     codecs = codec::manipulateCodecs(codecs, w.f.codec);
     if (!w.isOffer && !dst.maskSpecs.empty()) {
         codec::CodecFlags masked;
@@ -433,7 +434,8 @@ void writeCodecAttributes(SdpWriter& w, const codec::CodecList& codecs) {
                        "rtpmap:" + c.format + ' ' +
                            (c.encoding.empty() ? std::string("/0") : c.rtpmapValue()));
         if (!c.fmtp.empty()) sdp::writeLine(w.out, 'a', "fmtp:" + c.format + ' ' + c.fmtp);
-        for (const auto& fb : c.rtcpFb) sdp::writeLine(w.out, 'a', "rtcp-fb:" + c.format + ' ' + fb);
+        for (const auto& fb : c.rtcpFb)
+            sdp::writeLine(w.out, 'a', "rtcp-fb:" + c.format + ' ' + fb);
     }
 }
 

@@ -14,7 +14,7 @@ net::IpAddress ip(const char* s) { return *net::IpAddress::parse(s); }
 net::Endpoint ep(const char* addr, uint16_t port) { return {ip(addr), port}; }
 
 class MediaPortsTest : public ::testing::Test {
-protected:
+  protected:
     void start(int portMin, int portMax) {
         auto local = std::make_unique<net::LocalInterface>();
         local->address = local->advertised = ip("127.0.0.1");

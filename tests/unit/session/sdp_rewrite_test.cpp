@@ -31,7 +31,7 @@ std::string crlf(std::initializer_list<const char*> lines) {
 // interface that binds 127.0.0.1 and advertises 203.0.113.1: what
 // CallStore::offerAnswer has set up when it calls rewriteSdp.
 class SdpRewriteTest : public ::testing::Test {
-protected:
+  protected:
     void start(int portMin) {
         auto local = std::make_unique<net::LocalInterface>();
         local->address = ip("127.0.0.1");
