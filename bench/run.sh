@@ -813,10 +813,17 @@ fi
 if [[ -n $common ]] && (( MEDIA_REPEATS > 0 )) && [[ -z ${R[ngmediad.crashed]:-} && -z ${R[rtpengine.crashed]:-} ]]; then
     R[media.common_load]=$common
     log "== both daemons again at $common calls, in turn, $MEDIA_REPEATS more runs each"
+    # ngmediad with one enabled stage that does nothing (NGMEDIA_NOOP_STAGE)
+    # in every stream's chain, in the same turns: the cost of a stage.
+    NOOP_BIN=$WORK/ngmediad-noop
+    printf '#!/bin/sh\nNGMEDIA_NOOP_STAGE=1 exec "%s" "$@"\n' "$NGMEDIAD" >"$NOOP_BIN"
+    chmod +x "$NOOP_BIN"
     for r in $(seq 1 "$MEDIA_REPEATS"); do
         repeat_media ngmediad "$NGMEDIAD" 12222 20000 40999 "$common" "r$r"
+        repeat_media noop "$NOOP_BIN" 12222 20000 40999 "$common" "r$r"
         repeat_media rtpengine "$RTPENGINE" 12223 41000 61999 "$common" "r$r"
     done
+    repeat_media noop "$NOOP_BIN" 12222 20000 40999 "$common" "r$((MEDIA_REPEATS + 1))"
 fi
 [[ -n $common ]] && R[media.common_load]=$common
 # The median of figure $2 over daemon $1's runs at the common load (the
@@ -832,7 +839,7 @@ common_median() {
         awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 if [[ -n $common ]]; then
-    for d in ngmediad rtpengine; do
+    for d in ngmediad rtpengine noop; do
         R[$d.media_cpu_per_kcall]=$(common_median "$d" cpu_per_kcall)
         [[ -n ${R[$d.media_cpu_per_kcall]} ]] || { unset "R[$d.media_cpu_per_kcall]"; continue; }
         R[$d.media_calls_per_core]=$(awk -v c="${R[$d.media_cpu_per_kcall]}" 'BEGIN { if (c > 0) printf "%.0f", 100 / c * 1000; else print 0 }')
@@ -1025,6 +1032,13 @@ report_media() {
         if [[ -n ${R[ngmediad.crashed]:-} ]]; then v="FAIL (crashed)"; else v=$(ratio_verdict media_cpu_per_kcall '<=' 0.60); fi
         row "CPU % per 1000 calls, at $c" media_cpu_per_kcall "<= 60% of rtpengine" "$v"
         row "calls per core, at $c" media_calls_per_core
+        if [[ -n ${R[noop.media_cpu_per_kcall]:-} && -n ${R[ngmediad.media_cpu_per_kcall]:-} ]]; then
+            local cost
+            cost=$(awk -v a="${R[noop.media_cpu_per_kcall]}" -v b="${R[ngmediad.media_cpu_per_kcall]}" \
+                'BEGIN { if (b > 0) printf "%+.1f", (a / b - 1) * 100; else print "n/a" }')
+            v=$(awk -v c="$cost" 'BEGIN { print (c != "n/a" && c + 0 <= 2) ? "PASS" : "FAIL" }')
+            printf '%-34s %12s %12s %9s  %-22s %s\n' "  with a no-op stage (median)" "${R[noop.media_cpu_per_kcall]}" "-" "${cost}%" "<= +2% of without" "$v"
+        fi
     fi
     if [[ -n ${R[ngmediad.q.max_calls]:-} || -n ${R[rtpengine.q.max_calls]:-} ]]; then
         row "capacity: calls held, ${MEDIA_QUOTA_PCT}% of a core" q.max_calls

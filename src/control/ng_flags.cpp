@@ -17,7 +17,7 @@ using detail::ValueKind;
 namespace {
 
 using bencode::Value;
-using session::CodecFlags;
+using codec::CodecFlags;
 using session::Flags;
 using session::RtcpMuxMode;
 using Error = std::optional<std::string>;
@@ -180,26 +180,26 @@ Error applyRtcpMux(Flags& f, std::string_view item) {
 
 // ---- codec manipulations: keys of the `codec` dictionary, `codec-…` flags ----
 
-struct CodecList {
+struct CodecListRow {
     std::string_view name;
     std::vector<std::string> CodecFlags::*list;
     bool transcodes = false;  // needs transcoding: noted as not implemented
 };
 
-constexpr CodecList kCodecLists[] = {
+constexpr CodecListRow kCodecLists[] = {
     {"strip", &CodecFlags::strip},         {"except", &CodecFlags::except},
     {"offer", &CodecFlags::offer},         {"transcode", &CodecFlags::transcode, true},
     {"mask", &CodecFlags::mask},           {"consume", &CodecFlags::consume, true},
     {"accept", &CodecFlags::accept, true}, {"set", &CodecFlags::set, true},
 };
 
-const CodecList* findCodecList(std::string_view which) {
+const CodecListRow* findCodecList(std::string_view which) {
     for (const auto& c : kCodecLists)
         if (c.name == which) return &c;
     return nullptr;
 }
 
-void noteCodecCapability(Flags& f, const CodecList& c) {
+void noteCodecCapability(Flags& f, const CodecListRow& c) {
     if (c.transcodes) addNotImplemented(f, "codec " + std::string(c.name) + " (transcoding)");
 }
 

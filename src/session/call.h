@@ -8,12 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "net/interface.h"
+#include "codec/codec.h"
 #include "media/packet_stream.h"
+#include "net/interface.h"
 #include "net/port_pool.h"
 #include "net/timer_wheel.h"
-#include "session/codec.h"
 #include "session/flags.h"
+#include "session/media_ports.h"
 
 namespace ngm::session {
 
@@ -24,16 +25,6 @@ using StreamStats = media::StreamStats;
 // it wants of a stream in a media::StreamConfig (Media::rtpConfig,
 // rtcpConfig) and hands it over with CallStore::applyStreams.
 using Stream = media::PacketStream;
-
-// A pair of local ports that a media section held before and may get back:
-// ports belong to the endpoint the other side advertised when it got them
-// (rtpengine's "endpoint maps").
-struct RetiredPorts {
-    std::optional<net::Endpoint> key;
-    uint32_t seq = 0;  // creation order among the media's pairs
-    net::LocalInterface* local = nullptr;
-    net::SocketPair sockets;
-};
 
 struct Media {
     int index = 0;  // 1-based, m= order
@@ -51,23 +42,15 @@ struct Media {
     net::Family sdpFamily = net::Family::None;  // family of the address in this side's SDP
     bool initialized = false;
     std::string mid;
-    net::LogicalInterface* iface = nullptr;
-    net::LocalInterface* local = nullptr;
-    net::SocketPair sockets;
-    // The other side's advertised RTP endpoint that `sockets` were handed out
-    // for (none yet when they were taken before that side's SDP), and pairs
-    // given up when that side moved, kept (off the loop) until the media goes.
-    std::optional<net::Endpoint> portsKey;
-    uint32_t portsSeq = 0, nextPortsSeq = 0;
-    std::vector<RetiredPorts> retiredPorts;
+    MediaPorts ports;  // our ports towards this side
     Stream rtp{false}, rtcp{true};
     // What signalling wants of the two streams; applied with
     // CallStore::applyStreams.
     media::StreamConfig rtpConfig, rtcpConfig;
-    CodecList codecs;
+    codec::CodecList codecs;
     // The codecs of the last offer written to this side: its answer may only
     // pick from them.
-    std::optional<CodecList> offeredCodecs;
+    std::optional<codec::CodecList> offeredCodecs;
     int ptime = 0;
     std::string sdpDirection;  // as last received ("" if none)
     // What rtpengine's `query` shows as the media's "send"/"recv" flags:
@@ -79,7 +62,7 @@ struct Media {
     // whether or not ICE is in use.
     bool iceControlling = false;
 
-    bool hasPorts() const { return sockets.rtp.isOpen(); }
+    bool hasPorts() const { return ports.hasPair(); }
 };
 
 struct Participant {

@@ -7,6 +7,7 @@
 #include "common/strings.h"
 #include "net/event_loop.h"
 #include "sdp/sdp.h"
+#include "session/participants.h"
 #include "session/registry.h"
 #include "session/sdp_rewrite.h"
 
@@ -59,20 +60,14 @@ void CallStore::callIds(std::vector<std::string>& out, size_t limit) const {
     }
 }
 
-void CallStore::releasePorts(Media& m) {
-    if (!m.local) return;
-    detachPorts(m);
-    m.local->ports->releasePair(m.sockets);
-    m.local = nullptr;
-    m.portsKey.reset();
+MediaPorts::Hooks CallStore::portsHooks(Media& m) {
+    return {[this, &m] { detachPorts(m); }, [this, &m] { attachPorts(m); }};
 }
 
+void CallStore::releasePorts(Media& m) { m.ports.release(portsHooks(m)); }
+
 // The current pair and every retired one.
-void CallStore::releaseAllPorts(Media& m) {
-    for (auto& r : m.retiredPorts) r.local->ports->releasePair(r.sockets);
-    m.retiredPorts.clear();
-    releasePorts(m);
-}
+void CallStore::releaseAllPorts(Media& m) { m.ports.releaseAll(portsHooks(m)); }
 
 // Takes the current pair off the streams (it is about to be put aside or
 // swapped).
@@ -81,117 +76,15 @@ void CallStore::detachPorts(Media& m) {
     m.rtcp.detach();
 }
 
-// Puts the current pair (m.sockets on m.local) to work for the streams.
+// Puts the current pair (m.ports) to work for the streams.
 void CallStore::attachPorts(Media& m) {
     if (cfg_.tos > 0) {
-        m.sockets.rtp.setTos(cfg_.tos);
-        m.sockets.rtcp.setTos(cfg_.tos);
+        m.ports.sockets().rtp.setTos(cfg_.tos);
+        m.ports.sockets().rtcp.setTos(cfg_.tos);
     }
     media::StreamContext ctx{loop_, totals_, nullptr};
-    m.rtp.attach(m.sockets.rtp, ctx);
-    m.rtcp.attach(m.sockets.rtcp, ctx);
-}
-
-// Gives up the current pair: kept aside when it belongs to an endpoint (the
-// other side may come back to it), released otherwise. Packets that still
-// arrive on a kept pair are not read.
-void CallStore::retirePorts(Media& m) {
-    if (!m.local) return;
-    if (!m.portsKey) {
-        releasePorts(m);  // no endpoint will ever ask for it again
-        return;
-    }
-    detachPorts(m);
-    m.retiredPorts.push_back(RetiredPorts{m.portsKey, m.portsSeq, m.local, std::move(m.sockets)});
-    m.sockets = {};
-    m.local = nullptr;
-    m.portsKey.reset();
-    // A bound on what a peer that keeps moving can hold: the oldest go.
-    constexpr size_t kMaxRetiredPorts = 8;
-    while (m.retiredPorts.size() > kMaxRetiredPorts) {
-        auto oldest = std::min_element(m.retiredPorts.begin(), m.retiredPorts.end(),
-                                       [](const auto& a, const auto& b) { return a.seq < b.seq; });
-        oldest->local->ports->releasePair(oldest->sockets);
-        m.retiredPorts.erase(oldest);
-    }
-}
-
-// Makes sure `m` holds ports on `li` of `family`. Without `owner` (the
-// sender's own side; in an offer its ports come before the answerer's
-// endpoint is known) the ports stay as long as the local address does. With
-// it (the receiver's side), they are the ports handed out for
-// owner.endpoint, as rtpengine 10.5 does it:
-//  - the first endpoint seen names ports taken before it was known;
-//  - `latch` (`port latching`; ICE media) keeps the current ports, under
-//    their old endpoint;
-//  - otherwise the pair of exactly that endpoint, if any; for a zero address
-//    (hold) the newest pair of an endpoint with the same port;
-//  - otherwise a new pair, and the current one is kept aside.
-// The media direction plays no part (sendonly or inactive move like sendrecv).
-// Returns false when no port could be had.
-bool CallStore::ensurePorts(Media& m, net::LogicalInterface* li, net::Family family,
-                            const PortsOwner* owner) {
-    net::LocalInterface* local = li->forFamily(family);
-    if (!local && !li->addresses.empty()) local = li->addresses.front().get();
-    if (!local) return false;
-    bool current = m.local == local && m.hasPorts();
-    if (current && !owner) return true;
-    if (current && !m.portsKey) {
-        m.portsKey = owner->endpoint;
-        return true;
-    }
-    if (current && (owner->latch || *m.portsKey == owner->endpoint)) return true;
-
-    if (owner) {
-        // The pair to return to: exact endpoint first, then (zero address)
-        // the newest with that port. seq 0 is never used, so 0 = none.
-        const net::Endpoint& ep = owner->endpoint;
-        uint32_t best = 0;
-        auto consider = [&](const std::optional<net::Endpoint>& key, uint32_t seq) {
-            if (key && *key == ep) best = seq;
-        };
-        if (current) consider(m.portsKey, m.portsSeq);
-        for (const auto& r : m.retiredPorts)
-            if (r.local == local) consider(r.key, r.seq);
-        if (!best && ep.address.isAny()) {
-            auto samePort = [&](const std::optional<net::Endpoint>& key, uint32_t seq) {
-                if (key && key->port == ep.port && seq > best) best = seq;
-            };
-            if (current) samePort(m.portsKey, m.portsSeq);
-            for (const auto& r : m.retiredPorts)
-                if (r.local == local) samePort(r.key, r.seq);
-        }
-        if (best && current && best == m.portsSeq) return true;
-        if (best) {
-            auto it =
-                std::find_if(m.retiredPorts.begin(), m.retiredPorts.end(),
-                             [&](const auto& r) { return r.seq == best && r.local == local; });
-            RetiredPorts back = std::move(*it);
-            m.retiredPorts.erase(it);
-            retirePorts(m);
-            m.sockets = std::move(back.sockets);
-            m.local = back.local;
-            m.iface = li;
-            m.portsKey = back.key;
-            m.portsSeq = back.seq;
-            attachPorts(m);
-            return true;
-        }
-    }
-
-    retirePorts(m);
-    auto pair = local->ports->allocatePair();
-    if (!pair) return false;
-    m.sockets = std::move(*pair);
-    m.local = local;
-    m.iface = li;
-    if (owner)
-        m.portsKey = owner->endpoint;
-    else
-        m.portsKey.reset();
-    m.portsSeq = ++m.nextPortsSeq;
-    attachPorts(m);
-    return true;
+    m.rtp.attach(m.ports.sockets().rtp, ctx);
+    m.rtcp.attach(m.ports.sockets().rtcp, ctx);
 }
 
 // Connects the media of two participants for the packet path: what `a`
@@ -255,7 +148,7 @@ void CallStore::applyControls(Call& c) {
                 m->rtpConfig.rtpSinks.add(&m->rtp);
                 m->rtpConfig.rtcpSinks.clear();
                 m->rtcpConfig.rtcpSinks.clear();
-                m->rtpConfig.controls.echoSsrc = 0x5eed0000u | (uint32_t)(m->sockets.rtp.local().port);
+                m->rtpConfig.controls.echoSsrc = 0x5eed0000u | (uint32_t)(m->ports.sockets().rtp.local().port);
             }
         }
     }
@@ -279,8 +172,8 @@ void CallStore::applyTos(Call& c) {
     for (auto& [tag, p] : c.participants)
         for (auto& m : p->media)
             if (m && m->hasPorts()) {
-                m->sockets.rtp.setTos(tos);
-                m->sockets.rtcp.setTos(tos);
+                m->ports.sockets().rtp.setTos(tos);
+                m->ports.sockets().rtcp.setTos(tos);
             }
 }
 
@@ -396,23 +289,13 @@ std::string unsupportedInputWarning(const sdp::SessionDescription& in, const Fla
 
 }  // namespace
 
-// Map key of a participant that an offer on one SIP branch (via-branch)
-// created before its to-tag is known; tagged participants are keyed by tag.
-std::string branchKey(const std::string& viaBranch) { return "\x1f" + viaBranch; }
-
-std::string keyOf(const Participant& p) {
-    return p.tag.empty() && !p.viaBranch.empty() ? branchKey(p.viaBranch) : p.tag;
-}
-
 void CallStore::removeParticipant(Call& c, Participant* p) {
     releaseParticipant(*p);
-    for (auto& [tag, q] : c.participants) std::erase(q->subscriptions, p);
     // Nothing may keep pointing at its streams once it is gone.
     std::vector<Stream*> gone;
     for (auto& m : p->media)
         if (m) gone.insert(gone.end(), {&m->rtp, &m->rtcp});
     for (auto& [tag, q] : c.participants) {
-        if (q->peer == p) q->peer = nullptr;
         for (auto& m : q->media) {
             if (!m) continue;
             for (media::StreamConfig* st : {&m->rtpConfig, &m->rtcpConfig})
@@ -422,7 +305,7 @@ void CallStore::removeParticipant(Call& c, Participant* p) {
                 }
         }
     }
-    c.participants.erase(keyOf(*p));
+    forgetParticipant(c, *p);
     applyStreams(c);
 }
 
@@ -442,18 +325,6 @@ CommandResult CallStore::answer(const Flags& f) {
 
 namespace {
 
-void subscribeOfferAnswer(Call& c, Participant& offerer, Participant& answerer) {
-    // As rtpengine 10.5 keeps them: the answerer receives only the offerer;
-    // the offerer receives the answerer first and keeps the branches it
-    // heard before (forks, early media); its media go to the answerer only.
-    answerer.subscriptions.assign(1, &offerer);
-    auto& subs = offerer.subscriptions;
-    std::erase(subs, &answerer);
-    subs.insert(subs.begin(), &answerer);
-    for (auto& [tag, q] : c.participants)
-        if (q.get() != &answerer) std::erase(q->subscriptions, &offerer);
-}
-
 // Picks the logical interface for one side of a call.
 net::LogicalInterface* pickInterface(net::InterfaceTable& table, const std::string& name,
                                      net::Family family) {
@@ -470,7 +341,7 @@ net::LogicalInterface* pickInterface(net::InterfaceTable& table, const std::stri
 // per m= line).
 net::LogicalInterface* interfaceInUse(const Participant& p) {
     for (const auto& m : p.media)
-        if (m && m->iface) return m->iface;
+        if (m && m->ports.iface()) return m->ports.iface();
     return nullptr;
 }
 
@@ -482,6 +353,21 @@ net::Family legacyFamily(const std::string& name, net::Family dflt) {
 
 }  // namespace
 
+// One offer or answer on its way through offerAnswer: what its steps share.
+struct CallStore::Exchange {
+    Exchange(const Flags& f, bool isOffer, const sdp::SessionDescription& in, int64_t now)
+        : f(f), isOffer(isOffer), in(in), now(now) {}
+    const Flags& f;
+    bool isOffer;
+    const sdp::SessionDescription& in;
+    int64_t now = 0;
+    Call* call = nullptr;
+    bool created = false;  // this message created the call
+    OfferAnswerSides sides;
+    Participant& from() const { return *sides.from; }  // sent the SDP
+    Participant& to() const { return *sides.to; }      // gets the rewritten SDP
+};
+
 CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
     if (f.sdp.empty()) return {};  // rtpengine answers ok without an sdp key
     auto parsed = sdp::parse(f.sdp, cfg_.rejectInvalidSdp);
@@ -489,7 +375,43 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         NGM_LOG(log::Warning, ctx(f), "%s", parsed.error().reason.c_str());
         return CommandResult::fail("Failed to parse SDP");
     }
-    const sdp::SessionDescription& in = *parsed;
+    if (auto early = checkSdp(*parsed, f)) return *early;
+
+    Exchange x(f, isOffer, *parsed, wallSeconds());
+    if (auto failed = findOrCreateCall(x)) return *failed;
+    auto sides = findSides(*x.call, f, isOffer, x.now);
+    if (!sides) return CommandResult::fail("Unknown call-id");
+    x.sides = *sides;
+    if (!isOffer) x.call->answered = true;
+    linkSides(*x.call, x.sides, f, isOffer);
+    x.from().lastSdpIn = f.sdp;
+
+    for (size_t i = 0; i < x.in.media.size(); i++)
+        if (auto failed = negotiateMedia(x, i)) return *failed;
+    x.from().speaksRtcpMux =
+        std::any_of(x.in.media.begin(), x.in.media.end(),
+                    [](const sdp::MediaSection& m) { return m.hasAttr("rtcp-mux"); });
+
+    takeInCallControls(x);
+    wire(x.from(), x.to(), f);
+    applyControls(*x.call);
+    applyStreams(*x.call);
+    reopenLearning(*x.call);
+    pierceNat(x.from());
+    applyTos(*x.call);
+
+    CommandResult r;
+    r.sdp = rewriteSdp(x.in, x.from(), x.to(), f, *x.call, cfg_, isOffer);
+    r.call = x.call;
+    r.warning = unsupportedInputWarning(x.in, f);
+    return r;
+}
+
+// The reply to an SDP that is not to be rewritten: one unfit for
+// offer/answer (an error), or one with our own marker in it (loop
+// protection: the body goes back as it came).
+std::optional<CommandResult> CallStore::checkSdp(const sdp::SessionDescription& in,
+                                                 const Flags& f) const {
     if (in.media.empty()) return CommandResult::fail("Error rewriting SDP");
     for (const auto& m : in.media)
         if (!m.find('c') && !in.connection(m.session))
@@ -509,13 +431,16 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
             }
         }
     }
+    return std::nullopt;
+}
 
-    Call* call = find(f.callId);
-    int64_t now = wallSeconds();
-    bool created = false;
-    if (!call) {
-        created = true;
-        if (!isOffer) return CommandResult::fail("Unknown call-id");
+// The call of x.f.callId; an offer creates it (within --max-sessions).
+std::optional<CommandResult> CallStore::findOrCreateCall(Exchange& x) {
+    const Flags& f = x.f;
+    x.call = find(f.callId);
+    if (!x.call) {
+        x.created = true;
+        if (!x.isOffer) return CommandResult::fail("Unknown call-id");
         if (cfg_.maxSessions >= 0 && counters_.sessionsOwn.load() >= cfg_.maxSessions) {
             counters_.rejectedSessions++;
             CommandResult r;
@@ -525,9 +450,9 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         }
         auto c = std::make_unique<Call>();
         c->callId = f.callId;
-        c->created = now;
+        c->created = x.now;
         c->createdUs = wallMicros();
-        call = c.get();
+        Call* call = x.call = c.get();
         call->timer.setCallback(
             [this, call] { expire(*call, timersNow_ ? timersNow_ : wallSeconds()); });
         calls_.emplace(f.callId, std::move(c));
@@ -535,242 +460,211 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         counters_.sessionsOwn++;
         NGM_LOG(log::Info, ctx(f), "New call");
     }
-    call->lastSignal = now;
-    call->deleteAt = 0;  // signalling revives a call whose delete was delayed
+    x.call->lastSignal = x.now;
+    x.call->deleteAt = 0;  // signalling revives a call whose delete was delayed
+    return std::nullopt;
+}
 
-    // Participants: the SDP belongs to `from`; the rewritten SDP goes to `to`.
-    auto getOrCreate = [&](const std::string& tag) -> Participant* {
-        if (auto* p = call->find(tag)) return p;
-        auto p = std::make_unique<Participant>();
-        p->tag = tag;
-        p->created = now;
-        p->seq = call->nextParticipantSeq++;
-        auto* raw = p.get();
-        call->participants.emplace(tag, std::move(p));
-        return raw;
-    };
-    Participant* from = nullptr;
-    Participant* to = nullptr;
-    bool newAnswerer = false;  // the first answer from this to-tag
-    if (isOffer) {
-        from = getOrCreate(f.fromTag);
-        if (!f.toTag.empty()) {
-            to = getOrCreate(f.toTag);
-        } else if (!f.viaBranch.empty()) {
-            // One answerer per SIP branch, each with its own ports, until a
-            // to-tag names it.
-            if (from->peer && from->peer->viaBranch == f.viaBranch) {
-                to = from->peer;
-            } else {
-                to = call->find(branchKey(f.viaBranch));
-                if (!to) {
-                    to = getOrCreate(branchKey(f.viaBranch));
-                    to->tag.clear();
-                    to->viaBranch = f.viaBranch;
-                }
-            }
-        } else if (from->peer) {
-            to = from->peer;
-        } else {
-            to = getOrCreate("");
-        }
-    } else {
-        // Answer: from-tag is the offerer (receives this SDP), to-tag the answerer.
-        to = call->find(f.fromTag);
-        if (!to) return CommandResult::fail("Unknown call-id");
-        from = call->find(f.toTag);
-        if (!from) {
-            newAnswerer = true;
-            Participant* pending = to->peer;
-            if (!f.viaBranch.empty())
-                if (auto* b = call->find(branchKey(f.viaBranch))) pending = b;
-            if (pending && pending->tag.empty()) {
-                // First answer (on this branch): the unnamed side gets its tag.
-                auto node = call->participants.extract(keyOf(*pending));
-                node.key() = f.toTag;
-                node.mapped()->tag = f.toTag;
-                call->participants.insert(std::move(node));
-                from = call->find(f.toTag);
-            } else if (pending) {
-                // Forked answer: the new branch takes over the offered ports.
-                from = getOrCreate(f.toTag);
-                from->media = std::move(pending->media);
-                pending->media.clear();
-                pending->peer = nullptr;
-            } else {
-                from = getOrCreate(f.toTag);
-            }
-        }
-        call->answered = true;
+namespace {
+
+// The sender's and the receiver's Media of section i, made on first sight.
+std::pair<Media&, Media&> mediaOf(Participant& from, Participant& to, size_t i, bool isOffer) {
+    while (from.media.size() <= i) {
+        from.media.push_back(std::make_unique<Media>());
+        from.media.back()->index = (int)from.media.size();
     }
-    from->deleteAt = to->deleteAt = 0;  // signalling revives a branch whose delete was delayed
-    // rtpengine 10.5 takes only `label` here (for the sender of the SDP);
-    // `set-label` is for the commands that select a participant by label.
-    if (!f.label.empty()) from->label = f.label;
-    from->peer = to;
-    to->peer = from;
-    subscribeOfferAnswer(*call, isOffer ? *from : *to, isOffer ? *to : *from);
-    from->lastSdpIn = f.sdp;
+    while (to.media.size() <= i) {
+        to.media.push_back(std::make_unique<Media>());
+        to.media.back()->index = (int)to.media.size();
+        to.media.back()->iceControlling = isOffer;
+    }
+    return {*from.media[i], *to.media[i]};
+}
 
-    // Interfaces: direction[0] faces the sender of this message, direction[1]
-    // the receiver. An answer keeps what the offer chose.
+// The address family of our ports on each side of a media section.
+struct Families {
+    net::Family dst;  // towards the receiver
+    net::Family src;  // towards the sender
+};
+
+Families familiesOf(const Media& src, const Media& dst, const Flags& f, bool isOffer) {
+    net::Family srcFamily = src.sdpFamily != net::Family::None ? src.sdpFamily : net::Family::V4;
+    // The receiver's family: asked for, or what its side already uses, or
+    // the sender's.
+    net::Family dstFamily = srcFamily;
+    if (dst.ports.local()) dstFamily = dst.ports.local()->address.family();
+    if (isOffer && f.addressFamily != net::Family::None) dstFamily = f.addressFamily;
+    if (isOffer && f.direction.size() > 1) dstFamily = legacyFamily(f.direction[1], dstFamily);
+    net::Family srcSideFamily = srcFamily;
+    if (isOffer && f.direction.size() > 0)
+        srcSideFamily = legacyFamily(f.direction[0], srcSideFamily);
+    // The answerer was told its ports in the offer we wrote to it; its
+    // answer cannot move them, not even to the family of its own SDP
+    // (it sends to what it was offered: IPv6 there, IPv4 here).
+    if (!isOffer && src.hasPorts() && src.ports.local())
+        srcSideFamily = src.ports.local()->address.family();
+    return {dstFamily, srcSideFamily};
+}
+
+// The logical interface for one side's ports: the one its media already use,
+// unless an offer names one (direction); an answer keeps what the offer chose.
+net::LogicalInterface* interfaceFor(net::InterfaceTable& ifs, const Media& m, const Participant& p,
+                                    const std::string& name, net::Family family, bool isOffer) {
+    net::LogicalInterface* li = m.ports.iface() ? m.ports.iface() : interfaceInUse(p);
+    if (!li || (isOffer && !name.empty())) li = pickInterface(ifs, name, family);
+    return li;
+}
+
+// The receiver's profile in an offer: the sender's, or `transport protocol`
+// between the plain RTP profiles.
+void negotiateProfile(const Media& src, Media& dst, const Flags& f) {
+    dst.type = src.type;
+    dst.proto = isPlainRtpProtocol(f.transportProtocol) && isRtpProtocol(src.proto)
+                    ? f.transportProtocol
+                    : src.proto;
+}
+
+// rtcp-mux (RFC 5761) as the `rtcp-mux` key of the offer asks; keys in an
+// answer have no effect (as with rtpengine).
+void negotiateRtcpMux(Media& src, Media& dst, const Participant& to, const Flags& f, bool isOffer) {
+    if (isOffer) {
+        RtcpMuxMode key = f.rtcpMux;
+        src.offerMuxKey = key;
+        dst.rtcpMuxOut = (src.rtcpMuxOffered && key != RtcpMuxMode::Demux) ||
+                         key == RtcpMuxMode::Offer || key == RtcpMuxMode::Require;
+        dst.rtcpMux = key == RtcpMuxMode::Require;
+        if (to.speaksRtcpMux) dst.rtcpMux = dst.rtcpMuxOut = true;
+        return;
+    }
+    bool answered = src.rtcpMuxOffered;
+    bool mux;
+    switch (dst.offerMuxKey) {
+        case RtcpMuxMode::Demux: mux = dst.rtcpMuxOffered; break;
+        case RtcpMuxMode::Reject: mux = false; break;
+        default: mux = dst.rtcpMuxOffered && answered; break;
+    }
+    dst.rtcpMux = dst.rtcpMuxOut = mux;
+    src.rtcpMux = answered;
+}
+
+}  // namespace
+
+// Section i of the message: read it into the sender's Media, then the
+// receiver's profile, families, ports on both sides, rtcp-mux and codecs.
+std::optional<CommandResult> CallStore::negotiateMedia(Exchange& x, size_t i) {
+    const sdp::MediaSection& sm = x.in.media[i];
+    auto [src, dst] = mediaOf(x.from(), x.to(), i, x.isOffer);
+    readMediaSection(x.in, sm, src, x.f, cfg_);
+    if (x.isOffer) {
+        // Until it answers, the receiver's direction mirrors the offer's.
+        dst.shownSend = src.shownRecv;
+        dst.shownRecv = src.shownSend;
+    }
+    // The ports in the SDP we write belong to where the sender is: when
+    // it moves (offer or answer), the receiver gets other ports.
+    PortsOwner owner{src.rtpConfig.advertised, keepsPortsOnMove(dst, x.f)};
+    // A new branch's answer names the offerer's ports anew: ngmedia keeps
+    // them for it (rtpengine would move the offerer; see the deliberate
+    // fork_two_answers diff scenario).
+    if (x.sides.newAnswerer) dst.ports.forgetOwner();
+    if (x.isOffer) negotiateProfile(src, dst, x.f);
+    Families families = familiesOf(src, dst, x.f, x.isOffer);
+
+    if (sm.m.port == 0 || isPassthroughProtocol(sm.m.proto))
+        return std::nullopt;  // no ports of ours
+    if (auto failed = allocatePorts(x, src, dst, families.dst, families.src, owner)) return failed;
+    negotiateRtcpMux(src, dst, x.to(), x.f, x.isOffer);
+    if (x.isOffer) src.maskSpecs = x.f.codec.mask;
+    return std::nullopt;
+}
+
+// Ports for the receiver's side (they belong to `owner`), then for the
+// sender's side. A call this message created goes again when they fail.
+std::optional<CommandResult> CallStore::allocatePorts(Exchange& x, Media& src, Media& dst,
+                                                      net::Family dstFamily, net::Family srcFamily,
+                                                      const PortsOwner& owner) {
+    const Flags& f = x.f;
     net::InterfaceTable& ifs = *cfg_.interfaces;
-    // (The `interface` key is for publish/subscribe; offer/answer ignore it,
-    // as rtpengine does.)
+    // Interfaces: direction[0] faces the sender of this message, direction[1]
+    // the receiver. (The `interface` key is for publish/subscribe;
+    // offer/answer ignore it, as rtpengine does.)
     std::string fromIfName = f.direction.size() > 0 ? f.direction[0] : std::string();
     std::string toIfName = f.direction.size() > 1 ? f.direction[1] : std::string();
 
-    for (size_t i = 0; i < in.media.size(); i++) {
-        const auto& sm = in.media[i];
-        while (from->media.size() <= i) {
-            from->media.push_back(std::make_unique<Media>());
-            from->media.back()->index = (int)from->media.size();
-        }
-        while (to->media.size() <= i) {
-            to->media.push_back(std::make_unique<Media>());
-            to->media.back()->index = (int)to->media.size();
-            to->media.back()->iceControlling = isOffer;
-        }
-        Media& src = *from->media[i];
-        Media& dst = *to->media[i];
-        readMediaSection(in, sm, src, f, cfg_);
-        if (isOffer) {
-            // Until it answers, the receiver's direction mirrors the offer's.
-            dst.shownSend = src.shownRecv;
-            dst.shownRecv = src.shownSend;
-        }
-        // The ports in the SDP we write belong to where the sender is: when
-        // it moves (offer or answer), the receiver gets other ports.
-        PortsOwner owner{src.rtpConfig.advertised, keepsPortsOnMove(dst, f)};
-        // A new branch's answer names the offerer's ports anew: ngmedia keeps
-        // them for it (rtpengine would move the offerer; see the deliberate
-        // fork_two_answers diff scenario).
-        if (newAnswerer) dst.portsKey.reset();
-        if (isOffer) {
-            dst.type = src.type;
-            dst.proto = isPlainRtpProtocol(f.transportProtocol) && isRtpProtocol(src.proto)
-                            ? f.transportProtocol
-                            : src.proto;
-        }
-
-        net::Family srcFamily = src.sdpFamily != net::Family::None ? src.sdpFamily : net::Family::V4;
-        // The receiver's family: asked for, or what its side already uses, or
-        // the sender's.
-        net::Family dstFamily = srcFamily;
-        if (dst.local) dstFamily = dst.local->address.family();
-        if (isOffer && f.addressFamily != net::Family::None) dstFamily = f.addressFamily;
-        if (isOffer && f.direction.size() > 1) dstFamily = legacyFamily(f.direction[1], dstFamily);
-        net::Family srcSideFamily = srcFamily;
-        if (isOffer && f.direction.size() > 0) srcSideFamily = legacyFamily(f.direction[0], srcSideFamily);
-        // The answerer was told its ports in the offer we wrote to it; its
-        // answer cannot move them, not even to the family of its own SDP
-        // (it sends to what it was offered: IPv6 there, IPv4 here).
-        if (!isOffer && src.hasPorts() && src.local) srcSideFamily = src.local->address.family();
-
-        if (sm.m.port == 0 || isPassthroughProtocol(sm.m.proto)) continue;  // no ports of ours
-
-        // Receiver side first: a round-robin group then picks another member
-        // for the sender side when ports are equally free.
-        net::LogicalInterface* dstIf = dst.iface ? dst.iface : interfaceInUse(*to);
-        if (!dstIf || (isOffer && !toIfName.empty())) dstIf = pickInterface(ifs, toIfName, dstFamily);
-        if (!dstIf) {
-            if (created) {
-                destroyCall(f.callId, Aborted);
-            }
-            return CommandResult::fail("No network interface configured");
-        }
-        uint32_t seqBefore = dst.hasPorts() ? dst.portsSeq : 0;
-        if (!dstIf->hasFamily(dstFamily) && dst.local == nullptr) {
-            // Bridging to a family the interface lacks: fall back to what it has.
-            if (!dstIf->addresses.empty()) dstFamily = dstIf->addresses.front()->address.family();
-        }
-        // Ports taken while muxed are a single port to rtpengine: when the
-        // stream stops muxing it gets a new pair (rtcp_mux_via_branches_require).
-        bool willMux = isOffer && (f.rtcpMux == RtcpMuxMode::Require || to->speaksRtcpMux);
-        if (isOffer && dst.muxOnlyPorts && !willMux) releasePorts(dst);
-        bool ok = ensurePorts(dst, dstIf, dstFamily, &owner);
-        if (ok && isOffer && dst.portsSeq == dst.nextPortsSeq && dst.portsSeq != seqBefore)
-            dst.muxOnlyPorts = willMux;
-        net::LogicalInterface* srcIf = src.iface ? src.iface : interfaceInUse(*from);
-        if (!srcIf || (isOffer && !fromIfName.empty())) srcIf = pickInterface(ifs, fromIfName, srcSideFamily);
-        if (!srcIf) return CommandResult::fail("No network interface configured");
-        if (!ok || !ensurePorts(src, srcIf, srcSideFamily)) {
-            NGM_LOG(log::Err, ctx(f), "Failed to allocate ports: port range exhausted");
-            // A call this offer created goes again, with every port it took.
-            if (created) {
-                destroyCall(f.callId, Aborted);
-            }
-            return CommandResult::fail("Ran out of ports");
-        }
-
-        // rtcp-mux (RFC 5761) as the `rtcp-mux` key of the offer asks; keys
-        // in an answer have no effect (as with rtpengine).
-        if (isOffer) {
-            RtcpMuxMode key = f.rtcpMux;
-            src.offerMuxKey = key;
-            dst.rtcpMuxOut = (src.rtcpMuxOffered && key != RtcpMuxMode::Demux) ||
-                             key == RtcpMuxMode::Offer || key == RtcpMuxMode::Require;
-            dst.rtcpMux = key == RtcpMuxMode::Require;
-            if (to->speaksRtcpMux) dst.rtcpMux = dst.rtcpMuxOut = true;
-            src.maskSpecs = f.codec.mask;
-        } else {
-            bool answered = src.rtcpMuxOffered;
-            bool mux;
-            switch (dst.offerMuxKey) {
-                case RtcpMuxMode::Demux: mux = dst.rtcpMuxOffered; break;
-                case RtcpMuxMode::Reject: mux = false; break;
-                default: mux = dst.rtcpMuxOffered && answered; break;
-            }
-            dst.rtcpMux = dst.rtcpMuxOut = mux;
-            src.rtcpMux = answered;
-        }
+    // Receiver side first: a round-robin group then picks another member
+    // for the sender side when ports are equally free.
+    net::LogicalInterface* dstIf = interfaceFor(ifs, dst, x.to(), toIfName, dstFamily, x.isOffer);
+    if (!dstIf) {
+        if (x.created) destroyCall(f.callId, Aborted);
+        return CommandResult::fail("No network interface configured");
     }
+    uint32_t seqBefore = dst.hasPorts() ? dst.ports.seq() : 0;
+    if (!dstIf->hasFamily(dstFamily) && dst.ports.local() == nullptr) {
+        // Bridging to a family the interface lacks: fall back to what it has.
+        if (!dstIf->addresses.empty()) dstFamily = dstIf->addresses.front()->address.family();
+    }
+    // Ports taken while muxed are a single port to rtpengine: when the
+    // stream stops muxing it gets a new pair (rtcp_mux_via_branches_require).
+    bool willMux = x.isOffer && (f.rtcpMux == RtcpMuxMode::Require || x.to().speaksRtcpMux);
+    if (x.isOffer && dst.muxOnlyPorts && !willMux) releasePorts(dst);
+    bool ok = dst.ports.ensure(dstIf, dstFamily, &owner, portsHooks(dst));
+    if (ok && x.isOffer && dst.ports.seq() == dst.ports.newestSeq() && dst.ports.seq() != seqBefore)
+        dst.muxOnlyPorts = willMux;
+    net::LogicalInterface* srcIf =
+        interfaceFor(ifs, src, x.from(), fromIfName, srcFamily, x.isOffer);
+    if (!srcIf) return CommandResult::fail("No network interface configured");
+    if (!ok || !src.ports.ensure(srcIf, srcFamily, nullptr, portsHooks(src))) {
+        NGM_LOG(log::Err, ctx(f), "Failed to allocate ports: port range exhausted");
+        if (x.created) destroyCall(f.callId, Aborted);  // with every port it took
+        return CommandResult::fail("Ran out of ports");
+    }
+    return std::nullopt;
+}
 
-    from->speaksRtcpMux =
-        std::any_of(in.media.begin(), in.media.end(),
-                    [](const sdp::MediaSection& m) { return m.hasAttr("rtcp-mux"); });
-
+// The in-call controls an offer or answer may carry: `media echo`,
+// `drop-traffic`, `TOS`.
+void CallStore::takeInCallControls(Exchange& x) {
+    const Flags& f = x.f;
+    Call& call = *x.call;
     // media echo relative to this message: forward = towards its receiver.
     if (!f.mediaEcho.empty()) {
         bool hole = f.mediaEcho == "blackhole" || f.mediaEcho == "sinkhole";
-        to->echo = f.mediaEcho == "forward" || f.mediaEcho == "both";
-        from->echo = f.mediaEcho == "backwards" || f.mediaEcho == "both";
-        to->blackhole = from->blackhole = hole;
+        x.to().echo = f.mediaEcho == "forward" || f.mediaEcho == "both";
+        x.from().echo = f.mediaEcho == "backwards" || f.mediaEcho == "both";
+        x.to().blackhole = x.from().blackhole = hole;
     }
-    if (f.dropTraffic == "start") call->dropTraffic = true;
-    if (f.dropTraffic == "stop") call->dropTraffic = false;
+    if (f.dropTraffic == "start") call.dropTraffic = true;
+    if (f.dropTraffic == "stop") call.dropTraffic = false;
     // TOS, in offers only (for both directions, as rtpengine does): a value
     // sets it, a negative one keeps it, none (or ≥ 256) reverts to --tos.
-    if (isOffer) {
+    if (x.isOffer) {
         if (!f.tosGiven || f.tos >= 256)
-            call->tos = -1;
+            call.tos = -1;
         else if (f.tos >= 0)
-            call->tos = f.tos;
+            call.tos = f.tos;
     }
-    wire(*from, *to, f);
-    applyControls(*call);
-    applyStreams(*call);
-    // Every offer or answer opens learning again on all streams of the call
-    // (rtpengine "unconfirms" them), timed from this signal.
-    int64_t commitsAt = media::PacketStream::learningCommitsAt(call->lastSignal);
-    for (auto& [tag, p] : call->participants)
+}
+
+// `pierce NAT` towards the SDP's sender at once (then every second from
+// tick()).
+void CallStore::pierceNat(Participant& p) {
+    for (auto& m : p.media)
+        if (m) {
+            m->rtp.pierce();
+            m->rtcp.pierce();
+        }
+}
+
+// Every offer or answer opens learning again on all streams of the call
+// (rtpengine "unconfirms" them), timed from this signal.
+void CallStore::reopenLearning(Call& call) {
+    int64_t commitsAt = media::PacketStream::learningCommitsAt(call.lastSignal);
+    for (auto& [tag, p] : call.participants)
         for (auto& m : p->media)
             if (m) {
                 m->rtp.relearn(commitsAt);
                 m->rtcp.relearn(commitsAt);
             }
-    // `pierce NAT` towards the SDP's sender at once, then every second from tick().
-    for (auto& m : from->media)
-        if (m) {
-            m->rtp.pierce();
-            m->rtcp.pierce();
-        }
-    applyTos(*call);
-    CommandResult r;
-    r.sdp = rewriteSdp(in, *from, *to, f, *call, cfg_, isOffer);
-    r.call = call;
-    r.warning = unsupportedInputWarning(in, f);
-    return r;
 }
 
 CommandResult CallStore::deleteCall(const Flags& f) {

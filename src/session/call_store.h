@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -17,6 +18,10 @@
 
 namespace ngm::net {
 class EventLoop;
+}
+
+namespace ngm::sdp {
+struct SessionDescription;
 }
 
 namespace ngm::session {
@@ -103,7 +108,17 @@ public:
     size_t runTimers(int64_t nowWall);
 
 private:
+    // offerAnswer and its steps, in the order it takes them.
+    struct Exchange;
     CommandResult offerAnswer(const Flags& f, bool isOffer);
+    std::optional<CommandResult> checkSdp(const sdp::SessionDescription& in, const Flags& f) const;
+    std::optional<CommandResult> findOrCreateCall(Exchange& x);
+    std::optional<CommandResult> negotiateMedia(Exchange& x, size_t i);
+    std::optional<CommandResult> allocatePorts(Exchange& x, Media& src, Media& dst,
+                                               net::Family dstFamily, net::Family srcFamily,
+                                               const PortsOwner& owner);
+    void takeInCallControls(Exchange& x);
+    void reopenLearning(Call& call);
     void destroyCall(const std::string& callId, int reason);
     // The wall second from which no stream of an answered call is alive, and
     // the reason it then ends for; at 0: never.
@@ -128,21 +143,16 @@ private:
     net::TimerWheel& timers();
     void releaseParticipant(Participant& p);
     void removeParticipant(Call& c, Participant* p);
-    // Where an SDP's sender is: the ports towards its receiver belong to it.
-    struct PortsOwner {
-        net::Endpoint endpoint;  // the sender's advertised RTP endpoint
-        bool latch = false;      // keep the current ports even if it moved
-    };
+    // How m.ports tells the streams that the current pair changes.
+    MediaPorts::Hooks portsHooks(Media& m);
     void releasePorts(Media& m);
     void releaseAllPorts(Media& m);
     void detachPorts(Media& m);
     void attachPorts(Media& m);
-    void retirePorts(Media& m);
-    bool ensurePorts(Media& m, net::LogicalInterface* li, net::Family family,
-                     const PortsOwner* owner = nullptr);
     void wire(Participant& a, Participant& b, const Flags& f);
     void applyControls(Call& c);
     void applyStreams(Call& c);
+    void pierceNat(Participant& p);
     void applyTos(Call& c);
 
     SessionConfig cfg_;

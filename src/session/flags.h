@@ -7,19 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "codec/manipulate.h"
 #include "net/address.h"
 
 namespace ngm::session {
 
 enum class RtcpMuxMode : uint8_t { Default, Offer, Require, Demux, Accept, Reject };
-
-struct CodecFlags {
-    std::vector<std::string> strip, except, offer, transcode, mask, consume, accept, set;
-    bool any() const {
-        return !strip.empty() || !except.empty() || !offer.empty() || !transcode.empty() ||
-               !mask.empty() || !consume.empty() || !accept.empty() || !set.empty();
-    }
-};
 
 struct Flags {
     // Identity
@@ -60,7 +53,7 @@ struct Flags {
     std::string ice, iceLite, transportProtocol, dtls, dtlsReverse, dtlsFingerprint;
     std::vector<std::string> sdes, osrtp, t38;
     std::string recordCall, metadata, xmlrpcCallback, generateRtcp;
-    CodecFlags codec;
+    ngm::codec::CodecFlags codec;
     int ptime = 0, ptimeReverse = 0;
 
     // Names of requested features that ngmedia does not implement yet; the

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "codec/manipulate.h"
 #include "common/strings.h"
 
 namespace ngm::session {
@@ -68,15 +69,14 @@ bool isPlainRtpProtocol(std::string_view proto) {
 
 bool isPassthroughProtocol(const std::string& proto) { return proto == "TCP/MSRP" || proto == "TCP/TLS/MSRP"; }
 
-void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSection& m, Media& media,
-                      const Flags& f, const SessionConfig& cfg) {
-    media.type = m.m.type;
-    media.proto = m.m.proto;
-    media.rejected = m.m.port == 0;
-    media.initialized = true;
+namespace {
 
-    // Address: media c=, else session c=; `media address`, or the SIP
-    // source when addresses are not trusted, override it.
+// Where the sender receives: the section's c= (else the session's), its
+// port and a=rtcp. `media address` only changes what we write into c=
+// lines (see connectionAddress); the endpoint stays the SDP's, as with
+// rtpengine, unless the SIP source replaces an untrusted address.
+void readEndpoints(const sdp::SessionDescription& sdp, const sdp::MediaSection& m, Media& media,
+                   const Flags& f, const SessionConfig& cfg) {
     std::optional<sdp::Connection> conn = m.connection();
     if (!conn) conn = sdp.connection(m.session);
     net::IpAddress addr;
@@ -86,15 +86,10 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
     media.zeroAddress = addr.valid() && addr.isAny();
     if (addr.valid()) media.sdpFamily = addr.family();
     bool sipSource = (cfg.sipSource || f.sipSourceAddress) && !f.trustAddress;
-    // `media address` only changes what we write into c= lines (see
-    // connectionAddress); the endpoint stays the SDP's, as with rtpengine.
     if (sipSource && f.receivedFrom && !media.zeroAddress)
         addr = *f.receivedFrom;
 
     net::Endpoint rtpEp{addr, (uint16_t)m.m.port};
-    media.rtcpMuxOffered = m.hasAttr("rtcp-mux");
-    media.mid.clear();
-    if (auto* l = m.findAttr("mid")) media.mid = std::string(sdp::splitAttribute(l->value).value);
     net::Endpoint rtcpEp{addr, (uint16_t)(m.m.port ? m.m.port + 1 : 0)};
     if (auto* l = m.findAttr("rtcp")) {
         auto a = sdp::splitAttribute(l->value);
@@ -107,9 +102,11 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
     // endpoint) once applied; the same SDP keeps what the packets taught us.
     media.rtpConfig.advertised = rtpEp;
     media.rtcpConfig.advertised = rtcpEp;
+}
 
-    // Direction: the media's own, overridden by a session-level one unless
-    // the media's is more restrictive than sendrecv.
+// The media's own direction, overridden by a session-level one unless the
+// media's is more restrictive than sendrecv.
+void readDirection(const sdp::SessionDescription& sdp, const sdp::MediaSection& m, Media& media) {
     media.send = media.recv = true;
     media.sdpDirection.clear();
     auto applyDirection = [&](std::string_view name) {
@@ -133,84 +130,66 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
     media.shownRecv = media.send;
     // RFC 3264 §8.4: a zero address puts the stream on hold.
     if (media.zeroAddress) media.recv = false;
+}
 
-    // Codecs, in m= order.
+// Codecs in m= order, with their rtpmap, fmtp and rtcp-fb; and ptime.
+void readCodecs(const sdp::MediaSection& m, Media& media) {
     media.codecs.clear();
     media.ptime = 0;
-    if (isRtpProtocol(m.m.proto)) {
-        // Checked by hasValidPayloadTypes() before anything was changed.
-        for (const auto& pt : m.m.payloadTypes()) {
-            if (!pt) continue;
-            Codec c;
-            c.format = std::to_string(*pt);
-            c.payloadType = *pt;
-            staticPayloadType(*pt, c);
-            media.codecs.push_back(std::move(c));
+    if (!isRtpProtocol(m.m.proto)) return;
+    // Checked by hasValidPayloadTypes() before anything was changed.
+    for (const auto& pt : m.m.payloadTypes()) {
+        if (!pt) continue;
+        codec::Codec c;
+        c.format = std::to_string(*pt);
+        c.payloadType = *pt;
+        codec::staticPayloadType(*pt, c);
+        media.codecs.push_back(std::move(c));
+    }
+    for (const auto& l : m.lines) {
+        if (l.type != 'a') continue;
+        auto a = sdp::splitAttribute(l.value);
+        std::string_view rest;
+        if (a.name == "ptime") {
+            if (auto p = parseInt<int>(trim(a.value))) media.ptime = *p;
+            continue;
         }
-        for (const auto& l : m.lines) {
-            if (l.type != 'a') continue;
-            auto a = sdp::splitAttribute(l.value);
-            std::string_view rest;
-            if (a.name == "ptime") {
-                if (auto p = parseInt<int>(trim(a.value))) media.ptime = *p;
-                continue;
-            }
-            if (a.name != "rtpmap" && a.name != "fmtp" && a.name != "rtcp-fb") continue;
-            int pt = codecPayload(a.value, rest);
-            if (pt < 0) continue;
-            // A payload type listed twice in m= is two entries, and each
-            // takes the attribute (rtpengine prints both).
-            for (Codec& c : media.codecs) {
-                if (c.payloadType != pt) continue;
-                if (a.name == "rtpmap") {
-                    auto parts = split(rest, '/');
-                    c.encoding = std::string(parts[0]);
-                    c.clockRate = parts.size() > 1 ? parseInt<int>(parts[1]).value_or(0) : 0;
-                    c.params = parts.size() > 2 ? std::string(parts[2]) : std::string();
-                    c.hadRtpmap = true;
-                } else if (a.name == "fmtp") {
-                    c.fmtp = std::string(rest);
-                } else {
-                    c.rtcpFb.emplace_back(rest);
-                }
+        if (a.name != "rtpmap" && a.name != "fmtp" && a.name != "rtcp-fb") continue;
+        int pt = codecPayload(a.value, rest);
+        if (pt < 0) continue;
+        // A payload type listed twice in m= is two entries, and each
+        // takes the attribute (rtpengine prints both).
+        for (codec::Codec& c : media.codecs) {
+            if (c.payloadType != pt) continue;
+            if (a.name == "rtpmap") {
+                auto parts = split(rest, '/');
+                c.encoding = std::string(parts[0]);
+                c.clockRate = parts.size() > 1 ? parseInt<int>(parts[1]).value_or(0) : 0;
+                c.params = parts.size() > 2 ? std::string(parts[2]) : std::string();
+                c.hadRtpmap = true;
+            } else if (a.name == "fmtp") {
+                c.fmtp = std::string(rest);
+            } else {
+                c.rtcpFb.emplace_back(rest);
             }
         }
     }
 }
 
-CodecList manipulateCodecs(const CodecList& in, const CodecFlags& cf) {
-    if (!cf.any()) return in;
-    auto matchesAny = [](const Codec& c, const std::vector<std::string>& specs) {
-        for (const auto& s : specs)
-            if (codecMatches(c, s)) return true;
-        return false;
-    };
-    auto hasAll = [](const std::vector<std::string>& specs) {
-        for (const auto& s : specs)
-            if (s == "all" || s == "full") return true;
-        return false;
-    };
-    bool all = hasAll(cf.strip) || hasAll(cf.mask) || hasAll(cf.consume);
-    CodecList out;
-    if (!all) {
-        for (const auto& c : in)
-            if (!matchesAny(c, cf.strip) && !matchesAny(c, cf.mask) && !matchesAny(c, cf.consume))
-                out.push_back(c);
-    } else {
-        // Everything stripped except what `offer` (in its order) and
-        // `except`/`transcode` (in the original order) bring back.
-        auto taken = [&](const Codec& c) {
-            return std::any_of(out.begin(), out.end(), [&](const Codec& x) { return x.format == c.format; });
-        };
-        for (const auto& spec : cf.offer)
-            for (const auto& c : in)
-                if (codecMatches(c, spec) && !taken(c)) out.push_back(c);
-        for (const auto& c : in)
-            if ((matchesAny(c, cf.except) || matchesAny(c, cf.transcode)) && !taken(c)) out.push_back(c);
-    }
-    // Stripping everything is an error: keep the original list.
-    if (out.empty()) return in;
-    return out;
+}  // namespace
+
+void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSection& m, Media& media,
+                      const Flags& f, const SessionConfig& cfg) {
+    media.type = m.m.type;
+    media.proto = m.m.proto;
+    media.rejected = m.m.port == 0;
+    media.initialized = true;
+    media.rtcpMuxOffered = m.hasAttr("rtcp-mux");
+    media.mid.clear();
+    if (auto* l = m.findAttr("mid")) media.mid = std::string(sdp::splitAttribute(l->value).value);
+    readEndpoints(sdp, m, media, f, cfg);
+    readDirection(sdp, m, media);
+    readCodecs(m, media);
 }
 
 namespace {
@@ -241,30 +220,310 @@ const char* directionOf(const Media& m) {
     return directionName(send, recv);
 }
 
-bool sameCodec(const Codec& a, const Codec& b) {
-    if (a.format != b.format) return false;
-    if (a.encoding.empty() || b.encoding.empty()) return a.encoding.empty() && b.encoding.empty();
-    auto channels = [](const Codec& c) { return c.params.empty() ? std::string("1") : c.params; };
-    return iequals(a.encoding, b.encoding) && a.clockRate == b.clockRate && channels(a) == channels(b);
+}  // namespace
+
+namespace {
+
+// One SDP being written towards `to`, from what `from` sent.
+struct SdpWriter {
+    const sdp::SessionDescription& in;
+    Participant& from;
+    Participant& to;
+    const Flags& f;
+    const SessionConfig& cfg;
+    bool isOffer;
+    std::string out;
+};
+
+// What the session-level lines of one session say about our address.
+struct SessionAddress {
+    const net::IpAddress* local = nullptr;  // ours; null when no media has ports
+    bool held = false;                      // the first media with ports is on hold
+    bool connUsed = false;                  // some media section uses the session c=
+};
+
+SessionAddress sessionAddressOf(const SdpWriter& w, size_t sess) {
+    const auto& media = w.in.media;
+    // The first media with ports decides the session-level address.
+    const Media* first = nullptr;
+    for (size_t i = 0; i < media.size(); i++) {
+        Media* m = w.to.mediaAt(i);
+        if (m && m->ports.local() && media[i].m.port != 0 && media[i].session == sess) {
+            first = m;
+            break;
+        }
+    }
+    SessionAddress a;
+    a.local = first ? &first->ports.local()->advertised : nullptr;
+    const Media* firstSrc = first ? w.from.mediaAt(first->index - 1) : nullptr;
+    // A held first stream holds the session c= too (its own c= or the
+    // session's); the session c= is left as it is when no media section
+    // uses it (every one has a c= of its own), as rtpengine does.
+    a.held = firstSrc && firstSrc->zeroAddress;
+    a.connUsed = std::any_of(media.begin(), media.end(), [&](const sdp::MediaSection& m) {
+        return m.session == sess && !m.find('c');
+    });
+    return a;
 }
 
-CodecList offeredOnly(const CodecList& answer, const CodecList& offered) {
-    CodecList kept;
-    for (const auto& c : answer)
-        for (const auto& o : offered)
-            if (sameCodec(c, o)) {
-                kept.push_back(c);
+// o=, with the `replace` flags: origin address, username, session version
+// (a placeholder until the body is known, see fillSdpVersion).
+void writeOrigin(SdpWriter& w, const sdp::Line& l, const net::IpAddress* local) {
+    auto o = sdp::Origin::parse(l.value);
+    if (!o) {
+        sdp::writeLine(w.out, l.type, l.value, l.bareLf);
+        return;
+    }
+    if (w.f.replaceOrigin && local) {
+        o->addrType = std::string(net::sdpFamilyName(local->family()));
+        o->address = local->toString();
+    }
+    if (w.f.replaceUsername) {
+        if (w.to.outOriginUsername.empty()) w.to.outOriginUsername = o->username;
+        o->username = w.to.outOriginUsername;
+    }
+    if (w.f.replaceSdpVersion) {
+        if (!w.to.outSdpVersion)
+            w.to.outSdpVersion = parseInt<uint64_t>(o->sessionVersion).value_or(0);
+        o->sessionVersion = "\x01";  // filled in once the body is known
+    }
+    sdp::writeLine(w.out, 'o', o->format(), l.bareLf);
+}
+
+// The session-level lines of one session, in their order, then our
+// loop-protection marker.
+void writeSessionLevel(SdpWriter& w, size_t sess) {
+    SessionAddress addr = sessionAddressOf(w, sess);
+    bool haveOwnToken = false;
+    for (const auto& l : w.in.sessionLines(sess)) {
+        switch (l.type) {
+            case 'o':
+                writeOrigin(w, l, addr.local);
+                continue;
+            case 's':
+                if (w.f.replaceSessionName) {
+                    if (w.to.outSessionName.empty()) w.to.outSessionName = l.value;
+                    sdp::writeLine(w.out, 's', w.to.outSessionName, l.bareLf);
+                    continue;
+                }
+                break;
+            case 'c':
+                writeConnection(w.out, l, w.f, addr.connUsed ? addr.local : nullptr, addr.held);
+                continue;
+            case 'a': {
+                auto a = sdp::splitAttribute(l.value);
+                if (isManagedSessionAttr(a.name) || isDirection(a.name) || a.name == "group" ||
+                    (w.f.stripExtmap && a.name == "extmap"))
+                    continue;
+                if (a.name == "rtpengine" && a.value == w.cfg.instanceToken) haveOwnToken = true;
                 break;
             }
-    // Nothing in common: the first offered codec that carries media (not
-    // DTMF events or comfort noise) stands in for the answer's.
-    if (kept.empty())
-        for (const auto& o : offered)
-            if (!iequals(o.encoding, "telephone-event") && !iequals(o.encoding, "CN")) {
-                kept.push_back(o);
+            default:
                 break;
-            }
-    return kept;
+        }
+        sdp::writeLine(w.out, l.type, l.value, l.bareLf);
+    }
+    if (w.f.loopProtect && !haveOwnToken)
+        sdp::writeLine(w.out, 'a', "rtpengine:" + w.cfg.instanceToken);
+}
+
+// MSRP runs over TCP and is not relayed: the section goes out as received,
+// with the sender's address spelled out because the session c= now points
+// at us. rtpengine ends that c= line with a bare LF; we write the same bytes.
+void writePassthroughSection(SdpWriter& w, const sdp::MediaSection& sm, const sdp::MediaLine& ml) {
+    sdp::writeLine(w.out, 'm', ml.format(), sm.mBareLf);
+    if (!sm.find('c')) {
+        if (auto c = w.in.connection(sm.session)) sdp::writeLine(w.out, 'c', c->format(), true);
+    }
+    for (const auto& l : sm.lines) sdp::writeLine(w.out, l.type, l.value, l.bareLf);
+}
+
+// The offerer's mid names the section in both directions: an offer carries
+// the sender's (or, with `generate mid`, its 1-based index), an answer the
+// one its receiver offered, never the answerer's own nor a generated one
+// (as rtpengine does).
+std::string midOf(const SdpWriter& w, size_t i, const Media* src, const Media* dst) {
+    std::string mid;
+    if (w.isOffer) {
+        if (src) mid = src->mid;
+        if (mid.empty() && w.f.generateMid) mid = std::to_string(i + 1);
+    } else if (dst) {
+        mid = dst->mid;
+    }
+    return mid;
+}
+
+// Each side keeps its own profile: an offer goes out with the sender's (or
+// `transport protocol`), an answer with the one its receiver offered (or
+// `transport protocol`), whatever the answerer wrote (as rtpengine does).
+void chooseProfile(const SdpWriter& w, const Media& dst, sdp::MediaLine& ml) {
+    if (!isRtpProtocol(dst.proto)) return;
+    if (isPlainRtpProtocol(w.f.transportProtocol))
+        ml.proto = w.f.transportProtocol;
+    else if (!w.isOffer)
+        ml.proto = dst.proto;
+}
+
+// The codecs written towards `dst`: the sender's, as the ng `codec` flags
+// and the offer this answers allow; an offer's become what `dst` may answer.
+codec::CodecList outgoingCodecs(const SdpWriter& w, const Media* src, Media& dst) {
+    codec::CodecList codecs = src ? src->codecs : codec::CodecList{};
+    // An answer keeps only what was offered to its sender: the same
+    // payload type for the same codec (as rtpengine does).
+    if (!w.isOffer && src && src->offeredCodecs)
+        codecs = codec::offeredOnly(codecs, *src->offeredCodecs);
+    codecs = codec::manipulateCodecs(codecs, w.f.codec);
+    if (!w.isOffer && !dst.maskSpecs.empty()) {
+        codec::CodecFlags masked;
+        masked.strip = dst.maskSpecs;
+        codecs = codec::manipulateCodecs(codecs, masked);
+    }
+    if (!w.isOffer && w.f.singleCodec) codecs = codec::firstCodecAndDtmf(codecs);
+    if (w.isOffer) dst.offeredCodecs = codecs;
+    return codecs;
+}
+
+// Non-RTP media keep their attributes; the direction goes last.
+void writeNonRtpAttributes(SdpWriter& w, const sdp::MediaSection& sm, const Media* src) {
+    bool tcp = sm.m.proto.find("TCP") != std::string::npos;
+    for (const auto& l : sm.lines) {
+        if (l.type != 'a') continue;
+        auto a = sdp::splitAttribute(l.value);
+        if (isDirection(a.name) || (tcp && a.name == "setup")) continue;
+        sdp::writeLine(w.out, 'a', l.value);
+    }
+    if (src) sdp::writeLine(w.out, 'a', directionOf(*src));
+}
+
+// The received attributes that pass through: everything rtpengine does not
+// consume and write itself.
+void writeKeptAttributes(SdpWriter& w, const sdp::MediaSection& sm) {
+    for (const auto& l : sm.lines) {
+        if (l.type != 'a') continue;
+        auto a = sdp::splitAttribute(l.value);
+        if (a.name == "mid") continue;
+        if (a.name == "rtcp-fb" && a.value.substr(0, 1) == "*") {
+            sdp::writeLine(w.out, 'a', l.value);
+            continue;
+        }
+        if (isDirection(a.name) && w.f.originalSendrecv) {
+            sdp::writeLine(w.out, 'a', l.value);
+            continue;
+        }
+        if ((a.name == "rtpmap" || a.name == "fmtp" || a.name == "rtcp-fb") &&
+            !parseInt<int>(a.value.substr(0, a.value.find(' ')))) {
+            sdp::writeLine(w.out, 'a', l.value);  // malformed: passed through
+            continue;
+        }
+        if (isManagedMediaAttr(a.name, w.f)) continue;
+        sdp::writeLine(w.out, 'a', l.value);
+    }
+}
+
+void writeCodecAttributes(SdpWriter& w, const codec::CodecList& codecs) {
+    for (const auto& c : codecs) {
+        if (c.encoding.empty() && c.payloadType < 0) continue;
+        sdp::writeLine(w.out, 'a',
+                       "rtpmap:" + c.format + ' ' +
+                           (c.encoding.empty() ? std::string("/0") : c.rtpmapValue()));
+        if (!c.fmtp.empty()) sdp::writeLine(w.out, 'a', "fmtp:" + c.format + ' ' + c.fmtp);
+        for (const auto& fb : c.rtcpFb)
+            sdp::writeLine(w.out, 'a', "rtcp-fb:" + c.format + ' ' + fb);
+    }
+}
+
+// a=rtcp and a=rtcp-mux (RFC 5761), see Media::rtcpMux and
+// CallStore::negotiateMedia.
+void writeRtcpAttributes(SdpWriter& w, const Media& dst) {
+    bool muxNow = dst.rtcpMux;       // mux agreed with this side: one port
+    bool offerMux = dst.rtcpMuxOut;  // advertise a=rtcp-mux
+    if (!w.f.noRtcpAttribute) {
+        const net::SocketPair& ports = dst.ports.sockets();
+        std::string v = "rtcp:" + std::to_string((muxNow ? ports.rtp : ports.rtcp).local().port);
+        if (w.f.fullRtcpAttribute) {
+            std::string type;
+            // Our address even on hold (zero c=), as rtpengine writes it.
+            std::string addr = connectionAddress(w.f, dst.ports.local()->advertised, type);
+            v += " IN " + type + ' ' + addr;
+        }
+        sdp::writeLine(w.out, 'a', v);
+    }
+    if (offerMux) sdp::writeLine(w.out, 'a', "rtcp-mux");
+}
+
+// A media section with our ports: m= line, other lines (c=), attributes,
+// mid, codecs, direction, rtcp, ptime.
+void writeRelayedSection(SdpWriter& w, const sdp::MediaSection& sm, sdp::MediaLine ml,
+                         const std::string& mid, const Media* src, Media& dst) {
+    bool rtp = knownRtpProtocol(sm.m.proto).has_value();
+    ml.port = dst.ports.sockets().rtp.local().port;
+    if (rtp) chooseProfile(w, dst, ml);
+    codec::CodecList codecs;
+    if (rtp) {
+        codecs = outgoingCodecs(w, src, dst);
+        ml.formats.clear();
+        for (const auto& c : codecs) ml.formats.push_back(c.format);
+        // No codecs: the space after the protocol stays if it was there.
+        if (ml.formats.empty() && !sm.m.formats.empty()) ml.formats.emplace_back();
+    }
+    sdp::writeLine(w.out, 'm', ml.format(), sm.mBareLf);
+
+    bool zero = src && src->zeroAddress;
+    for (const auto& l : sm.lines) {
+        if (l.type == 'a') continue;
+        if (l.type == 'c')
+            writeConnection(w.out, l, w.f, &dst.ports.local()->advertised, zero);
+        else
+            sdp::writeLine(w.out, l.type, l.value, l.bareLf);
+    }
+    if (!rtp) {
+        writeNonRtpAttributes(w, sm, src);
+        return;
+    }
+    writeKeptAttributes(w, sm);
+    if (!mid.empty()) sdp::writeLine(w.out, 'a', "mid:" + mid);
+    writeCodecAttributes(w, codecs);
+    if (src && !(w.f.originalSendrecv && !src->sdpDirection.empty()))
+        sdp::writeLine(w.out, 'a', directionOf(*src));
+    writeRtcpAttributes(w, dst);
+    int ptime = src ? src->ptime : 0;
+    if (!ptime && !w.isOffer) ptime = dst.ptime;  // the offer's ptime carries over
+    if (ptime) sdp::writeLine(w.out, 'a', "ptime:" + std::to_string(ptime));
+}
+
+// Media section i: passed through, rejected (port 0), or relayed.
+void writeMediaSection(SdpWriter& w, size_t i) {
+    const auto& sm = w.in.media[i];
+    Media* src = w.from.mediaAt(i);
+    Media* dst = w.to.mediaAt(i);
+    sdp::MediaLine ml = sm.m;
+    if (auto rtpProfile = knownRtpProtocol(sm.m.proto)) ml.proto = *rtpProfile;
+    if (isPassthroughProtocol(sm.m.proto) && sm.m.port != 0) {
+        writePassthroughSection(w, sm, ml);
+        return;
+    }
+    std::string mid = midOf(w, i, src, dst);
+    if (sm.m.port == 0 || !dst || !dst->hasPorts()) {
+        // Rejected stream: the m= line and its mid alone.
+        ml.port = 0;
+        sdp::writeLine(w.out, 'm', ml.format(), sm.mBareLf);
+        if (!mid.empty()) sdp::writeLine(w.out, 'a', "mid:" + mid);
+        return;
+    }
+    writeRelayedSection(w, sm, std::move(ml), mid, src, *dst);
+}
+
+// RFC 4566 §5.2: the version changes only when the description does. Every
+// session of the body gets the same version (rtpengine's).
+void fillSdpVersion(std::string& out, Participant& to) {
+    auto pos = out.find('\x01');
+    if (pos == std::string::npos) return;
+    std::string body = out;
+    if (!to.lastSdpOut.empty() && to.lastSdpOut != body) (*to.outSdpVersion)++;
+    to.lastSdpOut = body;
+    std::string version = std::to_string(*to.outSdpVersion);
+    for (; pos != std::string::npos; pos = out.find('\x01', pos + version.size()))
+        out.replace(pos, 1, version);
 }
 
 }  // namespace
@@ -272,247 +531,17 @@ CodecList offeredOnly(const CodecList& answer, const CodecList& offered) {
 std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Participant& to,
                        const Flags& f, const Call& call, const SessionConfig& cfg, bool isOffer) {
     (void)call;
-    std::string out;
-    out.reserve(1024);
-
+    SdpWriter w{in, from, to, f, cfg, isOffer, {}};
+    w.out.reserve(1024);
     // Each session of the body (usually one) is rewritten on its own; the
     // per-participant `replace` state spans them all.
     for (size_t sess = 0; sess < in.sessionCount(); sess++) {
-        // The first media with ports decides the session-level address.
-        const Media* first = nullptr;
-        for (size_t i = 0; i < in.media.size(); i++) {
-            Media* m = to.mediaAt(i);
-            if (m && m->local && in.media[i].m.port != 0 && in.media[i].session == sess) {
-                first = m;
-                break;
-            }
-        }
-        const net::IpAddress* localAddr = first ? &first->local->advertised : nullptr;
-        const Media* firstSrc = first ? from.mediaAt(first->index - 1) : nullptr;
-        // A held first stream holds the session c= too (its own c= or the
-        // session's); the session c= is left as it is when no media section
-        // uses it (every one has a c= of its own), as rtpengine does.
-        bool firstZero = firstSrc && firstSrc->zeroAddress;
-        bool sessionConnUsed = std::any_of(
-            in.media.begin(), in.media.end(),
-            [&](const sdp::MediaSection& m) { return m.session == sess && !m.find('c'); });
-
-        bool haveOwnToken = false;
-        for (const auto& l : in.sessionLines(sess)) {
-            switch (l.type) {
-                case 'o': {
-                    auto o = sdp::Origin::parse(l.value);
-                    if (!o) break;
-                    if (f.replaceOrigin && localAddr) {
-                        o->addrType = std::string(net::sdpFamilyName(localAddr->family()));
-                        o->address = localAddr->toString();
-                    }
-                    if (f.replaceUsername) {
-                        if (to.outOriginUsername.empty()) to.outOriginUsername = o->username;
-                        o->username = to.outOriginUsername;
-                    }
-                    if (f.replaceSdpVersion) {
-                        if (!to.outSdpVersion)
-                            to.outSdpVersion = parseInt<uint64_t>(o->sessionVersion).value_or(0);
-                        o->sessionVersion = "\x01";  // filled in once the body is known
-                    }
-                    sdp::writeLine(out, 'o', o->format(), l.bareLf);
-                    continue;
-                }
-                case 's':
-                    if (f.replaceSessionName) {
-                        if (to.outSessionName.empty()) to.outSessionName = l.value;
-                        sdp::writeLine(out, 's', to.outSessionName, l.bareLf);
-                        continue;
-                    }
-                    break;
-                case 'c':
-                    writeConnection(out, l, f, sessionConnUsed ? localAddr : nullptr, firstZero);
-                    continue;
-                case 'a': {
-                    auto a = sdp::splitAttribute(l.value);
-                    if (isManagedSessionAttr(a.name) || isDirection(a.name) || a.name == "group" ||
-                        (f.stripExtmap && a.name == "extmap"))
-                        continue;
-                    if (a.name == "rtpengine" && a.value == cfg.instanceToken) haveOwnToken = true;
-                    break;
-                }
-                default:
-                    break;
-            }
-            sdp::writeLine(out, l.type, l.value, l.bareLf);
-        }
-        if (f.loopProtect && !haveOwnToken)
-            sdp::writeLine(out, 'a', "rtpengine:" + cfg.instanceToken);
-
-        for (size_t i = 0; i < in.media.size(); i++) {
-            const auto& sm = in.media[i];
-            if (sm.session != sess) continue;
-            Media* src = from.mediaAt(i);
-            Media* dst = to.mediaAt(i);
-            sdp::MediaLine ml = sm.m;
-            auto rtpProfile = knownRtpProtocol(sm.m.proto);
-            bool rtp = rtpProfile.has_value();
-            if (rtp) ml.proto = *rtpProfile;
-            if (isPassthroughProtocol(sm.m.proto) && sm.m.port != 0) {
-                // MSRP runs over TCP and is not relayed: the section goes out as
-                // received, with the sender's address spelled out because the
-                // session c= now points at us. rtpengine ends that c= line with a
-                // bare LF; we write the same bytes.
-                sdp::writeLine(out, 'm', ml.format(), sm.mBareLf);
-                if (!sm.find('c')) {
-                    if (auto c = in.connection(sess)) sdp::writeLine(out, 'c', c->format(), true);
-                }
-                for (const auto& l : sm.lines) sdp::writeLine(out, l.type, l.value, l.bareLf);
-                continue;
-            }
-            // The offerer's mid names the section in both directions: an offer
-            // carries the sender's (or, with `generate mid`, its 1-based index),
-            // an answer the one its receiver offered, never the answerer's own
-            // nor a generated one (as rtpengine does).
-            std::string mid;
-            if (isOffer) {
-                if (src) mid = src->mid;
-                if (mid.empty() && f.generateMid) mid = std::to_string(i + 1);
-            } else if (dst) {
-                mid = dst->mid;
-            }
-            if (sm.m.port == 0 || !dst || !dst->hasPorts()) {
-                // Rejected stream: the m= line and its mid alone.
-                ml.port = 0;
-                sdp::writeLine(out, 'm', ml.format(), sm.mBareLf);
-                if (!mid.empty()) sdp::writeLine(out, 'a', "mid:" + mid);
-                continue;
-            }
-            const net::IpAddress& adv = dst->local->advertised;
-            uint16_t rtpPort = dst->sockets.rtp.local().port;
-            uint16_t rtcpPort = dst->sockets.rtcp.local().port;
-            ml.port = rtpPort;
-            // Each side keeps its own profile: an offer goes out with the
-            // sender's (or `transport protocol`), an answer with the one its
-            // receiver offered (or `transport protocol`), whatever the answerer
-            // wrote (as rtpengine does).
-            if (rtp && isRtpProtocol(dst->proto)) {
-                if (isPlainRtpProtocol(f.transportProtocol))
-                    ml.proto = f.transportProtocol;
-                else if (!isOffer)
-                    ml.proto = dst->proto;
-            }
-            CodecList codecs = src ? src->codecs : CodecList{};
-            if (rtp) {
-                // An answer keeps only what was offered to its sender: the same
-                // payload type for the same codec (as rtpengine does).
-                if (!isOffer && src && src->offeredCodecs)
-                    codecs = offeredOnly(codecs, *src->offeredCodecs);
-                codecs = manipulateCodecs(codecs, f.codec);
-                if (!isOffer && !dst->maskSpecs.empty()) {
-                    CodecFlags masked;
-                    masked.strip = dst->maskSpecs;
-                    codecs = manipulateCodecs(codecs, masked);
-                }
-                if (!isOffer && f.singleCodec && codecs.size() > 1) {
-                    // The first codec, plus DTMF events.
-                    CodecList kept{codecs.front()};
-                    for (size_t k = 1; k < codecs.size(); k++)
-                        if (iequals(codecs[k].encoding, "telephone-event"))
-                            kept.push_back(codecs[k]);
-                    codecs = std::move(kept);
-                }
-                ml.formats.clear();
-                for (const auto& c : codecs) ml.formats.push_back(c.format);
-                // No codecs: the space after the protocol stays if it was there.
-                if (ml.formats.empty() && !sm.m.formats.empty()) ml.formats.emplace_back();
-                if (isOffer) dst->offeredCodecs = codecs;
-            }
-            sdp::writeLine(out, 'm', ml.format(), sm.mBareLf);
-
-            bool zero = src && src->zeroAddress;
-            for (const auto& l : sm.lines) {
-                if (l.type == 'a') continue;
-                if (l.type == 'c')
-                    writeConnection(out, l, f, &adv, zero);
-                else
-                    sdp::writeLine(out, l.type, l.value, l.bareLf);
-            }
-            if (!rtp) {
-                // Non-RTP media keep their attributes; the direction goes last.
-                bool tcp = sm.m.proto.find("TCP") != std::string::npos;
-                for (const auto& l : sm.lines) {
-                    if (l.type != 'a') continue;
-                    auto a = sdp::splitAttribute(l.value);
-                    if (isDirection(a.name) || (tcp && a.name == "setup")) continue;
-                    sdp::writeLine(out, 'a', l.value);
-                }
-                if (src) sdp::writeLine(out, 'a', directionOf(*src));
-                continue;
-            }
-            for (const auto& l : sm.lines) {
-                if (l.type != 'a') continue;
-                auto a = sdp::splitAttribute(l.value);
-                if (a.name == "mid") continue;
-                if (a.name == "rtcp-fb" && a.value.substr(0, 1) == "*") {
-                    sdp::writeLine(out, 'a', l.value);
-                    continue;
-                }
-                if (isDirection(a.name) && f.originalSendrecv) {
-                    sdp::writeLine(out, 'a', l.value);
-                    continue;
-                }
-                if ((a.name == "rtpmap" || a.name == "fmtp" || a.name == "rtcp-fb") &&
-                    !parseInt<int>(a.value.substr(0, a.value.find(' ')))) {
-                    sdp::writeLine(out, 'a', l.value);  // malformed: passed through
-                    continue;
-                }
-                if (isManagedMediaAttr(a.name, f)) continue;
-                sdp::writeLine(out, 'a', l.value);
-            }
-            if (!mid.empty()) sdp::writeLine(out, 'a', "mid:" + mid);
-            for (const auto& c : codecs) {
-                if (c.encoding.empty() && c.payloadType < 0) continue;
-                sdp::writeLine(out, 'a',
-                               "rtpmap:" + c.format + ' ' +
-                                   (c.encoding.empty() ? std::string("/0") : c.rtpmapValue()));
-                if (!c.fmtp.empty()) sdp::writeLine(out, 'a', "fmtp:" + c.format + ' ' + c.fmtp);
-                for (const auto& fb : c.rtcpFb)
-                    sdp::writeLine(out, 'a', "rtcp-fb:" + c.format + ' ' + fb);
-            }
-            if (src && !(f.originalSendrecv && !src->sdpDirection.empty()))
-                sdp::writeLine(out, 'a', directionOf(*src));
-
-            // rtcp-mux (RFC 5761), see Media::rtcpMux and CallStore::offerAnswer.
-            bool muxNow = dst->rtcpMux;       // mux agreed with this side: one port
-            bool offerMux = dst->rtcpMuxOut;  // advertise a=rtcp-mux
-            if (!f.noRtcpAttribute) {
-                std::string v = "rtcp:" + std::to_string(muxNow ? rtpPort : rtcpPort);
-                if (f.fullRtcpAttribute) {
-                    std::string type;
-                    // Our address even on hold (zero c=), as rtpengine writes it.
-                    std::string addr = connectionAddress(f, adv, type);
-                    v += " IN " + type + ' ' + addr;
-                }
-                sdp::writeLine(out, 'a', v);
-            }
-            if (offerMux) sdp::writeLine(out, 'a', "rtcp-mux");
-            int ptime = src ? src->ptime : 0;
-            if (!ptime && !isOffer) ptime = dst->ptime;  // the offer's ptime carries over
-            if (ptime) sdp::writeLine(out, 'a', "ptime:" + std::to_string(ptime));
-        }
+        writeSessionLevel(w, sess);
+        for (size_t i = 0; i < in.media.size(); i++)
+            if (in.media[i].session == sess) writeMediaSection(w, i);
     }
-
-    if (f.replaceSdpVersion) {
-        // RFC 4566 §5.2: the version changes only when the description does.
-        // Every session of the body gets the same version (rtpengine's).
-        auto pos = out.find('\x01');
-        if (pos != std::string::npos) {
-            std::string body = out;
-            if (!to.lastSdpOut.empty() && to.lastSdpOut != body) (*to.outSdpVersion)++;
-            to.lastSdpOut = body;
-            std::string version = std::to_string(*to.outSdpVersion);
-            for (; pos != std::string::npos; pos = out.find('\x01', pos + version.size()))
-                out.replace(pos, 1, version);
-        }
-    }
-    return out;
+    if (f.replaceSdpVersion) fillSdpVersion(w.out, to);
+    return std::move(w.out);
 }
 
 }  // namespace ngm::session

@@ -18,9 +18,6 @@ namespace ngm::session {
 void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSection& m, Media& media,
                       const Flags& f, const SessionConfig& cfg);
 
-// Applies the ng `codec` strip/except/offer/mask manipulations to a list.
-CodecList manipulateCodecs(const CodecList& in, const CodecFlags& cf);
-
 std::string rewriteSdp(const sdp::SessionDescription& in, Participant& from, Participant& to,
                        const Flags& f, const Call& call, const SessionConfig& cfg, bool isOffer);
 

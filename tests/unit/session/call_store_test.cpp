@@ -1402,8 +1402,8 @@ TEST_F(CallStoreTest, AnswerFromAnotherFamilyKeepsThePortsOfferedToTheAnswerer) 
     ASSERT_TRUE(callee && callee->mediaAt(0));
     const Media& m = *callee->mediaAt(0);
     ASSERT_TRUE(m.hasPorts());
-    EXPECT_EQ(m.local->address.toString(), "::1");
-    EXPECT_EQ(m.sockets.rtp.local().port, offeredToCallee);
+    EXPECT_EQ(m.ports.local()->address.toString(), "::1");
+    EXPECT_EQ(m.ports.sockets().rtp.local().port, offeredToCallee);
 }
 
 }  // namespace

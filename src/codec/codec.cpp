@@ -1,8 +1,8 @@
-#include "session/codec.h"
+#include "codec/codec.h"
 
 #include "common/strings.h"
 
-namespace ngm::session {
+namespace ngm::codec {
 
 std::string Codec::rtpmapValue() const {
     std::string s = encoding;
@@ -61,4 +61,4 @@ bool codecMatches(const Codec& c, std::string_view spec) {
     return true;
 }
 
-}  // namespace ngm::session
+}  // namespace ngm::codec

@@ -1,12 +1,12 @@
-// Payload types of a media section and the ng `codec` manipulations that
-// work without transcoding (strip, except, offer, mask).
+// The codecs of a media section: payload types, their rtpmap/fmtp/rtcp-fb,
+// and matching a codec against an ng `codec` spec.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace ngm::session {
+namespace ngm::codec {
 
 struct Codec {
     int payloadType = -1;
@@ -31,4 +31,4 @@ bool staticPayloadType(int pt, Codec& out);
 // select codec c?
 bool codecMatches(const Codec& c, std::string_view spec);
 
-}  // namespace ngm::session
+}  // namespace ngm::codec
