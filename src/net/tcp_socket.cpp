@@ -1,5 +1,7 @@
 #include "net/tcp_socket.h"
 
+#include "net/bound_socket.h"
+
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -124,27 +126,9 @@ void TcpConnection::close() {
 
 bool TcpListener::listen(const Endpoint& local, int backlog) {
     close();
-    int fd = ::socket(local.address.af(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = detail::openBound(SOCK_STREAM, local, /*reuseAddr*/ true, backlog, local_);
     if (fd < 0) return false;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (local.address.family() == Family::V6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    sockaddr_storage ss;
-    socklen_t len = local.toSockaddr(ss);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(fd, backlog) != 0) {
-        int e = errno;
-        ::close(fd);
-        errno = e;
-        return false;
-    }
     fd_ = fd;
-    local_ = local;
-    if (local_.port == 0) {
-        socklen_t l = sizeof ss;
-        if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &l) == 0)
-            local_ = Endpoint::fromSockaddr(reinterpret_cast<sockaddr*>(&ss));
-    }
     return true;
 }
 

@@ -1,5 +1,7 @@
 #include "net/udp_socket.h"
 
+#include "net/bound_socket.h"
+
 #include <netinet/ip.h>
 #include <cerrno>
 #include <poll.h>
@@ -11,27 +13,10 @@ namespace ngm::net {
 
 bool UdpSocket::bind(const Endpoint& local, bool reuseAddr) {
     close();
-    int fd = ::socket(local.address.af(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = detail::openBound(SOCK_DGRAM, local, reuseAddr, -1, local_);
     if (fd < 0) return false;
-    int one = 1;
-    if (reuseAddr) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (local.address.family() == Family::V6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    sockaddr_storage ss;
-    socklen_t len = local.toSockaddr(ss);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-        int e = errno;
-        ::close(fd);
-        errno = e;
-        return false;
-    }
     fd_ = fd;
-    local_ = local;
     tosSet_ = reusePort_ = false;
-    if (local_.port == 0) {
-        socklen_t l = sizeof ss;
-        if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &l) == 0)
-            local_ = Endpoint::fromSockaddr(reinterpret_cast<sockaddr*>(&ss));
-    }
     return true;
 }
 
