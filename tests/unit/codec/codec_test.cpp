@@ -5,18 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "codec_fixtures.h"
+
 namespace ngm::codec {
 namespace {
 
-Codec codec(std::string format, std::string encoding, int rate, std::string params = "") {
-    Codec c;
-    c.format = format;
-    c.payloadType = std::stoi(format);
-    c.encoding = std::move(encoding);
-    c.clockRate = rate;
-    c.params = std::move(params);
-    return c;
-}
+using testing::codec;
 
 // ---- static payload types ----
 
