@@ -3,7 +3,9 @@
 // DESIGN.md: errors a peer can cause are values, not exceptions. Every parser
 // of untrusted input (bencode, JSON, SDP, ng framing) returns a Result: either
 // its value or an Error whose reason says what is wrong, in the words the
-// caller may put into a log line or an ng `error-reason`. A std::expected
+// caller may put into a log line or an ng `error-reason`. The call commands
+// (offer, answer, delete, in-call controls) return one too
+// (session::CommandResult). A std::expected
 // stand-in (that is C++23), kept small: no monadic helpers until a caller
 // needs one.
 //
@@ -18,6 +20,7 @@
 // Result<void> carries no value: `return {};` is success.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -29,6 +32,9 @@ namespace ngm {
 
 struct Error {
     std::string reason;
+    // Invalid: the input is wrong. Overload: a valid request refused because
+    // the daemon is at a configured limit (ng's `load limit` reply).
+    enum class Kind : uint8_t { Invalid, Overload } kind = Kind::Invalid;
     bool operator==(const Error&) const = default;
 };
 

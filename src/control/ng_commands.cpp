@@ -63,20 +63,21 @@ enum class Carries {
 CommandReply resultReply(CommandContext& c, CommandResult res, Carries carries) {
     const session::Flags& f = c.flags;
     Document& rep = c.doc;
-    if (res.status == CommandResult::Status::Error) return {errorReply(rep, res.error), true};
     Value r = Value::dict();
-    if (res.status == CommandResult::Status::LoadLimit) {
-        if (!f.loadLimitSupported) return {errorReply(rep, res.error), true};
+    if (!res) {
+        const Error& e = res.error();
+        // `load limit` only for a client that said it understands it.
+        if (e.kind != Error::Kind::Overload || !f.loadLimitSupported) return {errorReply(rep, e.reason), true};
         r.add("result", Value::string("load limit"));
-        r.add("message", Value::string(rep.intern(res.error)));
+        r.add("message", Value::string(rep.intern(e.reason)));
         return {std::move(r), false};
     }
     if (carries == Carries::CallDetails) {
-        if (res.call) encodeCallDetails(*res.call, f, r, rep);
+        if (res->call) encodeCallDetails(*res->call, f, r, rep);
     } else if (!f.sdp.empty()) {
-        r.add("sdp", Value::string(rep.intern(std::move(res.sdp))));
+        r.add("sdp", Value::string(rep.intern(std::move(res->sdp))));
     }
-    std::string warning = res.warning;
+    std::string warning = res->warning;
     if (!f.notImplemented.empty() && carries == Carries::SdpAndIgnoredFlags) {
         std::string w = "Not implemented yet, ignored:";
         for (const auto& n : f.notImplemented) w += " " + n + ";";

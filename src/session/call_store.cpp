@@ -179,7 +179,7 @@ void CallStore::applyTos(Call& c) {
 
 CommandResult CallStore::mediaControl(const Flags& f, Control what, bool on) {
     Call* call = find(f.callId);
-    if (!call) return CommandResult::fail("Unknown call-id");
+    if (!call) return commandError("Unknown call-id");
     auto flagOf = [what](auto& holder) -> bool& {
         return what == Control::BlockMedia ? holder.blockMedia
                : what == Control::BlockDtmf ? holder.blockDtmf
@@ -200,7 +200,7 @@ CommandResult CallStore::mediaControl(const Flags& f, Control what, bool on) {
                     break;
                 }
     }
-    if (selected && chosen.empty()) return CommandResult::fail("No participant matched the selection");
+    if (selected && chosen.empty()) return commandError("No participant matched the selection");
     if (!selected) {
         flagOf(*call) = on;
         // Unblocking the call lifts directional blocks only with `all`.
@@ -211,7 +211,7 @@ CommandResult CallStore::mediaControl(const Flags& f, Control what, bool on) {
     }
     applyControls(*call);
     applyStreams(*call);
-    return {};
+    return CallReply{};
 }
 
 void CallStore::releaseParticipant(Participant& p) {
@@ -369,18 +369,18 @@ struct CallStore::Exchange {
 };
 
 CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
-    if (f.sdp.empty()) return {};  // rtpengine answers ok without an sdp key
+    if (f.sdp.empty()) return CallReply{};  // rtpengine answers ok without an sdp key
     auto parsed = sdp::parse(f.sdp, cfg_.rejectInvalidSdp);
     if (!parsed) {
         NGM_LOG(log::Warning, ctx(f), "%s", parsed.error().reason.c_str());
-        return CommandResult::fail("Failed to parse SDP");
+        return commandError("Failed to parse SDP");
     }
     if (auto early = checkSdp(*parsed, f)) return *early;
 
     Exchange x(f, isOffer, *parsed, wallSeconds());
     if (auto failed = findOrCreateCall(x)) return *failed;
     auto sides = findSides(*x.call, f, isOffer, x.now);
-    if (!sides) return CommandResult::fail("Unknown call-id");
+    if (!sides) return commandError("Unknown call-id");
     x.sides = *sides;
     if (!isOffer) x.call->answered = true;
     linkSides(*x.call, x.sides, f, isOffer);
@@ -400,7 +400,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
     pierceNat(x.from());
     applyTos(*x.call);
 
-    CommandResult r;
+    CallReply r;
     r.sdp = rewriteSdp(x.in, x.from(), x.to(), f, *x.call, cfg_, isOffer);
     r.call = x.call;
     r.warning = unsupportedInputWarning(x.in, f);
@@ -412,21 +412,21 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
 // protection: the body goes back as it came).
 std::optional<CommandResult> CallStore::checkSdp(const sdp::SessionDescription& in,
                                                  const Flags& f) const {
-    if (in.media.empty()) return CommandResult::fail("Error rewriting SDP");
+    if (in.media.empty()) return commandError("Error rewriting SDP");
     for (const auto& m : in.media)
         if (!m.find('c') && !in.connection(m.session))
-            return CommandResult::fail("Incomplete SDP specification");
+            return commandError("Incomplete SDP specification");
     for (const auto& m : in.media)
-        if (!hasValidPayloadTypes(m.m)) return CommandResult::fail("Incomplete SDP specification");
+        if (!hasValidPayloadTypes(m.m)) return commandError("Incomplete SDP specification");
 
     // Loop protection: our own marker means we already rewrote this body.
     if (f.loopProtect) {
         for (size_t i = 0; i < in.sessionCount(); i++) {
             for (const auto& l : in.sessionLines(i)) {
                 if (l.type == 'a' && l.value == "rtpengine:" + cfg_.instanceToken) {
-                    CommandResult r;
+                    CallReply r;
                     r.sdp = f.sdp;
-                    return r;
+                    return CommandResult(std::move(r));
                 }
             }
         }
@@ -440,13 +440,10 @@ std::optional<CommandResult> CallStore::findOrCreateCall(Exchange& x) {
     x.call = find(f.callId);
     if (!x.call) {
         x.created = true;
-        if (!x.isOffer) return CommandResult::fail("Unknown call-id");
+        if (!x.isOffer) return commandError("Unknown call-id");
         if (cfg_.maxSessions >= 0 && counters_.sessionsOwn.load() >= cfg_.maxSessions) {
             counters_.rejectedSessions++;
-            CommandResult r;
-            r.status = CommandResult::Status::LoadLimit;
-            r.error = "Parallel session limit reached";
-            return r;
+            return CommandResult(Error{"Parallel session limit reached", Error::Kind::Overload});
         }
         auto c = std::make_unique<Call>();
         c->callId = f.callId;
@@ -596,7 +593,7 @@ std::optional<CommandResult> CallStore::allocatePorts(Exchange& x, Media& src, M
     net::LogicalInterface* dstIf = interfaceFor(ifs, dst, x.to(), toIfName, dstFamily, x.isOffer);
     if (!dstIf) {
         if (x.created) destroyCall(f.callId, Aborted);
-        return CommandResult::fail("No network interface configured");
+        return commandError("No network interface configured");
     }
     uint32_t seqBefore = dst.hasPorts() ? dst.ports.seq() : 0;
     if (!dstIf->hasFamily(dstFamily) && dst.ports.local() == nullptr) {
@@ -612,11 +609,11 @@ std::optional<CommandResult> CallStore::allocatePorts(Exchange& x, Media& src, M
         dst.muxOnlyPorts = willMux;
     net::LogicalInterface* srcIf =
         interfaceFor(ifs, src, x.from(), fromIfName, srcFamily, x.isOffer);
-    if (!srcIf) return CommandResult::fail("No network interface configured");
+    if (!srcIf) return commandError("No network interface configured");
     if (!ok || !src.ports.ensure(srcIf, srcFamily, nullptr, portsHooks(src))) {
         NGM_LOG(log::Err, ctx(f), "Failed to allocate ports: port range exhausted");
         if (x.created) destroyCall(f.callId, Aborted);  // with every port it took
-        return CommandResult::fail("Ran out of ports");
+        return commandError("Ran out of ports");
     }
     return std::nullopt;
 }
@@ -669,10 +666,10 @@ void CallStore::reopenLearning(Call& call) {
 
 CommandResult CallStore::deleteCall(const Flags& f) {
     Call* call = find(f.callId);
-    auto notFound = [&]() {
+    auto notFound = [&]() -> CommandResult {
         const char* reason = "Call-ID not found or tags didn't match";
-        if (f.fatal) return CommandResult::fail(reason);
-        CommandResult r;
+        if (f.fatal) return commandError(reason);
+        CallReply r;
         r.warning = reason;
         return r;
     };
@@ -681,7 +678,7 @@ CommandResult CallStore::deleteCall(const Flags& f) {
         return notFound();
 
     int delay = f.deleteDelay >= 0 ? f.deleteDelay : cfg_.deleteDelay;
-    CommandResult r;
+    CallReply r;
     r.call = call;
 
     // One branch (by to-tag, or by via-branch) goes alone while the offerer

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/result.h"
 #include "net/interface.h"
 #include "session/call.h"
 #include "session/flags.h"
@@ -58,20 +59,16 @@ struct SessionCounters {
     std::atomic<int64_t> zeroWayStreams{0}, oneWayStreams{0};
 };
 
-struct CommandResult {
-    enum class Status { Ok, Error, LoadLimit } status = Status::Ok;
+// What an offer, answer, delete or in-call control gives back when it
+// succeeds; its errors are an ngm::Error (`Overload` for --max-sessions).
+struct CallReply {
     std::string sdp;
-    std::string error;    // error-reason
-    std::string warning;  // ok with warning
-    Call* call = nullptr; // for replies that carry call details (delete)
-
-    static CommandResult fail(std::string reason) {
-        CommandResult r;
-        r.status = Status::Error;
-        r.error = std::move(reason);
-        return r;
-    }
+    std::string warning;   // ok with warning
+    Call* call = nullptr;  // for replies that carry call details (delete)
 };
+using CommandResult = Result<CallReply>;
+
+inline CommandResult commandError(std::string reason) { return Error{std::move(reason)}; }
 
 class CallStore {
 public:
