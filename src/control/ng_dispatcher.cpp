@@ -168,7 +168,7 @@ void NgDispatcher::process(std::string_view body, Request req) {
         CommandReply r = cmd->handler(c);
         return finish(std::move(r.value), r.error);
     }
-    if (auto e = parseFlags(doc.root, f)) return finish(errorReply(rep, *e), true);
+    if (auto parsed = parseFlags(doc.root, f); !parsed) return finish(errorReply(rep, parsed.error().reason), true);
     std::string_view missing = missingKey(*cmd, f);
     if (!missing.empty()) return finish(errorReply(rep, missing), true);
     if (!cmd->handler)

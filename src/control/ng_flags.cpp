@@ -623,12 +623,12 @@ std::string_view mediaEchoMode(std::string_view value) {
     return {};
 }
 
-std::optional<std::string> parseFlags(const Value& dict, Flags& out) {
+Result<void> parseFlags(const Value& dict, Flags& out) {
     for (const auto& [k, v] : dict.entries()) {
         if (k == "command") continue;
-        if (auto e = applyKeyValue(out, k, v)) return e;
+        if (auto e = applyKeyValue(out, k, v)) return ngm::Error{std::move(*e)};
     }
-    return std::nullopt;
+    return {};
 }
 
 namespace detail {

@@ -8,13 +8,14 @@
 #include <vector>
 
 #include "bencode/value.h"
+#include "common/result.h"
 #include "session/flags.h"
 
 namespace ngm::control {
 
-// Returns the error-reason for a value of the wrong type or an invalid
-// value, or nullopt when the dictionary was understood.
-std::optional<std::string> parseFlags(const bencode::Value& dict, session::Flags& out);
+// Fills `out` from an ng request's dictionary; an error's reason (the ng
+// `error-reason`) names a value of the wrong type or an invalid value.
+Result<void> parseFlags(const bencode::Value& dict, session::Flags& out);
 
 // The `media echo` mode a value names, in its long form ("forward",
 // "backwards", "both", "blackhole"), or "" for a value rtpengine 10.5 does

@@ -30,14 +30,14 @@ Value dict(std::initializer_list<std::pair<std::string_view, Value>> entries) {
 
 // Parses `d` and returns the error ("" when none).
 std::string parse(const Value& d, Flags& f) {
-    auto e = parseFlags(d, f);
-    return e ? *e : "";
+    auto r = parseFlags(d, f);
+    return r ? "" : r.error().reason;
 }
 
 Flags parsed(const Value& d) {
     Flags f;
-    auto e = parseFlags(d, f);
-    EXPECT_FALSE(e) << *e;
+    auto r = parseFlags(d, f);
+    EXPECT_TRUE(r.ok()) << (r ? "" : r.error().reason);
     return f;
 }
 
