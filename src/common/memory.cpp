@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <cstdlib>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -30,9 +31,14 @@ void emptyThreadCache() {
     for (size_t size = 24; size <= kCacheMaxSize; size += 16)
         for (size_t i = 0; i < kCacheCount; i++)
             if (void* p = allocate(size)) taken.push_back(p);
-    std::thread([&] {
+    auto freeAll = [&] {
         for (void* p : taken) release(p);
-    }).join();
+    };
+    try {
+        std::thread(freeAll).join();
+    } catch (const std::system_error&) {
+        freeAll();  // no thread to be had now (a limit): back into our cache
+    }
 }
 }  // namespace
 
