@@ -142,14 +142,20 @@ AesGcm& AesGcm::operator=(AesGcm&& o) noexcept {
 }
 AesGcm::~AesGcm() { EVP_CIPHER_CTX_free(ctx_); }
 
+namespace {
+bool gcmAad(EVP_CIPHER_CTX* ctx, std::span<const uint8_t> aad) {
+    int outLen = 0;
+    return aad.empty() || EVP_CipherUpdate(ctx, nullptr, &outLen, aad.data(), int(aad.size())) == 1;
+}
+}  // namespace
+
 bool AesGcm::seal(const uint8_t (&iv)[kIvSize], std::span<const uint8_t> aad,
-                  std::span<uint8_t> data, uint8_t (&tag)[kTagSize]) {
-    if (!fitsInt(aad.size()) || !fitsInt(data.size())) return false;
+                  std::span<const uint8_t> aad2, std::span<uint8_t> data,
+                  uint8_t (&tag)[kTagSize]) {
+    if (!fitsInt(aad.size()) || !fitsInt(aad2.size()) || !fitsInt(data.size())) return false;
     if (EVP_CipherInit_ex2(ctx_, nullptr, nullptr, iv, 1, nullptr) != 1) return false;
     int outLen = 0;
-    if (!aad.empty() &&
-        EVP_CipherUpdate(ctx_, nullptr, &outLen, aad.data(), int(aad.size())) != 1)
-        return false;
+    if (!gcmAad(ctx_, aad) || !gcmAad(ctx_, aad2)) return false;
     if (!data.empty() &&
         EVP_CipherUpdate(ctx_, data.data(), &outLen, data.data(), int(data.size())) != 1)
         return false;
@@ -158,13 +164,12 @@ bool AesGcm::seal(const uint8_t (&iv)[kIvSize], std::span<const uint8_t> aad,
 }
 
 bool AesGcm::open(const uint8_t (&iv)[kIvSize], std::span<const uint8_t> aad,
-                  std::span<uint8_t> data, const uint8_t (&tag)[kTagSize]) {
-    if (!fitsInt(aad.size()) || !fitsInt(data.size())) return false;
+                  std::span<const uint8_t> aad2, std::span<uint8_t> data,
+                  const uint8_t (&tag)[kTagSize]) {
+    if (!fitsInt(aad.size()) || !fitsInt(aad2.size()) || !fitsInt(data.size())) return false;
     if (EVP_CipherInit_ex2(ctx_, nullptr, nullptr, iv, 0, nullptr) != 1) return false;
     int outLen = 0;
-    if (!aad.empty() &&
-        EVP_CipherUpdate(ctx_, nullptr, &outLen, aad.data(), int(aad.size())) != 1)
-        return false;
+    if (!gcmAad(ctx_, aad) || !gcmAad(ctx_, aad2)) return false;
     if (!data.empty() &&
         EVP_CipherUpdate(ctx_, data.data(), &outLen, data.data(), int(data.size())) != 1)
         return false;

@@ -77,12 +77,14 @@ class AesGcm {
     AesGcm& operator=(const AesGcm&) = delete;
     ~AesGcm();
 
-    // Encrypts data in place and writes the tag.
-    bool seal(const uint8_t (&iv)[kIvSize], std::span<const uint8_t> aad, std::span<uint8_t> data,
-              uint8_t (&tag)[kTagSize]);
+    // Encrypts data in place and writes the tag. The associated data is
+    // aad || aad2 (SRTCP's is not contiguous in the packet).
+    bool seal(const uint8_t (&iv)[kIvSize], std::span<const uint8_t> aad,
+              std::span<const uint8_t> aad2, std::span<uint8_t> data, uint8_t (&tag)[kTagSize]);
     // Decrypts data in place; false if the tag does not authenticate (data
     // is then garbage and must not be used).
-    bool open(const uint8_t (&iv)[kIvSize], std::span<const uint8_t> aad, std::span<uint8_t> data,
+    bool open(const uint8_t (&iv)[kIvSize], std::span<const uint8_t> aad,
+              std::span<const uint8_t> aad2, std::span<uint8_t> data,
               const uint8_t (&tag)[kTagSize]);
 
   private:

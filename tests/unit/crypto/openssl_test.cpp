@@ -83,13 +83,13 @@ TEST(AesGcm, SealsAndOpensTheGcmSpecTestCase2) {
     uint8_t iv[AesGcm::kIvSize] = {};
     std::vector<uint8_t> data(16, 0);
     uint8_t tag[AesGcm::kTagSize];
-    ASSERT_TRUE(gcm->seal(iv, {}, data, tag));
+    ASSERT_TRUE(gcm->seal(iv, {}, {}, data, tag));
     EXPECT_EQ(toHex(data), "0388DACE60B6A392F328C2B971B2FE78");
     EXPECT_EQ(toHex(tag), "AB6E47D42CEC13BDF53A67B21257BDDF");
-    ASSERT_TRUE(gcm->open(iv, {}, data, tag));
+    ASSERT_TRUE(gcm->open(iv, {}, {}, data, tag));
     EXPECT_EQ(data, std::vector<uint8_t>(16, 0));
     tag[0] ^= 1;
-    EXPECT_FALSE(gcm->open(iv, {}, data, tag));
+    EXPECT_FALSE(gcm->open(iv, {}, {}, data, tag));
 }
 
 TEST(ConstantTimeEqual, ComparesContentAndLength) {
