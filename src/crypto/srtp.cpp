@@ -348,13 +348,10 @@ SrtpStatus SrtpContext::protectRtcp(std::span<uint8_t> buf, size_t& len) {
 
     const uint32_t ssrc = load32(p + 4);
     SsrcState* s = find(rtcpSsrcs_, ssrc);
-    uint32_t index = 0;
-    if (!s) {
-        s = &insert(rtcpSsrcs_, ssrc);
-    } else {
-        // RFC 3711 §3.4: the 31-bit index; keys must change before it wraps.
-        index = uint32_t(s->highest + 1) & kSrtcpIndexMask;
-    }
+    // The first index is 1, as libsrtp sends (its reference packets have it).
+    if (!s) s = &insert(rtcpSsrcs_, ssrc);
+    // RFC 3711 §3.4: the 31-bit index; keys must change before it wraps.
+    const uint32_t index = uint32_t(s->highest + 1) & kSrtcpIndexMask;
     s->highest = index;
     const uint32_t eIndex = info_.encrypts ? (kSrtcpEBit | index) : index;
     uint8_t eIndexBytes[kSrtcpIndexLen];

@@ -102,7 +102,7 @@ class SrtpContext {
     // context's state unchanged.
     SrtpStatus unprotectRtp(std::span<uint8_t> buf, size_t& len);
     // RFC 3711 §3.4: encrypt after the first 8 octets, append E||index and
-    // the tag. The index counts per SSRC from 0.
+    // the tag. The index counts per SSRC from 1.
     SrtpStatus protectRtcp(std::span<uint8_t> buf, size_t& len);
     SrtpStatus unprotectRtcp(std::span<uint8_t> buf, size_t& len);
 
