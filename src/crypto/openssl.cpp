@@ -20,10 +20,14 @@ const EVP_CIPHER* aesCtrCipher(size_t keyLen) {
     static EVP_CIPHER* const c192 = EVP_CIPHER_fetch(nullptr, "AES-192-CTR", nullptr);
     static EVP_CIPHER* const c256 = EVP_CIPHER_fetch(nullptr, "AES-256-CTR", nullptr);
     switch (keyLen) {
-        case 16: return c128;
-        case 24: return c192;
-        case 32: return c256;
-        default: return nullptr;
+        case 16:
+            return c128;
+        case 24:
+            return c192;
+        case 32:
+            return c256;
+        default:
+            return nullptr;
     }
 }
 
@@ -31,9 +35,12 @@ const EVP_CIPHER* aesGcmCipher(size_t keyLen) {
     static EVP_CIPHER* const g128 = EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr);
     static EVP_CIPHER* const g256 = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
     switch (keyLen) {
-        case 16: return g128;
-        case 32: return g256;
-        default: return nullptr;
+        case 16:
+            return g128;
+        case 32:
+            return g256;
+        default:
+            return nullptr;
     }
 }
 
@@ -174,8 +181,8 @@ bool AesGcm::open(const uint8_t (&iv)[kIvSize], std::span<const uint8_t> aad,
         EVP_CipherUpdate(ctx_, data.data(), &outLen, data.data(), int(data.size())) != 1)
         return false;
     // The ctrl takes a non-const pointer but only reads the tag when setting it.
-    if (EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_SET_TAG, int(kTagSize),
-                            const_cast<uint8_t*>(tag)) != 1)
+    if (EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_SET_TAG, int(kTagSize), const_cast<uint8_t*>(tag)) !=
+        1)
         return false;
     uint8_t dummy[kAesBlock];
     return EVP_CipherFinal_ex(ctx_, dummy, &outLen) == 1;

@@ -54,8 +54,7 @@ class HmacSha1 {
     ~HmacSha1();
 
     // The MAC of a || b into out. False only if OpenSSL fails.
-    bool compute(std::span<const uint8_t> a, std::span<const uint8_t> b,
-                 uint8_t (&out)[kSha1Size]);
+    bool compute(std::span<const uint8_t> a, std::span<const uint8_t> b, uint8_t (&out)[kSha1Size]);
 
   private:
     explicit HmacSha1(evp_mac_ctx_st* ctx) : ctx_(ctx) {}

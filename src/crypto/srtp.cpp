@@ -110,12 +110,18 @@ std::optional<SrtpSuite> suiteByName(std::string_view name) {
 
 std::string_view toString(SrtpStatus s) {
     switch (s) {
-        case SrtpStatus::Ok: return "ok";
-        case SrtpStatus::TooShort: return "too short";
-        case SrtpStatus::NoRoom: return "no room for the tag";
-        case SrtpStatus::AuthFailed: return "authentication failed";
-        case SrtpStatus::Replayed: return "replayed";
-        case SrtpStatus::CryptoError: return "crypto error";
+        case SrtpStatus::Ok:
+            return "ok";
+        case SrtpStatus::TooShort:
+            return "too short";
+        case SrtpStatus::NoRoom:
+            return "no room for the tag";
+        case SrtpStatus::AuthFailed:
+            return "authentication failed";
+        case SrtpStatus::Replayed:
+            return "replayed";
+        case SrtpStatus::CryptoError:
+            return "crypto error";
     }
     return "?";
 }
@@ -155,8 +161,8 @@ struct Wiped {
 }  // namespace
 
 Result<std::unique_ptr<SrtpContext>> SrtpContext::create(SrtpSuite suite,
-                                                          std::span<const uint8_t> masterKey,
-                                                          std::span<const uint8_t> masterSalt) {
+                                                         std::span<const uint8_t> masterKey,
+                                                         std::span<const uint8_t> masterSalt) {
     if (size_t(suite) >= std::size(kSuites)) return Error{"unknown SRTP suite"};
     const SrtpSuiteInfo& info = suiteInfo(suite);
     if (masterKey.size() != info.masterKeyLen)
@@ -199,8 +205,7 @@ Result<std::unique_ptr<SrtpContext>> SrtpContext::create(SrtpSuite suite,
     if (!rtp) return rtp.error();
     auto rtcp = make(KeyLabel::RtcpEncryption, KeyLabel::RtcpAuth, KeyLabel::RtcpSalt);
     if (!rtcp) return rtcp.error();
-    return std::unique_ptr<SrtpContext>(
-        new SrtpContext(suite, std::move(*rtp), std::move(*rtcp)));
+    return std::unique_ptr<SrtpContext>(new SrtpContext(suite, std::move(*rtp), std::move(*rtcp)));
 }
 
 SrtpContext::SrtpContext(SrtpSuite suite, std::unique_ptr<Keys> rtp, std::unique_ptr<Keys> rtcp)
@@ -410,10 +415,9 @@ SrtpStatus SrtpContext::unprotectRtcp(std::span<uint8_t> buf, size_t& len) {
         std::memcpy(tag, p + tagAt, tagLen);
         gcmIv(iv, rtcp_->salt, ssrc, index);
         const std::span<const uint8_t> eIndexBytes(p + indexAt, kSrtcpIndexLen);
-        const bool ok =
-            encrypted ? rtcp_->gcm->open(iv, {p, kRtcpHeader}, eIndexBytes,
-                                         {p + kRtcpHeader, end - kRtcpHeader}, tag)
-                      : rtcp_->gcm->open(iv, {p, end}, eIndexBytes, {}, tag);
+        const bool ok = encrypted ? rtcp_->gcm->open(iv, {p, kRtcpHeader}, eIndexBytes,
+                                                     {p + kRtcpHeader, end - kRtcpHeader}, tag)
+                                  : rtcp_->gcm->open(iv, {p, end}, eIndexBytes, {}, tag);
         if (!ok) return SrtpStatus::AuthFailed;
     } else {
         uint8_t mac[kSha1Size];

@@ -67,11 +67,11 @@ Result<void> deriveSessionKey(std::span<const uint8_t> masterKey,
 
 enum class SrtpStatus : uint8_t {
     Ok,
-    TooShort,    // not even a header and a tag (or a header that overruns)
-    NoRoom,      // protect: the buffer's capacity cannot take the tag
-    AuthFailed,  // the tag does not authenticate the packet
-    Replayed,    // an index already received, or older than the window
-    CryptoError, // the crypto library failed (not caused by the input)
+    TooShort,     // not even a header and a tag (or a header that overruns)
+    NoRoom,       // protect: the buffer's capacity cannot take the tag
+    AuthFailed,   // the tag does not authenticate the packet
+    Replayed,     // an index already received, or older than the window
+    CryptoError,  // the crypto library failed (not caused by the input)
 };
 
 std::string_view toString(SrtpStatus s);
@@ -86,8 +86,8 @@ class SrtpContext {
     // Derives the session keys. The master key and salt must have the
     // suite's lengths.
     static Result<std::unique_ptr<SrtpContext>> create(SrtpSuite suite,
-                                                        std::span<const uint8_t> masterKey,
-                                                        std::span<const uint8_t> masterSalt);
+                                                       std::span<const uint8_t> masterKey,
+                                                       std::span<const uint8_t> masterSalt);
     ~SrtpContext();
 
     SrtpSuite suite() const { return suite_; }

@@ -41,8 +41,17 @@ struct Packet {
 };
 
 std::vector<uint8_t> rtp(uint16_t seq, uint32_t ssrc = 0xcafebabe, size_t payload = 20) {
-    std::vector<uint8_t> p = {0x80, 0x00, uint8_t(seq >> 8), uint8_t(seq), 0, 0, 0x12, 0x34,
-                              uint8_t(ssrc >> 24), uint8_t(ssrc >> 16), uint8_t(ssrc >> 8),
+    std::vector<uint8_t> p = {0x80,
+                              0x00,
+                              uint8_t(seq >> 8),
+                              uint8_t(seq),
+                              0,
+                              0,
+                              0x12,
+                              0x34,
+                              uint8_t(ssrc >> 24),
+                              uint8_t(ssrc >> 16),
+                              uint8_t(ssrc >> 8),
                               uint8_t(ssrc)};
     for (size_t i = 0; i < payload; ++i) p.push_back(uint8_t(i * 7 + seq));
     return p;
@@ -50,8 +59,14 @@ std::vector<uint8_t> rtp(uint16_t seq, uint32_t ssrc = 0xcafebabe, size_t payloa
 
 // An RTCP receiver report with one block (32 octets).
 std::vector<uint8_t> rtcp(uint32_t ssrc = 0xcafebabe) {
-    std::vector<uint8_t> p = {0x81, 0xc9, 0x00, 0x07, uint8_t(ssrc >> 24), uint8_t(ssrc >> 16),
-                              uint8_t(ssrc >> 8), uint8_t(ssrc)};
+    std::vector<uint8_t> p = {0x81,
+                              0xc9,
+                              0x00,
+                              0x07,
+                              uint8_t(ssrc >> 24),
+                              uint8_t(ssrc >> 16),
+                              uint8_t(ssrc >> 8),
+                              uint8_t(ssrc)};
     for (int i = 0; i < 24; ++i) p.push_back(uint8_t(0x40 + i));
     return p;
 }
@@ -66,7 +81,8 @@ constexpr std::string_view kGcmKey128 = "000102030405060708090a0b0c0d0e0f";
 constexpr std::string_view kGcmKey256 =
     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 constexpr std::string_view kGcmSalt = "a0a1a2a3a4a5a6a7a8a9aaab";
-constexpr std::string_view kReferenceRtp = "800f1234decafbadcafebabe abababababababababababababababab";
+constexpr std::string_view kReferenceRtp =
+    "800f1234decafbadcafebabe abababababababababababababababab";
 constexpr std::string_view kReferenceRtcp = "81c8000bcafebabe abababababababababababababababab";
 
 }  // namespace
@@ -103,8 +119,8 @@ TEST(SrtpKeyDerivation, Aes192PrfMatchesRfc6188Section7_4) {
 TEST(SrtpKeyDerivation, RejectsBadKeyAndSaltLengths) {
     std::vector<uint8_t> out(16);
     EXPECT_FALSE(deriveSessionKey(hex("0011"), hex(kSalt14), KeyLabel::RtpEncryption, out));
-    EXPECT_FALSE(deriveSessionKey(hex(kKey128), std::vector<uint8_t>(15, 0),
-                                  KeyLabel::RtpEncryption, out));
+    EXPECT_FALSE(
+        deriveSessionKey(hex(kKey128), std::vector<uint8_t>(15, 0), KeyLabel::RtpEncryption, out));
     EXPECT_FALSE(SrtpContext::create(SrtpSuite::AesCm128HmacSha1_80, hex(kKey256), hex(kSalt14)));
     EXPECT_FALSE(SrtpContext::create(SrtpSuite::AeadAes128Gcm, hex(kGcmKey128), hex(kSalt14)));
 }
@@ -215,9 +231,9 @@ TEST_P(SrtpEverySuite, RtpRoundTripAddsTheTagAndRestoresThePacket) {
 }
 
 TEST_P(SrtpEverySuite, RtpWithCsrcsAndExtensionRoundTrips) {
-    std::vector<uint8_t> plain = {0x91, 0x60, 0x00, 0x05, 0, 0, 0, 1, 0xca, 0xfe, 0xba, 0xbe,
-                                  1,    2,    3,    4,    0xbe, 0xde, 0, 1, 0x10, 0xff, 0, 0,
-                                  9,    8,    7,    6,    5};
+    std::vector<uint8_t> plain = {0x91, 0x60, 0x00, 0x05, 0, 0, 0,    1,    0xca, 0xfe,
+                                  0xba, 0xbe, 1,    2,    3, 4, 0xbe, 0xde, 0,    1,
+                                  0x10, 0xff, 0,    0,    9, 8, 7,    6,    5};
     Packet p(plain);
     ASSERT_EQ(tx->protectRtp(p.buf, p.len), SrtpStatus::Ok);
     EXPECT_EQ(std::memcmp(p.buf.data(), plain.data(), 24), 0);
