@@ -1,0 +1,195 @@
+#include "crypto/openssl.h"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include <climits>
+#include <utility>
+
+namespace ngm::crypto {
+
+namespace {
+
+// Fetched once per process and never freed: the algorithm objects live as
+// long as the process and are shared by every context (OpenSSL 3 makes them
+// thread-safe to share).
+const EVP_CIPHER* aesCtrCipher(size_t keyLen) {
+    static EVP_CIPHER* const c128 = EVP_CIPHER_fetch(nullptr, "AES-128-CTR", nullptr);
+    static EVP_CIPHER* const c192 = EVP_CIPHER_fetch(nullptr, "AES-192-CTR", nullptr);
+    static EVP_CIPHER* const c256 = EVP_CIPHER_fetch(nullptr, "AES-256-CTR", nullptr);
+    switch (keyLen) {
+        case 16:
+            return c128;
+        case 24:
+            return c192;
+        case 32:
+            return c256;
+        default:
+            return nullptr;
+    }
+}
+
+const EVP_CIPHER* aesGcmCipher(size_t keyLen) {
+    static EVP_CIPHER* const g128 = EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr);
+    static EVP_CIPHER* const g256 = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+    switch (keyLen) {
+        case 16:
+            return g128;
+        case 32:
+            return g256;
+        default:
+            return nullptr;
+    }
+}
+
+EVP_MAC* hmac() {
+    static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    return mac;
+}
+
+bool fitsInt(size_t n) { return n <= size_t(INT_MAX); }
+
+}  // namespace
+
+// ---- AesCtr ----
+
+Result<AesCtr> AesCtr::create(std::span<const uint8_t> key) {
+    const EVP_CIPHER* cipher = aesCtrCipher(key.size());
+    if (!cipher) return Error{"AES-CTR key must be 16, 24 or 32 octets"};
+    EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+    if (!ctx) return Error{"EVP_CIPHER_CTX_new failed"};
+    if (EVP_EncryptInit_ex2(ctx, cipher, key.data(), nullptr, nullptr) != 1) {
+        EVP_CIPHER_CTX_free(ctx);
+        return Error{"AES-CTR key setup failed"};
+    }
+    return AesCtr(ctx);
+}
+
+AesCtr::AesCtr(AesCtr&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)) {}
+AesCtr& AesCtr::operator=(AesCtr&& o) noexcept {
+    if (this != &o) {
+        EVP_CIPHER_CTX_free(ctx_);
+        ctx_ = std::exchange(o.ctx_, nullptr);
+    }
+    return *this;
+}
+AesCtr::~AesCtr() { EVP_CIPHER_CTX_free(ctx_); }
+
+bool AesCtr::apply(const uint8_t (&iv)[kAesBlock], std::span<uint8_t> data) {
+    if (!fitsInt(data.size())) return false;
+    // Only the IV changes: the key schedule from create() is kept.
+    if (EVP_EncryptInit_ex2(ctx_, nullptr, nullptr, iv, nullptr) != 1) return false;
+    if (data.empty()) return true;
+    int outLen = 0;
+    return EVP_EncryptUpdate(ctx_, data.data(), &outLen, data.data(), int(data.size())) == 1 &&
+           size_t(outLen) == data.size();
+}
+
+// ---- HmacSha1 ----
+
+Result<HmacSha1> HmacSha1::create(std::span<const uint8_t> key) {
+    EVP_MAC* mac = hmac();
+    if (!mac) return Error{"HMAC not available"};
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
+    if (!ctx) return Error{"EVP_MAC_CTX_new failed"};
+    char digest[] = "SHA1";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                           OSSL_PARAM_construct_end()};
+    if (EVP_MAC_init(ctx, key.data(), key.size(), params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        return Error{"HMAC-SHA1 key setup failed"};
+    }
+    return HmacSha1(ctx);
+}
+
+HmacSha1::HmacSha1(HmacSha1&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)) {}
+HmacSha1& HmacSha1::operator=(HmacSha1&& o) noexcept {
+    if (this != &o) {
+        EVP_MAC_CTX_free(ctx_);
+        ctx_ = std::exchange(o.ctx_, nullptr);
+    }
+    return *this;
+}
+HmacSha1::~HmacSha1() { EVP_MAC_CTX_free(ctx_); }
+
+bool HmacSha1::compute(std::span<const uint8_t> a, std::span<const uint8_t> b,
+                       uint8_t (&out)[kSha1Size]) {
+    // A null key re-initialises with the key (and digest) given in create().
+    if (EVP_MAC_init(ctx_, nullptr, 0, nullptr) != 1) return false;
+    if (!a.empty() && EVP_MAC_update(ctx_, a.data(), a.size()) != 1) return false;
+    if (!b.empty() && EVP_MAC_update(ctx_, b.data(), b.size()) != 1) return false;
+    size_t outLen = 0;
+    return EVP_MAC_final(ctx_, out, &outLen, sizeof out) == 1 && outLen == kSha1Size;
+}
+
+// ---- AesGcm ----
+
+Result<AesGcm> AesGcm::create(std::span<const uint8_t> key) {
+    const EVP_CIPHER* cipher = aesGcmCipher(key.size());
+    if (!cipher) return Error{"AES-GCM key must be 16 or 32 octets"};
+    EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+    if (!ctx) return Error{"EVP_CIPHER_CTX_new failed"};
+    // 12 octets is GCM's default IV length.
+    if (EVP_CipherInit_ex2(ctx, cipher, key.data(), nullptr, 1, nullptr) != 1) {
+        EVP_CIPHER_CTX_free(ctx);
+        return Error{"AES-GCM key setup failed"};
+    }
+    return AesGcm(ctx);
+}
+
+AesGcm::AesGcm(AesGcm&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)) {}
+AesGcm& AesGcm::operator=(AesGcm&& o) noexcept {
+    if (this != &o) {
+        EVP_CIPHER_CTX_free(ctx_);
+        ctx_ = std::exchange(o.ctx_, nullptr);
+    }
+    return *this;
+}
+AesGcm::~AesGcm() { EVP_CIPHER_CTX_free(ctx_); }
+
+namespace {
+bool gcmAad(EVP_CIPHER_CTX* ctx, std::span<const uint8_t> aad) {
+    int outLen = 0;
+    return aad.empty() || EVP_CipherUpdate(ctx, nullptr, &outLen, aad.data(), int(aad.size())) == 1;
+}
+}  // namespace
+
+bool AesGcm::seal(const uint8_t (&iv)[kIvSize], std::span<const uint8_t> aad,
+                  std::span<const uint8_t> aad2, std::span<uint8_t> data,
+                  uint8_t (&tag)[kTagSize]) {
+    if (!fitsInt(aad.size()) || !fitsInt(aad2.size()) || !fitsInt(data.size())) return false;
+    if (EVP_CipherInit_ex2(ctx_, nullptr, nullptr, iv, 1, nullptr) != 1) return false;
+    int outLen = 0;
+    if (!gcmAad(ctx_, aad) || !gcmAad(ctx_, aad2)) return false;
+    if (!data.empty() &&
+        EVP_CipherUpdate(ctx_, data.data(), &outLen, data.data(), int(data.size())) != 1)
+        return false;
+    if (EVP_CipherFinal_ex(ctx_, nullptr, &outLen) != 1) return false;
+    return EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_GET_TAG, int(kTagSize), tag) == 1;
+}
+
+bool AesGcm::open(const uint8_t (&iv)[kIvSize], std::span<const uint8_t> aad,
+                  std::span<const uint8_t> aad2, std::span<uint8_t> data,
+                  const uint8_t (&tag)[kTagSize]) {
+    if (!fitsInt(aad.size()) || !fitsInt(aad2.size()) || !fitsInt(data.size())) return false;
+    if (EVP_CipherInit_ex2(ctx_, nullptr, nullptr, iv, 0, nullptr) != 1) return false;
+    int outLen = 0;
+    if (!gcmAad(ctx_, aad) || !gcmAad(ctx_, aad2)) return false;
+    if (!data.empty() &&
+        EVP_CipherUpdate(ctx_, data.data(), &outLen, data.data(), int(data.size())) != 1)
+        return false;
+    // The ctrl takes a non-const pointer but only reads the tag when setting it.
+    if (EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_SET_TAG, int(kTagSize), const_cast<uint8_t*>(tag)) !=
+        1)
+        return false;
+    uint8_t dummy[kAesBlock];
+    return EVP_CipherFinal_ex(ctx_, dummy, &outLen) == 1;
+}
+
+bool constantTimeEqual(std::span<const uint8_t> a, std::span<const uint8_t> b) {
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace ngm::crypto

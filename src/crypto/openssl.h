@@ -1,0 +1,97 @@
+// The one wrapper over OpenSSL 3 (as mediasoup's DepOpenSSL): no other file
+// includes an OpenSSL header. Each context is made once per key and reused
+// for every packet: OpenSSL 3.0 is slow when an algorithm is looked up per
+// call, so the EVP_CIPHER / EVP_MAC are fetched once per process and the
+// per-key EVP contexts are re-initialised, not re-made, per packet.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "common/result.h"
+
+// OpenSSL's own struct names (its typedefs are EVP_CIPHER_CTX, EVP_MAC_CTX).
+struct evp_cipher_ctx_st;
+struct evp_mac_ctx_st;
+
+namespace ngm::crypto {
+
+constexpr size_t kAesBlock = 16;
+constexpr size_t kSha1Size = 20;
+
+// AES in counter mode with a 128, 192 or 256 bit key. The counter is the
+// whole 16-octet block, incremented as a big-endian integer (SRTP's AES-CM
+// increments its low 16 bits only, which is the same for the at most 2^16
+// blocks of one packet whose IV ends in two zero octets).
+class AesCtr {
+  public:
+    // key: 16, 24 or 32 octets.
+    static Result<AesCtr> create(std::span<const uint8_t> key);
+    AesCtr(AesCtr&& o) noexcept;
+    AesCtr& operator=(AesCtr&& o) noexcept;
+    AesCtr(const AesCtr&) = delete;
+    AesCtr& operator=(const AesCtr&) = delete;
+    ~AesCtr();
+
+    // XORs the keystream that starts at counter block `iv` into `data` in
+    // place. False only if OpenSSL fails (it does not for valid input).
+    bool apply(const uint8_t (&iv)[kAesBlock], std::span<uint8_t> data);
+
+  private:
+    explicit AesCtr(evp_cipher_ctx_st* ctx) : ctx_(ctx) {}
+    evp_cipher_ctx_st* ctx_ = nullptr;
+};
+
+// HMAC-SHA1 with a fixed key; one MAC computed over several pieces.
+class HmacSha1 {
+  public:
+    static Result<HmacSha1> create(std::span<const uint8_t> key);
+    HmacSha1(HmacSha1&& o) noexcept;
+    HmacSha1& operator=(HmacSha1&& o) noexcept;
+    HmacSha1(const HmacSha1&) = delete;
+    HmacSha1& operator=(const HmacSha1&) = delete;
+    ~HmacSha1();
+
+    // The MAC of a || b into out. False only if OpenSSL fails.
+    bool compute(std::span<const uint8_t> a, std::span<const uint8_t> b, uint8_t (&out)[kSha1Size]);
+
+  private:
+    explicit HmacSha1(evp_mac_ctx_st* ctx) : ctx_(ctx) {}
+    evp_mac_ctx_st* ctx_ = nullptr;
+};
+
+// AES-GCM (RFC 5116 AEAD_AES_128_GCM / AEAD_AES_256_GCM) with a 12-octet IV
+// and a 16-octet tag.
+class AesGcm {
+  public:
+    static constexpr size_t kIvSize = 12;
+    static constexpr size_t kTagSize = 16;
+
+    // key: 16 or 32 octets.
+    static Result<AesGcm> create(std::span<const uint8_t> key);
+    AesGcm(AesGcm&& o) noexcept;
+    AesGcm& operator=(AesGcm&& o) noexcept;
+    AesGcm(const AesGcm&) = delete;
+    AesGcm& operator=(const AesGcm&) = delete;
+    ~AesGcm();
+
+    // Encrypts data in place and writes the tag. The associated data is
+    // aad || aad2 (SRTCP's is not contiguous in the packet).
+    bool seal(const uint8_t (&iv)[kIvSize], std::span<const uint8_t> aad,
+              std::span<const uint8_t> aad2, std::span<uint8_t> data, uint8_t (&tag)[kTagSize]);
+    // Decrypts data in place; false if the tag does not authenticate (data
+    // is then garbage and must not be used).
+    bool open(const uint8_t (&iv)[kIvSize], std::span<const uint8_t> aad,
+              std::span<const uint8_t> aad2, std::span<uint8_t> data,
+              const uint8_t (&tag)[kTagSize]);
+
+  private:
+    explicit AesGcm(evp_cipher_ctx_st* ctx) : ctx_(ctx) {}
+    evp_cipher_ctx_st* ctx_ = nullptr;
+};
+
+// Compares in time independent of where the inputs differ (for MAC tags).
+bool constantTimeEqual(std::span<const uint8_t> a, std::span<const uint8_t> b);
+
+}  // namespace ngm::crypto

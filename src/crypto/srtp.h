@@ -1,0 +1,135 @@
+// SRTP and SRTCP (RFC 3711) transforms on packets in place: key derivation,
+// the per-SSRC rollover counter and replay window, protect and unprotect.
+// AES-CM with HMAC-SHA1 (RFC 3711, RFC 6188 for AES-192/256), the NULL
+// cipher with HMAC-SHA1, and AES-GCM (RFC 7714).
+//
+// An SrtpContext holds one direction of one media stream's keys (the
+// receiving side unprotects, the sending side protects). Nothing here
+// allocates per packet or does I/O.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "common/result.h"
+#include "crypto/openssl.h"
+
+namespace ngm::crypto {
+
+enum class SrtpSuite : uint8_t {
+    AesCm128HmacSha1_80,
+    AesCm128HmacSha1_32,
+    AesCm192HmacSha1_80,  // RFC 6188
+    AesCm192HmacSha1_32,
+    AesCm256HmacSha1_80,
+    AesCm256HmacSha1_32,
+    NullHmacSha1_80,  // no encryption, authenticated (master key as AES-128's)
+    NullHmacSha1_32,
+    AeadAes128Gcm,  // RFC 7714
+    AeadAes256Gcm,
+};
+
+struct SrtpSuiteInfo {
+    std::string_view name;  // as in SDES a=crypto (RFC 4568)
+    uint8_t masterKeyLen;
+    uint8_t masterSaltLen;
+    uint8_t rtpTagLen;   // octets appended to an SRTP packet
+    uint8_t rtcpTagLen;  // octets of SRTCP's tag (after the 4-octet index)
+    bool encrypts;
+    bool aead;
+};
+
+const SrtpSuiteInfo& suiteInfo(SrtpSuite suite);
+std::optional<SrtpSuite> suiteByName(std::string_view name);
+
+// RFC 3711 §4.3.3 key derivation labels.
+enum class KeyLabel : uint8_t {
+    RtpEncryption = 0,
+    RtpAuth = 1,
+    RtpSalt = 2,
+    RtcpEncryption = 3,
+    RtcpAuth = 4,
+    RtcpSalt = 5,
+};
+
+// RFC 3711 §4.3.1/§4.3.3 with key_derivation_rate 0: `out` is the AES-CM PRF
+// keystream, keyed with the master key (AES-128, or AES-192/256 per RFC 6188
+// §3), from IV (master_salt XOR label<<48) * 2^16. A master salt shorter than
+// 14 octets (RFC 7714's 12) is padded with zeros on the right.
+Result<void> deriveSessionKey(std::span<const uint8_t> masterKey,
+                              std::span<const uint8_t> masterSalt, KeyLabel label,
+                              std::span<uint8_t> out);
+
+enum class SrtpStatus : uint8_t {
+    Ok,
+    TooShort,     // not even a header and a tag (or a header that overruns)
+    NoRoom,       // protect: the buffer's capacity cannot take the tag
+    AuthFailed,   // the tag does not authenticate the packet
+    Replayed,     // an index already received, or older than the window
+    CryptoError,  // the crypto library failed (not caused by the input)
+};
+
+std::string_view toString(SrtpStatus s);
+
+class SrtpContext {
+  public:
+    static constexpr size_t kReplayWindow = 64;
+    // SSRCs followed per context; the least recently used one is forgotten
+    // beyond this (a stream has one or two; this bounds a peer's effect).
+    static constexpr size_t kMaxSsrcs = 16;
+
+    // Derives the session keys. The master key and salt must have the
+    // suite's lengths.
+    static Result<std::unique_ptr<SrtpContext>> create(SrtpSuite suite,
+                                                       std::span<const uint8_t> masterKey,
+                                                       std::span<const uint8_t> masterSalt);
+    ~SrtpContext();
+
+    SrtpSuite suite() const { return suite_; }
+
+    // In place on `buf` (its size is the capacity the packet may grow to),
+    // whose first `len` octets are the packet; `len` is updated on Ok.
+    // RFC 3711 §3.3: encrypt the payload, append the tag over header,
+    // payload and ROC.
+    SrtpStatus protectRtp(std::span<uint8_t> buf, size_t& len);
+    // RFC 3711 §3.3: estimate the index, check replay and the tag, decrypt.
+    // On anything but Ok, the buffer's content is unspecified and the
+    // context's state unchanged.
+    SrtpStatus unprotectRtp(std::span<uint8_t> buf, size_t& len);
+    // RFC 3711 §3.4: encrypt after the first 8 octets, append E||index and
+    // the tag. The index counts per SSRC from 1.
+    SrtpStatus protectRtcp(std::span<uint8_t> buf, size_t& len);
+    SrtpStatus unprotectRtcp(std::span<uint8_t> buf, size_t& len);
+
+    // The rollover counter this context has for an SSRC (for tests and
+    // statistics); nullopt if the SSRC is not followed.
+    std::optional<uint32_t> rolloverCounter(uint32_t ssrc) const;
+
+  private:
+    struct Keys;
+    struct SsrcState {
+        uint32_t ssrc = 0;
+        bool used = false;
+        uint64_t highest = 0;  // SRTP: 48-bit index (ROC<<16 | seq); SRTCP: 31-bit index
+        uint64_t window = 0;   // bit i: highest - i was received
+        uint64_t lastUse = 0;
+    };
+    using SsrcTable = std::array<SsrcState, kMaxSsrcs>;
+
+    SrtpContext(SrtpSuite suite, std::unique_ptr<Keys> rtp, std::unique_ptr<Keys> rtcp);
+    SsrcState* find(SsrcTable& t, uint32_t ssrc);
+    SsrcState& insert(SsrcTable& t, uint32_t ssrc);
+
+    SrtpSuite suite_;
+    const SrtpSuiteInfo& info_;
+    std::unique_ptr<Keys> rtp_, rtcp_;
+    SsrcTable rtpSsrcs_{}, rtcpSsrcs_{};
+    uint64_t useClock_ = 0;
+};
+
+}  // namespace ngm::crypto
