@@ -1,3 +1,4 @@
+// clang-format off
 // SDES (RFC 4568): the value of an SDP `a=crypto:` attribute, parsed and
 // written. Pure text handling: no I/O, no randomness of its own, nothing
 // wired into the session yet.
@@ -17,9 +18,8 @@
 //
 //   a=crypto:1 AEAD_AES_256_GCM inline:ya9oBEoVlT6yf8p+NgB6s20PCl/OZj6qKu7SZ8/43tlwyLSNDiGqvQLljjo
 //   a=crypto:2 AEAD_AES_128_GCM inline:eLvd0JeOsrLdejEYwpJ3YO/sMF4KrH5AV4EWAA
-//   a=crypto:3 AES_256_CM_HMAC_SHA1_80
-//   inline:4qpclLXGZkL8mUt2/tU0P7dpg9iiFFBukRoyJneGpOHA4BNxqpL9jDBx4Y8ipg a=crypto:4
-//   AES_256_CM_HMAC_SHA1_32 inline:WSPjzBW3wt8jhykWzROGnBsE9RdiG1VKcfk3VcqFpbfLyaNndBfhu43sM5z45Q
+//   a=crypto:3 AES_256_CM_HMAC_SHA1_80 inline:4qpclLXGZkL8mUt2/tU0P7dpg9iiFFBukRoyJneGpOHA4BNxqpL9jDBx4Y8ipg
+//   a=crypto:4 AES_256_CM_HMAC_SHA1_32 inline:WSPjzBW3wt8jhykWzROGnBsE9RdiG1VKcfk3VcqFpbfLyaNndBfhu43sM5z45Q
 //   a=crypto:5 AES_192_CM_HMAC_SHA1_80 inline:iYu+76gKqrtiRvfJXrHkHMyJRnMIkYGhVXjYhjcXYhtsoLEIaQM
 //   a=crypto:6 AES_192_CM_HMAC_SHA1_32 inline:3C0y5bdYyPrgMN4AgV7qqlkrHH1+ISjMwCTwAmGu7+6U3emrJYs
 //   a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:Rruv+zhmKFi8zkoQTq3mf5F1DFkJ+6UJHV1z05pG
@@ -32,6 +32,7 @@
 // The F8 suites (AES-f8, 16-octet key, 14-octet salt) are not among the
 // SrtpSuites this module implements; offeredSuites() lists them by name so
 // the order stays rtpengine's.
+// clang-format on
 #pragma once
 
 #include <cstdint>
