@@ -225,6 +225,18 @@ SrtpContext::SsrcState* SrtpContext::find(SsrcTable& t, uint32_t ssrc) {
     return nullptr;
 }
 
+// An authenticated packet's index counts as received (a first packet of
+// its SSRC starts the table entry and the replay window).
+void SrtpContext::noteReceived(SsrcTable& t, SsrcState* s, uint32_t ssrc, uint64_t index) {
+    if (!s) {
+        s = &insert(t, ssrc);
+        s->highest = index;
+        s->window = 1;
+    } else {
+        markReceived(s->highest, s->window, index);
+    }
+}
+
 SrtpContext::SsrcState& SrtpContext::insert(SsrcTable& t, uint32_t ssrc) {
     SsrcState* victim = &t[0];
     for (auto& s : t) {
@@ -333,13 +345,7 @@ SrtpStatus SrtpContext::unprotectRtp(std::span<uint8_t> buf, size_t& len) {
         }
     }
 
-    if (!s) {
-        s = &insert(rtpSsrcs_, ssrc);
-        s->highest = index;
-        s->window = 1;
-    } else {
-        markReceived(s->highest, s->window, index);
-    }
+    noteReceived(rtpSsrcs_, s, ssrc, index);
     len = n;
     return SrtpStatus::Ok;
 }
@@ -431,13 +437,7 @@ SrtpStatus SrtpContext::unprotectRtcp(std::span<uint8_t> buf, size_t& len) {
         }
     }
 
-    if (!s) {
-        s = &insert(rtcpSsrcs_, ssrc);
-        s->highest = index;
-        s->window = 1;
-    } else {
-        markReceived(s->highest, s->window, index);
-    }
+    noteReceived(rtcpSsrcs_, s, ssrc, index);
     len = end;
     return SrtpStatus::Ok;
 }

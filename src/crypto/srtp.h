@@ -124,6 +124,7 @@ class SrtpContext {
     SrtpContext(SrtpSuite suite, std::unique_ptr<Keys> rtp, std::unique_ptr<Keys> rtcp);
     SsrcState* find(SsrcTable& t, uint32_t ssrc);
     SsrcState& insert(SsrcTable& t, uint32_t ssrc);
+    void noteReceived(SsrcTable& t, SsrcState* s, uint32_t ssrc, uint64_t index);
 
     SrtpSuite suite_;
     const SrtpSuiteInfo& info_;
