@@ -14,7 +14,7 @@
 #include "bencode/value.h"
 #include "common/log.h"
 #include "control/ng_commands.h"
-#include "session/registry.h"
+#include "dispatcher_rig.h"
 
 namespace ngm::control {
 namespace {
@@ -23,17 +23,8 @@ using bencode::Document;
 
 net::Endpoint from(uint16_t port) { return net::Endpoint{*net::IpAddress::parse("127.0.0.1"), port}; }
 
-class NgDispatcherTest : public ::testing::Test {
+class NgDispatcherTest : public ::testing::Test, protected testing::DispatcherRig {
   protected:
-    NgDispatcherTest() {
-        log::setLevel(log::Crit);
-        cfg.registry = &registry;
-        cfg.deleteDelay = 0;
-        cfg.instanceToken = "unit";
-        workers = std::make_unique<session::WorkerPool>(1, cfg, counters);
-        dispatcher = std::make_unique<NgDispatcher>(*workers, counters, cfg);
-    }
-
     // The reply's dictionary after the cookie, decoded as bencode or JSON.
     struct Reply {
         std::string raw;  // the decoded strings point into it
@@ -61,11 +52,6 @@ class NgDispatcherTest : public ::testing::Test {
         return dispatcher->statistics().snapshot().totals.at((size_t)col);
     }
 
-    session::CallRegistry registry;
-    session::SessionConfig cfg;
-    session::SessionCounters counters;
-    std::unique_ptr<session::WorkerPool> workers;
-    std::unique_ptr<NgDispatcher> dispatcher;
 };
 
 TEST_F(NgDispatcherTest, PingAnswersPongUnderTheSameCookie) {

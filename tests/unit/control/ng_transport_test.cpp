@@ -16,7 +16,7 @@
 #include "common/log.h"
 #include "net/tcp_socket.h"
 #include "net/udp_socket.h"
-#include "session/registry.h"
+#include "dispatcher_rig.h"
 
 namespace ngm::control {
 namespace {
@@ -28,17 +28,9 @@ const std::string kPong = "d6:result4:ponge";
 
 net::Endpoint loopbackAnyPort() { return net::Endpoint{*net::IpAddress::parse("127.0.0.1"), 0}; }
 
-class NgTransportTest : public ::testing::Test {
+class NgTransportTest : public ::testing::Test, protected testing::DispatcherRig {
   protected:
-    NgTransportTest() {
-        log::setLevel(log::Crit);
-        cfg.registry = &registry;
-        cfg.deleteDelay = 0;
-        cfg.instanceToken = "unit";
-        workers = std::make_unique<session::WorkerPool>(1, cfg, counters);
-        dispatcher = std::make_unique<NgDispatcher>(*workers, counters, cfg);
-        workers->start();
-    }
+    NgTransportTest() { workers->start(); }
     ~NgTransportTest() override {
         tcp.reset();
         workers->stop();
@@ -83,11 +75,6 @@ class NgTransportTest : public ::testing::Test {
         return closed;
     }
 
-    session::CallRegistry registry;
-    session::SessionConfig cfg;
-    session::SessionCounters counters;
-    std::unique_ptr<session::WorkerPool> workers;
-    std::unique_ptr<NgDispatcher> dispatcher;
     std::unique_ptr<NgUdpListener> udp;
     std::unique_ptr<NgTcpListener> tcp;
 };
