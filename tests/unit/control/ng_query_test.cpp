@@ -26,8 +26,9 @@ using session::CallStore;
 using session::CommandResult;
 using session::Flags;
 
-// Each test has its own ten ports inside 62800–62899 (other unit tests use
-// 62000–62799), so the tests can run in parallel processes.
+// Each test has its own ten ports (inside 62800–62899 and 63170–63209;
+// other unit tests use other ranges), so the tests can run in parallel
+// processes.
 std::string sdp(const std::string& addr, int port, const std::string& extra = "") {
     return "v=0\r\no=- 1 1 IN IP4 " + addr + "\r\ns=-\r\nc=IN IP4 " + addr + "\r\nt=0 0\r\nm=audio " +
            std::to_string(port) + " RTP/AVP 0\r\n" + extra;
@@ -124,7 +125,7 @@ TEST_F(QueryDetails, UntaggedSideIsNamedByItsCreationOrderAndHasEmptyEndpoints) 
 }
 
 TEST_F(QueryDetails, ViaBranchForksSubscribeAsRtpengineDoes) {
-    start(62810);
+    start(63170);
     ASSERT_TRUE((offer(sdp("192.0.2.1", 2000), "b1")).ok());
     ASSERT_TRUE((offer(sdp("192.0.2.1", 2000), "b2")).ok());
     query();
@@ -146,7 +147,7 @@ TEST_F(QueryDetails, ViaBranchForksSubscribeAsRtpengineDoes) {
 }
 
 TEST_F(QueryDetails, DirectionFlagsAreRtpenginesViewAndMirrorTheOfferUntilAnswered) {
-    start(62820);
+    start(63180);
     ASSERT_TRUE((offer(sdp("192.0.2.1", 2000, "a=sendonly\r\n"))).ok());
     query();
     // sendonly: media only come from the offerer, only go to the other side.
@@ -161,7 +162,7 @@ TEST_F(QueryDetails, DirectionFlagsAreRtpenginesViewAndMirrorTheOfferUntilAnswer
 }
 
 TEST_F(QueryDetails, RtcpMuxKeepsTheRtcpStreamAsFallback) {
-    start(62830);
+    start(63190);
     ASSERT_TRUE((offer(sdp("192.0.2.1", 2000, "a=rtcp-mux\r\n"))).ok());
     ASSERT_TRUE((answer("tt", sdp("192.0.2.2", 3000, "a=rtcp-mux\r\n"))).ok());
     query();
@@ -177,7 +178,7 @@ TEST_F(QueryDetails, RtcpMuxKeepsTheRtcpStreamAsFallback) {
 }
 
 TEST_F(QueryDetails, AnswerLabelsTheAnswererAndIgnoresSetLabel) {
-    start(62840);
+    start(63200);
     ASSERT_TRUE((offer(sdp("192.0.2.1", 2000), "", "caller")).ok());
     ASSERT_TRUE((answer("tt", sdp("192.0.2.2", 3000), "", "callee", "ignored")).ok());
     query();

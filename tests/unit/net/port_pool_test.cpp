@@ -166,7 +166,7 @@ TEST(UdpSocket, Ipv6LoopbackBinds) {
     EXPECT_EQ(s.local().toString(), "[::1]:62672");
 }
 
-// ---- idle pairs (kept bound after release); ranges inside 62900–63139 ----
+// ---- idle pairs (kept bound after release); ranges inside 63300–63539 ----
 
 // Sends one datagram from a fresh socket to `port` on loopback.
 void sendTo(int port, const char* text = "stale") {
@@ -200,7 +200,7 @@ int reusePortOf(const UdpSocket& s) {
 }
 
 TEST(PortPoolIdle, SizesFollowTheRange) {
-    PortPool small(loopback(), 62900, 62905);  // 3 pairs: no idle pairs at all
+    PortPool small(loopback(), 63300, 63305);  // 3 pairs: no idle pairs at all
     EXPECT_EQ(small.maxIdlePairs(), 0u);
     PortPool big(loopback(), 20000, 40999);
     EXPECT_EQ(big.maxIdlePairs(), PortPool::kMaxIdlePairs);
@@ -211,43 +211,43 @@ TEST(PortPoolIdle, SizesFollowTheRange) {
 }
 
 TEST(PortPoolIdle, ReleasedPairStaysBoundAndIsReusedOnceEnoughAreIdle) {
-    PortPool pool(loopback(), 62910, 62925, 0);  // 8 pairs: 2 idle at most, reuse from 1
+    PortPool pool(loopback(), 63310, 63325, 0);  // 8 pairs: 2 idle at most, reuse from 1
     ASSERT_EQ(pool.maxIdlePairs(), 2u);
     ASSERT_EQ(pool.reuseThreshold(), 1u);
     auto a = pool.allocatePair();
     ASSERT_TRUE(a);
-    EXPECT_EQ(a->rtp.local().port, 62910);
+    EXPECT_EQ(a->rtp.local().port, 63310);
     pool.releasePair(*a);
     EXPECT_FALSE(a->rtp.isOpen());
     EXPECT_FALSE(a->rtcp.isOpen());
     EXPECT_EQ(pool.inUse(), 0u);
     EXPECT_EQ(pool.idlePairs(), 1u);
     // Still reserved: nobody else can bind it.
-    EXPECT_TRUE(portIsBound(62910));
-    EXPECT_TRUE(portIsBound(62911));
+    EXPECT_TRUE(portIsBound(63310));
+    EXPECT_TRUE(portIsBound(63311));
     auto b = pool.allocatePair();
     ASSERT_TRUE(b);
-    EXPECT_EQ(b->rtp.local().port, 62910);  // the idle pair, not the next port
-    EXPECT_EQ(b->rtcp.local().port, 62911);
+    EXPECT_EQ(b->rtp.local().port, 63310);  // the idle pair, not the next port
+    EXPECT_EQ(b->rtcp.local().port, 63311);
     EXPECT_EQ(pool.idlePairs(), 0u);
     EXPECT_EQ(pool.inUse(), 2u);
-    EXPECT_EQ(pool.lastAllocated(), 62910);
+    EXPECT_EQ(pool.lastAllocated(), 63310);
 }
 
 TEST(PortPoolIdle, RoundRobinSkipsIdlePortsBelowTheThreshold) {
-    PortPool pool(loopback(), 62930, 62969, 0);  // 20 pairs: 5 idle at most, reuse from 2
+    PortPool pool(loopback(), 63330, 63369, 0);  // 20 pairs: 5 idle at most, reuse from 2
     ASSERT_EQ(pool.reuseThreshold(), 2u);
     auto a = pool.allocatePair();
     ASSERT_TRUE(a);
     pool.releasePair(*a);
     auto b = pool.allocatePair();  // one idle pair only: a fresh one
     ASSERT_TRUE(b);
-    EXPECT_EQ(b->rtp.local().port, 62932);
+    EXPECT_EQ(b->rtp.local().port, 63332);
     pool.releasePair(*b);
     EXPECT_EQ(pool.idlePairs(), 2u);
     auto c = pool.allocatePair();  // two idle: the oldest
     ASSERT_TRUE(c);
-    EXPECT_EQ(c->rtp.local().port, 62930);
+    EXPECT_EQ(c->rtp.local().port, 63330);
     // Beyond the bound, released pairs are closed.
     std::vector<SocketPair> held;
     for (int i = 0; i < 8; i++) {
@@ -261,7 +261,7 @@ TEST(PortPoolIdle, RoundRobinSkipsIdlePortsBelowTheThreshold) {
 }
 
 TEST(PortPoolIdle, ReusedPairDeliversNoStalePacket) {
-    PortPool pool(loopback(), 62970, 62985, 0);  // 8 pairs, reuse from 1
+    PortPool pool(loopback(), 63370, 63385, 0);  // 8 pairs, reuse from 1
     auto a = pool.allocatePair();
     ASSERT_TRUE(a);
     int port = a->rtp.local().port;
@@ -291,7 +291,7 @@ TEST(PortPoolIdle, ReusedPairDeliversNoStalePacket) {
 }
 
 TEST(PortPoolIdle, CallOptionsAreResetOnReuse) {
-    PortPool pool(loopback(), 62986, 62999, 0);  // 7 pairs, reuse from 1 (max idle 1)
+    PortPool pool(loopback(), 63386, 63399, 0);  // 7 pairs, reuse from 1 (max idle 1)
     ASSERT_EQ(pool.reuseThreshold(), 1u);
     auto a = pool.allocatePair();
     ASSERT_TRUE(a);
@@ -328,7 +328,7 @@ TEST(PortPoolIdle, CallOptionsAreResetOnReuse) {
 }
 
 TEST(PortPoolIdle, PairsIdleLongerAreParkedAndQueueNothing) {
-    PortPool pool(loopback(), 63060, 63099, 0);  // 20 pairs: 5 idle at most, reuse from 2
+    PortPool pool(loopback(), 63460, 63499, 0);  // 20 pairs: 5 idle at most, reuse from 2
     auto a = pool.allocatePair();
     ASSERT_TRUE(a);
     int port = a->rtp.local().port;
@@ -375,7 +375,7 @@ TEST(PortPoolIdle, PairsIdleLongerAreParkedAndQueueNothing) {
 }
 
 TEST(PortPoolIdle, AQuietPoolClosesWhatIsReleased) {
-    PortPool pool(loopback(), 63100, 63139, 3);  // idle pairs kept from 3 allocations per interval
+    PortPool pool(loopback(), 63500, 63539, 3);  // idle pairs kept from 3 allocations per interval
     ASSERT_EQ(pool.busyAllocations(), 3u);
     auto a = pool.allocatePair();
     ASSERT_TRUE(a);
@@ -406,7 +406,7 @@ TEST(PortPoolIdle, AQuietPoolClosesWhatIsReleased) {
 }
 
 TEST(PortPoolIdle, TrimClosesPairsIdleTooLong) {
-    PortPool pool(loopback(), 63000, 63019, 0);  // 10 pairs: 2 idle at most
+    PortPool pool(loopback(), 63400, 63419, 0);  // 10 pairs: 2 idle at most
     auto a = pool.allocatePair();
     auto b = pool.allocatePair();
     ASSERT_TRUE(a && b);
@@ -428,7 +428,7 @@ TEST(PortPoolIdle, TrimClosesPairsIdleTooLong) {
 }
 
 TEST(PortPoolIdle, AFullRangeFallsBackOnIdlePairs) {
-    PortPool pool(loopback(), 63020, 63059, 0);  // 20 pairs, 5 idle at most, reuse from 2
+    PortPool pool(loopback(), 63420, 63459, 0);  // 20 pairs, 5 idle at most, reuse from 2
     std::vector<SocketPair> held;
     while (auto p = pool.allocatePair()) held.push_back(std::move(*p));
     ASSERT_EQ(held.size(), 20u);

@@ -733,7 +733,7 @@ TEST_F(CallStoreTest, BlankLineBeforeMediaCutsItOffAndRewritingFails) {
 }
 
 TEST_F(CallStoreTest, BlankLineFailsParsingWhenRejectingInvalidSdp) {
-    start(62510);
+    start(63160);
     cfg.rejectInvalidSdp = true;
     store = std::make_unique<CallStore>(cfg, counters);
     auto r = store->offer(offerFlags(replaceAll(kOffer, "s=tester\r\n", "s=tester\r\n\r\n")));
@@ -992,7 +992,7 @@ TEST_F(CallStoreTest, PacketPushesTheMediaDeadlineOutAndTheTimerIsArmedAgain) {
 }
 
 TEST_F(CallStoreTest, DeleteDelayFiresOnceAtItsTime) {
-    start(62550);
+    start(63210);
     ASSERT_TRUE((offerAnswer(kOffer, kAnswer)).ok());
     Flags f = deleteFlags();
     f.deleteDelay = 5;
@@ -1013,7 +1013,7 @@ TEST_F(CallStoreTest, DeleteDelayFiresOnceAtItsTime) {
 }
 
 TEST_F(CallStoreTest, DestroyedCallsTimerNeverFires) {
-    start(62560);
+    start(63220);
     cfg.offerTimeout = 10;
     store = std::make_unique<CallStore>(cfg, counters);
     ASSERT_TRUE((store->offer(offerFlags(kOffer, "call-1"))).ok());
@@ -1366,7 +1366,7 @@ namespace ngm::session {
 namespace {
 
 TEST_F(CallStoreTest, IceAndCryptoInInputAreReportedAsNotImplemented) {
-    start(62340);
+    start(63150);
     auto sdp = replaceAll(kOffer, "a=sendrecv\r\n",
                           "a=sendrecv\r\na=ice-ufrag:abcd\r\na=candidate:1 1 UDP 1 127.0.0.1 2000 typ host\r\n"
                           "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n");
@@ -1389,7 +1389,7 @@ TEST_F(CallStoreTest, AnswerFromAnotherFamilyKeepsThePortsOfferedToTheAnswerer) 
     // port it was offered, so that socket must stay (as in rtpengine).
     table.build({net::InterfaceConfig{"default", "", ip("127.0.0.1"), {}},
                  net::InterfaceConfig{"default", "", ip("::1"), {}}},
-                62520, 62529);
+                63230, 63239);
     cfg.interfaces = &table;
     cfg.registry = &registry;
     cfg.instanceToken = "0123456789ab";

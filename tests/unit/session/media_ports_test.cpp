@@ -7,8 +7,8 @@
 namespace ngm::session {
 namespace {
 
-// Each test owns its own ports inside 62900–62999 or 63000–63049, so the
-// tests can run in parallel processes.
+// Each test owns its own ports inside 62900–62999, 63000–63049 or
+// 63140–63149, so the tests can run in parallel processes.
 
 net::IpAddress ip(const char* s) { return *net::IpAddress::parse(s); }
 net::Endpoint ep(const char* addr, uint16_t port) { return {ip(addr), port}; }
@@ -62,10 +62,10 @@ TEST_F(MediaPortsTest, TheSameEndpointKeepsItsPair) {
 }
 
 TEST_F(MediaPortsTest, TheFirstEndpointNamesPortsTakenBeforeIt) {
-    start(62910);
+    start(63140);
     ASSERT_TRUE(ensureOwn());
     ASSERT_TRUE(ensureFor(ep("192.0.2.1", 4000)));
-    EXPECT_EQ(port(), 62910);
+    EXPECT_EQ(port(), 63140);
     EXPECT_EQ(attached, 1);
     EXPECT_EQ(ports.retiredCount(), 0u);
 }
