@@ -233,7 +233,7 @@ constexpr NgFlag kFlags[] = {
     {"reuse codecs|no codec renegotiation", &Flags::reuseCodecs},
     {"allow transcoding", &Flags::allowTranscoding},
     {"all", &Flags::all},
-    {"pad crypto", nullptr, [](Flags& f) { f.sdes.emplace_back("pad"); }, "SDES"},
+    {"pad crypto", nullptr, [](Flags& f) { f.sdes.emplace_back("pad"); }},
     {"generate mid", &Flags::generateMid},
     {"strip extmap", &Flags::stripExtmap},
     {"original sendrecv", &Flags::originalSendrecv},
@@ -273,16 +273,8 @@ struct FlagPrefix {
 constexpr FlagPrefix kFlagPrefixes[] = {
     {"codec-", codecFlag},
     {"codec ", codecFlag},
-    {"SDES-",
-     [](Flags& f, std::string_view r) {
-         f.sdes.emplace_back(r);
-         addNotImplemented(f, "SDES");
-     }},
-    {"SDES ",
-     [](Flags& f, std::string_view r) {
-         f.sdes.emplace_back(r);
-         addNotImplemented(f, "SDES");
-     }},
+    {"SDES-", [](Flags& f, std::string_view r) { f.sdes.emplace_back(r); }},
+    {"SDES ", [](Flags& f, std::string_view r) { f.sdes.emplace_back(r); }},
     {"OSRTP-",
      [](Flags& f, std::string_view r) {
          f.osrtp.emplace_back(r);
@@ -493,10 +485,16 @@ constexpr NgKey kKeys[] = {
     // Between the plain profiles it is done; the secure ones need SRTP.
     {"transport protocol", Text, &Flags::transportProtocol, nullptr,
      [](Flags& f, const std::string& s) {
-         if (s != "RTP/AVP" && s != "RTP/AVPF") addNotImplemented(f, "transport protocol");
+         // UDP/TLS profiles need DTLS-SRTP.
+         if (s.starts_with("UDP/TLS")) addNotImplemented(f, "transport protocol");
          return Error();
      }},
-    {.names = "DTLS", .kind = Text, .text = &Flags::dtls, .notImplemented = "DTLS"},
+    {"DTLS", Text, &Flags::dtls, nullptr,
+     [](Flags& f, const std::string& s) {
+         // Turning DTLS off is what ngmedia does anyway until DTLS-SRTP lands.
+         if (s != "off" && s != "no" && s != "disable" && s != "disabled") addNotImplemented(f, "DTLS");
+         return Error();
+     }},
     {.names = "DTLS reverse", .kind = Text, .text = &Flags::dtlsReverse, .notImplemented = "DTLS"},
     {.names = "DTLS fingerprint",
      .kind = Text,
@@ -508,8 +506,7 @@ constexpr NgKey kKeys[] = {
          [](Flags& f, std::string_view x) {
              f.sdes.emplace_back(x);
              return Error();
-         },
-     .notImplemented = "SDES"},
+         }},
     {.names = "OSRTP",
      .kind = List,
      .onItem =

@@ -43,6 +43,8 @@ Value streamValue(const session::Media& m, const session::Stream& s, bool fallba
     }
     v.add("endpoint", endpointOrEmpty(s.endpoint(), d));
     v.add("advertised endpoint", endpointOrEmpty(s.advertised(), d));
+    if (m.sdes.negotiated())
+        v.add("crypto suite", Value::string(d.intern(std::string(m.sdes.suiteName()))));
     v.add("last packet", Value::integer(s.stats().lastPacket ? s.stats().lastPacket : since));
     Value& flags = v.add("flags", Value::list());
     if (!s.isRtcp()) flags.push(Value::string("RTP"));
@@ -71,6 +73,7 @@ Value mediaValue(const session::Media& m, int64_t since, bencode::Document& d) {
     if (m.shownSend) flags.push(Value::string("send"));
     if (m.shownRecv) flags.push(Value::string("recv"));
     if (m.rtcpMux) flags.push(Value::string("rtcp-mux"));
+    if (m.sdes.negotiated()) flags.push(Value::string("SDES"));
     if (m.iceControlling) flags.push(Value::string("ICE controlling"));
     return v;
 }

@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <openssl/rand.h>
 
 #include <climits>
 #include <utility>
@@ -190,6 +191,10 @@ bool AesGcm::open(const uint8_t (&iv)[kIvSize], std::span<const uint8_t> aad,
 
 bool constantTimeEqual(std::span<const uint8_t> a, std::span<const uint8_t> b) {
     return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool randomBytes(std::span<uint8_t> out) {
+    return out.empty() || RAND_bytes(out.data(), int(out.size())) == 1;
 }
 
 }  // namespace ngm::crypto

@@ -94,4 +94,7 @@ class AesGcm {
 // Compares in time independent of where the inputs differ (for MAC tags).
 bool constantTimeEqual(std::span<const uint8_t> a, std::span<const uint8_t> b);
 
+// Fills `out` from OpenSSL's CSPRNG (keys, salts); false if it failed.
+bool randomBytes(std::span<uint8_t> out);
+
 }  // namespace ngm::crypto

@@ -97,6 +97,8 @@ Result<SdesKeyParam> parseKeyParam(std::string_view s, const SrtpSuiteInfo* info
     for (size_t i = 1; i < n; ++i) {
         if (parts[i].find(':') != std::string_view::npos) {
             if (i + 1 != n) return err("MKI before the lifetime");
+            // "|1:" (no length): rtpengine 10.5 takes the line, without MKI.
+            if (parts[i].ends_with(':')) continue;
             auto mki = parseMki(parts[i]);
             if (!mki) return mki.error();
             kp.mki = *mki;
@@ -249,7 +251,7 @@ Result<SdesCrypto> parseCrypto(std::string_view value) {
     return c;
 }
 
-std::string writeCrypto(const SdesCrypto& c) {
+std::string writeCrypto(const SdesCrypto& c, bool pad) {
     std::string out = std::to_string(c.tag);
     out += ' ';
     out += c.suiteName;
@@ -258,7 +260,7 @@ std::string writeCrypto(const SdesCrypto& c) {
         const auto& kp = c.keyParams[k];
         if (k) out += ';';
         out += kInline;
-        out += base64Encode(kp.keySalt);
+        out += base64Encode(kp.keySalt, pad);
         if (kp.lifetime) {
             out += '|';
             if (kp.lifetime->powerOfTwo) out += "2^";

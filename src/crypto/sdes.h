@@ -107,7 +107,8 @@ Result<SdesCrypto> parseCrypto(std::string_view value);
 // Writes the value back as rtpengine does (single spaces, base64 without
 // padding; session params in a fixed order). For every x parseCrypto
 // accepted, parseCrypto(writeCrypto(x)) == x.
-std::string writeCrypto(const SdesCrypto& c);
+// `pad`: the key in base64 with its '=' padding (the `SDES-pad` flag).
+std::string writeCrypto(const SdesCrypto& c, bool pad = false);
 
 // One a=crypto for an offer: `randomBytes` must be the suite's master key +
 // salt length.

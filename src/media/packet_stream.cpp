@@ -247,7 +247,7 @@ bool PacketStream::acceptSource(const net::Endpoint& src, int64_t nowMs) {
 
 // Demux and source checks: the sinks the packet goes to, or null when it is
 // dropped as an error.
-const SinkList* PacketStream::admit(const net::Datagram& d, int64_t nowMs, bool& rtp) {
+const SinkList* PacketStream::admit(net::Datagram& d, int64_t nowMs, bool& rtp) {
     if (d.truncated) return nullptr;
     std::span<const uint8_t> pkt(d.data, d.len);
     // RFC 7983 / RFC 5761: only RTP on an RTP port, RTCP anywhere. What is
@@ -261,6 +261,13 @@ const SinkList* PacketStream::admit(const net::Datagram& d, int64_t nowMs, bool&
         sinks = &cfg_.rtcpSinks;
     else
         return nullptr;
+    // SRTP/SRTCP is authenticated before the source counts: a packet that
+    // fails is never learned from (nor forwarded).
+    if (cfg_.stages[(size_t)Slot::Decrypt]) {
+        PacketContext p{d.data, d.len, d.capacity, rtp, nowMs, this};
+        if (chain_[0]->process(p) != Verdict::Forward) return nullptr;
+        d.len = p.len;
+    }
     if (!acceptSource(net::Endpoint::fromSockaddr(d.from), nowMs)) return nullptr;
     if (cfg_.unidirectional)
         for (PacketStream* sink : *sinks)
@@ -337,7 +344,9 @@ void PacketStream::onDatagram(net::Datagram& d) {
     }
     PacketContext p{d.data, d.len, d.capacity, rtp, nowMs, this};
     Verdict v = Verdict::Forward;
-    for (uint8_t i = 0; i < chainLen_ && v == Verdict::Forward; i++) v = chain_[i]->process(p);
+    // The Decrypt stage, first in the chain, ran in admit().
+    uint8_t first = cfg_.stages[(size_t)Slot::Decrypt] ? 1 : 0;
+    for (uint8_t i = first; i < chainLen_ && v == Verdict::Forward; i++) v = chain_[i]->process(p);
     if (v == Verdict::Error) {
         count(0, 0, 1, nowMs);
         return;

@@ -103,7 +103,7 @@ class PacketStream final : public net::DatagramHandler {
     void onDatagram(net::Datagram& d) override;
 
   private:
-    const SinkList* admit(const net::Datagram& d, int64_t nowMs, bool& rtp);
+    const SinkList* admit(net::Datagram& d, int64_t nowMs, bool& rtp);
     void transmit(const PacketContext& p);
     bool canReceive() const;
     void count(uint64_t packets, uint64_t bytes, uint64_t errors, int64_t nowMs);

@@ -10,11 +10,13 @@
 
 #include "codec/codec.h"
 #include "media/packet_stream.h"
+#include "media/srtp_stage.h"
 #include "net/interface.h"
 #include "net/port_pool.h"
 #include "net/timer_wheel.h"
 #include "session/flags.h"
 #include "session/media_ports.h"
+#include "session/sdes_negotiation.h"
 
 namespace ngm::session {
 
@@ -61,6 +63,13 @@ struct Media {
     // "ICE controlling" (it is the controlling agent towards that side),
     // whether or not ICE is in use.
     bool iceControlling = false;
+    // SDES towards this side (session/sdes_negotiation.h) and the SRTP
+    // stages made from its keys: decrypt what it sends, encrypt what goes to
+    // it. A stage is kept while its key stays, with its rollover counters
+    // and replay window.
+    MediaSdes sdes;
+    std::unique_ptr<media::SrtpStage> decrypt, encrypt;
+    std::optional<crypto::SdesCrypto> decryptKey, encryptKey;
 
     bool hasPorts() const { return ports.hasPair(); }
 };

@@ -155,10 +155,45 @@ void CallStore::applyControls(Call& c) {
 }
 
 // Hands what signalling wants to every stream of the call.
+namespace {
+
+// The SRTP stage for `key` (none without one, or in pass-through); an
+// unchanged key keeps its stage and so its SRTP state.
+void updateSrtpStage(std::unique_ptr<media::SrtpStage>& stage, std::optional<crypto::SdesCrypto>& have,
+                     const std::optional<crypto::SdesCrypto>& key, bool passthrough,
+                     media::SrtpStage::Direction dir) {
+    if (!key || passthrough) {
+        stage.reset();
+        have.reset();
+        return;
+    }
+    if (stage && have && *have == *key) return;
+    auto made = media::SrtpStage::fromSdes(dir, *key);
+    if (!made) {
+        NGM_LOG(log::Warning, "", "SRTP %s not set up: %s",
+                dir == media::SrtpStage::Direction::Decrypt ? "decryption" : "encryption",
+                made.error().reason.c_str());
+        stage.reset();
+        have.reset();
+        return;
+    }
+    stage = std::move(*made);
+    have = key;
+}
+
+}  // namespace
+
 void CallStore::applyStreams(Call& c) {
     for (auto& [tag, p] : c.participants)
         for (auto& m : p->media)
             if (m) {
+                using Dir = media::SrtpStage::Direction;
+                updateSrtpStage(m->decrypt, m->decryptKey, m->sdes.recv, m->sdes.passthrough, Dir::Decrypt);
+                updateSrtpStage(m->encrypt, m->encryptKey, m->sdes.send, m->sdes.passthrough, Dir::Encrypt);
+                for (media::StreamConfig* sc : {&m->rtpConfig, &m->rtcpConfig}) {
+                    sc->stages[(size_t)media::Slot::Decrypt] = m->decrypt.get();
+                    sc->egress = m->encrypt.get();
+                }
                 m->rtpConfig.stages[(size_t)media::Slot::Record] = cfg_.extraStage;
                 m->rtcpConfig.stages[(size_t)media::Slot::Record] = cfg_.extraStage;
                 m->rtp.configure(m->rtpConfig);
@@ -262,17 +297,16 @@ void CallStore::destroyCall(const std::string& callId, int reason) {
 
 namespace {
 
-// ICE, SDES and DTLS attributes in the received SDP are consumed like
+// ICE and DTLS attributes in the received SDP are consumed like
 // rtpengine consumes them, but ngmedia cannot yet generate its own: say so
 // in the reply instead of dropping them silently.
 std::string unsupportedInputWarning(const sdp::SessionDescription& in, const Flags& f) {
-    bool ice = false, sdes = false, dtls = false;
+    bool ice = false, dtls = false;
     auto scan = [&](const std::vector<sdp::Line>& lines) {
         for (const auto& l : lines) {
             if (l.type != 'a') continue;
             auto name = sdp::splitAttribute(l.value).name;
             ice |= name == "ice-ufrag" || name == "candidate";
-            sdes |= name == "crypto";
             dtls |= name == "fingerprint";
         }
     };
@@ -280,7 +314,6 @@ std::string unsupportedInputWarning(const sdp::SessionDescription& in, const Fla
     for (const auto& m : in.media) scan(m.lines);
     std::string w;
     if (ice && f.ice != "remove") w += " ICE;";
-    if (sdes) w += " SDES;";
     if (dtls) w += " DTLS-SRTP;";
     if (w.empty()) return w;
     w.pop_back();
@@ -516,9 +549,24 @@ net::LogicalInterface* interfaceFor(net::InterfaceTable& ifs, const Media& m, co
 // between the plain RTP profiles.
 void negotiateProfile(const Media& src, Media& dst, const Flags& f) {
     dst.type = src.type;
-    dst.proto = isPlainRtpProtocol(f.transportProtocol) && isRtpProtocol(src.proto)
+    dst.proto = knownRtpProtocol(f.transportProtocol) && isRtpProtocol(src.proto)
                     ? f.transportProtocol
                     : src.proto;
+}
+
+// SDES: the lines offered to the receiver, or once the answer is in, the
+// keys of both sides (session/sdes_negotiation.h).
+void negotiateSdes(Media& src, Media& dst, const Flags& f, bool isOffer,
+                   const std::string& offeredProto) {
+    if (isOffer) {
+        if (isSecureProfile(dst.proto) && isRtpProtocol(dst.proto))
+            offerSdes(src.sdes, dst.sdes, sdesOptions(f.sdes));
+        else
+            dst.sdes.out.clear();
+        return;
+    }
+    bool answererSecure = isSecureProfile(offeredProto) || isSecureProfile(src.proto);
+    answerSdes(src.sdes, answererSecure, dst.sdes, isSecureProfile(dst.proto));
 }
 
 // rtcp-mux (RFC 5761) as the `rtcp-mux` key of the offer asks; keys in an
@@ -551,6 +599,7 @@ void negotiateRtcpMux(Media& src, Media& dst, const Participant& to, const Flags
 std::optional<CommandResult> CallStore::negotiateMedia(Exchange& x, size_t i) {
     const sdp::MediaSection& sm = x.in.media[i];
     auto [src, dst] = mediaOf(x.from(), x.to(), i, x.isOffer);
+    std::string offeredProto = src.proto;  // an answerer's: what we offered it
     readMediaSection(x.in, sm, src, x.f, cfg_);
     if (x.isOffer) {
         // Until it answers, the receiver's direction mirrors the offer's.
@@ -565,6 +614,7 @@ std::optional<CommandResult> CallStore::negotiateMedia(Exchange& x, size_t i) {
     // fork_two_answers diff scenario).
     if (x.sides.newAnswerer) dst.ports.forgetOwner();
     if (x.isOffer) negotiateProfile(src, dst, x.f);
+    if (sm.m.port != 0) negotiateSdes(src, dst, x.f, x.isOffer, offeredProto);
     Families families = familiesOf(src, dst, x.f, x.isOffer);
 
     if (sm.m.port == 0 || isPassthroughProtocol(sm.m.proto))

@@ -190,6 +190,7 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
     readEndpoints(sdp, m, media, f, cfg);
     readDirection(sdp, m, media);
     readCodecs(m, media);
+    readSdes(m, media.sdes);
 }
 
 namespace {
@@ -356,10 +357,13 @@ std::string midOf(const SdpWriter& w, size_t i, const Media* src, const Media* d
 // Each side keeps its own profile: an offer goes out with the sender's (or
 // `transport protocol`), an answer with the one its receiver offered (or
 // `transport protocol`), whatever the answerer wrote (as rtpengine does).
-void chooseProfile(const SdpWriter& w, const Media& dst, sdp::MediaLine& ml) {
+// `transport protocol=accept` in an answer: the answerer's profile goes back.
+void chooseProfile(const SdpWriter& w, const Media* src, const Media& dst, sdp::MediaLine& ml) {
     if (!isRtpProtocol(dst.proto)) return;
-    if (isPlainRtpProtocol(w.f.transportProtocol))
-        ml.proto = w.f.transportProtocol;
+    if (auto tp = knownRtpProtocol(w.f.transportProtocol))
+        ml.proto = *tp;
+    else if (!w.isOffer && w.f.transportProtocol == "accept" && src && isRtpProtocol(src->proto))
+        ml.proto = *knownRtpProtocol(src->proto);
     else if (!w.isOffer)
         ml.proto = dst.proto;
 }
@@ -457,7 +461,7 @@ void writeRelayedSection(SdpWriter& w, const sdp::MediaSection& sm, sdp::MediaLi
                          const std::string& mid, const Media* src, Media& dst) {
     bool rtp = knownRtpProtocol(sm.m.proto).has_value();
     ml.port = dst.ports.sockets().rtp.local().port;
-    if (rtp) chooseProfile(w, dst, ml);
+    if (rtp) chooseProfile(w, src, dst, ml);
     codec::CodecList codecs;
     if (rtp) {
         codecs = outgoingCodecs(w, src, dst);
@@ -486,6 +490,7 @@ void writeRelayedSection(SdpWriter& w, const sdp::MediaSection& sm, sdp::MediaLi
     if (src && !(w.f.originalSendrecv && !src->sdpDirection.empty()))
         sdp::writeLine(w.out, 'a', directionOf(*src));
     writeRtcpAttributes(w, dst);
+    for (const std::string& a : cryptoAttributes(dst.sdes, w.isOffer)) sdp::writeLine(w.out, 'a', a);
     int ptime = src ? src->ptime : 0;
     if (!ptime && !w.isOffer) ptime = dst.ptime;  // the offer's ptime carries over
     if (ptime) sdp::writeLine(w.out, 'a', "ptime:" + std::to_string(ptime));

@@ -277,7 +277,6 @@ TEST(Sdes, MalformedIsAnError) {
         s + "inline:" + k + "|99999999999999999999999",
         s + "inline:" + k + "|2^20|2^20",
         // MKI
-        s + "inline:" + k + "|2^20|1:",
         s + "inline:" + k + "|2^20|:4",
         s + "inline:" + k + "|2^20|1:0",
         s + "inline:" + k + "|2^20|1:129",
@@ -321,4 +320,12 @@ TEST(Sdes, Bounds) {
     for (size_t i = 0; i < kSdesMaxSessionParams; ++i) w += " X" + std::to_string(i);
     EXPECT_TRUE(parseCrypto(w));
     EXPECT_FALSE(parseCrypto(w + " Y"));
+}
+
+// rtpengine 10.5 takes an MKI field without a length ("|1:") as no MKI.
+TEST(Sdes, MkiWithoutLengthIsTakenAsNoMki) {
+    auto c = parseCrypto("4 AES_CM_128_HMAC_SHA1_80 inline:d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj|1:");
+    ASSERT_TRUE(c) << c.error().reason;
+    ASSERT_EQ(c->keyParams.size(), 1u);
+    EXPECT_FALSE(c->keyParams[0].mki);
 }

@@ -187,7 +187,7 @@ TEST_F(PipelineTest, ConfiguredStagesRunInSlotOrderThenTheSinksEgressStage) {
 TEST_F(PipelineTest, AStageThatDropsStopsThePacketWhichStillCountsAsReceived) {
     std::vector<std::string> log;
     RecordingStage drop("drop", log, Verdict::Drop), after("after", log);
-    callerCfg.stages[(size_t)Slot::Decrypt] = &drop;
+    callerCfg.stages[(size_t)Slot::Rtcp] = &drop;
     callerCfg.stages[(size_t)Slot::Record] = &after;
     apply();
     receive(caller, rtp(), callerSdp);
@@ -207,6 +207,21 @@ TEST_F(PipelineTest, AStageErrorIsCountedAsAnErrorNotAPacket) {
     EXPECT_EQ(caller.stats().packets, 0u);
     EXPECT_EQ(caller.stats().errors, 1u);
     EXPECT_EQ(totals.errors.load(), 1u);
+}
+
+// SRTP that does not authenticate says nothing about where the participant is.
+TEST_F(PipelineTest, APacketTheDecryptStageRefusesIsNotLearnedFrom) {
+    std::vector<std::string> log;
+    RecordingStage bad("auth", log, Verdict::Error);
+    callerCfg.stages[(size_t)Slot::Decrypt] = &bad;
+    apply();
+    receive(caller, rtp(), callerSdp);
+    EXPECT_FALSE(caller.confirmed());
+    EXPECT_EQ(caller.stats().errors, 1u);
+    callerCfg.stages[(size_t)Slot::Decrypt] = nullptr;
+    apply();
+    receive(caller, rtp(), callerSdp);
+    EXPECT_TRUE(caller.confirmed());
 }
 
 TEST_F(PipelineTest, ControlsStageIsInTheChainOnlyWhileAControlIsOn) {

@@ -1365,15 +1365,16 @@ TEST_F(RtcpMuxRowTest, RejectKeyOffersMuxButAnswersWithout) {
 namespace ngm::session {
 namespace {
 
-TEST_F(CallStoreTest, IceAndCryptoInInputAreReportedAsNotImplemented) {
+TEST_F(CallStoreTest, IceInInputIsReportedAsNotImplementedAndSdesIsNot) {
     start(63150);
     auto sdp = replaceAll(kOffer, "a=sendrecv\r\n",
                           "a=sendrecv\r\na=ice-ufrag:abcd\r\na=candidate:1 1 UDP 1 127.0.0.1 2000 typ host\r\n"
                           "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n");
     auto r = store->offer(offerFlags(sdp));
     ASSERT_TRUE(r.ok()) << reasonOf(r);
-    EXPECT_EQ(r->warning, "Attributes of capabilities not implemented yet were removed: ICE; SDES");
+    EXPECT_EQ(r->warning, "Attributes of capabilities not implemented yet were removed: ICE");
     EXPECT_EQ(r->sdp.find("a=candidate"), std::string::npos);
+    // RTP/AVP: the a=crypto line of a plain profile is consumed, not relayed.
     EXPECT_EQ(r->sdp.find("a=crypto"), std::string::npos);
 
     auto plain = store->offer(offerFlags(kOffer, "call-2"));
