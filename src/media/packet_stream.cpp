@@ -254,19 +254,21 @@ const SinkList* PacketStream::admit(net::Datagram& d, int64_t nowMs, bool& rtp) 
     // neither is never forwarded, nor learned from (RTP Bleed).
     PacketKind kind = classify(pkt);
     rtp = kind == PacketKind::Rtp && !isRtcp_;
+    const bool decrypts = cfg_.stages[(size_t)Slot::Decrypt] != nullptr;
     const SinkList* sinks;
     if (rtp)
         sinks = &cfg_.rtpSinks;
-    else if (kind == PacketKind::Rtcp && validRtcp(pkt))
-        sinks = &cfg_.rtcpSinks;
+    else if (kind == PacketKind::Rtcp && (decrypts || validRtcp(pkt)))
+        sinks = &cfg_.rtcpSinks;  // SRTCP's trailer: checked once decrypted
     else
         return nullptr;
     // SRTP/SRTCP is authenticated before the source counts: a packet that
     // fails is never learned from (nor forwarded).
-    if (cfg_.stages[(size_t)Slot::Decrypt]) {
+    if (decrypts) {
         PacketContext p{d.data, d.len, d.capacity, rtp, nowMs, this};
         if (chain_[0]->process(p) != Verdict::Forward) return nullptr;
         d.len = p.len;
+        if (!rtp && !validRtcp({d.data, d.len})) return nullptr;
     }
     if (!acceptSource(net::Endpoint::fromSockaddr(d.from), nowMs)) return nullptr;
     if (cfg_.unidirectional)
