@@ -275,11 +275,7 @@ constexpr FlagPrefix kFlagPrefixes[] = {
     {"codec ", codecFlag},
     {"SDES-", [](Flags& f, std::string_view r) { f.sdes.emplace_back(r); }},
     {"SDES ", [](Flags& f, std::string_view r) { f.sdes.emplace_back(r); }},
-    {"OSRTP-",
-     [](Flags& f, std::string_view r) {
-         f.osrtp.emplace_back(r);
-         addNotImplemented(f, "OSRTP");
-     }},
+    {"OSRTP-", [](Flags& f, std::string_view r) { f.osrtp.emplace_back(r); }},
     // `replace-origin`, `rtcp-mux-demux` and the like are no flags to
     // rtpengine 10.5: as items of `flags` they change nothing (the SIP
     // proxy's module turns them into the `replace` and `rtcp-mux` lists).
@@ -513,8 +509,7 @@ constexpr NgKey kKeys[] = {
          [](Flags& f, std::string_view x) {
              f.osrtp.emplace_back(x);
              return Error();
-         },
-     .notImplemented = "OSRTP"},
+         }},
     {.names = "T.38|T38",
      .kind = List,
      .onItem =

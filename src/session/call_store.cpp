@@ -188,8 +188,9 @@ void CallStore::applyStreams(Call& c) {
         for (auto& m : p->media)
             if (m) {
                 using Dir = media::SrtpStage::Direction;
-                updateSrtpStage(m->decrypt, m->decryptKey, m->sdes.recv, m->sdes.passthrough, Dir::Decrypt);
-                updateSrtpStage(m->encrypt, m->encryptKey, m->sdes.send, m->sdes.passthrough, Dir::Encrypt);
+                bool plain = m->sdes.passthrough || m->sdes.keyless;
+                updateSrtpStage(m->decrypt, m->decryptKey, m->sdes.recv, plain, Dir::Decrypt);
+                updateSrtpStage(m->encrypt, m->encryptKey, m->sdes.send, plain, Dir::Encrypt);
                 for (media::StreamConfig* sc : {&m->rtpConfig, &m->rtcpConfig}) {
                     sc->stages[(size_t)media::Slot::Decrypt] = m->decrypt.get();
                     sc->egress = m->encrypt.get();
@@ -558,15 +559,26 @@ void negotiateProfile(const Media& src, Media& dst, const Flags& f) {
 // keys of both sides (session/sdes_negotiation.h).
 void negotiateSdes(Media& src, Media& dst, const Flags& f, bool isOffer,
                    const std::string& offeredProto) {
+    OsrtpOptions osrtp = osrtpOptions(f.osrtp);
     if (isOffer) {
-        if (isSecureProfile(dst.proto) && isRtpProtocol(dst.proto))
+        bool secure = isSecureProfile(dst.proto);
+        // OSRTP (RFC 8643): passed on when offered, made with OSRTP=offer.
+        dst.sdes.osrtpOut =
+            !secure && ((!isSecureProfile(src.proto) && !src.sdes.in.empty()) || osrtp.offer);
+        if (isRtpProtocol(dst.proto) && (secure || dst.sdes.osrtpOut))
             offerSdes(src.sdes, dst.sdes, sdesOptions(f.sdes));
         else
             dst.sdes.out.clear();
         return;
     }
-    bool answererSecure = isSecureProfile(offeredProto) || isSecureProfile(src.proto);
-    answerSdes(src.sdes, answererSecure, dst.sdes, isSecureProfile(dst.proto));
+    // Offered SDES (or OSRTP), the answerer is taken as speaking it even
+    // when its answer has no a=crypto (as rtpengine 10.5 does).
+    bool answererSecure =
+        isSecureProfile(offeredProto) || isSecureProfile(src.proto) || src.sdes.osrtpOut;
+    // An OSRTP offerer speaks SRTP if its offer was taken (or OSRTP=accept).
+    bool offererSecure = isSecureProfile(dst.proto) ||
+                         (!dst.sdes.in.empty() && (!src.sdes.in.empty() || osrtp.accept));
+    answerSdes(src.sdes, answererSecure, dst.sdes, offererSecure);
 }
 
 // rtcp-mux (RFC 5761) as the `rtcp-mux` key of the offer asks; keys in an

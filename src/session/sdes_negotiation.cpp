@@ -97,6 +97,15 @@ SdesOptions sdesOptions(const std::vector<std::string>& items) {
     return o;
 }
 
+OsrtpOptions osrtpOptions(const std::vector<std::string>& items) {
+    OsrtpOptions o;
+    for (const std::string& v : items) {
+        if (v == "offer") o.offer = true;
+        if (v == "accept") o.accept = true;
+    }
+    return o;
+}
+
 std::string_view MediaSdes::suiteName() const {
     if (send) return send->suiteName;
     if (recv) return recv->suiteName;
@@ -158,6 +167,7 @@ void answerSdes(MediaSdes& answerer, bool answererSecure, MediaSdes& offerer, bo
     answerer.recv.reset();
     answerer.send.reset();
     answerer.passthrough = offerer.passthrough = false;
+    answerer.keyless = false;
     if (answererSecure && !answerer.out.empty()) {
         // The answer's first line that names one of our tags; without one,
         // rtpengine keeps to the first line it offered.
@@ -169,7 +179,10 @@ void answerSdes(MediaSdes& answerer, bool answererSecure, MediaSdes& offerer, bo
             answerer.send = *o;
             break;
         }
-        if (!answerer.send && answerer.in.empty()) answerer.send = answerer.out.front();
+        if (!answerer.send && answerer.in.empty()) {
+            answerer.send = answerer.out.front();
+            answerer.keyless = true;
+        }
     }
 
     std::optional<crypto::SdesCrypto> previous = std::move(offerer.send);

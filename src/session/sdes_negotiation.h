@@ -52,6 +52,9 @@ struct MediaSdes {
     // key we send to it with (we encrypt with it).
     std::optional<crypto::SdesCrypto> recv, send;
     bool pad = false;  // write keys with '=' padding
+    // The offer we wrote to this side was an OSRTP one (RFC 8643: SDES on
+    // a plain RTP/AVP(F) profile).
+    bool osrtpOut = false;
 
     bool negotiated() const { return recv || send; }
     // The suite `query` shows for this side's streams.
@@ -59,7 +62,19 @@ struct MediaSdes {
     // Both directions carry the other side's keys unchanged: packets pass
     // without decryption or encryption.
     bool passthrough = false;
+    // Answered without a=crypto: rtpengine 10.5 still shows the first line
+    // it offered as this side's suite (so does `query` here), but media to
+    // and from it stay plain RTP (RFC 8643 for OSRTP; a SAVP answer without
+    // keys has none to use).
+    bool keyless = false;
 };
+
+// The `OSRTP` key's values and the `OSRTP-` flags.
+struct OsrtpOptions {
+    bool offer = false;   // turn a plain offer into an OSRTP one
+    bool accept = false;  // take a plain answer to an OSRTP offer as SRTP
+};
+OsrtpOptions osrtpOptions(const std::vector<std::string>& items);
 
 // True for the profiles that carry SRTP.
 bool isSecureProfile(std::string_view proto);

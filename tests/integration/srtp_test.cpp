@@ -335,5 +335,47 @@ TEST_F(Srtp, ReInviteWithTheSameKeysKeepsTheSrtpState) {
     for (int i = 0; i < 3; i++) roundTrip();
 }
 
+// OSRTP (RFC 8643) offered and answered plain: plain RTP both ways, though
+// `query` shows the suite offered to the answerer as rtpengine does.
+TEST_F(Srtp, OsrtpOfferAnsweredPlainStaysPlainRtp) {
+    auto aKey = fixedKey(1, SrtpSuite::AesCm128HmacSha1_80, 21);
+    Reply offer = signal("offer", audioSdp("1", a.port(), "RTP/AVP", {crypto::writeCrypto(aKey)}));
+    EXPECT_FALSE(cryptoLines(offer.sdp()).empty()) << "OSRTP goes on to B";
+    Reply answer = signal("answer", audioSdp("2", b.port(), "RTP/AVP"), {}, "bob");
+    EXPECT_TRUE(cryptoLines(answer.sdp()).empty()) << answer.sdp();
+    Endpoint aSide{"127.0.0.1", portOf(answer)}, bSide{"127.0.0.1", portOf(offer)};
+    for (uint16_t seq = 0; seq < 3; seq++) {
+        EXPECT_TRUE(relays(a, aSide, b, bSide, g711(seq, kSsrcA)));
+        EXPECT_TRUE(relays(b, bSide, a, aSide, g711(seq, kSsrcB)));
+    }
+}
+
+// OSRTP=accept: a plain answer to an OSRTP offer is taken as SRTP towards
+// the offerer (RTP/SRTP bridging).
+TEST_F(Srtp, OsrtpAcceptBridgesSrtpToThePlainAnswerer) {
+    auto aKey = fixedKey(1, SrtpSuite::AesCm128HmacSha1_80, 23);
+    Reply offer = signal("offer", audioSdp("1", a.port(), "RTP/AVP", {crypto::writeCrypto(aKey)}));
+    Request r("answer");
+    r.set("call-id", "srtp-call").set("from-tag", "alice").set("to-tag", "bob");
+    r.set("sdp", audioSdp("2", b.port(), "RTP/AVP")).set("DTLS", "off");
+    r.setListIfAny("OSRTP", {"accept"});
+    Reply answer = ng->request(r);
+    ASSERT_EQ(answer.result(), "ok") << answer.describe();
+    auto ours = cryptoLines(answer.sdp());
+    ASSERT_EQ(ours.size(), 1u) << answer.sdp();
+    Endpoint aSide{"127.0.0.1", portOf(answer)}, bSide{"127.0.0.1", portOf(offer)};
+    Libsrtp aOut(aKey, true), aIn(ours[0], false);
+    Bytes plain = g711(0, kSsrcA);
+    ASSERT_TRUE(a.sendTo(aSide, aOut.protect(plain)));
+    EXPECT_TRUE(arrives(b, plain, bSide));
+    Bytes fromB = g711(0, kSsrcB);
+    ASSERT_TRUE(b.sendTo(bSide, fromB));
+    auto got = a.receive(1000ms);
+    ASSERT_TRUE(got);
+    auto opened = aIn.unprotect(got->bytes);
+    ASSERT_TRUE(opened);
+    EXPECT_EQ(*opened, fromB);
+}
+
 }  // namespace
 }  // namespace ngm::itest

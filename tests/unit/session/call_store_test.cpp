@@ -1374,8 +1374,9 @@ TEST_F(CallStoreTest, IceInInputIsReportedAsNotImplementedAndSdesIsNot) {
     ASSERT_TRUE(r.ok()) << reasonOf(r);
     EXPECT_EQ(r->warning, "Attributes of capabilities not implemented yet were removed: ICE");
     EXPECT_EQ(r->sdp.find("a=candidate"), std::string::npos);
-    // RTP/AVP: the a=crypto line of a plain profile is consumed, not relayed.
-    EXPECT_EQ(r->sdp.find("a=crypto"), std::string::npos);
+    // RTP/AVP with a=crypto is an OSRTP offer (RFC 8643): passed on as SDES.
+    EXPECT_NE(r->sdp.find("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n"),
+              std::string::npos) << r->sdp;
 
     auto plain = store->offer(offerFlags(kOffer, "call-2"));
     EXPECT_EQ(plain->warning, "");
