@@ -24,7 +24,9 @@
 // - unencryptedSrtp / unencryptedSrtcp: the payload is sent in clear, still
 //   authenticated (SRTCP: E bit 0; AEAD: the whole packet is GCM's AAD).
 //   Received SRTCP follows each packet's E bit either way; received SRTP
-//   follows the option (SRTP has no E bit).
+//   follows the option (SRTP has no E bit). Unencrypted AEAD SRTP follows
+//   RFC 7714 §9's E=0 SRTCP rule by analogy; libsrtp2 2.5 always encrypts
+//   AEAD SRTP, so that one case has no interop test.
 // - unauthenticatedSrtp: SRTP packets carry no tag (RFC 4568 §6.3.3; not
 //   with AEAD suites, whose tag is their cipher). SRTCP stays authenticated.
 // - adoptStateFrom() carries ROCs, replay windows, SRTCP indices and the
