@@ -6,7 +6,9 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <climits>
+#include <cstring>
 #include <utility>
 
 namespace ngm::crypto {
@@ -43,6 +45,16 @@ const EVP_CIPHER* aesGcmCipher(size_t keyLen) {
         default:
             return nullptr;
     }
+}
+
+const EVP_CIPHER* aes128Ecb() {
+    static EVP_CIPHER* const c = EVP_CIPHER_fetch(nullptr, "AES-128-ECB", nullptr);
+    return c;
+}
+
+const EVP_CIPHER* aes128Cbc() {
+    static EVP_CIPHER* const c = EVP_CIPHER_fetch(nullptr, "AES-128-CBC", nullptr);
+    return c;
 }
 
 EVP_MAC* hmac() {
@@ -86,6 +98,94 @@ bool AesCtr::apply(const uint8_t (&iv)[kAesBlock], std::span<uint8_t> data) {
     int outLen = 0;
     return EVP_EncryptUpdate(ctx_, data.data(), &outLen, data.data(), int(data.size())) == 1 &&
            size_t(outLen) == data.size();
+}
+
+// ---- AesF8 ----
+
+namespace {
+// An encrypting context without padding (whole blocks only), or nullptr.
+EVP_CIPHER_CTX* blockCtx(const EVP_CIPHER* cipher, const uint8_t* key) {
+    if (!cipher) return nullptr;
+    EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+    if (!ctx) return nullptr;
+    const uint8_t zeroIv[kAesBlock] = {};
+    if (EVP_EncryptInit_ex2(ctx, cipher, key, zeroIv, nullptr) != 1 ||
+        EVP_CIPHER_CTX_set_padding(ctx, 0) != 1) {
+        EVP_CIPHER_CTX_free(ctx);
+        return nullptr;
+    }
+    return ctx;
+}
+}  // namespace
+
+Result<AesF8> AesF8::create(std::span<const uint8_t> key, std::span<const uint8_t> salt) {
+    if (key.size() != 16) return Error{"AES-f8 key must be 16 octets"};
+    if (salt.size() > kAesBlock) return Error{"AES-f8 salt longer than 16 octets"};
+    // RFC 3711 §4.1.2.1: m = k_s || 0x55..55, as long as the key.
+    uint8_t masked[kAesBlock];
+    std::memset(masked, 0x55, sizeof masked);
+    std::memcpy(masked, salt.data(), salt.size());
+    for (size_t i = 0; i < kAesBlock; ++i) masked[i] ^= key[i];
+    EVP_CIPHER_CTX* ivCtx = blockCtx(aes128Ecb(), masked);
+    OPENSSL_cleanse(masked, sizeof masked);
+    EVP_CIPHER_CTX* chainCtx = blockCtx(aes128Cbc(), key.data());
+    if (!ivCtx || !chainCtx) {
+        EVP_CIPHER_CTX_free(ivCtx);
+        EVP_CIPHER_CTX_free(chainCtx);
+        return Error{"AES-f8 key setup failed"};
+    }
+    return AesF8(ivCtx, chainCtx);
+}
+
+AesF8::AesF8(AesF8&& o) noexcept
+    : ivCtx_(std::exchange(o.ivCtx_, nullptr)), chainCtx_(std::exchange(o.chainCtx_, nullptr)) {}
+AesF8& AesF8::operator=(AesF8&& o) noexcept {
+    if (this != &o) {
+        EVP_CIPHER_CTX_free(ivCtx_);
+        EVP_CIPHER_CTX_free(chainCtx_);
+        ivCtx_ = std::exchange(o.ivCtx_, nullptr);
+        chainCtx_ = std::exchange(o.chainCtx_, nullptr);
+    }
+    return *this;
+}
+AesF8::~AesF8() {
+    EVP_CIPHER_CTX_free(ivCtx_);
+    EVP_CIPHER_CTX_free(chainCtx_);
+}
+
+bool AesF8::apply(const uint8_t (&iv)[kAesBlock], std::span<uint8_t> data) {
+    if (!fitsInt(data.size())) return false;
+    int outLen = 0;
+    uint8_t ivPrime[kAesBlock];
+    if (EVP_EncryptUpdate(ivCtx_, ivPrime, &outLen, iv, int(kAesBlock)) != 1 ||
+        outLen != int(kAesBlock))
+        return false;
+    // S(-1) = 0: the CBC chain restarts from a zero IV (the key schedule stays).
+    const uint8_t zeroIv[kAesBlock] = {};
+    if (EVP_EncryptInit_ex2(chainCtx_, nullptr, nullptr, zeroIv, nullptr) != 1) return false;
+    // The keystream in chunks on the stack; CBC carries S(j-1) across them.
+    constexpr size_t kChunkBlocks = 32;
+    uint8_t ks[kChunkBlocks * kAesBlock];
+    uint32_t j = 0;
+    for (size_t done = 0; done < data.size();) {
+        const size_t left = data.size() - done;
+        const size_t blocks = std::min(kChunkBlocks, (left + kAesBlock - 1) / kAesBlock);
+        for (size_t b = 0; b < blocks; ++b, ++j) {
+            uint8_t* blk = ks + b * kAesBlock;
+            std::memcpy(blk, ivPrime, kAesBlock);
+            // IV' XOR j, j a 128-bit big-endian counter (below 2^32 here).
+            blk[12] ^= uint8_t(j >> 24);
+            blk[13] ^= uint8_t(j >> 16);
+            blk[14] ^= uint8_t(j >> 8);
+            blk[15] ^= uint8_t(j);
+        }
+        const int n = int(blocks * kAesBlock);
+        if (EVP_EncryptUpdate(chainCtx_, ks, &outLen, ks, n) != 1 || outLen != n) return false;
+        const size_t take = std::min(left, size_t(n));
+        for (size_t i = 0; i < take; ++i) data[done + i] ^= ks[i];
+        done += take;
+    }
+    return true;
 }
 
 // ---- HmacSha1 ----

@@ -43,6 +43,31 @@ class AesCtr {
     evp_cipher_ctx_st* ctx_ = nullptr;
 };
 
+// AES-f8 (RFC 3711 §4.1.2) with a 128-bit key: IV' = E(k_e XOR m, IV) with
+// m = k_s || 0x55..55, then S(j) = E(k_e, IV' XOR j XOR S(j-1)), S(-1) = 0.
+// That chain is AES-CBC (zero IV) over the blocks IV' XOR j, so both steps
+// are OpenSSL's AES (ECB for IV', CBC for the keystream); no AES of our own.
+class AesF8 {
+  public:
+    // key: 16 octets; salt: at most 16 (SRTP's session salt is 14).
+    static Result<AesF8> create(std::span<const uint8_t> key, std::span<const uint8_t> salt);
+    AesF8(AesF8&& o) noexcept;
+    AesF8& operator=(AesF8&& o) noexcept;
+    AesF8(const AesF8&) = delete;
+    AesF8& operator=(const AesF8&) = delete;
+    ~AesF8();
+
+    // XORs the keystream for `iv` into `data` in place. False only if
+    // OpenSSL fails.
+    bool apply(const uint8_t (&iv)[kAesBlock], std::span<uint8_t> data);
+
+  private:
+    AesF8(evp_cipher_ctx_st* ivCtx, evp_cipher_ctx_st* chainCtx)
+        : ivCtx_(ivCtx), chainCtx_(chainCtx) {}
+    evp_cipher_ctx_st* ivCtx_ = nullptr;     // AES-ECB keyed k_e XOR m
+    evp_cipher_ctx_st* chainCtx_ = nullptr;  // AES-CBC keyed k_e
+};
+
 // HMAC-SHA1 with a fixed key; one MAC computed over several pieces.
 class HmacSha1 {
   public:

@@ -303,6 +303,22 @@ Result<SdesCrypto> generateCrypto(uint32_t tag, SrtpSuite suite,
     return c;
 }
 
+SrtpOptions srtpOptions(const SdesCrypto& c, const SdesKeyParam& kp) {
+    SrtpOptions o;
+    if (kp.mki) {
+        o.mki.assign(kp.mki->length, 0);
+        for (size_t i = 0; i < 8 && i < kp.mki->length; ++i)
+            o.mki[kp.mki->length - 1 - i] = uint8_t(kp.mki->value >> (8 * i));
+    }
+    if (kp.lifetime)
+        o.lifetime =
+            kp.lifetime->powerOfTwo ? uint64_t(1) << kp.lifetime->value : kp.lifetime->value;
+    o.unencryptedSrtp = c.params.unencryptedSrtp;
+    o.unencryptedSrtcp = c.params.unencryptedSrtcp;
+    o.unauthenticatedSrtp = c.params.unauthenticatedSrtp;
+    return o;
+}
+
 std::span<const std::string_view> offeredSuites() { return kOffered; }
 
 }  // namespace ngm::crypto

@@ -29,9 +29,10 @@
 //   a=crypto:11 NULL_HMAC_SHA1_80 inline:6oeOfIZpN/kuF2R/ZXG2WWdoH6je4r/v+J7pRRAH
 //   a=crypto:12 NULL_HMAC_SHA1_32 inline:jI75iSfYyfvGDlj7ZinGSv00+lZRyoFVXo81r/oO
 //
-// The F8 suites (AES-f8, 16-octet key, 14-octet salt) are not among the
-// SrtpSuites this module implements; offeredSuites() lists them by name so
-// the order stays rtpengine's.
+// Every suite of that list is an SrtpSuite (the F8 ones are AES-f8, RFC
+// 3711 §4.1.2, 16-octet key, 14-octet salt). srtpOptions() turns a line's
+// key-param and session params into the SrtpContext's options (MKI,
+// lifetime, UNENCRYPTED_SRTP/SRTCP, UNAUTHENTICATED_SRTP).
 // clang-format on
 #pragma once
 
@@ -84,8 +85,8 @@ struct SdesSessionParams {
 struct SdesCrypto {
     uint32_t tag = 0;       // 0..999999999
     std::string suiteName;  // as written
-    // The suite, or nullopt for one this module does not know (e.g. F8): the
-    // line is syntactically valid and the caller skips it.
+    // The suite, or nullopt for one this module does not know: the line is
+    // syntactically valid and the caller skips it.
     std::optional<SrtpSuite> suite;
     std::vector<SdesKeyParam> keyParams;  // at least one
     SdesSessionParams params;
@@ -115,8 +116,14 @@ std::string writeCrypto(const SdesCrypto& c, bool pad = false);
 Result<SdesCrypto> generateCrypto(uint32_t tag, SrtpSuite suite,
                                   std::span<const uint8_t> randomBytes);
 
+// The options of an SrtpContext for key-param `kp` of `c`: the MKI as
+// sent (its value big-endian in `length` octets), the lifetime in packets
+// (2^n expanded), and the session params UNENCRYPTED_SRTP,
+// UNENCRYPTED_SRTCP and UNAUTHENTICATED_SRTP.
+SrtpOptions srtpOptions(const SdesCrypto& c, const SdesKeyParam& kp);
+
 // rtpengine 10.5's offer order (tag i+1 is suite i), see the top of this
-// file. Names; all but the F8 ones resolve with suiteByName.
+// file. Names; every one resolves with suiteByName.
 std::span<const std::string_view> offeredSuites();
 
 // RFC 4648 base64, standard alphabet. encode writes no padding; decode takes

@@ -1,5 +1,7 @@
 #include "crypto/srtp.h"
 
+#include <algorithm>
+#include <bit>
 #include <cstring>
 
 namespace ngm::crypto {
@@ -15,16 +17,18 @@ constexpr uint32_t kSrtcpEBit = 0x80000000u;
 constexpr uint32_t kSrtcpIndexMask = 0x7fffffffu;
 
 constexpr SrtpSuiteInfo kSuites[] = {
-    {"AES_CM_128_HMAC_SHA1_80", 16, 14, 10, 10, true, false},
-    {"AES_CM_128_HMAC_SHA1_32", 16, 14, 4, 10, true, false},
-    {"AES_192_CM_HMAC_SHA1_80", 24, 14, 10, 10, true, false},
-    {"AES_192_CM_HMAC_SHA1_32", 24, 14, 4, 10, true, false},
-    {"AES_256_CM_HMAC_SHA1_80", 32, 14, 10, 10, true, false},
-    {"AES_256_CM_HMAC_SHA1_32", 32, 14, 4, 10, true, false},
-    {"NULL_HMAC_SHA1_80", 16, 14, 10, 10, false, false},
-    {"NULL_HMAC_SHA1_32", 16, 14, 4, 10, false, false},
-    {"AEAD_AES_128_GCM", 16, 12, 16, 16, true, true},
-    {"AEAD_AES_256_GCM", 32, 12, 16, 16, true, true},
+    {"AES_CM_128_HMAC_SHA1_80", 16, 14, 10, 10, true, false, false},
+    {"AES_CM_128_HMAC_SHA1_32", 16, 14, 4, 10, true, false, false},
+    {"AES_192_CM_HMAC_SHA1_80", 24, 14, 10, 10, true, false, false},
+    {"AES_192_CM_HMAC_SHA1_32", 24, 14, 4, 10, true, false, false},
+    {"AES_256_CM_HMAC_SHA1_80", 32, 14, 10, 10, true, false, false},
+    {"AES_256_CM_HMAC_SHA1_32", 32, 14, 4, 10, true, false, false},
+    {"F8_128_HMAC_SHA1_80", 16, 14, 10, 10, true, false, true},
+    {"F8_128_HMAC_SHA1_32", 16, 14, 4, 10, true, false, true},
+    {"NULL_HMAC_SHA1_80", 16, 14, 10, 10, false, false, false},
+    {"NULL_HMAC_SHA1_32", 16, 14, 4, 10, false, false, false},
+    {"AEAD_AES_128_GCM", 16, 12, 16, 16, true, true, false},
+    {"AEAD_AES_256_GCM", 32, 12, 16, 16, true, true, false},
 };
 
 uint16_t load16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
@@ -50,12 +54,29 @@ size_t rtpHeaderLen(const uint8_t* p, size_t n) {
     return h <= n ? h : 0;
 }
 
+// Big-endian in memory, whatever the host's order.
+uint32_t bigEndian32(uint32_t v) {
+    if constexpr (std::endian::native == std::endian::little) return __builtin_bswap32(v);
+    return v;
+}
+uint64_t bigEndian64(uint64_t v) {
+    if constexpr (std::endian::native == std::endian::little) return __builtin_bswap64(v);
+    return v;
+}
+
 // RFC 3711 §4.1.1: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16).
+// Word-wide: octets 4..7 take the SSRC, octets 8..13 the 48-bit index.
 void aesCmIv(uint8_t (&iv)[kAesBlock], const uint8_t* salt, uint32_t ssrc, uint64_t index) {
     std::memcpy(iv, salt, kSaltLen);
     iv[14] = iv[15] = 0;
-    for (int i = 0; i < 4; ++i) iv[4 + i] ^= uint8_t(ssrc >> (24 - 8 * i));
-    for (int i = 0; i < 6; ++i) iv[8 + i] ^= uint8_t(index >> (40 - 8 * i));
+    uint32_t mid;
+    uint64_t low;
+    std::memcpy(&mid, iv + 4, 4);
+    std::memcpy(&low, iv + 8, 8);
+    mid ^= bigEndian32(ssrc);
+    low ^= bigEndian64(index << 16);
+    std::memcpy(iv + 4, &mid, 4);
+    std::memcpy(iv + 8, &low, 8);
 }
 
 // RFC 7714 §8.1 (SRTP: 00 00 || SSRC || ROC || SEQ) and §9.1 (SRTCP:
@@ -122,6 +143,10 @@ std::string_view toString(SrtpStatus s) {
             return "replayed";
         case SrtpStatus::CryptoError:
             return "crypto error";
+        case SrtpStatus::UnknownMki:
+            return "unknown MKI";
+        case SrtpStatus::KeyExpired:
+            return "master key lifetime expired";
     }
     return "?";
 }
@@ -142,9 +167,26 @@ Result<void> deriveSessionKey(std::span<const uint8_t> masterKey,
     return {};
 }
 
+namespace detail {
+
+void f8SrtpIv(const uint8_t* header, uint32_t roc, uint8_t (&iv)[kAesBlock]) {
+    iv[0] = 0;
+    std::memcpy(iv + 1, header + 1, kRtpHeader - 1);
+    store32(iv + 12, roc);
+}
+
+void f8SrtcpIv(const uint8_t* header, uint32_t eIndex, uint8_t (&iv)[kAesBlock]) {
+    std::memset(iv, 0, 4);
+    store32(iv + 4, eIndex);
+    std::memcpy(iv + 8, header, kRtcpHeader);
+}
+
+}  // namespace detail
+
 // The session keys of one of SRTP or SRTCP.
 struct SrtpContext::Keys {
     std::optional<AesCtr> ctr;
+    std::optional<AesF8> f8;
     std::optional<HmacSha1> mac;
     std::optional<AesGcm> gcm;
     uint8_t salt[kSaltLen] = {};
@@ -162,7 +204,8 @@ struct Wiped {
 
 Result<std::unique_ptr<SrtpContext>> SrtpContext::create(SrtpSuite suite,
                                                          std::span<const uint8_t> masterKey,
-                                                         std::span<const uint8_t> masterSalt) {
+                                                         std::span<const uint8_t> masterSalt,
+                                                         const SrtpOptions& options) {
     if (size_t(suite) >= std::size(kSuites)) return Error{"unknown SRTP suite"};
     const SrtpSuiteInfo& info = suiteInfo(suite);
     if (masterKey.size() != info.masterKeyLen)
@@ -171,6 +214,10 @@ Result<std::unique_ptr<SrtpContext>> SrtpContext::create(SrtpSuite suite,
     if (masterSalt.size() != info.masterSaltLen)
         return Error{std::string(info.name) + ": master salt must be " +
                      std::to_string(info.masterSaltLen) + " octets"};
+    if (options.mki.size() > kMaxMki) return Error{"MKI longer than 128 octets"};
+    // RFC 7714: GCM's tag is part of its cipher; there is no unauthenticated AEAD.
+    if (options.unauthenticatedSrtp && info.aead)
+        return Error{std::string(info.name) + ": UNAUTHENTICATED_SRTP is not possible"};
 
     auto make = [&](KeyLabel enc, KeyLabel auth, KeyLabel salt) -> Result<std::unique_ptr<Keys>> {
         auto keys = std::make_unique<Keys>();
@@ -186,6 +233,10 @@ Result<std::unique_ptr<SrtpContext>> SrtpContext::create(SrtpSuite suite,
                 auto gcm = AesGcm::create(key);
                 if (!gcm) return gcm.error();
                 keys->gcm.emplace(std::move(*gcm));
+            } else if (info.f8) {
+                auto f8 = AesF8::create(key, {keys->salt, kSaltLen});
+                if (!f8) return f8.error();
+                keys->f8.emplace(std::move(*f8));
             } else {
                 auto ctr = AesCtr::create(key);
                 if (!ctr) return ctr.error();
@@ -205,11 +256,39 @@ Result<std::unique_ptr<SrtpContext>> SrtpContext::create(SrtpSuite suite,
     if (!rtp) return rtp.error();
     auto rtcp = make(KeyLabel::RtcpEncryption, KeyLabel::RtcpAuth, KeyLabel::RtcpSalt);
     if (!rtcp) return rtcp.error();
-    return std::unique_ptr<SrtpContext>(new SrtpContext(suite, std::move(*rtp), std::move(*rtcp)));
+    return std::unique_ptr<SrtpContext>(
+        new SrtpContext(suite, std::move(*rtp), std::move(*rtcp), options));
 }
 
-SrtpContext::SrtpContext(SrtpSuite suite, std::unique_ptr<Keys> rtp, std::unique_ptr<Keys> rtcp)
-    : suite_(suite), info_(suiteInfo(suite)), rtp_(std::move(rtp)), rtcp_(std::move(rtcp)) {}
+SrtpContext::SrtpContext(SrtpSuite suite, std::unique_ptr<Keys> rtp, std::unique_ptr<Keys> rtcp,
+                         const SrtpOptions& options)
+    : suite_(suite),
+      info_(suiteInfo(suite)),
+      rtp_(std::move(rtp)),
+      rtcp_(std::move(rtcp)),
+      mkiLen_(uint8_t(options.mki.size())),
+      rtpTagLen_(options.unauthenticatedSrtp ? 0 : info_.rtpTagLen),
+      encryptRtp_(info_.encrypts && !options.unencryptedSrtp),
+      encryptRtcp_(info_.encrypts && !options.unencryptedSrtcp),
+      rtpLimit_(options.lifetime ? std::min(options.lifetime, kMaxSrtpPackets) : kMaxSrtpPackets),
+      rtcpLimit_(options.lifetime ? std::min(options.lifetime, kMaxSrtcpPackets)
+                                  : kMaxSrtcpPackets) {
+    std::copy(options.mki.begin(), options.mki.end(), mki_.begin());
+}
+
+bool SrtpContext::adoptStateFrom(const SrtpContext& from) {
+    // The session salts stand for the keys: other master keys or salts give
+    // other salts (all but certainly), and they need no secret kept for this.
+    if (from.suite_ != suite_ || std::memcmp(from.rtp_->salt, rtp_->salt, kSaltLen) != 0 ||
+        std::memcmp(from.rtcp_->salt, rtcp_->salt, kSaltLen) != 0)
+        return false;
+    rtpSsrcs_ = from.rtpSsrcs_;
+    rtcpSsrcs_ = from.rtcpSsrcs_;
+    useClock_ = from.useClock_;
+    rtpPackets_ = from.rtpPackets_;
+    rtcpPackets_ = from.rtcpPackets_;
+    return true;
+}
 
 SrtpContext::~SrtpContext() {
     std::memset(rtp_->salt, 0, sizeof rtp_->salt);
@@ -262,8 +341,10 @@ SrtpStatus SrtpContext::protectRtp(std::span<uint8_t> buf, size_t& len) {
     uint8_t* p = buf.data();
     const size_t h = rtpHeaderLen(p, len);
     if (h == 0) return SrtpStatus::TooShort;
-    const size_t tagLen = info_.rtpTagLen;
-    if (buf.size() - len < tagLen) return SrtpStatus::NoRoom;
+    const size_t tagLen = rtpTagLen_;
+    const size_t mkiLen = mkiLen_;
+    if (buf.size() - len < mkiLen + tagLen) return SrtpStatus::NoRoom;
+    if (rtpPackets_ >= rtpLimit_) return SrtpStatus::KeyExpired;
 
     const uint16_t seq = load16(p + 2);
     const uint32_t ssrc = load32(p + 8);
@@ -282,24 +363,40 @@ SrtpStatus SrtpContext::protectRtp(std::span<uint8_t> buf, size_t& len) {
     std::span<uint8_t> payload(p + h, len - h);
 
     if (info_.aead) {
+        // RFC 7714 §8: header || ciphertext || tag || MKI. Unencrypted, the
+        // whole packet is associated data.
         uint8_t iv[AesGcm::kIvSize];
         uint8_t tag[AesGcm::kTagSize];
         gcmIv(iv, rtp_->salt, ssrc, index);
-        if (!rtp_->gcm->seal(iv, {p, h}, {}, payload, tag)) return SrtpStatus::CryptoError;
+        const bool ok = encryptRtp_ ? rtp_->gcm->seal(iv, {p, h}, {}, payload, tag)
+                                    : rtp_->gcm->seal(iv, {p, len}, {}, {}, tag);
+        if (!ok) return SrtpStatus::CryptoError;
         std::memcpy(p + len, tag, tagLen);
+        if (mkiLen) std::memcpy(p + len + tagLen, mki_.data(), mkiLen);
     } else {
-        if (info_.encrypts) {
+        // RFC 3711 §3.1: header || payload || MKI || tag; the tag covers
+        // header, payload and ROC (not the MKI).
+        if (encryptRtp_) {
             uint8_t iv[kAesBlock];
-            aesCmIv(iv, rtp_->salt, ssrc, index);
-            if (!rtp_->ctr->apply(iv, payload)) return SrtpStatus::CryptoError;
+            if (info_.f8) {
+                detail::f8SrtpIv(p, roc, iv);
+                if (!rtp_->f8->apply(iv, payload)) return SrtpStatus::CryptoError;
+            } else {
+                aesCmIv(iv, rtp_->salt, ssrc, index);
+                if (!rtp_->ctr->apply(iv, payload)) return SrtpStatus::CryptoError;
+            }
         }
-        uint8_t rocBytes[4];
-        store32(rocBytes, roc);
-        uint8_t mac[kSha1Size];
-        if (!rtp_->mac->compute({p, len}, rocBytes, mac)) return SrtpStatus::CryptoError;
-        std::memcpy(p + len, mac, tagLen);
+        if (tagLen) {
+            uint8_t rocBytes[4];
+            store32(rocBytes, roc);
+            uint8_t mac[kSha1Size];
+            if (!rtp_->mac->compute({p, len}, rocBytes, mac)) return SrtpStatus::CryptoError;
+            std::memcpy(p + len + mkiLen, mac, tagLen);
+        }
+        if (mkiLen) std::memcpy(p + len, mki_.data(), mkiLen);
     }
-    len += tagLen;
+    len += mkiLen + tagLen;
+    ++rtpPackets_;
     return SrtpStatus::Ok;
 }
 
@@ -307,11 +404,18 @@ SrtpStatus SrtpContext::protectRtp(std::span<uint8_t> buf, size_t& len) {
 SrtpStatus SrtpContext::unprotectRtp(std::span<uint8_t> buf, size_t& len) {
     if (len > buf.size()) return SrtpStatus::TooShort;
     uint8_t* p = buf.data();
-    const size_t tagLen = info_.rtpTagLen;
-    if (len < kRtpHeader + tagLen) return SrtpStatus::TooShort;
-    const size_t n = len - tagLen;
+    const size_t tagLen = rtpTagLen_;
+    const size_t mkiLen = mkiLen_;
+    if (len < kRtpHeader + mkiLen + tagLen) return SrtpStatus::TooShort;
+    // Where the MKI and the tag are (see protectRtp); n: the RTP packet's end.
+    const size_t mkiAt = info_.aead ? len - mkiLen : len - tagLen - mkiLen;
+    const size_t tagAt = info_.aead ? mkiAt - tagLen : len - tagLen;
+    const size_t n = len - mkiLen - tagLen;
     const size_t h = rtpHeaderLen(p, n);
     if (h == 0) return SrtpStatus::TooShort;
+    // The MKI is public: a plain comparison.
+    if (mkiLen && std::memcmp(p + mkiAt, mki_.data(), mkiLen) != 0) return SrtpStatus::UnknownMki;
+    if (rtpPackets_ >= rtpLimit_) return SrtpStatus::KeyExpired;
 
     const uint16_t seq = load16(p + 2);
     const uint32_t ssrc = load32(p + 8);
@@ -329,23 +433,34 @@ SrtpStatus SrtpContext::unprotectRtp(std::span<uint8_t> buf, size_t& len) {
     if (info_.aead) {
         uint8_t iv[AesGcm::kIvSize];
         uint8_t tag[AesGcm::kTagSize];
-        std::memcpy(tag, p + n, tagLen);
+        std::memcpy(tag, p + tagAt, tagLen);
         gcmIv(iv, rtp_->salt, ssrc, index);
-        if (!rtp_->gcm->open(iv, {p, h}, {}, payload, tag)) return SrtpStatus::AuthFailed;
+        const bool ok = encryptRtp_ ? rtp_->gcm->open(iv, {p, h}, {}, payload, tag)
+                                    : rtp_->gcm->open(iv, {p, n}, {}, {}, tag);
+        if (!ok) return SrtpStatus::AuthFailed;
     } else {
-        uint8_t rocBytes[4];
-        store32(rocBytes, roc);
-        uint8_t mac[kSha1Size];
-        if (!rtp_->mac->compute({p, n}, rocBytes, mac)) return SrtpStatus::CryptoError;
-        if (!constantTimeEqual({mac, tagLen}, {p + n, tagLen})) return SrtpStatus::AuthFailed;
-        if (info_.encrypts) {
+        if (tagLen) {
+            uint8_t rocBytes[4];
+            store32(rocBytes, roc);
+            uint8_t mac[kSha1Size];
+            if (!rtp_->mac->compute({p, n}, rocBytes, mac)) return SrtpStatus::CryptoError;
+            if (!constantTimeEqual({mac, tagLen}, {p + tagAt, tagLen}))
+                return SrtpStatus::AuthFailed;
+        }
+        if (encryptRtp_) {
             uint8_t iv[kAesBlock];
-            aesCmIv(iv, rtp_->salt, ssrc, index);
-            if (!rtp_->ctr->apply(iv, payload)) return SrtpStatus::CryptoError;
+            if (info_.f8) {
+                detail::f8SrtpIv(p, roc, iv);
+                if (!rtp_->f8->apply(iv, payload)) return SrtpStatus::CryptoError;
+            } else {
+                aesCmIv(iv, rtp_->salt, ssrc, index);
+                if (!rtp_->ctr->apply(iv, payload)) return SrtpStatus::CryptoError;
+            }
         }
     }
 
     noteReceived(rtpSsrcs_, s, ssrc, index);
+    ++rtpPackets_;
     len = n;
     return SrtpStatus::Ok;
 }
@@ -355,43 +470,58 @@ SrtpStatus SrtpContext::protectRtcp(std::span<uint8_t> buf, size_t& len) {
     if (len > buf.size() || len < kRtcpHeader) return SrtpStatus::TooShort;
     uint8_t* p = buf.data();
     const size_t tagLen = info_.rtcpTagLen;
-    if (buf.size() - len < kSrtcpIndexLen + tagLen) return SrtpStatus::NoRoom;
+    const size_t mkiLen = mkiLen_;
+    if (buf.size() - len < kSrtcpIndexLen + mkiLen + tagLen) return SrtpStatus::NoRoom;
+    if (rtcpPackets_ >= rtcpLimit_) return SrtpStatus::KeyExpired;
 
     const uint32_t ssrc = load32(p + 4);
     SsrcState* s = find(rtcpSsrcs_, ssrc);
     // The first index is 1, as libsrtp sends (its reference packets have it).
     if (!s) s = &insert(rtcpSsrcs_, ssrc);
-    // RFC 3711 §3.4: the 31-bit index; keys must change before it wraps.
+    // RFC 3711 §3.4: the 31-bit index; the lifetime (at most 2^31 packets)
+    // runs out before it wraps.
     const uint32_t index = uint32_t(s->highest + 1) & kSrtcpIndexMask;
     s->highest = index;
-    const uint32_t eIndex = info_.encrypts ? (kSrtcpEBit | index) : index;
+    const uint32_t eIndex = encryptRtcp_ ? (kSrtcpEBit | index) : index;
     uint8_t eIndexBytes[kSrtcpIndexLen];
     store32(eIndexBytes, eIndex);
     std::span<uint8_t> payload(p + kRtcpHeader, len - kRtcpHeader);
 
     if (info_.aead) {
-        // RFC 7714 §9: header || ciphertext || tag || E||index; the AAD is
-        // the header and E||index.
+        // RFC 7714 §9: header || ciphertext || tag || E||index || MKI; the
+        // AAD is the header and E||index (the whole packet when E is 0).
         uint8_t iv[AesGcm::kIvSize];
         uint8_t tag[AesGcm::kTagSize];
         gcmIv(iv, rtcp_->salt, ssrc, index);
-        if (!rtcp_->gcm->seal(iv, {p, kRtcpHeader}, eIndexBytes, payload, tag))
-            return SrtpStatus::CryptoError;
+        const bool ok = encryptRtcp_
+                            ? rtcp_->gcm->seal(iv, {p, kRtcpHeader}, eIndexBytes, payload, tag)
+                            : rtcp_->gcm->seal(iv, {p, len}, eIndexBytes, {}, tag);
+        if (!ok) return SrtpStatus::CryptoError;
         std::memcpy(p + len, tag, tagLen);
         std::memcpy(p + len + tagLen, eIndexBytes, kSrtcpIndexLen);
+        if (mkiLen) std::memcpy(p + len + tagLen + kSrtcpIndexLen, mki_.data(), mkiLen);
     } else {
-        if (info_.encrypts) {
+        // RFC 3711 §3.4: header || payload || E||index || MKI || tag; the tag
+        // covers all before the MKI.
+        if (encryptRtcp_) {
             uint8_t iv[kAesBlock];
-            aesCmIv(iv, rtcp_->salt, ssrc, index);
-            if (!rtcp_->ctr->apply(iv, payload)) return SrtpStatus::CryptoError;
+            if (info_.f8) {
+                detail::f8SrtcpIv(p, eIndex, iv);
+                if (!rtcp_->f8->apply(iv, payload)) return SrtpStatus::CryptoError;
+            } else {
+                aesCmIv(iv, rtcp_->salt, ssrc, index);
+                if (!rtcp_->ctr->apply(iv, payload)) return SrtpStatus::CryptoError;
+            }
         }
         std::memcpy(p + len, eIndexBytes, kSrtcpIndexLen);
         uint8_t mac[kSha1Size];
         if (!rtcp_->mac->compute({p, len + kSrtcpIndexLen}, {}, mac))
             return SrtpStatus::CryptoError;
-        std::memcpy(p + len + kSrtcpIndexLen, mac, tagLen);
+        if (mkiLen) std::memcpy(p + len + kSrtcpIndexLen, mki_.data(), mkiLen);
+        std::memcpy(p + len + kSrtcpIndexLen + mkiLen, mac, tagLen);
     }
-    len += kSrtcpIndexLen + tagLen;
+    len += kSrtcpIndexLen + mkiLen + tagLen;
+    ++rtcpPackets_;
     return SrtpStatus::Ok;
 }
 
@@ -400,13 +530,17 @@ SrtpStatus SrtpContext::unprotectRtcp(std::span<uint8_t> buf, size_t& len) {
     if (len > buf.size()) return SrtpStatus::TooShort;
     uint8_t* p = buf.data();
     const size_t tagLen = info_.rtcpTagLen;
-    if (len < kRtcpHeader + kSrtcpIndexLen + tagLen) return SrtpStatus::TooShort;
+    const size_t mkiLen = mkiLen_;
+    if (len < kRtcpHeader + kSrtcpIndexLen + mkiLen + tagLen) return SrtpStatus::TooShort;
 
-    // Where E||index and the tag are differs: after the tag for AEAD
-    // (RFC 7714 §9), before it otherwise (RFC 3711 §3.4).
-    const size_t indexAt = info_.aead ? len - kSrtcpIndexLen : len - tagLen - kSrtcpIndexLen;
-    const size_t tagAt = info_.aead ? len - kSrtcpIndexLen - tagLen : len - tagLen;
-    const size_t end = len - kSrtcpIndexLen - tagLen;  // of the RTCP packet
+    // Where E||index, the MKI and the tag are differs: after the tag for
+    // AEAD (RFC 7714 §9), before it otherwise (RFC 3711 §3.4).
+    const size_t mkiAt = info_.aead ? len - mkiLen : len - tagLen - mkiLen;
+    const size_t indexAt = mkiAt - kSrtcpIndexLen;
+    const size_t tagAt = info_.aead ? indexAt - tagLen : len - tagLen;
+    const size_t end = len - kSrtcpIndexLen - mkiLen - tagLen;  // of the RTCP packet
+    if (mkiLen && std::memcmp(p + mkiAt, mki_.data(), mkiLen) != 0) return SrtpStatus::UnknownMki;
+    if (rtcpPackets_ >= rtcpLimit_) return SrtpStatus::KeyExpired;
     const uint32_t eIndex = load32(p + indexAt);
     const bool encrypted = eIndex & kSrtcpEBit;
     const uint32_t index = eIndex & kSrtcpIndexMask;
@@ -427,17 +561,24 @@ SrtpStatus SrtpContext::unprotectRtcp(std::span<uint8_t> buf, size_t& len) {
         if (!ok) return SrtpStatus::AuthFailed;
     } else {
         uint8_t mac[kSha1Size];
-        if (!rtcp_->mac->compute({p, tagAt}, {}, mac)) return SrtpStatus::CryptoError;
+        if (!rtcp_->mac->compute({p, indexAt + kSrtcpIndexLen}, {}, mac))
+            return SrtpStatus::CryptoError;
         if (!constantTimeEqual({mac, tagLen}, {p + tagAt, tagLen})) return SrtpStatus::AuthFailed;
         if (encrypted && info_.encrypts) {
             uint8_t iv[kAesBlock];
-            aesCmIv(iv, rtcp_->salt, ssrc, index);
-            if (!rtcp_->ctr->apply(iv, {p + kRtcpHeader, end - kRtcpHeader}))
-                return SrtpStatus::CryptoError;
+            std::span<uint8_t> payload(p + kRtcpHeader, end - kRtcpHeader);
+            if (info_.f8) {
+                detail::f8SrtcpIv(p, eIndex, iv);
+                if (!rtcp_->f8->apply(iv, payload)) return SrtpStatus::CryptoError;
+            } else {
+                aesCmIv(iv, rtcp_->salt, ssrc, index);
+                if (!rtcp_->ctr->apply(iv, payload)) return SrtpStatus::CryptoError;
+            }
         }
     }
 
     noteReceived(rtcpSsrcs_, s, ssrc, index);
+    ++rtcpPackets_;
     len = end;
     return SrtpStatus::Ok;
 }

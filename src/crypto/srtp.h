@@ -1,11 +1,37 @@
 // SRTP and SRTCP (RFC 3711) transforms on packets in place: key derivation,
 // the per-SSRC rollover counter and replay window, protect and unprotect.
-// AES-CM with HMAC-SHA1 (RFC 3711, RFC 6188 for AES-192/256), the NULL
-// cipher with HMAC-SHA1, and AES-GCM (RFC 7714).
+// AES-CM with HMAC-SHA1 (RFC 3711, RFC 6188 for AES-192/256), AES-f8 with
+// HMAC-SHA1 (RFC 3711 §4.1.2), the NULL cipher with HMAC-SHA1, and AES-GCM
+// (RFC 7714).
 //
 // An SrtpContext holds one direction of one media stream's keys (the
 // receiving side unprotects, the sending side protects). Nothing here
 // allocates per packet or does I/O.
+//
+// SrtpOptions (SDES key and session parameters, RFC 4568 §6.1/§6.3):
+// - MKI (RFC 3711 §3.1): one MKI per context (one master key). Protect
+//   writes it after the payload and before the tag (SRTCP: after E||index,
+//   before the tag; AEAD, RFC 7714 §8/§9: after the GCM tag, resp. after
+//   E||index). It is not authenticated. Unprotect compares it first: a
+//   packet carrying another MKI is UnknownMki (a caller holding several
+//   master keys may try the context of that MKI; otherwise it counts an
+//   error). Several master keys in one context are not supported.
+// - lifetime: packets protected or unprotected (authenticated) under the
+//   master key, counted separately for SRTP and SRTCP and each capped by
+//   RFC 3711 §9.2 (2^48 SRTP, 2^31 SRTCP packets) even when 0 (no SDES
+//   lifetime). The packet beyond it is KeyExpired: the context is used up
+//   and the caller needs new keys (count it as an error).
+// - unencryptedSrtp / unencryptedSrtcp: the payload is sent in clear, still
+//   authenticated (SRTCP: E bit 0; AEAD: the whole packet is GCM's AAD).
+//   Received SRTCP follows each packet's E bit either way; received SRTP
+//   follows the option (SRTP has no E bit). Unencrypted AEAD SRTP follows
+//   RFC 7714 §9's E=0 SRTCP rule by analogy; libsrtp2 2.5 always encrypts
+//   AEAD SRTP, so that one case has no interop test.
+// - unauthenticatedSrtp: SRTP packets carry no tag (RFC 4568 §6.3.3; not
+//   with AEAD suites, whose tag is their cipher). SRTCP stays authenticated.
+// - adoptStateFrom() carries ROCs, replay windows, SRTCP indices and the
+//   lifetime counts to a new context made with the same keys (a re-offer
+//   that keeps them), so nothing restarts at index 0.
 #pragma once
 
 #include <array>
@@ -15,6 +41,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "crypto/openssl.h"
@@ -28,6 +55,8 @@ enum class SrtpSuite : uint8_t {
     AesCm192HmacSha1_32,
     AesCm256HmacSha1_80,
     AesCm256HmacSha1_32,
+    F8_128HmacSha1_80,  // RFC 3711 §4.1.2 AES-f8 (SDES F8_128_HMAC_SHA1_80)
+    F8_128HmacSha1_32,
     NullHmacSha1_80,  // no encryption, authenticated (master key as AES-128's)
     NullHmacSha1_32,
     AeadAes128Gcm,  // RFC 7714
@@ -42,6 +71,7 @@ struct SrtpSuiteInfo {
     uint8_t rtcpTagLen;  // octets of SRTCP's tag (after the 4-octet index)
     bool encrypts;
     bool aead;
+    bool f8;  // AES-f8 instead of AES-CM
 };
 
 const SrtpSuiteInfo& suiteInfo(SrtpSuite suite);
@@ -72,9 +102,28 @@ enum class SrtpStatus : uint8_t {
     AuthFailed,   // the tag does not authenticate the packet
     Replayed,     // an index already received, or older than the window
     CryptoError,  // the crypto library failed (not caused by the input)
+    UnknownMki,   // unprotect: the packet's MKI is not this context's
+    KeyExpired,   // the master key's lifetime (packets) is used up
 };
 
 std::string_view toString(SrtpStatus s);
+
+struct SrtpOptions {
+    std::vector<uint8_t> mki;  // RFC 3711 §3.1 MKI as sent: empty, or 1..128 octets
+    uint64_t lifetime = 0;     // packets per master key (each of SRTP, SRTCP); 0: no limit
+    bool unencryptedSrtp = false;
+    bool unencryptedSrtcp = false;
+    bool unauthenticatedSrtp = false;
+};
+
+namespace detail {
+// RFC 3711 §4.1.2.2: the f8 IV of SRTP, 0x00 || M || PT || SEQ || TS ||
+// SSRC || ROC, from the packet's first 12 octets.
+void f8SrtpIv(const uint8_t* header, uint32_t roc, uint8_t (&iv)[kAesBlock]);
+// RFC 3711 §4.1.2.3: the f8 IV of SRTCP, 0^32 || E || index || the first 8
+// octets of the packet.
+void f8SrtcpIv(const uint8_t* header, uint32_t eIndex, uint8_t (&iv)[kAesBlock]);
+}  // namespace detail
 
 class SrtpContext {
   public:
@@ -83,14 +132,28 @@ class SrtpContext {
     // beyond this (a stream has one or two; this bounds a peer's effect).
     static constexpr size_t kMaxSsrcs = 16;
 
+    static constexpr size_t kMaxMki = 128;
+    static constexpr uint64_t kMaxSrtpPackets = uint64_t(1) << 48;   // RFC 3711 §9.2
+    static constexpr uint64_t kMaxSrtcpPackets = uint64_t(1) << 31;  // RFC 3711 §9.2
+
     // Derives the session keys. The master key and salt must have the
-    // suite's lengths.
+    // suite's lengths; options as described at the top of this file.
     static Result<std::unique_ptr<SrtpContext>> create(SrtpSuite suite,
                                                        std::span<const uint8_t> masterKey,
-                                                       std::span<const uint8_t> masterSalt);
+                                                       std::span<const uint8_t> masterSalt,
+                                                       const SrtpOptions& options = {});
     ~SrtpContext();
 
     SrtpSuite suite() const { return suite_; }
+    // Octets protect appends (and unprotect removes): MKI and tag for SRTP;
+    // E||index, MKI and tag for SRTCP.
+    size_t rtpOverhead() const { return mkiLen_ + rtpTagLen_; }
+    size_t rtcpOverhead() const { return 4 + mkiLen_ + info_.rtcpTagLen; }
+
+    // Takes over `from`'s per-SSRC state (ROC, replay window, SRTCP index)
+    // and its packet counts, for a context that replaces it with the same
+    // suite and keys. False (nothing taken) if the suite or keys differ.
+    bool adoptStateFrom(const SrtpContext& from);
 
     // In place on `buf` (its size is the capacity the packet may grow to),
     // whose first `len` octets are the packet; `len` is updated on Ok.
@@ -121,7 +184,8 @@ class SrtpContext {
     };
     using SsrcTable = std::array<SsrcState, kMaxSsrcs>;
 
-    SrtpContext(SrtpSuite suite, std::unique_ptr<Keys> rtp, std::unique_ptr<Keys> rtcp);
+    SrtpContext(SrtpSuite suite, std::unique_ptr<Keys> rtp, std::unique_ptr<Keys> rtcp,
+                const SrtpOptions& options);
     SsrcState* find(SsrcTable& t, uint32_t ssrc);
     SsrcState& insert(SsrcTable& t, uint32_t ssrc);
     void noteReceived(SsrcTable& t, SsrcState* s, uint32_t ssrc, uint64_t index);
@@ -129,6 +193,12 @@ class SrtpContext {
     SrtpSuite suite_;
     const SrtpSuiteInfo& info_;
     std::unique_ptr<Keys> rtp_, rtcp_;
+    std::array<uint8_t, kMaxMki> mki_{};
+    uint8_t mkiLen_;
+    uint8_t rtpTagLen_;  // 0 with unauthenticatedSrtp
+    bool encryptRtp_, encryptRtcp_;
+    uint64_t rtpLimit_, rtcpLimit_;  // packets allowed under the master key
+    uint64_t rtpPackets_ = 0, rtcpPackets_ = 0;
     SsrcTable rtpSsrcs_{}, rtcpSsrcs_{};
     uint64_t useClock_ = 0;
 };

@@ -12,8 +12,10 @@ Result<std::unique_ptr<SrtpStage>> SrtpStage::fromSdes(Direction d, const crypto
     if (ks.size() != size_t(info.masterKeyLen) + info.masterSaltLen)
         return Error{"SRTP key of the wrong length"};
     std::span<const uint8_t> all(ks);
+    // MKI, lifetime and the UNENCRYPTED_*/UNAUTHENTICATED_SRTP parameters.
     auto ctx = crypto::SrtpContext::create(*c.suite, all.first(info.masterKeyLen),
-                                           all.subspan(info.masterKeyLen));
+                                           all.subspan(info.masterKeyLen),
+                                           crypto::srtpOptions(c, c.keyParams[0]));
     if (!ctx) return ctx.error();
     return std::make_unique<SrtpStage>(d, std::move(*ctx));
 }

@@ -29,6 +29,9 @@ class SrtpStage final : public Stage {
 
     Direction direction() const { return dir_; }
     const crypto::SrtpContext& context() const { return *ctx_; }
+    // A re-offer that changed the line but not the keys (e.g. a session
+    // parameter): the SRTP state goes on. False if the keys differ.
+    bool adoptStateFrom(const SrtpStage& old) { return ctx_->adoptStateFrom(*old.ctx_); }
     // Packets refused (authentication, replay, length), by this stage.
     uint64_t failures() const { return failures_; }
 

@@ -177,6 +177,7 @@ void updateSrtpStage(std::unique_ptr<media::SrtpStage>& stage, std::optional<cry
         have.reset();
         return;
     }
+    if (stage) (*made)->adoptStateFrom(*stage);
     stage = std::move(*made);
     have = key;
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/openssl.h"
 #include "hex.h"
 
 using namespace ngm::crypto;
@@ -195,6 +196,102 @@ TEST(SrtpReference, AeadAes256GcmMatchesAPublishedPacket) {
                                  "d90238917e7390a2793500e1681acaea")));
 }
 
+// ---- AES-f8 (RFC 3711 §4.1.2) ----
+
+// RFC 3711 appendix B.1: the SRTP IV from the packet's header and ROC, and
+// the f8 keystream from the session key and (4-octet) salt.
+TEST(SrtpF8, MatchesRfc3711AppendixB1) {
+    const auto header = hex("806e5cba50681de55c621599");
+    uint8_t iv[kAesBlock];
+    detail::f8SrtpIv(header.data(), 0xd462564a, iv);
+    EXPECT_EQ(toHex(iv), toHex(hex("006e5cba50681de55c621599d462564a")));
+
+    auto f8 = AesF8::create(hex("234829008467be186c3de14aae72d62c"), hex("32f2870d"));
+    ASSERT_TRUE(f8);
+    auto data =
+        hex("70736575646f72616e646f6d6e65737320697320746865206e6578742062657374207468696e67");
+    ASSERT_TRUE(f8->apply(iv, data));
+    EXPECT_EQ(toHex(data), toHex(hex("019ce7a26e7854014a6366aa95d4eefd1ad4172a14f9faf455b7f1d4b6"
+                                     "2bd08f562c0eef7c4802")));
+    // The context is reused: the same IV again gives the plaintext back.
+    ASSERT_TRUE(f8->apply(iv, data));
+    EXPECT_EQ(std::string(data.begin(), data.end()), "pseudorandomness is the next best thing");
+}
+
+// Longer than the keystream chunk AES-f8 computes at once (32 blocks): the
+// chain carries on across chunks, as block-by-block f8 (ECB) gives it.
+TEST(SrtpF8, LongDataMatchesBlockByBlockDefinition) {
+    const auto key = hex("234829008467be186c3de14aae72d62c");
+    const auto salt = hex("32f2870d");
+    uint8_t iv[kAesBlock];
+    for (size_t i = 0; i < kAesBlock; ++i) iv[i] = uint8_t(i * 17);
+    std::vector<uint8_t> data(1500, 0);  // the keystream itself
+    auto f8 = AesF8::create(key, salt);
+    ASSERT_TRUE(f8);
+    ASSERT_TRUE(f8->apply(iv, data));
+    // The definition with single AES blocks: AES-CTR with a zero counter
+    // block is E(k, 0), so E(k, x) is CTR's keystream from counter x.
+    auto block = [](std::span<const uint8_t> k, const uint8_t(&x)[kAesBlock]) {
+        auto ctr = AesCtr::create(k);
+        EXPECT_TRUE(ctr);
+        std::vector<uint8_t> out(kAesBlock, 0);
+        EXPECT_TRUE(ctr->apply(x, out));
+        return out;
+    };
+    std::vector<uint8_t> masked(kAesBlock, 0x55);
+    std::copy(salt.begin(), salt.end(), masked.begin());
+    for (size_t i = 0; i < kAesBlock; ++i) masked[i] ^= key[i];
+    const auto ivPrime = block(masked, iv);
+    std::vector<uint8_t> prev(kAesBlock, 0), expected;
+    for (uint32_t j = 0; expected.size() < data.size(); ++j) {
+        uint8_t x[kAesBlock];
+        for (size_t i = 0; i < kAesBlock; ++i) x[i] = ivPrime[i] ^ prev[i];
+        x[12] ^= uint8_t(j >> 24);
+        x[13] ^= uint8_t(j >> 16);
+        x[14] ^= uint8_t(j >> 8);
+        x[15] ^= uint8_t(j);
+        prev = block(key, x);
+        expected.insert(expected.end(), prev.begin(), prev.end());
+    }
+    expected.resize(data.size());
+    EXPECT_EQ(toHex(data), toHex(expected));
+}
+
+// RFC 3711 §4.1.2.3: 0^32 || E || index || first 8 octets of the packet.
+TEST(SrtpF8, SrtcpIvLayout) {
+    const auto header = hex("81c8000bcafebabe");
+    uint8_t iv[kAesBlock];
+    detail::f8SrtcpIv(header.data(), 0x80000005, iv);
+    EXPECT_EQ(toHex(iv), toHex(hex("000000008000000581c8000bcafebabe")));
+}
+
+// An F8_128_HMAC_SHA1_80 packet from the context is the one the parts
+// give: session keys of RFC 3711 §4.3 (labels 0, 1, 2), the f8 IV of the
+// header and ROC, HMAC-SHA1 over header || ciphertext || ROC.
+TEST(SrtpF8, ContextPacketIsBuiltFromTheDerivedKeys) {
+    auto tx = context(SrtpSuite::F8_128HmacSha1_80, kKey128, kSalt14);
+    Packet p(hex(kReferenceRtp));
+    ASSERT_EQ(tx->protectRtp(p.buf, p.len), SrtpStatus::Ok);
+
+    std::vector<uint8_t> ke(16), ks(14), ka(20);
+    ASSERT_TRUE(deriveSessionKey(hex(kKey128), hex(kSalt14), KeyLabel::RtpEncryption, ke));
+    ASSERT_TRUE(deriveSessionKey(hex(kKey128), hex(kSalt14), KeyLabel::RtpSalt, ks));
+    ASSERT_TRUE(deriveSessionKey(hex(kKey128), hex(kSalt14), KeyLabel::RtpAuth, ka));
+    auto expected = hex(kReferenceRtp);
+    uint8_t iv[kAesBlock];
+    detail::f8SrtpIv(expected.data(), 0, iv);
+    auto f8 = AesF8::create(ke, ks);
+    ASSERT_TRUE(f8);
+    ASSERT_TRUE(f8->apply(iv, std::span(expected).subspan(12)));
+    auto mac = HmacSha1::create(ka);
+    ASSERT_TRUE(mac);
+    const uint8_t roc[4] = {0, 0, 0, 0};
+    uint8_t tag[kSha1Size];
+    ASSERT_TRUE(mac->compute(expected, roc, tag));
+    expected.insert(expected.end(), tag, tag + 10);
+    EXPECT_EQ(p.hex(), toHex(expected));
+}
+
 // ---- behaviour of every suite ----
 
 class SrtpEverySuite : public ::testing::TestWithParam<SrtpSuite> {
@@ -355,6 +452,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(SrtpSuite::AesCm128HmacSha1_80, SrtpSuite::AesCm128HmacSha1_32,
                       SrtpSuite::AesCm192HmacSha1_80, SrtpSuite::AesCm192HmacSha1_32,
                       SrtpSuite::AesCm256HmacSha1_80, SrtpSuite::AesCm256HmacSha1_32,
+                      SrtpSuite::F8_128HmacSha1_80, SrtpSuite::F8_128HmacSha1_32,
                       SrtpSuite::NullHmacSha1_80, SrtpSuite::NullHmacSha1_32,
                       SrtpSuite::AeadAes128Gcm, SrtpSuite::AeadAes256Gcm),
     [](const auto& info) {
@@ -363,3 +461,274 @@ INSTANTIATE_TEST_SUITE_P(
             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
         return n;
     });
+
+// ---- SrtpOptions: MKI, lifetime, session parameters, state hand-over ----
+
+namespace {
+
+constexpr SrtpSuite kEverySuite[] = {
+    SrtpSuite::AesCm128HmacSha1_80, SrtpSuite::AesCm128HmacSha1_32, SrtpSuite::AesCm192HmacSha1_80,
+    SrtpSuite::AesCm192HmacSha1_32, SrtpSuite::AesCm256HmacSha1_80, SrtpSuite::AesCm256HmacSha1_32,
+    SrtpSuite::F8_128HmacSha1_80,   SrtpSuite::F8_128HmacSha1_32,   SrtpSuite::NullHmacSha1_80,
+    SrtpSuite::NullHmacSha1_32,     SrtpSuite::AeadAes128Gcm,       SrtpSuite::AeadAes256Gcm,
+};
+
+std::unique_ptr<SrtpContext> withOptions(SrtpSuite suite, const SrtpOptions& o,
+                                         uint8_t keyBase = 0x10) {
+    const auto& info = suiteInfo(suite);
+    std::vector<uint8_t> key(info.masterKeyLen), salt(info.masterSaltLen);
+    for (size_t i = 0; i < key.size(); ++i) key[i] = uint8_t(keyBase + i);
+    for (size_t i = 0; i < salt.size(); ++i) salt[i] = uint8_t(0xa0 + i);
+    auto c = SrtpContext::create(suite, key, salt, o);
+    EXPECT_TRUE(c) << (c ? "" : c.error().reason);
+    return c ? std::move(*c) : nullptr;
+}
+
+uint32_t load32At(const Packet& p, size_t at) {
+    return uint32_t(p.buf[at]) << 24 | uint32_t(p.buf[at + 1]) << 16 |
+           uint32_t(p.buf[at + 2]) << 8 | p.buf[at + 3];
+}
+
+}  // namespace
+
+class SrtpOptionsEverySuite : public ::testing::TestWithParam<SrtpSuite> {};
+
+// RFC 3711 §3.1/§3.4 (RFC 7714 §8/§9 for AEAD): where the MKI goes, that
+// it is checked, and that a packet with another MKI leaves no state.
+TEST_P(SrtpOptionsEverySuite, MkiIsAppendedAndChecked) {
+    const auto& info = suiteInfo(GetParam());
+    SrtpOptions o;
+    o.mki = {0x01, 0x02, 0x03};
+    auto tx = withOptions(GetParam(), o), rx = withOptions(GetParam(), o);
+    SrtpOptions other = o;
+    other.mki = {0x01, 0x02, 0x04};
+    auto rxOther = withOptions(GetParam(), other), rxNone = withOptions(GetParam(), {});
+    ASSERT_TRUE(tx && rx && rxOther && rxNone);
+    EXPECT_EQ(tx->rtpOverhead(), 3u + info.rtpTagLen);
+    EXPECT_EQ(tx->rtcpOverhead(), 4u + 3u + info.rtcpTagLen);
+
+    const auto plain = rtp(42);
+    Packet p(plain);
+    ASSERT_EQ(tx->protectRtp(p.buf, p.len), SrtpStatus::Ok);
+    ASSERT_EQ(p.len, plain.size() + 3 + info.rtpTagLen);
+    const size_t mkiAt = info.aead ? plain.size() + info.rtpTagLen : plain.size();
+    EXPECT_EQ(toHex(std::span(p.buf.data() + mkiAt, 3)), "010203");
+    Packet q = p;
+    EXPECT_EQ(rxOther->unprotectRtp(q.buf, q.len), SrtpStatus::UnknownMki);
+    q = p;
+    EXPECT_NE(rxNone->unprotectRtp(q.buf, q.len), SrtpStatus::Ok);
+    q = p;
+    ASSERT_EQ(rx->unprotectRtp(q.buf, q.len), SrtpStatus::Ok);
+    EXPECT_EQ(q.bytes(), plain);
+    // The MKI is not authenticated but must match.
+    q = p;
+    q.buf[mkiAt] ^= 0xff;
+    EXPECT_EQ(rx->unprotectRtp(q.buf, q.len), SrtpStatus::UnknownMki);
+
+    const auto plainRtcp = rtcp();
+    Packet c(plainRtcp);
+    ASSERT_EQ(tx->protectRtcp(c.buf, c.len), SrtpStatus::Ok);
+    ASSERT_EQ(c.len, plainRtcp.size() + 4 + 3 + info.rtcpTagLen);
+    const size_t indexAt = info.aead ? plainRtcp.size() + info.rtcpTagLen : plainRtcp.size();
+    EXPECT_EQ(load32At(c, indexAt) & 0x7fffffffu, 1u);
+    EXPECT_EQ(toHex(std::span(c.buf.data() + indexAt + 4, 3)), "010203");
+    Packet d = c;
+    EXPECT_EQ(rxOther->unprotectRtcp(d.buf, d.len), SrtpStatus::UnknownMki);
+    d = c;
+    ASSERT_EQ(rx->unprotectRtcp(d.buf, d.len), SrtpStatus::Ok);
+    EXPECT_EQ(d.bytes(), plainRtcp);
+}
+
+TEST_P(SrtpOptionsEverySuite, MkiNeedsRoomAndLength) {
+    SrtpOptions o;
+    o.mki.assign(128, 0x5a);
+    auto tx = withOptions(GetParam(), o);
+    ASSERT_TRUE(tx);
+    Packet p(rtp(1, 0xcafebabe, 0));  // 12 octets + 128 + tag fit in 256
+    ASSERT_EQ(tx->protectRtp(p.buf, p.len), SrtpStatus::Ok);
+    Packet small(rtp(2));
+    EXPECT_EQ(
+        tx->protectRtp(std::span(small.buf.data(), small.len + tx->rtpOverhead() - 1), small.len),
+        SrtpStatus::NoRoom);
+    auto rx = withOptions(GetParam(), o);
+    Packet shortOne = p;
+    shortOne.len = 12 + tx->rtpOverhead() - 1;
+    EXPECT_EQ(rx->unprotectRtp(shortOne.buf, shortOne.len), SrtpStatus::TooShort);
+    o.mki.assign(129, 0);
+    const auto& info = suiteInfo(GetParam());
+    EXPECT_FALSE(SrtpContext::create(GetParam(), std::vector<uint8_t>(info.masterKeyLen),
+                                     std::vector<uint8_t>(info.masterSaltLen), o));
+}
+
+// RFC 4568 §6.1 lifetime as a packet count per master key, SRTP and SRTCP
+// each; refused packets do not count.
+TEST_P(SrtpOptionsEverySuite, LifetimeEndsInKeyExpired) {
+    SrtpOptions o;
+    o.lifetime = 3;
+    auto tx = withOptions(GetParam(), o), rx = withOptions(GetParam(), o);
+    ASSERT_TRUE(tx && rx);
+    std::vector<Packet> sent;
+    for (uint16_t seq = 1; seq <= 3; ++seq) {
+        Packet p(rtp(seq));
+        ASSERT_EQ(tx->protectRtp(p.buf, p.len), SrtpStatus::Ok) << seq;
+        sent.push_back(p);
+    }
+    Packet fourth(rtp(4));
+    EXPECT_EQ(tx->protectRtp(fourth.buf, fourth.len), SrtpStatus::KeyExpired);
+    EXPECT_EQ(fourth.bytes(), rtp(4));
+
+    Packet bad = sent[0];
+    bad.buf[bad.len - 1] ^= 1;
+    EXPECT_EQ(rx->unprotectRtp(bad.buf, bad.len), SrtpStatus::AuthFailed);
+    for (auto& p : sent) ASSERT_EQ(rx->unprotectRtp(p.buf, p.len), SrtpStatus::Ok);
+    // A fourth packet (from a sender with a fresh count) is refused.
+    auto tx2 = withOptions(GetParam(), {});
+    Packet more(rtp(9));
+    ASSERT_EQ(tx2->protectRtp(more.buf, more.len), SrtpStatus::Ok);
+    EXPECT_EQ(rx->unprotectRtp(more.buf, more.len), SrtpStatus::KeyExpired);
+
+    // SRTCP has its own count.
+    for (int i = 0; i < 3; ++i) {
+        Packet c(rtcp());
+        ASSERT_EQ(tx->protectRtcp(c.buf, c.len), SrtpStatus::Ok) << i;
+        ASSERT_EQ(rx->unprotectRtcp(c.buf, c.len), SrtpStatus::Ok) << i;
+    }
+    Packet c(rtcp());
+    EXPECT_EQ(tx->protectRtcp(c.buf, c.len), SrtpStatus::KeyExpired);
+}
+
+// UNENCRYPTED_SRTP / UNENCRYPTED_SRTCP: payload in clear, still
+// authenticated; SRTCP's E bit is 0, and a receiver without the option
+// follows it.
+TEST_P(SrtpOptionsEverySuite, UnencryptedKeepsThePayloadClearAndAuthenticated) {
+    const auto& info = suiteInfo(GetParam());
+    SrtpOptions o;
+    o.unencryptedSrtp = true;
+    o.unencryptedSrtcp = true;
+    auto tx = withOptions(GetParam(), o), rx = withOptions(GetParam(), o);
+    auto rxDefault = withOptions(GetParam(), {});
+    ASSERT_TRUE(tx && rx && rxDefault);
+    const auto plain = rtp(77);
+    Packet p(plain);
+    ASSERT_EQ(tx->protectRtp(p.buf, p.len), SrtpStatus::Ok);
+    EXPECT_EQ(p.len, plain.size() + info.rtpTagLen);
+    EXPECT_EQ(std::memcmp(p.buf.data(), plain.data(), plain.size()), 0);
+    Packet q = p;
+    q.buf[20] ^= 1;
+    EXPECT_EQ(rx->unprotectRtp(q.buf, q.len), SrtpStatus::AuthFailed);
+    q = p;
+    ASSERT_EQ(rx->unprotectRtp(q.buf, q.len), SrtpStatus::Ok);
+    EXPECT_EQ(q.bytes(), plain);
+
+    const auto plainRtcp = rtcp();
+    Packet c(plainRtcp);
+    ASSERT_EQ(tx->protectRtcp(c.buf, c.len), SrtpStatus::Ok);
+    EXPECT_EQ(std::memcmp(c.buf.data(), plainRtcp.data(), plainRtcp.size()), 0);
+    const size_t indexAt = info.aead ? plainRtcp.size() + info.rtcpTagLen : plainRtcp.size();
+    EXPECT_EQ(load32At(c, indexAt), 1u);  // E = 0
+    Packet d = c;
+    d.buf[12] ^= 1;
+    EXPECT_EQ(rxDefault->unprotectRtcp(d.buf, d.len), SrtpStatus::AuthFailed);
+    d = c;
+    ASSERT_EQ(rxDefault->unprotectRtcp(d.buf, d.len), SrtpStatus::Ok);
+    EXPECT_EQ(d.bytes(), plainRtcp);
+}
+
+// UNAUTHENTICATED_SRTP: no SRTP tag (encrypted all the same); SRTCP keeps
+// its tag (RFC 4568 §6.3.3). Not possible with AEAD.
+TEST_P(SrtpOptionsEverySuite, UnauthenticatedSrtpHasNoTag) {
+    const auto& info = suiteInfo(GetParam());
+    SrtpOptions o;
+    o.unauthenticatedSrtp = true;
+    if (info.aead) {
+        EXPECT_FALSE(SrtpContext::create(GetParam(), std::vector<uint8_t>(info.masterKeyLen),
+                                         std::vector<uint8_t>(info.masterSaltLen), o));
+        return;
+    }
+    auto tx = withOptions(GetParam(), o), rx = withOptions(GetParam(), o);
+    ASSERT_TRUE(tx && rx);
+    EXPECT_EQ(tx->rtpOverhead(), 0u);
+    const auto plain = rtp(300);
+    Packet p(plain);
+    ASSERT_EQ(tx->protectRtp(p.buf, p.len), SrtpStatus::Ok);
+    EXPECT_EQ(p.len, plain.size());
+    EXPECT_EQ(std::memcmp(p.buf.data() + 12, plain.data() + 12, 20) != 0, info.encrypts);
+    Packet q = p;
+    ASSERT_EQ(rx->unprotectRtp(q.buf, q.len), SrtpStatus::Ok);
+    EXPECT_EQ(q.bytes(), plain);
+    q = p;
+    EXPECT_EQ(rx->unprotectRtp(q.buf, q.len), SrtpStatus::Replayed);
+
+    const auto plainRtcp = rtcp();
+    Packet c(plainRtcp);
+    ASSERT_EQ(tx->protectRtcp(c.buf, c.len), SrtpStatus::Ok);
+    EXPECT_EQ(c.len, plainRtcp.size() + 4 + info.rtcpTagLen);
+    Packet d = c;
+    d.buf[9] ^= 1;
+    EXPECT_EQ(rx->unprotectRtcp(d.buf, d.len), SrtpStatus::AuthFailed);
+    ASSERT_EQ(rx->unprotectRtcp(c.buf, c.len), SrtpStatus::Ok);
+    EXPECT_EQ(c.bytes(), plainRtcp);
+}
+
+// A re-offer that keeps the keys: the new contexts take over ROC, replay
+// window and SRTCP index, so a sender's next packet is accepted, a
+// replayed one is not, and SRTCP's index does not restart at 1.
+TEST_P(SrtpOptionsEverySuite, AdoptStateFromKeepsRocReplayAndIndex) {
+    auto tx = withOptions(GetParam(), {}), rx = withOptions(GetParam(), {});
+    ASSERT_TRUE(tx && rx);
+    Packet last(rtp(0));
+    for (uint32_t s = 65530; s < 65536 + 3; ++s) {
+        Packet p(rtp(uint16_t(s)));
+        ASSERT_EQ(tx->protectRtp(p.buf, p.len), SrtpStatus::Ok);
+        last = p;
+        ASSERT_EQ(rx->unprotectRtp(p.buf, p.len), SrtpStatus::Ok);
+    }
+    Packet c(rtcp());
+    ASSERT_EQ(tx->protectRtcp(c.buf, c.len), SrtpStatus::Ok);
+    ASSERT_EQ(rx->unprotectRtcp(c.buf, c.len), SrtpStatus::Ok);
+
+    auto tx2 = withOptions(GetParam(), {}), rx2 = withOptions(GetParam(), {});
+    ASSERT_TRUE(tx2->adoptStateFrom(*tx));
+    ASSERT_TRUE(rx2->adoptStateFrom(*rx));
+    EXPECT_EQ(rx2->rolloverCounter(0xcafebabe), 1u);
+    EXPECT_EQ(rx2->unprotectRtp(last.buf, last.len), SrtpStatus::Replayed);
+    Packet next(rtp(3));
+    ASSERT_EQ(tx2->protectRtp(next.buf, next.len), SrtpStatus::Ok);
+    ASSERT_EQ(rx2->unprotectRtp(next.buf, next.len), SrtpStatus::Ok);  // ROC 1 on both
+    Packet c2(rtcp());
+    ASSERT_EQ(tx2->protectRtcp(c2.buf, c2.len), SrtpStatus::Ok);
+    const auto& info = suiteInfo(GetParam());
+    const size_t indexAt = info.aead ? rtcp().size() + info.rtcpTagLen : rtcp().size();
+    EXPECT_EQ(load32At(c2, indexAt) & 0x7fffffffu, 2u);
+    ASSERT_EQ(rx2->unprotectRtcp(c2.buf, c2.len), SrtpStatus::Ok);
+
+    // Other keys: nothing taken.
+    auto otherKeys = withOptions(GetParam(), {}, 0x20);
+    EXPECT_FALSE(otherKeys->adoptStateFrom(*rx));
+    EXPECT_FALSE(otherKeys->rolloverCounter(0xcafebabe));
+}
+
+// The lifetime count goes over with the state.
+TEST(SrtpOptions, AdoptStateFromCarriesTheLifetimeCount) {
+    SrtpOptions o;
+    o.lifetime = 2;
+    auto tx = withOptions(SrtpSuite::AesCm128HmacSha1_80, o);
+    Packet p(rtp(1));
+    ASSERT_EQ(tx->protectRtp(p.buf, p.len), SrtpStatus::Ok);
+    auto tx2 = withOptions(SrtpSuite::AesCm128HmacSha1_80, o);
+    ASSERT_TRUE(tx2->adoptStateFrom(*tx));
+    Packet q(rtp(2)), r(rtp(3));
+    EXPECT_EQ(tx2->protectRtp(q.buf, q.len), SrtpStatus::Ok);
+    EXPECT_EQ(tx2->protectRtp(r.buf, r.len), SrtpStatus::KeyExpired);
+    // Another suite with the same key bytes: refused.
+    auto f8 = withOptions(SrtpSuite::F8_128HmacSha1_80, o);
+    EXPECT_FALSE(f8->adoptStateFrom(*tx));
+}
+
+INSTANTIATE_TEST_SUITE_P(Suites, SrtpOptionsEverySuite, ::testing::ValuesIn(kEverySuite),
+                         [](const auto& info) {
+                             std::string n(suiteInfo(info.param).name);
+                             for (char& c : n)
+                                 if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                             return n;
+                         });
