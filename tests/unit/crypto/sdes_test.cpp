@@ -324,6 +324,8 @@ TEST(Sdes, MkiWithoutLengthIsTakenAsNoMki) {
     ASSERT_TRUE(c) << c.error().reason;
     ASSERT_EQ(c->keyParams.size(), 1u);
     EXPECT_FALSE(c->keyParams[0].mki);
+}
+
 // The SrtpOptions an a=crypto line gives its SrtpContext.
 TEST(Sdes, SrtpOptionsFromKeyParamAndSessionParams) {
     const auto c = parseOk(
