@@ -1,5 +1,6 @@
 #include "media/srtp_stage.h"
 
+#include <cstring>
 #include <span>
 
 namespace ngm::media {
@@ -20,15 +21,34 @@ Result<std::unique_ptr<SrtpStage>> SrtpStage::fromSdes(Direction d, const crypto
     return std::make_unique<SrtpStage>(d, std::move(*ctx));
 }
 
+crypto::SrtpStatus SrtpStage::run(crypto::SrtpContext& c, PacketContext& p, size_t& len) {
+    std::span<uint8_t> buf(p.data, p.capacity);
+    if (dir_ == Direction::Decrypt)
+        return p.rtp ? c.unprotectRtp(buf, len) : c.unprotectRtcp(buf, len);
+    return p.rtp ? c.protectRtp(buf, len) : c.protectRtcp(buf, len);
+}
+
 // Hot path.
 Verdict SrtpStage::process(PacketContext& p) {
-    std::span<uint8_t> buf(p.data, p.capacity);
     size_t len = p.len;
     crypto::SrtpStatus st;
-    if (dir_ == Direction::Decrypt)
-        st = p.rtp ? ctx_->unprotectRtp(buf, len) : ctx_->unprotectRtcp(buf, len);
-    else
-        st = p.rtp ? ctx_->protectRtp(buf, len) : ctx_->protectRtcp(buf, len);
+    if (!previous_) {
+        st = run(*ctx_, p, len);
+    } else {
+        // A failed unprotect leaves the buffer unspecified: the previous
+        // keys get the packet as it came.
+        thread_local uint8_t copy[2048];
+        bool saved = p.len <= sizeof copy;
+        if (saved) std::memcpy(copy, p.data, p.len);
+        st = run(*ctx_, p, len);
+        if (st == crypto::SrtpStatus::Ok) {
+            if (++sincePrevious_ >= kPreviousKeyPackets) previous_.reset();
+        } else if (saved) {
+            std::memcpy(p.data, copy, p.len);
+            len = p.len;
+            st = run(*previous_, p, len);
+        }
+    }
     if (st != crypto::SrtpStatus::Ok) {
         failures_++;
         return Verdict::Error;

@@ -32,12 +32,23 @@ class SrtpStage final : public Stage {
     // A re-offer that changed the line but not the keys (e.g. a session
     // parameter): the SRTP state goes on. False if the keys differ.
     bool adoptStateFrom(const SrtpStage& old) { return ctx_->adoptStateFrom(*old.ctx_); }
+    // Re-keying (Decrypt): the keys this stage replaces stay usable for
+    // packets still under them (sent before the peer switched, or reordered
+    // across the switch), until kPreviousKeyPackets have authenticated under
+    // the new keys. No gap, and nothing unauthentic forwarded.
+    static constexpr uint32_t kPreviousKeyPackets = 100;
+    void keepPrevious(SrtpStage&& old) { previous_ = std::move(old.ctx_); }
+    bool hasPrevious() const { return previous_ != nullptr; }
     // Packets refused (authentication, replay, length), by this stage.
     uint64_t failures() const { return failures_; }
 
   private:
+    crypto::SrtpStatus run(crypto::SrtpContext& c, PacketContext& p, size_t& len);
+
     Direction dir_;
     std::unique_ptr<crypto::SrtpContext> ctx_;
+    std::unique_ptr<crypto::SrtpContext> previous_;
+    uint32_t sincePrevious_ = 0;
     uint64_t failures_ = 0;
 };
 

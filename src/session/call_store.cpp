@@ -177,7 +177,10 @@ void updateSrtpStage(std::unique_ptr<media::SrtpStage>& stage, std::optional<cry
         have.reset();
         return;
     }
-    if (stage) (*made)->adoptStateFrom(*stage);
+    // The same keys: the SRTP state goes on. New ones: what is still under
+    // the old keys gets through for a while (SrtpStage::keepPrevious).
+    if (stage && !(*made)->adoptStateFrom(*stage) && dir == media::SrtpStage::Direction::Decrypt)
+        (*made)->keepPrevious(std::move(*stage));
     stage = std::move(*made);
     have = key;
 }

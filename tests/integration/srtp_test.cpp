@@ -335,6 +335,30 @@ TEST_F(Srtp, ReInviteWithTheSameKeysKeepsTheSrtpState) {
     for (int i = 0; i < 3; i++) roundTrip();
 }
 
+// A re-INVITE that re-keys: packets still under the old key (sent before the
+// switch) and those under the new one both get through; a forged one not.
+TEST_F(Srtp, ReInviteWithNewKeysLeavesNoGap) {
+    auto oldKey = fixedKey(1, SrtpSuite::AesCm128HmacSha1_80, 31);
+    auto newKey = fixedKey(1, SrtpSuite::AesCm128HmacSha1_80, 97);
+    Reply offer = signal("offer", audioSdp("1", a.port(), "RTP/SAVP", {crypto::writeCrypto(oldKey)}), "RTP/AVP");
+    Reply answer = signal("answer", audioSdp("2", b.port(), "RTP/AVP"), {}, "bob");
+    Endpoint aSide{"127.0.0.1", portOf(answer)}, bSide{"127.0.0.1", portOf(offer)};
+    Libsrtp oldOut(oldKey, true), newOut(newKey, true);
+    ASSERT_TRUE(a.sendTo(aSide, oldOut.protect(g711(0, kSsrcA))));
+    EXPECT_TRUE(arrives(b, g711(0, kSsrcA), bSide));
+    Bytes late = oldOut.protect(g711(1, kSsrcA));  // sent before the switch, arrives after it
+    signal("offer", audioSdp("1", a.port(), "RTP/SAVP", {crypto::writeCrypto(newKey)}), "RTP/AVP");
+    signal("answer", audioSdp("2", b.port(), "RTP/AVP"), {}, "bob");
+    ASSERT_TRUE(a.sendTo(aSide, newOut.protect(g711(2, kSsrcA))));
+    EXPECT_TRUE(arrives(b, g711(2, kSsrcA), bSide)) << "under the new key";
+    ASSERT_TRUE(a.sendTo(aSide, late));
+    EXPECT_TRUE(arrives(b, g711(1, kSsrcA), bSide)) << "under the old key, after the switch";
+    Bytes forged = newOut.protect(g711(3, kSsrcA));
+    forged[30] ^= 0x40;
+    ASSERT_TRUE(a.sendTo(aSide, forged));
+    EXPECT_TRUE(nothingArrives(b));
+}
+
 // OSRTP (RFC 8643) offered and answered plain: plain RTP both ways, though
 // `query` shows the suite offered to the answerer as rtpengine does.
 TEST_F(Srtp, OsrtpOfferAnsweredPlainStaysPlainRtp) {
