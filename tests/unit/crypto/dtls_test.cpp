@@ -588,3 +588,45 @@ TEST(DtlsConnectionTest, RepeatedClientHellosKeepTheOutputQueueBounded) {
     for (int i = 0; i < 100; ++i) p.server->feed(hello, p.now);
     EXPECT_LE(p.server->queuedDatagrams(), 4u);
 }
+
+TEST(DtlsConnectionTest, CloseDuringTheHandshakeSendsNothingAndStops) {
+    Pair p;
+    p.client->start(p.now);
+    Datagram hello;
+    ASSERT_TRUE(p.client->popOutgoing(hello));
+    p.server->feed(hello, p.now);
+    p.server->close();
+    EXPECT_EQ(p.server->state(), DtlsState::Closed);
+    // Whatever the server had queued before may still go; nothing new.
+    const size_t queued = p.server->queuedDatagrams();
+    p.server->feed(hello, p.now);
+    p.server->onTimeout(p.now + 60000);
+    EXPECT_EQ(p.server->queuedDatagrams(), queued);
+    EXPECT_EQ(p.server->nextTimeoutMs(p.now), std::nullopt);
+}
+
+TEST(DtlsConnectionTest, FailedConnectionIgnoresFurtherInput) {
+    Pair p;
+    p.server->setPeerFingerprints({certB()->fingerprint(FingerprintHash::Sha256)}, p.now);
+    EXPECT_FALSE(p.run());
+    ASSERT_EQ(p.server->state(), DtlsState::Failed);
+    const std::string reason = p.server->failureReason();
+    const auto in = p.server->stats().datagramsIn;
+    p.server->feed(p.clientSent.front(), p.now);
+    p.server->onTimeout(p.now + 60000);
+    p.server->setPeerFingerprints({certA()->fingerprint(FingerprintHash::Sha256)}, p.now);
+    EXPECT_EQ(p.server->state(), DtlsState::Failed);
+    EXPECT_EQ(p.server->failureReason(), reason);
+    EXPECT_EQ(p.server->stats().datagramsIn, in);
+    EXPECT_EQ(p.server->queuedDatagrams(), 0u);
+}
+
+TEST(DtlsConnectionTest, RejectsBadOptions) {
+    DtlsConnectionOptions o;
+    o.srtpProfiles.clear();
+    EXPECT_FALSE(DtlsConnection::create(certA(), o));
+    o = {};
+    o.initialRetransmitMs = 0;
+    EXPECT_FALSE(DtlsConnection::create(certA(), o));
+    EXPECT_FALSE(DtlsConnection::create(nullptr, {}));
+}
