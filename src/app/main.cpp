@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <strings.h>
 #include <map>
 #include <memory>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 
 #include "app/options.h"
 #include "common/log.h"
+#include "crypto/dtls.h"
 #include "media/stage.h"
 #include "control/ng_dispatcher.h"
 #include "control/ng_transport.h"
@@ -128,6 +130,28 @@ int main(int argc, char** argv) {
     sc.learning = opts.endpointLearning;
     sc.tos = opts.tos;
     sc.instanceToken = randomToken();
+    // DTLS-SRTP: one certificate for the daemon's life, as rtpengine makes
+    // it from the --dtls-* options. Without it no DTLS is offered or
+    // answered (SDES still is).
+    {
+        crypto::DtlsCertificateOptions dc;
+        if (strcasecmp(opts.dtlsCertCipher.c_str(), "RSA") == 0) dc.keyType = crypto::DtlsKeyType::Rsa;
+        if (opts.dtlsRsaKeySize > 0) dc.rsaKeyBits = unsigned(opts.dtlsRsaKeySize);
+        if (strncasecmp(opts.dtlsSignature.c_str(), "SHA1", 4) == 0 ||
+            strncasecmp(opts.dtlsSignature.c_str(), "SHA-1", 5) == 0)
+            dc.signature = crypto::DtlsSignatureHash::Sha1;
+        if (!opts.dtlsCiphers.empty()) dc.ciphers = opts.dtlsCiphers;
+        dc.mtu = size_t(opts.dtlsMtu);
+        auto cert = crypto::DtlsCertificate::create(dc);
+        if (cert) {
+            sc.dtlsCert = *cert;
+            NGM_LOG_INFO("DTLS certificate made, fingerprint %s",
+                         crypto::writeFingerprint((*cert)->fingerprint(crypto::FingerprintHash::Sha256)).c_str());
+        } else {
+            NGM_LOG_ERR("No DTLS certificate (%s): DTLS-SRTP will not be offered", cert.error().reason.c_str());
+        }
+        sc.dtlsPassive = opts.dtlsPassive;
+    }
     // A benchmark knob, not an option: one enabled stage that does nothing
     // on every stream, to measure what a stage costs (bench/README.md).
     static media::NoopStage noopStage;

@@ -514,6 +514,21 @@ bool Parser::applyValue(const OptionSpec& o, const std::string& value, size_t in
         case Target::LogFacility:
             opts_.logFacility = value;
             break;
+        case Target::DtlsRsaKeySize:
+            opts_.dtlsRsaKeySize = asInt;
+            break;
+        case Target::DtlsCertCipher:
+            opts_.dtlsCertCipher = value;
+            break;
+        case Target::DtlsMtu:
+            opts_.dtlsMtu = asInt;
+            break;
+        case Target::DtlsCiphers:
+            opts_.dtlsCiphers = value;
+            break;
+        case Target::DtlsSignature:
+            opts_.dtlsSignature = value;
+            break;
         case Target::EndpointLearning:
             if (iequals(value, "delayed"))
                 opts_.endpointLearning = media::Learning::Delayed;
@@ -554,6 +569,9 @@ bool Parser::apply(const OptionSpec& o, const Given& g, std::string& error) {
                 break;
             case Target::LogStderr:
                 opts_.logStderr = on;
+                break;
+            case Target::DtlsPassive:
+                opts_.dtlsPassive = on;
                 break;
             case Target::NotYet:
                 if (on) opts_.notYetImplemented[std::string(o.name)] = "true";

@@ -68,6 +68,14 @@ struct Options {
     std::string logFacility = "daemon";
     int numThreads = 0;  // 0 = number of cores
 
+    // DTLS-SRTP certificate and role (rtpengine's defaults).
+    bool dtlsPassive = false;
+    int dtlsRsaKeySize = 2048;
+    std::string dtlsCertCipher = "prime256v1";  // or RSA
+    int dtlsMtu = 1200;
+    std::string dtlsCiphers;  // empty: the built-in list
+    std::string dtlsSignature = "SHA-256";
+
     // Options accepted for rtpengine compatibility whose capability is not
     // built yet: long option name -> value as given. Startup logs one warning
     // line naming all of them.

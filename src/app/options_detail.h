@@ -72,6 +72,12 @@ enum class Target : uint8_t {
     LogStderr,
     LogFacility,
     NumThreads,
+    DtlsPassive,
+    DtlsRsaKeySize,
+    DtlsCertCipher,
+    DtlsMtu,
+    DtlsCiphers,
+    DtlsSignature,
 };
 
 struct OptionSpec {

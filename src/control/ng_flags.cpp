@@ -478,24 +478,10 @@ constexpr NgKey kKeys[] = {
          return Error();
      }},
     {.names = "ICE lite", .kind = Text, .text = &Flags::iceLite, .notImplemented = "ICE-lite"},
-    // Between the plain profiles it is done; the secure ones need SRTP.
-    {"transport protocol", Text, &Flags::transportProtocol, nullptr,
-     [](Flags& f, const std::string& s) {
-         // UDP/TLS profiles need DTLS-SRTP.
-         if (s.starts_with("UDP/TLS")) addNotImplemented(f, "transport protocol");
-         return Error();
-     }},
-    {"DTLS", Text, &Flags::dtls, nullptr,
-     [](Flags& f, const std::string& s) {
-         // Turning DTLS off is what ngmedia does anyway until DTLS-SRTP lands.
-         if (s != "off" && s != "no" && s != "disable" && s != "disabled") addNotImplemented(f, "DTLS");
-         return Error();
-     }},
-    {.names = "DTLS reverse", .kind = Text, .text = &Flags::dtlsReverse, .notImplemented = "DTLS"},
-    {.names = "DTLS fingerprint",
-     .kind = Text,
-     .text = &Flags::dtlsFingerprint,
-     .notImplemented = "DTLS"},
+    {.names = "transport protocol", .kind = Text, .text = &Flags::transportProtocol},
+    {.names = "DTLS", .kind = Text, .text = &Flags::dtls},
+    {.names = "DTLS reverse", .kind = Text, .text = &Flags::dtlsReverse},
+    {.names = "DTLS fingerprint", .kind = Text, .text = &Flags::dtlsFingerprint},
     {.names = "SDES",
      .kind = List,
      .onItem =

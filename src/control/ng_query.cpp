@@ -73,6 +73,11 @@ Value mediaValue(const session::Media& m, int64_t since, bencode::Document& d) {
     if (m.shownSend) flags.push(Value::string("send"));
     if (m.shownRecv) flags.push(Value::string("recv"));
     if (m.rtcpMux) flags.push(Value::string("rtcp-mux"));
+    if (m.dtls.inUse) {
+        flags.push(Value::string("DTLS-SRTP"));
+        flags.push(Value::string(m.dtls.role == crypto::DtlsRole::Active ? "DTLS role active"
+                                                                         : "DTLS role passive"));
+    }
     if (m.sdes.negotiated()) flags.push(Value::string("SDES"));
     if (m.iceControlling) flags.push(Value::string("ICE controlling"));
     return v;

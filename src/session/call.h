@@ -16,6 +16,7 @@
 #include "net/timer_wheel.h"
 #include "session/flags.h"
 #include "session/media_ports.h"
+#include "session/dtls_negotiation.h"
 #include "session/sdes_negotiation.h"
 
 namespace ngm::session {
@@ -68,6 +69,7 @@ struct Media {
     // it. A stage is kept while its key stays, with its rollover counters
     // and replay window.
     MediaSdes sdes;
+    MediaDtls dtls;  // DTLS-SRTP towards this side (session/dtls_negotiation.h)
     std::unique_ptr<media::SrtpStage> decrypt, encrypt;
     std::optional<crypto::SdesCrypto> decryptKey, encryptKey;
 

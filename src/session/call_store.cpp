@@ -302,24 +302,22 @@ void CallStore::destroyCall(const std::string& callId, int reason) {
 
 namespace {
 
-// ICE and DTLS attributes in the received SDP are consumed like
+// ICE attributes in the received SDP are consumed like
 // rtpengine consumes them, but ngmedia cannot yet generate its own: say so
 // in the reply instead of dropping them silently.
 std::string unsupportedInputWarning(const sdp::SessionDescription& in, const Flags& f) {
-    bool ice = false, dtls = false;
+    bool ice = false;
     auto scan = [&](const std::vector<sdp::Line>& lines) {
         for (const auto& l : lines) {
             if (l.type != 'a') continue;
             auto name = sdp::splitAttribute(l.value).name;
             ice |= name == "ice-ufrag" || name == "candidate";
-            dtls |= name == "fingerprint";
         }
     };
     for (size_t i = 0; i < in.sessionCount(); i++) scan(in.sessionLines(i));
     for (const auto& m : in.media) scan(m.lines);
     std::string w;
     if (ice && f.ice != "remove") w += " ICE;";
-    if (dtls) w += " DTLS-SRTP;";
     if (w.empty()) return w;
     w.pop_back();
     return "Attributes of capabilities not implemented yet were removed:" + w;
@@ -561,18 +559,25 @@ void negotiateProfile(const Media& src, Media& dst, const Flags& f) {
 
 // SDES: the lines offered to the receiver, or once the answer is in, the
 // keys of both sides (session/sdes_negotiation.h).
-void negotiateSdes(Media& src, Media& dst, const Flags& f, bool isOffer,
-                   const std::string& offeredProto) {
+// SDES and DTLS-SRTP: what is offered to the receiver, or once the answer
+// is in, the keys and roles of both sides (session/sdes_negotiation.h,
+// session/dtls_negotiation.h).
+void negotiateSecurity(Media& src, Media& dst, const Flags& f, bool isOffer,
+                       const std::string& offeredProto, const SessionConfig& cfg) {
     OsrtpOptions osrtp = osrtpOptions(f.osrtp);
     if (isOffer) {
         bool secure = isSecureProfile(dst.proto);
         // OSRTP (RFC 8643): passed on when offered, made with OSRTP=offer.
         dst.sdes.osrtpOut =
             !secure && ((!isSecureProfile(src.proto) && !src.sdes.in.empty()) || osrtp.offer);
-        if (isRtpProtocol(dst.proto) && (secure || dst.sdes.osrtpOut))
+        bool wanted = isRtpProtocol(dst.proto) && (secure || dst.sdes.osrtpOut);
+        if (wanted)
             offerSdes(src.sdes, dst.sdes, sdesOptions(f.sdes));
         else
             dst.sdes.out.clear();
+        DtlsOptions dtls = dtlsOptions(f.dtls, f.dtlsReverse, f.dtlsFingerprint, cfg.dtlsPassive);
+        offerDtls(dst.dtls, wanted && cfg.dtlsCert, dtls);
+        src.dtls.reversePassive = dtls.reversePassive;
         return;
     }
     // Offered SDES (or OSRTP), the answerer is taken as speaking it even
@@ -583,6 +588,15 @@ void negotiateSdes(Media& src, Media& dst, const Flags& f, bool isOffer,
     bool offererSecure = isSecureProfile(dst.proto) ||
                          (!dst.sdes.in.empty() && (!src.sdes.in.empty() || osrtp.accept));
     answerSdes(src.sdes, answererSecure, dst.sdes, offererSecure);
+    answerDtls(src.dtls, dst.dtls, cfg.dtlsCert && isSecureProfile(dst.proto), cfg.dtlsPassive);
+    // DTLS is favoured over SDES: an offerer that offered both gets DTLS
+    // alone; an answerer that answered with DTLS has no SDES keys.
+    if (dst.dtls.inUse) {
+        dst.sdes.recv.reset();
+        dst.sdes.send.reset();
+        dst.sdes.passthrough = src.sdes.passthrough = false;
+    }
+    if (src.dtls.inUse) src.sdes.keyless = true;
 }
 
 // rtcp-mux (RFC 5761) as the `rtcp-mux` key of the offer asks; keys in an
@@ -630,7 +644,7 @@ std::optional<CommandResult> CallStore::negotiateMedia(Exchange& x, size_t i) {
     // fork_two_answers diff scenario).
     if (x.sides.newAnswerer) dst.ports.forgetOwner();
     if (x.isOffer) negotiateProfile(src, dst, x.f);
-    if (sm.m.port != 0) negotiateSdes(src, dst, x.f, x.isOffer, offeredProto);
+    if (sm.m.port != 0) negotiateSecurity(src, dst, x.f, x.isOffer, offeredProto, cfg_);
     Families families = familiesOf(src, dst, x.f, x.isOffer);
 
     if (sm.m.port == 0 || isPassthroughProtocol(sm.m.proto))

@@ -42,6 +42,10 @@ struct SessionConfig {
     std::string instanceToken;  // a=rtpengine:<token> for loop protection
     // Put in the Record slot of every stream (the benchmark's no-op stage).
     media::Stage* extraStage = nullptr;
+    // DTLS-SRTP: the daemon's certificate (none: no DTLS offered or
+    // answered) and --dtls-passive.
+    std::shared_ptr<const crypto::DtlsCertificate> dtlsCert;
+    bool dtlsPassive = false;
 };
 
 // Daemon-wide counters, summed over workers (atomics; touched on signalling

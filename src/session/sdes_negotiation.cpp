@@ -130,9 +130,15 @@ void readSdes(const sdp::MediaSection& m, MediaSdes& sdes) {
 }
 
 void offerSdes(const MediaSdes& from, MediaSdes& to, const SdesOptions& opts) {
+    std::vector<crypto::SdesCrypto> previous = std::move(to.out);
     to.out.clear();
     to.pad = opts.pad;
     if (opts.off) return;
+    // Answered without keys (or with DTLS): the same lines again.
+    if (to.keyless && !previous.empty() && to.send) {
+        to.out = std::move(previous);
+        return;
+    }
     auto have = [&](std::string_view suite) {
         return std::any_of(to.out.begin(), to.out.end(),
                            [&](const crypto::SdesCrypto& c) { return c.suiteName == suite; });

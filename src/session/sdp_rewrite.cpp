@@ -19,8 +19,7 @@ bool isManagedMediaAttr(std::string_view n, const Flags& f) {
            n == "rtcp-mux" || isDirection(n) || n == "ice-ufrag" || n == "ice-pwd" ||
            n == "ice-options" || n == "ice-lite" || n == "candidate" ||
            n == "remote-candidates" || n == "end-of-candidates" || n == "crypto" ||
-           n == "fingerprint" || n == "setup" || n == "tls-id" ||
-           (f.stripExtmap && n == "extmap");
+           n == "setup" || (f.stripExtmap && n == "extmap");
 }
 
 bool isManagedSessionAttr(std::string_view n) {
@@ -191,6 +190,7 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
     readDirection(sdp, m, media);
     readCodecs(m, media);
     readSdes(m, media.sdes);
+    readDtls(sdp, m, media.dtls);
 }
 
 namespace {
@@ -420,6 +420,8 @@ void writeKeptAttributes(SdpWriter& w, const sdp::MediaSection& sm) {
             continue;
         }
         if (isManagedMediaAttr(a.name, w.f)) continue;
+        // A fingerprint that does not parse is not consumed (rtpengine).
+        if (a.name == "fingerprint" && isConsumedFingerprint(a.value)) continue;
         sdp::writeLine(w.out, 'a', l.value);
     }
 }
@@ -491,6 +493,8 @@ void writeRelayedSection(SdpWriter& w, const sdp::MediaSection& sm, sdp::MediaLi
         sdp::writeLine(w.out, 'a', directionOf(*src));
     writeRtcpAttributes(w, dst);
     for (const std::string& a : cryptoAttributes(dst.sdes, w.isOffer)) sdp::writeLine(w.out, 'a', a);
+    for (const std::string& a : dtlsAttributes(dst.dtls, w.isOffer, w.cfg.dtlsCert.get()))
+        sdp::writeLine(w.out, 'a', a);
     int ptime = src ? src->ptime : 0;
     if (!ptime && !w.isOffer) ptime = dst.ptime;  // the offer's ptime carries over
     if (ptime) sdp::writeLine(w.out, 'a', "ptime:" + std::to_string(ptime));

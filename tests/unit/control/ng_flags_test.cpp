@@ -398,14 +398,13 @@ TEST(NgFlags, UnknownMediaEchoValueIsIgnored) {
         EXPECT_EQ(parsed(dict({{"media-echo", str(value)}})).mediaEcho, "") << value;
 }
 
-TEST(NgFlags, TransportProtocolIsDoneButForTheDtlsProfiles) {
-    for (const char* plain : {"RTP/AVP", "RTP/AVPF", "RTP/SAVP", "RTP/SAVPF"}) {
-        Flags f = parsed(dict({{"transport-protocol", str(plain)}}));
-        EXPECT_EQ(f.transportProtocol, plain);
-        EXPECT_TRUE(f.notImplemented.empty()) << plain;
+TEST(NgFlags, TransportProtocolIsDoneForEveryProfile) {
+    for (const char* p : {"RTP/AVP", "RTP/AVPF", "RTP/SAVP", "RTP/SAVPF", "UDP/TLS/RTP/SAVP",
+                          "UDP/TLS/RTP/SAVPF", "accept"}) {
+        Flags f = parsed(dict({{"transport-protocol", str(p)}}));
+        EXPECT_EQ(f.transportProtocol, p);
+        EXPECT_TRUE(f.notImplemented.empty()) << p;
     }
-    Flags f = parsed(dict({{"transport protocol", str("UDP/TLS/RTP/SAVPF")}}));
-    EXPECT_EQ(f.notImplemented, (Names{"transport protocol"}));
 }
 
 // ---- the tables themselves ----
