@@ -10,6 +10,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <pthread.h>
 #include <random>
 #include <thread>
@@ -185,24 +186,9 @@ int main(int argc, char** argv) {
 
     std::vector<std::unique_ptr<control::NgUdpListener>> udp;
     std::vector<std::unique_ptr<control::NgTcpListener>> tcp;
-    for (const auto& ep : opts.listenNg) {
-        auto l = std::make_unique<control::NgUdpListener>(dispatcher, workers, opts.controlTos);
-        if (!l->start(ep)) {
-            NGM_LOG_ERR("Failed to open UDP control connection port (%s): %s", ep.toString().c_str(), strerror(errno));
-            return 1;
-        }
-        udp.push_back(std::move(l));
-    }
-    for (const auto& ep : opts.listenTcpNg) {
-        auto l = std::make_unique<control::NgTcpListener>(dispatcher);
-        if (!l->start(ep)) {
-            NGM_LOG_ERR("Failed to open TCP control connection port (%s): %s", ep.toString().c_str(), strerror(errno));
-            return 1;
-        }
-        tcp.push_back(std::move(l));
-    }
-
-    // The CLI (rtpengine-ctl): one wiring block.
+    std::mutex udpMutex;  // `udp` against the CLI's `set controltos`
+    // The CLI (rtpengine-ctl): one wiring block. Listening before ng does, so
+    // a client that saw ng answer finds the CLI too.
     std::unique_ptr<control::Cli> cli;
     std::vector<std::unique_ptr<control::CliListener>> cliListeners;
     if (!opts.listenCli.empty()) {
@@ -221,8 +207,9 @@ int main(int argc, char** argv) {
         for (const auto& ep : opts.listenNg) fixed.push_back({"listen-ng", ep.toString()});
         for (const auto& ep : opts.listenCli) fixed.push_back({"listen-cli", ep.toString()});
         control::CliSources cs{workers, counters, &interfaces, dispatcher, runtime, startValues, std::move(fixed), {}};
-        cs.applied = [&udp](const session::RuntimeValues& v) {
+        cs.applied = [&udp, &udpMutex](const session::RuntimeValues& v) {
             log::setLevel(*std::max_element(v.logLevels.begin(), v.logLevels.end()));
+            std::lock_guard lk(udpMutex);
             for (auto& l : udp) l->setTos(v.controlTos);
         };
         cli = std::make_unique<control::Cli>(std::move(cs));
@@ -234,6 +221,24 @@ int main(int argc, char** argv) {
             }
             cliListeners.push_back(std::move(l));
         }
+    }
+
+    for (const auto& ep : opts.listenNg) {
+        std::lock_guard lk(udpMutex);
+        auto l = std::make_unique<control::NgUdpListener>(dispatcher, workers, runtime.controlTos.load());
+        if (!l->start(ep)) {
+            NGM_LOG_ERR("Failed to open UDP control connection port (%s): %s", ep.toString().c_str(), strerror(errno));
+            return 1;
+        }
+        udp.push_back(std::move(l));
+    }
+    for (const auto& ep : opts.listenTcpNg) {
+        auto l = std::make_unique<control::NgTcpListener>(dispatcher);
+        if (!l->start(ep)) {
+            NGM_LOG_ERR("Failed to open TCP control connection port (%s): %s", ep.toString().c_str(), strerror(errno));
+            return 1;
+        }
+        tcp.push_back(std::move(l));
     }
 
     NGM_LOG_NOTICE("Startup complete, version ngmedia %s", NGM_VERSION_STRING);

@@ -461,8 +461,7 @@ std::string Cli::list(const Args& a, size_t i, bool get) {
     if (w == "help")
         return help({"numsessions", "sessions", "totals", "counters", "maxopenfiles", "maxsessions", "maxcpu",
                      "maxload", "maxbw", "timeout", "silenttimeout", "offertimeout", "finaltimeout", "loglevels",
-                     "loglevel", "redisallowederrors", "redisdisabletime", "redisconnecttimeout",
-                     "rediscmdtimeout", "controltos", "deletedelay", "interfaces", "jsonstats", "transcoders"});
+                     "loglevel", "controltos", "deletedelay", "interfaces", "jsonstats", "transcoders"});
     if (w == "numsessions") return numSessions();
     if (w == "sessions") {
         if (i + 1 >= a.size()) return std::string(kMore);
@@ -523,8 +522,7 @@ std::string Cli::set(const Args& a, size_t i) {
     std::string_view w = a[i];
     if (w == "help")
         return help({"maxopenfiles", "maxsessions", "maxcpu", "maxload", "maxbw", "timeout", "silenttimeout",
-                     "offertimeout", "finaltimeout", "loglevel", "redisallowederrors", "redisdisabletime",
-                     "redisconnecttimeout", "rediscmdtimeout", "controltos", "deletedelay"});
+                     "offertimeout", "finaltimeout", "loglevel", "controltos", "deletedelay"});
     if (i + 1 >= a.size()) return std::string(kMore);
     std::string arg(a[i + 1]);
     auto& p = src_.params;
