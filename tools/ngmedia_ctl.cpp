@@ -141,8 +141,8 @@ bool allDigits(const std::string& s) {
 }
 
 // Getopt::Long style: -name or --name, value as the next word or after '='.
-bool takeOption(std::vector<std::string>& args, size_t& i, std::string_view name, std::string& value,
-                bool& missing) {
+bool takeOption(std::vector<std::string>& args, size_t& i, std::string_view name,
+                std::string& value, bool& missing) {
     std::string a = args[i];
     size_t dashes = a.rfind("--", 0) == 0 ? 2 : 1;
     std::string body = a.substr(dashes);
@@ -189,7 +189,8 @@ int main(int argc, char** argv) {
         } else if (takeOption(args, i, "config-file", v, missing)) {
             configFile = v;
         } else {
-            fprintf(stderr, "Unknown option: %s\n", args[i].c_str() + (args[i].rfind("--", 0) == 0 ? 2 : 1));
+            fprintf(stderr, "Unknown option: %s\n",
+                    args[i].c_str() + (args[i].rfind("--", 0) == 0 ? 2 : 1));
             optionsOk = false;
             i++;
         }
@@ -213,7 +214,8 @@ int main(int argc, char** argv) {
             ip = ip->substr(0, colon);
             if (!portText) portText = p;
         }
-        if (ip->size() > 2 && ip->front() == '[' && ip->back() == ']') ip = ip->substr(1, ip->size() - 2);
+        if (ip->size() > 2 && ip->front() == '[' && ip->back() == ']')
+            ip = ip->substr(1, ip->size() - 2);
     }
     std::string command;
     for (; i < args.size(); i++) command += (command.empty() ? "" : " ") + args[i];

@@ -73,7 +73,9 @@ std::string help(std::initializer_list<std::string_view> subs) {
 
 // --- reading the statistics reply ---------------------------------------
 
-const Value* at(const Value* v, std::string_view key) { return v && v->isDict() ? v->find(key) : nullptr; }
+const Value* at(const Value* v, std::string_view key) {
+    return v && v->isDict() ? v->find(key) : nullptr;
+}
 
 std::string text(const Value* v) {
     if (!v) return "0";
@@ -82,9 +84,10 @@ std::string text(const Value* v) {
     return "";
 }
 
-void line(std::string& out, std::string_view label, const std::string& value, std::string_view suffix = {}) {
-    out += strf(" %-48.*s:%s%.*s\n", (int)label.size(), label.data(), value.c_str(), (int)suffix.size(),
-                  suffix.data());
+void line(std::string& out, std::string_view label, const std::string& value,
+          std::string_view suffix = {}) {
+    out += strf(" %-48.*s:%s%.*s\n", (int)label.size(), label.data(), value.c_str(),
+                (int)suffix.size(), suffix.data());
 }
 
 struct Row {
@@ -248,33 +251,35 @@ void json(std::string& out, const Value& v, std::string_view key) {
 // --- calls ------------------------------------------------------------------
 
 // A participant's section of `list sessions <call-id>` / `call … info`.
-void formatTag(std::string& out, const session::Call& call, const session::Participant& p, int64_t nowUs) {
+void formatTag(std::string& out, const session::Call& call, const session::Participant& p,
+               int64_t nowUs) {
     const char* type = p.tag.empty() ? "UNKNOWN_TAG" : p.seq == 0 ? "FROM_TAG" : "TO_TAG";
     // Participants know their creation to the second; the call to the µs.
     int64_t createdUs = p.created == call.created ? call.createdUs : p.created * 1000000;
     double duration = (double)(nowUs - createdUs) / 1e6;
-    out += strf("--- Tag '%s', type: %s, label '%s', branch '%s', callduration %.6f\n", p.tag.c_str(), type,
-                  p.label.c_str(), p.viaBranch.c_str(), duration);
+    out += strf("--- Tag '%s', type: %s, label '%s', branch '%s', callduration %.6f\n",
+                p.tag.c_str(), type, p.label.c_str(), p.viaBranch.c_str(), duration);
     for (const auto* s : p.subscriptions) out += "---     subscribed to '" + s->tag + "'\n";
     for (const auto& [k, q] : call.participants)
-        if (std::find(q->subscriptions.begin(), q->subscriptions.end(), &p) != q->subscriptions.end())
+        if (std::find(q->subscriptions.begin(), q->subscriptions.end(), &p) !=
+            q->subscriptions.end())
             out += "---     subscription of '" + q->tag + "'\n";
     for (const auto& m : p.media) {
         if (!m) continue;
-        out += strf("------ Media #%d (%s over %s) using unknown codec\n", m->index, m->type.c_str(),
-                      m->proto.c_str());
+        out += strf("------ Media #%d (%s over %s) using unknown codec\n", m->index,
+                    m->type.c_str(), m->proto.c_str());
         for (const session::Stream* st : {&m->rtp, &m->rtcp}) {
             if (!st->attached()) continue;
             net::Endpoint peer = st->endpoint().valid() ? st->endpoint() : st->advertised();
             std::string local = st->local().address.toString();
             std::string remote = peer.valid() ? peer.address.toString() : "";
             const auto& s = st->stats();
-            out += strf("-------- Port %15s:%-5u <> %15s:%-5u%s, SSRC %x, %" PRIu64 " p, %" PRIu64 " b, %" PRIu64
-                          " e, %" PRId64 " ts\n",
-                          local.c_str(), (unsigned)st->local().port, remote.c_str(),
-                          peer.valid() ? (unsigned)peer.port : 0u, st->isRtcp() ? " (RTCP)" : "", 0u,
-                          (uint64_t)s.packets, (uint64_t)s.bytes, (uint64_t)s.errors,
-                          (int64_t)(s.lastPacket ? s.lastPacket : p.created));
+            out += strf("-------- Port %15s:%-5u <> %15s:%-5u%s, SSRC %x, %" PRIu64 " p, %" PRIu64
+                        " b, %" PRIu64 " e, %" PRId64 " ts\n",
+                        local.c_str(), (unsigned)st->local().port, remote.c_str(),
+                        peer.valid() ? (unsigned)peer.port : 0u, st->isRtcp() ? " (RTCP)" : "", 0u,
+                        (uint64_t)s.packets, (uint64_t)s.bytes, (uint64_t)s.errors,
+                        (int64_t)(s.lastPacket ? s.lastPacket : p.created));
         }
     }
 }
@@ -395,11 +400,12 @@ std::string formatInterfaces(const Value& st) {
         const Value* ports = at(&e, "ports");
         int64_t used = at(ports, "used") ? at(ports, "used")->integer() : 0;
         int64_t total = at(ports, "totals") ? at(ports, "totals")->integer() : 0;
-        out += strf("Interface '%s' address '%s' (%s)\n", text(at(&e, "name")).c_str(), addr.c_str(),
-                      addr.find(':') != std::string::npos ? "IPv6" : "IPv4");
-        out += strf(" Port range: %s - %s\n", text(at(ports, "min")).c_str(), text(at(ports, "max")).c_str());
+        out += strf("Interface '%s' address '%s' (%s)\n", text(at(&e, "name")).c_str(),
+                    addr.c_str(), addr.find(':') != std::string::npos ? "IPv6" : "IPv4");
+        out += strf(" Port range: %s - %s\n", text(at(ports, "min")).c_str(),
+                    text(at(ports, "max")).c_str());
         out += strf(" Ports used: %5" PRId64 " / %5" PRId64 " (%5.1f%%)\n", used, total,
-                      total ? (double)used * 100.0 / (double)total : 0.0);
+                    total ? (double)used * 100.0 / (double)total : 0.0);
         out += strf(" Last port used: %s\n", text(at(ports, "last")).c_str());
     }
     return out;
@@ -413,9 +419,13 @@ std::vector<std::string_view> Cli::words(std::string_view line) {
     std::vector<std::string_view> out;
     size_t i = 0;
     while (i < line.size()) {
-        while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n')) i++;
+        while (i < line.size() &&
+               (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n'))
+            i++;
         size_t j = i;
-        while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r' && line[j] != '\n') j++;
+        while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r' &&
+               line[j] != '\n')
+            j++;
         if (j > i) out.push_back(line.substr(i, j - i));
         i = j;
     }
@@ -428,8 +438,8 @@ std::string Cli::run(std::string_view line) {
     if (a.empty()) return std::string(kMore);
     std::string_view c = a[0];
     if (c == "help")
-        return help({"list", "terminate", "set", "get", "params", "ksadd", "ksrm", "kslist", "active", "standby",
-                     "debug", "call"});
+        return help({"list", "terminate", "set", "get", "params", "ksadd", "ksrm", "kslist",
+                     "active", "standby", "debug", "call"});
     if (c == "list") return list(a, 1, false);
     if (c == "get") return list(a, 1, true);
     if (c == "set") return set(a, 1);
@@ -459,9 +469,10 @@ std::string Cli::list(const Args& a, size_t i, bool get) {
     std::string_view w = a[i];
     const session::RuntimeValues v = src_.params.load();
     if (w == "help")
-        return help({"numsessions", "sessions", "totals", "counters", "maxopenfiles", "maxsessions", "maxcpu",
-                     "maxload", "maxbw", "timeout", "silenttimeout", "offertimeout", "finaltimeout", "loglevels",
-                     "loglevel", "controltos", "deletedelay", "interfaces", "jsonstats", "transcoders"});
+        return help({"numsessions",   "sessions",     "totals",       "counters",  "maxopenfiles",
+                     "maxsessions",   "maxcpu",       "maxload",      "maxbw",     "timeout",
+                     "silenttimeout", "offertimeout", "finaltimeout", "loglevels", "loglevel",
+                     "controltos",    "deletedelay",  "interfaces",   "jsonstats", "transcoders"});
     if (w == "numsessions") return numSessions();
     if (w == "sessions") {
         if (i + 1 >= a.size()) return std::string(kMore);
@@ -479,12 +490,15 @@ std::string Cli::list(const Args& a, size_t i, bool get) {
         rlimit rl{};
         getrlimit(RLIMIT_NOFILE, &rl);
         return strf("Maximum open-files configured on rtpengine: %llu; cat /proc/%d/limits\n",
-                      (unsigned long long)rl.rlim_cur, (int)getpid());
+                    (unsigned long long)rl.rlim_cur, (int)getpid());
     }
-    if (w == "maxsessions") return strf("Maximum sessions configured on rtpengine: %d\n", v.maxSessions);
+    if (w == "maxsessions")
+        return strf("Maximum sessions configured on rtpengine: %d\n", v.maxSessions);
     if (w == "maxcpu") return strf("Maximum CPU usage configured on rtpengine: %.1f\n", v.maxCpu);
-    if (w == "maxload") return strf("Maximum load average configured on rtpengine: %.2f\n", v.maxLoad);
-    if (w == "maxbw") return strf("Maximum bandwidth configured on rtpengine: %" PRId64 "\n", v.maxBandwidth);
+    if (w == "maxload")
+        return strf("Maximum load average configured on rtpengine: %.2f\n", v.maxLoad);
+    if (w == "maxbw")
+        return strf("Maximum bandwidth configured on rtpengine: %" PRId64 "\n", v.maxBandwidth);
     if (w == "timeout") return strf("TIMEOUT=%d\n", v.timeout);
     if (w == "silenttimeout") return strf("SILENT_TIMEOUT=%d\n", v.silentTimeout);
     if (w == "offertimeout") return strf("OFFER_TIMEOUT=%d\n", v.offerTimeout);
@@ -521,8 +535,9 @@ std::string Cli::set(const Args& a, size_t i) {
     if (i >= a.size()) return std::string(kMore);
     std::string_view w = a[i];
     if (w == "help")
-        return help({"maxopenfiles", "maxsessions", "maxcpu", "maxload", "maxbw", "timeout", "silenttimeout",
-                     "offertimeout", "finaltimeout", "loglevel", "controltos", "deletedelay"});
+        return help({"maxopenfiles", "maxsessions", "maxcpu", "maxload", "maxbw", "timeout",
+                     "silenttimeout", "offertimeout", "finaltimeout", "loglevel", "controltos",
+                     "deletedelay"});
     if (i + 1 >= a.size()) return std::string(kMore);
     std::string arg(a[i + 1]);
     auto& p = src_.params;
@@ -534,7 +549,8 @@ std::string Cli::set(const Args& a, size_t i) {
         IntParse n = parseInt(arg);
         if (!n.ok) return noDigits("maxsessions");
         if (n.value < -1 || n.value > INT32_MAX)
-            return "Fail setting maxsessions to " + arg + "; either positive or -1 values allowed\n";
+            return "Fail setting maxsessions to " + arg +
+                   "; either positive or -1 values allowed\n";
         p.maxSessions.store((int)n.value, r);
         applied();
         if (n.value == -1) return "Success setting maxsessions to -1; disable feature\n";
@@ -567,7 +583,7 @@ std::string Cli::set(const Args& a, size_t i) {
         getrlimit(RLIMIT_NOFILE, &rl);
         if ((rlim_t)n.value < rl.rlim_cur)
             return strf("Fail setting open_files to %s; can't set it under %llu\n", arg.c_str(),
-                          (unsigned long long)rl.rlim_cur);
+                        (unsigned long long)rl.rlim_cur);
         rl.rlim_cur = (rlim_t)n.value;
         if (rl.rlim_max < rl.rlim_cur) rl.rlim_max = rl.rlim_cur;
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
@@ -583,7 +599,8 @@ std::string Cli::set(const Args& a, size_t i) {
         // rtpengine says "timeout" for each of the four.
         IntParse n = parseInt(arg);
         if (!n.ok) return noDigits("timeout");
-        if (n.value < 0 || n.value > INT32_MAX) return "Fail setting timeout to " + arg + "; errno=0\n";
+        if (n.value < 0 || n.value > INT32_MAX)
+            return "Fail setting timeout to " + arg + "; errno=0\n";
         timeout->store((int)n.value, r);
         applied();
         // Deadlines already armed move with the new value.
@@ -604,13 +621,15 @@ std::string Cli::set(const Args& a, size_t i) {
         IntParse n = parseInt(levelText);
         if (!n.ok || n.value < 0 || n.value > 7) return std::string(kMore);
         for (size_t k = 0; k < p.logLevels.size(); k++)
-            if (sub == session::kLogSubsystems.size() || k == sub) p.logLevels[k].store((int)n.value, r);
+            if (sub == session::kLogSubsystems.size() || k == sub)
+                p.logLevels[k].store((int)n.value, r);
         applied();
         return strf("Success setting loglevel to %d\n", (int)n.value);
     }
     if (w == "deletedelay") {
         IntParse n = parseInt(arg);
-        if (!n.ok || n.value < INT32_MIN || n.value > INT32_MAX) return "Invalid delete-delay value\n";
+        if (!n.ok || n.value < INT32_MIN || n.value > INT32_MAX)
+            return "Invalid delete-delay value\n";
         p.deleteDelay.store((int)n.value, r);
         applied();
         return strf("Success setting delete-delay to %d\n", (int)n.value);
@@ -677,18 +696,21 @@ std::string Cli::params(const Args& a, size_t i) {
         for (const auto& [n, v] : src_.fixedParams)
             if (n != "table" && n.rfind("interface", 0) != 0 && n.rfind("listen", 0) != 0)
                 out += n + " = " + v + "\n";
-        for (size_t k = split + 7; k < ls.size(); k++) out += ls[k].name + " = " + ls[k].value + "\n";
+        for (size_t k = split + 7; k < ls.size(); k++)
+            out += ls[k].name + " = " + ls[k].value + "\n";
         for (const auto& [n, v] : src_.fixedParams)
-            if (n.rfind("interface", 0) == 0 || n.rfind("listen", 0) == 0) out += n + " = " + v + "\n";
+            if (n.rfind("interface", 0) == 0 || n.rfind("listen", 0) == 0)
+                out += n + " = " + v + "\n";
         return out;
     }
     if (w == "diff") {
-        std::vector<ParamLine> from = paramLines(src_.start, true), to = paramLines(src_.params.load(), true);
+        std::vector<ParamLine> from = paramLines(src_.start, true),
+                               to = paramLines(src_.params.load(), true);
         // rtpengine's order: log levels, then sessions, CPU, load, bandwidth,
         // then the timeouts.
-        static constexpr std::string_view kOrder[] = {"max-sessions", "max-cpu", "max-load", "max-bw",
-                                                      "timeout", "silent-timeout", "final-timeout",
-                                                      "offer-timeout", "delete-delay", "control-tos"};
+        static constexpr std::string_view kOrder[] = {
+            "max-sessions",   "max-cpu",       "max-load",      "max-bw",       "timeout",
+            "silent-timeout", "final-timeout", "offer-timeout", "delete-delay", "control-tos"};
         std::string out;
         auto show = [&](size_t k) {
             if (from[k].diffValue != to[k].diffValue)
@@ -749,9 +771,9 @@ std::string Cli::sessions(std::string_view which) {
             if ((own && c->foreign) || (foreign && !c->foreign)) continue;
             shown++;
             out += strf("callid: %60s | deletionmark:%4s | created:%12" PRId64
-                          " | proxy:%s | redis_keyspace:%i | foreign:%s\n",
-                          c->callId.c_str(), c->deleteAt ? "yes" : "no", c->created, c->proxy.c_str(), 0,
-                          c->foreign ? "yes" : "no");
+                        " | proxy:%s | redis_keyspace:%i | foreign:%s\n",
+                        c->callId.c_str(), c->deleteAt ? "yes" : "no", c->created, c->proxy.c_str(),
+                        0, c->foreign ? "yes" : "no");
         }
     });
     if (shown) return out;
@@ -794,7 +816,8 @@ std::string Cli::terminate(const Args& a, size_t i) {
             for (const auto& id : ids) wk.store.terminate(id);
         });
         if (all) return "All calls terminated by operator.\n";
-        return own ? "All own calls terminated by operator.\n" : "All foreign calls terminated by operator.\n";
+        return own ? "All own calls terminated by operator.\n"
+                   : "All foreign calls terminated by operator.\n";
     }
     std::string id(w);
     bool done = false;
@@ -860,10 +883,12 @@ std::string Cli::keyspaces(const Args& a, size_t i, int op) {
     }
     if (i >= a.size()) return std::string(kMore);
     IntParse n = parseInt(a[i]);
-    if (!n.ok || n.value < 0 || n.value > INT32_MAX) return "Fail adding keyspace " + std::string(a[i]) + " to redis notifications.\n";
+    if (!n.ok || n.value < 0 || n.value > INT32_MAX)
+        return "Fail adding keyspace " + std::string(a[i]) + " to redis notifications.\n";
     int k = (int)n.value;
     if (op > 0) {
-        if (!keyspaces_.insert(k).second) return strf("Keyspace %d is already among redis notifications.\n", k);
+        if (!keyspaces_.insert(k).second)
+            return strf("Keyspace %d is already among redis notifications.\n", k);
         return strf("Success adding keyspace %d to redis notifications.\n", k);
     }
     if (!keyspaces_.erase(k)) return strf("Keyspace %d is not among redis notifications.\n", k);
@@ -875,7 +900,8 @@ std::string Cli::standby(bool on) {
     forEachWorker(src_.workers, [&](session::Worker& w) {
         for (const auto& [id, c] : w.store.calls()) c->foreign = on;
     });
-    return on ? "Ok, all calls set to 'foreign (standby)'\n" : "Ok, all calls set to 'owned (active)'\n";
+    return on ? "Ok, all calls set to 'foreign (standby)'\n"
+              : "Ok, all calls set to 'owned (active)'\n";
 }
 
 }  // namespace ngm::control

@@ -21,7 +21,7 @@
 namespace ngm::net {
 class InterfaceTable;
 struct Endpoint;
-}
+}  // namespace ngm::net
 namespace ngm::session {
 class WorkerPool;
 struct SessionCounters;
@@ -84,7 +84,7 @@ class Cli {
     void applied();
 
     CliSources src_;
-    std::mutex mutex_;      // one command at a time: set/revert are read-modify-write
+    std::mutex mutex_;         // one command at a time: set/revert are read-modify-write
     std::set<int> keyspaces_;  // `ksadd`/`ksrm` (no Redis yet: only kept)
     bool standby_ = false;
 };

@@ -62,7 +62,8 @@ struct CliListener::Impl::Connection : net::PollHandler {
         if (eol != std::string::npos) {
             input.resize(eol);
         } else if (input.size() > kMaxLine) {
-            NGM_LOG(log::Warning, "", "CLI command from %s too long, closing", conn.peer().toString().c_str());
+            NGM_LOG(log::Warning, "", "CLI command from %s too long, closing",
+                    conn.peer().toString().c_str());
             return answer("Command too long.\n");
         } else if (st == net::TcpConnection::ReadStatus::Data) {
             return;  // wait for the rest of the line

@@ -472,6 +472,7 @@ std::optional<CommandResult> CallStore::findOrCreateCall(Exchange& x) {
         NGM_LOG(log::Info, ctx(f), "New call");
     }
     x.call->lastSignal = x.now;
+    if (f.debug) x.call->debug = true;
     x.call->deleteAt = 0;  // signalling revives a call whose delete was delayed
     return std::nullopt;
 }

@@ -35,8 +35,8 @@ struct Daemon {
         cfg.instanceToken = "fuzz";
         workers = std::make_unique<session::WorkerPool>(1, cfg, counters);
         dispatcher = std::make_unique<control::NgDispatcher>(*workers, counters, cfg);
-        cli = std::make_unique<control::Cli>(
-            control::CliSources{*workers, counters, &interfaces, *dispatcher, params, start, {}, {}});
+        cli = std::make_unique<control::Cli>(control::CliSources{
+            *workers, counters, &interfaces, *dispatcher, params, start, {}, {}});
     }
 };
 }  // namespace

@@ -32,7 +32,8 @@ struct Output {
 
 // Runs `program -ip 127.0.0.1 -port N command` and returns its stdout.
 Output runCtl(const std::string& program, uint16_t port, const std::string& command) {
-    std::string cmd = program + " -ip 127.0.0.1 -port " + std::to_string(port) + " " + command + " 2>&1";
+    std::string cmd =
+        program + " -ip 127.0.0.1 -port " + std::to_string(port) + " " + command + " 2>&1";
     Output out;
     FILE* f = popen(cmd.c_str(), "r");
     if (!f) return out;
@@ -52,14 +53,18 @@ std::string ngmediaCtl() {
 #endif
 }
 
-std::string masked(const std::string& s) { return std::regex_replace(s, std::regex("[0-9]+"), "N"); }
+std::string masked(const std::string& s) {
+    return std::regex_replace(s, std::regex("[0-9]+"), "N");
+}
 
 class Cli : public DaemonTest {
   protected:
     void SetUp() override {
         DaemonTest::SetUp();
         if (IsSkipped()) return;
-        if (underOracle()) GTEST_SKIP() << "the CLI tests drive ngmediad; Cli.SameOutputAsRtpengine compares with rtpengine";
+        if (underOracle())
+            GTEST_SKIP() << "the CLI tests drive ngmediad; Cli.SameOutputAsRtpengine compares with "
+                            "rtpengine";
         cliPort = pickFreePort(SOCK_STREAM);
         DaemonConfig cfg;
         cfg.args = {"--listen-cli=127.0.0.1:" + std::to_string(cliPort), "--delete-delay=0"};
@@ -83,7 +88,8 @@ class Cli : public DaemonTest {
     // A command that changes state, sent once with the given client (or
     // ngmedia-ctl when rtpengine-ctl is not installed).
     std::string once(const std::string& command, bool withRtpengineCtl) {
-        Output out = runCtl(withRtpengineCtl && haveRtpengineCtl ? kRtpengineCtl : ngmediaCtl(), cliPort, command);
+        Output out = runCtl(withRtpengineCtl && haveRtpengineCtl ? kRtpengineCtl : ngmediaCtl(),
+                            cliPort, command);
         EXPECT_EQ(out.status, 0) << command << ": " << out.text;
         return out.text;
     }
@@ -98,15 +104,19 @@ class Cli : public DaemonTest {
 };
 
 TEST_F(Cli, ListTotalsAndCountersFromBothClients) {
-    if (!haveRtpengineCtl) std::cout << "note: " << kRtpengineCtl << " not installed; ngmedia-ctl only\n";
+    if (!haveRtpengineCtl)
+        std::cout << "note: " << kRtpengineCtl << " not installed; ngmedia-ctl only\n";
     call("c1");
     std::string totals = cli("list totals");
-    EXPECT_NE(totals.find(" Owned sessions                                  :1\n"), std::string::npos) << totals;
+    EXPECT_NE(totals.find(" Owned sessions                                  :1\n"),
+              std::string::npos)
+        << totals;
     EXPECT_NE(totals.find("Control statistics:"), std::string::npos);
     EXPECT_NE(cli("list counters").find("Current per-second counters:"), std::string::npos);
     std::string json = cli("list jsonstats");
     EXPECT_EQ(json.rfind("{\"currentstatistics\":{\"sessionsown\":1,", 0), 0u) << json;
-    EXPECT_NE(cli("list interfaces").find("Interface 'default' address '127.0.0.1' (IPv4)\n Port range: "),
+    EXPECT_NE(cli("list interfaces")
+                  .find("Interface 'default' address '127.0.0.1' (IPv4)\n Port range: "),
               std::string::npos);
 }
 
@@ -116,7 +126,8 @@ TEST_F(Cli, SessionsAreListedAndShownWithTheirTags) {
     EXPECT_NE(cli("list numsessions").find("Current sessions own: 2\n"), std::string::npos);
     std::string all = cli("list sessions all");
     EXPECT_EQ(std::count(all.begin(), all.end(), '\n'), 2) << all;
-    EXPECT_NE(all.find("callid:                                                           c1 | deletionmark:  no"),
+    EXPECT_NE(all.find("callid:                                                           c1 | "
+                       "deletionmark:  no"),
               std::string::npos)
         << all;
     std::string info = cli("list sessions c1");
@@ -136,12 +147,14 @@ TEST_F(Cli, TerminateEndsTheCallOnItsWorkerAndCountsItForced) {
     call("c1");
     call("c2");
     call("c3");
-    EXPECT_EQ(once("terminate c1", false), "\nCall Id (c1) successfully terminated by operator.\n\n");
+    EXPECT_EQ(once("terminate c1", false),
+              "\nCall Id (c1) successfully terminated by operator.\n\n");
     EXPECT_EQ(query("c1").result(), "error");
     EXPECT_EQ(once("call c2 terminate", true), "\nCall 'c2' terminated.\n\n");
     EXPECT_EQ(query("c2").result(), "error");
     EXPECT_EQ(query("c3").result(), "ok");
-    EXPECT_NE(cli("list totals").find(" Total forced terminated sessions                :2\n"), std::string::npos);
+    EXPECT_NE(cli("list totals").find(" Total forced terminated sessions                :2\n"),
+              std::string::npos);
     EXPECT_EQ(once("terminate all", true), "All calls terminated by operator.\n");
     EXPECT_EQ(cli("list sessions all"), "No sessions on this media relay.\n");
 }
@@ -149,8 +162,9 @@ TEST_F(Cli, TerminateEndsTheCallOnItsWorkerAndCountsItForced) {
 TEST_F(Cli, StandbyMakesCallsForeignAndActiveOwned) {
     call("c1");
     EXPECT_EQ(cli("standby"), "Ok, all calls set to 'foreign (standby)'\n");
-    EXPECT_NE(cli("list numsessions").find("Current sessions own: 0\nCurrent sessions foreign: 1\n"),
-              std::string::npos);
+    EXPECT_NE(
+        cli("list numsessions").find("Current sessions own: 0\nCurrent sessions foreign: 1\n"),
+        std::string::npos);
     EXPECT_NE(cli("list sessions foreign").find("| foreign:yes"), std::string::npos);
     EXPECT_EQ(cli("active"), "Ok, all calls set to 'owned (active)'\n");
     EXPECT_EQ(cli("list sessions foreign"), "No foreign sessions on this media relay.\n");
@@ -172,9 +186,11 @@ TEST_F(Cli, SetOfferTimeoutEndsAnUnansweredCallAtTheNewDeadline) {
     ASSERT_EQ(offer("c1", "a", audioSdp(2000)).result(), "ok");
     EXPECT_EQ(cli("set offertimeout 1"), "Success setting timeout to 1\n");
     auto until = std::chrono::steady_clock::now() + 5s;
-    while (query("c1").result() == "ok" && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(100ms);
+    while (query("c1").result() == "ok" && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(100ms);
     EXPECT_EQ(query("c1").result(), "error") << "the call outlived the new offer timeout";
-    EXPECT_NE(cli("list totals").find(" Total timed-out sessions via OFFER_TIMEOUT      :1\n"), std::string::npos);
+    EXPECT_NE(cli("list totals").find(" Total timed-out sessions via OFFER_TIMEOUT      :1\n"),
+              std::string::npos);
 }
 
 TEST_F(Cli, AnOverlongLineIsRefusedAndTheDaemonKeepsServing) {
@@ -202,7 +218,8 @@ TEST_F(Cli, AnOverlongLineIsRefusedAndTheDaemonKeepsServing) {
 
 TEST_F(Cli, NgmediaCtlHelpAndUsageAsRtpengineCtl) {
     Output help = runCtl(ngmediaCtl() + " --help", cliPort, "");
-    EXPECT_NE(help.text.find("ngmedia-ctl [ -ip <ipaddress>[:<port>] -port <port> ] <command>"), std::string::npos);
+    EXPECT_NE(help.text.find("ngmedia-ctl [ -ip <ipaddress>[:<port>] -port <port> ] <command>"),
+              std::string::npos);
     EXPECT_NE(help.text.find("terminate <option>"), std::string::npos);
     // No command: usage and exit 1, as rtpengine-ctl.
     Output none = runCtl(ngmediaCtl(), cliPort, "");
@@ -221,26 +238,73 @@ TEST_F(Cli, NgmediaCtlHelpAndUsageAsRtpengineCtl) {
 // same calls set up; the answers compared with numbers masked.
 TEST(CliDiff, SameOutputAsRtpengine) {
     if (access("/usr/bin/rtpengine", X_OK) != 0 || access(kRtpengineCtl, X_OK) != 0) {
-        std::cout << "skipped: Debian's rtpengine-daemon/rtpengine-utils (the oracle) is not installed\n";
+        std::cout
+            << "skipped: Debian's rtpengine-daemon/rtpengine-utils (the oracle) is not installed\n";
         GTEST_SKIP() << "Debian's rtpengine (the oracle) is not installed";
     }
     if (daemonIsRtpengine()) GTEST_SKIP() << "already driving rtpengine; nothing to compare with";
-    const std::vector<std::string> commands = {
-        "help", "list help", "set help", "list numsessions", "list sessions all", "list counters",
-        "list maxsessions", "list maxcpu", "list maxload", "list maxbw", "list timeout", "list silenttimeout",
-        "list offertimeout", "list finaltimeout", "list loglevels", "list loglevel", "list loglevel core",
-        "list controltos", "list deletedelay", "list interfaces", "list transcoders", "list totals",
-        "list sessions nosuch", "call c1 info", "call c1 tag ft-c1 info", "call c1 tag nosuch info",
-        "call nosuch info", "call c1 bogus", "debug c1 on", "debug nosuch on", "kslist", "ksrm 3",
-        "set maxsessions 50", "set maxcpu 2.5", "set maxload 3.5", "set timeout 70", "set silenttimeout 80",
-        "set finaltimeout 100", "set timeout abc", "set maxsessions -5", "set deletedelay 12",
-        "params diff", "params revert", "params diff", "standby", "list numsessions", "active",
-        "bogus", "list bogus", "terminate nosuch", "terminate c2", "list numsessions", "call c1 terminate",
-        "terminate own", "terminate all", "list sessions all"};
+    const std::vector<std::string> commands = {"help",
+                                               "list help",
+                                               "set help",
+                                               "list numsessions",
+                                               "list sessions all",
+                                               "list counters",
+                                               "list maxsessions",
+                                               "list maxcpu",
+                                               "list maxload",
+                                               "list maxbw",
+                                               "list timeout",
+                                               "list silenttimeout",
+                                               "list offertimeout",
+                                               "list finaltimeout",
+                                               "list loglevels",
+                                               "list loglevel",
+                                               "list loglevel core",
+                                               "list controltos",
+                                               "list deletedelay",
+                                               "list interfaces",
+                                               "list transcoders",
+                                               "list totals",
+                                               "list sessions nosuch",
+                                               "call c1 info",
+                                               "call c1 tag ft-c1 info",
+                                               "call c1 tag nosuch info",
+                                               "call nosuch info",
+                                               "call c1 bogus",
+                                               "debug c1 on",
+                                               "debug nosuch on",
+                                               "kslist",
+                                               "ksrm 3",
+                                               "set maxsessions 50",
+                                               "set maxcpu 2.5",
+                                               "set maxload 3.5",
+                                               "set timeout 70",
+                                               "set silenttimeout 80",
+                                               "set finaltimeout 100",
+                                               "set timeout abc",
+                                               "set maxsessions -5",
+                                               "set deletedelay 12",
+                                               "params diff",
+                                               "params revert",
+                                               "params diff",
+                                               "standby",
+                                               "list numsessions",
+                                               "active",
+                                               "bogus",
+                                               "list bogus",
+                                               "terminate nosuch",
+                                               "terminate c2",
+                                               "list numsessions",
+                                               "call c1 terminate",
+                                               "terminate own",
+                                               "terminate all",
+                                               "list sessions all"};
     auto runAll = [&](const std::string& binary) {
         std::vector<std::string> out;
-        if (binary.empty()) unsetenv("NGM_DAEMON");
-        else setenv("NGM_DAEMON", binary.c_str(), 1);
+        if (binary.empty())
+            unsetenv("NGM_DAEMON");
+        else
+            setenv("NGM_DAEMON", binary.c_str(), 1);
         Daemon d;
         uint16_t port = pickFreePort(SOCK_STREAM);
         DaemonConfig cfg;
@@ -251,8 +315,14 @@ TEST(CliDiff, SameOutputAsRtpengine) {
         if (!started) return out;
         NgClient ng(d.ngPort());
         for (std::string id : {"c1", "c2"}) {
-            ng.request(Request("offer").set("call-id", id).set("from-tag", "ft-" + id).set("sdp", audioSdp(2000)));
-            ng.request(Request("answer").set("call-id", id).set("from-tag", "ft-" + id).set("to-tag", "tt-" + id)
+            ng.request(Request("offer")
+                           .set("call-id", id)
+                           .set("from-tag", "ft-" + id)
+                           .set("sdp", audioSdp(2000)));
+            ng.request(Request("answer")
+                           .set("call-id", id)
+                           .set("from-tag", "ft-" + id)
+                           .set("to-tag", "tt-" + id)
                            .set("sdp", audioSdp(3000, "192.0.2.20")));
         }
         for (const auto& c : commands) {
@@ -283,7 +353,8 @@ TEST(CliDiff, SameOutputAsRtpengine) {
             a = std::regex_replace(a, std::regex("\tredis[a-z]+\n"), "");
         }
         // rtpengine 10.5's diff leaves out offer-timeout and delete-delay.
-        if (commands[i] == "params diff") b = std::regex_replace(b, std::regex("delete-delay: N => N\n"), "");
+        if (commands[i] == "params diff")
+            b = std::regex_replace(b, std::regex("delete-delay: N => N\n"), "");
         // rtpengine's totals count the commands of its own set-up differently
         // (Min/Max managed sessions are per graphite interval): numbers are masked already.
         EXPECT_EQ(a, b) << "command: " << commands[i];

@@ -31,7 +31,9 @@ std::string readData(const std::string& name) {
     return ss.str();
 }
 
-std::string maskNumbers(const std::string& s) { return std::regex_replace(s, std::regex("[0-9]+"), "N"); }
+std::string maskNumbers(const std::string& s) {
+    return std::regex_replace(s, std::regex("[0-9]+"), "N");
+}
 
 class CliTest : public ::testing::Test {
   protected:
@@ -45,7 +47,14 @@ class CliTest : public ::testing::Test {
         cfg.instanceToken = "unit";
         workers = std::make_unique<session::WorkerPool>(1, cfg, counters);
         dispatcher = std::make_unique<NgDispatcher>(*workers, counters, cfg);
-        CliSources src{*workers, counters, nullptr, *dispatcher, params, start, {{"table", "-1"}, {"port-min", "30000"}}, {}};
+        CliSources src{*workers,
+                       counters,
+                       nullptr,
+                       *dispatcher,
+                       params,
+                       start,
+                       {{"table", "-1"}, {"port-min", "30000"}},
+                       {}};
         src.applied = [this](const session::RuntimeValues& v) {
             appliedCount++;
             lastApplied = v;
@@ -74,7 +83,8 @@ TEST(CliWords, SplitsAtBlanksAndDropsTheLineEnd) {
 
 TEST_F(CliTest, HelpListsTheTopLevelCommandsAsRtpengine) {
     EXPECT_EQ(cli->run("help"),
-              "Available sub-commands at this level:\n\tlist\n\tterminate\n\tset\n\tget\n\tparams\n\tksadd\n"
+              "Available sub-commands at this "
+              "level:\n\tlist\n\tterminate\n\tset\n\tget\n\tparams\n\tksadd\n"
               "\tksrm\n\tkslist\n\tactive\n\tstandby\n\tdebug\n\tcall\n");
 }
 
@@ -109,14 +119,18 @@ TEST_F(CliTest, ListShowsTheStartValuesInRtpenginesWording) {
     std::string levels = cli->run("list loglevel");
     EXPECT_EQ(levels.rfind("core = 6\nspandsp = 6\nffmpeg = 6\n", 0), 0u);
     EXPECT_NE(levels.find("internals = -1\n"), std::string::npos);
-    EXPECT_EQ(cli->run("list loglevels").rfind("core - Everything that isn't part of another subsystem\nspandsp", 0), 0u);
-    EXPECT_NE(cli->run("list maxopenfiles").find("Maximum open-files configured on rtpengine: "), std::string::npos);
+    EXPECT_EQ(cli->run("list loglevels")
+                  .rfind("core - Everything that isn't part of another subsystem\nspandsp", 0),
+              0u);
+    EXPECT_NE(cli->run("list maxopenfiles").find("Maximum open-files configured on rtpengine: "),
+              std::string::npos);
 }
 
 TEST_F(CliTest, SetChangesTheSharedParametersAndAnswersAsRtpengine) {
     EXPECT_EQ(cli->run("set maxsessions 50"), "Success setting maxsessions to 50\n");
     EXPECT_EQ(params.maxSessions.load(), 50);
-    EXPECT_EQ(cli->run("set maxsessions -1"), "Success setting maxsessions to -1; disable feature\n");
+    EXPECT_EQ(cli->run("set maxsessions -1"),
+              "Success setting maxsessions to -1; disable feature\n");
     EXPECT_EQ(cli->run("set maxsessions -5"),
               "Fail setting maxsessions to -5; either positive or -1 values allowed\n");
     EXPECT_EQ(cli->run("set maxsessions x"), "Fail setting maxsessions to x; no digists found\n");
@@ -163,7 +177,8 @@ TEST_F(CliTest, ParamsDiffShowsChangesInRtpenginesUnitsAndRevertRestoresTheStart
     cli->run("set loglevel core 3");
     cli->run("set offertimeout 5");
     EXPECT_EQ(cli->run("params diff"),
-              "log-level-core: 6 => 3\nmax-load: 0 => 200\ntimeout: 60 => 70\noffer-timeout: 3600 => 5\n");
+              "log-level-core: 6 => 3\nmax-load: 0 => 200\ntimeout: 60 => 70\noffer-timeout: 3600 "
+              "=> 5\n");
     std::string current = cli->run("params current");
     EXPECT_NE(current.find("timeout = 70\n"), std::string::npos);
     EXPECT_NE(current.find("max-load = 2.00\n"), std::string::npos);
@@ -172,7 +187,8 @@ TEST_F(CliTest, ParamsDiffShowsChangesInRtpenginesUnitsAndRevertRestoresTheStart
     EXPECT_NE(startText.find("timeout = 60\n"), std::string::npos);
     EXPECT_NE(startText.find("max-bandwidth = 0\n"), std::string::npos);
     EXPECT_EQ(startText.substr(0, 19), "log-level-core = 6\n");
-    EXPECT_NE(startText.find("log-level-dtx = 6\ntable = -1\nmax-sessions = -1\n"), std::string::npos);
+    EXPECT_NE(startText.find("log-level-dtx = 6\ntable = -1\nmax-sessions = -1\n"),
+              std::string::npos);
     EXPECT_EQ(cli->run("params revert"), "");
     EXPECT_EQ(cli->run("params diff"), "");
     EXPECT_EQ(params.timeout.load(), 60);
@@ -205,7 +221,8 @@ TEST_F(CliTest, CallCommandsOnUnknownCallsSayItAsRtpengine) {
 }
 
 TEST_F(CliTest, TotalsHaveRtpenginesLayoutLineForLine) {
-    dispatcher->handle("c1 d7:command4:pinge", net::Endpoint{net::IpAddress::parse("127.0.0.1").value(), 5060});
+    dispatcher->handle("c1 d7:command4:pinge",
+                       net::Endpoint{net::IpAddress::parse("127.0.0.1").value(), 5060});
     std::string ours = cli->run("list totals");
     std::string theirs = readData("rtpengine-10.5-list-totals.txt");
     ASSERT_FALSE(theirs.empty());
@@ -213,7 +230,8 @@ TEST_F(CliTest, TotalsHaveRtpenginesLayoutLineForLine) {
 }
 
 TEST_F(CliTest, JsonStatsIsTheStatisticsReplyAsRtpenginesJson) {
-    dispatcher->handle("c1 d7:command4:pinge", net::Endpoint{net::IpAddress::parse("127.0.0.1").value(), 5060});
+    dispatcher->handle("c1 d7:command4:pinge",
+                       net::Endpoint{net::IpAddress::parse("127.0.0.1").value(), 5060});
     std::string ours = cli->run("list jsonstats");
     std::string theirs = readData("rtpengine-10.5-list-jsonstats.txt");
     ASSERT_FALSE(theirs.empty());
@@ -245,8 +263,12 @@ TEST(CliFormats, CountersAndInterfacesFromTheStatisticsReply) {
               "Interface 'default' address '127.0.0.1' (IPv4)\n Port range: 63610 - 63640\n"
               " Ports used:    12 /    31 ( 38.7%)\n Last port used: 63630\n");
     std::string counters = formatCounters(st);
-    EXPECT_EQ(counters.rfind("\nCurrent per-second counters:\n\n Packets per second (userspace)                  :12\n", 0), 0u);
-    EXPECT_NE(counters.find(" Errors per second (total)                       :0\n"), std::string::npos);
+    EXPECT_EQ(counters.rfind("\nCurrent per-second counters:\n\n Packets per second (userspace)    "
+                             "              :12\n",
+                             0),
+              0u);
+    EXPECT_NE(counters.find(" Errors per second (total)                       :0\n"),
+              std::string::npos);
 }
 
 }  // namespace
