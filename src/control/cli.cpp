@@ -897,9 +897,7 @@ std::string Cli::keyspaces(const Args& a, size_t i, int op) {
 
 std::string Cli::standby(bool on) {
     standby_ = on;
-    forEachWorker(src_.workers, [&](session::Worker& w) {
-        for (const auto& [id, c] : w.store.calls()) c->foreign = on;
-    });
+    forEachWorker(src_.workers, [&](session::Worker& w) { w.store.setForeign(on); });
     return on ? "Ok, all calls set to 'foreign (standby)'\n"
               : "Ok, all calls set to 'owned (active)'\n";
 }

@@ -267,7 +267,7 @@ void CallStore::destroyCall(const std::string& callId, int reason) {
         case Aborted: break;  // never established: not a terminated session
     }
     for (auto& [tag, p] : c.participants) releaseParticipant(*p);
-    counters_.sessionsOwn--;
+    (c.foreign ? counters_.sessionsForeign : counters_.sessionsOwn)--;
     if (cfg_.registry) cfg_.registry->remove(callId);
     calls_.erase(it);
     if (calls_.empty()) calls_.rehash(0);  // no bucket array once the last call is gone
@@ -454,7 +454,8 @@ std::optional<CommandResult> CallStore::findOrCreateCall(Exchange& x) {
     if (!x.call) {
         x.created = true;
         if (!x.isOffer) return commandError("Unknown call-id");
-        if (rt_->maxSessions.load(std::memory_order_relaxed) >= 0 && counters_.sessionsOwn.load() >= rt_->maxSessions.load(std::memory_order_relaxed)) {
+        int maxSessions = rt_->maxSessions.load(std::memory_order_relaxed);
+        if (maxSessions >= 0 && counters_.sessionsOwn.load() >= maxSessions) {
             counters_.rejectedSessions++;
             return CommandResult(Error{"Parallel session limit reached", Error::Kind::Overload});
         }
@@ -772,8 +773,9 @@ CallStore::MediaDeadline CallStore::mediaDeadlineOf(const Call& c) const {
         }
     if (d.reason) return d;
     // No media at all: the silent timeout from the last signal.
-    if (rt_->silentTimeout.load(std::memory_order_relaxed) <= 0) return {};
-    return {c.lastSignal + rt_->silentTimeout.load(std::memory_order_relaxed), SilentTimeout};
+    int silentTimeout = rt_->silentTimeout.load(std::memory_order_relaxed);
+    if (silentTimeout <= 0) return {};
+    return {c.lastSignal + silentTimeout, SilentTimeout};
 }
 
 int CallStore::mediaTimeoutOf(const Call& c, int64_t now) const {
@@ -790,8 +792,10 @@ int64_t CallStore::nextDeadlineOf(const Call& c) const {
     for (auto& [tag, p] : c.participants) consider(p->deleteAt);
     consider(c.deleteAt);
     if (c.answered && !c.deleteAt) consider(mediaDeadlineOf(c).at);
-    if (rt_->finalTimeout.load(std::memory_order_relaxed) > 0) consider(c.created + rt_->finalTimeout.load(std::memory_order_relaxed));
-    if (!c.answered && rt_->offerTimeout.load(std::memory_order_relaxed) > 0) consider(c.lastSignal + rt_->offerTimeout.load(std::memory_order_relaxed));
+    int finalTimeout = rt_->finalTimeout.load(std::memory_order_relaxed);
+    int offerTimeout = rt_->offerTimeout.load(std::memory_order_relaxed);
+    if (finalTimeout > 0) consider(c.created + finalTimeout);
+    if (!c.answered && offerTimeout > 0) consider(c.lastSignal + offerTimeout);
     return at;
 }
 
@@ -822,13 +826,15 @@ void CallStore::expire(Call& c, int64_t now) {
     for (auto* p : gone) removeParticipant(c, p);
     int mediaTimeout = c.answered && !c.deleteAt ? mediaTimeoutOf(c, now) : 0;
     int reason = -1;
+    int finalTimeout = rt_->finalTimeout.load(std::memory_order_relaxed);
+    int offerTimeout = rt_->offerTimeout.load(std::memory_order_relaxed);
     if (c.deleteAt && now >= c.deleteAt) {
         reason = Regular;
     } else if (mediaTimeout) {
         reason = mediaTimeout;
-    } else if (rt_->finalTimeout.load(std::memory_order_relaxed) > 0 && now - c.created >= rt_->finalTimeout.load(std::memory_order_relaxed)) {
+    } else if (finalTimeout > 0 && now - c.created >= finalTimeout) {
         reason = FinalTimeout;
-    } else if (!c.answered && rt_->offerTimeout.load(std::memory_order_relaxed) > 0 && now - c.lastSignal >= rt_->offerTimeout.load(std::memory_order_relaxed)) {
+    } else if (!c.answered && offerTimeout > 0 && now - c.lastSignal >= offerTimeout) {
         reason = OfferTimeout;
     }
     if (reason < 0) {
@@ -871,6 +877,15 @@ bool CallStore::terminate(const std::string& callId) {
     NGM_LOG(log::Info, callId, "Call terminated by operator");
     destroyCall(callId, Forced);
     return true;
+}
+
+void CallStore::setForeign(bool foreign) {
+    for (auto& [id, c] : calls_) {
+        if (c->foreign == foreign) continue;
+        c->foreign = foreign;
+        (foreign ? counters_.sessionsOwn : counters_.sessionsForeign)--;
+        (foreign ? counters_.sessionsForeign : counters_.sessionsOwn)++;
+    }
 }
 
 void CallStore::rescheduleAll() {

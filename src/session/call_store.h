@@ -52,6 +52,7 @@ struct SessionConfig {
 // only, never per packet).
 struct SessionCounters {
     std::atomic<int64_t> sessionsOwn{0};
+    std::atomic<int64_t> sessionsForeign{0};  // calls set foreign (CLI `standby`)
     std::atomic<int64_t> managedSessions{0};  // ended (rtpengine's `managedsessions`)
     std::atomic<int64_t> rejectedSessions{0};
     std::atomic<int64_t> timeoutSessions{0}, silentTimeoutSessions{0}, finalTimeoutSessions{0};
@@ -99,6 +100,9 @@ public:
     // Ends a call at once, as ng `delete` without delay does, counted as
     // forced (the CLI's `terminate`). False when there is no such call.
     bool terminate(const std::string& callId);
+    // Marks every call foreign (standby) or owned (active), moving it
+    // between the own and foreign session counts.
+    void setForeign(bool foreign);
     // Arms every call's timer again after the timeouts changed at runtime.
     void rescheduleAll();
     size_t size() const { return calls_.size(); }

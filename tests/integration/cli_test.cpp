@@ -165,6 +165,12 @@ TEST_F(Cli, StandbyMakesCallsForeignAndActiveOwned) {
     EXPECT_NE(
         cli("list numsessions").find("Current sessions own: 0\nCurrent sessions foreign: 1\n"),
         std::string::npos);
+    std::string totals = cli("list totals");
+    EXPECT_NE(totals.find(" Owned sessions                                  :0\n"
+                          " Foreign sessions                                :1\n"
+                          " Total sessions                                  :1\n"),
+              std::string::npos)
+        << totals;
     EXPECT_NE(cli("list sessions foreign").find("| foreign:yes"), std::string::npos);
     EXPECT_EQ(cli("active"), "Ok, all calls set to 'owned (active)'\n");
     EXPECT_EQ(cli("list sessions foreign"), "No foreign sessions on this media relay.\n");
