@@ -5,11 +5,13 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <strings.h>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <pthread.h>
 #include <random>
 #include <thread>
@@ -18,6 +20,7 @@
 #include "common/log.h"
 #include "crypto/dtls.h"
 #include "media/stage.h"
+#include "control/cli.h"
 #include "control/ng_dispatcher.h"
 #include "control/ng_transport.h"
 #include "net/event_loop.h"
@@ -87,7 +90,6 @@ int main(int argc, char** argv) {
     for (const auto& w : opts.warnings) NGM_LOG_WARN("%s", w.c_str());
     // Listeners of capabilities not built yet are parsed into Options; name them too.
     std::map<std::string, std::string> later = opts.notYetImplemented;
-    if (!opts.listenCli.empty()) later["listen-cli"] = "";
     if (!opts.listenUdp.empty()) later["listen-udp"] = "";
     if (!opts.listenTcp.empty()) later["listen-tcp"] = "";
     if (!opts.listenHttp.empty()) later["listen-http"] = "";
@@ -179,6 +181,26 @@ int main(int argc, char** argv) {
     writePidfile(opts.pidfile);
 
     size_t threads = opts.numThreads > 0 ? (size_t)opts.numThreads : std::max(1u, std::thread::hardware_concurrency());
+    // What the CLI may change at runtime; the workers read it from here.
+    session::RuntimeValues startValues;
+    startValues.timeout = opts.timeout;
+    startValues.silentTimeout = opts.silentTimeout;
+    startValues.finalTimeout = opts.finalTimeout;
+    startValues.offerTimeout = opts.offerTimeout;
+    startValues.deleteDelay = opts.deleteDelay;
+    startValues.maxSessions = opts.maxSessions;
+    startValues.controlTos = opts.controlTos;
+    auto later2 = [&](const char* k) -> std::string {
+        auto it = opts.notYetImplemented.find(k);
+        return it == opts.notYetImplemented.end() ? "0" : it->second;
+    };
+    startValues.maxCpu = strtod(later2("max-cpu").c_str(), nullptr);
+    startValues.maxLoad = strtod(later2("max-load").c_str(), nullptr);
+    startValues.maxBandwidth = strtoll(later2("max-bandwidth").c_str(), nullptr, 10);
+    startValues.logLevels.fill(opts.logLevel);
+    startValues.logLevels[9] = -1;  // "internals": off unless asked for, as rtpengine
+    session::RuntimeParams runtime(startValues);
+    sc.runtime = &runtime;
     session::SessionCounters counters;
     net::EventLoop::allowIoUring(!opts.noIoUring);
     session::WorkerPool workers(threads, sc, counters);
@@ -188,8 +210,46 @@ int main(int argc, char** argv) {
 
     std::vector<std::unique_ptr<control::NgUdpListener>> udp;
     std::vector<std::unique_ptr<control::NgTcpListener>> tcp;
+    std::mutex udpMutex;  // `udp` against the CLI's `set controltos`
+    // The CLI (rtpengine-ctl): one wiring block. Listening before ng does, so
+    // a client that saw ng answer finds the CLI too.
+    std::unique_ptr<control::Cli> cli;
+    std::vector<std::unique_ptr<control::CliListener>> cliListeners;
+    if (!opts.listenCli.empty()) {
+        std::vector<std::pair<std::string, std::string>> fixed = {
+            {"table", std::to_string(opts.table)},
+            {"tos", std::to_string(opts.tos)},
+            {"no-fallback", opts.noFallback ? "1" : "0"},
+            {"port-min", std::to_string(opts.portMin)},
+            {"port-max", std::to_string(opts.portMax)},
+            {"num-threads", std::to_string(threads)},
+        };
+        for (size_t i = 0; i < opts.interfaces.size(); i++)
+            fixed.push_back({"interface[" + std::to_string(i) + "]",
+                             opts.interfaces[i].name + "\\" + opts.interfaces[i].address.toString() + " " +
+                                 (opts.interfaces[i].advertised ? opts.interfaces[i].advertised->toString() : "")});
+        for (const auto& ep : opts.listenNg) fixed.push_back({"listen-ng", ep.toString()});
+        for (const auto& ep : opts.listenCli) fixed.push_back({"listen-cli", ep.toString()});
+        control::CliSources cs{workers, counters, &interfaces, dispatcher, runtime, startValues, std::move(fixed), {}};
+        cs.applied = [&udp, &udpMutex](const session::RuntimeValues& v) {
+            log::setLevel(*std::max_element(v.logLevels.begin(), v.logLevels.end()));
+            std::lock_guard lk(udpMutex);
+            for (auto& l : udp) l->setTos(v.controlTos);
+        };
+        cli = std::make_unique<control::Cli>(std::move(cs));
+        for (const auto& ep : opts.listenCli) {
+            auto l = std::make_unique<control::CliListener>(*cli);
+            if (!l->start(ep)) {
+                NGM_LOG_ERR("Failed to open TCP CLI port (%s): %s", ep.toString().c_str(), strerror(errno));
+                return 1;
+            }
+            cliListeners.push_back(std::move(l));
+        }
+    }
+
     for (const auto& ep : opts.listenNg) {
-        auto l = std::make_unique<control::NgUdpListener>(dispatcher, workers, opts.controlTos);
+        std::lock_guard lk(udpMutex);
+        auto l = std::make_unique<control::NgUdpListener>(dispatcher, workers, runtime.controlTos.load());
         if (!l->start(ep)) {
             NGM_LOG_ERR("Failed to open UDP control connection port (%s): %s", ep.toString().c_str(), strerror(errno));
             return 1;
@@ -210,6 +270,7 @@ int main(int argc, char** argv) {
     while (sigwait(&stopSignals, &sig) != 0) {
     }
     NGM_LOG_NOTICE("Shutting down (signal %d)", sig);
+    cliListeners.clear();  // before the workers its commands wait for
     tcp.clear();
     workers.stop();
     udp.clear();

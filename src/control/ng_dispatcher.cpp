@@ -169,6 +169,7 @@ void NgDispatcher::process(std::string_view body, Request req) {
         return finish(std::move(r.value), r.error);
     }
     if (auto parsed = parseFlags(doc.root, f); !parsed) return finish(errorReply(rep, parsed.error().reason), true);
+    f.controlSource = req.from.toString();
     std::string_view missing = missingKey(*cmd, f);
     if (!missing.empty()) return finish(errorReply(rep, missing), true);
     if (!cmd->handler)

@@ -59,8 +59,8 @@ Value buildStatistics(const StatisticsSources& src, bencode::Document& d) {
     // `_kernel` figures are 0 and the totals are the userspace ones.
     Value& cur = st.add("currentstatistics", Value::dict());
     cur.add("sessionsown", Value::integer(c.sessionsOwn.load()));
-    cur.add("sessionsforeign", Value::integer(0));
-    cur.add("sessionstotal", Value::integer(c.sessionsOwn.load()));
+    cur.add("sessionsforeign", Value::integer(c.sessionsForeign.load()));
+    cur.add("sessionstotal", Value::integer(c.sessionsOwn.load() + c.sessionsForeign.load()));
     cur.add("transcodedmedia", Value::integer(0));
     for (std::string_view path : {"_user", "_kernel", ""}) {
         bool kernel = path == "_kernel";

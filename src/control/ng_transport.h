@@ -24,6 +24,8 @@ public:
     // Stop the workers before destroying a listener.
     // The address it is bound to (the kernel's port when started on port 0).
     const net::Endpoint& local() const { return socket_.local(); }
+    // The TOS of the replies from now on (CLI `set controltos`).
+    void setTos(int tos) { socket_.setTos(tos); }
 
 private:
     struct Reader;

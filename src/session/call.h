@@ -120,6 +120,8 @@ struct Call {
     bool foreign = false;
     std::string loopToken;
     int tos = -1;  // -1: the --tos default
+    std::string proxy;   // the control client that created it ("address:port")
+    bool debug = false;  // `debug` flag or CLI `debug on` (shown only, for now)
     // Call-wide in-call controls (commands without a participant selector,
     // `drop-traffic`).
     bool blockMedia = false, blockDtmf = false, silence = false, dropTraffic = false;

@@ -37,6 +37,19 @@ bool keepsPortsOnMove([[maybe_unused]] const Media& dst, const Flags& f) {
 CallStore::CallStore(const SessionConfig& cfg, SessionCounters& counters, net::EventLoop* loop,
                      media::WorkerStats* totals)
     : cfg_(cfg), counters_(counters), loop_(loop), totals_(totals) {
+    if (cfg_.runtime) {
+        rt_ = cfg_.runtime;
+    } else {
+        RuntimeValues v;
+        v.timeout = cfg_.timeout;
+        v.silentTimeout = cfg_.silentTimeout;
+        v.finalTimeout = cfg_.finalTimeout;
+        v.offerTimeout = cfg_.offerTimeout;
+        v.deleteDelay = cfg_.deleteDelay;
+        v.maxSessions = cfg_.maxSessions;
+        ownRt_ = std::make_unique<RuntimeParams>(v);
+        rt_ = ownRt_.get();
+    }
     if (!loop_) ownTimers_ = std::make_unique<net::TimerWheel>();
 }
 
@@ -294,7 +307,7 @@ void CallStore::destroyCall(const std::string& callId, int reason) {
         case Aborted: break;  // never established: not a terminated session
     }
     for (auto& [tag, p] : c.participants) releaseParticipant(*p);
-    counters_.sessionsOwn--;
+    (c.foreign ? counters_.sessionsForeign : counters_.sessionsOwn)--;
     if (cfg_.registry) cfg_.registry->remove(callId);
     calls_.erase(it);
     if (calls_.empty()) calls_.rehash(0);  // no bucket array once the last call is gone
@@ -477,7 +490,8 @@ std::optional<CommandResult> CallStore::findOrCreateCall(Exchange& x) {
     if (!x.call) {
         x.created = true;
         if (!x.isOffer) return commandError("Unknown call-id");
-        if (cfg_.maxSessions >= 0 && counters_.sessionsOwn.load() >= cfg_.maxSessions) {
+        int maxSessions = rt_->maxSessions.load(std::memory_order_relaxed);
+        if (maxSessions >= 0 && counters_.sessionsOwn.load() >= maxSessions) {
             counters_.rejectedSessions++;
             return CommandResult(Error{"Parallel session limit reached", Error::Kind::Overload});
         }
@@ -485,6 +499,7 @@ std::optional<CommandResult> CallStore::findOrCreateCall(Exchange& x) {
         c->callId = f.callId;
         c->created = x.now;
         c->createdUs = wallMicros();
+        c->proxy = f.controlSource;
         Call* call = x.call = c.get();
         call->timer.setCallback(
             [this, call] { expire(*call, timersNow_ ? timersNow_ : wallSeconds()); });
@@ -494,6 +509,7 @@ std::optional<CommandResult> CallStore::findOrCreateCall(Exchange& x) {
         NGM_LOG(log::Info, ctx(f), "New call");
     }
     x.call->lastSignal = x.now;
+    if (f.debug) x.call->debug = true;
     x.call->deleteAt = 0;  // signalling revives a call whose delete was delayed
     return std::nullopt;
 }
@@ -757,7 +773,7 @@ CommandResult CallStore::deleteCall(const Flags& f) {
     if (!f.fromTag.empty() && !call->find(f.fromTag) && (f.toTag.empty() || !call->find(f.toTag)))
         return notFound();
 
-    int delay = f.deleteDelay >= 0 ? f.deleteDelay : cfg_.deleteDelay;
+    int delay = f.deleteDelay >= 0 ? f.deleteDelay : rt_->deleteDelay.load(std::memory_order_relaxed);
     CallReply r;
     r.call = call;
 
@@ -821,13 +837,13 @@ CallStore::MediaDeadline CallStore::mediaDeadlineOf(const Call& c) const {
         for (auto& m : p->media) {
             if (!m) continue;
             for (const Stream* st : {&m->rtp, &m->rtcp}) {
-                int limit = cfg_.timeout;
+                int limit = rt_->timeout.load(std::memory_order_relaxed);
                 d.reason = Timeout;
                 if (!m->hasPorts() || !receivesByDirection(*m)) {
-                    limit = cfg_.silentTimeout;
+                    limit = rt_->silentTimeout.load(std::memory_order_relaxed);
                     d.reason = SilentTimeout;
                 } else if (!st->advertised().valid()) {
-                    limit = cfg_.offerTimeout;
+                    limit = rt_->offerTimeout.load(std::memory_order_relaxed);
                     d.reason = OfferTimeout;
                 }
                 if (limit <= 0) return {};  // this stream never times out
@@ -837,8 +853,9 @@ CallStore::MediaDeadline CallStore::mediaDeadlineOf(const Call& c) const {
         }
     if (d.reason) return d;
     // No media at all: the silent timeout from the last signal.
-    if (cfg_.silentTimeout <= 0) return {};
-    return {c.lastSignal + cfg_.silentTimeout, SilentTimeout};
+    int silentTimeout = rt_->silentTimeout.load(std::memory_order_relaxed);
+    if (silentTimeout <= 0) return {};
+    return {c.lastSignal + silentTimeout, SilentTimeout};
 }
 
 int CallStore::mediaTimeoutOf(const Call& c, int64_t now) const {
@@ -855,8 +872,10 @@ int64_t CallStore::nextDeadlineOf(const Call& c) const {
     for (auto& [tag, p] : c.participants) consider(p->deleteAt);
     consider(c.deleteAt);
     if (c.answered && !c.deleteAt) consider(mediaDeadlineOf(c).at);
-    if (cfg_.finalTimeout > 0) consider(c.created + cfg_.finalTimeout);
-    if (!c.answered && cfg_.offerTimeout > 0) consider(c.lastSignal + cfg_.offerTimeout);
+    int finalTimeout = rt_->finalTimeout.load(std::memory_order_relaxed);
+    int offerTimeout = rt_->offerTimeout.load(std::memory_order_relaxed);
+    if (finalTimeout > 0) consider(c.created + finalTimeout);
+    if (!c.answered && offerTimeout > 0) consider(c.lastSignal + offerTimeout);
     return at;
 }
 
@@ -887,13 +906,15 @@ void CallStore::expire(Call& c, int64_t now) {
     for (auto* p : gone) removeParticipant(c, p);
     int mediaTimeout = c.answered && !c.deleteAt ? mediaTimeoutOf(c, now) : 0;
     int reason = -1;
+    int finalTimeout = rt_->finalTimeout.load(std::memory_order_relaxed);
+    int offerTimeout = rt_->offerTimeout.load(std::memory_order_relaxed);
     if (c.deleteAt && now >= c.deleteAt) {
         reason = Regular;
     } else if (mediaTimeout) {
         reason = mediaTimeout;
-    } else if (cfg_.finalTimeout > 0 && now - c.created >= cfg_.finalTimeout) {
+    } else if (finalTimeout > 0 && now - c.created >= finalTimeout) {
         reason = FinalTimeout;
-    } else if (!c.answered && cfg_.offerTimeout > 0 && now - c.lastSignal >= cfg_.offerTimeout) {
+    } else if (!c.answered && offerTimeout > 0 && now - c.lastSignal >= offerTimeout) {
         reason = OfferTimeout;
     }
     if (reason < 0) {
@@ -925,6 +946,31 @@ void CallStore::tick() {
                     if (m->rtp.stats().packets || m->rtcp.stats().packets) withTraffic++;
                 }
     if (totals_) totals_->mediaWithTraffic.store(withTraffic, std::memory_order_relaxed);
+}
+
+}  // namespace ngm::session
+
+namespace ngm::session {
+
+bool CallStore::terminate(const std::string& callId) {
+    if (!find(callId)) return false;
+    NGM_LOG(log::Info, callId, "Call terminated by operator");
+    destroyCall(callId, Forced);
+    return true;
+}
+
+void CallStore::setForeign(bool foreign) {
+    for (auto& [id, c] : calls_) {
+        if (c->foreign == foreign) continue;
+        c->foreign = foreign;
+        (foreign ? counters_.sessionsOwn : counters_.sessionsForeign)--;
+        (foreign ? counters_.sessionsForeign : counters_.sessionsOwn)++;
+    }
+}
+
+void CallStore::rescheduleAll() {
+    int64_t now = timersNow_ ? timersNow_ : wallSeconds();
+    for (auto& [id, c] : calls_) schedule(*c, now);
 }
 
 }  // namespace ngm::session

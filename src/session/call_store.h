@@ -16,6 +16,7 @@
 #include "net/interface.h"
 #include "session/call.h"
 #include "session/flags.h"
+#include "session/runtime_params.h"
 
 namespace ngm::net {
 class EventLoop;
@@ -35,6 +36,9 @@ struct SessionConfig {
     int timeout = 60, silentTimeout = 3600, finalTimeout = 0, offerTimeout = 3600;
     int deleteDelay = 30;
     int maxSessions = -1;
+    // When set, the timeouts, delete delay and session limit are read from
+    // here (changed at runtime by the CLI) instead of the fields above.
+    RuntimeParams* runtime = nullptr;
     bool sipSource = false;
     bool rejectInvalidSdp = false;
     media::Learning learning = media::Learning::Delayed;
@@ -52,6 +56,7 @@ struct SessionConfig {
 // only, never per packet).
 struct SessionCounters {
     std::atomic<int64_t> sessionsOwn{0};
+    std::atomic<int64_t> sessionsForeign{0};  // calls set foreign (CLI `standby`)
     std::atomic<int64_t> managedSessions{0};  // ended (rtpengine's `managedsessions`)
     std::atomic<int64_t> rejectedSessions{0};
     std::atomic<int64_t> timeoutSessions{0}, silentTimeoutSessions{0}, finalTimeoutSessions{0};
@@ -94,6 +99,16 @@ public:
     Call* find(const std::string& callId);
 
     void callIds(std::vector<std::string>& out, size_t limit) const;
+    // Every call, in no particular order (the CLI's session lists).
+    const std::unordered_map<std::string, std::unique_ptr<Call>>& calls() const { return calls_; }
+    // Ends a call at once, as ng `delete` without delay does, counted as
+    // forced (the CLI's `terminate`). False when there is no such call.
+    bool terminate(const std::string& callId);
+    // Marks every call foreign (standby) or owned (active), moving it
+    // between the own and foreign session counts.
+    void setForeign(bool foreign);
+    // Arms every call's timer again after the timeouts changed at runtime.
+    void rescheduleAll();
     size_t size() const { return calls_.size(); }
 
     // NAT pierce and the media-with-traffic gauge; called about once a
@@ -157,6 +172,8 @@ private:
     void applyTos(Call& c);
 
     SessionConfig cfg_;
+    RuntimeParams* rt_ = nullptr;  // cfg_.runtime, or ownRt_
+    std::unique_ptr<RuntimeParams> ownRt_;
     SessionCounters& counters_;
     net::EventLoop* loop_;
     media::WorkerStats* totals_;

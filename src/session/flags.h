@@ -48,6 +48,9 @@ struct Flags {
     std::string mediaEcho;
     int deleteDelay = -1;                  // -1 = not given
     int64_t limit = 32;                    // list
+    // Set by the transport, not the message: who sent the command
+    // ("address:port"), recorded on the call it creates (the CLI's `proxy`).
+    std::string controlSource;
 
     // Later capabilities: parsed and validated, carried here, not acted on yet.
     std::string ice, iceLite, transportProtocol, dtls, dtlsReverse, dtlsFingerprint;

@@ -794,6 +794,48 @@ TEST_F(CallStoreTest, MaxSessionsZeroRejectsEveryNewCall) {
     EXPECT_EQ(store->size(), 0u);
 }
 
+// The settings the CLI changes at runtime (SessionConfig::runtime): read
+// at each decision, so a change applies to the next offer or timer.
+TEST_F(CallStoreTest, RuntimeMaxSessionsAppliesToTheNextOffer) {
+    start(63650);
+    RuntimeParams runtime;
+    cfg.runtime = &runtime;
+    store = std::make_unique<CallStore>(cfg, counters);
+    ASSERT_TRUE((store->offer(offerFlags(kOffer, "call-1"))).ok());
+    runtime.maxSessions = 1;
+    EXPECT_TRUE(isOverload(store->offer(offerFlags(kOffer, "call-2"))));
+    runtime.maxSessions = -1;
+    EXPECT_TRUE((store->offer(offerFlags(kOffer, "call-2"))).ok());
+}
+
+TEST_F(CallStoreTest, RuntimeOfferTimeoutShortenedEndsTheCallAtTheNewDeadline) {
+    start(63660);
+    RuntimeParams runtime;
+    cfg.runtime = &runtime;
+    store = std::make_unique<CallStore>(cfg, counters);
+    int64_t before = wallSeconds();
+    ASSERT_TRUE((store->offer(offerFlags(kOffer))).ok());
+    int64_t after = wallSeconds();
+    store->runTimers(before + 5);
+    EXPECT_EQ(store->size(), 1u);
+    runtime.offerTimeout = 5;
+    store->rescheduleAll();
+    store->runTimers(after + 5);
+    EXPECT_EQ(store->size(), 0u);
+    EXPECT_EQ(counters.offerTimeoutSessions.load(), 1);
+}
+
+TEST_F(CallStoreTest, TerminateEndsTheCallAsForced) {
+    start(63670);
+    ASSERT_TRUE((store->offer(offerFlags(kOffer))).ok());
+    EXPECT_FALSE(store->terminate("nosuch"));
+    EXPECT_TRUE(store->terminate("call-1"));
+    EXPECT_EQ(store->size(), 0u);
+    EXPECT_EQ(pool().inUse(), 0u);
+    EXPECT_EQ(counters.forcedTerminated.load(), 1);
+    EXPECT_TRUE(registry.list(10).empty());
+}
+
 // ---- delete ----
 
 TEST_F(CallStoreTest, DeleteWithZeroDelayRemovesCallAndFreesPorts) {
