@@ -16,6 +16,8 @@
 #include "app/options.h"
 #include "common/log.h"
 #include "media/stage.h"
+#include "control/http_transport.h"
+#include "control/metrics.h"
 #include "control/ng_dispatcher.h"
 #include "control/ng_transport.h"
 #include "net/event_loop.h"
@@ -88,8 +90,6 @@ int main(int argc, char** argv) {
     if (!opts.listenCli.empty()) later["listen-cli"] = "";
     if (!opts.listenUdp.empty()) later["listen-udp"] = "";
     if (!opts.listenTcp.empty()) later["listen-tcp"] = "";
-    if (!opts.listenHttp.empty()) later["listen-http"] = "";
-    if (!opts.listenHttps.empty()) later["listen-https"] = "";
     if (!later.empty()) {
         std::string names;
         for (const auto& [k, v] : later) names += (names.empty() ? "--" : ", --") + k;
@@ -181,11 +181,36 @@ int main(int argc, char** argv) {
         tcp.push_back(std::move(l));
     }
 
+    // HTTP, HTTPS and WebSocket (--listen-http, --listen-https): /ping, /ng,
+    // /metrics, /cli/ and the WebSocket subprotocols.
+    control::MetricsSources metricsSources{
+        {workers, counters, &interfaces, dispatcher.statistics(), dispatcher.startTime()},
+        &dispatcher.replyCache()};
+    control::HttpHandlers httpHandlers;
+    httpHandlers.metrics = [&metricsSources] { return control::renderMetrics(metricsSources); };
+    // httpHandlers.cli (GET /cli/..., cli.rtpengine.com): the CLI's command
+    // runner, once there is one; until then those answer 404.
+    control::HttpServer http(dispatcher, std::move(httpHandlers));
+    if (!opts.listenHttp.empty() || !opts.listenHttps.empty()) {
+        control::HttpConfig hc;
+        hc.http = opts.listenHttp;
+        hc.https = opts.listenHttps;
+        hc.certFile = opts.httpsCert;
+        hc.keyFile = opts.httpsKey;
+        hc.handlerThreads = opts.httpThreads > 0 ? opts.httpThreads : (int)threads;
+        std::string error;
+        if (!http.start(hc, error)) {
+            NGM_LOG_ERR("Failed to start the HTTP listeners: %s", error.c_str());
+            return 1;
+        }
+    }
+
     NGM_LOG_NOTICE("Startup complete, version ngmedia %s", NGM_VERSION_STRING);
     int sig = 0;
     while (sigwait(&stopSignals, &sig) != 0) {
     }
     NGM_LOG_NOTICE("Shutting down (signal %d)", sig);
+    http.stop();
     tcp.clear();
     workers.stop();
     udp.clear();

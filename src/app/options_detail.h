@@ -72,6 +72,9 @@ enum class Target : uint8_t {
     LogStderr,
     LogFacility,
     NumThreads,
+    HttpsCert,
+    HttpsKey,
+    HttpThreads,
 };
 
 struct OptionSpec {
