@@ -60,7 +60,6 @@ struct Mailbox {
         int status = 200;
         const char* type = kTextType;
         std::string body;
-        bool binary = false;
     };
     std::mutex mutex;
     lws_context* context = nullptr;  // null once the server stops
@@ -100,8 +99,7 @@ struct Conn {
     size_t outPos = 0;
     // WebSocket.
     std::string msg;
-    bool msgBinary = false;
-    std::deque<std::pair<std::string, bool>> wsOut;
+    std::deque<std::string> wsOut;
     size_t unsent = 0, inFlight = 0;
     bool throttled = false;
 };
@@ -244,7 +242,7 @@ struct HttpServer::Impl {
         uint64_t id = c.id, seq = c.seq;
         auto box = mailbox;
         bool queued = submit([box, id, seq, type, work = std::move(work)] {
-            box->post({id, seq, 200, type, work(), false});
+            box->post({id, seq, 200, type, work()});
         });
         if (!queued) respond(c, 503, kTextType, "busy\n");
     }
@@ -256,11 +254,11 @@ struct HttpServer::Impl {
         bool queued = submit([box, id, seq, peer, d, message = std::move(message)] {
             bool willReply = d->handleAsync(
                 message, peer,
-                [box, id, seq](const std::string& reply) { box->post({id, seq, 200, kNgType, reply, false}); },
+                [box, id, seq](const std::string& reply) { box->post({id, seq, 200, kNgType, reply}); },
                 kMaxNgReply);
             // No cookie (or a retransmission still being worked on): the
             // dispatcher sends nothing, HTTP must still answer.
-            if (!willReply) box->post({id, seq, 400, kTextType, "error: no ng reply (missing cookie?)\n", false});
+            if (!willReply) box->post({id, seq, 400, kTextType, "error: no ng reply (missing cookie?)\n"});
         });
         if (!queued) respond(c, 503, kTextType, "busy\n");
     }
@@ -314,7 +312,7 @@ struct HttpServer::Impl {
             return 0;
         }
         if (uri == "/ping") {
-            respond(c, 200, kTextType, "pong");
+            respond(c, 200, kTextType, "pong\n");
         } else if (uri == "/metrics" && handlers.metrics) {
             respondLater(c, handlers.metrics, kTextType);
         } else if (uri.starts_with("/cli/") && handlers.cli) {
@@ -399,9 +397,9 @@ struct HttpServer::Impl {
     }
 
     // ---- WebSocket ----
-    void wsQueue(Conn& c, std::string msg, bool binary) {
+    void wsQueue(Conn& c, std::string msg) {
         c.unsent += msg.size();
-        c.wsOut.emplace_back(std::move(msg), binary);
+        c.wsOut.push_back(std::move(msg));
         lws_callback_on_writable(c.wsi);
     }
     void wsThrottle(Conn& c) {
@@ -414,10 +412,7 @@ struct HttpServer::Impl {
     int onWsReceive(lws* wsi, unsigned proto, std::string_view data) {
         Conn* c = find(wsi);
         if (!c) return -1;
-        if (lws_is_first_fragment(wsi)) {
-            c->msg.clear();
-            c->msgBinary = lws_frame_is_binary(wsi);
-        }
+        if (lws_is_first_fragment(wsi)) c->msg.clear();
         if (c->msg.size() + data.size() > cfg.maxMessage) {
             static const char kWhy[] = "message too large";
             lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
@@ -428,9 +423,8 @@ struct HttpServer::Impl {
         if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0) return 0;
         std::string msg = std::move(c->msg);
         c->msg.clear();
-        bool binary = c->msgBinary;
         if (proto == kEcho) {
-            wsQueue(*c, std::move(msg), binary);
+            wsQueue(*c, std::move(msg));
         } else if (proto == kNg || proto == kCli) {
             uint64_t id = c->id;
             auto box = mailbox;
@@ -438,20 +432,20 @@ struct HttpServer::Impl {
             if (proto == kNg) {
                 net::Endpoint peer = c->peer;
                 NgDispatcher* d = &dispatcher;
-                job = [box, id, peer, d, binary, msg = std::move(msg)] {
+                job = [box, id, peer, d, msg = std::move(msg)] {
                     bool willReply = d->handleAsync(
                         msg, peer,
-                        [box, id, binary](const std::string& reply) {
-                            box->post({id, 0, 200, kNgType, reply, binary});
+                        [box, id](const std::string& reply) {
+                            box->post({id, 0, 200, kNgType, reply});
                         },
                         kMaxNgReply);
                     // No reply will come: release the slot.
-                    if (!willReply) box->post({id, 0, 0, kNgType, {}, binary});
+                    if (!willReply) box->post({id, 0, 0, kNgType, {}});
                 };
             } else {
                 auto* cli = &handlers.cli;
-                job = [box, id, cli, binary, msg = std::move(msg)] {
-                    box->post({id, 0, 200, kTextType, (*cli)(msg), binary});
+                job = [box, id, cli, msg = std::move(msg)] {
+                    box->post({id, 0, 200, kTextType, (*cli)(msg)});
                 };
             }
             if (!submit(std::move(job))) {
@@ -467,12 +461,14 @@ struct HttpServer::Impl {
     int onWsWriteable(lws* wsi) {
         Conn* c = find(wsi);
         if (!c || c->wsOut.empty()) return 0;
-        auto [msg, binary] = std::move(c->wsOut.front());
+        std::string msg = std::move(c->wsOut.front());
         c->wsOut.pop_front();
         c->unsent -= msg.size();
         scratch.resize(LWS_PRE + msg.size());
         memcpy(scratch.data() + LWS_PRE, msg.data(), msg.size());
-        if (lws_write(wsi, scratch.data() + LWS_PRE, msg.size(), binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT) <
+        // Binary frames, whatever the request was, as rtpengine 10.5 answers
+        // (an ng reply may hold any bytes).
+        if (lws_write(wsi, scratch.data() + LWS_PRE, msg.size(), LWS_WRITE_BINARY) <
             (int)msg.size())
             return -1;
         if (!c->wsOut.empty()) lws_callback_on_writable(wsi);
@@ -491,7 +487,7 @@ struct HttpServer::Impl {
                 continue;
             }
             if (c.inFlight) c.inFlight--;
-            if (l.status != 0) wsQueue(c, std::move(l.body), l.binary);
+            if (l.status != 0) wsQueue(c, std::move(l.body));
             wsThrottle(c);
         }
     }
