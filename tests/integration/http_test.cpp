@@ -5,6 +5,7 @@
 // difference skip under it, saying which.
 #include <sys/stat.h>
 
+#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
@@ -381,6 +382,67 @@ TEST_F(HttpControl, MetricsPassPromtoolCheck) {
     int rc = promtoolCheck(metrics(), out);
     EXPECT_EQ(rc, 0) << out;
     EXPECT_EQ(out, "");
+}
+
+// packaging/grafana-ngmedia.json: every metric its queries name is one that
+// /metrics exports, and every query is valid PromQL (promtool check rules,
+// with Grafana's variables given values).
+TEST_F(HttpControl, GrafanaDashboardQueriesNameExportedMetrics) {
+    std::ifstream f(std::string(NGM_SOURCE_DIR) + "/packaging/grafana-ngmedia.json");
+    ASSERT_TRUE(f) << "packaging/grafana-ngmedia.json missing";
+    std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    Request offer("offer");
+    offer.set("call-id", "grafana-1").set("from-tag", "ft").set("sdp", audioSdp(6000));
+    ASSERT_EQ(ng->request(offer).result(), "ok");
+    Parsed exported = parseExposition(metrics());
+
+    static const std::regex kQuery(R"re("(?:expr|definition)": "((?:[^"\\]|\\.)*)")re");
+    static const std::regex kMetric(R"(\b((?:rtpengine|ngmedia)_[a-z0-9_]+))");
+    std::vector<std::string> queries;
+    for (auto it = std::sregex_iterator(json.begin(), json.end(), kQuery); it != std::sregex_iterator(); ++it) {
+        std::string q = (*it)[1];
+        for (size_t p = q.find("\\\""); p != std::string::npos; p = q.find("\\\"", p)) q.replace(p, 2, "\"");
+        queries.push_back(q);
+    }
+    ASSERT_GE(queries.size(), 10u);
+    size_t named = 0;
+    for (const auto& q : queries) {
+        for (auto it = std::sregex_iterator(q.begin(), q.end(), kMetric); it != std::sregex_iterator(); ++it) {
+            std::string m = (*it)[1];
+            if (underOracle() && m.rfind("ngmedia_", 0) == 0) continue;  // ours only
+            named++;
+            EXPECT_TRUE(exported.types.count(m)) << m << " in " << q;
+        }
+    }
+    EXPECT_GE(named, queries.size());
+
+    struct stat st;
+    if (stat("/usr/bin/promtool", &st) != 0)
+        GTEST_SKIP() << "promtool (Debian package prometheus, scripts/install-deps.sh) is not installed";
+    char path[] = "/tmp/ngmedia-dashboard-rules-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    std::string rules = "groups:\n- name: dashboard\n  rules:\n";
+    int n = 0;
+    for (std::string q : queries) {
+        if (q.rfind("label_values(", 0) == 0) continue;  // a Grafana function, not PromQL
+        for (auto [var, value] : {std::pair<std::string, std::string>{"$__rate_interval", "5m"}, {"$instance", ".*"}})
+            for (size_t p = q.find(var); p != std::string::npos; p = q.find(var, p)) q.replace(p, var.size(), value);
+        std::string quoted;
+        for (char c : q) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+        rules += "  - record: dashboard:q" + std::to_string(n++) + "\n    expr: '" + quoted + "'\n";
+    }
+    ASSERT_EQ(write(fd, rules.data(), rules.size()), (ssize_t)rules.size());
+    close(fd);
+    std::string out;
+    FILE* p = popen((std::string("promtool check rules ") + path + " 2>&1").c_str(), "r");
+    ASSERT_TRUE(p);
+    char buf[4096];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, got);
+    int rc = pclose(p);
+    unlink(path);
+    EXPECT_EQ(rc, 0) << out << "\n" << rules;
 }
 
 }  // namespace
