@@ -413,7 +413,9 @@ struct HttpServer::Impl {
         Conn* c = find(wsi);
         if (!c) return -1;
         if (lws_is_first_fragment(wsi)) c->msg.clear();
-        if (c->msg.size() + data.size() > cfg.maxMessage) {
+        // What the frame header announces counts too: a frame of 2^62
+        // bytes is refused at its first bytes.
+        if (c->msg.size() + data.size() + lws_remaining_packet_payload(wsi) > cfg.maxMessage) {
             static const char kWhy[] = "message too large";
             lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
                              (unsigned char*)kWhy, sizeof kWhy - 1);

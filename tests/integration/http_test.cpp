@@ -214,6 +214,55 @@ TEST_F(HttpControl, CliAnswersNotFoundUntilTheCliExists) {
     EXPECT_NE(w.upgrade("cli.rtpengine.com"), 101);
 }
 
+TEST_F(HttpControl, MalformedHttpAndWebSocketInputOnlyClosesThatConnection) {
+    {
+        HttpClient c(daemon.httpPort(), false);
+        ASSERT_TRUE(c.writeRaw("\x16\x03\x01 not http at all\r\n\r\n"));
+        auto r = c.request("GET", "/ping");
+        if (r) {
+            EXPECT_NE(r->status, 200);
+        }
+    }
+    {
+        // A header flood beyond what libwebsockets keeps for a request.
+        HttpClient c(daemon.httpPort(), false);
+        std::string headers;
+        for (int i = 0; i < 2000; i++) headers += "X-Flood-" + std::to_string(i) + ": " + std::string(64, 'h') + "\r\n";
+        auto r = c.request("GET", "/ping", {}, headers);
+        if (r) {
+            EXPECT_NE(r->status, 200);
+        }
+    }
+    {
+        // A client frame without a mask: RFC 6455 §5.1 wants the server to
+        // close; libwebsockets 4.1 takes it (rtpengine's too). Either way the
+        // daemon carries on.
+        HttpClient c(daemon.httpPort(), false);
+        ASSERT_EQ(c.upgrade("echo.rtpengine.com"), 101);
+        ASSERT_TRUE(c.writeRaw(std::string("\x81\x05hello", 7)));
+        auto f = c.readFrame();
+        if (f && f->opcode != 8) {
+            EXPECT_EQ(f->payload, "hello");
+        }
+    }
+    // A frame announcing 2^62 bytes: closed at once (1009). (rtpengine waits
+    // for the bytes, until the client's timeout.)
+    if (!underOracle()) {
+        HttpClient c(daemon.httpPort(), false);
+        ASSERT_EQ(c.upgrade("ng.rtpengine.com"), 101);
+        ASSERT_TRUE(c.writeRaw(std::string("\x82\xff\x40\x00\x00\x00\x00\x00\x00\x00\x01\x02\x03\x04xxxx", 18)));
+        auto f = c.readFrame();
+        if (f) {
+            EXPECT_EQ(f->opcode, 8);
+        }
+    }
+    EXPECT_TRUE(udpPingAnswers());
+    HttpClient after(daemon.httpPort(), false);
+    auto p = after.request("GET", "/ping");
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->body, "pong\n");
+}
+
 TEST_F(HttpControl, WebSocketEchoReturnsEachMessage) {
     HttpClient c(daemon.httpPort(), false);
     ASSERT_EQ(c.upgrade("echo.rtpengine.com"), 101);
