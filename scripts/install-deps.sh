@@ -2,8 +2,9 @@
 # Installs the Debian packages ngmedia builds and tests with. Idempotent and
 # quiet when everything is already there.
 set -euo pipefail
-PKGS=(cmake ninja-build g++ clang libclang-rt-14-dev ccache libgtest-dev liburing-dev libsrtp2-dev libssl-dev openssl pkg-config python3 iproute2 nftables procps
-      rtpengine-daemon rtpengine-utils kamailio sip-tester tcpdump)
+PKGS=(cmake ninja-build g++ clang libclang-rt-14-dev ccache libgtest-dev liburing-dev libsrtp2-dev libssl-dev openssl libwebsockets-dev pkg-config python3 iproute2 nftables procps
+      rtpengine-daemon rtpengine-utils kamailio sip-tester tcpdump
+      prometheus)  # prometheus: promtool, which checks /metrics in the tests
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

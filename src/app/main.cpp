@@ -21,6 +21,8 @@
 #include "crypto/dtls.h"
 #include "media/stage.h"
 #include "control/cli.h"
+#include "control/http_transport.h"
+#include "control/metrics.h"
 #include "control/ng_dispatcher.h"
 #include "control/ng_transport.h"
 #include "net/event_loop.h"
@@ -92,8 +94,6 @@ int main(int argc, char** argv) {
     std::map<std::string, std::string> later = opts.notYetImplemented;
     if (!opts.listenUdp.empty()) later["listen-udp"] = "";
     if (!opts.listenTcp.empty()) later["listen-tcp"] = "";
-    if (!opts.listenHttp.empty()) later["listen-http"] = "";
-    if (!opts.listenHttps.empty()) later["listen-https"] = "";
     if (!later.empty()) {
         std::string names;
         for (const auto& [k, v] : later) names += (names.empty() ? "--" : ", --") + k;
@@ -215,7 +215,9 @@ int main(int argc, char** argv) {
     // a client that saw ng answer finds the CLI too.
     std::unique_ptr<control::Cli> cli;
     std::vector<std::unique_ptr<control::CliListener>> cliListeners;
-    if (!opts.listenCli.empty()) {
+    // HTTP's /cli/ and cli.rtpengine.com run the same commands.
+    bool cliWanted = !opts.listenCli.empty() || !opts.listenHttp.empty() || !opts.listenHttps.empty();
+    if (cliWanted) {
         std::vector<std::pair<std::string, std::string>> fixed = {
             {"table", std::to_string(opts.table)},
             {"tos", std::to_string(opts.tos)},
@@ -265,12 +267,38 @@ int main(int argc, char** argv) {
         tcp.push_back(std::move(l));
     }
 
+    // HTTP, HTTPS and WebSocket (--listen-http, --listen-https): /ping, /ng,
+    // /metrics, /cli/ and the WebSocket subprotocols.
+    control::MetricsSources metricsSources{
+        {workers, counters, &interfaces, dispatcher.statistics(), dispatcher.startTime()},
+        &dispatcher.replyCache()};
+    control::HttpHandlers httpHandlers;
+    httpHandlers.metrics = [&metricsSources] { return control::renderMetrics(metricsSources); };
+    // GET /cli/... and cli.rtpengine.com: the CLI's commands (Cli::run
+    // takes one at a time, whichever surface asks).
+    if (cli) httpHandlers.cli = [&cli](std::string_view command) { return cli->run(command); };
+    control::HttpServer http(dispatcher, std::move(httpHandlers));
+    if (!opts.listenHttp.empty() || !opts.listenHttps.empty()) {
+        control::HttpConfig hc;
+        hc.http = opts.listenHttp;
+        hc.https = opts.listenHttps;
+        hc.certFile = opts.httpsCert;
+        hc.keyFile = opts.httpsKey;
+        hc.handlerThreads = opts.httpThreads > 0 ? opts.httpThreads : (int)threads;
+        std::string error;
+        if (!http.start(hc, error)) {
+            NGM_LOG_ERR("Failed to start the HTTP listeners: %s", error.c_str());
+            return 1;
+        }
+    }
+
     NGM_LOG_NOTICE("Startup complete, version ngmedia %s", NGM_VERSION_STRING);
     int sig = 0;
     while (sigwait(&stopSignals, &sig) != 0) {
     }
     NGM_LOG_NOTICE("Shutting down (signal %d)", sig);
     cliListeners.clear();  // before the workers its commands wait for
+    http.stop();
     tcp.clear();
     workers.stop();
     udp.clear();

@@ -511,6 +511,15 @@ bool Parser::applyValue(const OptionSpec& o, const std::string& value, size_t in
         case Target::Pidfile:
             opts_.pidfile = value;
             break;
+        case Target::HttpsCert:
+            opts_.httpsCert = value;
+            break;
+        case Target::HttpsKey:
+            opts_.httpsKey = value;
+            break;
+        case Target::HttpThreads:
+            opts_.httpThreads = asInt > 0 ? asInt : 0;
+            break;
         case Target::LogFacility:
             opts_.logFacility = value;
             break;
@@ -634,7 +643,7 @@ ParseResult Parser::run(int argc, char** argv) {
     if (opts_.portMin > opts_.portMax)
         return fail("Invalid port range: --port-min " + std::to_string(opts_.portMin) +
                     " is above --port-max " + std::to_string(opts_.portMax));
-    if (!opts_.listenHttps.empty() && !opts_.notYetImplemented.contains("https-cert"))
+    if (!opts_.listenHttps.empty() && opts_.httpsCert.empty())
         return fail("Option --listen-https needs a certificate (--https-cert)");
     return {};
 }

@@ -40,6 +40,8 @@ struct Options {
     std::vector<net::Endpoint> listenTcp;    // rtpproxy TCP
     std::vector<net::Endpoint> listenHttp;
     std::vector<net::Endpoint> listenHttps;
+    std::string httpsCert, httpsKey;  // PEM files of the HTTPS listeners
+    int httpThreads = 0;              // 0 = as many as --num-threads
 
     // TOS byte for media packets; 0 leaves it untouched. rtpengine's built-in
     // default is 0 too (its packaged config file sets 184).

@@ -78,6 +78,9 @@ enum class Target : uint8_t {
     DtlsMtu,
     DtlsCiphers,
     DtlsSignature,
+    HttpsCert,
+    HttpsKey,
+    HttpThreads,
 };
 
 struct OptionSpec {

@@ -204,7 +204,17 @@ bool Daemon::start(const DaemonConfig& cfg) {
         tcpNgPort_ = uint16_t(ports_.controlPort() + 1);
         if (portInUse(SOCK_STREAM, tcpNgPort_)) tcpNgPort_ = pickFreePort(SOCK_STREAM);
     }
-    if (!ngPort_ || (cfg.tcp && !tcpNgPort_)) {
+    httpPort_ = httpsPort_ = 0;
+    if (cfg.http) {
+        httpPort_ = ports_.httpPort();
+        if (portInUse(SOCK_STREAM, httpPort_)) httpPort_ = pickFreePort(SOCK_STREAM);
+    }
+    if (!cfg.httpsPem.empty()) {
+        httpsPort_ = uint16_t(ports_.httpPort() + 1);
+        if (portInUse(SOCK_STREAM, httpsPort_)) httpsPort_ = pickFreePort(SOCK_STREAM);
+    }
+    if (!ngPort_ || (cfg.tcp && !tcpNgPort_) || (cfg.http && !httpPort_) ||
+        (!cfg.httpsPem.empty() && !httpsPort_)) {
         error_ = "cannot find a free control port";
         return false;
     }
@@ -234,6 +244,11 @@ bool Daemon::start(const DaemonConfig& cfg) {
              "--port-max=" + std::to_string(portMax_)};
     if (!hasInterface) argv_.push_back("--interface=127.0.0.1");
     if (cfg.tcp) argv_.push_back("--listen-tcp-ng=127.0.0.1:" + std::to_string(tcpNgPort_));
+    if (cfg.http) argv_.push_back("--listen-http=127.0.0.1:" + std::to_string(httpPort_));
+    if (!cfg.httpsPem.empty()) {
+        argv_.push_back("--listen-https=127.0.0.1:" + std::to_string(httpsPort_));
+        argv_.push_back("--https-cert=" + cfg.httpsPem);
+    }
     for (const auto& a : cfg.args) argv_.push_back(a);
     // Runs a suite again with another daemon mode (see CMakeLists.txt).
     if (const char* extra = getenv("NGM_DAEMON_EXTRA_ARG"); extra && *extra) argv_.push_back(extra);
@@ -286,13 +301,20 @@ bool Daemon::start(const DaemonConfig& cfg) {
         Reply r = client.request(Request("ping"), milliseconds(100));
         if (r.received()) {
             if (r.result() == "pong") {
-                if (!cfg.tcp) return true;
-                // UDP may come up before TCP: ready when both are.
-                while (Clock::now() < deadline) {
-                    if (NgTcpClient(tcpNgPort_).ok()) return true;
-                    std::this_thread::sleep_for(milliseconds(5));
+                // UDP may come up before the stream listeners: ready when
+                // all of them accept connections.
+                std::vector<uint16_t> streams;
+                for (uint16_t p : {tcpNgPort_, httpPort_, httpsPort_})
+                    if (p) streams.push_back(p);
+                while (!streams.empty() && Clock::now() < deadline) {
+                    if (NgTcpClient(streams.back()).ok())
+                        streams.pop_back();
+                    else
+                        std::this_thread::sleep_for(milliseconds(5));
                 }
-                error_ = "ng over TCP never accepted connections; log:\n" + log(16000);
+                if (streams.empty()) return true;
+                error_ = "port " + std::to_string(streams.back()) +
+                         " never accepted connections; log:\n" + log(16000);
                 stop();
                 return false;
             }

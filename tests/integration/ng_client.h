@@ -31,6 +31,8 @@ constexpr int kPortBlockSize = 100;
 // socket bound to port 0 can take one while the daemon is starting, or be
 // given the daemon's own port and talk to itself.
 constexpr int kControlPortFirst = 31000;
+// And two for HTTP and HTTPS (--listen-http, --listen-https) in 31400-31599.
+constexpr int kHttpPortFirst = 31400;
 
 // The differential suite's daemons take their media ports from 41000-49999
 // (PORT_BLOCKS in tests/diff/run_diff.py) while integration tests run beside
@@ -76,6 +78,8 @@ class PortBlock {
     int first() const { return first_; }
     // The block's ng control port over UDP; the TCP one is the next.
     uint16_t controlPort() const { return uint16_t(kControlPortFirst + 2 * index_); }
+    // The block's HTTP port; the HTTPS one is the next.
+    uint16_t httpPort() const { return uint16_t(kHttpPortFirst + 2 * index_); }
 
   private:
     int lockFd_ = -1;
@@ -90,6 +94,10 @@ struct DaemonConfig {
     int mediaPorts = kPortBlockSize;
     // Also listen for ng over TCP (--listen-tcp-ng).
     bool tcp = false;
+    // Also listen for HTTP/WebSocket (--listen-http) and, with a PEM file
+    // holding certificate and key, HTTPS/WSS (--listen-https).
+    bool http = false;
+    std::string httpsPem = {};
 };
 
 // One ngmediad process. Always started with --config-file=none --foreground
@@ -120,6 +128,8 @@ class Daemon {
     pid_t pid() const { return pid_; }
     uint16_t ngPort() const { return ngPort_; }
     uint16_t tcpNgPort() const { return tcpNgPort_; }
+    uint16_t httpPort() const { return httpPort_; }
+    uint16_t httpsPort() const { return httpsPort_; }
     int portMin() const { return portMin_; }
     int portMax() const { return portMax_; }
     const std::string& error() const { return error_; }
@@ -136,6 +146,7 @@ class Daemon {
     pid_t pid_ = -1;
     uint16_t ngPort_ = 0;
     uint16_t tcpNgPort_ = 0;
+    uint16_t httpPort_ = 0, httpsPort_ = 0;
     int portMin_ = 0;
     int portMax_ = 0;
     PortBlock ports_;

@@ -1,0 +1,235 @@
+// /metrics. The rtpengine_* families are read off the `statistics` reply
+// (its numbers already formatted as rtpengine formats them), never computed
+// a second time; the ngmedia_* ones from the objects that hold them. Each
+// family is written as one block (HELP, TYPE, samples).
+#include "control/metrics.h"
+
+#include <atomic>
+#include <initializer_list>
+#include <span>
+#include <string_view>
+
+#include "bencode/value.h"
+#include "common/strings.h"
+#include "control/ng_commands.h"
+#include "control/reply_cache.h"
+
+namespace ngm::control {
+
+using bencode::Value;
+
+namespace {
+
+struct Label {
+    std::string_view name, value;
+};
+
+class Exposition {
+  public:
+    void family(std::string_view name, std::string_view type, std::string_view help) {
+        out_ += "# HELP ";
+        out_ += name;
+        out_ += ' ';
+        out_ += help;
+        out_ += "\n# TYPE ";
+        out_ += name;
+        out_ += ' ';
+        out_ += type;
+        out_ += '\n';
+    }
+    // `value` as text: strings of the statistics reply go out as they are.
+    void sample(std::string_view name, std::initializer_list<Label> labels, std::string_view value) {
+        out_ += name;
+        if (labels.size()) {
+            out_ += '{';
+            bool first = true;
+            for (const auto& l : labels) {
+                if (!first) out_ += ',';
+                first = false;
+                out_ += l.name;
+                out_ += "=\"";
+                escape(l.value);
+                out_ += '"';
+            }
+            out_ += '}';
+        }
+        out_ += ' ';
+        out_ += value.empty() ? std::string_view("0") : value;
+        out_ += '\n';
+    }
+    void sample(std::string_view name, std::initializer_list<Label> labels, int64_t value) {
+        std::string v;
+        appendInt(v, value);
+        sample(name, labels, v);
+    }
+    std::string take() { return std::move(out_); }
+
+  private:
+    // Label values: backslash, double quote and newline escaped.
+    void escape(std::string_view v) {
+        for (char c : v) {
+            if (c == '\\' || c == '"') {
+                out_ += '\\';
+                out_ += c;
+            } else if (c == '\n') {
+                out_ += "\\n";
+            } else {
+                out_ += c;
+            }
+        }
+    }
+    std::string out_;
+};
+
+const Value* at(const Value* v, std::string_view key) { return v ? v->find(key) : nullptr; }
+
+// A number of the statistics reply, as its text: integers printed, strings
+// (rtpengine's "%.6f" figures, the uptime) as they are.
+std::string text(const Value* v) {
+    if (!v) return "0";
+    if (v->isInteger()) return std::to_string(v->integer());
+    if (v->isString()) return std::string(v->str());
+    return "0";
+}
+
+}  // namespace
+
+std::string renderMetrics(const MetricsSources& src) {
+    bencode::Document doc;
+    Value reply = buildStatistics(src.statistics, doc);
+    const Value* st = reply.find("statistics");
+    const Value* cur = at(st, "currentstatistics");
+    const Value* tot = at(st, "totalstatistics");
+    const Value* mos = at(st, "mos");
+    Exposition x;
+
+    x.family("rtpengine_sessions", "gauge", "Sessions (calls) now, by ownership");
+    x.sample("rtpengine_sessions", {{"type", "own"}}, text(at(cur, "sessionsown")));
+    x.sample("rtpengine_sessions", {{"type", "foreign"}}, text(at(cur, "sessionsforeign")));
+    x.family("rtpengine_transcoded_media", "gauge", "Media sections now being transcoded");
+    x.sample("rtpengine_transcoded_media", {}, text(at(cur, "transcodedmedia")));
+    x.family("rtpengine_mediastreams", "gauge",
+             "Media sections now with traffic, by the path that relays them");
+    x.sample("rtpengine_mediastreams", {{"type", "userspace"}}, text(at(cur, "media_userspace")));
+    x.sample("rtpengine_mediastreams", {{"type", "kernel"}}, text(at(cur, "media_kernel")));
+    x.sample("rtpengine_mediastreams", {{"type", "mixed"}}, text(at(cur, "media_mixed")));
+    x.family("rtpengine_uptime_seconds", "gauge", "Seconds since the daemon started");
+    x.sample("rtpengine_uptime_seconds", {}, text(at(tot, "uptime")));
+
+    x.family("rtpengine_sessions_total", "counter", "Sessions that have ended since start");
+    x.sample("rtpengine_sessions_total", {}, text(at(tot, "managedsessions")));
+    x.family("rtpengine_closed_sessions_total", "counter",
+             "Sessions ended or refused since start, by reason");
+    static constexpr std::pair<std::string_view, std::string_view> kClosed[] = {
+        {"rejected", "rejectedsessions"},
+        {"timeout", "timeoutsessions"},
+        {"silent_timeout", "silenttimeoutsessions"},
+        {"final_timeout", "finaltimeoutsessions"},
+        {"offer_timeout", "offertimeoutsessions"},
+        {"terminated", "regularterminatedsessions"},
+        {"force_terminated", "forcedterminatedsessions"},
+    };
+    for (auto [reason, key] : kClosed)
+        x.sample("rtpengine_closed_sessions_total", {{"reason", reason}}, text(at(tot, key)));
+
+    static constexpr std::pair<std::string_view, std::string_view> kPaths[] = {
+        {"userspace", "_user"}, {"kernel", "_kernel"}};
+    auto perPath = [&](std::string_view name, std::string_view help, std::string_view key) {
+        x.family(name, "counter", help);
+        for (auto [type, suffix] : kPaths)
+            x.sample(name, {{"type", type}}, text(at(tot, std::string(key) + std::string(suffix))));
+    };
+    perPath("rtpengine_packets_total", "Packets relayed since start, by path", "relayedpackets");
+    perPath("rtpengine_packet_errors_total",
+            "Packets received since start that could not be relayed, by path", "relayedpacketerrors");
+    perPath("rtpengine_bytes_total", "Bytes relayed since start, by path", "relayedbytes");
+
+    x.family("rtpengine_zero_packet_streams_total", "counter",
+             "Streams of ended sessions that relayed no packet at all");
+    x.sample("rtpengine_zero_packet_streams_total", {}, text(at(tot, "zerowaystreams")));
+    x.family("rtpengine_one_way_sessions_total", "counter",
+             "Streams of ended sessions that relayed packets in one direction only");
+    x.sample("rtpengine_one_way_sessions_total", {}, text(at(tot, "onewaystreams")));
+    x.family("rtpengine_call_duration_avg", "gauge", "Mean duration of the ended sessions, in seconds");
+    x.sample("rtpengine_call_duration_avg", {}, text(at(tot, "avgcallduration")));
+    x.family("rtpengine_call_duration_total", "counter", "Summed duration of the ended sessions, in seconds");
+    x.sample("rtpengine_call_duration_total", {}, text(at(tot, "totalcallsduration")));
+    x.family("rtpengine_call_duration2_total", "counter",
+             "Summed squared duration of the ended sessions, in seconds squared");
+    x.sample("rtpengine_call_duration2_total", {}, text(at(tot, "totalcallsduration2")));
+    x.family("rtpengine_mos_total", "counter", "Sum of the MOS values sampled");
+    x.sample("rtpengine_mos_total", {}, text(at(mos, "mos_total")));
+    x.family("rtpengine_mos2_total", "counter", "Sum of the squared MOS values sampled");
+    x.sample("rtpengine_mos2_total", {}, text(at(mos, "mos2_total")));
+    x.family("rtpengine_mos_samples_total", "counter", "Number of MOS values sampled");
+    x.sample("rtpengine_mos_samples_total", {}, text(at(mos, "mos_samples_total")));
+
+    // Per control client (proxy) and command: the controlstatistics rows.
+    const Value* proxies = at(at(st, "controlstatistics"), "proxies");
+    std::span<const NgCommand> commands = ngCommands().first(countedCommands());
+    static const Value kNoProxies = Value::list();
+    const auto& rows = proxies && proxies->isList() ? proxies->items() : kNoProxies.items();
+    auto perCommand = [&](std::string_view name, std::string_view help, std::string_view suffix) {
+        x.family(name, "counter", help);
+        for (const Value& row : rows) {
+            std::string proxy = text(row.find("proxy"));
+            for (const NgCommand& c : commands)
+                x.sample(name, {{"proxy", proxy}, {"request", c.name}},
+                         text(row.find(std::string(c.controlKey) + std::string(suffix))));
+        }
+    };
+    perCommand("rtpengine_requests_total", "ng requests answered, by control client and command", "count");
+    perCommand("rtpengine_request_seconds_total",
+               "Seconds spent answering ng requests, by control client and command", "duration");
+    x.family("rtpengine_errors_total", "counter", "ng requests answered with an error, by control client");
+    for (const Value& row : rows)
+        x.sample("rtpengine_errors_total", {{"proxy", text(row.find("proxy"))}}, text(row.find("errorcount")));
+
+    // Per local address of each logical interface.
+    const Value* ifs = at(st, "interfaces");
+    static const Value kNoInterfaces = Value::list();
+    const auto& ifRows = ifs && ifs->isList() ? ifs->items() : kNoInterfaces.items();
+    auto perInterface = [&](std::string_view name, std::string_view help, std::string_view key) {
+        x.family(name, "gauge", help);
+        for (const Value& e : ifRows)
+            x.sample(name, {{"name", text(e.find("name"))}, {"address", text(e.find("address"))}},
+                     text(at(e.find("ports"), key)));
+    };
+    perInterface("rtpengine_ports_used", "Media ports in use, by interface and local address", "used");
+    perInterface("rtpengine_ports_free", "Media ports free, by interface and local address", "free");
+    perInterface("rtpengine_ports", "Media ports of the range, by interface and local address", "totals");
+
+    // ---- ngmedia's own ----
+    session::WorkerPool& workers = src.statistics.workers;
+    auto perWorker = [&](std::string_view name, std::string_view help,
+                         std::atomic<uint64_t> media::WorkerStats::*field) {
+        x.family(name, "counter", help);
+        for (size_t i = 0; i < workers.size(); i++) {
+            std::string w = std::to_string(i);
+            x.sample(name, {{"worker", w}},
+                     (int64_t)(workers.at(i).stats.*field).load(std::memory_order_relaxed));
+        }
+    };
+    perWorker("ngmedia_worker_packets_total",
+              "Media packets accepted since start, by media worker thread (ngm-media-N)",
+              &media::WorkerStats::packets);
+    perWorker("ngmedia_worker_bytes_total", "Media bytes accepted since start, by media worker thread",
+              &media::WorkerStats::bytes);
+    perWorker("ngmedia_worker_packet_errors_total",
+              "Media packets dropped as errors since start (not RTP/RTCP, wrong source, stage "
+              "error), by media worker thread",
+              &media::WorkerStats::errors);
+    x.family("ngmedia_worker_media_with_traffic", "gauge",
+             "Media sections of live calls that have received packets, by media worker thread");
+    for (size_t i = 0; i < workers.size(); i++)
+        x.sample("ngmedia_worker_media_with_traffic", {{"worker", std::to_string(i)}},
+                 workers.at(i).stats.mediaWithTraffic.load(std::memory_order_relaxed));
+    if (src.replies) {
+        x.family("ngmedia_reply_cache_entries", "gauge",
+                 "ng replies kept for retransmitted requests (--ng-reply-cache)");
+        x.sample("ngmedia_reply_cache_entries", {}, (int64_t)src.replies->size());
+    }
+    return x.take();
+}
+
+}  // namespace ngm::control

@@ -1,0 +1,135 @@
+// renderMetrics: rtpengine 10.5's families read off the statistics reply,
+// each family one block (HELP, TYPE, samples), plus the ngmedia_* ones; and
+// the small helpers of the HTTP transport. The worker pool is not started;
+// its counters are set directly.
+#include "control/metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "common/clock.h"
+#include "control/http_transport.h"
+#include "control/ng_commands.h"
+#include "net/interface.h"
+
+namespace ngm::control {
+namespace {
+
+class MetricsTest : public ::testing::Test {
+  protected:
+    MetricsTest() : workers(2, cfg, counters), control(countedCommands()) {}
+
+    std::string render(const net::InterfaceTable* interfaces = nullptr) {
+        MetricsSources src{{workers, counters, interfaces, control, wallSeconds() - 100}, nullptr};
+        return renderMetrics(src);
+    }
+    // "name{labels}" -> value.
+    static std::map<std::string, std::string> samples(const std::string& text) {
+        std::map<std::string, std::string> out;
+        std::istringstream in(text);
+        std::string line;
+        while (std::getline(in, line)) {
+            if (line.empty() || line[0] == '#') continue;
+            auto sp = line.rfind(' ');
+            out[line.substr(0, sp)] = line.substr(sp + 1);
+        }
+        return out;
+    }
+    static int count(const std::string& text, const std::string& needle) {
+        int n = 0;
+        for (size_t p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1)) n++;
+        return n;
+    }
+
+    session::SessionConfig cfg;
+    session::SessionCounters counters;
+    session::WorkerPool workers;
+    ControlStatistics control;
+};
+
+TEST_F(MetricsTest, EveryFamilyIsOneBlockWithHelpAndType) {
+    control.record(statisticsColumn(*findCommand("offer")), "192.0.2.1", 0.5, false, 1);
+    std::string text = render();
+    std::istringstream in(text);
+    std::string line, current;
+    std::map<std::string, int> blocks;
+    while (std::getline(in, line)) {
+        if (line.rfind("# HELP ", 0) == 0) {
+            std::string name = line.substr(7, line.find(' ', 7) - 7);
+            blocks[name]++;
+            current = name;
+            continue;
+        }
+        if (line.rfind("# TYPE ", 0) == 0) {
+            EXPECT_EQ(line.substr(7, line.find(' ', 7) - 7), current) << "TYPE right after its HELP";
+            continue;
+        }
+        std::string name = line.substr(0, line.find_first_of("{ "));
+        EXPECT_EQ(name, current) << "sample outside its family's block: " << line;
+    }
+    for (const auto& [name, n] : blocks) EXPECT_EQ(n, 1) << name;
+    // rtpengine's 23 and our four per-worker ones (no reply cache given here).
+    EXPECT_EQ(blocks.size(), 23u + 4u) << text;
+}
+
+TEST_F(MetricsTest, FiguresAreTheStatisticsReplys) {
+    counters.sessionsOwn = 3;
+    counters.managedSessions = 5;
+    counters.timeoutSessions = 2;
+    workers.at(0).stats.packets = 10;
+    workers.at(1).stats.packets = 32;
+    workers.at(1).stats.errors = 4;
+    control.record(statisticsColumn(*findCommand("offer")), "192.0.2.1", 0.5, false, 1);
+    control.record(statisticsColumn(*findCommand("offer")), "192.0.2.1", 0.25, false, 1);
+    control.record(-1, "192.0.2.1", 0.0, true, 1);
+    auto s = samples(render());
+    EXPECT_EQ(s["rtpengine_sessions{type=\"own\"}"], "3");
+    EXPECT_EQ(s["rtpengine_sessions_total"], "5");
+    EXPECT_EQ(s["rtpengine_closed_sessions_total{reason=\"timeout\"}"], "2");
+    EXPECT_EQ(s["rtpengine_packets_total{type=\"userspace\"}"], "42");
+    EXPECT_EQ(s["rtpengine_packets_total{type=\"kernel\"}"], "0");
+    EXPECT_EQ(s["rtpengine_packet_errors_total{type=\"userspace\"}"], "4");
+    EXPECT_EQ(s["rtpengine_requests_total{proxy=\"192.0.2.1\",request=\"offer\"}"], "2");
+    EXPECT_EQ(s["rtpengine_request_seconds_total{proxy=\"192.0.2.1\",request=\"offer\"}"], "0.750000");
+    EXPECT_EQ(s["rtpengine_requests_total{proxy=\"192.0.2.1\",request=\"start recording\"}"], "0");
+    EXPECT_EQ(s["rtpengine_errors_total{proxy=\"192.0.2.1\"}"], "1");
+    EXPECT_EQ(s["rtpengine_call_duration_avg"], "0.000000");
+    EXPECT_EQ(s["ngmedia_worker_packets_total{worker=\"0\"}"], "10");
+    EXPECT_EQ(s["ngmedia_worker_packets_total{worker=\"1\"}"], "32");
+    EXPECT_EQ(s["ngmedia_worker_packet_errors_total{worker=\"1\"}"], "4");
+}
+
+TEST_F(MetricsTest, PortsPerInterfaceAddress) {
+    net::InterfaceTable interfaces;
+    interfaces.build({net::InterfaceConfig{"pub", "", *net::IpAddress::parse("127.0.0.1"), {}}}, 40000, 40099);
+    auto s = samples(render(&interfaces));
+    EXPECT_EQ(s["rtpengine_ports{name=\"pub\",address=\"127.0.0.1\"}"], "100");
+    EXPECT_EQ(s["rtpengine_ports_used{name=\"pub\",address=\"127.0.0.1\"}"], "0");
+    EXPECT_EQ(s["rtpengine_ports_free{name=\"pub\",address=\"127.0.0.1\"}"], "100");
+}
+
+TEST_F(MetricsTest, NoControlClientYetMeansNoRequestSamples) {
+    std::string text = render();
+    EXPECT_EQ(count(text, "# TYPE rtpengine_requests_total counter"), 1);
+    EXPECT_EQ(count(text, "rtpengine_requests_total{"), 0);
+}
+
+TEST(HttpTransportHelpers, CliCommandFromPathTurnsPlusIntoSpace) {
+    EXPECT_EQ(cliCommandFromPath("list+totals"), "list totals");
+    EXPECT_EQ(cliCommandFromPath("list"), "list");
+    EXPECT_EQ(cliCommandFromPath(""), "");
+}
+
+TEST(HttpTransportHelpers, NgContentTypeIsExactButCaseInsensitive) {
+    EXPECT_TRUE(isNgContentType("application/x-rtpengine-ng"));
+    EXPECT_TRUE(isNgContentType("Application/X-RTPengine-NG"));
+    EXPECT_FALSE(isNgContentType("application/json"));
+    EXPECT_FALSE(isNgContentType("application/x-rtpengine-ng; charset=utf-8"));  // 10.5 refuses it too
+    EXPECT_FALSE(isNgContentType(""));
+}
+
+}  // namespace
+}  // namespace ngm::control
