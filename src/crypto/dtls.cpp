@@ -550,7 +550,10 @@ Result<std::unique_ptr<DtlsConnection>> DtlsConnection::create(
 void DtlsConnection::setPeerFingerprints(std::vector<Fingerprint> fps, uint64_t nowMs) {
     peerFingerprints_ = std::move(fps);
     (void)nowMs;
-    if (state_ == DtlsState::Handshaking && handshakeDone_) {
+    // Checked now if the handshake is done; a Connected connection whose
+    // peer changed its fingerprints to others fails (a new certificate
+    // needs a new handshake, i.e. a new connection).
+    if ((state_ == DtlsState::Handshaking && handshakeDone_) || state_ == DtlsState::Connected) {
         std::string reason;
         if (!checkPeer(reason)) {
             fail(std::move(reason));

@@ -186,12 +186,13 @@ class DtlsConnection {
     // The fingerprints of the peer's a=fingerprint lines: its certificate
     // must match one of them. They may come after start() (the peer's
     // answer can arrive after its first flight); the connection then is
-    // Connected only once they are set and match.
+    // Connected only once they are set and match. Set again on a Connected
+    // connection, they must still match or it fails.
     void setPeerFingerprints(std::vector<Fingerprint> fps, uint64_t nowMs);
 
     // New -> Handshaking; an active connection queues its ClientHello.
     void start(uint64_t nowMs);
-    // One received datagram (RFC 7983: first byte 20..63). Starts a passive
+    // One received datagram (RFC 7983: first byte 20..63). Starts a
     // connection that was not started. Ignored once Failed or Closed.
     void feed(std::span<const uint8_t> datagram, uint64_t nowMs);
     // Milliseconds from nowMs until onTimeout() has work (a retransmission

@@ -630,3 +630,14 @@ TEST(DtlsConnectionTest, RejectsBadOptions) {
     EXPECT_FALSE(DtlsConnection::create(certA(), o));
     EXPECT_FALSE(DtlsConnection::create(nullptr, {}));
 }
+
+TEST(DtlsConnectionTest, ConnectedFailsWhenThePeersFingerprintsChangeToOthers) {
+    Pair p;
+    ASSERT_TRUE(p.run());
+    // The same certificate by another hash: still fine.
+    p.client->setPeerFingerprints({certB()->fingerprint(FingerprintHash::Sha1)}, p.now);
+    EXPECT_EQ(p.client->state(), DtlsState::Connected);
+    p.client->setPeerFingerprints({certA()->fingerprint(FingerprintHash::Sha256)}, p.now);
+    EXPECT_EQ(p.client->state(), DtlsState::Failed);
+    EXPECT_EQ(p.client->sendKeys(), nullptr);
+}

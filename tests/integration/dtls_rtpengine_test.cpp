@@ -1,0 +1,240 @@
+// The DTLS-SRTP engine (crypto/dtls) against an independent peer that speaks
+// it the way deployments meet it: Debian's rtpengine 10.5, run as the DTLS
+// side of a call whose other side is plain RTP. Our DtlsConnection sits on
+// the DTLS leg's socket, once passive (we offer actpass, rtpengine takes the
+// active role) and once active (we offer active). The handshake must
+// complete with each side pinning the other's certificate by the SDP
+// fingerprint, and the exported keys must carry SRTP both ways: what we
+// protect with sendKeys() comes out plain on the other leg, and plain RTP
+// sent into the other leg comes to us as SRTP that receiveKeys() opens.
+// Until ngmediad terminates DTLS itself, this runs against rtpengine only;
+// it skips (saying so) where rtpengine is not installed.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <ostream>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "crypto/dtls.h"
+#include "crypto/srtp.h"
+#include "daemon_test.h"
+
+namespace ngm::crypto {
+// For the test names ctest shows.
+inline void PrintTo(DtlsRole r, std::ostream* os) {
+    *os << (r == DtlsRole::Active ? "active" : "passive");
+}
+}  // namespace ngm::crypto
+
+namespace ngm::itest {
+namespace {
+
+using namespace ngm::crypto;
+
+constexpr const char* kRtpengine = "/usr/bin/rtpengine";
+
+uint64_t nowMs() {
+    return uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now().time_since_epoch())
+                        .count());
+}
+
+sockaddr_in loopback(uint16_t port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return a;
+}
+
+struct UdpEnd {
+    int fd = -1;
+    uint16_t port = 0;
+    bool open() {
+        port = pickFreePort(SOCK_DGRAM);
+        if (!port) return false;
+        fd = socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in a = loopback(port);
+        return fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    }
+    ~UdpEnd() {
+        if (fd >= 0) close(fd);
+    }
+    void sendTo(uint16_t to, std::span<const uint8_t> d) const {
+        sockaddr_in a = loopback(to);
+        sendto(fd, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    }
+    // One datagram within `ms`, or empty.
+    std::vector<uint8_t> receive(int ms, uint16_t* from = nullptr) const {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, ms) != 1) return {};
+        std::vector<uint8_t> buf(4096);
+        sockaddr_in a{};
+        socklen_t len = sizeof a;
+        const ssize_t n =
+            recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&a), &len);
+        if (n <= 0) return {};
+        if (from) *from = ntohs(a.sin_port);
+        buf.resize(size_t(n));
+        return buf;
+    }
+};
+
+std::string sdpAttribute(const std::string& sdp, const std::string& name) {
+    std::smatch m;
+    if (std::regex_search(sdp, m, std::regex("a=" + name + ":([^\r\n]+)"))) return m[1];
+    return {};
+}
+
+std::vector<uint8_t> rtpPacket(uint16_t seq, uint8_t fill) {
+    std::vector<uint8_t> p = {0x80, 0x00, uint8_t(seq >> 8),  uint8_t(seq), 0,
+                              0,    0,    uint8_t(seq * 160), 0x12,         0x34,
+                              0x56, fill};
+    for (int i = 0; i < 160; ++i) p.push_back(uint8_t(i ^ fill));
+    return p;
+}
+
+class DtlsAgainstRtpengine : public DaemonTest, public ::testing::WithParamInterface<DtlsRole> {
+  protected:
+    void SetUp() override {
+        if (access(kRtpengine, X_OK) != 0)
+            GTEST_SKIP() << kRtpengine
+                         << " (Debian's rtpengine-daemon, the DTLS peer) is not installed";
+        // Only for this test: the binary may run other tests after it.
+        if (const char* d = getenv("NGM_DAEMON")) savedDaemon_ = d;
+        changedEnv_ = true;
+        setenv("NGM_DAEMON", kRtpengine, 1);
+        DaemonTest::SetUp();
+        if (IsSkipped()) return;
+        ASSERT_TRUE(startDaemon()) << daemon.error();
+    }
+    void TearDown() override {
+        DaemonTest::TearDown();
+        if (!changedEnv_) return;
+        if (savedDaemon_)
+            setenv("NGM_DAEMON", savedDaemon_->c_str(), 1);
+        else
+            unsetenv("NGM_DAEMON");
+    }
+    std::optional<std::string> savedDaemon_;
+    bool changedEnv_ = false;
+};
+
+TEST_P(DtlsAgainstRtpengine, HandshakeAndSrtpBothWays) {
+    const DtlsRole role = GetParam();
+    auto cert = DtlsCertificate::create({});
+    ASSERT_TRUE(cert) << cert.error().reason;
+    DtlsConnectionOptions options;
+    options.role = role;
+    auto conn = DtlsConnection::create(*cert, options);
+    ASSERT_TRUE(conn) << conn.error().reason;
+    DtlsConnection& c = **conn;
+
+    UdpEnd dtls, plain;
+    ASSERT_TRUE(dtls.open() && plain.open());
+
+    // The DTLS leg offers, the plain leg answers.
+    std::string offerSdp = audioSdp(dtls.port, "127.0.0.1");
+    offerSdp = std::regex_replace(offerSdp, std::regex("RTP/AVP"), "UDP/TLS/RTP/SAVP");
+    offerSdp +=
+        std::string("a=setup:") + (role == DtlsRole::Passive ? "actpass" : "active") +
+        "\r\na=fingerprint:" + writeFingerprint((*cert)->fingerprint(FingerprintHash::Sha256)) +
+        "\r\n";
+    Reply o = ng->request(Request("offer")
+                              .set("call-id", "dtls-interop")
+                              .set("from-tag", "dtls")
+                              .set("transport-protocol", "RTP/AVP")
+                              .set("sdp", offerSdp));
+    ASSERT_EQ(o.result(), "ok") << o.describe();
+    auto toPlain = sdpMediaPorts(o.sdp());
+    ASSERT_TRUE(toPlain);
+    Reply a = answer("dtls-interop", "dtls", "plain", audioSdp(plain.port, "127.0.0.1"));
+    ASSERT_EQ(a.result(), "ok") << a.describe();
+    auto toDtls = sdpMediaPorts(a.sdp());
+    ASSERT_TRUE(toDtls);
+    EXPECT_EQ(sdpAttribute(a.sdp(), "setup"), role == DtlsRole::Passive ? "active" : "passive");
+    auto peerFp = parseFingerprint(sdpAttribute(a.sdp(), "fingerprint"));
+    ASSERT_TRUE(peerFp) << a.sdp();
+    c.setPeerFingerprints({*peerFp}, nowMs());
+
+    uint16_t peerPort = uint16_t(toDtls->rtp);
+    if (role == DtlsRole::Active) c.start(nowMs());
+    std::vector<uint8_t> out;
+    const uint64_t end = nowMs() + 10000;
+    while (nowMs() < end && (c.state() == DtlsState::Handshaking || c.state() == DtlsState::New)) {
+        while (c.popOutgoing(out)) dtls.sendTo(peerPort, out);
+        const auto t = c.nextTimeoutMs(nowMs());
+        uint16_t from = 0;
+        auto d = dtls.receive(int(std::min<uint64_t>(t ? *t : 50, 50)), &from);
+        if (!d.empty()) {
+            peerPort = from;  // records go back where the peer's came from
+            c.feed(d, nowMs());
+        } else {
+            c.onTimeout(nowMs());
+        }
+    }
+    while (c.popOutgoing(out)) dtls.sendTo(peerPort, out);
+    ASSERT_EQ(c.state(), DtlsState::Connected) << c.failureReason();
+    // rtpengine's first profile, which we accept first too.
+    EXPECT_EQ(c.srtpProfile(), SrtpProfile::AeadAes256Gcm);
+
+    // SRTP from us, plain on the other leg.
+    auto tx = SrtpContext::create(c.sendKeys()->suite, c.sendKeys()->key, c.sendKeys()->salt);
+    auto rx =
+        SrtpContext::create(c.receiveKeys()->suite, c.receiveKeys()->key, c.receiveKeys()->salt);
+    ASSERT_TRUE(tx && rx);
+    bool plainOk = false;
+    for (uint16_t seq = 1; seq < 30 && !plainOk; ++seq) {
+        auto p = rtpPacket(seq, 0x5a);
+        std::vector<uint8_t> buf(p.size() + 64);
+        std::memcpy(buf.data(), p.data(), p.size());
+        size_t len = p.size();
+        ASSERT_EQ((*tx)->protectRtp(buf, len), SrtpStatus::Ok);
+        dtls.sendTo(peerPort, std::span(buf.data(), len));
+        auto got = plain.receive(100);
+        if (got.empty()) continue;
+        EXPECT_EQ(got.size(), p.size());
+        plainOk = got.size() == p.size() &&
+                  std::equal(got.begin() + 12, got.end(), p.begin() + 12);  // the payload
+    }
+    EXPECT_TRUE(plainOk) << "no decrypted RTP came out of the plain leg";
+
+    // Plain RTP into the other leg, SRTP to us.
+    bool srtpOk = false;
+    for (uint16_t seq = 1; seq < 30 && !srtpOk; ++seq) {
+        auto p = rtpPacket(seq, 0xa5);
+        plain.sendTo(uint16_t(toPlain->rtp), p);
+        auto got = dtls.receive(100);
+        if (got.empty() || got[0] < 128) continue;  // not RTP (a DTLS record)
+        size_t len = got.size();
+        got.resize(len + 64);
+        const SrtpStatus st = (*rx)->unprotectRtp(got, len);
+        EXPECT_EQ(st, SrtpStatus::Ok);
+        srtpOk = st == SrtpStatus::Ok && len == p.size() &&
+                 std::equal(p.begin() + 12, p.end(), got.begin() + 12);
+    }
+    EXPECT_TRUE(srtpOk) << "no SRTP we could open came to the DTLS leg";
+
+    c.close();
+    while (c.popOutgoing(out)) dtls.sendTo(peerPort, out);
+    EXPECT_EQ(deleteNow("dtls-interop", "dtls").result(), "ok");
+}
+
+INSTANTIATE_TEST_SUITE_P(Roles, DtlsAgainstRtpengine,
+                         ::testing::Values(DtlsRole::Passive, DtlsRole::Active),
+                         [](const auto& info) {
+                             return info.param == DtlsRole::Passive ? std::string("WePassive")
+                                                                    : std::string("WeActive");
+                         });
+
+}  // namespace
+}  // namespace ngm::itest
