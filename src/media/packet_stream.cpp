@@ -1,5 +1,7 @@
 #include "media/packet_stream.h"
 
+#include "media/dtls_transport.h"
+
 #include <sys/resource.h>
 #include <time.h>
 
@@ -253,6 +255,12 @@ const SinkList* PacketStream::admit(net::Datagram& d, int64_t nowMs, bool& rtp) 
     // RFC 7983 / RFC 5761: only RTP on an RTP port, RTCP anywhere. What is
     // neither is never forwarded, nor learned from (RTP Bleed).
     PacketKind kind = classify(pkt);
+    if (kind == PacketKind::Dtls && cfg_.dtls) {
+        // The handshake's records: not media, not counted as such.
+        cfg_.dtls->onDtls(*this, pkt, net::Endpoint::fromSockaddr(d.from));
+        dtlsHandled_ = true;
+        return nullptr;
+    }
     rtp = kind == PacketKind::Rtp && !isRtcp_;
     const bool decrypts = cfg_.stages[(size_t)Slot::Decrypt] != nullptr;
     const SinkList* sinks;
@@ -305,6 +313,13 @@ bool PacketStream::canReceive() const {
            !(cfg_.natWait && !stats_.packets);
 }
 
+void PacketStream::sendRaw(const uint8_t* data, size_t len, const net::Endpoint& to) {
+    if (fd_ < 0 || !ctx_.io || !to.valid()) return;
+    sockaddr_storage sa;
+    socklen_t saLen = to.toSockaddr(sa);
+    ctx_.io->sendTo(fd_, data, len, reinterpret_cast<sockaddr*>(&sa), saLen, &stats_.errors);
+}
+
 // Hot path, on the sink: the packet leaves towards this stream's participant.
 void PacketStream::transmit(const PacketContext& p) {
     if (!canReceive()) return;
@@ -341,7 +356,10 @@ void PacketStream::onDatagram(net::Datagram& d) {
     bool rtp = false;
     const SinkList* sinks = admit(d, nowMs, rtp);
     if (!sinks) {
-        count(0, 0, 1, nowMs);
+        if (dtlsHandled_)
+            dtlsHandled_ = false;
+        else
+            count(0, 0, 1, nowMs);
         return;
     }
     PacketContext p{d.data, d.len, d.capacity, rtp, nowMs, this};

@@ -77,6 +77,9 @@ class PacketStream final : public net::DatagramHandler {
     // come from it yet.
     void pierce();
 
+    // A datagram of our own (a DTLS record) to `to`, from this stream's socket.
+    void sendRaw(const uint8_t* data, size_t len, const net::Endpoint& to);
+
     // Packets of this stream forwarded elsewhere (the in-kernel path): added
     // to its counters, so query, statistics and timeouts see them.
     void addForwarded(const StreamStats& delta);
@@ -134,6 +137,7 @@ class PacketStream final : public net::DatagramHandler {
     uint8_t chainLen_ = 0;
     ControlsStage controls_;
     bool offloaded_ = false;
+    bool dtlsHandled_ = false;  // admit() gave the datagram to the DTLS handler
     // Heuristic learning: the best-ranked source since learning began.
     net::Endpoint candidate_;
     int candidateRank_ = -1;

@@ -51,6 +51,13 @@ class Stage {
 
 using StageSlots = std::array<Stage*, kIngressSlots>;
 
+// Refuses everything as an Error: media of a DTLS-SRTP stream before its
+// keys are there (nothing goes through in plain, either way).
+class RefuseStage final : public Stage {
+  public:
+    Verdict process(PacketContext&) override { return Verdict::Error; }
+};
+
 // Forwards everything untouched: the cost of one enabled stage, measured by
 // the benchmark (`NGMEDIA_NOOP_STAGE`, bench/README.md).
 class NoopStage final : public Stage {

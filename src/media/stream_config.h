@@ -13,6 +13,8 @@
 
 namespace ngm::media {
 
+class DtlsHandler;
+
 // The in-call controls on what the stream receives (the Controls slot's
 // built-in stage runs them when any is on).
 struct Controls {
@@ -90,6 +92,9 @@ struct StreamConfig {
     // Run on packets leaving through this stream (SRTP encrypt towards its
     // participant), once per packet and sink.
     Stage* egress = nullptr;
+    // DTLS records received on this stream go here (media/dtls_transport.h);
+    // without a handler they are dropped as errors.
+    DtlsHandler* dtls = nullptr;
 };
 
 }  // namespace ngm::media

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "codec/codec.h"
+#include "media/dtls_transport.h"
 #include "media/packet_stream.h"
 #include "media/srtp_stage.h"
 #include "net/interface.h"
@@ -72,6 +73,9 @@ struct Media {
     MediaDtls dtls;  // DTLS-SRTP towards this side (session/dtls_negotiation.h)
     std::unique_ptr<media::SrtpStage> decrypt, encrypt;
     std::optional<crypto::SdesCrypto> decryptKey, encryptKey;
+    // The DTLS-SRTP handshake towards this side, when dtls.inUse; its stages
+    // replace the SDES ones once it is Connected.
+    std::unique_ptr<media::DtlsTransport> dtlsTransport;
 
     bool hasPorts() const { return ports.hasPair(); }
 };

@@ -203,20 +203,76 @@ void updateSrtpStage(std::unique_ptr<media::SrtpStage>& stage, std::optional<cry
 void CallStore::applyStreams(Call& c) {
     for (auto& [tag, p] : c.participants)
         for (auto& m : p->media)
-            if (m) {
-                using Dir = media::SrtpStage::Direction;
-                bool plain = m->sdes.passthrough || m->sdes.keyless;
-                updateSrtpStage(m->decrypt, m->decryptKey, m->sdes.recv, plain, Dir::Decrypt);
-                updateSrtpStage(m->encrypt, m->encryptKey, m->sdes.send, plain, Dir::Encrypt);
-                for (media::StreamConfig* sc : {&m->rtpConfig, &m->rtcpConfig}) {
-                    sc->stages[(size_t)media::Slot::Decrypt] = m->decrypt.get();
-                    sc->egress = m->encrypt.get();
-                }
-                m->rtpConfig.stages[(size_t)media::Slot::Record] = cfg_.extraStage;
-                m->rtcpConfig.stages[(size_t)media::Slot::Record] = cfg_.extraStage;
-                m->rtp.configure(m->rtpConfig);
-                m->rtcp.configure(m->rtcpConfig);
+            if (m) configureMedia(*m);
+}
+
+// The stages of one media's streams from its SDES keys or its DTLS-SRTP
+// association, then the streams configured (also when a handshake ends).
+void CallStore::configureMedia(Media& m) {
+    static media::RefuseStage refuse;
+    using Dir = media::SrtpStage::Direction;
+    bool plain = m.sdes.passthrough || m.sdes.keyless;
+    updateSrtpStage(m.decrypt, m.decryptKey, m.sdes.recv, plain, Dir::Decrypt);
+    updateSrtpStage(m.encrypt, m.encryptKey, m.sdes.send, plain, Dir::Encrypt);
+    media::Stage* decrypt = m.decrypt.get();
+    media::Stage* encrypt = m.encrypt.get();
+    media::DtlsTransport* dtls = m.dtlsTransport.get();
+    if (dtls) {
+        // Nothing in plain before the keys, nor after a failed handshake.
+        decrypt = dtls->decrypt() ? static_cast<media::Stage*>(dtls->decrypt()) : &refuse;
+        encrypt = dtls->encrypt() ? static_cast<media::Stage*>(dtls->encrypt()) : &refuse;
+    }
+    for (media::StreamConfig* sc : {&m.rtpConfig, &m.rtcpConfig}) {
+        sc->stages[(size_t)media::Slot::Decrypt] = decrypt;
+        sc->egress = encrypt;
+        sc->stages[(size_t)media::Slot::Record] = cfg_.extraStage;
+    }
+    // The handshake runs on the RTP component (under rtcp-mux, the only one).
+    m.rtpConfig.dtls = dtls;
+    m.rtcpConfig.dtls = nullptr;
+    m.rtp.configure(m.rtpConfig);
+    m.rtcp.configure(m.rtcpConfig);
+}
+
+// DTLS-SRTP associations as negotiated: made for a side that speaks DTLS,
+// kept while role and fingerprints stay, closed (close_notify) otherwise.
+void CallStore::applyDtls(Call& c) {
+    for (auto& [tag, p] : c.participants)
+        for (auto& mp : p->media) {
+            if (!mp) continue;
+            Media& m = *mp;
+            bool want = m.dtls.inUse && cfg_.dtlsCert && m.hasPorts() && m.rtp.attached();
+            if (m.dtlsTransport && want &&
+                m.dtlsTransport->keeps(m.dtls.role, m.dtls.peerFingerprints) &&
+                m.dtlsTransport->state() != crypto::DtlsState::Failed)
+                continue;
+            if (m.dtlsTransport) {
+                m.dtlsTransport->close();
+                m.dtlsTransport.reset();
             }
+            if (!want) continue;
+            media::DtlsTransport::Options o;
+            o.cert = cfg_.dtlsCert;
+            o.role = m.dtls.role;
+            o.peerFingerprints = m.dtls.peerFingerprints;
+            o.timers = &timers();
+            o.logContext = c.callId + "/" + p->tag;
+            Media* media = &m;
+            auto t = media::DtlsTransport::create(std::move(o), [this, media] { configureMedia(*media); });
+            if (!t) {
+                NGM_LOG(log::Warning, c.callId + "/" + p->tag, "No DTLS-SRTP: %s", t.error().reason.c_str());
+                continue;
+            }
+            m.dtlsTransport = std::move(*t);
+        }
+}
+
+// Active associations send their ClientHello once the streams are set up.
+void CallStore::startDtls(Call& c) {
+    for (auto& [tag, p] : c.participants)
+        for (auto& m : p->media)
+            if (m && m->dtlsTransport && m->dtlsTransport->state() == crypto::DtlsState::New)
+                m->dtlsTransport->start(m->rtp);
 }
 
 void CallStore::applyTos(Call& c) {
@@ -268,8 +324,14 @@ CommandResult CallStore::mediaControl(const Flags& f, Control what, bool on) {
 }
 
 void CallStore::releaseParticipant(Participant& p) {
-    for (auto& m : p.media)
-        if (m) releaseAllPorts(*m);
+    for (auto& m : p.media) {
+        if (!m) continue;
+        if (m->dtlsTransport) {
+            m->dtlsTransport->close();  // close_notify while the socket is there
+            m->dtlsTransport.reset();
+        }
+        releaseAllPorts(*m);
+    }
 }
 
 void CallStore::destroyCall(const std::string& callId, int reason) {
@@ -444,7 +506,9 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
     takeInCallControls(x);
     wire(x.from(), x.to(), f);
     applyControls(*x.call);
+    applyDtls(*x.call);
     applyStreams(*x.call);
+    startDtls(*x.call);
     reopenLearning(*x.call);
     pierceNat(x.from());
     applyTos(*x.call);

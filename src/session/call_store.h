@@ -134,6 +134,9 @@ private:
                                                net::Family dstFamily, net::Family srcFamily,
                                                const PortsOwner& owner);
     void takeInCallControls(Exchange& x);
+    void configureMedia(Media& m);
+    void applyDtls(Call& c);
+    void startDtls(Call& c);
     void reopenLearning(Call& call);
     void destroyCall(const std::string& callId, int reason);
     // The wall second from which no stream of an answered call is alive, and

@@ -22,6 +22,7 @@
 #include <ostream>
 #include <regex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "crypto/dtls.h"
@@ -103,9 +104,21 @@ std::vector<uint8_t> rtpPacket(uint16_t seq, uint8_t fill) {
     return p;
 }
 
-class DtlsAgainstRtpengine : public DaemonTest, public ::testing::WithParamInterface<DtlsRole> {
+// (daemon, our role): the daemon is Debian's rtpengine or ngmediad itself
+// (which terminates DTLS-SRTP towards the DTLS leg the same way).
+enum class Peer { Rtpengine, Ngmediad };
+inline void PrintTo(Peer p, std::ostream* os) { *os << (p == Peer::Rtpengine ? "rtpengine" : "ngmediad"); }
+
+class DtlsAgainstRtpengine : public DaemonTest,
+                             public ::testing::WithParamInterface<std::tuple<Peer, DtlsRole>> {
   protected:
     void SetUp() override {
+        if (std::get<0>(GetParam()) == Peer::Ngmediad) {
+            DaemonTest::SetUp();
+            if (IsSkipped()) return;
+            ASSERT_TRUE(startDaemon()) << daemon.error();
+            return;
+        }
         if (access(kRtpengine, X_OK) != 0)
             GTEST_SKIP() << kRtpengine
                          << " (Debian's rtpengine-daemon, the DTLS peer) is not installed";
@@ -130,7 +143,7 @@ class DtlsAgainstRtpengine : public DaemonTest, public ::testing::WithParamInter
 };
 
 TEST_P(DtlsAgainstRtpengine, HandshakeAndSrtpBothWays) {
-    const DtlsRole role = GetParam();
+    const DtlsRole role = std::get<1>(GetParam());
     auto cert = DtlsCertificate::create({});
     ASSERT_TRUE(cert) << cert.error().reason;
     DtlsConnectionOptions options;
@@ -230,10 +243,11 @@ TEST_P(DtlsAgainstRtpengine, HandshakeAndSrtpBothWays) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Roles, DtlsAgainstRtpengine,
-                         ::testing::Values(DtlsRole::Passive, DtlsRole::Active),
+                         ::testing::Combine(::testing::Values(Peer::Rtpengine, Peer::Ngmediad),
+                                            ::testing::Values(DtlsRole::Passive, DtlsRole::Active)),
                          [](const auto& info) {
-                             return info.param == DtlsRole::Passive ? std::string("WePassive")
-                                                                    : std::string("WeActive");
+                             std::string d = std::get<0>(info.param) == Peer::Rtpengine ? "Rtpengine" : "Ngmediad";
+                             return d + (std::get<1>(info.param) == DtlsRole::Passive ? "WePassive" : "WeActive");
                          });
 
 }  // namespace
