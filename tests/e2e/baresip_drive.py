@@ -151,7 +151,7 @@ def ng(port, msg):
 
 def legs(port, call_id, from_tag):
     """(caller leg, callee leg) of a call as ngmediad's query shows them:
-    protocol, crypto suite, RTP packets and errors of each side."""
+    protocol, crypto suite, RTP packets and errors, RTCP errors."""
     q = ng(port, {"command": "query", "call-id": call_id}) or {}
     out = {}
     for tag, t in q.get("tags", {}).items():
@@ -161,7 +161,8 @@ def legs(port, call_id, from_tag):
             rtcp = m["streams"][1]["stats"]
             out["caller" if tag == from_tag else "callee"] = {
                 "protocol": m.get("protocol", "?"), "suite": m["streams"][0].get("crypto suite", "-"),
-                "packets": int(rtp["packets"]), "errors": int(rtp["errors"]) + int(rtcp["errors"])}
+                "packets": int(rtp["packets"]), "errors": int(rtp["errors"]),
+                "rtcp_errors": int(rtcp["errors"])}
         except (KeyError, IndexError, TypeError, ValueError):
             pass
     return out

@@ -24,14 +24,15 @@ CALLER_HZ=440 CALLEE_HZ=1000
 # callee's account (baresip `mediaenc`, "-" for plain RTP), the suite each
 # phone must end up with ("-": plain), 1 if the caller sends a re-INVITE
 # mid-call.  baresip answers with the first suite of an offer that it
-# supports: ngmediad offers AEAD_AES_256_GCM first (rtpengine's order) to the
-# SRTP callee of a plain caller; srtp-resuite strikes out the caller's suite
-# and both GCM suites, so the callee leg runs AES_CM_128_HMAC_SHA1_32 and
-# ngmediad decrypts and re-encrypts (srtp-srtp passes the packets through).  A DTLS-SRTP case is one more line here (mediaenc dtls_srtp, its
-# module loaded below) and one more stanza in route[NGFLAGS].
+# supports.  ngmediad offers AEAD_AES_256_GCM first (rtpengine's order), but
+# baresip 1.0 with libre 1.1.0 cannot decrypt GCM from ngmediad nor from
+# rtpengine 10.5 (it encrypts GCM that both accept), so rtp-srtp strikes the
+# GCM suites out; srtp-resuite strikes out the caller's suite too, so the
+# callee leg runs AES_CM_128_HMAC_SHA1_32 and ngmediad decrypts and
+# re-encrypts (srtp-srtp passes the caller's key and packets through).
 CASES=(
     "srtp-rtp     srtp-mand -         AES_CM_128_HMAC_SHA1_80 -                       0"
-    "rtp-srtp     -         srtp-mand -                       AEAD_AES_256_GCM        0"
+    "rtp-srtp     -         srtp-mand -                       AES_CM_128_HMAC_SHA1_80 0"
     "srtp-srtp    srtp-mand srtp-mand AES_CM_128_HMAC_SHA1_80 AES_CM_128_HMAC_SHA1_80 1"
     "srtp-resuite srtp-mand srtp-mand AES_CM_128_HMAC_SHA1_80 AES_CM_128_HMAC_SHA1_32 1"
 )
@@ -284,11 +285,13 @@ for who in ("caller", "callee"):
         report(f"{who} phone: plain RTP (no SRTP)", not suites and "mediaenc=" not in open(f"{cdir}/{who}/accounts").read(),
                f"suites in its log: {sorted(set(suites)) or 'none'}")
     else:
-        report(f"{who} phone: SDES-SRTP {want[who]}", bool(suites) and set(suites) == {want[who]},
+        report(f"{who} phone: SDES-SRTP {want[who]}, every SRTP packet decrypted",
+               bool(suites) and set(suites) == {want[who]} and bad == 0,
                f"suites in its log: {sorted(set(suites)) or 'none'}; SRTP decrypt failures in its log: {bad}")
-# Errors: a phone sends its first RTCP before it has the answer (so before
-# its SRTP is on); a few of those at the start are dropped and counted.  None
-# may come later: after the re-INVITE the count must not have moved.
+# RTP: at least 50 packets in from each phone and not one dropped.  RTCP
+# errors are shown, not judged (README.md, "Limits of the phones"): libre
+# sends an RTCP APP packet in the clear before it has the answer's key, and
+# with AES_CM_128_HMAC_SHA1_32 an SRTCP tag of 32 bits, not RFC 4568's 80.
 for when in ("before", "after") if reinvite else ("before",):
     legs = snaps.get(when, {})
     ok, parts = len(legs) == 2, []
@@ -297,13 +300,11 @@ for when in ("before", "after") if reinvite else ("before",):
         if not l:
             parts.append(f"{who}: no leg"); ok = False; continue
         proto = "RTP/AVP" if want[who] == "-" else "RTP/SAVP"
-        before = snaps.get("before", {}).get(who, {}).get("errors", 0)
-        ok &= (l["protocol"] == proto and l["suite"] == want[who] and l["packets"] >= 50
-               and l["errors"] <= 3 and (when == "before" or l["errors"] == before))
-        parts.append(f"{who} {l['protocol']} {l['suite']}: {l['packets']} packets in, {l['errors']} errors")
+        ok &= l["protocol"] == proto and l["suite"] == want[who] and l["packets"] >= 50 and l["errors"] == 0
+        parts.append(f"{who} {l['protocol']} {l['suite']}: {l['packets']} RTP packets in, {l['errors']} RTP errors"
+                     f" ({l['rtcp_errors']} RTCP errors)")
     label = "mid-call" if when == "before" else "after the re-INVITE"
-    report(f"ngmediad query {label}: legs as negotiated, RTP in from both, "
-           f"no errors{' after the start' if when == 'before' else ' since'}", ok, "; ".join(parts))
+    report(f"ngmediad query {label}: legs as negotiated, RTP in from both, no RTP errors", ok, "; ".join(parts))
 PY
     checks_from "$name: " "$cdir/srtp.txt"
 
