@@ -258,7 +258,8 @@ const SinkList* PacketStream::admit(net::Datagram& d, int64_t nowMs, bool& rtp) 
     const SinkList* sinks;
     if (rtp)
         sinks = &cfg_.rtpSinks;
-    else if (kind == PacketKind::Rtcp && (decrypts || validRtcp(pkt)))
+    else if (kind == PacketKind::Rtcp && (decrypts || (cfg_.srtcpTrailer ? validSrtcpHead(pkt, cfg_.srtcpTrailer)
+                                                                            : validRtcp(pkt))))
         sinks = &cfg_.rtcpSinks;  // SRTCP's trailer: checked once decrypted
     else
         return nullptr;

@@ -90,6 +90,10 @@ struct StreamConfig {
     // Run on packets leaving through this stream (SRTP encrypt towards its
     // participant), once per packet and sink.
     Stage* egress = nullptr;
+    // SDES pass-through: RTCP from the participant is SRTCP that is not
+    // decrypted here; the octets that follow its RTCP (index, MKI, tag), so
+    // that only its head is checked (validSrtcpHead). 0: plain RTCP.
+    uint8_t srtcpTrailer = 0;
 };
 
 }  // namespace ngm::media

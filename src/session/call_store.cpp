@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "crypto/srtp.h"
 #include "net/event_loop.h"
 #include "sdp/sdp.h"
 #include "session/participants.h"
@@ -182,6 +183,15 @@ void updateSrtpStage(std::unique_ptr<media::SrtpStage>& stage, std::optional<cry
     have = key;
 }
 
+// Octets after the RTCP in an SRTCP packet sent with `key` (RFC 3711 §3.4:
+// E flag and index, MKI, tag); an unknown suite: at least the index.
+uint8_t srtcpTrailer(const std::optional<crypto::SdesCrypto>& key) {
+    size_t n = 4;
+    if (key && key->suite) n += crypto::suiteInfo(*key->suite).rtcpTagLen;
+    if (key && !key->keyParams.empty() && key->keyParams[0].mki) n += key->keyParams[0].mki->length;
+    return uint8_t(std::min<size_t>(n, 255));
+}
+
 }  // namespace
 
 void CallStore::applyStreams(Call& c) {
@@ -192,9 +202,11 @@ void CallStore::applyStreams(Call& c) {
                 bool plain = m->sdes.passthrough || m->sdes.keyless;
                 updateSrtpStage(m->decrypt, m->decryptKey, m->sdes.recv, plain, Dir::Decrypt);
                 updateSrtpStage(m->encrypt, m->encryptKey, m->sdes.send, plain, Dir::Encrypt);
+                uint8_t trailer = m->sdes.passthrough && !m->sdes.keyless ? srtcpTrailer(m->sdes.recv) : 0;
                 for (media::StreamConfig* sc : {&m->rtpConfig, &m->rtcpConfig}) {
                     sc->stages[(size_t)media::Slot::Decrypt] = m->decrypt.get();
                     sc->egress = m->encrypt.get();
+                    sc->srtcpTrailer = trailer;
                 }
                 m->rtpConfig.stages[(size_t)media::Slot::Record] = cfg_.extraStage;
                 m->rtcpConfig.stages[(size_t)media::Slot::Record] = cfg_.extraStage;

@@ -288,10 +288,13 @@ for who in ("caller", "callee"):
         report(f"{who} phone: SDES-SRTP {want[who]}, every SRTP packet decrypted",
                bool(suites) and set(suites) == {want[who]} and bad == 0,
                f"suites in its log: {sorted(set(suites)) or 'none'}; SRTP decrypt failures in its log: {bad}")
-# RTP: at least 50 packets in from each phone and not one dropped.  RTCP
-# errors are shown, not judged (README.md, "Limits of the phones"): libre
-# sends an RTCP APP packet in the clear before it has the answer's key, and
-# with AES_CM_128_HMAC_SHA1_32 an SRTCP tag of 32 bits, not RFC 4568's 80.
+# RTP: at least 50 packets in from each phone and not one dropped.  RTCP:
+# libre sends its first RTCP packet in the clear and its first SRTCP packet
+# right after, about when the answer reaches ngmediad, so one error at the
+# start is allowed; after that none (checked after the re-INVITE, which
+# makes each phone send RTCP), except from a phone on
+# AES_CM_128_HMAC_SHA1_32: libre writes a 32-bit SRTCP tag there, not the
+# 80 bits of RFC 4568 §6.2, which ngmediad rightly drops (README.md).
 for when in ("before", "after") if reinvite else ("before",):
     legs = snaps.get(when, {})
     ok, parts = len(legs) == 2, []
@@ -300,11 +303,14 @@ for when in ("before", "after") if reinvite else ("before",):
         if not l:
             parts.append(f"{who}: no leg"); ok = False; continue
         proto = "RTP/AVP" if want[who] == "-" else "RTP/SAVP"
-        ok &= l["protocol"] == proto and l["suite"] == want[who] and l["packets"] >= 50 and l["errors"] == 0
-        parts.append(f"{who} {l['protocol']} {l['suite']}: {l['packets']} RTP packets in, {l['errors']} RTP errors"
-                     f" ({l['rtcp_errors']} RTCP errors)")
+        rtcp_ok = want[who] == "AES_CM_128_HMAC_SHA1_32" or l["rtcp_errors"] <= 1
+        ok &= (l["protocol"] == proto and l["suite"] == want[who] and l["packets"] >= 50
+               and l["errors"] == 0 and rtcp_ok)
+        parts.append(f"{who} {l['protocol']} {l['suite']}: {l['packets']} RTP packets in, {l['errors']} RTP errors,"
+                     f" {l['rtcp_errors']} RTCP errors")
     label = "mid-call" if when == "before" else "after the re-INVITE"
-    report(f"ngmediad query {label}: legs as negotiated, RTP in from both, no RTP errors", ok, "; ".join(parts))
+    report(f"ngmediad query {label}: legs as negotiated, RTP in from both, no RTP errors, "
+           "at most the first RTCP dropped", ok, "; ".join(parts))
 PY
     checks_from "$name: " "$cdir/srtp.txt"
 

@@ -300,6 +300,14 @@ TEST_F(Srtp, SdesPassThroughWhenTheAnswererTakesTheOfferersKey) {
         Bytes srtpB = bOut.protect(g711(seq, kSsrcB));
         EXPECT_TRUE(relays(b, bSide, a, aSide, srtpB));
     }
+    // SRTCP passes through untouched too (found by e2e.baresip_srtp: its
+    // trailer was checked as plain compound RTCP, and every packet dropped).
+    for (int i = 0; i < 2; i++) {
+        Bytes srtcpA = aOut.protectRtcp(rtcpReceiverReport(kSsrcA));
+        EXPECT_TRUE(relays(a, aSide, b, bSide, srtcpA)) << "SRTCP A->B " << i;
+        Bytes srtcpB = bOut.protectRtcp(rtcpReceiverReport(kSsrcB));
+        EXPECT_TRUE(relays(b, bSide, a, aSide, srtcpB)) << "SRTCP B->A " << i;
+    }
 }
 
 // A re-INVITE with the same keys keeps the SRTP state: the sequence goes on.
