@@ -12,6 +12,7 @@
 # Exit status: 0 all checks passed, 1 a check failed, 77 skipped (a tool is
 # missing; the reason is printed), 2 usage.
 set -u
+export PYTHONDONTWRITEBYTECODE=1  # baresip_drive.py is imported from the source tree
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NGMEDIAD=${1:-}
@@ -23,13 +24,19 @@ CALLER_HZ=440 CALLEE_HZ=1000
 # to the ng flags of each leg), the media encryption of the caller's and the
 # callee's account (baresip `mediaenc`, "-" for plain RTP), the suite each
 # phone must end up with ("-": plain), 1 if the caller sends a re-INVITE
-# mid-call.  baresip answers with the first suite of an offer that it
-# supports.  ngmediad offers AEAD_AES_256_GCM first (rtpengine's order), but
-# baresip 1.0 with libre 1.1.0 cannot decrypt GCM from ngmediad nor from
-# rtpengine 10.5 (it encrypts GCM that both accept), so rtp-srtp strikes the
-# GCM suites out; srtp-resuite strikes out the caller's suite too, so the
-# callee leg runs AES_CM_128_HMAC_SHA1_32 and ngmediad decrypts and
-# re-encrypts (srtp-srtp passes the caller's key and packets through).
+# mid-call.
+#
+# baresip answers with the first suite of an offer that it supports.
+# ngmediad offers AEAD_AES_256_GCM first (rtpengine's order), but baresip 1.0
+# with libre 1.1.0 cannot decrypt GCM from ngmediad nor from rtpengine 10.5
+# (it encrypts GCM that both accept), so rtp-srtp strikes the GCM suites
+# out; srtp-resuite strikes out the caller's suite too, so the callee leg
+# runs AES_CM_128_HMAC_SHA1_32 and ngmediad decrypts and re-encrypts
+# (srtp-srtp passes the caller's key and packets through).
+#
+# A DTLS-SRTP case is one more line here with mediaenc dtls_srtp (phone_conf
+# loads its module), one more stanza in route[NGFLAGS], and the phone-log
+# check taking dtls_srtp's "DTLS-SRTP complete (...) Profile=..." line.
 CASES=(
     "srtp-rtp     srtp-mand -         AES_CM_128_HMAC_SHA1_80 -                       0"
     "rtp-srtp     -         srtp-mand -                       AES_CM_128_HMAC_SHA1_80 0"
@@ -176,9 +183,10 @@ fatal() {
 # "-dec" file is what it heard), controlled over ctrl_tcp (commands of the
 # menu module), one account that registers nowhere and answers at once.
 phone_conf() {  # DIR USER SIP CTRL RTP MEDIAENC TONE
-    local dir=$1 enc=""
+    local dir=$1 enc="" menc=srtp.so
     mkdir -p "$dir/rec"
     [[ $6 == - ]] || enc=";mediaenc=$6"
+    [[ $6 == dtls_srtp* ]] && menc=dtls_srtp.so
     cat >"$dir/config" <<EOF
 poll_method		epoll
 sip_listen		127.0.0.1:$3
@@ -191,7 +199,7 @@ module_path		$MODDIR
 module			g711.so
 module			aufile.so
 module			aubridge.so
-module			srtp.so
+module			$menc
 module			sndfile.so
 snd_path		$dir/rec
 module_app		account.so
