@@ -265,16 +265,18 @@ for spec in "${CASES[@]}"; do
     fi
     python3 "$DRIVE" call "$WORK" "$name" $CALLER_CTRL $CALLEE_CTRL \
         "sip:$name@127.0.0.1:$SIP_PORT" $NG_PORT "$reinvite" 2>"$cdir/drive.err"
+    drive_rc=$?
     # `quit` was sent: the phones close their recordings and exit.
     wait_for 5 bash -c "! kill -0 $caller_pid && ! kill -0 $callee_pid" || echo "  (a phone did not quit: stopped)"
     stop_pids $caller_pid $callee_pid
     wait $caller_pid $callee_pid 2>/dev/null
     [[ -s "$cdir/drive.err" ]] && show_log "driver errors" "$cdir/drive.err"
     checks_from "$name: " "$cdir/call.txt"
+    ((drive_rc == 0)) || check "$name: the call driver ran to its end" 1 "exit $drive_rc (see $cdir/drive.err)"
 
     # Media encryption as each phone negotiated it (its log) and as ngmediad
     # shows each leg mid-call (query: protocol, crypto suite, errors).
-    python3 - "$cdir" "$caller_suite" "$callee_suite" "$reinvite" >"$cdir/srtp.txt" <<'PY'
+    python3 - "$cdir" "$caller_suite" "$callee_suite" "$reinvite" >"$cdir/srtp.txt" 2>&1 <<'PY'
 import json, re, sys
 cdir, want, reinvite = sys.argv[1], {"caller": sys.argv[2], "callee": sys.argv[3]}, sys.argv[4] == "1"
 def report(name, ok, detail):
@@ -320,7 +322,9 @@ for when in ("before", "after") if reinvite else ("before",):
     report(f"ngmediad query {label}: legs as negotiated, RTP in from both, no RTP errors, "
            "at most the first RTCP dropped", ok, "; ".join(parts))
 PY
+    srtp_rc=$?
     checks_from "$name: " "$cdir/srtp.txt"
+    ((srtp_rc == 0)) || check "$name: the SRTP checks ran" 1 "exit $srtp_rc: $(tail -n3 "$cdir/srtp.txt" | tr '\n' ' ')"
 
     # What each phone heard: the other one's tone.
     for who in caller callee; do
@@ -332,8 +336,9 @@ PY
         fi
         python3 "$DRIVE" tone "$wav" "$who heard the $( [[ $who == caller ]] && echo callee || echo caller)" \
             "$hz" "$own" "$cdir/call.txt" >"$cdir/$who-tone.txt" 2>&1
+        tone_rc=$?
         checks_from "$name: " "$cdir/$who-tone.txt"
-        grep -q '|' "$cdir/$who-tone.txt" || check "$name: $who recording analysed" 1 "$(tail -n3 "$cdir/$who-tone.txt" | tr '\n' ' ')"
+        ((tone_rc == 0)) || check "$name: $who recording analysed" 1 "exit $tone_rc: $(tail -n3 "$cdir/$who-tone.txt" | tr '\n' ' ')"
     done
     if ((FAIL)); then
         show_log "$name caller" "$cdir/caller.log" 15; show_log "$name callee" "$cdir/callee.log" 15
@@ -342,7 +347,7 @@ done
 ((ran > 0)) || fatal "no case matches BARESIP_CASES='${BARESIP_CASES:-}'"
 
 # --- after all calls ---------------------------------------------------------------
-python3 - "$HERE" "$NG_PORT" "$ran" "$WORK" >"$WORK/final.txt" <<'PY'
+python3 - "$HERE" "$NG_PORT" "$ran" "$WORK" >"$WORK/final.txt" 2>&1 <<'PY'
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 import baresip_drive as d
@@ -364,7 +369,9 @@ got["errorcount"] = sum(int(p.get("errorcount", 0)) for p in ctl.get("proxies", 
 print(f"{'ok' if got['managedsessions'] == n and got['regularterminatedsessions'] == n and got['errorcount'] == 0 else 'bad'}"
       f"|ngmediad: {n} sessions, all ended by BYE, no ng errors|" + " ".join(f"{k}={v}" for k, v in got.items()))
 PY
+final_rc=$?
 checks_from "" "$WORK/final.txt"
+((final_rc == 0)) || check "ngmediad checks after the calls ran" 1 "exit $final_rc: $(tail -n3 "$WORK/final.txt" | tr '\n' ' ')"
 
 NG_ERRS=$(grep -E '^\[[0-9.]+\] (EMERG|ALERT|CRIT|ERR):' "$WORK/ngmediad.log")
 [[ -z "$NG_ERRS" ]]
