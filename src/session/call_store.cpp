@@ -202,7 +202,8 @@ void CallStore::applyStreams(Call& c) {
                 bool plain = m->sdes.passthrough || m->sdes.keyless;
                 updateSrtpStage(m->decrypt, m->decryptKey, m->sdes.recv, plain, Dir::Decrypt);
                 updateSrtpStage(m->encrypt, m->encryptKey, m->sdes.send, plain, Dir::Encrypt);
-                uint8_t trailer = m->sdes.passthrough && !m->sdes.keyless ? srtcpTrailer(m->sdes.recv) : 0;
+                uint8_t trailer =
+                    m->sdes.passthrough && !m->sdes.keyless ? srtcpTrailer(m->sdes.recv) : 0;
                 for (media::StreamConfig* sc : {&m->rtpConfig, &m->rtcpConfig}) {
                     sc->stages[(size_t)media::Slot::Decrypt] = m->decrypt.get();
                     sc->egress = m->encrypt.get();

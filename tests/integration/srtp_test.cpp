@@ -348,7 +348,8 @@ TEST_F(Srtp, ReInviteWithTheSameKeysKeepsTheSrtpState) {
 // stays while tag and suite do; a new suite gets A a new key of ours.
 TEST_F(Srtp, ReInviteWithANewKeyReKeys) {
     auto key1 = fixedKey(1, SrtpSuite::AesCm128HmacSha1_80, 21);
-    Reply offer = signal("offer", audioSdp("1", a.port(), "RTP/SAVP", {crypto::writeCrypto(key1)}), "RTP/AVP");
+    Reply offer = signal("offer", audioSdp("1", a.port(), "RTP/SAVP", {crypto::writeCrypto(key1)}),
+                         "RTP/AVP");
     Reply answer = signal("answer", audioSdp("2", b.port(), "RTP/AVP"), {}, "bob");
     auto ours = cryptoLines(answer.sdp());
     ASSERT_EQ(ours.size(), 1u);
@@ -389,7 +390,8 @@ TEST_F(Srtp, ReInviteWithANewKeyReKeys) {
     auto third = cryptoLines(reanswer.sdp());
     ASSERT_EQ(third.size(), 1u);
     EXPECT_EQ(third[0].suiteName, "AES_CM_128_HMAC_SHA1_32");
-    EXPECT_NE(third[0].keyParams[0].keySalt, ours[0].keyParams[0].keySalt) << "a new suite: a new key of ours";
+    EXPECT_NE(third[0].keyParams[0].keySalt, ours[0].keyParams[0].keySalt)
+        << "a new suite: a new key of ours";
     Libsrtp out3(key3, true), in3(third[0], false);
     EXPECT_TRUE(aToB(out3));
     EXPECT_TRUE(bToA(in3)) << "A decrypts with our new key";
