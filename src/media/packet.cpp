@@ -120,6 +120,14 @@ bool validRtcp(std::span<const uint8_t> p) {
     return true;
 }
 
+bool validSrtcpHead(std::span<const uint8_t> p, size_t trailer) {
+    if (p.size() < kRtcpMinPacket + trailer) return false;
+    const uint8_t* d = p.data();
+    if (version(d[0]) != 2 || d[1] < 200 || d[1] > 207) return false;
+    const size_t first = (static_cast<size_t>(be16(d + 2)) + 1) * 4;
+    return first >= kRtcpMinPacket && first <= p.size() - trailer;
+}
+
 uint32_t rtcpSenderSsrc(std::span<const uint8_t> p) {
     if (p.size() < kRtcpMinPacket) return 0;
     return be32(p.data() + 4);

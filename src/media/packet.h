@@ -41,6 +41,13 @@ bool parseRtp(std::span<const uint8_t> p, RtpHeader& out);
 // RTCP, any of SDES, BYE, APP, RTPFB, PSFB, XR (202-207).
 bool validRtcp(std::span<const uint8_t> p);
 
+// An SRTCP datagram passed through undecrypted (SDES pass-through): the
+// `trailer` octets after the RTCP (E flag and index, MKI, tag) cannot be
+// checked, nor anything past the first 8 octets, which may be encrypted
+// (RFC 3711 §3.4). So: the first packet's header as validRtcp() wants it,
+// and that packet ends within the datagram before the trailer.
+bool validSrtcpHead(std::span<const uint8_t> p, size_t trailer);
+
 // SSRC of the sender of the first RTCP packet (bytes 4-7); 0 if too short.
 uint32_t rtcpSenderSsrc(std::span<const uint8_t> p);
 

@@ -263,10 +263,15 @@ const SinkList* PacketStream::admit(net::Datagram& d, int64_t nowMs, bool& rtp) 
     }
     rtp = kind == PacketKind::Rtp && !isRtcp_;
     const bool decrypts = cfg_.stages[(size_t)Slot::Decrypt] != nullptr;
+    // SRTCP passed through (SDES pass-through) is never decrypted here: only
+    // its head can be checked.
+    auto plausibleRtcp = [&] {
+        return cfg_.srtcpTrailer ? validSrtcpHead(pkt, cfg_.srtcpTrailer) : validRtcp(pkt);
+    };
     const SinkList* sinks;
     if (rtp)
         sinks = &cfg_.rtpSinks;
-    else if (kind == PacketKind::Rtcp && (decrypts || validRtcp(pkt)))
+    else if (kind == PacketKind::Rtcp && (decrypts || plausibleRtcp()))
         sinks = &cfg_.rtcpSinks;  // SRTCP's trailer: checked once decrypted
     else
         return nullptr;

@@ -95,6 +95,10 @@ struct StreamConfig {
     // DTLS records received on this stream go here (media/dtls_transport.h);
     // without a handler they are dropped as errors.
     DtlsHandler* dtls = nullptr;
+    // SDES pass-through: RTCP from the participant is SRTCP that is not
+    // decrypted here; the octets that follow its RTCP (index, MKI, tag), so
+    // that only its head is checked (validSrtcpHead). 0: plain RTCP.
+    uint8_t srtcpTrailer = 0;
 };
 
 }  // namespace ngm::media

@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "crypto/srtp.h"
 #include "net/event_loop.h"
 #include "sdp/sdp.h"
 #include "session/participants.h"
@@ -198,6 +199,15 @@ void updateSrtpStage(std::unique_ptr<media::SrtpStage>& stage, std::optional<cry
     have = key;
 }
 
+// Octets after the RTCP in an SRTCP packet sent with `key` (RFC 3711 §3.4:
+// E flag and index, MKI, tag); an unknown suite: at least the index.
+uint8_t srtcpTrailer(const std::optional<crypto::SdesCrypto>& key) {
+    size_t n = 4;
+    if (key && key->suite) n += crypto::suiteInfo(*key->suite).rtcpTagLen;
+    if (key && !key->keyParams.empty() && key->keyParams[0].mki) n += key->keyParams[0].mki->length;
+    return uint8_t(std::min<size_t>(n, 255));
+}
+
 }  // namespace
 
 void CallStore::applyStreams(Call& c) {
@@ -222,9 +232,12 @@ void CallStore::configureMedia(Media& m) {
         decrypt = dtls->decrypt() ? static_cast<media::Stage*>(dtls->decrypt()) : &refuse;
         encrypt = dtls->encrypt() ? static_cast<media::Stage*>(dtls->encrypt()) : &refuse;
     }
+    // SDES pass-through: SRTCP is checked by its head only (validSrtcpHead).
+    uint8_t trailer = m.sdes.passthrough && !m.sdes.keyless && !dtls ? srtcpTrailer(m.sdes.recv) : 0;
     for (media::StreamConfig* sc : {&m.rtpConfig, &m.rtcpConfig}) {
         sc->stages[(size_t)media::Slot::Decrypt] = decrypt;
         sc->egress = encrypt;
+        sc->srtcpTrailer = trailer;
         sc->stages[(size_t)media::Slot::Record] = cfg_.extraStage;
     }
     // The handshake runs on the RTP component (under rtcp-mux, the only one).

@@ -46,6 +46,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (size < 8 || size % 4 != 0 || data[1] < 200 || data[1] > 207) abort();
         if (kind != PacketKind::Rtcp) abort();
     }
+    // Pass-through SRTCP: trailers of every length an SDES suite gives.
+    for (size_t trailer : {size_t(0), size_t(14), size_t(20)}) {
+        if (!validSrtcpHead(in, trailer)) continue;
+        if (size < 8 + trailer || data[1] < 200 || data[1] > 207 || (data[0] >> 6) != 2) abort();
+        if (kind != PacketKind::Rtcp) abort();
+        if ((size_t(data[2] << 8 | data[3]) + 1) * 4 > size - trailer) abort();
+    }
     const uint32_t ssrc = rtcpSenderSsrc(in);
     if (size < 8 && ssrc != 0) abort();
 

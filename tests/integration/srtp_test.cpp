@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "crypto/sdes.h"
+#include "media/srtp_stage.h"
 #include "daemon_test.h"
 #include "media_assertions.h"
 #include "rtp_peer.h"
@@ -300,6 +301,14 @@ TEST_F(Srtp, SdesPassThroughWhenTheAnswererTakesTheOfferersKey) {
         Bytes srtpB = bOut.protect(g711(seq, kSsrcB));
         EXPECT_TRUE(relays(b, bSide, a, aSide, srtpB));
     }
+    // SRTCP passes through untouched too (found by e2e.baresip_srtp: its
+    // trailer was checked as plain compound RTCP, and every packet dropped).
+    for (int i = 0; i < 2; i++) {
+        Bytes srtcpA = aOut.protectRtcp(rtcpReceiverReport(kSsrcA));
+        EXPECT_TRUE(relays(a, aSide, b, bSide, srtcpA)) << "SRTCP A->B " << i;
+        Bytes srtcpB = bOut.protectRtcp(rtcpReceiverReport(kSsrcB));
+        EXPECT_TRUE(relays(b, bSide, a, aSide, srtcpB)) << "SRTCP B->A " << i;
+    }
 }
 
 // A re-INVITE with the same keys keeps the SRTP state: the sequence goes on.
@@ -357,6 +366,62 @@ TEST_F(Srtp, ReInviteWithNewKeysLeavesNoGap) {
     forged[30] ^= 0x40;
     ASSERT_TRUE(a.sendTo(aSide, forged));
     EXPECT_TRUE(nothingArrives(b));
+}
+
+// A re-INVITE with a new key re-keys: from then on only the new key is
+// taken from A (packets under the old one are dropped), and our key to A
+// stays while tag and suite do; a new suite gets A a new key of ours.
+TEST_F(Srtp, ReInviteWithANewKeyReKeys) {
+    auto key1 = fixedKey(1, SrtpSuite::AesCm128HmacSha1_80, 21);
+    Reply offer = signal("offer", audioSdp("1", a.port(), "RTP/SAVP", {crypto::writeCrypto(key1)}),
+                         "RTP/AVP");
+    Reply answer = signal("answer", audioSdp("2", b.port(), "RTP/AVP"), {}, "bob");
+    auto ours = cryptoLines(answer.sdp());
+    ASSERT_EQ(ours.size(), 1u);
+    Endpoint aSide{"127.0.0.1", portOf(answer)}, bSide{"127.0.0.1", portOf(offer)};
+    uint16_t seq = 0;
+    auto aToB = [&](Libsrtp& out) {
+        Bytes plain = g711(seq++, kSsrcA);
+        EXPECT_TRUE(a.sendTo(aSide, out.protect(plain)));
+        return arrives(b, plain, bSide);
+    };
+    auto bToA = [&](Libsrtp& in) {
+        Bytes plain = g711(seq++, kSsrcB);
+        EXPECT_TRUE(b.sendTo(bSide, plain));
+        auto got = a.receive(1000ms);
+        return got && in.unprotect(got->bytes) == plain;
+    };
+    Libsrtp out1(key1, true), in1(ours[0], false);
+    ASSERT_TRUE(out1.ok() && in1.ok());
+    EXPECT_TRUE(aToB(out1));
+    EXPECT_TRUE(bToA(in1));
+
+    auto key2 = fixedKey(1, SrtpSuite::AesCm128HmacSha1_80, 99);
+    signal("offer", audioSdp("1", a.port(), "RTP/SAVP", {crypto::writeCrypto(key2)}), "RTP/AVP");
+    Reply reanswer = signal("answer", audioSdp("2", b.port(), "RTP/AVP"), {}, "bob");
+    auto again = cryptoLines(reanswer.sdp());
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_EQ(again[0], ours[0]) << "same tag and suite: our key stays";
+    Libsrtp out2(key2, true);
+    EXPECT_TRUE(aToB(out2)) << "A's new key";
+    // The old key is taken until kPreviousKeyPackets came under the new one.
+    for (uint32_t i = 1; i < media::SrtpStage::kPreviousKeyPackets; i++) ASSERT_TRUE(aToB(out2)) << i;
+    Bytes stale = out1.protect(g711(seq++, kSsrcA));
+    ASSERT_TRUE(a.sendTo(aSide, stale));
+    EXPECT_TRUE(nothingArrives(b)) << "A's old key is no longer taken";
+    EXPECT_TRUE(bToA(in1));
+
+    auto key3 = fixedKey(1, SrtpSuite::AesCm128HmacSha1_32, 55);
+    signal("offer", audioSdp("1", a.port(), "RTP/SAVP", {crypto::writeCrypto(key3)}), "RTP/AVP");
+    reanswer = signal("answer", audioSdp("2", b.port(), "RTP/AVP"), {}, "bob");
+    auto third = cryptoLines(reanswer.sdp());
+    ASSERT_EQ(third.size(), 1u);
+    EXPECT_EQ(third[0].suiteName, "AES_CM_128_HMAC_SHA1_32");
+    EXPECT_NE(third[0].keyParams[0].keySalt, ours[0].keyParams[0].keySalt)
+        << "a new suite: a new key of ours";
+    Libsrtp out3(key3, true), in3(third[0], false);
+    EXPECT_TRUE(aToB(out3));
+    EXPECT_TRUE(bToA(in3)) << "A decrypts with our new key";
 }
 
 // OSRTP (RFC 8643) offered and answered plain: plain RTP both ways, though

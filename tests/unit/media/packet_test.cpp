@@ -437,6 +437,43 @@ TEST(ValidRtcp, TruncatedCompoundIsValidOnlyOnPacketBoundaries) {
     }
 }
 
+// ---- validSrtcpHead ----
+
+// An SRTCP packet as it passes through undecrypted: the RTCP (here an SR
+// whose body would be encrypted), E flag + index, and a tag of `tag` octets.
+Bytes srtcpOf(const Bytes& rtcp, size_t tag) {
+    Bytes p = rtcp;
+    for (uint8_t b : {0x80, 0x00, 0x00, 0x02}) p.push_back(b);
+    for (size_t i = 0; i < tag; ++i) p.push_back(static_cast<uint8_t>(0xA5 ^ i));
+    return p;
+}
+
+TEST(ValidSrtcpHead, SrtcpWithItsTrailerIsAccepted) {
+    EXPECT_TRUE(validSrtcpHead(srtcpOf(kSr, 10), 14));
+    EXPECT_TRUE(validSrtcpHead(srtcpOf(kRrSdes, 16), 20));
+}
+
+// The reason it exists: the trailer does not walk as compound RTCP.
+TEST(ValidSrtcpHead, TheSameSrtcpFailsThePlainRtcpCheck) {
+    EXPECT_FALSE(validRtcp(srtcpOf(kSr, 10)));
+}
+
+TEST(ValidSrtcpHead, FirstPacketMustEndBeforeTheTrailer) {
+    EXPECT_FALSE(validSrtcpHead(srtcpOf(kSr, 10), 15));
+    EXPECT_FALSE(validSrtcpHead(kSr, 14));
+}
+
+TEST(ValidSrtcpHead, FirstHeaderIsCheckedAsForRtcp) {
+    Bytes p = srtcpOf(kSr, 10);
+    p[0] = 0x40;  // version 1
+    EXPECT_FALSE(validSrtcpHead(p, 14));
+    p = srtcpOf(kSr, 10);
+    p[1] = 199;
+    EXPECT_FALSE(validSrtcpHead(p, 14));
+    EXPECT_FALSE(validSrtcpHead({}, 0));
+    EXPECT_FALSE(validSrtcpHead(prefix(kSr, 7), 0));
+}
+
 // ---- rtcpSenderSsrc ----
 
 TEST(RtcpSenderSsrc, ReadsFirstPacketSsrc) {

@@ -1,0 +1,388 @@
+#!/usr/bin/env bash
+# End-to-end secure calls: two real baresip phones call each other through
+# Kamailio (rtpengine module) with ngmediad anchoring the media, one case per
+# pairing of SDES-SRTP and plain RTP.  Each phone plays its own tone and
+# records what it hears; the other phone's tone must be found in each
+# recording.  See README.md in this directory.
+#
+#   run_baresip.sh /path/to/ngmediad
+#
+# Environment: E2E_KEEP=1 keeps the work directory (logs, recordings) even on
+# success; BARESIP_CASES="srtp-rtp ..." runs only the cases named.
+# Exit status: 0 all checks passed, 1 a check failed, 77 skipped (a tool is
+# missing; the reason is printed), 2 usage.
+set -u
+export PYTHONDONTWRITEBYTECODE=1  # baresip_drive.py is imported from the source tree
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+NGMEDIAD=${1:-}
+DRIVE="$HERE/baresip_drive.py"
+MODDIR=/usr/lib/baresip/modules
+CALLER_HZ=440 CALLEE_HZ=1000
+
+# Cases: name (the user part the caller dials; kamailio-baresip.cfg maps it
+# to the ng flags of each leg), the media encryption of the caller's and the
+# callee's account (baresip `mediaenc`, "-" for plain RTP), the suite each
+# phone must end up with ("-": plain), 1 if the caller sends a re-INVITE
+# mid-call.
+#
+# baresip answers with the first suite of an offer that it supports.
+# ngmediad offers AEAD_AES_256_GCM first (rtpengine's order), but baresip 1.0
+# with libre 1.1.0 cannot decrypt GCM from ngmediad nor from rtpengine 10.5
+# (it encrypts GCM that both accept), so rtp-srtp strikes the GCM suites
+# out; srtp-resuite strikes out the caller's suite too, so the callee leg
+# runs AES_CM_128_HMAC_SHA1_32 and ngmediad decrypts and re-encrypts
+# (srtp-srtp passes the caller's key and packets through).
+#
+# A DTLS-SRTP case is one more line here with mediaenc dtls_srtp (phone_conf
+# loads its module), one more stanza in route[NGFLAGS], and the phone-log
+# check taking dtls_srtp's "DTLS-SRTP complete (...) Profile=..." line.
+CASES=(
+    "srtp-rtp     srtp-mand -         AES_CM_128_HMAC_SHA1_80 -                       0"
+    "rtp-srtp     -         srtp-mand -                       AES_CM_128_HMAC_SHA1_80 0"
+    "srtp-srtp    srtp-mand srtp-mand AES_CM_128_HMAC_SHA1_80 AES_CM_128_HMAC_SHA1_80 1"
+    "srtp-resuite srtp-mand srtp-mand AES_CM_128_HMAC_SHA1_80 AES_CM_128_HMAC_SHA1_32 1"
+)
+
+if [[ -z "$NGMEDIAD" || ! -x "$NGMEDIAD" ]]; then
+    echo "usage: $0 /path/to/ngmediad (got '${NGMEDIAD}')" >&2
+    exit 2
+fi
+
+skip() {  # ctest: SKIP_RETURN_CODE 77
+    echo "SKIP: $*"
+    exit 77
+}
+missing=()
+for tool in kamailio baresip python3; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if ((${#missing[@]})); then
+    skip "${missing[*]} not installed (Debian packages kamailio, baresip-core, python3; scripts/install-deps.sh installs them)"
+fi
+for mod in account menu ctrl_tcp g711 srtp aufile aubridge sndfile; do
+    [[ -r "$MODDIR/$mod.so" ]] || skip "baresip module $MODDIR/$mod.so not found (Debian package baresip-core)"
+done
+
+# Fixed ports, 64100-64399: above the ephemeral range (32768-60999) and every
+# range the other tests use (integration 50000-, diff 41000-, run_e2e.sh
+# 10000-19999, bench 20000-, unit tests 62000-63539).  baresip takes its SIP
+# port for UDP and TCP and the next one for TLS.
+NG_PORT=64100 SIP_PORT=64101
+CALLER_SIP=64110 CALLER_CTRL=64115 CALLER_RTP=64140-64159
+CALLEE_SIP=64120 CALLEE_CTRL=64125 CALLEE_RTP=64160-64179
+PORT_MIN=64200 PORT_MAX=64399
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ngmedia-baresip.XXXXXX")
+PIDS=()
+FAILED=0
+PASS=0 FAIL=0
+
+stop_pids() {  # TERM, wait up to 2 s, KILL
+    local p alive
+    for p in "$@"; do kill -TERM "$p" 2>/dev/null; done
+    for _ in $(seq 20); do
+        alive=0
+        for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
+        ((alive)) || break
+        sleep 0.1
+    done
+    for p in "$@"; do kill -KILL "$p" 2>/dev/null; done
+}
+cleanup() {
+    stop_pids "${PIDS[@]}"
+    wait 2>/dev/null
+    if [[ "${E2E_KEEP:-0}" == 1 || $FAILED -ne 0 ]]; then
+        echo "logs kept in $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+LIMIT=150
+trap 'echo "FAIL: interrupted (signal or the $LIMIT s limit)"; echo "$PASS passed, $((FAIL + 1)) failed"; FAILED=1; exit 130' INT TERM
+(
+    trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+    sleep "$LIMIT" & nap=$!
+    wait "$nap" && { echo "TIMEOUT: run exceeded $LIMIT s" >&2; kill -TERM $$; }
+) 2>/dev/null &
+PIDS+=($!)
+
+# --- helpers -------------------------------------------------------------------
+check() {  # check NAME OK-STATUS DETAIL
+    if [[ "$2" == 0 ]]; then
+        echo "PASS $1${3:+ ($3)}"; PASS=$((PASS + 1))
+    else
+        echo "FAIL $1${3:+: $3}"; FAIL=$((FAIL + 1))
+    fi
+}
+# Lines "ok|bad NAME|DETAIL" (baresip_drive.py) -> checks; other lines skipped.
+checks_from() {
+    local verdict name detail
+    while IFS='|' read -r verdict name detail; do
+        [[ $verdict == ok || $verdict == bad ]] || continue
+        [[ $verdict == ok ]]
+        check "$1$name" $? "$detail"
+    done <"$2"
+}
+wait_for() {  # wait_for SECONDS CMD...: retry CMD every 0.1 s
+    local deadline=$((SECONDS + $1)); shift
+    until "$@" >/dev/null 2>&1; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.1
+    done
+}
+port_free() {  # port_free udp|tcp PORT
+    python3 -c "import socket,sys
+s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM if sys.argv[1]=='udp' else socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)
+try: s.bind(('127.0.0.1',int(sys.argv[2])))
+except OSError: sys.exit(1)" "$1" "$2"
+}
+tcp_listening() {
+    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',int(sys.argv[1])),timeout=0.5)" "$1"
+}
+ng() { python3 -c "import sys; sys.path.insert(0, sys.argv[1]); import baresip_drive as d, json
+r = d.ng(int(sys.argv[2]), {'command': sys.argv[3]})
+sys.exit(1) if r is None else print(json.dumps(r))" "$HERE" "$NG_PORT" "$1"; }
+sip_options() {  # any SIP reply from 127.0.0.1:$1
+    python3 - "$1" <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0)); s.settimeout(0.5)
+lp = s.getsockname()[1]
+msg = (f"OPTIONS sip:ping@127.0.0.1:{port} SIP/2.0\r\n"
+       f"Via: SIP/2.0/UDP 127.0.0.1:{lp};branch=z9hG4bK-bs-{lp}\r\n"
+       "Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=bs\r\n"
+       f"To: <sip:ping@127.0.0.1>\r\nCall-ID: bs-probe-{lp}\r\nCSeq: 1 OPTIONS\r\n"
+       "Content-Length: 0\r\n\r\n")
+s.sendto(msg.encode(), ("127.0.0.1", port))
+try:
+    sys.exit(0 if s.recv(65535).startswith(b"SIP/2.0 ") else 1)
+except OSError:
+    sys.exit(1)
+PY
+}
+media_label() { if [[ $1 == - ]]; then echo "plain RTP"; else echo "SDES-SRTP $1"; fi; }
+show_log() {
+    echo "---- $1 (last ${3:-30} lines) ----"
+    tail -n "${3:-30}" "$2" 2>/dev/null | sed 's/^/  /'
+}
+fatal() {
+    echo "FAIL: $1"
+    shift
+    while (($#)); do show_log "$1" "$2"; shift 2; done
+    echo "$PASS passed, $((FAIL + 1)) failed"
+    FAILED=1
+    exit 1
+}
+
+# One phone's config directory: headless (no audio device), media from a WAV
+# file (aufile), what it sends and receives dumped to WAV files (sndfile: the
+# "-dec" file is what it heard), controlled over ctrl_tcp (commands of the
+# menu module), one account that registers nowhere and answers at once.
+phone_conf() {  # DIR USER SIP CTRL RTP MEDIAENC TONE
+    local dir=$1 enc="" menc=srtp.so
+    mkdir -p "$dir/rec"
+    [[ $6 == - ]] || enc=";mediaenc=$6"
+    [[ $6 == dtls_srtp* ]] && menc=dtls_srtp.so
+    cat >"$dir/config" <<EOF
+poll_method		epoll
+sip_listen		127.0.0.1:$3
+net_interface		127.0.0.1
+audio_source		aufile,$7
+audio_player		aubridge,$2-speaker
+audio_alert		aubridge,$2-speaker
+rtp_ports		$5
+module_path		$MODDIR
+module			g711.so
+module			aufile.so
+module			aubridge.so
+module			$menc
+module			sndfile.so
+snd_path		$dir/rec
+module_app		account.so
+module_app		menu.so
+module_app		ctrl_tcp.so
+ctrl_tcp_listen		127.0.0.1:$4
+EOF
+    echo "<sip:$2@127.0.0.1:$3>;regint=0;answermode=auto;audio_codecs=PCMU$enc" >"$dir/accounts"
+}
+
+START=$SECONDS
+echo "ports: ng $NG_PORT, kamailio $SIP_PORT, caller $CALLER_SIP (ctrl $CALLER_CTRL, rtp $CALLER_RTP)," \
+     "callee $CALLEE_SIP (ctrl $CALLEE_CTRL, rtp $CALLEE_RTP), media $PORT_MIN-$PORT_MAX; logs in $WORK"
+busy=()
+for p in $NG_PORT $SIP_PORT $CALLER_SIP $((CALLER_SIP + 1)) $CALLEE_SIP $((CALLEE_SIP + 1)); do
+    port_free udp "$p" || busy+=("udp/$p")
+done
+for p in $CALLER_SIP $((CALLER_SIP + 1)) $CALLER_CTRL $CALLEE_SIP $((CALLEE_SIP + 1)) $CALLEE_CTRL; do
+    port_free tcp "$p" || busy+=("tcp/$p")
+done
+((${#busy[@]} == 0)) || fatal "fixed ports in use: ${busy[*]} (another run? ss -lntup)"
+
+python3 "$DRIVE" mktone "$WORK/caller-$CALLER_HZ.wav" "$CALLER_HZ" 30
+python3 "$DRIVE" mktone "$WORK/callee-$CALLEE_HZ.wav" "$CALLEE_HZ" 30
+
+# --- ngmediad ------------------------------------------------------------------
+"$NGMEDIAD" --config-file=none --table=-1 --foreground --log-stderr \
+    --interface=127.0.0.1 --listen-ng="127.0.0.1:$NG_PORT" \
+    --port-min="$PORT_MIN" --port-max="$PORT_MAX" --delete-delay=0 \
+    >"$WORK/ngmediad.log" 2>&1 &
+PIDS+=($!)
+wait_for 5 ng ping || fatal "ngmediad does not answer ng ping" ngmediad "$WORK/ngmediad.log"
+
+# --- kamailio ------------------------------------------------------------------
+kamailio -DD -E -f "$HERE/kamailio-baresip.cfg" -w "$WORK" -Y "$WORK" -m 32 -M 4 \
+    -A "SIP_PORT=$SIP_PORT" -A "NG_SOCK=\"udp:127.0.0.1:$NG_PORT\"" \
+    -A "CALLEE_URI=\"sip:callee@127.0.0.1:$CALLEE_SIP\"" \
+    >"$WORK/kamailio.log" 2>&1 &
+PIDS+=($!)
+wait_for 10 sip_options "$SIP_PORT" || fatal "kamailio does not answer on 127.0.0.1:$SIP_PORT" kamailio "$WORK/kamailio.log"
+
+# --- the cases -------------------------------------------------------------------
+ran=0
+for spec in "${CASES[@]}"; do
+    read -r name caller_enc callee_enc caller_suite callee_suite reinvite <<<"$spec"
+    [[ -z "${BARESIP_CASES:-}" || " $BARESIP_CASES " == *" $name "* ]] || continue
+    ran=$((ran + 1))
+    cdir="$WORK/$name"
+    echo "== case $name: caller $(media_label "$caller_suite") ($CALLER_HZ Hz)" \
+         "<-> callee $(media_label "$callee_suite") ($CALLEE_HZ Hz)$( ((reinvite)) && echo ', re-INVITE mid-call')"
+    phone_conf "$cdir/caller" caller $CALLER_SIP $CALLER_CTRL $CALLER_RTP "$caller_enc" "$WORK/caller-$CALLER_HZ.wav"
+    phone_conf "$cdir/callee" callee $CALLEE_SIP $CALLEE_CTRL $CALLEE_RTP "$callee_enc" "$WORK/callee-$CALLEE_HZ.wav"
+    baresip -f "$cdir/callee" -v -s </dev/null >"$cdir/callee.log" 2>&1 &
+    callee_pid=$!
+    baresip -f "$cdir/caller" -v -s </dev/null >"$cdir/caller.log" 2>&1 &
+    caller_pid=$!
+    PIDS+=($callee_pid $caller_pid)
+    if ! wait_for 8 tcp_listening $CALLER_CTRL || ! wait_for 5 tcp_listening $CALLEE_CTRL; then
+        check "$name: both phones start" 1 "ctrl_tcp not listening"
+        show_log caller "$cdir/caller.log"; show_log callee "$cdir/callee.log"
+        stop_pids $caller_pid $callee_pid
+        continue
+    fi
+    python3 "$DRIVE" call "$WORK" "$name" $CALLER_CTRL $CALLEE_CTRL \
+        "sip:$name@127.0.0.1:$SIP_PORT" $NG_PORT "$reinvite" 2>"$cdir/drive.err"
+    drive_rc=$?
+    # `quit` was sent: the phones close their recordings and exit.
+    wait_for 5 bash -c "! kill -0 $caller_pid && ! kill -0 $callee_pid" || echo "  (a phone did not quit: stopped)"
+    stop_pids $caller_pid $callee_pid
+    wait $caller_pid $callee_pid 2>/dev/null
+    [[ -s "$cdir/drive.err" ]] && show_log "driver errors" "$cdir/drive.err"
+    checks_from "$name: " "$cdir/call.txt"
+    ((drive_rc == 0)) || check "$name: the call driver ran to its end" 1 "exit $drive_rc (see $cdir/drive.err)"
+
+    # Media encryption as each phone negotiated it (its log) and as ngmediad
+    # shows each leg mid-call (query: protocol, crypto suite, errors).
+    python3 - "$cdir" "$caller_suite" "$callee_suite" "$reinvite" >"$cdir/srtp.txt" 2>&1 <<'PY'
+import json, re, sys
+cdir, want, reinvite = sys.argv[1], {"caller": sys.argv[2], "callee": sys.argv[3]}, sys.argv[4] == "1"
+def report(name, ok, detail):
+    print(f"{'ok' if ok else 'bad'}|{name}|{detail}")
+snaps = {}
+for line in open(f"{cdir}/call.txt"):
+    kind, _, rest = line.strip().partition("|")
+    if kind == "legs":
+        k, _, v = rest.partition("|")
+        snaps[k] = json.loads(v)
+for who in ("caller", "callee"):
+    log = open(f"{cdir}/{who}.log", errors="replace").read()
+    suites = re.findall(r"SRTP is Enabled \(cryptosuite=([A-Z0-9_]+)\)", log)
+    bad = len(re.findall(r"srtp: failed to decrypt RTP packet", log))
+    if want[who] == "-":
+        report(f"{who} phone: plain RTP (no SRTP)", not suites and "mediaenc=" not in open(f"{cdir}/{who}/accounts").read(),
+               f"suites in its log: {sorted(set(suites)) or 'none'}")
+    else:
+        report(f"{who} phone: SDES-SRTP {want[who]}, every SRTP packet decrypted",
+               bool(suites) and set(suites) == {want[who]} and bad == 0,
+               f"suites in its log: {sorted(set(suites)) or 'none'}; SRTP decrypt failures in its log: {bad}")
+# RTP: at least 50 packets in from each phone and not one dropped.  RTCP:
+# libre sends its first RTCP packet in the clear and its first SRTCP packet
+# right after, about when the answer reaches ngmediad, so one error at the
+# start is allowed; after that none (checked after the re-INVITE, which
+# makes each phone send RTCP), except from a phone on
+# AES_CM_128_HMAC_SHA1_32: libre writes a 32-bit SRTCP tag there, not the
+# 80 bits of RFC 4568 §6.2, which ngmediad rightly drops (README.md).
+for when in ("before", "after") if reinvite else ("before",):
+    legs = snaps.get(when, {})
+    ok, parts = len(legs) == 2, []
+    for who in ("caller", "callee"):
+        l = legs.get(who)
+        if not l:
+            parts.append(f"{who}: no leg"); ok = False; continue
+        proto = "RTP/AVP" if want[who] == "-" else "RTP/SAVP"
+        rtcp_ok = want[who] == "AES_CM_128_HMAC_SHA1_32" or l["rtcp_errors"] <= 1
+        ok &= (l["protocol"] == proto and l["suite"] == want[who] and l["packets"] >= 50
+               and l["errors"] == 0 and rtcp_ok)
+        parts.append(f"{who} {l['protocol']} {l['suite']}: {l['packets']} RTP packets in, {l['errors']} RTP errors,"
+                     f" {l['rtcp_errors']} RTCP errors")
+    label = "mid-call" if when == "before" else "after the re-INVITE"
+    report(f"ngmediad query {label}: legs as negotiated, RTP in from both, no RTP errors, "
+           "at most the first RTCP dropped", ok, "; ".join(parts))
+PY
+    srtp_rc=$?
+    checks_from "$name: " "$cdir/srtp.txt"
+    ((srtp_rc == 0)) || check "$name: the SRTP checks ran" 1 "exit $srtp_rc: $(tail -n3 "$cdir/srtp.txt" | tr '\n' ' ')"
+
+    # What each phone heard: the other one's tone.
+    for who in caller callee; do
+        if [[ $who == caller ]]; then hz=$CALLEE_HZ own=$CALLER_HZ; else hz=$CALLER_HZ own=$CALLEE_HZ; fi
+        wav=$(ls "$cdir/$who/rec/"*-dec.wav 2>/dev/null | head -n1)
+        if [[ -z "$wav" ]]; then
+            check "$name: $who recorded what it heard" 1 "no *-dec.wav in $cdir/$who/rec"
+            continue
+        fi
+        python3 "$DRIVE" tone "$wav" "$who heard the $( [[ $who == caller ]] && echo callee || echo caller)" \
+            "$hz" "$own" "$cdir/call.txt" >"$cdir/$who-tone.txt" 2>&1
+        tone_rc=$?
+        checks_from "$name: " "$cdir/$who-tone.txt"
+        ((tone_rc == 0)) || check "$name: $who recording analysed" 1 "exit $tone_rc: $(tail -n3 "$cdir/$who-tone.txt" | tr '\n' ' ')"
+    done
+    if ((FAIL)); then
+        show_log "$name caller" "$cdir/caller.log" 15; show_log "$name callee" "$cdir/callee.log" 15
+    fi
+done
+((ran > 0)) || fatal "no case matches BARESIP_CASES='${BARESIP_CASES:-}'"
+
+# --- after all calls ---------------------------------------------------------------
+python3 - "$HERE" "$NG_PORT" "$ran" "$WORK" >"$WORK/final.txt" 2>&1 <<'PY'
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+import baresip_drive as d
+port, n, work = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+deadline = time.time() + 3
+while True:
+    lst = d.ng(port, {"command": "list"})
+    if time.time() > deadline or (lst and not lst.get("calls")):
+        break
+    time.sleep(0.1)
+left = len(lst["calls"]) if lst and lst.get("result") == "ok" else "no list reply"
+print(f"{'ok' if left == 0 else 'bad'}|ngmediad: no call left after the BYEs|list: {left}")
+r = d.ng(port, {"command": "statistics"}) or {}
+json.dump(r, open(f"{work}/statistics.json", "w"), indent=1)
+st = r.get("statistics", {})
+tot, ctl = st.get("totalstatistics", {}), st.get("controlstatistics", {})
+got = {k: int(tot.get(k, -1)) for k in ("managedsessions", "regularterminatedsessions", "relayedpacketerrors")}
+got["errorcount"] = sum(int(p.get("errorcount", 0)) for p in ctl.get("proxies", []))
+print(f"{'ok' if got['managedsessions'] == n and got['regularterminatedsessions'] == n and got['errorcount'] == 0 else 'bad'}"
+      f"|ngmediad: {n} sessions, all ended by BYE, no ng errors|" + " ".join(f"{k}={v}" for k, v in got.items()))
+PY
+final_rc=$?
+checks_from "" "$WORK/final.txt"
+((final_rc == 0)) || check "ngmediad checks after the calls ran" 1 "exit $final_rc: $(tail -n3 "$WORK/final.txt" | tr '\n' ' ')"
+
+NG_ERRS=$(grep -E '^\[[0-9.]+\] (EMERG|ALERT|CRIT|ERR):' "$WORK/ngmediad.log")
+[[ -z "$NG_ERRS" ]]
+check "ngmediad log: no errors" $? "$(grep -c . "$WORK/ngmediad.log") lines${NG_ERRS:+; $(head -n3 <<<"$NG_ERRS" | tr '\n' ' ')}"
+grep -E '^\[[0-9.]+\] WARNING:' "$WORK/ngmediad.log" | sed -E 's/^\[[0-9.]+\] WARNING: //' | sort | uniq -c |
+    head -n5 | sed 's/^/  ngmediad warning: /'
+KAM_ERRS=$(grep -E '(ERROR|CRITICAL|ALERT|BUG):|WARNING: .*rtpengine' "$WORK/kamailio.log")
+[[ -z "$KAM_ERRS" ]]
+check "kamailio log: no errors, no rtpengine warnings" $? "${KAM_ERRS:+$(head -n3 <<<"$KAM_ERRS" | tr '\n' ' ')}"
+
+echo "run took $((SECONDS - START)) s"
+echo "$PASS passed, $FAIL failed"
+((FAIL == 0)) || FAILED=1
+exit $((FAIL == 0 ? 0 : 1))
