@@ -39,6 +39,9 @@ class OffloadHook {
     // Where media for `s`'s participant goes changed (learning, handover):
     // offloaded streams that forward to `s` must follow or be reclaimed.
     virtual void moved(PacketStream& s) = 0;
+    // About once a second on the worker that owns the streams: hand what
+    // was forwarded since back with PacketStream::addForwarded.
+    virtual void poll() {}
 };
 
 }  // namespace ngm::media

@@ -288,6 +288,11 @@ void PacketStream::addForwarded(const StreamStats& delta) {
     stats_.bytes += delta.bytes;
     stats_.errors += delta.errors;
     stats_.lastPacket = std::max(stats_.lastPacket, delta.lastPacket);
+    if (WorkerStats* totals = ctx_.totals) {
+        totals->add(totals->kernelPackets, delta.packets);
+        totals->add(totals->kernelBytes, delta.bytes);
+        totals->add(totals->kernelErrors, delta.errors);
+    }
 }
 
 // The participant can be sent to now.

@@ -38,6 +38,7 @@ CallStore::CallStore(const SessionConfig& cfg, SessionCounters& counters, net::E
                      media::WorkerStats* totals)
     : cfg_(cfg), counters_(counters), loop_(loop), totals_(totals) {
     if (!loop_) ownTimers_ = std::make_unique<net::TimerWheel>();
+    if (cfg_.offload) offload_ = cfg_.offload();
 }
 
 CallStore::~CallStore() { clear(); }
@@ -82,7 +83,7 @@ void CallStore::attachPorts(Media& m) {
         m.ports.sockets().rtp.setTos(cfg_.tos);
         m.ports.sockets().rtcp.setTos(cfg_.tos);
     }
-    media::StreamContext ctx{loop_, totals_, nullptr};
+    media::StreamContext ctx{loop_, totals_, offload_.get()};
     m.rtp.attach(m.ports.sockets().rtp, ctx);
     m.rtcp.attach(m.ports.sockets().rtcp, ctx);
 }
@@ -835,6 +836,9 @@ size_t CallStore::runTimers(int64_t nowWall) {
 }
 
 void CallStore::tick() {
+    // First what the kernel forwarded: the figures below (and the timeouts)
+    // see it.
+    if (offload_) offload_->poll();
     int64_t withTraffic = 0;
     for (auto& [id, c] : calls_)
         for (auto& [tag, p] : c->participants)

@@ -42,6 +42,9 @@ struct SessionConfig {
     std::string instanceToken;  // a=rtpengine:<token> for loop protection
     // Put in the Record slot of every stream (the benchmark's no-op stage).
     media::Stage* extraStage = nullptr;
+    // The in-kernel path (src/offload/): makes each worker's hook; unset,
+    // everything is forwarded in userspace.
+    std::function<std::unique_ptr<media::OffloadHook>()> offload;
 };
 
 // Daemon-wide counters, summed over workers (atomics; touched on signalling
@@ -157,6 +160,8 @@ private:
     net::EventLoop* loop_;
     media::WorkerStats* totals_;
     std::unique_ptr<net::TimerWheel> ownTimers_;  // without a loop (unit tests)
+    // Declared before the calls: their streams reclaim through it as they go.
+    std::unique_ptr<media::OffloadHook> offload_;
     int64_t timersNow_ = 0;  // the wall second runTimers() pretends it is; 0 = the clock's
     std::unordered_map<std::string, std::unique_ptr<Call>> calls_;
 };
