@@ -4,6 +4,8 @@
 #include <time.h>
 
 #include <cstring>
+#include <iterator>
+#include <string_view>
 
 #include "media/packet_stream.h"
 
@@ -90,6 +92,26 @@ void EbpfForwarder::offload(media::PacketStream& s, const media::OffloadInfo& in
     }
     counters_.offloaded++;
     entries_.emplace(&s, e);
+    if (info.rtp.forwarded) bySink_.emplace(keyOf(e.rtpOut), &s);
+    if (info.rtcp.forwarded && !(info.rtp.forwarded && e.rtcpOut == e.rtpOut))
+        bySink_.emplace(keyOf(e.rtcpOut), &s);
+}
+
+size_t EbpfForwarder::KeyHash::operator()(const ForwardKey& k) const {
+    return std::hash<std::string_view>()(
+        std::string_view(reinterpret_cast<const char*>(&k), sizeof k));
+}
+
+bool EbpfForwarder::KeyEq::operator()(const ForwardKey& a, const ForwardKey& b) const {
+    return std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+void EbpfForwarder::unindex(media::PacketStream* s, const Entry& e) {
+    for (const net::Endpoint* out : {&e.rtpOut, &e.rtcpOut}) {
+        if (!out->valid()) continue;
+        auto [from, to] = bySink_.equal_range(keyOf(*out));
+        for (auto it = from; it != to;) it = it->second == s ? bySink_.erase(it) : std::next(it);
+    }
 }
 
 void EbpfForwarder::reclaim(media::PacketStream& s) {
@@ -97,12 +119,19 @@ void EbpfForwarder::reclaim(media::PacketStream& s) {
     if (it == entries_.end()) return;
     ForwardValue last;
     if (table_.remove(it->second.key, &last)) handBack(s, it->second, last);
+    unindex(&s, it->second);
     entries_.erase(it);
 }
 
 void EbpfForwarder::moved(media::PacketStream& s) {
     const net::Endpoint& local = s.local();
-    for (auto& [src, e] : entries_) {
+    if (!local.valid()) return;
+    auto [from, to] = bySink_.equal_range(keyOf(local));
+    for (auto i = from; i != to; ++i) {
+        media::PacketStream* src = i->second;
+        auto found = entries_.find(src);
+        if (found == entries_.end()) continue;
+        Entry& e = found->second;
         bool rtp = e.config.rtp.forwarded && e.rtpOut == local;
         bool rtcp = e.config.rtcp.forwarded && e.rtcpOut == local;
         if (!rtp && !rtcp) continue;

@@ -56,9 +56,20 @@ class EbpfForwarder final : public media::OffloadHook {
     // Hands the growth of `now`'s counters over `e`'s to `s`.
     void handBack(media::PacketStream& s, Entry& e, const ForwardValue& now);
 
+    struct KeyHash {
+        size_t operator()(const ForwardKey& k) const;
+    };
+    struct KeyEq {
+        bool operator()(const ForwardKey& a, const ForwardKey& b) const;
+    };
+    void unindex(media::PacketStream* s, const Entry& e);
+
     ForwardTable& table_;
     DeviceOf deviceOf_;
     std::unordered_map<media::PacketStream*, Entry> entries_;
+    // Offloaded streams by the local endpoint of a sink they send through,
+    // for moved() (called on every learning step, offloaded or not).
+    std::unordered_multimap<ForwardKey, media::PacketStream*, KeyHash, KeyEq> bySink_;
     Counters counters_;
 };
 

@@ -218,6 +218,19 @@ TEST_F(ForwarderTest, AHandoverPointsTheOtherSidesEntryAtTheNewEndpoint) {
     EXPECT_EQ(callee.stats().packets, 2u + 4u);  // handed back on the way
 }
 
+TEST_F(ForwarderTest, AMoveRewritesNoEntryThatWasTakenBack) {
+    callerCfg.mediaHandover = true;
+    apply();
+    settle();
+    calleeCfg.controls.silence = true;  // the callee's stream is userspace's again
+    callee.configure(calleeCfg);
+    ASSERT_EQ(table.at(calleeLocal), nullptr);
+    int puts = table.puts;
+    receive(caller, rtp(), ep("198.51.100.8", 41000));
+    EXPECT_EQ(table.puts, puts);
+    EXPECT_TRUE(table.entries.empty());
+}
+
 TEST_F(ForwarderTest, BridgingIpv4AndIpv6StaysInUserspace) {
     PacketStream v6;
     StreamContext ctx{&io, &totals, &fwd};
