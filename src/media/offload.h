@@ -1,6 +1,7 @@
 // The hook the in-kernel fast path takes streams through. A stream whose
 // chain would only forward (no stage in any slot, no egress stage on its
-// sink, one RTP sink, a settled source and destination) is offered with
+// sinks, one RTP and one RTCP sink at most, a settled source and RTP
+// destination; the RTCP destination may still be learning) is offered with
 // offload(); any change that ends that state (a new configuration from
 // signalling, learning again, the socket going away) first takes it back
 // with reclaim(). Userspace stays the source of truth: after reclaim() it
