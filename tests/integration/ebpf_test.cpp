@@ -277,6 +277,25 @@ TEST_F(KernelPath, RtpOfPeersThatSendNoRtcpIsForwardedByTheKernel) {
     EXPECT_EQ(now.first, user0 + 1) << "the caller's RTCP stream was not settled: userspace's";
 }
 
+// --timeout sees what the kernel forwarded: a call whose media is all the
+// kernel's lives on while it flows and ends when it stops.
+TEST_F(KernelPath, TheMediaTimeoutCountsKernelForwardedPackets) {
+    ASSERT_NO_FATAL_FAILURE(startWithKernelPath({"--timeout=2"}));
+    if (IsSkipped()) return;
+    ASSERT_NO_FATAL_FAILURE(establish());
+    auto until = std::chrono::steady_clock::now() + milliseconds(4500);
+    while (std::chrono::steady_clock::now() < until) {
+        ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA)));
+        ASSERT_TRUE(relays(*b.rtp, bSide.rtp, *a.rtp, aSide.rtp, g711(seq++, kSsrcB)));
+        std::this_thread::sleep_for(milliseconds(100));
+    }
+    auto [user, kernel] = relayed();
+    EXPECT_GT(kernel, 40) << "the media was not the kernel's";
+    EXPECT_TRUE(isListed("call-1")) << "timed out while the kernel forwarded its media";
+    EXPECT_TRUE(eventually([&] { return !isListed("call-1"); }, milliseconds(6000)))
+        << "still there long after its media stopped";
+}
+
 TEST_F(KernelPath, AnotherSourceIsLeftToUserspace) {
     ASSERT_NO_FATAL_FAILURE(startWithKernelPath());
     if (IsSkipped()) return;
