@@ -296,6 +296,46 @@ TEST_F(KernelPath, TheMediaTimeoutCountsKernelForwardedPackets) {
         << "still there long after its media stopped";
 }
 
+// block media takes the caller's stream back from the kernel (userspace
+// drops its media), unblock gives it back; the other direction stays the
+// kernel's throughout, and nothing is lost or duplicated around the switch.
+TEST_F(KernelPath, BlockMediaTakesTheStreamBackAndUnblockReturnsIt) {
+    ASSERT_NO_FATAL_FAILURE(startWithKernelPath());
+    if (IsSkipped()) return;
+    ASSERT_NO_FATAL_FAILURE(establish());
+    auto control = [&](const char* command) {
+        Request r(command);
+        r.set("call-id", "call-1").set("from-tag", "alice");
+        return ng->request(r).result();
+    };
+    ASSERT_EQ(control("block media"), "ok");
+    for (int i = 0; i < 5; i++) {
+        ASSERT_TRUE(a.rtp->sendTo(aSide.rtp, g711(seq++, kSsrcA)));
+        ASSERT_TRUE(relays(*b.rtp, bSide.rtp, *a.rtp, aSide.rtp, g711(seq++, kSsrcB))) << i;
+    }
+    EXPECT_TRUE(nothingArrives(*b.rtp)) << "blocked media left the relay";
+    ASSERT_EQ(control("unblock media"), "ok");
+    for (int i = 0; i < 10; i++) {
+        ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA))) << i;
+        ASSERT_TRUE(relays(*b.rtp, bSide.rtp, *a.rtp, aSide.rtp, g711(seq++, kSsrcB))) << i;
+    }
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+    EXPECT_TRUE(nothingArrives(*a.rtp, milliseconds(0)));
+    // The caller's stream is the kernel's again.
+    std::this_thread::sleep_for(milliseconds(1200));
+    auto [user0, kernel0] = relayed();
+    for (int i = 0; i < 10; i++)
+        ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA))) << i;
+    std::pair<int64_t, int64_t> now;
+    EXPECT_TRUE(eventually(
+        [&] {
+            now = relayed();
+            return now.second >= kernel0 + 10;
+        },
+        milliseconds(3000)));
+    EXPECT_EQ(now.first, user0);
+}
+
 TEST_F(KernelPath, AnotherSourceIsLeftToUserspace) {
     ASSERT_NO_FATAL_FAILURE(startWithKernelPath());
     if (IsSkipped()) return;
