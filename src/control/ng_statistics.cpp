@@ -3,6 +3,7 @@
 // (tests/diff, statistics_* scenarios).
 #include "control/ng_statistics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <span>
@@ -68,12 +69,21 @@ Value buildStatistics(const StatisticsSources& src, bencode::Document& d) {
         cur.add(key("byterate", path), Value::integer(kernel ? 0 : byteRate));
         cur.add(key("errorrate", path), Value::integer(kernel ? 0 : errorRate));
     }
-    int64_t mediaUser = 0;
-    for (size_t i = 0; i < workers.size(); i++)
-        mediaUser += workers.at(i).stats.mediaWithTraffic.load(std::memory_order_relaxed);
+    // Media sections with traffic: all in userspace, all in the kernel path,
+    // or some of each.
+    int64_t mediaUser = 0, mediaKernel = 0, mediaMixed = 0;
+    for (size_t i = 0; i < workers.size(); i++) {
+        auto& ws = workers.at(i).stats;
+        int64_t all = ws.mediaWithTraffic.load(std::memory_order_relaxed);
+        int64_t k = ws.mediaKernel.load(std::memory_order_relaxed);
+        int64_t m = ws.mediaMixed.load(std::memory_order_relaxed);
+        mediaKernel += k;
+        mediaMixed += m;
+        mediaUser += std::max<int64_t>(0, all - k - m);
+    }
     cur.add("media_userspace", Value::integer(mediaUser));
-    cur.add("media_kernel", Value::integer(0));
-    cur.add("media_mixed", Value::integer(0));
+    cur.add("media_kernel", Value::integer(mediaKernel));
+    cur.add("media_mixed", Value::integer(mediaMixed));
 
     Value& tot = st.add("totalstatistics", Value::dict());
     tot.add("uptime", str(std::to_string(wallSeconds() - src.startTime)));

@@ -37,6 +37,9 @@ struct WorkerStats {
     // Media sections of live calls that have received packets (refreshed
     // once a second; `statistics` media_userspace).
     std::atomic<int64_t> mediaWithTraffic{0};
+    // Of those: all of whose streams with traffic are in the kernel path,
+    // and those with some (`media_kernel`, `media_mixed`).
+    std::atomic<int64_t> mediaKernel{0}, mediaMixed{0};
     void add(std::atomic<uint64_t>& c, uint64_t n) {
         c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }

@@ -839,16 +839,30 @@ void CallStore::tick() {
     // First what the kernel forwarded: the figures below (and the timeouts)
     // see it.
     if (offload_) offload_->poll();
-    int64_t withTraffic = 0;
+    int64_t withTraffic = 0, inKernelPath = 0, mixed = 0;
     for (auto& [id, c] : calls_)
         for (auto& [tag, p] : c->participants)
             for (auto& m : p->media)
                 if (m && m->hasPorts()) {
                     m->rtp.pierce();
                     m->rtcp.pierce();
-                    if (m->rtp.stats().packets || m->rtcp.stats().packets) withTraffic++;
+                    bool rtp = m->rtp.stats().packets != 0, rtcp = m->rtcp.stats().packets != 0;
+                    if (!rtp && !rtcp) continue;
+                    withTraffic++;
+                    auto kernel = [this](const media::PacketStream& st) {
+                        return st.offloaded() && offload_ && offload_->carries(st);
+                    };
+                    int inKernel = (rtp && kernel(m->rtp)) + (rtcp && kernel(m->rtcp));
+                    if (inKernel == rtp + rtcp)
+                        inKernelPath++;
+                    else if (inKernel)
+                        mixed++;
                 }
-    if (totals_) totals_->mediaWithTraffic.store(withTraffic, std::memory_order_relaxed);
+    if (totals_) {
+        totals_->mediaWithTraffic.store(withTraffic, std::memory_order_relaxed);
+        totals_->mediaKernel.store(inKernelPath, std::memory_order_relaxed);
+        totals_->mediaMixed.store(mixed, std::memory_order_relaxed);
+    }
 }
 
 }  // namespace ngm::session

@@ -214,6 +214,11 @@ void KernelPath::forwardsAndCounts() {
         << "kernel " << now.second << ", wanted " << kernel0 + kernelSent;
     EXPECT_EQ(now.first, user0) << "userspace received packets the kernel should have forwarded";
     EXPECT_EQ(now.second, kernel0 + kernelSent);
+    // Both media sections (each side's) are the kernel's.
+    Reply st = statistics();
+    EXPECT_EQ(integerAt(st, {"statistics", "currentstatistics", "media_kernel"}), 2);
+    EXPECT_EQ(integerAt(st, {"statistics", "currentstatistics", "media_userspace"}), 0);
+    EXPECT_EQ(integerAt(st, {"statistics", "currentstatistics", "media_mixed"}), 0);
 
     // query sees every packet, whichever path carried it.
     Reply q = query("call-1");
