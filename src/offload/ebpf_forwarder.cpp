@@ -126,8 +126,8 @@ void EbpfForwarder::reclaim(media::PacketStream& s) {
 void EbpfForwarder::moved(media::PacketStream& s) {
     const net::Endpoint& local = s.local();
     if (!local.valid()) return;
-    auto [from, to] = bySink_.equal_range(keyOf(local));
-    for (auto i = from; i != to; ++i) {
+    auto [first, last] = bySink_.equal_range(keyOf(local));
+    for (auto i = first; i != last; ++i) {
         media::PacketStream* src = i->second;
         auto found = entries_.find(src);
         if (found == entries_.end()) continue;
@@ -139,17 +139,17 @@ void EbpfForwarder::moved(media::PacketStream& s) {
         if (!table_.get(e.key, now)) continue;
         handBack(*src, e, now);
         ForwardValue v = e.config;
-        const net::Endpoint& to = s.endpoint();
+        const net::Endpoint& dest = s.endpoint();
         // Userspace sends to the endpoint whether settled or not; so does
         // the kernel. One it cannot reach (none, or the other family)
         // pauses the entry: userspace's again.
-        bool follow = to.valid() && !to.address.isAny() && to.port != 0 &&
-                      familyCode(to.address.family()) == v.family;
+        bool follow = dest.valid() && !dest.address.isAny() && dest.port != 0 &&
+                      familyCode(dest.address.family()) == v.family;
         if (follow) {
             for (ngm_fwd_route* r : {rtp ? &v.rtp : nullptr, rtcp ? &v.rtcp : nullptr}) {
                 if (!r) continue;
-                putAddress(to.address, r->dst);
-                r->dst_port = htons(to.port);
+                putAddress(dest.address, r->dst);
+                r->dst_port = htons(dest.port);
             }
             v.flags &= ~NGM_FWD_PAUSED;
         } else {
