@@ -341,6 +341,56 @@ TEST_F(KernelPath, BlockMediaTakesTheStreamBackAndUnblockReturnsIt) {
     EXPECT_EQ(now.first, user0);
 }
 
+// rtcp-mux on the caller's side only (`rtcp-mux: demux`): the caller's
+// RTCP arrives on its RTP port and leaves for the callee's RTCP port, the
+// callee's comes back to the caller's RTP port, all in the kernel.
+TEST_F(KernelPath, RtcpMuxOnOneSideIsBridgedByTheKernel) {
+    ASSERT_NO_FATAL_FAILURE(startWithKernelPath());
+    if (IsSkipped()) return;
+    ASSERT_NO_FATAL_FAILURE(bindIn("caller", callerAddr, a));
+    ASSERT_NO_FATAL_FAILURE(bindIn("callee", calleeAddr, b));
+    std::string muxed = audioSdpOf(a.rtp->endpoint()) + "a=rtcp-mux\r\n";
+    Request o("offer");
+    o.set("call-id", "call-1").set("from-tag", "alice").set("sdp", muxed);
+    o.setListIfAny("direction", {"left", "right"});
+    o.setListIfAny("rtcp-mux", {"demux"});
+    Reply offered = ng->request(o);
+    ASSERT_NO_FATAL_FAILURE(advertisedSide(offered, right, bSide));
+    EXPECT_EQ(offered.sdp().find("a=rtcp-mux"), std::string::npos) << offered.sdp();
+    Request an("answer");
+    an.set("call-id", "call-1").set("from-tag", "alice").set("to-tag", "bob");
+    an.set("sdp", audioSdpOf(b.rtp->endpoint()));
+    Reply answered = ng->request(an);
+    ASSERT_NO_FATAL_FAILURE(advertisedSide(answered, left, aSide));
+    ASSERT_NE(answered.sdp().find("a=rtcp-mux"), std::string::npos) << answered.sdp();
+
+    auto round = [&](uint8_t i) {
+        EXPECT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA)));
+        EXPECT_TRUE(relays(*b.rtp, bSide.rtp, *a.rtp, aSide.rtp, g711(seq++, kSsrcB)));
+        EXPECT_TRUE(
+            relays(*a.rtp, aSide.rtp, *b.rtcp, bSide.rtcp, rtcpReceiverReport(kSsrcA, kSsrcB, i)));
+        EXPECT_TRUE(
+            relays(*b.rtcp, bSide.rtcp, *a.rtp, aSide.rtp, rtcpReceiverReport(kSsrcB, kSsrcA, i)));
+    };
+    round(0);
+    round(1);
+    ASSERT_FALSE(HasFailure());
+    std::this_thread::sleep_for(milliseconds(1200));
+    auto [user0, kernel0] = relayed();
+    for (uint8_t i = 2; i < 7; i++) round(i);
+    EXPECT_TRUE(nothingArrives(*a.rtcp));
+    EXPECT_TRUE(nothingArrives(*b.rtp, milliseconds(0)));
+    std::pair<int64_t, int64_t> now;
+    EXPECT_TRUE(eventually(
+        [&] {
+            now = relayed();
+            return now.second >= kernel0 + 20;
+        },
+        milliseconds(3000)));
+    EXPECT_EQ(now.second, kernel0 + 20);
+    EXPECT_EQ(now.first, user0);
+}
+
 TEST_F(KernelPath, AnotherSourceIsLeftToUserspace) {
     ASSERT_NO_FATAL_FAILURE(startWithKernelPath());
     if (IsSkipped()) return;
