@@ -146,7 +146,10 @@ int main(int argc, char** argv) {
     sc.learning = opts.endpointLearning;
     sc.tos = opts.tos;
     sc.instanceToken = randomToken();
-    if (kernelPath) sc.offload = [&kernelPath] { return std::unique_ptr<media::OffloadHook>(kernelPath->forwarder()); };
+    if (kernelPath)
+        sc.offload = [&kernelPath, tos = uint8_t(opts.tos > 0 ? opts.tos : 0)] {
+            return std::unique_ptr<media::OffloadHook>(kernelPath->forwarder(tos));
+        };
     // A benchmark knob, not an option: one enabled stage that does nothing
     // on every stream, to measure what a stage costs (bench/README.md).
     static media::NoopStage noopStage;

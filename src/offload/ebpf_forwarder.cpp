@@ -31,8 +31,8 @@ int64_t wallSecondOf(uint64_t monotonicNs) {
     return (nsOf(CLOCK_REALTIME) - ago) / 1000000000;
 }
 
-EbpfForwarder::EbpfForwarder(ForwardTable& table, DeviceOf deviceOf)
-    : table_(table), deviceOf_(std::move(deviceOf)) {
+EbpfForwarder::EbpfForwarder(ForwardTable& table, DeviceOf deviceOf, uint8_t tos)
+    : table_(table), deviceOf_(std::move(deviceOf)), tos_(tos) {
     entries_.reserve(256);
 }
 
@@ -82,6 +82,7 @@ void EbpfForwarder::offload(media::PacketStream& s, const media::OffloadInfo& in
     v.source_port = htons(info.source.port);
     v.family = familyCode(family);
     v.flags = info.strictSource ? NGM_FWD_STRICT_SOURCE : 0;
+    v.tos = tos_;
     // Userspace forwards every payload type; so does the kernel.
     v.payload_types[0] = v.payload_types[1] = ~0ULL;
     if (info.rtp.forwarded) e.rtpOut = info.rtp.outLocal;

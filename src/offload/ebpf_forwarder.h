@@ -25,7 +25,8 @@ class EbpfForwarder final : public media::OffloadHook {
     // kernel path may send from.
     using DeviceOf = std::function<uint32_t(const net::IpAddress&)>;
 
-    EbpfForwarder(ForwardTable& table, DeviceOf deviceOf);
+    // `tos`: --tos (0: packets keep the byte they came with).
+    EbpfForwarder(ForwardTable& table, DeviceOf deviceOf, uint8_t tos = 0);
     ~EbpfForwarder() override;
 
     void offload(media::PacketStream& s, const media::OffloadInfo& info) override;
@@ -67,6 +68,7 @@ class EbpfForwarder final : public media::OffloadHook {
 
     ForwardTable& table_;
     DeviceOf deviceOf_;
+    uint8_t tos_;
     std::unordered_map<media::PacketStream*, Entry> entries_;
     // Offloaded streams by the local endpoint of a sink they send through,
     // for moved() (called on every learning step, offloaded or not).

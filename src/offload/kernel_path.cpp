@@ -131,9 +131,9 @@ uint32_t KernelPath::deviceOf(const net::IpAddress& a) const {
     return 0;
 }
 
-std::unique_ptr<EbpfForwarder> KernelPath::forwarder() {
-    return std::make_unique<EbpfForwarder>(*table_,
-                                           [this](const net::IpAddress& a) { return deviceOf(a); });
+std::unique_ptr<EbpfForwarder> KernelPath::forwarder(uint8_t tos) {
+    return std::make_unique<EbpfForwarder>(
+        *table_, [this](const net::IpAddress& a) { return deviceOf(a); }, tos);
 }
 
 }  // namespace ngm::offload

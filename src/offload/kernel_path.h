@@ -31,7 +31,8 @@ class KernelPath {
     std::string deviceNames() const;
     // The attached device that carries `a`, 0 if none.
     uint32_t deviceOf(const net::IpAddress& a) const;
-    std::unique_ptr<EbpfForwarder> forwarder();
+    // A hook for one media worker; `tos` as --tos gives it.
+    std::unique_ptr<EbpfForwarder> forwarder(uint8_t tos = 0);
 
   private:
     struct Device {

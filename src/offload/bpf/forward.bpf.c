@@ -158,6 +158,24 @@ int ngm_forward(struct __sk_buff *skb) {
             goto fail;
         if (bpf_skb_store_bytes(skb, l3 + offsetof(struct ipv6hdr, saddr), new_a, 32, 0)) goto fail;
     }
+    /* --tos, as userspace's sockets have it (0: the byte stays). */
+    if (v->tos) {
+        __u8 h[2];
+        if (bpf_skb_load_bytes(skb, l3, h, 2)) goto fail;
+        __u8 n[2] = {h[0], h[1]};
+        if (alen == 4) {
+            n[1] = v->tos;
+            __u16 o16, n16;
+            __builtin_memcpy(&o16, h, 2);
+            __builtin_memcpy(&n16, n, 2);
+            if (bpf_l3_csum_replace(skb, l3 + offsetof(struct iphdr, check), o16, n16, 2))
+                goto fail;
+        } else {
+            n[0] = 0x60 | (v->tos >> 4);
+            n[1] = (__u8)((v->tos & 0x0f) << 4) | (h[1] & 0x0f);
+        }
+        if (bpf_skb_store_bytes(skb, l3, n, 2, 0)) goto fail;
+    }
     if (bpf_l4_csum_replace(skb, csum_off, old_sport, new_sport, 2 | BPF_F_MARK_MANGLED_0)) goto fail;
     if (bpf_l4_csum_replace(skb, csum_off, old_dport, new_dport, 2 | BPF_F_MARK_MANGLED_0)) goto fail;
     __u16 ports[2] = {new_sport, new_dport};

@@ -43,7 +43,8 @@ struct ngm_fwd_value {
     __be16 source_port;
     __u8 family;
     __u8 flags;
-    __u32 pad0;
+    __u8 tos; /* != 0: the IPv4 TOS / IPv6 traffic class to send with (--tos) */
+    __u8 pad0[3];
     __u64 payload_types[2]; /* RTP payload types 0-127 the kernel forwards */
     struct ngm_fwd_route rtp, rtcp;
     /* Written by the program (atomic adds); ngmediad reads them. */

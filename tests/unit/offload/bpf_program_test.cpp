@@ -209,6 +209,28 @@ TEST_F(BpfProgram, Ipv4RtpLeavesRewrittenWithValidChecksumsAndIsCounted) {
     EXPECT_EQ(v.errors, 0u);
 }
 
+TEST_F(BpfProgram, TosIsWrittenAsTheSocketsWouldWithAValidHeaderChecksum) {
+    ngm_fwd_value v = entry(source);
+    v.tos = 184;
+    install(local, v);
+    Bytes out;
+    ASSERT_EQ(run(frame(source, local, rtp()), out), TC_ACT_REDIRECT);
+    EXPECT_EQ(out[14 + 1], 184);
+    EXPECT_TRUE(checksumsValid(out));
+
+    const net::Endpoint local6 = ep("fd00:250:1::1", 40000), source6 = ep("fd00:250:1::2", 5000);
+    ngm_fwd_value v6 = entry(source6);
+    v6.rtp = route(ep("fd00:250:2::1", 40002), ep("fd00:250:2::2", 6000), 3);
+    v6.tos = 184;
+    install(local6, v6);
+    Bytes in6 = frame(source6, local6, rtp());
+    in6[14 + 1] = 0x0a;  // a flow label's first nibble, which stays
+    ASSERT_EQ(run(in6, out), TC_ACT_REDIRECT);
+    EXPECT_EQ(out[14], 0x60 | (184 >> 4));
+    EXPECT_EQ(out[14 + 1], ((184 & 0x0f) << 4) | 0x0a);
+    EXPECT_TRUE(checksumsValid(out));
+}
+
 TEST_F(BpfProgram, AZeroIpv4UdpChecksumStaysZero) {
     install(local, entry(source));
     Bytes out;

@@ -137,6 +137,7 @@ TEST_F(ForwarderTest, OffloadWritesTheRouteOfBothKindsOfPacket) {
     EXPECT_EQ(std::memcmp(v->source, callerSdp.address.bytes(), 4), 0);
     EXPECT_EQ(v->source_port, htons(5000));
     EXPECT_EQ(v->flags, 0);
+    EXPECT_EQ(v->tos, 0);
     EXPECT_EQ(v->payload_types[0], ~0ULL);
     EXPECT_EQ(v->payload_types[1], ~0ULL);
     for (const ngm_fwd_route* r : {&v->rtp, &v->rtcp}) {

@@ -29,6 +29,7 @@ TEST(MapLayout, RouteAndValueHaveFixedOffsets) {
     EXPECT_EQ(offsetof(ngm_fwd_value, source_port), 16u);
     EXPECT_EQ(offsetof(ngm_fwd_value, family), 18u);
     EXPECT_EQ(offsetof(ngm_fwd_value, flags), 19u);
+    EXPECT_EQ(offsetof(ngm_fwd_value, tos), 20u);
     EXPECT_EQ(offsetof(ngm_fwd_value, payload_types), 24u);
     EXPECT_EQ(offsetof(ngm_fwd_value, rtp), 40u);
     EXPECT_EQ(offsetof(ngm_fwd_value, rtcp), 88u);
