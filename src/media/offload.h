@@ -43,6 +43,8 @@ class OffloadHook {
     // About once a second on the worker that owns the streams: hand what
     // was forwarded since back with PacketStream::addForwarded.
     virtual void poll() {}
+    // The same for one stream now (a timeout is about to judge it).
+    virtual void refresh(PacketStream&) {}
     // An offloaded stream the fast path took (it may decline one it cannot
     // forward, which then stays in userspace).
     virtual bool carries(const PacketStream&) const { return true; }

@@ -174,6 +174,12 @@ void EbpfForwarder::poll() {
     }
 }
 
+void EbpfForwarder::refresh(media::PacketStream& s) {
+    auto it = entries_.find(&s);
+    ForwardValue now;
+    if (it != entries_.end() && table_.get(it->second.key, now)) handBack(s, it->second, now);
+}
+
 void EbpfForwarder::handBack(media::PacketStream& s, Entry& e, const ForwardValue& now) {
     if (now.packets < e.packets || now.bytes < e.bytes || now.errors < e.errors) {
         // Counters restarted (an entry written over): start from them.

@@ -33,6 +33,7 @@ class EbpfForwarder final : public media::OffloadHook {
     void reclaim(media::PacketStream& s) override;
     void moved(media::PacketStream& s) override;
     void poll() override;
+    void refresh(media::PacketStream& s) override;
     bool carries(const media::PacketStream& s) const override { return inKernel(s); }
 
     // Streams with an entry in the map now.

@@ -806,6 +806,14 @@ void CallStore::expire(Call& c, int64_t now) {
     for (auto& [tag, p] : c.participants)
         if (p->deleteAt && now >= p->deleteAt) gone.push_back(p.get());
     for (auto* p : gone) removeParticipant(c, p);
+    // What the kernel forwarded for the call up to now, not as of the last
+    // tick: a timeout must not miss it.
+    if (offload_ && c.answered && !c.deleteAt)
+        for (auto& [tag, p] : c.participants)
+            for (auto& m : p->media)
+                if (m && m->hasPorts())
+                    for (media::PacketStream* st : {&m->rtp, &m->rtcp})
+                        if (st->offloaded()) offload_->refresh(*st);
     int mediaTimeout = c.answered && !c.deleteAt ? mediaTimeoutOf(c, now) : 0;
     int reason = -1;
     if (c.deleteAt && now >= c.deleteAt) {

@@ -182,6 +182,19 @@ TEST_F(ForwarderTest, PollHandsTheKernelsPacketsToTheStreamAndTheWorkerTotals) {
     EXPECT_EQ(totals.kernelPackets.load(), 53u);
 }
 
+TEST_F(ForwarderTest, RefreshHandsBackOneStreamsCountersOnly) {
+    settle();
+    uint64_t callerBefore = caller.stats().packets, calleeBefore = callee.stats().packets;
+    table.forwarded(callerLocal, 5, 500);
+    table.forwarded(calleeLocal, 6, 600);
+    fwd.refresh(caller);
+    EXPECT_EQ(caller.stats().packets, callerBefore + 5);
+    EXPECT_EQ(callee.stats().packets, calleeBefore);
+    fwd.poll();
+    EXPECT_EQ(caller.stats().packets, callerBefore + 5);
+    EXPECT_EQ(callee.stats().packets, calleeBefore + 6);
+}
+
 TEST_F(ForwarderTest, ReclaimRemovesTheEntryAndHandsBackWhatWasNotPolled) {
     settle();
     table.forwarded(callerLocal, 7, 700);
