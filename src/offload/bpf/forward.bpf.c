@@ -48,6 +48,8 @@ static __always_inline int classify(struct __sk_buff *skb, __u32 off, __u32 len,
     }
     /* RTCP: SR..XR first, then walk the compound packet. */
     if (h[1] < 200 || h[1] > 207) return KIND_OTHER;
+    /* ...that carries its sender's SSRC: 8 bytes at least. */
+    if (h[2] == 0 && h[3] == 0) return KIND_OTHER;
     __u32 pos = 0;
     for (int i = 0; i < RTCP_MAX_PARTS; i++) {
         if (pos >= len) break;

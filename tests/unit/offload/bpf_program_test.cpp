@@ -10,8 +10,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <random>
 #include <vector>
 
+#include "media/packet.h"
 #include "offload/forward.skel.h"
 #include "offload/forward_table.h"
 
@@ -293,6 +295,8 @@ TEST_F(BpfProgram, WhatIsNotValidRtpOrRtcpGoesUp) {
     Bytes rtcpType = rtcpRr();
     rtcpType[1] = 210;  // not SR..XR first
     expectUp(frame(source, local, rtcpType));
+    Bytes noSsrc = {0x80, 201, 0, 0, 0x81, 202, 0, 0};  // a first part without its SSRC
+    expectUp(frame(source, local, noSsrc));
     EXPECT_EQ(read(local).packets, 0u);
 }
 
@@ -325,6 +329,67 @@ TEST_F(BpfProgram, Ipv4WithOptionsOrFragmentedGoesUp) {
     Bytes frag = frame(source, local, rtp());
     frag[14 + 6] = 0x20;  // more fragments
     expectUp(frag);
+}
+
+// The program and userspace (media/packet.cpp) judge the same payloads
+// alike: what the kernel forwards, userspace would have forwarded; what
+// userspace forwards, the kernel does too (but for RTCP of more than 16
+// parts, which it leaves to userspace). Random RTP/RTCP-like payloads from
+// a fixed seed, so a failure repeats.
+TEST_F(BpfProgram, ForwardsExactlyWhatUserspaceWouldForward) {
+    install(local, entry(source));
+    std::mt19937 rng(20261207);
+    auto byte = [&] { return uint8_t(rng() & 0xff); };
+    const uint8_t firsts[] = {0x80, 0x81, 0x82, 0x9f, 0xa0, 0xa1,
+                              0xbf, 0x40, 0x00, 0x16, 0xc0, 0x7f};
+    int forwarded = 0, agreed = 0;
+    for (int i = 0; i < 3000; i++) {
+        Bytes p;
+        if (rng() % 2) {
+            // RTCP-like: a compound of 1-5 parts, lengths mostly right.
+            int parts = 1 + rng() % 5;
+            for (int k = 0; k < parts; k++) {
+                size_t words = rng() % 6;
+                uint8_t first = rng() % 8 ? uint8_t(0x80 | (rng() % 32)) : firsts[rng() % 12];
+                uint8_t type = rng() % 6 ? uint8_t(200 + rng() % 8) : byte();
+                uint16_t len = rng() % 8 ? uint16_t(words) : uint16_t(rng() % 10);
+                Bytes part = {first, type, uint8_t(len >> 8), uint8_t(len)};
+                for (size_t w = 0; w < words * 4; w++) part.push_back(byte());
+                if ((first & 0x20) && !part.empty()) part.back() = uint8_t(rng() % 12);
+                p.insert(p.end(), part.begin(), part.end());
+            }
+            if (rng() % 10 == 0 && !p.empty()) p.resize(rng() % p.size());
+        } else {
+            // RTP-like.
+            p = {firsts[rng() % 12], byte()};
+            size_t n = rng() % 40;
+            for (size_t k = 0; k < n; k++) p.push_back(byte());
+        }
+        std::span<const uint8_t> sp(p.data(), p.size());
+        media::PacketKind kind = media::classify(sp);
+        bool user = kind == media::PacketKind::Rtp ||
+                    (kind == media::PacketKind::Rtcp && media::validRtcp(sp));
+        Bytes out;
+        int verdict = run(frame(source, local, p), out);
+        bool kernel = verdict == TC_ACT_REDIRECT;
+        ASSERT_TRUE(kernel || verdict == TC_ACT_OK) << verdict;
+        auto hex = [&] {
+            std::string h;
+            char b[4];
+            for (uint8_t c : p) {
+                snprintf(b, sizeof b, "%02x", c);
+                h += b;
+            }
+            return h;
+        };
+        EXPECT_FALSE(kernel && !user) << "the kernel forwarded what userspace would not: " << hex();
+        EXPECT_FALSE(user && !kernel)
+            << "the kernel left to userspace what it should forward: " << hex();
+        forwarded += kernel;
+        agreed += kernel == user;
+    }
+    EXPECT_EQ(agreed, 3000);
+    EXPECT_GT(forwarded, 500) << "the generator makes too little valid media to judge";
 }
 
 }  // namespace
