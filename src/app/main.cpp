@@ -27,6 +27,7 @@
 #include "control/ng_transport.h"
 #include "net/event_loop.h"
 #include "net/interface.h"
+#include "offload/kernel_path.h"
 #include "session/registry.h"
 #include "session/worker.h"
 
@@ -99,10 +100,6 @@ int main(int argc, char** argv) {
         for (const auto& [k, v] : later) names += (names.empty() ? "--" : ", --") + k;
         NGM_LOG_WARN("Options accepted but not implemented yet (no effect): %s", names.c_str());
     }
-    if (opts.table >= 0 && opts.noFallback) {
-        fprintf(stderr, "ngmediad: in-kernel forwarding is not available (--table=%d with --no-fallback)\n", opts.table);
-        return 1;
-    }
 
     // Media needs four descriptors per call; raise the soft limit as far as allowed.
     rlimit rl;
@@ -116,6 +113,27 @@ int main(int argc, char** argv) {
         ifcfg.push_back({s.name, s.suffix, s.address, s.advertised ? *s.advertised : net::IpAddress()});
     net::InterfaceTable interfaces;
     interfaces.build(ifcfg, opts.portMin, opts.portMax);
+
+    // In-kernel forwarding (docs/ebpf.md): --table >= 0 loads the eBPF path;
+    // when it cannot, one line says why and userspace forwards everything,
+    // or with --no-fallback the daemon refuses to start.
+    std::unique_ptr<offload::KernelPath> kernelPath;
+    if (opts.table >= 0) {
+        std::vector<net::IpAddress> addrs;
+        for (const auto& s : opts.interfaces) addrs.push_back(s.address);
+        std::string why;
+        kernelPath = offload::KernelPath::open(addrs, why);
+        if (!kernelPath && opts.noFallback) {
+            fprintf(stderr, "ngmediad: in-kernel forwarding is not available (%s) and --no-fallback is set\n",
+                    why.c_str());
+            return 1;
+        }
+        if (kernelPath)
+            NGM_LOG_NOTICE("In-kernel forwarding (eBPF, table %d) on %s", opts.table,
+                           kernelPath->deviceNames().c_str());
+        else
+            NGM_LOG_WARN("In-kernel forwarding is not available (%s): forwarding in userspace", why.c_str());
+    }
 
     session::CallRegistry registry;
     session::SessionConfig sc;
@@ -154,6 +172,10 @@ int main(int argc, char** argv) {
         }
         sc.dtlsPassive = opts.dtlsPassive;
     }
+    if (kernelPath)
+        sc.offload = [&kernelPath, tos = uint8_t(opts.tos > 0 ? opts.tos : 0)] {
+            return std::unique_ptr<media::OffloadHook>(kernelPath->forwarder(tos));
+        };
     // A benchmark knob, not an option: one enabled stage that does nothing
     // on every stream, to measure what a stage costs (bench/README.md).
     static media::NoopStage noopStage;

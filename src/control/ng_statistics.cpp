@@ -3,6 +3,7 @@
 // (tests/diff, statistics_* scenarios).
 #include "control/ng_statistics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <span>
@@ -55,8 +56,8 @@ Value buildStatistics(const StatisticsSources& src, bencode::Document& d) {
     Value r = Value::dict();
     Value& st = r.add("statistics", Value::dict());
 
-    // Everything is relayed in userspace (no kernel forwarding yet): the
-    // `_kernel` figures are 0 and the totals are the userspace ones.
+    // The rates are userspace's (the `_kernel` ones stay 0); the relayed
+    // totals below count both paths.
     Value& cur = st.add("currentstatistics", Value::dict());
     cur.add("sessionsown", Value::integer(c.sessionsOwn.load()));
     cur.add("sessionsforeign", Value::integer(c.sessionsForeign.load()));
@@ -68,12 +69,21 @@ Value buildStatistics(const StatisticsSources& src, bencode::Document& d) {
         cur.add(key("byterate", path), Value::integer(kernel ? 0 : byteRate));
         cur.add(key("errorrate", path), Value::integer(kernel ? 0 : errorRate));
     }
-    int64_t mediaUser = 0;
-    for (size_t i = 0; i < workers.size(); i++)
-        mediaUser += workers.at(i).stats.mediaWithTraffic.load(std::memory_order_relaxed);
+    // Media sections with traffic: all in userspace, all in the kernel path,
+    // or some of each.
+    int64_t mediaUser = 0, mediaKernel = 0, mediaMixed = 0;
+    for (size_t i = 0; i < workers.size(); i++) {
+        auto& ws = workers.at(i).stats;
+        int64_t all = ws.mediaWithTraffic.load(std::memory_order_relaxed);
+        int64_t k = ws.mediaKernel.load(std::memory_order_relaxed);
+        int64_t m = ws.mediaMixed.load(std::memory_order_relaxed);
+        mediaKernel += k;
+        mediaMixed += m;
+        mediaUser += std::max<int64_t>(0, all - k - m);
+    }
     cur.add("media_userspace", Value::integer(mediaUser));
-    cur.add("media_kernel", Value::integer(0));
-    cur.add("media_mixed", Value::integer(0));
+    cur.add("media_kernel", Value::integer(mediaKernel));
+    cur.add("media_mixed", Value::integer(mediaMixed));
 
     Value& tot = st.add("totalstatistics", Value::dict());
     tot.add("uptime", str(std::to_string(wallSeconds() - src.startTime)));
@@ -85,11 +95,20 @@ Value buildStatistics(const StatisticsSources& src, bencode::Document& d) {
     tot.add("offertimeoutsessions", Value::integer(c.offerTimeoutSessions.load()));
     tot.add("regularterminatedsessions", Value::integer(c.regularTerminated.load()));
     tot.add("forcedterminatedsessions", Value::integer(c.forcedTerminated.load()));
+    // What the in-kernel path forwarded (0 without it) beside userspace's.
+    ControlStatistics::MediaTotals kernel;
+    for (size_t i = 0; i < workers.size(); i++) {
+        auto& ws = workers.at(i).stats;
+        kernel.packets += ws.kernelPackets.load(std::memory_order_relaxed);
+        kernel.bytes += ws.kernelBytes.load(std::memory_order_relaxed);
+        kernel.errors += ws.kernelErrors.load(std::memory_order_relaxed);
+    }
     for (std::string_view path : {"_user", "_kernel", ""}) {
-        bool kernel = path == "_kernel";
-        tot.add(key("relayedpackets", path), Value::integer(kernel ? 0 : (int64_t)media.packets));
-        tot.add(key("relayedpacketerrors", path), Value::integer(kernel ? 0 : (int64_t)media.errors));
-        tot.add(key("relayedbytes", path), Value::integer(kernel ? 0 : (int64_t)media.bytes));
+        const ControlStatistics::MediaTotals& m = path == "_kernel" ? kernel : media;
+        int64_t k = path.empty() ? 1 : 0;  // the totals add the kernel's
+        tot.add(key("relayedpackets", path), Value::integer(int64_t(m.packets + k * kernel.packets)));
+        tot.add(key("relayedpacketerrors", path), Value::integer(int64_t(m.errors + k * kernel.errors)));
+        tot.add(key("relayedbytes", path), Value::integer(int64_t(m.bytes + k * kernel.bytes)));
     }
     tot.add("zerowaystreams", Value::integer(c.zeroWayStreams.load()));
     tot.add("onewaystreams", Value::integer(c.oneWayStreams.load()));

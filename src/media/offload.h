@@ -1,6 +1,7 @@
 // The hook the in-kernel fast path takes streams through. A stream whose
 // chain would only forward (no stage in any slot, no egress stage on its
-// sink, one RTP sink, a settled source and destination) is offered with
+// sinks, one RTP and one RTCP sink at most, a settled source and RTP
+// destination; the RTCP destination may still be learning) is offered with
 // offload(); any change that ends that state (a new configuration from
 // signalling, learning again, the socket going away) first takes it back
 // with reclaim(). Userspace stays the source of truth: after reclaim() it
@@ -39,6 +40,14 @@ class OffloadHook {
     // Where media for `s`'s participant goes changed (learning, handover):
     // offloaded streams that forward to `s` must follow or be reclaimed.
     virtual void moved(PacketStream& s) = 0;
+    // About once a second on the worker that owns the streams: hand what
+    // was forwarded since back with PacketStream::addForwarded.
+    virtual void poll() {}
+    // The same for one stream now (a timeout is about to judge it).
+    virtual void refresh(PacketStream&) {}
+    // An offloaded stream the fast path took (it may decline one it cannot
+    // forward, which then stays in userspace).
+    virtual bool carries(const PacketStream&) const { return true; }
 };
 
 }  // namespace ngm::media

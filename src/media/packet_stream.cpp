@@ -310,6 +310,11 @@ void PacketStream::addForwarded(const StreamStats& delta) {
     stats_.bytes += delta.bytes;
     stats_.errors += delta.errors;
     stats_.lastPacket = std::max(stats_.lastPacket, delta.lastPacket);
+    if (WorkerStats* totals = ctx_.totals) {
+        totals->add(totals->kernelPackets, delta.packets);
+        totals->add(totals->kernelBytes, delta.bytes);
+        totals->add(totals->kernelErrors, delta.errors);
+    }
 }
 
 // The participant can be sent to now.
@@ -385,9 +390,13 @@ void PacketStream::onDatagram(net::Datagram& d) {
 bool PacketStream::plainForwarding() const {
     if (chainLen_ || !confirmed_ || fd_ < 0) return false;
     if (cfg_.rtpSinks.size() > 1 || cfg_.rtcpSinks.size() > 1) return false;
-    for (const SinkList* l : {&cfg_.rtpSinks, &cfg_.rtcpSinks})
-        for (const PacketStream* sink : *l)
-            if (sink->cfg_.egress || !sink->confirmed_ || !sink->canReceive()) return false;
+    for (const PacketStream* sink : cfg_.rtpSinks)
+        if (sink->cfg_.egress || !sink->confirmed_ || !sink->canReceive()) return false;
+    // The RTCP sink need not be settled (many peers send no RTCP, and RTCP
+    // must not keep their RTP in userspace): its RTCP goes where userspace
+    // would send it now, and moved() follows it when that changes.
+    for (const PacketStream* sink : cfg_.rtcpSinks)
+        if (sink->cfg_.egress) return false;
     return !cfg_.rtpSinks.empty() || !cfg_.rtcpSinks.empty();
 }
 
@@ -400,7 +409,8 @@ void PacketStream::maybeOffload() {
     auto route = [](const SinkList& l, OffloadRoute& r) {
         if (l.empty()) return;
         const PacketStream* sink = l[0];
-        r.forwarded = true;
+        // One that cannot be sent to (yet) is left to userspace.
+        r.forwarded = sink->canReceive();
         r.outFd = sink->fd_;
         r.outLocal = sink->local_;
         r.destination = sink->endpoint_;

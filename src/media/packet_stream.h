@@ -31,9 +31,15 @@ struct StreamStats {
 struct WorkerStats {
     std::atomic<uint64_t> packets{0}, bytes{0}, errors{0};
     std::atomic<int64_t> lastPacketMono{0};
+    // What the in-kernel path forwarded for this worker's streams (handed
+    // back with PacketStream::addForwarded; not in the figures above).
+    std::atomic<uint64_t> kernelPackets{0}, kernelBytes{0}, kernelErrors{0};
     // Media sections of live calls that have received packets (refreshed
     // once a second; `statistics` media_userspace).
     std::atomic<int64_t> mediaWithTraffic{0};
+    // Of those: all of whose streams with traffic are in the kernel path,
+    // and those with some (`media_kernel`, `media_mixed`).
+    std::atomic<int64_t> mediaKernel{0}, mediaMixed{0};
     void add(std::atomic<uint64_t>& c, uint64_t n) {
         c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }

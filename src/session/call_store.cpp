@@ -52,6 +52,7 @@ CallStore::CallStore(const SessionConfig& cfg, SessionCounters& counters, net::E
         rt_ = ownRt_.get();
     }
     if (!loop_) ownTimers_ = std::make_unique<net::TimerWheel>();
+    if (cfg_.offload) offload_ = cfg_.offload();
 }
 
 CallStore::~CallStore() { clear(); }
@@ -96,7 +97,7 @@ void CallStore::attachPorts(Media& m) {
         m.ports.sockets().rtp.setTos(cfg_.tos);
         m.ports.sockets().rtcp.setTos(cfg_.tos);
     }
-    media::StreamContext ctx{loop_, totals_, nullptr};
+    media::StreamContext ctx{loop_, totals_, offload_.get()};
     m.rtp.attach(m.ports.sockets().rtp, ctx);
     m.rtcp.attach(m.ports.sockets().rtcp, ctx);
 }
@@ -981,6 +982,14 @@ void CallStore::expire(Call& c, int64_t now) {
     for (auto& [tag, p] : c.participants)
         if (p->deleteAt && now >= p->deleteAt) gone.push_back(p.get());
     for (auto* p : gone) removeParticipant(c, p);
+    // What the kernel forwarded for the call up to now, not as of the last
+    // tick: a timeout must not miss it.
+    if (offload_ && c.answered && !c.deleteAt)
+        for (auto& [tag, p] : c.participants)
+            for (auto& m : p->media)
+                if (m && m->hasPorts())
+                    for (media::PacketStream* st : {&m->rtp, &m->rtcp})
+                        if (st->offloaded()) offload_->refresh(*st);
     int mediaTimeout = c.answered && !c.deleteAt ? mediaTimeoutOf(c, now) : 0;
     int reason = -1;
     int finalTimeout = rt_->finalTimeout.load(std::memory_order_relaxed);
@@ -1013,16 +1022,33 @@ size_t CallStore::runTimers(int64_t nowWall) {
 }
 
 void CallStore::tick() {
-    int64_t withTraffic = 0;
+    // First what the kernel forwarded: the figures below (and the timeouts)
+    // see it.
+    if (offload_) offload_->poll();
+    int64_t withTraffic = 0, inKernelPath = 0, mixed = 0;
     for (auto& [id, c] : calls_)
         for (auto& [tag, p] : c->participants)
             for (auto& m : p->media)
                 if (m && m->hasPorts()) {
                     m->rtp.pierce();
                     m->rtcp.pierce();
-                    if (m->rtp.stats().packets || m->rtcp.stats().packets) withTraffic++;
+                    bool rtp = m->rtp.stats().packets != 0, rtcp = m->rtcp.stats().packets != 0;
+                    if (!rtp && !rtcp) continue;
+                    withTraffic++;
+                    auto kernel = [this](const media::PacketStream& st) {
+                        return st.offloaded() && offload_ && offload_->carries(st);
+                    };
+                    int inKernel = (rtp && kernel(m->rtp)) + (rtcp && kernel(m->rtcp));
+                    if (inKernel == rtp + rtcp)
+                        inKernelPath++;
+                    else if (inKernel)
+                        mixed++;
                 }
-    if (totals_) totals_->mediaWithTraffic.store(withTraffic, std::memory_order_relaxed);
+    if (totals_) {
+        totals_->mediaWithTraffic.store(withTraffic, std::memory_order_relaxed);
+        totals_->mediaKernel.store(inKernelPath, std::memory_order_relaxed);
+        totals_->mediaMixed.store(mixed, std::memory_order_relaxed);
+    }
 }
 
 }  // namespace ngm::session

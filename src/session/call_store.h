@@ -50,6 +50,9 @@ struct SessionConfig {
     // answered) and --dtls-passive.
     std::shared_ptr<const crypto::DtlsCertificate> dtlsCert;
     bool dtlsPassive = false;
+    // The in-kernel path (src/offload/): makes each worker's hook; unset,
+    // everything is forwarded in userspace.
+    std::function<std::unique_ptr<media::OffloadHook>()> offload;
 };
 
 // Daemon-wide counters, summed over workers (atomics; touched on signalling
@@ -181,6 +184,8 @@ private:
     net::EventLoop* loop_;
     media::WorkerStats* totals_;
     std::unique_ptr<net::TimerWheel> ownTimers_;  // without a loop (unit tests)
+    // Declared before the calls: their streams reclaim through it as they go.
+    std::unique_ptr<media::OffloadHook> offload_;
     int64_t timersNow_ = 0;  // the wall second runTimers() pretends it is; 0 = the clock's
     std::unordered_map<std::string, std::unique_ptr<Call>> calls_;
 };

@@ -192,8 +192,10 @@ TEST_F(DaemonOptions, SaveInterfacePortsBindsOnTheFirstAddressOnly) {
     EXPECT_FALSE(udpPortTakenOn("127.0.0.2", uint16_t(p->rtp)));
 }
 
-// --table=0 asks for in-kernel forwarding, which ngmediad does not have:
-// it falls back to userspace, which relays.
+// --table=0 asks for in-kernel forwarding, which needs a device other than
+// loopback carrying a media address (docs/ebpf.md): on 127.0.0.1 alone it
+// falls back to userspace, which relays. (integration.KernelPath.* has the
+// kernel path itself.)
 TEST_F(DaemonOptions, TableWithoutKernelForwardingFallsBackToUserspace) {
     if (underOracle()) GTEST_SKIP() << "rtpengine's answer depends on its kernel module being loaded";
     ASSERT_NO_FATAL_FAILURE(start({"--table=0", "--endpoint-learning=immediate"}));
@@ -204,8 +206,8 @@ TEST_F(DaemonOptions, TableWithoutKernelForwardingFallsBackToUserspace) {
     EXPECT_TRUE(relays(b, Endpoint{"127.0.0.1", bTo}, a, Endpoint{"127.0.0.1", aTo}, g711(0, kSsrcB)));
 }
 
-// --no-fallback: no userspace fallback, so without in-kernel forwarding the
-// daemon refuses to start, saying why.
+// --no-fallback: no userspace fallback, so without in-kernel forwarding (here:
+// no device but loopback) the daemon refuses to start, saying why.
 TEST_F(DaemonOptions, NoFallbackWithoutKernelForwardingRefusesToStart) {
     if (underOracle()) GTEST_SKIP() << "rtpengine's answer depends on its kernel module being loaded";
     EXPECT_FALSE(daemon.start({.args = {"--table=0", "--no-fallback"}}));

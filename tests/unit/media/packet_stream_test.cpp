@@ -405,6 +405,29 @@ TEST_F(OffloadTest, AnEndpointThatMovesIsReportedAndItsStreamReclaimed) {
     EXPECT_EQ(hook.events, (std::vector<std::string>{"reclaim", "moved"}));
 }
 
+// Peers that send no RTCP still get their RTP offloaded: the RTCP sink
+// goes where userspace would send it, learning or not.
+TEST_F(OffloadTest, AnRtcpSinkStillLearningDoesNotKeepTheStreamInUserspace) {
+    PacketStream calleeRtcp(/*isRtcp*/ true);
+    StreamContext ctx{&io, &totals, &hook};
+    calleeRtcp.attach(13, ep("203.0.113.1", 30003), ctx);
+    StreamConfig rtcpCfg;
+    rtcpCfg.advertised = ep("192.0.2.2", 6001);
+    rtcpCfg.learning = Learning::Immediate;
+    calleeRtcp.configure(rtcpCfg);
+    callerCfg.rtcpSinks.clear();
+    callerCfg.rtcpSinks.add(&calleeRtcp);
+    apply();
+    receive(callee, rtp(), calleeSdp);
+    receive(caller, rtp(), callerSdp);
+    ASSERT_TRUE(caller.offloaded());
+    EXPECT_FALSE(calleeRtcp.confirmed());
+    EXPECT_TRUE(hook.last.rtcp.forwarded);
+    EXPECT_EQ(hook.last.rtcp.destination, ep("192.0.2.2", 6001));
+    EXPECT_EQ(hook.last.rtcp.outFd, 13);
+    caller.detach();
+}
+
 TEST_F(OffloadTest, DetachReclaims) {
     receive(callee, rtp(), calleeSdp);
     receive(caller, rtp(), callerSdp);

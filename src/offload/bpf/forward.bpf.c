@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* ngmediad's in-kernel fast path: a TC ingress classifier that forwards
+ * learned plain RTP/RTCP streams without waking userspace.
+ *
+ * A UDP datagram to a local (address, port) in ngm_fwd, from the stream's
+ * settled source, that is valid RTP (version 2, a payload type in the set)
+ * or valid compound RTCP (RFC 3550 §A.2), leaves with its addresses and
+ * ports rewritten (incremental checksums) through the egress device the
+ * route names. Anything else, or anything unexpected, goes up to userspace
+ * unchanged (TC_ACT_OK): the kernel never drops and never guesses. */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
+#include <linux/udp.h>
+#include <stddef.h>
+
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "forward_map.h"
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, NGM_FWD_MAX_ENTRIES);
+    __type(key, struct ngm_fwd_key);
+    __type(value, struct ngm_fwd_value);
+} ngm_fwd SEC(".maps");
+
+#define RTCP_MAX_PARTS 16
+
+enum kind { KIND_OTHER = -1, KIND_RTP = 0, KIND_RTCP = 1 };
+
+/* RFC 7983 / RFC 5761 classification and the checks userspace makes
+ * (media/packet.cpp classify, validRtcp). */
+static __always_inline int classify(struct __sk_buff *skb, __u32 off, __u32 len,
+                                    const struct ngm_fwd_value *v) {
+    __u8 h[4];
+    if (len < 8 || bpf_skb_load_bytes(skb, off, h, sizeof h)) return KIND_OTHER;
+    if (h[0] < 128 || h[0] > 191) return KIND_OTHER; /* version 2 only */
+    __u8 pt = h[1] & 0x7f;
+    if (pt < 64 || pt > 95) {
+        if (len < 12) return KIND_OTHER;
+        if (!(v->payload_types[pt >> 6] & (1ULL << (pt & 63)))) return KIND_OTHER;
+        return KIND_RTP;
+    }
+    /* RTCP: SR..XR first, then walk the compound packet. */
+    if (h[1] < 200 || h[1] > 207) return KIND_OTHER;
+    /* ...that carries its sender's SSRC: 8 bytes at least. */
+    if (h[2] == 0 && h[3] == 0) return KIND_OTHER;
+    __u32 pos = 0;
+    for (int i = 0; i < RTCP_MAX_PARTS; i++) {
+        if (pos >= len) break;
+        if (len - pos < 4) return KIND_OTHER;
+        if (bpf_skb_load_bytes(skb, off + pos, h, sizeof h)) return KIND_OTHER;
+        if ((h[0] >> 6) != 2) return KIND_OTHER;
+        __u32 l = ((((__u32)h[2] << 8) | h[3]) + 1) * 4;
+        if (l > len - pos) return KIND_OTHER;
+        if (h[0] & 0x20) {
+            __u8 padding;
+            if (pos + l != len) return KIND_OTHER;
+            if (bpf_skb_load_bytes(skb, off + len - 1, &padding, 1)) return KIND_OTHER;
+            if (padding == 0 || padding > l - 4) return KIND_OTHER;
+        }
+        pos += l;
+    }
+    return pos == len ? KIND_RTCP : KIND_OTHER;
+}
+
+static __always_inline int same(const __u8 *a, const __u8 *b, int n) {
+    for (int i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
+static __always_inline void count_error(struct ngm_fwd_value *v) {
+    __sync_fetch_and_add(&v->errors, 1);
+}
+
+SEC("tc")
+int ngm_forward(struct __sk_buff *skb) {
+    void *data = (void *)(long)skb->data;
+    void *end = (void *)(long)skb->data_end;
+    struct ethhdr *eth = data;
+    if ((void *)(eth + 1) > end) return TC_ACT_OK;
+
+    struct ngm_fwd_key key = {};
+    __u8 saddr[16] = {};
+    __u32 l3 = sizeof(*eth), l4, alen;
+    if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+        struct iphdr *ip = data + l3;
+        if ((void *)(ip + 1) > end) return TC_ACT_OK;
+        /* Options and fragments: userspace. */
+        if (ip->ihl != 5 || ip->protocol != IPPROTO_UDP) return TC_ACT_OK;
+        if (ip->frag_off & bpf_htons(0x3fff)) return TC_ACT_OK;
+        key.family = NGM_FWD_FAMILY_V4;
+        __builtin_memcpy(key.addr, &ip->daddr, 4);
+        __builtin_memcpy(saddr, &ip->saddr, 4);
+        l4 = l3 + sizeof(*ip);
+        alen = 4;
+    } else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+        struct ipv6hdr *ip6 = data + l3;
+        if ((void *)(ip6 + 1) > end) return TC_ACT_OK;
+        if (ip6->nexthdr != IPPROTO_UDP) return TC_ACT_OK; /* extension headers: userspace */
+        key.family = NGM_FWD_FAMILY_V6;
+        __builtin_memcpy(key.addr, &ip6->daddr, 16);
+        __builtin_memcpy(saddr, &ip6->saddr, 16);
+        l4 = l3 + sizeof(*ip6);
+        alen = 16;
+    } else {
+        return TC_ACT_OK;
+    }
+    struct udphdr *udp = data + l4;
+    if ((void *)(udp + 1) > end) return TC_ACT_OK;
+    key.port = udp->dest;
+
+    struct ngm_fwd_value *v = bpf_map_lookup_elem(&ngm_fwd, &key);
+    if (!v || (v->flags & NGM_FWD_PAUSED) || v->family != key.family) return TC_ACT_OK;
+    /* Only the settled source: anything else is userspace's to judge
+     * (strict source, handover, learning). */
+    if (udp->source != v->source_port) return TC_ACT_OK;
+    if (alen == 4 ? !same(saddr, v->source, 4) : !same(saddr, v->source, 16)) return TC_ACT_OK;
+
+    __u32 ulen = bpf_ntohs(udp->len);
+    if (ulen < sizeof(*udp) || l4 + ulen > skb->len) return TC_ACT_OK;
+    __u32 plen = ulen - sizeof(*udp);
+    int kind = classify(skb, l4 + sizeof(*udp), plen, v);
+    if (kind == KIND_OTHER) return TC_ACT_OK;
+    const struct ngm_fwd_route *r = kind == KIND_RTP ? &v->rtp : &v->rtcp;
+    if (!r->forwarded || !r->ifindex) return TC_ACT_OK;
+
+    /* Rewrite: addresses (IPv4 header checksum and the UDP pseudo-header),
+     * then ports (UDP checksum only). A zero IPv4 UDP checksum stays zero. */
+    __u16 old_sport = udp->source, old_dport = udp->dest;
+    __u16 new_sport = r->src_port, new_dport = r->dst_port;
+    __u32 csum_off = l4 + offsetof(struct udphdr, check);
+    if (alen == 4) {
+        __u32 old_a[2], new_a[2];
+        __builtin_memcpy(&old_a[0], saddr, 4);
+        __builtin_memcpy(&old_a[1], key.addr, 4);
+        __builtin_memcpy(&new_a[0], r->src, 4);
+        __builtin_memcpy(&new_a[1], r->dst, 4);
+        __s64 diff = bpf_csum_diff(old_a, 8, new_a, 8, 0);
+        if (diff < 0) goto fail;
+        if (bpf_l3_csum_replace(skb, l3 + offsetof(struct iphdr, check), 0, diff, 0)) goto fail;
+        if (bpf_l4_csum_replace(skb, csum_off, 0, diff, BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0))
+            goto fail;
+        if (bpf_skb_store_bytes(skb, l3 + offsetof(struct iphdr, saddr), new_a, 8, 0)) goto fail;
+    } else {
+        __u32 old_a[8], new_a[8];
+        __builtin_memcpy(&old_a[0], saddr, 16);
+        __builtin_memcpy(&old_a[4], key.addr, 16);
+        __builtin_memcpy(&new_a[0], r->src, 16);
+        __builtin_memcpy(&new_a[4], r->dst, 16);
+        __s64 diff = bpf_csum_diff(old_a, 32, new_a, 32, 0);
+        if (diff < 0) goto fail;
+        if (bpf_l4_csum_replace(skb, csum_off, 0, diff, BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0))
+            goto fail;
+        if (bpf_skb_store_bytes(skb, l3 + offsetof(struct ipv6hdr, saddr), new_a, 32, 0)) goto fail;
+    }
+    /* --tos, as userspace's sockets have it (0: the byte stays). */
+    if (v->tos) {
+        __u8 h[2];
+        if (bpf_skb_load_bytes(skb, l3, h, 2)) goto fail;
+        __u8 n[2] = {h[0], h[1]};
+        if (alen == 4) {
+            n[1] = v->tos;
+            __u16 o16, n16;
+            __builtin_memcpy(&o16, h, 2);
+            __builtin_memcpy(&n16, n, 2);
+            if (bpf_l3_csum_replace(skb, l3 + offsetof(struct iphdr, check), o16, n16, 2))
+                goto fail;
+        } else {
+            n[0] = 0x60 | (v->tos >> 4);
+            n[1] = (__u8)((v->tos & 0x0f) << 4) | (h[1] & 0x0f);
+        }
+        if (bpf_skb_store_bytes(skb, l3, n, 2, 0)) goto fail;
+    }
+    if (bpf_l4_csum_replace(skb, csum_off, old_sport, new_sport, 2 | BPF_F_MARK_MANGLED_0)) goto fail;
+    if (bpf_l4_csum_replace(skb, csum_off, old_dport, new_dport, 2 | BPF_F_MARK_MANGLED_0)) goto fail;
+    __u16 ports[2] = {new_sport, new_dport};
+    if (bpf_skb_store_bytes(skb, l4 + offsetof(struct udphdr, source), ports, 4, 0)) goto fail;
+
+    __sync_fetch_and_add(&v->packets, 1);
+    __sync_fetch_and_add(&v->bytes, plen);
+    v->last_seen_ns = bpf_ktime_get_ns();
+    /* The neighbour (and the route towards dst out of ifindex) is the
+     * kernel's to resolve, as for a packet a socket sends. */
+    return bpf_redirect_neigh(r->ifindex, NULL, 0, 0);
+
+fail:
+    /* Half rewritten: neither forwardable nor fit for userspace. */
+    count_error(v);
+    return TC_ACT_SHOT;
+}
+
+char LICENSE[] SEC("license") = "GPL";

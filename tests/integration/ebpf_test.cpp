@@ -1,0 +1,525 @@
+// The in-kernel (eBPF) fast path end to end: ngmediad with --table=0 in a
+// network namespace of its own, the caller and the callee each in one of
+// theirs, linked by veth pairs, so packets really cross devices and the TC
+// program's redirect is exercised (loopback would not be).
+//
+//   caller 10.203.1.2 --left-- 10.203.1.1 [media: ngmediad] 10.203.2.1 --right-- 10.203.2.2 callee
+//
+// A settled plain call is forwarded by the kernel: packets arrive as
+// userspace would send them (same bytes, from the daemon's socket), the
+// `statistics` userspace totals stay where they were while the `_kernel`
+// ones grow, and `query` counts every packet sent. What the kernel must not
+// forward (another source) reaches userspace; a deleted call is forwarded
+// no more. Needs root, iproute2 and a kernel that lets this process load
+// BPF programs; skipped, saying which, otherwise.
+#include <unistd.h>
+
+#include "daemon_test.h"
+#include "media_assertions.h"
+#include "netns.h"
+#include "rtp_peer.h"
+
+namespace ngm::itest {
+namespace {
+
+using bencode::Value;
+
+constexpr uint32_t kSsrcA = 0xA1A1A1A1;
+constexpr uint32_t kSsrcB = 0xB2B2B2B2;
+constexpr const char* kDaemonLeft = "10.203.1.1";
+constexpr const char* kCaller = "10.203.1.2";
+constexpr const char* kDaemonRight = "10.203.2.1";
+constexpr const char* kCallee = "10.203.2.2";
+
+std::string audioSdpOf(const Endpoint& rtp) {
+    std::string family = isIpv6(rtp.address) ? "IP6" : "IP4";
+    std::string s = "v=0\r\no=- 1545997027 1 IN " + family + " " + rtp.address + "\r\n";
+    s += "s=tester\r\nc=IN " + family + " " + rtp.address + "\r\nt=0 0\r\n";
+    s += "m=audio " + std::to_string(rtp.port) + " RTP/AVP 0 8\r\n";
+    s += "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=sendrecv\r\n";
+    return s;
+}
+
+struct MediaSide {
+    Endpoint rtp, rtcp;
+};
+
+void advertisedSide(const Reply& r, const std::string& address, MediaSide& out) {
+    ASSERT_EQ(r.result(), "ok") << r.describe();
+    auto p = sdpMediaPorts(r.sdp());
+    ASSERT_TRUE(p) << r.describe();
+    ASSERT_EQ(p->address, address) << r.sdp();
+    out.rtp = {address, uint16_t(p->rtp)};
+    out.rtcp = {address, uint16_t(p->rtcp > 0 ? p->rtcp : p->rtp + 1)};
+}
+
+int64_t integerAt(const Reply& r, std::initializer_list<std::string_view> path) {
+    const Value* v = r.get(path);
+    return v && v->isInteger() ? v->integer() : -1;
+}
+
+class KernelPath : public DaemonTest {
+  protected:
+    void SetUp() override {
+        DaemonTest::SetUp();
+        if (IsSkipped()) return;
+        if (underOracle()) GTEST_SKIP() << "rtpengine's kernel path is its own kernel module";
+        if (std::string why = netnsUnavailableReason(); !why.empty()) GTEST_SKIP() << why;
+        if (!lab.add("media")) GTEST_SKIP() << "cannot create a network namespace: " << lab.error();
+        ASSERT_TRUE(lab.add("caller") && lab.add("callee")) << lab.error();
+        ASSERT_TRUE(lab.link("media", "left", std::string(kDaemonLeft) + "/24", "caller", "eth0",
+                             std::string(kCaller) + "/24"))
+            << lab.error();
+        ASSERT_TRUE(lab.link("media", "right", std::string(kDaemonRight) + "/24", "callee", "eth0",
+                             std::string(kCallee) + "/24"))
+            << lab.error();
+    }
+
+    // The daemon in "media" with the kernel path asked for; skips when this
+    // machine does not let it load BPF (the log line says why).
+    void startWithKernelPath(std::vector<std::string> extra = {}) {
+        std::vector<std::string> args = {"--table=0", "--endpoint-learning=immediate",
+                                         "--interface=left/" + left, "--interface=right/" + right};
+        args.insert(args.end(), extra.begin(), extra.end());
+        {
+            NetnsScope in(lab.path("media"));
+            ASSERT_TRUE(in.ok()) << in.error();
+            ASSERT_TRUE(startDaemon({.args = args})) << daemon.error();
+        }
+        std::string log;
+        ASSERT_TRUE(eventually(
+            [&] {
+                log = daemon.log();
+                return log.find("In-kernel forwarding") != std::string::npos;
+            },
+            milliseconds(2000)))
+            << "no line about in-kernel forwarding in the log:\n"
+            << log;
+        size_t at = log.find("In-kernel forwarding is not available");
+        if (at != std::string::npos) {
+            std::string line = log.substr(at, log.find('\n', at) - at);
+            if (line.find("not permitted") != std::string::npos)
+                GTEST_SKIP() << "this machine does not let ngmediad load BPF programs: " << line;
+            FAIL() << "the kernel path did not come up: " << line;
+        }
+        EXPECT_NE(log.find("In-kernel forwarding (eBPF, table 0) on left, right"),
+                  std::string::npos)
+            << log;
+    }
+
+    void bindIn(const std::string& role, const std::string& address, RtpRtcpPeer& peer) {
+        NetnsScope in(lab.path(role));
+        ASSERT_TRUE(in.ok()) << in.error();
+        ASSERT_TRUE(peer.bind(address)) << "no RTP/RTCP port pair on " << address << " in " << role;
+    }
+
+    // Caller and callee bound, the call set up, and one packet each way
+    // (and once more), which settles both ends: from then on the streams
+    // are the kernel's.
+    void establish(std::vector<std::string> offerFlags = {}) {
+        ASSERT_NO_FATAL_FAILURE(bindIn("caller", callerAddr, a));
+        ASSERT_NO_FATAL_FAILURE(bindIn("callee", calleeAddr, b));
+        Request o("offer");
+        o.set("call-id", "call-1")
+            .set("from-tag", "alice")
+            .set("sdp", audioSdpOf(a.rtp->endpoint()));
+        o.setListIfAny("direction", {"left", "right"});
+        o.setListIfAny("flags", offerFlags);
+        ASSERT_NO_FATAL_FAILURE(advertisedSide(ng->request(o), right, bSide));
+        Request an("answer");
+        an.set("call-id", "call-1").set("from-tag", "alice").set("to-tag", "bob");
+        an.set("sdp", audioSdpOf(b.rtp->endpoint()));
+        ASSERT_NO_FATAL_FAILURE(advertisedSide(ng->request(an), left, aSide));
+        for (uint16_t i = 0; i < 2; i++) {
+            ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA)));
+            ASSERT_TRUE(relays(*b.rtp, bSide.rtp, *a.rtp, aSide.rtp, g711(seq++, kSsrcB)));
+            ASSERT_TRUE(relays(*a.rtcp, aSide.rtcp, *b.rtcp, bSide.rtcp,
+                               rtcpReceiverReport(kSsrcA, kSsrcB, 0)));
+            ASSERT_TRUE(relays(*b.rtcp, bSide.rtcp, *a.rtcp, aSide.rtcp,
+                               rtcpReceiverReport(kSsrcB, kSsrcA, 0)));
+        }
+        sent = 8;
+        sentBytes = 4 * g711(0, kSsrcA).size() + 4 * rtcpReceiverReport(kSsrcA, kSsrcB, 0).size();
+    }
+
+    void forwardsAndCounts();
+
+    // The `statistics` relayed-packet totals (userspace's, the kernel's),
+    // once the workers have handed the kernel's counters back (once a
+    // second).
+    std::pair<int64_t, int64_t> relayed() {
+        Reply s = statistics();
+        return {integerAt(s, {"statistics", "totalstatistics", "relayedpackets_user"}),
+                integerAt(s, {"statistics", "totalstatistics", "relayedpackets_kernel"})};
+    }
+
+    // The same links with IPv6 addresses too, and the call on them.
+    void useIpv6() {
+        if (access("/proc/net/if_inet6", F_OK) != 0)
+            GTEST_SKIP() << "the kernel has no IPv6 (/proc/net/if_inet6 missing)";
+        left = "fd00:203:1::1";
+        callerAddr = "fd00:203:1::2";
+        right = "fd00:203:2::1";
+        calleeAddr = "fd00:203:2::2";
+        ASSERT_TRUE(lab.ip("media", {"addr", "add", left + "/64", "dev", "left", "nodad"}))
+            << lab.error();
+        ASSERT_TRUE(lab.ip("caller", {"addr", "add", callerAddr + "/64", "dev", "eth0", "nodad"}))
+            << lab.error();
+        ASSERT_TRUE(lab.ip("media", {"addr", "add", right + "/64", "dev", "right", "nodad"}))
+            << lab.error();
+        ASSERT_TRUE(lab.ip("callee", {"addr", "add", calleeAddr + "/64", "dev", "eth0", "nodad"}))
+            << lab.error();
+    }
+
+    std::string left = kDaemonLeft, callerAddr = kCaller, right = kDaemonRight,
+                calleeAddr = kCallee;
+    NetnsLab lab;
+    RtpRtcpPeer a, b;
+    MediaSide aSide, bSide;
+    uint16_t seq = 0;
+    int64_t sent = 0, sentBytes = 0;
+};
+
+// A settled call: every packet from then on is the kernel's; the counters
+// say so and add up to what was sent.
+void KernelPath::forwardsAndCounts() {
+    ASSERT_NO_FATAL_FAILURE(establish());
+    std::this_thread::sleep_for(milliseconds(1200));
+    auto [user0, kernel0] = relayed();
+    ASSERT_GE(user0, 4) << "the first packets, before both ends were settled, are userspace's";
+
+    constexpr int kEach = 50;
+    for (int i = 0; i < kEach; i++) {
+        ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA))) << i;
+        ASSERT_TRUE(relays(*b.rtp, bSide.rtp, *a.rtp, aSide.rtp, g711(seq++, kSsrcB))) << i;
+    }
+    for (uint8_t i = 1; i <= 5; i++) {
+        ASSERT_TRUE(relays(*a.rtcp, aSide.rtcp, *b.rtcp, bSide.rtcp,
+                           rtcpReceiverReport(kSsrcA, kSsrcB, i)));
+        ASSERT_TRUE(relays(*b.rtcp, bSide.rtcp, *a.rtcp, aSide.rtcp,
+                           rtcpReceiverReport(kSsrcB, kSsrcA, i)));
+    }
+    const int64_t kernelSent = 2 * kEach + 10;
+    sent += kernelSent;
+    sentBytes +=
+        2 * kEach * g711(0, kSsrcA).size() + 10 * rtcpReceiverReport(kSsrcA, kSsrcB, 1).size();
+
+    std::pair<int64_t, int64_t> now;
+    EXPECT_TRUE(eventually(
+        [&] {
+            now = relayed();
+            return now.second >= kernel0 + kernelSent;
+        },
+        milliseconds(3000)))
+        << "kernel " << now.second << ", wanted " << kernel0 + kernelSent;
+    EXPECT_EQ(now.first, user0) << "userspace received packets the kernel should have forwarded";
+    EXPECT_EQ(now.second, kernel0 + kernelSent);
+    // Both media sections (each side's) are the kernel's.
+    Reply st = statistics();
+    EXPECT_EQ(integerAt(st, {"statistics", "currentstatistics", "media_kernel"}), 2);
+    EXPECT_EQ(integerAt(st, {"statistics", "currentstatistics", "media_userspace"}), 0);
+    EXPECT_EQ(integerAt(st, {"statistics", "currentstatistics", "media_mixed"}), 0);
+
+    // query sees every packet, whichever path carried it.
+    Reply q = query("call-1");
+    ASSERT_EQ(q.result(), "ok") << q.describe();
+    int64_t packets =
+        integerAt(q, {"totals", "RTP", "packets"}) + integerAt(q, {"totals", "RTCP", "packets"});
+    int64_t bytes =
+        integerAt(q, {"totals", "RTP", "bytes"}) + integerAt(q, {"totals", "RTCP", "bytes"});
+    EXPECT_EQ(packets, sent) << q.describe();
+    EXPECT_EQ(bytes, sentBytes) << q.describe();
+}
+
+TEST_F(KernelPath, ASettledCallIsForwardedByTheKernelAndCountedAsSuch) {
+    ASSERT_NO_FATAL_FAILURE(startWithKernelPath());
+    if (IsSkipped()) return;
+    forwardsAndCounts();
+}
+
+TEST_F(KernelPath, ASettledIpv6CallIsForwardedByTheKernel) {
+    ASSERT_NO_FATAL_FAILURE(useIpv6());
+    if (IsSkipped()) return;
+    ASSERT_NO_FATAL_FAILURE(startWithKernelPath());
+    if (IsSkipped()) return;
+    forwardsAndCounts();
+}
+
+TEST_F(KernelPath, RtpOfPeersThatSendNoRtcpIsForwardedByTheKernel) {
+    ASSERT_NO_FATAL_FAILURE(startWithKernelPath());
+    if (IsSkipped()) return;
+    ASSERT_NO_FATAL_FAILURE(bindIn("caller", callerAddr, a));
+    ASSERT_NO_FATAL_FAILURE(bindIn("callee", calleeAddr, b));
+    Request o("offer");
+    o.set("call-id", "call-1").set("from-tag", "alice").set("sdp", audioSdpOf(a.rtp->endpoint()));
+    o.setListIfAny("direction", {"left", "right"});
+    ASSERT_NO_FATAL_FAILURE(advertisedSide(ng->request(o), right, bSide));
+    Request an("answer");
+    an.set("call-id", "call-1").set("from-tag", "alice").set("to-tag", "bob");
+    an.set("sdp", audioSdpOf(b.rtp->endpoint()));
+    ASSERT_NO_FATAL_FAILURE(advertisedSide(ng->request(an), left, aSide));
+    for (int i = 0; i < 2; i++) {
+        ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA)));
+        ASSERT_TRUE(relays(*b.rtp, bSide.rtp, *a.rtp, aSide.rtp, g711(seq++, kSsrcB)));
+    }
+    std::this_thread::sleep_for(milliseconds(1200));
+    auto [user0, kernel0] = relayed();
+    for (int i = 0; i < 20; i++) {
+        ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA))) << i;
+        ASSERT_TRUE(relays(*b.rtp, bSide.rtp, *a.rtp, aSide.rtp, g711(seq++, kSsrcB))) << i;
+    }
+    // RTCP that comes after all goes to the SDP's RTCP port, by the kernel.
+    ASSERT_TRUE(
+        relays(*a.rtcp, aSide.rtcp, *b.rtcp, bSide.rtcp, rtcpReceiverReport(kSsrcA, kSsrcB, 1)));
+    std::pair<int64_t, int64_t> now;
+    EXPECT_TRUE(eventually(
+        [&] {
+            now = relayed();
+            return now.second >= kernel0 + 40;
+        },
+        milliseconds(3000)));
+    EXPECT_EQ(now.second, kernel0 + 40);
+    EXPECT_EQ(now.first, user0 + 1) << "the caller's RTCP stream was not settled: userspace's";
+}
+
+// --timeout sees what the kernel forwarded: a call whose media is all the
+// kernel's lives on while it flows and ends when it stops.
+TEST_F(KernelPath, TheMediaTimeoutCountsKernelForwardedPackets) {
+    ASSERT_NO_FATAL_FAILURE(startWithKernelPath({"--timeout=2"}));
+    if (IsSkipped()) return;
+    ASSERT_NO_FATAL_FAILURE(establish());
+    auto until = std::chrono::steady_clock::now() + milliseconds(4500);
+    while (std::chrono::steady_clock::now() < until) {
+        ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA)));
+        ASSERT_TRUE(relays(*b.rtp, bSide.rtp, *a.rtp, aSide.rtp, g711(seq++, kSsrcB)));
+        std::this_thread::sleep_for(milliseconds(100));
+    }
+    auto [user, kernel] = relayed();
+    EXPECT_GT(kernel, 40) << "the media was not the kernel's";
+    EXPECT_TRUE(isListed("call-1")) << "timed out while the kernel forwarded its media";
+    EXPECT_TRUE(eventually([&] { return !isListed("call-1"); }, milliseconds(6000)))
+        << "still there long after its media stopped";
+}
+
+// block media takes the caller's stream back from the kernel (userspace
+// drops its media), unblock gives it back; the other direction stays the
+// kernel's throughout, and nothing is lost or duplicated around the switch.
+TEST_F(KernelPath, BlockMediaTakesTheStreamBackAndUnblockReturnsIt) {
+    ASSERT_NO_FATAL_FAILURE(startWithKernelPath());
+    if (IsSkipped()) return;
+    ASSERT_NO_FATAL_FAILURE(establish());
+    auto control = [&](const char* command) {
+        Request r(command);
+        r.set("call-id", "call-1").set("from-tag", "alice");
+        return ng->request(r).result();
+    };
+    ASSERT_EQ(control("block media"), "ok");
+    for (int i = 0; i < 5; i++) {
+        ASSERT_TRUE(a.rtp->sendTo(aSide.rtp, g711(seq++, kSsrcA)));
+        ASSERT_TRUE(relays(*b.rtp, bSide.rtp, *a.rtp, aSide.rtp, g711(seq++, kSsrcB))) << i;
+    }
+    EXPECT_TRUE(nothingArrives(*b.rtp)) << "blocked media left the relay";
+    ASSERT_EQ(control("unblock media"), "ok");
+    for (int i = 0; i < 10; i++) {
+        ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA))) << i;
+        ASSERT_TRUE(relays(*b.rtp, bSide.rtp, *a.rtp, aSide.rtp, g711(seq++, kSsrcB))) << i;
+    }
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+    EXPECT_TRUE(nothingArrives(*a.rtp, milliseconds(0)));
+    // The caller's stream is the kernel's again.
+    std::this_thread::sleep_for(milliseconds(1200));
+    auto [user0, kernel0] = relayed();
+    for (int i = 0; i < 10; i++)
+        ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA))) << i;
+    std::pair<int64_t, int64_t> now;
+    EXPECT_TRUE(eventually(
+        [&] {
+            now = relayed();
+            return now.second >= kernel0 + 10;
+        },
+        milliseconds(3000)));
+    EXPECT_EQ(now.first, user0);
+}
+
+// rtcp-mux on the caller's side only (`rtcp-mux: demux`): the caller's
+// RTCP arrives on its RTP port and leaves for the callee's RTCP port, the
+// callee's comes back to the caller's RTP port, all in the kernel.
+TEST_F(KernelPath, RtcpMuxOnOneSideIsBridgedByTheKernel) {
+    ASSERT_NO_FATAL_FAILURE(startWithKernelPath());
+    if (IsSkipped()) return;
+    ASSERT_NO_FATAL_FAILURE(bindIn("caller", callerAddr, a));
+    ASSERT_NO_FATAL_FAILURE(bindIn("callee", calleeAddr, b));
+    std::string muxed = audioSdpOf(a.rtp->endpoint()) + "a=rtcp-mux\r\n";
+    Request o("offer");
+    o.set("call-id", "call-1").set("from-tag", "alice").set("sdp", muxed);
+    o.setListIfAny("direction", {"left", "right"});
+    o.setListIfAny("rtcp-mux", {"demux"});
+    Reply offered = ng->request(o);
+    ASSERT_NO_FATAL_FAILURE(advertisedSide(offered, right, bSide));
+    EXPECT_EQ(offered.sdp().find("a=rtcp-mux"), std::string::npos) << offered.sdp();
+    Request an("answer");
+    an.set("call-id", "call-1").set("from-tag", "alice").set("to-tag", "bob");
+    an.set("sdp", audioSdpOf(b.rtp->endpoint()));
+    Reply answered = ng->request(an);
+    ASSERT_NO_FATAL_FAILURE(advertisedSide(answered, left, aSide));
+    ASSERT_NE(answered.sdp().find("a=rtcp-mux"), std::string::npos) << answered.sdp();
+
+    auto round = [&](uint8_t i) {
+        EXPECT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA)));
+        EXPECT_TRUE(relays(*b.rtp, bSide.rtp, *a.rtp, aSide.rtp, g711(seq++, kSsrcB)));
+        EXPECT_TRUE(
+            relays(*a.rtp, aSide.rtp, *b.rtcp, bSide.rtcp, rtcpReceiverReport(kSsrcA, kSsrcB, i)));
+        EXPECT_TRUE(
+            relays(*b.rtcp, bSide.rtcp, *a.rtp, aSide.rtp, rtcpReceiverReport(kSsrcB, kSsrcA, i)));
+    };
+    round(0);
+    round(1);
+    ASSERT_FALSE(HasFailure());
+    std::this_thread::sleep_for(milliseconds(1200));
+    auto [user0, kernel0] = relayed();
+    for (uint8_t i = 2; i < 7; i++) round(i);
+    EXPECT_TRUE(nothingArrives(*a.rtcp));
+    EXPECT_TRUE(nothingArrives(*b.rtp, milliseconds(0)));
+    std::pair<int64_t, int64_t> now;
+    EXPECT_TRUE(eventually(
+        [&] {
+            now = relayed();
+            return now.second >= kernel0 + 20;
+        },
+        milliseconds(3000)));
+    EXPECT_EQ(now.second, kernel0 + 20);
+    EXPECT_EQ(now.first, user0);
+}
+
+TEST_F(KernelPath, AnotherSourceIsLeftToUserspace) {
+    ASSERT_NO_FATAL_FAILURE(startWithKernelPath());
+    if (IsSkipped()) return;
+    ASSERT_NO_FATAL_FAILURE(establish());
+    std::this_thread::sleep_for(milliseconds(1200));
+    auto [user0, kernel0] = relayed();
+    // The caller's RTCP socket sends RTP to the RTP port: not the settled
+    // source, so the kernel hands it up, and userspace (no strict source)
+    // forwards it.
+    ASSERT_TRUE(relays(*a.rtcp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA)));
+    ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA)));
+    std::pair<int64_t, int64_t> now;
+    EXPECT_TRUE(eventually(
+        [&] {
+            now = relayed();
+            return now.second >= kernel0 + 1;
+        },
+        milliseconds(3000)));
+    EXPECT_EQ(now.first, user0 + 1);
+    EXPECT_EQ(now.second, kernel0 + 1);
+}
+
+TEST_F(KernelPath, StrictSourceDropsAnotherSourceAndTheKernelDoesNotForwardIt) {
+    ASSERT_NO_FATAL_FAILURE(startWithKernelPath());
+    if (IsSkipped()) return;
+    ASSERT_NO_FATAL_FAILURE(establish({"strict source"}));
+    ASSERT_TRUE(a.rtcp->sendTo(aSide.rtp, g711(seq++, kSsrcA)));
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+    ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA)));
+}
+
+TEST_F(KernelPath, JunkFromTheSettledSourceIsNotForwarded) {
+    ASSERT_NO_FATAL_FAILURE(startWithKernelPath());
+    if (IsSkipped()) return;
+    ASSERT_NO_FATAL_FAILURE(establish());
+    ASSERT_TRUE(a.rtp->sendTo(aSide.rtp, Bytes{0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+                                               0x09, 0x0a, 0x0b, 0x0c}));
+    Bytes v1 = g711(seq++, kSsrcA);
+    v1[0] = 0x40;  // RTP version 1
+    ASSERT_TRUE(a.rtp->sendTo(aSide.rtp, v1));
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+    ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA)));
+}
+
+TEST_F(KernelPath, ADeletedCallIsForwardedNoMore) {
+    ASSERT_NO_FATAL_FAILURE(startWithKernelPath());
+    if (IsSkipped()) return;
+    ASSERT_NO_FATAL_FAILURE(establish());
+    ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA)));
+    ASSERT_EQ(deleteNow("call-1", "alice").result(), "ok");
+    ASSERT_TRUE(a.rtp->sendTo(aSide.rtp, g711(seq++, kSsrcA)));
+    ASSERT_TRUE(b.rtp->sendTo(bSide.rtp, g711(seq++, kSsrcB)));
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+    EXPECT_TRUE(nothingArrives(*a.rtp, milliseconds(0)));
+}
+
+TEST_F(KernelPath, NoFallbackStartsWhenTheKernelPathIsThere) {
+    ASSERT_NO_FATAL_FAILURE(startWithKernelPath({"--no-fallback"}));
+    if (IsSkipped()) return;
+    ASSERT_NO_FATAL_FAILURE(establish());
+}
+
+TEST_F(KernelPath, AReInviteToANewPortMovesTheMediaWithoutLossOrDuplicates) {
+    ASSERT_NO_FATAL_FAILURE(startWithKernelPath());
+    if (IsSkipped()) return;
+    ASSERT_NO_FATAL_FAILURE(establish());
+    for (int i = 0; i < 5; i++) {
+        ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA)));
+        ASSERT_TRUE(relays(*b.rtp, bSide.rtp, *a.rtp, aSide.rtp, g711(seq++, kSsrcB)));
+    }
+    // The caller moves to another port pair.
+    RtpRtcpPeer a2;
+    ASSERT_NO_FATAL_FAILURE(bindIn("caller", callerAddr, a2));
+    Request o("offer");
+    o.set("call-id", "call-1").set("from-tag", "alice").set("sdp", audioSdpOf(a2.rtp->endpoint()));
+    o.setListIfAny("direction", {"left", "right"});
+    MediaSide bSide2, aSide2;
+    ASSERT_NO_FATAL_FAILURE(advertisedSide(ng->request(o), right, bSide2));
+    Request an("answer");
+    an.set("call-id", "call-1").set("from-tag", "alice").set("to-tag", "bob");
+    an.set("sdp", audioSdpOf(b.rtp->endpoint()));
+    ASSERT_NO_FATAL_FAILURE(advertisedSide(ng->request(an), left, aSide2));
+    for (int i = 0; i < 20; i++) {
+        ASSERT_TRUE(relays(*b.rtp, bSide2.rtp, *a2.rtp, aSide2.rtp, g711(seq++, kSsrcB))) << i;
+        ASSERT_TRUE(relays(*a2.rtp, aSide2.rtp, *b.rtp, bSide2.rtp, g711(seq++, kSsrcA))) << i;
+        // RTCP too: a stream is offloaded once all its sinks are settled.
+        if (i < 2) {
+            ASSERT_TRUE(relays(*a2.rtcp, aSide2.rtcp, *b.rtcp, bSide2.rtcp,
+                               rtcpReceiverReport(kSsrcA, kSsrcB, uint8_t(i))));
+            ASSERT_TRUE(relays(*b.rtcp, bSide2.rtcp, *a2.rtcp, aSide2.rtcp,
+                               rtcpReceiverReport(kSsrcB, kSsrcA, uint8_t(i))));
+        }
+    }
+    EXPECT_TRUE(nothingArrives(*a.rtp));
+    EXPECT_TRUE(nothingArrives(*a2.rtp, milliseconds(0)));
+    EXPECT_TRUE(nothingArrives(*b.rtp, milliseconds(0)));
+    // Settled again on the new port: the kernel's once more.
+    std::this_thread::sleep_for(milliseconds(1200));
+    auto [user0, kernel0] = relayed();
+    for (int i = 0; i < 10; i++) {
+        ASSERT_TRUE(relays(*b.rtp, bSide2.rtp, *a2.rtp, aSide2.rtp, g711(seq++, kSsrcB))) << i;
+        ASSERT_TRUE(relays(*a2.rtp, aSide2.rtp, *b.rtp, bSide2.rtp, g711(seq++, kSsrcA))) << i;
+    }
+    std::pair<int64_t, int64_t> now;
+    EXPECT_TRUE(eventually(
+        [&] {
+            now = relayed();
+            return now.second >= kernel0 + 20;
+        },
+        milliseconds(3000)));
+    EXPECT_EQ(now.first, user0);
+    EXPECT_EQ(now.second, kernel0 + 20);
+}
+
+TEST_F(KernelPath, StoppingTheDaemonTakesTheProgramOffTheDevices) {
+    std::string tc = findExecutable("tc");
+    if (tc.empty()) GTEST_SKIP() << "tc (package iproute2) is not installed";
+    ASSERT_NO_FATAL_FAILURE(startWithKernelPath());
+    if (IsSkipped()) return;
+    auto filters = [&] {
+        return runCommand({findExecutable("ip"), "netns", "exec", lab.name("media"), tc, "filter",
+                           "show", "dev", "left", "ingress"})
+            .output;
+    };
+    EXPECT_NE(filters().find("ngm_forward"), std::string::npos) << filters();
+    daemon.stop();
+    EXPECT_TRUE(daemon.stoppedCleanly());
+    EXPECT_EQ(filters().find("ngm_forward"), std::string::npos) << filters();
+}
+
+}  // namespace
+}  // namespace ngm::itest

@@ -1,0 +1,396 @@
+// The BPF program itself, run by the kernel on crafted frames
+// (BPF_PROG_TEST_RUN): what it forwards, how it rewrites, and everything it
+// must leave to userspace unchanged. Skips, saying why, where bpf() is not
+// permitted (not root, or a sandbox that forbids it).
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <gtest/gtest.h>
+#include <linux/pkt_cls.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "media/packet.h"
+#include "offload/forward.skel.h"
+#include "offload/forward_table.h"
+
+namespace ngm::offload {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+net::Endpoint ep(const char* addr, uint16_t port) { return {*net::IpAddress::parse(addr), port}; }
+
+uint32_t sum16(const uint8_t* p, size_t n, uint32_t s = 0) {
+    for (size_t i = 0; i + 1 < n; i += 2) s += (uint32_t)p[i] << 8 | p[i + 1];
+    if (n & 1) s += (uint32_t)p[n - 1] << 8;
+    return s;
+}
+uint16_t fold(uint32_t s) {
+    while (s >> 16) s = (s & 0xffff) + (s >> 16);
+    return (uint16_t)~s;
+}
+
+// An Ethernet frame with IPv4 or IPv6 and UDP around `payload`, checksums
+// right (or a zero UDP checksum over IPv4 when `udpChecksum` is false).
+Bytes frame(const net::Endpoint& from, const net::Endpoint& to, const Bytes& payload,
+            bool udpChecksum = true) {
+    bool v6 = from.address.family() == net::Family::V6;
+    Bytes f(14, 0);
+    f[12] = v6 ? 0x86 : 0x08;
+    f[13] = v6 ? 0xdd : 0x00;
+    size_t ulen = 8 + payload.size();
+    size_t l3 = f.size();
+    size_t alen = v6 ? 16 : 4;
+    if (v6) {
+        Bytes h(40, 0);
+        h[0] = 0x60;
+        h[4] = ulen >> 8;
+        h[5] = ulen & 0xff;
+        h[6] = 17;
+        h[7] = 64;
+        std::memcpy(&h[8], from.address.bytes(), 16);
+        std::memcpy(&h[24], to.address.bytes(), 16);
+        f.insert(f.end(), h.begin(), h.end());
+    } else {
+        Bytes h(20, 0);
+        h[0] = 0x45;
+        h[2] = (20 + ulen) >> 8;
+        h[3] = (20 + ulen) & 0xff;
+        h[6] = 0x40;  // DF
+        h[8] = 64;
+        h[9] = 17;
+        std::memcpy(&h[12], from.address.bytes(), 4);
+        std::memcpy(&h[16], to.address.bytes(), 4);
+        uint16_t c = fold(sum16(h.data(), 20));
+        h[10] = c >> 8;
+        h[11] = c & 0xff;
+        f.insert(f.end(), h.begin(), h.end());
+    }
+    size_t l4 = f.size();
+    Bytes u = {uint8_t(from.port >> 8),
+               uint8_t(from.port),
+               uint8_t(to.port >> 8),
+               uint8_t(to.port),
+               uint8_t(ulen >> 8),
+               uint8_t(ulen),
+               0,
+               0};
+    f.insert(f.end(), u.begin(), u.end());
+    f.insert(f.end(), payload.begin(), payload.end());
+    if (udpChecksum) {
+        uint32_t s = sum16(&f[l3 + (v6 ? 8 : 12)], 2 * alen);
+        s += 17 + (uint32_t)ulen;
+        uint16_t c = fold(sum16(&f[l4], ulen, s));
+        if (c == 0) c = 0xffff;
+        f[l4 + 6] = c >> 8;
+        f[l4 + 7] = c & 0xff;
+    }
+    return f;
+}
+
+// Whether a frame's IPv4 header checksum and UDP checksum verify.
+bool checksumsValid(const Bytes& f) {
+    bool v6 = f[12] == 0x86;
+    size_t l3 = 14, l4 = v6 ? 54 : 34, alen = v6 ? 16 : 4;
+    if (!v6 && fold(sum16(&f[l3], 20)) != 0) return false;
+    size_t ulen = (size_t)f[l4 + 4] << 8 | f[l4 + 5];
+    if (!v6 && f[l4 + 6] == 0 && f[l4 + 7] == 0) return true;
+    uint32_t s = sum16(&f[l3 + (v6 ? 8 : 12)], 2 * alen) + 17 + (uint32_t)ulen;
+    return fold(sum16(&f[l4], ulen, s)) == 0;
+}
+
+Bytes rtp(uint8_t pt = 0, uint8_t first = 0x80) {
+    Bytes b = {first, pt, 0, 1, 0, 0, 0, 160, 0x11, 0x22, 0x33, 0x44};
+    b.resize(12 + 160, 0xd5);
+    return b;
+}
+Bytes rtcpRr() { return {0x81, 201, 0, 1, 0x11, 0x22, 0x33, 0x44}; }
+// SR (no report blocks) + SDES with one CNAME item, as a compound packet.
+Bytes rtcpCompound() {
+    Bytes b = {0x80, 200, 0, 6, 0x11, 0x22, 0x33, 0x44, 0, 0, 0, 1, 0, 0,
+               0,    2,   0, 0, 0,    3,    0,    0,    0, 4, 0, 0, 0, 5};
+    Bytes sdes = {0x81, 202, 0, 2, 0x11, 0x22, 0x33, 0x44, 1, 2, 'a', 'b'};
+    b.insert(b.end(), sdes.begin(), sdes.end());
+    return b;
+}
+
+class BpfProgram : public ::testing::Test {
+  protected:
+    ngm_forward* skel = nullptr;
+    const net::Endpoint local = ep("10.250.1.1", 40000);     // where the caller's packets arrive
+    const net::Endpoint source = ep("10.250.1.2", 5000);     // the caller
+    const net::Endpoint outLocal = ep("10.250.2.1", 40002);  // the callee's side of the relay
+    const net::Endpoint callee = ep("10.250.2.2", 6000);
+    const net::Endpoint calleeRtcp = ep("10.250.2.2", 6001);
+
+    void SetUp() override {
+        libbpf_set_print([](libbpf_print_level, const char*, va_list) { return 0; });
+        skel = ngm_forward::open_and_load();
+        if (!skel) {
+            int err = errno;
+            GTEST_SKIP()
+                << "the BPF program cannot be loaded here (" << strerror(err)
+                << (err == EPERM
+                        ? ": bpf() not permitted, needs root and a kernel/sandbox that allow BPF"
+                        : "")
+                << ")";
+        }
+    }
+    void TearDown() override {
+        if (skel) ngm_forward::destroy(skel);
+    }
+    int mapFd() { return bpf_map__fd(skel->maps.ngm_fwd); }
+
+    static ngm_fwd_route route(const net::Endpoint& from, const net::Endpoint& to,
+                               uint32_t ifindex) {
+        ngm_fwd_route r{};
+        putAddress(from.address, r.src);
+        putAddress(to.address, r.dst);
+        r.src_port = htons(from.port);
+        r.dst_port = htons(to.port);
+        r.ifindex = ifindex;
+        r.forwarded = 1;
+        return r;
+    }
+    ngm_fwd_value entry(const net::Endpoint& src, bool rtcpForwarded = true) {
+        ngm_fwd_value v{};
+        putAddress(src.address, v.source);
+        v.source_port = htons(src.port);
+        v.family = src.address.family() == net::Family::V6 ? NGM_FWD_FAMILY_V6 : NGM_FWD_FAMILY_V4;
+        v.payload_types[0] = v.payload_types[1] = ~0ULL;
+        v.rtp = route(outLocal, callee, 3);
+        if (rtcpForwarded) v.rtcp = route(outLocal, calleeRtcp, 4);
+        return v;
+    }
+    void install(const net::Endpoint& at, const ngm_fwd_value& v) {
+        BpfForwardTable t(mapFd());
+        ASSERT_TRUE(t.put(keyOf(at), v));
+    }
+    ngm_fwd_value read(const net::Endpoint& at) {
+        ngm_fwd_value v{};
+        BpfForwardTable t(mapFd());
+        EXPECT_TRUE(t.get(keyOf(at), v));
+        return v;
+    }
+    // Runs the program on `in`; the verdict, and the frame as it left.
+    int run(const Bytes& in, Bytes& out) {
+        out.assign(in.size() + 64, 0);
+        LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data(), .data_out = out.data(),
+                    .data_size_in = (uint32_t)in.size(), .data_size_out = (uint32_t)out.size());
+        int err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.ngm_forward), &opts);
+        EXPECT_EQ(err, 0) << strerror(-err);
+        out.resize(opts.data_size_out);
+        return (int)opts.retval;
+    }
+    // The program leaves `in` to userspace, unchanged.
+    void expectUp(const Bytes& in) {
+        Bytes out;
+        EXPECT_EQ(run(in, out), TC_ACT_OK);
+        EXPECT_EQ(out, in);
+    }
+};
+
+TEST_F(BpfProgram, Ipv4RtpLeavesRewrittenWithValidChecksumsAndIsCounted) {
+    install(local, entry(source));
+    Bytes payload = rtp();
+    Bytes in = frame(source, local, payload), out;
+    ASSERT_EQ(run(in, out), TC_ACT_REDIRECT);
+    // What a socket on outLocal sending `payload` to the callee would put on the wire.
+    Bytes want = frame(outLocal, callee, payload);
+    ASSERT_EQ(out.size(), want.size());
+    EXPECT_TRUE(checksumsValid(out));
+    EXPECT_EQ(Bytes(out.begin() + 14, out.end()), Bytes(want.begin() + 14, want.end()));
+    ngm_fwd_value v = read(local);
+    EXPECT_EQ(v.packets, 1u);
+    EXPECT_EQ(v.bytes, payload.size());
+    EXPECT_NE(v.last_seen_ns, 0u);
+    EXPECT_EQ(v.errors, 0u);
+}
+
+TEST_F(BpfProgram, TosIsWrittenAsTheSocketsWouldWithAValidHeaderChecksum) {
+    ngm_fwd_value v = entry(source);
+    v.tos = 184;
+    install(local, v);
+    Bytes out;
+    ASSERT_EQ(run(frame(source, local, rtp()), out), TC_ACT_REDIRECT);
+    EXPECT_EQ(out[14 + 1], 184);
+    EXPECT_TRUE(checksumsValid(out));
+
+    const net::Endpoint local6 = ep("fd00:250:1::1", 40000), source6 = ep("fd00:250:1::2", 5000);
+    ngm_fwd_value v6 = entry(source6);
+    v6.rtp = route(ep("fd00:250:2::1", 40002), ep("fd00:250:2::2", 6000), 3);
+    v6.tos = 184;
+    install(local6, v6);
+    Bytes in6 = frame(source6, local6, rtp());
+    in6[14 + 1] = 0x0a;  // a flow label's first nibble, which stays
+    ASSERT_EQ(run(in6, out), TC_ACT_REDIRECT);
+    EXPECT_EQ(out[14], 0x60 | (184 >> 4));
+    EXPECT_EQ(out[14 + 1], ((184 & 0x0f) << 4) | 0x0a);
+    EXPECT_TRUE(checksumsValid(out));
+}
+
+TEST_F(BpfProgram, AZeroIpv4UdpChecksumStaysZero) {
+    install(local, entry(source));
+    Bytes out;
+    ASSERT_EQ(run(frame(source, local, rtp(), /*udpChecksum*/ false), out), TC_ACT_REDIRECT);
+    EXPECT_EQ(out[34 + 6], 0);
+    EXPECT_EQ(out[34 + 7], 0);
+    EXPECT_TRUE(checksumsValid(out));
+}
+
+TEST_F(BpfProgram, Ipv6RtpLeavesRewrittenWithAValidChecksum) {
+    const net::Endpoint local6 = ep("fd00:250:1::1", 40000), source6 = ep("fd00:250:1::2", 5000);
+    const net::Endpoint out6 = ep("fd00:250:2::1", 40002), callee6 = ep("fd00:250:2::2", 6000);
+    ngm_fwd_value v = entry(source6);
+    v.rtp = route(out6, callee6, 3);
+    install(local6, v);
+    Bytes payload = rtp(8);
+    Bytes out;
+    ASSERT_EQ(run(frame(source6, local6, payload), out), TC_ACT_REDIRECT);
+    Bytes want = frame(out6, callee6, payload);
+    EXPECT_TRUE(checksumsValid(out));
+    EXPECT_EQ(Bytes(out.begin() + 14, out.end()), Bytes(want.begin() + 14, want.end()));
+}
+
+TEST_F(BpfProgram, RtcpTakesTheRtcpRouteAlsoOnAMuxedPort) {
+    install(local, entry(source));
+    for (const Bytes& p : {rtcpRr(), rtcpCompound()}) {
+        Bytes out;
+        ASSERT_EQ(run(frame(source, local, p), out), TC_ACT_REDIRECT);
+        Bytes want = frame(outLocal, calleeRtcp, p);
+        EXPECT_EQ(Bytes(out.begin() + 14, out.end()), Bytes(want.begin() + 14, want.end()));
+    }
+    EXPECT_EQ(read(local).packets, 2u);
+}
+
+TEST_F(BpfProgram, RtcpWithoutAnRtcpRouteGoesUp) {
+    install(local, entry(source, /*rtcpForwarded*/ false));
+    expectUp(frame(source, local, rtcpRr()));
+    EXPECT_EQ(read(local).packets, 0u);
+}
+
+TEST_F(BpfProgram, AnotherSourceGoesUpToUserspace) {
+    install(local, entry(source));
+    expectUp(frame(ep("10.250.1.2", 5002), local, rtp()));  // other port
+    expectUp(frame(ep("10.250.1.9", 5000), local, rtp()));  // other address
+    EXPECT_EQ(read(local).packets, 0u);
+}
+
+TEST_F(BpfProgram, WhatIsNotValidRtpOrRtcpGoesUp) {
+    install(local, entry(source));
+    expectUp(frame(source, local, rtp(0, 0x40)));  // version 1
+    Bytes shortRtp = rtp();
+    shortRtp.resize(11);
+    expectUp(frame(source, local, shortRtp));  // shorter than a header
+    expectUp(frame(source, local,
+                   {0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 0, 0, 0, 0}));  // STUN
+    expectUp(frame(source, local, {0x16, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0}));  // DTLS
+    Bytes badRtcp = rtcpCompound();
+    badRtcp[3] = 10;  // the first part's length runs past the end
+    expectUp(frame(source, local, badRtcp));
+    Bytes rtcpType = rtcpRr();
+    rtcpType[1] = 210;  // not SR..XR first
+    expectUp(frame(source, local, rtcpType));
+    Bytes noSsrc = {0x80, 201, 0, 0, 0x81, 202, 0, 0};  // a first part without its SSRC
+    expectUp(frame(source, local, noSsrc));
+    EXPECT_EQ(read(local).packets, 0u);
+}
+
+TEST_F(BpfProgram, ATruncatedDatagramGoesUp) {
+    install(local, entry(source));
+    Bytes in = frame(source, local, rtp());
+    in.resize(in.size() - 20);  // UDP length says more than the frame has
+    expectUp(in);
+}
+
+TEST_F(BpfProgram, APayloadTypeOutsideTheSetGoesUp) {
+    ngm_fwd_value v = entry(source);
+    v.payload_types[0] = 1ULL << 8;  // PCMA only
+    install(local, v);
+    expectUp(frame(source, local, rtp(0)));
+    Bytes out;
+    EXPECT_EQ(run(frame(source, local, rtp(8)), out), TC_ACT_REDIRECT);
+}
+
+TEST_F(BpfProgram, APausedEntryAndAnUnknownPortGoUp) {
+    ngm_fwd_value v = entry(source);
+    v.flags = NGM_FWD_PAUSED;
+    install(local, v);
+    expectUp(frame(source, local, rtp()));
+    expectUp(frame(source, ep("10.250.1.1", 40010), rtp()));
+}
+
+TEST_F(BpfProgram, Ipv4WithOptionsOrFragmentedGoesUp) {
+    install(local, entry(source));
+    Bytes frag = frame(source, local, rtp());
+    frag[14 + 6] = 0x20;  // more fragments
+    expectUp(frag);
+}
+
+// The program and userspace (media/packet.cpp) judge the same payloads
+// alike: what the kernel forwards, userspace would have forwarded; what
+// userspace forwards, the kernel does too (but for RTCP of more than 16
+// parts, which it leaves to userspace). Random RTP/RTCP-like payloads from
+// a fixed seed, so a failure repeats.
+TEST_F(BpfProgram, ForwardsExactlyWhatUserspaceWouldForward) {
+    install(local, entry(source));
+    std::mt19937 rng(20261207);
+    auto byte = [&] { return uint8_t(rng() & 0xff); };
+    const uint8_t firsts[] = {0x80, 0x81, 0x82, 0x9f, 0xa0, 0xa1,
+                              0xbf, 0x40, 0x00, 0x16, 0xc0, 0x7f};
+    int forwarded = 0, agreed = 0;
+    for (int i = 0; i < 3000; i++) {
+        Bytes p;
+        if (rng() % 2) {
+            // RTCP-like: a compound of 1-5 parts, lengths mostly right.
+            int parts = 1 + rng() % 5;
+            for (int k = 0; k < parts; k++) {
+                size_t words = rng() % 6;
+                uint8_t first = rng() % 8 ? uint8_t(0x80 | (rng() % 32)) : firsts[rng() % 12];
+                uint8_t type = rng() % 6 ? uint8_t(200 + rng() % 8) : byte();
+                uint16_t len = rng() % 8 ? uint16_t(words) : uint16_t(rng() % 10);
+                Bytes part = {first, type, uint8_t(len >> 8), uint8_t(len)};
+                for (size_t w = 0; w < words * 4; w++) part.push_back(byte());
+                if ((first & 0x20) && !part.empty()) part.back() = uint8_t(rng() % 12);
+                p.insert(p.end(), part.begin(), part.end());
+            }
+            if (rng() % 10 == 0 && !p.empty()) p.resize(rng() % p.size());
+        } else {
+            // RTP-like.
+            p = {firsts[rng() % 12], byte()};
+            size_t n = rng() % 40;
+            for (size_t k = 0; k < n; k++) p.push_back(byte());
+        }
+        std::span<const uint8_t> sp(p.data(), p.size());
+        media::PacketKind kind = media::classify(sp);
+        bool user = kind == media::PacketKind::Rtp ||
+                    (kind == media::PacketKind::Rtcp && media::validRtcp(sp));
+        Bytes out;
+        int verdict = run(frame(source, local, p), out);
+        bool kernel = verdict == TC_ACT_REDIRECT;
+        ASSERT_TRUE(kernel || verdict == TC_ACT_OK) << verdict;
+        auto hex = [&] {
+            std::string h;
+            char b[4];
+            for (uint8_t c : p) {
+                snprintf(b, sizeof b, "%02x", c);
+                h += b;
+            }
+            return h;
+        };
+        EXPECT_FALSE(kernel && !user) << "the kernel forwarded what userspace would not: " << hex();
+        EXPECT_FALSE(user && !kernel)
+            << "the kernel left to userspace what it should forward: " << hex();
+        forwarded += kernel;
+        agreed += kernel == user;
+    }
+    EXPECT_EQ(agreed, 3000);
+    EXPECT_GT(forwarded, 500) << "the generator makes too little valid media to judge";
+}
+
+}  // namespace
+}  // namespace ngm::offload
