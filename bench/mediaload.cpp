@@ -14,6 +14,14 @@
 // reads the daemon's CPU time and RSS over the same steady-state window.
 // Finally it deletes the calls.
 //
+// With --srtp SUITE each call's A leg is SDES-SRTP (B stays plain RTP): the
+// offer carries RTP/SAVP and one a=crypto line with a random key of A's
+// (transport-protocol RTP/AVP and DTLS off towards B), A protects what it
+// sends with that key and unprotects what it receives with the key the
+// relay's answer gives it. The SRTP at the generator is libsrtp2's, an
+// implementation independent of the relays'. A packet to A that fails to
+// unprotect is an error (`srtp_errors`), a replayed one a duplicate.
+//
 // One thread: sleep to the next tick, drain every readable socket
 // (epoll + recvmmsg), send what is due. Since the latency is taken from the
 // kernel's arrival stamp, the tick does not add to it.
@@ -29,6 +37,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <signal.h>
@@ -51,6 +60,8 @@
 #include <string_view>
 #include <vector>
 
+#include <srtp2/srtp.h>
+
 namespace {
 
 constexpr int64_t kPtimeNs = 20'000'000;  // one packet every 20 ms per stream
@@ -61,6 +72,7 @@ constexpr uint32_t kMagic = 0x4d4c4431;  // "MLD1"
 constexpr std::size_t kRecvBatch = 8;
 constexpr std::size_t kRecvBuf = 512;
 constexpr uint32_t kHistUs = 100'000;  // latency histogram: 1 us bins up to 100 ms
+constexpr std::size_t kSendBuf = kPacket + SRTP_MAX_TRAILER_LEN;
 
 int64_t clockNs(clockid_t c) {
     timespec ts{};
@@ -230,7 +242,82 @@ struct Options {
     uint32_t tickUs = 200;
     double lateMs = 100;  // a packet relayed later than this counts as lost
     double timelineMs = 0;  // > 0: print slices of this length with a slow packet
+    std::string srtp;       // SDES suite of the A legs; empty: plain RTP on both
 };
+
+// ---------------------------------------------------------------------------
+// SDES-SRTP on the A legs (libsrtp2).
+
+struct SrtpSuite {
+    const char* name;       // as in a=crypto (RFC 4568)
+    std::size_t keySaltLen;  // master key + master salt, octets
+    std::size_t tagLen;      // SRTP authentication tag, octets
+    void (*policy)(srtp_crypto_policy_t*);
+};
+
+constexpr SrtpSuite kSuites[] = {
+    // libsrtp2 names this policy only by a macro for the default one.
+    {"AES_CM_128_HMAC_SHA1_80", 30, 10, srtp_crypto_policy_set_rtp_default},
+    {"AES_CM_128_HMAC_SHA1_32", 30, 4, srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32},
+    {"AES_256_CM_HMAC_SHA1_80", 46, 10, srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80},
+    {"AEAD_AES_128_GCM", 28, 16, srtp_crypto_policy_set_aes_gcm_128_16_auth},
+    {"AEAD_AES_256_GCM", 44, 16, srtp_crypto_policy_set_aes_gcm_256_16_auth},
+};
+
+const SrtpSuite* suiteByName(std::string_view name) {
+    for (const auto& s : kSuites)
+        if (name == s.name) return &s;
+    return nullptr;
+}
+
+constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string base64(const std::vector<uint8_t>& in) {
+    std::string out;
+    for (std::size_t i = 0; i < in.size(); i += 3) {
+        uint32_t v = uint32_t(in[i]) << 16;
+        if (i + 1 < in.size()) v |= uint32_t(in[i + 1]) << 8;
+        if (i + 2 < in.size()) v |= in[i + 2];
+        out += kB64[v >> 18 & 63];
+        out += kB64[v >> 12 & 63];
+        out += i + 1 < in.size() ? kB64[v >> 6 & 63] : '=';
+        out += i + 2 < in.size() ? kB64[v & 63] : '=';
+    }
+    return out;
+}
+
+std::optional<std::vector<uint8_t>> unbase64(std::string_view in) {
+    std::vector<uint8_t> out;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (char c : in) {
+        if (c == '=') break;
+        const char* pos = std::strchr(kB64, c);
+        if (c == '\0' || pos == nullptr) return std::nullopt;
+        acc = acc << 6 | uint32_t(pos - kB64);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out.push_back(uint8_t(acc >> bits));
+        }
+    }
+    return out;
+}
+
+// One direction of one A leg's keys: outbound protects what A sends,
+// inbound unprotects what A receives. nullptr on failure.
+srtp_t makeSession(const SrtpSuite& suite, std::vector<uint8_t>& keySalt, bool outbound) {
+    srtp_policy_t p;
+    std::memset(&p, 0, sizeof p);
+    suite.policy(&p.rtp);
+    suite.policy(&p.rtcp);
+    p.ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;
+    p.key = keySalt.data();
+    p.window_size = 128;
+    srtp_t s = nullptr;
+    if (srtp_create(&s, &p) != srtp_err_status_ok) return nullptr;
+    return s;
+}
 
 void usage() {
     std::fprintf(stderr,
@@ -246,7 +333,10 @@ void usage() {
                  "  --tick-us T         pacing tick in microseconds (default 200)\n"
                  "  --late-ms L         packets relayed later than L ms count as lost (100)\n"
                  "  --timeline MS       print each MS-long slice of send time whose slowest\n"
-                 "                      packet took over 10 ms, with the CPUs' steal time\n");
+                 "                      packet took over 10 ms, with the CPUs' steal time\n"
+                 "  --srtp SUITE        A legs SDES-SRTP (libsrtp2), B legs plain: one of\n"
+                 "                      AES_CM_128_HMAC_SHA1_80 (_32), AES_256_CM_HMAC_SHA1_80,\n"
+                 "                      AEAD_AES_128_GCM, AEAD_AES_256_GCM\n");
 }
 
 std::optional<Options> parseOptions(int argc, char** argv) {
@@ -294,6 +384,12 @@ std::optional<Options> parseOptions(int argc, char** argv) {
             o.lateMs = real();
         } else if (arg == "--timeline") {
             o.timelineMs = real();
+        } else if (arg == "--srtp") {
+            o.srtp = value;
+            if (!suiteByName(value)) {
+                std::fprintf(stderr, "mediaload: unknown SRTP suite %s\n", value.c_str());
+                return std::nullopt;
+            }
         } else {
             std::fprintf(stderr, "mediaload: unknown option %.*s\n", int(arg.size()), arg.data());
             return std::nullopt;
@@ -409,21 +505,66 @@ std::optional<Addr> sdpAudioAddr(std::string_view sdp) {
     return parseAddr(mediaC.empty() ? sessionC : mediaC, port);
 }
 
-std::string callSdp(const char* user, uint64_t session, const Addr& a) {
+// The first a=crypto line of the first audio section: tag, suite, key.
+struct SdesLine {
+    std::string suite;
+    std::vector<uint8_t> keySalt;
+};
+
+std::optional<SdesLine> sdpCrypto(std::string_view sdp) {
+    bool inAudio = false;
+    std::size_t p = 0;
+    while (p < sdp.size()) {
+        auto e = sdp.find('\n', p);
+        if (e == std::string_view::npos) e = sdp.size();
+        std::string_view line = sdp.substr(p, e - p);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        p = e + 1;
+        if (line.rfind("m=", 0) == 0) {
+            if (inAudio) break;
+            inAudio = line.rfind("m=audio ", 0) == 0;
+            continue;
+        }
+        if (!inAudio || line.rfind("a=crypto:", 0) != 0) continue;
+        // a=crypto:TAG SUITE inline:KEY[|lifetime][|MKI:len] [session params]
+        auto rest = line.substr(9);
+        auto sp1 = rest.find(' ');
+        if (sp1 == std::string_view::npos) return std::nullopt;
+        auto sp2 = rest.find(' ', sp1 + 1);
+        if (sp2 == std::string_view::npos) return std::nullopt;
+        SdesLine out;
+        out.suite = std::string(rest.substr(sp1 + 1, sp2 - sp1 - 1));
+        auto params = rest.substr(sp2 + 1);
+        if (params.rfind("inline:", 0) != 0) return std::nullopt;
+        auto key = params.substr(7);
+        key = key.substr(0, key.find_first_of("| "));
+        auto bytes = unbase64(key);
+        if (!bytes) return std::nullopt;
+        out.keySalt = std::move(*bytes);
+        return out;
+    }
+    return std::nullopt;
+}
+
+// `proto` RTP/AVP, or RTP/SAVP with `crypto` the a=crypto value.
+std::string callSdp(const char* user, uint64_t session, const Addr& a,
+                    const char* proto = "RTP/AVP", const std::string& crypto = {}) {
     char ip[INET_ADDRSTRLEN];
     ::inet_ntop(AF_INET, &a.sa.sin_addr, ip, sizeof ip);
-    char buf[512];
+    std::string cryptoLine = crypto.empty() ? std::string() : "a=crypto:" + crypto + "\r\n";
+    char buf[640];
     int n = std::snprintf(buf, sizeof buf,
                           "v=0\r\n"
                           "o=%s %" PRIu64 " 1 IN IP4 %s\r\n"
                           "s=mediaload\r\n"
                           "c=IN IP4 %s\r\n"
                           "t=0 0\r\n"
-                          "m=audio %u RTP/AVP 0\r\n"
+                          "m=audio %u %s 0\r\n"
                           "a=rtpmap:0 PCMU/8000\r\n"
                           "a=ptime:20\r\n"
+                          "%s"
                           "a=sendrecv\r\n",
-                          user, session, ip, ip, unsigned(a.port()));
+                          user, session, ip, ip, unsigned(a.port()), proto, cryptoLine.c_str());
     return std::string(buf, std::size_t(n));
 }
 
@@ -434,6 +575,8 @@ struct Call {
     Addr a, b;          // our sockets
     Addr relayA;        // where A sends (and what A should hear from)
     Addr relayB;        // where B sends
+    std::vector<uint8_t> keyA;      // --srtp: A's master key and salt (offered)
+    std::vector<uint8_t> keyRelay;  // --srtp: the relay's towards A (answered)
     bool offered = false, established = false, deleted = false;
 };
 
@@ -454,7 +597,8 @@ const char* cmdName(Cmd c) {
 
 class NgClient {
   public:
-    NgClient(const Addr& target, uint16_t localPort, int daemonPid) : daemonPid_(daemonPid) {
+    NgClient(const Addr& target, uint16_t localPort, int daemonPid, const SrtpSuite* srtp)
+        : daemonPid_(daemonPid), srtp_(srtp) {
         fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd_ < 0) dieErrno("socket");
         int size = 4 << 20;
@@ -601,12 +745,23 @@ class NgClient {
             bstr(out, "to-tag");
             bstr(out, "b" + std::to_string(i));
         }
-        if (cmd == Cmd::Offer) {
+        if (cmd == Cmd::Offer && srtp_) {
+            // SDES-SRTP from A, plain RTP towards B (as tests/integration/srtp_test.cpp).
+            bstr(out, "sdp");
+            bstr(out, callSdp("alice", 1000000 + i, c.a, "RTP/SAVP",
+                              "1 " + std::string(srtp_->name) + " inline:" + base64(c.keyA)));
+            bstr(out, "transport-protocol");
+            bstr(out, "RTP/AVP");
+        } else if (cmd == Cmd::Offer) {
             bstr(out, "sdp");
             bstr(out, callSdp("alice", 1000000 + i, c.a));
         } else if (cmd == Cmd::Answer) {
             bstr(out, "sdp");
             bstr(out, callSdp("bob", 2000000 + i, c.b));
+        }
+        if (srtp_ && cmd != Cmd::Delete) {
+            bstr(out, "DTLS");
+            bstr(out, "off");
         }
         out += 'e';
     }
@@ -620,6 +775,7 @@ class NgClient {
     int daemonPid_ = 0;
     bool gone_ = false;
     bool anyReply_ = false;
+    const SrtpSuite* srtp_ = nullptr;
     std::vector<Slot> slots_;
 };
 
@@ -637,6 +793,8 @@ struct Stream {
     uint32_t sent = 0;        // packets sent from this socket
     uint32_t rxOverflow = 0;  // SO_RXQ_OVFL: datagrams this socket dropped
     std::vector<uint64_t> seen;  // packet numbers of the peer stream received here
+    srtp_t tx = nullptr;         // --srtp, A side: protects what it sends
+    srtp_t rx = nullptr;         // --srtp, A side: unprotects what it receives
 };
 
 struct Histogram {
@@ -667,6 +825,8 @@ struct MediaStats {
     uint64_t received[2] = {0, 0};  // unique packets that arrived where they should
     uint64_t late[2] = {0, 0};      // of those, relayed after the deadline
     uint64_t duplicates = 0, misrouted = 0, corrupt = 0, foreign = 0, wrongSource = 0;
+    uint64_t srtpErrors = 0;      // packets to an SRTP leg that did not unprotect
+    uint64_t srtpSendErrors = 0;  // packets the generator failed to protect
     uint64_t sendErrors = 0;
     uint64_t lateSends = 0;  // sent more than 1 ms after their slot
     int64_t maxLateNs = 0;
@@ -792,7 +952,7 @@ class MediaEngine {
     }
 
     void sendOne(Stream& s, std::size_t idx, int64_t due) {
-        uint8_t p[kPacket];
+        uint8_t p[kSendBuf];
         uint32_t n = s.sent;
         uint16_t seq = uint16_t(s.seq0 + n);
         uint32_t ts = s.ts0 + n * uint32_t(kPayload);
@@ -811,8 +971,14 @@ class MediaEngine {
         std::memcpy(p + 24, &n, 4);
         int64_t now = monoNs();
         std::memcpy(p + 28, &now, 8);
-        ssize_t r = ::sendto(s.fd, p, kPacket, 0, reinterpret_cast<const sockaddr*>(&s.dest),
-                             sizeof s.dest);
+        int len = int(kPacket);
+        if (s.tx && srtp_protect(s.tx, p, &len) != srtp_err_status_ok) {
+            st_->srtpSendErrors++;
+            len = 0;
+        }
+        ssize_t r = len == 0 ? -1
+                             : ::sendto(s.fd, p, std::size_t(len), 0,
+                                        reinterpret_cast<const sockaddr*>(&s.dest), sizeof s.dest);
         s.sent++;
         st_->sent[idx & 1]++;
         if (r < 0) st_->sendErrors++;
@@ -869,8 +1035,23 @@ class MediaEngine {
                 me.rxOverflow = std::max(me.rxOverflow, drops);
             }
         }
-        const uint8_t* p = rxData_[i].data();
+        uint8_t* p = rxData_[i].data();
         std::size_t len = msgs_[i].msg_len;
+        if (me.rx) {
+            // SRTP leg: what the relay protected towards A must unprotect.
+            int l = int(std::min<std::size_t>(len, kRecvBuf));
+            srtp_err_status_t e = (h.msg_flags & MSG_TRUNC) ? srtp_err_status_bad_param
+                                                            : srtp_unprotect(me.rx, p, &l);
+            if (e == srtp_err_status_replay_fail || e == srtp_err_status_replay_old) {
+                st_->duplicates++;
+                return;
+            }
+            if (e != srtp_err_status_ok) {
+                st_->srtpErrors++;
+                return;
+            }
+            len = std::size_t(l);
+        }
         uint32_t magic = 0, nonce = 0, sender = 0, n = 0;
         int64_t sentAt = 0;
         if (len >= 36) {
@@ -1018,8 +1199,19 @@ int main(int argc, char** argv) {
         }
     }
 
+    // --srtp: a random master key and salt for each A leg.
+    const SrtpSuite* suite = o.srtp.empty() ? nullptr : suiteByName(o.srtp);
+    if (suite) {
+        if (srtp_init() != srtp_err_status_ok) die("libsrtp2 did not initialise");
+        for (auto& c : calls) {
+            c.keyA.resize(suite->keySaltLen);
+            if (::getrandom(c.keyA.data(), c.keyA.size(), 0) != ssize_t(c.keyA.size()))
+                dieErrno("getrandom");
+        }
+    }
+
     // Set-up: offer from A, answer from B.
-    NgClient ng(*target, o.localPort, o.daemonPid);
+    NgClient ng(*target, o.localPort, o.daemonPid, suite);
     std::vector<std::size_t> all(calls.size());
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
     int64_t setupStart = monoNs();
@@ -1037,6 +1229,7 @@ int main(int argc, char** argv) {
         offered.push_back(i);
     });
     std::vector<std::size_t> answered;
+    uint64_t badCrypto = 0;
     ng.run(Cmd::Answer, offered, calls, o.inflight,
            [&](std::size_t i, bool ok, std::string_view sdp) {
                if (!ok) return;
@@ -1046,6 +1239,18 @@ int main(int argc, char** argv) {
                    return;
                }
                calls[i].relayA = *a;
+               if (suite) {
+                   // The relay's key towards A, in the suite A offered.
+                   auto c = sdpCrypto(sdp);
+                   if (!c || c->suite != suite->name || c->keySalt.size() != suite->keySaltLen) {
+                       ++badSdp;
+                       if (badCrypto++ < 3)
+                           std::fprintf(stderr, "mediaload: answer of call %zu without a usable "
+                                        "a=crypto line for %s\n", i, suite->name);
+                       return;
+                   }
+                   calls[i].keyRelay = std::move(c->keySalt);
+               }
                calls[i].established = true;
                answered.push_back(i);
            });
@@ -1073,6 +1278,15 @@ int main(int argc, char** argv) {
             s.ts0 = rand32();
         }
     }
+    if (suite) {
+        for (std::size_t j = 0; j < answered.size(); ++j) {
+            Call& c = calls[answered[j]];
+            Stream& a = streams[2 * j];
+            a.tx = makeSession(*suite, c.keyA, true);
+            a.rx = makeSession(*suite, c.keyRelay, false);
+            if (!a.tx || !a.rx) die("libsrtp2 refused the keys of call " + std::to_string(answered[j]));
+        }
+    }
 
     MediaStats st;
     MediaEngine::Window w;
@@ -1092,6 +1306,10 @@ int main(int argc, char** argv) {
                [&](std::size_t, bool ok, std::string_view) { deleted += ok; });
     for (int fd : fds)
         if (fd >= 0) ::close(fd);
+    for (auto& s : streams) {
+        if (s.tx) srtp_dealloc(s.tx);
+        if (s.rx) srtp_dealloc(s.rx);
+    }
 
     // --- results ---
     const double sendS = double(w.sendEndNs - w.sendStartNs) / 1e9;
@@ -1143,6 +1361,9 @@ int main(int argc, char** argv) {
     kv("wrong_source", st.wrongSource);
     kv("corrupt", st.corrupt);
     kv("foreign", st.foreign);
+    kv("srtp", suite ? suite->name : "off");
+    kv("srtp_errors", st.srtpErrors);
+    kv("srtp_send_errors", st.srtpSendErrors);
     kv("send_errors", st.sendErrors);
     kv("late_sends", st.lateSends);
     kv("late_sends_pct", sent ? double(st.lateSends) * 100.0 / double(sent) : 0.0);
@@ -1192,6 +1413,11 @@ int main(int argc, char** argv) {
                  ", corrupt %" PRIu64 ", foreign %" PRIu64 ", send errors %" PRIu64 "\n",
                  st.duplicates, st.misrouted, st.wrongSource, st.corrupt, st.foreign,
                  st.sendErrors);
+    if (suite)
+        std::fprintf(stderr,
+                     "  SRTP on the A legs (%s, libsrtp2): %" PRIu64 " failed to unprotect, %" PRIu64
+                     " failed to protect\n",
+                     suite->name, st.srtpErrors, st.srtpSendErrors);
     std::fprintf(stderr,
                  "  relay latency (kernel arrival - send stamp): p50 %.0f us, p99 %.0f us, "
                  "p99.9 %.0f us, max %.0f us\n",
