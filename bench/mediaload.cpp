@@ -54,12 +54,17 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 #include <srtp2/srtp.h>
 
 namespace {
@@ -243,25 +248,28 @@ struct Options {
     double lateMs = 100;  // a packet relayed later than this counts as lost
     double timelineMs = 0;  // > 0: print slices of this length with a slow packet
     std::string srtp;       // SDES suite of the A legs; empty: plain RTP on both
+    bool srtpLibsrtp = false;  // --srtp-impl libsrtp2: every packet through libsrtp2
 };
 
 // ---------------------------------------------------------------------------
 // SDES-SRTP on the A legs (libsrtp2).
 
 struct SrtpSuite {
-    const char* name;       // as in a=crypto (RFC 4568)
+    const char* name;        // as in a=crypto (RFC 4568)
+    std::size_t keyLen;      // master key, octets
     std::size_t keySaltLen;  // master key + master salt, octets
     std::size_t tagLen;      // SRTP authentication tag, octets
+    bool gcm;                // AEAD (RFC 7714) instead of AES-CM + HMAC-SHA1
     void (*policy)(srtp_crypto_policy_t*);
 };
 
 constexpr SrtpSuite kSuites[] = {
     // libsrtp2 names this policy only by a macro for the default one.
-    {"AES_CM_128_HMAC_SHA1_80", 30, 10, srtp_crypto_policy_set_rtp_default},
-    {"AES_CM_128_HMAC_SHA1_32", 30, 4, srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32},
-    {"AES_256_CM_HMAC_SHA1_80", 46, 10, srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80},
-    {"AEAD_AES_128_GCM", 28, 16, srtp_crypto_policy_set_aes_gcm_128_16_auth},
-    {"AEAD_AES_256_GCM", 44, 16, srtp_crypto_policy_set_aes_gcm_256_16_auth},
+    {"AES_CM_128_HMAC_SHA1_80", 16, 30, 10, false, srtp_crypto_policy_set_rtp_default},
+    {"AES_CM_128_HMAC_SHA1_32", 16, 30, 4, false, srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32},
+    {"AES_256_CM_HMAC_SHA1_80", 32, 46, 10, false, srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80},
+    {"AEAD_AES_128_GCM", 16, 28, 16, true, srtp_crypto_policy_set_aes_gcm_128_16_auth},
+    {"AEAD_AES_256_GCM", 32, 44, 16, true, srtp_crypto_policy_set_aes_gcm_256_16_auth},
 };
 
 const SrtpSuite* suiteByName(std::string_view name) {
@@ -319,6 +327,222 @@ srtp_t makeSession(const SrtpSuite& suite, std::vector<uint8_t>& keySalt, bool o
     return s;
 }
 
+// The generator's own SRTP (RFC 3711 AES-CM + HMAC-SHA1, RFC 7714 AES-GCM)
+// over OpenSSL's EVP: one direction of one A leg, RTP only. Debian's
+// libsrtp2 is built on NSS and costs about 20 us per packet pair once
+// hundreds of sessions are open (a 500-call load would take most of the
+// generator's core), so by default the generator uses this, checked against
+// libsrtp2 at start-up (crossCheck below) on every run.
+class SrtpLeg {
+  public:
+    static std::unique_ptr<SrtpLeg> create(const SrtpSuite& suite, const std::vector<uint8_t>& keySalt,
+                                           bool outbound) {
+        if (keySalt.size() != suite.keySaltLen) return nullptr;
+        std::unique_ptr<SrtpLeg> leg(new SrtpLeg(suite));
+        const uint8_t* mk = keySalt.data();
+        const uint8_t* ms = mk + suite.keyLen;
+        const std::size_t msLen = suite.keySaltLen - suite.keyLen;
+        uint8_t key[32], auth[20];
+        // RFC 3711 §4.3.3 labels: 0 encryption key, 1 authentication key, 2 salt.
+        if (!prf(mk, suite.keyLen, ms, msLen, 0, key, suite.keyLen) ||
+            !prf(mk, suite.keyLen, ms, msLen, 2, leg->salt_, suite.gcm ? 12 : 14))
+            return nullptr;
+        const EVP_CIPHER* c = suite.gcm ? (suite.keyLen == 16 ? EVP_aes_128_gcm() : EVP_aes_256_gcm())
+                                        : (suite.keyLen == 16 ? EVP_aes_128_ctr() : EVP_aes_256_ctr());
+        leg->cipher_ = EVP_CIPHER_CTX_new();
+        if (!leg->cipher_ ||
+            EVP_CipherInit_ex2(leg->cipher_, c, key, nullptr, suite.gcm ? int(outbound) : 1,
+                               nullptr) != 1)
+            return nullptr;
+        if (!suite.gcm) {
+            if (!prf(mk, suite.keyLen, ms, msLen, 1, auth, sizeof auth)) return nullptr;
+            static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+            char digest[] = "SHA1";
+            OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                                   OSSL_PARAM_construct_end()};
+            leg->mac_ = hmac ? EVP_MAC_CTX_new(hmac) : nullptr;
+            if (!leg->mac_ || EVP_MAC_init(leg->mac_, auth, sizeof auth, params) != 1) return nullptr;
+        }
+        OPENSSL_cleanse(key, sizeof key);
+        OPENSSL_cleanse(auth, sizeof auth);
+        return leg;
+    }
+    ~SrtpLeg() {
+        EVP_CIPHER_CTX_free(cipher_);
+        EVP_MAC_CTX_free(mac_);
+    }
+    SrtpLeg(const SrtpLeg&) = delete;
+    SrtpLeg& operator=(const SrtpLeg&) = delete;
+
+    // RFC 3711 §3.3 / RFC 7714 §8: protects the RTP packet p[0..len) in
+    // place (p has room for the tag) as packet number `index` (ROC << 16 |
+    // SEQ) of its SSRC.
+    bool protect(uint8_t* p, std::size_t& len, uint64_t index) {
+        std::size_t h = headerLen(p, len);
+        if (h == 0) return false;
+        if (!crypt(p, h, len - h, index, p + len, true)) return false;
+        len += suite_.tagLen;
+        return true;
+    }
+
+    // RFC 3711 §3.3.1: the index from the highest one seen (one SSRC per
+    // leg), then authenticate and decrypt. False: the packet must not be used.
+    bool unprotect(uint8_t* p, std::size_t& len) {
+        if (len < 12 + suite_.tagLen) return false;
+        std::size_t body = len - suite_.tagLen;
+        std::size_t h = headerLen(p, body);
+        if (h == 0) return false;
+        uint16_t seq = uint16_t(p[2] << 8 | p[3]);
+        uint64_t index = seq;
+        if (seen_) {
+            int64_t roc = int64_t(highest_ >> 16), v = roc;
+            uint32_t sl = uint32_t(highest_ & 0xffff);
+            if (sl < 32768) {
+                if (seq > sl && seq - sl > 32768) v = roc - 1;
+            } else if (sl - 32768 > seq) {
+                v = roc + 1;
+            }
+            if (v < 0) return false;
+            index = uint64_t(v) << 16 | seq;
+        }
+        if (!crypt(p, h, body - h, index, p + body, false)) return false;
+        if (!seen_ || index > highest_) highest_ = index;
+        seen_ = true;
+        len = body;
+        return true;
+    }
+
+  private:
+    explicit SrtpLeg(const SrtpSuite& s) : suite_(s) {}
+
+    static std::size_t headerLen(const uint8_t* p, std::size_t n) {
+        if (n < 12) return 0;
+        std::size_t h = 12 + 4 * std::size_t(p[0] & 0x0f);
+        if ((p[0] & 0x10) && n >= h + 4) h += 4 + 4 * std::size_t(p[h + 2] << 8 | p[h + 3]);
+        return h <= n ? h : 0;
+    }
+
+    // RFC 3711 §4.3.1 (key_derivation_rate 0): the AES-CM keystream under the
+    // master key from IV = (master_salt XOR label << 48) || 0x0000; a 12-octet
+    // master salt (RFC 7714) is padded with zeros to the 14 octets.
+    static bool prf(const uint8_t* mk, std::size_t mkLen, const uint8_t* ms, std::size_t msLen,
+                    uint8_t label, uint8_t* out, std::size_t n) {
+        uint8_t iv[16] = {};
+        std::memcpy(iv, ms, std::min<std::size_t>(msLen, 14));
+        iv[7] ^= label;
+        EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
+        std::memset(out, 0, n);
+        int l = 0;
+        bool ok = c &&
+                  EVP_EncryptInit_ex2(c, mkLen == 16 ? EVP_aes_128_ctr() : EVP_aes_256_ctr(), mk, iv,
+                                      nullptr) == 1 &&
+                  EVP_EncryptUpdate(c, out, &l, out, int(n)) == 1;
+        EVP_CIPHER_CTX_free(c);
+        return ok;
+    }
+
+    // Encrypts (protect) or authenticates and decrypts the payload p[h..h+n)
+    // of the packet whose tag is (to be) at `tag`.
+    bool crypt(uint8_t* p, std::size_t h, std::size_t n, uint64_t index, uint8_t* tag, bool out) {
+        const uint32_t ssrc = uint32_t(p[8]) << 24 | uint32_t(p[9]) << 16 | uint32_t(p[10]) << 8 | p[11];
+        const uint32_t roc = uint32_t(index >> 16);
+        uint8_t iv[16];
+        int l = 0;
+        if (suite_.gcm) {
+            // RFC 7714 §8.1: IV = (00 00 || SSRC || ROC || SEQ) XOR salt; AAD the header.
+            std::memcpy(iv, salt_, 12);
+            for (int i = 0; i < 4; ++i) iv[2 + i] ^= uint8_t(ssrc >> (24 - 8 * i));
+            for (int i = 0; i < 6; ++i) iv[6 + i] ^= uint8_t(index >> (40 - 8 * i));
+            if (EVP_CipherInit_ex2(cipher_, nullptr, nullptr, iv, int(out), nullptr) != 1 ||
+                EVP_CipherUpdate(cipher_, nullptr, &l, p, int(h)) != 1)
+                return false;
+            if (!out && EVP_CIPHER_CTX_ctrl(cipher_, EVP_CTRL_GCM_SET_TAG, 16, tag) != 1) return false;
+            if (EVP_CipherUpdate(cipher_, p + h, &l, p + h, int(n)) != 1) return false;
+            uint8_t fin[16];
+            if (EVP_CipherFinal_ex(cipher_, fin, &l) != 1) return false;  // !out: tag mismatch
+            return !out || EVP_CIPHER_CTX_ctrl(cipher_, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1;
+        }
+        // RFC 3711 §4.2: the tag is HMAC-SHA1(header || payload || ROC),
+        // over the encrypted payload.
+        uint8_t rocBytes[4] = {uint8_t(roc >> 24), uint8_t(roc >> 16), uint8_t(roc >> 8), uint8_t(roc)};
+        uint8_t mac[20];
+        std::size_t macLen = 0;
+        auto authenticate = [&] {
+            return EVP_MAC_init(mac_, nullptr, 0, nullptr) == 1 &&
+                   EVP_MAC_update(mac_, p, h + n) == 1 && EVP_MAC_update(mac_, rocBytes, 4) == 1 &&
+                   EVP_MAC_final(mac_, mac, &macLen, sizeof mac) == 1;
+        };
+        if (!out && (!authenticate() || CRYPTO_memcmp(mac, tag, suite_.tagLen) != 0)) return false;
+        // RFC 3711 §4.1.1: IV = (salt << 16) XOR (SSRC << 64) XOR (index << 16).
+        std::memcpy(iv, salt_, 14);
+        iv[14] = iv[15] = 0;
+        for (int i = 0; i < 4; ++i) iv[4 + i] ^= uint8_t(ssrc >> (24 - 8 * i));
+        for (int i = 0; i < 6; ++i) iv[8 + i] ^= uint8_t(index >> (40 - 8 * i));
+        if (EVP_EncryptInit_ex2(cipher_, nullptr, nullptr, iv, nullptr) != 1 ||
+            EVP_EncryptUpdate(cipher_, p + h, &l, p + h, int(n)) != 1)
+            return false;
+        if (out) {
+            if (!authenticate()) return false;
+            std::memcpy(tag, mac, suite_.tagLen);
+        }
+        return true;
+    }
+
+    const SrtpSuite& suite_;
+    EVP_CIPHER_CTX* cipher_ = nullptr;
+    EVP_MAC_CTX* mac_ = nullptr;
+    uint8_t salt_[14] = {};
+    bool seen_ = false;
+    uint64_t highest_ = 0;
+};
+
+// The generator's SRTP against libsrtp2's, for `suite` with a random key:
+// the same bytes protected, each one's output unprotected by the other,
+// across a rollover of the sequence number. Empty when they agree.
+std::string crossCheck(const SrtpSuite& suite) {
+    std::vector<uint8_t> key(suite.keySaltLen);
+    if (::getrandom(key.data(), key.size(), 0) != ssize_t(key.size())) return "getrandom failed";
+    auto ours = SrtpLeg::create(suite, key, true);
+    auto oursIn = SrtpLeg::create(suite, key, false);
+    srtp_t theirs = makeSession(suite, key, true);
+    srtp_t theirsIn = makeSession(suite, key, false);
+    std::string why;
+    if (!ours || !oursIn || !theirs || !theirsIn) why = "cannot create the sessions";
+    for (uint32_t i = 0; i < 4 && why.empty(); ++i) {
+        uint16_t seq = uint16_t(65534 + i);  // 65534, 65535, 0 (ROC 1), 1
+        uint8_t a[kSendBuf], b[kSendBuf], plain[kPacket];
+        plain[0] = 0x80;
+        plain[1] = 0;
+        plain[2] = uint8_t(seq >> 8);
+        plain[3] = uint8_t(seq);
+        for (std::size_t j = 4; j < kPacket; ++j) plain[j] = uint8_t(j * 7 + (j >= 12 ? i : 0));
+        std::memcpy(a, plain, kPacket);
+        std::memcpy(b, plain, kPacket);
+        std::size_t la = kPacket;
+        int lb = int(kPacket);
+        if (!ours->protect(a, la, uint64_t(65534) + i)) why = "protect failed";
+        else if (srtp_protect(theirs, b, &lb) != srtp_err_status_ok) why = "libsrtp2's protect failed";
+        else if (la != std::size_t(lb) || std::memcmp(a, b, la) != 0) {
+            why = "protected packets differ";
+            for (std::size_t j = 0; j < la; ++j)
+                if (a[j] != b[j]) {
+                    why += " from octet " + std::to_string(j);
+                    break;
+                }
+        }
+        else if (!oursIn->unprotect(b, la)) why = "cannot unprotect libsrtp2's packet";
+        else if (srtp_unprotect(theirsIn, a, &lb) != srtp_err_status_ok)
+            why = "libsrtp2 cannot unprotect ours";
+        else if (la != kPacket || lb != int(kPacket) || std::memcmp(a, plain, kPacket) != 0 ||
+                 std::memcmp(b, plain, kPacket) != 0)
+            why = "unprotected packets differ from the original";
+        if (!why.empty()) why += " at SEQ " + std::to_string(seq);
+    }
+    if (theirs) srtp_dealloc(theirs);
+    if (theirsIn) srtp_dealloc(theirsIn);
+    return why;
+}
+
 void usage() {
     std::fprintf(stderr,
                  "usage: mediaload --target HOST:PORT --calls N [options]\n"
@@ -336,7 +560,10 @@ void usage() {
                  "                      packet took over 10 ms, with the CPUs' steal time\n"
                  "  --srtp SUITE        A legs SDES-SRTP (libsrtp2), B legs plain: one of\n"
                  "                      AES_CM_128_HMAC_SHA1_80 (_32), AES_256_CM_HMAC_SHA1_80,\n"
-                 "                      AEAD_AES_128_GCM, AEAD_AES_256_GCM\n");
+                 "                      AEAD_AES_128_GCM, AEAD_AES_256_GCM\n"
+                 "  --srtp-impl I       openssl (default: the generator's own SRTP on OpenSSL,\n"
+                 "                      checked against libsrtp2 at start) or libsrtp2 (every\n"
+                 "                      packet through libsrtp2; slow with many calls)\n");
 }
 
 std::optional<Options> parseOptions(int argc, char** argv) {
@@ -384,6 +611,12 @@ std::optional<Options> parseOptions(int argc, char** argv) {
             o.lateMs = real();
         } else if (arg == "--timeline") {
             o.timelineMs = real();
+        } else if (arg == "--srtp-impl") {
+            if (value != "openssl" && value != "libsrtp2") {
+                std::fprintf(stderr, "mediaload: --srtp-impl is openssl or libsrtp2\n");
+                return std::nullopt;
+            }
+            o.srtpLibsrtp = value == "libsrtp2";
         } else if (arg == "--srtp") {
             o.srtp = value;
             if (!suiteByName(value)) {
@@ -793,8 +1026,11 @@ struct Stream {
     uint32_t sent = 0;        // packets sent from this socket
     uint32_t rxOverflow = 0;  // SO_RXQ_OVFL: datagrams this socket dropped
     std::vector<uint64_t> seen;  // packet numbers of the peer stream received here
-    srtp_t tx = nullptr;         // --srtp, A side: protects what it sends
-    srtp_t rx = nullptr;         // --srtp, A side: unprotects what it receives
+    // --srtp, A side: what protects what it sends and unprotects what it
+    // receives, the generator's own (SrtpLeg) or libsrtp2's.
+    std::unique_ptr<SrtpLeg> txLeg, rxLeg;
+    srtp_t tx = nullptr;
+    srtp_t rx = nullptr;
 };
 
 struct Histogram {
@@ -972,10 +1208,13 @@ class MediaEngine {
         int64_t now = monoNs();
         std::memcpy(p + 28, &now, 8);
         int len = int(kPacket);
-        if (s.tx && srtp_protect(s.tx, p, &len) != srtp_err_status_ok) {
-            st_->srtpSendErrors++;
+        if (s.txLeg) {
+            std::size_t l = kPacket;
+            len = s.txLeg->protect(p, l, uint64_t(s.seq0) + n) ? int(l) : 0;
+        } else if (s.tx && srtp_protect(s.tx, p, &len) != srtp_err_status_ok) {
             len = 0;
         }
+        if (len == 0) st_->srtpSendErrors++;
         ssize_t r = len == 0 ? -1
                              : ::sendto(s.fd, p, std::size_t(len), 0,
                                         reinterpret_cast<const sockaddr*>(&s.dest), sizeof s.dest);
@@ -1037,8 +1276,13 @@ class MediaEngine {
         }
         uint8_t* p = rxData_[i].data();
         std::size_t len = msgs_[i].msg_len;
-        if (me.rx) {
+        if (me.rxLeg) {
             // SRTP leg: what the relay protected towards A must unprotect.
+            if ((h.msg_flags & MSG_TRUNC) || !me.rxLeg->unprotect(p, len)) {
+                st_->srtpErrors++;
+                return;
+            }
+        } else if (me.rx) {
             int l = int(std::min<std::size_t>(len, kRecvBuf));
             srtp_err_status_t e = (h.msg_flags & MSG_TRUNC) ? srtp_err_status_bad_param
                                                             : srtp_unprotect(me.rx, p, &l);
@@ -1203,6 +1447,12 @@ int main(int argc, char** argv) {
     const SrtpSuite* suite = o.srtp.empty() ? nullptr : suiteByName(o.srtp);
     if (suite) {
         if (srtp_init() != srtp_err_status_ok) die("libsrtp2 did not initialise");
+        if (!o.srtpLibsrtp) {
+            std::string why = crossCheck(*suite);
+            if (!why.empty())
+                die(std::string("the generator's SRTP disagrees with libsrtp2 for ") + suite->name +
+                    ": " + why);
+        }
         for (auto& c : calls) {
             c.keyA.resize(suite->keySaltLen);
             if (::getrandom(c.keyA.data(), c.keyA.size(), 0) != ssize_t(c.keyA.size()))
@@ -1282,9 +1532,14 @@ int main(int argc, char** argv) {
         for (std::size_t j = 0; j < answered.size(); ++j) {
             Call& c = calls[answered[j]];
             Stream& a = streams[2 * j];
-            a.tx = makeSession(*suite, c.keyA, true);
-            a.rx = makeSession(*suite, c.keyRelay, false);
-            if (!a.tx || !a.rx) die("libsrtp2 refused the keys of call " + std::to_string(answered[j]));
+            if (o.srtpLibsrtp) {
+                a.tx = makeSession(*suite, c.keyA, true);
+                a.rx = makeSession(*suite, c.keyRelay, false);
+            } else {
+                a.txLeg = SrtpLeg::create(*suite, c.keyA, true);
+                a.rxLeg = SrtpLeg::create(*suite, c.keyRelay, false);
+            }
+            if (!(a.tx && a.rx) && !(a.txLeg && a.rxLeg)) die("libsrtp2 refused the keys of call " + std::to_string(answered[j]));
         }
     }
 
@@ -1362,6 +1617,7 @@ int main(int argc, char** argv) {
     kv("corrupt", st.corrupt);
     kv("foreign", st.foreign);
     kv("srtp", suite ? suite->name : "off");
+    kv("srtp_impl", !suite ? "-" : o.srtpLibsrtp ? "libsrtp2" : "openssl (checked against libsrtp2)");
     kv("srtp_errors", st.srtpErrors);
     kv("srtp_send_errors", st.srtpSendErrors);
     kv("send_errors", st.sendErrors);
@@ -1415,9 +1671,10 @@ int main(int argc, char** argv) {
                  st.sendErrors);
     if (suite)
         std::fprintf(stderr,
-                     "  SRTP on the A legs (%s, libsrtp2): %" PRIu64 " failed to unprotect, %" PRIu64
+                     "  SRTP on the A legs (%s, %s): %" PRIu64 " failed to unprotect, %" PRIu64
                      " failed to protect\n",
-                     suite->name, st.srtpErrors, st.srtpSendErrors);
+                     suite->name, o.srtpLibsrtp ? "libsrtp2" : "OpenSSL, checked against libsrtp2",
+                     st.srtpErrors, st.srtpSendErrors);
     std::fprintf(stderr,
                  "  relay latency (kernel arrival - send stamp): p50 %.0f us, p99 %.0f us, "
                  "p99.9 %.0f us, max %.0f us\n",
