@@ -1311,7 +1311,7 @@ report_secure() {
             done
         done
     done
-    echo "SRTP overhead = median CPU per 1000 calls with the suite on one leg / median with plain RTP on both legs, same daemon, same N, same rounds. RSS per call = (RSS with the calls relaying - RSS of the fresh daemon before them) / calls. The generator protects and checks the SRTP leg with libsrtp2; a packet that fails to unprotect counts as wrongly relayed."
+    echo "SRTP overhead = median CPU per 1000 calls with the suite on one leg / median with plain RTP on both legs, same daemon, same N, same rounds. RSS per call = (RSS with the calls relaying - RSS of the fresh daemon before them) / calls. The generator protects and checks the SRTP leg with its own SRTP on OpenSSL, checked against libsrtp2 at the start of every run; a packet that fails to unprotect counts as wrongly relayed."
 }
 
 # latest.txt is overwritten by each run; the dated copy, named after the
