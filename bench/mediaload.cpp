@@ -546,6 +546,7 @@ std::string crossCheck(const SrtpSuite& suite) {
 void usage() {
     std::fprintf(stderr,
                  "usage: mediaload --target HOST:PORT --calls N [options]\n"
+                 "       mediaload --srtp-check  (its SRTP against libsrtp2, every suite)\n"
                  "  --duration S        seconds of media (default 10)\n"
                  "  --warmup S          first seconds left out of CPU and latency (default 1)\n"
                  "  --drain S           wait for packets in flight after sending (default 0.5)\n"
@@ -1397,6 +1398,18 @@ int openMediaSocket(const Addr& base, uint32_t& nextPort, uint16_t portMax, Addr
 }  // namespace
 
 int main(int argc, char** argv) {
+    // The generator's SRTP against libsrtp2 for every suite, and nothing
+    // else (a test: tests/CMakeLists.txt).
+    if (argc == 2 && std::string_view(argv[1]) == "--srtp-check") {
+        if (srtp_init() != srtp_err_status_ok) die("libsrtp2 did not initialise");
+        int bad = 0;
+        for (const auto& suite : kSuites) {
+            std::string why = crossCheck(suite);
+            std::printf("%s: %s\n", suite.name, why.empty() ? "same as libsrtp2" : why.c_str());
+            bad += !why.empty();
+        }
+        return bad ? 2 : 0;
+    }
     auto parsed = parseOptions(argc, argv);
     if (!parsed) {
         usage();
