@@ -14,6 +14,14 @@
 // reads the daemon's CPU time and RSS over the same steady-state window.
 // Finally it deletes the calls.
 //
+// With --srtp SUITE each call's A leg is SDES-SRTP (B stays plain RTP): the
+// offer carries RTP/SAVP and one a=crypto line with a random key of A's
+// (transport-protocol RTP/AVP and DTLS off towards B), A protects what it
+// sends with that key and unprotects what it receives with the key the
+// relay's answer gives it. The SRTP at the generator is libsrtp2's, an
+// implementation independent of the relays'. A packet to A that fails to
+// unprotect is an error (`srtp_errors`), a replayed one a duplicate.
+//
 // One thread: sleep to the next tick, drain every readable socket
 // (epoll + recvmmsg), send what is due. Since the latency is taken from the
 // kernel's arrival stamp, the tick does not add to it.
@@ -29,6 +37,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <signal.h>
@@ -45,11 +54,18 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <srtp2/srtp.h>
 
 namespace {
 
@@ -61,6 +77,7 @@ constexpr uint32_t kMagic = 0x4d4c4431;  // "MLD1"
 constexpr std::size_t kRecvBatch = 8;
 constexpr std::size_t kRecvBuf = 512;
 constexpr uint32_t kHistUs = 100'000;  // latency histogram: 1 us bins up to 100 ms
+constexpr std::size_t kSendBuf = kPacket + SRTP_MAX_TRAILER_LEN;
 
 int64_t clockNs(clockid_t c) {
     timespec ts{};
@@ -230,11 +247,306 @@ struct Options {
     uint32_t tickUs = 200;
     double lateMs = 100;  // a packet relayed later than this counts as lost
     double timelineMs = 0;  // > 0: print slices of this length with a slow packet
+    std::string srtp;       // SDES suite of the A legs; empty: plain RTP on both
+    bool srtpLibsrtp = false;  // --srtp-impl libsrtp2: every packet through libsrtp2
 };
+
+// ---------------------------------------------------------------------------
+// SDES-SRTP on the A legs (libsrtp2).
+
+struct SrtpSuite {
+    const char* name;        // as in a=crypto (RFC 4568)
+    std::size_t keyLen;      // master key, octets
+    std::size_t keySaltLen;  // master key + master salt, octets
+    std::size_t tagLen;      // SRTP authentication tag, octets
+    bool gcm;                // AEAD (RFC 7714) instead of AES-CM + HMAC-SHA1
+    void (*policy)(srtp_crypto_policy_t*);
+};
+
+constexpr SrtpSuite kSuites[] = {
+    // libsrtp2 names this policy only by a macro for the default one.
+    {"AES_CM_128_HMAC_SHA1_80", 16, 30, 10, false, srtp_crypto_policy_set_rtp_default},
+    {"AES_CM_128_HMAC_SHA1_32", 16, 30, 4, false, srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32},
+    {"AES_256_CM_HMAC_SHA1_80", 32, 46, 10, false, srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80},
+    {"AEAD_AES_128_GCM", 16, 28, 16, true, srtp_crypto_policy_set_aes_gcm_128_16_auth},
+    {"AEAD_AES_256_GCM", 32, 44, 16, true, srtp_crypto_policy_set_aes_gcm_256_16_auth},
+};
+
+const SrtpSuite* suiteByName(std::string_view name) {
+    for (const auto& s : kSuites)
+        if (name == s.name) return &s;
+    return nullptr;
+}
+
+constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string base64(const std::vector<uint8_t>& in) {
+    std::string out;
+    for (std::size_t i = 0; i < in.size(); i += 3) {
+        uint32_t v = uint32_t(in[i]) << 16;
+        if (i + 1 < in.size()) v |= uint32_t(in[i + 1]) << 8;
+        if (i + 2 < in.size()) v |= in[i + 2];
+        out += kB64[v >> 18 & 63];
+        out += kB64[v >> 12 & 63];
+        out += i + 1 < in.size() ? kB64[v >> 6 & 63] : '=';
+        out += i + 2 < in.size() ? kB64[v & 63] : '=';
+    }
+    return out;
+}
+
+std::optional<std::vector<uint8_t>> unbase64(std::string_view in) {
+    std::vector<uint8_t> out;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (char c : in) {
+        if (c == '=') break;
+        const char* pos = std::strchr(kB64, c);
+        if (c == '\0' || pos == nullptr) return std::nullopt;
+        acc = acc << 6 | uint32_t(pos - kB64);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out.push_back(uint8_t(acc >> bits));
+        }
+    }
+    return out;
+}
+
+// One direction of one A leg's keys: outbound protects what A sends,
+// inbound unprotects what A receives. nullptr on failure.
+srtp_t makeSession(const SrtpSuite& suite, std::vector<uint8_t>& keySalt, bool outbound) {
+    srtp_policy_t p;
+    std::memset(&p, 0, sizeof p);
+    suite.policy(&p.rtp);
+    suite.policy(&p.rtcp);
+    p.ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;
+    p.key = keySalt.data();
+    p.window_size = 128;
+    srtp_t s = nullptr;
+    if (srtp_create(&s, &p) != srtp_err_status_ok) return nullptr;
+    return s;
+}
+
+// The generator's own SRTP (RFC 3711 AES-CM + HMAC-SHA1, RFC 7714 AES-GCM)
+// over OpenSSL's EVP: one direction of one A leg, RTP only. Debian's
+// libsrtp2 is built on NSS and costs about 20 us per packet pair once
+// hundreds of sessions are open (a 500-call load would take most of the
+// generator's core), so by default the generator uses this, checked against
+// libsrtp2 at start-up (crossCheck below) on every run.
+class SrtpLeg {
+  public:
+    static std::unique_ptr<SrtpLeg> create(const SrtpSuite& suite, const std::vector<uint8_t>& keySalt,
+                                           bool outbound) {
+        if (keySalt.size() != suite.keySaltLen) return nullptr;
+        std::unique_ptr<SrtpLeg> leg(new SrtpLeg(suite));
+        const uint8_t* mk = keySalt.data();
+        const uint8_t* ms = mk + suite.keyLen;
+        const std::size_t msLen = suite.keySaltLen - suite.keyLen;
+        uint8_t key[32], auth[20];
+        // RFC 3711 §4.3.3 labels: 0 encryption key, 1 authentication key, 2 salt.
+        if (!prf(mk, suite.keyLen, ms, msLen, 0, key, suite.keyLen) ||
+            !prf(mk, suite.keyLen, ms, msLen, 2, leg->salt_, suite.gcm ? 12 : 14))
+            return nullptr;
+        const EVP_CIPHER* c = suite.gcm ? (suite.keyLen == 16 ? EVP_aes_128_gcm() : EVP_aes_256_gcm())
+                                        : (suite.keyLen == 16 ? EVP_aes_128_ctr() : EVP_aes_256_ctr());
+        leg->cipher_ = EVP_CIPHER_CTX_new();
+        if (!leg->cipher_ ||
+            EVP_CipherInit_ex2(leg->cipher_, c, key, nullptr, suite.gcm ? int(outbound) : 1,
+                               nullptr) != 1)
+            return nullptr;
+        if (!suite.gcm) {
+            if (!prf(mk, suite.keyLen, ms, msLen, 1, auth, sizeof auth)) return nullptr;
+            static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+            char digest[] = "SHA1";
+            OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                                   OSSL_PARAM_construct_end()};
+            leg->mac_ = hmac ? EVP_MAC_CTX_new(hmac) : nullptr;
+            if (!leg->mac_ || EVP_MAC_init(leg->mac_, auth, sizeof auth, params) != 1) return nullptr;
+        }
+        OPENSSL_cleanse(key, sizeof key);
+        OPENSSL_cleanse(auth, sizeof auth);
+        return leg;
+    }
+    ~SrtpLeg() {
+        EVP_CIPHER_CTX_free(cipher_);
+        EVP_MAC_CTX_free(mac_);
+    }
+    SrtpLeg(const SrtpLeg&) = delete;
+    SrtpLeg& operator=(const SrtpLeg&) = delete;
+
+    // RFC 3711 §3.3 / RFC 7714 §8: protects the RTP packet p[0..len) in
+    // place (p has room for the tag) as packet number `index` (ROC << 16 |
+    // SEQ) of its SSRC.
+    bool protect(uint8_t* p, std::size_t& len, uint64_t index) {
+        std::size_t h = headerLen(p, len);
+        if (h == 0) return false;
+        if (!crypt(p, h, len - h, index, p + len, true)) return false;
+        len += suite_.tagLen;
+        return true;
+    }
+
+    // RFC 3711 §3.3.1: the index from the highest one seen (one SSRC per
+    // leg), then authenticate and decrypt. False: the packet must not be used.
+    bool unprotect(uint8_t* p, std::size_t& len) {
+        if (len < 12 + suite_.tagLen) return false;
+        std::size_t body = len - suite_.tagLen;
+        std::size_t h = headerLen(p, body);
+        if (h == 0) return false;
+        uint16_t seq = uint16_t(p[2] << 8 | p[3]);
+        uint64_t index = seq;
+        if (seen_) {
+            int64_t roc = int64_t(highest_ >> 16), v = roc;
+            uint32_t sl = uint32_t(highest_ & 0xffff);
+            if (sl < 32768) {
+                if (seq > sl && seq - sl > 32768) v = roc - 1;
+            } else if (sl - 32768 > seq) {
+                v = roc + 1;
+            }
+            if (v < 0) return false;
+            index = uint64_t(v) << 16 | seq;
+        }
+        if (!crypt(p, h, body - h, index, p + body, false)) return false;
+        if (!seen_ || index > highest_) highest_ = index;
+        seen_ = true;
+        len = body;
+        return true;
+    }
+
+  private:
+    explicit SrtpLeg(const SrtpSuite& s) : suite_(s) {}
+
+    static std::size_t headerLen(const uint8_t* p, std::size_t n) {
+        if (n < 12) return 0;
+        std::size_t h = 12 + 4 * std::size_t(p[0] & 0x0f);
+        if ((p[0] & 0x10) && n >= h + 4) h += 4 + 4 * std::size_t(p[h + 2] << 8 | p[h + 3]);
+        return h <= n ? h : 0;
+    }
+
+    // RFC 3711 §4.3.1 (key_derivation_rate 0): the AES-CM keystream under the
+    // master key from IV = (master_salt XOR label << 48) || 0x0000; a 12-octet
+    // master salt (RFC 7714) is padded with zeros to the 14 octets.
+    static bool prf(const uint8_t* mk, std::size_t mkLen, const uint8_t* ms, std::size_t msLen,
+                    uint8_t label, uint8_t* out, std::size_t n) {
+        uint8_t iv[16] = {};
+        std::memcpy(iv, ms, std::min<std::size_t>(msLen, 14));
+        iv[7] ^= label;
+        EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
+        std::memset(out, 0, n);
+        int l = 0;
+        bool ok = c &&
+                  EVP_EncryptInit_ex2(c, mkLen == 16 ? EVP_aes_128_ctr() : EVP_aes_256_ctr(), mk, iv,
+                                      nullptr) == 1 &&
+                  EVP_EncryptUpdate(c, out, &l, out, int(n)) == 1;
+        EVP_CIPHER_CTX_free(c);
+        return ok;
+    }
+
+    // Encrypts (protect) or authenticates and decrypts the payload p[h..h+n)
+    // of the packet whose tag is (to be) at `tag`.
+    bool crypt(uint8_t* p, std::size_t h, std::size_t n, uint64_t index, uint8_t* tag, bool out) {
+        const uint32_t ssrc = uint32_t(p[8]) << 24 | uint32_t(p[9]) << 16 | uint32_t(p[10]) << 8 | p[11];
+        const uint32_t roc = uint32_t(index >> 16);
+        uint8_t iv[16];
+        int l = 0;
+        if (suite_.gcm) {
+            // RFC 7714 §8.1: IV = (00 00 || SSRC || ROC || SEQ) XOR salt; AAD the header.
+            std::memcpy(iv, salt_, 12);
+            for (int i = 0; i < 4; ++i) iv[2 + i] ^= uint8_t(ssrc >> (24 - 8 * i));
+            for (int i = 0; i < 6; ++i) iv[6 + i] ^= uint8_t(index >> (40 - 8 * i));
+            if (EVP_CipherInit_ex2(cipher_, nullptr, nullptr, iv, int(out), nullptr) != 1 ||
+                EVP_CipherUpdate(cipher_, nullptr, &l, p, int(h)) != 1)
+                return false;
+            if (!out && EVP_CIPHER_CTX_ctrl(cipher_, EVP_CTRL_GCM_SET_TAG, 16, tag) != 1) return false;
+            if (EVP_CipherUpdate(cipher_, p + h, &l, p + h, int(n)) != 1) return false;
+            uint8_t fin[16];
+            if (EVP_CipherFinal_ex(cipher_, fin, &l) != 1) return false;  // !out: tag mismatch
+            return !out || EVP_CIPHER_CTX_ctrl(cipher_, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1;
+        }
+        // RFC 3711 §4.2: the tag is HMAC-SHA1(header || payload || ROC),
+        // over the encrypted payload.
+        uint8_t rocBytes[4] = {uint8_t(roc >> 24), uint8_t(roc >> 16), uint8_t(roc >> 8), uint8_t(roc)};
+        uint8_t mac[20];
+        std::size_t macLen = 0;
+        auto authenticate = [&] {
+            return EVP_MAC_init(mac_, nullptr, 0, nullptr) == 1 &&
+                   EVP_MAC_update(mac_, p, h + n) == 1 && EVP_MAC_update(mac_, rocBytes, 4) == 1 &&
+                   EVP_MAC_final(mac_, mac, &macLen, sizeof mac) == 1;
+        };
+        if (!out && (!authenticate() || CRYPTO_memcmp(mac, tag, suite_.tagLen) != 0)) return false;
+        // RFC 3711 §4.1.1: IV = (salt << 16) XOR (SSRC << 64) XOR (index << 16).
+        std::memcpy(iv, salt_, 14);
+        iv[14] = iv[15] = 0;
+        for (int i = 0; i < 4; ++i) iv[4 + i] ^= uint8_t(ssrc >> (24 - 8 * i));
+        for (int i = 0; i < 6; ++i) iv[8 + i] ^= uint8_t(index >> (40 - 8 * i));
+        if (EVP_EncryptInit_ex2(cipher_, nullptr, nullptr, iv, nullptr) != 1 ||
+            EVP_EncryptUpdate(cipher_, p + h, &l, p + h, int(n)) != 1)
+            return false;
+        if (out) {
+            if (!authenticate()) return false;
+            std::memcpy(tag, mac, suite_.tagLen);
+        }
+        return true;
+    }
+
+    const SrtpSuite& suite_;
+    EVP_CIPHER_CTX* cipher_ = nullptr;
+    EVP_MAC_CTX* mac_ = nullptr;
+    uint8_t salt_[14] = {};
+    bool seen_ = false;
+    uint64_t highest_ = 0;
+};
+
+// The generator's SRTP against libsrtp2's, for `suite` with a random key:
+// the same bytes protected, each one's output unprotected by the other,
+// across a rollover of the sequence number. Empty when they agree.
+std::string crossCheck(const SrtpSuite& suite) {
+    std::vector<uint8_t> key(suite.keySaltLen);
+    if (::getrandom(key.data(), key.size(), 0) != ssize_t(key.size())) return "getrandom failed";
+    auto ours = SrtpLeg::create(suite, key, true);
+    auto oursIn = SrtpLeg::create(suite, key, false);
+    srtp_t theirs = makeSession(suite, key, true);
+    srtp_t theirsIn = makeSession(suite, key, false);
+    std::string why;
+    if (!ours || !oursIn || !theirs || !theirsIn) why = "cannot create the sessions";
+    for (uint32_t i = 0; i < 4 && why.empty(); ++i) {
+        uint16_t seq = uint16_t(65534 + i);  // 65534, 65535, 0 (ROC 1), 1
+        uint8_t a[kSendBuf], b[kSendBuf], plain[kPacket];
+        plain[0] = 0x80;
+        plain[1] = 0;
+        plain[2] = uint8_t(seq >> 8);
+        plain[3] = uint8_t(seq);
+        for (std::size_t j = 4; j < kPacket; ++j) plain[j] = uint8_t(j * 7 + (j >= 12 ? i : 0));
+        std::memcpy(a, plain, kPacket);
+        std::memcpy(b, plain, kPacket);
+        std::size_t la = kPacket;
+        int lb = int(kPacket);
+        if (!ours->protect(a, la, uint64_t(65534) + i)) why = "protect failed";
+        else if (srtp_protect(theirs, b, &lb) != srtp_err_status_ok) why = "libsrtp2's protect failed";
+        else if (la != std::size_t(lb) || std::memcmp(a, b, la) != 0) {
+            why = "protected packets differ";
+            for (std::size_t j = 0; j < la; ++j)
+                if (a[j] != b[j]) {
+                    why += " from octet " + std::to_string(j);
+                    break;
+                }
+        }
+        else if (!oursIn->unprotect(b, la)) why = "cannot unprotect libsrtp2's packet";
+        else if (srtp_unprotect(theirsIn, a, &lb) != srtp_err_status_ok)
+            why = "libsrtp2 cannot unprotect ours";
+        else if (la != kPacket || lb != int(kPacket) || std::memcmp(a, plain, kPacket) != 0 ||
+                 std::memcmp(b, plain, kPacket) != 0)
+            why = "unprotected packets differ from the original";
+        if (!why.empty()) why += " at SEQ " + std::to_string(seq);
+    }
+    if (theirs) srtp_dealloc(theirs);
+    if (theirsIn) srtp_dealloc(theirsIn);
+    return why;
+}
 
 void usage() {
     std::fprintf(stderr,
                  "usage: mediaload --target HOST:PORT --calls N [options]\n"
+                 "       mediaload --srtp-check  (its SRTP against libsrtp2, every suite)\n"
                  "  --duration S        seconds of media (default 10)\n"
                  "  --warmup S          first seconds left out of CPU and latency (default 1)\n"
                  "  --drain S           wait for packets in flight after sending (default 0.5)\n"
@@ -246,7 +558,13 @@ void usage() {
                  "  --tick-us T         pacing tick in microseconds (default 200)\n"
                  "  --late-ms L         packets relayed later than L ms count as lost (100)\n"
                  "  --timeline MS       print each MS-long slice of send time whose slowest\n"
-                 "                      packet took over 10 ms, with the CPUs' steal time\n");
+                 "                      packet took over 10 ms, with the CPUs' steal time\n"
+                 "  --srtp SUITE        A legs SDES-SRTP (libsrtp2), B legs plain: one of\n"
+                 "                      AES_CM_128_HMAC_SHA1_80 (_32), AES_256_CM_HMAC_SHA1_80,\n"
+                 "                      AEAD_AES_128_GCM, AEAD_AES_256_GCM\n"
+                 "  --srtp-impl I       openssl (default: the generator's own SRTP on OpenSSL,\n"
+                 "                      checked against libsrtp2 at start) or libsrtp2 (every\n"
+                 "                      packet through libsrtp2; slow with many calls)\n");
 }
 
 std::optional<Options> parseOptions(int argc, char** argv) {
@@ -294,6 +612,18 @@ std::optional<Options> parseOptions(int argc, char** argv) {
             o.lateMs = real();
         } else if (arg == "--timeline") {
             o.timelineMs = real();
+        } else if (arg == "--srtp-impl") {
+            if (value != "openssl" && value != "libsrtp2") {
+                std::fprintf(stderr, "mediaload: --srtp-impl is openssl or libsrtp2\n");
+                return std::nullopt;
+            }
+            o.srtpLibsrtp = value == "libsrtp2";
+        } else if (arg == "--srtp") {
+            o.srtp = value;
+            if (!suiteByName(value)) {
+                std::fprintf(stderr, "mediaload: unknown SRTP suite %s\n", value.c_str());
+                return std::nullopt;
+            }
         } else {
             std::fprintf(stderr, "mediaload: unknown option %.*s\n", int(arg.size()), arg.data());
             return std::nullopt;
@@ -409,21 +739,66 @@ std::optional<Addr> sdpAudioAddr(std::string_view sdp) {
     return parseAddr(mediaC.empty() ? sessionC : mediaC, port);
 }
 
-std::string callSdp(const char* user, uint64_t session, const Addr& a) {
+// The first a=crypto line of the first audio section: tag, suite, key.
+struct SdesLine {
+    std::string suite;
+    std::vector<uint8_t> keySalt;
+};
+
+std::optional<SdesLine> sdpCrypto(std::string_view sdp) {
+    bool inAudio = false;
+    std::size_t p = 0;
+    while (p < sdp.size()) {
+        auto e = sdp.find('\n', p);
+        if (e == std::string_view::npos) e = sdp.size();
+        std::string_view line = sdp.substr(p, e - p);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        p = e + 1;
+        if (line.rfind("m=", 0) == 0) {
+            if (inAudio) break;
+            inAudio = line.rfind("m=audio ", 0) == 0;
+            continue;
+        }
+        if (!inAudio || line.rfind("a=crypto:", 0) != 0) continue;
+        // a=crypto:TAG SUITE inline:KEY[|lifetime][|MKI:len] [session params]
+        auto rest = line.substr(9);
+        auto sp1 = rest.find(' ');
+        if (sp1 == std::string_view::npos) return std::nullopt;
+        auto sp2 = rest.find(' ', sp1 + 1);
+        if (sp2 == std::string_view::npos) return std::nullopt;
+        SdesLine out;
+        out.suite = std::string(rest.substr(sp1 + 1, sp2 - sp1 - 1));
+        auto params = rest.substr(sp2 + 1);
+        if (params.rfind("inline:", 0) != 0) return std::nullopt;
+        auto key = params.substr(7);
+        key = key.substr(0, key.find_first_of("| "));
+        auto bytes = unbase64(key);
+        if (!bytes) return std::nullopt;
+        out.keySalt = std::move(*bytes);
+        return out;
+    }
+    return std::nullopt;
+}
+
+// `proto` RTP/AVP, or RTP/SAVP with `crypto` the a=crypto value.
+std::string callSdp(const char* user, uint64_t session, const Addr& a,
+                    const char* proto = "RTP/AVP", const std::string& crypto = {}) {
     char ip[INET_ADDRSTRLEN];
     ::inet_ntop(AF_INET, &a.sa.sin_addr, ip, sizeof ip);
-    char buf[512];
+    std::string cryptoLine = crypto.empty() ? std::string() : "a=crypto:" + crypto + "\r\n";
+    char buf[640];
     int n = std::snprintf(buf, sizeof buf,
                           "v=0\r\n"
                           "o=%s %" PRIu64 " 1 IN IP4 %s\r\n"
                           "s=mediaload\r\n"
                           "c=IN IP4 %s\r\n"
                           "t=0 0\r\n"
-                          "m=audio %u RTP/AVP 0\r\n"
+                          "m=audio %u %s 0\r\n"
                           "a=rtpmap:0 PCMU/8000\r\n"
                           "a=ptime:20\r\n"
+                          "%s"
                           "a=sendrecv\r\n",
-                          user, session, ip, ip, unsigned(a.port()));
+                          user, session, ip, ip, unsigned(a.port()), proto, cryptoLine.c_str());
     return std::string(buf, std::size_t(n));
 }
 
@@ -434,6 +809,8 @@ struct Call {
     Addr a, b;          // our sockets
     Addr relayA;        // where A sends (and what A should hear from)
     Addr relayB;        // where B sends
+    std::vector<uint8_t> keyA;      // --srtp: A's master key and salt (offered)
+    std::vector<uint8_t> keyRelay;  // --srtp: the relay's towards A (answered)
     bool offered = false, established = false, deleted = false;
 };
 
@@ -454,7 +831,8 @@ const char* cmdName(Cmd c) {
 
 class NgClient {
   public:
-    NgClient(const Addr& target, uint16_t localPort, int daemonPid) : daemonPid_(daemonPid) {
+    NgClient(const Addr& target, uint16_t localPort, int daemonPid, const SrtpSuite* srtp)
+        : daemonPid_(daemonPid), srtp_(srtp) {
         fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd_ < 0) dieErrno("socket");
         int size = 4 << 20;
@@ -601,12 +979,23 @@ class NgClient {
             bstr(out, "to-tag");
             bstr(out, "b" + std::to_string(i));
         }
-        if (cmd == Cmd::Offer) {
+        if (cmd == Cmd::Offer && srtp_) {
+            // SDES-SRTP from A, plain RTP towards B (as tests/integration/srtp_test.cpp).
+            bstr(out, "sdp");
+            bstr(out, callSdp("alice", 1000000 + i, c.a, "RTP/SAVP",
+                              "1 " + std::string(srtp_->name) + " inline:" + base64(c.keyA)));
+            bstr(out, "transport-protocol");
+            bstr(out, "RTP/AVP");
+        } else if (cmd == Cmd::Offer) {
             bstr(out, "sdp");
             bstr(out, callSdp("alice", 1000000 + i, c.a));
         } else if (cmd == Cmd::Answer) {
             bstr(out, "sdp");
             bstr(out, callSdp("bob", 2000000 + i, c.b));
+        }
+        if (srtp_ && cmd != Cmd::Delete) {
+            bstr(out, "DTLS");
+            bstr(out, "off");
         }
         out += 'e';
     }
@@ -620,6 +1009,7 @@ class NgClient {
     int daemonPid_ = 0;
     bool gone_ = false;
     bool anyReply_ = false;
+    const SrtpSuite* srtp_ = nullptr;
     std::vector<Slot> slots_;
 };
 
@@ -637,6 +1027,11 @@ struct Stream {
     uint32_t sent = 0;        // packets sent from this socket
     uint32_t rxOverflow = 0;  // SO_RXQ_OVFL: datagrams this socket dropped
     std::vector<uint64_t> seen;  // packet numbers of the peer stream received here
+    // --srtp, A side: what protects what it sends and unprotects what it
+    // receives, the generator's own (SrtpLeg) or libsrtp2's.
+    std::unique_ptr<SrtpLeg> txLeg, rxLeg;
+    srtp_t tx = nullptr;
+    srtp_t rx = nullptr;
 };
 
 struct Histogram {
@@ -667,6 +1062,8 @@ struct MediaStats {
     uint64_t received[2] = {0, 0};  // unique packets that arrived where they should
     uint64_t late[2] = {0, 0};      // of those, relayed after the deadline
     uint64_t duplicates = 0, misrouted = 0, corrupt = 0, foreign = 0, wrongSource = 0;
+    uint64_t srtpErrors = 0;      // packets to an SRTP leg that did not unprotect
+    uint64_t srtpSendErrors = 0;  // packets the generator failed to protect
     uint64_t sendErrors = 0;
     uint64_t lateSends = 0;  // sent more than 1 ms after their slot
     int64_t maxLateNs = 0;
@@ -792,7 +1189,7 @@ class MediaEngine {
     }
 
     void sendOne(Stream& s, std::size_t idx, int64_t due) {
-        uint8_t p[kPacket];
+        uint8_t p[kSendBuf];
         uint32_t n = s.sent;
         uint16_t seq = uint16_t(s.seq0 + n);
         uint32_t ts = s.ts0 + n * uint32_t(kPayload);
@@ -811,8 +1208,17 @@ class MediaEngine {
         std::memcpy(p + 24, &n, 4);
         int64_t now = monoNs();
         std::memcpy(p + 28, &now, 8);
-        ssize_t r = ::sendto(s.fd, p, kPacket, 0, reinterpret_cast<const sockaddr*>(&s.dest),
-                             sizeof s.dest);
+        int len = int(kPacket);
+        if (s.txLeg) {
+            std::size_t l = kPacket;
+            len = s.txLeg->protect(p, l, uint64_t(s.seq0) + n) ? int(l) : 0;
+        } else if (s.tx && srtp_protect(s.tx, p, &len) != srtp_err_status_ok) {
+            len = 0;
+        }
+        if (len == 0) st_->srtpSendErrors++;
+        ssize_t r = len == 0 ? -1
+                             : ::sendto(s.fd, p, std::size_t(len), 0,
+                                        reinterpret_cast<const sockaddr*>(&s.dest), sizeof s.dest);
         s.sent++;
         st_->sent[idx & 1]++;
         if (r < 0) st_->sendErrors++;
@@ -869,8 +1275,28 @@ class MediaEngine {
                 me.rxOverflow = std::max(me.rxOverflow, drops);
             }
         }
-        const uint8_t* p = rxData_[i].data();
+        uint8_t* p = rxData_[i].data();
         std::size_t len = msgs_[i].msg_len;
+        if (me.rxLeg) {
+            // SRTP leg: what the relay protected towards A must unprotect.
+            if ((h.msg_flags & MSG_TRUNC) || !me.rxLeg->unprotect(p, len)) {
+                st_->srtpErrors++;
+                return;
+            }
+        } else if (me.rx) {
+            int l = int(std::min<std::size_t>(len, kRecvBuf));
+            srtp_err_status_t e = (h.msg_flags & MSG_TRUNC) ? srtp_err_status_bad_param
+                                                            : srtp_unprotect(me.rx, p, &l);
+            if (e == srtp_err_status_replay_fail || e == srtp_err_status_replay_old) {
+                st_->duplicates++;
+                return;
+            }
+            if (e != srtp_err_status_ok) {
+                st_->srtpErrors++;
+                return;
+            }
+            len = std::size_t(l);
+        }
         uint32_t magic = 0, nonce = 0, sender = 0, n = 0;
         int64_t sentAt = 0;
         if (len >= 36) {
@@ -972,6 +1398,18 @@ int openMediaSocket(const Addr& base, uint32_t& nextPort, uint16_t portMax, Addr
 }  // namespace
 
 int main(int argc, char** argv) {
+    // The generator's SRTP against libsrtp2 for every suite, and nothing
+    // else (a test: tests/CMakeLists.txt).
+    if (argc == 2 && std::string_view(argv[1]) == "--srtp-check") {
+        if (srtp_init() != srtp_err_status_ok) die("libsrtp2 did not initialise");
+        int bad = 0;
+        for (const auto& suite : kSuites) {
+            std::string why = crossCheck(suite);
+            std::printf("%s: %s\n", suite.name, why.empty() ? "same as libsrtp2" : why.c_str());
+            bad += !why.empty();
+        }
+        return bad ? 2 : 0;
+    }
     auto parsed = parseOptions(argc, argv);
     if (!parsed) {
         usage();
@@ -1018,8 +1456,25 @@ int main(int argc, char** argv) {
         }
     }
 
+    // --srtp: a random master key and salt for each A leg.
+    const SrtpSuite* suite = o.srtp.empty() ? nullptr : suiteByName(o.srtp);
+    if (suite) {
+        if (srtp_init() != srtp_err_status_ok) die("libsrtp2 did not initialise");
+        if (!o.srtpLibsrtp) {
+            std::string why = crossCheck(*suite);
+            if (!why.empty())
+                die(std::string("the generator's SRTP disagrees with libsrtp2 for ") + suite->name +
+                    ": " + why);
+        }
+        for (auto& c : calls) {
+            c.keyA.resize(suite->keySaltLen);
+            if (::getrandom(c.keyA.data(), c.keyA.size(), 0) != ssize_t(c.keyA.size()))
+                dieErrno("getrandom");
+        }
+    }
+
     // Set-up: offer from A, answer from B.
-    NgClient ng(*target, o.localPort, o.daemonPid);
+    NgClient ng(*target, o.localPort, o.daemonPid, suite);
     std::vector<std::size_t> all(calls.size());
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
     int64_t setupStart = monoNs();
@@ -1037,6 +1492,7 @@ int main(int argc, char** argv) {
         offered.push_back(i);
     });
     std::vector<std::size_t> answered;
+    uint64_t badCrypto = 0;
     ng.run(Cmd::Answer, offered, calls, o.inflight,
            [&](std::size_t i, bool ok, std::string_view sdp) {
                if (!ok) return;
@@ -1046,6 +1502,18 @@ int main(int argc, char** argv) {
                    return;
                }
                calls[i].relayA = *a;
+               if (suite) {
+                   // The relay's key towards A, in the suite A offered.
+                   auto c = sdpCrypto(sdp);
+                   if (!c || c->suite != suite->name || c->keySalt.size() != suite->keySaltLen) {
+                       ++badSdp;
+                       if (badCrypto++ < 3)
+                           std::fprintf(stderr, "mediaload: answer of call %zu without a usable "
+                                        "a=crypto line for %s\n", i, suite->name);
+                       return;
+                   }
+                   calls[i].keyRelay = std::move(c->keySalt);
+               }
                calls[i].established = true;
                answered.push_back(i);
            });
@@ -1073,6 +1541,20 @@ int main(int argc, char** argv) {
             s.ts0 = rand32();
         }
     }
+    if (suite) {
+        for (std::size_t j = 0; j < answered.size(); ++j) {
+            Call& c = calls[answered[j]];
+            Stream& a = streams[2 * j];
+            if (o.srtpLibsrtp) {
+                a.tx = makeSession(*suite, c.keyA, true);
+                a.rx = makeSession(*suite, c.keyRelay, false);
+            } else {
+                a.txLeg = SrtpLeg::create(*suite, c.keyA, true);
+                a.rxLeg = SrtpLeg::create(*suite, c.keyRelay, false);
+            }
+            if (!(a.tx && a.rx) && !(a.txLeg && a.rxLeg)) die("libsrtp2 refused the keys of call " + std::to_string(answered[j]));
+        }
+    }
 
     MediaStats st;
     MediaEngine::Window w;
@@ -1092,6 +1574,10 @@ int main(int argc, char** argv) {
                [&](std::size_t, bool ok, std::string_view) { deleted += ok; });
     for (int fd : fds)
         if (fd >= 0) ::close(fd);
+    for (auto& s : streams) {
+        if (s.tx) srtp_dealloc(s.tx);
+        if (s.rx) srtp_dealloc(s.rx);
+    }
 
     // --- results ---
     const double sendS = double(w.sendEndNs - w.sendStartNs) / 1e9;
@@ -1143,6 +1629,10 @@ int main(int argc, char** argv) {
     kv("wrong_source", st.wrongSource);
     kv("corrupt", st.corrupt);
     kv("foreign", st.foreign);
+    kv("srtp", suite ? suite->name : "off");
+    kv("srtp_impl", !suite ? "-" : o.srtpLibsrtp ? "libsrtp2" : "openssl (checked against libsrtp2)");
+    kv("srtp_errors", st.srtpErrors);
+    kv("srtp_send_errors", st.srtpSendErrors);
     kv("send_errors", st.sendErrors);
     kv("late_sends", st.lateSends);
     kv("late_sends_pct", sent ? double(st.lateSends) * 100.0 / double(sent) : 0.0);
@@ -1192,6 +1682,12 @@ int main(int argc, char** argv) {
                  ", corrupt %" PRIu64 ", foreign %" PRIu64 ", send errors %" PRIu64 "\n",
                  st.duplicates, st.misrouted, st.wrongSource, st.corrupt, st.foreign,
                  st.sendErrors);
+    if (suite)
+        std::fprintf(stderr,
+                     "  SRTP on the A legs (%s, %s): %" PRIu64 " failed to unprotect, %" PRIu64
+                     " failed to protect\n",
+                     suite->name, o.srtpLibsrtp ? "libsrtp2" : "OpenSSL, checked against libsrtp2",
+                     st.srtpErrors, st.srtpSendErrors);
     std::fprintf(stderr,
                  "  relay latency (kernel arrival - send stamp): p50 %.0f us, p99 %.0f us, "
                  "p99.9 %.0f us, max %.0f us\n",

@@ -2,7 +2,7 @@
 # Control-plane and media benchmark: ngmediad against Debian's rtpengine, one
 # after the other, on the same sequence of measurements. See bench/README.md.
 #
-#   bench/run.sh BUILD_DIR [all|control|media]
+#   bench/run.sh BUILD_DIR [all|control|media|secure]
 #
 # Environment knobs: BENCH_CALLS (4000), BENCH_DURATION (10 s),
 # BENCH_CHURN_CYCLES (20000), RTPENGINE (/usr/bin/rtpengine),
@@ -13,7 +13,10 @@
 # BENCH_MEDIA_STEP (250), BENCH_MEDIA_MAX_POINTS (12), BENCH_MEDIA_LATE_MS (100),
 # BENCH_MEDIA_TICK_US (200), BENCH_MEDIA_LATENCY_CALLS (500),
 # BENCH_MEDIA_REPEATS (2), BENCH_MEDIA_QUOTA_PCT (50; 0 skips the capacity
-# search under a CPU quota), BENCH_MEDIA_QUOTA_POINTS (10 runs).
+# search under a CPU quota), BENCH_MEDIA_QUOTA_POINTS (10 runs);
+# secure (SDES-SRTP on one leg, plain RTP on the other): BENCH_SECURE_LOADS
+# (500), BENCH_SECURE_REPEATS (3 runs of each), BENCH_SECURE_SUITES
+# ("AES_CM_128_HMAC_SHA1_80 AEAD_AES_128_GCM").
 #
 # Exit status: 0 unless a daemon crashed or failed to start, or the load
 # generator failed; missed targets are informational.
@@ -23,9 +26,14 @@ set -u -o pipefail
 BUILD_DIR=${1:-build}
 MODE=${2:-all}
 case $MODE in
-    all | control | media) ;;
-    *) echo "usage: $0 BUILD_DIR [all|control|media]" >&2; exit 2 ;;
+    all | control | media | secure) ;;
+    *) echo "usage: $0 BUILD_DIR [all|control|media|secure]" >&2; exit 2 ;;
 esac
+# The sections this run measures.
+DO_CONTROL=0 DO_MEDIA=0 DO_SECURE=0
+[[ $MODE == all || $MODE == control ]] && DO_CONTROL=1
+[[ $MODE == all || $MODE == media ]] && DO_MEDIA=1
+[[ $MODE == all || $MODE == secure ]] && DO_SECURE=1
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RESULTS_DIR=$BENCH_DIR/results
 NGLOAD=$BUILD_DIR/bench/ngload
@@ -82,6 +90,14 @@ MEDIA_GEN_BUSY=90
 # The generator's call sockets, below the client port and both media ranges.
 GEN_PORT_MIN=2000
 GEN_PORT_MAX=18999
+# Secure media: N calls with SDES-SRTP on the A leg and plain RTP on the B
+# leg, each suite and plain RTP<->RTP at the same N, on fresh daemons in turn.
+SECURE_LOADS=${BENCH_SECURE_LOADS:-500}
+SECURE_REPEATS=${BENCH_SECURE_REPEATS:-3}
+SECURE_SUITES=${BENCH_SECURE_SUITES:-AES_CM_128_HMAC_SHA1_80 AEAD_AES_128_GCM}
+# The SDES suite of the generator's A legs in the next measure_media; empty:
+# plain RTP on both legs.
+MEDIA_SRTP=""
 
 declare -A R=()     # results: R[daemon.key]=value
 NOTES=()            # caveats printed under the table
@@ -115,7 +131,7 @@ if [[ ! -x $NGLOAD ]]; then
     log "building ngload in $BUILD_DIR"
     cmake --build "$BUILD_DIR" --target ngload >&2 || { log "cannot build ngload"; exit 1; }
 fi
-if [[ $MODE != control ]]; then
+if (( DO_MEDIA || DO_SECURE )); then
     for tool in mediaload wakecost; do
         [[ -x $BUILD_DIR/bench/$tool ]] && continue
         log "building $tool in $BUILD_DIR"
@@ -405,7 +421,7 @@ measure_media() {
         --duration "$MEDIA_DURATION" --warmup "$MEDIA_WARMUP" --late-ms "$MEDIA_LATE_MS" \
         --tick-us "$MEDIA_TICK_US" --daemon-pid "$DAEMON_PID" --local-port $CLIENT_PORT \
         --port-min $GEN_PORT_MIN --port-max $GEN_PORT_MAX --timeline 100 \
-        >"$WORK/$k.out" 2>"$WORK/$k.err" &
+        ${MEDIA_SRTP:+--srtp "$MEDIA_SRTP"} >"$WORK/$k.out" 2>"$WORK/$k.err" &
     LOAD_PID=$!
     wait "$LOAD_PID" || rc=$?
     LOAD_PID=""
@@ -756,40 +772,47 @@ repeat_media() {
 
 # The control-plane phases, then the media phase on a fresh daemon.
 bench_daemon() {
-    if [[ $MODE != media ]]; then bench_control "$@"; fi
-    if [[ $MODE != control && -z ${R[$1.crashed]:-} ]]; then bench_media "$1" "$2" "$3" "$4" "$5"; fi
+    if (( DO_CONTROL )); then bench_control "$@"; fi
+    if (( DO_MEDIA )) && [[ -z ${R[$1.crashed]:-} ]]; then bench_media "$1" "$2" "$3" "$4" "$5"; fi
 }
 
 # --- the run --------------------------------------------------------------------
 
 START_TIME=$(date +%s)
-if [[ $MODE != media ]]; then
+if (( DO_CONTROL )); then
     log "calls held: $CALLS, cycle runs: ${DURATION} s, churn: $CHURN_CYCLES cycles, open files: $soft"
 fi
-if [[ $MODE != control ]]; then
+if (( DO_MEDIA )); then
     log "media: loads $MEDIA_LOADS, then +$MEDIA_STEP; ${MEDIA_DURATION} s each (first ${MEDIA_WARMUP} s left out), late after ${MEDIA_LATE_MS} ms, tick ${MEDIA_TICK_US} us, at most $MEDIA_CAP calls ($MEDIA_CAP_WHY)"
 fi
-if [[ $MODE != control ]]; then
+if (( DO_SECURE )); then
+    log "secure media: $SECURE_LOADS calls, SRTP suites $SECURE_SUITES and plain RTP, $SECURE_REPEATS runs of each on each daemon, ${MEDIA_DURATION} s each"
+fi
+if (( DO_MEDIA || DO_SECURE )); then
     # The price of one wake-up on this host: see bench/wakecost.cpp.
     if "${PRIO[@]}" "$WAKECOST" --sleeper-cpu "$DAEMON_CPU" --waker-cpu "$LOAD_CPU" >"$WORK/wakecost.out"; then
         absorb host "$WORK/wakecost.out"
         log "one wake-up costs the woken thread ${R[host.wake_cost_us]:-?} us of CPU on this host"
     fi
 fi
+HAVE_NGMEDIAD=0
 if [[ -x $NGMEDIAD ]]; then
-    bench_daemon ngmediad "$NGMEDIAD" 12222 20000 40999 yes
+    HAVE_NGMEDIAD=1
 else
     NOTES+=("ngmediad not found at $NGMEDIAD: rtpengine measured alone")
     log "ngmediad not found at $NGMEDIAD; running rtpengine alone"
 fi
-bench_daemon rtpengine "$RTPENGINE" 12223 41000 61999 no
+if (( DO_CONTROL || DO_MEDIA )); then
+    (( HAVE_NGMEDIAD )) && bench_daemon ngmediad "$NGMEDIAD" 12222 20000 40999 yes
+    bench_daemon rtpengine "$RTPENGINE" 12223 41000 61999 no
+fi
 
 # Media: the load at which the daemons are compared: the highest fixed load
 # both held with the generator within its limit and neither daemon above 90 %
 # CPU (a saturated daemon batches more packets per wake-up and looks
 # cheaper); else the highest both held; else the lowest both ran.
 common=""
-if [[ $MODE != control ]]; then
+if (( DO_MEDIA )); then
     both_held=""
     lowest=""
     # shellcheck disable=SC2086 # a list of numbers
@@ -852,7 +875,7 @@ if [[ -n $common ]]; then
 fi
 
 # Capacity under a CPU quota, both daemons in turn, each freshly started.
-if [[ $MODE != control ]] && (( MEDIA_QUOTA_PCT > 0 )) && [[ -z ${R[ngmediad.crashed]:-} && -z ${R[rtpengine.crashed]:-} ]]; then
+if (( DO_MEDIA )) && (( MEDIA_QUOTA_PCT > 0 )) && [[ -z ${R[ngmediad.crashed]:-} && -z ${R[rtpengine.crashed]:-} ]]; then
     if quota_cgroup_make; then
         [[ -n ${R[ngmediad.media_cpu_per_kcall]:-} ]] && media_capacity ngmediad "$NGMEDIAD" 12222 20000 40999
         [[ -n ${R[rtpengine.media_cpu_per_kcall]:-} ]] && media_capacity rtpengine "$RTPENGINE" 12223 41000 61999
@@ -860,6 +883,94 @@ if [[ $MODE != control ]] && (( MEDIA_QUOTA_PCT > 0 )) && [[ -z ${R[ngmediad.cra
     else
         NOTES+=("capacity under a CPU quota not measured: $QUOTA_WHY")
     fi
+fi
+
+# --- secure media: SDES-SRTP <-> RTP ---------------------------------------------
+
+# The tag of a secure mode in R's keys: "plain", or the suite's name in
+# lower case without underscores (aescm128hmacsha180, aeadaes128gcm).
+secure_tag() {
+    if [[ -z $1 ]]; then echo plain; else tr -d '_' <<<"${1,,}"; fi
+}
+
+# One secure run: daemon $1 started fresh, its idle RSS read, then one
+# mediaload run of $6 calls with suite $7 (empty: plain) on the A legs,
+# tagged $8. Figures under R[$1.m$6$8.*], with rss_idle_kb and the RSS per
+# established call (RSS with the calls relaying - idle, / calls).
+secure_run() {
+    local name=$1 bin=$2 port=$3 pmin=$4 pmax=$5 n=$6 suite=$7 tag=$8 k=$1.m$6$8
+    start_or_fail "$name" "$bin" "$port" "$pmin" "$pmax" "at start-up (secure $tag)" || return 0
+    sleep 1
+    R[$k.rss_idle_kb]=$(rss_kb "$DAEMON_PID")
+    MEDIA_SRTP=$suite
+    measure_media "$name" "$port" "$n" "$tag" || true
+    MEDIA_SRTP=""
+    if [[ -n ${R[$k.daemon_rss_kb]:-} && ${R[$k.calls]:-0} -gt 0 ]]; then
+        R[$k.rss_per_call_b]=$(awk -v a="${R[$k.daemon_rss_kb]}" -v b="${R[$k.rss_idle_kb]}" -v n="${R[$k.calls]}" \
+            'BEGIN { printf "%.0f", (a - b) * 1024 / n }')
+    fi
+    if [[ -n $DAEMON_PID ]] && ! alive; then crashed "$name" "the secure run $tag"; fi
+    stop_daemon
+}
+
+# The median of figure $3 over daemon $1's secure runs $2 (a key prefix
+# without the run number, e.g. m500saeadaes128gcm), empty without any.
+secure_median() {
+    local d=$1 prefix=$2 field=$3 key
+    local -a vals=()
+    for key in "${!R[@]}"; do
+        [[ $key =~ ^$d\.${prefix}r[0-9]+\.$field$ ]] && vals+=("${R[$key]}")
+    done
+    (( ${#vals[@]} )) || return 0
+    printf '%s\n' "${vals[@]}" | sort -n |
+        awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# For each load: rounds of (plain, then each suite), each daemon in turn on
+# a fresh start, so that drift of the host lands on all of them alike.
+read -ra secure_suites <<<"$SECURE_SUITES"
+SECURE_MODES=("" "${secure_suites[@]}")  # "" = plain RTP <-> RTP
+if (( DO_SECURE )); then
+    for n in $SECURE_LOADS; do
+        if (( n > MEDIA_CAP )); then
+            NOTES+=("secure load $n is above the $MEDIA_CAP calls the $MEDIA_CAP_WHY allow: not run")
+            continue
+        fi
+        log "== secure media at $n calls: plain and $SECURE_SUITES, $SECURE_REPEATS rounds, both daemons in turn"
+        for r in $(seq 1 "$SECURE_REPEATS"); do
+            for suite in "${SECURE_MODES[@]}"; do
+                tag=s$(secure_tag "$suite")r$r
+                if (( HAVE_NGMEDIAD )) && [[ -z ${R[ngmediad.crashed]:-} ]]; then
+                    secure_run ngmediad "$NGMEDIAD" 12222 20000 40999 "$n" "$suite" "$tag"
+                fi
+                [[ -z ${R[rtpengine.crashed]:-} ]] &&
+                    secure_run rtpengine "$RTPENGINE" 12223 41000 61999 "$n" "$suite" "$tag"
+            done
+        done
+        # Medians over the rounds, and each suite's cost over plain relaying.
+        for d in ngmediad rtpengine; do
+            for suite in "${SECURE_MODES[@]}"; do
+                st=s$(secure_tag "$suite")
+                base=$d.s$n.$st
+                for f in cpu_per_kcall daemon_cpu_pct rss_per_call_b gen_cpu_pct latency_p50_us latency_p99_us; do
+                    v=$(secure_median "$d" "m$n$st" "$f")
+                    [[ -n $v ]] && R[$base.$f]=$v
+                done
+                # Worst loss and every packet wrongly relayed, over the rounds.
+                for key in "${!R[@]}"; do
+                    [[ $key =~ ^$d\.m$n${st}r[0-9]+\.loss_pct$ ]] || continue
+                    fcmp "${R[$key]}" ">" "${R[$base.loss_pct]:-0}" && R[$base.loss_pct]=${R[$key]}
+                    [[ -n ${R[$base.loss_pct]:-} ]] || R[$base.loss_pct]=${R[$key]}
+                    rk=${key%.loss_pct}
+                    R[$base.bad]=$(( ${R[$base.bad]:-0} + ${R[$rk.misrouted]:-0} + ${R[$rk.corrupt]:-0} + ${R[$rk.duplicates]:-0} + ${R[$rk.wrong_source]:-0} + ${R[$rk.srtp_errors]:-0} ))
+                done
+                if [[ -n $suite && -n ${R[$base.cpu_per_kcall]:-} && -n ${R[$d.s$n.splain.cpu_per_kcall]:-} ]]; then
+                    R[$base.overhead_pct]=$(awk -v a="${R[$base.cpu_per_kcall]}" -v b="${R[$d.s$n.splain.cpu_per_kcall]}" \
+                        'BEGIN { if (b > 0) printf "%+.1f", (a / b - 1) * 100 }')
+                fi
+            done
+        done
+    done
 fi
 
 # --- report ---------------------------------------------------------------------
@@ -920,18 +1031,23 @@ table_header() {
 }
 
 report() {
-    local what="control-plane and media"
+    local what="control-plane, media and secure media"
     [[ $MODE == control ]] && what="control-plane"
     [[ $MODE == media ]] && what="media"
+    [[ $MODE == secure ]] && what="secure media"
     echo "ngmedia $what benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "host: $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)); daemon on CPU $DAEMON_CPU, ngload/mediaload on CPU $LOAD_CPU"
     echo "rtpengine: $("$RTPENGINE" --version 2>&1 | head -n1)"
     echo "both: --table=-1 --num-threads=1 --delete-delay=0 --log-level=$LOG_LEVEL, stderr to a file, nice $NICE"
     echo
-    if [[ $MODE != media ]]; then report_control; fi
-    if [[ $MODE != control ]]; then
-        [[ $MODE == all ]] && echo
+    if (( DO_CONTROL )); then report_control; fi
+    if (( DO_MEDIA )); then
+        (( DO_CONTROL )) && echo
         report_media
+    fi
+    if (( DO_SECURE )); then
+        (( DO_CONTROL || DO_MEDIA )) && echo
+        report_secure
     fi
     for d in ngmediad rtpengine; do
         [[ -n ${R[$d.crashed]:-} ]] && echo "CRASH: $d failed ${R[$d.crashed]}"
@@ -1135,6 +1251,67 @@ report_media() {
         echo "one wake-up from sleep costs the woken thread ${R[host.wake_cost_us]} us of CPU on this host (bench/wakecost, woken from CPU $LOAD_CPU); \"CPU % on wake-ups\" = the daemon's wake-ups/s x that. A daemon that keeps up easily sleeps between the generator's bursts and pays it more often."
     fi
     echo "loss = packets never relayed or relayed more than $MEDIA_LATE_MS ms late; relay latency = kernel arrival time - send time in the packet."
+}
+
+# verdict on ngmediad's figure KEY alone: secure_own KEY OP LIMIT.
+own_verdict() {
+    local a=${R[ngmediad.$1]:-}
+    if [[ -n ${R[ngmediad.crashed]:-} ]]; then echo "FAIL (crashed)"; return; fi
+    [[ -n $a ]] || { echo "n/a"; return; }
+    fcmp "$a" "$2" "$3" && echo PASS || echo FAIL
+}
+
+report_secure() {
+    local n suite st k v d
+    for n in $SECURE_LOADS; do
+        echo "== secure media at $n calls: SDES-SRTP on one leg <-> plain RTP on the other (G.711, one packet per 20 ms each way), ${MEDIA_DURATION} s per run, medians of $SECURE_REPEATS runs on fresh daemons"
+        table_header
+        row "CPU % per 1000 calls, plain RTP" "s$n.splain.cpu_per_kcall"
+        for suite in $SECURE_SUITES; do
+            st=s$(secure_tag "$suite")
+            k=s$n.$st
+            echo "-- $suite <-> RTP"
+            row "  CPU % per 1000 calls" "$k.cpu_per_kcall" "<= 60% of rtpengine" "$(ratio_verdict "$k.cpu_per_kcall" '<=' 0.60)"
+            printf '%-34s %12s %12s %9s  %-22s %s\n' "  SRTP overhead over own plain %" \
+                "${R[ngmediad.$k.overhead_pct]:--}" "${R[rtpengine.$k.overhead_pct]:--}" "-" \
+                "<= +15% (ngmediad)" "$(own_verdict "$k.overhead_pct" '<=' 15)"
+            row "  RSS per established call bytes" "$k.rss_per_call_b" "<= 25% of rtpengine" "$(ratio_verdict "$k.rss_per_call_b" '<=' 0.25)"
+            row "  daemon CPU %" "$k.daemon_cpu_pct"
+            row "  relay p50 us" "$k.latency_p50_us"
+            row "  relay p99 us" "$k.latency_p99_us"
+            row "  worst loss % of the runs" "$k.loss_pct"
+            row "  wrongly relayed (all runs)" "$k.bad"
+            row "  generator CPU %" "$k.gen_cpu_pct"
+        done
+        echo "-- plain RTP <-> RTP (the same N, the same rounds)"
+        row "  RSS per established call bytes" "s$n.splain.rss_per_call_b"
+        row "  daemon CPU %" "s$n.splain.daemon_cpu_pct"
+        row "  worst loss % of the runs" "s$n.splain.loss_pct"
+        row "  generator CPU %" "s$n.splain.gen_cpu_pct"
+        echo
+        for d in ngmediad rtpengine; do
+            for suite in "${SECURE_MODES[@]}"; do
+                st=s$(secure_tag "$suite")
+                local runs="" key rk
+                for key in $(printf '%s\n' "${!R[@]}" | grep -E "^$d\.m$n${st}r[0-9]+\.cpu_per_kcall$" | sort); do
+                    rk=${key%.cpu_per_kcall}
+                    runs+=" ${R[$key]} (RSS/call ${R[$rk.rss_per_call_b]:-?} B, loss ${R[$rk.loss_pct]:-?}%, gen ${R[$rk.gen_cpu_pct]:-?}%, steal ${R[$rk.steal_pct]:-?}%, others ${R[$rk.other_daemon_cpu_pct]:-?}%);"
+                    if gen_at_limit "$rk"; then
+                        echo "note: $d ${suite:-plain} at $n calls, ${rk##*r}: generator at its limit (CPU ${R[$rk.gen_cpu_pct]}%, sending at ${R[$rk.send_rate_pct]}% of the nominal rate)"
+                    fi
+                    local bad=$(( ${R[$rk.misrouted]:-0} + ${R[$rk.corrupt]:-0} + ${R[$rk.duplicates]:-0} + ${R[$rk.wrong_source]:-0} + ${R[$rk.srtp_errors]:-0} ))
+                    if (( bad > 0 )); then
+                        echo "WRONG FORWARDING: $d ${suite:-plain} at $n calls (${rk#*.}): misrouted ${R[$rk.misrouted]:-0}, corrupt ${R[$rk.corrupt]:-0}, duplicates ${R[$rk.duplicates]:-0}, wrong source ${R[$rk.wrong_source]:-0}, failed to unprotect ${R[$rk.srtp_errors]:-0}"
+                    fi
+                    if [[ ${R[$rk.calls]:-0} != "$n" ]]; then
+                        echo "note: $d ${suite:-plain} at $n calls (${rk#*.}): only ${R[$rk.calls]:-0} calls set up"
+                    fi
+                done
+                [[ -n $runs ]] && echo "  $d ${suite:-plain RTP}, CPU % per 1000 calls run by run:${runs%;}"
+            done
+        done
+    done
+    echo "SRTP overhead = median CPU per 1000 calls with the suite on one leg / median with plain RTP on both legs, same daemon, same N, same rounds. RSS per call = (RSS with the calls relaying - RSS of the fresh daemon before them) / calls. The generator protects and checks the SRTP leg with its own SRTP on OpenSSL, checked against libsrtp2 at the start of every run; a packet that fails to unprotect counts as wrongly relayed."
 }
 
 # latest.txt is overwritten by each run; the dated copy, named after the
