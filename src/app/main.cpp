@@ -212,13 +212,14 @@ int main(int argc, char** argv) {
     startValues.deleteDelay = opts.deleteDelay;
     startValues.maxSessions = opts.maxSessions;
     startValues.controlTos = opts.controlTos;
-    auto later2 = [&](const char* k) -> std::string {
+    // max-cpu, max-load, max-bandwidth: stored and shown by the CLI, not enforced yet.
+    auto notYetValue = [&](const char* k) -> std::string {
         auto it = opts.notYetImplemented.find(k);
         return it == opts.notYetImplemented.end() ? "0" : it->second;
     };
-    startValues.maxCpu = strtod(later2("max-cpu").c_str(), nullptr);
-    startValues.maxLoad = strtod(later2("max-load").c_str(), nullptr);
-    startValues.maxBandwidth = strtoll(later2("max-bandwidth").c_str(), nullptr, 10);
+    startValues.maxCpu = strtod(notYetValue("max-cpu").c_str(), nullptr);
+    startValues.maxLoad = strtod(notYetValue("max-load").c_str(), nullptr);
+    startValues.maxBandwidth = strtoll(notYetValue("max-bandwidth").c_str(), nullptr, 10);
     startValues.logLevels.fill(opts.logLevel);
     startValues.logLevels[9] = -1;  // "internals": off unless asked for, as rtpengine
     session::RuntimeParams runtime(startValues);
