@@ -1,3 +1,5 @@
+// SHA1_Init/Update/Final (HmacSha1): deprecated in OpenSSL 3, still there.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "crypto/openssl.h"
 
 #include <openssl/core_names.h>
@@ -5,10 +7,12 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <memory>
 #include <utility>
 
 namespace ngm::crypto {
@@ -55,11 +59,6 @@ const EVP_CIPHER* aes128Ecb() {
 const EVP_CIPHER* aes128Cbc() {
     static EVP_CIPHER* const c = EVP_CIPHER_fetch(nullptr, "AES-128-CBC", nullptr);
     return c;
-}
-
-EVP_MAC* hmac() {
-    static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    return mac;
 }
 
 bool fitsInt(size_t n) { return n <= size_t(INT_MAX); }
@@ -190,39 +189,57 @@ bool AesF8::apply(const uint8_t (&iv)[kAesBlock], std::span<uint8_t> data) {
 
 // ---- HmacSha1 ----
 
+// SHA-1's block functions (SHA1_Init/Update/Final) are deprecated in
+// OpenSSL 3 in favour of EVP, but they are the same assembly and a SHA_CTX
+// can be copied as a value, which EVP_MD_CTX cannot without allocation.
+struct HmacSha1::State {
+    SHA_CTX inner, outer;
+};
+
 Result<HmacSha1> HmacSha1::create(std::span<const uint8_t> key) {
-    EVP_MAC* mac = hmac();
-    if (!mac) return Error{"HMAC not available"};
-    EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
-    if (!ctx) return Error{"EVP_MAC_CTX_new failed"};
-    char digest[] = "SHA1";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                           OSSL_PARAM_construct_end()};
-    if (EVP_MAC_init(ctx, key.data(), key.size(), params) != 1) {
-        EVP_MAC_CTX_free(ctx);
-        return Error{"HMAC-SHA1 key setup failed"};
+    // RFC 2104: a key longer than the block is hashed first.
+    uint8_t block[64] = {};
+    if (key.size() > sizeof block) {
+        if (!SHA1(key.data(), key.size(), block)) return Error{"SHA-1 failed"};
+    } else if (!key.empty()) {
+        std::memcpy(block, key.data(), key.size());
     }
-    return HmacSha1(ctx);
+    auto st = std::make_unique<State>();
+    uint8_t pad[64];
+    for (size_t i = 0; i < sizeof pad; i++) pad[i] = block[i] ^ 0x36;
+    if (SHA1_Init(&st->inner) != 1 || SHA1_Update(&st->inner, pad, sizeof pad) != 1)
+        return Error{"HMAC-SHA1 key setup failed"};
+    for (size_t i = 0; i < sizeof pad; i++) pad[i] = block[i] ^ 0x5c;
+    if (SHA1_Init(&st->outer) != 1 || SHA1_Update(&st->outer, pad, sizeof pad) != 1)
+        return Error{"HMAC-SHA1 key setup failed"};
+    OPENSSL_cleanse(block, sizeof block);
+    OPENSSL_cleanse(pad, sizeof pad);
+    return HmacSha1(st.release());
 }
 
-HmacSha1::HmacSha1(HmacSha1&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)) {}
+HmacSha1::HmacSha1(HmacSha1&& o) noexcept : st_(std::exchange(o.st_, nullptr)) {}
 HmacSha1& HmacSha1::operator=(HmacSha1&& o) noexcept {
     if (this != &o) {
-        EVP_MAC_CTX_free(ctx_);
-        ctx_ = std::exchange(o.ctx_, nullptr);
+        delete st_;
+        st_ = std::exchange(o.st_, nullptr);
     }
     return *this;
 }
-HmacSha1::~HmacSha1() { EVP_MAC_CTX_free(ctx_); }
+HmacSha1::~HmacSha1() {
+    if (st_) OPENSSL_cleanse(st_, sizeof *st_);
+    delete st_;
+}
 
+// Hot path: no allocation.
 bool HmacSha1::compute(std::span<const uint8_t> a, std::span<const uint8_t> b,
                        uint8_t (&out)[kSha1Size]) {
-    // A null key re-initialises with the key (and digest) given in create().
-    if (EVP_MAC_init(ctx_, nullptr, 0, nullptr) != 1) return false;
-    if (!a.empty() && EVP_MAC_update(ctx_, a.data(), a.size()) != 1) return false;
-    if (!b.empty() && EVP_MAC_update(ctx_, b.data(), b.size()) != 1) return false;
-    size_t outLen = 0;
-    return EVP_MAC_final(ctx_, out, &outLen, sizeof out) == 1 && outLen == kSha1Size;
+    SHA_CTX c = st_->inner;
+    uint8_t inner[kSha1Size];
+    if (!a.empty() && SHA1_Update(&c, a.data(), a.size()) != 1) return false;
+    if (!b.empty() && SHA1_Update(&c, b.data(), b.size()) != 1) return false;
+    if (SHA1_Final(inner, &c) != 1) return false;
+    c = st_->outer;
+    return SHA1_Update(&c, inner, sizeof inner) == 1 && SHA1_Final(out, &c) == 1;
 }
 
 // ---- AesGcm ----
