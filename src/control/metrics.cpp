@@ -219,6 +219,24 @@ std::string renderMetrics(const MetricsSources& src) {
               "Media packets dropped as errors since start (not RTP/RTCP, wrong source, stage "
               "error), by media worker thread",
               &media::WorkerStats::errors);
+    perWorker("ngmedia_srtp_failures_total",
+              "SRTP/SRTCP packets refused (authentication, replay, length, expired key) since start, "
+              "by media worker thread",
+              &media::WorkerStats::srtpFailures);
+    x.family("ngmedia_dtls_handshakes_total", "counter",
+             "DTLS-SRTP handshakes since start by result (ok, failed: e.g. a fingerprint mismatch or "
+             "the handshake deadline), by media worker thread");
+    for (size_t i = 0; i < workers.size(); i++) {
+        const auto& st = workers.at(i).stats;
+        x.sample("ngmedia_dtls_handshakes_total", {{"worker", std::to_string(i)}, {"result", "ok"}},
+                 (int64_t)st.dtlsHandshakesOk.load(std::memory_order_relaxed));
+        x.sample("ngmedia_dtls_handshakes_total", {{"worker", std::to_string(i)}, {"result", "failed"}},
+                 (int64_t)st.dtlsHandshakesFailed.load(std::memory_order_relaxed));
+    }
+    perWorker("ngmedia_dtls_records_refused_total",
+              "DTLS records dropped for not coming from the handshake's peer since start, by media "
+              "worker thread",
+              &media::WorkerStats::dtlsRefused);
     x.family("ngmedia_worker_media_with_traffic", "gauge",
              "Media sections of live calls that have received packets, by media worker thread");
     for (size_t i = 0; i < workers.size(); i++)

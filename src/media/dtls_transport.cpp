@@ -59,6 +59,7 @@ void DtlsTransport::onDtls(PacketStream& s, std::span<const uint8_t> datagram,
     bool fromPeer = peerFixed_ ? from == peer_ : (!s.confirmed() || from == s.endpoint());
     if (!fromPeer) {
         refused_++;
+        if (WorkerStats* t = s.totals()) t->add(t->dtlsRefused, 1);
         return;
     }
     if (!peerFixed_) {
@@ -86,11 +87,13 @@ void DtlsTransport::afterInput(uint64_t nowMs) {
         NGM_LOG(log::Info, opts_.logContext, "DTLS-SRTP connected (%s) with %s",
                 std::string(crypto::toString(*conn_->srtpProfile())).c_str(),
                 peer_.toString().c_str());
+        if (WorkerStats* t = stream_ ? stream_->totals() : nullptr) t->add(t->dtlsHandshakesOk, 1);
         if (changed_) changed_();
     } else if (st == crypto::DtlsState::Failed && reported_ != st) {
         reported_ = st;
         NGM_LOG(log::Warning, opts_.logContext, "DTLS-SRTP handshake failed: %s",
                 conn_->failureReason().c_str());
+        if (WorkerStats* t = stream_ ? stream_->totals() : nullptr) t->add(t->dtlsHandshakesFailed, 1);
         if (changed_) changed_();
     }
     arm(nowMs);

@@ -279,7 +279,10 @@ const SinkList* PacketStream::admit(net::Datagram& d, int64_t nowMs, bool& rtp) 
     // fails is never learned from (nor forwarded).
     if (decrypts) {
         PacketContext p{d.data, d.len, d.capacity, rtp, nowMs, this};
-        if (chain_[0]->process(p) != Verdict::Forward) return nullptr;
+        if (chain_[0]->process(p) != Verdict::Forward) {
+            if (ctx_.totals) ctx_.totals->add(ctx_.totals->srtpFailures, 1);
+            return nullptr;
+        }
         d.len = p.len;
         if (!rtp && !validRtcp({d.data, d.len})) return nullptr;
     }

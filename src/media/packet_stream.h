@@ -40,6 +40,11 @@ struct WorkerStats {
     // Of those: all of whose streams with traffic are in the kernel path,
     // and those with some (`media_kernel`, `media_mixed`).
     std::atomic<int64_t> mediaKernel{0}, mediaMixed{0};
+    // Secure media: SRTP/SRTCP refused by a Decrypt stage (authentication,
+    // replay, length), DTLS-SRTP handshakes that completed or failed, and
+    // DTLS records dropped for not coming from the handshake's peer.
+    std::atomic<uint64_t> srtpFailures{0}, dtlsHandshakesOk{0}, dtlsHandshakesFailed{0};
+    std::atomic<uint64_t> dtlsRefused{0};
     void add(std::atomic<uint64_t>& c, uint64_t n) {
         c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
@@ -92,6 +97,8 @@ class PacketStream final : public net::DatagramHandler {
 
     // --- read by anyone on the owning worker ---
     bool isRtcp() const { return isRtcp_; }
+    // The owning worker's totals (null in tests without a worker).
+    WorkerStats* totals() const { return ctx_.totals; }
     bool attached() const { return fd_ >= 0; }
     const net::Endpoint& local() const { return local_; }
     const StreamConfig& config() const { return cfg_; }

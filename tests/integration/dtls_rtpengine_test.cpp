@@ -242,6 +242,62 @@ TEST_P(DtlsAgainstRtpengine, HandshakeAndSrtpBothWays) {
     EXPECT_EQ(deleteNow("dtls-interop", "dtls").result(), "ok");
 }
 
+// ngmediad pins the peer's certificate by the SDP fingerprint: a peer whose
+// certificate is not the one in its SDP gets no handshake, and nothing it
+// sends reaches the plain leg (counted as errors on its stream).
+class DtlsFingerprint : public DaemonTest {};
+
+TEST_F(DtlsFingerprint, AMismatchGetsNoKeysAndNoMediaThrough) {
+    if (underOracle()) GTEST_SKIP() << "drives ngmediad's DTLS; the rtpengine case is DtlsAgainstRtpengine";
+    ASSERT_TRUE(startDaemon()) << daemon.error();
+    auto cert = DtlsCertificate::create({});
+    auto other = DtlsCertificate::create({});
+    ASSERT_TRUE(cert && other);
+    DtlsConnectionOptions options;
+    options.role = DtlsRole::Active;
+    auto conn = DtlsConnection::create(*cert, options);
+    ASSERT_TRUE(conn);
+    DtlsConnection& c = **conn;
+    UdpEnd dtls, plain;
+    ASSERT_TRUE(dtls.open() && plain.open());
+    std::string offerSdp = audioSdp(dtls.port, "127.0.0.1");
+    offerSdp = std::regex_replace(offerSdp, std::regex("RTP/AVP"), "UDP/TLS/RTP/SAVP");
+    // The fingerprint of a certificate the peer does not use.
+    offerSdp += "a=setup:active\r\na=fingerprint:" +
+                writeFingerprint((*other)->fingerprint(FingerprintHash::Sha256)) + "\r\n";
+    Reply o = ng->request(Request("offer")
+                              .set("call-id", "dtls-mismatch")
+                              .set("from-tag", "dtls")
+                              .set("transport-protocol", "RTP/AVP")
+                              .set("sdp", offerSdp));
+    ASSERT_EQ(o.result(), "ok") << o.describe();
+    Reply a = answer("dtls-mismatch", "dtls", "plain", audioSdp(plain.port, "127.0.0.1"));
+    ASSERT_EQ(a.result(), "ok") << a.describe();
+    EXPECT_EQ(sdpAttribute(a.sdp(), "setup"), "passive");
+    auto toDtls = sdpMediaPorts(a.sdp());
+    ASSERT_TRUE(toDtls);
+    auto peerFp = parseFingerprint(sdpAttribute(a.sdp(), "fingerprint"));
+    ASSERT_TRUE(peerFp);
+    c.setPeerFingerprints({*peerFp}, nowMs());
+    c.start(nowMs());
+    uint16_t peerPort = uint16_t(toDtls->rtp);
+    std::vector<uint8_t> out;
+    const uint64_t end = nowMs() + 3000;
+    while (nowMs() < end && c.state() == DtlsState::Handshaking) {
+        while (c.popOutgoing(out)) dtls.sendTo(peerPort, out);
+        auto d = dtls.receive(50);
+        if (!d.empty()) c.feed(d, nowMs());
+        else c.onTimeout(nowMs());
+    }
+    EXPECT_NE(c.state(), DtlsState::Connected) << "ngmediad must refuse the certificate";
+    // What looks like media from the peer goes nowhere.
+    for (uint16_t seq = 1; seq <= 5; ++seq) dtls.sendTo(peerPort, rtpPacket(seq, 0x11));
+    EXPECT_TRUE(plain.receive(300).empty()) << "nothing reaches the plain leg";
+    Reply q = query("dtls-mismatch");
+    EXPECT_GE(queriedStat(q, "dtls", 0, "errors"), 5) << q.describe();
+    EXPECT_NE(daemon.log().find("DTLS-SRTP handshake failed"), std::string::npos) << daemon.log();
+}
+
 INSTANTIATE_TEST_SUITE_P(Roles, DtlsAgainstRtpengine,
                          ::testing::Combine(::testing::Values(Peer::Rtpengine, Peer::Ngmediad),
                                             ::testing::Values(DtlsRole::Passive, DtlsRole::Active)),
