@@ -76,6 +76,9 @@ struct Media {
     // The DTLS-SRTP handshake towards this side, when dtls.inUse; its stages
     // replace the SDES ones once it is Connected.
     std::unique_ptr<media::DtlsTransport> dtlsTransport;
+    // Without rtcp-mux the RTCP component has a handshake of its own (RFC
+    // 5764 §4.1: one association per component), keying SRTCP.
+    std::unique_ptr<media::DtlsTransport> dtlsRtcpTransport;
 
     bool hasPorts() const { return ports.hasPair(); }
 };

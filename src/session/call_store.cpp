@@ -228,22 +228,22 @@ void CallStore::configureMedia(Media& m) {
     media::Stage* decrypt = m.decrypt.get();
     media::Stage* encrypt = m.encrypt.get();
     media::DtlsTransport* dtls = m.dtlsTransport.get();
-    if (dtls) {
-        // Nothing in plain before the keys, nor after a failed handshake.
-        decrypt = dtls->decrypt() ? static_cast<media::Stage*>(dtls->decrypt()) : &refuse;
-        encrypt = dtls->encrypt() ? static_cast<media::Stage*>(dtls->encrypt()) : &refuse;
-    }
+    media::DtlsTransport* dtlsRtcp = m.dtlsRtcpTransport ? m.dtlsRtcpTransport.get() : dtls;
+    // Nothing in plain before the keys, nor after a failed handshake.
+    auto keyed = [](media::SrtpStage* s) { return s ? static_cast<media::Stage*>(s) : &refuse; };
     // SDES pass-through: SRTCP is checked by its head only (validSrtcpHead).
     uint8_t trailer = m.sdes.passthrough && !m.sdes.keyless && !dtls ? srtcpTrailer(m.sdes.recv) : 0;
     for (media::StreamConfig* sc : {&m.rtpConfig, &m.rtcpConfig}) {
-        sc->stages[(size_t)media::Slot::Decrypt] = decrypt;
-        sc->egress = encrypt;
+        media::DtlsTransport* t = sc == &m.rtpConfig ? dtls : dtlsRtcp;
+        sc->stages[(size_t)media::Slot::Decrypt] = t ? keyed(t->decrypt()) : decrypt;
+        sc->egress = t ? keyed(t->encrypt()) : encrypt;
         sc->srtcpTrailer = trailer;
         sc->stages[(size_t)media::Slot::Record] = cfg_.extraStage;
     }
-    // The handshake runs on the RTP component (under rtcp-mux, the only one).
+    // Each component's handshake runs on its own stream (under rtcp-mux the
+    // RTP one is the only one).
     m.rtpConfig.dtls = dtls;
-    m.rtcpConfig.dtls = nullptr;
+    m.rtcpConfig.dtls = m.dtlsRtcpTransport.get();
     m.rtp.configure(m.rtpConfig);
     m.rtcp.configure(m.rtcpConfig);
 }
@@ -256,37 +256,50 @@ void CallStore::applyDtls(Call& c) {
             if (!mp) continue;
             Media& m = *mp;
             bool want = m.dtls.inUse && cfg_.dtlsCert && m.hasPorts() && m.rtp.attached();
-            if (m.dtlsTransport && want &&
-                m.dtlsTransport->keeps(m.dtls.role, m.dtls.peerFingerprints) &&
-                m.dtlsTransport->state() != crypto::DtlsState::Failed)
-                continue;
-            if (m.dtlsTransport) {
-                m.dtlsTransport->close();
-                m.dtlsTransport.reset();
-            }
-            if (!want) continue;
-            media::DtlsTransport::Options o;
-            o.cert = cfg_.dtlsCert;
-            o.role = m.dtls.role;
-            o.peerFingerprints = m.dtls.peerFingerprints;
-            o.timers = &timers();
-            o.logContext = c.callId + "/" + p->tag;
-            Media* media = &m;
-            auto t = media::DtlsTransport::create(std::move(o), [this, media] { configureMedia(*media); });
-            if (!t) {
-                NGM_LOG(log::Warning, c.callId + "/" + p->tag, "No DTLS-SRTP: %s", t.error().reason.c_str());
-                continue;
-            }
-            m.dtlsTransport = std::move(*t);
+            bool wantRtcp = want && !m.rtcpMux && m.rtcp.attached();
+            std::string ctx = c.callId + "/" + p->tag;
+            updateDtls(m, m.dtlsTransport, want, ctx);
+            updateDtls(m, m.dtlsRtcpTransport, wantRtcp, ctx);
         }
+}
+
+// One component's association: kept while role and fingerprints stay (and
+// it has not failed), else closed (close_notify) and made anew if wanted.
+void CallStore::updateDtls(Media& m, std::unique_ptr<media::DtlsTransport>& t, bool want,
+                           const std::string& ctx) {
+    if (t && want && t->keeps(m.dtls.role, m.dtls.peerFingerprints) &&
+        t->state() != crypto::DtlsState::Failed)
+        return;
+    if (t) {
+        t->close();
+        t.reset();
+    }
+    if (!want) return;
+    media::DtlsTransport::Options o;
+    o.cert = cfg_.dtlsCert;
+    o.role = m.dtls.role;
+    o.peerFingerprints = m.dtls.peerFingerprints;
+    o.timers = &timers();
+    o.logContext = ctx;
+    Media* media = &m;
+    auto made = media::DtlsTransport::create(std::move(o), [this, media] { configureMedia(*media); });
+    if (!made) {
+        NGM_LOG(log::Warning, ctx, "No DTLS-SRTP: %s", made.error().reason.c_str());
+        return;
+    }
+    t = std::move(*made);
 }
 
 // Active associations send their ClientHello once the streams are set up.
 void CallStore::startDtls(Call& c) {
     for (auto& [tag, p] : c.participants)
         for (auto& m : p->media)
-            if (m && m->dtlsTransport && m->dtlsTransport->state() == crypto::DtlsState::New)
-                m->dtlsTransport->start(m->rtp);
+            if (m) {
+                if (m->dtlsTransport && m->dtlsTransport->state() == crypto::DtlsState::New)
+                    m->dtlsTransport->start(m->rtp);
+                if (m->dtlsRtcpTransport && m->dtlsRtcpTransport->state() == crypto::DtlsState::New)
+                    m->dtlsRtcpTransport->start(m->rtcp);
+            }
 }
 
 void CallStore::applyTos(Call& c) {
@@ -340,10 +353,11 @@ CommandResult CallStore::mediaControl(const Flags& f, Control what, bool on) {
 void CallStore::releaseParticipant(Participant& p) {
     for (auto& m : p.media) {
         if (!m) continue;
-        if (m->dtlsTransport) {
-            m->dtlsTransport->close();  // close_notify while the socket is there
-            m->dtlsTransport.reset();
-        }
+        for (auto* t : {&m->dtlsTransport, &m->dtlsRtcpTransport})
+            if (*t) {
+                (*t)->close();  // close_notify while the socket is there
+                t->reset();
+            }
         releaseAllPorts(*m);
     }
 }

@@ -139,6 +139,7 @@ private:
     void takeInCallControls(Exchange& x);
     void configureMedia(Media& m);
     void applyDtls(Call& c);
+    void updateDtls(Media& m, std::unique_ptr<media::DtlsTransport>& t, bool want, const std::string& ctx);
     void startDtls(Call& c);
     void reopenLearning(Call& call);
     void destroyCall(const std::string& callId, int reason);

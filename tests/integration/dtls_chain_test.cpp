@@ -14,8 +14,10 @@
 #include <chrono>
 #include <regex>
 #include <thread>
+#include <tuple>
 
 #include "daemon_test.h"
+#include "http_client.h"
 #include "media_assertions.h"
 #include "rtp_peer.h"
 
@@ -25,9 +27,10 @@ namespace {
 using namespace std::chrono_literals;
 constexpr const char* kRtpengine = "/usr/bin/rtpengine";
 
-std::string plainSdp(uint16_t port, const std::string& origin) {
+std::string plainSdp(uint16_t port, const std::string& origin, bool mux) {
     return "v=0\r\no=- " + origin + " 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-           "m=audio " + std::to_string(port) + " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=rtcp-mux\r\na=sendrecv\r\n";
+           "m=audio " + std::to_string(port) + " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n" +
+           (mux ? "a=rtcp-mux\r\n" : "") + "a=sendrecv\r\n";
 }
 
 std::string attribute(const std::string& sdp, const std::string& name) {
@@ -38,7 +41,9 @@ std::string attribute(const std::string& sdp, const std::string& name) {
 
 enum class Offerer { Rtpengine, Ngmediad };
 
-class DtlsChain : public DaemonTest, public ::testing::WithParamInterface<Offerer> {
+// (who offers the DTLS leg, rtcp-mux on it): without rtcp-mux the RTCP
+// component has a handshake of its own.
+class DtlsChain : public DaemonTest, public ::testing::WithParamInterface<std::tuple<Offerer, bool>> {
   protected:
     void SetUp() override {
         DaemonTest::SetUp();
@@ -46,7 +51,7 @@ class DtlsChain : public DaemonTest, public ::testing::WithParamInterface<Offere
         if (underOracle()) GTEST_SKIP() << "needs ngmediad and rtpengine side by side";
         if (access(kRtpengine, X_OK) != 0)
             GTEST_SKIP() << kRtpengine << " (Debian's rtpengine-daemon, the independent DTLS peer) is not installed";
-        ASSERT_TRUE(startDaemon({.args = {"--interface=127.0.0.1"}})) << daemon.error();
+        ASSERT_TRUE(startDaemon({.args = {"--interface=127.0.0.1"}, .http = true})) << daemon.error();
         // The second daemon: rtpengine, in a port block of its own.
         const char* saved = getenv("NGM_DAEMON");
         std::string keep = saved ? saved : "";
@@ -98,16 +103,17 @@ TEST_P(DtlsChain, PlainCallThroughADtlsSrtpLegBetweenTheTwoDaemons) {
     ASSERT_TRUE(a.ok() && c.ok());
     // The DTLS leg is offered by `first` and answered by `second`; A talks to
     // `first`, C to `second`.
-    bool rtpengineFirst = GetParam() == Offerer::Rtpengine;
+    bool rtpengineFirst = std::get<0>(GetParam()) == Offerer::Rtpengine;
+    bool mux = std::get<1>(GetParam());
     NgClient& first = rtpengineFirst ? *rng : *ng;
     NgClient& second = rtpengineFirst ? *ng : *rng;
 
-    Reply o1 = signal(first, "offer", "a", "", plainSdp(a.port(), "1"), "UDP/TLS/RTP/SAVP");
+    Reply o1 = signal(first, "offer", "a", "", plainSdp(a.port(), "1", mux), "UDP/TLS/RTP/SAVP");
     ASSERT_EQ(o1.result(), "ok") << o1.describe();
     EXPECT_EQ(attribute(o1.sdp(), "setup"), "actpass") << o1.sdp();
     Reply o2 = signal(second, "offer", "x", "", o1.sdp(), "RTP/AVP");
     ASSERT_EQ(o2.result(), "ok") << o2.describe();
-    Reply a2 = signal(second, "answer", "x", "c", plainSdp(c.port(), "2"), "");
+    Reply a2 = signal(second, "answer", "x", "c", plainSdp(c.port(), "2", mux), "");
     ASSERT_EQ(a2.result(), "ok") << a2.describe();
     EXPECT_EQ(attribute(a2.sdp(), "setup"), "active") << a2.sdp();
     EXPECT_FALSE(attribute(a2.sdp(), "fingerprint").empty()) << a2.sdp();
@@ -127,12 +133,31 @@ TEST_P(DtlsChain, PlainCallThroughADtlsSrtpLegBetweenTheTwoDaemons) {
     EXPECT_NE(flags.find("DTLS-SRTP"), std::string::npos) << flags;
     EXPECT_NE(flags.find(rtpengineFirst ? "DTLS role active" : "DTLS role passive"), std::string::npos)
         << flags;
+    // One handshake per component: RTP, and without rtcp-mux RTCP too
+    // (summed over the workers).
+    const int want = mux ? 1 : 2;
+    int ok = 0;
+    std::string metrics;
+    for (int i = 0; i < 40 && ok != want; i++) {
+        HttpClient h(daemon.httpPort(), false);
+        auto r = h.request("GET", "/metrics");
+        metrics = r ? r->body : "";
+        ok = 0;
+        static const std::regex line("ngmedia_dtls_handshakes_total\\{worker=\"\\d+\",result=\"ok\"\\} (\\d+)");
+        for (auto it = std::sregex_iterator(metrics.begin(), metrics.end(), line); it != std::sregex_iterator(); ++it)
+            ok += std::stoi((*it)[1]);
+        if (ok != want) std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_EQ(ok, want) << metrics;
 }
 
-INSTANTIATE_TEST_SUITE_P(Offerers, DtlsChain, ::testing::Values(Offerer::Rtpengine, Offerer::Ngmediad),
+INSTANTIATE_TEST_SUITE_P(Offerers, DtlsChain,
+                         ::testing::Combine(::testing::Values(Offerer::Rtpengine, Offerer::Ngmediad),
+                                            ::testing::Bool()),
                          [](const auto& info) {
-                             return std::string(info.param == Offerer::Rtpengine ? "RtpengineOffers"
-                                                                                 : "NgmediadOffers");
+                             return std::string(std::get<0>(info.param) == Offerer::Rtpengine ? "RtpengineOffers"
+                                                                                             : "NgmediadOffers") +
+                                    (std::get<1>(info.param) ? "RtcpMux" : "SeparateRtcp");
                          });
 
 }  // namespace
