@@ -22,6 +22,7 @@
 #include <ostream>
 #include <regex>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -296,6 +297,90 @@ TEST_F(DtlsFingerprint, AMismatchGetsNoKeysAndNoMediaThrough) {
     Reply q = query("dtls-mismatch");
     EXPECT_GE(queriedStat(q, "dtls", 0, "errors"), 5) << q.describe();
     EXPECT_NE(daemon.log().find("DTLS-SRTP handshake failed"), std::string::npos) << daemon.log();
+}
+
+// A stranger floods a DTLS call's port with ClientHellos and garbage
+// records: they are refused (counted in /metrics), the real peer's handshake
+// still completes, and memory does not grow with the flood.
+TEST_F(DtlsFingerprint, AFloodFromAnotherSourceIsRefusedAndTheHandshakeStillCompletes) {
+    if (underOracle()) GTEST_SKIP() << "drives ngmediad's DTLS peer policy";
+    ASSERT_TRUE(startDaemon({.args = {"--log-level=5"}})) << daemon.error();
+    auto cert = DtlsCertificate::create({});
+    ASSERT_TRUE(cert);
+    UdpEnd dtls, plain, stranger;
+    ASSERT_TRUE(dtls.open() && plain.open() && stranger.open());
+    std::string offerSdp = audioSdp(dtls.port, "127.0.0.1");
+    offerSdp = std::regex_replace(offerSdp, std::regex("RTP/AVP"), "UDP/TLS/RTP/SAVP");
+    offerSdp += "a=setup:active\r\na=fingerprint:" +
+                writeFingerprint((*cert)->fingerprint(FingerprintHash::Sha256)) + "\r\n";
+    Reply o = ng->request(Request("offer")
+                              .set("call-id", "dtls-flood")
+                              .set("from-tag", "dtls")
+                              .set("transport-protocol", "RTP/AVP")
+                              .set("sdp", offerSdp));
+    ASSERT_EQ(o.result(), "ok") << o.describe();
+    Reply a = answer("dtls-flood", "dtls", "plain", audioSdp(plain.port, "127.0.0.1"));
+    ASSERT_EQ(a.result(), "ok") << a.describe();
+    auto toDtls = sdpMediaPorts(a.sdp());
+    auto peerFp = parseFingerprint(sdpAttribute(a.sdp(), "fingerprint"));
+    ASSERT_TRUE(toDtls && peerFp);
+    uint16_t peerPort = uint16_t(toDtls->rtp);
+
+    // The real peer's ClientHello, sent first: the handshake's peer is fixed.
+    DtlsConnectionOptions options;
+    options.role = DtlsRole::Active;
+    auto conn = DtlsConnection::create(*cert, options);
+    ASSERT_TRUE(conn);
+    DtlsConnection& c = **conn;
+    c.setPeerFingerprints({*peerFp}, nowMs());
+    c.start(nowMs());
+    std::vector<uint8_t> out, hello;
+    while (c.popOutgoing(out)) {
+        if (hello.empty()) hello = out;
+        dtls.sendTo(peerPort, out);
+    }
+    // The flood: a copy of a ClientHello and garbage records, twice 10,000
+    // (the first round warms up what any burst touches: socket buffers, the
+    // ring, the allocator), RSS compared across the second.
+    std::vector<uint8_t> junk(200, 0x17);
+    junk[1] = 0xfe;
+    junk[2] = 0xfd;
+    auto flood = [&] {
+        for (int i = 0; i < 10000; i++) {
+            stranger.sendTo(peerPort, (i % 2) ? std::span<const uint8_t>(hello) : std::span<const uint8_t>(junk));
+            if (i % 500 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    };
+    flood();
+    long rssBefore = daemon.rssKiB();
+    flood();
+    const uint64_t end = nowMs() + 5000;
+    while (nowMs() < end && c.state() == DtlsState::Handshaking) {
+        while (c.popOutgoing(out)) dtls.sendTo(peerPort, out);
+        auto d = dtls.receive(50);
+        if (!d.empty()) c.feed(d, nowMs());
+        else c.onTimeout(nowMs());
+    }
+    while (c.popOutgoing(out)) dtls.sendTo(peerPort, out);
+    EXPECT_EQ(c.state(), DtlsState::Connected) << c.failureReason();
+    EXPECT_TRUE(stranger.receive(100).empty()) << "nothing goes back to the stranger";
+    long rssAfter = daemon.rssKiB();
+    printf("[ RSS      ] before the second 10,000 %ld KiB, after %ld KiB\n", rssBefore, rssAfter);
+    if (kRssMeaningful) {
+        EXPECT_LT(rssAfter - rssBefore, 512) << "RSS grew with the flood";
+    }
+    // SRTP from the real peer comes out plain.
+    auto tx = SrtpContext::create(c.sendKeys()->suite, c.sendKeys()->key, c.sendKeys()->salt);
+    ASSERT_TRUE(tx);
+    auto p = rtpPacket(1, 0x33);
+    std::vector<uint8_t> buf(p.size() + 64);
+    std::memcpy(buf.data(), p.data(), p.size());
+    size_t len = p.size();
+    ASSERT_EQ((*tx)->protectRtp(buf, len), SrtpStatus::Ok);
+    dtls.sendTo(peerPort, std::span(buf.data(), len));
+    auto got = plain.receive(1000);
+    EXPECT_EQ(got.size(), p.size());
 }
 
 INSTANTIATE_TEST_SUITE_P(Roles, DtlsAgainstRtpengine,
