@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # End-to-end secure calls: two real baresip phones call each other through
 # Kamailio (rtpengine module) with ngmediad anchoring the media, one case per
-# pairing of SDES-SRTP and plain RTP.  Each phone plays its own tone and
+# pairing of SDES-SRTP, DTLS-SRTP and plain RTP.  Each phone plays its own tone and
 # records what it hears; the other phone's tone must be found in each
 # recording.  See README.md in this directory.
 #
 #   run_baresip.sh /path/to/ngmediad
 #
 # Environment: E2E_KEEP=1 keeps the work directory (logs, recordings) even on
-# success; BARESIP_CASES="srtp-rtp ..." runs only the cases named.
+# success; BARESIP_CASES="srtp-rtp ..." runs only the cases named; E2E_DTLS_MUX=no
+# makes a DTLS phone offer no rtcp-mux.
 # Exit status: 0 all checks passed, 1 a check failed, 77 skipped (a tool is
 # missing; the reason is printed), 2 usage.
 set -u
@@ -34,9 +35,9 @@ CALLER_HZ=440 CALLEE_HZ=1000
 # runs AES_CM_128_HMAC_SHA1_32 and ngmediad decrypts and re-encrypts
 # (srtp-srtp passes the caller's key and packets through).
 #
-# A DTLS-SRTP case is one more line here with mediaenc dtls_srtp (phone_conf
-# loads its module), one more stanza in route[NGFLAGS], and the phone-log
-# check taking dtls_srtp's "DTLS-SRTP complete (...) Profile=..." line.
+# The DTLS cases (suite "DTLS": whatever profile the handshake picks) run the
+# phone with mediaenc dtls_srtp and rtcp-mux (phone_conf), Kamailio asks
+# ngmediad for mux on that leg; baresip 1.0 offers UDP/TLS/RTP/SAVPF.
 CASES=(
     "srtp-rtp     srtp-mand -         AES_CM_128_HMAC_SHA1_80 -                       0"
     "rtp-srtp     -         srtp-mand -                       AES_CM_128_HMAC_SHA1_80 0"
