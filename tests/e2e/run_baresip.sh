@@ -9,7 +9,7 @@
 #
 # Environment: E2E_KEEP=1 keeps the work directory (logs, recordings) even on
 # success; BARESIP_CASES="srtp-rtp ..." runs only the cases named; E2E_DTLS_MUX=no
-# makes a DTLS phone offer no rtcp-mux.
+# runs a DTLS phone without rtcp-mux (its query check then fails).
 # Exit status: 0 all checks passed, 1 a check failed, 77 skipped (a tool is
 # missing; the reason is printed), 2 usage.
 set -u
