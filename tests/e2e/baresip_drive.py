@@ -151,7 +151,8 @@ def ng(port, msg):
 
 def legs(port, call_id, from_tag):
     """(caller leg, callee leg) of a call as ngmediad's query shows them:
-    protocol, crypto suite, RTP packets and errors, RTCP errors."""
+    protocol, crypto suite, RTP packets and errors, RTCP errors, the
+    media's flags (DTLS-SRTP, its role, rtcp-mux)."""
     q = ng(port, {"command": "query", "call-id": call_id}) or {}
     out = {}
     for tag, t in q.get("tags", {}).items():
@@ -162,7 +163,7 @@ def legs(port, call_id, from_tag):
             out["caller" if tag == from_tag else "callee"] = {
                 "protocol": m.get("protocol", "?"), "suite": m["streams"][0].get("crypto suite", "-"),
                 "packets": int(rtp["packets"]), "errors": int(rtp["errors"]),
-                "rtcp_errors": int(rtcp["errors"])}
+                "rtcp_errors": int(rtcp["errors"]), "flags": m.get("flags", [])}
         except (KeyError, IndexError, TypeError, ValueError):
             pass
     return out

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # End-to-end secure calls: two real baresip phones call each other through
 # Kamailio (rtpengine module) with ngmediad anchoring the media, one case per
-# pairing of SDES-SRTP and plain RTP.  Each phone plays its own tone and
+# pairing of SDES-SRTP, DTLS-SRTP and plain RTP.  Each phone plays its own tone and
 # records what it hears; the other phone's tone must be found in each
 # recording.  See README.md in this directory.
 #
 #   run_baresip.sh /path/to/ngmediad
 #
 # Environment: E2E_KEEP=1 keeps the work directory (logs, recordings) even on
-# success; BARESIP_CASES="srtp-rtp ..." runs only the cases named.
+# success; BARESIP_CASES="srtp-rtp ..." runs only the cases named; E2E_DTLS_MUX=no
+# runs a DTLS phone without rtcp-mux (its query check then fails).
 # Exit status: 0 all checks passed, 1 a check failed, 77 skipped (a tool is
 # missing; the reason is printed), 2 usage.
 set -u
@@ -34,14 +35,17 @@ CALLER_HZ=440 CALLEE_HZ=1000
 # runs AES_CM_128_HMAC_SHA1_32 and ngmediad decrypts and re-encrypts
 # (srtp-srtp passes the caller's key and packets through).
 #
-# A DTLS-SRTP case is one more line here with mediaenc dtls_srtp (phone_conf
-# loads its module), one more stanza in route[NGFLAGS], and the phone-log
-# check taking dtls_srtp's "DTLS-SRTP complete (...) Profile=..." line.
+# The DTLS cases (suite "DTLS": whatever profile the handshake picks) run the
+# phone with mediaenc dtls_srtp and rtcp-mux (phone_conf), Kamailio asks
+# ngmediad for mux on that leg; baresip 1.0 offers UDP/TLS/RTP/SAVPF.
 CASES=(
     "srtp-rtp     srtp-mand -         AES_CM_128_HMAC_SHA1_80 -                       0"
     "rtp-srtp     -         srtp-mand -                       AES_CM_128_HMAC_SHA1_80 0"
     "srtp-srtp    srtp-mand srtp-mand AES_CM_128_HMAC_SHA1_80 AES_CM_128_HMAC_SHA1_80 1"
     "srtp-resuite srtp-mand srtp-mand AES_CM_128_HMAC_SHA1_80 AES_CM_128_HMAC_SHA1_32 1"
+    "dtls-rtp     dtls_srtp -         DTLS                    -                       1"
+    "rtp-dtls     -         dtls_srtp -                       DTLS                    0"
+    "dtls-srtp    dtls_srtp srtp-mand DTLS                    AES_CM_128_HMAC_SHA1_80 0"
 )
 
 if [[ -z "$NGMEDIAD" || ! -x "$NGMEDIAD" ]]; then
@@ -60,7 +64,7 @@ done
 if ((${#missing[@]})); then
     skip "${missing[*]} not installed (Debian packages kamailio, baresip-core, python3; scripts/install-deps.sh installs them)"
 fi
-for mod in account menu ctrl_tcp g711 srtp aufile aubridge sndfile; do
+for mod in account menu ctrl_tcp g711 srtp dtls_srtp aufile aubridge sndfile; do
     [[ -r "$MODDIR/$mod.so" ]] || skip "baresip module $MODDIR/$mod.so not found (Debian package baresip-core)"
 done
 
@@ -164,7 +168,13 @@ except OSError:
     sys.exit(1)
 PY
 }
-media_label() { if [[ $1 == - ]]; then echo "plain RTP"; else echo "SDES-SRTP $1"; fi; }
+media_label() {
+    case $1 in
+        -) echo "plain RTP" ;;
+        DTLS) echo "DTLS-SRTP" ;;
+        *) echo "SDES-SRTP $1" ;;
+    esac
+}
 show_log() {
     echo "---- $1 (last ${3:-30} lines) ----"
     tail -n "${3:-30}" "$2" 2>/dev/null | sed 's/^/  /'
@@ -183,10 +193,12 @@ fatal() {
 # "-dec" file is what it heard), controlled over ctrl_tcp (commands of the
 # menu module), one account that registers nowhere and answers at once.
 phone_conf() {  # DIR USER SIP CTRL RTP MEDIAENC TONE
-    local dir=$1 enc="" menc=srtp.so
+    local dir=$1 enc="" menc=srtp.so mux=no
     mkdir -p "$dir/rec"
     [[ $6 == - ]] || enc=";mediaenc=$6"
-    [[ $6 == dtls_srtp* ]] && menc=dtls_srtp.so
+    # ngmediad answers DTLS on the RTP component only: a DTLS phone muxes
+    # RTCP (E2E_DTLS_MUX=no shows what happens without; README.md)
+    [[ $6 == dtls_srtp* ]] && menc=dtls_srtp.so mux=${E2E_DTLS_MUX:-yes}
     cat >"$dir/config" <<EOF
 poll_method		epoll
 sip_listen		127.0.0.1:$3
@@ -195,6 +207,7 @@ audio_source		aufile,$7
 audio_player		aubridge,$2-speaker
 audio_alert		aubridge,$2-speaker
 rtp_ports		$5
+rtcp_mux		$mux
 module_path		$MODDIR
 module			g711.so
 module			aufile.so
@@ -290,8 +303,17 @@ for line in open(f"{cdir}/call.txt"):
 for who in ("caller", "callee"):
     log = open(f"{cdir}/{who}.log", errors="replace").read()
     suites = re.findall(r"SRTP is Enabled \(cryptosuite=([A-Z0-9_]+)\)", log)
-    bad = len(re.findall(r"srtp: failed to decrypt RTP packet", log))
-    if want[who] == "-":
+    dtls = re.findall(r"DTLS-SRTP complete \(([^)]*)\) Profile=([A-Za-z0-9_]+)", log)
+    # srtp.so: "failed to decrypt RTP packet"; dtls_srtp.so: "failed to decrypt RTP-packet"
+    bad = len(re.findall(r"srtp: (?:recv: )?failed to decrypt RTP[ -]packet", log))
+    if want[who] == "DTLS":
+        # One handshake per call: a re-INVITE that keeps the roles and the
+        # fingerprints keeps the association (docs/compatibility.md).
+        report(f"{who} phone: DTLS-SRTP complete once, every SRTP packet decrypted",
+               len(dtls) == 1 and not suites and bad == 0,
+               f"DTLS-SRTP in its log: {dtls or 'none'}; SDES suites: {sorted(set(suites)) or 'none'}; "
+               f"SRTP decrypt failures in its log: {bad}")
+    elif want[who] == "-":
         report(f"{who} phone: plain RTP (no SRTP)", not suites and "mediaenc=" not in open(f"{cdir}/{who}/accounts").read(),
                f"suites in its log: {sorted(set(suites)) or 'none'}")
     else:
@@ -312,15 +334,32 @@ for when in ("before", "after") if reinvite else ("before",):
         l = legs.get(who)
         if not l:
             parts.append(f"{who}: no leg"); ok = False; continue
-        proto = "RTP/AVP" if want[who] == "-" else "RTP/SAVP"
+        flags = l.get("flags", [])
+        roles = [f for f in flags if f.startswith("DTLS role ")]
+        if want[who] == "DTLS":
+            # ngmediad shows no crypto suite for a DTLS leg: the flag and the role;
+            # the handshake runs on the RTP component only, so the leg muxes RTCP
+            # baresip 1.0 offers UDP/TLS/RTP/SAVPF
+            proto = l["protocol"] if l["protocol"] in ("UDP/TLS/RTP/SAVP", "UDP/TLS/RTP/SAVPF") else "UDP/TLS/RTP/SAVP(F)"
+            suite, sec_ok = "-", "DTLS-SRTP" in flags and len(roles) == 1 and "rtcp-mux" in flags
+        else:
+            proto = "RTP/AVP" if want[who] == "-" else "RTP/SAVP"
+            suite, sec_ok = want[who], "DTLS-SRTP" not in flags
         rtcp_ok = want[who] == "AES_CM_128_HMAC_SHA1_32" or l["rtcp_errors"] <= 1
-        ok &= (l["protocol"] == proto and l["suite"] == want[who] and l["packets"] >= 50
-               and l["errors"] == 0 and rtcp_ok)
-        parts.append(f"{who} {l['protocol']} {l['suite']}: {l['packets']} RTP packets in, {l['errors']} RTP errors,"
-                     f" {l['rtcp_errors']} RTCP errors")
+        # A DTLS phone that answers setup:active sends its ClientHello as it
+        # sends its 200, before Kamailio has given ngmediad the answer; ngmediad
+        # makes the association from the answer, so that first flight is
+        # dropped and counted, and the phone's retransmission (1 s later)
+        # makes the handshake (README.md, limits).
+        rtp_errors_ok = l["errors"] <= (1 if "DTLS role passive" in flags else 0)
+        ok &= (l["protocol"] == proto and l["suite"] == suite and sec_ok and l["packets"] >= 50
+               and rtp_errors_ok and rtcp_ok)
+        sec = ", ".join(f for f in flags if f.startswith("DTLS") or f in ("SDES", "rtcp-mux"))
+        parts.append(f"{who} {l['protocol']} {l['suite']}{' [' + sec + ']' if sec else ''}: {l['packets']} RTP packets in,"
+                     f" {l['errors']} RTP errors, {l['rtcp_errors']} RTCP errors")
     label = "mid-call" if when == "before" else "after the re-INVITE"
-    report(f"ngmediad query {label}: legs as negotiated, RTP in from both, no RTP errors, "
-           "at most the first RTCP dropped", ok, "; ".join(parts))
+    report(f"ngmediad query {label}: legs as negotiated, RTP in from both, no RTP errors "
+           "(but an early ClientHello), at most the first RTCP dropped", ok, "; ".join(parts))
 PY
     srtp_rc=$?
     checks_from "$name: " "$cdir/srtp.txt"
