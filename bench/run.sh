@@ -111,6 +111,12 @@ DTLS_BURST_REPEATS=${BENCH_DTLS_BURST_REPEATS:-3}
 # of warm-up behind it); mediaload sends media for DTLS_MEDIA_DURATION s.
 DTLS_BURST_AT=${BENCH_DTLS_BURST_AT:-5}
 DTLS_MEDIA_DURATION=10
+# The burst's dtlsload shares CPU $LOAD_CPU with mediaload and runs at this
+# nice (in an autogroup of its own), not at BENCH_NICE: at -20 it starves
+# ksoftirqd there, and mediaload's packets then wait in that CPU's backlog
+# before they reach the daemon (tens of ms of "relay latency" that a burst
+# sent to another daemon causes too; see bench/README.md).
+DTLS_BURST_NICE=${BENCH_DTLS_BURST_NICE:-0}
 # dtlsload's ng client port and call sockets: apart from mediaload's (which
 # uses the first ports of GEN_PORT_MIN..GEN_PORT_MAX).
 DTLS_CLIENT_PORT=19001
@@ -1030,7 +1036,7 @@ dtls_burst_run() {
     mpid=$!
     LOAD_PID=$mpid
     sleep "$DTLS_BURST_AT"
-    "${PRIO[@]}" taskset -c "$LOAD_CPU" "$DTLSLOAD" --target "127.0.0.1:$port" --calls "$DTLS_BURST" \
+    "${BURST_PRIO[@]}" taskset -c "$LOAD_CPU" "$DTLSLOAD" --target "127.0.0.1:$port" --calls "$DTLS_BURST" \
         --setup actpass --notify-pid "$mpid" --daemon-pid "$DAEMON_PID" --local-port $DTLS_CLIENT_PORT \
         --port-min $DTLS_PORT_MIN --port-max $GEN_PORT_MAX >"$WORK/$k.dtls.out" 2>"$WORK/$k.dtls.err" || true
     wait "$mpid" || rc=$?
@@ -1057,6 +1063,12 @@ runs_median() {
         awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+BURST_PRIO=(nice -n "$DTLS_BURST_NICE")
+if [[ $(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null) == 1 ]]; then
+    # shellcheck disable=SC2016 # expanded by the inner sh
+    BURST_PRIO=(setsid sh -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec "$@"' "$DTLS_BURST_NICE"
+                nice -n "$DTLS_BURST_NICE")
+fi
 if (( DO_DTLS )); then
     log "== dtls: $DTLS_CALLS handshakes at once ($DTLS_SETUPS), $DTLS_REPEATS rounds, both daemons in turn"
     for r in $(seq 1 "$DTLS_REPEATS"); do
@@ -1488,7 +1500,7 @@ report_dtls() {
         done
     done
     echo "handshakes per core-second = handshakes completed / the daemon's CPU time (utime + stime from /proc/PID/stat, 10 ms ticks) from the first handshake datagram to the last completion; the offer/answer/delete commands are outside it (the second row adds the answers' CPU). The generator runs the other end of every handshake with crypto::DtlsConnection on CPU $LOAD_CPU; when its CPU % is near 100 the wall-clock handshakes/s is its limit, not the daemon's."
-    echo "burst: the plain calls' packets by send time, before dtlsload's first offer, during its offers, answers and handshakes (the burst), after its last handshake."
+    echo "burst: the plain calls' packets by send time, before dtlsload's first offer, during its offers, answers and handshakes (the burst), after its last handshake; 100000.5 us is the latency histogram's last bin (>= 100 ms). The burst's dtlsload runs on CPU $LOAD_CPU beside mediaload at nice $DTLS_BURST_NICE (BENCH_DTLS_BURST_NICE)."
 }
 
 # latest.txt is overwritten by each run; the dated copy, named after the
