@@ -46,6 +46,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cinttypes>
@@ -92,6 +93,18 @@ int64_t monoNs() { return clockNs(CLOCK_MONOTONIC); }
     std::exit(code);
 }
 [[noreturn]] void dieErrno(const std::string& what) { die(what + ": " + std::strerror(errno)); }
+
+// CLOCK_MONOTONIC ns of the last SIGUSR1 / SIGUSR2 (0: none yet); set from
+// the signal handler, read by the receive path.
+std::atomic<int64_t> gBurstStartNs{0}, gBurstEndNs{0};
+static_assert(std::atomic<int64_t>::is_always_lock_free);
+
+void onBurstSignal(int sig) {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    const int64_t t = int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+    (sig == SIGUSR1 ? gBurstStartNs : gBurstEndNs).store(t, std::memory_order_relaxed);
+}
 
 void sleepUntil(int64_t monoDeadline) {
     timespec ts{time_t(monoDeadline / 1'000'000'000), long(monoDeadline % 1'000'000'000)};
@@ -562,6 +575,8 @@ void usage() {
                  "  --srtp SUITE        A legs SDES-SRTP (libsrtp2), B legs plain: one of\n"
                  "                      AES_CM_128_HMAC_SHA1_80 (_32), AES_256_CM_HMAC_SHA1_80,\n"
                  "                      AEAD_AES_128_GCM, AEAD_AES_256_GCM\n"
+                 "  SIGUSR1 / SIGUSR2   a burst of other work on the relay begins / ends:\n"
+                 "                      latency also reported before, during and after it\n"
                  "  --srtp-impl I       openssl (default: the generator's own SRTP on OpenSSL,\n"
                  "                      checked against libsrtp2 at start) or libsrtp2 (every\n"
                  "                      packet through libsrtp2; slow with many calls)\n");
@@ -1070,6 +1085,10 @@ struct MediaStats {
     int64_t endLagNs = 0;    // how late the last packet was sent
     uint64_t noKernelStamp = 0;
     Histogram latency;  // of packets sent inside the window
+    // After a SIGUSR1 (a burst of other work on the relay began, e.g.
+    // dtlsload --notify-pid): the window's packets by send time, before the
+    // burst, during it (until SIGUSR2) and after it.
+    Histogram beforeBurst, inBurst, afterBurst;
     // --timeline: per slice of send time, the slowest packet and the steal
     // ticks per CPU read when the slice's sending began.
     std::vector<int64_t> sliceMaxNs;
@@ -1339,7 +1358,15 @@ class MediaEngine {
             rxMono = monoNs();
         }
         if (rxMono - sentAt > lateNs_) st_->late[sender & 1]++;
-        if (sentAt >= windowStart_ && sentAt < windowEnd_) st_->latency.add(rxMono - sentAt);
+        if (sentAt >= windowStart_ && sentAt < windowEnd_) {
+            st_->latency.add(rxMono - sentAt);
+            const int64_t b0 = gBurstStartNs.load(std::memory_order_relaxed);
+            const int64_t b1 = gBurstEndNs.load(std::memory_order_relaxed);
+            // Before SIGUSR1 every packet is "before" (reported only if it comes).
+            if (b0 == 0 || sentAt < b0) st_->beforeBurst.add(rxMono - sentAt);
+            else if (b1 < b0 || sentAt < b1) st_->inBurst.add(rxMono - sentAt);
+            else st_->afterBurst.add(rxMono - sentAt);
+        }
         if (sliceNs_ > 0 && sentAt >= t0_) {
             std::size_t i = std::size_t((sentAt - t0_) / sliceNs_);
             if (i < st_->sliceMaxNs.size())
@@ -1416,6 +1443,12 @@ int main(int argc, char** argv) {
         return 2;
     }
     const Options& o = *parsed;
+    // The burst window (see MediaStats::inBurst).
+    struct sigaction sa {};
+    sa.sa_handler = onBurstSignal;
+    sa.sa_flags = SA_RESTART;
+    ::sigaction(SIGUSR1, &sa, nullptr);
+    ::sigaction(SIGUSR2, &sa, nullptr);
     auto target = parseHostPort(o.target);
     if (!target) die("bad --target " + o.target);
     auto base = parseAddr(o.mediaAddress, "1");
@@ -1646,6 +1679,20 @@ int main(int argc, char** argv) {
     kv("latency_p999_us", st.latency.percentileUs(99.9));
     kv("latency_max_us", double(st.latency.maxNs) / 1000.0);
     kv("latency_unstamped", st.noKernelStamp);
+    if (gBurstStartNs.load() != 0) {
+        const int64_t b0 = gBurstStartNs.load(), b1 = gBurstEndNs.load();
+        kv("burst_start_s", double(b0 - w.sendStartNs) / 1e9);
+        kv("burst_len_s", b1 > b0 ? double(b1 - b0) / 1e9 : -1.0);
+        const std::pair<const char*, const Histogram*> parts[] = {
+            {"before", &st.beforeBurst}, {"burst", &st.inBurst}, {"after", &st.afterBurst}};
+        for (const auto& [name, h] : parts) {
+            const std::string k(name);
+            kv((k + "_latency_samples").c_str(), h->count);
+            kv((k + "_latency_p50_us").c_str(), h->percentileUs(50));
+            kv((k + "_latency_p99_us").c_str(), h->percentileUs(99));
+            kv((k + "_latency_max_us").c_str(), double(h->maxNs) / 1000.0);
+        }
+    }
     kv("gen_cpu_user_s", genUser);
     kv("gen_cpu_sys_s", genSys);
     kv("gen_cpu_pct", genPct);

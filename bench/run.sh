@@ -26,18 +26,20 @@ set -u -o pipefail
 BUILD_DIR=${1:-build}
 MODE=${2:-all}
 case $MODE in
-    all | control | media | secure) ;;
-    *) echo "usage: $0 BUILD_DIR [all|control|media|secure]" >&2; exit 2 ;;
+    all | control | media | secure | dtls) ;;
+    *) echo "usage: $0 BUILD_DIR [all|control|media|secure|dtls]" >&2; exit 2 ;;
 esac
 # The sections this run measures.
 DO_CONTROL=0 DO_MEDIA=0 DO_SECURE=0
 [[ $MODE == all || $MODE == control ]] && DO_CONTROL=1
 [[ $MODE == all || $MODE == media ]] && DO_MEDIA=1
 [[ $MODE == all || $MODE == secure ]] && DO_SECURE=1
+[[ $MODE == all || $MODE == dtls ]] && DO_DTLS=1
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RESULTS_DIR=$BENCH_DIR/results
 NGLOAD=$BUILD_DIR/bench/ngload
 MEDIALOAD=$BUILD_DIR/bench/mediaload
+DTLSLOAD=$BUILD_DIR/bench/dtlsload
 WAKECOST=$BUILD_DIR/bench/wakecost
 NGMEDIAD=$BUILD_DIR/src/app/ngmediad
 RTPENGINE=${RTPENGINE:-/usr/bin/rtpengine}
@@ -95,6 +97,30 @@ GEN_PORT_MAX=18999
 SECURE_LOADS=${BENCH_SECURE_LOADS:-500}
 SECURE_REPEATS=${BENCH_SECURE_REPEATS:-3}
 SECURE_SUITES=${BENCH_SECURE_SUITES:-AES_CM_128_HMAC_SHA1_80 AEAD_AES_128_GCM}
+# DTLS-SRTP: handshakes per core (DTLS_CALLS calls at once, DTLS_REPEATS
+# runs per daemon and a=setup, fresh daemons in turn), then the burst:
+# DTLS_BURST handshakes while DTLS_BURST_PLAIN plain calls relay, the plain
+# calls' relay latency before and during it (DTLS_BURST_REPEATS runs each).
+DTLS_CALLS=${BENCH_DTLS_CALLS:-1000}
+DTLS_REPEATS=${BENCH_DTLS_REPEATS:-3}
+DTLS_SETUPS=${BENCH_DTLS_SETUPS:-actpass active}
+DTLS_BURST=${BENCH_DTLS_BURST:-200}
+DTLS_BURST_PLAIN=${BENCH_DTLS_BURST_PLAIN:-300}
+DTLS_BURST_REPEATS=${BENCH_DTLS_BURST_REPEATS:-3}
+# The burst starts this long after mediaload (its 300 calls set up and 2 s
+# of warm-up behind it); mediaload sends media for DTLS_MEDIA_DURATION s.
+DTLS_BURST_AT=${BENCH_DTLS_BURST_AT:-5}
+DTLS_MEDIA_DURATION=10
+# The burst's dtlsload shares CPU $LOAD_CPU with mediaload and runs at this
+# nice (in an autogroup of its own), not at BENCH_NICE: at -20 it starves
+# ksoftirqd there, and mediaload's packets then wait in that CPU's backlog
+# before they reach the daemon (tens of ms of "relay latency" that a burst
+# sent to another daemon causes too; see bench/README.md).
+DTLS_BURST_NICE=${BENCH_DTLS_BURST_NICE:-0}
+# dtlsload's ng client port and call sockets: apart from mediaload's (which
+# uses the first ports of GEN_PORT_MIN..GEN_PORT_MAX).
+DTLS_CLIENT_PORT=19001
+DTLS_PORT_MIN=10000
 # The SDES suite of the generator's A legs in the next measure_media; empty:
 # plain RTP on both legs.
 MEDIA_SRTP=""
@@ -131,8 +157,8 @@ if [[ ! -x $NGLOAD ]]; then
     log "building ngload in $BUILD_DIR"
     cmake --build "$BUILD_DIR" --target ngload >&2 || { log "cannot build ngload"; exit 1; }
 fi
-if (( DO_MEDIA || DO_SECURE )); then
-    for tool in mediaload wakecost; do
+if (( DO_MEDIA || DO_SECURE || DO_DTLS )); then
+    for tool in mediaload wakecost $( (( DO_DTLS )) && echo dtlsload); do
         [[ -x $BUILD_DIR/bench/$tool ]] && continue
         log "building $tool in $BUILD_DIR"
         cmake --build "$BUILD_DIR" --target $tool >&2 || { log "cannot build $tool"; exit 1; }
@@ -973,6 +999,120 @@ if (( DO_SECURE )); then
     done
 fi
 
+# --- DTLS-SRTP: handshakes per core, and a burst under relaying ----------------
+
+# One dtlsload run against daemon $1 (fresh) with a=setup $6: R[$1.$7.*].
+dtls_run() {
+    local name=$1 bin=$2 port=$3 pmin=$4 pmax=$5 setup=$6 k=$1.$7 rc=0
+    start_or_fail "$name" "$bin" "$port" "$pmin" "$pmax" "at start-up (dtls $7)" || return 0
+    sleep 1
+    "${PRIO[@]}" taskset -c "$LOAD_CPU" "$DTLSLOAD" --target "127.0.0.1:$port" --calls "$DTLS_CALLS" \
+        --setup "$setup" --daemon-pid "$DAEMON_PID" --local-port $DTLS_CLIENT_PORT \
+        --port-min $GEN_PORT_MIN --port-max $GEN_PORT_MAX >"$WORK/$k.out" 2>"$WORK/$k.err" &
+    LOAD_PID=$!
+    wait "$LOAD_PID" || rc=$?
+    LOAD_PID=""
+    sed 's/^/    /' "$WORK/$k.err" >&2
+    absorb "$k" "$WORK/$k.out"
+    R[$k.rc]=$rc
+    if ! alive; then crashed "$name" "dtls $7"; return 0; fi
+    (( rc >= 2 )) && { log "dtlsload against $name failed (exit $rc)"; FAILED=1; }
+    stop_daemon
+}
+
+# One burst run against daemon $1 (fresh): mediaload with DTLS_BURST_PLAIN
+# plain calls, and DTLS_BURST_AT s after its start dtlsload's burst, which
+# signals mediaload when it begins and ends. R[$1.$6.*] (mediaload) and
+# R[$1.$6.dtls.*] (dtlsload).
+dtls_burst_run() {
+    local name=$1 bin=$2 port=$3 pmin=$4 pmax=$5 k=$1.$6 rc=0 mpid
+    start_or_fail "$name" "$bin" "$port" "$pmin" "$pmax" "at start-up (dtls burst $6)" || return 0
+    sleep 1
+    "${PRIO[@]}" taskset -c "$LOAD_CPU" "$MEDIALOAD" --target "127.0.0.1:$port" --calls "$DTLS_BURST_PLAIN" \
+        --duration "$DTLS_MEDIA_DURATION" --warmup 2 --late-ms "$MEDIA_LATE_MS" \
+        --tick-us "$MEDIA_TICK_US" --daemon-pid "$DAEMON_PID" --local-port $CLIENT_PORT \
+        --port-min $GEN_PORT_MIN --port-max $((DTLS_PORT_MIN - 1)) >"$WORK/$k.out" 2>"$WORK/$k.err" &
+    # exec'd by taskset (and nice): the pid is mediaload's.
+    mpid=$!
+    LOAD_PID=$mpid
+    sleep "$DTLS_BURST_AT"
+    "${BURST_PRIO[@]}" taskset -c "$LOAD_CPU" "$DTLSLOAD" --target "127.0.0.1:$port" --calls "$DTLS_BURST" \
+        --setup actpass --notify-pid "$mpid" --daemon-pid "$DAEMON_PID" --local-port $DTLS_CLIENT_PORT \
+        --port-min $DTLS_PORT_MIN --port-max $GEN_PORT_MAX >"$WORK/$k.dtls.out" 2>"$WORK/$k.dtls.err" || true
+    wait "$mpid" || rc=$?
+    LOAD_PID=""
+    sed 's/^/    /' "$WORK/$k.err" "$WORK/$k.dtls.err" >&2
+    absorb "$k" "$WORK/$k.out"
+    absorb "$k.dtls" "$WORK/$k.dtls.out"
+    R[$k.rc]=$rc
+    if ! alive; then crashed "$name" "dtls burst $6"; return 0; fi
+    (( rc >= 2 )) && { log "mediaload against $name (dtls burst) failed (exit $rc)"; FAILED=1; }
+    log "  $name burst $6: plain p99 before ${R[$k.before_latency_p99_us]:-?} us, during ${R[$k.burst_latency_p99_us]:-?} us (${R[$k.burst_latency_samples]:-?} packets, burst ${R[$k.burst_len_s]:-?} s)"
+    stop_daemon
+}
+
+# The median of figure $3 over runs ^$1\.$2r[0-9]+\.$3$.
+runs_median() {
+    local d=$1 prefix=$2 field=$3 key
+    local -a vals=()
+    for key in "${!R[@]}"; do
+        [[ $key =~ ^$d\.${prefix}r[0-9]+\.$field$ ]] && vals+=("${R[$key]}")
+    done
+    (( ${#vals[@]} )) || return 0
+    printf '%s\n' "${vals[@]}" | sort -n |
+        awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+BURST_PRIO=(nice -n "$DTLS_BURST_NICE")
+if [[ $(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null) == 1 ]]; then
+    # shellcheck disable=SC2016 # expanded by the inner sh
+    BURST_PRIO=(setsid sh -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec "$@"' "$DTLS_BURST_NICE"
+                nice -n "$DTLS_BURST_NICE")
+fi
+if (( DO_DTLS )); then
+    log "== dtls: $DTLS_CALLS handshakes at once ($DTLS_SETUPS), $DTLS_REPEATS rounds, both daemons in turn"
+    for r in $(seq 1 "$DTLS_REPEATS"); do
+        for setup in $DTLS_SETUPS; do
+            if (( HAVE_NGMEDIAD )) && [[ -z ${R[ngmediad.crashed]:-} ]]; then
+                dtls_run ngmediad "$NGMEDIAD" 12222 20000 40999 "$setup" "d${setup}r$r"
+            fi
+            [[ -z ${R[rtpengine.crashed]:-} ]] && dtls_run rtpengine "$RTPENGINE" 12223 41000 61999 "$setup" "d${setup}r$r"
+        done
+    done
+    log "== dtls burst: $DTLS_BURST handshakes while $DTLS_BURST_PLAIN plain calls relay, $DTLS_BURST_REPEATS rounds"
+    for r in $(seq 1 "$DTLS_BURST_REPEATS"); do
+        if (( HAVE_NGMEDIAD )) && [[ -z ${R[ngmediad.crashed]:-} ]]; then
+            dtls_burst_run ngmediad "$NGMEDIAD" 12222 20000 40999 "burstr$r"
+        fi
+        [[ -z ${R[rtpengine.crashed]:-} ]] && dtls_burst_run rtpengine "$RTPENGINE" 12223 41000 61999 "burstr$r"
+    done
+    for d in ngmediad rtpengine; do
+        for setup in $DTLS_SETUPS; do
+            for f in hs_per_core hs_per_core_with_answer hs_per_s hs_p50_ms hs_p99_ms daemon_hs_cpu_pct gen_hs_cpu_pct; do
+                v=$(runs_median "$d" "d$setup" "$f")
+                [[ -n $v ]] && R[$d.d$setup.$f]=$v
+            done
+            for key in "${!R[@]}"; do
+                [[ $key =~ ^$d\.d${setup}r[0-9]+\.handshakes_ok$ ]] || continue
+                rk=${key%.handshakes_ok}
+                R[$d.d$setup.ok]=$(( ${R[$d.d$setup.ok]:-0} + ${R[$rk.handshakes_ok]:-0} ))
+                R[$d.d$setup.tried]=$(( ${R[$d.d$setup.tried]:-0} + ${R[$rk.calls]:-0} ))
+            done
+        done
+        for f in before_latency_p50_us before_latency_p99_us burst_latency_p50_us burst_latency_p99_us \
+            burst_latency_max_us burst_len_s burst_latency_samples loss_pct; do
+            v=$(runs_median "$d" burst "$f")
+            [[ -n $v ]] && R[$d.burst.$f]=$v
+        done
+        # The worst run's p99 during the burst (the target is on every burst).
+        for key in "${!R[@]}"; do
+            [[ $key =~ ^$d\.burstr[0-9]+\.burst_latency_p99_us$ ]] || continue
+            fcmp "${R[$key]}" ">" "${R[$d.burst.worst_p99_us]:-0}" && R[$d.burst.worst_p99_us]=${R[$key]}
+            R[$d.burst.hs_ok]=$(( ${R[$d.burst.hs_ok]:-0} + ${R[${key%.burst_latency_p99_us}.dtls.handshakes_ok]:-0} ))
+        done
+    done
+fi
+
 # --- report ---------------------------------------------------------------------
 
 # Derived figures.
@@ -1035,6 +1175,7 @@ report() {
     [[ $MODE == control ]] && what="control-plane"
     [[ $MODE == media ]] && what="media"
     [[ $MODE == secure ]] && what="secure media"
+    [[ $MODE == dtls ]] && what="DTLS-SRTP"
     echo "ngmedia $what benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "host: $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)); daemon on CPU $DAEMON_CPU, ngload/mediaload on CPU $LOAD_CPU"
     echo "rtpengine: $("$RTPENGINE" --version 2>&1 | head -n1)"
@@ -1048,6 +1189,10 @@ report() {
     if (( DO_SECURE )); then
         (( DO_CONTROL || DO_MEDIA )) && echo
         report_secure
+    fi
+    if (( DO_DTLS )); then
+        (( DO_CONTROL || DO_MEDIA || DO_SECURE )) && echo
+        report_dtls
     fi
     for d in ngmediad rtpengine; do
         [[ -n ${R[$d.crashed]:-} ]] && echo "CRASH: $d failed ${R[$d.crashed]}"
@@ -1312,6 +1457,50 @@ report_secure() {
         done
     done
     echo "SRTP overhead = median CPU per 1000 calls with the suite on one leg / median with plain RTP on both legs, same daemon, same N, same rounds. RSS per call = (RSS with the calls relaying - RSS of the fresh daemon before them) / calls. The generator protects and checks the SRTP leg with its own SRTP on OpenSSL, checked against libsrtp2 at the start of every run; a packet that fails to unprotect counts as wrongly relayed."
+}
+
+report_dtls() {
+    local setup
+    echo "== DTLS-SRTP: $DTLS_CALLS calls whose A leg is DTLS-SRTP (B plain RTP), their handshakes all at once; medians of $DTLS_REPEATS runs on fresh daemons"
+    table_header
+    for setup in $DTLS_SETUPS; do
+        if [[ $setup == actpass ]]; then echo "-- we offer a=setup:actpass (the daemon is the DTLS client)"
+        else echo "-- we offer a=setup:active (the daemon is the DTLS server)"; fi
+        row "  handshakes per core-second" "d$setup.hs_per_core" ">= rtpengine" "$(ratio_verdict "d$setup.hs_per_core" '>=' 1)"
+        row "  the same, answers' CPU included" "d$setup.hs_per_core_with_answer"
+        row "  handshakes/s (wall)" "d$setup.hs_per_s"
+        row "  daemon CPU % in the handshakes" "d$setup.daemon_hs_cpu_pct"
+        row "  handshake p50 ms" "d$setup.hs_p50_ms"
+        row "  handshake p99 ms" "d$setup.hs_p99_ms"
+        row "  handshakes completed (all runs)" "d$setup.ok"
+        row "  handshakes tried (all runs)" "d$setup.tried"
+        row "  generator CPU %" "d$setup.gen_hs_cpu_pct"
+    done
+    echo "-- burst: $DTLS_BURST handshakes (actpass) while $DTLS_BURST_PLAIN plain G.711 calls relay on the same worker; medians of $DTLS_BURST_REPEATS runs"
+    row "  plain relay p99 us before" burst.before_latency_p99_us
+    row "  plain relay p99 us during" burst.burst_latency_p99_us "<= 5000 us (ngmediad)" "$(own_verdict burst.worst_p99_us '<=' 5000)"
+    row "  worst run's p99 us during" burst.worst_p99_us
+    row "  plain relay p50 us before" burst.before_latency_p50_us
+    row "  plain relay p50 us during" burst.burst_latency_p50_us
+    row "  plain relay max us during" burst.burst_latency_max_us
+    row "  burst length s" burst.burst_len_s
+    row "  packets sent during the burst" burst.burst_latency_samples
+    row "  handshakes completed (all runs)" burst.hs_ok
+    row "  plain loss % (whole run)" burst.loss_pct
+    echo
+    local d key rk
+    for d in ngmediad rtpengine; do
+        for key in $(printf '%s\n' "${!R[@]}" | grep -E "^$d\.d[a-z]+r[0-9]+\.hs_per_core$" | sort); do
+            rk=${key%.hs_per_core}
+            echo "  $d ${rk#*.}: ${R[$rk.handshakes_ok]:-?}/${R[$rk.calls]:-?} in ${R[$rk.hs_s]:-?} s, daemon CPU ${R[$rk.daemon_hs_cpu_s]:-?} s -> ${R[$key]}/core-s, generator ${R[$rk.gen_hs_cpu_pct]:-?}%, DTLS retransmits ${R[$rk.dtls_retransmits]:-?}"
+        done
+        for key in $(printf '%s\n' "${!R[@]}" | grep -E "^$d\.burstr[0-9]+\.burst_latency_p99_us$" | sort); do
+            rk=${key%.burst_latency_p99_us}
+            echo "  $d ${rk#*.}: p99 before ${R[$rk.before_latency_p99_us]:-?} us (${R[$rk.before_latency_samples]:-?} pkts), during ${R[$key]} us (${R[$rk.burst_latency_samples]:-?} pkts, ${R[$rk.burst_len_s]:-?} s), after ${R[$rk.after_latency_p99_us]:-?} us; ${R[$rk.dtls.handshakes_ok]:-?}/$DTLS_BURST handshakes; loss ${R[$rk.loss_pct]:-?}%, generator ${R[$rk.gen_cpu_pct]:-?}%"
+        done
+    done
+    echo "handshakes per core-second = handshakes completed / the daemon's CPU time (utime + stime from /proc/PID/stat, 10 ms ticks) from the first handshake datagram to the last completion; the offer/answer/delete commands are outside it (the second row adds the answers' CPU). The generator runs the other end of every handshake with crypto::DtlsConnection on CPU $LOAD_CPU; when its CPU % is near 100 the wall-clock handshakes/s is its limit, not the daemon's."
+    echo "burst: the plain calls' packets by send time, before dtlsload's first offer, during its offers, answers and handshakes (the burst), after its last handshake; 100000.5 us is the latency histogram's last bin (>= 100 ms). The burst's dtlsload runs on CPU $LOAD_CPU beside mediaload at nice $DTLS_BURST_NICE (BENCH_DTLS_BURST_NICE)."
 }
 
 # latest.txt is overwritten by each run; the dated copy, named after the
