@@ -4,6 +4,8 @@
 // second file (beside crypto/openssl.cpp) that includes OpenSSL headers.
 #include "crypto/dtls.h"
 
+#include "common/strings.h"
+
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -36,13 +38,6 @@ constexpr HashEntry kHashes[] = {
     {FingerprintHash::Sha256, "sha-256", 32}, {FingerprintHash::Sha384, "sha-384", 48},
     {FingerprintHash::Sha512, "sha-512", 64},
 };
-
-bool equalsNoCase(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
 
 bool isBlank(char c) { return c == ' ' || c == '\t'; }
 
@@ -111,7 +106,7 @@ std::string_view toString(FingerprintHash h) {
 
 std::optional<FingerprintHash> fingerprintHashByName(std::string_view name) {
     for (const auto& e : kHashes)
-        if (equalsNoCase(e.name, name)) return e.hash;
+        if (iequals(e.name, name)) return e.hash;
     return std::nullopt;
 }
 
@@ -170,7 +165,7 @@ Result<DtlsSetup> parseSetup(std::string_view value) {
         {"holdconn", DtlsSetup::HoldConn},
     };
     for (const auto& [name, s] : kSetups)
-        if (equalsNoCase(name, value)) return s;
+        if (iequals(name, value)) return s;
     return Error{"setup: unknown value (actpass, active, passive or holdconn)"};
 }
 

@@ -1,16 +1,8 @@
 #include "session/dtls_negotiation.h"
 
-#include <cctype>
-
 namespace ngm::session {
 
 namespace {
-
-std::string upper(std::string_view v) {
-    std::string s(v);
-    for (char& c : s) c = char(std::toupper((unsigned char)c));
-    return s;
-}
 
 void readLines(const std::vector<sdp::Line>& lines, MediaDtls& d, bool& sawFingerprint,
                bool& sawSetup) {
@@ -39,13 +31,8 @@ DtlsOptions dtlsOptions(const std::string& dtls, const std::string& reverse,
     o.reversePassive = daemonPassive;
     if (reverse == "passive") o.reversePassive = true;
     if (reverse == "active") o.reversePassive = false;
-    if (!fingerprint.empty()) {
-        std::string u = upper(fingerprint);
-        for (auto h : {crypto::FingerprintHash::Sha1, crypto::FingerprintHash::Sha224,
-                       crypto::FingerprintHash::Sha256, crypto::FingerprintHash::Sha384,
-                       crypto::FingerprintHash::Sha512})
-            if (upper(crypto::toString(h)) == u) o.hash = h;
-    }
+    // "SHA-256" as the key writes it; the hash names compare without case.
+    if (!fingerprint.empty()) o.hash = crypto::fingerprintHashByName(fingerprint);
     return o;
 }
 
