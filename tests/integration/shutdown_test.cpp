@@ -1,6 +1,6 @@
 // The daemon's life cycle under a service manager: sd_notify READY/STOPPING
 // and the watchdog on a NOTIFY_SOCKET standing in for systemd, SIGTERM with
-// calls up, SIGHUP. Ports: the 50-call test puts its media on 63620-63819.
+// calls up, SIGHUP. Ports: the 50-call test puts its media on 63620-63899.
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -135,7 +135,7 @@ TEST_F(Shutdown, SigtermWithFiftyCallsAndMediaExitsZeroWithinFiveSeconds) {
     NotifySocket notify;
     ASSERT_TRUE(notify.ok());
     // Four ports a call: more than the suite's port block holds.
-    ASSERT_TRUE(startDaemon({.args = {"--port-min=63620", "--port-max=63819", "--delete-delay=0"}}))
+    ASSERT_TRUE(startDaemon({.args = {"--port-min=63620", "--port-max=63899", "--delete-delay=0"}}))
         << daemon.error();
     ASSERT_FALSE(notify.waitFor("READY=1", milliseconds(3000)).empty()) << notify.seenText();
 
