@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <ctime>
 #include <cstdio>
@@ -89,27 +90,30 @@ int waitForStopSignal(const sigset_t& signals, app::ServiceNotifier& notifier, s
         NGM_LOG_INFO("systemd watchdog: WATCHDOG=1 every %lld ms", (long long)(interval.count() / 1000));
         postHeartbeats();
     }
+    // Pings follow a deadline, so a stream of SIGHUPs cannot hold them off.
+    auto nextPing = std::chrono::steady_clock::now() + interval;
     for (;;) {
         int sig;
         if (interval.count() > 0) {
-            timespec ts{time_t(interval.count() / 1000000), long(interval.count() % 1000000) * 1000};
+            auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(nextPing - std::chrono::steady_clock::now());
+            if (left.count() < 0) left = std::chrono::nanoseconds(0);
+            timespec ts{time_t(left.count() / 1000000000), long(left.count() % 1000000000)};
             sig = sigtimedwait(&signals, nullptr, &ts);
         } else {
             sig = sigwaitinfo(&signals, nullptr);
         }
-        if (sig < 0) {
-            if (errno == EAGAIN) {
-                bool all = std::all_of(alive->begin(), alive->end(), [](const auto& a) { return a.load(); });
-                if (all) {
-                    notifier.send("WATCHDOG=1");
-                    for (auto& a : *alive) a.store(false);
-                    postHeartbeats();
-                } else {
-                    NGM_LOG_WARN("A media worker did not run its heartbeat task: no watchdog ping");
-                }
+        if (interval.count() > 0 && std::chrono::steady_clock::now() >= nextPing) {
+            nextPing = std::chrono::steady_clock::now() + interval;
+            bool all = std::all_of(alive->begin(), alive->end(), [](const auto& a) { return a.load(); });
+            if (all) {
+                notifier.send("WATCHDOG=1");
+                for (auto& a : *alive) a.store(false);
+                postHeartbeats();
+            } else {
+                NGM_LOG_WARN("A media worker did not run its heartbeat task: no watchdog ping");
             }
-            continue;
         }
+        if (sig < 0) continue;  // the timeout (EAGAIN) or EINTR
         if (sig == SIGHUP) {
             log::reopen();
             NGM_LOG_NOTICE("Log reopened (SIGHUP)");

@@ -131,6 +131,28 @@ TEST_F(Shutdown, WatchdogIsPingedWhileWorkersRun) {
             << "watchdog ping " << i << " missing; seen: " << notify.seenText();
 }
 
+TEST_F(Shutdown, WatchdogKeepsPingingThroughAStreamOfSighups) {
+    NotifySocket notify;
+    ASSERT_TRUE(notify.ok());
+    setenv("WATCHDOG_USEC", "400000", 1);  // pings every 200 ms
+    ASSERT_TRUE(startDaemon()) << daemon.error();
+    ASSERT_FALSE(notify.waitFor("READY=1", milliseconds(3000)).empty()) << notify.seenText();
+    std::atomic<bool> hup{true};
+    std::thread hupper([&, pid = daemon.pid()] {
+        while (hup.load()) {
+            kill(pid, SIGHUP);
+            std::this_thread::sleep_for(milliseconds(50));
+        }
+    });
+    int pings = 0;
+    for (int i = 0; i < 3; i++)
+        if (!notify.waitFor("WATCHDOG=1", milliseconds(1000)).empty()) pings++;
+    hup = false;
+    hupper.join();
+    EXPECT_EQ(pings, 3) << notify.seenText();
+    EXPECT_TRUE(daemon.alive());
+}
+
 TEST_F(Shutdown, NoWatchdogPingsWithoutWatchdogUsec) {
     NotifySocket notify;
     ASSERT_TRUE(notify.ok());
