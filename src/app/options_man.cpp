@@ -13,7 +13,8 @@ std::string title(std::string_view name) {
     std::string out(kHeader);
     std::string upper;
     for (char c : name) upper += char(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
-    out += ".TH " + roffEscape(upper) + " 8 \"\" \"ngmedia " NGM_VERSION_STRING "\" \"System Administration\"\n";
+    out += ".TH " + roffEscape(upper) +
+           " 8 \"\" \"ngmedia " NGM_VERSION_STRING "\" \"System Administration\"\n";
     return out;
 }
 
@@ -24,7 +25,8 @@ std::string optionEntry(const detail::OptionSpec& o) {
     out += "\\fB\\-\\-" + roffEscape(o.name) + "\\fR";
     if (o.type != detail::ValueType::Flag) out += "=\\fI" + roffEscape(o.meta) + "\\fR";
     out += "\n" + roffEscape(o.help) + ".";
-    if (o.list) out += " May be given more than once (in the config file: a list separated by ';').";
+    if (o.list)
+        out += " May be given more than once (in the config file: a list separated by ';').";
     if (o.target == detail::Target::NotYet) {
         out += "\nAccepted and checked for compatibility with rtpengine, but without effect yet";
         if (!o.capability.empty()) out += " (needs " + roffEscape(o.capability) + ")";
@@ -125,7 +127,8 @@ This is the text \fBngmedia\-ctl \-\-help\fR prints.
     size_t start = 0;
     while (start < usage.size()) {
         size_t nl = usage.find('\n', start);
-        std::string_view line = usage.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+        std::string_view line =
+            usage.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
         out += roffEscape(line) + "\n";
         if (nl == std::string_view::npos) break;
         start = nl + 1;

@@ -10,7 +10,7 @@
 namespace ngm::app {
 
 class ServiceNotifier {
-public:
+  public:
     // Reads NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID from the environment.
     // Without NOTIFY_SOCKET (not started by systemd) every send is a no-op.
     ServiceNotifier();
@@ -28,7 +28,7 @@ public:
     // The socket path as given (for log lines), empty when disabled.
     const std::string& socketPath() const { return path_; }
 
-private:
+  private:
     int fd_ = -1;
     std::string path_;
     std::chrono::microseconds watchdog_{0};

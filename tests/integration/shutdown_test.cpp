@@ -52,7 +52,8 @@ class NotifySocket {
     std::string waitFor(const std::string& line, milliseconds timeout) {
         auto deadline = Clock::now() + timeout;
         for (;;) {
-            auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());
+            auto left =
+                std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());
             if (left.count() <= 0) return {};
             timeval tv{time_t(left.count() / 1000000), suseconds_t(left.count() % 1000000)};
             setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -82,7 +83,8 @@ class Shutdown : public DaemonTest {
     void SetUp() override {
         DaemonTest::SetUp();
         if (IsSkipped()) return;
-        if (underOracle()) GTEST_SKIP() << "ngmediad's own shutdown, SIGHUP and sd_notify behaviour";
+        if (underOracle())
+            GTEST_SKIP() << "ngmediad's own shutdown, SIGHUP and sd_notify behaviour";
     }
     // Sends SIGTERM and reaps the daemon here (the fixture then has nothing
     // to stop). Returns the wait status, or -1 if it still ran after
@@ -115,7 +117,8 @@ TEST_F(Shutdown, ReadyIsNotifiedOnceListeningAndStoppingOnSigterm) {
     EXPECT_NE(ready.find("MAINPID=" + std::to_string(daemon.pid())), std::string::npos) << ready;
     milliseconds took{};
     int status = terminate(milliseconds(5000), took);
-    EXPECT_TRUE(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+    EXPECT_TRUE(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << "status " << status;
     EXPECT_FALSE(notify.waitFor("STOPPING=1", milliseconds(1000)).empty())
         << "no STOPPING=1; seen: " << notify.seenText();
 }
@@ -165,8 +168,9 @@ TEST_F(Shutdown, SighupReopensTheLogAndKeepsServing) {
     ASSERT_TRUE(startDaemon()) << daemon.error();
     ASSERT_EQ(offer("hup", "alice", audioSdp(2000)).result(), "ok");
     kill(daemon.pid(), SIGHUP);
-    EXPECT_TRUE(eventually([&] { return daemon.log().find("Log reopened (SIGHUP)") != std::string::npos; },
-                           milliseconds(3000)))
+    EXPECT_TRUE(
+        eventually([&] { return daemon.log().find("Log reopened (SIGHUP)") != std::string::npos; },
+                   milliseconds(3000)))
         << daemon.log(4000);
     EXPECT_TRUE(daemon.alive());
     EXPECT_EQ(ng->request(Request("ping")).result(), "pong");
@@ -197,7 +201,8 @@ TEST_F(Shutdown, SigtermWithFiftyCallsAndMediaExitsZeroWithinFiveSeconds) {
         std::string id = "term-" + std::to_string(i);
         Reply o = offer(id, "a" + std::to_string(i), audioSdp(l.a->port(), "127.0.0.1"));
         ASSERT_EQ(o.result(), "ok") << o.describe();
-        Reply an = answer(id, "a" + std::to_string(i), "b" + std::to_string(i), audioSdp(l.b->port(), "127.0.0.1"));
+        Reply an = answer(id, "a" + std::to_string(i), "b" + std::to_string(i),
+                          audioSdp(l.b->port(), "127.0.0.1"));
         ASSERT_EQ(an.result(), "ok") << an.describe();
         auto toB = sdpMediaPorts(o.sdp());  // the offer's SDP goes to B
         auto toA = sdpMediaPorts(an.sdp());
@@ -211,8 +216,10 @@ TEST_F(Shutdown, SigtermWithFiftyCallsAndMediaExitsZeroWithinFiveSeconds) {
         Leg& l = legs[size_t(i)];
         ASSERT_TRUE(l.a->sendRtp(l.toA, 0, 1, 160, 0x1000u + uint32_t(i), payload));
         ASSERT_TRUE(l.b->sendRtp(l.toB, 0, 1, 160, 0x2000u + uint32_t(i), payload));
-        ASSERT_TRUE(l.b->receive(milliseconds(1000)).has_value()) << "call " << i << ": A->B not relayed";
-        ASSERT_TRUE(l.a->receive(milliseconds(1000)).has_value()) << "call " << i << ": B->A not relayed";
+        ASSERT_TRUE(l.b->receive(milliseconds(1000)).has_value())
+            << "call " << i << ": A->B not relayed";
+        ASSERT_TRUE(l.a->receive(milliseconds(1000)).has_value())
+            << "call " << i << ": B->A not relayed";
     }
     EXPECT_EQ(statistics().integer({"statistics", "currentstatistics", "sessionsown"}), kCalls);
 
@@ -240,10 +247,12 @@ TEST_F(Shutdown, SigtermWithFiftyCallsAndMediaExitsZeroWithinFiveSeconds) {
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
         << "ngmediad ended with status " << status << " on SIGTERM";
     EXPECT_LT(took.count(), 5000) << "SIGTERM to exit";
-    std::cout << "SIGTERM with " << kCalls << " calls and media up: exited after " << took.count() << " ms\n";
+    std::cout << "SIGTERM with " << kCalls << " calls and media up: exited after " << took.count()
+              << " ms\n";
     EXPECT_FALSE(notify.waitFor("STOPPING=1", milliseconds(500)).empty()) << notify.seenText();
     std::string log = daemon.log();
-    EXPECT_NE(log.find("Ended " + std::to_string(kCalls) + " call(s) at shutdown"), std::string::npos)
+    EXPECT_NE(log.find("Ended " + std::to_string(kCalls) + " call(s) at shutdown"),
+              std::string::npos)
         << log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
 }
 

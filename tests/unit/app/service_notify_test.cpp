@@ -1,4 +1,6 @@
 // sd_notify's datagram protocol against a socket standing in for systemd.
+#include "app/service_notify.h"
+
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -7,8 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-
-#include "app/service_notify.h"
 
 namespace ngm::app {
 namespace {
