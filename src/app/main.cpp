@@ -386,7 +386,7 @@ int main(int argc, char** argv) {
     http.stop();
     tcp.clear();
     // Every call ends as a forced delete would end it (ports released,
-    // kernel entries removed, totals counted) while the loops still run.
+    // totals counted) while the loops still run.
     size_t ended = 0;
     for (size_t i = 0; i < workers.size(); i++) {
         session::Worker& w = workers.at(i);

@@ -76,7 +76,7 @@ precedence over the file.
 .TP
 .B SIGTERM\fR, \fBSIGINT\fR, \fBSIGQUIT
 Shut down: the control listeners close, every call ends as a forced delete
-ends it (ports released, in\-kernel entries removed, totals counted), and the
+ends it (sockets closed, ports released, totals counted), and the
 process exits with status 0.
 .TP
 .B SIGHUP
