@@ -10,7 +10,7 @@ CMAKE_FLAGS ?=
 
 export CCACHE_DIR ?= $(CURDIR)/.cache/ccache
 
-.PHONY: all deps build run test test-unit test-asan fuzz fuzz-short bench clean
+.PHONY: all deps build run test test-unit test-asan fuzz fuzz-short bench deb clean
 
 all: build
 
@@ -59,6 +59,11 @@ fuzz-short: fuzz-build
 
 fuzz: fuzz-build
 	bash tests/fuzz/run-fuzzers.sh $(BUILD_FUZZ) --seconds $(FUZZ_SECONDS)
+
+# The Debian package ngmedia from this build's binaries and generated man
+# pages (packaging/build-deb.sh): $(BUILD)/deb/ngmedia_<version>_<arch>.deb.
+deb: build
+	bash packaging/build-deb.sh $(BUILD) $(BUILD)/deb
 
 bench: deps
 	cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DNGM_TESTS=OFF

@@ -4,7 +4,8 @@
 set -euo pipefail
 PKGS=(cmake ninja-build g++ clang libclang-rt-14-dev libbpf-dev bpftool ccache libgtest-dev liburing-dev libsrtp2-dev libssl-dev openssl libwebsockets-dev pkg-config python3 iproute2 nftables procps
       rtpengine-daemon rtpengine-utils kamailio sip-tester tcpdump baresip baresip-core
-      prometheus)  # prometheus: promtool, which checks /metrics in the tests
+      prometheus  # prometheus: promtool, which checks /metrics in the tests
+      adduser debhelper lintian man-db)  # make deb and its test (package.deb)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

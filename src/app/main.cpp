@@ -6,6 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cerrno>
+#include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <strings.h>
@@ -17,6 +21,7 @@
 #include <thread>
 
 #include "app/options.h"
+#include "app/service_notify.h"
 #include "common/log.h"
 #include "crypto/dtls.h"
 #include "media/stage.h"
@@ -66,6 +71,56 @@ void writePidfile(const std::string& path) {
     }
     fprintf(f, "%d\n", (int)getpid());
     fclose(f);
+}
+
+// Waits for SIGINT, SIGTERM or SIGQUIT and returns it. SIGHUP reopens the
+// log. With the systemd watchdog on, sends WATCHDOG=1 at half its interval,
+// but only while every worker loop still runs the tasks posted to it: a
+// stuck worker stops the pings and systemd restarts the service.
+int waitForStopSignal(const sigset_t& signals, app::ServiceNotifier& notifier, session::WorkerPool& workers) {
+    auto interval = notifier.watchdogInterval() / 2;
+    // One flag per worker, set by a task on that worker's loop; shared so a
+    // task still queued at shutdown never writes freed memory.
+    auto alive = std::make_shared<std::vector<std::atomic<bool>>>(workers.size());
+    auto postHeartbeats = [&] {
+        for (size_t i = 0; i < workers.size(); i++)
+            workers.at(i).loop.post([alive, i] { (*alive)[i].store(true); });
+    };
+    if (interval.count() > 0) {
+        NGM_LOG_INFO("systemd watchdog: WATCHDOG=1 every %lld ms", (long long)(interval.count() / 1000));
+        postHeartbeats();
+    }
+    // Pings follow a deadline, so a stream of SIGHUPs cannot hold them off.
+    auto nextPing = std::chrono::steady_clock::now() + interval;
+    for (;;) {
+        int sig;
+        if (interval.count() > 0) {
+            auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(nextPing - std::chrono::steady_clock::now());
+            if (left.count() < 0) left = std::chrono::nanoseconds(0);
+            timespec ts{time_t(left.count() / 1000000000), long(left.count() % 1000000000)};
+            sig = sigtimedwait(&signals, nullptr, &ts);
+        } else {
+            sig = sigwaitinfo(&signals, nullptr);
+        }
+        if (interval.count() > 0 && std::chrono::steady_clock::now() >= nextPing) {
+            nextPing = std::chrono::steady_clock::now() + interval;
+            bool all = std::all_of(alive->begin(), alive->end(), [](const auto& a) { return a.load(); });
+            if (all) {
+                notifier.send("WATCHDOG=1");
+                for (auto& a : *alive) a.store(false);
+                postHeartbeats();
+            } else {
+                NGM_LOG_WARN("A media worker did not run its heartbeat task: no watchdog ping");
+            }
+        }
+        if (sig < 0) continue;  // the timeout (EAGAIN) or EINTR
+        if (sig == SIGHUP) {
+            log::reopen();
+            NGM_LOG_NOTICE("Log reopened (SIGHUP)");
+            continue;
+        }
+        return sig;
+    }
 }
 
 }  // namespace
@@ -184,13 +239,15 @@ int main(int argc, char** argv) {
         NGM_LOG_NOTICE("NGMEDIA_NOOP_STAGE: a no-op stage runs on every stream");
     }
 
-    // Termination signals are taken by the main thread alone (sigwait below):
-    // block them before any thread starts so every thread inherits the mask.
+    // Termination signals and SIGHUP are taken by the main thread alone
+    // (waitForStopSignal): block them before any thread starts so every
+    // thread inherits the mask.
     sigset_t stopSignals;
     sigemptyset(&stopSignals);
     sigaddset(&stopSignals, SIGINT);
     sigaddset(&stopSignals, SIGTERM);
     sigaddset(&stopSignals, SIGQUIT);
+    sigaddset(&stopSignals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
@@ -316,13 +373,29 @@ int main(int argc, char** argv) {
     }
 
     NGM_LOG_NOTICE("Startup complete, version ngmedia %s", NGM_VERSION_STRING);
-    int sig = 0;
-    while (sigwait(&stopSignals, &sig) != 0) {
-    }
+    // systemd (Type=notify): ready now that every listener is open.
+    // MAINPID because without --foreground this is daemon()'s child.
+    app::ServiceNotifier notifier;
+    notifier.send("READY=1\nSTATUS=Processing requests\nMAINPID=" + std::to_string(getpid()));
+    int sig = waitForStopSignal(stopSignals, notifier, workers);
     NGM_LOG_NOTICE("Shutting down (signal %d)", sig);
+    notifier.send("STOPPING=1\nSTATUS=Shutting down");
+    // Control listeners first, so no new call starts while the calls end.
+    // The ng UDP socket is read by the workers and closes with them.
     cliListeners.clear();  // before the workers its commands wait for
     http.stop();
     tcp.clear();
+    // Every call ends as a forced delete would end it (ports released,
+    // totals counted) while the loops still run.
+    size_t ended = 0;
+    for (size_t i = 0; i < workers.size(); i++) {
+        session::Worker& w = workers.at(i);
+        workers.runOn(w, [&w, &ended] {
+            ended += w.store.size();
+            w.store.clear();
+        });
+    }
+    if (ended) NGM_LOG_NOTICE("Ended %zu call(s) at shutdown", ended);
     workers.stop();
     udp.clear();
     if (!opts.pidfile.empty()) unlink(opts.pidfile.c_str());

@@ -28,6 +28,14 @@ void init(const Config& cfg) {
 
 void setLevel(int level) { g_level.store(level); }
 
+void reopen() {
+    if (g_cfg.toStderr) return;
+    // A restarted syslog daemon (or a rotated /dev/log) gets a fresh
+    // connection; LOG_NDELAY connects now rather than at the next line.
+    closelog();
+    openlog(g_cfg.ident, LOG_PID | LOG_NDELAY, g_cfg.facility);
+}
+
 void write(int level, std::string_view context, const char* fmt, ...) {
     if (level < 0) level = 0;
     if (level > 7) level = 7;

@@ -20,6 +20,9 @@ struct Config {
 
 void init(const Config& cfg);
 void setLevel(int level);
+// SIGHUP: closes and opens the log target again (syslog's connection; a no-op
+// for stderr, which the process does not own).
+void reopen();
 extern std::atomic<int> g_level;
 
 inline bool enabled(int level) { return level <= g_level.load(std::memory_order_relaxed); }
