@@ -12,37 +12,51 @@ using std::chrono::milliseconds;
 
 std::string_view candidateTypeName(CandidateType t) {
     switch (t) {
-    case CandidateType::Host: return "host";
-    case CandidateType::ServerReflexive: return "srflx";
-    case CandidateType::PeerReflexive: return "prflx";
-    case CandidateType::Relayed: return "relay";
+        case CandidateType::Host:
+            return "host";
+        case CandidateType::ServerReflexive:
+            return "srflx";
+        case CandidateType::PeerReflexive:
+            return "prflx";
+        case CandidateType::Relayed:
+            return "relay";
     }
     return "host";
 }
 
 std::string_view agentStateName(AgentState s) {
     switch (s) {
-    case AgentState::New: return "new";
-    case AgentState::Checking: return "checking";
-    case AgentState::Completed: return "completed";
-    case AgentState::Failed: return "failed";
-    case AgentState::Disconnected: return "disconnected";
+        case AgentState::New:
+            return "new";
+        case AgentState::Checking:
+            return "checking";
+        case AgentState::Completed:
+            return "completed";
+        case AgentState::Failed:
+            return "failed";
+        case AgentState::Disconnected:
+            return "disconnected";
     }
     return "new";
 }
 
 uint8_t typePreference(CandidateType t) {
     switch (t) {
-    case CandidateType::Host: return 126;
-    case CandidateType::PeerReflexive: return 110;
-    case CandidateType::ServerReflexive: return 100;
-    case CandidateType::Relayed: return 0;
+        case CandidateType::Host:
+            return 126;
+        case CandidateType::PeerReflexive:
+            return 110;
+        case CandidateType::ServerReflexive:
+            return 100;
+        case CandidateType::Relayed:
+            return 0;
     }
     return 0;
 }
 
 uint32_t candidatePriority(CandidateType t, uint16_t localPreference, uint8_t component) {
-    return uint32_t(typePreference(t)) << 24 | uint32_t(localPreference) << 8 | uint32_t(256 - component);
+    return uint32_t(typePreference(t)) << 24 | uint32_t(localPreference) << 8 |
+           uint32_t(256 - component);
 }
 
 uint64_t pairPriority(uint32_t g, uint32_t d) {
@@ -57,7 +71,8 @@ Foundation::Foundation(std::string_view s) {
 std::string randomIceChars(size_t n) {
     // RFC 8445 §15.1 ice-char: ALPHA / DIGIT / "+" / "/"; rtpengine writes
     // letters and digits only, and so does this.
-    static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    static constexpr char kChars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     std::string out(n, 'a');
     std::vector<uint8_t> rnd(n);
     crypto::randomBytes(rnd);
@@ -74,7 +89,9 @@ std::string randomIceChars(size_t n) {
     return out;
 }
 
-Credentials randomCredentials() { return {randomIceChars(kUfragLength), randomIceChars(kPasswordLength)}; }
+Credentials randomCredentials() {
+    return {randomIceChars(kUfragLength), randomIceChars(kPasswordLength)};
+}
 
 namespace {
 
@@ -156,7 +173,8 @@ struct Agent::Impl {
     // base would have.
     uint32_t prflxPriority(uint16_t local) const {
         const Candidate& c = a.locals_[local];
-        return candidatePriority(CandidateType::PeerReflexive, uint16_t(c.priority >> 8), c.component);
+        return candidatePriority(CandidateType::PeerReflexive, uint16_t(c.priority >> 8),
+                                 c.component);
     }
     uint64_t priorityOf(uint32_t localPrio, uint32_t remotePrio) const {
         return a.role_ == Role::Controlling ? pairPriority(localPrio, remotePrio)
@@ -166,7 +184,8 @@ struct Agent::Impl {
         for (auto& p : pairs) p.priority = priorityOf(localOf(p).priority, remoteOf(p).priority);
     }
     bool sameFoundation(const Pair& x, const Pair& y) const {
-        return localOf(x).foundation == localOf(y).foundation && remoteOf(x).foundation == remoteOf(y).foundation;
+        return localOf(x).foundation == localOf(y).foundation &&
+               remoteOf(x).foundation == remoteOf(y).foundation;
     }
     bool componentDone(uint8_t c) const {
         const Selection& s = sel[c - 1];
@@ -237,7 +256,8 @@ struct Agent::Impl {
         // of its foundation is already being checked.
         bool busy = false;
         for (const auto& q : pairs)
-            busy |= (q.state == PairState::Waiting || q.state == PairState::InProgress) && sameFoundation(p, q);
+            busy |= (q.state == PairState::Waiting || q.state == PairState::InProgress) &&
+                    sameFoundation(p, q);
         p.state = busy ? PairState::Frozen : PairState::Waiting;
         pairs.push_back(p);
         return uint16_t(pairs.size() - 1);
@@ -247,14 +267,16 @@ struct Agent::Impl {
         const Candidate& r = a.remotes_[remote];
         for (size_t l = 0; l < a.locals_.size(); l++) {
             const Candidate& lc = a.locals_[l];
-            if (lc.component == r.component && lc.address.address.family() == r.address.address.family())
+            if (lc.component == r.component &&
+                lc.address.address.family() == r.address.address.family())
                 addPair(uint16_t(l), remote);
         }
     }
 
     std::optional<uint16_t> findRemote(uint8_t component, const net::Endpoint& ep) const {
         for (size_t i = 0; i < a.remotes_.size(); i++)
-            if (a.remotes_[i].component == component && a.remotes_[i].address == ep) return uint16_t(i);
+            if (a.remotes_[i].component == component && a.remotes_[i].address == ep)
+                return uint16_t(i);
         return std::nullopt;
     }
 
@@ -265,8 +287,8 @@ struct Agent::Impl {
     }
 
     // --- sending ------------------------------------------------------------
-    void sendRequest(uint16_t local, const net::Endpoint& to, const stun::TransactionId& tid, bool useCandidate,
-                     Generation& g) {
+    void sendRequest(uint16_t local, const net::Endpoint& to, const stun::TransactionId& tid,
+                     bool useCandidate, Generation& g) {
         stun::Builder b(buf, stun::Class::Request, tid);
         b.addUsername(g.remoteUfrag, g.local.ufrag);
         b.addPriority(prflxPriority(local));
@@ -330,7 +352,8 @@ struct Agent::Impl {
         for (size_t i = 0; i < pairs.size(); i++) {
             const Pair& p = pairs[i];
             if (componentDone(componentOf(p))) continue;
-            if (p.state == PairState::Waiting && (!waiting || p.priority > pairs[*waiting].priority))
+            if (p.state == PairState::Waiting &&
+                (!waiting || p.priority > pairs[*waiting].priority))
                 waiting = uint16_t(i);
             if (p.state == PairState::Frozen && (!frozen || p.priority > pairs[*frozen].priority))
                 frozen = uint16_t(i);
@@ -370,9 +393,11 @@ struct Agent::Impl {
     }
 
     // --- selection ----------------------------------------------------------
-    void select(uint8_t c, uint16_t local, const net::Endpoint& remote, uint64_t prio, MonoTime now) {
+    void select(uint8_t c, uint16_t local, const net::Endpoint& remote, uint64_t prio,
+                MonoTime now) {
         Selection& s = sel[c - 1];
-        const bool same = s.valid && s.gen == cur.id && s.pair.local == local && s.pair.remote == remote;
+        const bool same =
+            s.valid && s.gen == cur.id && s.pair.local == local && s.pair.remote == remote;
         s.pair.priority = prio;
         if (same) return;
         s.valid = true;
@@ -413,7 +438,8 @@ struct Agent::Impl {
     }
 
     // --- incoming -----------------------------------------------------------
-    void onRequest(uint16_t local, const net::Endpoint& from, const stun::Message& m, MonoTime now) {
+    void onRequest(uint16_t local, const net::Endpoint& from, const stun::Message& m,
+                   MonoTime now) {
         if (m.method != stun::kMethodBinding || !m.hasUsername || !m.hasIntegrity()) {
             a.counters_.malformed++;
             sendError(local, from, m, stun::error::BadRequest, nullptr);
@@ -489,7 +515,8 @@ struct Agent::Impl {
 
         const uint8_t c = a.locals_[local].component;
         Selection& s = sel[c - 1];
-        const bool onSelected = s.valid && s.gen == g->id && s.pair.local == local && s.pair.remote == from;
+        const bool onSelected =
+            s.valid && s.gen == g->id && s.pair.local == local && s.pair.remote == from;
         if (a.config_.mode == Mode::Lite) {
             // RFC 7675 §4 does not apply to lite agents; the full peer's checks
             // are what keeps a lite agent's pair alive.
@@ -499,7 +526,8 @@ struct Agent::Impl {
                 // RFC 8445 §7.3.1.5: a lite agent takes the nominated pair as
                 // it is; the highest-priority nomination wins.
                 const uint64_t prio = pairPriority(*m.priority, a.locals_[local].priority);
-                if (!componentDone(c) || onSelected || prio >= s.pair.priority) select(c, local, from, prio, now);
+                if (!componentDone(c) || onSelected || prio >= s.pair.priority)
+                    select(c, local, from, prio, now);
             }
             return;
         }
@@ -544,10 +572,12 @@ struct Agent::Impl {
         enqueue(*idx);
     }
 
-    void onResponse(uint16_t local, const net::Endpoint& from, const stun::Message& m, MonoTime now) {
+    void onResponse(uint16_t local, const net::Endpoint& from, const stun::Message& m,
+                    MonoTime now) {
         for (size_t i = 0; i < pairs.size(); i++) {
             Pair& p = pairs[i];
-            if (p.tx.active && p.tx.tid == m.transactionId) return onCheckResponse(p, local, from, m, now);
+            if (p.tx.active && p.tx.tid == m.transactionId)
+                return onCheckResponse(p, local, from, m, now);
         }
         for (uint8_t c = 1; c <= a.config_.components; c++) {
             Selection& s = sel[c - 1];
@@ -558,7 +588,8 @@ struct Agent::Impl {
                 return;
             }
             s.consentPending = false;
-            if (m.cls == stun::Class::Success && from == s.pair.remote && local == s.pair.local) s.lastConsent = now;
+            if (m.cls == stun::Class::Success && from == s.pair.remote && local == s.pair.local)
+                s.lastConsent = now;
             return;
         }
         a.counters_.unmatchedResponses++;
@@ -630,7 +661,8 @@ struct Agent::Impl {
             for (auto& p : pairs) {
                 if (componentOf(p) != c) continue;
                 busy |= p.nominating || p.nominated;
-                if (p.state == PairState::Succeeded && (!best || p.priority > best->priority)) best = &p;
+                if (p.state == PairState::Succeeded && (!best || p.priority > best->priority))
+                    best = &p;
             }
             if (!best || busy) continue;
             bool betterPending = false;
@@ -719,7 +751,8 @@ struct Agent::Impl {
         for (uint8_t c = 1; c <= a.config_.components; c++) {
             if (componentDone(c)) continue;
             bool alive = false;
-            for (const auto& p : pairs) alive |= componentOf(p) == c && p.state != PairState::Failed;
+            for (const auto& p : pairs)
+                alive |= componentOf(p) == c && p.state != PairState::Failed;
             if (!alive) return setState(AgentState::Failed);
         }
     }
@@ -736,7 +769,8 @@ struct Agent::Impl {
         }
         if (hasCheckWork()) t = std::min(t, nextPace);
         t = std::min(t, nominationDeadline());
-        if (a.state_ == AgentState::Checking) t = std::min(t, checkingSince + a.config_.failTimeout);
+        if (a.state_ == AgentState::Checking)
+            t = std::min(t, checkingSince + a.config_.failTimeout);
         return t;
     }
 
@@ -778,7 +812,8 @@ Result<uint16_t> Agent::addLocalCandidate(uint8_t component, const net::Endpoint
                                           const Foundation& foundation, uint16_t localPreference) {
     if (component < 1 || component > config_.components) return Error{"bad component"};
     if (!address.valid() || address.port == 0) return Error{"bad address"};
-    if (locals_.size() >= kMaxLocalCandidates) return Error{"too many local candidates", Error::Kind::Overload};
+    if (locals_.size() >= kMaxLocalCandidates)
+        return Error{"too many local candidates", Error::Kind::Overload};
     Candidate c;
     c.foundation = foundation;
     c.component = component;
@@ -788,12 +823,14 @@ Result<uint16_t> Agent::addLocalCandidate(uint8_t component, const net::Endpoint
     locals_.push_back(c);
     const uint16_t idx = uint16_t(locals_.size() - 1);
     for (size_t r = 0; r < remotes_.size(); r++)
-        if (remotes_[r].component == component && remotes_[r].address.address.family() == address.address.family())
+        if (remotes_[r].component == component &&
+            remotes_[r].address.address.family() == address.address.family())
             impl_->addPair(idx, uint16_t(r));
     return idx;
 }
 
-Result<void> Agent::setRemoteCredentials(std::string_view ufrag, std::string_view pwd, MonoTime now) {
+Result<void> Agent::setRemoteCredentials(std::string_view ufrag, std::string_view pwd,
+                                         MonoTime now) {
     if (ufrag.empty() || pwd.empty() || ufrag.size() > 256 || pwd.size() > 256)
         return Error{"bad ICE credentials"};
     Impl& m = *impl_;
@@ -860,8 +897,8 @@ void Agent::restart(Credentials local, MonoTime now) {
     impl_->setState(AgentState::New);
 }
 
-MonoTime Agent::onDatagram(uint16_t local, const net::Endpoint& from, std::span<const uint8_t> bytes,
-                           MonoTime now) {
+MonoTime Agent::onDatagram(uint16_t local, const net::Endpoint& from,
+                           std::span<const uint8_t> bytes, MonoTime now) {
     Impl& m = *impl_;
     if (local >= locals_.size()) return m.deadline();
     auto msg = stun::parse(bytes);
@@ -870,10 +907,16 @@ MonoTime Agent::onDatagram(uint16_t local, const net::Endpoint& from, std::span<
         return m.deadline();
     }
     switch (msg->cls) {
-    case stun::Class::Request: m.onRequest(local, from, *msg, now); break;
-    case stun::Class::Success:
-    case stun::Class::Error: m.onResponse(local, from, *msg, now); break;
-    case stun::Class::Indication: counters_.indications++; break;
+        case stun::Class::Request:
+            m.onRequest(local, from, *msg, now);
+            break;
+        case stun::Class::Success:
+        case stun::Class::Error:
+            m.onResponse(local, from, *msg, now);
+            break;
+        case stun::Class::Indication:
+            counters_.indications++;
+            break;
     }
     m.runNomination(now);
     m.pace(now);

@@ -14,10 +14,9 @@
 //     if (const SelectedPair* p = a.selected(1)) send media to p->remote
 //
 // After a signalling call (credentials, candidates, restart) the owner
-// re-arms its timer with nextDeadline(). Media packets never enter the agent; selected() is a read of a fixed
-// array, so the packet path neither allocates nor locks. Memory is bounded
-// by the caps below whatever peers send: checks that fail authentication
-// leave no state at all, only a counter.
+// re-arms its timer with nextDeadline(). Media packets never enter the agent; selected() is a read
+// of a fixed array, so the packet path neither allocates nor locks. Memory is bounded by the caps
+// below whatever peers send: checks that fail authentication leave no state at all, only a counter.
 #pragma once
 
 #include <array>
@@ -147,9 +146,9 @@ class AgentEvents {
 };
 
 struct AgentCounters {
-    uint64_t checksSent = 0;          // requests, retransmissions included
+    uint64_t checksSent = 0;  // requests, retransmissions included
     uint64_t retransmissions = 0;
-    uint64_t checksReceived = 0;      // authenticated requests
+    uint64_t checksReceived = 0;  // authenticated requests
     uint64_t successResponsesSent = 0;
     uint64_t errorResponsesSent = 0;  // 400, 401, 420, 487
     uint64_t malformed = 0;           // not parseable or missing attributes
@@ -157,9 +156,9 @@ struct AgentCounters {
     uint64_t badIntegrity = 0;
     uint64_t unmatchedResponses = 0;
     uint64_t indications = 0;
-    uint64_t roleConflicts = 0;       // 487 sent or received, or role switched
-    uint64_t peerReflexive = 0;       // remote candidates learned from checks
-    uint64_t candidatesDropped = 0;   // over a cap
+    uint64_t roleConflicts = 0;      // 487 sent or received, or role switched
+    uint64_t peerReflexive = 0;      // remote candidates learned from checks
+    uint64_t candidatesDropped = 0;  // over a cap
     uint64_t pairsDropped = 0;
     uint64_t checkTimeouts = 0;
     uint64_t nominations = 0;

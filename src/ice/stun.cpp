@@ -128,81 +128,83 @@ Result<Message> parse(std::span<const uint8_t> d) {
         if (afterIntegrity) continue;
 
         switch (at) {
-        case attr::MessageIntegrity:
-            if (len != crypto::kSha1Size) return bad("bad integrity");
-            m.integrityOffset = uint32_t(here);
-            afterIntegrity = true;
-            break;
-        case attr::Username:
-            if (len > kMaxUsername) return bad("bad username");
-            if (!m.hasUsername) {
-                m.hasUsername = true;
-                m.username = std::string_view(reinterpret_cast<const char*>(v), len);
+            case attr::MessageIntegrity:
+                if (len != crypto::kSha1Size) return bad("bad integrity");
+                m.integrityOffset = uint32_t(here);
+                afterIntegrity = true;
+                break;
+            case attr::Username:
+                if (len > kMaxUsername) return bad("bad username");
+                if (!m.hasUsername) {
+                    m.hasUsername = true;
+                    m.username = std::string_view(reinterpret_cast<const char*>(v), len);
+                }
+                break;
+            case attr::Priority:
+                if (len != 4) return bad("bad priority");
+                if (!m.priority) m.priority = rd32(v);
+                break;
+            case attr::UseCandidate:
+                if (len != 0) return bad("bad attribute");
+                m.useCandidate = true;
+                break;
+            case attr::IceControlling:
+                if (len != 8) return bad("bad attribute");
+                if (!m.iceControlling) m.iceControlling = rd64(v);
+                break;
+            case attr::IceControlled:
+                if (len != 8) return bad("bad attribute");
+                if (!m.iceControlled) m.iceControlled = rd64(v);
+                break;
+            case attr::XorMappedAddress: {
+                if (len < 4) return bad("bad address");
+                const uint16_t port = rd16(v + 2) ^ uint16_t(kMagicCookie >> 16);
+                if (v[1] == 0x01) {
+                    if (len != 8) return bad("bad address");
+                    in_addr a;
+                    const uint32_t x = rd32(v + 4) ^ kMagicCookie;
+                    a.s_addr = htonl(x);
+                    if (!m.xorMappedAddress)
+                        m.xorMappedAddress = net::Endpoint{net::IpAddress::fromV4(a), port};
+                } else if (v[1] == 0x02) {
+                    if (len != 20) return bad("bad address");
+                    in6_addr a;
+                    // XOR with the magic cookie and the transaction id.
+                    for (int i = 0; i < 16; i++) a.s6_addr[i] = v[4 + i] ^ p[4 + i];
+                    if (!m.xorMappedAddress)
+                        m.xorMappedAddress = net::Endpoint{net::IpAddress::fromV6(a), port};
+                } else {
+                    return bad("bad address");
+                }
+                break;
             }
-            break;
-        case attr::Priority:
-            if (len != 4) return bad("bad priority");
-            if (!m.priority) m.priority = rd32(v);
-            break;
-        case attr::UseCandidate:
-            if (len != 0) return bad("bad attribute");
-            m.useCandidate = true;
-            break;
-        case attr::IceControlling:
-            if (len != 8) return bad("bad attribute");
-            if (!m.iceControlling) m.iceControlling = rd64(v);
-            break;
-        case attr::IceControlled:
-            if (len != 8) return bad("bad attribute");
-            if (!m.iceControlled) m.iceControlled = rd64(v);
-            break;
-        case attr::XorMappedAddress: {
-            if (len < 4) return bad("bad address");
-            const uint16_t port = rd16(v + 2) ^ uint16_t(kMagicCookie >> 16);
-            if (v[1] == 0x01) {
-                if (len != 8) return bad("bad address");
-                in_addr a;
-                const uint32_t x = rd32(v + 4) ^ kMagicCookie;
-                a.s_addr = htonl(x);
-                if (!m.xorMappedAddress) m.xorMappedAddress = net::Endpoint{net::IpAddress::fromV4(a), port};
-            } else if (v[1] == 0x02) {
-                if (len != 20) return bad("bad address");
-                in6_addr a;
-                // XOR with the magic cookie and the transaction id.
-                for (int i = 0; i < 16; i++) a.s6_addr[i] = v[4 + i] ^ p[4 + i];
-                if (!m.xorMappedAddress) m.xorMappedAddress = net::Endpoint{net::IpAddress::fromV6(a), port};
-            } else {
-                return bad("bad address");
+            case attr::ErrorCode: {
+                if (len < 4 || len - 4 > kMaxReason) return bad("bad error code");
+                const unsigned cls = v[2] & 0x07, num = v[3];
+                if (cls < 3 || cls > 6 || num > 99) return bad("bad error code");
+                if (!m.errorCode) {
+                    m.errorCode = uint16_t(cls * 100 + num);
+                    m.errorReason = std::string_view(reinterpret_cast<const char*>(v + 4), len - 4);
+                }
+                break;
             }
-            break;
-        }
-        case attr::ErrorCode: {
-            if (len < 4 || len - 4 > kMaxReason) return bad("bad error code");
-            const unsigned cls = v[2] & 0x07, num = v[3];
-            if (cls < 3 || cls > 6 || num > 99) return bad("bad error code");
-            if (!m.errorCode) {
-                m.errorCode = uint16_t(cls * 100 + num);
-                m.errorReason = std::string_view(reinterpret_cast<const char*>(v + 4), len - 4);
-            }
-            break;
-        }
-        case attr::UnknownAttributes:
-            if (len % 2) return bad("bad attribute");
-            break;
-        case attr::MappedAddress:
-        case attr::Realm:
-        case attr::Nonce:
-        case attr::PasswordAlgorithm:
-        case attr::Userhash:
-            // Known to STUN, not used by ICE's short-term credentials.
-            break;
-        default:
-            if (at < 0x8000 && m.unknownCount < kMaxUnknown) {
-                bool seen = false;
-                for (size_t i = 0; i < m.unknownCount; i++) seen |= m.unknown[i] == at;
-                if (!seen) m.unknown[m.unknownCount++] = at;
-            }
-            break;
+            case attr::UnknownAttributes:
+                if (len % 2) return bad("bad attribute");
+                break;
+            case attr::MappedAddress:
+            case attr::Realm:
+            case attr::Nonce:
+            case attr::PasswordAlgorithm:
+            case attr::Userhash:
+                // Known to STUN, not used by ICE's short-term credentials.
+                break;
+            default:
+                if (at < 0x8000 && m.unknownCount < kMaxUnknown) {
+                    bool seen = false;
+                    for (size_t i = 0; i < m.unknownCount; i++) seen |= m.unknown[i] == at;
+                    if (!seen) m.unknown[m.unknownCount++] = at;
+                }
+                break;
         }
     }
     if (m.cls == Class::Error && !m.errorCode) return bad("no error code");
@@ -216,7 +218,8 @@ bool verifyIntegrity(const Message& m, IntegrityKey& key) {
         const size_t at = m.integrityOffset;
         headerWithLength(m, at + 4 + crypto::kSha1Size, hdr);
         uint8_t mac[crypto::kSha1Size];
-        if (!key.sha1().compute(hdr, m.raw.subspan(kHeaderSize, at - kHeaderSize), mac)) return false;
+        if (!key.sha1().compute(hdr, m.raw.subspan(kHeaderSize, at - kHeaderSize), mac))
+            return false;
         if (!crypto::constantTimeEqual(mac, m.raw.subspan(at + 4, crypto::kSha1Size))) return false;
     }
     if (m.integritySha256Offset) {
@@ -224,11 +227,12 @@ bool verifyIntegrity(const Message& m, IntegrityKey& key) {
         headerWithLength(m, at + 4 + len, hdr);
         uint8_t mac[crypto::kSha256Size];
         const auto pw = key.password();
-        if (!crypto::hmacSha256(std::span(reinterpret_cast<const uint8_t*>(pw.data()), pw.size()), hdr,
-                                m.raw.subspan(kHeaderSize, at - kHeaderSize), mac))
+        if (!crypto::hmacSha256(std::span(reinterpret_cast<const uint8_t*>(pw.data()), pw.size()),
+                                hdr, m.raw.subspan(kHeaderSize, at - kHeaderSize), mac))
             return false;
         // RFC 8489 §14.6: a truncated MAC is its leftmost octets.
-        if (!crypto::constantTimeEqual(std::span(mac, len), m.raw.subspan(at + 4, len))) return false;
+        if (!crypto::constantTimeEqual(std::span(mac, len), m.raw.subspan(at + 4, len)))
+            return false;
     }
     return true;
 }
@@ -240,8 +244,8 @@ Builder::Builder(std::span<uint8_t> buffer, Class cls, const TransactionId& tid,
         return;
     }
     const unsigned c = unsigned(cls);
-    const uint16_t type = uint16_t((method & 0x000F) | ((method & 0x0070) << 1) | ((method & 0x0F80) << 2) |
-                                   ((c & 1) << 4) | ((c & 2) << 7));
+    const uint16_t type = uint16_t((method & 0x000F) | ((method & 0x0070) << 1) |
+                                   ((method & 0x0F80) << 2) | ((c & 1) << 4) | ((c & 2) << 7));
     wr16(buf_.data(), type);
     wr16(buf_.data() + 2, 0);
     wr32(buf_.data() + 4, kMagicCookie);
@@ -253,7 +257,8 @@ void Builder::setLength(size_t total) { wr16(buf_.data() + 2, uint16_t(total - k
 
 uint8_t* Builder::reserve(uint16_t type, size_t len) {
     const size_t padded = (len + 3) & ~size_t(3);
-    if (!ok_ || len > 0xFFFF || buf_.size() - len_ < 4 + padded || len_ + 4 + padded - kHeaderSize > 0xFFFF) {
+    if (!ok_ || len > 0xFFFF || buf_.size() - len_ < 4 + padded ||
+        len_ + 4 + padded - kHeaderSize > 0xFFFF) {
         ok_ = false;
         return nullptr;
     }
@@ -338,7 +343,8 @@ void Builder::addMessageIntegrity(IntegrityKey& key) {
     // The length field already covers this attribute (RFC 8489 §14.5).
     uint8_t mac[crypto::kSha1Size];
     if (!key.sha1().compute(std::span<const uint8_t>(buf_.data(), kHeaderSize),
-                            std::span<const uint8_t>(buf_.data() + kHeaderSize, at - kHeaderSize), mac)) {
+                            std::span<const uint8_t>(buf_.data() + kHeaderSize, at - kHeaderSize),
+                            mac)) {
         ok_ = false;
         return;
     }
@@ -353,7 +359,8 @@ void Builder::addMessageIntegritySha256(IntegrityKey& key) {
     const auto pw = key.password();
     if (!crypto::hmacSha256(std::span(reinterpret_cast<const uint8_t*>(pw.data()), pw.size()),
                             std::span<const uint8_t>(buf_.data(), kHeaderSize),
-                            std::span<const uint8_t>(buf_.data() + kHeaderSize, at - kHeaderSize), mac)) {
+                            std::span<const uint8_t>(buf_.data() + kHeaderSize, at - kHeaderSize),
+                            mac)) {
         ok_ = false;
         return;
     }
@@ -374,12 +381,18 @@ std::span<const uint8_t> Builder::finish() const {
 
 std::string_view errorReasonFor(uint16_t code) {
     switch (code) {
-    case error::BadRequest: return "Bad Request";
-    case error::Unauthorized: return "Unauthorized";
-    case error::UnknownAttribute: return "Unknown Attribute";
-    case error::RoleConflict: return "Role Conflict";
-    case error::ServerError: return "Server Error";
-    default: return "Error";
+        case error::BadRequest:
+            return "Bad Request";
+        case error::Unauthorized:
+            return "Unauthorized";
+        case error::UnknownAttribute:
+            return "Unknown Attribute";
+        case error::RoleConflict:
+            return "Role Conflict";
+        case error::ServerError:
+            return "Server Error";
+        default:
+            return "Error";
     }
 }
 

@@ -101,7 +101,8 @@ class IntegrityKey {
     crypto::HmacSha1& sha1() { return sha1_; }
 
   private:
-    IntegrityKey(std::string pw, crypto::HmacSha1 mac) : password_(std::move(pw)), sha1_(std::move(mac)) {}
+    IntegrityKey(std::string pw, crypto::HmacSha1 mac)
+        : password_(std::move(pw)), sha1_(std::move(mac)) {}
     std::string password_;
     crypto::HmacSha1 sha1_;
 };

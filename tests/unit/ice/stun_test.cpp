@@ -37,36 +37,37 @@ std::vector<uint8_t> hex(std::string_view s) {
 }
 
 // RFC 5769 §2.1: sample request (short-term credentials).
-const std::vector<uint8_t> kRequest = hex(
-    "00 01 00 58 21 12 a4 42 b7 e7 a7 01 bc 34 d6 86 fa 87 df ae"
-    "80 22 00 10 53 54 55 4e 20 74 65 73 74 20 63 6c 69 65 6e 74"
-    "00 24 00 04 6e 00 01 ff"
-    "80 29 00 08 93 2f f9 b1 51 26 3b 36"
-    "00 06 00 09 65 76 74 6a 3a 68 36 76 59 20 20 20"
-    "00 08 00 14 9a ea a7 0c bf d8 cb 56 78 1e f2 b5 b2 d3 f2 49 c1 b5 71 a2"
-    "80 28 00 04 e5 7a 3b cf");
+const std::vector<uint8_t> kRequest =
+    hex("00 01 00 58 21 12 a4 42 b7 e7 a7 01 bc 34 d6 86 fa 87 df ae"
+        "80 22 00 10 53 54 55 4e 20 74 65 73 74 20 63 6c 69 65 6e 74"
+        "00 24 00 04 6e 00 01 ff"
+        "80 29 00 08 93 2f f9 b1 51 26 3b 36"
+        "00 06 00 09 65 76 74 6a 3a 68 36 76 59 20 20 20"
+        "00 08 00 14 9a ea a7 0c bf d8 cb 56 78 1e f2 b5 b2 d3 f2 49 c1 b5 71 a2"
+        "80 28 00 04 e5 7a 3b cf");
 // §2.2: sample IPv4 response.
-const std::vector<uint8_t> kResponseV4 = hex(
-    "01 01 00 3c 21 12 a4 42 b7 e7 a7 01 bc 34 d6 86 fa 87 df ae"
-    "80 22 00 0b 74 65 73 74 20 76 65 63 74 6f 72 20"
-    "00 20 00 08 00 01 a1 47 e1 12 a6 43"
-    "00 08 00 14 2b 91 f5 99 fd 9e 90 c3 8c 74 89 f9 2a f9 ba 53 f0 6b e7 d7"
-    "80 28 00 04 c0 7d 4c 96");
+const std::vector<uint8_t> kResponseV4 =
+    hex("01 01 00 3c 21 12 a4 42 b7 e7 a7 01 bc 34 d6 86 fa 87 df ae"
+        "80 22 00 0b 74 65 73 74 20 76 65 63 74 6f 72 20"
+        "00 20 00 08 00 01 a1 47 e1 12 a6 43"
+        "00 08 00 14 2b 91 f5 99 fd 9e 90 c3 8c 74 89 f9 2a f9 ba 53 f0 6b e7 d7"
+        "80 28 00 04 c0 7d 4c 96");
 // §2.3: sample IPv6 response.
-const std::vector<uint8_t> kResponseV6 = hex(
-    "01 01 00 48 21 12 a4 42 b7 e7 a7 01 bc 34 d6 86 fa 87 df ae"
-    "80 22 00 0b 74 65 73 74 20 76 65 63 74 6f 72 20"
-    "00 20 00 14 00 02 a1 47 01 13 a9 fa a5 d3 f1 79 bc 25 f4 b5 be d2 b9 d9"
-    "00 08 00 14 a3 82 95 4e 4b e6 7b f1 17 84 c9 7c 82 92 c2 75 bf e3 ed 41"
-    "80 28 00 04 c8 fb 0b 4c");
+const std::vector<uint8_t> kResponseV6 =
+    hex("01 01 00 48 21 12 a4 42 b7 e7 a7 01 bc 34 d6 86 fa 87 df ae"
+        "80 22 00 0b 74 65 73 74 20 76 65 63 74 6f 72 20"
+        "00 20 00 14 00 02 a1 47 01 13 a9 fa a5 d3 f1 79 bc 25 f4 b5 be d2 b9 d9"
+        "00 08 00 14 a3 82 95 4e 4b e6 7b f1 17 84 c9 7c 82 92 c2 75 bf e3 ed 41"
+        "80 28 00 04 c8 fb 0b 4c");
 // §2.4: sample request with long-term authentication (the key is
 // MD5(username ":" realm ":" SASLprep(password)), computed beforehand).
-const std::vector<uint8_t> kLongTermRequest = hex(
-    "00 01 00 60 21 12 a4 42 78 ad 34 33 c6 ad 72 c0 29 da 41 2e"
-    "00 06 00 12 e3 83 9e e3 83 88 e3 83 aa e3 83 83 e3 82 af e3 82 b9 00 00"
-    "00 15 00 1c 66 2f 2f 34 39 39 6b 39 35 34 64 36 4f 4c 33 34 6f 4c 39 46 53 54 76 79 36 34 73 41"
-    "00 14 00 0b 65 78 61 6d 70 6c 65 2e 6f 72 67 00"
-    "00 08 00 14 f6 70 24 65 6d d6 4a 3e 02 b8 e0 71 2e 85 c9 a2 8c a8 96 66");
+const std::vector<uint8_t> kLongTermRequest =
+    hex("00 01 00 60 21 12 a4 42 78 ad 34 33 c6 ad 72 c0 29 da 41 2e"
+        "00 06 00 12 e3 83 9e e3 83 88 e3 83 aa e3 83 83 e3 82 af e3 82 b9 00 00"
+        "00 15 00 1c 66 2f 2f 34 39 39 6b 39 35 34 64 36 4f 4c 33 34 6f 4c 39 46 53 54 76 79 36 34 "
+        "73 41"
+        "00 14 00 0b 65 78 61 6d 70 6c 65 2e 6f 72 67 00"
+        "00 08 00 14 f6 70 24 65 6d d6 4a 3e 02 b8 e0 71 2e 85 c9 a2 8c a8 96 66");
 const char kPassword[] = "VOkJxbRl1RmTxUk/WvJxBt";
 
 IntegrityKey key(std::string_view pw) { return IntegrityKey::create(pw).value(); }
@@ -158,8 +159,10 @@ TEST(Stun, BuilderReproducesTheRfc5769Ipv4And6Responses) {
         b.addSoftware("test vector");
         // The vector pads SOFTWARE with a space.
         buf[kHeaderSize + 4 + 11] = 0x20;
-        const auto ep = v6 ? net::Endpoint{*net::IpAddress::parse("2001:db8:1234:5678:11:2233:4455:6677"), 32853}
-                           : net::Endpoint{*net::IpAddress::parse("192.0.2.1"), 32853};
+        const auto ep =
+            v6 ? net::Endpoint{*net::IpAddress::parse("2001:db8:1234:5678:11:2233:4455:6677"),
+                               32853}
+               : net::Endpoint{*net::IpAddress::parse("192.0.2.1"), 32853};
         b.addXorMappedAddress(ep);
         auto k = key(kPassword);
         b.addMessageIntegrity(k);
@@ -197,8 +200,8 @@ TEST(Stun, RoundTripOfEveryIceAttribute) {
 }
 
 TEST(Stun, RoundTripOfErrorResponses) {
-    for (uint16_t code : {error::BadRequest, error::Unauthorized, error::UnknownAttribute,
-                          error::RoleConflict}) {
+    for (uint16_t code :
+         {error::BadRequest, error::Unauthorized, error::UnknownAttribute, error::RoleConflict}) {
         uint8_t buf[kMaxMessage];
         Builder b(buf, Class::Error, TransactionId::random());
         b.addErrorCode(code, errorReasonFor(code));
@@ -321,11 +324,19 @@ TEST(Stun, KnownAttributesOfTheWrongSizeAreRejected) {
     struct Case {
         uint16_t type;
         size_t len;
-    } cases[] = {{attr::Priority, 3},          {attr::Priority, 8},      {attr::UseCandidate, 4},
-                 {attr::IceControlling, 4},    {attr::IceControlled, 12}, {attr::MessageIntegrity, 16},
-                 {attr::MessageIntegritySha256, 12}, {attr::MessageIntegritySha256, 36},
-                 {attr::MessageIntegritySha256, 18}, {attr::XorMappedAddress, 4},
-                 {attr::Fingerprint, 8},      {attr::ErrorCode, 2},     {attr::UnknownAttributes, 3},
+    } cases[] = {{attr::Priority, 3},
+                 {attr::Priority, 8},
+                 {attr::UseCandidate, 4},
+                 {attr::IceControlling, 4},
+                 {attr::IceControlled, 12},
+                 {attr::MessageIntegrity, 16},
+                 {attr::MessageIntegritySha256, 12},
+                 {attr::MessageIntegritySha256, 36},
+                 {attr::MessageIntegritySha256, 18},
+                 {attr::XorMappedAddress, 4},
+                 {attr::Fingerprint, 8},
+                 {attr::ErrorCode, 2},
+                 {attr::UnknownAttributes, 3},
                  {attr::Username, 514}};
     for (const auto& c : cases) {
         uint8_t buf[1024];
@@ -389,8 +400,10 @@ TEST(Stun, LooksLikeStunNeedsTheCookie) {
 
 TEST(Stun, ParsingAllocatesNothingAlsoOnError) {
     auto k = key(kPassword);
-    std::vector<std::vector<uint8_t>> inputs = {kRequest, kResponseV4, kResponseV6, kLongTermRequest};
-    for (size_t n = 0; n < kRequest.size(); n += 7) inputs.emplace_back(kRequest.begin(), kRequest.begin() + long(n));
+    std::vector<std::vector<uint8_t>> inputs = {kRequest, kResponseV4, kResponseV6,
+                                                kLongTermRequest};
+    for (size_t n = 0; n < kRequest.size(); n += 7)
+        inputs.emplace_back(kRequest.begin(), kRequest.begin() + long(n));
     auto bad = kRequest;
     bad.back() ^= 1;
     inputs.push_back(bad);
