@@ -200,7 +200,14 @@ struct Agent::Impl {
     void setState(AgentState s) {
         if (a.state_ == s) return;
         a.state_ = s;
-        if (s == AgentState::Failed) a.counters_.failures++;
+        if (s == AgentState::Failed) {
+            // Terminal until a restart: no more checks (incoming ones are
+            // still answered), so a failed agent costs no timers.
+            a.counters_.failures++;
+            for (auto& p : pairs) p.tx.active = false;
+            for (size_t i = 0; i < trigCount; i++) pairs[triggered[(trigHead + i) % triggered.size()]].queued = false;
+            trigHead = trigCount = 0;
+        }
         a.events_.stateChanged(s);
     }
 
@@ -342,7 +349,9 @@ struct Agent::Impl {
         sendRequest(p.local, remoteOf(p).address, p.tx.tid, p.tx.useCandidate, cur);
     }
 
-    bool canCheck() const { return a.config_.mode == Mode::Full && cur.remoteKey.has_value(); }
+    bool canCheck() const {
+        return a.config_.mode == Mode::Full && cur.remoteKey.has_value() && a.state_ != AgentState::Failed;
+    }
 
     // The next pair an ordinary check would go to (RFC 8445 §6.1.4.2): the
     // best Waiting pair, else the best Frozen one; none of a component that
@@ -750,10 +759,16 @@ struct Agent::Impl {
         if (a.config_.mode != Mode::Full || !remoteEnd || !cur.remoteKey) return;
         for (uint8_t c = 1; c <= a.config_.components; c++) {
             if (componentDone(c)) continue;
-            bool alive = false;
-            for (const auto& p : pairs)
-                alive |= componentOf(p) == c && p.state != PairState::Failed;
-            if (!alive) return setState(AgentState::Failed);
+            // A component without any pair waits for the timeout: the peer's
+            // checks may still teach a peer-reflexive candidate (a browser
+            // that signalled only mDNS names).
+            bool any = false, alive = false;
+            for (const auto& p : pairs) {
+                if (componentOf(p) != c) continue;
+                any = true;
+                alive |= p.state != PairState::Failed;
+            }
+            if (any && !alive) return setState(AgentState::Failed);
         }
     }
 

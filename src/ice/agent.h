@@ -56,6 +56,12 @@ std::string_view candidateTypeName(CandidateType t);  // "host", "srflx", "prflx
 uint8_t typePreference(CandidateType t);
 // RFC 8445 §5.1.2.1: 2^24 type preference + 2^8 local preference + (256 - component).
 uint32_t candidatePriority(CandidateType t, uint16_t localPreference, uint8_t component);
+// rtpengine's local preference: 65535 for the first address of the media's
+// logical interface, one less for each address after it (so the candidate
+// lines read 2130706431, 2130706175, ... for component 1).
+constexpr uint16_t localPreferenceFor(size_t addressIndex) {
+    return addressIndex >= 65535 ? 0 : uint16_t(65535 - addressIndex);
+}
 // RFC 8445 §6.1.2.3: 2^32 MIN(G,D) + 2 MAX(G,D) + (G>D ? 1 : 0).
 uint64_t pairPriority(uint32_t controlling, uint32_t controlled);
 
@@ -88,7 +94,10 @@ struct Credentials {
 };
 
 // Random ice-chars from OpenSSL's CSPRNG: credentials (8 and 26 characters)
-// and foundations (16, one per local interface address, as rtpengine).
+// and foundations. rtpengine 10.5 gives each interface address one random
+// 16-character foundation when it starts and uses it for every call and
+// component (observed with ICE=force): the owner of the interfaces keeps
+// one randomIceChars(kFoundationLength) per address for the process.
 std::string randomIceChars(size_t n);
 Credentials randomCredentials();
 
