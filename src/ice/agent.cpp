@@ -591,6 +591,12 @@ struct Agent::Impl {
         for (uint8_t c = 1; c <= a.config_.components; c++) {
             Selection& s = sel[c - 1];
             if (!s.valid || !s.consentPending || !(s.consentTid == m.transactionId)) continue;
+            // An unsigned error (say 401 from a peer that forgot these
+            // credentials) ends the transaction and grants nothing.
+            if (m.cls == stun::Class::Error && !m.hasIntegrity()) {
+                s.consentPending = false;
+                return;
+            }
             Generation* g = generation(s.gen);
             if (!g || !g->remoteKey || !stun::verifyIntegrity(m, *g->remoteKey)) {
                 a.counters_.badIntegrity++;

@@ -258,6 +258,14 @@ TEST(IceAgent, FullToLite) {
     EXPECT_NE(a->selected(1), nullptr);
     EXPECT_GE(a->counters().consentChecksSent, 20u);
     EXPECT_EQ(a->counters().consentExpired + b->counters().consentExpired, 0u);
+    // The full side goes silent: the lite side's consent runs out too.
+    n.drop = [&](const Peer& from, const Datagram&) { return from.id == a.id; };
+    n.run(25s);
+    EXPECT_NE(b->selected(1), nullptr);
+    n.run(10s);
+    EXPECT_EQ(b->selected(1), nullptr);
+    EXPECT_EQ(b->state(), AgentState::Disconnected);
+    EXPECT_EQ(b->counters().consentExpired, 1u);
 }
 
 TEST(IceAgent, LiteAgentRefusesToBeControlling) {
