@@ -205,7 +205,8 @@ struct Agent::Impl {
             // still answered), so a failed agent costs no timers.
             a.counters_.failures++;
             for (auto& p : pairs) p.tx.active = false;
-            for (size_t i = 0; i < trigCount; i++) pairs[triggered[(trigHead + i) % triggered.size()]].queued = false;
+            for (size_t i = 0; i < trigCount; i++)
+                pairs[triggered[(trigHead + i) % triggered.size()]].queued = false;
             trigHead = trigCount = 0;
         }
         a.events_.stateChanged(s);
@@ -350,7 +351,8 @@ struct Agent::Impl {
     }
 
     bool canCheck() const {
-        return a.config_.mode == Mode::Full && cur.remoteKey.has_value() && a.state_ != AgentState::Failed;
+        return a.config_.mode == Mode::Full && cur.remoteKey.has_value() &&
+               a.state_ != AgentState::Failed;
     }
 
     // The next pair an ordinary check would go to (RFC 8445 §6.1.4.2): the

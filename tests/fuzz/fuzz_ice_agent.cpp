@@ -72,8 +72,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     cfg.role = setup & 2 ? Role::Controlled : Role::Controlling;
     cfg.nomination = setup & 4 ? Nomination::Aggressive : Nomination::Regular;
     Agent a(cfg, Credentials{kLocalUfrag, kLocalPwd}, sink);
-    (void)a.addLocalCandidate(1, {*net::IpAddress::parse("10.0.0.1"), 1000}, Foundation("A"), 65535);
-    (void)a.addLocalCandidate(2, {*net::IpAddress::parse("10.0.0.1"), 1001}, Foundation("A"), 65535);
+    (void)a.addLocalCandidate(1, {*net::IpAddress::parse("10.0.0.1"), 1000}, Foundation("A"),
+                              65535);
+    (void)a.addLocalCandidate(2, {*net::IpAddress::parse("10.0.0.1"), 1001}, Foundation("A"),
+                              65535);
     (void)a.addLocalCandidate(1, {*net::IpAddress::parse("fd00::2"), 1000}, Foundation("B"), 65534);
     MonoTime now{};
     int variant = 0;
@@ -84,78 +86,81 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     while (i < size) {
         const uint8_t op = next() % 8;
         switch (op) {
-        case 0: {
-            const uint16_t local = next() % 3;
-            const auto from = source(next());
-            size_t len = next();
-            if (len > size - i) len = size - i;
-            (void)a.onDatagram(local, from, std::span(data + i, len), now);
-            i += len;
-            break;
-        }
-        case 1:
-            now += std::chrono::milliseconds(10 * next());
-            // Whatever was due has run: the next deadline is later (no
-            // busy loop for the worker).
-            check(a.onTimer(now) > now, "timer due again at once");
-            break;
-        case 2: {
-            Candidate c;
-            c.component = uint8_t(1 + next() % 2);
-            c.address = source(next());
-            c.priority = uint32_t(next()) << 24;
-            c.foundation = Foundation("R");
-            (void)a.addRemoteCandidate(c, now);
-            break;
-        }
-        case 3:
-            variant = next() & 1;
-            (void)a.setRemoteCredentials(kRemoteUfrag[variant], kRemotePwd[variant], now);
-            break;
-        case 4:
-            localUfrag = localUfrag == kLocalUfrag ? "restartu" : kLocalUfrag;
-            localPwd = localUfrag == kLocalUfrag ? kLocalPwd : "restart-password-01234567";
-            localKey = stun::IntegrityKey::create(localPwd).value();
-            a.restart(Credentials{localUfrag, localPwd}, now);
-            break;
-        case 5: a.endOfRemoteCandidates(now); break;
-        case 6: {
-            const uint16_t local = next() % 3;
-            const auto from = source(next());
-            const uint8_t flags = next();
-            stun::Builder b(buf, stun::Class::Request, stun::TransactionId::random());
-            b.addUsername(localUfrag, kRemoteUfrag[variant]);
-            if (!(flags & 1)) b.addPriority(uint32_t(flags) << 20);
-            if (flags & 2) b.addUseCandidate();
-            if (flags & 4) {
-                b.addIceControlling(uint64_t(next()) << 56);
-            } else if (flags & 8) {
-                b.addIceControlled(uint64_t(next()) << 56);
+            case 0: {
+                const uint16_t local = next() % 3;
+                const auto from = source(next());
+                size_t len = next();
+                if (len > size - i) len = size - i;
+                (void)a.onDatagram(local, from, std::span(data + i, len), now);
+                i += len;
+                break;
             }
-            b.addMessageIntegrity(localKey);
-            b.addFingerprint();
-            (void)a.onDatagram(local, from, b.finish(), now);
-            break;
-        }
-        case 7: {
-            const uint8_t flags = next();
-            const uint8_t src = next();
-            auto req = stun::parse(sink.lastRequest);
-            if (!req) break;
-            auto key = stun::IntegrityKey::create(kRemotePwd[variant]).value();
-            const bool error = flags & 1;
-            stun::Builder b(buf, error ? stun::Class::Error : stun::Class::Success, req->transactionId);
-            if (error) {
-                b.addErrorCode(flags & 2 ? 487 : 400, "x");
-            } else {
-                b.addXorMappedAddress(sink.lastTo);
+            case 1:
+                now += std::chrono::milliseconds(10 * next());
+                // Whatever was due has run: the next deadline is later (no
+                // busy loop for the worker).
+                check(a.onTimer(now) > now, "timer due again at once");
+                break;
+            case 2: {
+                Candidate c;
+                c.component = uint8_t(1 + next() % 2);
+                c.address = source(next());
+                c.priority = uint32_t(next()) << 24;
+                c.foundation = Foundation("R");
+                (void)a.addRemoteCandidate(c, now);
+                break;
             }
-            b.addMessageIntegrity(key);
-            b.addFingerprint();
-            const auto from = flags & 4 ? source(src) : sink.lastTo;
-            (void)a.onDatagram(sink.lastLocal, from, b.finish(), now);
-            break;
-        }
+            case 3:
+                variant = next() & 1;
+                (void)a.setRemoteCredentials(kRemoteUfrag[variant], kRemotePwd[variant], now);
+                break;
+            case 4:
+                localUfrag = localUfrag == kLocalUfrag ? "restartu" : kLocalUfrag;
+                localPwd = localUfrag == kLocalUfrag ? kLocalPwd : "restart-password-01234567";
+                localKey = stun::IntegrityKey::create(localPwd).value();
+                a.restart(Credentials{localUfrag, localPwd}, now);
+                break;
+            case 5:
+                a.endOfRemoteCandidates(now);
+                break;
+            case 6: {
+                const uint16_t local = next() % 3;
+                const auto from = source(next());
+                const uint8_t flags = next();
+                stun::Builder b(buf, stun::Class::Request, stun::TransactionId::random());
+                b.addUsername(localUfrag, kRemoteUfrag[variant]);
+                if (!(flags & 1)) b.addPriority(uint32_t(flags) << 20);
+                if (flags & 2) b.addUseCandidate();
+                if (flags & 4) {
+                    b.addIceControlling(uint64_t(next()) << 56);
+                } else if (flags & 8) {
+                    b.addIceControlled(uint64_t(next()) << 56);
+                }
+                b.addMessageIntegrity(localKey);
+                b.addFingerprint();
+                (void)a.onDatagram(local, from, b.finish(), now);
+                break;
+            }
+            case 7: {
+                const uint8_t flags = next();
+                const uint8_t src = next();
+                auto req = stun::parse(sink.lastRequest);
+                if (!req) break;
+                auto key = stun::IntegrityKey::create(kRemotePwd[variant]).value();
+                const bool error = flags & 1;
+                stun::Builder b(buf, error ? stun::Class::Error : stun::Class::Success,
+                                req->transactionId);
+                if (error) {
+                    b.addErrorCode(flags & 2 ? 487 : 400, "x");
+                } else {
+                    b.addXorMappedAddress(sink.lastTo);
+                }
+                b.addMessageIntegrity(key);
+                b.addFingerprint();
+                const auto from = flags & 4 ? source(src) : sink.lastTo;
+                (void)a.onDatagram(sink.lastLocal, from, b.finish(), now);
+                break;
+            }
         }
         check(a.remoteCandidateCount() <= kMaxRemoteCandidatesPerComponent * cfg.components,
               "remote candidates over the cap");

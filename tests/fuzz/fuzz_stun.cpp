@@ -34,8 +34,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto m = parse(in);
     if (!m) return 0;
     check(m->raw.size() == size, "raw is not the datagram");
-    check(m->integrityOffset < size && m->integritySha256Offset < size && m->fingerprintOffset < size,
-          "offset outside the message");
+    check(
+        m->integrityOffset < size && m->integritySha256Offset < size && m->fingerprintOffset < size,
+        "offset outside the message");
     check(m->username.size() <= kMaxUsername, "username too long");
     check(m->unknownCount <= kMaxUnknown, "too many unknown attributes");
     (void)verifyIntegrity(*m, key());
@@ -54,11 +55,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(b.ok(), "rebuild did not fit");
     auto r = parse(b.finish());
     check(r.ok(), "rebuilt message does not parse");
-    check(r->cls == m->cls && r->method == m->method && r->transactionId == m->transactionId, "header changed");
-    check(r->username == m->username && r->priority == m->priority && r->useCandidate == m->useCandidate &&
-              r->iceControlling == m->iceControlling && r->iceControlled == m->iceControlled &&
-              r->xorMappedAddress == m->xorMappedAddress && r->errorCode == m->errorCode &&
-              r->errorReason == m->errorReason,
+    check(r->cls == m->cls && r->method == m->method && r->transactionId == m->transactionId,
+          "header changed");
+    check(r->username == m->username && r->priority == m->priority &&
+              r->useCandidate == m->useCandidate && r->iceControlling == m->iceControlling &&
+              r->iceControlled == m->iceControlled && r->xorMappedAddress == m->xorMappedAddress &&
+              r->errorCode == m->errorCode && r->errorReason == m->errorReason,
           "attribute changed");
     check(r->unknownCount == 0, "unknown attribute appeared");
     check(verifyIntegrity(*r, key()), "rebuilt message does not verify");
