@@ -671,3 +671,30 @@ TEST(IceAgent, BadCandidatesAndCredentialsAreRefused) {
     c.address = ep("10.0.0.2:5");
     EXPECT_FALSE(a.addRemoteCandidate(c, MonoTime{}).ok());
 }
+
+TEST(IceAgent, ValidChecksAndTheirTriggeredChecksAllocateNothing) {
+    // The steady state of a call: the peer's checks (consent, keepalive)
+    // answered, a triggered check sent back, timers run. After the first
+    // check taught the peer-reflexive candidate, nothing allocates.
+    Quiet q;
+    Credentials creds{"localufr", "local-password-0123456789"};
+    Agent a(cfg(Role::Controlled, 1), creds, q);
+    ASSERT_TRUE(a.addLocalCandidate(1, ep("10.0.0.1:1000"), Foundation("f"), 65535).ok());
+    ASSERT_TRUE(a.setRemoteCredentials("remoteuf", "remote-password-012345678", MonoTime{}).ok());
+    const auto from = ep("198.51.100.7:4000");
+    std::vector<std::vector<uint8_t>> checks;
+    for (int i = 0; i < 1000; i++) checks.push_back(buildCheck("localufr:remoteuf", creds.pwd));
+    MonoTime now{};
+    (void)a.onDatagram(0, from, checks[0], now);
+    ASSERT_EQ(a.counters().peerReflexive, 1u);
+    const auto before = test::allocations();
+    for (size_t i = 1; i < checks.size(); i++) {
+        now += 20ms;
+        (void)a.onDatagram(0, from, checks[i], now);
+        (void)a.onTimer(now);
+    }
+    EXPECT_EQ(test::allocations(), before);
+    EXPECT_EQ(a.counters().checksReceived, 1000u);
+    EXPECT_EQ(a.counters().successResponsesSent, 1000u);
+    EXPECT_GT(a.counters().checksSent, 0u);
+}
