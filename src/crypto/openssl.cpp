@@ -310,6 +310,28 @@ bool constantTimeEqual(std::span<const uint8_t> a, std::span<const uint8_t> b) {
     return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+bool hmacSha256(std::span<const uint8_t> key, std::span<const uint8_t> a,
+                std::span<const uint8_t> b, uint8_t (&out)[kSha256Size]) {
+    static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (!mac) return false;
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
+    if (!ctx) return false;
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+        OSSL_PARAM_construct_end()};
+    // OpenSSL refuses an empty key pointer; one zero octet of length 0 is the
+    // same empty key.
+    static const uint8_t none = 0;
+    size_t outLen = 0;
+    const bool ok = EVP_MAC_init(ctx, key.empty() ? &none : key.data(), key.size(), params) == 1 &&
+                    EVP_MAC_update(ctx, a.data(), a.size()) == 1 &&
+                    EVP_MAC_update(ctx, b.data(), b.size()) == 1 &&
+                    EVP_MAC_final(ctx, out, &outLen, sizeof out) == 1 && outLen == sizeof out;
+    EVP_MAC_CTX_free(ctx);
+    return ok;
+}
+
 bool randomBytes(std::span<uint8_t> out) {
     return out.empty() || RAND_bytes(out.data(), int(out.size())) == 1;
 }

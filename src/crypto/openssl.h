@@ -18,6 +18,7 @@ namespace ngm::crypto {
 
 constexpr size_t kAesBlock = 16;
 constexpr size_t kSha1Size = 20;
+constexpr size_t kSha256Size = 32;
 
 // AES in counter mode with a 128, 192 or 256 bit key. The counter is the
 // whole 16-octet block, incremented as a big-endian integer (SRTP's AES-CM
@@ -119,6 +120,12 @@ class AesGcm {
     explicit AesGcm(evp_cipher_ctx_st* ctx) : ctx_(ctx) {}
     evp_cipher_ctx_st* ctx_ = nullptr;
 };
+
+// HMAC-SHA256 of a || b with `key`, made per call (STUN's
+// MESSAGE-INTEGRITY-SHA256 arrives at connectivity-check rates only, so no
+// keyed state is kept). False only if OpenSSL fails.
+bool hmacSha256(std::span<const uint8_t> key, std::span<const uint8_t> a,
+                std::span<const uint8_t> b, uint8_t (&out)[kSha256Size]);
 
 // Compares in time independent of where the inputs differ (for MAC tags).
 bool constantTimeEqual(std::span<const uint8_t> a, std::span<const uint8_t> b);
