@@ -25,6 +25,7 @@
 #include "control/metrics.h"
 #include "control/ng_dispatcher.h"
 #include "control/ng_transport.h"
+#include "control/rtpproxy_transport.h"
 #include "net/event_loop.h"
 #include "net/interface.h"
 #include "offload/kernel_path.h"
@@ -93,7 +94,6 @@ int main(int argc, char** argv) {
     for (const auto& w : opts.warnings) NGM_LOG_WARN("%s", w.c_str());
     // Listeners of capabilities not built yet are parsed into Options; name them too.
     std::map<std::string, std::string> later = opts.notYetImplemented;
-    if (!opts.listenUdp.empty()) later["listen-udp"] = "";
     if (!opts.listenTcp.empty()) later["listen-tcp"] = "";
     if (!later.empty()) {
         std::string names;
@@ -290,6 +290,20 @@ int main(int argc, char** argv) {
         tcp.push_back(std::move(l));
     }
 
+    // The rtpproxy protocol (Kamailio's rtpproxy module).
+    std::vector<std::unique_ptr<control::RtpproxyUdpListener>> rtpproxy;
+    net::IpAddress rtpproxyAddress;
+    if (auto* li = interfaces.defaultInterface(); li && !li->addresses.empty())
+        rtpproxyAddress = li->addresses.front()->advertised;
+    for (const auto& ep : opts.listenUdp) {
+        auto l = std::make_unique<control::RtpproxyUdpListener>(workers, &runtime, rtpproxyAddress);
+        if (!l->start(ep)) {
+            NGM_LOG_ERR("Failed to open UDP control port (%s): %s", ep.toString().c_str(), strerror(errno));
+            return 1;
+        }
+        rtpproxy.push_back(std::move(l));
+    }
+
     // HTTP, HTTPS and WebSocket (--listen-http, --listen-https): /ping, /ng,
     // /metrics, /cli/ and the WebSocket subprotocols.
     control::MetricsSources metricsSources{
@@ -323,8 +337,10 @@ int main(int argc, char** argv) {
     cliListeners.clear();  // before the workers its commands wait for
     http.stop();
     tcp.clear();
+    for (auto& l : rtpproxy) l->stop();
     workers.stop();
     udp.clear();
+    rtpproxy.clear();
     if (!opts.pidfile.empty()) unlink(opts.pidfile.c_str());
     return 0;
 }
