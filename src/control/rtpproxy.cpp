@@ -146,6 +146,12 @@ std::vector<std::string_view> sections(std::string_view sdp) {
     return out;
 }
 
+// Appends `part` ending with a line end, so what follows starts a line.
+void appendLines(std::string& out, std::string_view part) {
+    out += part;
+    if (!part.empty() && part.back() != '\n') out += "\r\n";
+}
+
 std::string mediaSection(const net::IpAddress& addr, uint16_t port) {
     std::string s = "m=audio " + std::to_string(port) + " RTP/AVP 0\r\nc=IN ";
     s += net::sdpFamilyName(addr.family());
@@ -184,7 +190,7 @@ std::string describeMedia(std::string_view previous, int mediaNum, const net::Ip
         out += net::sdpFamilyName(addr.family());
         out += ' ' + addr.toString() + "\r\ns=-\r\nt=0 0\r\n";
     } else {
-        out = parts[0];
+        appendLines(out, parts[0]);
     }
     size_t have = parts.empty() ? 0 : parts.size() - 1;
     size_t want = std::max(have, (size_t)mediaNum);
@@ -192,7 +198,7 @@ std::string describeMedia(std::string_view previous, int mediaNum, const net::Ip
         if (i == (size_t)mediaNum)
             out += mediaSection(addr, port);
         else if (i <= have)
-            out += parts[i];
+            appendLines(out, parts[i]);
         else
             out += mediaSection(addr, 0);
     }
