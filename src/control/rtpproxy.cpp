@@ -92,10 +92,16 @@ Result<Command> parse(std::string_view message) {
             c.verb = upper(word[0]) == 'U' ? Verb::Update : Verb::Lookup;
             if (nargs < 4) return syntax("U/L needs call-id, address, port and from-tag");
             c.callId = a[0];
+            c.addressText = a[1];
+            c.portText = a[2];
+            bool digits = std::all_of(a[2].begin(), a[2].end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+            if (!digits || !splitTag(a[3], c.fromTag, c.mediaNum) || c.mediaNum == 0) {
+                c.echo = true;
+                return c;
+            }
             c.address = net::IpAddress::parse(a[1]);
             if (!c.address) return syntax("bad address");
             if (!parsePort(a[2], c.port)) return syntax("bad port");
-            if (!splitTag(a[3], c.fromTag, c.mediaNum)) return syntax("bad from-tag");
             if (nargs >= 5) {
                 int toNum = 0;
                 if (!splitTag(a[4], c.toTag, toNum)) return syntax("bad to-tag");
@@ -255,6 +261,16 @@ std::string portReply(std::string_view cookie, uint16_t port, const net::IpAddre
     r += ' ';
     r += addr.toString();
     if (withFamily) r += addr.family() == net::Family::V6 ? " 6" : " 4";
+    r += '\n';
+    return r;
+}
+
+std::string echoReply(std::string_view cookie, std::string_view port, std::string_view address) {
+    std::string r(cookie);
+    r += ' ';
+    r += port;
+    r += ' ';
+    r += address;
     r += '\n';
     return r;
 }

@@ -8,6 +8,8 @@
 //   VF <date>                  → "COOKIE 1" / "COOKIE 0"  (capability check)
 //   U callid addr port from-tag;n [to-tag;n]   offer-like: "COOKIE port addr 4|6"
 //   L callid addr port from-tag;n to-tag;n     answer-like, same reply
+//                                              (unknown call: "COOKIE 0 0.0.0.0")
+//   U/L without ";n" or with a port that is no number: "COOKIE port addr" echoed
 //   D callid from-tag [to-tag]                 delete: "COOKIE 0"
 //   Q callid from-tag [to-tag]                 query: "COOKIE ttl rtp rtcp 0 0"
 //   anything else, or a malformed command      "COOKIE E8"
@@ -43,6 +45,11 @@ struct Command {
     int mediaNum = 0;
     std::optional<net::IpAddress> address;  // U/L
     uint16_t port = 0;                      // U/L
+    // U/L that rtpengine does not take as one (a port that is not a number,
+    // a from-tag without ";medianum"): it sets nothing up and hands the
+    // request's port and address back as they were written.
+    bool echo = false;
+    std::string_view portText, addressText;
     std::string_view argument;              // V: the capability date
     // Interfaces the modifiers ask for (E: "external", I: "internal"), in
     // the order given, at most two (rtpengine's `direction`).
@@ -87,6 +94,7 @@ std::string capabilityReply(std::string_view cookie, bool supported);
 // are echoed (L for an unknown call).
 std::string portReply(std::string_view cookie, uint16_t port, const net::IpAddress& addr,
                       bool withFamily = true);
+std::string echoReply(std::string_view cookie, std::string_view port, std::string_view address);
 std::string deleteReply(std::string_view cookie);
 std::string queryReply(std::string_view cookie, int64_t ttl, uint64_t rtpPackets,
                        uint64_t rtcpPackets);

@@ -53,11 +53,10 @@ std::string lastSdpOf(session::CallStore& store, const std::string& callId, cons
 // U and L: an offer and an answer of the SDP describeMedia() makes.
 std::string offerAnswer(session::CallStore& store, const rp::Command& c, const RtpproxyContext& ctx) {
     const bool offer = c.verb == rp::Verb::Update;
-    // Without a media number rtpengine hands the request's own address and
-    // port back and sets nothing up; so does L for a call it does not know
-    // (Kamailio then leaves the SDP as it is).
-    if (c.mediaNum == 0 || (!offer && !store.find(std::string(c.callId))))
-        return rp::portReply(c.cookie, c.port, *c.address, false);
+    if (c.echo) return rp::echoReply(c.cookie, c.portText, c.addressText);
+    // L for a call that is not there: rtpengine answers port 0 at 0.0.0.0.
+    if (!offer && !store.find(std::string(c.callId)))
+        return rp::portReply(c.cookie, 0, net::IpAddress::any(net::Family::V4), false);
     session::Flags f = flagsOf(c, ctx.source);
     const std::string& sender = offer ? f.fromTag : f.toTag;
     f.sdp = rp::describeMedia(lastSdpOf(store, f.callId, sender), c.mediaNum, *c.address, c.port);

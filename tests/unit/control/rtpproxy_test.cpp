@@ -52,7 +52,13 @@ TEST(RtpproxyParse, UpdateTakesCallIdAddressPortAndTagsWithMediaNumber) {
     rp::Command l = parseOk("c2 l cid ::1 5 f;1 t;1");
     EXPECT_EQ(l.verb, rp::Verb::Lookup);
     EXPECT_EQ(l.address->family(), net::Family::V6);
-    EXPECT_EQ(parseOk("c3 U cid 1.2.3.4 5 f").mediaNum, 0);
+    rp::Command noNum = parseOk("c3 U cid 1.2.3.4 5 f");
+    EXPECT_TRUE(noNum.echo);
+    EXPECT_EQ(noNum.portText, "5");
+    EXPECT_EQ(noNum.addressText, "1.2.3.4");
+    EXPECT_TRUE(parseOk("c4 U cid 1.2.3.4 x f;1").echo);
+    EXPECT_TRUE(parseOk("c4 U cid 1.2.3.4 5 f;x").echo);
+    EXPECT_FALSE(parseOk("c5 U cid 1.2.3.4 5 f;1").echo);
 }
 
 TEST(RtpproxyParse, DeleteAndQueryTakeCallIdAndTags) {
@@ -68,8 +74,8 @@ TEST(RtpproxyParse, DeleteAndQueryTakeCallIdAndTags) {
 
 TEST(RtpproxyParse, MalformedCommandsAreErrorsWithTheCookie) {
     for (const char* bad : {"c I", "c Ib", "c X", "garbage", "c U", "c U cid 300.1.1.1 4 f;1",
-                            "c U cid 1.2.3.4 99999 f;1", "c U cid 1.2.3.4 x f;1", "c D cid",
-                            "c Q", "c U cid 1.2.3.4 5 f;x"}) {
+                            "c U cid 1.2.3.4 99999 f;1", "c D cid",
+                            "c Q"}) {
         EXPECT_FALSE(rp::parse(bad).ok()) << bad;
         EXPECT_EQ(rp::errorReply(rp::cookieOf(bad)).substr(0, 2), std::string(bad).substr(0, 2)) << bad;
     }
@@ -190,10 +196,16 @@ TEST(RtpproxyCommands, OfferAnswerQueryDeleteAsKamailioSendsThem) {
     EXPECT_EQ(r.store->size(), 0u);
 }
 
-TEST(RtpproxyCommands, LookupOfAnUnknownCallEchoesTheRequestAddress) {
+TEST(RtpproxyCommands, LookupOfAnUnknownCallAnswersPortZero) {
     StoreRig r;
-    EXPECT_EQ(r.run("c L nocall 1.2.3.4 5 f;1 t;1"), "c 5 1.2.3.4\n");
-    EXPECT_EQ(r.run("c U cid 1.2.3.4 5 f"), "c 5 1.2.3.4\n");  // no media number
+    EXPECT_EQ(r.run("c L nocall 1.2.3.4 5 f;1 t;1"), "c 0 0.0.0.0\n");
+    EXPECT_EQ(r.store->size(), 0u);
+}
+
+TEST(RtpproxyCommands, UpdateWithoutMediaNumberEchoesTheRequestAndSetsNothingUp) {
+    StoreRig r;
+    EXPECT_EQ(r.run("c U cid 1.2.3.4 5 f"), "c 5 1.2.3.4\n");
+    EXPECT_EQ(r.run("c L cid 1.2.3.4 x f;1 t;1"), "c x 1.2.3.4\n");
     EXPECT_EQ(r.store->size(), 0u);
 }
 
