@@ -291,12 +291,14 @@ int main(int argc, char** argv) {
     }
 
     // The rtpproxy protocol (Kamailio's rtpproxy module).
+    control::RtpproxyCounters rtpproxyCounters;
     std::vector<std::unique_ptr<control::RtpproxyUdpListener>> rtpproxy;
     net::IpAddress rtpproxyAddress;
     if (auto* li = interfaces.defaultInterface(); li && !li->addresses.empty())
         rtpproxyAddress = li->addresses.front()->advertised;
     for (const auto& ep : opts.listenUdp) {
-        auto l = std::make_unique<control::RtpproxyUdpListener>(workers, &runtime, rtpproxyAddress);
+        auto l = std::make_unique<control::RtpproxyUdpListener>(workers, &runtime, rtpproxyAddress,
+                                                                rtpproxyCounters);
         if (!l->start(ep)) {
             NGM_LOG_ERR("Failed to open UDP control port (%s): %s", ep.toString().c_str(), strerror(errno));
             return 1;
@@ -308,7 +310,7 @@ int main(int argc, char** argv) {
     // /metrics, /cli/ and the WebSocket subprotocols.
     control::MetricsSources metricsSources{
         {workers, counters, &interfaces, dispatcher.statistics(), dispatcher.startTime()},
-        &dispatcher.replyCache()};
+        &dispatcher.replyCache(), opts.listenUdp.empty() ? nullptr : &rtpproxyCounters};
     control::HttpHandlers httpHandlers;
     httpHandlers.metrics = [&metricsSources] { return control::renderMetrics(metricsSources); };
     // GET /cli/... and cli.rtpengine.com: the CLI's commands (Cli::run

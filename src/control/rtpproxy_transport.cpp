@@ -129,8 +129,10 @@ std::string runRtpproxyCommand(session::CallStore& store, const rp::Command& c,
 }
 
 struct RtpproxyUdpListener::Impl : net::PollHandler {
-    Impl(session::WorkerPool& w, const session::RuntimeParams* r, net::IpAddress a)
-        : workers(w), runtime(r), defaultAddress(a), replies(kReplyLifetime, kReplyCacheEntries) {}
+    Impl(session::WorkerPool& w, const session::RuntimeParams* r, net::IpAddress a,
+         RtpproxyCounters& c)
+        : workers(w), runtime(r), defaultAddress(a), counters(c),
+          replies(kReplyLifetime, kReplyCacheEntries) {}
 
     void onReadable() override;
     void handle(std::string_view msg, const sockaddr_storage& to, socklen_t toLen);
@@ -142,7 +144,7 @@ struct RtpproxyUdpListener::Impl : net::PollHandler {
     session::WorkerPool& workers;
     const session::RuntimeParams* runtime;
     net::IpAddress defaultAddress;
-    RtpproxyCounters counters;
+    RtpproxyCounters& counters;
     ReplyCache replies;
     net::UdpSocket socket;
     std::unique_ptr<net::EventLoop> loop;
@@ -190,11 +192,11 @@ void RtpproxyUdpListener::Impl::handle(std::string_view msg, const sockaddr_stor
         replies.complete(key, reply);
         return send(reply, to, toLen);
     }
-    counters.commands++;
     NGM_LOG(log::Info, "", "rtpproxy: got command from %s: %.*s", from.toString().c_str(),
             (int)std::min<size_t>(msg.size(), 200), msg.data());
     if (parsed->verb == rp::Verb::Version) {
         std::string reply = versionCommand(*parsed);
+        counters.commands++;
         replies.complete(key, reply);
         return send(reply, to, toLen);
     }
@@ -207,7 +209,7 @@ void RtpproxyUdpListener::Impl::handle(std::string_view msg, const sockaddr_stor
         RtpproxyContext ctx{source, 3600, defaultAddress};
         if (runtime) ctx.silentTimeout = runtime->silentTimeout.load(std::memory_order_relaxed);
         std::string reply = runRtpproxyCommand(worker.store, *c, ctx);
-        if (isError(reply, c->cookie)) counters.errors++;
+        (isError(reply, c->cookie) ? counters.errors : counters.commands)++;
         replies.complete(key, reply);
         send(reply, to, toLen);
     });
@@ -215,8 +217,9 @@ void RtpproxyUdpListener::Impl::handle(std::string_view msg, const sockaddr_stor
 
 RtpproxyUdpListener::RtpproxyUdpListener(session::WorkerPool& workers,
                                          const session::RuntimeParams* runtime,
-                                         net::IpAddress defaultAddress)
-    : impl_(std::make_unique<Impl>(workers, runtime, defaultAddress)) {}
+                                         net::IpAddress defaultAddress,
+                                         RtpproxyCounters& counters)
+    : impl_(std::make_unique<Impl>(workers, runtime, defaultAddress, counters)) {}
 
 RtpproxyUdpListener::~RtpproxyUdpListener() { stop(); }
 
@@ -244,6 +247,5 @@ void RtpproxyUdpListener::stop() {
 
 const net::Endpoint& RtpproxyUdpListener::local() const { return impl_->socket.local(); }
 
-const RtpproxyCounters& RtpproxyUdpListener::counters() const { return impl_->counters; }
 
 }  // namespace ngm::control

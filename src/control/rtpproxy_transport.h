@@ -22,8 +22,9 @@ struct RuntimeParams;
 namespace ngm::control {
 
 // Counted by the listener, readable from any thread.
+// Shared by all the listeners (/metrics: ngmedia_rtpproxy_requests_total).
 struct RtpproxyCounters {
-    std::atomic<uint64_t> commands{0};  // parsed and run (V, U, L, D, Q)
+    std::atomic<uint64_t> commands{0};  // run and answered without an error
     std::atomic<uint64_t> errors{0};    // answered with an E<code>
     std::atomic<uint64_t> dropped{0};   // not answered: blank or oversized
 };
@@ -46,16 +47,15 @@ std::string runRtpproxyCommand(session::CallStore& store, const rtpproxy::Comman
 class RtpproxyUdpListener {
 public:
     // `runtime` (may be null) gives the silent timeout Q reports against;
-    // `defaultAddress` see RtpproxyContext.
+    // `defaultAddress` see RtpproxyContext; `counters` outlive the listener.
     RtpproxyUdpListener(session::WorkerPool& workers, const session::RuntimeParams* runtime,
-                        net::IpAddress defaultAddress);
+                        net::IpAddress defaultAddress, RtpproxyCounters& counters);
     ~RtpproxyUdpListener();
     bool start(const net::Endpoint& ep);  // false (errno set) if it cannot bind
     // Stops reading. Commands already handed to workers still reply: stop
     // the workers before destroying the listener.
     void stop();
     const net::Endpoint& local() const;
-    const RtpproxyCounters& counters() const;
 
 private:
     struct Impl;

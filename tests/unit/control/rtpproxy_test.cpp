@@ -181,10 +181,12 @@ TEST(RtpproxyCommands, OfferAnswerQueryDeleteAsKamailioSendsThem) {
     EXPECT_GE(u, 64720);
     // U again (a retransmitted INVITE): the same port.
     EXPECT_EQ(allocatedPort(r.run("k2 U cid@h 10.0.0.1 4000 ftag;1"), "k2"), u);
-    EXPECT_EQ(r.run("k3 Q cid@h ftag"), "k3 3600 0 0 0 0\n");  // offered only
+    // The TTL may tick once between the U and the Q.
+    EXPECT_EQ(r.run("k3 Q cid@h ftag").substr(7), " 0 0 0 0\n");  // offered only
+    EXPECT_EQ(r.run("k3b Q cid@h ftag").substr(0, 6), "k3b 36");
     int l = allocatedPort(r.run("k4 L cid@h 10.0.0.2 5000 ftag;1 ttag;1"), "k4");
     EXPECT_NE(l, u);
-    EXPECT_EQ(r.run("k5 Q cid@h ftag ttag"), "k5 3600 0 0 0 0\n");  // answered
+    EXPECT_EQ(r.run("k5 Q cid@h ftag ttag").substr(7), " 0 0 0 0\n");  // answered
     EXPECT_EQ(r.run("k6 Q cid@h ftag nosuchtag"), "k6 E8\n");
     session::Call* call = r.store->find("cid@h");
     ASSERT_NE(call, nullptr);
