@@ -93,6 +93,15 @@ SCENARIOS = {
         "l2 L mm 10.0.0.2 5002 f;2 t;2",
         "d1 D mm f t",
     ],
+    "reinvite_both_ways": [
+        "u1 U ri 10.0.0.1 4000 f;1",
+        "l1 L ri 10.0.0.2 5000 f;1 t;1",
+        "u2 U ri 10.0.0.1 4000 f;1 t;1",
+        "l2 L ri 10.0.0.2 5000 f;1 t;1",
+        "u3 U ri 10.0.0.2 5002 t;1 f;1",
+        "l3 L ri 10.0.0.1 4002 t;1 f;1",
+        "d1 D ri t f",
+    ],
     "branch_delete_by_from_tag": [
         "u1 U bd 10.0.0.1 4000 f;1",
         "l1 L bd 10.0.0.2 5000 f;1 t;1",
