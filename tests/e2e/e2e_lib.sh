@@ -1,7 +1,6 @@
 # Shared pieces of the Kamailio + sipp end-to-end runners (sourced, not run):
 # skip/fail reporting, process clean-up, a run time limit, a free port
-# block, readiness probes and a tiny ng client. run_rtpproxy.sh uses it;
-# run_e2e.sh predates it and still carries its own copies.
+# block, readiness probes and a tiny ng client (run_e2e.sh, run_rtpproxy.sh).
 #
 # The sourcing script sets NGMEDIAD, then calls e2e_init NAME LIMIT_SECONDS.
 
