@@ -1,7 +1,7 @@
 #include "control/rtpproxy.h"
 
-#include <array>
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <vector>
 
@@ -94,7 +94,8 @@ Result<Command> parse(std::string_view message) {
             c.callId = a[0];
             c.addressText = a[1];
             c.portText = a[2];
-            bool digits = std::all_of(a[2].begin(), a[2].end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+            bool digits = std::all_of(a[2].begin(), a[2].end(),
+                                      [](char ch) { return ch >= '0' && ch <= '9'; });
             if (!digits || !splitTag(a[3], c.fromTag, c.mediaNum) || c.mediaNum == 0) {
                 c.echo = true;
                 return c;
@@ -217,7 +218,8 @@ bool mediaEndpoint(std::string_view sdp, int mediaNum, uint16_t& port,
     if (mediaNum < 1 || (size_t)mediaNum >= parts.size()) return false;
     std::string_view m = parts[mediaNum];
     size_t eol = m.find('\n');
-    Tokens t = split(m.substr(2, eol == std::string_view::npos ? eol : eol - 2));  // audio PORT[/n] ...
+    Tokens t =
+        split(m.substr(2, eol == std::string_view::npos ? eol : eol - 2));  // audio PORT[/n] ...
     if (t.n < 2) return false;
     std::string_view p = t.t[1].substr(0, t.t[1].find('/'));
     if (!parsePort(p, port)) return false;

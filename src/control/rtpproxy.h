@@ -50,7 +50,7 @@ struct Command {
     // request's port and address back as they were written.
     bool echo = false;
     std::string_view portText, addressText;
-    std::string_view argument;              // V: the capability date
+    std::string_view argument;  // V: the capability date
     // Interfaces the modifiers ask for (E: "external", I: "internal"), in
     // the order given, at most two (rtpengine's `direction`).
     std::string direction[2];

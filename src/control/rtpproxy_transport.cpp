@@ -43,7 +43,8 @@ session::Flags flagsOf(const rp::Command& c, const std::string& source) {
     return f;
 }
 
-std::string lastSdpOf(session::CallStore& store, const std::string& callId, const std::string& tag) {
+std::string lastSdpOf(session::CallStore& store, const std::string& callId,
+                      const std::string& tag) {
     session::Call* call = store.find(callId);
     if (!call) return {};
     session::Participant* p = call->find(tag);
@@ -51,7 +52,8 @@ std::string lastSdpOf(session::CallStore& store, const std::string& callId, cons
 }
 
 // U and L: an offer and an answer of the SDP describeMedia() makes.
-std::string offerAnswer(session::CallStore& store, const rp::Command& c, const RtpproxyContext& ctx) {
+std::string offerAnswer(session::CallStore& store, const rp::Command& c,
+                        const RtpproxyContext& ctx) {
     const bool offer = c.verb == rp::Verb::Update;
     if (c.echo) return rp::echoReply(c.cookie, c.portText, c.addressText);
     // L for a call that is not there: rtpengine answers port 0 at 0.0.0.0.
@@ -131,7 +133,10 @@ std::string runRtpproxyCommand(session::CallStore& store, const rp::Command& c,
 struct RtpproxyUdpListener::Impl : net::PollHandler {
     Impl(session::WorkerPool& w, const session::RuntimeParams* r, net::IpAddress a,
          RtpproxyCounters& c)
-        : workers(w), runtime(r), defaultAddress(a), counters(c),
+        : workers(w),
+          runtime(r),
+          defaultAddress(a),
+          counters(c),
           replies(kReplyLifetime, kReplyCacheEntries) {}
 
     void onReadable() override;
@@ -217,8 +222,7 @@ void RtpproxyUdpListener::Impl::handle(std::string_view msg, const sockaddr_stor
 
 RtpproxyUdpListener::RtpproxyUdpListener(session::WorkerPool& workers,
                                          const session::RuntimeParams* runtime,
-                                         net::IpAddress defaultAddress,
-                                         RtpproxyCounters& counters)
+                                         net::IpAddress defaultAddress, RtpproxyCounters& counters)
     : impl_(std::make_unique<Impl>(workers, runtime, defaultAddress, counters)) {}
 
 RtpproxyUdpListener::~RtpproxyUdpListener() { stop(); }
@@ -246,6 +250,5 @@ void RtpproxyUdpListener::stop() {
 }
 
 const net::Endpoint& RtpproxyUdpListener::local() const { return impl_->socket.local(); }
-
 
 }  // namespace ngm::control

@@ -31,7 +31,7 @@ struct RtpproxyCounters {
 
 // What a command runs with besides the call's worker's CallStore.
 struct RtpproxyContext {
-    std::string source;      // the client ("addr:port"), recorded as the call's `proxy`
+    std::string source;        // the client ("addr:port"), recorded as the call's `proxy`
     int silentTimeout = 3600;  // what Q's TTL counts down from
     // The address U and L answer with for a rejected stream (port 0), which
     // the SDP the session layer writes leaves without one: the default
@@ -45,7 +45,7 @@ std::string runRtpproxyCommand(session::CallStore& store, const rtpproxy::Comman
                                const RtpproxyContext& ctx);
 
 class RtpproxyUdpListener {
-public:
+  public:
     // `runtime` (may be null) gives the silent timeout Q reports against;
     // `defaultAddress` see RtpproxyContext; `counters` outlive the listener.
     RtpproxyUdpListener(session::WorkerPool& workers, const session::RuntimeParams* runtime,
@@ -57,7 +57,7 @@ public:
     void stop();
     const net::Endpoint& local() const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -44,7 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             std::string sdp = rp::describeMedia(line, c->mediaNum, *c->address, c->port);
             uint16_t port = 0;
             std::optional<net::IpAddress> addr;
-            if (c->mediaNum > 0 && (!rp::mediaEndpoint(sdp, c->mediaNum, port, addr) || port != c->port))
+            if (c->mediaNum > 0 &&
+                (!rp::mediaEndpoint(sdp, c->mediaNum, port, addr) || port != c->port))
                 __builtin_trap();
         }
     }

@@ -28,7 +28,8 @@ class RtpproxyClient {
         return receive(timeout);
     }
     void send(std::string_view bytes) {
-        peer_.sendTo(port_, std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+        peer_.sendTo(port_,
+                     std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
     }
     std::string receive(milliseconds timeout) {
         auto d = peer_.receive(timeout);
@@ -73,8 +74,9 @@ class RtpproxyTest : public DaemonTest {
         ASSERT_TRUE(startDaemon(cfg)) << daemon.error();
         rp = std::make_unique<RtpproxyClient>(daemon.rtpproxyPort());
         // ng may answer before the rtpproxy port is open.
-        ASSERT_TRUE(eventually([&] { return rp->request("v0 V", milliseconds(200)) == "v0 20040107\n"; },
-                               milliseconds(3000)));
+        ASSERT_TRUE(
+            eventually([&] { return rp->request("v0 V", milliseconds(200)) == "v0 20040107\n"; },
+                       milliseconds(3000)));
     }
     std::unique_ptr<RtpproxyClient> rp;
     std::vector<uint8_t> payload = std::vector<uint8_t>(160, 0xd5);
@@ -91,12 +93,11 @@ TEST_F(RtpproxyTest, VersionAndTheCapabilitiesKamailioAsksFor) {
 TEST_F(RtpproxyTest, CallSetUpWithUpdateAndLookupRelaysMediaBothWaysAndDeleteEndsIt) {
     start();
     RtpPeer caller, callee;
-    uint16_t toCallee = portOf(rp->request("u1 U call-1@h 127.0.0.1 " + std::to_string(caller.port()) +
-                                           " from1;1"),
-                               "u1");
-    uint16_t toCaller = portOf(rp->request("l1 L call-1@h 127.0.0.1 " + std::to_string(callee.port()) +
-                                           " from1;1 to1;1"),
-                               "l1");
+    uint16_t toCallee = portOf(
+        rp->request("u1 U call-1@h 127.0.0.1 " + std::to_string(caller.port()) + " from1;1"), "u1");
+    uint16_t toCaller = portOf(
+        rp->request("l1 L call-1@h 127.0.0.1 " + std::to_string(callee.port()) + " from1;1 to1;1"),
+        "l1");
     ASSERT_NE(toCallee, 0);
     ASSERT_NE(toCaller, 0);
     ASSERT_NE(toCallee, toCaller);
@@ -186,7 +187,7 @@ TEST_F(RtpproxyTest, GarbageGetsE8OrIsDroppedAndDisturbsNeitherNgNorMedia) {
         rp->request("l1 L gcall 127.0.0.1 " + std::to_string(callee.port()) + " f;1 t;1"), "l1");
 
     EXPECT_EQ(rp->request("garbage"), "garbage E8\n");
-    EXPECT_EQ(rp->request("c I"), "c E8\n");  // rtpengine 10.5 has no I either
+    EXPECT_EQ(rp->request("c I"), "c E8\n");   // rtpengine 10.5 has no I either
     EXPECT_EQ(rp->request("c VF"), "c E8\n");  // rtpengine 10.5 crashes on this
     EXPECT_EQ(rp->request("c U gcall 999.1.1.1 4000 f;1"), "c E8\n");
     EXPECT_EQ(rp->request("c D"), "c E8\n");

@@ -2,13 +2,14 @@
 // and the commands run on a CallStore (control/rtpproxy_transport.h).
 // Replies are the ones Debian's rtpengine 10.5 gives (tests/diff/rtpproxy
 // compares the two live). Media ports 64720-64759.
+#include "control/rtpproxy.h"
+
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
 
 #include "common/log.h"
-#include "control/rtpproxy.h"
 #include "control/rtpproxy_transport.h"
 #include "net/interface.h"
 #include "session/call_store.h"
@@ -74,10 +75,10 @@ TEST(RtpproxyParse, DeleteAndQueryTakeCallIdAndTags) {
 
 TEST(RtpproxyParse, MalformedCommandsAreErrorsWithTheCookie) {
     for (const char* bad : {"c I", "c Ib", "c X", "garbage", "c U", "c U cid 300.1.1.1 4 f;1",
-                            "c U cid 1.2.3.4 99999 f;1", "c D cid",
-                            "c Q"}) {
+                            "c U cid 1.2.3.4 99999 f;1", "c D cid", "c Q"}) {
         EXPECT_FALSE(rp::parse(bad).ok()) << bad;
-        EXPECT_EQ(rp::errorReply(rp::cookieOf(bad)).substr(0, 2), std::string(bad).substr(0, 2)) << bad;
+        EXPECT_EQ(rp::errorReply(rp::cookieOf(bad)).substr(0, 2), std::string(bad).substr(0, 2))
+            << bad;
     }
     EXPECT_EQ(rp::errorReply("garbage"), "garbage E8\n");
     EXPECT_EQ(rp::cookieOf(""), "");
@@ -89,8 +90,10 @@ TEST(RtpproxyReply, FormatsAsRtpengine) {
     EXPECT_EQ(rp::versionReply("c"), "c 20040107\n");
     EXPECT_EQ(rp::capabilityReply("c", rp::hasCapability("20050322")), "c 1\n");
     EXPECT_EQ(rp::capabilityReply("c", rp::hasCapability("20081102")), "c 0\n");
-    EXPECT_EQ(rp::portReply("c", 30000, *net::IpAddress::parse("192.0.2.1")), "c 30000 192.0.2.1 4\n");
-    EXPECT_EQ(rp::portReply("c", 30000, *net::IpAddress::parse("2001:db8::1")), "c 30000 2001:db8::1 6\n");
+    EXPECT_EQ(rp::portReply("c", 30000, *net::IpAddress::parse("192.0.2.1")),
+              "c 30000 192.0.2.1 4\n");
+    EXPECT_EQ(rp::portReply("c", 30000, *net::IpAddress::parse("2001:db8::1")),
+              "c 30000 2001:db8::1 6\n");
     EXPECT_EQ(rp::portReply("c", 5, *net::IpAddress::parse("1.2.3.4"), false), "c 5 1.2.3.4\n");
     EXPECT_EQ(rp::deleteReply("c"), "c 0\n");
     EXPECT_EQ(rp::queryReply("c", 3600, 5, 1), "c 3600 5 1 0 0\n");
