@@ -30,6 +30,7 @@
 #include "control/metrics.h"
 #include "control/ng_dispatcher.h"
 #include "control/ng_transport.h"
+#include "control/rtpproxy_transport.h"
 #include "net/event_loop.h"
 #include "net/interface.h"
 #include "offload/kernel_path.h"
@@ -148,7 +149,6 @@ int main(int argc, char** argv) {
     for (const auto& w : opts.warnings) NGM_LOG_WARN("%s", w.c_str());
     // Listeners of capabilities not built yet are parsed into Options; name them too.
     std::map<std::string, std::string> later = opts.notYetImplemented;
-    if (!opts.listenUdp.empty()) later["listen-udp"] = "";
     if (!opts.listenTcp.empty()) later["listen-tcp"] = "";
     if (!later.empty()) {
         std::string names;
@@ -347,11 +347,27 @@ int main(int argc, char** argv) {
         tcp.push_back(std::move(l));
     }
 
+    // The rtpproxy protocol (Kamailio's rtpproxy module).
+    control::RtpproxyCounters rtpproxyCounters;
+    std::vector<std::unique_ptr<control::RtpproxyUdpListener>> rtpproxy;
+    net::IpAddress rtpproxyAddress;
+    if (auto* li = interfaces.defaultInterface(); li && !li->addresses.empty())
+        rtpproxyAddress = li->addresses.front()->advertised;
+    for (const auto& ep : opts.listenUdp) {
+        auto l = std::make_unique<control::RtpproxyUdpListener>(workers, &runtime, rtpproxyAddress,
+                                                                rtpproxyCounters);
+        if (!l->start(ep)) {
+            NGM_LOG_ERR("Failed to open UDP control port (%s): %s", ep.toString().c_str(), strerror(errno));
+            return 1;
+        }
+        rtpproxy.push_back(std::move(l));
+    }
+
     // HTTP, HTTPS and WebSocket (--listen-http, --listen-https): /ping, /ng,
     // /metrics, /cli/ and the WebSocket subprotocols.
     control::MetricsSources metricsSources{
         {workers, counters, &interfaces, dispatcher.statistics(), dispatcher.startTime()},
-        &dispatcher.replyCache()};
+        &dispatcher.replyCache(), opts.listenUdp.empty() ? nullptr : &rtpproxyCounters};
     control::HttpHandlers httpHandlers;
     httpHandlers.metrics = [&metricsSources] { return control::renderMetrics(metricsSources); };
     // GET /cli/... and cli.rtpengine.com: the CLI's commands (Cli::run
@@ -385,6 +401,7 @@ int main(int argc, char** argv) {
     cliListeners.clear();  // before the workers its commands wait for
     http.stop();
     tcp.clear();
+    for (auto& l : rtpproxy) l->stop();
     // Every call ends as a forced delete would end it (ports released,
     // totals counted) while the loops still run.
     size_t ended = 0;
@@ -398,6 +415,7 @@ int main(int argc, char** argv) {
     if (ended) NGM_LOG_NOTICE("Ended %zu call(s) at shutdown", ended);
     workers.stop();
     udp.clear();
+    rtpproxy.clear();
     if (!opts.pidfile.empty()) unlink(opts.pidfile.c_str());
     return 0;
 }

@@ -13,6 +13,7 @@
 #include "common/strings.h"
 #include "control/ng_commands.h"
 #include "control/reply_cache.h"
+#include "control/rtpproxy_transport.h"
 
 namespace ngm::control {
 
@@ -246,6 +247,18 @@ std::string renderMetrics(const MetricsSources& src) {
         x.family("ngmedia_reply_cache_entries", "gauge",
                  "ng replies kept for retransmitted requests (--ng-reply-cache)");
         x.sample("ngmedia_reply_cache_entries", {}, (int64_t)src.replies->size());
+    }
+    if (src.rtpproxy) {
+        x.family("ngmedia_rtpproxy_requests_total", "counter",
+                 "rtpproxy protocol datagrams (--listen-udp) since start by outcome: ok (run), "
+                 "error (answered E8), dropped (blank or over 8 KiB, not answered)");
+        const RtpproxyCounters& rc = *src.rtpproxy;
+        x.sample("ngmedia_rtpproxy_requests_total", {{"result", "ok"}},
+                 (int64_t)rc.commands.load(std::memory_order_relaxed));
+        x.sample("ngmedia_rtpproxy_requests_total", {{"result", "error"}},
+                 (int64_t)rc.errors.load(std::memory_order_relaxed));
+        x.sample("ngmedia_rtpproxy_requests_total", {{"result", "dropped"}},
+                 (int64_t)rc.dropped.load(std::memory_order_relaxed));
     }
     return x.take();
 }

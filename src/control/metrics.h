@@ -12,10 +12,12 @@
 namespace ngm::control {
 
 class ReplyCache;
+struct RtpproxyCounters;
 
 struct MetricsSources {
     StatisticsSources statistics;
     const ReplyCache* replies = nullptr;  // may be null
+    const RtpproxyCounters* rtpproxy = nullptr;  // null: no --listen-udp
 };
 
 // The Prometheus text exposition format (version 0.0.4).

@@ -24,182 +24,24 @@ if [[ -z "$NGMEDIAD" || ! -x "$NGMEDIAD" ]]; then
     exit 2
 fi
 
-skip() {  # ctest: SKIP_RETURN_CODE 77
-    echo "SKIP: $*"
-    exit 77
-}
-missing=()
-for tool in kamailio sipp python3 tcpdump; do
-    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
-done
-if ((${#missing[@]})); then
-    skip "${missing[*]} not installed (Debian packages kamailio, sip-tester, python3, tcpdump; scripts/install-deps.sh installs them)"
-fi
-[[ -r "$PCAP" ]] || skip "$PCAP not found (it ships with Debian's sip-tester package)"
-# sipp plays captures through a raw socket; tcpdump captures on loopback.
-[[ $(id -u) -eq 0 ]] || skip "sipp's play_pcap_audio and tcpdump need raw sockets: run as root"
+# shellcheck source=e2e_lib.sh
+. "$HERE/e2e_lib.sh"
+e2e_require kamailio sipp python3 tcpdump
 case "${E2E_BLOCK:-}" in
     "" | caller | callee) ;;
     *) echo "E2E_BLOCK must be caller or callee (got '$E2E_BLOCK')" >&2; exit 2 ;;
 esac
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ngmedia-e2e.XXXXXX")
-PIDS=()
-FAILED=0
-
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    for _ in $(seq 20); do
-        local alive=0
-        for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-        ((alive)) || break
-        sleep 0.1
-    done
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    if [[ "${E2E_KEEP:-0}" == 1 || $FAILED -ne 0 ]]; then
-        echo "logs kept in $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
-PASS=0 FAIL=0
-trap 'echo "FAIL: interrupted (signal or the 55 s limit)"; echo "$PASS passed, $((FAIL + 1)) failed"; FAILED=1; exit 130' INT TERM
-# Whole run is bounded: a hung step cannot outlive this.
-(
-    trap 'kill "$nap" 2>/dev/null; exit 0' TERM
-    sleep 55 & nap=$!
-    wait "$nap" && { echo "TIMEOUT: run exceeded 55 s" >&2; kill -TERM $$; }
-) 2>/dev/null &
-PIDS+=($!)
-
-# --- helpers ---------------------------------------------------------------
-cat >"$WORK/ng.py" <<'PY'
-# Tiny ng client (bencode over UDP): ng.py PORT COMMAND [KEY=VALUE...] -> reply as JSON.
-import json, os, socket, sys
-
-def enc(v):
-    if isinstance(v, int): return b"i%de" % v
-    if isinstance(v, str): v = v.encode()
-    if isinstance(v, bytes): return b"%d:%s" % (len(v), v)
-    if isinstance(v, list): return b"l" + b"".join(enc(x) for x in v) + b"e"
-    return b"d" + b"".join(enc(k) + enc(x) for k, x in sorted(v.items())) + b"e"
-
-def dec(b, i=0):
-    c = b[i:i+1]
-    if c == b"i":
-        j = b.index(b"e", i); return int(b[i+1:j]), j + 1
-    if c == b"l":
-        out, i = [], i + 1
-        while b[i:i+1] != b"e":
-            x, i = dec(b, i); out.append(x)
-        return out, i + 1
-    if c == b"d":
-        out, i = {}, i + 1
-        while b[i:i+1] != b"e":
-            k, i = dec(b, i); x, i = dec(b, i); out[k] = x
-        return out, i + 1
-    j = b.index(b":", i); n = int(b[i:j])
-    return b[j+1:j+1+n].decode("utf-8", "replace"), j + 1 + n
-
-def request(port, msg, timeout=1.0):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(timeout)
-    cookie = os.urandom(6).hex().encode()
-    for _ in range(3):
-        s.sendto(cookie + b" " + enc(msg), ("127.0.0.1", port))
-        try:
-            data = s.recv(65535)
-        except (socket.timeout, ConnectionRefusedError):
-            continue
-        if data.startswith(cookie + b" "):
-            return dec(data, len(cookie) + 1)[0]
-    return None
-
-if __name__ == "__main__":
-    msg = {"command": sys.argv[2]}
-    msg.update(a.split("=", 1) for a in sys.argv[3:])
-    r = request(int(sys.argv[1]), msg)
-    if r is None:
-        sys.exit(1)
-    print(json.dumps(r))
-PY
+e2e_init e2e 55
 ng() { python3 "$WORK/ng.py" "$NG_PORT" "$1"; }
 
-# Ports: one block of 256 free UDP ports in 10000-19999, an area that the
-# ephemeral range (32768-), the integration tests (50000-), the diff suite
-# (41000-) and bench/run.sh (20000-) leave alone.
+# Ports: one block of 256 free UDP ports (e2e_port_block):
 #   +0 ng  +1 kamailio  +2 UAS SIP  +3 UAC SIP  +4/+6 UAS media
 #   +8/+10 UAC media  +12/+13 sipp control ports  +16..+255 ngmediad media
-BASE=$(python3 - <<'PY'
-import random, socket
-for _ in range(200):
-    base = random.randrange(10000, 20000 - 256, 16)
-    socks = []
-    try:
-        for p in range(base, base + 256):
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            socks.append(s)
-            s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    finally:
-        for s in socks: s.close()
-    print(base)
-    break
-PY
-)
+BASE=$(e2e_port_block)
 [[ -n "$BASE" ]] || { echo "FAIL: no free block of 256 UDP ports"; echo "0 passed, 1 failed"; FAILED=1; exit 1; }
 NG_PORT=$BASE; SIP_PORT=$((BASE + 1)); UAS_PORT=$((BASE + 2)); UAC_PORT=$((BASE + 3))
 UAS_MP=$((BASE + 4)); UAC_MP=$((BASE + 8)); PORT_MIN=$((BASE + 16)); PORT_MAX=$((BASE + 255))
-
-# wait_for SECONDS CMD...: retry CMD every 0.1 s.
-wait_for() {
-    local deadline=$((SECONDS + $1)); shift
-    until "$@" >/dev/null 2>&1; do
-        ((SECONDS < deadline)) || return 1
-        sleep 0.1
-    done
-}
-udp_port_taken() {
-    python3 -c "import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)
-try: s.bind(('127.0.0.1',$1))
-except OSError: sys.exit(0)
-sys.exit(1)"
-}
-sip_options() {  # any SIP reply from 127.0.0.1:$1
-    python3 - "$1" <<'PY'
-import socket, sys
-port = int(sys.argv[1])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0)); s.settimeout(0.5)
-lp = s.getsockname()[1]
-msg = (f"OPTIONS sip:ping@127.0.0.1:{port} SIP/2.0\r\n"
-       f"Via: SIP/2.0/UDP 127.0.0.1:{lp};branch=z9hG4bK-e2e-{lp}\r\n"
-       "Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=e2e\r\n"
-       f"To: <sip:ping@127.0.0.1>\r\nCall-ID: e2e-probe-{lp}\r\nCSeq: 1 OPTIONS\r\n"
-       "Content-Length: 0\r\n\r\n")
-s.sendto(msg.encode(), ("127.0.0.1", port))
-try:
-    sys.exit(0 if s.recv(65535).startswith(b"SIP/2.0 ") else 1)
-except OSError:
-    sys.exit(1)
-PY
-}
-show_log() {
-    echo "---- $1 (last 30 lines) ----"
-    tail -n 30 "$2" 2>/dev/null | sed 's/^/  /'
-}
-fatal() {
-    echo "FAIL: $1"
-    shift
-    while (($#)); do show_log "$1" "$2"; shift 2; done
-    echo "0 passed, 1 failed"
-    FAILED=1
-    exit 1
-}
 
 START=$SECONDS
 echo "ports: ng $NG_PORT, kamailio $SIP_PORT, uas $UAS_PORT/$UAS_MP, uac $UAC_PORT/$UAC_MP, media $PORT_MIN-$PORT_MAX; logs in $WORK"
@@ -300,16 +142,6 @@ kill -INT "$TCPDUMP_PID" 2>/dev/null
 wait_for 5 bash -c "! kill -0 $TCPDUMP_PID" && wait "$TCPDUMP_PID" 2>/dev/null
 
 # --- checks ------------------------------------------------------------------
-check() {  # check NAME OK-STATUS DETAIL
-    if [[ "$2" == 0 ]]; then
-        echo "PASS $1${3:+ ($3)}"; PASS=$((PASS + 1))
-    else
-        echo "FAIL $1${3:+: $3}"; FAIL=$((FAIL + 1))
-    fi
-}
-# successful-call count from sipp's closing statistics table
-successful() { grep -E '^ *Successful call' "$1" | tail -n1 | awk -F'|' '{gsub(/ /,"",$3); print $3}'; }
-
 UAC_OK=$(successful "$WORK/uac.out"); UAS_OK=$(successful "$WORK/uas.out")
 [[ $UAC_RC -eq 0 && "$UAC_OK" == "$CALLS" ]]
 check "sipp caller: $CALLS calls through kamailio succeeded" $? "exit $UAC_RC, successful ${UAC_OK:-?}"

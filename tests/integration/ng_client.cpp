@@ -204,6 +204,7 @@ bool Daemon::start(const DaemonConfig& cfg) {
         tcpNgPort_ = uint16_t(ports_.controlPort() + 1);
         if (portInUse(SOCK_STREAM, tcpNgPort_)) tcpNgPort_ = pickFreePort(SOCK_STREAM);
     }
+    rtpproxyPort_ = cfg.rtpproxy ? pickFreePort(SOCK_DGRAM) : 0;
     httpPort_ = httpsPort_ = 0;
     if (cfg.http) {
         httpPort_ = ports_.httpPort();
@@ -213,7 +214,7 @@ bool Daemon::start(const DaemonConfig& cfg) {
         httpsPort_ = uint16_t(ports_.httpPort() + 1);
         if (portInUse(SOCK_STREAM, httpsPort_)) httpsPort_ = pickFreePort(SOCK_STREAM);
     }
-    if (!ngPort_ || (cfg.tcp && !tcpNgPort_) || (cfg.http && !httpPort_) ||
+    if (!ngPort_ || (cfg.tcp && !tcpNgPort_) || (cfg.rtpproxy && !rtpproxyPort_) || (cfg.http && !httpPort_) ||
         (!cfg.httpsPem.empty() && !httpsPort_)) {
         error_ = "cannot find a free control port";
         return false;
@@ -244,6 +245,7 @@ bool Daemon::start(const DaemonConfig& cfg) {
              "--port-max=" + std::to_string(portMax_)};
     if (!hasInterface) argv_.push_back("--interface=127.0.0.1");
     if (cfg.tcp) argv_.push_back("--listen-tcp-ng=127.0.0.1:" + std::to_string(tcpNgPort_));
+    if (cfg.rtpproxy) argv_.push_back("--listen-udp=127.0.0.1:" + std::to_string(rtpproxyPort_));
     if (cfg.http) argv_.push_back("--listen-http=127.0.0.1:" + std::to_string(httpPort_));
     if (!cfg.httpsPem.empty()) {
         argv_.push_back("--listen-https=127.0.0.1:" + std::to_string(httpsPort_));

@@ -98,6 +98,8 @@ struct DaemonConfig {
     // holding certificate and key, HTTPS/WSS (--listen-https).
     bool http = false;
     std::string httpsPem = {};
+    // Also listen for the rtpproxy protocol (--listen-udp).
+    bool rtpproxy = false;
 };
 
 // One ngmediad process. Always started with --config-file=none --foreground
@@ -128,6 +130,7 @@ class Daemon {
     pid_t pid() const { return pid_; }
     uint16_t ngPort() const { return ngPort_; }
     uint16_t tcpNgPort() const { return tcpNgPort_; }
+    uint16_t rtpproxyPort() const { return rtpproxyPort_; }
     uint16_t httpPort() const { return httpPort_; }
     uint16_t httpsPort() const { return httpsPort_; }
     int portMin() const { return portMin_; }
@@ -146,6 +149,7 @@ class Daemon {
     pid_t pid_ = -1;
     uint16_t ngPort_ = 0;
     uint16_t tcpNgPort_ = 0;
+    uint16_t rtpproxyPort_ = 0;
     uint16_t httpPort_ = 0, httpsPort_ = 0;
     int portMin_ = 0;
     int portMax_ = 0;
