@@ -812,8 +812,11 @@ std::optional<CommandResult> CallStore::negotiateMedia(Exchange& x, size_t i) {
     }
     Families families = familiesOf(src, dst, x.f, x.isOffer);
 
-    if (sm.m.port == 0 || isPassthroughProtocol(sm.m.proto))
+    if (sm.m.port == 0 || isPassthroughProtocol(sm.m.proto)) {
+        releaseIcePorts(src);  // no ICE without ports
+        releaseIcePorts(dst);
         return std::nullopt;  // no ports of ours
+    }
     uint32_t dstSeqBefore = dst.hasPorts() ? dst.ports.seq() : 0;
     if (auto failed = allocatePorts(x, src, dst, families.dst, families.src, owner)) return failed;
     // New ports towards a side that speaks ICE restart ICE there: new

@@ -183,6 +183,7 @@ void readIce(const sdp::SessionDescription& sdp, const sdp::MediaSection& m, Med
     ice.peerPwd.clear();
     ice.peerCandidates.clear();
     ice.peerLite = ice.peerTrickle = ice.peerEndOfCandidates = false;
+    ice.trickle = false;  // the flag holds until this side's own SDP says
     std::string sessUfrag, sessPwd;
     for (const auto& l : sdp.sessionLines(m.session)) {
         if (l.type != 'a') continue;
@@ -238,10 +239,12 @@ void negotiateIce(MediaIce& src, MediaIce& dst, const IceOptions& o, bool isOffe
     if (isOffer) {
         if (o.reset) {
             // `reset`: what was learned of the receiver is forgotten, and
-            // it gets new credentials.
+            // both sides get new credentials.
             dst.initialized = false;
             dst.ufrag.clear();
             dst.pwd.clear();
+            src.ufrag.clear();
+            src.pwd.clear();
         }
         // Towards the offerer: ICE when its offer had it (the answer may
         // force or remove it).

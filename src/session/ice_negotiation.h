@@ -25,7 +25,7 @@
 //   an offer is written the `optional` way.
 // - Credentials towards a side are made once and kept across re-offers; a
 //   side that offers new credentials (ICE restart) gets new ones of ours, and
-//   so does the receiver of an offer with `reset`.
+//   so do both sides of an offer with `reset`.
 // - `ICE-lite` (offers only, sticky): a=ice-lite at session level towards
 //   the sides it names.
 #pragma once

@@ -95,8 +95,10 @@ void readEndpoints(const sdp::SessionDescription& sdp, const sdp::MediaSection& 
         auto a = sdp::splitAttribute(l->value);
         auto parts = split(a.value, ' ');
         if (auto p = parseInt<uint16_t>(parts[0])) rtcpEp.port = *p;
+        // A zero address there (browsers write "a=rtcp:9 IN IP4 0.0.0.0")
+        // names no address: the c= one stays.
         if (parts.size() >= 4 && !sipSource)
-            if (auto ra = net::IpAddress::parse(parts[3])) rtcpEp.address = *ra;
+            if (auto ra = net::IpAddress::parse(parts[3]); ra && !ra->isAny()) rtcpEp.address = *ra;
     }
     // A new address in the SDP means learning again (re-INVITE to a new
     // endpoint) once applied; the same SDP keeps what the packets taught us.

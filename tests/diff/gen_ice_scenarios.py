@@ -289,6 +289,11 @@ def build():
        [off(n, plain(), ICE="force"), ans(n, plain_b()),
         off(n, plain(ver=2), ICE="force"), ans(n, plain_b(ver=2)),
         off(n, plain(ver=3), ICE="force", flags=["reset"]), ans(n, plain_b(ver=3))])
+    n = "ice_learned_default_reset"
+    sc(n, "ICE offer (no key), answer without ICE; the ICE re-offer gets none through (learned); with 'reset' it does, with new credentials",
+       [off(n, plain(extra=A_ICE())), ans(n, plain_b()),
+        off(n, plain(ver=2, extra=A_ICE())), ans(n, plain_b(ver=2)),
+        off(n, plain(ver=3, extra=A_ICE()), flags=["reset"]), ans(n, plain_b(ver=3, extra=B_ICE()))])
     n = "ice_default_reoffer_plain"
     sc(n, "ICE offer and answer, then a re-offer without ICE",
        [off(n, plain(extra=A_ICE())), ans(n, plain_b(extra=B_ICE())),
@@ -313,6 +318,14 @@ def build():
     n = "ice_query"
     sc(n, "ICE both sides, then query",
        [off(n, plain(extra=A_ICE())), ans(n, plain_b(extra=B_ICE())),
+        {"command": "query", "call-id": n}])
+    n = "ice_query_webrtc"
+    sc(n, "Chrome-shaped offer to plain (ICE default, DTLS, rtcp-mux, trickle), plain answer, then query",
+       [off(n, chrome(), **{"transport protocol": "RTP/AVP", "rtcp-mux": ["demux"]}), ans(n, plain_b()),
+        {"command": "query", "call-id": n}])
+    n = "ice_query_lite_trickle"
+    sc(n, "ICE=force with ICE-lite=forward and trickle ICE, answer with ICE, then query",
+       [off(n, plain(), ICE="force", flags=["trickle ICE"], **{"ICE-lite": "forward"}), ans(n, plain_b(extra=B_ICE())),
         {"command": "query", "call-id": n}])
     n = "ice_fragment"
     sc(n, "Chrome-shaped trickle offer, answer, then a trickle update (SDP fragment with the fragment flag)",
