@@ -322,7 +322,8 @@ std::vector<std::string> localCandidates(const MediaIce& ice,
             uint32_t localPref = appended ? 0 : 65535u - (uint32_t)i;
             uint16_t port = comp == 1 ? a.rtpPort : a.rtcpPort;
             std::string addr = a.advertised.toString();
-            std::string c = iceFoundation(a.advertised) + ' ' + std::to_string(comp) + " UDP " +
+            const net::IpAddress& base = a.base.valid() ? a.base : a.advertised;
+            std::string c = iceFoundation(base) + ' ' + std::to_string(comp) + " UDP " +
                             std::to_string(icePriority(typePref, localPref, comp)) + ' ' + addr +
                             ' ' + std::to_string(port) + (relay ? " typ relay" : " typ host");
             if (relay) c += " raddr " + addr + " rport " + std::to_string(port);

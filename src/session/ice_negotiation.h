@@ -149,8 +149,9 @@ std::string iceFoundation(const net::IpAddress& local);
 
 // One local address of ours with the ports of a media section on it.
 struct IceLocalAddress {
-    net::IpAddress advertised;
+    net::IpAddress advertised;  // written (the `media address` if given)
     uint16_t rtpPort = 0, rtcpPort = 0;
+    net::IpAddress base;        // the local address: names the foundation
 };
 
 // Our a=candidate values (without "a=") for one media section towards `ice`:

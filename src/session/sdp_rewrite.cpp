@@ -337,6 +337,8 @@ void writeSessionLevel(SdpWriter& w, size_t sess) {
         }
         sdp::writeLine(w.out, l.type, l.value, l.bareLf);
     }
+    if (w.f.loopProtect && !haveOwnToken)
+        sdp::writeLine(w.out, 'a', "rtpengine:" + w.cfg.instanceToken);
     // ICE-lite towards this side: one a=ice-lite for the session (RFC 8839 §5.3).
     for (size_t i = 0; i < w.in.media.size(); i++) {
         const Media* m = w.to.mediaAt(i);
@@ -346,8 +348,6 @@ void writeSessionLevel(SdpWriter& w, size_t sess) {
             break;
         }
     }
-    if (w.f.loopProtect && !haveOwnToken)
-        sdp::writeLine(w.out, 'a', "rtpengine:" + w.cfg.instanceToken);
 }
 
 // MSRP runs over TCP and is not relayed: the section goes out as received,
@@ -507,10 +507,16 @@ void writeIceAttributes(SdpWriter& w, const Media* src, const Media& dst) {
         }
         std::vector<IceLocalAddress> addrs;
         const net::SocketPair& own = dst.ports.sockets();
-        addrs.push_back({dst.ports.local()->advertised, own.rtp.local().port, own.rtcp.local().port});
+        addrs.push_back({dst.ports.local()->advertised, own.rtp.local().port, own.rtcp.local().port,
+                         dst.ports.local()->advertised});
         for (const auto& p : dst.iceExtraPorts)
             addrs.push_back({p.local->advertised, p.sockets.rtp.local().port,
-                             p.sockets.rtcp.local().port});
+                             p.sockets.rtcp.local().port, p.local->advertised});
+        // `media address` stands for ours in the candidates of its family,
+        // as in c= (rtpengine 10.5).
+        if (w.f.mediaAddress)
+            for (IceLocalAddress& a : addrs)
+                if (a.advertised.family() == w.f.mediaAddress->family()) a.advertised = *w.f.mediaAddress;
         for (const std::string& c : localCandidates(ice, addrs, dst.rtcpMux ? 1 : 2))
             sdp::writeLine(w.out, 'a', "candidate:" + c);
     }

@@ -327,6 +327,22 @@ def build():
     sc(n, "ICE=force with ICE-lite=forward and trickle ICE, answer with ICE, then query",
        [off(n, plain(), ICE="force", flags=["trickle ICE"], **{"ICE-lite": "forward"}), ans(n, plain_b(extra=B_ICE())),
         {"command": "query", "call-id": n}])
+    n = "ice_lite_chrome_loop_protect"
+    sc(n, "Chrome-shaped offer, ICE-lite=both with loop protect: a=ice-lite among the session attributes",
+       [off(n, chrome(), flags=["loop protect"], **{"ICE-lite": "both"}), ans(n, chrome_answer(), flags=["loop protect"])])
+    n = "ice_force_relay_chrome"
+    sc(n, "Chrome-shaped offer with ICE=force-relay: 10.5 passes the WebRTC lines through (a=group, a=rtcp, DTLS, rtcp-mux) and writes other priorities",
+       [off(n, chrome(), ICE="force-relay"), ans(n, chrome_answer())],
+       later="ICE passthrough of a WebRTC offer (force-relay/optional both sides ICE+DTLS)")
+    n = "ice_media_address"
+    sc(n, "ICE=force with 'media address': c= and candidates",
+       [off(n, plain(), ICE="force", **{"media address": "127.9.9.9"}), ans(n, plain_b(extra=B_ICE()))])
+    n = "ice_full_rtcp_ptime_sdes"
+    sc(n, "ICE offer to RTP/SAVP with 'full rtcp attribute' and a=ptime: order of the generated lines",
+       [off(n, plain(extra=["a=ptime:30"] + A_ICE()), flags=["full rtcp attribute"], **{"transport protocol": "RTP/SAVP"}),
+        ans(n, ["v=0", "o=- 2738161540 1 IN IP4 127.2.0.1", "s=callee", "c=IN IP4 127.2.0.1", "t=0 0",
+                "m=audio 32000 RTP/SAVP 0", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz",
+                "a=sendrecv"] + B_ICE())])
     n = "ice_fragment"
     sc(n, "Chrome-shaped trickle offer, answer, then a trickle update (SDP fragment with the fragment flag)",
        [off(n, chrome(cands=[]), **{"transport protocol": "RTP/AVP", "rtcp-mux": ["demux"]}), ans(n, plain_b()),

@@ -196,8 +196,8 @@ TEST(IceNegotiation, IceLiteKeyNamesTheSides) {
 TEST(IceCandidates, OnePerComponentAndAddressMediaAddressFirst) {
     MediaIce ice;
     ice.style = IceStyle::Ours;
-    std::vector<IceLocalAddress> addrs{{*net::IpAddress::parse("127.0.0.1"), 40000, 40001},
-                                       {*net::IpAddress::parse("::1"), 40010, 40011}};
+    std::vector<IceLocalAddress> addrs{{*net::IpAddress::parse("127.0.0.1"), 40000, 40001, {}},
+                                       {*net::IpAddress::parse("::1"), 40010, 40011, {}}};
     auto c = localCandidates(ice, addrs, 2);
     ASSERT_EQ(c.size(), 4u);
     std::string f4 = iceFoundation(addrs[0].advertised), f6 = iceFoundation(addrs[1].advertised);
@@ -210,6 +210,12 @@ TEST(IceCandidates, OnePerComponentAndAddressMediaAddressFirst) {
     c = localCandidates(ice, {addrs[0]}, 1);
     ASSERT_EQ(c.size(), 1u);
     EXPECT_EQ(c[0], f4 + " 1 UDP 16777215 127.0.0.1 40000 typ relay raddr 127.0.0.1 rport 40000");
+    // A `media address` is written; the local address still names the foundation.
+    ice.style = IceStyle::Ours;
+    IceLocalAddress media{*net::IpAddress::parse("127.9.9.9"), 40000, 40001, addrs[0].advertised};
+    c = localCandidates(ice, {media}, 1);
+    ASSERT_EQ(c.size(), 1u);
+    EXPECT_EQ(c[0], f4 + " 1 UDP 2130706431 127.9.9.9 40000 typ host");
 }
 
 TEST(IceFragment, ParsesTrickleUpdateAndAppliesMatchingUfrag) {
