@@ -16,8 +16,8 @@ namespace {
 
 // RFC 8839 §5.1: ice-char = ALPHA / DIGIT / "+" / "/".
 bool isIceChar(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '+' || c == '/';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
 }
 
 // The next space-separated token of `s` from `pos` (runs of spaces skipped).
@@ -188,9 +188,12 @@ void readIce(const sdp::SessionDescription& sdp, const sdp::MediaSection& m, Med
     for (const auto& l : sdp.sessionLines(m.session)) {
         if (l.type != 'a') continue;
         auto a = sdp::splitAttribute(l.value);
-        if (a.name == "ice-ufrag") sessUfrag = std::string(trim(a.value));
-        else if (a.name == "ice-pwd") sessPwd = std::string(trim(a.value));
-        else if (a.name == "ice-lite") ice.peerLite = true;
+        if (a.name == "ice-ufrag")
+            sessUfrag = std::string(trim(a.value));
+        else if (a.name == "ice-pwd")
+            sessPwd = std::string(trim(a.value));
+        else if (a.name == "ice-lite")
+            ice.peerLite = true;
     }
     for (const auto& l : m.lines) {
         if (l.type != 'a') continue;
@@ -227,9 +230,12 @@ namespace {
 
 IceStyle styleFor(IceMode mode, bool senderIce) {
     switch (mode) {
-        case IceMode::Optional: return senderIce ? IceStyle::AppendHost : IceStyle::Ours;
-        case IceMode::ForceRelay: return senderIce ? IceStyle::AppendRelay : IceStyle::OursRelay;
-        default: return IceStyle::Ours;
+        case IceMode::Optional:
+            return senderIce ? IceStyle::AppendHost : IceStyle::Ours;
+        case IceMode::ForceRelay:
+            return senderIce ? IceStyle::AppendRelay : IceStyle::OursRelay;
+        default:
+            return IceStyle::Ours;
     }
 }
 
@@ -255,10 +261,14 @@ void negotiateIce(MediaIce& src, MediaIce& dst, const IceOptions& o, bool isOffe
         // answer to it carries new ones of ours.
         if (src.peerRestarted) src.ufrag.clear();
         switch (o.mode) {
-            case IceMode::Remove: dst.inUse = false; break;
+            case IceMode::Remove:
+                dst.inUse = false;
+                break;
             case IceMode::Force:
             case IceMode::ForceRelay:
-            case IceMode::Optional: dst.inUse = true; break;
+            case IceMode::Optional:
+                dst.inUse = true;
+                break;
             case IceMode::Default:
                 if (!dst.initialized) dst.inUse = src.peerIce;
                 break;
@@ -290,7 +300,8 @@ std::string iceFoundation(const net::IpAddress& local) {
     // foundation for the same local address (RFC 8445 §5.1.1.3).
     static const uint64_t salt = [] {
         uint64_t s = 0;
-        if (!crypto::randomBytes(std::span<uint8_t>((uint8_t*)&s, sizeof s))) s = 0x9e3779b97f4a7c15ull;
+        if (!crypto::randomBytes(std::span<uint8_t>((uint8_t*)&s, sizeof s)))
+            s = 0x9e3779b97f4a7c15ull;
         return s;
     }();
     uint64_t h = std::hash<std::string>{}(local.toString()) ^ salt;

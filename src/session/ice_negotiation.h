@@ -52,10 +52,10 @@ struct IceCandidate {
     int component = 0;
     std::string transport;  // "UDP", "tcp", ... as written
     uint32_t priority = 0;
-    std::string address;    // an IP address or a name (mDNS ".local")
+    std::string address;  // an IP address or a name (mDNS ".local")
     uint16_t port = 0;
-    std::string type;       // host, srflx, prflx, relay (or another token)
-    std::string relAddress; // raddr, empty if none
+    std::string type;        // host, srflx, prflx, relay (or another token)
+    std::string relAddress;  // raddr, empty if none
     uint16_t relPort = 0;
     bool hasRel = false;
     std::string extensions;  // the rest ("generation 0 network-id 1"), as written
@@ -113,9 +113,9 @@ struct MediaIce {
     bool initialized = false;  // ICE decided for it at least once
     bool inUse = false;        // we speak ICE with it
     IceStyle style = IceStyle::None;
-    std::string ufrag, pwd;    // ours
-    bool trickle = false;      // `trickle ICE` asked for it
-    bool liteSelf = false;     // we are ICE-lite towards it
+    std::string ufrag, pwd;  // ours
+    bool trickle = false;    // `trickle ICE` asked for it
+    bool liteSelf = false;   // we are ICE-lite towards it
     // After an `optional`/`force-relay` offer from this side, answers to
     // it without an ICE key are written the `optional` way.
     bool answerOptional = false;
@@ -151,7 +151,7 @@ std::string iceFoundation(const net::IpAddress& local);
 struct IceLocalAddress {
     net::IpAddress advertised;  // written (the `media address` if given)
     uint16_t rtpPort = 0, rtcpPort = 0;
-    net::IpAddress base;        // the local address: names the foundation
+    net::IpAddress base;  // the local address: names the foundation
 };
 
 // Our a=candidate values (without "a=") for one media section towards `ice`:

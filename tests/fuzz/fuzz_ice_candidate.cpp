@@ -29,7 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         MediaIce ice;
         for (const auto& s : frag->sections) {
             ice.peerUfrag = s.ufrag;
-            check(applyIceFragment(s, ice), "a section's own ufrag does not match", std::string(in));
+            check(applyIceFragment(s, ice), "a section's own ufrag does not match",
+                  std::string(in));
         }
     }
     auto a = parseIceCandidate(in);

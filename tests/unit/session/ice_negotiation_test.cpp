@@ -22,8 +22,9 @@ TEST(IceCandidate, ParsesHostCandidate) {
 }
 
 TEST(IceCandidate, KeepsRelatedAddressAndExtensions) {
-    std::string v = "842163049 1 udp 1686052607 127.1.0.9 41234 typ srflx raddr 127.1.0.1 rport 30000 "
-                    "generation 0 network-id 1";
+    std::string v =
+        "842163049 1 udp 1686052607 127.1.0.9 41234 typ srflx raddr 127.1.0.1 rport 30000 "
+        "generation 0 network-id 1";
     auto c = parseIceCandidate(v);
     ASSERT_TRUE(c.ok());
     EXPECT_TRUE(c->hasRel);
@@ -34,18 +35,20 @@ TEST(IceCandidate, KeepsRelatedAddressAndExtensions) {
 }
 
 TEST(IceCandidate, TakesMdnsNamesAndTcpCandidates) {
-    auto c = parseIceCandidate("1901012523 1 tcp 2122262783 8f0f3c47-ef35-4e5a.local 9 typ host tcptype active");
+    auto c = parseIceCandidate(
+        "1901012523 1 tcp 2122262783 8f0f3c47-ef35-4e5a.local 9 typ host tcptype active");
     ASSERT_TRUE(c.ok());
     EXPECT_EQ(c->address, "8f0f3c47-ef35-4e5a.local");
     EXPECT_EQ(c->extensions, "tcptype active");
 }
 
 TEST(IceCandidate, RejectsMalformedLines) {
-    for (const char* bad : {"", "1", "1 0 UDP 1 127.0.0.1 1 typ host", "1 257 UDP 1 127.0.0.1 1 typ host",
-                            "1 1 UDP 99999999999 127.0.0.1 1 typ host", "1 1 UDP 1 127.0.0.1 70000 typ host",
-                            "1 1 UDP 1 127.0.0.1 1 type host", "1 1 UDP 1 127.0.0.1 1 typ",
-                            "f*o 1 UDP 1 127.0.0.1 1 typ host", "1 1 UDP 1 127.0.0.1 1 typ relay raddr",
-                            "1 1 UDP 1 127.0.0.1 1 typ relay raddr 1.2.3.4 rport x"})
+    for (const char* bad :
+         {"", "1", "1 0 UDP 1 127.0.0.1 1 typ host", "1 257 UDP 1 127.0.0.1 1 typ host",
+          "1 1 UDP 99999999999 127.0.0.1 1 typ host", "1 1 UDP 1 127.0.0.1 70000 typ host",
+          "1 1 UDP 1 127.0.0.1 1 type host", "1 1 UDP 1 127.0.0.1 1 typ",
+          "f*o 1 UDP 1 127.0.0.1 1 typ host", "1 1 UDP 1 127.0.0.1 1 typ relay raddr",
+          "1 1 UDP 1 127.0.0.1 1 typ relay raddr 1.2.3.4 rport x"})
         EXPECT_FALSE(parseIceCandidate(bad).ok()) << bad;
 }
 
@@ -72,7 +75,8 @@ const char* kIceOffer =
     "v=0\r\no=- 1 1 IN IP4 127.1.0.1\r\ns=-\r\nc=IN IP4 127.1.0.1\r\nt=0 0\r\n"
     "a=ice-lite\r\n"
     "m=audio 30000 RTP/AVP 0\r\n"
-    "a=ice-ufrag:uf01\r\na=ice-pwd:pw0123456789012345678901\r\na=ice-options:trickle renomination\r\n"
+    "a=ice-ufrag:uf01\r\na=ice-pwd:pw0123456789012345678901\r\na=ice-options:trickle "
+    "renomination\r\n"
     "a=candidate:1 1 UDP 2130706431 127.1.0.1 30000 typ host\r\n"
     "a=candidate:bad\r\n"
     "a=end-of-candidates\r\n";
@@ -92,9 +96,10 @@ TEST(IceRead, ReadsCredentialsCandidatesLiteTrickleAndEnd) {
 }
 
 TEST(IceRead, SessionLevelCredentialsCountAndNewUfragIsARestart) {
-    auto sdp = parsed("v=0\r\no=- 1 1 IN IP4 127.1.0.1\r\ns=-\r\nc=IN IP4 127.1.0.1\r\nt=0 0\r\n"
-                      "a=ice-ufrag:sess\r\na=ice-pwd:sessionpassword0123456789\r\n"
-                      "a=ice-options:trickle\r\nm=audio 30000 RTP/AVP 0\r\n");
+    auto sdp = parsed(
+        "v=0\r\no=- 1 1 IN IP4 127.1.0.1\r\ns=-\r\nc=IN IP4 127.1.0.1\r\nt=0 0\r\n"
+        "a=ice-ufrag:sess\r\na=ice-pwd:sessionpassword0123456789\r\n"
+        "a=ice-options:trickle\r\nm=audio 30000 RTP/AVP 0\r\n");
     MediaIce ice;
     ice.peerUfrag = "old1";
     readIce(sdp, sdp.media[0], ice);
@@ -219,9 +224,10 @@ TEST(IceCandidates, OnePerComponentAndAddressMediaAddressFirst) {
 }
 
 TEST(IceFragment, ParsesTrickleUpdateAndAppliesMatchingUfrag) {
-    auto f = parseIceFragment("a=ice-ufrag:chRm\r\nm=audio 9 RTP/AVP 0\r\na=mid:0\r\n"
-                              "a=candidate:1 1 udp 2122260223 127.1.0.1 30000 typ host generation 0\r\n"
-                              "a=end-of-candidates\r\n");
+    auto f = parseIceFragment(
+        "a=ice-ufrag:chRm\r\nm=audio 9 RTP/AVP 0\r\na=mid:0\r\n"
+        "a=candidate:1 1 udp 2122260223 127.1.0.1 30000 typ host generation 0\r\n"
+        "a=end-of-candidates\r\n");
     ASSERT_TRUE(f.ok());
     ASSERT_EQ(f->sections.size(), 1u);
     EXPECT_EQ(f->sections[0].mid, "0");
