@@ -37,7 +37,10 @@ Value streamValue(const session::Media& m, const session::Stream& s, bool fallba
                   bencode::Document& d) {
     Value v = Value::dict();
     if (s.attached()) {
-        v.add("local port", Value::integer(s.local().port));
+        // ICE with rtcp-mux towards a side: no RTCP component there, and
+        // rtpengine shows its RTCP stream without a port.
+        bool noRtcpComponent = s.isRtcp() && m.ice.inUse && m.rtcpMux;
+        v.add("local port", Value::integer(noRtcpComponent ? 0 : s.local().port));
         v.add("local address", Value::string(d.intern(s.local().address.toString())));
         v.add("family", Value::string(net::ngFamilyName(s.local().address.family())));
     }
@@ -56,6 +59,7 @@ Value streamValue(const session::Media& m, const session::Stream& s, bool fallba
     if (s.confirmed()) flags.push(Value::string("confirmed"));
     if (s.config().strictSource) flags.push(Value::string("strict source address"));
     if (s.config().mediaHandover) flags.push(Value::string("media handover"));
+    if (m.ice.inUse) flags.push(Value::string("ICE"));
     v.add("stats", statsValue(s.stats()));
     return v;
 }
@@ -79,7 +83,10 @@ Value mediaValue(const session::Media& m, int64_t since, bencode::Document& d) {
                                                                          : "DTLS role passive"));
     }
     if (m.sdes.negotiated()) flags.push(Value::string("SDES"));
-    if (m.iceControlling) flags.push(Value::string("ICE controlling"));
+    if (m.ice.inUse) flags.push(Value::string("ICE"));
+    if (m.ice.inUse && (m.ice.trickle || m.ice.peerTrickle)) flags.push(Value::string("trickle ICE"));
+    // Controlling towards a lite peer, never as a lite agent (RFC 8445 §6.1.1).
+    if ((m.iceControlling || m.ice.peerLite) && !m.ice.liteSelf) flags.push(Value::string("ICE controlling"));
     return v;
 }
 

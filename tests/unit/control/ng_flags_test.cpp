@@ -188,13 +188,20 @@ TEST(NgFlags, KeyValueItemInFlagsIsValidated) {
               "Invalid 'address family': 'IP5' (expected IP4 or IP6)");
 }
 
-TEST(NgFlags, IceForceFlagIsNotedAsNotImplemented) {
+TEST(NgFlags, IceForceFlagSetsTheIceMode) {
     Flags f = withFlags({str("ICE=force")});
     EXPECT_EQ(f.ice, "force");
-    EXPECT_EQ(f.notImplemented, Names{"ICE"});
+    EXPECT_TRUE(f.notImplemented.empty());
     Flags g = withFlags({str("ICE-force")});
     EXPECT_EQ(g.ice, "force");
-    EXPECT_EQ(g.notImplemented, Names{"ICE"});
+    EXPECT_TRUE(g.notImplemented.empty());
+}
+
+TEST(NgFlags, TrickleIceAndFragmentFlagsAreSet) {
+    Flags f = withFlags({str("trickle-ICE"), str("fragment")});
+    EXPECT_TRUE(f.trickleIce);
+    EXPECT_TRUE(f.fragment);
+    EXPECT_TRUE(f.notImplemented.empty());
 }
 
 TEST(NgFlags, RecordCallFlagIsNotedAsNotImplemented) {
@@ -351,15 +358,18 @@ TEST(NgFlags, FirstErrorStopsParsing) {
 
 // ---- not implemented yet ----
 
-TEST(NgFlags, IceForceKeyIsNotedAsNotImplemented) {
-    Flags f = parsed(dict({{"ICE", str("force")}}));
-    EXPECT_EQ(f.ice, "force");
-    EXPECT_EQ(f.notImplemented, Names{"ICE"});
+TEST(NgFlags, IceKeyValuesAreTakenAsGiven) {
+    for (const char* v : {"force", "remove", "default", "optional", "force-relay"}) {
+        Flags f = parsed(dict({{"ICE", str(v)}}));
+        EXPECT_EQ(f.ice, v);
+        EXPECT_TRUE(f.notImplemented.empty()) << v;
+    }
 }
 
-TEST(NgFlags, IceRemoveAndDefaultAreImplemented) {
-    EXPECT_TRUE(parsed(dict({{"ICE", str("remove")}})).notImplemented.empty());
-    EXPECT_TRUE(parsed(dict({{"ICE", str("default")}})).notImplemented.empty());
+TEST(NgFlags, IceLiteKeyIsTaken) {
+    Flags f = parsed(dict({{"ICE-lite", str("forward")}}));
+    EXPECT_EQ(f.iceLite, "forward");
+    EXPECT_TRUE(f.notImplemented.empty());
 }
 
 TEST(NgFlags, SdesKeyIsCollected) {
@@ -456,7 +466,7 @@ TEST(NgFlagsTable, EveryFlagSpellingChangesTheDecodedFlags) {
                        f.noRtcpAttribute, f.fullRtcpAttribute, f.loopProtect, f.alwaysTranscode,
                        f.singleCodec, f.reuseCodecs, f.allowTranscoding, f.all, f.generateMid,
                        f.stripExtmap, f.originalSendrecv, f.injectDtmf, f.debug, f.pierceNat, f.natWait,
-                       f.trickleIce, f.fatal, f.loadLimitSupported})
+                       f.trickleIce, f.fatal, f.loadLimitSupported, f.fragment})
             s += b ? '1' : '0';
         s += f.recordCall + "|" + f.generateRtcp + "|" + f.ice + "|" + std::to_string(f.sdes.size());
         return s;

@@ -1407,21 +1407,66 @@ TEST_F(RtcpMuxRowTest, RejectKeyOffersMuxButAnswersWithout) {
 namespace ngm::session {
 namespace {
 
-TEST_F(CallStoreTest, IceInInputIsReportedAsNotImplementedAndSdesIsNot) {
+TEST_F(CallStoreTest, IceInInputIsReplacedByOursAndSdesPassesOn) {
     start(63150);
     auto sdp = replaceAll(kOffer, "a=sendrecv\r\n",
-                          "a=sendrecv\r\na=ice-ufrag:abcd\r\na=candidate:1 1 UDP 1 127.0.0.1 2000 typ host\r\n"
+                          "a=sendrecv\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwxyz\r\n"
+                          "a=candidate:1 1 UDP 1 127.0.0.1 2000 typ host\r\n"
                           "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n");
     auto r = store->offer(offerFlags(sdp));
     ASSERT_TRUE(r.ok()) << reasonOf(r);
-    EXPECT_EQ(r->warning, "Attributes of capabilities not implemented yet were removed: ICE");
-    EXPECT_EQ(r->sdp.find("a=candidate"), std::string::npos);
+    EXPECT_EQ(r->warning, "");
+    EXPECT_EQ(r->sdp.find("2000 typ host"), std::string::npos) << r->sdp;
+    EXPECT_EQ(r->sdp.find("a=ice-ufrag:abcd"), std::string::npos) << r->sdp;
+    EXPECT_NE(r->sdp.find("a=ice-ufrag:"), std::string::npos) << r->sdp;
+    EXPECT_NE(r->sdp.find(" 1 UDP 2130706431 127.0.0.1 "), std::string::npos) << r->sdp;
+    EXPECT_NE(r->sdp.find(" 2 UDP 2130706430 127.0.0.1 "), std::string::npos) << r->sdp;
     // RTP/AVP with a=crypto is an OSRTP offer (RFC 8643): passed on as SDES.
     EXPECT_NE(r->sdp.find("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n"),
               std::string::npos) << r->sdp;
+    Call* c = store->find("call-1");
+    ASSERT_NE(c, nullptr);
+    Participant* a = c->find("tag-a");
+    ASSERT_NE(a, nullptr);
+    ASSERT_EQ(a->media.size(), 1u);
+    EXPECT_TRUE(a->media[0]->ice.peerIce);
+    EXPECT_EQ(a->media[0]->ice.peerUfrag, "abcd");
+    ASSERT_EQ(a->media[0]->ice.peerCandidates.size(), 1u);
+    EXPECT_EQ(a->media[0]->ice.peerCandidates[0].port, 2000);
 
     auto plain = store->offer(offerFlags(kOffer, "call-2"));
     EXPECT_EQ(plain->warning, "");
+    EXPECT_EQ(plain->sdp.find("a=ice-ufrag"), std::string::npos);
+}
+
+// Dual-family interface: with ICE, a host candidate on each address, the
+// media's own first, each with a port pair of its own; released with the
+// call.
+TEST(CallStoreIce, ForceOnDualInterfaceTakesPortsOnEveryAddress) {
+    log::setLevel(log::Crit);
+    net::InterfaceTable table;
+    table.build({net::InterfaceConfig{"default", "", ip("127.0.0.1"), {}},
+                 net::InterfaceConfig{"default", "", ip("::1"), {}}},
+                63600, 63619);
+    SessionConfig cfg;
+    cfg.interfaces = &table;
+    SessionCounters counters;
+    auto store = std::make_unique<CallStore>(cfg, counters);
+    Flags f = offerFlags(kOffer, "dual-1");
+    f.ice = "force";
+    auto r = store->offer(f);
+    ASSERT_TRUE(r.ok()) << reasonOf(r);
+    EXPECT_NE(r->sdp.find(" 1 UDP 2130706431 127.0.0.1 "), std::string::npos) << r->sdp;
+    EXPECT_NE(r->sdp.find(" 1 UDP 2130706175 ::1 "), std::string::npos) << r->sdp;
+    EXPECT_NE(r->sdp.find(" 2 UDP 2130706174 ::1 "), std::string::npos) << r->sdp;
+    auto& v6 = *table.defaultInterface()->addresses[1]->ports;
+    EXPECT_GT(v6.inUse(), 0u);
+    Flags d;
+    d.callId = "dual-1";
+    d.fromTag = "tag-a";
+    d.deleteDelay = 0;
+    ASSERT_TRUE(store->deleteCall(d).ok());
+    EXPECT_EQ(v6.inUse(), 0u);
 }
 
 
