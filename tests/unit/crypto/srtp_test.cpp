@@ -327,6 +327,20 @@ TEST_P(SrtpEverySuite, RtpRoundTripAddsTheTagAndRestoresThePacket) {
     EXPECT_EQ(p.bytes(), plain);
 }
 
+// SRTCP's keys are made on the first SRTCP packet, not with the context.
+TEST_P(SrtpEverySuite, RtcpKeysAreMadeOnTheFirstRtcpPacket) {
+    Packet p = sent(1);
+    ASSERT_EQ(rx->unprotectRtp(p.buf, p.len), SrtpStatus::Ok);
+    EXPECT_FALSE(tx->hasRtcpKeys());
+    EXPECT_FALSE(rx->hasRtcpKeys());
+    Packet c(rtcp(0x11223344));
+    ASSERT_EQ(tx->protectRtcp(c.buf, c.len), SrtpStatus::Ok);
+    EXPECT_TRUE(tx->hasRtcpKeys());
+    ASSERT_EQ(rx->unprotectRtcp(c.buf, c.len), SrtpStatus::Ok);
+    EXPECT_TRUE(rx->hasRtcpKeys());
+    EXPECT_EQ(c.bytes(), rtcp(0x11223344));
+}
+
 TEST_P(SrtpEverySuite, RtpWithCsrcsAndExtensionRoundTrips) {
     std::vector<uint8_t> plain = {0x91, 0x60, 0x00, 0x05, 0, 0, 0,    1,    0xca, 0xfe,
                                   0xba, 0xbe, 1,    2,    3, 4, 0xbe, 0xde, 0,    1,
