@@ -308,6 +308,26 @@ bool SrtpContext::adoptStateFrom(const SrtpContext& from) {
     return true;
 }
 
+bool SrtpContext::matches(SrtpSuite suite, std::span<const uint8_t> masterKey,
+                          std::span<const uint8_t> masterSalt, const SrtpOptions& options) const {
+    if (suite != suite_ || masterKey.size() != info_.masterKeyLen ||
+        masterSalt.size() != info_.masterSaltLen || options.mki.size() != mkiLen_)
+        return false;
+    const std::span<const uint8_t> m(master_.data(), master_.size());
+    if (!constantTimeEqual(masterKey, m.first(masterKey.size())) ||
+        !constantTimeEqual(masterSalt, m.subspan(masterKey.size(), masterSalt.size())))
+        return false;
+    if (mkiLen_ && std::memcmp(options.mki.data(), mki_.get(), mkiLen_) != 0) return false;
+    const uint64_t rtpLimit =
+        options.lifetime ? std::min(options.lifetime, kMaxSrtpPackets) : kMaxSrtpPackets;
+    const uint64_t rtcpLimit =
+        options.lifetime ? std::min(options.lifetime, kMaxSrtcpPackets) : kMaxSrtcpPackets;
+    return rtpTagLen_ == (options.unauthenticatedSrtp ? 0 : info_.rtpTagLen) &&
+           encryptRtp_ == (info_.encrypts && !options.unencryptedSrtp) &&
+           encryptRtcp_ == (info_.encrypts && !options.unencryptedSrtcp) &&
+           rtpLimit_ == rtpLimit && rtcpLimit_ == rtcpLimit;
+}
+
 SrtpContext::~SrtpContext() { std::memset(master_.data(), 0, master_.size()); }
 
 SrtpContext::SsrcState* SrtpContext::find(SsrcTable& t, uint32_t ssrc) {

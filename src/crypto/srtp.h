@@ -159,6 +159,12 @@ class SrtpContext {
     // suite and keys. False (nothing taken) if the suite or keys differ.
     bool adoptStateFrom(const SrtpContext& from);
 
+    // Whether create() with these arguments would make a context that
+    // transforms as this one does (the same suite, master key and salt, MKI,
+    // lifetime and session parameters). Cheap: nothing is derived.
+    bool matches(SrtpSuite suite, std::span<const uint8_t> masterKey,
+                 std::span<const uint8_t> masterSalt, const SrtpOptions& options) const;
+
     // In place on `buf` (its size is the capacity the packet may grow to),
     // whose first `len` octets are the packet; `len` is updated on Ok.
     // RFC 3711 §3.3: encrypt the payload, append the tag over header,
