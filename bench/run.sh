@@ -30,7 +30,7 @@ case $MODE in
     *) echo "usage: $0 BUILD_DIR [all|control|media|secure|dtls]" >&2; exit 2 ;;
 esac
 # The sections this run measures.
-DO_CONTROL=0 DO_MEDIA=0 DO_SECURE=0
+DO_CONTROL=0 DO_MEDIA=0 DO_SECURE=0 DO_DTLS=0
 [[ $MODE == all || $MODE == control ]] && DO_CONTROL=1
 [[ $MODE == all || $MODE == media ]] && DO_MEDIA=1
 [[ $MODE == all || $MODE == secure ]] && DO_SECURE=1

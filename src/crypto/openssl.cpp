@@ -10,6 +10,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <bit>
 #include <climits>
 #include <cstring>
 #include <memory>
@@ -22,22 +23,6 @@ namespace {
 // Fetched once per process and never freed: the algorithm objects live as
 // long as the process and are shared by every context (OpenSSL 3 makes them
 // thread-safe to share).
-const EVP_CIPHER* aesCtrCipher(size_t keyLen) {
-    static EVP_CIPHER* const c128 = EVP_CIPHER_fetch(nullptr, "AES-128-CTR", nullptr);
-    static EVP_CIPHER* const c192 = EVP_CIPHER_fetch(nullptr, "AES-192-CTR", nullptr);
-    static EVP_CIPHER* const c256 = EVP_CIPHER_fetch(nullptr, "AES-256-CTR", nullptr);
-    switch (keyLen) {
-        case 16:
-            return c128;
-        case 24:
-            return c192;
-        case 32:
-            return c256;
-        default:
-            return nullptr;
-    }
-}
-
 const EVP_CIPHER* aesGcmCipher(size_t keyLen) {
     static EVP_CIPHER* const g128 = EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr);
     static EVP_CIPHER* const g256 = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
@@ -61,18 +46,53 @@ const EVP_CIPHER* aes128Cbc() {
     return c;
 }
 
+const EVP_CIPHER* aesEcbCipher(size_t keyLen) {
+    static EVP_CIPHER* const e128 = EVP_CIPHER_fetch(nullptr, "AES-128-ECB", nullptr);
+    static EVP_CIPHER* const e192 = EVP_CIPHER_fetch(nullptr, "AES-192-ECB", nullptr);
+    static EVP_CIPHER* const e256 = EVP_CIPHER_fetch(nullptr, "AES-256-ECB", nullptr);
+    switch (keyLen) {
+        case 16:
+            return e128;
+        case 24:
+            return e192;
+        case 32:
+            return e256;
+        default:
+            return nullptr;
+    }
+}
+
 bool fitsInt(size_t n) { return n <= size_t(INT_MAX); }
+
+uint64_t fromBigEndian64(uint64_t v) {
+    if constexpr (std::endian::native == std::endian::little) return __builtin_bswap64(v);
+    return v;
+}
+
+// dst[i] ^= src[i], eight octets at a time.
+void xorInto(uint8_t* dst, const uint8_t* src, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t a, b;
+        std::memcpy(&a, dst + i, 8);
+        std::memcpy(&b, src + i, 8);
+        a ^= b;
+        std::memcpy(dst + i, &a, 8);
+    }
+    for (; i < n; ++i) dst[i] ^= src[i];
+}
 
 }  // namespace
 
 // ---- AesCtr ----
 
 Result<AesCtr> AesCtr::create(std::span<const uint8_t> key) {
-    const EVP_CIPHER* cipher = aesCtrCipher(key.size());
+    const EVP_CIPHER* cipher = aesEcbCipher(key.size());
     if (!cipher) return Error{"AES-CTR key must be 16, 24 or 32 octets"};
     EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
     if (!ctx) return Error{"EVP_CIPHER_CTX_new failed"};
-    if (EVP_EncryptInit_ex2(ctx, cipher, key.data(), nullptr, nullptr) != 1) {
+    if (EVP_EncryptInit_ex2(ctx, cipher, key.data(), nullptr, nullptr) != 1 ||
+        EVP_CIPHER_CTX_set_padding(ctx, 0) != 1) {
         EVP_CIPHER_CTX_free(ctx);
         return Error{"AES-CTR key setup failed"};
     }
@@ -89,14 +109,38 @@ AesCtr& AesCtr::operator=(AesCtr&& o) noexcept {
 }
 AesCtr::~AesCtr() { EVP_CIPHER_CTX_free(ctx_); }
 
+// Hot path: no allocation. Counter mode over OpenSSL's AES in ECB mode: the
+// counter blocks are written on the stack and encrypted in one
+// EVP_EncryptUpdate per chunk, whose result is XORed into the data. No
+// per-packet EVP_EncryptInit_ex2 (re-setting a CTR context's IV cost more
+// than encrypting a G.711 packet's 10 blocks), and AES itself stays OpenSSL's
+// (AES-NI where the CPU has it).
 bool AesCtr::apply(const uint8_t (&iv)[kAesBlock], std::span<uint8_t> data) {
     if (!fitsInt(data.size())) return false;
-    // Only the IV changes: the key schedule from create() is kept.
-    if (EVP_EncryptInit_ex2(ctx_, nullptr, nullptr, iv, nullptr) != 1) return false;
-    if (data.empty()) return true;
-    int outLen = 0;
-    return EVP_EncryptUpdate(ctx_, data.data(), &outLen, data.data(), int(data.size())) == 1 &&
-           size_t(outLen) == data.size();
+    uint64_t hi, lo;  // the counter block as a 128-bit big-endian integer
+    std::memcpy(&hi, iv, 8);
+    std::memcpy(&lo, iv + 8, 8);
+    hi = fromBigEndian64(hi);
+    lo = fromBigEndian64(lo);
+    constexpr size_t kChunkBlocks = 32;
+    alignas(16) uint8_t ks[kChunkBlocks * kAesBlock];
+    for (size_t done = 0; done < data.size();) {
+        const size_t left = data.size() - done;
+        const size_t blocks = std::min(kChunkBlocks, (left + kAesBlock - 1) / kAesBlock);
+        for (size_t b = 0; b < blocks; ++b) {
+            const uint64_t h = fromBigEndian64(hi), l = fromBigEndian64(lo);
+            std::memcpy(ks + b * kAesBlock, &h, 8);
+            std::memcpy(ks + b * kAesBlock + 8, &l, 8);
+            if (++lo == 0) ++hi;
+        }
+        const int n = int(blocks * kAesBlock);
+        int outLen = 0;
+        if (EVP_EncryptUpdate(ctx_, ks, &outLen, ks, n) != 1 || outLen != n) return false;
+        const size_t take = std::min(left, size_t(n));
+        xorInto(data.data() + done, ks, take);
+        done += take;
+    }
+    return true;
 }
 
 // ---- AesF8 ----
@@ -190,11 +234,30 @@ bool AesF8::apply(const uint8_t (&iv)[kAesBlock], std::span<uint8_t> data) {
 // ---- HmacSha1 ----
 
 // SHA-1's block functions (SHA1_Init/Update/Final) are deprecated in
-// OpenSSL 3 in favour of EVP, but they are the same assembly and a SHA_CTX
-// can be copied as a value, which EVP_MD_CTX cannot without allocation.
-struct HmacSha1::State {
-    SHA_CTX inner, outer;
-};
+// OpenSSL 3 in favour of EVP, but they are the same assembly, and SHA_CTX is
+// a public struct whose chaining words (h0..h4) and bit count (Nl, Nh) a
+// state after whole blocks is made of: HmacSha1 keeps those words and
+// rebuilds the SHA_CTX on the stack per MAC.
+namespace {
+void saveChain(const SHA_CTX& c, uint32_t (&h)[5]) {
+    h[0] = c.h0;
+    h[1] = c.h1;
+    h[2] = c.h2;
+    h[3] = c.h3;
+    h[4] = c.h4;
+}
+// The state after one 64-octet block (the key pad) with chaining words h.
+void loadChain(SHA_CTX& c, const uint32_t (&h)[5]) {
+    c.h0 = h[0];
+    c.h1 = h[1];
+    c.h2 = h[2];
+    c.h3 = h[3];
+    c.h4 = h[4];
+    c.Nl = 64 * 8;
+    c.Nh = 0;
+    c.num = 0;
+}
+}  // namespace
 
 Result<HmacSha1> HmacSha1::create(std::span<const uint8_t> key) {
     // RFC 2104: a key longer than the block is hashed first.
@@ -204,41 +267,48 @@ Result<HmacSha1> HmacSha1::create(std::span<const uint8_t> key) {
     } else if (!key.empty()) {
         std::memcpy(block, key.data(), key.size());
     }
-    auto st = std::make_unique<State>();
+    HmacSha1 m;
     uint8_t pad[64];
+    SHA_CTX c;
+    bool ok = true;
     for (size_t i = 0; i < sizeof pad; i++) pad[i] = block[i] ^ 0x36;
-    if (SHA1_Init(&st->inner) != 1 || SHA1_Update(&st->inner, pad, sizeof pad) != 1)
-        return Error{"HMAC-SHA1 key setup failed"};
+    ok = ok && SHA1_Init(&c) == 1 && SHA1_Update(&c, pad, sizeof pad) == 1;
+    saveChain(c, m.inner_);
     for (size_t i = 0; i < sizeof pad; i++) pad[i] = block[i] ^ 0x5c;
-    if (SHA1_Init(&st->outer) != 1 || SHA1_Update(&st->outer, pad, sizeof pad) != 1)
-        return Error{"HMAC-SHA1 key setup failed"};
+    ok = ok && SHA1_Init(&c) == 1 && SHA1_Update(&c, pad, sizeof pad) == 1;
+    saveChain(c, m.outer_);
     OPENSSL_cleanse(block, sizeof block);
     OPENSSL_cleanse(pad, sizeof pad);
-    return HmacSha1(st.release());
+    OPENSSL_cleanse(&c, sizeof c);
+    if (!ok) return Error{"HMAC-SHA1 key setup failed"};
+    return m;
 }
 
-HmacSha1::HmacSha1(HmacSha1&& o) noexcept : st_(std::exchange(o.st_, nullptr)) {}
+HmacSha1::HmacSha1(HmacSha1&& o) noexcept { *this = std::move(o); }
 HmacSha1& HmacSha1::operator=(HmacSha1&& o) noexcept {
     if (this != &o) {
-        delete st_;
-        st_ = std::exchange(o.st_, nullptr);
+        std::memcpy(inner_, o.inner_, sizeof inner_);
+        std::memcpy(outer_, o.outer_, sizeof outer_);
+        OPENSSL_cleanse(o.inner_, sizeof o.inner_);
+        OPENSSL_cleanse(o.outer_, sizeof o.outer_);
     }
     return *this;
 }
 HmacSha1::~HmacSha1() {
-    if (st_) OPENSSL_cleanse(st_, sizeof *st_);
-    delete st_;
+    OPENSSL_cleanse(inner_, sizeof inner_);
+    OPENSSL_cleanse(outer_, sizeof outer_);
 }
 
 // Hot path: no allocation.
 bool HmacSha1::compute(std::span<const uint8_t> a, std::span<const uint8_t> b,
                        uint8_t (&out)[kSha1Size]) {
-    SHA_CTX c = st_->inner;
+    SHA_CTX c;
+    loadChain(c, inner_);
     uint8_t inner[kSha1Size];
     if (!a.empty() && SHA1_Update(&c, a.data(), a.size()) != 1) return false;
     if (!b.empty() && SHA1_Update(&c, b.data(), b.size()) != 1) return false;
     if (SHA1_Final(inner, &c) != 1) return false;
-    c = st_->outer;
+    loadChain(c, outer_);
     return SHA1_Update(&c, inner, sizeof inner) == 1 && SHA1_Final(out, &c) == 1;
 }
 

@@ -23,7 +23,9 @@ constexpr size_t kSha256Size = 32;
 // AES in counter mode with a 128, 192 or 256 bit key. The counter is the
 // whole 16-octet block, incremented as a big-endian integer (SRTP's AES-CM
 // increments its low 16 bits only, which is the same for the at most 2^16
-// blocks of one packet whose IV ends in two zero octets).
+// blocks of one packet whose IV ends in two zero octets). The context is
+// OpenSSL's AES-ECB keyed once; apply() encrypts the counter blocks with it,
+// so nothing is re-initialised per packet.
 class AesCtr {
   public:
     // key: 16, 24 or 32 octets.
@@ -83,12 +85,13 @@ class HmacSha1 {
 
   private:
     // RFC 2104 with the keyed inner and outer SHA-1 states computed once:
-    // a MAC is two state copies and three compressions more, with no
-    // allocation and no parameter lookup per packet (EVP_MAC's re-init
-    // costs more than the hashing of a 172-octet packet).
-    struct State;
-    explicit HmacSha1(State* st) : st_(st) {}
-    State* st_ = nullptr;
+    // a MAC is three compressions more from them, with no allocation and no
+    // parameter lookup per packet (EVP_MAC's re-init costs more than the
+    // hashing of a 172-octet packet). Only the five chaining words of each
+    // state are kept, inline (40 octets: one cache line a packet instead of
+    // two 96-octet SHA_CTX behind a pointer).
+    HmacSha1() = default;
+    uint32_t inner_[5] = {}, outer_[5] = {};
 };
 
 // AES-GCM (RFC 5116 AEAD_AES_128_GCM / AEAD_AES_256_GCM) with a 12-octet IV

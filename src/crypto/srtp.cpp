@@ -183,13 +183,12 @@ void f8SrtcpIv(const uint8_t* header, uint32_t eIndex, uint8_t (&iv)[kAesBlock])
 
 }  // namespace detail
 
-// The session keys of one of SRTP or SRTCP.
-struct SrtpContext::Keys {
-    std::optional<AesCtr> ctr;
-    std::optional<AesF8> f8;
-    std::optional<HmacSha1> mac;
-    std::optional<AesGcm> gcm;
-    uint8_t salt[kSaltLen] = {};
+SrtpContext::Keys::~Keys() { std::memset(salt, 0, sizeof salt); }
+
+// SRTCP's keys and per-SSRC state, made on its first packet.
+struct SrtpContext::Rtcp {
+    std::unique_ptr<Keys> keys;
+    SsrcTable ssrcs{};
 };
 
 namespace {
@@ -219,53 +218,67 @@ Result<std::unique_ptr<SrtpContext>> SrtpContext::create(SrtpSuite suite,
     if (options.unauthenticatedSrtp && info.aead)
         return Error{std::string(info.name) + ": UNAUTHENTICATED_SRTP is not possible"};
 
-    auto make = [&](KeyLabel enc, KeyLabel auth, KeyLabel salt) -> Result<std::unique_ptr<Keys>> {
-        auto keys = std::make_unique<Keys>();
-        Wiped<std::array<uint8_t, 32>> k;
-        Wiped<std::array<uint8_t, kSha1Size>> a;
-        const size_t saltLen = info.aead ? kGcmSaltLen : kSaltLen;
-        std::span<uint8_t> key(k.bytes.data(), info.masterKeyLen);
-        if (auto r = deriveSessionKey(masterKey, masterSalt, salt, {keys->salt, saltLen}); !r)
-            return r.error();
-        if (info.encrypts) {
-            if (auto r = deriveSessionKey(masterKey, masterSalt, enc, key); !r) return r.error();
-            if (info.aead) {
-                auto gcm = AesGcm::create(key);
-                if (!gcm) return gcm.error();
-                keys->gcm.emplace(std::move(*gcm));
-            } else if (info.f8) {
-                auto f8 = AesF8::create(key, {keys->salt, kSaltLen});
-                if (!f8) return f8.error();
-                keys->f8.emplace(std::move(*f8));
-            } else {
-                auto ctr = AesCtr::create(key);
-                if (!ctr) return ctr.error();
-                keys->ctr.emplace(std::move(*ctr));
-            }
-        }
-        if (!info.aead) {
-            if (auto r = deriveSessionKey(masterKey, masterSalt, auth, a.bytes); !r)
-                return r.error();
-            auto mac = HmacSha1::create(a.bytes);
-            if (!mac) return mac.error();
-            keys->mac.emplace(std::move(*mac));
-        }
-        return keys;
-    };
-    auto rtp = make(KeyLabel::RtpEncryption, KeyLabel::RtpAuth, KeyLabel::RtpSalt);
+    auto rtp = makeKeys(info, masterKey, masterSalt, false);
     if (!rtp) return rtp.error();
-    auto rtcp = make(KeyLabel::RtcpEncryption, KeyLabel::RtcpAuth, KeyLabel::RtcpSalt);
-    if (!rtcp) return rtcp.error();
     return std::unique_ptr<SrtpContext>(
-        new SrtpContext(suite, std::move(*rtp), std::move(*rtcp), options));
+        new SrtpContext(suite, std::move(*rtp), masterKey, masterSalt, options));
 }
 
-SrtpContext::SrtpContext(SrtpSuite suite, std::unique_ptr<Keys> rtp, std::unique_ptr<Keys> rtcp,
+Result<std::unique_ptr<SrtpContext::Keys>> SrtpContext::makeKeys(const SrtpSuiteInfo& info,
+                                                                 std::span<const uint8_t> masterKey,
+                                                                 std::span<const uint8_t> masterSalt,
+                                                                 bool rtcp) {
+    const KeyLabel enc = rtcp ? KeyLabel::RtcpEncryption : KeyLabel::RtpEncryption;
+    const KeyLabel auth = rtcp ? KeyLabel::RtcpAuth : KeyLabel::RtpAuth;
+    const KeyLabel salt = rtcp ? KeyLabel::RtcpSalt : KeyLabel::RtpSalt;
+    auto keys = std::make_unique<Keys>();
+    Wiped<std::array<uint8_t, 32>> k;
+    Wiped<std::array<uint8_t, kSha1Size>> a;
+    const size_t saltLen = info.aead ? kGcmSaltLen : kSaltLen;
+    std::span<uint8_t> key(k.bytes.data(), info.masterKeyLen);
+    if (auto r = deriveSessionKey(masterKey, masterSalt, salt, {keys->salt, saltLen}); !r)
+        return r.error();
+    if (info.encrypts) {
+        if (auto r = deriveSessionKey(masterKey, masterSalt, enc, key); !r) return r.error();
+        if (info.aead) {
+            auto gcm = AesGcm::create(key);
+            if (!gcm) return gcm.error();
+            keys->gcm.emplace(std::move(*gcm));
+        } else if (info.f8) {
+            auto f8 = AesF8::create(key, {keys->salt, kSaltLen});
+            if (!f8) return f8.error();
+            keys->f8.emplace(std::move(*f8));
+        } else {
+            auto ctr = AesCtr::create(key);
+            if (!ctr) return ctr.error();
+            keys->ctr.emplace(std::move(*ctr));
+        }
+    }
+    if (!info.aead) {
+        if (auto r = deriveSessionKey(masterKey, masterSalt, auth, a.bytes); !r) return r.error();
+        auto mac = HmacSha1::create(a.bytes);
+        if (!mac) return mac.error();
+        keys->mac.emplace(std::move(*mac));
+    }
+    return keys;
+}
+
+bool SrtpContext::ensureRtcp() {
+    if (rtcp_) return true;
+    const std::span<const uint8_t> m(master_.data(), info_.masterKeyLen + info_.masterSaltLen);
+    auto keys = makeKeys(info_, m.first(info_.masterKeyLen), m.subspan(info_.masterKeyLen), true);
+    if (!keys) return false;
+    rtcp_ = std::make_unique<Rtcp>();
+    rtcp_->keys = std::move(*keys);
+    return true;
+}
+
+SrtpContext::SrtpContext(SrtpSuite suite, std::unique_ptr<Keys> rtp,
+                         std::span<const uint8_t> masterKey, std::span<const uint8_t> masterSalt,
                          const SrtpOptions& options)
     : suite_(suite),
       info_(suiteInfo(suite)),
-      rtp_(std::move(rtp)),
-      rtcp_(std::move(rtcp)),
+      rtp_(std::move(*rtp)),
       mkiLen_(uint8_t(options.mki.size())),
       rtpTagLen_(options.unauthenticatedSrtp ? 0 : info_.rtpTagLen),
       encryptRtp_(info_.encrypts && !options.unencryptedSrtp),
@@ -273,27 +286,49 @@ SrtpContext::SrtpContext(SrtpSuite suite, std::unique_ptr<Keys> rtp, std::unique
       rtpLimit_(options.lifetime ? std::min(options.lifetime, kMaxSrtpPackets) : kMaxSrtpPackets),
       rtcpLimit_(options.lifetime ? std::min(options.lifetime, kMaxSrtcpPackets)
                                   : kMaxSrtcpPackets) {
-    std::copy(options.mki.begin(), options.mki.end(), mki_.begin());
+    if (mkiLen_) {
+        mki_ = std::make_unique<uint8_t[]>(mkiLen_);
+        std::copy(options.mki.begin(), options.mki.end(), mki_.get());
+    }
+    std::copy(masterKey.begin(), masterKey.end(), master_.begin());
+    std::copy(masterSalt.begin(), masterSalt.end(), master_.begin() + masterKey.size());
 }
 
 bool SrtpContext::adoptStateFrom(const SrtpContext& from) {
-    // The session salts stand for the keys: other master keys or salts give
-    // other salts (all but certainly), and they need no secret kept for this.
-    if (from.suite_ != suite_ || std::memcmp(from.rtp_->salt, rtp_->salt, kSaltLen) != 0 ||
-        std::memcmp(from.rtcp_->salt, rtcp_->salt, kSaltLen) != 0)
-        return false;
+    // The same master key and salt (and so the same session keys).
+    if (from.suite_ != suite_ || !constantTimeEqual(from.master_, master_)) return false;
+    if (from.rtcp_) {
+        if (!ensureRtcp()) return false;
+        rtcp_->ssrcs = from.rtcp_->ssrcs;
+    }
     rtpSsrcs_ = from.rtpSsrcs_;
-    rtcpSsrcs_ = from.rtcpSsrcs_;
     useClock_ = from.useClock_;
     rtpPackets_ = from.rtpPackets_;
     rtcpPackets_ = from.rtcpPackets_;
     return true;
 }
 
-SrtpContext::~SrtpContext() {
-    std::memset(rtp_->salt, 0, sizeof rtp_->salt);
-    std::memset(rtcp_->salt, 0, sizeof rtcp_->salt);
+bool SrtpContext::matches(SrtpSuite suite, std::span<const uint8_t> masterKey,
+                          std::span<const uint8_t> masterSalt, const SrtpOptions& options) const {
+    if (suite != suite_ || masterKey.size() != info_.masterKeyLen ||
+        masterSalt.size() != info_.masterSaltLen || options.mki.size() != mkiLen_)
+        return false;
+    const std::span<const uint8_t> m(master_.data(), master_.size());
+    if (!constantTimeEqual(masterKey, m.first(masterKey.size())) ||
+        !constantTimeEqual(masterSalt, m.subspan(masterKey.size(), masterSalt.size())))
+        return false;
+    if (mkiLen_ && std::memcmp(options.mki.data(), mki_.get(), mkiLen_) != 0) return false;
+    const uint64_t rtpLimit =
+        options.lifetime ? std::min(options.lifetime, kMaxSrtpPackets) : kMaxSrtpPackets;
+    const uint64_t rtcpLimit =
+        options.lifetime ? std::min(options.lifetime, kMaxSrtcpPackets) : kMaxSrtcpPackets;
+    return rtpTagLen_ == (options.unauthenticatedSrtp ? 0 : info_.rtpTagLen) &&
+           encryptRtp_ == (info_.encrypts && !options.unencryptedSrtp) &&
+           encryptRtcp_ == (info_.encrypts && !options.unencryptedSrtcp) &&
+           rtpLimit_ == rtpLimit && rtcpLimit_ == rtcpLimit;
 }
+
+SrtpContext::~SrtpContext() { std::memset(master_.data(), 0, master_.size()); }
 
 SrtpContext::SsrcState* SrtpContext::find(SsrcTable& t, uint32_t ssrc) {
     for (auto& s : t)
@@ -367,12 +402,12 @@ SrtpStatus SrtpContext::protectRtp(std::span<uint8_t> buf, size_t& len) {
         // whole packet is associated data.
         uint8_t iv[AesGcm::kIvSize];
         uint8_t tag[AesGcm::kTagSize];
-        gcmIv(iv, rtp_->salt, ssrc, index);
-        const bool ok = encryptRtp_ ? rtp_->gcm->seal(iv, {p, h}, {}, payload, tag)
-                                    : rtp_->gcm->seal(iv, {p, len}, {}, {}, tag);
+        gcmIv(iv, rtp_.salt, ssrc, index);
+        const bool ok = encryptRtp_ ? rtp_.gcm->seal(iv, {p, h}, {}, payload, tag)
+                                    : rtp_.gcm->seal(iv, {p, len}, {}, {}, tag);
         if (!ok) return SrtpStatus::CryptoError;
         std::memcpy(p + len, tag, tagLen);
-        if (mkiLen) std::memcpy(p + len + tagLen, mki_.data(), mkiLen);
+        if (mkiLen) std::memcpy(p + len + tagLen, mki_.get(), mkiLen);
     } else {
         // RFC 3711 §3.1: header || payload || MKI || tag; the tag covers
         // header, payload and ROC (not the MKI).
@@ -380,20 +415,20 @@ SrtpStatus SrtpContext::protectRtp(std::span<uint8_t> buf, size_t& len) {
             uint8_t iv[kAesBlock];
             if (info_.f8) {
                 detail::f8SrtpIv(p, roc, iv);
-                if (!rtp_->f8->apply(iv, payload)) return SrtpStatus::CryptoError;
+                if (!rtp_.f8->apply(iv, payload)) return SrtpStatus::CryptoError;
             } else {
-                aesCmIv(iv, rtp_->salt, ssrc, index);
-                if (!rtp_->ctr->apply(iv, payload)) return SrtpStatus::CryptoError;
+                aesCmIv(iv, rtp_.salt, ssrc, index);
+                if (!rtp_.ctr->apply(iv, payload)) return SrtpStatus::CryptoError;
             }
         }
         if (tagLen) {
             uint8_t rocBytes[4];
             store32(rocBytes, roc);
             uint8_t mac[kSha1Size];
-            if (!rtp_->mac->compute({p, len}, rocBytes, mac)) return SrtpStatus::CryptoError;
+            if (!rtp_.mac->compute({p, len}, rocBytes, mac)) return SrtpStatus::CryptoError;
             std::memcpy(p + len + mkiLen, mac, tagLen);
         }
-        if (mkiLen) std::memcpy(p + len, mki_.data(), mkiLen);
+        if (mkiLen) std::memcpy(p + len, mki_.get(), mkiLen);
     }
     len += mkiLen + tagLen;
     ++rtpPackets_;
@@ -414,7 +449,7 @@ SrtpStatus SrtpContext::unprotectRtp(std::span<uint8_t> buf, size_t& len) {
     const size_t h = rtpHeaderLen(p, n);
     if (h == 0) return SrtpStatus::TooShort;
     // The MKI is public: a plain comparison.
-    if (mkiLen && std::memcmp(p + mkiAt, mki_.data(), mkiLen) != 0) return SrtpStatus::UnknownMki;
+    if (mkiLen && std::memcmp(p + mkiAt, mki_.get(), mkiLen) != 0) return SrtpStatus::UnknownMki;
     if (rtpPackets_ >= rtpLimit_) return SrtpStatus::KeyExpired;
 
     const uint16_t seq = load16(p + 2);
@@ -434,16 +469,16 @@ SrtpStatus SrtpContext::unprotectRtp(std::span<uint8_t> buf, size_t& len) {
         uint8_t iv[AesGcm::kIvSize];
         uint8_t tag[AesGcm::kTagSize];
         std::memcpy(tag, p + tagAt, tagLen);
-        gcmIv(iv, rtp_->salt, ssrc, index);
-        const bool ok = encryptRtp_ ? rtp_->gcm->open(iv, {p, h}, {}, payload, tag)
-                                    : rtp_->gcm->open(iv, {p, n}, {}, {}, tag);
+        gcmIv(iv, rtp_.salt, ssrc, index);
+        const bool ok = encryptRtp_ ? rtp_.gcm->open(iv, {p, h}, {}, payload, tag)
+                                    : rtp_.gcm->open(iv, {p, n}, {}, {}, tag);
         if (!ok) return SrtpStatus::AuthFailed;
     } else {
         if (tagLen) {
             uint8_t rocBytes[4];
             store32(rocBytes, roc);
             uint8_t mac[kSha1Size];
-            if (!rtp_->mac->compute({p, n}, rocBytes, mac)) return SrtpStatus::CryptoError;
+            if (!rtp_.mac->compute({p, n}, rocBytes, mac)) return SrtpStatus::CryptoError;
             if (!constantTimeEqual({mac, tagLen}, {p + tagAt, tagLen}))
                 return SrtpStatus::AuthFailed;
         }
@@ -451,10 +486,10 @@ SrtpStatus SrtpContext::unprotectRtp(std::span<uint8_t> buf, size_t& len) {
             uint8_t iv[kAesBlock];
             if (info_.f8) {
                 detail::f8SrtpIv(p, roc, iv);
-                if (!rtp_->f8->apply(iv, payload)) return SrtpStatus::CryptoError;
+                if (!rtp_.f8->apply(iv, payload)) return SrtpStatus::CryptoError;
             } else {
-                aesCmIv(iv, rtp_->salt, ssrc, index);
-                if (!rtp_->ctr->apply(iv, payload)) return SrtpStatus::CryptoError;
+                aesCmIv(iv, rtp_.salt, ssrc, index);
+                if (!rtp_.ctr->apply(iv, payload)) return SrtpStatus::CryptoError;
             }
         }
     }
@@ -473,11 +508,12 @@ SrtpStatus SrtpContext::protectRtcp(std::span<uint8_t> buf, size_t& len) {
     const size_t mkiLen = mkiLen_;
     if (buf.size() - len < kSrtcpIndexLen + mkiLen + tagLen) return SrtpStatus::NoRoom;
     if (rtcpPackets_ >= rtcpLimit_) return SrtpStatus::KeyExpired;
+    if (!ensureRtcp()) return SrtpStatus::CryptoError;
 
     const uint32_t ssrc = load32(p + 4);
-    SsrcState* s = find(rtcpSsrcs_, ssrc);
+    SsrcState* s = find(rtcp_->ssrcs, ssrc);
     // The first index is 1, as libsrtp sends (its reference packets have it).
-    if (!s) s = &insert(rtcpSsrcs_, ssrc);
+    if (!s) s = &insert(rtcp_->ssrcs, ssrc);
     // RFC 3711 §3.4: the 31-bit index; the lifetime (at most 2^31 packets)
     // runs out before it wraps.
     const uint32_t index = uint32_t(s->highest + 1) & kSrtcpIndexMask;
@@ -492,14 +528,14 @@ SrtpStatus SrtpContext::protectRtcp(std::span<uint8_t> buf, size_t& len) {
         // AAD is the header and E||index (the whole packet when E is 0).
         uint8_t iv[AesGcm::kIvSize];
         uint8_t tag[AesGcm::kTagSize];
-        gcmIv(iv, rtcp_->salt, ssrc, index);
+        gcmIv(iv, rtcp_->keys->salt, ssrc, index);
         const bool ok = encryptRtcp_
-                            ? rtcp_->gcm->seal(iv, {p, kRtcpHeader}, eIndexBytes, payload, tag)
-                            : rtcp_->gcm->seal(iv, {p, len}, eIndexBytes, {}, tag);
+                            ? rtcp_->keys->gcm->seal(iv, {p, kRtcpHeader}, eIndexBytes, payload, tag)
+                            : rtcp_->keys->gcm->seal(iv, {p, len}, eIndexBytes, {}, tag);
         if (!ok) return SrtpStatus::CryptoError;
         std::memcpy(p + len, tag, tagLen);
         std::memcpy(p + len + tagLen, eIndexBytes, kSrtcpIndexLen);
-        if (mkiLen) std::memcpy(p + len + tagLen + kSrtcpIndexLen, mki_.data(), mkiLen);
+        if (mkiLen) std::memcpy(p + len + tagLen + kSrtcpIndexLen, mki_.get(), mkiLen);
     } else {
         // RFC 3711 §3.4: header || payload || E||index || MKI || tag; the tag
         // covers all before the MKI.
@@ -507,17 +543,17 @@ SrtpStatus SrtpContext::protectRtcp(std::span<uint8_t> buf, size_t& len) {
             uint8_t iv[kAesBlock];
             if (info_.f8) {
                 detail::f8SrtcpIv(p, eIndex, iv);
-                if (!rtcp_->f8->apply(iv, payload)) return SrtpStatus::CryptoError;
+                if (!rtcp_->keys->f8->apply(iv, payload)) return SrtpStatus::CryptoError;
             } else {
-                aesCmIv(iv, rtcp_->salt, ssrc, index);
-                if (!rtcp_->ctr->apply(iv, payload)) return SrtpStatus::CryptoError;
+                aesCmIv(iv, rtcp_->keys->salt, ssrc, index);
+                if (!rtcp_->keys->ctr->apply(iv, payload)) return SrtpStatus::CryptoError;
             }
         }
         std::memcpy(p + len, eIndexBytes, kSrtcpIndexLen);
         uint8_t mac[kSha1Size];
-        if (!rtcp_->mac->compute({p, len + kSrtcpIndexLen}, {}, mac))
+        if (!rtcp_->keys->mac->compute({p, len + kSrtcpIndexLen}, {}, mac))
             return SrtpStatus::CryptoError;
-        if (mkiLen) std::memcpy(p + len + kSrtcpIndexLen, mki_.data(), mkiLen);
+        if (mkiLen) std::memcpy(p + len + kSrtcpIndexLen, mki_.get(), mkiLen);
         std::memcpy(p + len + kSrtcpIndexLen + mkiLen, mac, tagLen);
     }
     len += kSrtcpIndexLen + mkiLen + tagLen;
@@ -539,29 +575,30 @@ SrtpStatus SrtpContext::unprotectRtcp(std::span<uint8_t> buf, size_t& len) {
     const size_t indexAt = mkiAt - kSrtcpIndexLen;
     const size_t tagAt = info_.aead ? indexAt - tagLen : len - tagLen;
     const size_t end = len - kSrtcpIndexLen - mkiLen - tagLen;  // of the RTCP packet
-    if (mkiLen && std::memcmp(p + mkiAt, mki_.data(), mkiLen) != 0) return SrtpStatus::UnknownMki;
+    if (mkiLen && std::memcmp(p + mkiAt, mki_.get(), mkiLen) != 0) return SrtpStatus::UnknownMki;
     if (rtcpPackets_ >= rtcpLimit_) return SrtpStatus::KeyExpired;
+    if (!ensureRtcp()) return SrtpStatus::CryptoError;
     const uint32_t eIndex = load32(p + indexAt);
     const bool encrypted = eIndex & kSrtcpEBit;
     const uint32_t index = eIndex & kSrtcpIndexMask;
     const uint32_t ssrc = load32(p + 4);
 
-    SsrcState* s = find(rtcpSsrcs_, ssrc);
+    SsrcState* s = find(rtcp_->ssrcs, ssrc);
     if (s && isReplay(s->highest, s->window, index)) return SrtpStatus::Replayed;
 
     if (info_.aead) {
         uint8_t iv[AesGcm::kIvSize];
         uint8_t tag[AesGcm::kTagSize];
         std::memcpy(tag, p + tagAt, tagLen);
-        gcmIv(iv, rtcp_->salt, ssrc, index);
+        gcmIv(iv, rtcp_->keys->salt, ssrc, index);
         const std::span<const uint8_t> eIndexBytes(p + indexAt, kSrtcpIndexLen);
-        const bool ok = encrypted ? rtcp_->gcm->open(iv, {p, kRtcpHeader}, eIndexBytes,
+        const bool ok = encrypted ? rtcp_->keys->gcm->open(iv, {p, kRtcpHeader}, eIndexBytes,
                                                      {p + kRtcpHeader, end - kRtcpHeader}, tag)
-                                  : rtcp_->gcm->open(iv, {p, end}, eIndexBytes, {}, tag);
+                                  : rtcp_->keys->gcm->open(iv, {p, end}, eIndexBytes, {}, tag);
         if (!ok) return SrtpStatus::AuthFailed;
     } else {
         uint8_t mac[kSha1Size];
-        if (!rtcp_->mac->compute({p, indexAt + kSrtcpIndexLen}, {}, mac))
+        if (!rtcp_->keys->mac->compute({p, indexAt + kSrtcpIndexLen}, {}, mac))
             return SrtpStatus::CryptoError;
         if (!constantTimeEqual({mac, tagLen}, {p + tagAt, tagLen})) return SrtpStatus::AuthFailed;
         if (encrypted && info_.encrypts) {
@@ -569,15 +606,15 @@ SrtpStatus SrtpContext::unprotectRtcp(std::span<uint8_t> buf, size_t& len) {
             std::span<uint8_t> payload(p + kRtcpHeader, end - kRtcpHeader);
             if (info_.f8) {
                 detail::f8SrtcpIv(p, eIndex, iv);
-                if (!rtcp_->f8->apply(iv, payload)) return SrtpStatus::CryptoError;
+                if (!rtcp_->keys->f8->apply(iv, payload)) return SrtpStatus::CryptoError;
             } else {
-                aesCmIv(iv, rtcp_->salt, ssrc, index);
-                if (!rtcp_->ctr->apply(iv, payload)) return SrtpStatus::CryptoError;
+                aesCmIv(iv, rtcp_->keys->salt, ssrc, index);
+                if (!rtcp_->keys->ctr->apply(iv, payload)) return SrtpStatus::CryptoError;
             }
         }
     }
 
-    noteReceived(rtcpSsrcs_, s, ssrc, index);
+    noteReceived(rtcp_->ssrcs, s, ssrc, index);
     ++rtcpPackets_;
     len = end;
     return SrtpStatus::Ok;

@@ -6,7 +6,10 @@
 //
 // An SrtpContext holds one direction of one media stream's keys (the
 // receiving side unprotects, the sending side protects). Nothing here
-// allocates per packet or does I/O.
+// allocates per packet or does I/O. SRTCP's keys are made on the first
+// SRTCP packet (one allocation in a context's life, as when it was created):
+// most streams' RTCP is plain or absent, and a context without them holds
+// about half the memory.
 //
 // SrtpOptions (SDES key and session parameters, RFC 4568 §6.1/§6.3):
 // - MKI (RFC 3711 §3.1): one MKI per context (one master key). Protect
@@ -128,9 +131,10 @@ void f8SrtcpIv(const uint8_t* header, uint32_t eIndex, uint8_t (&iv)[kAesBlock])
 class SrtpContext {
   public:
     static constexpr size_t kReplayWindow = 64;
-    // SSRCs followed per context; the least recently used one is forgotten
-    // beyond this (a stream has one or two; this bounds a peer's effect).
-    static constexpr size_t kMaxSsrcs = 16;
+    // SSRCs followed per context, each of SRTP and SRTCP; the least recently
+    // used one is forgotten beyond this (a stream has one or two; this bounds
+    // a peer's effect and the memory of a context).
+    static constexpr size_t kMaxSsrcs = 4;
 
     static constexpr size_t kMaxMki = 128;
     static constexpr uint64_t kMaxSrtpPackets = uint64_t(1) << 48;   // RFC 3711 §9.2
@@ -155,6 +159,12 @@ class SrtpContext {
     // suite and keys. False (nothing taken) if the suite or keys differ.
     bool adoptStateFrom(const SrtpContext& from);
 
+    // Whether create() with these arguments would make a context that
+    // transforms as this one does (the same suite, master key and salt, MKI,
+    // lifetime and session parameters). Cheap: nothing is derived.
+    bool matches(SrtpSuite suite, std::span<const uint8_t> masterKey,
+                 std::span<const uint8_t> masterSalt, const SrtpOptions& options) const;
+
     // In place on `buf` (its size is the capacity the packet may grow to),
     // whose first `len` octets are the packet; `len` is updated on Ok.
     // RFC 3711 §3.3: encrypt the payload, append the tag over header,
@@ -173,8 +183,25 @@ class SrtpContext {
     // statistics); nullopt if the SSRC is not followed.
     std::optional<uint32_t> rolloverCounter(uint32_t ssrc) const;
 
+    // Whether SRTCP's keys are made yet: they are on the first SRTCP packet
+    // protected or unprotected (or when adoptStateFrom() takes SRTCP
+    // state), so that a stream without RTCP holds the contexts of SRTP only.
+    bool hasRtcpKeys() const { return rtcp_ != nullptr; }
+
   private:
-    struct Keys;
+    // The session keys of one of SRTP or SRTCP.
+    struct Keys {
+        std::optional<AesCtr> ctr;
+        std::optional<AesF8> f8;
+        std::optional<HmacSha1> mac;
+        std::optional<AesGcm> gcm;
+        uint8_t salt[14] = {};
+        Keys() = default;
+        Keys(Keys&&) = default;
+        Keys& operator=(Keys&&) = default;
+        ~Keys();
+    };
+    struct Rtcp;
     struct SsrcState {
         uint32_t ssrc = 0;
         bool used = false;
@@ -184,22 +211,32 @@ class SrtpContext {
     };
     using SsrcTable = std::array<SsrcState, kMaxSsrcs>;
 
-    SrtpContext(SrtpSuite suite, std::unique_ptr<Keys> rtp, std::unique_ptr<Keys> rtcp,
-                const SrtpOptions& options);
+    SrtpContext(SrtpSuite suite, std::unique_ptr<Keys> rtp, std::span<const uint8_t> masterKey,
+                std::span<const uint8_t> masterSalt, const SrtpOptions& options);
+    // Makes SRTCP's keys from the master key if not yet made; false if that
+    // failed (once per context, not per packet).
+    bool ensureRtcp();
+    static Result<std::unique_ptr<Keys>> makeKeys(const SrtpSuiteInfo& info,
+                                                  std::span<const uint8_t> masterKey,
+                                                  std::span<const uint8_t> masterSalt, bool rtcp);
     SsrcState* find(SsrcTable& t, uint32_t ssrc);
     SsrcState& insert(SsrcTable& t, uint32_t ssrc);
     void noteReceived(SsrcTable& t, SsrcState* s, uint32_t ssrc, uint64_t index);
 
     SrtpSuite suite_;
     const SrtpSuiteInfo& info_;
-    std::unique_ptr<Keys> rtp_, rtcp_;
-    std::array<uint8_t, kMaxMki> mki_{};
+    Keys rtp_;                        // inline: one pointer less per packet
+    std::unique_ptr<Rtcp> rtcp_;      // null until the first SRTCP packet
+    std::unique_ptr<uint8_t[]> mki_;  // mkiLen_ octets; null without an MKI
+    // The master key and salt, for SRTCP's keys made later (wiped with the
+    // context).
+    std::array<uint8_t, 32 + 14> master_{};
     uint8_t mkiLen_;
     uint8_t rtpTagLen_;  // 0 with unauthenticatedSrtp
     bool encryptRtp_, encryptRtcp_;
     uint64_t rtpLimit_, rtcpLimit_;  // packets allowed under the master key
     uint64_t rtpPackets_ = 0, rtcpPackets_ = 0;
-    SsrcTable rtpSsrcs_{}, rtcpSsrcs_{};
+    SsrcTable rtpSsrcs_{};
     uint64_t useClock_ = 0;
 };
 

@@ -21,6 +21,16 @@ Result<std::unique_ptr<SrtpStage>> SrtpStage::fromSdes(Direction d, const crypto
     return std::make_unique<SrtpStage>(d, std::move(*ctx));
 }
 
+bool SrtpStage::sameKeys(const crypto::SdesCrypto& c) const {
+    if (!c.suite || c.keyParams.empty()) return false;
+    const auto& info = crypto::suiteInfo(*c.suite);
+    const auto& ks = c.keyParams[0].keySalt;
+    if (ks.size() != size_t(info.masterKeyLen) + info.masterSaltLen) return false;
+    std::span<const uint8_t> all(ks);
+    return ctx_->matches(*c.suite, all.first(info.masterKeyLen), all.subspan(info.masterKeyLen),
+                         crypto::srtpOptions(c, c.keyParams[0]));
+}
+
 crypto::SrtpStatus SrtpStage::run(crypto::SrtpContext& c, PacketContext& p, size_t& len) {
     std::span<uint8_t> buf(p.data, p.capacity);
     if (dir_ == Direction::Decrypt)

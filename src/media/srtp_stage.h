@@ -32,6 +32,10 @@ class SrtpStage final : public Stage {
     // A re-offer that changed the line but not the keys (e.g. a session
     // parameter): the SRTP state goes on. False if the keys differ.
     bool adoptStateFrom(const SrtpStage& old) { return ctx_->adoptStateFrom(*old.ctx_); }
+    // Whether fromSdes(c) would make a stage that transforms as this one
+    // (the line may differ in what does not change the transform, e.g. its
+    // tag): the caller keeps this one and its state. Nothing is derived.
+    bool sameKeys(const crypto::SdesCrypto& c) const;
     // Re-keying (Decrypt): the keys this stage replaces stay usable for
     // packets still under them (sent before the peer switched, or reordered
     // across the switch), until kPreviousKeyPackets have authenticated under

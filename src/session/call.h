@@ -83,7 +83,6 @@ struct Media {
     };
     std::vector<IcePorts> iceExtraPorts;
     std::unique_ptr<media::SrtpStage> decrypt, encrypt;
-    std::optional<crypto::SdesCrypto> decryptKey, encryptKey;
     // The DTLS-SRTP handshake towards this side, when dtls.inUse; its stages
     // replace the SDES ones once it is Connected.
     std::unique_ptr<media::DtlsTransport> dtlsTransport;

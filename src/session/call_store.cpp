@@ -217,23 +217,22 @@ void CallStore::applyControls(Call& c) {
 namespace {
 
 // The SRTP stage for `key` (none without one, or in pass-through); an
-// unchanged key keeps its stage and so its SRTP state.
-void updateSrtpStage(std::unique_ptr<media::SrtpStage>& stage, std::optional<crypto::SdesCrypto>& have,
+// unchanged key keeps its stage and so its SRTP state. The stage itself
+// tells whether the key is unchanged (no copy of the line is kept for that).
+void updateSrtpStage(std::unique_ptr<media::SrtpStage>& stage,
                      const std::optional<crypto::SdesCrypto>& key, bool passthrough,
                      media::SrtpStage::Direction dir) {
     if (!key || passthrough) {
         stage.reset();
-        have.reset();
         return;
     }
-    if (stage && have && *have == *key) return;
+    if (stage && stage->sameKeys(*key)) return;
     auto made = media::SrtpStage::fromSdes(dir, *key);
     if (!made) {
         NGM_LOG(log::Warning, "", "SRTP %s not set up: %s",
                 dir == media::SrtpStage::Direction::Decrypt ? "decryption" : "encryption",
                 made.error().reason.c_str());
         stage.reset();
-        have.reset();
         return;
     }
     // The same keys: the SRTP state goes on. New ones: what is still under
@@ -241,7 +240,6 @@ void updateSrtpStage(std::unique_ptr<media::SrtpStage>& stage, std::optional<cry
     if (stage && !(*made)->adoptStateFrom(*stage) && dir == media::SrtpStage::Direction::Decrypt)
         (*made)->keepPrevious(std::move(*stage));
     stage = std::move(*made);
-    have = key;
 }
 
 // Octets after the RTCP in an SRTCP packet sent with `key` (RFC 3711 §3.4:
@@ -267,8 +265,8 @@ void CallStore::configureMedia(Media& m) {
     static media::RefuseStage refuse;
     using Dir = media::SrtpStage::Direction;
     bool plain = m.sdes.passthrough || m.sdes.keyless;
-    updateSrtpStage(m.decrypt, m.decryptKey, m.sdes.recv, plain, Dir::Decrypt);
-    updateSrtpStage(m.encrypt, m.encryptKey, m.sdes.send, plain, Dir::Encrypt);
+    updateSrtpStage(m.decrypt, m.sdes.recv, plain, Dir::Decrypt);
+    updateSrtpStage(m.encrypt, m.sdes.send, plain, Dir::Encrypt);
     media::Stage* decrypt = m.decrypt.get();
     media::Stage* encrypt = m.encrypt.get();
     media::DtlsTransport* dtls = m.dtlsTransport.get();

@@ -57,6 +57,26 @@ TEST(AesCtr, ContextIsReusedAcrossIvs) {
     EXPECT_EQ(a, c);
 }
 
+// The counter is the whole block as a big-endian integer: past a low half
+// of all ones the carry goes into the high half (apply() builds the counter
+// blocks itself and has OpenSSL's AES-ECB encrypt them).
+TEST(AesCtr, CounterCarriesIntoTheHighHalf) {
+    auto ctr = AesCtr::create(hex("2B7E151628AED2A6ABF7158809CF4F3C"));
+    ASSERT_TRUE(ctr);
+    uint8_t iv[kAesBlock];
+    copyTo(iv, hex("000000000000000AFFFFFFFFFFFFFFFF"));
+    std::vector<uint8_t> two(32, 0), next(16, 0), odd(21, 0x5a), oddRef(21, 0x5a);
+    ASSERT_TRUE(ctr->apply(iv, two));
+    uint8_t iv2[kAesBlock];
+    copyTo(iv2, hex("000000000000000B0000000000000000"));
+    ASSERT_TRUE(ctr->apply(iv2, next));
+    EXPECT_EQ(toHex(std::span(two).subspan(16)), toHex(next));
+    // A length that is not whole blocks: the keystream's first octets.
+    ASSERT_TRUE(ctr->apply(iv, odd));
+    for (size_t i = 0; i < odd.size(); ++i) oddRef[i] ^= two[i];
+    EXPECT_EQ(odd, oddRef);
+}
+
 TEST(AesCtr, RejectsKeysOfOtherLengths) {
     EXPECT_FALSE(AesCtr::create(hex("00112233")));
     EXPECT_TRUE(AesCtr::create(std::vector<uint8_t>(24, 1)));

@@ -327,6 +327,52 @@ TEST_P(SrtpEverySuite, RtpRoundTripAddsTheTagAndRestoresThePacket) {
     EXPECT_EQ(p.bytes(), plain);
 }
 
+// SRTCP's keys are made on the first SRTCP packet, not with the context.
+TEST_P(SrtpEverySuite, RtcpKeysAreMadeOnTheFirstRtcpPacket) {
+    Packet p = sent(1);
+    ASSERT_EQ(rx->unprotectRtp(p.buf, p.len), SrtpStatus::Ok);
+    EXPECT_FALSE(tx->hasRtcpKeys());
+    EXPECT_FALSE(rx->hasRtcpKeys());
+    Packet c(rtcp(0x11223344));
+    ASSERT_EQ(tx->protectRtcp(c.buf, c.len), SrtpStatus::Ok);
+    EXPECT_TRUE(tx->hasRtcpKeys());
+    ASSERT_EQ(rx->unprotectRtcp(c.buf, c.len), SrtpStatus::Ok);
+    EXPECT_TRUE(rx->hasRtcpKeys());
+    EXPECT_EQ(c.bytes(), rtcp(0x11223344));
+}
+
+TEST_P(SrtpEverySuite, MatchesTheArgumentsItWasMadeWith) {
+    const auto& info = suiteInfo(GetParam());
+    std::vector<uint8_t> key(info.masterKeyLen), salt(info.masterSaltLen);
+    for (size_t i = 0; i < key.size(); ++i) key[i] = uint8_t(0x10 + i);
+    for (size_t i = 0; i < salt.size(); ++i) salt[i] = uint8_t(0xa0 + i);
+    SrtpOptions o;
+    o.mki = {1, 2};
+    o.lifetime = 1000;
+    auto c = SrtpContext::create(GetParam(), key, salt, o);
+    ASSERT_TRUE(c);
+    EXPECT_TRUE((*c)->matches(GetParam(), key, salt, o));
+    EXPECT_FALSE((*c)->matches(GetParam(), key, salt, {}));
+    auto other = o;
+    other.mki = {1, 3};
+    EXPECT_FALSE((*c)->matches(GetParam(), key, salt, other));
+    other = o;
+    other.lifetime = 2000;
+    EXPECT_FALSE((*c)->matches(GetParam(), key, salt, other));
+    other = o;
+    other.unencryptedSrtcp = true;
+    EXPECT_EQ((*c)->matches(GetParam(), key, salt, other), !info.encrypts);
+    auto key2 = key;
+    key2.back() ^= 1;
+    EXPECT_FALSE((*c)->matches(GetParam(), key2, salt, o));
+    auto salt2 = salt;
+    salt2[0] ^= 1;
+    EXPECT_FALSE((*c)->matches(GetParam(), key, salt2, o));
+    const auto otherSuite =
+        GetParam() == SrtpSuite::AeadAes128Gcm ? SrtpSuite::AesCm128HmacSha1_80 : SrtpSuite::AeadAes128Gcm;
+    EXPECT_FALSE((*c)->matches(otherSuite, key, salt, o));
+}
+
 TEST_P(SrtpEverySuite, RtpWithCsrcsAndExtensionRoundTrips) {
     std::vector<uint8_t> plain = {0x91, 0x60, 0x00, 0x05, 0, 0, 0,    1,    0xca, 0xfe,
                                   0xba, 0xbe, 1,    2,    3, 4, 0xbe, 0xde, 0,    1,
