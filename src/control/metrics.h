@@ -9,13 +9,20 @@
 
 #include "control/ng_statistics.h"
 
+namespace ngm::session {
+class LoadMonitor;
+}
+
 namespace ngm::control {
 
+class HttpServer;
 class ReplyCache;
 
 struct MetricsSources {
     StatisticsSources statistics;
-    const ReplyCache* replies = nullptr;  // may be null
+    const ReplyCache* replies = nullptr;       // may be null
+    const session::LoadMonitor* load = nullptr;  // may be null
+    const HttpServer* http = nullptr;            // may be null
 };
 
 // The Prometheus text exposition format (version 0.0.4).
