@@ -65,6 +65,19 @@ TEST_F(Mos, EveryTenthPacketLostGivesALowerMosThanACleanStream) {
     EXPECT_GE(q.integer({"SSRC", std::to_string(kLossy), "highest MOS", "packet loss"}), 0);
     EXPECT_GE(q.integer({"SSRC", std::to_string(kLossy), "average MOS", "samples"}), 2);
 
+    // The CLI's call info (GET /cli/ runs the same commands): a MOS line
+    // per media, the received SSRC on the port lines.
+    {
+        HttpClient cli(daemon.httpPort(), false);
+        auto info = cli.request("GET", "/cli/list+sessions+mos");
+        ASSERT_TRUE(info);
+        EXPECT_TRUE(std::regex_search(info->body, std::regex("-------- MOS 4\\.[34] \\(average of \\d+ samples")))
+            << info->body;
+        EXPECT_TRUE(std::regex_search(info->body, std::regex("-------- MOS 3\\.\\d .*, \\d+\\.\\d % loss")))
+            << info->body;
+        EXPECT_NE(info->body.find("SSRC 10557,"), std::string::npos) << info->body;
+    }
+
     ASSERT_EQ(deleteNow("mos", "alice").result(), "ok");
     Reply s = statistics();
     EXPECT_EQ(s.integer({"statistics", "mos", "mos_samples_total"}), 2) << s.describe();
