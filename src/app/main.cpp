@@ -34,6 +34,7 @@
 #include "net/event_loop.h"
 #include "net/interface.h"
 #include "offload/kernel_path.h"
+#include "session/load_limits.h"
 #include "session/registry.h"
 #include "session/worker.h"
 
@@ -269,23 +270,30 @@ int main(int argc, char** argv) {
     startValues.deleteDelay = opts.deleteDelay;
     startValues.maxSessions = opts.maxSessions;
     startValues.controlTos = opts.controlTos;
-    // max-cpu, max-load, max-bandwidth: stored and shown by the CLI, not enforced yet.
-    auto notYetValue = [&](const char* k) -> std::string {
-        auto it = opts.notYetImplemented.find(k);
-        return it == opts.notYetImplemented.end() ? "0" : it->second;
-    };
-    startValues.maxCpu = strtod(notYetValue("max-cpu").c_str(), nullptr);
-    startValues.maxLoad = strtod(notYetValue("max-load").c_str(), nullptr);
-    startValues.maxBandwidth = strtoll(notYetValue("max-bandwidth").c_str(), nullptr, 10);
+    startValues.maxCpu = opts.maxCpu;
+    startValues.maxLoad = opts.maxLoad;
+    startValues.maxBandwidth = opts.maxBandwidth;
     startValues.logLevels.fill(opts.logLevel);
     startValues.logLevels[9] = -1;  // "internals": off unless asked for, as rtpengine
     session::RuntimeParams runtime(startValues);
     sc.runtime = &runtime;
+    // --max-load, --max-cpu, --max-bandwidth: sampled once a second on
+    // worker 0's tick, whether limits are set or not (the CLI may set them).
+    session::LoadMonitor loadMonitor;
+    sc.load = &loadMonitor;
     session::SessionCounters counters;
     net::EventLoop::allowIoUring(!opts.noIoUring);
     session::WorkerPool workers(threads, sc, counters);
     control::NgDispatcher dispatcher(workers, counters, sc, opts.ngReplyCache);
-    workers.onTick([&dispatcher] { dispatcher.purge(); });
+    workers.onTick([&dispatcher, &loadMonitor, &workers] {
+        dispatcher.purge();
+        uint64_t received = 0;
+        for (size_t i = 0; i < workers.size(); i++) {
+            const auto& st = workers.at(i).stats;
+            received += st.bytes.load(std::memory_order_relaxed) + st.kernelBytes.load(std::memory_order_relaxed);
+        }
+        loadMonitor.sample(std::chrono::steady_clock::now(), received);
+    });
     workers.start();
 
     std::vector<std::unique_ptr<control::NgUdpListener>> udp;
@@ -367,13 +375,15 @@ int main(int argc, char** argv) {
     // /metrics, /cli/ and the WebSocket subprotocols.
     control::MetricsSources metricsSources{
         {workers, counters, &interfaces, dispatcher.statistics(), dispatcher.startTime()},
-        &dispatcher.replyCache(), opts.listenUdp.empty() ? nullptr : &rtpproxyCounters};
+        &dispatcher.replyCache(), &loadMonitor, nullptr,
+        opts.listenUdp.empty() ? nullptr : &rtpproxyCounters};
     control::HttpHandlers httpHandlers;
     httpHandlers.metrics = [&metricsSources] { return control::renderMetrics(metricsSources); };
     // GET /cli/... and cli.rtpengine.com: the CLI's commands (Cli::run
     // takes one at a time, whichever surface asks).
     if (cli) httpHandlers.cli = [&cli](std::string_view command) { return cli->run(command); };
     control::HttpServer http(dispatcher, std::move(httpHandlers));
+    metricsSources.http = &http;
     if (!opts.listenHttp.empty() || !opts.listenHttps.empty()) {
         control::HttpConfig hc;
         hc.http = opts.listenHttp;

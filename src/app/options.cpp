@@ -3,6 +3,7 @@
 // the command line replaces the file's list).
 #include "app/options.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -498,6 +499,15 @@ bool Parser::applyValue(const OptionSpec& o, const std::string& value, size_t in
             break;
         case Target::MaxSessions:
             opts_.maxSessions = asInt >= -1 ? asInt : -1;
+            break;
+        case Target::MaxLoad:
+            opts_.maxLoad = std::max(0.0, *parseDouble(value));
+            break;
+        case Target::MaxCpu:
+            opts_.maxCpu = std::max(0.0, *parseDouble(value));
+            break;
+        case Target::MaxBandwidth:
+            opts_.maxBandwidth = std::max<int64_t>(0, number);
             break;
         case Target::Table:
             opts_.table = asInt;

@@ -54,6 +54,9 @@ struct Options {
     int deleteDelay = 30;
     int ngReplyCache = 30;  // ngmedia only: seconds ng replies are kept for retransmissions
     int maxSessions = -1;  // -1 = unlimited
+    double maxLoad = 0;     // 1-minute load average; 0 = off
+    double maxCpu = 0;      // system CPU usage in percent; 0 = off
+    int64_t maxBandwidth = 0;  // received bytes per second; 0 = off
     int table = 0;
     bool noFallback = false;
     bool noIoUring = false;  // ngmedia only: media through epoll + recvmmsg/sendmmsg

@@ -277,9 +277,19 @@ void formatTag(std::string& out, const session::Call& call, const session::Parti
             out += strf("-------- Port %15s:%-5u <> %15s:%-5u%s, SSRC %x, %" PRIu64 " p, %" PRIu64
                         " b, %" PRIu64 " e, %" PRId64 " ts\n",
                         local.c_str(), (unsigned)st->local().port, remote.c_str(),
-                        peer.valid() ? (unsigned)peer.port : 0u, st->isRtcp() ? " (RTCP)" : "", 0u,
-                        (uint64_t)s.packets, (uint64_t)s.bytes, (uint64_t)s.errors,
-                        (int64_t)(s.lastPacket ? s.lastPacket : p.created));
+                        peer.valid() ? (unsigned)peer.port : 0u, st->isRtcp() ? " (RTCP)" : "",
+                        m->rtp.reception().ssrc(), (uint64_t)s.packets, (uint64_t)s.bytes,
+                        (uint64_t)s.errors, (int64_t)(s.lastPacket ? s.lastPacket : p.created));
+        }
+        // ngmediad's MOS estimate of what this side sends (media/quality.h),
+        // once there is one; rtpengine shows none here.
+        const media::MosRecord& mos = m->rtp.mos();
+        if (mos.samples()) {
+            media::MosSample avg = mos.average();
+            out += strf("-------- MOS %.1f (average of %" PRIu64 " samples, lowest %.1f, highest %.1f), "
+                        "%.1f %% loss, %.1f ms jitter\n",
+                        avg.mos, mos.samples(), mos.lowest().mos, mos.highest().mos, avg.lossPercent,
+                        avg.jitterMs);
         }
     }
 }

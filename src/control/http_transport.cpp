@@ -10,10 +10,12 @@
 #include <pthread.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -97,7 +99,10 @@ struct Conn {
     const char* type = kTextType;
     std::string out;
     size_t outPos = 0;
+    // An HTTP request is being read or answered (not evicted for a newcomer).
+    bool inRequest = false;
     // WebSocket.
+    bool ws = false;
     std::string msg;
     std::deque<std::string> wsOut;
     size_t unsent = 0, inFlight = 0;
@@ -176,6 +181,13 @@ struct HttpServer::Impl {
     std::deque<std::function<void()>> jobs;
     bool jobsStopping = false;
 
+    // Every accepted connection by order of arrival (service thread), for
+    // the connection limit; the counts for any thread.
+    std::map<uint64_t, lws*> arrivals;
+    std::unordered_map<lws*, uint64_t> arrivalOf;
+    uint64_t nextArrival = 0;
+    std::atomic<uint64_t> openCount{0}, evicted{0}, refused{0};
+
     // Service thread only.
     std::unordered_map<lws*, std::unique_ptr<Conn>> conns;
     std::unordered_map<uint64_t, Conn*> byId;
@@ -227,6 +239,42 @@ struct HttpServer::Impl {
         conns.erase(it);
     }
 
+    // ---- connection limit and header deadline ----
+    void dropArrival(lws* wsi) {
+        auto it = arrivalOf.find(wsi);
+        if (it == arrivalOf.end()) return;
+        arrivals.erase(it->second);
+        arrivalOf.erase(it);
+        openCount = arrivalOf.size();
+    }
+    int onAccept(lws* wsi) {
+        if (arrivalOf.size() >= cfg.maxConnections) {
+            lws* victim = nullptr;
+            for (auto& [order, w] : arrivals) {
+                Conn* c = find(w);
+                if (!c || (!c->ws && !c->inRequest)) {
+                    victim = w;
+                    break;
+                }
+            }
+            if (!victim) {
+                refused++;
+                return -1;
+            }
+            // Closed on the next service round; off the books now.
+            lws_set_timeout(victim, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            dropArrival(victim);
+            evicted++;
+        }
+        arrivals[nextArrival] = wsi;
+        arrivalOf[wsi] = nextArrival++;
+        openCount = arrivalOf.size();
+        // The request headers must come within this (a slowloris client
+        // gets nothing more); libwebsockets' own deadlines take over after.
+        lws_set_timeout(wsi, (pending_timeout)(PENDING_TIMEOUT_USER_REASON_BASE + 1), (int)cfg.headerTimeout);
+        return 0;
+    }
+
     // ---- HTTP ----
     void respond(Conn& c, int status, const char* type, std::string body) {
         c.responding = true;
@@ -266,6 +314,7 @@ struct HttpServer::Impl {
     int onHttp(lws* wsi, std::string_view uri) {
         Conn& c = connFor(wsi);
         c.seq++;
+        c.inRequest = true;
         c.post = Conn::Post::None;
         c.body.clear();
         c.bodySeen = 0;
@@ -390,6 +439,7 @@ struct HttpServer::Impl {
             }
         }
         c->responding = false;
+        c->inRequest = false;
         c->out.clear();
         c->out.shrink_to_fit();
         if (c->closeAfter) return -1;
@@ -519,17 +569,25 @@ struct HttpServer::Impl {
             case LWS_CALLBACK_ESTABLISHED: {
                 Conn& c = connFor(wsi);
                 c.responding = false;
+                c.inRequest = false;
+                c.ws = true;
                 c.out.clear();
+                lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);  // the header deadline is met
                 return 0;
             }
+            case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+                return onAccept(wsi);
             case LWS_CALLBACK_RECEIVE:
                 return onWsReceive(wsi, proto, std::string_view(static_cast<const char*>(in), len));
             case LWS_CALLBACK_SERVER_WRITEABLE:
                 return onWsWriteable(wsi);
             case LWS_CALLBACK_CLOSED:
             case LWS_CALLBACK_CLOSED_HTTP:
+                forget(wsi);
+                return 0;
             case LWS_CALLBACK_WSI_DESTROY:
                 forget(wsi);
+                dropArrival(wsi);
                 return 0;
             default:
                 return 0;
@@ -559,6 +617,9 @@ struct HttpServer::Impl {
         }
         conns.clear();
         byId.clear();
+        arrivals.clear();
+        arrivalOf.clear();
+        openCount = 0;
         vhosts.clear();
     }
 };
@@ -591,6 +652,12 @@ bool HttpServer::start(const HttpConfig& cfg, std::string& error) {
     info.protocols = kProtocols;
     info.user = &m;
     info.count_threads = 1;
+    // Header tables for every connection allowed, so none waits for one
+    // behind slow clients (each is freed when its request is parsed).
+    info.max_http_header_pool = (unsigned short)std::min<size_t>(m.cfg.maxConnections + 8, 0xffff);
+    // Room for the connections, the listeners and lws' own descriptors;
+    // the limit above is what closes connections before this is reached.
+    info.fd_limit_per_thread = (unsigned)(m.cfg.maxConnections + 64);
     m.context = lws_create_context(&info);
     if (!m.context) {
         error = "cannot create the libwebsockets context";
@@ -607,8 +674,10 @@ bool HttpServer::start(const HttpConfig& cfg, std::string& error) {
         vi.iface = m.ifaces.back().c_str();
         vi.protocols = kProtocols;
         vi.alpn = "http/1.1";  // no HTTP/2: one request per connection at a time
-        vi.keepalive_timeout = 5;
+        vi.keepalive_timeout = (int)cfg.headerTimeout;
         vi.timeout_secs = 20;
+        // A header table held without finishing the headers (slowloris).
+        vi.timeout_secs_ah_idle = cfg.headerTimeout;
         if (ep.address.af() == AF_INET)
             vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
         else
@@ -648,6 +717,10 @@ bool HttpServer::start(const HttpConfig& cfg, std::string& error) {
         while (!m.stopping.load()) lws_service(m.context, 0);
     });
     return true;
+}
+
+HttpCounters HttpServer::counters() const {
+    return {impl_->openCount.load(), impl_->evicted.load(), impl_->refused.load()};
 }
 
 std::vector<uint16_t> HttpServer::ports() const {

@@ -37,6 +37,21 @@ struct HttpConfig {
     size_t maxMessage = 1 << 20;
     // Requests queued for the handler threads before new ones get 503.
     size_t maxQueued = 4096;
+    // Open HTTP/WebSocket connections, all listeners together. At the limit
+    // a new connection closes the oldest one that has no request in
+    // progress and is no WebSocket; when there is none, the new one is
+    // closed. So idle connections cannot lock out /ping or POST /ng.
+    size_t maxConnections = 256;
+    // Seconds a connection has for its request headers (slowloris), and
+    // an idle HTTP/1.1 keep-alive connection stays open.
+    unsigned headerTimeout = 5;
+};
+
+// What the HTTP surface refused, for /metrics.
+struct HttpCounters {
+    uint64_t open = 0;     // connections now
+    uint64_t evicted = 0;  // idle connections closed for a new one
+    uint64_t refused = 0;  // new connections closed at the limit
 };
 
 // What the surfaces beyond ng answer with; run on a handler thread. An empty
@@ -65,6 +80,8 @@ class HttpServer {
     // The ports listened on, HTTP listeners first, in the order configured
     // (the kernel's port when configured as 0).
     std::vector<uint16_t> ports() const;
+    // Connections open, evicted and refused; any thread.
+    HttpCounters counters() const;
 
     // Opaque; public only for the libwebsockets callback.
     struct Impl;

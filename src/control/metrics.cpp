@@ -5,15 +5,18 @@
 #include "control/metrics.h"
 
 #include <atomic>
+#include <cstdio>
 #include <initializer_list>
 #include <span>
 #include <string_view>
 
 #include "bencode/value.h"
 #include "common/strings.h"
+#include "control/http_transport.h"
 #include "control/ng_commands.h"
 #include "control/reply_cache.h"
 #include "control/rtpproxy_transport.h"
+#include "session/load_limits.h"
 
 namespace ngm::control {
 
@@ -93,6 +96,12 @@ std::string text(const Value* v) {
     return "0";
 }
 
+std::string decimal(double v, int places) {
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.*f", places, v);
+    return buf;
+}
+
 }  // namespace
 
 std::string renderMetrics(const MetricsSources& src) {
@@ -164,6 +173,21 @@ std::string renderMetrics(const MetricsSources& src) {
     x.sample("rtpengine_mos2_total", {}, text(at(mos, "mos2_total")));
     x.family("rtpengine_mos_samples_total", "counter", "Number of MOS values sampled");
     x.sample("rtpengine_mos_samples_total", {}, text(at(mos, "mos_samples_total")));
+
+    {
+        const session::SessionCounters& c = src.statistics.counters;
+        x.family("ngmedia_mos", "histogram",
+                 "MOS estimate of each stream that received RTP, its average over the call, taken when "
+                 "the call ends (from loss and jitter as ngmediad receives them; no RTCP needed)");
+        int64_t cumulative = 0;
+        for (size_t i = 0; i < c.mosBuckets.size(); i++) {
+            cumulative += c.mosBuckets[i].load();
+            std::string le = i < c.kMosBuckets.size() ? decimal(c.kMosBuckets[i], 1) : "+Inf";
+            x.sample("ngmedia_mos_bucket", {{"le", le}}, cumulative);
+        }
+        x.sample("ngmedia_mos_sum", {}, decimal(c.mosSum.load(), 6));
+        x.sample("ngmedia_mos_count", {}, c.mosCount.load());
+    }
 
     // Per control client (proxy) and command: the controlstatistics rows.
     const Value* proxies = at(at(st, "controlstatistics"), "proxies");
@@ -247,6 +271,64 @@ std::string renderMetrics(const MetricsSources& src) {
         x.family("ngmedia_reply_cache_entries", "gauge",
                  "ng replies kept for retransmitted requests (--ng-reply-cache)");
         x.sample("ngmedia_reply_cache_entries", {}, (int64_t)src.replies->size());
+        ReplyCache::Counts rc = src.replies->counts();
+        x.family("ngmedia_reply_cache_lookups_total", "counter",
+                 "ng requests looked up in the reply cache since start, by result: hit (a retransmission "
+                 "answered from the cache), in_progress (a retransmission of a request still running, "
+                 "not answered), miss (a new request)");
+        x.sample("ngmedia_reply_cache_lookups_total", {{"result", "hit"}}, (int64_t)rc.hits);
+        x.sample("ngmedia_reply_cache_lookups_total", {{"result", "in_progress"}}, (int64_t)rc.inProgress);
+        x.sample("ngmedia_reply_cache_lookups_total", {{"result", "miss"}}, (int64_t)rc.misses);
+        x.family("ngmedia_reply_cache_evictions_total", "counter",
+                 "ng replies dropped from the reply cache by its size bound before their lifetime ended");
+        x.sample("ngmedia_reply_cache_evictions_total", {}, (int64_t)rc.evicted);
+    }
+    auto perLoop = [&](std::string_view name, std::string_view help,
+                       std::atomic<uint64_t> net::UringCounters::*field) {
+        x.family(name, "counter", help);
+        for (size_t i = 0; i < workers.size(); i++)
+            x.sample(name, {{"worker", std::to_string(i)}},
+                     (int64_t)(workers.at(i).loop.uringCounters().*field).load(std::memory_order_relaxed));
+    };
+    perLoop("ngmedia_uring_submissions_total",
+            "io_uring requests (receives, sends, timers) handed to the kernel since start, by media worker "
+            "thread (0 on the epoll fallback)",
+            &net::UringCounters::submitted);
+    perLoop("ngmedia_uring_completions_total",
+            "io_uring completions (received datagrams, failed sends, timers) collected since start, by media "
+            "worker thread",
+            &net::UringCounters::completed);
+    perLoop("ngmedia_uring_waits_total",
+            "Times a media worker's io_uring loop slept in the kernel waiting for work since start",
+            &net::UringCounters::waits);
+    if (src.http) {
+        HttpCounters h = src.http->counters();
+        x.family("ngmedia_http_connections", "gauge", "HTTP/WebSocket control connections open now");
+        x.sample("ngmedia_http_connections", {}, (int64_t)h.open);
+        x.family("ngmedia_http_connections_closed_total", "counter",
+                 "HTTP/WebSocket connections closed at the connection limit since start: an idle one "
+                 "evicted for a newcomer, or the newcomer refused when none was idle");
+        x.sample("ngmedia_http_connections_closed_total", {{"reason", "evicted"}}, (int64_t)h.evicted);
+        x.sample("ngmedia_http_connections_closed_total", {{"reason", "refused"}}, (int64_t)h.refused);
+    }
+    if (src.load) {
+        const session::LoadMonitor& l = *src.load;
+        x.family("ngmedia_load_average", "gauge",
+                 "1-minute load average as last sampled for --max-load (about once a second)");
+        x.sample("ngmedia_load_average", {}, decimal(l.loadAverage(), 2));
+        x.family("ngmedia_cpu_usage_percent", "gauge",
+                 "CPU usage of the whole system in percent (/proc/stat), as last sampled for --max-cpu");
+        x.sample("ngmedia_cpu_usage_percent", {}, decimal(l.cpuUsage(), 1));
+        x.family("ngmedia_received_bytes_per_second", "gauge",
+                 "Media bytes received per second over the last second, as checked for --max-bandwidth");
+        x.sample("ngmedia_received_bytes_per_second", {}, l.bandwidth());
+        x.family("ngmedia_offers_refused_total", "counter",
+                 "Offers for new calls refused since start, by the limit that refused them (max-sessions, "
+                 "max-load, max-cpu, max-bandwidth)");
+        x.sample("ngmedia_offers_refused_total", {{"limit", "sessions"}}, text(at(tot, "rejectedsessions")));
+        x.sample("ngmedia_offers_refused_total", {{"limit", "load"}}, l.refusedLoad.load());
+        x.sample("ngmedia_offers_refused_total", {{"limit", "cpu"}}, l.refusedCpu.load());
+        x.sample("ngmedia_offers_refused_total", {{"limit", "bandwidth"}}, l.refusedBandwidth.load());
     }
     if (src.rtpproxy) {
         x.family("ngmedia_rtpproxy_requests_total", "counter",

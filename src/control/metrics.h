@@ -9,14 +9,21 @@
 
 #include "control/ng_statistics.h"
 
+namespace ngm::session {
+class LoadMonitor;
+}
+
 namespace ngm::control {
 
+class HttpServer;
 class ReplyCache;
 struct RtpproxyCounters;
 
 struct MetricsSources {
     StatisticsSources statistics;
-    const ReplyCache* replies = nullptr;  // may be null
+    const ReplyCache* replies = nullptr;       // may be null
+    const session::LoadMonitor* load = nullptr;  // may be null
+    const HttpServer* http = nullptr;            // may be null
     const RtpproxyCounters* rtpproxy = nullptr;  // null: no --listen-udp
 };
 

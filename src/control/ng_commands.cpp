@@ -66,8 +66,11 @@ CommandReply resultReply(CommandContext& c, CommandResult res, Carries carries) 
     Value r = Value::dict();
     if (!res) {
         const Error& e = res.error();
-        // `load limit` only for a client that said it understands it.
-        if (e.kind != Error::Kind::Overload || !f.loadLimitSupported) return {errorReply(rep, e.reason), true};
+        if (e.kind != Error::Kind::Overload) return {errorReply(rep, e.reason), true};
+        // `load limit` only for a client that said it understands it; the
+        // others get the session limit's error whichever limit it was, as
+        // rtpengine 10.5 replies.
+        if (!f.loadLimitSupported) return {errorReply(rep, "Parallel session limit reached"), true};
         r.add("result", Value::string("load limit"));
         r.add("message", Value::string(rep.intern(e.reason)));
         return {std::move(r), false};

@@ -1,6 +1,7 @@
 #include "control/ng_query.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,7 @@ Value streamValue(const session::Media& m, const session::Stream& s, bool fallba
     if (m.sdes.negotiated())
         v.add("crypto suite", Value::string(d.intern(std::string(m.sdes.suiteName()))));
     v.add("last packet", Value::integer(s.stats().lastPacket ? s.stats().lastPacket : since));
+    if (!s.isRtcp() && s.reception().started()) v.add("SSRC", Value::integer(s.reception().ssrc()));
     Value& flags = v.add("flags", Value::list());
     if (!s.isRtcp()) flags.push(Value::string("RTP"));
     // Under rtcp-mux the RTP stream carries RTCP too; the RTCP stream stays
@@ -90,6 +92,43 @@ Value mediaValue(const session::Media& m, int64_t since, bencode::Document& d) {
     return v;
 }
 
+// One MOS figure set as rtpengine shows it: MOS times ten, round-trip times
+// in microseconds, jitter in milliseconds, loss in percent.
+Value mosValue(const media::MosSample& m) {
+    Value v = Value::dict();
+    v.add("MOS", Value::integer(std::llround(m.mos * 10)));
+    v.add("round-trip time", Value::integer(std::llround(m.rttMs * 1000)));
+    v.add("round-trip time leg", Value::integer(std::llround(m.rttMs * 1000)));
+    v.add("jitter", Value::integer(std::llround(m.jitterMs)));
+    v.add("packet loss", Value::integer(std::llround(m.lossPercent)));
+    return v;
+}
+
+// The SSRC entry of a stream's reception, with its MOS estimates once it
+// has any (media/quality.h: from loss and jitter as received here, no RTCP
+// needed).
+void addSsrcEntry(Value& ssrcs, const session::Stream& s, bencode::Document& d) {
+    const media::RtpReception& r = s.reception();
+    if (!r.started()) return;
+    std::string key = std::to_string(r.ssrc());
+    if (ssrcs.find(key)) return;  // two streams of one SSRC (media echo): once
+    Value e = Value::dict();
+    e.add("cumulative loss", Value::integer((int64_t)r.lost()));
+    const media::MosRecord& mos = s.mos();
+    if (mos.samples()) {
+        Value avg = mosValue(mos.average());
+        avg.add("samples", Value::integer((int64_t)mos.samples()));
+        e.add("average MOS", std::move(avg));
+        Value low = mosValue(mos.lowest());
+        low.add("reported at", Value::integer(mos.lowest().at));
+        e.add("lowest MOS", std::move(low));
+        Value high = mosValue(mos.highest());
+        high.add("reported at", Value::integer(mos.highest().at));
+        e.add("highest MOS", std::move(high));
+    }
+    ssrcs.add(d.intern(std::move(key)), std::move(e));
+}
+
 Value subscriptionValue(const session::Participant& p, bencode::Document& d) {
     Value v = Value::dict();
     v.add("tag", Value::string(d.intern(p.tag)));
@@ -105,7 +144,10 @@ void encodeCallDetails(const session::Call& call, const session::Flags& f, Value
     out.add("created", Value::integer(call.created));
     out.add("created_us", Value::integer(call.createdUs % 1000000));
     out.add("last signal", Value::integer(call.lastSignal));
-    out.add("SSRC", Value::dict());
+    Value& ssrcs = out.add("SSRC", Value::dict());
+    for (const auto& [key, p] : call.participants)
+        for (const auto& m : p->media)
+            if (m) addSsrcEntry(ssrcs, m->rtp, d);
     Value& tags = out.add("tags", Value::dict());
     session::StreamStats rtp, rtcp;
     for (const auto& [key, p] : call.participants) {

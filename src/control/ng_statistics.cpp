@@ -146,14 +146,21 @@ Value buildStatistics(const StatisticsSources& src, bencode::Document& d) {
         iv.add(key("avg", n, "requestrate"), str(std::to_string(ctlStats.totals[i] / uptime)));
     }
 
-    // MOS comes from RTCP reports, which ngmediad does not evaluate yet: no
-    // samples.
+    // MOS: one sample per stream that received RTP, its average over the
+    // call, taken when the call ends (estimated from what ngmediad sees of
+    // loss and jitter; see media/quality.h).
     Value& mos = st.add("mos", Value::dict());
-    mos.add("mos_total", str(fixed(0)));
-    mos.add("mos2_total", str(fixed(0)));
-    mos.add("mos_samples_total", Value::integer(0));
-    mos.add("mos_average", str(fixed(0)));
-    mos.add("mos_stddev", str(fixed(0)));
+    {
+        double sum = c.mosSum.load(), sum2 = c.mosSquaredSum.load();
+        int64_t n = c.mosCount.load();
+        double avg = n ? sum / (double)n : 0;
+        double var = n ? sum2 / (double)n - avg * avg : 0;
+        mos.add("mos_total", str(fixed(sum)));
+        mos.add("mos2_total", str(fixed(sum2)));
+        mos.add("mos_samples_total", Value::integer(n));
+        mos.add("mos_average", str(fixed(avg)));
+        mos.add("mos_stddev", str(fixed(var > 0 ? std::sqrt(var) : 0)));
+    }
 
     Value& ctl = st.add("controlstatistics", Value::dict());
     Value& proxies = ctl.add("proxies", Value::list());

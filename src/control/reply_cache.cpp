@@ -21,9 +21,14 @@ ReplyCache::Lookup ReplyCache::begin(const std::string& key, Clock::time_point n
     if (now - lastPurge_ > std::chrono::seconds(1) || order_.size() > maxEntries_) purgeLocked(now);
     auto [it, inserted] = entries_.try_emplace(key);
     if (!inserted) {
-        if (!it->second.done) return {State::InProgress, {}};
+        if (!it->second.done) {
+            counts_.inProgress++;
+            return {State::InProgress, {}};
+        }
+        counts_.hits++;
         return {State::Done, it->second.reply};
     }
+    counts_.misses++;
     order_.emplace_back(now, std::string_view(it->first));
     return {};
 }
@@ -43,6 +48,11 @@ void ReplyCache::purge(Clock::time_point now) {
     purgeLocked(now);
 }
 
+ReplyCache::Counts ReplyCache::counts() const {
+    std::lock_guard lk(mutex_);
+    return counts_;
+}
+
 size_t ReplyCache::size() const {
     std::lock_guard lk(mutex_);
     return entries_.size();
@@ -52,6 +62,7 @@ void ReplyCache::purgeLocked(Clock::time_point now) {
     size_t freed = 0;
     while (!order_.empty() &&
            (now - order_.front().first > lifetime_ || order_.size() > maxEntries_)) {
+        if (now - order_.front().first <= lifetime_) counts_.evicted++;
         auto it = entries_.find(order_.front().second);
         order_.pop_front();
         if (it != entries_.end()) entries_.erase(it);

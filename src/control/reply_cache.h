@@ -47,6 +47,14 @@ class ReplyCache {
     void purge(Clock::time_point now);
 
     size_t size() const;
+    // Lookups since start by what they found (under the same lock).
+    struct Counts {
+        uint64_t hits = 0;        // a retransmission answered from the cache
+        uint64_t inProgress = 0;  // a retransmission of a request still running (not answered)
+        uint64_t misses = 0;      // a new request
+        uint64_t evicted = 0;     // entries dropped by the size bound before they expired
+    };
+    Counts counts() const;
 
   private:
     struct Entry {
@@ -69,7 +77,8 @@ class ReplyCache {
     std::chrono::seconds lifetime_;
     size_t maxEntries_;
     Clock::time_point lastPurge_;
-    size_t freedSinceTrim_ = 0;  // cached replies dropped since memory was last given back
+    size_t freedSinceTrim_ = 0;
+    Counts counts_;  // cached replies dropped since memory was last given back
 };
 
 }  // namespace ngm::control

@@ -30,6 +30,14 @@ int64_t coarseMs(clockid_t clock) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+// The arrival time the jitter is measured with (a coarse clock ticks in
+// milliseconds or more: too coarse for a 20 ms packet interval).
+int64_t monoMicros() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 bool usable(const net::Endpoint& ep) { return ep.valid() && ep.port != 0 && !ep.address.isAny(); }
 
 }  // namespace
@@ -374,6 +382,16 @@ void PacketStream::onDatagram(net::Datagram& d) {
         else
             count(0, 0, 1, nowMs);
         return;
+    }
+    if (rtp) {
+        // RFC 3550 §5.1: sequence number, timestamp, SSRC (classify() saw
+        // the 12-byte header). Only a clock read and a few sums.
+        const uint8_t* h = d.data;
+        int64_t us = cfg_.clockRate ? monoMicros() : 0;
+        reception_.onPacket(uint32_t(h[8]) << 24 | uint32_t(h[9]) << 16 | uint32_t(h[10]) << 8 | h[11],
+                            uint16_t(h[2] << 8 | h[3]),
+                            uint32_t(h[4]) << 24 | uint32_t(h[5]) << 16 | uint32_t(h[6]) << 8 | h[7], us,
+                            cfg_.clockRate);
     }
     PacketContext p{d.data, d.len, d.capacity, rtp, nowMs, this};
     Verdict v = Verdict::Forward;

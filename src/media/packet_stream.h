@@ -15,6 +15,7 @@
 #include "media/controls.h"
 #include "media/learning.h"
 #include "media/offload.h"
+#include "media/quality.h"
 #include "media/stage.h"
 #include "media/stream_config.h"
 #include "net/datagram_io.h"
@@ -109,6 +110,12 @@ class PacketStream final : public net::DatagramHandler {
     // (asymmetric, learning off) kept as the SDP says once a packet came.
     bool confirmed() const { return confirmed_; }
     const StreamStats& stats() const { return stats_; }
+    // What this stream receives of RTP, as seen here (loss, jitter), and
+    // the MOS samples taken from it (sampleQuality, off the packet path).
+    const RtpReception& reception() const { return reception_; }
+    const MosRecord& mos() const { return mos_; }
+    // One MOS sample from the reception since the last one (once a second).
+    void sampleQuality(int64_t nowWall) { mos_.sample(reception_, 0, nowWall); }
     // The stages the receiving chain runs, in order (built-in steps aside).
     size_t chainLength() const { return chainLen_; }
     // No stage would touch the bytes: the path is plain forwarding.
@@ -145,6 +152,8 @@ class PacketStream final : public net::DatagramHandler {
     net::Endpoint endpoint_;
     bool confirmed_ = false;
     StreamStats stats_;
+    RtpReception reception_;
+    MosRecord mos_;
     // The receiving chain: the configured stages in slot order.
     std::array<Stage*, kIngressSlots> chain_{};
     uint8_t chainLen_ = 0;

@@ -84,6 +84,9 @@ struct StreamConfig {
     bool natWait = false;    // send nothing to the participant before it sent something
     bool pierceNat = false;  // send empty datagrams to it until it sends something
     Controls controls;
+    // The RTP clock rate of the stream's first codec (the jitter's unit);
+    // 0: unknown, no jitter measured.
+    uint32_t clockRate = 0;
     SinkList rtpSinks;   // RTP received here leaves through these streams
     SinkList rtcpSinks;  // RTCP received here leaves through these
     // Stages in the receiving chain's slots (Controls: the built-in one is

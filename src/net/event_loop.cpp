@@ -185,7 +185,7 @@ void EventLoop::run() {
     owner_.store(std::this_thread::get_id());
     if (g_allowIoUring.load()) {
         std::string failure;
-        uring_ = Uring::create(failure);
+        uring_ = Uring::create(failure, &uringCounters_);
         if (!uring_) NGM_LOG_NOTICE("io_uring not available (%s): media goes through epoll", failure.c_str());
     }
     if (uring_)

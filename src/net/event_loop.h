@@ -77,6 +77,8 @@ public:
                 uint64_t* errors = nullptr) override;
     // True while the loop thread reads datagrams through io_uring.
     bool usesIoUring() const override { return uring_ != nullptr; }
+    // What the loop's io_uring did (all zero on epoll); any thread.
+    const UringCounters& uringCounters() const { return uringCounters_; }
 
     // Any thread.
     void post(Task t);
@@ -103,6 +105,7 @@ private:
     std::chrono::milliseconds tickInterval_{1000};
     Task tick_;
     Timer tickTimer_;
+    UringCounters uringCounters_;
     std::unique_ptr<Uring> uring_;
     EpollDatagrams epollDatagrams_;
 };

@@ -58,6 +58,11 @@ struct Uring::Ring {
     static constexpr uint16_t kGroup = 0;
 
     Uring* owner = nullptr;
+    UringCounters* counters = nullptr;
+    // io_uring_submit*'s result: the requests it handed over.
+    void submitted(int n) {
+        if (counters && n > 0) counters->add(counters->submitted, (uint64_t)n);
+    }
 
     struct Reg {
         DatagramHandler* handler = nullptr;
@@ -208,7 +213,7 @@ struct Uring::Ring {
     io_uring_sqe* sqe() {
         io_uring_sqe* s = io_uring_get_sqe(&ring);
         if (!s) {
-            io_uring_submit(&ring);
+            submitted(io_uring_submit(&ring));
             s = io_uring_get_sqe(&ring);
         }
         return s;
@@ -301,8 +306,9 @@ struct Uring::Ring {
     }
 };
 
-std::unique_ptr<Uring> Uring::create(std::string& failure) {
+std::unique_ptr<Uring> Uring::create(std::string& failure, UringCounters* counters) {
     auto r = std::make_unique<Ring>();
+    r->counters = counters;
     if (!r->init()) {
         failure = r->failure;
         return nullptr;
@@ -383,7 +389,7 @@ bool Uring::removeDatagram(int fd) {
             submit = true;
         }
     }
-    if (submit) io_uring_submit_and_get_events(&u.ring);
+    if (submit) u.submitted(io_uring_submit_and_get_events(&u.ring));
     r.handler = nullptr;
     r.fd = -1;
     r.armed = false;
@@ -450,16 +456,17 @@ void Uring::watch(int fd) {
     r_->armWatch();
 }
 
-void Uring::flush() { io_uring_submit_and_get_events(&r_->ring); }
+void Uring::flush() { r_->submitted(io_uring_submit_and_get_events(&r_->ring)); }
 
 bool Uring::round(bool wait, std::optional<Clock::time_point> due, Events& events) {
     Ring& u = *r_;
     auto now = due ? Clock::now() : Clock::time_point{};
     if (!wait || (due && *due <= now)) {
-        io_uring_submit_and_get_events(&u.ring);
+        u.submitted(io_uring_submit_and_get_events(&u.ring));
     } else {
         if (due && (!u.wakeArmed || *due < u.wakeAt)) u.setWake(*due, now);
-        io_uring_submit_and_wait(&u.ring, 1);
+        u.submitted(io_uring_submit_and_wait(&u.ring, 1));
+        if (u.counters) u.counters->add(u.counters->waits, 1);
     }
     bool watchReady = false;
     unsigned head, seen = 0;
@@ -485,6 +492,7 @@ bool Uring::round(bool wait, std::optional<Clock::time_point> due, Events& event
         }
     }
     io_uring_cq_advance(&u.ring, seen);
+    if (u.counters && seen) u.counters->add(u.counters->completed, seen);
     return watchReady;
 }
 

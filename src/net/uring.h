@@ -6,6 +6,7 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -15,6 +16,17 @@
 #include "net/datagram_io.h"
 
 namespace ngm::net {
+
+// What a loop's ring did, for /metrics: written by the loop thread only,
+// read by any.
+struct UringCounters {
+    std::atomic<uint64_t> submitted{0};  // requests handed to the kernel
+    std::atomic<uint64_t> completed{0};  // completions collected
+    std::atomic<uint64_t> waits{0};      // rounds that slept in the kernel
+    void add(std::atomic<uint64_t>& c, uint64_t n) {
+        c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+};
 
 class Uring {
   public:
@@ -30,7 +42,8 @@ class Uring {
 
     // Null, with the reason in `failure`, when the kernel lacks what the
     // loop needs. Must be called on the thread that will use the ring.
-    static std::unique_ptr<Uring> create(std::string& failure);
+    // `counters`, if given, must outlive the ring.
+    static std::unique_ptr<Uring> create(std::string& failure, UringCounters* counters = nullptr);
     ~Uring();
     Uring(const Uring&) = delete;
     Uring& operator=(const Uring&) = delete;

@@ -8,6 +8,7 @@
 #include "crypto/srtp.h"
 #include "net/event_loop.h"
 #include "sdp/sdp.h"
+#include "session/load_limits.h"
 #include "session/participants.h"
 #include "session/registry.h"
 #include "session/sdp_rewrite.h"
@@ -171,8 +172,13 @@ void CallStore::wire(Participant& a, Participant& b, const Flags& f) {
         link(x, y);
         link(y, x);
         int dtmf = -1;
-        for (const auto& c : x.codecs)
+        uint32_t clockRate = 0;  // the first real codec's: the jitter's unit
+        for (const auto& c : x.codecs) {
+            bool event = iequals(c.encoding, "telephone-event") || iequals(c.encoding, "CN");
             if (iequals(c.encoding, "telephone-event")) dtmf = c.payloadType;
+            if (!event && !clockRate && c.clockRate > 0) clockRate = uint32_t(c.clockRate);
+        }
+        x.rtpConfig.clockRate = clockRate;
         for (media::StreamConfig* c : {&x.rtpConfig, &x.rtcpConfig}) {
             c->learning = cfg_.learning;
             c->asymmetric = f.asymmetric;
@@ -414,6 +420,16 @@ void CallStore::destroyCall(const std::string& callId, int reason) {
         counters_.totalCallDurationSquared.fetch_add((double)us * (double)us / 1e12);
         counters_.endedSessions++;
         counters_.managedSessions++;  // as rtpengine: counted when the call ends
+        // The MOS of every stream that received RTP (its average over the
+        // call, the last second included): statistics' mos_* and the
+        // ngmedia_mos histogram.
+        int64_t nowWall = wallSeconds();
+        for (auto& [tag, p] : c.participants)
+            for (auto& m : p->media)
+                if (m && m->rtp.reception().started()) {
+                    m->rtp.sampleQuality(nowWall);
+                    if (m->rtp.mos().samples()) counters_.observeMos(m->rtp.mos().average().mos);
+                }
         // Streams that never carried media in one or both directions.
         for (auto& [tag, p] : c.participants) {
             Participant* q = p->peer;
@@ -626,6 +642,21 @@ std::optional<CommandResult> CallStore::findOrCreateCall(Exchange& x) {
         if (maxSessions >= 0 && counters_.sessionsOwn.load() >= maxSessions) {
             counters_.rejectedSessions++;
             return CommandResult(Error{"Parallel session limit reached", Error::Kind::Overload});
+        }
+        if (cfg_.load) {
+            LoadMonitor::Verdict v = cfg_.load->exceeded(*rt_);
+            if (v.limit != LoadLimit::None) {
+                // rtpengine counts these in no `rejectedsessions`; we count
+                // them per limit (Prometheus ngmedia_offers_refused_total).
+                cfg_.load->countRefused(v.limit);
+                if (v.limit == LoadLimit::Cpu)
+                    NGM_LOG(log::Warning, ctx(f), "CPU usage limit exceeded (%.1f%% > %.1f%%)", v.value, v.max);
+                else if (v.limit == LoadLimit::Load)
+                    NGM_LOG(log::Warning, ctx(f), "Load limit exceeded (%.2f > %.2f)", v.value, v.max);
+                else
+                    NGM_LOG(log::Warning, ctx(f), "Bandwidth limit exceeded (%.0f > %.0f)", v.value, v.max);
+                return CommandResult(Error{std::string(loadLimitMessage(v.limit)), Error::Kind::Overload});
+            }
         }
         auto c = std::make_unique<Call>();
         c->callId = f.callId;
@@ -1105,6 +1136,7 @@ void CallStore::tick() {
     // see it.
     if (offload_) offload_->poll();
     int64_t withTraffic = 0, inKernelPath = 0, mixed = 0;
+    int64_t nowWall = wallSeconds();
     for (auto& [id, c] : calls_)
         for (auto& [tag, p] : c->participants)
             for (auto& m : p->media)
@@ -1113,6 +1145,7 @@ void CallStore::tick() {
                     m->rtcp.pierce();
                     bool rtp = m->rtp.stats().packets != 0, rtcp = m->rtcp.stats().packets != 0;
                     if (!rtp && !rtcp) continue;
+                    if (rtp) m->rtp.sampleQuality(nowWall);
                     withTraffic++;
                     auto kernel = [this](const media::PacketStream& st) {
                         return st.offloaded() && offload_ && offload_->carries(st);

@@ -3,6 +3,7 @@
 // owning worker's loop thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -29,6 +30,7 @@ struct SessionDescription;
 namespace ngm::session {
 
 class CallRegistry;
+class LoadMonitor;
 
 struct SessionConfig {
     net::InterfaceTable* interfaces = nullptr;
@@ -39,6 +41,9 @@ struct SessionConfig {
     // When set, the timeouts, delete delay and session limit are read from
     // here (changed at runtime by the CLI) instead of the fields above.
     RuntimeParams* runtime = nullptr;
+    // --max-load, --max-cpu, --max-bandwidth: the sampled figures an offer
+    // for a new call is checked against (none: not checked).
+    LoadMonitor* load = nullptr;
     bool sipSource = false;
     bool rejectInvalidSdp = false;
     media::Learning learning = media::Learning::Delayed;
@@ -69,10 +74,27 @@ struct SessionCounters {
     std::atomic<double> totalCallDurationSquared{0};  // sum of squared durations, s²
     std::atomic<int64_t> endedSessions{0};
     std::atomic<int64_t> zeroWayStreams{0}, oneWayStreams{0};
+    // MOS of each stream that received RTP, taken when its call ends: the
+    // sums of statistics' `mos` and the ngmedia_mos histogram (upper bounds
+    // kMosBuckets, then +Inf; not cumulative here).
+    // A stream with no loss nor jitter scores 4.40 (media/quality.h).
+    static constexpr std::array<double, 9> kMosBuckets{2.0, 2.5, 3.0, 3.5, 3.8, 4.0, 4.2, 4.3, 4.5};
+    std::array<std::atomic<int64_t>, kMosBuckets.size() + 1> mosBuckets{};
+    std::atomic<double> mosSum{0}, mosSquaredSum{0};
+    std::atomic<int64_t> mosCount{0};
+    void observeMos(double mos) {
+        size_t i = 0;
+        while (i < kMosBuckets.size() && mos > kMosBuckets[i]) i++;
+        mosBuckets[i]++;
+        mosSum.fetch_add(mos);
+        mosSquaredSum.fetch_add(mos * mos);
+        mosCount++;
+    }
 };
 
 // What an offer, answer, delete or in-call control gives back when it
-// succeeds; its errors are an ngm::Error (`Overload` for --max-sessions).
+// succeeds; its errors are an ngm::Error (`Overload` for --max-sessions and the
+// load limits: its reason is the `message` of a `load limit` reply).
 struct CallReply {
     std::string sdp;
     std::string warning;   // ok with warning

@@ -529,7 +529,7 @@ TEST(Codecs, ExitsWithAListingMessage) {
 TEST(NotYetImplemented, ValuesAreRecordedByLongName) {
     auto p = parseWithBasics({"--redis=secret@127.0.0.1:6379/5", "--recording-dir=/var/spool/x",
                               "--recording-method=proc", "-b", "http://127.0.0.1:8090/",
-                              "--max-load=2.5", "--max-bandwidth=10000000000", "--log-level-core=7",
+                              "--log-level-core=7",
                               "--software-id=ngm", "-k", "3"});
     ASSERT_TRUE(p.ok()) << p.result.message;
     const auto& n = p.opts.notYetImplemented;
@@ -537,12 +537,28 @@ TEST(NotYetImplemented, ValuesAreRecordedByLongName) {
     EXPECT_EQ(n.at("recording-dir"), "/var/spool/x");
     EXPECT_EQ(n.at("recording-method"), "proc");
     EXPECT_EQ(n.at("b2b-url"), "http://127.0.0.1:8090/");
-    EXPECT_EQ(n.at("max-load"), "2.5");
-    EXPECT_EQ(n.at("max-bandwidth"), "10000000000");
     EXPECT_EQ(n.at("log-level-core"), "7");
     EXPECT_EQ(n.at("software-id"), "ngm");
     EXPECT_EQ(n.at("subscribe-keyspace"), "3");
-    EXPECT_EQ(n.size(), 9u);
+    EXPECT_EQ(n.size(), 7u);
+}
+
+TEST(LoadLimits, MaxLoadCpuBandwidthAreTakenAndNotReportedAsMissing) {
+    auto p = parseWithBasics({"--max-load=2.5", "--max-cpu=90.5", "--max-bandwidth=10000000000"});
+    ASSERT_TRUE(p.ok()) << p.result.message;
+    EXPECT_DOUBLE_EQ(p.opts.maxLoad, 2.5);
+    EXPECT_DOUBLE_EQ(p.opts.maxCpu, 90.5);
+    EXPECT_EQ(p.opts.maxBandwidth, 10000000000);
+    EXPECT_TRUE(p.opts.notYetImplemented.empty());
+}
+
+TEST(LoadLimits, DefaultsAreOffAndNegativeMeansOff) {
+    EXPECT_EQ(parseWithBasics({}).opts.maxLoad, 0);
+    auto p = parseWithBasics({"--max-load=-1", "--max-cpu=-3", "--max-bandwidth=-5"});
+    ASSERT_TRUE(p.ok()) << p.result.message;
+    EXPECT_EQ(p.opts.maxLoad, 0);
+    EXPECT_EQ(p.opts.maxCpu, 0);
+    EXPECT_EQ(p.opts.maxBandwidth, 0);
 }
 
 TEST(NotYetImplemented, FlagsAreRecordedAsTrue) {

@@ -68,13 +68,36 @@ TEST_F(MetricsTest, EveryFamilyIsOneBlockWithHelpAndType) {
             continue;
         }
         std::string name = line.substr(0, line.find_first_of("{ "));
+        // A histogram's samples: _bucket, _sum, _count.
+        for (const char* suffix : {"_bucket", "_sum", "_count"})
+            if (name == current + suffix) name = current;
         EXPECT_EQ(name, current) << "sample outside its family's block: " << line;
     }
     for (const auto& [name, n] : blocks) EXPECT_EQ(n, 1) << name;
-    // rtpengine's 23 and our seven per-worker ones (no reply cache given here).
-    EXPECT_EQ(blocks.size(), 23u + 7u) << text;
+    // rtpengine's 23, our seven per-worker ones, three io_uring ones per
+    // worker and the MOS histogram (no reply cache, HTTP server or load
+    // monitor given here).
+    EXPECT_EQ(blocks.size(), 23u + 7u + 3u + 1u) << text;
     EXPECT_TRUE(blocks.count("ngmedia_dtls_handshakes_total")) << text;
     EXPECT_TRUE(blocks.count("ngmedia_srtp_failures_total")) << text;
+}
+
+TEST_F(MetricsTest, MosHistogramIsCumulativeWithSumAndCount) {
+    counters.observeMos(3.2);
+    counters.observeMos(4.4);
+    counters.observeMos(1.0);
+    std::string text = render();
+    EXPECT_NE(text.find("# TYPE ngmedia_mos histogram\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("ngmedia_mos_bucket{le=\"2.0\"} 1\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("ngmedia_mos_bucket{le=\"3.0\"} 1\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("ngmedia_mos_bucket{le=\"3.5\"} 2\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("ngmedia_mos_bucket{le=\"4.3\"} 2\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("ngmedia_mos_bucket{le=\"4.5\"} 3\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("ngmedia_mos_bucket{le=\"+Inf\"} 3\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("ngmedia_mos_sum 8.600000\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("ngmedia_mos_count 3\n"), std::string::npos) << text;
+    // And rtpengine's MOS families from the same samples.
+    EXPECT_NE(text.find("rtpengine_mos_samples_total 3\n"), std::string::npos) << text;
 }
 
 TEST_F(MetricsTest, FiguresAreTheStatisticsReplys) {

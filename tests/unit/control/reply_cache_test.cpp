@@ -36,6 +36,25 @@ TEST(ReplyCache, RetransmissionAfterCompletionGetsTheSameReply) {
     EXPECT_EQ(again.reply, "c1 d6:result4:ponge");
 }
 
+TEST(ReplyCache, CountsHitsMissesInProgressAndEvictions) {
+    ReplyCache cache(30s, 2);
+    std::string a = ReplyCache::keyFor("a", endpoint("192.0.2.1", 5000));
+    ASSERT_EQ(cache.begin(a, t0).state, State::New);
+    ASSERT_EQ(cache.begin(a, t0).state, State::InProgress);
+    cache.complete(a, "a d6:result4:ponge");
+    ASSERT_EQ(cache.begin(a, t0).state, State::Done);
+    ASSERT_EQ(cache.begin(a, t0).state, State::Done);
+    for (const char* c : {"b", "c", "d"})
+        cache.begin(ReplyCache::keyFor(c, endpoint("192.0.2.1", 5000)), t0);
+    ReplyCache::Counts n = cache.counts();
+    EXPECT_EQ(n.misses, 4u);
+    EXPECT_EQ(n.inProgress, 1u);
+    EXPECT_EQ(n.hits, 2u);
+    EXPECT_GE(n.evicted, 1u) << "the size bound of 2 dropped young entries";
+    cache.purge(t0 + 60s);
+    EXPECT_EQ(cache.counts().evicted, n.evicted) << "expiry is no eviction";
+}
+
 TEST(ReplyCache, SameCookieFromAnotherSourceIsNotAHit) {
     ReplyCache cache(30s);
     std::string a = ReplyCache::keyFor("c1", endpoint("192.0.2.1", 5000));

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "net/udp_socket.h"
+#include "session/load_limits.h"
 #include "session/registry.h"
 
 namespace ngm::session {
@@ -806,6 +807,71 @@ TEST_F(CallStoreTest, RuntimeMaxSessionsAppliesToTheNextOffer) {
     EXPECT_TRUE(isOverload(store->offer(offerFlags(kOffer, "call-2"))));
     runtime.maxSessions = -1;
     EXPECT_TRUE((store->offer(offerFlags(kOffer, "call-2"))).ok());
+}
+
+// --max-load, --max-cpu, --max-bandwidth: checked against the LoadMonitor's
+// last sample, for new calls only, after the session limit. Ports 63700-63739.
+TEST_F(CallStoreTest, LoadAboveMaxLoadRefusesNewCallsOnly) {
+    start(63700, 63719);  // three calls
+    RuntimeParams runtime;
+    LoadMonitor load;
+    cfg.runtime = &runtime;
+    cfg.load = &load;
+    store = std::make_unique<CallStore>(cfg, counters);
+    ASSERT_TRUE((store->offer(offerFlags(kOffer, "call-1"))).ok());
+    load.record(3.5, std::nullopt, LoadMonitor::Clock::now(), 0);
+    runtime.maxLoad = 1000;
+    EXPECT_TRUE((store->offer(offerFlags(kOffer, "call-2"))).ok());
+    runtime.maxLoad = 0.01;
+    auto r = store->offer(offerFlags(kOffer, "call-3"));
+    EXPECT_TRUE(isOverload(r));
+    EXPECT_EQ(r.error().reason, "Load limit exceeded");
+    EXPECT_EQ(store->find("call-3"), nullptr);
+    EXPECT_TRUE((store->offer(offerFlags(kOffer, "call-1"))).ok()) << "a re-offer is not refused";
+    EXPECT_EQ(load.refusedLoad.load(), 1);
+    EXPECT_EQ(counters.rejectedSessions.load(), 0) << "rtpengine counts no load refusal there";
+    runtime.maxLoad = 0;
+    EXPECT_TRUE((store->offer(offerFlags(kOffer, "call-3"))).ok());
+}
+
+TEST_F(CallStoreTest, CpuAndBandwidthLimitsRefuseWithTheirMessages) {
+    start(63720);
+    RuntimeParams runtime;
+    LoadMonitor load;
+    cfg.runtime = &runtime;
+    cfg.load = &load;
+    store = std::make_unique<CallStore>(cfg, counters);
+    auto t0 = LoadMonitor::Clock::now();
+    load.record(0.1, CpuTimes{1000, 900}, t0, 0);
+    load.record(0.1, CpuTimes{2000, 1400}, t0 + std::chrono::seconds(1), 5000);  // 50 %, 5000 B/s
+    runtime.maxCpu = 40;
+    auto r = store->offer(offerFlags(kOffer, "call-1"));
+    ASSERT_TRUE(isOverload(r));
+    EXPECT_EQ(r.error().reason, "CPU usage limit exceeded");
+    runtime.maxCpu = 60;
+    runtime.maxBandwidth = 4000;
+    r = store->offer(offerFlags(kOffer, "call-1"));
+    ASSERT_TRUE(isOverload(r));
+    EXPECT_EQ(r.error().reason, "Bandwidth limit exceeded");
+    runtime.maxBandwidth = 6000;
+    EXPECT_TRUE((store->offer(offerFlags(kOffer, "call-1"))).ok());
+    EXPECT_EQ(load.refusedCpu.load(), 1);
+    EXPECT_EQ(load.refusedBandwidth.load(), 1);
+}
+
+TEST_F(CallStoreTest, SessionLimitIsCheckedBeforeTheLoadLimits) {
+    start(63730);
+    RuntimeParams runtime;
+    LoadMonitor load;
+    cfg.runtime = &runtime;
+    cfg.load = &load;
+    store = std::make_unique<CallStore>(cfg, counters);
+    load.record(5, std::nullopt, LoadMonitor::Clock::now(), 0);
+    runtime.maxLoad = 1;
+    runtime.maxSessions = 0;
+    auto r = store->offer(offerFlags(kOffer));
+    ASSERT_TRUE(isOverload(r));
+    EXPECT_EQ(r.error().reason, "Parallel session limit reached");
 }
 
 TEST_F(CallStoreTest, RuntimeOfferTimeoutShortenedEndsTheCallAtTheNewDeadline) {

@@ -1,0 +1,80 @@
+// What the proxy itself sees of a received RTP stream's quality, with no
+// RTCP needed: loss from sequence-number gaps (RFC 3550 §A.3) and the
+// interarrival jitter (RFC 3550 §6.4.1, §A.8) in the codec's clock. The
+// per-packet update is a handful of integer operations (hot path); MOS
+// estimates are made from the counters off it, once a second and at query
+// time.
+#pragma once
+
+#include <cstdint>
+
+namespace ngm::media {
+
+// MOS (1.0 to 4.5) with the simplified E-model rtpengine 10.5 uses (the
+// published PingPlotter formula): effective latency = round-trip time +
+// 2 * jitter + 10 ms; R = 93.2 - latency / 40, or 93.2 - (latency - 120) / 10
+// from 160 ms on; less 2.5 per percent of packets lost;
+// MOS = 1 + 0.035 R + 7e-6 R (R - 60)(100 - R). `rttMs` 0: unknown (as
+// rtpengine's `--mos=LQ` leaves it out).
+double mosEstimate(double rttMs, double jitterMs, double lossPercent);
+
+// RFC 3550 §A.3 and §A.8 for one SSRC at a time: a new SSRC starts over.
+class RtpReception {
+  public:
+    // Hot path: one RTP packet of `ssrc` with `seq` and `timestamp`, arrived
+    // at `arrivalUs` (a monotonic clock in microseconds). `clockRate` 0: no
+    // jitter (unknown codec clock).
+    void onPacket(uint32_t ssrc, uint16_t seq, uint32_t timestamp, int64_t arrivalUs,
+                  uint32_t clockRate);
+
+    bool started() const { return started_; }
+    uint32_t ssrc() const { return ssrc_; }
+    uint64_t received() const { return received_; }
+    // Packets expected from the first to the highest sequence number seen.
+    uint64_t expected() const;
+    // expected - received, 0 when duplicates outnumber the gaps.
+    uint64_t lost() const;
+    // The interarrival jitter in milliseconds (0 without a clock rate).
+    double jitterMs() const;
+
+  private:
+    bool started_ = false;
+    uint32_t ssrc_ = 0;
+    uint32_t clockRate_ = 0;
+    uint32_t baseSeq_ = 0;      // extended sequence number of the first packet
+    uint32_t cycles_ = 0;       // sequence number wraps, shifted by 16
+    uint16_t maxSeq_ = 0;
+    uint64_t received_ = 0;
+    int64_t lastTransit_ = 0;   // arrival - timestamp, in clock units
+    bool haveTransit_ = false;
+    uint64_t jitterQ4_ = 0;     // J * 16 in clock units (RFC 3550 §A.8)
+};
+
+// MOS samples of one stream, as rtpengine keeps them per SSRC: lowest,
+// highest and the sum for the average, each with the figures it came from.
+struct MosSample {
+    double mos = 0, rttMs = 0, jitterMs = 0, lossPercent = 0;
+    int64_t at = 0;  // wall seconds
+};
+class MosRecord {
+  public:
+    // Takes one sample from the figures since the previous one (loss over
+    // the interval; jitter as it stands now). Nothing when no packet came.
+    void sample(const RtpReception& r, double rttMs, int64_t nowWall);
+
+    uint64_t samples() const { return samples_; }
+    const MosSample& lowest() const { return lowest_; }
+    const MosSample& highest() const { return highest_; }
+    const MosSample& last() const { return last_; }
+    // The averages of every figure over the samples.
+    MosSample average() const;
+    uint32_t ssrc() const { return ssrc_; }
+
+  private:
+    uint32_t ssrc_ = 0;
+    uint64_t samples_ = 0;
+    uint64_t lastExpected_ = 0, lastReceived_ = 0;
+    MosSample lowest_, highest_, last_, sum_;
+};
+
+}  // namespace ngm::media
