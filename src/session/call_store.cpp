@@ -115,6 +115,16 @@ void CallStore::wire(Participant& a, Participant& b, const Flags& f) {
         x.rtcpConfig.rtpSinks.clear();
         x.rtcpConfig.rtcpSinks.clear();
         x.rtcpConfig.rtcpSinks.add(rtcpTo);
+        // AVPF towards AVP: no RTCP feedback to y (rtpengine 10.5).
+        auto feedback = [](const std::string& proto) {
+            return proto.size() > 4 && proto.compare(proto.size() - 4, 4, "AVPF") == 0;
+        };
+        auto avp = [](const std::string& proto) {
+            return proto.size() > 3 && proto.compare(proto.size() - 3, 3, "AVP") == 0;
+        };
+        bool strip = feedback(x.proto) && avp(y.proto);
+        x.rtcpConfig.stripRtcpFeedback = strip;
+        x.rtpConfig.stripRtcpFeedback = strip && x.rtcpMux;
         // No media towards a rejected side or a zero-address hold; the SDP
         // direction (sendonly, inactive) stops nothing, as with rtpengine.
         bool reachable = !y.rejected && !y.zeroAddress;
