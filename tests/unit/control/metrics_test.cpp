@@ -71,9 +71,10 @@ TEST_F(MetricsTest, EveryFamilyIsOneBlockWithHelpAndType) {
         EXPECT_EQ(name, current) << "sample outside its family's block: " << line;
     }
     for (const auto& [name, n] : blocks) EXPECT_EQ(n, 1) << name;
-    // rtpengine's 23 and our seven per-worker ones (no reply cache given here).
-    EXPECT_EQ(blocks.size(), 23u + 7u) << text;
+    // rtpengine's 23 and our eight per-worker ones (no reply cache given here).
+    EXPECT_EQ(blocks.size(), 23u + 8u) << text;
     EXPECT_TRUE(blocks.count("ngmedia_dtls_handshakes_total")) << text;
+    EXPECT_TRUE(blocks.count("ngmedia_dtls_work_put_off_total")) << text;
     EXPECT_TRUE(blocks.count("ngmedia_srtp_failures_total")) << text;
 }
 
