@@ -47,12 +47,16 @@ Value streamValue(const session::Media& m, const session::Stream& s, bool fallba
     // Connected (under rtcp-mux the RTP one keys the RTCP stream too), and
     // "DTLS fingerprint verified" on the stream whose handshake checked it,
     // as rtpengine 10.5 shows them.
-    const media::DtlsTransport* own = s.isRtcp() ? m.dtlsRtcpTransport.get() : m.dtlsTransport.get();
-    const media::DtlsTransport* keys = own ? own : s.isRtcp() && m.rtcpMux ? m.dtlsTransport.get() : nullptr;
-    bool dtlsKeyed = m.dtls.inUse && keys && keys->state() == crypto::DtlsState::Connected && keys->profile();
+    const media::DtlsTransport* own =
+        s.isRtcp() ? m.dtlsRtcpTransport.get() : m.dtlsTransport.get();
+    const media::DtlsTransport* keys = own                       ? own
+                                       : s.isRtcp() && m.rtcpMux ? m.dtlsTransport.get()
+                                                                 : nullptr;
+    bool dtlsKeyed =
+        m.dtls.inUse && keys && keys->state() == crypto::DtlsState::Connected && keys->profile();
     if (dtlsKeyed)
-        v.add("crypto suite",
-              Value::string(d.intern(std::string(crypto::suiteInfo(crypto::suiteOf(*keys->profile())).name))));
+        v.add("crypto suite", Value::string(d.intern(std::string(
+                                  crypto::suiteInfo(crypto::suiteOf(*keys->profile())).name))));
     else if (m.sdes.negotiated())
         v.add("crypto suite", Value::string(d.intern(std::string(m.sdes.suiteName()))));
     v.add("last packet", Value::integer(s.stats().lastPacket ? s.stats().lastPacket : since));

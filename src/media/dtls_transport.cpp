@@ -1,8 +1,7 @@
 #include "media/dtls_transport.h"
 
-#include <chrono>
-
 #include <algorithm>
+#include <chrono>
 
 #include "common/log.h"
 #include "media/packet_stream.h"
@@ -34,7 +33,8 @@ uint64_t monotonicUs() {
 
 // ---- DtlsPacer ----
 
-std::shared_ptr<DtlsPacer> DtlsPacer::create(net::EventLoop& loop, std::chrono::microseconds budget) {
+std::shared_ptr<DtlsPacer> DtlsPacer::create(net::EventLoop& loop,
+                                             std::chrono::microseconds budget) {
     std::shared_ptr<DtlsPacer> p(new DtlsPacer(loop, budget));
     p->self_ = p;
     return p;
@@ -104,7 +104,8 @@ Result<std::unique_ptr<DtlsTransport>> DtlsTransport::create(Options o, StateCha
     if (!conn) return conn.error();
     // Without them yet (an early passive association), the certificate is
     // checked once they come (setPeerFingerprints).
-    if (!o.peerFingerprints.empty()) (*conn)->setPeerFingerprints(o.peerFingerprints, monotonicMs());
+    if (!o.peerFingerprints.empty())
+        (*conn)->setPeerFingerprints(o.peerFingerprints, monotonicMs());
     return std::unique_ptr<DtlsTransport>(
         new DtlsTransport(std::move(o), std::move(changed), std::move(*conn)));
 }

@@ -51,7 +51,8 @@ class DtlsPacer {
         virtual bool runHeld() = 0;
     };
     // `budget` 0: no pacing (every record at once).
-    static std::shared_ptr<DtlsPacer> create(net::EventLoop& loop, std::chrono::microseconds budget);
+    static std::shared_ptr<DtlsPacer> create(net::EventLoop& loop,
+                                             std::chrono::microseconds budget);
     ~DtlsPacer();
     DtlsPacer(const DtlsPacer&) = delete;
     DtlsPacer& operator=(const DtlsPacer&) = delete;

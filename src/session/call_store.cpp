@@ -243,8 +243,9 @@ void CallStore::configureMedia(Media& m) {
     // Nothing in plain before the keys, nor after a failed handshake.
     auto keyed = [](media::SrtpStage* s) { return s ? static_cast<media::Stage*>(s) : &refuse; };
     // SDES pass-through: SRTCP is checked by its head only (validSrtcpHead).
-    uint8_t trailer =
-        m.sdes.passthrough && !m.sdes.keyless && !(dtls && m.dtls.inUse) ? srtcpTrailer(m.sdes.recv) : 0;
+    uint8_t trailer = m.sdes.passthrough && !m.sdes.keyless && !(dtls && m.dtls.inUse)
+                          ? srtcpTrailer(m.sdes.recv)
+                          : 0;
     for (media::StreamConfig* sc : {&m.rtpConfig, &m.rtcpConfig}) {
         // An early association (its answer not in) takes records only.
         media::DtlsTransport* t = !m.dtls.inUse ? nullptr : sc == &m.rtpConfig ? dtls : dtlsRtcp;

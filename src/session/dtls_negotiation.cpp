@@ -84,7 +84,9 @@ void answerDtls(MediaDtls& answerer, MediaDtls& offerer, bool offererSecure, boo
     offerer.hash = offerer.peerFingerprints.front().hash;
 }
 
-bool awaitsEarlyClientHello(const MediaDtls& d) { return d.offered && d.awaitingAnswer && !d.inUse; }
+bool awaitsEarlyClientHello(const MediaDtls& d) {
+    return d.offered && d.awaitingAnswer && !d.inUse;
+}
 
 std::vector<std::string> dtlsAttributes(const MediaDtls& d, bool isOffer,
                                         const crypto::DtlsCertificate* cert) {

@@ -43,7 +43,8 @@ std::string sdpAttr(const std::string& sdp, const std::string& name) {
 }
 
 // An audio SDP of a DTLS-SRTP peer at 127.0.0.1:port.
-std::string dtlsSdp(uint16_t port, const std::string& setup, const Fingerprint& fp, bool mux = false) {
+std::string dtlsSdp(uint16_t port, const std::string& setup, const Fingerprint& fp,
+                    bool mux = false) {
     std::string s = audioSdp(port, "127.0.0.1");
     s = std::regex_replace(s, std::regex("RTP/AVP"), "UDP/TLS/RTP/SAVP");
     if (mux) s += "a=rtcp-mux\r\n";
@@ -59,7 +60,8 @@ void shuttle(DtlsConnection& c, RtpPeer& sock, uint16_t& toPort, uint64_t untilM
         while (c.popOutgoing(out)) sock.sendTo(toPort, out);
         if (c.state() != DtlsState::Handshaking && c.state() != DtlsState::New) break;
         auto t = c.nextTimeoutMs(nowMs());
-        auto d = sock.receive(std::chrono::milliseconds(std::min<uint64_t>(t ? std::max<uint64_t>(*t, 1) : 20, 20)));
+        auto d = sock.receive(
+            std::chrono::milliseconds(std::min<uint64_t>(t ? std::max<uint64_t>(*t, 1) : 20, 20)));
         if (d && !d->bytes.empty() && d->bytes[0] >= 20 && d->bytes[0] <= 63) {
             toPort = d->port;
             c.feed(d->bytes, nowMs());
@@ -83,7 +85,8 @@ bool srtpComesOutPlain(const SrtpKeyMaterial& keys, RtpPeer& from, uint16_t toPo
         if ((*tx)->protectRtp(buf, len) != SrtpStatus::Ok) return false;
         from.sendTo(toPort, std::span(buf.data(), len));
         auto got = at.receive(40ms);
-        if (got && got->bytes.size() == p.size() && std::equal(p.begin() + 12, p.end(), got->bytes.begin() + 12))
+        if (got && got->bytes.size() == p.size() &&
+            std::equal(p.begin() + 12, p.end(), got->bytes.begin() + 12))
             return true;
     }
     return false;
@@ -158,7 +161,8 @@ TEST_F(DtlsEarly, ClientHelloBeforeTheAnswerIsAnsweredAtOnce) {
 
     // Before the answer, nothing of B's goes through (its certificate is
     // not checked yet).
-    Reply a2 = answer("dtls-early", "a", "b", dtlsSdp(b.port(), "active", cert->fingerprint(FingerprintHash::Sha256)));
+    Reply a2 = answer("dtls-early", "a", "b",
+                      dtlsSdp(b.port(), "active", cert->fingerprint(FingerprintHash::Sha256)));
     ASSERT_EQ(a2.result(), "ok") << a2.describe();
     auto toA = sdpMediaPorts(a2.sdp());
     ASSERT_TRUE(toA);
@@ -195,8 +199,9 @@ TEST_F(DtlsEarly, AnswerThatTakesPassiveGetsOurClientHelloAtOnce) {
     DtlsConnection& c = **conn;
     c.setPeerFingerprints({*ours}, nowMs());
     const uint64_t t0 = nowMs();
-    Reply a2 = answer("dtls-early-passive", "a", "b",
-                      dtlsSdp(b.port(), "passive", cert->fingerprint(FingerprintHash::Sha256), true));
+    Reply a2 =
+        answer("dtls-early-passive", "a", "b",
+               dtlsSdp(b.port(), "passive", cert->fingerprint(FingerprintHash::Sha256), true));
     ASSERT_EQ(a2.result(), "ok") << a2.describe();
     uint16_t port = 0;
     auto first = b.receive(1000ms);
@@ -226,10 +231,12 @@ class DtlsLoad : public DaemonTest {
     void SetUp() override {
         DaemonTest::SetUp();
         if (IsSkipped()) return;
-        if (underOracle()) GTEST_SKIP() << "measures ngmediad's DTLS associations (--ng-reply-cache)";
+        if (underOracle())
+            GTEST_SKIP() << "measures ngmediad's DTLS associations (--ng-reply-cache)";
         // Replies are cached for retransmissions: 1 s lets RSS be read once
         // they expired instead of after the default 30 s.
-        ASSERT_TRUE(startDaemon({.args = {"--log-level=5", "--ng-reply-cache=1"}})) << daemon.error();
+        ASSERT_TRUE(startDaemon({.args = {"--log-level=5", "--ng-reply-cache=1"}}))
+            << daemon.error();
         auto c = DtlsCertificate::create({});
         ASSERT_TRUE(c) << c.error().reason;
         cert = *c;
@@ -252,12 +259,13 @@ class DtlsLoad : public DaemonTest {
             std::vector<bool> abandoned(k, false);
             for (int i = 0; i < k; i++) {
                 std::string id = "load-" + std::to_string(base + i);
-                Reply o = ng->request(Request("offer")
-                                          .set("call-id", id)
-                                          .set("from-tag", "d")
-                                          .set("transport-protocol", "RTP/AVP")
-                                          .set("sdp", dtlsSdp(socks[i]->port(), "active",
-                                                              cert->fingerprint(FingerprintHash::Sha256), true)));
+                Reply o = ng->request(
+                    Request("offer")
+                        .set("call-id", id)
+                        .set("from-tag", "d")
+                        .set("transport-protocol", "RTP/AVP")
+                        .set("sdp", dtlsSdp(socks[i]->port(), "active",
+                                            cert->fingerprint(FingerprintHash::Sha256), true)));
                 Reply a = answer(id, "d", "p", audioSdp(plain.port(), "127.0.0.1"));
                 auto to = sdpMediaPorts(a.sdp());
                 auto fp = parseFingerprint(sdpAttr(a.sdp(), "fingerprint"));
@@ -313,8 +321,8 @@ TEST_F(DtlsLoad, TwoThousandHandshakesCompletedAndAbandonedLeaveRssWhereItWas) {
     EXPECT_EQ(handshakes(2000), 1000);
     std::this_thread::sleep_for(2500ms);
     long after = daemon.rssKiB();
-    printf("[ RSS      ] before 2000 DTLS handshakes (1000 abandoned) %ld KiB, after %ld KiB\n", before,
-           after);
+    printf("[ RSS      ] before 2000 DTLS handshakes (1000 abandoned) %ld KiB, after %ld KiB\n",
+           before, after);
     EXPECT_TRUE(listCalls().empty());
     if (kRssMeaningful) {
         EXPECT_LE(after - before, 512) << "RSS grew with the handshakes";
@@ -329,11 +337,13 @@ TEST_F(DtlsLoad, AFloodOnOneCallsPortDoesNotStallAnotherCall) {
     RtpPeer d, stranger, plainA, plainB, x, y;
     ASSERT_TRUE(d.ok() && stranger.ok() && plainA.ok() && plainB.ok() && x.ok() && y.ok());
     // The flooded call: DTLS peer d (we take active, so ngmediad is server).
-    Reply o = ng->request(Request("offer")
-                              .set("call-id", "flooded")
-                              .set("from-tag", "d")
-                              .set("transport-protocol", "RTP/AVP")
-                              .set("sdp", dtlsSdp(d.port(), "active", cert->fingerprint(FingerprintHash::Sha256), true)));
+    Reply o =
+        ng->request(Request("offer")
+                        .set("call-id", "flooded")
+                        .set("from-tag", "d")
+                        .set("transport-protocol", "RTP/AVP")
+                        .set("sdp", dtlsSdp(d.port(), "active",
+                                            cert->fingerprint(FingerprintHash::Sha256), true)));
     ASSERT_EQ(o.result(), "ok") << o.describe();
     Reply a = answer("flooded", "d", "p", audioSdp(plainA.port(), "127.0.0.1"));
     ASSERT_EQ(a.result(), "ok");
@@ -366,7 +376,8 @@ TEST_F(DtlsLoad, AFloodOnOneCallsPortDoesNotStallAnotherCall) {
     std::thread flood([&] {
         for (int i = 0; !stop.load(); i++) {
             d.sendTo(uint16_t(toD->rtp), hellos[size_t(i) % hellos.size()]);
-            stranger.sendTo(uint16_t(toD->rtp), (i % 2) ? std::span<const uint8_t>(hellos[0]) : std::span<const uint8_t>(junk));
+            stranger.sendTo(uint16_t(toD->rtp), (i % 2) ? std::span<const uint8_t>(hellos[0])
+                                                        : std::span<const uint8_t>(junk));
             if (i % 20 == 0) std::this_thread::sleep_for(1ms);
         }
     });
@@ -382,7 +393,9 @@ TEST_F(DtlsLoad, AFloodOnOneCallsPortDoesNotStallAnotherCall) {
             lost++;
             continue;
         }
-        delays.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        delays.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count());
         std::this_thread::sleep_for(5ms);
     }
     stop = true;
@@ -390,8 +403,10 @@ TEST_F(DtlsLoad, AFloodOnOneCallsPortDoesNotStallAnotherCall) {
     std::sort(delays.begin(), delays.end());
     ASSERT_FALSE(delays.empty());
     double p50 = delays[delays.size() / 2], p99 = delays[delays.size() * 99 / 100];
-    printf("[ FLOOD    ] other call during the flood: %zu relayed, %d lost, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-           delays.size(), lost, p50, p99, delays.back());
+    printf(
+        "[ FLOOD    ] other call during the flood: %zu relayed, %d lost, p50 %.2f ms, p99 %.2f ms, "
+        "max %.2f ms\n",
+        delays.size(), lost, p50, p99, delays.back());
     EXPECT_EQ(lost, 0);
     EXPECT_LT(p50, 5.0);
     EXPECT_LT(p99, 50.0);

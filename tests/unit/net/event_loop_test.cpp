@@ -5,8 +5,8 @@
 #include <sys/socket.h>
 
 #include <atomic>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <future>
@@ -467,7 +467,9 @@ void nextRoundChainRuns(bool ioUring) {
 }
 
 TEST(EventLoop, TasksPutOffToTheNextRoundRunOnePerRound) { nextRoundChainRuns(true); }
-TEST(EventLoop, TasksPutOffToTheNextRoundRunOnePerRoundOnTheEpollPath) { nextRoundChainRuns(false); }
+TEST(EventLoop, TasksPutOffToTheNextRoundRunOnePerRoundOnTheEpollPath) {
+    nextRoundChainRuns(false);
+}
 
 TEST(EventLoop, AddingAnInvalidFdFails) {
     EventLoop loop;
