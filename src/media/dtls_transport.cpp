@@ -71,11 +71,16 @@ void DtlsPacer::armEnd() {
     });
 }
 
-// The round's I/O is handled: a fresh budget, and what waits is worked on
-// in the next round, after that round's datagrams.
+// The round's I/O is handled: the budget refills at half the rate of the
+// wall clock (up to one round's worth), and what waits is worked on in the
+// next round, after that round's datagrams. Without the rate, a burst would
+// take nearly all of a loop whose rounds are short, and media would queue.
 void DtlsPacer::endOfRound() {
     endArmed_ = false;
-    spentUs_ = 0;
+    const uint64_t now = monotonicUs();
+    const uint64_t refill = refilledAtUs_ ? (now - refilledAtUs_) / 2 : budgetUs_;
+    refilledAtUs_ = now;
+    spentUs_ = spentUs_ > refill ? spentUs_ - refill : 0;
     if (waiting_.empty() || drainArmed_) return;
     drainArmed_ = true;
     loop_.nextRound([w = self_] {
@@ -83,14 +88,15 @@ void DtlsPacer::endOfRound() {
     });
 }
 
-// One record per association in turn while the budget lasts (at least one).
+// One record per association in turn while the budget lasts; without any
+// left, the next rounds look again (the loop handles their I/O meanwhile).
 void DtlsPacer::drain() {
     drainArmed_ = false;
-    do {
+    while (!waiting_.empty() && spentUs_ < budgetUs_) {
         Client* t = waiting_.front();
         waiting_.pop_front();
         if (t->runHeld()) waiting_.push_back(t);
-    } while (!waiting_.empty() && spentUs_ < budgetUs_);
+    }
     if (!waiting_.empty()) armEnd();
 }
 

@@ -76,7 +76,10 @@ class DtlsPacer {
     net::EventLoop& loop_;
     std::weak_ptr<DtlsPacer> self_;
     uint64_t budgetUs_;
+    // Of the budget: refilled at half the wall-clock rate, so that a long
+    // burst of handshakes takes at most about half the worker's time.
     uint64_t spentUs_ = 0;
+    uint64_t refilledAtUs_ = 0;
     bool endArmed_ = false, drainArmed_ = false;
     std::deque<Client*> waiting_;
     uint64_t putOff_ = 0;
