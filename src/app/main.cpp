@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <ctime>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <strings.h>
 #include <map>
@@ -238,6 +239,14 @@ int main(int argc, char** argv) {
     if (const char* v = getenv("NGMEDIA_NOOP_STAGE"); v && *v && strcmp(v, "0") != 0) {
         sc.extraStage = &noopStage;
         NGM_LOG_NOTICE("NGMEDIA_NOOP_STAGE: a no-op stage runs on every stream");
+    }
+
+    // Another benchmark knob: the DTLS work a worker does per loop round
+    // (microseconds; 0 turns the pacing off) for before/after figures.
+    if (const char* v = getenv("NGMEDIA_DTLS_ROUND_BUDGET_US"); v && *v) {
+        sc.dtlsRoundBudget = std::chrono::microseconds(strtoll(v, nullptr, 10));
+        NGM_LOG_NOTICE("NGMEDIA_DTLS_ROUND_BUDGET_US: %lld us of DTLS work per loop round",
+                       (long long)sc.dtlsRoundBudget.count());
     }
 
     // Termination signals and SIGHUP are taken by the main thread alone

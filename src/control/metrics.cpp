@@ -259,9 +259,14 @@ std::string renderMetrics(const MetricsSources& src) {
                  (int64_t)st.dtlsHandshakesFailed.load(std::memory_order_relaxed));
     }
     perWorker("ngmedia_dtls_records_refused_total",
-              "DTLS records dropped for not coming from the handshake's peer since start, by media "
-              "worker thread",
+              "DTLS records dropped for not coming from the handshake's peer, or for more of the peer's "
+              "waiting than an association holds while the worker's DTLS time is spent, since start, by "
+              "media worker thread",
               &media::WorkerStats::dtlsRefused);
+    perWorker("ngmedia_dtls_work_put_off_total",
+              "DTLS records (and ClientHellos to send) put off to a later event-loop round because the "
+              "worker's DTLS time for the round was spent, since start, by media worker thread",
+              &media::WorkerStats::dtlsPutOff);
     x.family("ngmedia_worker_media_with_traffic", "gauge",
              "Media sections of live calls that have received packets, by media worker thread");
     for (size_t i = 0; i < workers.size(); i++)

@@ -47,7 +47,21 @@ Value streamValue(const session::Media& m, const session::Stream& s, bool fallba
     }
     v.add("endpoint", endpointOrEmpty(s.endpoint(), d));
     v.add("advertised endpoint", endpointOrEmpty(s.advertised(), d));
-    if (m.sdes.negotiated())
+    // DTLS-SRTP: the suite of the component's association once it is
+    // Connected (under rtcp-mux the RTP one keys the RTCP stream too), and
+    // "DTLS fingerprint verified" on the stream whose handshake checked it,
+    // as rtpengine 10.5 shows them.
+    const media::DtlsTransport* own =
+        s.isRtcp() ? m.dtlsRtcpTransport.get() : m.dtlsTransport.get();
+    const media::DtlsTransport* keys = own                       ? own
+                                       : s.isRtcp() && m.rtcpMux ? m.dtlsTransport.get()
+                                                                 : nullptr;
+    bool dtlsKeyed =
+        m.dtls.inUse && keys && keys->state() == crypto::DtlsState::Connected && keys->profile();
+    if (dtlsKeyed)
+        v.add("crypto suite", Value::string(d.intern(std::string(
+                                  crypto::suiteInfo(crypto::suiteOf(*keys->profile())).name))));
+    else if (m.sdes.negotiated())
         v.add("crypto suite", Value::string(d.intern(std::string(m.sdes.suiteName()))));
     v.add("last packet", Value::integer(s.stats().lastPacket ? s.stats().lastPacket : since));
     if (!s.isRtcp() && s.reception().started()) v.add("SSRC", Value::integer(s.reception().ssrc()));
@@ -59,6 +73,7 @@ Value streamValue(const session::Media& m, const session::Stream& s, bool fallba
     if (fallbackRtcp) flags.push(Value::string("fallback RTCP"));
     if (s.advertised().valid()) flags.push(Value::string("filled"));
     if (s.confirmed()) flags.push(Value::string("confirmed"));
+    if (dtlsKeyed && own == keys) flags.push(Value::string("DTLS fingerprint verified"));
     if (s.config().strictSource) flags.push(Value::string("strict source address"));
     if (s.config().mediaHandover) flags.push(Value::string("media handover"));
     if (m.ice.inUse) flags.push(Value::string("ICE"));

@@ -699,7 +699,10 @@ void DtlsConnection::fail(std::string reason) {
 std::optional<uint64_t> DtlsConnection::nextTimeoutMs(uint64_t nowMs) const {
     if (state_ != DtlsState::Handshaking && state_ != DtlsState::Connected) return std::nullopt;
     std::optional<uint64_t> next;
-    if (state_ == DtlsState::Handshaking) next = deadlineMs_ > nowMs ? deadlineMs_ - nowMs : 0;
+    // A handshake done but waiting for the peer's fingerprints (its answer
+    // may take as long as the callee rings) is bounded by the call.
+    if (state_ == DtlsState::Handshaking && !handshakeDone_)
+        next = deadlineMs_ > nowMs ? deadlineMs_ - nowMs : 0;
     timeval tv{};
     if (session_ && DTLSv1_get_timeout(session_->ssl, &tv) == 1) {
         // Rounded up: a timer that fires early finds nothing to do.
@@ -710,7 +713,7 @@ std::optional<uint64_t> DtlsConnection::nextTimeoutMs(uint64_t nowMs) const {
 }
 
 void DtlsConnection::onTimeout(uint64_t nowMs) {
-    if (state_ == DtlsState::Handshaking && nowMs >= deadlineMs_) {
+    if (state_ == DtlsState::Handshaking && !handshakeDone_ && nowMs >= deadlineMs_) {
         fail("handshake not completed within " + std::to_string(options_.handshakeTimeoutMs) +
              " ms");
         return;

@@ -141,7 +141,8 @@ struct DtlsConnectionOptions {
                                           defaultSrtpProfiles().end()};
     // RFC 6347 §4.2.4.1: first retransmission after 1 s, doubling to 60 s.
     uint32_t initialRetransmitMs = 1000;
-    // A handshake not Connected this long after start() fails.
+    // A handshake not done this long after start() fails (one that is done
+    // but waits for the peer's fingerprints does not).
     uint32_t handshakeTimeoutMs = 30000;
     // Bounds on what a connection holds: outgoing datagrams waiting to be
     // drained (beyond them, new ones are dropped and counted, which DTLS's

@@ -1,9 +1,11 @@
 #include "media/dtls_transport.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/log.h"
 #include "media/packet_stream.h"
+#include "net/event_loop.h"
 
 namespace ngm::media {
 
@@ -21,7 +23,84 @@ std::unique_ptr<SrtpStage> stageFor(SrtpStage::Direction d, const crypto::SrtpKe
     return std::make_unique<SrtpStage>(d, std::move(*ctx));
 }
 
+uint64_t monotonicUs() {
+    return uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now().time_since_epoch())
+                        .count());
+}
+
 }  // namespace
+
+// ---- DtlsPacer ----
+
+std::shared_ptr<DtlsPacer> DtlsPacer::create(net::EventLoop& loop,
+                                             std::chrono::microseconds budget) {
+    std::shared_ptr<DtlsPacer> p(new DtlsPacer(loop, budget));
+    p->self_ = p;
+    return p;
+}
+
+DtlsPacer::DtlsPacer(net::EventLoop& loop, std::chrono::microseconds budget)
+    : loop_(loop), budgetUs_(uint64_t(std::max<int64_t>(budget.count(), 0))) {}
+
+DtlsPacer::~DtlsPacer() = default;
+
+void DtlsPacer::spent(uint64_t us) {
+    if (budgetUs_ == 0) return;
+    spentUs_ += us;
+    armEnd();
+}
+
+void DtlsPacer::wait(Client& c) {
+    ++putOff_;
+    if (std::find(waiting_.begin(), waiting_.end(), &c) == waiting_.end()) waiting_.push_back(&c);
+    armEnd();
+}
+
+void DtlsPacer::forget(const Client& c) {
+    waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), &c), waiting_.end());
+}
+
+// The loop's tasks hold the pacer weakly: a worker that goes away with
+// them queued leaves them nothing to do.
+void DtlsPacer::armEnd() {
+    if (endArmed_) return;
+    endArmed_ = true;
+    loop_.defer([w = self_] {
+        if (auto p = w.lock()) p->endOfRound();
+    });
+}
+
+// The round's I/O is handled: the budget refills at half the rate of the
+// wall clock (up to one round's worth), and what waits is worked on in the
+// next round, after that round's datagrams. Without the rate, a burst would
+// take nearly all of a loop whose rounds are short, and media would queue.
+void DtlsPacer::endOfRound() {
+    endArmed_ = false;
+    const uint64_t now = monotonicUs();
+    const uint64_t refill = refilledAtUs_ ? (now - refilledAtUs_) / 2 : budgetUs_;
+    refilledAtUs_ = now;
+    spentUs_ = spentUs_ > refill ? spentUs_ - refill : 0;
+    if (waiting_.empty() || drainArmed_) return;
+    drainArmed_ = true;
+    loop_.nextRound([w = self_] {
+        if (auto p = w.lock()) p->drain();
+    });
+}
+
+// One record per association in turn while the budget lasts; without any
+// left, the next rounds look again (the loop handles their I/O meanwhile).
+void DtlsPacer::drain() {
+    drainArmed_ = false;
+    while (!waiting_.empty() && spentUs_ < budgetUs_) {
+        Client* t = waiting_.front();
+        waiting_.pop_front();
+        if (t->runHeld()) waiting_.push_back(t);
+    }
+    if (!waiting_.empty()) armEnd();
+}
+
+// ---- DtlsTransport ----
 
 Result<std::unique_ptr<DtlsTransport>> DtlsTransport::create(Options o, StateChanged changed) {
     if (!o.cert) return Error{"no DTLS certificate"};
@@ -29,7 +108,10 @@ Result<std::unique_ptr<DtlsTransport>> DtlsTransport::create(Options o, StateCha
     co.role = o.role;
     auto conn = crypto::DtlsConnection::create(o.cert, co);
     if (!conn) return conn.error();
-    (*conn)->setPeerFingerprints(o.peerFingerprints, monotonicMs());
+    // Without them yet (an early passive association), the certificate is
+    // checked once they come (setPeerFingerprints).
+    if (!o.peerFingerprints.empty())
+        (*conn)->setPeerFingerprints(o.peerFingerprints, monotonicMs());
     return std::unique_ptr<DtlsTransport>(
         new DtlsTransport(std::move(o), std::move(changed), std::move(*conn)));
 }
@@ -40,15 +122,39 @@ DtlsTransport::DtlsTransport(Options o, StateChanged changed,
     timer_.setCallback([this] { onTimer(); });
 }
 
-DtlsTransport::~DtlsTransport() { timer_.cancel(); }
+DtlsTransport::~DtlsTransport() {
+    timer_.cancel();
+    if (opts_.pacer) opts_.pacer->forget(*this);
+}
+
+void DtlsTransport::setPeerFingerprints(std::vector<crypto::Fingerprint> fps) {
+    opts_.peerFingerprints = fps;
+    uint64_t now = monotonicMs();
+    conn_->setPeerFingerprints(std::move(fps), now);
+    afterInput(now);
+}
 
 void DtlsTransport::start(PacketStream& s) {
     stream_ = &s;
     if (opts_.role != crypto::DtlsRole::Active || conn_->state() != crypto::DtlsState::New) return;
     peer_ = s.endpoint();
+    DtlsPacer* pacer = opts_.pacer.get();
+    if (pacer && !pacer->mayRun()) {
+        // Making the ClientHello is handshake work too: in turn with the rest.
+        startHeld_ = true;
+        if (WorkerStats* t = s.totals()) t->add(t->dtlsPutOff, 1);
+        pacer->wait(*this);
+        return;
+    }
+    begin();
+}
+
+void DtlsTransport::begin() {
+    uint64_t t0 = opts_.pacer ? monotonicUs() : 0;
     uint64_t now = monotonicMs();
     conn_->start(now);
     afterInput(now);
+    if (opts_.pacer) opts_.pacer->spent(monotonicUs() - t0);
 }
 
 // Hot path of the stream (a DTLS record is rare: the handshake and alerts).
@@ -66,12 +172,46 @@ void DtlsTransport::onDtls(PacketStream& s, std::span<const uint8_t> datagram,
         peer_ = from;
         peerFixed_ = true;
     }
+    DtlsPacer* pacer = opts_.pacer.get();
+    if (!pacer || pacer->mayRun()) {
+        work(datagram);
+        return;
+    }
+    // The worker's DTLS time for this round is spent: later, in order.
+    if (held_.size() >= kMaxHeld) {
+        if (WorkerStats* t = s.totals()) t->add(t->dtlsRefused, 1);
+        return;
+    }
+    held_.emplace_back(datagram.begin(), datagram.end());
+    if (WorkerStats* t = s.totals()) t->add(t->dtlsPutOff, 1);
+    pacer->wait(*this);
+}
+
+void DtlsTransport::work(std::span<const uint8_t> datagram) {
+    uint64_t t0 = opts_.pacer ? monotonicUs() : 0;
     uint64_t now = monotonicMs();
     conn_->feed(datagram, now);
     afterInput(now);
+    if (opts_.pacer) opts_.pacer->spent(monotonicUs() - t0);
+}
+
+bool DtlsTransport::runHeld() {
+    if (startHeld_) {
+        startHeld_ = false;
+        if (conn_->state() == crypto::DtlsState::New) begin();
+        return !held_.empty();
+    }
+    if (held_.empty()) return false;
+    std::vector<uint8_t> d = std::move(held_.front());
+    held_.pop_front();
+    work(d);
+    return !held_.empty();
 }
 
 void DtlsTransport::close() {
+    held_.clear();
+    startHeld_ = false;
+    if (opts_.pacer) opts_.pacer->forget(*this);
     timer_.cancel();
     conn_->close();
     flush();

@@ -11,7 +11,9 @@
 // ClientHello from anyone, its advisory ES2023-03.)
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <span>
@@ -24,9 +26,64 @@
 #include "net/address.h"
 #include "net/timer_wheel.h"
 
+namespace ngm::net {
+class EventLoop;
+}
+
 namespace ngm::media {
 
 class PacketStream;
+class DtlsTransport;
+
+// Spreads the handshake work of one worker's DTLS associations over loop
+// rounds (issue 11 §8): records are worked on while this round's budget of
+// DTLS time lasts; beyond it they wait (copied, a few per association) for
+// the next rounds, so that the media received meanwhile is relayed instead
+// of waiting behind a burst of handshakes (each costs the worker a key
+// exchange and a signature). One per worker; loop thread only.
+class DtlsPacer {
+  public:
+    // What holds records back (a DtlsTransport).
+    class Client {
+      public:
+        virtual ~Client() = default;
+        // Works on the oldest record held back; true if more wait.
+        virtual bool runHeld() = 0;
+    };
+    // `budget` 0: no pacing (every record at once).
+    static std::shared_ptr<DtlsPacer> create(net::EventLoop& loop,
+                                             std::chrono::microseconds budget);
+    ~DtlsPacer();
+    DtlsPacer(const DtlsPacer&) = delete;
+    DtlsPacer& operator=(const DtlsPacer&) = delete;
+
+    // A record may be worked on now: budget left and nobody waits before it.
+    bool mayRun() const { return waiting_.empty() && (budgetUs_ == 0 || spentUs_ < budgetUs_); }
+    // Time a record took (arms the budget's reset at the end of the round).
+    void spent(uint64_t us);
+    // `c` holds records: worked on in a later round, in turn with the others.
+    void wait(Client& c);
+    void forget(const Client& c);
+    // Records that waited for a later round (since start).
+    uint64_t putOff() const { return putOff_; }
+
+  private:
+    DtlsPacer(net::EventLoop& loop, std::chrono::microseconds budget);
+    void endOfRound();
+    void drain();
+    void armEnd();
+
+    net::EventLoop& loop_;
+    std::weak_ptr<DtlsPacer> self_;
+    uint64_t budgetUs_;
+    // Of the budget: refilled at half the wall-clock rate, so that a long
+    // burst of handshakes takes at most about half the worker's time.
+    uint64_t spentUs_ = 0;
+    uint64_t refilledAtUs_ = 0;
+    bool endArmed_ = false, drainArmed_ = false;
+    std::deque<Client*> waiting_;
+    uint64_t putOff_ = 0;
+};
 
 // Where a stream hands the DTLS records it receives (StreamConfig::dtls).
 class DtlsHandler {
@@ -37,13 +94,14 @@ class DtlsHandler {
                         const net::Endpoint& from) = 0;
 };
 
-class DtlsTransport final : public DtlsHandler {
+class DtlsTransport final : public DtlsHandler, private DtlsPacer::Client {
   public:
     struct Options {
         std::shared_ptr<const crypto::DtlsCertificate> cert;
         crypto::DtlsRole role = crypto::DtlsRole::Active;
         std::vector<crypto::Fingerprint> peerFingerprints;
         net::TimerWheel* timers = nullptr;  // the owning worker's; null: no retransmission
+        std::shared_ptr<DtlsPacer> pacer;   // the owning worker's; null: no pacing
         std::string logContext;             // "[call-id/tag]"
     };
     // Called once the keys are there (Connected), or when the handshake
@@ -67,6 +125,10 @@ class DtlsTransport final : public DtlsHandler {
     bool keeps(crypto::DtlsRole role, const std::vector<crypto::Fingerprint>& fps) const {
         return role == opts_.role && fps == opts_.peerFingerprints;
     }
+    // Made before the peer's fingerprints were known (a passive association
+    // waiting for an early ClientHello): they come with its answer.
+    bool awaitsFingerprints() const { return opts_.peerFingerprints.empty(); }
+    void setPeerFingerprints(std::vector<crypto::Fingerprint> fps);
     crypto::DtlsState state() const { return conn_->state(); }
     crypto::DtlsRole role() const { return opts_.role; }
     const std::string& failureReason() const { return conn_->failureReason(); }
@@ -80,6 +142,9 @@ class DtlsTransport final : public DtlsHandler {
 
   private:
     DtlsTransport(Options o, StateChanged changed, std::unique_ptr<crypto::DtlsConnection> c);
+    bool runHeld() override;
+    void begin();
+    void work(std::span<const uint8_t> datagram);
     void afterInput(uint64_t nowMs);
     void flush();
     void arm(uint64_t nowMs);
@@ -96,6 +161,11 @@ class DtlsTransport final : public DtlsHandler {
     net::Timer timer_;
     uint64_t refused_ = 0;
     std::vector<uint8_t> scratch_;
+    // Records held back by the pacer (bounded: beyond, dropped and left to
+    // the peer's retransmission).
+    std::deque<std::vector<uint8_t>> held_;
+    bool startHeld_ = false;  // an active start() put off by the pacer
+    static constexpr size_t kMaxHeld = 8;
 };
 
 }  // namespace ngm::media

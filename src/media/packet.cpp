@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 
 namespace ngm::media {
 
@@ -118,6 +119,30 @@ bool validRtcp(std::span<const uint8_t> p) {
         offset += length;
     }
     return true;
+}
+
+size_t stripRtcpFeedback(std::span<uint8_t> p) {
+    const size_t size = p.size();
+    uint8_t* d = p.data();
+    bool any = false;
+    for (size_t offset = 0; offset < size;) {
+        if (size - offset < kRtcpHeader) return size;
+        const size_t length = (static_cast<size_t>(be16(d + offset + 2)) + 1) * 4;
+        if (length > size - offset) return size;
+        any = any || d[offset + 1] == 205 || d[offset + 1] == 206;
+        offset += length;
+    }
+    if (!any) return size;
+    size_t out = 0;
+    for (size_t offset = 0; offset < size;) {
+        const size_t length = (static_cast<size_t>(be16(d + offset + 2)) + 1) * 4;
+        if (d[offset + 1] != 205 && d[offset + 1] != 206) {
+            if (out != offset) std::memmove(d + out, d + offset, length);
+            out += length;
+        }
+        offset += length;
+    }
+    return out;
 }
 
 bool validSrtcpHead(std::span<const uint8_t> p, size_t trailer) {

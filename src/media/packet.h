@@ -48,6 +48,13 @@ bool validRtcp(std::span<const uint8_t> p);
 // and that packet ends within the datagram before the trailer.
 bool validSrtcpHead(std::span<const uint8_t> p, size_t trailer);
 
+// RFC 4585 feedback packets (RTPFB 205, PSFB 206) taken out of a compound
+// RTCP datagram in place, the others kept in their order: what rtpengine
+// 10.5 forwards from an AVPF side to an AVP one. Returns the new length, 0
+// when the datagram held nothing else; a compound whose lengths do not
+// land on its end is left as it is (its length returned).
+size_t stripRtcpFeedback(std::span<uint8_t> p);
+
 // SSRC of the sender of the first RTCP packet (bytes 4-7); 0 if too short.
 uint32_t rtcpSenderSsrc(std::span<const uint8_t> p);
 

@@ -393,6 +393,16 @@ void PacketStream::onDatagram(net::Datagram& d) {
                             uint32_t(h[4]) << 24 | uint32_t(h[5]) << 16 | uint32_t(h[6]) << 8 | h[7], us,
                             cfg_.clockRate);
     }
+    // RFC 4585 feedback does not go to an AVP peer (rtpengine): plain RTCP
+    // only (SRTCP passed through undecrypted cannot be looked into).
+    if (!rtp && cfg_.stripRtcpFeedback && !cfg_.srtcpTrailer) {
+        size_t kept = stripRtcpFeedback({d.data, d.len});
+        if (kept == 0) {
+            count(1, d.len, 0, nowMs);
+            return;
+        }
+        d.len = kept;
+    }
     PacketContext p{d.data, d.len, d.capacity, rtp, nowMs, this};
     Verdict v = Verdict::Forward;
     // The Decrypt stage, first in the chain, ran in admit().
@@ -409,7 +419,7 @@ void PacketStream::onDatagram(net::Datagram& d) {
 }
 
 bool PacketStream::plainForwarding() const {
-    if (chainLen_ || !confirmed_ || fd_ < 0) return false;
+    if (chainLen_ || cfg_.stripRtcpFeedback || !confirmed_ || fd_ < 0) return false;
     if (cfg_.rtpSinks.size() > 1 || cfg_.rtcpSinks.size() > 1) return false;
     for (const PacketStream* sink : cfg_.rtpSinks)
         if (sink->cfg_.egress || !sink->confirmed_ || !sink->canReceive()) return false;

@@ -46,6 +46,9 @@ struct WorkerStats {
     // DTLS records dropped for not coming from the handshake's peer.
     std::atomic<uint64_t> srtpFailures{0}, dtlsHandshakesOk{0}, dtlsHandshakesFailed{0};
     std::atomic<uint64_t> dtlsRefused{0};
+    // DTLS records (and ClientHellos to make) put off to a later loop round
+    // because the worker's DTLS time for the round was spent (DtlsPacer).
+    std::atomic<uint64_t> dtlsPutOff{0};
     void add(std::atomic<uint64_t>& c, uint64_t n) {
         c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }

@@ -102,6 +102,11 @@ struct StreamConfig {
     // decrypted here; the octets that follow its RTCP (index, MKI, tag), so
     // that only its head is checked (validSrtcpHead). 0: plain RTCP.
     uint8_t srtcpTrailer = 0;
+    // RTCP from the participant goes to one that speaks an AVP profile while
+    // it speaks AVPF: its feedback packets (RTPFB, PSFB) are taken out, as
+    // rtpengine 10.5 does (stripRtcpFeedback). Keeps the stream in
+    // userspace (the kernel path does not filter).
+    bool stripRtcpFeedback = false;
 };
 
 }  // namespace ngm::media

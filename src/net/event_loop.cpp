@@ -145,8 +145,14 @@ int EventLoop::pollEpoll(int timeoutMs) {
     return n < 0 ? 0 : n;
 }
 
-// Timers first: what their callbacks defer runs in the same round.
+// What the last round put off, then timers: what their callbacks defer runs
+// in the same round.
 void EventLoop::runDeferredAndTimers() {
+    if (!later_.empty()) {
+        runningLater_.swap(later_);
+        for (auto& t : runningLater_) t();
+        runningLater_.clear();
+    }
     timers_.advance(std::chrono::steady_clock::now());  // O(1) when none is due
     while (!deferred_.empty()) {
         runningDeferred_.swap(deferred_);
@@ -158,7 +164,9 @@ void EventLoop::runDeferredAndTimers() {
 void EventLoop::runEpoll() {
     while (!stop_.load()) {
         int timeoutMs = -1;  // no timer armed: until an event or a task
-        if (auto due = timers_.nextExpiry()) {
+        if (!later_.empty()) {
+            timeoutMs = 0;
+        } else if (auto due = timers_.nextExpiry()) {
             auto now = std::chrono::steady_clock::now();
             timeoutMs = *due <= now ? 0 : (int)std::chrono::ceil<std::chrono::milliseconds>(*due - now).count();
         }
@@ -175,7 +183,7 @@ void EventLoop::runUring() {
     bool epollReady = true;  // look once before the first wait
     while (!stop_.load()) {
         if (epollReady) epollReady = pollEpoll(0) > 0;  // level-triggered: until drained
-        bool busy = epollReady || !deferred_.empty() || stop_.load();
+        bool busy = epollReady || !deferred_.empty() || !later_.empty() || stop_.load();
         if (uring_->round(!busy, busy ? std::nullopt : timers_.nextExpiry(), *this)) epollReady = true;
         runDeferredAndTimers();
     }

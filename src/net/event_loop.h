@@ -69,6 +69,10 @@ public:
     // Loop thread only: run t once the I/O events of the current batch are
     // handled (no wake-up needed).
     void defer(Task t) { deferred_.push_back(std::move(t)); }
+    // Loop thread only: run t in the next round, after that round's I/O
+    // events (the loop does not sleep in between). For work spread over
+    // rounds so that the datagrams received meanwhile are handled first.
+    void nextRound(Task t) { later_.push_back(std::move(t)); }
 
     // Loop thread only. Sends a datagram from `fd`: through the ring (queued,
     // submitted with the next wait of this round) when `fd` is on it; queued
@@ -101,6 +105,7 @@ private:
     std::mutex tasksMutex_;
     std::vector<Task> tasks_, running_;
     std::vector<Task> deferred_, runningDeferred_;
+    std::vector<Task> later_, runningLater_;
     TimerWheel timers_;
     std::chrono::milliseconds tickInterval_{1000};
     Task tick_;

@@ -51,6 +51,7 @@ CallStore::CallStore(const SessionConfig& cfg, SessionCounters& counters, net::E
         rt_ = ownRt_.get();
     }
     if (!loop_) ownTimers_ = std::make_unique<net::TimerWheel>();
+    if (loop_) dtlsPacer_ = media::DtlsPacer::create(*loop_, cfg_.dtlsRoundBudget);
     if (cfg_.offload) offload_ = cfg_.offload();
 }
 
@@ -160,6 +161,16 @@ void CallStore::wire(Participant& a, Participant& b, const Flags& f) {
         x.rtcpConfig.rtpSinks.clear();
         x.rtcpConfig.rtcpSinks.clear();
         x.rtcpConfig.rtcpSinks.add(rtcpTo);
+        // AVPF towards AVP: no RTCP feedback to y (rtpengine 10.5).
+        auto feedback = [](const std::string& proto) {
+            return proto.size() > 4 && proto.compare(proto.size() - 4, 4, "AVPF") == 0;
+        };
+        auto avp = [](const std::string& proto) {
+            return proto.size() > 3 && proto.compare(proto.size() - 3, 3, "AVP") == 0;
+        };
+        bool strip = feedback(x.proto) && avp(y.proto);
+        x.rtcpConfig.stripRtcpFeedback = strip;
+        x.rtpConfig.stripRtcpFeedback = strip && x.rtcpMux;
         // No media towards a rejected side or a zero-address hold; the SDP
         // direction (sendonly, inactive) stops nothing, as with rtpengine.
         bool reachable = !y.rejected && !y.zeroAddress;
@@ -280,9 +291,12 @@ void CallStore::configureMedia(Media& m) {
     // Nothing in plain before the keys, nor after a failed handshake.
     auto keyed = [](media::SrtpStage* s) { return s ? static_cast<media::Stage*>(s) : &refuse; };
     // SDES pass-through: SRTCP is checked by its head only (validSrtcpHead).
-    uint8_t trailer = m.sdes.passthrough && !m.sdes.keyless && !dtls ? srtcpTrailer(m.sdes.recv) : 0;
+    uint8_t trailer = m.sdes.passthrough && !m.sdes.keyless && !(dtls && m.dtls.inUse)
+                          ? srtcpTrailer(m.sdes.recv)
+                          : 0;
     for (media::StreamConfig* sc : {&m.rtpConfig, &m.rtcpConfig}) {
-        media::DtlsTransport* t = sc == &m.rtpConfig ? dtls : dtlsRtcp;
+        // An early association (its answer not in) takes records only.
+        media::DtlsTransport* t = !m.dtls.inUse ? nullptr : sc == &m.rtpConfig ? dtls : dtlsRtcp;
         sc->stages[(size_t)media::Slot::Decrypt] = t ? keyed(t->decrypt()) : decrypt;
         sc->egress = t ? keyed(t->encrypt()) : encrypt;
         sc->srtcpTrailer = trailer;
@@ -303,7 +317,10 @@ void CallStore::applyDtls(Call& c) {
         for (auto& mp : p->media) {
             if (!mp) continue;
             Media& m = *mp;
-            bool want = m.dtls.inUse && cfg_.dtlsCert && m.hasPorts() && m.rtp.attached();
+            // Also while our offer waits for its answer: the answerer may send
+            // its ClientHello before its answer reaches us.
+            bool want = (m.dtls.inUse || awaitsEarlyClientHello(m.dtls)) && cfg_.dtlsCert &&
+                        m.hasPorts() && m.rtp.attached();
             bool wantRtcp = want && !m.rtcpMux && m.rtcp.attached();
             std::string ctx = c.callId + "/" + p->tag;
             updateDtls(m, m.dtlsTransport, want, ctx);
@@ -315,9 +332,20 @@ void CallStore::applyDtls(Call& c) {
 // it has not failed), else closed (close_notify) and made anew if wanted.
 void CallStore::updateDtls(Media& m, std::unique_ptr<media::DtlsTransport>& t, bool want,
                            const std::string& ctx) {
-    if (t && want && t->keeps(m.dtls.role, m.dtls.peerFingerprints) &&
-        t->state() != crypto::DtlsState::Failed)
-        return;
+    // Before the answer: passive, the peer's fingerprints to come with it.
+    bool early = !m.dtls.inUse;
+    crypto::DtlsRole role = early ? crypto::DtlsRole::Passive : m.dtls.role;
+    std::vector<crypto::Fingerprint> noFingerprints;
+    const auto& fps = early ? noFingerprints : m.dtls.peerFingerprints;
+    if (t && want && t->state() != crypto::DtlsState::Failed) {
+        if (t->keeps(role, fps)) return;
+        // The answer to an early association: same role, so it goes on
+        // (perhaps already through its handshake) and checks them now.
+        if (t->role() == role && t->awaitsFingerprints() && !fps.empty()) {
+            t->setPeerFingerprints(fps);
+            return;
+        }
+    }
     if (t) {
         t->close();
         t.reset();
@@ -325,9 +353,10 @@ void CallStore::updateDtls(Media& m, std::unique_ptr<media::DtlsTransport>& t, b
     if (!want) return;
     media::DtlsTransport::Options o;
     o.cert = cfg_.dtlsCert;
-    o.role = m.dtls.role;
-    o.peerFingerprints = m.dtls.peerFingerprints;
+    o.role = role;
+    o.peerFingerprints = fps;
     o.timers = &timers();
+    o.pacer = dtlsPacer_;
     o.logContext = ctx;
     Media* media = &m;
     auto made = media::DtlsTransport::create(std::move(o), [this, media] { configureMedia(*media); });

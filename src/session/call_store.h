@@ -5,6 +5,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -55,6 +56,9 @@ struct SessionConfig {
     // answered) and --dtls-passive.
     std::shared_ptr<const crypto::DtlsCertificate> dtlsCert;
     bool dtlsPassive = false;
+    // DTLS work one worker does per loop round before the next records wait
+    // for the following rounds (media/dtls_transport.h DtlsPacer); 0: none.
+    std::chrono::microseconds dtlsRoundBudget{1000};
     // The in-kernel path (src/offload/): makes each worker's hook; unset,
     // everything is forwarded in userspace.
     std::function<std::unique_ptr<media::OffloadHook>()> offload;
@@ -210,6 +214,7 @@ private:
     net::EventLoop* loop_;
     media::WorkerStats* totals_;
     std::unique_ptr<net::TimerWheel> ownTimers_;  // without a loop (unit tests)
+    std::shared_ptr<media::DtlsPacer> dtlsPacer_;  // with a loop
     // Declared before the calls: their streams reclaim through it as they go.
     std::unique_ptr<media::OffloadHook> offload_;
     int64_t timersNow_ = 0;  // the wall second runTimers() pretends it is; 0 = the clock's

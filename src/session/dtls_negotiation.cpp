@@ -58,12 +58,14 @@ void readDtls(const sdp::SessionDescription& sdp, const sdp::MediaSection& m, Me
 void offerDtls(MediaDtls& to, bool wanted, const DtlsOptions& opts) {
     to.offered = wanted && !opts.off;
     to.offerPassive = opts.passive;
+    to.awaitingAnswer = to.offered;
     if (to.offered) to.hash = opts.hash.value_or(crypto::FingerprintHash::Sha256);
 }
 
 void answerDtls(MediaDtls& answerer, MediaDtls& offerer, bool offererSecure, bool daemonPassive) {
     using crypto::DtlsRole;
     using crypto::DtlsSetup;
+    answerer.awaitingAnswer = false;
     answerer.inUse = answerer.offered && !answerer.peerFingerprints.empty() &&
                      answerer.peerSetup && *answerer.peerSetup != DtlsSetup::HoldConn;
     if (answerer.inUse)
@@ -80,6 +82,10 @@ void answerDtls(MediaDtls& answerer, MediaDtls& offerer, bool offererSecure, boo
     else
         offerer.role = offerer.reversePassive || daemonPassive ? DtlsRole::Passive : DtlsRole::Active;
     offerer.hash = offerer.peerFingerprints.front().hash;
+}
+
+bool awaitsEarlyClientHello(const MediaDtls& d) {
+    return d.offered && d.awaitingAnswer && !d.inUse;
 }
 
 std::vector<std::string> dtlsAttributes(const MediaDtls& d, bool isOffer,

@@ -41,6 +41,10 @@ struct MediaDtls {
     std::vector<crypto::Fingerprint> peerFingerprints;
     std::optional<crypto::DtlsSetup> peerSetup;
     bool offered = false;  // our last offer to this side carried DTLS
+    // That offer is not answered yet: the side may start its handshake (as
+    // DTLS client) before its answer reaches us, so a passive association
+    // waits for it (CallStore::applyDtls).
+    bool awaitingAnswer = false;
     bool offerPassive = false;
     bool reversePassive = false;  // asked for this side when it offered
     // Negotiated.
@@ -55,6 +59,10 @@ void readDtls(const sdp::SessionDescription& sdp, const sdp::MediaSection& m, Me
 bool isConsumedFingerprint(std::string_view value);
 
 void offerDtls(MediaDtls& to, bool wanted, const DtlsOptions& opts);
+// True while our DTLS offer to this side waits for its answer and no
+// association is negotiated yet: we may be the DTLS server (we offered
+// actpass or passive), and its ClientHello may come before its answer.
+bool awaitsEarlyClientHello(const MediaDtls& d);
 // `offererSecure`: the offerer's profile can carry SRTP.
 void answerDtls(MediaDtls& answerer, MediaDtls& offerer, bool offererSecure, bool daemonPassive);
 

@@ -53,6 +53,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (kind != PacketKind::Rtcp) abort();
         if ((size_t(data[2] << 8 | data[3]) + 1) * 4 > size - trailer) abort();
     }
+    // AVPF towards AVP: never longer, and what is left has no feedback and
+    // walks as cleanly as the input did.
+    {
+        std::vector<uint8_t> copy(data, data + size);
+        const size_t kept = stripRtcpFeedback(copy);
+        if (kept > size) abort();
+        if (kept < size) {
+            for (size_t at = 0; at < kept;) {
+                if (kept - at < 4 || copy[at + 1] == 205 || copy[at + 1] == 206) abort();
+                at += (size_t(copy[at + 2] << 8 | copy[at + 3]) + 1) * 4;
+                if (at > kept) abort();
+            }
+        }
+    }
     const uint32_t ssrc = rtcpSenderSsrc(in);
     if (size < 8 && ssrc != 0) abort();
 

@@ -74,11 +74,12 @@ TEST_F(MetricsTest, EveryFamilyIsOneBlockWithHelpAndType) {
         EXPECT_EQ(name, current) << "sample outside its family's block: " << line;
     }
     for (const auto& [name, n] : blocks) EXPECT_EQ(n, 1) << name;
-    // rtpengine's 23, our seven per-worker ones, three io_uring ones per
+    // rtpengine's 23, our eight per-worker ones, three io_uring ones per
     // worker and the MOS histogram (no reply cache, HTTP server or load
     // monitor given here).
-    EXPECT_EQ(blocks.size(), 23u + 7u + 3u + 1u) << text;
+    EXPECT_EQ(blocks.size(), 23u + 8u + 3u + 1u) << text;
     EXPECT_TRUE(blocks.count("ngmedia_dtls_handshakes_total")) << text;
+    EXPECT_TRUE(blocks.count("ngmedia_dtls_work_put_off_total")) << text;
     EXPECT_TRUE(blocks.count("ngmedia_srtp_failures_total")) << text;
 }
 

@@ -476,6 +476,47 @@ TEST(ValidSrtcpHead, FirstHeaderIsCheckedAsForRtcp) {
 
 // ---- rtcpSenderSsrc ----
 
+// ---- stripRtcpFeedback: AVPF towards AVP, as rtpengine 10.5 forwards it ----
+
+const Bytes kRr = {0x80, 0xC9, 0x00, 0x01, 0x11, 0x11, 0x11, 0x11};
+const Bytes kSdes = {0x81, 0xCA, 0x00, 0x03, 0x11, 0x11, 0x11, 0x11,
+                     0x01, 0x02, 'a',  'b',  0,    0,    0,    0};
+const Bytes kPli = {0x81, 0xCE, 0x00, 0x02, 0x11, 0x11, 0x11, 0x11, 0x22, 0x22, 0x22, 0x22};
+const Bytes kNack = {0x81, 0xCD, 0x00, 0x03, 0x11, 0x11, 0x11, 0x11,
+                     0x22, 0x22, 0x22, 0x22, 0x00, 0x07, 0x00, 0x00};
+
+Bytes cat(std::initializer_list<Bytes> parts) {
+    Bytes out;
+    for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+    return out;
+}
+
+Bytes stripped(Bytes b) {
+    b.resize(stripRtcpFeedback(b));
+    return b;
+}
+
+TEST(StripRtcpFeedback, TakesRtpfbAndPsfbOutOfACompoundKeepingTheRestInOrder) {
+    EXPECT_EQ(stripped(cat({kRr, kPli})), kRr);
+    EXPECT_EQ(stripped(cat({kRr, kSdes, kPli, kNack})), cat({kRr, kSdes}));
+    EXPECT_EQ(stripped(cat({kPli, kRr, kNack, kSdes})), cat({kRr, kSdes}));
+}
+
+TEST(StripRtcpFeedback, FeedbackAloneLeavesNothing) {
+    Bytes pli = kPli, both = cat({kNack, kPli});
+    EXPECT_EQ(stripRtcpFeedback(pli), 0u);
+    EXPECT_EQ(stripRtcpFeedback(both), 0u);
+}
+
+TEST(StripRtcpFeedback, WithoutFeedbackOrWhenLengthsDoNotAddUpNothingChanges) {
+    EXPECT_EQ(stripped(cat({kRr, kSdes})), cat({kRr, kSdes}));
+    // rtpengine passes such a compound on as it came.
+    Bytes bad = cat({kRr, Bytes(kPli.begin(), kPli.end() - 4)});
+    EXPECT_EQ(stripped(bad), bad);
+    Bytes tail = cat({kRr, kPli, Bytes{0x81, 0xCE}});
+    EXPECT_EQ(stripped(tail), tail);
+}
+
 TEST(RtcpSenderSsrc, ReadsFirstPacketSsrc) {
     EXPECT_EQ(rtcpSenderSsrc(kSr), 0x01020304u);
     EXPECT_EQ(rtcpSenderSsrc(kRrSdes), 0xAABBCCDDu);

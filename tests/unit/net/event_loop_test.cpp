@@ -5,9 +5,10 @@
 #include <sys/socket.h>
 
 #include <atomic>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <functional>
 #include <future>
 #include <memory>
 #include <thread>
@@ -439,6 +440,36 @@ void idleLoopStaysAsleep(bool ioUring) {
 
 TEST(EventLoop, IdleLoopWithNoTimerArmedDoesNotWake) { idleLoopStaysAsleep(true); }
 TEST(EventLoop, IdleLoopWithNoTimerArmedDoesNotWakeOnTheEpollPath) { idleLoopStaysAsleep(false); }
+
+// nextRound: a chain of tasks each put off to the next round all run, one
+// per round (a task put off from a put-off task does not run in the same
+// round: deferred work queued in that round runs between them), and the
+// loop does not sleep while one waits (no timer, no datagram wakes it).
+void nextRoundChainRuns(bool ioUring) {
+    PacketPath path(ioUring);
+    EventLoop loop;
+    LoopThread t(loop);
+    std::promise<void> done;
+    std::vector<int> order;
+    std::function<void(int)> hop = [&](int i) {
+        order.push_back(i);
+        if (i == 5) {
+            done.set_value();
+            return;
+        }
+        loop.defer([&, i] { order.push_back(100 + i); });
+        loop.nextRound([&, i] { hop(i + 1); });
+    };
+    loop.post([&] { loop.nextRound([&] { hop(1); }); });
+    ASSERT_EQ(done.get_future().wait_for(2s), std::future_status::ready);
+    EXPECT_EQ(order, (std::vector<int>{1, 101, 2, 102, 3, 103, 4, 104, 5}));
+    EXPECT_TRUE(t.stopAndJoin());
+}
+
+TEST(EventLoop, TasksPutOffToTheNextRoundRunOnePerRound) { nextRoundChainRuns(true); }
+TEST(EventLoop, TasksPutOffToTheNextRoundRunOnePerRoundOnTheEpollPath) {
+    nextRoundChainRuns(false);
+}
 
 TEST(EventLoop, AddingAnInvalidFdFails) {
     EventLoop loop;
