@@ -74,7 +74,8 @@ CommandReply resultReply(CommandContext& c, CommandResult res, Carries carries) 
     }
     if (carries == Carries::CallDetails) {
         if (res->call) encodeCallDetails(*res->call, f, r, rep);
-    } else if (!f.sdp.empty()) {
+    } else if (!f.sdp.empty() && !f.fragment) {
+        // A trickle update (`fragment`) is answered without SDP (as 10.5).
         r.add("sdp", Value::string(rep.intern(std::move(res->sdp))));
     }
     std::string warning = res->warning;

@@ -242,11 +242,12 @@ constexpr NgFlag kFlags[] = {
     {"debug|debugging", &Flags::debug},
     {"pierce NAT", &Flags::pierceNat},
     {"NAT wait", &Flags::natWait},
-    {"trickle ICE", &Flags::trickleIce, nullptr, "trickle ICE"},
+    {"trickle ICE", &Flags::trickleIce},
+    {"fragment", &Flags::fragment},
     {"fatal", &Flags::fatal},
     {"load limit", &Flags::loadLimitSupported},
     {"ICE reject|ICE remove", nullptr, [](Flags& f) { f.ice = "remove"; }},
-    {"ICE force", nullptr, [](Flags& f) { f.ice = "force"; }, "ICE"},
+    {"ICE force", nullptr, [](Flags& f) { f.ice = "force"; }},
 };
 
 const NameIndex<NgFlag>& flagIndex() {
@@ -472,12 +473,10 @@ constexpr NgKey kKeys[] = {
     {.names = "limit", .kind = Any, .onValue = limit},
     {.names = "drop traffic", .kind = Text, .onText = dropTraffic},
     {.names = "media echo", .kind = Text, .onText = mediaEcho},
-    {"ICE", Text, &Flags::ice, nullptr,
-     [](Flags& f, const std::string& s) {
-         if (s != "remove" && s != "default") addNotImplemented(f, "ICE");
-         return Error();
-     }},
-    {.names = "ICE lite", .kind = Text, .text = &Flags::iceLite, .notImplemented = "ICE-lite"},
+    // Values other than remove, force, default, force-relay and optional
+    // are ignored (the default), as rtpengine does.
+    {"ICE", Text, &Flags::ice},
+    {.names = "ICE lite", .kind = Text, .text = &Flags::iceLite},
     {.names = "transport protocol", .kind = Text, .text = &Flags::transportProtocol},
     {.names = "DTLS", .kind = Text, .text = &Flags::dtls},
     {.names = "DTLS reverse", .kind = Text, .text = &Flags::dtlsReverse},

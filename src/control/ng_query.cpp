@@ -56,6 +56,7 @@ Value streamValue(const session::Media& m, const session::Stream& s, bool fallba
     if (s.confirmed()) flags.push(Value::string("confirmed"));
     if (s.config().strictSource) flags.push(Value::string("strict source address"));
     if (s.config().mediaHandover) flags.push(Value::string("media handover"));
+    if (m.ice.inUse) flags.push(Value::string("ICE"));
     v.add("stats", statsValue(s.stats()));
     return v;
 }
@@ -79,6 +80,7 @@ Value mediaValue(const session::Media& m, int64_t since, bencode::Document& d) {
                                                                          : "DTLS role passive"));
     }
     if (m.sdes.negotiated()) flags.push(Value::string("SDES"));
+    if (m.ice.inUse) flags.push(Value::string("ICE"));
     if (m.iceControlling) flags.push(Value::string("ICE controlling"));
     return v;
 }

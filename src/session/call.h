@@ -18,6 +18,7 @@
 #include "session/flags.h"
 #include "session/media_ports.h"
 #include "session/dtls_negotiation.h"
+#include "session/ice_negotiation.h"
 #include "session/sdes_negotiation.h"
 
 namespace ngm::session {
@@ -71,6 +72,16 @@ struct Media {
     // and replay window.
     MediaSdes sdes;
     MediaDtls dtls;  // DTLS-SRTP towards this side (session/dtls_negotiation.h)
+    MediaIce ice;    // ICE towards this side (session/ice_negotiation.h)
+    // While ICE is in use towards this side: a port pair on every other
+    // address of the logical interface (ports.local() has the first), for
+    // the host candidates written there. The agent owns no sockets of its
+    // own; it reads them here.
+    struct IcePorts {
+        net::LocalInterface* local = nullptr;
+        net::SocketPair sockets;
+    };
+    std::vector<IcePorts> iceExtraPorts;
     std::unique_ptr<media::SrtpStage> decrypt, encrypt;
     std::optional<crypto::SdesCrypto> decryptKey, encryptKey;
     // The DTLS-SRTP handshake towards this side, when dtls.inUse; its stages

@@ -25,13 +25,11 @@ std::string ctx(const Flags& f) { return f.callId + "/" + f.fromTag; }
 // Neither the direction nor a hold latches ports (observed: sendonly,
 // recvonly, inactive and c=0.0.0.0 moves all get new ports, with or without
 // `no port latching`).
-bool keepsPortsOnMove([[maybe_unused]] const Media& dst, const Flags& f) {
+bool keepsPortsOnMove(const Media& dst, const Flags& f) {
     if (f.portLatching) return true;
-    // ICE hook: true once `dst` has negotiated ICE (not implemented yet).
     // ICE checks find the moved peer on the same ports; new ports would
     // mean an ICE restart.
-    bool speaksIce = false;
-    return speaksIce && !f.noPortLatching;
+    return dst.ice.inUse && !f.noPortLatching;
 }
 }  // namespace
 
@@ -79,10 +77,56 @@ MediaPorts::Hooks CallStore::portsHooks(Media& m) {
     return {[this, &m] { detachPorts(m); }, [this, &m] { attachPorts(m); }};
 }
 
-void CallStore::releasePorts(Media& m) { m.ports.release(portsHooks(m)); }
+void CallStore::releasePorts(Media& m) {
+    m.ports.release(portsHooks(m));
+    releaseIcePorts(m);
+}
 
 // The current pair and every retired one.
-void CallStore::releaseAllPorts(Media& m) { m.ports.releaseAll(portsHooks(m)); }
+void CallStore::releaseAllPorts(Media& m) {
+    m.ports.releaseAll(portsHooks(m));
+    releaseIcePorts(m);
+}
+
+void CallStore::releaseIcePorts(Media& m) {
+    for (auto& p : m.iceExtraPorts) p.local->ports->releasePair(p.sockets);
+    m.iceExtraPorts.clear();
+}
+
+// While ICE is in use towards a side, a port pair on each other address of
+// its logical interface, in configuration order (rtpengine offers a host
+// candidate on every address). False when a port could not be had.
+bool CallStore::syncIcePorts(Media& m) {
+    std::vector<net::LocalInterface*> want;
+    net::LogicalInterface* li = m.ports.iface();
+    if (m.ice.inUse && m.hasPorts() && li)
+        for (const auto& a : li->addresses)
+            if (a.get() != m.ports.local()) want.push_back(a.get());
+    std::vector<Media::IcePorts> kept;
+    for (auto& p : m.iceExtraPorts) {
+        if (std::find(want.begin(), want.end(), p.local) != want.end())
+            kept.push_back(std::move(p));
+        else
+            p.local->ports->releasePair(p.sockets);
+    }
+    m.iceExtraPorts.clear();
+    bool ok = true;
+    for (net::LocalInterface* local : want) {
+        auto it = std::find_if(kept.begin(), kept.end(),
+                               [&](const Media::IcePorts& p) { return p.local == local; });
+        if (it != kept.end()) {
+            m.iceExtraPorts.push_back(std::move(*it));
+            continue;
+        }
+        auto pair = local->ports->allocatePair();
+        if (!pair) {
+            ok = false;
+            continue;
+        }
+        m.iceExtraPorts.push_back({local, std::move(*pair)});
+    }
+    return ok;
+}
 
 // Takes the current pair off the streams (it is about to be put aside or
 // swapped).
@@ -403,31 +447,6 @@ void CallStore::destroyCall(const std::string& callId, int reason) {
     if (calls_.empty()) calls_.rehash(0);  // no bucket array once the last call is gone
 }
 
-namespace {
-
-// ICE attributes in the received SDP are consumed like
-// rtpengine consumes them, but ngmedia cannot yet generate its own: say so
-// in the reply instead of dropping them silently.
-std::string unsupportedInputWarning(const sdp::SessionDescription& in, const Flags& f) {
-    bool ice = false;
-    auto scan = [&](const std::vector<sdp::Line>& lines) {
-        for (const auto& l : lines) {
-            if (l.type != 'a') continue;
-            auto name = sdp::splitAttribute(l.value).name;
-            ice |= name == "ice-ufrag" || name == "candidate";
-        }
-    };
-    for (size_t i = 0; i < in.sessionCount(); i++) scan(in.sessionLines(i));
-    for (const auto& m : in.media) scan(m.lines);
-    std::string w;
-    if (ice && f.ice != "remove") w += " ICE;";
-    if (w.empty()) return w;
-    w.pop_back();
-    return "Attributes of capabilities not implemented yet were removed:" + w;
-}
-
-}  // namespace
-
 void CallStore::removeParticipant(Call& c, Participant* p) {
     releaseParticipant(*p);
     // Nothing may keep pointing at its streams once it is gone.
@@ -451,6 +470,7 @@ void CallStore::removeParticipant(Call& c, Participant* p) {
 // Signalling may bring a deadline forward (an answer, a delayed delete) or
 // cancel one: the call's timer follows, whatever the outcome.
 CommandResult CallStore::offer(const Flags& f) {
+    if (f.fragment) return trickleUpdate(f);
     CommandResult r = offerAnswer(f, true);
     if (Call* c = find(f.callId)) schedule(*c, wallSeconds());
     return r;
@@ -460,6 +480,29 @@ CommandResult CallStore::answer(const Flags& f) {
     CommandResult r = offerAnswer(f, false);
     if (Call* c = find(f.callId)) schedule(*c, wallSeconds());
     return r;
+}
+
+// RFC 8840 trickle update: candidates for media the sender already has. The
+// reply is ok whatever it carries (as 10.5's); rtpengine keeps updates for
+// calls it does not know yet for a while, ngmedia drops them.
+CommandResult CallStore::trickleUpdate(const Flags& f) {
+    auto frag = parseIceFragment(f.sdp);
+    Call* call = find(f.callId);
+    Participant* p = call ? call->find(f.fromTag) : nullptr;
+    if (!frag || !p) {
+        NGM_LOG(log::Info, ctx(f), "ICE fragment for unknown media dropped");
+        return CallReply{};
+    }
+    for (size_t i = 0; i < frag->sections.size(); i++) {
+        const IceFragment::Section& s = frag->sections[i];
+        Media* m = nullptr;
+        for (auto& pm : p->media)
+            if (pm && !s.mid.empty() && pm->mid == s.mid) m = pm.get();
+        if (!m && s.mid.empty()) m = p->mediaAt(i);
+        if (!m || !applyIceFragment(s, m->ice))
+            NGM_LOG(log::Info, ctx(f), "ICE fragment section %zu matches no media", i);
+    }
+    return CallReply{};
 }
 
 namespace {
@@ -544,7 +587,6 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
     CallReply r;
     r.sdp = rewriteSdp(x.in, x.from(), x.to(), f, *x.call, cfg_, isOffer);
     r.call = x.call;
-    r.warning = unsupportedInputWarning(x.in, f);
     return r;
 }
 
@@ -707,6 +749,15 @@ void negotiateSecurity(Media& src, Media& dst, const Flags& f, bool isOffer,
     if (src.dtls.inUse) src.sdes.keyless = true;
 }
 
+IceOptions iceOptions(const Flags& f) {
+    IceOptions o;
+    o.mode = iceModeByName(f.ice);
+    o.lite = f.iceLite;
+    o.trickle = f.trickleIce;
+    o.reset = f.reset;
+    return o;
+}
+
 // rtcp-mux (RFC 5761) as the `rtcp-mux` key of the offer asks; keys in an
 // answer have no effect (as with rtpengine).
 void negotiateRtcpMux(Media& src, Media& dst, const Participant& to, const Flags& f, bool isOffer) {
@@ -752,14 +803,27 @@ std::optional<CommandResult> CallStore::negotiateMedia(Exchange& x, size_t i) {
     // fork_two_answers diff scenario).
     if (x.sides.newAnswerer) dst.ports.forgetOwner();
     if (x.isOffer) negotiateProfile(src, dst, x.f);
-    if (sm.m.port != 0) negotiateSecurity(src, dst, x.f, x.isOffer, offeredProto, cfg_);
+    if (sm.m.port != 0) {
+        negotiateSecurity(src, dst, x.f, x.isOffer, offeredProto, cfg_);
+        negotiateIce(src.ice, dst.ice, iceOptions(x.f), x.isOffer);
+    } else {
+        src.ice.inUse = dst.ice.inUse = false;  // a rejected stream has no ICE
+        src.ice.style = dst.ice.style = IceStyle::None;
+    }
     Families families = familiesOf(src, dst, x.f, x.isOffer);
 
     if (sm.m.port == 0 || isPassthroughProtocol(sm.m.proto))
         return std::nullopt;  // no ports of ours
+    uint32_t dstSeqBefore = dst.hasPorts() ? dst.ports.seq() : 0;
     if (auto failed = allocatePorts(x, src, dst, families.dst, families.src, owner)) return failed;
+    // New ports towards a side that speaks ICE restart ICE there: new
+    // credentials of ours (rtpengine 10.5, `no port latching`).
+    if (dstSeqBefore && dst.ports.seq() != dstSeqBefore && dst.ice.inUse)
+        makeIceCredentials(dst.ice);
     negotiateRtcpMux(src, dst, x.to(), x.f, x.isOffer);
     if (x.isOffer) src.maskSpecs = x.f.codec.mask;
+    if (!syncIcePorts(dst) || !syncIcePorts(src))
+        NGM_LOG(log::Warning, ctx(x.f), "No port for an ICE candidate on every interface address");
     return std::nullopt;
 }
 

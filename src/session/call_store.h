@@ -130,6 +130,7 @@ private:
     // offerAnswer and its steps, in the order it takes them.
     struct Exchange;
     CommandResult offerAnswer(const Flags& f, bool isOffer);
+    CommandResult trickleUpdate(const Flags& f);
     std::optional<CommandResult> checkSdp(const sdp::SessionDescription& in, const Flags& f) const;
     std::optional<CommandResult> findOrCreateCall(Exchange& x);
     std::optional<CommandResult> negotiateMedia(Exchange& x, size_t i);
@@ -170,6 +171,8 @@ private:
     MediaPorts::Hooks portsHooks(Media& m);
     void releasePorts(Media& m);
     void releaseAllPorts(Media& m);
+    void releaseIcePorts(Media& m);
+    bool syncIcePorts(Media& m);
     void detachPorts(Media& m);
     void attachPorts(Media& m);
     void wire(Participant& a, Participant& b, const Flags& f);

@@ -29,6 +29,7 @@ struct Flags {
     bool generateMid = false, stripExtmap = false, originalSendrecv = false, injectDtmf = false;
     bool debug = false, pierceNat = false, natWait = false, trickleIce = false, fatal = false;
     bool loadLimitSupported = false;
+    bool fragment = false;  // the SDP is a trickle ICE fragment (RFC 8840)
 
     // `replace` list
     bool replaceOrigin = false, replaceSessionConnection = false, replaceSdpVersion = false;

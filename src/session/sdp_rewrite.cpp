@@ -4,6 +4,7 @@
 
 #include "codec/manipulate.h"
 #include "common/strings.h"
+#include "session/ice_negotiation.h"
 
 namespace ngm::session {
 
@@ -165,6 +166,9 @@ void readCodecs(const sdp::MediaSection& m, Media& media) {
                 c.encoding = std::string(parts[0]);
                 c.clockRate = parts.size() > 1 ? parseInt<int>(parts[1]).value_or(0) : 0;
                 c.params = parts.size() > 2 ? std::string(parts[2]) : std::string();
+                // One channel is the default: rtpengine writes no "/1"
+                // (Firefox writes G722/8000/1).
+                if (c.params == "1") c.params.clear();
                 c.hadRtpmap = true;
             } else if (a.name == "fmtp") {
                 c.fmtp = std::string(rest);
@@ -191,6 +195,7 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
     readCodecs(m, media);
     readSdes(m, media.sdes);
     readDtls(sdp, m, media.dtls);
+    readIce(sdp, m, media.ice);
 }
 
 namespace {
@@ -236,6 +241,11 @@ struct SdpWriter {
     std::string out;
 };
 
+// `force-relay`: the sender's c= and m= stay, we are one more candidate.
+bool keepsSenderAddress(const MediaIce& ice) {
+    return ice.style == IceStyle::AppendRelay || ice.style == IceStyle::OursRelay;
+}
+
 // What the session-level lines of one session say about our address.
 struct SessionAddress {
     const net::IpAddress* local = nullptr;  // ours; null when no media has ports
@@ -256,6 +266,7 @@ SessionAddress sessionAddressOf(const SdpWriter& w, size_t sess) {
     }
     SessionAddress a;
     a.local = first ? &first->ports.local()->advertised : nullptr;
+    if (first && keepsSenderAddress(first->ice)) a.local = nullptr;
     const Media* firstSrc = first ? w.from.mediaAt(first->index - 1) : nullptr;
     // A held first stream holds the session c= too (its own c= or the
     // session's); the session c= is left as it is when no media section
@@ -323,6 +334,15 @@ void writeSessionLevel(SdpWriter& w, size_t sess) {
                 break;
         }
         sdp::writeLine(w.out, l.type, l.value, l.bareLf);
+    }
+    // ICE-lite towards this side: one a=ice-lite for the session (RFC 8839 §5.3).
+    for (size_t i = 0; i < w.in.media.size(); i++) {
+        const Media* m = w.to.mediaAt(i);
+        if (w.in.media[i].session == sess && w.in.media[i].m.port != 0 && m &&
+            m->ice.style != IceStyle::None && m->ice.liteSelf) {
+            sdp::writeLine(w.out, 'a', "ice-lite");
+            break;
+        }
     }
     if (w.f.loopProtect && !haveOwnToken)
         sdp::writeLine(w.out, 'a', "rtpengine:" + w.cfg.instanceToken);
@@ -401,11 +421,26 @@ void writeNonRtpAttributes(SdpWriter& w, const sdp::MediaSection& sm, const Medi
 
 // The received attributes that pass through: everything rtpengine does not
 // consume and write itself.
-void writeKeptAttributes(SdpWriter& w, const sdp::MediaSection& sm) {
+// `optional` and `force-relay` keep the sender's own ICE lines (without its
+// relay candidates for `force-relay`).
+bool keptIceAttribute(const sdp::Attribute& a, IceStyle style) {
+    if (style != IceStyle::AppendHost && style != IceStyle::AppendRelay) return false;
+    if (a.name == "ice-ufrag" || a.name == "ice-pwd" || a.name == "ice-options") return true;
+    if (a.name != "candidate") return false;
+    if (style == IceStyle::AppendHost) return true;
+    auto c = parseIceCandidate(a.value);
+    return !c || !iequals(c->type, "relay");
+}
+
+void writeKeptAttributes(SdpWriter& w, const sdp::MediaSection& sm, const Media& dst) {
     for (const auto& l : sm.lines) {
         if (l.type != 'a') continue;
         auto a = sdp::splitAttribute(l.value);
         if (a.name == "mid") continue;
+        if (keptIceAttribute(a, dst.ice.style)) {
+            sdp::writeLine(w.out, 'a', l.value);
+            continue;
+        }
         if (a.name == "rtcp-fb" && a.value.substr(0, 1) == "*") {
             sdp::writeLine(w.out, 'a', l.value);
             continue;
@@ -457,12 +492,37 @@ void writeRtcpAttributes(SdpWriter& w, const Media& dst) {
     if (offerMux) sdp::writeLine(w.out, 'a', "rtcp-mux");
 }
 
+// Our ICE lines at the end of a section (see session/ice_negotiation.h),
+// and a=end-of-candidates.
+void writeIceAttributes(SdpWriter& w, const Media* src, const Media& dst) {
+    const MediaIce& ice = dst.ice;
+    bool trickle = ice.trickle || ice.peerTrickle;
+    if (ice.style != IceStyle::None) {
+        if (ice.style == IceStyle::Ours || ice.style == IceStyle::OursRelay) {
+            sdp::writeLine(w.out, 'a', "ice-ufrag:" + ice.ufrag);
+            sdp::writeLine(w.out, 'a', "ice-pwd:" + ice.pwd);
+            if (trickle) sdp::writeLine(w.out, 'a', "ice-options:trickle");
+        }
+        std::vector<IceLocalAddress> addrs;
+        const net::SocketPair& own = dst.ports.sockets();
+        addrs.push_back({dst.ports.local()->advertised, own.rtp.local().port, own.rtcp.local().port});
+        for (const auto& p : dst.iceExtraPorts)
+            addrs.push_back({p.local->advertised, p.sockets.rtp.local().port,
+                             p.sockets.rtcp.local().port});
+        for (const std::string& c : localCandidates(ice, addrs, dst.rtcpMux ? 1 : 2))
+            sdp::writeLine(w.out, 'a', "candidate:" + c);
+    }
+    if ((src && src->ice.peerEndOfCandidates) || (ice.style != IceStyle::None && trickle))
+        sdp::writeLine(w.out, 'a', "end-of-candidates");
+}
+
 // A media section with our ports: m= line, other lines (c=), attributes,
 // mid, codecs, direction, rtcp, ptime.
 void writeRelayedSection(SdpWriter& w, const sdp::MediaSection& sm, sdp::MediaLine ml,
                          const std::string& mid, const Media* src, Media& dst) {
     bool rtp = knownRtpProtocol(sm.m.proto).has_value();
-    ml.port = dst.ports.sockets().rtp.local().port;
+    bool keepAddress = rtp && keepsSenderAddress(dst.ice);
+    if (!keepAddress) ml.port = dst.ports.sockets().rtp.local().port;
     if (rtp) chooseProfile(w, src, dst, ml);
     codec::CodecList codecs;
     if (rtp) {
@@ -477,7 +537,7 @@ void writeRelayedSection(SdpWriter& w, const sdp::MediaSection& sm, sdp::MediaLi
     bool zero = src && src->zeroAddress;
     for (const auto& l : sm.lines) {
         if (l.type == 'a') continue;
-        if (l.type == 'c')
+        if (l.type == 'c' && !keepAddress)
             writeConnection(w.out, l, w.f, &dst.ports.local()->advertised, zero);
         else
             sdp::writeLine(w.out, l.type, l.value, l.bareLf);
@@ -486,18 +546,19 @@ void writeRelayedSection(SdpWriter& w, const sdp::MediaSection& sm, sdp::MediaLi
         writeNonRtpAttributes(w, sm, src);
         return;
     }
-    writeKeptAttributes(w, sm);
+    writeKeptAttributes(w, sm, dst);
     if (!mid.empty()) sdp::writeLine(w.out, 'a', "mid:" + mid);
     writeCodecAttributes(w, codecs);
     if (src && !(w.f.originalSendrecv && !src->sdpDirection.empty()))
         sdp::writeLine(w.out, 'a', directionOf(*src));
-    writeRtcpAttributes(w, dst);
+    if (!keepAddress) writeRtcpAttributes(w, dst);
     for (const std::string& a : cryptoAttributes(dst.sdes, w.isOffer)) sdp::writeLine(w.out, 'a', a);
     for (const std::string& a : dtlsAttributes(dst.dtls, w.isOffer, w.cfg.dtlsCert.get()))
         sdp::writeLine(w.out, 'a', a);
     int ptime = src ? src->ptime : 0;
     if (!ptime && !w.isOffer) ptime = dst.ptime;  // the offer's ptime carries over
     if (ptime) sdp::writeLine(w.out, 'a', "ptime:" + std::to_string(ptime));
+    writeIceAttributes(w, src, dst);
 }
 
 // Media section i: passed through, rejected (port 0), or relayed.
