@@ -64,6 +64,7 @@ class IceTransport final : public IceHandler, private ice::AgentEvents {
 
     void onStun(PacketStream& s, std::span<const uint8_t> datagram, const net::Endpoint& from) override;
 
+    uint8_t components() const { return opts_.agent.components; }
     // The stream of `component` (1 or 2), null if there is none.
     PacketStream* stream(uint8_t component) const;
 

@@ -115,6 +115,7 @@ int64_t PacketStream::learningCommitsAt(int64_t lastSignal) {
 }
 
 void PacketStream::relearn(int64_t commitsAtMs) {
+    if (cfg_.ice) return;  // the selected pair stays until ICE says otherwise
     forgetLearned();
     learnFromMs_ = commitsAtMs;
 }
