@@ -41,7 +41,10 @@ void CallStore::applyIce(Call& c) {
 
 void CallStore::updateIce(Media& m, const std::string& ctx) {
     const MediaIce& ice = m.ice;
-    bool want = ice.inUse && m.hasPorts() && m.rtp.attached() && !m.rejected;
+    // Not before our credentials towards it exist: the side of an offer
+    // gets them with the answer.
+    bool want = ice.inUse && !ice.ufrag.empty() && !ice.pwd.empty() && m.hasPorts() &&
+                m.rtp.attached() && !m.rejected;
     int components = m.rtcpMux || !m.rtcp.attached() ? 1 : 2;
     auto& t = m.iceTransport;
     // A new shape (components, lite, role) needs a new agent; new local
