@@ -40,7 +40,8 @@ static void on_state(NiceAgent* a, guint sid, guint comp, guint state, gpointer 
     if (comp > 2) return;
     if (state == NICE_COMPONENT_STATE_READY) ready[comp] = 1;
     if (state == NICE_COMPONENT_STATE_FAILED) failed = 1;
-    fprintf(stderr, "nice_peer: component %u state %s\n", comp, nice_component_state_to_string(state));
+    fprintf(stderr, "nice_peer: component %u state %s\n", comp,
+            nice_component_state_to_string(state));
 }
 
 static void on_recv(NiceAgent* a, guint sid, guint comp, guint len, gchar* buf, gpointer d) {
@@ -103,8 +104,10 @@ static int read_remote(void) {
     while (fgets(line, sizeof line, stdin)) {
         line[strcspn(line, "\r\n")] = 0;
         if (!strcmp(line, "END")) break;
-        if (!strncmp(line, "a=ice-ufrag:", 12)) g_strlcpy(ufrag, line + 12, sizeof ufrag);
-        else if (!strncmp(line, "a=ice-pwd:", 10)) g_strlcpy(pwd, line + 10, sizeof pwd);
+        if (!strncmp(line, "a=ice-ufrag:", 12))
+            g_strlcpy(ufrag, line + 12, sizeof ufrag);
+        else if (!strncmp(line, "a=ice-pwd:", 10))
+            g_strlcpy(pwd, line + 10, sizeof pwd);
         else if (!strncmp(line, "a=candidate:", 12)) {
             NiceCandidate* c = nice_agent_parse_remote_candidate_sdp(agent, stream_id, line);
             if (!c) {
@@ -179,15 +182,24 @@ int main(int argc, char** argv) {
     int count = 10, expect = 10, timeout = 30, min_port = 63600, max_port = 63799;
     for (int i = 1; i < argc; i++) {
         const char* a = argv[i];
-        if (!strcmp(a, "--controlled")) controlling = FALSE;
-        else if (!strcmp(a, "--controlling")) controlling = TRUE;
-        else if (!strcmp(a, "--lite")) lite = TRUE;
-        else if (!strcmp(a, "--restart")) restart = TRUE;
-        else if (!strncmp(a, "--components=", 13)) ncomp = (guint)atoi(a + 13);
-        else if (!strncmp(a, "--count=", 8)) count = atoi(a + 8);
-        else if (!strncmp(a, "--expect=", 9)) expect = atoi(a + 9);
-        else if (!strncmp(a, "--timeout=", 10)) timeout = atoi(a + 10);
-        else if (!strncmp(a, "--ports=", 8)) sscanf(a + 8, "%d-%d", &min_port, &max_port);
+        if (!strcmp(a, "--controlled"))
+            controlling = FALSE;
+        else if (!strcmp(a, "--controlling"))
+            controlling = TRUE;
+        else if (!strcmp(a, "--lite"))
+            lite = TRUE;
+        else if (!strcmp(a, "--restart"))
+            restart = TRUE;
+        else if (!strncmp(a, "--components=", 13))
+            ncomp = (guint)atoi(a + 13);
+        else if (!strncmp(a, "--count=", 8))
+            count = atoi(a + 8);
+        else if (!strncmp(a, "--expect=", 9))
+            expect = atoi(a + 9);
+        else if (!strncmp(a, "--timeout=", 10))
+            timeout = atoi(a + 10);
+        else if (!strncmp(a, "--ports=", 8))
+            sscanf(a + 8, "%d-%d", &min_port, &max_port);
         else {
             fprintf(stderr,
                     "usage: nice_peer [--controlling|--controlled] [--lite] [--restart] "
@@ -196,6 +208,8 @@ int main(int argc, char** argv) {
         }
     }
     if (ncomp < 1 || ncomp > 2) return 2;
+    /* stdout is the line protocol: GLib's debug output goes to stderr. */
+    g_log_writer_default_set_use_stderr(TRUE);
     GMainContext* ctx = g_main_context_default();
     agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
                                 lite ? NICE_AGENT_OPTION_LITE_MODE : NICE_AGENT_OPTION_NONE);
@@ -228,7 +242,12 @@ int main(int argc, char** argv) {
         deadline = g_get_monotonic_time() + (gint64)timeout * G_USEC_PER_SEC;
         ok = run_phase(ctx, (unsigned)count, (unsigned)expect, deadline);
     }
-    const char* state = ok ? "ok" : failed ? "failed" : all_ready() ? "media-timeout" : "ice-timeout";
+    const char* state = ok            ? "ok"
+                        : failed      ? "failed"
+                        : all_ready() ? "media-timeout"
+                                      : "ice-timeout";
+    /* "controlling" is the role asked for: libnice's "controlling-mode"
+     * property does not follow a role conflict (its debug log does). */
     printf("{\"state\":\"%s\",\"controlling\":%s,\"sent\":[%u,%u],\"received\":[%u,%u]}\n", state,
            controlling ? "true" : "false", sent[1], sent[2], received[1], received[2]);
     fflush(stdout);
