@@ -3,6 +3,8 @@
 // a media::IceTransport: made when ICE starts, fed the peer's credentials and
 // candidates on every offer and answer, restarted when credentials change,
 // dropped when ICE stops.
+#include <algorithm>
+
 #include "common/log.h"
 #include "media/ice_transport.h"
 #include "session/call_store.h"
@@ -46,6 +48,13 @@ void CallStore::updateIce(Media& m, const std::string& ctx) {
     bool want = ice.inUse && !ice.ufrag.empty() && !ice.pwd.empty() && m.hasPorts() &&
                 m.rtp.attached() && !m.rejected;
     int components = m.rtcpMux || !m.rtcp.attached() ? 1 : 2;
+    // A peer that offered rtcp-mux and signalled no RTCP candidate (RFC 8858
+    // rtcp-mux-only, as browsers do) has one component, even where our
+    // answer to it demultiplexes: a second one would fail ICE at once.
+    if (components == 2 && m.rtcpMuxOffered && !ice.peerCandidates.empty() &&
+        std::none_of(ice.peerCandidates.begin(), ice.peerCandidates.end(),
+                     [](const IceCandidate& c) { return c.component == 2; }))
+        components = 1;
     auto& t = m.iceTransport;
     // A new shape (components, lite, role) needs a new agent; new local
     // credentials are a restart of ours.

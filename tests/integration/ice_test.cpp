@@ -304,13 +304,13 @@ class IceLibnice : public DaemonTest {
 
     // libnice offers, the plain peer answers; libnice's ICE lines for the
     // answer to it come back. Leaves the daemon's ports in niceSide/plainSide.
-    void niceOffers(int components, bool lite) {
+    void niceOffers(int components, bool lite, const std::string& mux = "demux") {
         auto local = peer->block();
         ASSERT_FALSE(local.empty()) << "nice_peer printed no credentials";
         // As WebRTC gateways are driven: rtcp-mux accepted towards the ICE
         // side, demultiplexed towards the plain one.
         Reply o = signal("offer", "nice", {}, niceSdp(local, components, lite), {}, {},
-                         components == 1 ? "demux" : "");
+                         components == 1 ? mux : "");
         auto po = sdpMediaPorts(o.sdp());
         ASSERT_TRUE(po);
         plainSide = {"127.0.0.1", uint16_t(po->rtp)};
@@ -421,6 +421,8 @@ class IceLibnice : public DaemonTest {
         std::cout << "nice_peer: " << lastSummary << "\n";
         EXPECT_NE(lastSummary.find("\"state\":\"ok\""), std::string::npos) << lastSummary;
         EXPECT_EQ(peer->wait(10000ms), 0) << lastSummary;
+        // ngmediad's agent never reported a failure on the way.
+        EXPECT_EQ(daemon.log(200000).find("ICE failed"), std::string::npos);
     }
 
     RtpRtcpPeer plain;
@@ -434,6 +436,16 @@ class IceLibnice : public DaemonTest {
 TEST_F(IceLibnice, LibniceOffersControllingRtcpMux) {
     startPeer({"--controlling"});
     niceOffers(1, false);
+    mediaFlows(1);
+    finishes();
+}
+
+// The same with the default rtcp-mux handling: the answer to libnice does
+// not multiplex (the plain side does not), yet libnice offered rtcp-mux with
+// component 1 only; ngmediad's agent has that one component.
+TEST_F(IceLibnice, RtcpMuxOnlyOffererWithDefaultRtcpMux) {
+    startPeer({"--controlling"});
+    niceOffers(1, false, "");
     mediaFlows(1);
     finishes();
 }
