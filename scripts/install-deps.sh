@@ -2,7 +2,7 @@
 # Installs the Debian packages ngmedia builds and tests with. Idempotent and
 # quiet when everything is already there.
 set -euo pipefail
-PKGS=(cmake ninja-build g++ clang libclang-rt-14-dev libbpf-dev bpftool ccache libgtest-dev liburing-dev libsrtp2-dev libssl-dev openssl libwebsockets-dev pkg-config python3 iproute2 nftables procps
+PKGS=(cmake ninja-build g++ clang libclang-rt-14-dev libbpf-dev bpftool ccache libgtest-dev liburing-dev libsrtp2-dev libssl-dev openssl libwebsockets-dev libnice-dev pkg-config python3 iproute2 nftables procps
       rtpengine-daemon rtpengine-utils kamailio sip-tester tcpdump baresip baresip-core
       prometheus  # prometheus: promtool, which checks /metrics in the tests
       adduser debhelper lintian man-db)  # make deb and its test (package.deb)

@@ -1,6 +1,7 @@
 #include "media/packet_stream.h"
 
 #include "media/dtls_transport.h"
+#include "media/ice_transport.h"
 
 #include <sys/resource.h>
 #include <time.h>
@@ -74,8 +75,18 @@ void PacketStream::detach() {
 void PacketStream::configure(const StreamConfig& c) {
     reclaim();
     bool readvertised = c.advertised != cfg_.advertised || !endpoint_.valid();
+    bool iceBefore = cfg_.ice != nullptr;
     cfg_ = c;
-    if (readvertised) resetLearning();
+    if (cfg_.ice) {
+        // The selected pair, not the SDP, says where media goes.
+        if (!iceBefore) {
+            forgetLearned();
+            icePeer_ = false;
+        }
+    } else {
+        if (iceBefore) icePeer_ = false;
+        if (readvertised || iceBefore) resetLearning();
+    }
     rebuildChain();
 }
 
@@ -112,6 +123,7 @@ int64_t PacketStream::learningCommitsAt(int64_t lastSignal) {
 }
 
 void PacketStream::relearn(int64_t commitsAtMs) {
+    if (cfg_.ice) return;  // the selected pair stays until ICE says otherwise
     forgetLearned();
     learnFromMs_ = commitsAtMs;
 }
@@ -129,6 +141,18 @@ void PacketStream::setEndpoint(const net::Endpoint& ep) {
     if (ctx_.offload) {
         reclaim();
         ctx_.offload->moved(*this);
+    }
+}
+
+void PacketStream::setIcePeer(const net::Endpoint* peer) {
+    if (!cfg_.ice) return;
+    if (peer) {
+        icePeer_ = true;
+        confirm(*peer);
+    } else {
+        icePeer_ = false;
+        reclaim();
+        confirmed_ = false;
     }
 }
 
@@ -209,6 +233,13 @@ int heuristicRank(const net::Endpoint& src, const net::Endpoint& sdp) {
 // What rtpengine does with a valid packet's source (only valid RTP/RTCP
 // gets here: RTP Bleed).
 bool PacketStream::acceptSource(const net::Endpoint& src, int64_t nowMs) {
+    // With ICE media is taken from the selected pair only: nothing else is
+    // relayed, nor learned from.
+    if (cfg_.ice) {
+        if (icePeer_ && src == endpoint_) return true;
+        if (ctx_.totals) ctx_.totals->add(ctx_.totals->iceRefused, 1);
+        return false;
+    }
     // Nothing to learn: the SDP's endpoint is settled by the first packet.
     if ((cfg_.asymmetric || cfg_.learning == Learning::Off) && !confirmed_) confirm(endpoint_);
     if (confirmed_) {
@@ -266,7 +297,13 @@ const SinkList* PacketStream::admit(net::Datagram& d, int64_t nowMs, bool& rtp) 
     if (kind == PacketKind::Dtls && cfg_.dtls) {
         // The handshake's records: not media, not counted as such.
         cfg_.dtls->onDtls(*this, pkt, net::Endpoint::fromSockaddr(d.from));
-        dtlsHandled_ = true;
+        handled_ = true;
+        return nullptr;
+    }
+    if (kind == PacketKind::Stun && cfg_.ice) {
+        // Connectivity checks and their answers: the agent's, not media.
+        cfg_.ice->onStun(*this, pkt, net::Endpoint::fromSockaddr(d.from));
+        handled_ = true;
         return nullptr;
     }
     rtp = kind == PacketKind::Rtp && !isRtcp_;
@@ -330,7 +367,7 @@ void PacketStream::addForwarded(const StreamStats& delta) {
 
 // The participant can be sent to now.
 bool PacketStream::canReceive() const {
-    return fd_ >= 0 && ctx_.io && cfg_.receives && usable(endpoint_) &&
+    return fd_ >= 0 && ctx_.io && cfg_.receives && usable(endpoint_) && (!cfg_.ice || icePeer_) &&
            !(cfg_.natWait && !stats_.packets);
 }
 
@@ -377,8 +414,8 @@ void PacketStream::onDatagram(net::Datagram& d) {
     bool rtp = false;
     const SinkList* sinks = admit(d, nowMs, rtp);
     if (!sinks) {
-        if (dtlsHandled_)
-            dtlsHandled_ = false;
+        if (handled_)
+            handled_ = false;
         else
             count(0, 0, 1, nowMs);
         return;

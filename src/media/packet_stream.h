@@ -49,6 +49,9 @@ struct WorkerStats {
     // DTLS records (and ClientHellos to make) put off to a later loop round
     // because the worker's DTLS time for the round was spent (DtlsPacer).
     std::atomic<uint64_t> dtlsPutOff{0};
+    // ICE: agents that failed (no pair in time), and media dropped for not
+    // coming from the selected pair.
+    std::atomic<uint64_t> iceFailures{0}, iceRefused{0};
     void add(std::atomic<uint64_t>& c, uint64_t n) {
         c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
@@ -92,7 +95,10 @@ class PacketStream final : public net::DatagramHandler {
     // come from it yet.
     void pierce();
 
-    // A datagram of our own (a DTLS record) to `to`, from this stream's socket.
+    // ICE selected `peer` for this stream's component (null: none, or its
+    // consent expired): media goes there and is taken from there only.
+    void setIcePeer(const net::Endpoint* peer);
+    // A datagram of our own (a DTLS record, STUN) to `to`, from this stream's socket.
     void sendRaw(const uint8_t* data, size_t len, const net::Endpoint& to);
 
     // Packets of this stream forwarded elsewhere (the in-kernel path): added
@@ -162,7 +168,8 @@ class PacketStream final : public net::DatagramHandler {
     uint8_t chainLen_ = 0;
     ControlsStage controls_;
     bool offloaded_ = false;
-    bool dtlsHandled_ = false;  // admit() gave the datagram to the DTLS handler
+    bool handled_ = false;  // admit() gave the datagram to the DTLS or ICE handler
+    bool icePeer_ = false;  // with ICE: endpoint_ is the selected pair's remote
     // Heuristic learning: the best-ranked source since learning began.
     net::Endpoint candidate_;
     int candidateRank_ = -1;

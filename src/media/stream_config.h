@@ -14,6 +14,7 @@
 namespace ngm::media {
 
 class DtlsHandler;
+class IceHandler;
 
 // The in-call controls on what the stream receives (the Controls slot's
 // built-in stage runs them when any is on).
@@ -98,6 +99,11 @@ struct StreamConfig {
     // DTLS records received on this stream go here (media/dtls_transport.h);
     // without a handler they are dropped as errors.
     DtlsHandler* dtls = nullptr;
+    // ICE in use towards the participant (media/ice_transport.h): STUN
+    // received here goes to it, and the pair it selects, not learning, says
+    // where media goes and whence it is taken. Without a handler STUN is
+    // dropped as an error.
+    IceHandler* ice = nullptr;
     // SDES pass-through: RTCP from the participant is SRTCP that is not
     // decrypted here; the octets that follow its RTCP (index, MKI, tag), so
     // that only its head is checked (validSrtcpHead). 0: plain RTCP.

@@ -18,6 +18,7 @@
 #include "session/flags.h"
 #include "session/media_ports.h"
 #include "session/dtls_negotiation.h"
+#include "media/ice_transport.h"
 #include "session/ice_negotiation.h"
 #include "session/sdes_negotiation.h"
 
@@ -89,6 +90,9 @@ struct Media {
     // Without rtcp-mux the RTCP component has a handshake of its own (RFC
     // 5764 §4.1: one association per component), keying SRTCP.
     std::unique_ptr<media::DtlsTransport> dtlsRtcpTransport;
+    // The ICE agent on this side's streams while ice.inUse
+    // (session/ice_agent.cpp). Declared after the streams: it goes first.
+    std::unique_ptr<media::IceTransport> iceTransport;
 
     bool hasPorts() const { return ports.hasPair(); }
 };

@@ -306,6 +306,9 @@ void CallStore::configureMedia(Media& m) {
     // RTP one is the only one).
     m.rtpConfig.dtls = dtls;
     m.rtcpConfig.dtls = m.dtlsRtcpTransport.get();
+    media::IceTransport* ice = m.iceTransport.get();
+    m.rtpConfig.ice = ice;
+    m.rtcpConfig.ice = ice && ice->components() == 2 ? ice : nullptr;
     m.rtp.configure(m.rtpConfig);
     m.rtcp.configure(m.rtcpConfig);
 }
@@ -367,11 +370,12 @@ void CallStore::updateDtls(Media& m, std::unique_ptr<media::DtlsTransport>& t, b
     t = std::move(*made);
 }
 
-// Active associations send their ClientHello once the streams are set up.
+// Active associations send their ClientHello once the streams are set up
+// (with ICE, once it selected a pair: CallStore::iceChanged).
 void CallStore::startDtls(Call& c) {
     for (auto& [tag, p] : c.participants)
         for (auto& m : p->media)
-            if (m) {
+            if (m && !m->iceTransport) {
                 if (m->dtlsTransport && m->dtlsTransport->state() == crypto::DtlsState::New)
                     m->dtlsTransport->start(m->rtp);
                 if (m->dtlsRtcpTransport && m->dtlsRtcpTransport->state() == crypto::DtlsState::New)
@@ -621,6 +625,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
     wire(x.from(), x.to(), f);
     applyControls(*x.call);
     applyDtls(*x.call);
+    applyIce(*x.call);
     applyStreams(*x.call);
     startDtls(*x.call);
     reopenLearning(*x.call);

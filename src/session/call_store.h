@@ -168,6 +168,10 @@ private:
     void applyDtls(Call& c);
     void updateDtls(Media& m, std::unique_ptr<media::DtlsTransport>& t, bool want, const std::string& ctx);
     void startDtls(Call& c);
+    // ICE agents on the streams of media that speak ICE (session/ice_agent.cpp).
+    void applyIce(Call& c);
+    void updateIce(Media& m, const std::string& ctx);
+    void iceChanged(Media& m);
     void reopenLearning(Call& call);
     void destroyCall(const std::string& callId, int reason);
     // The wall second from which no stream of an answered call is alive, and
