@@ -1106,7 +1106,9 @@ TEST_F(MediaRelay, DeleteStopsRelaying) {
     EXPECT_TRUE(nothingArrives(*a.rtcp, 0ms));
     for (uint16_t port : {p.aRtp, p.aRtcp, p.bRtp, p.bRtcp})
         EXPECT_FALSE(udpPortInUse(port)) << "port " << port << " still bound after delete";
-    EXPECT_EQ(daemon.openFds(), idleFds);
+    // No descriptor left behind (rtpengine, as the oracle, may close one of
+    // its own meanwhile: fewer is not a leak).
+    EXPECT_LE(daemon.openFds(), idleFds);
 }
 
 // --- in-call controls ------------------------------------------------------
