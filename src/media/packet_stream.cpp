@@ -78,11 +78,14 @@ void PacketStream::configure(const StreamConfig& c) {
     bool iceBefore = cfg_.ice != nullptr;
     cfg_ = c;
     if (cfg_.ice) {
-        // The selected pair, not the SDP, says where media goes.
+        // The selected pair, not the SDP, says where media goes; until there
+        // is one the endpoint shown is the SDP's (nothing is sent to it:
+        // canReceive wants the pair).
         if (!iceBefore) {
             forgetLearned();
             icePeer_ = false;
         }
+        if (!icePeer_) setEndpoint(cfg_.advertised);
     } else {
         if (iceBefore) icePeer_ = false;
         if (readvertised || iceBefore) resetLearning();

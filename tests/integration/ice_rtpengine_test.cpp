@@ -216,9 +216,13 @@ TEST_P(IceAgainstRtpengine, ChecksNominationAndMediaOverTheSelectedPair) {
     const ice::SelectedPair* s2 = agent.selected(2);
     ASSERT_TRUE(s1 && s2);
     EXPECT_EQ(s1->remote, cands[0].component == 1 ? cands[0].address : cands[1].address);
-    EXPECT_EQ(agent.role(), ice::Role::Controlling) << "rtpengine answers as the controlled agent";
     if (GetParam() == ice::Role::Controlled) {
+        // Both started controlled: the conflict is resolved by the two
+        // random tie-breakers (RFC 8445 §7.3.1.1), so either side may end
+        // up controlling; that it was resolved is what counts.
         EXPECT_GE(agent.counters().roleConflicts, 1u);
+    } else {
+        EXPECT_EQ(agent.role(), ice::Role::Controlling) << "rtpengine answers as the controlled agent";
     }
     EXPECT_EQ(agent.counters().badIntegrity, 0u);
     EXPECT_EQ(agent.counters().unknownUsername, 0u);

@@ -10,6 +10,7 @@
 #include <map>
 #include <vector>
 
+#include "fake_io.h"
 #include "media/packet_stream.h"
 
 namespace ngm::media {
@@ -20,22 +21,7 @@ using Bytes = std::vector<uint8_t>;
 
 net::Endpoint ep(const char* addr, uint16_t port) { return {*net::IpAddress::parse(addr), port}; }
 
-struct FakeIo : net::DatagramIo {
-    struct Sent {
-        int fd;
-        Bytes bytes;
-        net::Endpoint to;
-    };
-    std::vector<Sent> sent;
-    bool addDatagram(int, net::DatagramHandler*) override { return true; }
-    void removeDatagram(int) override {}
-    bool sendTo(int fd, const uint8_t* data, size_t len, const sockaddr* to, socklen_t toLen,
-                uint64_t*) override {
-        sent.push_back({fd, Bytes(data, data + len), toLen ? net::Endpoint::fromSockaddr(to) : net::Endpoint{}});
-        return true;
-    }
-    bool usesIoUring() const override { return false; }
-};
+using test::FakeIo;
 
 Bytes rtp() { return {0x80, 0, 0, 1, 0, 0, 0, 0, 0x11, 0x22, 0x33, 0x44, 1, 2, 3, 4}; }
 

@@ -1,4 +1,5 @@
 #include "media/packet_stream.h"
+#include "fake_io.h"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -15,28 +16,7 @@ using Bytes = std::vector<uint8_t>;
 
 net::Endpoint ep(const char* addr, uint16_t port) { return {*net::IpAddress::parse(addr), port}; }
 
-// The network as the packet path sees it, without sockets: registrations
-// and every send are recorded.
-struct FakeIo : net::DatagramIo {
-    struct Sent {
-        int fd;
-        Bytes bytes;
-        net::Endpoint to;
-    };
-    std::map<int, net::DatagramHandler*> registered;
-    std::vector<Sent> sent;
-    bool addDatagram(int fd, net::DatagramHandler* h) override {
-        registered[fd] = h;
-        return true;
-    }
-    void removeDatagram(int fd) override { registered.erase(fd); }
-    bool sendTo(int fd, const uint8_t* data, size_t len, const sockaddr* to, socklen_t toLen,
-                uint64_t*) override {
-        sent.push_back({fd, Bytes(data, data + len), toLen ? net::Endpoint::fromSockaddr(to) : net::Endpoint{}});
-        return true;
-    }
-    bool usesIoUring() const override { return false; }
-};
+using test::FakeIo;
 
 // V=2, PT=0 (PCMU), seq 1, ts 0, SSRC 0x11223344, 4 bytes of payload.
 Bytes rtp(uint8_t pt = 0) { return {0x80, pt, 0, 1, 0, 0, 0, 0, 0x11, 0x22, 0x33, 0x44, 1, 2, 3, 4}; }
