@@ -131,23 +131,30 @@ def free_port(kind=socket.SOCK_DGRAM):
 
 class Daemon:
     def __init__(self, path, is_rtpengine, port_min, port_max):
-        self.port = free_port()
         self.port_min, self.port_max = port_min, port_max
-        self.log = tempfile.TemporaryFile()
-        args = [path, "--config-file=none", "--table=-1", "--foreground", "--log-stderr",
-                "--interface=127.0.0.1", f"--listen-udp=127.0.0.1:{self.port}",
-                f"--listen-ng=127.0.0.1:{free_port()}",
-                f"--port-min={port_min}", f"--port-max={port_max}"]
-        if is_rtpengine:
-            # Its CLI listens on 2224 unless told otherwise.
-            args.append(f"--listen-cli=127.0.0.1:{free_port(socket.SOCK_STREAM)}")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
-        deadline = time.time() + 5
-        while time.time() < deadline:
-            if self.request("ready V", 0.2) == "ready 20040107":
-                return
+        # The control ports are picked free, but tests running beside this
+        # one may bind them before the daemon does (it then exits): try
+        # again with new ones.
+        for attempt in range(5):
+            self.port = free_port()
+            self.log = tempfile.TemporaryFile()
+            args = [path, "--config-file=none", "--table=-1", "--foreground", "--log-stderr",
+                    "--interface=127.0.0.1", f"--listen-udp=127.0.0.1:{self.port}",
+                    f"--listen-ng=127.0.0.1:{free_port()}",
+                    f"--port-min={port_min}", f"--port-max={port_max}"]
+            if is_rtpengine:
+                # Its CLI listens on 2224 unless told otherwise.
+                args.append(f"--listen-cli=127.0.0.1:{free_port(socket.SOCK_STREAM)}")
+            self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+            deadline = time.time() + 10
+            while time.time() < deadline and self.proc.poll() is None:
+                if self.request("ready V", 0.2) == "ready 20040107":
+                    return
+            self.stop()
+            print(f"  {path} did not answer V on 127.0.0.1:{self.port} (attempt {attempt + 1}): "
+                  + " | ".join(self.output().strip().splitlines()[-3:]))
         raise RuntimeError(f"{path} does not answer V on 127.0.0.1:{self.port}")
 
     def request(self, line, timeout=2.0):
