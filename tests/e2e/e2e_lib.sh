@@ -1,6 +1,7 @@
 # Shared pieces of the Kamailio + sipp end-to-end runners (sourced, not run):
 # skip/fail reporting, process clean-up, a run time limit, a free port
-# block, readiness probes and a tiny ng client (run_e2e.sh, run_rtpproxy.sh).
+# block, readiness probes and a tiny ng client (run_e2e.sh, run_rtpproxy.sh,
+# run_baresip.sh).
 #
 # The sourcing script sets NGMEDIAD, then calls e2e_init NAME LIMIT_SECONDS.
 
@@ -39,16 +40,20 @@ e2e_init() {
     e2e_write_ng_client
 }
 
-e2e_cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+stop_pids() {  # TERM, wait up to 2 s, KILL
+    local p alive
+    for p in "$@"; do kill -TERM "$p" 2>/dev/null; done
     for _ in $(seq 20); do
-        local alive=0
-        for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+        alive=0
+        for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
         ((alive)) || break
         sleep 0.1
     done
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    for p in "$@"; do kill -KILL "$p" 2>/dev/null; done
+}
+
+e2e_cleanup() {
+    stop_pids "${PIDS[@]}"
     wait 2>/dev/null
     if [[ "${E2E_KEEP:-0}" == 1 || $FAILED -ne 0 ]]; then
         echo "logs kept in $WORK"
@@ -167,15 +172,15 @@ except OSError:
     sys.exit(1)
 PY
 }
-show_log() {
-    echo "---- $1 (last 30 lines) ----"
-    tail -n 30 "$2" 2>/dev/null | sed 's/^/  /'
+show_log() {  # show_log NAME FILE [LINES]
+    echo "---- $1 (last ${3:-30} lines) ----"
+    tail -n "${3:-30}" "$2" 2>/dev/null | sed 's/^/  /'
 }
 fatal() {
     echo "FAIL: $1"
     shift
     while (($#)); do show_log "$1" "$2"; shift 2; done
-    echo "0 passed, 1 failed"
+    echo "$PASS passed, $((FAIL + 1)) failed"
     FAILED=1
     exit 1
 }

@@ -53,10 +53,8 @@ if [[ -z "$NGMEDIAD" || ! -x "$NGMEDIAD" ]]; then
     exit 2
 fi
 
-skip() {  # ctest: SKIP_RETURN_CODE 77
-    echo "SKIP: $*"
-    exit 77
-}
+# shellcheck source=e2e_lib.sh
+. "$HERE/e2e_lib.sh"
 missing=()
 for tool in kamailio baresip python3; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
@@ -77,49 +75,9 @@ CALLER_SIP=64110 CALLER_CTRL=64115 CALLER_RTP=64140-64159
 CALLEE_SIP=64120 CALLEE_CTRL=64125 CALLEE_RTP=64160-64179
 PORT_MIN=64200 PORT_MAX=64399
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ngmedia-baresip.XXXXXX")
-PIDS=()
-FAILED=0
-PASS=0 FAIL=0
-
-stop_pids() {  # TERM, wait up to 2 s, KILL
-    local p alive
-    for p in "$@"; do kill -TERM "$p" 2>/dev/null; done
-    for _ in $(seq 20); do
-        alive=0
-        for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
-        ((alive)) || break
-        sleep 0.1
-    done
-    for p in "$@"; do kill -KILL "$p" 2>/dev/null; done
-}
-cleanup() {
-    stop_pids "${PIDS[@]}"
-    wait 2>/dev/null
-    if [[ "${E2E_KEEP:-0}" == 1 || $FAILED -ne 0 ]]; then
-        echo "logs kept in $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
-LIMIT=150
-trap 'echo "FAIL: interrupted (signal or the $LIMIT s limit)"; echo "$PASS passed, $((FAIL + 1)) failed"; FAILED=1; exit 130' INT TERM
-(
-    trap 'kill "$nap" 2>/dev/null; exit 0' TERM
-    sleep "$LIMIT" & nap=$!
-    wait "$nap" && { echo "TIMEOUT: run exceeded $LIMIT s" >&2; kill -TERM $$; }
-) 2>/dev/null &
-PIDS+=($!)
+e2e_init baresip 150
 
 # --- helpers -------------------------------------------------------------------
-check() {  # check NAME OK-STATUS DETAIL
-    if [[ "$2" == 0 ]]; then
-        echo "PASS $1${3:+ ($3)}"; PASS=$((PASS + 1))
-    else
-        echo "FAIL $1${3:+: $3}"; FAIL=$((FAIL + 1))
-    fi
-}
 # Lines "ok|bad NAME|DETAIL" (baresip_drive.py) -> checks; other lines skipped.
 checks_from() {
     local verdict name detail
@@ -128,13 +86,6 @@ checks_from() {
         [[ $verdict == ok ]]
         check "$1$name" $? "$detail"
     done <"$2"
-}
-wait_for() {  # wait_for SECONDS CMD...: retry CMD every 0.1 s
-    local deadline=$((SECONDS + $1)); shift
-    until "$@" >/dev/null 2>&1; do
-        ((SECONDS < deadline)) || return 1
-        sleep 0.1
-    done
 }
 port_free() {  # port_free udp|tcp PORT
     python3 -c "import socket,sys
@@ -149,43 +100,12 @@ tcp_listening() {
 ng() { python3 -c "import sys; sys.path.insert(0, sys.argv[1]); import baresip_drive as d, json
 r = d.ng(int(sys.argv[2]), {'command': sys.argv[3]})
 sys.exit(1) if r is None else print(json.dumps(r))" "$HERE" "$NG_PORT" "$1"; }
-sip_options() {  # any SIP reply from 127.0.0.1:$1
-    python3 - "$1" <<'PY'
-import socket, sys
-port = int(sys.argv[1])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0)); s.settimeout(0.5)
-lp = s.getsockname()[1]
-msg = (f"OPTIONS sip:ping@127.0.0.1:{port} SIP/2.0\r\n"
-       f"Via: SIP/2.0/UDP 127.0.0.1:{lp};branch=z9hG4bK-bs-{lp}\r\n"
-       "Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=bs\r\n"
-       f"To: <sip:ping@127.0.0.1>\r\nCall-ID: bs-probe-{lp}\r\nCSeq: 1 OPTIONS\r\n"
-       "Content-Length: 0\r\n\r\n")
-s.sendto(msg.encode(), ("127.0.0.1", port))
-try:
-    sys.exit(0 if s.recv(65535).startswith(b"SIP/2.0 ") else 1)
-except OSError:
-    sys.exit(1)
-PY
-}
 media_label() {
     case $1 in
         -) echo "plain RTP" ;;
         DTLS) echo "DTLS-SRTP" ;;
         *) echo "SDES-SRTP $1" ;;
     esac
-}
-show_log() {
-    echo "---- $1 (last ${3:-30} lines) ----"
-    tail -n "${3:-30}" "$2" 2>/dev/null | sed 's/^/  /'
-}
-fatal() {
-    echo "FAIL: $1"
-    shift
-    while (($#)); do show_log "$1" "$2"; shift 2; done
-    echo "$PASS passed, $((FAIL + 1)) failed"
-    FAILED=1
-    exit 1
 }
 
 # One phone's config directory: headless (no audio device), media from a WAV
