@@ -260,7 +260,9 @@ TEST(IceAgent, FullToLite) {
     EXPECT_EQ(a->counters().consentExpired + b->counters().consentExpired, 0u);
     // The full side goes silent: the lite side's consent runs out too.
     n.drop = [&](const Peer& from, const Datagram&) { return from.id == a.id; };
-    n.run(25s);
+    // The full side's last check reached it 4..6 s before the drop: expiry
+    // falls 24..30 s after it.
+    n.run(23s);
     EXPECT_NE(b->selected(1), nullptr);
     n.run(10s);
     EXPECT_EQ(b->selected(1), nullptr);
@@ -461,7 +463,9 @@ TEST(IceAgent, ConsentExpiresWhenThePeerStopsAnswering) {
     EXPECT_GE(consent, 10u);
     EXPECT_LE(consent, 16u);
     n.drop = [&](const Peer& from, const Datagram&) { return from.id == b.id; };
-    n.run(25s);
+    // The last answered consent check went out 4..6 s before the drop
+    // began (t = 62 s), so expiry falls between 86 s and 92 s.
+    n.run(23s);
     EXPECT_NE(a->selected(1), nullptr) << "consent lasts 30 s";
     n.run(10s);
     EXPECT_EQ(a->selected(1), nullptr);
