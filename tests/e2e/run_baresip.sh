@@ -46,8 +46,9 @@ MEDIA_ADDR=${E2E_MEDIA_ADDR:-127.0.0.1}
 # for ICE=force towards the ICE phone and ICE=remove towards the other; the
 # ICE phone's checks must complete with ngmediad (its log and ngmediad's).
 # baresip's ice module gathers no candidate on a loopback address (it skips
-# 127.0.0.0/8 and link-local addresses), so these cases need a media address
-# that is not loopback: they run only when named in BARESIP_CASES, with
+# 127.0.0.0/8 and link-local addresses and offers the machine's other
+# addresses, or nothing), so these cases want a media address that is not
+# loopback: they run only when named in BARESIP_CASES, with
 # E2E_MEDIA_ADDR set (run_baresip_ice.sh runs them in a network namespace of
 # their own, with a non-loopback address on its lo).  SIP, ng and ctrl_tcp stay on 127.0.0.1.
 CASES=(
