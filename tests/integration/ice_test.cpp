@@ -535,29 +535,32 @@ TEST_F(IceLibnice, UncheckedSourceNotRelayed) {
     finishes();
 }
 
-// A logical interface of two addresses (127.0.0.1 first, 127.0.0.2): host
-// candidates on both, and libnice is given only those of 127.0.0.2. Its
-// checks arrive on the second address's socket, the pair there is selected
-// on both sides, and media flows both ways through that socket (ngmediad's
-// log names it as the selected pair's local side).
+// A logical interface of two addresses, 127.0.0.1 first and ::1: the answer
+// to libnice has host candidates on both; libnice itself has one on ::1
+// only (and is given only our ::1 ones), so it can reach nothing but
+// ngmediad's second address, and ngmediad's first-address sockets have no
+// pair towards it (no check from them can give libnice a peer-reflexive
+// way in). Its checks arrive on the second address's socket, the pair there
+// is selected on both sides, and media flows both ways through that socket
+// (ngmediad's log names it as the selected pair's local side).
 class IceLibniceSecondAddress : public IceLibnice {
   protected:
     std::vector<std::string> daemonArgs() const override {
-        return {"--interface=127.0.0.1", "--interface=127.0.0.2"};
+        return {"--interface=127.0.0.1", "--interface=::1"};
     }
 };
 
 TEST_F(IceLibniceSecondAddress, ChecksAndMediaOnTheSecondAddress) {
     hiddenAddress = "127.0.0.1";
-    startPeer({"--controlling"});
+    startPeer({"--controlling", "--address=::1"});
     niceOffers(1, false);
     ASSERT_FALSE(HasFatalFailure());
-    EXPECT_EQ(niceSide.address, "127.0.0.2");
+    ASSERT_EQ(niceSide.address, "::1");
     mediaFlows(1);
     finishes();
     std::string log = daemon.log(200000);
     EXPECT_NE(log.find("ICE: component 1 selected "), std::string::npos) << log;
-    EXPECT_NE(log.find(" from 127.0.0.2:" + std::to_string(niceSide.port)), std::string::npos)
+    EXPECT_NE(log.find(" from [::1]:" + std::to_string(niceSide.port)), std::string::npos)
         << "ngmediad's selected pair is not on the second address:\n"
         << log;
 }
