@@ -67,6 +67,13 @@ void IceTransport::attach(PacketStream& rtp, PacketStream* rtcp, const ice::Foun
 }
 
 void IceTransport::dropExtras() {
+    // A stream whose media leaves from one of these sockets stops sending
+    // there (until a new agent selects again).
+    for (uint8_t c = 1; c <= ice::kMaxComponents; c++) {
+        const ice::SelectedPair* p = agent_.selected(c);
+        PacketStream* s = stream(c);
+        if (p && s && p->local < locals_.size() && locals_[p->local].fd >= 0) s->setIcePeer(nullptr);
+    }
     extras_.clear();
     for (Local& l : locals_)
         if (l.fd >= 0) l = {};

@@ -275,9 +275,15 @@ TEST_F(IceTransportSecondAddress, ChecksThereSelectItsSocketForMedia) {
 
 TEST_F(IceTransportSecondAddress, DropExtrasTakesTheSocketOffTheLoop) {
     ASSERT_EQ(io.registered.count(kSecondFd), 1u);
+    ASSERT_TRUE(runUntil([&] { return ice->agent().state() == ice::AgentState::Completed; }));
     ice->dropExtras();
     EXPECT_EQ(io.registered.count(kSecondFd), 0u);
     EXPECT_TRUE(ice->extraFds().empty());
+    // Nothing goes out of the socket that is going away.
+    size_t before = io.sent.size();
+    receive(callee, rtp(), calleeSdp);
+    for (size_t i = before; i < io.sent.size(); i++) EXPECT_NE(io.sent[i].fd, kSecondFd);
+    EXPECT_FALSE(caller.confirmed());
 }
 
 }  // namespace
