@@ -267,6 +267,52 @@ std::string renderMetrics(const MetricsSources& src) {
               "DTLS records (and ClientHellos to send) put off to a later event-loop round because the "
               "worker's DTLS time for the round was spent, since start, by media worker thread",
               &media::WorkerStats::dtlsPutOff);
+    // ICE on the media path (media/ice_transport.cpp adds each agent's counters as they move).
+    perWorker("ngmedia_ice_failures_total",
+              "ICE agents that failed (no checked pair in time, or every pair failed) since start, by "
+              "media worker thread; the call stays up",
+              &media::WorkerStats::iceFailures);
+    perWorker("ngmedia_ice_media_refused_total",
+              "Media packets dropped for not coming from the ICE-selected pair (or before one was "
+              "selected) since start, by media worker thread",
+              &media::WorkerStats::iceRefused);
+    x.family("ngmedia_ice_checks_total", "counter",
+             "ICE connectivity checks (STUN Binding requests) since start by direction: sent "
+             "(retransmissions and consent checks included) and received (authenticated), by media "
+             "worker thread");
+    for (size_t i = 0; i < workers.size(); i++) {
+        const auto& st = workers.at(i).stats;
+        x.sample("ngmedia_ice_checks_total", {{"worker", std::to_string(i)}, {"direction", "sent"}},
+                 (int64_t)st.iceChecksSent.load(std::memory_order_relaxed));
+        x.sample("ngmedia_ice_checks_total", {{"worker", std::to_string(i)}, {"direction", "received"}},
+                 (int64_t)st.iceChecksReceived.load(std::memory_order_relaxed));
+    }
+    x.family("ngmedia_ice_checks_refused_total", "counter",
+             "Incoming STUN messages the ICE agents refused since start by reason: malformed (not "
+             "parseable, missing attributes), unknown_username, bad_integrity (MESSAGE-INTEGRITY), by "
+             "media worker thread");
+    for (size_t i = 0; i < workers.size(); i++) {
+        const auto& st = workers.at(i).stats;
+        std::string w = std::to_string(i);
+        x.sample("ngmedia_ice_checks_refused_total", {{"worker", w}, {"reason", "malformed"}},
+                 (int64_t)st.iceChecksMalformed.load(std::memory_order_relaxed));
+        x.sample("ngmedia_ice_checks_refused_total", {{"worker", w}, {"reason", "unknown_username"}},
+                 (int64_t)st.iceChecksUnknownUsername.load(std::memory_order_relaxed));
+        x.sample("ngmedia_ice_checks_refused_total", {{"worker", w}, {"reason", "bad_integrity"}},
+                 (int64_t)st.iceChecksBadIntegrity.load(std::memory_order_relaxed));
+    }
+    perWorker("ngmedia_ice_consent_expired_total",
+              "ICE selected pairs dropped because consent expired (RFC 7675: no answered check for 30 s) "
+              "since start, by media worker thread",
+              &media::WorkerStats::iceConsentExpired);
+    perWorker("ngmedia_ice_role_conflicts_total",
+              "ICE role conflicts (487 sent or received, or role switched) since start, by media worker "
+              "thread",
+              &media::WorkerStats::iceRoleConflicts);
+    perWorker("ngmedia_ice_nominations_total",
+              "ICE pairs nominated and selected for media (by ngmediad as controlling, or by the peer's "
+              "USE-CANDIDATE) since start, by media worker thread",
+              &media::WorkerStats::iceNominations);
     x.family("ngmedia_worker_media_with_traffic", "gauge",
              "Media sections of live calls that have received packets, by media worker thread");
     for (size_t i = 0; i < workers.size(); i++)

@@ -147,13 +147,22 @@ void PacketStream::setEndpoint(const net::Endpoint& ep) {
     }
 }
 
-void PacketStream::setIcePeer(const net::Endpoint* peer) {
+void PacketStream::setIcePeer(const net::Endpoint* peer, int outFd, const net::Endpoint& outLocal) {
     if (!cfg_.ice) return;
     if (peer) {
+        if (outFd != iceOutFd_) {
+            // Another socket: the in-kernel route and any twin name the old one.
+            reclaim();
+            dropTwin();
+        }
+        iceOutFd_ = outFd;
+        iceOutLocal_ = outFd >= 0 ? outLocal : net::Endpoint{};
         icePeer_ = true;
         confirm(*peer);
     } else {
         icePeer_ = false;
+        iceOutFd_ = -1;
+        iceOutLocal_ = {};
         reclaim();
         confirmed_ = false;
     }
@@ -162,7 +171,9 @@ void PacketStream::setIcePeer(const net::Endpoint* peer) {
 void PacketStream::confirm(const net::Endpoint& ep) {
     setEndpoint(ep);
     confirmed_ = true;
-    twinWanted_ = ctx_.io && ctx_.io->usesIoUring() && !openTwin();
+    // Twins are connected sockets on our own port: not for media leaving
+    // from another ICE candidate's socket.
+    twinWanted_ = ctx_.io && ctx_.io->usesIoUring() && iceOutFd_ < 0 && !openTwin();
 }
 
 namespace {
@@ -375,10 +386,15 @@ bool PacketStream::canReceive() const {
 }
 
 void PacketStream::sendRaw(const uint8_t* data, size_t len, const net::Endpoint& to) {
+    sendRaw(data, len, to, iceOutFd_);
+}
+
+void PacketStream::sendRaw(const uint8_t* data, size_t len, const net::Endpoint& to, int fromFd) {
+    int fd = fromFd >= 0 ? fromFd : fd_;
     if (fd_ < 0 || !ctx_.io || !to.valid()) return;
     sockaddr_storage sa;
     socklen_t saLen = to.toSockaddr(sa);
-    ctx_.io->sendTo(fd_, data, len, reinterpret_cast<sockaddr*>(&sa), saLen, &stats_.errors);
+    ctx_.io->sendTo(fd, data, len, reinterpret_cast<sockaddr*>(&sa), saLen, &stats_.errors);
 }
 
 // Hot path, on the sink: the packet leaves towards this stream's participant.
@@ -398,6 +414,13 @@ void PacketStream::transmit(const PacketContext& p) {
         if (cfg_.egress->process(q) != Verdict::Forward) return;
         data = q.data;
         len = q.len;
+    }
+    if (iceOutFd_ >= 0) {
+        // ICE selected a pair on another address's socket.
+        sockaddr_storage to;
+        socklen_t toLen = endpoint_.toSockaddr(to);
+        ctx_.io->sendTo(iceOutFd_, data, len, reinterpret_cast<sockaddr*>(&to), toLen, &stats_.errors);
+        return;
     }
     if (twinWanted_) twinWanted_ = !openTwin();
     if (hasTwin()) {
@@ -482,8 +505,8 @@ void PacketStream::maybeOffload() {
         const PacketStream* sink = l[0];
         // One that cannot be sent to (yet) is left to userspace.
         r.forwarded = sink->canReceive();
-        r.outFd = sink->fd_;
-        r.outLocal = sink->local_;
+        r.outFd = sink->iceOutFd_ >= 0 ? sink->iceOutFd_ : sink->fd_;
+        r.outLocal = sink->iceOutFd_ >= 0 ? sink->iceOutLocal_ : sink->local_;
         r.destination = sink->endpoint_;
     };
     if (!isRtcp_) route(cfg_.rtpSinks, info.rtp);

@@ -52,6 +52,14 @@ struct WorkerStats {
     // ICE: agents that failed (no pair in time), and media dropped for not
     // coming from the selected pair.
     std::atomic<uint64_t> iceFailures{0}, iceRefused{0};
+    // The agents' own counters, added as they move (IceTransport): checks
+    // sent (retransmissions and consent checks included) and authenticated
+    // checks received; checks refused (malformed or missing attributes,
+    // unknown username, bad MESSAGE-INTEGRITY); consent expiries, role
+    // conflicts, nominations.
+    std::atomic<uint64_t> iceChecksSent{0}, iceChecksReceived{0};
+    std::atomic<uint64_t> iceChecksMalformed{0}, iceChecksUnknownUsername{0}, iceChecksBadIntegrity{0};
+    std::atomic<uint64_t> iceConsentExpired{0}, iceRoleConflicts{0}, iceNominations{0};
     void add(std::atomic<uint64_t>& c, uint64_t n) {
         c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
@@ -97,9 +105,18 @@ class PacketStream final : public net::DatagramHandler {
 
     // ICE selected `peer` for this stream's component (null: none, or its
     // consent expired): media goes there and is taken from there only.
-    void setIcePeer(const net::Endpoint* peer);
-    // A datagram of our own (a DTLS record, STUN) to `to`, from this stream's socket.
+    // `outFd` (with its local address `outLocal`): the pair's local
+    // candidate is another socket than the stream's own (a further address
+    // of the logical interface), and what goes to the peer leaves from it.
+    void setIcePeer(const net::Endpoint* peer, int outFd = -1, const net::Endpoint& outLocal = {});
+    // A datagram of our own (a DTLS record) to `to`, from the socket media
+    // to the participant leaves from (the ICE-selected one, or our own).
     void sendRaw(const uint8_t* data, size_t len, const net::Endpoint& to);
+    // The same from socket `fromFd` (-1: this stream's own); STUN of the
+    // ICE agent, from the socket of the candidate it checks.
+    void sendRaw(const uint8_t* data, size_t len, const net::Endpoint& to, int fromFd);
+    // The loop the stream is registered on (null before attach).
+    net::DatagramIo* io() const { return ctx_.io; }
 
     // Packets of this stream forwarded elsewhere (the in-kernel path): added
     // to its counters, so query, statistics and timeouts see them.
@@ -170,6 +187,10 @@ class PacketStream final : public net::DatagramHandler {
     bool offloaded_ = false;
     bool handled_ = false;  // admit() gave the datagram to the DTLS or ICE handler
     bool icePeer_ = false;  // with ICE: endpoint_ is the selected pair's remote
+    // With ICE on a further interface address: the selected pair's socket
+    // (media to the participant leaves from it; no twin), else -1.
+    int iceOutFd_ = -1;
+    net::Endpoint iceOutLocal_;
     // Heuristic learning: the best-ranked source since learning began.
     net::Endpoint candidate_;
     int candidateRank_ = -1;

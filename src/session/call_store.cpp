@@ -91,6 +91,8 @@ void CallStore::releaseAllPorts(Media& m) {
 }
 
 void CallStore::releaseIcePorts(Media& m) {
+    // The agent's registrations of these sockets go first.
+    if (m.iceTransport && !m.iceExtraPorts.empty()) m.iceTransport->dropExtras();
     for (auto& p : m.iceExtraPorts) p.local->ports->releasePair(p.sockets);
     m.iceExtraPorts.clear();
 }
@@ -105,6 +107,12 @@ bool CallStore::syncIcePorts(Media& m) {
         for (const auto& a : li->addresses)
             if (a.get() != m.ports.local()) want.push_back(a.get());
     std::vector<Media::IcePorts> kept;
+    // A socket that goes is unregistered first; the agent is made anew with
+    // the sockets kept (updateIce sees they changed).
+    if (m.iceTransport && std::any_of(m.iceExtraPorts.begin(), m.iceExtraPorts.end(), [&](const Media::IcePorts& p) {
+            return std::find(want.begin(), want.end(), p.local) == want.end();
+        }))
+        m.iceTransport->dropExtras();
     for (auto& p : m.iceExtraPorts) {
         if (std::find(want.begin(), want.end(), p.local) != want.end())
             kept.push_back(std::move(p));

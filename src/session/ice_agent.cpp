@@ -4,6 +4,7 @@
 // candidates on every offer and answer, restarted when credentials change,
 // dropped when ICE stops.
 #include <algorithm>
+#include <vector>
 
 #include "common/log.h"
 #include "media/ice_transport.h"
@@ -60,7 +61,29 @@ void CallStore::updateIce(Media& m, const std::string& ctx) {
     // credentials are a restart of ours.
     bool controlling = m.iceControlling || ice.peerLite;
     ice::Mode mode = ice.liteSelf ? ice::Mode::Lite : ice::Mode::Full;
-    if (t && (!want || t->agent().mode() != mode || t->components() != components)) t.reset();
+    // The further addresses' sockets as they are now (syncIcePorts).
+    std::vector<media::IceTransport::ExtraAddress> extras;
+    std::vector<int> extraFds;
+    for (const Media::IcePorts& p : m.iceExtraPorts) {
+        media::IceTransport::ExtraAddress x;
+        x.rtpFd = p.sockets.rtp.fd();
+        x.rtpLocal = p.sockets.rtp.local();
+        if (components == 2) {
+            x.rtcpFd = p.sockets.rtcp.fd();
+            x.rtcpLocal = p.sockets.rtcp.local();
+        }
+        x.foundation = ice::Foundation(iceFoundation(p.local->address));
+        extras.push_back(x);
+        extraFds.push_back(x.rtpFd);
+        if (components == 2) extraFds.push_back(x.rtcpFd);
+    }
+    std::sort(extraFds.begin(), extraFds.end());
+    // Other sockets (new ports, an address more or less) are other local
+    // candidates: a new agent, as for a new shape.
+    if (t && (!want || t->agent().mode() != mode || t->components() != components ||
+              t->extraFds() != extraFds || t->agent().localCandidates().empty() ||
+              t->agent().localCandidates()[0].address != m.rtp.local()))
+        t.reset();
     if (!want) return;
     MonoTime now = monoNow();
     if (!t) {
@@ -76,7 +99,7 @@ void CallStore::updateIce(Media& m, const std::string& ctx) {
         Media* media = &m;
         t = std::make_unique<media::IceTransport>(std::move(o), [this, media] { iceChanged(*media); });
         t->attach(m.rtp, components == 2 ? &m.rtcp : nullptr,
-                  ice::Foundation(iceFoundation(m.rtp.local().address)));
+                  ice::Foundation(iceFoundation(m.rtp.local().address)), extras);
     } else if (t->agent().localCredentials().ufrag != ice.ufrag) {
         t->agent().restart({ice.ufrag, ice.pwd}, now);
     }

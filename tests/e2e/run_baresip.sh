@@ -20,6 +20,8 @@ NGMEDIAD=${1:-}
 DRIVE="$HERE/baresip_drive.py"
 MODDIR=/usr/lib/baresip/modules
 CALLER_HZ=440 CALLEE_HZ=1000
+# Where the phones and ngmediad take media (SIP and ng stay on 127.0.0.1).
+MEDIA_ADDR=${E2E_MEDIA_ADDR:-127.0.0.1}
 
 # Cases: name (the user part the caller dials; kamailio-baresip.cfg maps it
 # to the ng flags of each leg), the media encryption of the caller's and the
@@ -38,6 +40,17 @@ CALLER_HZ=440 CALLEE_HZ=1000
 # The DTLS cases (suite "DTLS": whatever profile the handshake picks) run the
 # phone with mediaenc dtls_srtp and rtcp-mux (phone_conf), Kamailio asks
 # ngmediad for mux on that leg; baresip 1.0 offers UDP/TLS/RTP/SAVPF.
+#
+# The ICE cases (encryption "ice": plain RTP, but the phone's account has
+# medianat=ice, baresip's ice module) bridge ICE and non-ICE: Kamailio asks
+# for ICE=force towards the ICE phone and ICE=remove towards the other; the
+# ICE phone's checks must complete with ngmediad (its log and ngmediad's).
+# baresip's ice module gathers no candidate on a loopback address (it skips
+# 127.0.0.0/8 and link-local addresses and offers the machine's other
+# addresses, or nothing), so these cases want a media address that is not
+# loopback: they run only when named in BARESIP_CASES, with
+# E2E_MEDIA_ADDR set (run_baresip_ice.sh runs them in a network namespace of
+# their own, with a non-loopback address on its lo).  SIP, ng and ctrl_tcp stay on 127.0.0.1.
 CASES=(
     "srtp-rtp     srtp-mand -         AES_CM_128_HMAC_SHA1_80 -                       0"
     "rtp-srtp     -         srtp-mand -                       AES_CM_128_HMAC_SHA1_80 0"
@@ -46,6 +59,8 @@ CASES=(
     "dtls-rtp     dtls_srtp -         DTLS                    -                       1"
     "rtp-dtls     -         dtls_srtp -                       DTLS                    0"
     "dtls-srtp    dtls_srtp srtp-mand DTLS                    AES_CM_128_HMAC_SHA1_80 0"
+    "ice-rtp      ice       -         -                       -                       0"
+    "rtp-ice      -         ice       -                       -                       0"
 )
 
 if [[ -z "$NGMEDIAD" || ! -x "$NGMEDIAD" ]]; then
@@ -62,7 +77,7 @@ done
 if ((${#missing[@]})); then
     skip "${missing[*]} not installed (Debian packages kamailio, baresip-core, python3; scripts/install-deps.sh installs them)"
 fi
-for mod in account menu ctrl_tcp g711 srtp dtls_srtp aufile aubridge sndfile; do
+for mod in account menu ctrl_tcp g711 srtp dtls_srtp ice aufile aubridge sndfile; do
     [[ -r "$MODDIR/$mod.so" ]] || skip "baresip module $MODDIR/$mod.so not found (Debian package baresip-core)"
 done
 
@@ -115,14 +130,18 @@ media_label() {
 phone_conf() {  # DIR USER SIP CTRL RTP MEDIAENC TONE
     local dir=$1 enc="" menc=srtp.so mux=no
     mkdir -p "$dir/rec"
-    [[ $6 == - ]] || enc=";mediaenc=$6"
+    if [[ $6 == ice ]]; then
+        enc=";medianat=ice" menc=ice.so
+    elif [[ $6 != - ]]; then
+        enc=";mediaenc=$6"
+    fi
     # ngmediad answers DTLS on the RTP component only: a DTLS phone muxes
     # RTCP (E2E_DTLS_MUX=no shows what happens without; README.md)
     [[ $6 == dtls_srtp* ]] && menc=dtls_srtp.so mux=${E2E_DTLS_MUX:-yes}
     cat >"$dir/config" <<EOF
 poll_method		epoll
 sip_listen		127.0.0.1:$3
-net_interface		127.0.0.1
+net_interface		$MEDIA_ADDR
 audio_source		aufile,$7
 audio_player		aubridge,$2-speaker
 audio_alert		aubridge,$2-speaker
@@ -160,7 +179,7 @@ python3 "$DRIVE" mktone "$WORK/callee-$CALLEE_HZ.wav" "$CALLEE_HZ" 30
 
 # --- ngmediad ------------------------------------------------------------------
 "$NGMEDIAD" --config-file=none --table=-1 --foreground --log-stderr \
-    --interface=127.0.0.1 --listen-ng="127.0.0.1:$NG_PORT" \
+    --interface="$MEDIA_ADDR" --listen-ng="127.0.0.1:$NG_PORT" \
     --port-min="$PORT_MIN" --port-max="$PORT_MAX" --delete-delay=0 \
     >"$WORK/ngmediad.log" 2>&1 &
 PIDS+=($!)
@@ -179,6 +198,8 @@ ran=0
 for spec in "${CASES[@]}"; do
     read -r name caller_enc callee_enc caller_suite callee_suite reinvite <<<"$spec"
     [[ -z "${BARESIP_CASES:-}" || " $BARESIP_CASES " == *" $name "* ]] || continue
+    # ICE cases: only when asked for (see CASES above).
+    [[ $name == *ice* && " ${BARESIP_CASES:-} " != *" $name "* ]] && continue
     ran=$((ran + 1))
     cdir="$WORK/$name"
     echo "== case $name: caller $(media_label "$caller_suite") ($CALLER_HZ Hz)" \
@@ -196,6 +217,7 @@ for spec in "${CASES[@]}"; do
         stop_pids $caller_pid $callee_pid
         continue
     fi
+    ng_selected_before=$(grep -c "ICE: component 1 selected" "$WORK/ngmediad.log")
     python3 "$DRIVE" call "$WORK" "$name" $CALLER_CTRL $CALLEE_CTRL \
         "sip:$name@127.0.0.1:$SIP_PORT" $NG_PORT "$reinvite" 2>"$cdir/drive.err"
     drive_rc=$?
@@ -204,14 +226,31 @@ for spec in "${CASES[@]}"; do
     stop_pids $caller_pid $callee_pid
     wait $caller_pid $callee_pid 2>/dev/null
     [[ -s "$cdir/drive.err" ]] && show_log "driver errors" "$cdir/drive.err"
+    # ICE cases: the ICE phone's checks completed, and ngmediad's agent
+    # selected a pair towards it (no "ICE failed").
+    if [[ $caller_enc == ice || $callee_enc == ice ]]; then
+        icephone=caller
+        [[ $callee_enc == ice ]] && icephone=callee
+        grep -q "connectivity check is complete" "$cdir/$icephone.log"
+        check "$name: $icephone phone: ICE connectivity checks complete (baresip ice module)" $? \
+            "$(grep -m2 -E "ice: .*(complete|failed|candidates)" "$cdir/$icephone.log" | tr '\n' ' ')"
+        ng_selected=$(( $(grep -c "ICE: component 1 selected" "$WORK/ngmediad.log") - ng_selected_before ))
+        ! grep -q "ICE failed" "$WORK/ngmediad.log" && ((ng_selected > 0))
+        check "$name: ngmediad's agent selected a pair towards the ICE phone, no ICE failure" $? \
+            "$(grep "ICE: component 1 selected" "$WORK/ngmediad.log" | tail -n1 | sed -E 's/^\[[0-9.]+\] //')"
+    fi
     checks_from "$name: " "$cdir/call.txt"
     ((drive_rc == 0)) || check "$name: the call driver ran to its end" 1 "exit $drive_rc (see $cdir/drive.err)"
 
     # Media encryption as each phone negotiated it (its log) and as ngmediad
     # shows each leg mid-call (query: protocol, crypto suite, errors).
-    python3 - "$cdir" "$caller_suite" "$callee_suite" "$reinvite" >"$cdir/srtp.txt" 2>&1 <<'PY'
+    icephone=-
+    [[ $caller_enc == ice ]] && icephone=caller
+    [[ $callee_enc == ice ]] && icephone=callee
+    python3 - "$cdir" "$caller_suite" "$callee_suite" "$reinvite" "$icephone" >"$cdir/srtp.txt" 2>&1 <<'PY'
 import json, re, sys
 cdir, want, reinvite = sys.argv[1], {"caller": sys.argv[2], "callee": sys.argv[3]}, sys.argv[4] == "1"
+icephone = sys.argv[5]
 def report(name, ok, detail):
     print(f"{'ok' if ok else 'bad'}|{name}|{detail}")
 snaps = {}
@@ -274,9 +313,18 @@ for when in ("before", "after") if reinvite else ("before",):
         # passive association made with the offer takes it (one error is
         # still allowed there, from before that association existed).
         rtp_errors_ok = l["errors"] <= (1 if "DTLS role passive" in flags else 0)
+        # An ICE phone sends RTP from its answer (or from ngmediad's) on,
+        # before the checks have selected a pair: ngmediad drops (and
+        # counts) that until the pair is selected (about 0.1 s here; up
+        # to half a second of packets allowed). The ICE leg shows the
+        # media flag ICE, the other one not.
+        if icephone != "-":
+            sec_ok &= ("ICE" in flags) == (who == icephone)
+            if who == icephone:
+                rtp_errors_ok = l["errors"] <= 25
         ok &= (l["protocol"] == proto and l["suite"] == suite and sec_ok and l["packets"] >= 50
                and rtp_errors_ok and rtcp_ok)
-        sec = ", ".join(f for f in flags if f.startswith("DTLS") or f in ("SDES", "rtcp-mux"))
+        sec = ", ".join(f for f in flags if f.startswith("DTLS") or f in ("SDES", "rtcp-mux", "ICE"))
         parts.append(f"{who} {l['protocol']} {l['suite']}{' [' + sec + ']' if sec else ''}: {l['packets']} RTP packets in,"
                      f" {l['errors']} RTP errors, {l['rtcp_errors']} RTCP errors")
     label = "mid-call" if when == "before" else "after the re-INVITE"

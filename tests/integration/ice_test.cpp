@@ -269,7 +269,7 @@ class IceLibnice : public DaemonTest {
         ASSERT_FALSE(nicePeerPath().empty())
             << "nice_peer was not built: libnice (pkg-config nice) is missing; "
                "scripts/install-deps.sh installs libnice-dev";
-        ASSERT_TRUE(startDaemon({.args = {"--interface=127.0.0.1"}})) << daemon.error();
+        ASSERT_TRUE(startDaemon({.args = daemonArgs()})) << daemon.error();
         ASSERT_TRUE(plain.bind());
     }
     void TearDown() override {
@@ -278,6 +278,11 @@ class IceLibnice : public DaemonTest {
         peer.reset();
         DaemonTest::TearDown();
     }
+
+    virtual std::vector<std::string> daemonArgs() const { return {"--interface=127.0.0.1"}; }
+    // Our candidate lines of this address are not given to libnice (it
+    // cannot reach that address: only the others).
+    std::string hiddenAddress;
 
     Reply signal(const char* cmd, const std::string& fromTag, const std::string& toTag,
                  const std::string& sdp, const std::string& ice = {}, const std::string& lite = {},
@@ -321,6 +326,20 @@ class IceLibnice : public DaemonTest {
         auto ours = iceLines(a.sdp());
         ASSERT_GE(ours.size(), size_t(2 + components)) << "our ICE lines towards libnice:\n"
                                                        << a.sdp();
+        if (!hiddenAddress.empty()) {
+            std::erase_if(ours, [&](const std::string& l) {
+                return l.rfind("a=candidate:", 0) == 0 && l.find(" " + hiddenAddress + " ") != std::string::npos;
+            });
+            // libnice's checks can only go to (and so select) another address.
+            static const std::regex re(R"(a=candidate:\S+ 1 \S+ \d+ (\S+) (\d+) typ host)");
+            std::smatch m;
+            for (auto& l : ours)
+                if (std::regex_search(l, m, re)) {
+                    niceSide = {m[1], uint16_t(std::stoi(m[2]))};
+                    break;
+                }
+            ASSERT_NE(niceSide.address, hiddenAddress) << "no candidate of another address:\n" << a.sdp();
+        }
         ASSERT_TRUE(peer->write(ours));
     }
 
@@ -349,7 +368,7 @@ class IceLibnice : public DaemonTest {
         std::vector<std::string> skipped;
         auto ready = peer->until("READY 1 ", 30000ms, &skipped);
         ASSERT_TRUE(ready) << "ICE did not complete with libnice";
-        EXPECT_NE(ready->find(" 127.0.0.1:" + std::to_string(niceSide.port)), std::string::npos)
+        EXPECT_NE(ready->find(" " + niceSide.address + ":" + std::to_string(niceSide.port)), std::string::npos)
             << "libnice's selected pair: " << *ready;
         // The controlling side selects when the response to its nominating
         // check arrives, a moment after the controlled side is READY.
@@ -514,6 +533,36 @@ TEST_F(IceLibnice, UncheckedSourceNotRelayed) {
     niceOffers(1, false);
     mediaFlows(1, true);
     finishes();
+}
+
+// A logical interface of two addresses, 127.0.0.1 first and ::1: the answer
+// to libnice has host candidates on both; libnice itself has one on ::1
+// only (and is given only our ::1 ones), so it can reach nothing but
+// ngmediad's second address, and ngmediad's first-address sockets have no
+// pair towards it (no check from them can give libnice a peer-reflexive
+// way in). Its checks arrive on the second address's socket, the pair there
+// is selected on both sides, and media flows both ways through that socket
+// (ngmediad's log names it as the selected pair's local side).
+class IceLibniceSecondAddress : public IceLibnice {
+  protected:
+    std::vector<std::string> daemonArgs() const override {
+        return {"--interface=127.0.0.1", "--interface=::1"};
+    }
+};
+
+TEST_F(IceLibniceSecondAddress, ChecksAndMediaOnTheSecondAddress) {
+    hiddenAddress = "127.0.0.1";
+    startPeer({"--controlling", "--address=::1"});
+    niceOffers(1, false);
+    ASSERT_FALSE(HasFatalFailure());
+    ASSERT_EQ(niceSide.address, "::1");
+    mediaFlows(1);
+    finishes();
+    std::string log = daemon.log(200000);
+    EXPECT_NE(log.find("ICE: component 1 selected "), std::string::npos) << log;
+    EXPECT_NE(log.find(" from [::1]:" + std::to_string(niceSide.port)), std::string::npos)
+        << "ngmediad's selected pair is not on the second address:\n"
+        << log;
 }
 
 }  // namespace

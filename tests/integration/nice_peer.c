@@ -1,6 +1,7 @@
 /* An independent ICE peer for the integration suite, built on Debian's
  * libnice: one NiceAgent (full or lite, controlling or controlled), one
- * stream of 1 or 2 components with host candidates on 127.0.0.1 only.
+ * stream of 1 or 2 components with host candidates on 127.0.0.1 only (or
+ * on the one address --address= names, e.g. ::1).
  *
  * Line protocol (the test drives it through pipes):
  *   stdout: a=ice-ufrag:, a=ice-pwd:, a=candidate: lines, then "END".
@@ -180,6 +181,7 @@ static int run_phase(GMainContext* ctx, unsigned count, unsigned expect, gint64 
 int main(int argc, char** argv) {
     gboolean controlling = TRUE, lite = FALSE, restart = FALSE;
     int count = 10, expect = 10, timeout = 30, min_port = 63600, max_port = 63799;
+    const char* address = "127.0.0.1";
     for (int i = 1; i < argc; i++) {
         const char* a = argv[i];
         if (!strcmp(a, "--controlled"))
@@ -200,10 +202,12 @@ int main(int argc, char** argv) {
             timeout = atoi(a + 10);
         else if (!strncmp(a, "--ports=", 8))
             sscanf(a + 8, "%d-%d", &min_port, &max_port);
+        else if (!strncmp(a, "--address=", 10))
+            address = a + 10;
         else {
             fprintf(stderr,
                     "usage: nice_peer [--controlling|--controlled] [--lite] [--restart] "
-                    "[--components=1|2] [--count=N] [--expect=N] [--timeout=S] [--ports=A-B]\n");
+                    "[--components=1|2] [--count=N] [--expect=N] [--timeout=S] [--ports=A-B] [--address=IP]\n");
             return 2;
         }
     }
@@ -217,7 +221,7 @@ int main(int argc, char** argv) {
     g_signal_connect(agent, "component-state-changed", G_CALLBACK(on_state), NULL);
     NiceAddress addr;
     nice_address_init(&addr);
-    nice_address_set_from_string(&addr, "127.0.0.1");
+    if (!nice_address_set_from_string(&addr, address)) return 2;
     nice_agent_add_local_address(agent, &addr);
     stream_id = nice_agent_add_stream(agent, ncomp);
     for (guint c = 1; c <= ncomp; c++) {

@@ -311,6 +311,103 @@ TEST_F(Srtp, SdesPassThroughWhenTheAnswererTakesTheOfferersKey) {
     }
 }
 
+// RTCP feedback between two AVPF legs with SDES on both (RTP/SAVPF, as
+// WebRTC legs with SDES): B takes another of the suites offered to it, so
+// ngmediad decrypts each side's SRTCP and encrypts it anew for the other.
+// PLI, FIR, NACK and REMB, each after a receiver report in one compound
+// packet, arrive unchanged in content (the SSRCs as the legs sent them),
+// and the a=rtcp-fb lines go on to each side (rtpengine 10.5 keeps them
+// SAVPF to SAVPF).
+TEST_F(Srtp, RtcpFeedbackBetweenTwoSavpfLegsArrivesUnchanged) {
+    auto fbSdp = [](const std::string& origin, uint16_t port, const std::string& crypto) {
+        return "v=0\r\no=- " + origin + " 1 IN IP4 127.0.0.1\r\ns=tester\r\nc=IN IP4 127.0.0.1\r\n"
+               "t=0 0\r\nm=audio " + std::to_string(port) + " RTP/SAVPF 0\r\na=rtpmap:0 PCMU/8000\r\n"
+               "a=rtcp-fb:0 nack\r\na=rtcp-fb:0 nack pli\r\na=rtcp-fb:0 ccm fir\r\na=rtcp-fb:0 goog-remb\r\n"
+               "a=rtcp-mux\r\na=crypto:" + crypto + "\r\na=sendrecv\r\n";
+    };
+    auto aKey = fixedKey(1, SrtpSuite::AesCm128HmacSha1_80, 21);
+    Reply offer = signal("offer", fbSdp("1", a.port(), crypto::writeCrypto(aKey)));
+    for (const char* fb : {"a=rtcp-fb:0 nack\r\n", "a=rtcp-fb:0 nack pli\r\n", "a=rtcp-fb:0 ccm fir\r\n",
+                           "a=rtcp-fb:0 goog-remb\r\n"})
+        EXPECT_NE(offer.sdp().find(fb), std::string::npos) << fb << " kept towards B:\n" << offer.sdp();
+    EXPECT_NE(offer.sdp().find(" RTP/SAVPF 0"), std::string::npos) << offer.sdp();
+    // A suite of ngmediad's own towards B (not A's line).
+    std::optional<crypto::SdesCrypto> ourToB;
+    srtp_crypto_policy_t p1, p2;
+    for (const auto& c : cryptoLines(offer.sdp()))
+        if (c.tag != 1 && c.suite && policyFor(*c.suite, p1, p2) && !ourToB) ourToB = c;
+    ASSERT_TRUE(ourToB) << "no suite of ngmediad's own offered to B:\n" << offer.sdp();
+    auto bKey = fixedKey(ourToB->tag, *ourToB->suite, 77);
+    Reply answer = signal("answer", fbSdp("2", b.port(), crypto::writeCrypto(bKey)), {}, "bob");
+    EXPECT_NE(answer.sdp().find("a=rtcp-fb:0 nack pli\r\n"), std::string::npos) << answer.sdp();
+    auto toA = cryptoLines(answer.sdp());
+    ASSERT_EQ(toA.size(), 1u) << answer.sdp();
+    EXPECT_NE(toA[0].keyParams[0].keySalt, aKey.keyParams[0].keySalt) << "re-keyed towards A";
+    Endpoint aSide{"127.0.0.1", portOf(answer)}, bSide{"127.0.0.1", portOf(offer)};
+    Libsrtp aOut(aKey, true), aIn(toA[0], false), bOut(bKey, true), bIn(*ourToB, false);
+    ASSERT_TRUE(aOut.ok() && aIn.ok() && bOut.ok() && bIn.ok());
+    // RTP first (immediate learning settles both ends).
+    for (uint16_t seq = 0; seq < 2; seq++) {
+        ASSERT_TRUE(a.sendTo(aSide, aOut.protect(g711(seq, kSsrcA))));
+        ASSERT_TRUE(b.sendTo(bSide, bOut.protect(g711(seq, kSsrcB))));
+    }
+    a.drain(200ms);
+    b.drain(200ms);
+
+    // RFC 4585 §6.3.1 PLI, §6.2.1 NACK; RFC 5104 §4.3.1 FIR; REMB
+    // (draft-alvestrand-rmcat-remb): sender SSRC `from`, media SSRC `about`.
+    auto feedback = [](uint32_t from, uint32_t about) {
+        auto be32 = [](Bytes& b, uint32_t v) {
+            for (int s = 24; s >= 0; s -= 8) b.push_back(uint8_t(v >> s));
+        };
+        std::vector<std::pair<std::string, Bytes>> out;
+        Bytes pli = {0x81, 206, 0, 2};
+        be32(pli, from);
+        be32(pli, about);
+        out.push_back({"PLI", pli});
+        Bytes fir = {0x84, 206, 0, 4};
+        be32(fir, from);
+        be32(fir, 0);
+        be32(fir, about);
+        fir.insert(fir.end(), {7, 0, 0, 0});
+        out.push_back({"FIR", fir});
+        Bytes nack = {0x81, 205, 0, 3};
+        be32(nack, from);
+        be32(nack, about);
+        nack.insert(nack.end(), {0x00, 0x05, 0x00, 0x03});
+        out.push_back({"NACK", nack});
+        Bytes remb = {0x8f, 206, 0, 5};
+        be32(remb, from);
+        be32(remb, 0);
+        remb.insert(remb.end(), {'R', 'E', 'M', 'B', 1, 0x0a, 0xbc, 0xde});
+        be32(remb, about);
+        out.push_back({"REMB", remb});
+        return out;
+    };
+    auto compound = [](Bytes rr, const Bytes& fb) {
+        rr.insert(rr.end(), fb.begin(), fb.end());
+        return rr;
+    };
+    for (const auto& [name, fb] : feedback(kSsrcA, kSsrcB)) {
+        Bytes plain = compound(rtcpReceiverReport(kSsrcA, kSsrcB), fb);
+        ASSERT_TRUE(a.sendTo(aSide, aOut.protectRtcp(plain)));
+        auto got = b.receive(1000ms);
+        ASSERT_TRUE(got) << name << " A->B not relayed";
+        auto opened = bIn.unprotectRtcp(got->bytes);
+        ASSERT_TRUE(opened) << name << " A->B: B cannot authenticate it";
+        EXPECT_EQ(*opened, plain) << name << " A->B";
+    }
+    for (const auto& [name, fb] : feedback(kSsrcB, kSsrcA)) {
+        Bytes plain = compound(rtcpReceiverReport(kSsrcB, kSsrcA), fb);
+        ASSERT_TRUE(b.sendTo(bSide, bOut.protectRtcp(plain)));
+        auto got = a.receive(1000ms);
+        ASSERT_TRUE(got) << name << " B->A not relayed";
+        auto opened = aIn.unprotectRtcp(got->bytes);
+        ASSERT_TRUE(opened) << name << " B->A: A cannot authenticate it";
+        EXPECT_EQ(*opened, plain) << name << " B->A";
+    }
+}
+
 // A re-INVITE with the same keys keeps the SRTP state: the sequence goes on.
 TEST_F(Srtp, ReInviteWithTheSameKeysKeepsTheSrtpState) {
     auto aKey = fixedKey(1, SrtpSuite::AesCm128HmacSha1_80, 11);

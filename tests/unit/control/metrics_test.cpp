@@ -74,10 +74,11 @@ TEST_F(MetricsTest, EveryFamilyIsOneBlockWithHelpAndType) {
         EXPECT_EQ(name, current) << "sample outside its family's block: " << line;
     }
     for (const auto& [name, n] : blocks) EXPECT_EQ(n, 1) << name;
-    // rtpengine's 23, our eight per-worker ones, three io_uring ones per
-    // worker and the MOS histogram (no reply cache, HTTP server or load
-    // monitor given here).
-    EXPECT_EQ(blocks.size(), 23u + 8u + 3u + 1u) << text;
+    // rtpengine's 23, our eight per-worker ones, seven per-worker ICE ones,
+    // three io_uring ones per worker and the MOS histogram (no reply cache,
+    // HTTP server or load monitor given here).
+    EXPECT_EQ(blocks.size(), 23u + 8u + 7u + 3u + 1u) << text;
+    EXPECT_TRUE(blocks.count("ngmedia_ice_checks_total")) << text;
     EXPECT_TRUE(blocks.count("ngmedia_dtls_handshakes_total")) << text;
     EXPECT_TRUE(blocks.count("ngmedia_dtls_work_put_off_total")) << text;
     EXPECT_TRUE(blocks.count("ngmedia_srtp_failures_total")) << text;
@@ -126,6 +127,36 @@ TEST_F(MetricsTest, FiguresAreTheStatisticsReplys) {
     EXPECT_EQ(s["ngmedia_worker_packets_total{worker=\"0\"}"], "10");
     EXPECT_EQ(s["ngmedia_worker_packets_total{worker=\"1\"}"], "32");
     EXPECT_EQ(s["ngmedia_worker_packet_errors_total{worker=\"1\"}"], "4");
+}
+
+TEST_F(MetricsTest, IceCountersPerWorkerWithBoundedLabels) {
+    auto& w1 = workers.at(1).stats;
+    w1.iceFailures = 2;
+    w1.iceRefused = 7;
+    w1.iceChecksSent = 40;
+    w1.iceChecksReceived = 30;
+    w1.iceChecksMalformed = 1;
+    w1.iceChecksUnknownUsername = 3;
+    w1.iceChecksBadIntegrity = 5;
+    w1.iceConsentExpired = 1;
+    w1.iceRoleConflicts = 4;
+    w1.iceNominations = 6;
+    std::string text = render();
+    auto s = samples(text);
+    EXPECT_EQ(s["ngmedia_ice_failures_total{worker=\"1\"}"], "2");
+    EXPECT_EQ(s["ngmedia_ice_failures_total{worker=\"0\"}"], "0");
+    EXPECT_EQ(s["ngmedia_ice_media_refused_total{worker=\"1\"}"], "7");
+    EXPECT_EQ(s["ngmedia_ice_checks_total{worker=\"1\",direction=\"sent\"}"], "40");
+    EXPECT_EQ(s["ngmedia_ice_checks_total{worker=\"1\",direction=\"received\"}"], "30");
+    EXPECT_EQ(s["ngmedia_ice_checks_refused_total{worker=\"1\",reason=\"malformed\"}"], "1");
+    EXPECT_EQ(s["ngmedia_ice_checks_refused_total{worker=\"1\",reason=\"unknown_username\"}"], "3");
+    EXPECT_EQ(s["ngmedia_ice_checks_refused_total{worker=\"1\",reason=\"bad_integrity\"}"], "5");
+    EXPECT_EQ(s["ngmedia_ice_consent_expired_total{worker=\"1\"}"], "1");
+    EXPECT_EQ(s["ngmedia_ice_role_conflicts_total{worker=\"1\"}"], "4");
+    EXPECT_EQ(s["ngmedia_ice_nominations_total{worker=\"1\"}"], "6");
+    // Labels: the worker and a fixed set of values, nothing per call.
+    EXPECT_EQ(count(text, "ngmedia_ice_checks_refused_total{"), 2 * 3) << text;
+    EXPECT_EQ(count(text, "# HELP ngmedia_ice_"), 7) << text;
 }
 
 TEST_F(MetricsTest, PortsPerInterfaceAddress) {

@@ -1536,6 +1536,61 @@ TEST(CallStoreIce, ForceOnDualInterfaceTakesPortsOnEveryAddress) {
 }
 
 
+// An interface of two IPv4 addresses: the second's sockets are local
+// candidates of the agent of their own (priority one local preference
+// lower), and a re-offer that keeps the ports keeps the agent (no ICE
+// restart of ours). Ports 61400-61419.
+TEST(CallStoreIce, SecondAddressSocketsAreCandidatesOfAnAgentKeptAcrossReOffers) {
+    log::setLevel(log::Crit);
+    net::InterfaceTable table;
+    table.build({net::InterfaceConfig{"default", "", ip("127.0.0.1"), {}},
+                 net::InterfaceConfig{"default", "", ip("127.0.0.2"), {}}},
+                61400, 61419);
+    SessionConfig cfg;
+    cfg.interfaces = &table;
+    SessionCounters counters;
+    auto store = std::make_unique<CallStore>(cfg, counters);
+    Flags f = offerFlags(kOffer, "two-1");
+    f.ice = "force";
+    auto r = store->offer(f);
+    ASSERT_TRUE(r.ok()) << reasonOf(r);
+    EXPECT_NE(r->sdp.find(" 1 UDP 2130706175 127.0.0.2 "), std::string::npos) << r->sdp;
+    auto agentMedia = [&]() -> Media* {
+        for (auto& [tag, p] : store->find("two-1")->participants)
+            for (auto& m : p->media)
+                if (m && m->iceTransport) return m.get();
+        return nullptr;
+    };
+    Media* m = agentMedia();
+    ASSERT_NE(m, nullptr) << "no agent towards the receiver of the ICE=force offer";
+    ASSERT_EQ(m->iceExtraPorts.size(), 1u);
+    const media::IceTransport* agent = m->iceTransport.get();
+    const auto& locals = agent->agent().localCandidates();
+    // RTP and RTCP on each address (no rtcp-mux).
+    ASSERT_EQ(locals.size(), 4u);
+    int onSecond = 0;
+    for (const auto& c : locals)
+        if (c.address.address == ip("127.0.0.2")) {
+            onSecond++;
+            EXPECT_EQ(c.priority, ice::candidatePriority(ice::CandidateType::Host, 65534, c.component));
+        }
+    EXPECT_EQ(onSecond, 2);
+    std::vector<int> fds = agent->extraFds();
+    ASSERT_EQ(fds.size(), 2u);
+    // The same offer again: same ports, same agent, same sockets.
+    auto again = store->offer(f);
+    ASSERT_TRUE(again.ok()) << reasonOf(again);
+    EXPECT_EQ(agentMedia(), m);
+    EXPECT_EQ(m->iceTransport.get(), agent) << "a re-offer made a new agent";
+    EXPECT_EQ(m->iceTransport->extraFds(), fds);
+    Flags d;
+    d.callId = "two-1";
+    d.fromTag = "tag-a";
+    d.deleteDelay = 0;
+    ASSERT_TRUE(store->deleteCall(d).ok());
+    EXPECT_EQ(table.defaultInterface()->addresses[1]->ports->inUse(), 0u);
+}
+
 // ---- address families ----
 
 TEST_F(CallStoreTest, AnswerFromAnotherFamilyKeepsThePortsOfferedToTheAnswerer) {
