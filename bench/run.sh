@@ -1178,7 +1178,7 @@ if (( DO_WEBRTC )); then
             webrtc_run rtpengine "$RTPENGINE" 12223 41000 61999 "$WEBRTC_SETUP_CALLS" 2 "wsetupr$r"
     done
     for d in ngmediad rtpengine; do
-        for f in cpu_per_kcall daemon_cpu_pct gen_cpu_pct other_daemon_cpu_pct daemon_rss_kb; do
+        for f in cpu_per_kcall daemon_cpu_pct gen_cpu_pct other_daemon_cpu_pct daemon_rss_kb gen_max_lag_ms; do
             v=$(runs_median "$d" wload "$f")
             [[ -n $v ]] && R[$d.wload.$f]=$v
         done
@@ -1194,7 +1194,7 @@ if (( DO_WEBRTC )); then
             fcmp "${R[$rk.loss_pct]:-0}" ">" "${R[$d.webrtc.loss_pct]:-0}" && R[$d.webrtc.loss_pct]=${R[$rk.loss_pct]}
             [[ -n ${R[$d.webrtc.loss_pct]:-} ]] || R[$d.webrtc.loss_pct]=${R[$rk.loss_pct]:-0}
             for f in calls calls_up calls_failed srtp_auth_failed srtp_replayed garbage duplicates consent_lost \
-                lost_ab lost_ba consent_checks_sent; do
+                lost_ab lost_ba consent_checks_sent ice_checks_received; do
                 R[$d.webrtc.$f]=$(( ${R[$d.webrtc.$f]:-0} + ${R[$rk.$f]:-0} ))
             done
         done
@@ -1606,6 +1606,7 @@ report_webrtc() {
     row "  daemon CPU %" wload.daemon_cpu_pct
     row "  RSS KiB with the calls" wload.daemon_rss_kb
     row "  generator CPU %" wload.gen_cpu_pct
+    row "  generator max send lag ms" wload.gen_max_lag_ms
     row "  others on daemon CPU %" wload.other_daemon_cpu_pct
     echo "-- set-up of $WEBRTC_SETUP_CALLS calls started together, from the offer, medians of $WEBRTC_SETUP_REPEATS runs (ms)"
     local f
@@ -1632,19 +1633,20 @@ report_webrtc() {
     row "  garbage (wrong payload)" webrtc.garbage
     row "  duplicates" webrtc.duplicates
     row "  consent checks sent by A" webrtc.consent_checks_sent
+    row "  checks the daemon sent A" webrtc.ice_checks_received
     row "  consent lost" webrtc.consent_lost
     echo
     local d key rk
     for d in ngmediad rtpengine; do
         for key in $(printf '%s\n' "${!R[@]}" | grep -E "^$d\.w(load|setup)r[0-9]+\.calls$" | sort); do
             rk=${key%.calls}
-            echo "  $d ${rk#*.}: ${R[$rk.calls_up]:-?}/${R[$key]} up, CPU ${R[$rk.daemon_cpu_pct]:-?}% (${R[$rk.cpu_per_kcall]:-?} per 1000 calls, others ${R[$rk.other_daemon_cpu_pct]:-?}%), ICE p50/p99 ${R[$rk.ice_p50_ms]:-?}/${R[$rk.ice_p99_ms]:-?} ms, DTLS ${R[$rk.dtls_p50_ms]:-?}/${R[$rk.dtls_p99_ms]:-?} ms, media at B ${R[$rk.media_b_p50_ms]:-?}/${R[$rk.media_b_p99_ms]:-?} ms, loss ${R[$rk.loss_pct]:-?}%, auth failures ${R[$rk.srtp_auth_failed]:-?}, garbage ${R[$rk.garbage]:-?}, generator ${R[$rk.gen_cpu_pct]:-?}%"
+            echo "  $d ${rk#*.}: ${R[$rk.calls_up]:-?}/${R[$key]} up, CPU ${R[$rk.daemon_cpu_pct]:-?}% (${R[$rk.cpu_per_kcall]:-?} per 1000 calls, others ${R[$rk.other_daemon_cpu_pct]:-?}%), ICE p50/p99 ${R[$rk.ice_p50_ms]:-?}/${R[$rk.ice_p99_ms]:-?} ms, DTLS ${R[$rk.dtls_p50_ms]:-?}/${R[$rk.dtls_p99_ms]:-?} ms, media at B ${R[$rk.media_b_p50_ms]:-?}/${R[$rk.media_b_p99_ms]:-?} ms, loss ${R[$rk.loss_pct]:-?}%, auth failures ${R[$rk.srtp_auth_failed]:-?}, garbage ${R[$rk.garbage]:-?}, generator ${R[$rk.gen_cpu_pct]:-?}% (max send lag ${R[$rk.gen_max_lag_ms]:-?} ms)"
             if [[ ${R[$rk.calls_up]:-0} != "${R[$key]}" ]]; then
                 echo "note: $d ${rk#*.}: only ${R[$rk.calls_up]:-0} of ${R[$key]} calls came up; first error: see the run's stderr above (webrtcload: ... first error)"
             fi
         done
     done
-    echo "CPU per 1000 calls = the daemon's CPU (utime + stime, /proc/PID/stat) over the window / calls up x 1000; the window starts 1 s after every call has media both ways. Set-up times are per call from B's offer being sent: A's ICE agent Completed (the daemon nominated), A's DTLS handshake done (A starts it once ICE selected a pair), A's first packet received at B. Loss = packets sent in the window and never received (either way); garbage = SRTP that failed to authenticate at A or a payload that is not the one sent."
+    echo "CPU per 1000 calls = the daemon's CPU (utime + stime, /proc/PID/stat) over the window / calls up x 1000; the window starts 1 s after every call has media both ways. Set-up times are per call from B's offer being sent: A's ICE agent Completed (the daemon nominated), A's DTLS handshake done (A starts it once ICE selected a pair), A's first packet received at B. Loss = packets sent in the window and never received (either way); garbage = SRTP that failed to authenticate at A or a payload that is not the one sent. Consent checks: in the windows only (A's agents' own; and the daemon's to A, i.e. its consent checks once ICE completed)."
 }
 
 # latest.txt is overwritten by each run; the dated copy, named after the

@@ -167,6 +167,7 @@ struct Window {
     int64_t start = 0, end = 0;  // 0: not yet
     bool in(int64_t sendNs) const { return start != 0 && sendNs >= start && sendNs < end; }
     uint64_t sentAB = 0, sentBA = 0, recvAB = 0, recvBA = 0;
+    int64_t maxLagNs = 0;  // the latest a packet of the window went out after its time
 };
 
 struct Counters {
@@ -654,7 +655,10 @@ void Load::sendMedia(int64_t now) {
         while (c.bReady && c.nextB <= now) {
             writePacket(pkt, c.ssrcB, c.seqB++, c.nB * 160, c.index, kFromB, c.nB, c.nextB);
             ::sendto(c.fdB, pkt, kPacket, 0, reinterpret_cast<sockaddr*>(&c.toB), sizeof c.toB);
-            if (w_.in(c.nextB)) ++w_.sentBA;
+            if (w_.in(c.nextB)) {
+                ++w_.sentBA;
+                w_.maxLagNs = std::max(w_.maxLagNs, now - c.nextB);
+            }
             ++c.nB;
             c.nextB += kPtimeNs;
         }
@@ -663,7 +667,10 @@ void Load::sendMedia(int64_t now) {
             size_t len = kPacket;
             if (c.tx->protectRtp(std::span<uint8_t>(pkt, sizeof pkt), len) == SrtpStatus::Ok) {
                 ::sendto(c.fdA, pkt, len, 0, reinterpret_cast<sockaddr*>(&c.toA), sizeof c.toA);
-                if (w_.in(c.nextA)) ++w_.sentAB;
+                if (w_.in(c.nextA)) {
+                    ++w_.sentAB;
+                    w_.maxLagNs = std::max(w_.maxLagNs, now - c.nextA);
+                }
             }
             ++c.nA;
             c.nextA += kPtimeNs;
@@ -836,6 +843,9 @@ int Load::run() {
     }
     if (daemonRss >= 0) ku("daemon_rss_kb", uint64_t(daemonRss));
     kv("gen_cpu_pct", 100.0 * genCpu / window);
+    // Behind its schedule, the generator sends in bursts: the load is the
+    // same, its shape is not.
+    kv("gen_max_lag_ms", double(w_.maxLagNs) / 1e6);
     ku("sent_ab", w_.sentAB);
     ku("recv_ab", w_.recvAB);
     ku("sent_ba", w_.sentBA);
