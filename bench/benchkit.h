@@ -86,7 +86,9 @@ inline int bindNext(uint16_t& next, uint16_t max, uint16_t& port) {
 }
 
 // A bencoded string.
-inline std::string bstr(std::string_view s) { return std::to_string(s.size()) + ":" + std::string(s); }
+inline std::string bstr(std::string_view s) {
+    return std::to_string(s.size()) + ":" + std::string(s);
+}
 
 // The value of the bencoded string after KEY in a reply (good enough for ng
 // replies: keys are searched as "<len>:<key>").

@@ -34,10 +34,10 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -229,8 +229,8 @@ std::string plainSdp(uint16_t port) {
 std::string browserAnswerSdp(const Call& c, const std::string& fingerprint) {
     const auto& cred = c.agent->localCredentials();
     const std::string port = std::to_string(c.portA);
-    return "v=0\r\no=- 2 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio " + port +
-           " UDP/TLS/RTP/SAVPF 0\r\na=rtpmap:0 PCMU/8000\r\na=ice-ufrag:" + cred.ufrag +
+    return "v=0\r\no=- 2 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio " +
+           port + " UDP/TLS/RTP/SAVPF 0\r\na=rtpmap:0 PCMU/8000\r\na=ice-ufrag:" + cred.ufrag +
            "\r\na=ice-pwd:" + cred.pwd + "\r\na=candidate:1 1 udp 2130706431 127.0.0.1 " + port +
            " typ host\r\na=end-of-candidates\r\na=fingerprint:" + fingerprint +
            "\r\na=setup:active\r\na=rtcp-mux\r\na=sendrecv\r\n";
@@ -243,8 +243,8 @@ std::vector<ice::Candidate> remoteCandidates(const std::string& sdp) {
         char foundation[64] = {}, transport[16] = {}, ip[64] = {}, type[16] = {};
         unsigned component = 0, port = 0;
         unsigned long priority = 0;
-        if (std::sscanf(line.c_str(), "%63s %u %15s %lu %63s %u typ %15s", foundation, &component, transport,
-                        &priority, ip, &port, type) != 7)
+        if (std::sscanf(line.c_str(), "%63s %u %15s %lu %63s %u typ %15s", foundation, &component,
+                        transport, &priority, ip, &port, type) != 7)
             continue;
         if (component != 1 || strcasecmp(transport, "udp") != 0) continue;
         auto addr = net::IpAddress::parse(ip);
@@ -262,16 +262,17 @@ std::vector<ice::Candidate> remoteCandidates(const std::string& sdp) {
 }
 
 void usage() {
-    std::fprintf(stderr,
-                 "usage: webrtcload --target HOST:PORT --calls N [options]\n"
-                 "  --duration S       counting window (10 s)\n"
-                 "  --warmup S         after every call has media both ways, before the window (1 s)\n"
-                 "  --setup-timeout S  give up waiting for calls to come up (30 s)\n"
-                 "  --inflight K       ng commands at once (0: all offers together)\n"
-                 "  --profile P        DTLS-SRTP profile A offers (SRTP_AES128_CM_SHA1_80)\n"
-                 "  --local-port P     ng client port\n"
-                 "  --port-min/--port-max  local ports of the call sockets (2000-18999)\n"
-                 "  --daemon-pid PID   read the daemon's CPU over the window\n");
+    std::fprintf(
+        stderr,
+        "usage: webrtcload --target HOST:PORT --calls N [options]\n"
+        "  --duration S       counting window (10 s)\n"
+        "  --warmup S         after every call has media both ways, before the window (1 s)\n"
+        "  --setup-timeout S  give up waiting for calls to come up (30 s)\n"
+        "  --inflight K       ng commands at once (0: all offers together)\n"
+        "  --profile P        DTLS-SRTP profile A offers (SRTP_AES128_CM_SHA1_80)\n"
+        "  --local-port P     ng client port\n"
+        "  --port-min/--port-max  local ports of the call sockets (2000-18999)\n"
+        "  --daemon-pid PID   read the daemon's CPU over the window\n");
 }
 
 std::optional<Options> parseOptions(int argc, char** argv) {
@@ -280,23 +281,35 @@ std::optional<Options> parseOptions(int argc, char** argv) {
         std::string_view arg = argv[i];
         std::string v = argv[i + 1];
         auto num = [&] { return std::strtoul(v.c_str(), nullptr, 10); };
-        if (arg == "--target") o.target = v;
-        else if (arg == "--calls") o.calls = uint32_t(num());
-        else if (arg == "--inflight") o.inflight = uint32_t(num());
-        else if (arg == "--duration") o.duration = std::strtod(v.c_str(), nullptr);
-        else if (arg == "--warmup") o.warmup = std::strtod(v.c_str(), nullptr);
-        else if (arg == "--setup-timeout") o.setupTimeout = std::strtod(v.c_str(), nullptr);
-        else if (arg == "--profile") o.profile = v;
-        else if (arg == "--local-port") o.localPort = uint16_t(num());
-        else if (arg == "--port-min") o.portMin = uint16_t(num());
-        else if (arg == "--port-max") o.portMax = uint16_t(num());
-        else if (arg == "--daemon-pid") o.daemonPid = int(num());
+        if (arg == "--target")
+            o.target = v;
+        else if (arg == "--calls")
+            o.calls = uint32_t(num());
+        else if (arg == "--inflight")
+            o.inflight = uint32_t(num());
+        else if (arg == "--duration")
+            o.duration = std::strtod(v.c_str(), nullptr);
+        else if (arg == "--warmup")
+            o.warmup = std::strtod(v.c_str(), nullptr);
+        else if (arg == "--setup-timeout")
+            o.setupTimeout = std::strtod(v.c_str(), nullptr);
+        else if (arg == "--profile")
+            o.profile = v;
+        else if (arg == "--local-port")
+            o.localPort = uint16_t(num());
+        else if (arg == "--port-min")
+            o.portMin = uint16_t(num());
+        else if (arg == "--port-max")
+            o.portMax = uint16_t(num());
+        else if (arg == "--daemon-pid")
+            o.daemonPid = int(num());
         else {
             std::fprintf(stderr, "webrtcload: unknown option %s\n", argv[i]);
             return std::nullopt;
         }
     }
-    if (o.target.empty() || o.calls == 0 || o.target.find(':') == std::string::npos || o.duration <= 0)
+    if (o.target.empty() || o.calls == 0 || o.target.find(':') == std::string::npos ||
+        o.duration <= 0)
         return std::nullopt;
     return o;
 }
@@ -343,7 +356,8 @@ class Load {
 
 bool Load::setUpSockets() {
     const std::string host = o_.target.substr(0, o_.target.rfind(':'));
-    const uint16_t ngPort = uint16_t(std::strtoul(o_.target.c_str() + o_.target.rfind(':') + 1, nullptr, 10));
+    const uint16_t ngPort =
+        uint16_t(std::strtoul(o_.target.c_str() + o_.target.rfind(':') + 1, nullptr, 10));
     ng_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
     sockaddr_in la = loopbackAddr(o_.localPort);
     sockaddr_in ta{};
@@ -352,7 +366,8 @@ bool Load::setUpSockets() {
     if (ng_ < 0 || ::inet_pton(AF_INET, host.c_str(), &ta.sin_addr) != 1 ||
         ::bind(ng_, reinterpret_cast<sockaddr*>(&la), sizeof la) != 0 ||
         ::connect(ng_, reinterpret_cast<sockaddr*>(&ta), sizeof ta) != 0) {
-        std::fprintf(stderr, "webrtcload: ng socket to %s: %s\n", o_.target.c_str(), std::strerror(errno));
+        std::fprintf(stderr, "webrtcload: ng socket to %s: %s\n", o_.target.c_str(),
+                     std::strerror(errno));
         return false;
     }
     int buf = 4 << 20;
@@ -371,7 +386,8 @@ bool Load::setUpSockets() {
         c.fdA = bindNext(next, o_.portMax, c.portA);
         c.fdB = bindNext(next, o_.portMax, c.portB);
         if (c.fdA < 0 || c.fdB < 0) {
-            std::fprintf(stderr, "webrtcload: no local ports or descriptors for %u calls\n", o_.calls);
+            std::fprintf(stderr, "webrtcload: no local ports or descriptors for %u calls\n",
+                         o_.calls);
             return false;
         }
         const int callBuf = 256 << 10;
@@ -431,8 +447,9 @@ void Load::onOfferReply(Call& c, const std::string& reply) {
     cfg.components = 1;
     c.agent = std::make_unique<ice::Agent>(cfg, ice::randomCredentials(), c.events);
     const auto now = ngm::monoNow();
-    auto local = c.agent->addLocalCandidate(1, net::Endpoint{*net::IpAddress::parse("127.0.0.1"), c.portA},
-                                            ice::Foundation("1"), 65535);
+    auto local =
+        c.agent->addLocalCandidate(1, net::Endpoint{*net::IpAddress::parse("127.0.0.1"), c.portA},
+                                   ice::Foundation("1"), 65535);
     if (!local) return fail(c, "local candidate: " + local.error().reason);
     if (auto r = c.agent->setRemoteCredentials(ufrag, pwd, now); !r)
         return fail(c, "remote credentials: " + r.error().reason);
@@ -440,8 +457,8 @@ void Load::onOfferReply(Call& c, const std::string& reply) {
     c.agent->endOfRemoteCandidates(now);
     c.iceDeadline = c.agent->nextDeadline();
     c.stage = Stage::Answer;
-    sendNg(c, "d7:command6:answer7:call-id" + bstr(c.callId) + "8:from-tag1:b6:to-tag1:a" + "3:sdp" +
-                  bstr(browserAnswerSdp(c, fingerprint_)) + "e");
+    sendNg(c, "d7:command6:answer7:call-id" + bstr(c.callId) + "8:from-tag1:b6:to-tag1:a" +
+                  "3:sdp" + bstr(browserAnswerSdp(c, fingerprint_)) + "e");
 }
 
 void Load::onAnswerReply(Call& c, const std::string& reply) {
@@ -468,19 +485,20 @@ void Load::onNgReply(std::string_view msg) {
     auto result = bvalue(reply, "result");
     const bool ok = result && *result == "ok";
     switch (c.stage) {
-    case Stage::Offer:
-        if (!ok) return fail(c, "offer: " + reply);
-        onOfferReply(c, reply);
-        break;
-    case Stage::Answer:
-        if (!ok) return fail(c, "answer: " + reply);
-        onAnswerReply(c, reply);
-        break;
-    case Stage::Delete:
-        deleted_ += ok;
-        c.stage = Stage::Done;
-        break;
-    default: break;
+        case Stage::Offer:
+            if (!ok) return fail(c, "offer: " + reply);
+            onOfferReply(c, reply);
+            break;
+        case Stage::Answer:
+            if (!ok) return fail(c, "answer: " + reply);
+            onAnswerReply(c, reply);
+            break;
+        case Stage::Delete:
+            deleted_ += ok;
+            c.stage = Stage::Done;
+            break;
+        default:
+            break;
     }
 }
 
@@ -501,7 +519,8 @@ void Load::maybeStartDtls(Call& c) {
 void Load::flushDtls(Call& c) {
     static std::vector<uint8_t> out;
     while (c.dtls->popOutgoing(out))
-        ::sendto(c.fdA, out.data(), out.size(), 0, reinterpret_cast<sockaddr*>(&c.toA), sizeof c.toA);
+        ::sendto(c.fdA, out.data(), out.size(), 0, reinterpret_cast<sockaddr*>(&c.toA),
+                 sizeof c.toA);
 }
 
 void Load::dtlsDone(Call& c) {
@@ -530,14 +549,16 @@ void Load::onA(Call& c) {
         if (b <= 3) {
             if (!c.agent) continue;
             const auto fromEp = net::Endpoint::fromSockaddr(reinterpret_cast<sockaddr*>(&from));
-            c.iceDeadline = c.agent->onDatagram(0, fromEp, std::span<const uint8_t>(buf, len), ngm::monoNow());
+            c.iceDeadline =
+                c.agent->onDatagram(0, fromEp, std::span<const uint8_t>(buf, len), ngm::monoNow());
             maybeStartDtls(c);
         } else if (b >= 20 && b <= 63) {
             if (!c.dtls) continue;
             const bool before = c.dtls->state() == DtlsState::Connected;
             c.dtls->feed(std::span<const uint8_t>(buf, len), nowMs());
             flushDtls(c);
-            if (!before && c.dtls->state() == DtlsState::Connected) dtlsDone(c);
+            if (!before && c.dtls->state() == DtlsState::Connected)
+                dtlsDone(c);
             else if (c.dtls->state() == DtlsState::Failed && c.stage != Stage::Failed)
                 fail(c, "DTLS: " + c.dtls->failureReason());
         } else if (b >= 128 && b <= 191) {
@@ -634,8 +655,10 @@ void Load::timers(int64_t now) {
             continue;
         }
         if (c.sends >= 4) {
-            if (c.stage == Stage::Delete) c.stage = Stage::Done;
-            else fail(c, "no reply to the ng command");
+            if (c.stage == Stage::Delete)
+                c.stage = Stage::Done;
+            else
+                fail(c, "no reply to the ng command");
             it = pending_.erase(it);
             continue;
         }
@@ -694,8 +717,10 @@ void Load::pump(int timeoutMs) {
             continue;
         }
         Call& c = calls_[d >> 1];
-        if (d & 1) onB(c);
-        else onA(c);
+        if (d & 1)
+            onB(c);
+        else
+            onA(c);
     }
     // Timers and media at most every 250 us: every call is looked at.
     const int64_t now = monoNs();
@@ -708,9 +733,12 @@ void Load::pump(int timeoutMs) {
 
 int Load::run() {
     if (::getrandom(&nonce_, sizeof nonce_, 0) != sizeof nonce_) nonce_ = uint32_t(::getpid());
-    if (o_.profile == "SRTP_AES128_CM_SHA1_80") profile_ = crypto::SrtpProfile::Aes128CmSha1_80;
-    else if (o_.profile == "SRTP_AES128_CM_SHA1_32") profile_ = crypto::SrtpProfile::Aes128CmSha1_32;
-    else if (o_.profile == "SRTP_AEAD_AES_128_GCM") profile_ = crypto::SrtpProfile::AeadAes128Gcm;
+    if (o_.profile == "SRTP_AES128_CM_SHA1_80")
+        profile_ = crypto::SrtpProfile::Aes128CmSha1_80;
+    else if (o_.profile == "SRTP_AES128_CM_SHA1_32")
+        profile_ = crypto::SrtpProfile::Aes128CmSha1_32;
+    else if (o_.profile == "SRTP_AEAD_AES_128_GCM")
+        profile_ = crypto::SrtpProfile::AeadAes128Gcm;
     else {
         std::fprintf(stderr, "webrtcload: unknown --profile %s\n", o_.profile.c_str());
         return 2;
@@ -744,10 +772,12 @@ int Load::run() {
     uint32_t callsUp = 0;
     for (auto& c : calls_) {
         if (c.stage == Stage::Failed) continue;
-        if (c.tFirstAtA != 0 && c.tFirstAtB != 0) ++callsUp;
-        else fail(c, c.tIce == 0    ? "ICE not completed in time"
-                     : c.tDtls == 0 ? "DTLS not done in time"
-                                    : "no media both ways in time");
+        if (c.tFirstAtA != 0 && c.tFirstAtB != 0)
+            ++callsUp;
+        else
+            fail(c, c.tIce == 0    ? "ICE not completed in time"
+                    : c.tDtls == 0 ? "DTLS not done in time"
+                                   : "no media both ways in time");
     }
 
     // Warm-up, then the window.
@@ -759,7 +789,9 @@ int Load::run() {
     const double gen0 = selfCpuS();
     uint64_t consent0 = 0, checksIn0 = 0;
     for (auto& c : calls_)
-        if (c.agent) consent0 += c.agent->counters().consentChecksSent, checksIn0 += c.agent->counters().checksReceived;
+        if (c.agent)
+            consent0 += c.agent->counters().consentChecksSent,
+                checksIn0 += c.agent->counters().checksReceived;
     while (monoNs() < w_.end) {
         pump(1);
         if (!daemonAlive()) {
@@ -770,7 +802,8 @@ int Load::run() {
     const int64_t daemonTicks1 = o_.daemonPid ? procCpuTicks(o_.daemonPid) : -1;
     const int64_t daemonRss = o_.daemonPid ? procRssKb(o_.daemonPid) : -1;
     const double genCpu = selfCpuS() - gen0;
-    uint64_t consent = 0, checksIn = 0, consentLost = 0, iceChecks = 0, checksInTotal = 0, refused = 0;
+    uint64_t consent = 0, checksIn = 0, consentLost = 0, iceChecks = 0, checksInTotal = 0,
+             refused = 0;
     for (auto& c : calls_) {
         if (!c.agent) continue;
         const auto& k = c.agent->counters();
@@ -811,8 +844,9 @@ int Load::run() {
     const double window = double(w_.end - w_.start) / 1e9;
     const long hz = ::sysconf(_SC_CLK_TCK);
     const double daemonCpuPct =
-        daemonTicks0 >= 0 && daemonTicks1 >= 0 ? 100.0 * double(daemonTicks1 - daemonTicks0) / double(hz) / window
-                                               : -1;
+        daemonTicks0 >= 0 && daemonTicks1 >= 0
+            ? 100.0 * double(daemonTicks1 - daemonTicks0) / double(hz) / window
+            : -1;
     const uint64_t lostAB = w_.sentAB > w_.recvAB ? w_.sentAB - w_.recvAB : 0;
     const uint64_t lostBA = w_.sentBA > w_.recvBA ? w_.sentBA - w_.recvBA : 0;
     const double sent = double(w_.sentAB + w_.sentBA);
@@ -869,18 +903,24 @@ int Load::run() {
     ku("stun_refused", refused);
     ku("consent_lost", consentLost);
     ku("ng_retransmits", ngRetransmits_);
-    std::fprintf(stderr,
-                 "webrtcload: %u/%u calls up in %.2f s (%u failed); from the offer: ICE p50 %.1f p99 %.1f ms, "
-                 "DTLS p50 %.1f p99 %.1f ms, first media at B p50 %.1f p99 %.1f ms; window %.1f s: daemon "
-                 "CPU %.1f%% (%.1f%% per 1000 calls), generator %.1f%%, loss %.4f%% (A->B %llu, B->A %llu of "
-                 "%.0f), SRTP auth failures %llu, garbage %llu; consent checks sent %llu, checks received "
-                 "%llu (in the window; %llu in all)%s%s\n",
-                 callsUp, o_.calls, double(tUp - t0) / 1e9, setupFailed_, percentileMs(ice, 50),
-                 percentileMs(ice, 99), percentileMs(dtls, 50), percentileMs(dtls, 99), percentileMs(firstB, 50),
-                 percentileMs(firstB, 99), window, daemonCpuPct, callsUp > 0 ? daemonCpuPct * 1000.0 / callsUp : 0,
-                 100.0 * genCpu / window, lossPct, (unsigned long long)lostAB, (unsigned long long)lostBA, sent,
-                 (unsigned long long)k_.srtpAuthFailed, (unsigned long long)garbage, (unsigned long long)consent,
-                 (unsigned long long)checksIn, (unsigned long long)checksInTotal, gFirstError.empty() ? "" : "; first error: ", gFirstError.c_str());
+    std::fprintf(
+        stderr,
+        "webrtcload: %u/%u calls up in %.2f s (%u failed); from the offer: ICE p50 %.1f p99 %.1f "
+        "ms, "
+        "DTLS p50 %.1f p99 %.1f ms, first media at B p50 %.1f p99 %.1f ms; window %.1f s: daemon "
+        "CPU %.1f%% (%.1f%% per 1000 calls), generator %.1f%%, loss %.4f%% (A->B %llu, B->A %llu "
+        "of "
+        "%.0f), SRTP auth failures %llu, garbage %llu; consent checks sent %llu, checks received "
+        "%llu (in the window; %llu in all)%s%s\n",
+        callsUp, o_.calls, double(tUp - t0) / 1e9, setupFailed_, percentileMs(ice, 50),
+        percentileMs(ice, 99), percentileMs(dtls, 50), percentileMs(dtls, 99),
+        percentileMs(firstB, 50), percentileMs(firstB, 99), window, daemonCpuPct,
+        callsUp > 0 ? daemonCpuPct * 1000.0 / callsUp : 0, 100.0 * genCpu / window, lossPct,
+        (unsigned long long)lostAB, (unsigned long long)lostBA, sent,
+        (unsigned long long)k_.srtpAuthFailed, (unsigned long long)garbage,
+        (unsigned long long)consent, (unsigned long long)checksIn,
+        (unsigned long long)checksInTotal,
+        gFirstError.empty() ? "" : "; first error: ", gFirstError.c_str());
     return callsUp == o_.calls && lostAB + lostBA == 0 && garbage == 0 ? 0 : 1;
 }
 
