@@ -20,7 +20,8 @@
 # webrtc (ICE + DTLS-SRTP + rtcp-mux on one leg, plain RTP on the other):
 # BENCH_WEBRTC_CALLS (500), BENCH_WEBRTC_DURATION (10 s window),
 # BENCH_WEBRTC_REPEATS (3 runs of each daemon), BENCH_WEBRTC_SETUP_CALLS
-# (100 calls started together), BENCH_WEBRTC_SETUP_REPEATS (3).
+# (100 calls started together), BENCH_WEBRTC_SETUP_REPEATS (3),
+# BENCH_WEBRTC_CALLER (phone: the SIP side offers; browser: the WebRTC side).
 #
 # Exit status: 0 unless a daemon crashed or failed to start, or the load
 # generator failed; missed targets are informational.
@@ -137,6 +138,7 @@ WEBRTC_DURATION=${BENCH_WEBRTC_DURATION:-10}
 WEBRTC_REPEATS=${BENCH_WEBRTC_REPEATS:-3}
 WEBRTC_SETUP_CALLS=${BENCH_WEBRTC_SETUP_CALLS:-100}
 WEBRTC_SETUP_REPEATS=${BENCH_WEBRTC_SETUP_REPEATS:-3}
+WEBRTC_CALLER=${BENCH_WEBRTC_CALLER:-phone}
 # The SDES suite of the generator's A legs in the next measure_media; empty:
 # plain RTP on both legs.
 MEDIA_SRTP=""
@@ -1142,7 +1144,7 @@ webrtc_run() {
     d0=$(cpu_busy_ticks "$DAEMON_CPU")
     w0=$(date +%s.%N)
     "${PRIO[@]}" taskset -c "$LOAD_CPU" "$WEBRTCLOAD" --target "127.0.0.1:$port" --calls "$n" \
-        --duration "$dur" --warmup 1 --daemon-pid "$DAEMON_PID" --local-port $CLIENT_PORT \
+        --duration "$dur" --warmup 1 --caller "$WEBRTC_CALLER" --daemon-pid "$DAEMON_PID" --local-port $CLIENT_PORT \
         --port-min $GEN_PORT_MIN --port-max $GEN_PORT_MAX >"$WORK/$k.out" 2>"$WORK/$k.err" &
     LOAD_PID=$!
     wait "$LOAD_PID" || rc=$?
@@ -1597,7 +1599,11 @@ report_dtls() {
 }
 
 report_webrtc() {
-    echo "== WebRTC-shaped calls: leg A ICE (full agent, controlled, consent every ~5 s each way) + DTLS-SRTP (A active) + rtcp-mux + SRTP AES_CM_128_HMAC_SHA1_80, leg B plain RTP; G.711 20 ms both ways"
+    if [[ $WEBRTC_CALLER == browser ]]; then
+        echo "== WebRTC-shaped calls, the browser calls: leg A offers ICE (full agent, controlling, consent every ~5 s) + DTLS-SRTP (actpass) + rtcp-mux + SRTP AES_CM_128_HMAC_SHA1_80, leg B plain RTP answers; G.711 20 ms both ways"
+    else
+        echo "== WebRTC-shaped calls, the phone calls: leg A ICE (full agent, controlled, consent every ~5 s each way) + DTLS-SRTP (A active) + rtcp-mux + SRTP AES_CM_128_HMAC_SHA1_80, leg B plain RTP; G.711 20 ms both ways"
+    fi
     table_header
     echo "-- $WEBRTC_CALLS calls, ${WEBRTC_DURATION} s window after all are up, medians of $WEBRTC_REPEATS runs on fresh daemons"
     local v=n/a
@@ -1646,7 +1652,7 @@ report_webrtc() {
             fi
         done
     done
-    echo "CPU per 1000 calls = the daemon's CPU (utime + stime, /proc/PID/stat) over the window / calls up x 1000; the window starts 1 s after every call has media both ways. Set-up times are per call from B's offer being sent: A's ICE agent Completed (the daemon nominated), A's DTLS handshake done (A starts it once ICE selected a pair), A's first packet received at B. Loss = packets sent in the window and never received (either way); garbage = SRTP that failed to authenticate at A or a payload that is not the one sent. Consent checks: in the windows only (A's agents' own; and the daemon's to A, i.e. its consent checks once ICE completed)."
+    echo "CPU per 1000 calls = the daemon's CPU (utime + stime, /proc/PID/stat) over the window / calls up x 1000; the window starts 1 s after every call has media both ways. Set-up times are per call from the offer being sent: A's ICE agent Completed (the controlling side's nomination done), A's DTLS handshake done (an active A starts it once ICE selected a pair), A's first packet received at B. Loss = packets sent in the window and never received (either way); garbage = SRTP that failed to authenticate at A or a payload that is not the one sent. Consent checks: in the windows only (A's agents' own; and the daemon's to A, i.e. its consent checks once ICE completed)."
 }
 
 # latest.txt is overwritten by each run; the dated copy, named after the

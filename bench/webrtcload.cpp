@@ -87,6 +87,7 @@ struct Options {
     uint16_t portMin = 2000, portMax = 18999;
     int daemonPid = 0;
     std::string profile = "SRTP_AES128_CM_SHA1_80";
+    bool browserCalls = false;  // --caller browser: A offers
 };
 
 struct Call;
@@ -122,6 +123,8 @@ struct Call {
     sockaddr_in toA{};  // the selected pair's remote
     std::optional<crypto::Fingerprint> peerFp;
     std::unique_ptr<DtlsConnection> dtls;
+    // DTLS that came before the answer said A's role (A offered): fed then.
+    std::vector<std::vector<uint8_t>> earlyDtls;
     std::unique_ptr<SrtpContext> tx, rx;
     // Times (monotonic ns; 0: not yet).
     int64_t tOffer = 0, tIce = 0, tDtls = 0, tFirstAtB = 0, tFirstAtA = 0;
@@ -236,6 +239,13 @@ std::string browserAnswerSdp(const Call& c, const std::string& fingerprint) {
            "\r\na=setup:active\r\na=rtcp-mux\r\na=sendrecv\r\n";
 }
 
+// What a browser offers: the same with a=setup:actpass.
+std::string browserOfferSdp(const Call& c, const std::string& fingerprint) {
+    std::string sdp = browserAnswerSdp(c, fingerprint);
+    sdp.replace(sdp.find("a=setup:active"), 14, "a=setup:actpass");
+    return sdp;
+}
+
 // "a=candidate:" values of component 1, UDP, IPv4.
 std::vector<ice::Candidate> remoteCandidates(const std::string& sdp) {
     std::vector<ice::Candidate> out;
@@ -270,6 +280,9 @@ void usage() {
         "  --setup-timeout S  give up waiting for calls to come up (30 s)\n"
         "  --inflight K       ng commands at once (0: all offers together)\n"
         "  --profile P        DTLS-SRTP profile A offers (SRTP_AES128_CM_SHA1_80)\n"
+        "  --caller C         phone (default: B offers, A is ICE-controlled and the\n"
+        "                     DTLS client) or browser (A offers actpass, is ICE-\n"
+        "                     controlling and takes the DTLS role the answer leaves)\n"
         "  --local-port P     ng client port\n"
         "  --port-min/--port-max  local ports of the call sockets (2000-18999)\n"
         "  --daemon-pid PID   read the daemon's CPU over the window\n");
@@ -293,7 +306,10 @@ std::optional<Options> parseOptions(int argc, char** argv) {
             o.warmup = std::strtod(v.c_str(), nullptr);
         else if (arg == "--setup-timeout")
             o.setupTimeout = std::strtod(v.c_str(), nullptr);
-        else if (arg == "--profile")
+        else if (arg == "--caller") {
+            if (v != "phone" && v != "browser") return std::nullopt;
+            o.browserCalls = v == "browser";
+        } else if (arg == "--profile")
             o.profile = v;
         else if (arg == "--local-port")
             o.localPort = uint16_t(num());
@@ -326,6 +342,10 @@ class Load {
     void onNgReply(std::string_view msg);
     void onOfferReply(Call& c, const std::string& reply);
     void onAnswerReply(Call& c, const std::string& reply);
+    // A's side from the daemon's SDP to A: ICE agent (made before when A
+    // offered), its remote credentials and candidates, the fingerprint.
+    bool takeBrowserSide(Call& c, const std::string& sdp);
+    bool makeAgent(Call& c, ice::Role role);
     void fail(Call& c, const std::string& why);
     void onA(Call& c);
     void onB(Call& c);
@@ -418,6 +438,16 @@ void Load::startNext() {
     while (nextStart_ < calls_.size() && (o_.inflight == 0 || pending_.size() < o_.inflight)) {
         Call& c = calls_[nextStart_++];
         c.tOffer = monoNs();
+        if (o_.browserCalls) {
+            // From the browser A to the SIP phone B, with the flags Kamailio
+            // gives a call from WebRTC to SIP.
+            if (!makeAgent(c, ice::Role::Controlling)) continue;
+            sendNg(c, "d7:command5:offer7:call-id" + bstr(c.callId) + "8:from-tag1:a" +
+                          "3:ICE6:remove" + "18:transport-protocol" + bstr("RTP/AVP") +
+                          "8:rtcp-muxl5:demuxe" + "3:sdp" + bstr(browserOfferSdp(c, fingerprint_)) +
+                          "e");
+            continue;
+        }
         // From the SIP phone B to the browser A, with the flags for a
         // WebRTC callee.
         sendNg(c, "d7:command5:offer7:call-id" + bstr(c.callId) + "8:from-tag1:b" + "3:ICE5:force" +
@@ -432,31 +462,81 @@ void Load::fail(Call& c, const std::string& why) {
     noteError(c, why);
 }
 
-void Load::onOfferReply(Call& c, const std::string& reply) {
-    auto sdp = bvalue(reply, "sdp");
-    if (!sdp) return fail(c, "offer reply without SDP: " + reply);
-    const std::string ufrag = sdpAttr(*sdp, "ice-ufrag"), pwd = sdpAttr(*sdp, "ice-pwd");
-    auto fp = crypto::parseFingerprint(sdpAttr(*sdp, "fingerprint"));
-    auto cands = remoteCandidates(*sdp);
-    if (ufrag.empty() || pwd.empty() || cands.empty() || !fp)
-        return fail(c, "offer to A without ICE credentials, candidates or fingerprint: " + *sdp);
-    c.peerFp = *fp;
+bool Load::makeAgent(Call& c, ice::Role role) {
     ice::AgentConfig cfg;
     cfg.mode = ice::Mode::Full;
-    cfg.role = ice::Role::Controlled;  // a browser that received the offer
+    cfg.role = role;
     cfg.components = 1;
     c.agent = std::make_unique<ice::Agent>(cfg, ice::randomCredentials(), c.events);
-    const auto now = ngm::monoNow();
     auto local =
         c.agent->addLocalCandidate(1, net::Endpoint{*net::IpAddress::parse("127.0.0.1"), c.portA},
                                    ice::Foundation("1"), 65535);
-    if (!local) return fail(c, "local candidate: " + local.error().reason);
-    if (auto r = c.agent->setRemoteCredentials(ufrag, pwd, now); !r)
-        return fail(c, "remote credentials: " + r.error().reason);
+    if (!local) {
+        fail(c, "local candidate: " + local.error().reason);
+        return false;
+    }
+    return true;
+}
+
+bool Load::takeBrowserSide(Call& c, const std::string& sdp) {
+    const std::string ufrag = sdpAttr(sdp, "ice-ufrag"), pwd = sdpAttr(sdp, "ice-pwd");
+    auto fp = crypto::parseFingerprint(sdpAttr(sdp, "fingerprint"));
+    auto cands = remoteCandidates(sdp);
+    if (ufrag.empty() || pwd.empty() || cands.empty() || !fp) {
+        fail(c, "SDP to A without ICE credentials, candidates or fingerprint: " + sdp);
+        return false;
+    }
+    c.peerFp = *fp;
+    const auto now = ngm::monoNow();
+    if (auto r = c.agent->setRemoteCredentials(ufrag, pwd, now); !r) {
+        fail(c, "remote credentials: " + r.error().reason);
+        return false;
+    }
     for (const auto& cand : cands) (void)c.agent->addRemoteCandidate(cand, now);
     c.agent->endOfRemoteCandidates(now);
     c.iceDeadline = c.agent->nextDeadline();
+    if (!o_.browserCalls) return true;
+    // A offered actpass: the answer's a=setup says who the client is.
+    const std::string setup = sdpAttr(sdp, "setup");
+    if (setup != "active" && setup != "passive") {
+        fail(c, "answer to A with a=setup:" + setup);
+        return false;
+    }
+    crypto::DtlsConnectionOptions co;
+    co.role = setup == "active" ? crypto::DtlsRole::Passive : crypto::DtlsRole::Active;
+    co.srtpProfiles = {profile_};
+    auto conn = DtlsConnection::create(cert_, co);
+    if (!conn) {
+        fail(c, "DtlsConnection: " + conn.error().reason);
+        return false;
+    }
+    c.dtls = std::move(*conn);
+    c.dtls->setPeerFingerprints({*c.peerFp}, nowMs());
+    // An active A waits for ICE (maybeStartDtls); a passive one answers the
+    // daemon's ClientHello whenever it comes, also one that came already.
+    for (const auto& d : c.earlyDtls) c.dtls->feed(d, nowMs());
+    c.earlyDtls.clear();
+    flushDtls(c);
+    return true;
+}
+
+void Load::onOfferReply(Call& c, const std::string& reply) {
+    auto sdp = bvalue(reply, "sdp");
+    if (!sdp) return fail(c, "offer reply without SDP: " + reply);
     c.stage = Stage::Answer;
+    if (o_.browserCalls) {
+        // The offer to B; B answers plain RTP.
+        auto addr = sdpConnection(*sdp);
+        uint16_t port = sdpAudioPort(*sdp);
+        if (!addr || port == 0) return fail(c, "offer to B without address: " + *sdp);
+        c.toB = loopbackAddr(port);
+        c.toB.sin_addr = *addr;
+        sendNg(c, "d7:command6:answer7:call-id" + bstr(c.callId) + "8:from-tag1:a6:to-tag1:b" +
+                      "3:sdp" + bstr(plainSdp(c.portB)) + "e");
+        return;
+    }
+    if (!makeAgent(c, ice::Role::Controlled)) return;  // a browser that received the offer
+    if (!takeBrowserSide(c, *sdp)) return;
     sendNg(c, "d7:command6:answer7:call-id" + bstr(c.callId) + "8:from-tag1:b6:to-tag1:a" +
                   "3:sdp" + bstr(browserAnswerSdp(c, fingerprint_)) + "e");
 }
@@ -464,14 +544,19 @@ void Load::onOfferReply(Call& c, const std::string& reply) {
 void Load::onAnswerReply(Call& c, const std::string& reply) {
     auto sdp = bvalue(reply, "sdp");
     if (!sdp) return fail(c, "answer reply without SDP: " + reply);
-    auto addr = sdpConnection(*sdp);
-    uint16_t port = sdpAudioPort(*sdp);
-    if (!addr || port == 0) return fail(c, "answer to B without address: " + *sdp);
-    c.toB = loopbackAddr(port);
-    c.toB.sin_addr = *addr;
+    if (o_.browserCalls) {
+        if (!takeBrowserSide(c, *sdp)) return;
+    } else {
+        auto addr = sdpConnection(*sdp);
+        uint16_t port = sdpAudioPort(*sdp);
+        if (!addr || port == 0) return fail(c, "answer to B without address: " + *sdp);
+        c.toB = loopbackAddr(port);
+        c.toB.sin_addr = *addr;
+    }
     c.bReady = true;
     c.stage = Stage::Up;
     c.nextB = monoNs() + c.phaseNs;
+    maybeStartDtls(c);
 }
 
 void Load::onNgReply(std::string_view msg) {
@@ -504,7 +589,15 @@ void Load::onNgReply(std::string_view msg) {
 
 // A browser starts its DTLS handshake once ICE selected a pair.
 void Load::maybeStartDtls(Call& c) {
-    if (!c.selected || c.dtls || c.stage == Stage::Failed || !c.peerFp) return;
+    if (!c.selected || c.stage == Stage::Failed || !c.peerFp) return;
+    if (c.dtls) {
+        // Made at the answer (A offered): an active one starts now.
+        if (c.dtls->state() == DtlsState::New && c.dtls->role() == crypto::DtlsRole::Active) {
+            c.dtls->start(nowMs());
+            flushDtls(c);
+        }
+        return;
+    }
     crypto::DtlsConnectionOptions co;
     co.role = crypto::DtlsRole::Active;
     co.srtpProfiles = {profile_};
@@ -553,7 +646,16 @@ void Load::onA(Call& c) {
                 c.agent->onDatagram(0, fromEp, std::span<const uint8_t>(buf, len), ngm::monoNow());
             maybeStartDtls(c);
         } else if (b >= 20 && b <= 63) {
-            if (!c.dtls) continue;
+            if (!c.dtls) {
+                if (o_.browserCalls && c.earlyDtls.size() < 8) {
+                    c.earlyDtls.emplace_back(buf, buf + len);
+                    c.toA = from;
+                }
+                continue;
+            }
+            // A passive A may hear the ClientHello before its agent selected
+            // a pair: it answers where it came from.
+            if (!c.selected) c.toA = from;
             const bool before = c.dtls->state() == DtlsState::Connected;
             c.dtls->feed(std::span<const uint8_t>(buf, len), nowMs());
             flushDtls(c);

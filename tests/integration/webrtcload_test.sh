@@ -3,7 +3,9 @@
 # calls against ngmediad and against Debian's rtpengine 10.5: every call
 # comes up (ICE completed, DTLS-SRTP done, media both ways), no packet is
 # lost or garbled, no SRTP packet fails to authenticate, and A's agents send
-# consent checks. Fixed ports 61500-61599 (ng 61500/61501, the ng client
+# consent checks; once with the SIP phone calling the browser (A answers,
+# ICE-controlled, DTLS client), once with the browser calling (A offers
+# actpass, ICE-controlling). Fixed ports 61500-61599 (ng 61500/61501, the ng client
 # 61502, the generator's sockets 61503-61519, ngmediad's media 61520-61559,
 # rtpengine's 61560-61599).
 #
@@ -42,7 +44,7 @@ wait_listening() {
 value() { sed -n "s/^$1=//p" "$2" | head -n1; }
 
 run_against() {
-    local name=$1 bin=$2 port=$3 pmin=$4 pmax=$5 out=$WORK/$1.out rc=0
+    local name=$1 bin=$2 port=$3 pmin=$4 pmax=$5 caller=$6 out=$WORK/$1.$6.out rc=0
     "$bin" --config-file=none --table=-1 --foreground --log-stderr --num-threads=1 \
         --interface=127.0.0.1 --listen-ng="127.0.0.1:$port" --port-min="$pmin" --port-max="$pmax" \
         --delete-delay=0 >"$WORK/$name.log" 2>&1 &
@@ -54,7 +56,8 @@ run_against() {
     # A window of 8 s: every agent's first consent check is due 4-6 s after
     # its pair was selected, before the window's end.
     timeout 120 "$WEBRTCLOAD" --target "127.0.0.1:$port" --calls $CALLS --duration 8 --warmup 1 \
-        --daemon-pid "$DAEMON_PID" --local-port 61502 --port-min 61503 --port-max 61519 >"$out" 2>"$WORK/$name.err" || rc=$?
+        --caller "$caller" --daemon-pid "$DAEMON_PID" --local-port 61502 --port-min 61503 --port-max 61519 \
+        >"$out" 2>"$WORK/$name.err" || rc=$?
     cat "$WORK/$name.err"
     local bad=""
     [[ $rc == 0 ]] || bad+=" exit status $rc;"
@@ -66,18 +69,22 @@ run_against() {
     (( $(value sent_ab "$out") > 0 && $(value sent_ba "$out") > 0 )) || bad+=" no media counted;"
     kill -0 "$DAEMON_PID" 2>/dev/null || bad+=" $name died;"
     if [[ -n $bad ]]; then
-        echo "FAIL: webrtcload against $name:$bad"
+        echo "FAIL: webrtcload --caller $caller against $name:$bad"
         cat "$out"; tail -n 30 "$WORK/$name.log"
         FAILED=1
     else
-        echo "ok: webrtcload against $name: $CALLS calls up, media both ways without loss or garbage"
+        echo "ok: webrtcload --caller $caller against $name: $CALLS calls up, media both ways without loss or garbage"
     fi
     stop_daemon
 }
 
-run_against ngmediad "$NGMEDIAD" 61500 61520 61559
+for caller in phone browser; do
+    run_against ngmediad "$NGMEDIAD" 61500 61520 61559 $caller
+done
 if [[ -x $RTPENGINE ]]; then
-    run_against rtpengine "$RTPENGINE" 61501 61560 61599
+    for caller in phone browser; do
+        run_against rtpengine "$RTPENGINE" 61501 61560 61599 $caller
+    done
 else
     echo "rtpengine part skipped: $RTPENGINE (Debian's rtpengine-daemon) is not installed"
 fi
