@@ -1196,7 +1196,7 @@ if (( DO_WEBRTC )); then
             fcmp "${R[$rk.loss_pct]:-0}" ">" "${R[$d.webrtc.loss_pct]:-0}" && R[$d.webrtc.loss_pct]=${R[$rk.loss_pct]}
             [[ -n ${R[$d.webrtc.loss_pct]:-} ]] || R[$d.webrtc.loss_pct]=${R[$rk.loss_pct]:-0}
             for f in calls calls_up calls_failed srtp_auth_failed srtp_replayed garbage duplicates consent_lost \
-                lost_ab lost_ba consent_checks_sent ice_checks_received; do
+                lost_ab lost_ba consent_checks_sent ice_checks_received dtls_a_server; do
                 R[$d.webrtc.$f]=$(( ${R[$d.webrtc.$f]:-0} + ${R[$rk.$f]:-0} ))
             done
         done
@@ -1631,6 +1631,7 @@ report_webrtc() {
     echo "-- media correctness, all runs"
     row "  calls tried" webrtc.calls
     row "  calls up (ICE, DTLS, media)" webrtc.calls_up
+    row "  of them A the DTLS server" webrtc.dtls_a_server
     row "  worst loss % of the runs" webrtc.loss_pct
     row "  lost A->B (sum)" webrtc.lost_ab
     row "  lost B->A (sum)" webrtc.lost_ba

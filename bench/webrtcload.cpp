@@ -1004,6 +1004,9 @@ int Load::run() {
     ku("ice_checks_received_total", checksInTotal);
     ku("stun_refused", refused);
     ku("consent_lost", consentLost);
+    uint64_t aServer = 0;
+    for (const auto& c : calls_) aServer += c.dtls && c.dtls->role() == crypto::DtlsRole::Passive;
+    ku("dtls_a_server", aServer);  // calls where A was the DTLS server (the daemon the client)
     ku("ng_retransmits", ngRetransmits_);
     std::fprintf(
         stderr,
