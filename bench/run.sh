@@ -1261,7 +1261,7 @@ table_header() {
 }
 
 report() {
-    local what="control-plane, media and secure media"
+    local what="control-plane, media, secure media, DTLS-SRTP and WebRTC-shaped"
     [[ $MODE == control ]] && what="control-plane"
     [[ $MODE == media ]] && what="media"
     [[ $MODE == secure ]] && what="secure media"
