@@ -927,7 +927,8 @@ int Load::run() {
     pending_.clear();
     for (auto& c : calls_) {
         c.stage = Stage::Delete;
-        sendNg(c, "d7:command6:delete7:call-id" + bstr(c.callId) + "8:from-tag1:be");
+        sendNg(c, "d7:command6:delete7:call-id" + bstr(c.callId) +
+                      "8:from-tag1:" + (o_.browserCalls ? "a" : "b") + "e");
         if (pending_.size() >= 64) {
             while (pending_.size() >= 32) pump(5);
         }
