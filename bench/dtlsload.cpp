@@ -41,41 +41,13 @@
 #include <string_view>
 #include <vector>
 
+#include "benchkit.h"
 #include "crypto/dtls.h"
 
 namespace {
 
 using namespace ngm::crypto;
-
-int64_t monoNs() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-uint64_t nowMs() { return uint64_t(monoNs() / 1'000'000); }
-
-int64_t procCpuTicks(int pid) {
-    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-    std::string s;
-    if (!std::getline(f, s)) return -1;
-    auto close = s.rfind(')');
-    if (close == std::string::npos) return -1;
-    std::istringstream in(s.substr(close + 2));
-    std::string field;
-    int64_t utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && (in >> field); ++i) {
-        if (i == 14) utime = std::strtoll(field.c_str(), nullptr, 10);
-        if (i == 15) stime = std::strtoll(field.c_str(), nullptr, 10);
-    }
-    return utime + stime;
-}
-
-double selfCpuS() {
-    rusage ru{};
-    ::getrusage(RUSAGE_SELF, &ru);
-    return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
+using namespace benchkit;
 
 struct Options {
     std::string target;
@@ -88,59 +60,6 @@ struct Options {
     int notifyPid = 0;
     double timeout = 30;
 };
-
-sockaddr_in loopbackAddr(uint16_t port) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return a;
-}
-
-// Binds a non-blocking UDP socket on 127.0.0.1 to the next free port from
-// `next` up to `max`.
-int bindNext(uint16_t& next, uint16_t max, uint16_t& port) {
-    while (next <= max && next != 0) {
-        int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-        if (fd < 0) return -1;
-        sockaddr_in a = loopbackAddr(next);
-        port = next++;
-        if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return fd;
-        ::close(fd);
-    }
-    return -1;
-}
-
-std::string bstr(std::string_view s) { return std::to_string(s.size()) + ":" + std::string(s); }
-
-// The value of the bencoded string after KEY at the top level of a reply
-// (good enough for ng replies: keys are searched as "<len>:<key>").
-std::optional<std::string> bvalue(std::string_view msg, std::string_view key) {
-    const std::string k = bstr(key);
-    size_t at = msg.find(k);
-    if (at == std::string_view::npos) return std::nullopt;
-    at += k.size();
-    size_t colon = msg.find(':', at);
-    if (colon == std::string_view::npos) return std::nullopt;
-    size_t len = std::strtoul(std::string(msg.substr(at, colon - at)).c_str(), nullptr, 10);
-    if (colon + 1 + len > msg.size()) return std::nullopt;
-    return std::string(msg.substr(colon + 1, len));
-}
-
-std::string sdpAttr(const std::string& sdp, std::string_view name) {
-    const std::string k = "a=" + std::string(name) + ":";
-    size_t at = sdp.find(k);
-    if (at == std::string::npos) return {};
-    at += k.size();
-    size_t end = sdp.find_first_of("\r\n", at);
-    return sdp.substr(at, end - at);
-}
-
-uint16_t sdpAudioPort(const std::string& sdp) {
-    size_t at = sdp.find("m=audio ");
-    if (at == std::string::npos) return 0;
-    return uint16_t(std::strtoul(sdp.c_str() + at + 8, nullptr, 10));
-}
 
 std::string audioSdp(uint16_t port, std::string_view proto, const std::string& extra) {
     return "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio " +
@@ -264,13 +183,6 @@ std::optional<Options> parseOptions(int argc, char** argv) {
     if (o.target.empty() || o.calls == 0 || o.target.find(':') == std::string::npos)
         return std::nullopt;
     return o;
-}
-
-double percentileMs(std::vector<int64_t> v, double p) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    size_t i = size_t(p / 100 * double(v.size() - 1) + 0.5);
-    return double(v[std::min(i, v.size() - 1)]) / 1e6;
 }
 
 }  // namespace

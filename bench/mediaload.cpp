@@ -68,6 +68,8 @@
 #include <openssl/params.h>
 #include <srtp2/srtp.h>
 
+#include "benchkit.h"
+
 namespace {
 
 constexpr int64_t kPtimeNs = 20'000'000;  // one packet every 20 ms per stream
@@ -151,22 +153,10 @@ std::optional<Addr> parseHostPort(const std::string& text) {
 // ---------------------------------------------------------------------------
 // /proc readings.
 
-// utime + stime of all threads of `pid`, in clock ticks; -1 when it is gone.
-int64_t procCpuTicks(int pid) {
-    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-    std::string s;
-    if (!std::getline(f, s)) return -1;
-    auto close = s.rfind(')');
-    if (close == std::string::npos) return -1;
-    std::istringstream in(s.substr(close + 2));
-    std::string field;
-    int64_t utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && (in >> field); ++i) {
-        if (i == 14) utime = std::strtoll(field.c_str(), nullptr, 10);
-        if (i == 15) stime = std::strtoll(field.c_str(), nullptr, 10);
-    }
-    return utime + stime;
-}
+// utime + stime of all threads of `pid`, in clock ticks; -1 when it is gone
+// (benchkit.h, shared with dtlsload and webrtcload); VmRSS in KiB.
+using benchkit::procCpuTicks;
+using benchkit::procRssKb;
 
 // Times the threads of `pid` went to sleep and were woken again (voluntary
 // context switches, summed over /proc/PID/task/*/status); -1 when it is gone.
@@ -185,14 +175,6 @@ int64_t procWakeups(int pid) {
     }
     ::closedir(d);
     return sum;
-}
-
-int64_t procRssKb(int pid) {
-    std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(f, line))
-        if (line.rfind("VmRSS:", 0) == 0) return std::strtoll(line.c_str() + 6, nullptr, 10);
-    return -1;
 }
 
 // Steal ticks of every CPU (/proc/stat), in CPU order.

@@ -2,7 +2,7 @@
 # Control-plane and media benchmark: ngmediad against Debian's rtpengine, one
 # after the other, on the same sequence of measurements. See bench/README.md.
 #
-#   bench/run.sh BUILD_DIR [all|control|media|secure]
+#   bench/run.sh BUILD_DIR [all|control|media|secure|dtls|webrtc]
 #
 # Environment knobs: BENCH_CALLS (4000), BENCH_DURATION (10 s),
 # BENCH_CHURN_CYCLES (20000), RTPENGINE (/usr/bin/rtpengine),
@@ -16,7 +16,12 @@
 # search under a CPU quota), BENCH_MEDIA_QUOTA_POINTS (10 runs);
 # secure (SDES-SRTP on one leg, plain RTP on the other): BENCH_SECURE_LOADS
 # (500), BENCH_SECURE_REPEATS (3 runs of each), BENCH_SECURE_SUITES
-# ("AES_CM_128_HMAC_SHA1_80 AEAD_AES_128_GCM").
+# ("AES_CM_128_HMAC_SHA1_80 AEAD_AES_128_GCM");
+# webrtc (ICE + DTLS-SRTP + rtcp-mux on one leg, plain RTP on the other):
+# BENCH_WEBRTC_CALLS (500), BENCH_WEBRTC_DURATION (10 s window),
+# BENCH_WEBRTC_REPEATS (3 runs of each daemon), BENCH_WEBRTC_SETUP_CALLS
+# (100 calls started together), BENCH_WEBRTC_SETUP_REPEATS (3),
+# BENCH_WEBRTC_CALLER (phone: the SIP side offers; browser: the WebRTC side).
 #
 # Exit status: 0 unless a daemon crashed or failed to start, or the load
 # generator failed; missed targets are informational.
@@ -26,20 +31,22 @@ set -u -o pipefail
 BUILD_DIR=${1:-build}
 MODE=${2:-all}
 case $MODE in
-    all | control | media | secure | dtls) ;;
-    *) echo "usage: $0 BUILD_DIR [all|control|media|secure|dtls]" >&2; exit 2 ;;
+    all | control | media | secure | dtls | webrtc) ;;
+    *) echo "usage: $0 BUILD_DIR [all|control|media|secure|dtls|webrtc]" >&2; exit 2 ;;
 esac
 # The sections this run measures.
-DO_CONTROL=0 DO_MEDIA=0 DO_SECURE=0 DO_DTLS=0
+DO_CONTROL=0 DO_MEDIA=0 DO_SECURE=0 DO_DTLS=0 DO_WEBRTC=0
 [[ $MODE == all || $MODE == control ]] && DO_CONTROL=1
 [[ $MODE == all || $MODE == media ]] && DO_MEDIA=1
 [[ $MODE == all || $MODE == secure ]] && DO_SECURE=1
 [[ $MODE == all || $MODE == dtls ]] && DO_DTLS=1
+[[ $MODE == all || $MODE == webrtc ]] && DO_WEBRTC=1
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RESULTS_DIR=$BENCH_DIR/results
 NGLOAD=$BUILD_DIR/bench/ngload
 MEDIALOAD=$BUILD_DIR/bench/mediaload
 DTLSLOAD=$BUILD_DIR/bench/dtlsload
+WEBRTCLOAD=$BUILD_DIR/bench/webrtcload
 WAKECOST=$BUILD_DIR/bench/wakecost
 NGMEDIAD=$BUILD_DIR/src/app/ngmediad
 RTPENGINE=${RTPENGINE:-/usr/bin/rtpengine}
@@ -121,6 +128,17 @@ DTLS_BURST_NICE=${BENCH_DTLS_BURST_NICE:-0}
 # uses the first ports of GEN_PORT_MIN..GEN_PORT_MAX).
 DTLS_CLIENT_PORT=19001
 DTLS_PORT_MIN=10000
+# WebRTC: WEBRTC_CALLS calls with a browser-like leg (webrtcload: ICE,
+# DTLS-SRTP, rtcp-mux, SRTP) and a plain one, CPU over a WEBRTC_DURATION s
+# window after every call is up, WEBRTC_REPEATS runs of each daemon in turn
+# on fresh starts; then WEBRTC_SETUP_CALLS calls started together, their
+# set-up times (WEBRTC_SETUP_REPEATS runs each).
+WEBRTC_CALLS=${BENCH_WEBRTC_CALLS:-500}
+WEBRTC_DURATION=${BENCH_WEBRTC_DURATION:-10}
+WEBRTC_REPEATS=${BENCH_WEBRTC_REPEATS:-3}
+WEBRTC_SETUP_CALLS=${BENCH_WEBRTC_SETUP_CALLS:-100}
+WEBRTC_SETUP_REPEATS=${BENCH_WEBRTC_SETUP_REPEATS:-3}
+WEBRTC_CALLER=${BENCH_WEBRTC_CALLER:-phone}
 # The SDES suite of the generator's A legs in the next measure_media; empty:
 # plain RTP on both legs.
 MEDIA_SRTP=""
@@ -157,8 +175,8 @@ if [[ ! -x $NGLOAD ]]; then
     log "building ngload in $BUILD_DIR"
     cmake --build "$BUILD_DIR" --target ngload >&2 || { log "cannot build ngload"; exit 1; }
 fi
-if (( DO_MEDIA || DO_SECURE || DO_DTLS )); then
-    for tool in mediaload wakecost $( (( DO_DTLS )) && echo dtlsload); do
+if (( DO_MEDIA || DO_SECURE || DO_DTLS || DO_WEBRTC )); then
+    for tool in mediaload wakecost $( (( DO_DTLS )) && echo dtlsload) $( (( DO_WEBRTC )) && echo webrtcload); do
         [[ -x $BUILD_DIR/bench/$tool ]] && continue
         log "building $tool in $BUILD_DIR"
         cmake --build "$BUILD_DIR" --target $tool >&2 || { log "cannot build $tool"; exit 1; }
@@ -1113,6 +1131,78 @@ if (( DO_DTLS )); then
     done
 fi
 
+# --- WebRTC-shaped calls: ICE + DTLS-SRTP + rtcp-mux <-> plain RTP ----------------
+
+# One webrtcload run of $6 calls (window $7 s) against daemon $1, freshly
+# started: R[$1.$8.*], with what else ran on the daemon's CPU meanwhile.
+webrtc_run() {
+    local name=$1 bin=$2 port=$3 pmin=$4 pmax=$5 n=$6 dur=$7 k=$1.$8 rc=0
+    local t0 t1 d0 d1 w0 w1
+    start_or_fail "$name" "$bin" "$port" "$pmin" "$pmax" "at start-up (webrtc $8)" || return 0
+    sleep 1
+    t0=$(cpu_ticks "$DAEMON_PID")
+    d0=$(cpu_busy_ticks "$DAEMON_CPU")
+    w0=$(date +%s.%N)
+    "${PRIO[@]}" taskset -c "$LOAD_CPU" "$WEBRTCLOAD" --target "127.0.0.1:$port" --calls "$n" \
+        --duration "$dur" --warmup 1 --caller "$WEBRTC_CALLER" --daemon-pid "$DAEMON_PID" --local-port $CLIENT_PORT \
+        --port-min $GEN_PORT_MIN --port-max $GEN_PORT_MAX >"$WORK/$k.out" 2>"$WORK/$k.err" &
+    LOAD_PID=$!
+    wait "$LOAD_PID" || rc=$?
+    LOAD_PID=""
+    w1=$(date +%s.%N)
+    t1=$(cpu_ticks "$DAEMON_PID")
+    d1=$(cpu_busy_ticks "$DAEMON_CPU")
+    sed 's/^/    /' "$WORK/$k.err" >&2
+    absorb "$k" "$WORK/$k.out"
+    R[$k.rc]=$rc
+    local wall
+    wall=$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')
+    R[$k.other_daemon_cpu_pct]=$(ticks_pct "$(awk -v b=$((d1 - d0)) -v o=$((t1 - t0)) 'BEGIN { x = b - o; print x < 0 ? 0 : x }')" "$wall")
+    if ! alive || (( rc == 4 )); then crashed "$name" "webrtc $8"; return 0; fi
+    (( rc >= 2 )) && { log "webrtcload against $name failed (exit $rc)"; FAILED=1; }
+    stop_daemon
+}
+
+if (( DO_WEBRTC )); then
+    log "== webrtc: $WEBRTC_CALLS calls (ICE + DTLS-SRTP + rtcp-mux <-> RTP), ${WEBRTC_DURATION} s window, $WEBRTC_REPEATS rounds; then $WEBRTC_SETUP_CALLS calls started together, $WEBRTC_SETUP_REPEATS rounds; both daemons in turn"
+    for r in $(seq 1 "$WEBRTC_REPEATS"); do
+        if (( HAVE_NGMEDIAD )) && [[ -z ${R[ngmediad.crashed]:-} ]]; then
+            webrtc_run ngmediad "$NGMEDIAD" 12222 20000 40999 "$WEBRTC_CALLS" "$WEBRTC_DURATION" "wloadr$r"
+        fi
+        [[ -z ${R[rtpengine.crashed]:-} ]] &&
+            webrtc_run rtpengine "$RTPENGINE" 12223 41000 61999 "$WEBRTC_CALLS" "$WEBRTC_DURATION" "wloadr$r"
+    done
+    for r in $(seq 1 "$WEBRTC_SETUP_REPEATS"); do
+        if (( HAVE_NGMEDIAD )) && [[ -z ${R[ngmediad.crashed]:-} ]]; then
+            webrtc_run ngmediad "$NGMEDIAD" 12222 20000 40999 "$WEBRTC_SETUP_CALLS" 2 "wsetupr$r"
+        fi
+        [[ -z ${R[rtpengine.crashed]:-} ]] &&
+            webrtc_run rtpengine "$RTPENGINE" 12223 41000 61999 "$WEBRTC_SETUP_CALLS" 2 "wsetupr$r"
+    done
+    for d in ngmediad rtpengine; do
+        for f in cpu_per_kcall daemon_cpu_pct gen_cpu_pct other_daemon_cpu_pct daemon_rss_kb gen_max_lag_ms; do
+            v=$(runs_median "$d" wload "$f")
+            [[ -n $v ]] && R[$d.wload.$f]=$v
+        done
+        for f in ice_p50_ms ice_p99_ms dtls_p50_ms dtls_p99_ms media_b_p50_ms media_b_p99_ms setup_all_s; do
+            v=$(runs_median "$d" wsetup "$f")
+            [[ -n $v ]] && R[$d.wsetup.$f]=$v
+        done
+        # Over every run of both kinds: the worst loss, and sums of what
+        # must be zero.
+        for key in "${!R[@]}"; do
+            [[ $key =~ ^$d\.w(load|setup)r[0-9]+\.calls$ ]] || continue
+            rk=${key%.calls}
+            fcmp "${R[$rk.loss_pct]:-0}" ">" "${R[$d.webrtc.loss_pct]:-0}" && R[$d.webrtc.loss_pct]=${R[$rk.loss_pct]}
+            [[ -n ${R[$d.webrtc.loss_pct]:-} ]] || R[$d.webrtc.loss_pct]=${R[$rk.loss_pct]:-0}
+            for f in calls calls_up calls_failed srtp_auth_failed srtp_replayed garbage duplicates consent_lost \
+                lost_ab lost_ba consent_checks_sent ice_checks_received dtls_a_server; do
+                R[$d.webrtc.$f]=$(( ${R[$d.webrtc.$f]:-0} + ${R[$rk.$f]:-0} ))
+            done
+        done
+    done
+fi
+
 # --- report ---------------------------------------------------------------------
 
 # Derived figures.
@@ -1171,11 +1261,12 @@ table_header() {
 }
 
 report() {
-    local what="control-plane, media and secure media"
+    local what="control-plane, media, secure media, DTLS-SRTP and WebRTC-shaped"
     [[ $MODE == control ]] && what="control-plane"
     [[ $MODE == media ]] && what="media"
     [[ $MODE == secure ]] && what="secure media"
     [[ $MODE == dtls ]] && what="DTLS-SRTP"
+    [[ $MODE == webrtc ]] && what="WebRTC-shaped"
     echo "ngmedia $what benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "host: $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)); daemon on CPU $DAEMON_CPU, ngload/mediaload on CPU $LOAD_CPU"
     echo "rtpengine: $("$RTPENGINE" --version 2>&1 | head -n1)"
@@ -1193,6 +1284,10 @@ report() {
     if (( DO_DTLS )); then
         (( DO_CONTROL || DO_MEDIA || DO_SECURE )) && echo
         report_dtls
+    fi
+    if (( DO_WEBRTC )); then
+        (( DO_CONTROL || DO_MEDIA || DO_SECURE || DO_DTLS )) && echo
+        report_webrtc
     fi
     for d in ngmediad rtpengine; do
         [[ -n ${R[$d.crashed]:-} ]] && echo "CRASH: $d failed ${R[$d.crashed]}"
@@ -1501,6 +1596,64 @@ report_dtls() {
     done
     echo "handshakes per core-second = handshakes completed / the daemon's CPU time (utime + stime from /proc/PID/stat, 10 ms ticks) from the first handshake datagram to the last completion; the offer/answer/delete commands are outside it (the second row adds the answers' CPU). The generator runs the other end of every handshake with crypto::DtlsConnection on CPU $LOAD_CPU; when its CPU % is near 100 the wall-clock handshakes/s is its limit, not the daemon's."
     echo "burst: the plain calls' packets by send time, before dtlsload's first offer, during its offers, answers and handshakes (the burst), after its last handshake; 100000.5 us is the latency histogram's last bin (>= 100 ms). The burst's dtlsload runs on CPU $LOAD_CPU beside mediaload at nice $DTLS_BURST_NICE (BENCH_DTLS_BURST_NICE)."
+}
+
+report_webrtc() {
+    if [[ $WEBRTC_CALLER == browser ]]; then
+        echo "== WebRTC-shaped calls, the browser calls: leg A offers ICE (full agent, controlling, consent every ~5 s) + DTLS-SRTP (actpass) + rtcp-mux + SRTP AES_CM_128_HMAC_SHA1_80, leg B plain RTP answers; G.711 20 ms both ways"
+    else
+        echo "== WebRTC-shaped calls, the phone calls: leg A ICE (full agent, controlled, consent every ~5 s each way) + DTLS-SRTP (A active) + rtcp-mux + SRTP AES_CM_128_HMAC_SHA1_80, leg B plain RTP; G.711 20 ms both ways"
+    fi
+    table_header
+    echo "-- $WEBRTC_CALLS calls, ${WEBRTC_DURATION} s window after all are up, medians of $WEBRTC_REPEATS runs on fresh daemons"
+    local v=n/a
+    if [[ -n ${R[ngmediad.crashed]:-} ]]; then v="FAIL (crashed)"; else v=$(ratio_verdict wload.cpu_per_kcall '<=' 0.60); fi
+    row "  CPU % per 1000 calls" wload.cpu_per_kcall "<= 60% of rtpengine" "$v"
+    row "  daemon CPU %" wload.daemon_cpu_pct
+    row "  RSS KiB with the calls" wload.daemon_rss_kb
+    row "  generator CPU %" wload.gen_cpu_pct
+    row "  generator max send lag ms" wload.gen_max_lag_ms
+    row "  others on daemon CPU %" wload.other_daemon_cpu_pct
+    echo "-- set-up of $WEBRTC_SETUP_CALLS calls started together, from the offer, medians of $WEBRTC_SETUP_REPEATS runs (ms)"
+    local f
+    for f in ice dtls media_b; do
+        local what="ICE completed" t50="" t99="" v50="" v99=""
+        [[ $f == dtls ]] && what="DTLS done"
+        if [[ $f == media_b ]]; then
+            what="first media at B" t50="<= rtpengine" t99="<= rtpengine"
+            if [[ -n ${R[ngmediad.crashed]:-} ]]; then v50="FAIL (crashed)" v99="FAIL (crashed)"
+            else v50=$(ratio_verdict wsetup.media_b_p50_ms '<=' 1) v99=$(ratio_verdict wsetup.media_b_p99_ms '<=' 1); fi
+        fi
+        row "  $what p50 ms" "wsetup.${f}_p50_ms" "$t50" "$v50"
+        row "  $what p99 ms" "wsetup.${f}_p99_ms" "$t99" "$v99"
+    done
+    row "  all calls up s" wsetup.setup_all_s
+    echo "-- media correctness, all runs"
+    row "  calls tried" webrtc.calls
+    row "  calls up (ICE, DTLS, media)" webrtc.calls_up
+    row "  of them A the DTLS server" webrtc.dtls_a_server
+    row "  worst loss % of the runs" webrtc.loss_pct
+    row "  lost A->B (sum)" webrtc.lost_ab
+    row "  lost B->A (sum)" webrtc.lost_ba
+    row "  SRTP auth failures at A" webrtc.srtp_auth_failed
+    row "  SRTP replays at A" webrtc.srtp_replayed
+    row "  garbage (wrong payload)" webrtc.garbage
+    row "  duplicates" webrtc.duplicates
+    row "  consent checks sent by A" webrtc.consent_checks_sent
+    row "  checks the daemon sent A" webrtc.ice_checks_received
+    row "  consent lost" webrtc.consent_lost
+    echo
+    local d key rk
+    for d in ngmediad rtpengine; do
+        for key in $(printf '%s\n' "${!R[@]}" | grep -E "^$d\.w(load|setup)r[0-9]+\.calls$" | sort); do
+            rk=${key%.calls}
+            echo "  $d ${rk#*.}: ${R[$rk.calls_up]:-?}/${R[$key]} up, CPU ${R[$rk.daemon_cpu_pct]:-?}% (${R[$rk.cpu_per_kcall]:-?} per 1000 calls, others ${R[$rk.other_daemon_cpu_pct]:-?}%), ICE p50/p99 ${R[$rk.ice_p50_ms]:-?}/${R[$rk.ice_p99_ms]:-?} ms, DTLS ${R[$rk.dtls_p50_ms]:-?}/${R[$rk.dtls_p99_ms]:-?} ms, media at B ${R[$rk.media_b_p50_ms]:-?}/${R[$rk.media_b_p99_ms]:-?} ms, loss ${R[$rk.loss_pct]:-?}%, auth failures ${R[$rk.srtp_auth_failed]:-?}, garbage ${R[$rk.garbage]:-?}, generator ${R[$rk.gen_cpu_pct]:-?}% (max send lag ${R[$rk.gen_max_lag_ms]:-?} ms)"
+            if [[ ${R[$rk.calls_up]:-0} != "${R[$key]}" ]]; then
+                echo "note: $d ${rk#*.}: only ${R[$rk.calls_up]:-0} of ${R[$key]} calls came up; first error: see the run's stderr above (webrtcload: ... first error)"
+            fi
+        done
+    done
+    echo "CPU per 1000 calls = the daemon's CPU (utime + stime, /proc/PID/stat) over the window / calls up x 1000; the window starts 1 s after every call has media both ways. Set-up times are per call from the offer being sent: A's ICE agent Completed (the controlling side's nomination done), A's DTLS handshake done (an active A starts it once ICE selected a pair), A's first packet received at B. Loss = packets sent in the window and never received (either way); garbage = SRTP that failed to authenticate at A or a payload that is not the one sent. Consent checks: in the windows only (A's agents' own; and the daemon's to A, i.e. its consent checks once ICE completed)."
 }
 
 # latest.txt is overwritten by each run; the dated copy, named after the
