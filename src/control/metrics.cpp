@@ -16,6 +16,7 @@
 #include "control/ng_commands.h"
 #include "control/reply_cache.h"
 #include "control/rtpproxy_transport.h"
+#include "net/interface.h"
 #include "session/load_limits.h"
 
 namespace ngm::control {
@@ -306,6 +307,49 @@ std::string renderMetrics(const MetricsSources& src) {
     perLoop("ngmedia_uring_waits_total",
             "Times a media worker's io_uring loop slept in the kernel waiting for work since start",
             &net::UringCounters::waits);
+    auto perLoopTime = [&](std::string_view name, std::string_view help,
+                           std::atomic<uint64_t> net::LoopTimes::*field) {
+        x.family(name, "counter", help);
+        for (size_t i = 0; i < workers.size(); i++)
+            x.sample(name, {{"worker", std::to_string(i)}},
+                     decimal(double((workers.at(i).loop.loopTimes().*field).load(std::memory_order_relaxed)) / 1e9,
+                             6));
+    };
+    perLoopTime("ngmedia_worker_busy_seconds_total",
+                "Seconds a media worker thread spent working (datagrams, timers, signalling tasks) since start, "
+                "wall clock; its rate is the worker's busy share",
+                &net::LoopTimes::busyNs);
+    perLoopTime("ngmedia_worker_idle_seconds_total",
+                "Seconds a media worker thread spent waiting in the kernel (io_uring or epoll) for work since "
+                "start, wall clock",
+                &net::LoopTimes::waitNs);
+
+    // Per local address of each logical interface: what its media ports received.
+    if (const net::InterfaceTable* table = src.statistics.interfaces) {
+        auto perAddress = [&](std::string_view name, std::string_view help,
+                              std::atomic<uint64_t> net::InterfaceTraffic::*field) {
+            x.family(name, "counter", help);
+            for (const auto& li : table->all())
+                for (const auto& local : li->addresses)
+                    x.sample(name, {{"name", li->name}, {"address", local->address.toString()}},
+                             (int64_t)(local->traffic.*field).load(std::memory_order_relaxed));
+        };
+        perAddress("ngmedia_interface_packets_total",
+                   "Media packets (RTP and RTCP) received and accepted for relaying on the ports of a local address "
+                   "of a logical interface since start (added once a second per stream)",
+                   &net::InterfaceTraffic::packets);
+        perAddress("ngmedia_interface_bytes_total",
+                   "Bytes of those media packets, by local address of a logical interface, since start",
+                   &net::InterfaceTraffic::bytes);
+        perAddress("ngmedia_interface_packet_errors_total",
+                   "Media packets received on the ports of a local address of a logical interface and refused "
+                   "(not RTP/RTCP, wrong source, stage error) since start",
+                   &net::InterfaceTraffic::errors);
+        perAddress("ngmedia_interface_packets_lost_total",
+                   "RTP packets that never reached the ports of a local address of a logical interface (gaps "
+                   "in the sequence numbers of each received stream) since start",
+                   &net::InterfaceTraffic::lost);
+    }
     if (src.http) {
         HttpCounters h = src.http->counters();
         x.family("ngmedia_http_connections", "gauge", "HTTP/WebSocket control connections open now");

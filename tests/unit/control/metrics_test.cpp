@@ -74,10 +74,12 @@ TEST_F(MetricsTest, EveryFamilyIsOneBlockWithHelpAndType) {
         EXPECT_EQ(name, current) << "sample outside its family's block: " << line;
     }
     for (const auto& [name, n] : blocks) EXPECT_EQ(n, 1) << name;
-    // rtpengine's 23, our eight per-worker ones, three io_uring ones per
-    // worker and the MOS histogram (no reply cache, HTTP server or load
-    // monitor given here).
-    EXPECT_EQ(blocks.size(), 23u + 8u + 3u + 1u) << text;
+    // rtpengine's 23, our eight per-worker ones, three io_uring ones and
+    // two loop-time ones per worker and the MOS histogram (no interface
+    // table, reply cache, HTTP server or load monitor given here).
+    EXPECT_EQ(blocks.size(), 23u + 8u + 3u + 2u + 1u) << text;
+    EXPECT_TRUE(blocks.count("ngmedia_worker_busy_seconds_total")) << text;
+    EXPECT_TRUE(blocks.count("ngmedia_worker_idle_seconds_total")) << text;
     EXPECT_TRUE(blocks.count("ngmedia_dtls_handshakes_total")) << text;
     EXPECT_TRUE(blocks.count("ngmedia_dtls_work_put_off_total")) << text;
     EXPECT_TRUE(blocks.count("ngmedia_srtp_failures_total")) << text;
@@ -135,6 +137,37 @@ TEST_F(MetricsTest, PortsPerInterfaceAddress) {
     EXPECT_EQ(s["rtpengine_ports{name=\"pub\",address=\"127.0.0.1\"}"], "100");
     EXPECT_EQ(s["rtpengine_ports_used{name=\"pub\",address=\"127.0.0.1\"}"], "0");
     EXPECT_EQ(s["rtpengine_ports_free{name=\"pub\",address=\"127.0.0.1\"}"], "100");
+}
+
+TEST_F(MetricsTest, TrafficPerInterfaceAddressAsCounters) {
+    net::InterfaceTable interfaces;
+    interfaces.build({net::InterfaceConfig{"pub", "", *net::IpAddress::parse("127.0.0.1"), {}},
+                      net::InterfaceConfig{"priv", "", *net::IpAddress::parse("127.0.0.2"), {}}},
+                     40000, 40099);
+    net::InterfaceTraffic& t = interfaces.select("pub")->addresses[0]->traffic;
+    t.packets = 1000;
+    t.bytes = 172000;
+    t.errors = 3;
+    t.lost = 7;
+    std::string text = render(&interfaces);
+    auto s = samples(text);
+    EXPECT_EQ(s["ngmedia_interface_packets_total{name=\"pub\",address=\"127.0.0.1\"}"], "1000") << text;
+    EXPECT_EQ(s["ngmedia_interface_bytes_total{name=\"pub\",address=\"127.0.0.1\"}"], "172000");
+    EXPECT_EQ(s["ngmedia_interface_packet_errors_total{name=\"pub\",address=\"127.0.0.1\"}"], "3");
+    EXPECT_EQ(s["ngmedia_interface_packets_lost_total{name=\"pub\",address=\"127.0.0.1\"}"], "7");
+    EXPECT_EQ(s["ngmedia_interface_packets_total{name=\"priv\",address=\"127.0.0.2\"}"], "0");
+    EXPECT_NE(text.find("# TYPE ngmedia_interface_packets_lost_total counter\n"), std::string::npos);
+    EXPECT_EQ(count(text, "ngmedia_interface_packets_total{"), 2) << "one sample per local address";
+}
+
+TEST_F(MetricsTest, BusyAndIdleSecondsPerWorker) {
+    std::string text = render();
+    EXPECT_NE(text.find("# TYPE ngmedia_worker_busy_seconds_total counter\n"), std::string::npos) << text;
+    auto s = samples(text);
+    for (const char* w : {"0", "1"}) {
+        EXPECT_EQ(s[std::string("ngmedia_worker_busy_seconds_total{worker=\"") + w + "\"}"], "0.000000") << text;
+        EXPECT_EQ(s[std::string("ngmedia_worker_idle_seconds_total{worker=\"") + w + "\"}"], "0.000000") << text;
+    }
 }
 
 TEST_F(MetricsTest, NoControlClientYetMeansNoRequestSamples) {
