@@ -28,6 +28,7 @@
 #include <array>
 #include <cctype>
 #include <cerrno>
+#include <csignal>
 #include <charconv>
 #include <cinttypes>
 #include <cstdint>
@@ -1194,6 +1195,10 @@ class StreamEngine final : public Runner {
 // /metrics scrapes: GET on one keep-alive connection, timed from the request
 // to the last byte of the reply.
 
+// SIGTERM ends a scrape loop that runs until told (the result is printed).
+volatile std::sig_atomic_t g_stopScraping = 0;
+void stopScraping(int) { g_stopScraping = 1; }
+
 struct ScrapeResult {
     std::vector<double> ms;
     uint64_t errors = 0;
@@ -1207,8 +1212,9 @@ ScrapeResult scrape(const EngineOptions& opts, const std::string& host, std::str
     std::string rx;
     std::string req = "GET " + std::string(path) + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n";
     int64_t end = durationS > 0 ? nowNs() + int64_t(durationS * 1e9) : INT64_MAX;
-    for (uint64_t i = 0; (count == 0 || i < count) && nowNs() < end; ++i) {
+    for (uint64_t i = 0; (count == 0 || i < count) && nowNs() < end && !g_stopScraping; ++i) {
         if (i > 0 && intervalS > 0) ::usleep(useconds_t(intervalS * 1e6));
+        if (g_stopScraping) break;
         if (fd < 0) {
             fd = connectTcp(opts);
             if (fd < 0) {
@@ -1230,6 +1236,7 @@ ScrapeResult scrape(const EngineOptions& opts, const std::string& host, std::str
         }
         int64_t t1 = nowNs();
         if (!r || r->status != 200) {
+            if (g_stopScraping) break;  // interrupted, not failed
             res.errors++;
             ::close(fd);
             fd = -1;
@@ -1519,6 +1526,9 @@ double percentileOf(std::vector<double> v, double p) {
 }
 
 int runScrape(const EngineOptions& eo, const Options& o) {
+    struct sigaction sa {};
+    sa.sa_handler = stopScraping;
+    ::sigaction(SIGTERM, &sa, nullptr);
     ScrapeResult r = scrape(eo, o.target, o.path, o.count, o.count ? 0 : o.duration, o.interval);
     double mx = r.ms.empty() ? 0 : *std::max_element(r.ms.begin(), r.ms.end());
     std::printf("mode=scrape\n");
