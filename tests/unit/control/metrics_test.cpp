@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <sstream>
 #include <string>
@@ -168,6 +169,20 @@ TEST_F(MetricsTest, BusyAndIdleSecondsPerWorker) {
         EXPECT_EQ(s[std::string("ngmedia_worker_busy_seconds_total{worker=\"") + w + "\"}"], "0.000000") << text;
         EXPECT_EQ(s[std::string("ngmedia_worker_idle_seconds_total{worker=\"") + w + "\"}"], "0.000000") << text;
     }
+}
+
+TEST_F(MetricsTest, BusySecondsAreTheWorkerThreadsCpuTime) {
+    workers.start();
+    // 30 ms of work on worker 1's thread.
+    workers.runOn(workers.at(1), [] {
+        auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(30);
+        while (std::chrono::steady_clock::now() < end) {
+        }
+    });
+    auto s = samples(render());
+    workers.stop();
+    EXPECT_GE(std::stod(s["ngmedia_worker_busy_seconds_total{worker=\"1\"}"]), 0.025);
+    EXPECT_LT(std::stod(s["ngmedia_worker_busy_seconds_total{worker=\"0\"}"]), 0.025) << "worker 0 did nothing";
 }
 
 TEST_F(MetricsTest, NoControlClientYetMeansNoRequestSamples) {
