@@ -124,15 +124,16 @@ TEST_F(OpsMetrics, WorkerBusySecondsGrowWhileMediaFlowsAndIdleSecondsWhileNot) {
         a.sendRtp(uint16_t(toA->rtp), 0, i, 160u * i, 0x5eed, payload);
         std::this_thread::sleep_for(2ms);
     }
-    // Each worker waits most of the time: over at least 0.4 s of wall clock
-    // the two counters grow by about that much per worker together.
+    // The call's worker waited between the packets (about 2 ms each, at
+    // least 0.4 s in all) and worked on them. (A worker with nothing to do
+    // shows its wait only once it ends, at its once-a-second tick, so the
+    // sum over workers is no measure of the wall clock.)
     std::this_thread::sleep_for(200ms);
     text = metrics();
     double busy = sum(text, "ngmedia_worker_busy_seconds_total") - busy0;
     double idle = sum(text, "ngmedia_worker_idle_seconds_total") - idle0;
     EXPECT_GT(busy, 0) << text;
     EXPECT_GT(idle, 0.2) << text;
-    EXPECT_GT(busy + idle, 0.3 * workers) << text;
     EXPECT_EQ(deleteNow("opsb", "alice").result(), "ok");
 }
 
