@@ -65,10 +65,12 @@ fuzz: fuzz-build
 deb: build
 	bash packaging/build-deb.sh $(BUILD) $(BUILD)/deb
 
+# BENCH_PHASE: all, or one of control, media, secure, dtls, ops (bench/README.md).
+BENCH_PHASE ?= all
 bench: deps
 	cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DNGM_TESTS=OFF
 	cmake --build build-release -j $(JOBS)
-	bash bench/run.sh build-release
+	bash bench/run.sh build-release $(BENCH_PHASE)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) build-release

@@ -16,7 +16,9 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -24,7 +26,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
+#include <csignal>
 #include <charconv>
 #include <cinttypes>
 #include <cstdint>
@@ -469,7 +473,16 @@ struct EngineOptions {
     int maxSends = 4;  // first transmission plus three retransmissions
 };
 
-class Engine {
+// Runs a workload on K slots, each with at most one request in flight.
+class Runner {
+  public:
+    virtual ~Runner() = default;
+    virtual RunStats run(Workload& work, std::size_t inflight) = 0;
+};
+
+// ng over UDP: one socket, requests matched to replies by cookie,
+// retransmitted with the same cookie.
+class Engine final : public Runner {
   public:
     explicit Engine(const EngineOptions& opts) : opts_(opts), naming_() {
         fd_ = ::socket(opts.target.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -505,7 +518,7 @@ class Engine {
     Engine& operator=(const Engine&) = delete;
 
     // Runs `work` on `inflight` slots until every slot is idle.
-    RunStats run(Workload& work, std::size_t inflight) {
+    RunStats run(Workload& work, std::size_t inflight) override {
         RunStats stats;
         ::getrusage(RUSAGE_SELF, &stats.usageStart);
         stats.startNs = nowNs();
@@ -696,6 +709,551 @@ class Engine {
 };
 
 // ---------------------------------------------------------------------------
+// ng over HTTP (POST /ng) and WebSocket (subprotocol ng.rtpengine.com): one
+// TCP connection per slot with one request in flight on each, as a
+// signalling server with a pool of connections drives the daemon. A
+// benchmark client, not a general HTTP/WebSocket implementation: replies
+// with Content-Length, chunked or ended by a close; unfragmented or
+// fragmented server frames; no TLS.
+
+enum class Transport : uint8_t { Udp, Http, Ws };
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+struct HttpResponse {
+    int status = 0;
+    std::string body;
+    bool close = false;  // the server closes the connection after it
+};
+
+// One whole response from the front of `rx` (removed from it), or nullopt
+// while it is incomplete. `eof`: the peer closed, which ends a body without
+// a length. `failed` is set when the bytes are no HTTP response.
+std::optional<HttpResponse> takeHttpResponse(std::string& rx, bool eof, bool& failed) {
+    auto headEnd = rx.find("\r\n\r\n");
+    if (headEnd == std::string::npos) return std::nullopt;
+    std::string_view head(rx.data(), headEnd);
+    HttpResponse r;
+    if (head.size() < 12 || head.substr(0, 5) != "HTTP/") {
+        failed = true;
+        return std::nullopt;
+    }
+    r.status = std::atoi(std::string(head.substr(9, 3)).c_str());
+    std::optional<std::size_t> length;
+    bool chunked = false;
+    std::size_t pos = head.find("\r\n");
+    while (pos != std::string_view::npos && pos < head.size()) {
+        std::size_t next = head.find("\r\n", pos + 2);
+        std::string_view line = head.substr(pos + 2, (next == std::string_view::npos ? head.size() : next) - pos - 2);
+        pos = next;
+        auto colon = line.find(':');
+        if (colon == std::string_view::npos) continue;
+        std::string name = lower(line.substr(0, colon));
+        std::string value = lower(line.substr(colon + 1));
+        value.erase(0, value.find_first_not_of(' '));
+        if (name == "content-length") length = std::strtoull(value.c_str(), nullptr, 10);
+        if (name == "transfer-encoding" && value.find("chunked") != std::string::npos) chunked = true;
+        if (name == "connection" && value.find("close") != std::string::npos) r.close = true;
+    }
+    std::size_t bodyStart = headEnd + 4;
+    if (chunked) {
+        std::size_t at = bodyStart;
+        for (;;) {
+            auto eol = rx.find("\r\n", at);
+            if (eol == std::string::npos) return std::nullopt;
+            std::size_t n = std::strtoull(rx.c_str() + at, nullptr, 16);
+            if (n == 0) {
+                auto end = rx.find("\r\n", eol + 2);  // trailers (none) end with an empty line
+                if (end == std::string::npos) return std::nullopt;
+                rx.erase(0, end + 2);
+                return r;
+            }
+            if (rx.size() < eol + 2 + n + 2) return std::nullopt;
+            r.body.append(rx, eol + 2, n);
+            at = eol + 2 + n + 2;
+        }
+    }
+    if (length) {
+        if (rx.size() < bodyStart + *length) return std::nullopt;
+        r.body.assign(rx, bodyStart, *length);
+        rx.erase(0, bodyStart + *length);
+        return r;
+    }
+    if (!eof) return std::nullopt;
+    r.body.assign(rx, bodyStart);
+    r.close = true;
+    rx.clear();
+    return r;
+}
+
+// A connected TCP socket to `target` (blocking), or -1 with errno set.
+int connectTcp(const EngineOptions& opts) {
+    int fd = ::socket(opts.target.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) dieErrno("socket");
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&opts.target), opts.targetLen) != 0) {
+        int e = errno;
+        ::close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+bool writeAllBlocking(int fd, std::string_view data) {
+    while (!data.empty()) {
+        ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                pollfd p{fd, POLLOUT, 0};
+                ::poll(&p, 1, 1000);
+                continue;
+            }
+            return false;
+        }
+        data.remove_prefix(std::size_t(n));
+    }
+    return true;
+}
+
+// Reads what is there (non-blocking) into `rx`; false on EOF or an error.
+bool readAvailable(int fd, std::string& rx) {
+    char buf[16384];
+    for (;;) {
+        ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0) {
+            rx.append(buf, std::size_t(n));
+            continue;
+        }
+        if (n == 0) return false;
+        if (errno == EINTR) continue;
+        return errno == EAGAIN || errno == EWOULDBLOCK;
+    }
+}
+
+// The WebSocket opening handshake (RFC 6455 §4.1) for subprotocol `proto`;
+// what the server sent after its 101 stays in `rx`.
+bool wsHandshake(int fd, const std::string& host, std::string_view proto, std::string& rx) {
+    std::string req = "GET /ng HTTP/1.1\r\nHost: " + host +
+                      "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: bmdsb2FkIGJlbmNobWFyaw==\r\n"
+                      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: " +
+                      std::string(proto) + "\r\n\r\n";
+    if (!writeAllBlocking(fd, req)) return false;
+    int64_t deadline = nowNs() + 5'000'000'000;
+    for (;;) {
+        auto end = rx.find("\r\n\r\n");
+        if (end != std::string::npos) {
+            bool ok = rx.compare(0, 12, "HTTP/1.1 101") == 0;
+            if (!ok) std::fprintf(stderr, "ngload: WebSocket handshake refused: %.*s\n", int(std::min<std::size_t>(end, 200)), rx.data());
+            rx.erase(0, end + 4);
+            return ok;
+        }
+        int64_t left = (deadline - nowNs()) / 1'000'000;
+        if (left <= 0) return false;
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, int(left)) < 0 && errno != EINTR) return false;
+        if (!readAvailable(fd, rx)) return false;
+    }
+}
+
+// A client frame (masked, RFC 6455 §5.3) with `opcode`, FIN set.
+void wsFrame(std::string& out, uint8_t opcode, std::string_view payload, uint32_t maskKey) {
+    out.clear();
+    out += char(0x80 | opcode);
+    std::size_t n = payload.size();
+    if (n < 126) {
+        out += char(0x80 | n);
+    } else if (n <= 0xffff) {
+        out += char(0x80 | 126);
+        out += char(n >> 8);
+        out += char(n & 0xff);
+    } else {
+        out += char(0x80 | 127);
+        for (int i = 7; i >= 0; --i) out += char((uint64_t(n) >> (8 * i)) & 0xff);
+    }
+    uint8_t key[4] = {uint8_t(maskKey >> 24), uint8_t(maskKey >> 16), uint8_t(maskKey >> 8), uint8_t(maskKey)};
+    out.append(reinterpret_cast<const char*>(key), 4);
+    std::size_t start = out.size();
+    out += payload;
+    for (std::size_t i = 0; i < n; ++i) out[start + i] = char(out[start + i] ^ key[i % 4]);
+}
+
+enum class WsTake { Incomplete, Message, Control, Closed, Bad };
+
+// One frame from the front of `rx`: data frames are added to `msg` (a
+// message is whole at FIN), pings answered into `pong`.
+WsTake takeWsFrame(std::string& rx, std::string& msg, std::string& pong, uint32_t maskKey) {
+    if (rx.size() < 2) return WsTake::Incomplete;
+    auto b0 = uint8_t(rx[0]), b1 = uint8_t(rx[1]);
+    bool fin = b0 & 0x80, masked = b1 & 0x80;
+    uint8_t opcode = b0 & 0x0f;
+    uint64_t len = b1 & 0x7f;
+    std::size_t at = 2;
+    if (len == 126) {
+        if (rx.size() < 4) return WsTake::Incomplete;
+        len = (uint64_t(uint8_t(rx[2])) << 8) | uint8_t(rx[3]);
+        at = 4;
+    } else if (len == 127) {
+        if (rx.size() < 10) return WsTake::Incomplete;
+        len = 0;
+        for (int i = 0; i < 8; ++i) len = (len << 8) | uint8_t(rx[2 + std::size_t(i)]);
+        at = 10;
+    }
+    if (len > (64u << 20)) return WsTake::Bad;
+    uint8_t key[4] = {};
+    if (masked) {
+        if (rx.size() < at + 4) return WsTake::Incomplete;
+        std::memcpy(key, rx.data() + at, 4);
+        at += 4;
+    }
+    if (rx.size() < at + len) return WsTake::Incomplete;
+    std::string payload = rx.substr(at, std::size_t(len));
+    if (masked)
+        for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = char(payload[i] ^ key[i % 4]);
+    rx.erase(0, at + std::size_t(len));
+    switch (opcode) {
+        case 0x0:
+        case 0x1:
+        case 0x2:
+            msg += payload;
+            return fin ? WsTake::Message : WsTake::Control;
+        case 0x8:
+            return WsTake::Closed;
+        case 0x9: {
+            std::string frame;
+            wsFrame(frame, 0xA, payload, maskKey);
+            pong += frame;
+            return WsTake::Control;
+        }
+        default:
+            return WsTake::Control;  // pong and the like
+    }
+}
+
+class StreamEngine final : public Runner {
+  public:
+    StreamEngine(const EngineOptions& opts, Transport transport, std::string host)
+        : opts_(opts), transport_(transport), host_(std::move(host)) {}
+    ~StreamEngine() override {
+        for (Slot& s : slots_) closeConn(s);
+    }
+    StreamEngine(const StreamEngine&) = delete;
+    StreamEngine& operator=(const StreamEngine&) = delete;
+
+    // Opens `n` connections (and their WebSocket handshakes), retrying
+    // refused connects for `waitS` seconds (a daemon still starting).
+    bool prepare(std::size_t n, double waitS) {
+        int64_t deadline = nowNs() + int64_t(waitS * 1e9);
+        if (slots_.size() < n) slots_.resize(n);
+        for (std::size_t i = 0; i < slots_.size(); ++i) {
+            slots_[i].index = uint32_t(i);
+            while (slots_[i].fd < 0) {
+                if (open(slots_[i])) break;
+                if (nowNs() > deadline) return false;
+                ::usleep(100'000);
+            }
+        }
+        return true;
+    }
+
+    RunStats run(Workload& work, std::size_t inflight) override {
+        RunStats stats;
+        if (!prepare(inflight, 5)) dieErrno("cannot connect to the daemon");
+        ::getrusage(RUSAGE_SELF, &stats.usageStart);
+        stats.startNs = nowNs();
+        busy_ = 0;
+        for (std::size_t i = 0; i < inflight; ++i) advance(slots_[i], work, std::nullopt, stats);
+        std::vector<pollfd> pfds;
+        std::vector<uint32_t> which;
+        while (busy_ > 0) {
+            pfds.clear();
+            which.clear();
+            for (Slot& s : slots_) {
+                if (!s.busy || s.fd < 0) continue;
+                pfds.push_back(pollfd{s.fd, short(POLLIN | (s.txOff < s.tx.size() ? POLLOUT : 0)), 0});
+                which.push_back(s.index);
+            }
+            int rc = ::poll(pfds.data(), pfds.size(), pollTimeoutMs(nowNs()));
+            if (rc < 0 && errno != EINTR) dieErrno("poll");
+            for (std::size_t i = 0; rc > 0 && i < pfds.size(); ++i) {
+                if (!pfds[i].revents) continue;
+                Slot& s = slots_[which[i]];
+                if (pfds[i].revents & POLLOUT) flushTx(s);
+                if (pfds[i].revents & (POLLIN | POLLHUP | POLLERR)) receive(s, work, stats);
+            }
+            checkTimeouts(work, stats);
+        }
+        stats.endNs = nowNs();
+        ::getrusage(RUSAGE_SELF, &stats.usageEnd);
+        return stats;
+    }
+
+  private:
+    struct Slot {
+        uint32_t index = 0;
+        uint32_t seq = 0;
+        bool busy = false;
+        Command cmd = Command::Ping;
+        uint64_t callNo = 0;
+        int64_t sentNs = 0;
+        int fd = -1;
+        std::string rx, tx, msg, body;
+        std::size_t txOff = 0;
+    };
+
+    bool open(Slot& s) {
+        s.fd = connectTcp(opts_);
+        if (s.fd < 0) return false;
+        s.rx.clear();
+        s.msg.clear();
+        if (transport_ == Transport::Ws && !wsHandshake(s.fd, host_, "ng.rtpengine.com", s.rx)) {
+            closeConn(s);
+            return false;
+        }
+        int flags = ::fcntl(s.fd, F_GETFL);
+        ::fcntl(s.fd, F_SETFL, flags | O_NONBLOCK);
+        return true;
+    }
+
+    void closeConn(Slot& s) {
+        if (s.fd >= 0) ::close(s.fd);
+        s.fd = -1;
+    }
+
+    void reopen(Slot& s) {
+        closeConn(s);
+        for (int tries = 0; tries < 50 && !open(s); ++tries) ::usleep(100'000);
+        if (s.fd < 0) dieErrno("cannot reconnect to the daemon");
+    }
+
+    void advance(Slot& slot, Workload& work, const std::optional<Finished>& prev, RunStats& stats) {
+        if (slot.busy) {
+            slot.busy = false;
+            --busy_;
+        }
+        std::optional<Step> step = work.next(prev);
+        if (!step) return;
+        slot.busy = true;
+        ++busy_;
+        slot.cmd = step->cmd;
+        slot.callNo = step->callNo;
+        slot.seq = ++requestSeq_;
+        char cookie[32];
+        int n = std::snprintf(cookie, sizeof cookie, "%x_%x_%x", runNonce_, slot.index, slot.seq);
+        encodeRequest(slot.body, std::string_view(cookie, std::size_t(n)), slot.cmd, slot.callNo, naming_);
+        if (transport_ == Transport::Ws) {
+            wsFrame(slot.tx, 0x1, slot.body, maskKey_);
+        } else {
+            slot.tx = "POST /ng HTTP/1.1\r\nHost: " + host_ +
+                      "\r\nContent-Type: application/x-rtpengine-ng\r\nContent-Length: " +
+                      std::to_string(slot.body.size()) + "\r\n\r\n";
+            slot.tx += slot.body;
+        }
+        slot.txOff = 0;
+        stats.of(slot.cmd).sent++;
+        slot.sentNs = nowNs();
+        flushTx(slot);
+    }
+
+    void flushTx(Slot& s) {
+        while (s.txOff < s.tx.size() && s.fd >= 0) {
+            ssize_t n = ::send(s.fd, s.tx.data() + s.txOff, s.tx.size() - s.txOff, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                return;  // EAGAIN: POLLOUT; errors show up on the read side
+            }
+            s.txOff += std::size_t(n);
+        }
+    }
+
+    void receive(Slot& s, Workload& work, RunStats& stats) {
+        bool open = readAvailable(s.fd, s.rx);
+        for (;;) {
+            std::optional<std::string> reply;
+            bool closeAfter = false;
+            if (transport_ == Transport::Http) {
+                bool failed = false;
+                auto r = takeHttpResponse(s.rx, !open, failed);
+                if (failed) {
+                    stats.garbledReplies++;
+                    fail(s, work, stats);
+                    return;
+                }
+                if (r) {
+                    if (r->status != 200) {
+                        r->body.clear();  // counted as garbled below
+                        std::fprintf(stderr, "ngload: HTTP status %d\n", r->status);
+                    }
+                    reply = std::move(r->body);
+                    closeAfter = r->close;
+                }
+            } else {
+                std::string pong;
+                WsTake t = takeWsFrame(s.rx, s.msg, pong, maskKey_);
+                if (!pong.empty()) writeAllBlocking(s.fd, pong);
+                if (t == WsTake::Control) continue;
+                if (t == WsTake::Closed || t == WsTake::Bad) {
+                    fail(s, work, stats);
+                    return;
+                }
+                if (t == WsTake::Message) {
+                    reply = std::move(s.msg);
+                    s.msg.clear();
+                }
+            }
+            if (!reply) break;
+            complete(s, *reply, work, stats);
+            if (closeAfter) {
+                reopen(s);
+                return;
+            }
+        }
+        if (!open) {
+            if (s.busy) {
+                fail(s, work, stats);
+            } else {
+                reopen(s);
+            }
+        }
+    }
+
+    void complete(Slot& slot, std::string_view body, Workload& work, RunStats& stats) {
+        auto reply = parseReply(body);
+        if (!reply) {
+            stats.garbledReplies++;
+            return;
+        }
+        if (!slot.busy || reply->run != runNonce_ || reply->slot != slot.index || reply->seq != slot.seq) {
+            stats.staleReplies++;
+            return;
+        }
+        CommandStats& cs = stats.of(slot.cmd);
+        int64_t us = (nowNs() - slot.sentNs) / 1000;
+        cs.latencyUs.push_back(uint32_t(std::min<int64_t>(us, UINT32_MAX)));
+        if (reply->ok) {
+            cs.ok++;
+        } else {
+            cs.errors++;
+            if (reportedErrors_ < 5) {
+                reportedErrors_++;
+                std::fprintf(stderr, "ngload: %s of call %" PRIu64 " failed: %.*s\n",
+                             kCommandNames[std::size_t(slot.cmd)], slot.callNo, int(reply->errorReason.size()),
+                             reply->errorReason.data());
+            }
+        }
+        advance(slot, work, Finished{slot.cmd, slot.callNo, reply->ok ? Outcome::Ok : Outcome::Error}, stats);
+    }
+
+    // The request of a slot whose connection broke or timed out is lost
+    // (TCP has no retransmission of ours); the slot goes on a new connection.
+    void fail(Slot& s, Workload& work, RunStats& stats) {
+        reopen(s);
+        if (!s.busy) return;
+        stats.of(s.cmd).lost++;
+        advance(s, work, Finished{s.cmd, s.callNo, Outcome::Lost}, stats);
+    }
+
+    int64_t timeoutNs() const { return opts_.retransmitNs * opts_.maxSends; }
+
+    void checkTimeouts(Workload& work, RunStats& stats) {
+        int64_t now = nowNs();
+        for (Slot& s : slots_)
+            if (s.busy && now - s.sentNs >= timeoutNs()) {
+                stats.of(s.cmd).retransmits++;  // shown as a timeout
+                fail(s, work, stats);
+            }
+    }
+
+    int pollTimeoutMs(int64_t now) const {
+        int64_t earliest = INT64_MAX;
+        for (const Slot& s : slots_)
+            if (s.busy) earliest = std::min(earliest, s.sentNs + timeoutNs());
+        if (earliest == INT64_MAX) return 100;
+        return int(std::clamp<int64_t>((earliest - now) / 1'000'000 + 1, 0, 100));
+    }
+
+    EngineOptions opts_;
+    Transport transport_;
+    std::string host_;
+    CallNaming naming_;
+    std::vector<Slot> slots_;
+    std::size_t busy_ = 0;
+    int reportedErrors_ = 0;
+    uint32_t requestSeq_ = 0;
+    uint32_t runNonce_ = uint32_t(nowNs() ^ (int64_t(::getpid()) << 20));
+    uint32_t maskKey_ = uint32_t(nowNs()) * 2654435761u;
+};
+
+// ---------------------------------------------------------------------------
+// /metrics scrapes: GET on one keep-alive connection, timed from the request
+// to the last byte of the reply.
+
+// SIGTERM ends a scrape loop that runs until told (the result is printed).
+volatile std::sig_atomic_t g_stopScraping = 0;
+void stopScraping(int) { g_stopScraping = 1; }
+
+struct ScrapeResult {
+    std::vector<double> ms;
+    uint64_t errors = 0;
+    uint64_t bytes = 0;  // of the last scrape
+};
+
+ScrapeResult scrape(const EngineOptions& opts, const std::string& host, std::string_view path,
+                    uint64_t count, double durationS, double intervalS) {
+    ScrapeResult res;
+    int fd = -1;
+    std::string rx;
+    std::string req = "GET " + std::string(path) + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n";
+    int64_t end = durationS > 0 ? nowNs() + int64_t(durationS * 1e9) : INT64_MAX;
+    for (uint64_t i = 0; (count == 0 || i < count) && nowNs() < end && !g_stopScraping; ++i) {
+        if (i > 0 && intervalS > 0) ::usleep(useconds_t(intervalS * 1e6));
+        if (g_stopScraping) break;
+        if (fd < 0) {
+            fd = connectTcp(opts);
+            if (fd < 0) {
+                res.errors++;
+                continue;
+            }
+            rx.clear();
+        }
+        int64_t t0 = nowNs();
+        bool ok = writeAllBlocking(fd, req);
+        std::optional<HttpResponse> r;
+        bool failed = false, open = true;
+        while (ok && !r && !failed) {
+            pollfd p{fd, POLLIN, 0};
+            if (::poll(&p, 1, 10'000) <= 0) break;
+            open = readAvailable(fd, rx);
+            r = takeHttpResponse(rx, !open, failed);
+            if (!open && !r) break;
+        }
+        int64_t t1 = nowNs();
+        if (!r || r->status != 200) {
+            if (g_stopScraping) break;  // interrupted, not failed
+            res.errors++;
+            ::close(fd);
+            fd = -1;
+            continue;
+        }
+        res.ms.push_back(double(t1 - t0) / 1e6);
+        res.bytes = r->body.size();
+        if (r->close || !open) {
+            ::close(fd);
+            fd = -1;
+        }
+    }
+    if (fd >= 0) ::close(fd);
+    return res;
+}
+
+// ---------------------------------------------------------------------------
 // Reporting.
 
 void printKv(const char* key, double value) { std::printf("%s=%.2f\n", key, value); }
@@ -768,6 +1326,10 @@ struct Options {
     uint16_t localPort = 0;
     double retransmitSeconds = 1.0;
     double waitSeconds = 10;  // ping mode
+    Transport transport = Transport::Udp;
+    uint64_t count = 20;       // scrape mode
+    double interval = 0;       // scrape mode: seconds between scrapes
+    std::string path = "/metrics";
 };
 
 void usage() {
@@ -780,9 +1342,16 @@ void usage() {
         "  hold   --calls N [--inflight K]    establish N calls, print ESTABLISHED n, wait for a\n"
         "                                     line on stdin, delete them, print DELETED, wait EOF\n"
         "  ping   [--wait S]                  exit 0 once the daemon answers a ping\n"
+        "  scrape [--count N] [--duration S] [--interval S] [--path P]\n"
+        "                                     time N GET P (/metrics) on one HTTP connection\n"
+        "                                     (--count 0: until --duration runs out)\n"
         "options:\n"
-        "  --local-port P      bind the client socket to port P (keep it out of media ranges)\n"
-        "  --retransmit S      retransmit timeout in seconds (default 1)\n");
+        "  --transport T       udp (default), http (POST /ng, one connection per slot) or ws\n"
+        "                      (WebSocket ng.rtpengine.com, one connection per slot); HOST:PORT\n"
+        "                      is then the daemon's --listen-http\n"
+        "  --local-port P      bind the client socket to port P (keep it out of media ranges; udp)\n"
+        "  --retransmit S      retransmit timeout in seconds (default 1; http/ws: a request is\n"
+        "                      lost after 4 times this)\n");
 }
 
 std::optional<Options> parseOptions(int argc, char** argv) {
@@ -818,6 +1387,23 @@ std::optional<Options> parseOptions(int argc, char** argv) {
             o.retransmitSeconds = std::strtod(value.c_str(), &end);
         } else if (arg == "--wait") {
             o.waitSeconds = std::strtod(value.c_str(), &end);
+        } else if (arg == "--count") {
+            o.count = std::strtoull(value.c_str(), &end, 10);
+        } else if (arg == "--interval") {
+            o.interval = std::strtod(value.c_str(), &end);
+        } else if (arg == "--path") {
+            o.path = value;
+        } else if (arg == "--transport") {
+            if (value == "udp") {
+                o.transport = Transport::Udp;
+            } else if (value == "http") {
+                o.transport = Transport::Http;
+            } else if (value == "ws") {
+                o.transport = Transport::Ws;
+            } else {
+                std::fprintf(stderr, "ngload: --transport is udp, http or ws\n");
+                return std::nullopt;
+            }
         } else {
             std::fprintf(stderr, "ngload: unknown option %.*s\n", int(arg.size()), arg.data());
             return std::nullopt;
@@ -862,7 +1448,7 @@ bool resolveTarget(const std::string& text, EngineOptions& eo) {
     return true;
 }
 
-int runCycles(Engine& engine, const Options& o, bool churn) {
+int runCycles(Runner& engine, const Options& o, bool churn) {
     std::size_t inflight = o.inflight ? o.inflight : (churn ? 16 : 1);
     int64_t start = nowNs();
     int64_t deadline = churn ? INT64_MAX : start + int64_t(o.duration * 1e9);
@@ -872,6 +1458,7 @@ int runCycles(Engine& engine, const Options& o, bool churn) {
     double rate = measured > 0 ? double(work.completed()) / measured : 0;
 
     std::printf("mode=%s\n", churn ? "churn" : "cycles");
+    std::printf("transport=%s\n", o.transport == Transport::Udp ? "udp" : o.transport == Transport::Http ? "http" : "ws");
     printKv("inflight", uint64_t(inflight));
     printKv("duration_s", measured);
     printKv("cycles", work.completed());
@@ -890,7 +1477,7 @@ int runCycles(Engine& engine, const Options& o, bool churn) {
     return 0;
 }
 
-int runHold(Engine& engine, const Options& o) {
+int runHold(Runner& engine, const Options& o) {
     std::size_t inflight = o.inflight ? o.inflight : 16;
     EstablishWorkload establish(o.calls);
     RunStats up = engine.run(establish, inflight);
@@ -924,11 +1511,37 @@ int runHold(Engine& engine, const Options& o) {
 }
 
 // Retransmits every 100 ms (see main) until the daemon answers or --wait runs out.
-int runPing(Engine& engine) {
+int runPing(Runner& engine) {
     PingWorkload ping;
     engine.run(ping, 1);
     std::printf("ping=%s\n", ping.answered() ? "ok" : "timeout");
     return ping.answered() ? 0 : 1;
+}
+
+double percentileOf(std::vector<double> v, double p) {
+    if (v.empty()) return 0;
+    std::size_t k = std::min(v.size() - 1, std::size_t(p / 100.0 * double(v.size())));
+    std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(k), v.end());
+    return v[k];
+}
+
+int runScrape(const EngineOptions& eo, const Options& o) {
+    struct sigaction sa {};
+    sa.sa_handler = stopScraping;
+    ::sigaction(SIGTERM, &sa, nullptr);
+    ScrapeResult r = scrape(eo, o.target, o.path, o.count, o.count ? 0 : o.duration, o.interval);
+    double mx = r.ms.empty() ? 0 : *std::max_element(r.ms.begin(), r.ms.end());
+    std::printf("mode=scrape\n");
+    printKv("scrapes", uint64_t(r.ms.size()));
+    printKv("scrape_errors", r.errors);
+    printKv("scrape_bytes", r.bytes);
+    printKv("scrape_p50_ms", percentileOf(r.ms, 50));
+    printKv("scrape_p90_ms", percentileOf(r.ms, 90));
+    printKv("scrape_max_ms", mx);
+    std::fflush(stdout);
+    std::fprintf(stderr, "ngload scrape: %zu scrapes of %s (%" PRIu64 " bytes), p50 %.2f ms, max %.2f ms, %" PRIu64 " errors\n",
+                 r.ms.size(), o.path.c_str(), r.bytes, percentileOf(r.ms, 50), mx, r.errors);
+    return r.ms.empty() ? 1 : 0;
 }
 
 }  // namespace
@@ -949,7 +1562,23 @@ int main(int argc, char** argv) {
         eo.retransmitNs = 100'000'000;
         eo.maxSends = std::max(1, int(opts->waitSeconds * 10));
     }
-    Engine engine(eo);
+    if (opts->mode == "scrape") return runScrape(eo, *opts);
+    std::unique_ptr<Runner> runner;
+    if (opts->transport == Transport::Udp) {
+        runner = std::make_unique<Engine>(eo);
+    } else {
+        auto stream = std::make_unique<StreamEngine>(eo, opts->transport, opts->target);
+        std::size_t slots = opts->inflight ? opts->inflight : (opts->mode == "churn" || opts->mode == "hold" ? 16 : 1);
+        if (!stream->prepare(slots, opts->mode == "ping" ? opts->waitSeconds : 5)) {
+            if (opts->mode == "ping") {
+                std::printf("ping=timeout\n");
+                return 1;
+            }
+            dieErrno("cannot connect to " + opts->target);
+        }
+        runner = std::move(stream);
+    }
+    Runner& engine = *runner;
 
     if (opts->mode == "cycles") return runCycles(engine, *opts, false);
     if (opts->mode == "churn") return runCycles(engine, *opts, true);

@@ -2,7 +2,7 @@
 # Control-plane and media benchmark: ngmediad against Debian's rtpengine, one
 # after the other, on the same sequence of measurements. See bench/README.md.
 #
-#   bench/run.sh BUILD_DIR [all|control|media|secure|dtls|webrtc]
+#   bench/run.sh BUILD_DIR [all|control|media|secure|dtls|webrtc|ops]
 #
 # Environment knobs: BENCH_CALLS (4000), BENCH_DURATION (10 s),
 # BENCH_CHURN_CYCLES (20000), RTPENGINE (/usr/bin/rtpengine),
@@ -22,6 +22,10 @@
 # BENCH_WEBRTC_REPEATS (3 runs of each daemon), BENCH_WEBRTC_SETUP_CALLS
 # (100 calls started together), BENCH_WEBRTC_SETUP_REPEATS (3),
 # BENCH_WEBRTC_CALLER (phone: the SIP side offers; browser: the WebRTC side).
+# ops (ng over HTTP and WebSocket, /metrics scrapes): BENCH_OPS_DURATION
+# (BENCH_DURATION), BENCH_OPS_CALLS (10000 calls held while scraping),
+# BENCH_OPS_MEDIA_CALLS (500 with media among them), BENCH_OPS_SCRAPES (20),
+# BENCH_OPS_REPEATS (2 media runs without and 2 with scrapes, in turn).
 #
 # Exit status: 0 unless a daemon crashed or failed to start, or the load
 # generator failed; missed targets are informational.
@@ -31,16 +35,17 @@ set -u -o pipefail
 BUILD_DIR=${1:-build}
 MODE=${2:-all}
 case $MODE in
-    all | control | media | secure | dtls | webrtc) ;;
-    *) echo "usage: $0 BUILD_DIR [all|control|media|secure|dtls|webrtc]" >&2; exit 2 ;;
+    all | control | media | secure | dtls | webrtc | ops) ;;
+    *) echo "usage: $0 BUILD_DIR [all|control|media|secure|dtls|webrtc|ops]" >&2; exit 2 ;;
 esac
 # The sections this run measures.
-DO_CONTROL=0 DO_MEDIA=0 DO_SECURE=0 DO_DTLS=0 DO_WEBRTC=0
+DO_CONTROL=0 DO_MEDIA=0 DO_SECURE=0 DO_DTLS=0 DO_WEBRTC=0 DO_OPS=0
 [[ $MODE == all || $MODE == control ]] && DO_CONTROL=1
 [[ $MODE == all || $MODE == media ]] && DO_MEDIA=1
 [[ $MODE == all || $MODE == secure ]] && DO_SECURE=1
 [[ $MODE == all || $MODE == dtls ]] && DO_DTLS=1
 [[ $MODE == all || $MODE == webrtc ]] && DO_WEBRTC=1
+[[ $MODE == all || $MODE == ops ]] && DO_OPS=1
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RESULTS_DIR=$BENCH_DIR/results
 NGLOAD=$BUILD_DIR/bench/ngload
@@ -139,6 +144,29 @@ WEBRTC_REPEATS=${BENCH_WEBRTC_REPEATS:-3}
 WEBRTC_SETUP_CALLS=${BENCH_WEBRTC_SETUP_CALLS:-100}
 WEBRTC_SETUP_REPEATS=${BENCH_WEBRTC_SETUP_REPEATS:-3}
 WEBRTC_CALLER=${BENCH_WEBRTC_CALLER:-phone}
+# ops: ng over HTTP and WebSocket (--listen-http on these ports) at
+# OPS_INFLIGHT connections with one request each; then OPS_CALLS calls held
+# (over UDP, from OPS_HOLD_PORT) on ngmediad, OPS_MEDIA_CALLS of them more
+# with media, and /metrics scraped OPS_SCRAPES times with the media idle and
+# while it flows. 10,000 calls need 40,000 media ports and descriptors:
+# ngmediad gets the ports OPS_PORT_MIN..OPS_PORT_MAX for it.
+OPS_DURATION=${BENCH_OPS_DURATION:-$DURATION}
+OPS_INFLIGHT=16
+OPS_CALLS=${BENCH_OPS_CALLS:-10000}
+OPS_MEDIA_CALLS=${BENCH_OPS_MEDIA_CALLS:-500}
+OPS_SCRAPES=${BENCH_OPS_SCRAPES:-20}
+OPS_REPEATS=${BENCH_OPS_REPEATS:-2}
+OPS_HOLD_PORT=19002
+OPS_PORT_MIN=19500
+OPS_PORT_MAX=61999
+# Relay p99 "unchanged" by scrapes: at most this much higher (% and us,
+# whichever allows more; the noise of two runs on a quiet host).
+OPS_P99_SLACK_PCT=20
+OPS_P99_SLACK_US=200
+OPS_SCRAPE_LIMIT_MS=50
+# Extra daemon options of the next start_daemon (--listen-http for ops).
+DAEMON_EXTRA=()
+SCRAPE_PID=""
 # The SDES suite of the generator's A legs in the next measure_media; empty:
 # plain RTP on both legs.
 MEDIA_SRTP=""
@@ -156,6 +184,9 @@ log() { printf '%s\n' "$*" >&2; }
 cleanup() {
     if [[ -n $LOAD_PID ]] && kill -0 "$LOAD_PID" 2>/dev/null; then
         kill "$LOAD_PID" 2>/dev/null
+    fi
+    if [[ -n $SCRAPE_PID ]] && kill -0 "$SCRAPE_PID" 2>/dev/null; then
+        kill "$SCRAPE_PID" 2>/dev/null
     fi
     exec 7>&- 2>/dev/null
     stop_daemon
@@ -175,8 +206,8 @@ if [[ ! -x $NGLOAD ]]; then
     log "building ngload in $BUILD_DIR"
     cmake --build "$BUILD_DIR" --target ngload >&2 || { log "cannot build ngload"; exit 1; }
 fi
-if (( DO_MEDIA || DO_SECURE || DO_DTLS || DO_WEBRTC )); then
-    for tool in mediaload wakecost $( (( DO_DTLS )) && echo dtlsload) $( (( DO_WEBRTC )) && echo webrtcload); do
+if (( DO_MEDIA || DO_SECURE || DO_DTLS || DO_WEBRTC || DO_OPS )); then
+    for tool in mediaload $( (( DO_MEDIA || DO_SECURE || DO_DTLS || DO_WEBRTC )) && echo wakecost) $( (( DO_DTLS )) && echo dtlsload) $( (( DO_WEBRTC )) && echo webrtcload); do
         [[ -x $BUILD_DIR/bench/$tool ]] && continue
         log "building $tool in $BUILD_DIR"
         cmake --build "$BUILD_DIR" --target $tool >&2 || { log "cannot build $tool"; exit 1; }
@@ -193,6 +224,14 @@ if (( cores < 2 )); then
     NOTES+=("only $cores core: daemon and generator share CPU $DAEMON_CPU, throughput is understated")
 fi
 
+# ops holds 10,000 calls (4 descriptors each on the daemon): as root the
+# hard limit can be raised.
+if (( DO_OPS )); then
+    want=$(( OPS_CALLS * FDS_PER_CALL + OPS_MEDIA_CALLS * FDS_PER_CALL + 2 * FD_RESERVE ))
+    if [[ $(ulimit -Hn) != unlimited ]] && (( $(ulimit -Hn) < want )); then
+        ulimit -Hn "$want" 2>/dev/null || true
+    fi
+fi
 hard=$(ulimit -Hn)
 if [[ $hard == unlimited ]]; then hard=1048576; fi
 ulimit -Sn "$hard" 2>/dev/null || true
@@ -297,7 +336,7 @@ start_daemon() {
     "${PRIO[@]}" taskset -c "$DAEMON_CPU" "$bin" --config-file=none --table=-1 --foreground --log-stderr \
         --num-threads=1 --interface=127.0.0.1 --listen-ng="127.0.0.1:$port" \
         --port-min="$pmin" --port-max="$pmax" --delete-delay=0 --log-level="$LOG_LEVEL" \
-        >"$WORK/$name.log" 2>&1 &
+        "${DAEMON_EXTRA[@]}" >"$WORK/$name.log" 2>&1 &
     DAEMON_PID=$!
     if ! "$NGLOAD" ping --target "127.0.0.1:$port" --wait 15 --local-port $CLIENT_PORT >/dev/null; then
         log "$name did not answer a ping within 15 s"
@@ -1203,6 +1242,160 @@ if (( DO_WEBRTC )); then
     done
 fi
 
+# --- ops phase: ng over HTTP and WebSocket, /metrics scrapes ----------------------
+
+# ops_cycles NAME HTTP_PORT TRANSPORT: cycles at OPS_INFLIGHT connections,
+# figures under R[NAME.ops_TRANSPORT.*].
+ops_cycles() {
+    local name=$1 hport=$2 tr=$3 k=$1.ops_$3 t0 t1
+    t0=$(cpu_ticks "$DAEMON_PID")
+    run_load "$name" "ops_$tr" cycles --transport "$tr" --target "127.0.0.1:$hport" \
+        --inflight "$OPS_INFLIGHT" --duration "$OPS_DURATION" || return 1
+    alive || { crashed "$name" "ng over $tr"; return 1; }
+    t1=$(cpu_ticks "$DAEMON_PID")
+    R[$k.daemon_cpu_pct]=$(ticks_pct $((t1 - t0)) "${R[$k.wall_s]:-0}")
+    log "  $name: ${R[$k.cycles_per_s]:-?} cycles/s over $tr at $OPS_INFLIGHT in flight (daemon ${R[$k.daemon_cpu_pct]}% of CPU $DAEMON_CPU)"
+}
+
+ops_transports() {
+    local name=$1 bin=$2 port=$3 hport=$4 pmin=$5 pmax=$6
+    log "== $name ops: ng over WebSocket and HTTP POST /ng (--listen-http=127.0.0.1:$hport), $OPS_INFLIGHT in flight, ${OPS_DURATION} s each"
+    DAEMON_EXTRA=(--listen-http="127.0.0.1:$hport")
+    start_or_fail "$name" "$bin" "$port" "$pmin" "$pmax" "at start-up (ops)"
+    local started=$?
+    DAEMON_EXTRA=()
+    (( started == 0 )) || return 0
+    R[$name.ops_ran]=1
+    sleep 1
+    alive && ops_cycles "$name" "$hport" ws
+    alive && ops_cycles "$name" "$hport" http
+    if [[ -n $DAEMON_PID ]] && ! alive; then crashed "$name" "the ops cycles"; fi
+    stop_daemon
+    [[ -f $WORK/$name.log ]] && mv "$WORK/$name.log" "$WORK/$name.ops.log"
+}
+
+# ops_scrapes NAME TAG [ARGS]: OPS_SCRAPES scrapes of /metrics; R[NAME.TAG.*].
+ops_scrapes() {
+    local name=$1 tag=$2 hport=$3
+    "${PRIO[@]}" taskset -c "$LOAD_CPU" "$NGLOAD" scrape --target "127.0.0.1:$hport" \
+        --count "$OPS_SCRAPES" --interval 0.1 >"$WORK/$name.$tag.out" 2>"$WORK/$name.$tag.err"
+    sed 's/^/    /' "$WORK/$name.$tag.err" >&2
+    absorb "$name.$tag" "$WORK/$name.$tag.out"
+}
+
+# A value of a metric family from a /metrics text: its samples summed.
+metric_sum() {
+    awk -v m="$1" '$1 == m || index($1, m "{") == 1 { s += $2 } END { printf "%.6f", s }' "$2"
+}
+
+# /metrics scrapes with OPS_CALLS calls up on ngmediad: their cost, and the
+# relay latency of OPS_MEDIA_CALLS media calls without and with scrapes.
+ops_scrape_phase() {
+    local name=$1 bin=$2 port=$3 hport=$4
+    local out=$WORK/$name.opshold.out fifo=$WORK/$name.opshold.in r
+    local calls=$OPS_CALLS
+    # Without the right to raise the open-file limit (no CAP_SYS_RESOURCE,
+    # e.g. in a container) fewer calls, said so under the table.
+    local fit=$(( (soft - 2 * FD_RESERVE) / FDS_PER_CALL - OPS_MEDIA_CALLS ))
+    fit=$(( fit / 100 * 100 ))
+    if (( calls > fit )); then
+        NOTES+=("ops: the open-file limit $soft allows $fit calls held beside the $OPS_MEDIA_CALLS media calls at $FDS_PER_CALL descriptors each: /metrics was measured with $fit calls up, not $OPS_CALLS (the target's figure); raise the limit (as root with CAP_SYS_RESOURCE run.sh does) for the real one")
+        calls=$fit
+    fi
+    if (( calls <= 0 )); then
+        NOTES+=("ops: no room for calls under the open-file limit $soft: scrape phase skipped")
+        return 0
+    fi
+    if (( (calls + OPS_MEDIA_CALLS) * 4 > OPS_PORT_MAX - OPS_PORT_MIN + 1 )); then
+        NOTES+=("ops: $calls + $OPS_MEDIA_CALLS calls need more than ports $OPS_PORT_MIN-$OPS_PORT_MAX: scrape phase skipped")
+        return 0
+    fi
+    log "== $name ops: /metrics with $calls calls up, $OPS_MEDIA_CALLS more with media, $OPS_SCRAPES scrapes"
+    DAEMON_EXTRA=(--listen-http="127.0.0.1:$hport")
+    start_or_fail "$name" "$bin" "$port" "$OPS_PORT_MIN" "$OPS_PORT_MAX" "at start-up (ops scrapes)"
+    local started=$?
+    DAEMON_EXTRA=()
+    (( started == 0 )) || return 0
+    sleep 1
+    ops_scrapes "$name" ops_scrape_idle "$hport"
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    "${PRIO[@]}" taskset -c "$LOAD_CPU" "$NGLOAD" hold --target "127.0.0.1:$port" --calls "$calls" \
+        --local-port $OPS_HOLD_PORT <"$fifo" >"$out" 2>"$WORK/$name.opshold.err" &
+    local hold_pid=$!
+    exec 8>"$fifo"
+    if ! wait_for_line "$out" ESTABLISHED 600; then
+        log "ngload hold against $name did not establish its $calls calls"
+        FAILED=1
+    else
+        R[$name.ops_calls]=$(awk '/^ESTABLISHED/ { print $2 }' "$out")
+        R[$name.ops_rss_with_kb]=$(rss_kb "$DAEMON_PID")
+        log "  $name: ${R[$name.ops_calls]} calls up, RSS ${R[$name.ops_rss_with_kb]} KiB"
+        ops_scrapes "$name" ops_scrape_calls "$hport"
+        local w0m w1m
+        w0m=$(date +%s.%N)
+        curl -s "http://127.0.0.1:$hport/metrics" >"$WORK/$name.metrics0.txt" 2>/dev/null
+        for r in $(seq 1 "$OPS_REPEATS"); do
+            alive || break
+            measure_media "$name" "$port" "$OPS_MEDIA_CALLS" "ops0r$r" || true
+            alive || break
+            # Scrapes every 100 ms for the whole media run (set-up included):
+            # Prometheus scrapes every 15 s or so, this is the worst case.
+            "${PRIO[@]}" taskset -c "$LOAD_CPU" "$NGLOAD" scrape --target "127.0.0.1:$hport" \
+                --count 0 --duration 3600 --interval 0.1 >"$WORK/$name.ops_scrape_mr$r.out" \
+                2>"$WORK/$name.ops_scrape_mr$r.err" &
+            SCRAPE_PID=$!
+            measure_media "$name" "$port" "$OPS_MEDIA_CALLS" "ops1r$r" || true
+            kill -TERM "$SCRAPE_PID" 2>/dev/null
+            wait "$SCRAPE_PID"
+            SCRAPE_PID=""
+            absorb "$name.ops_scrape_mr$r" "$WORK/$name.ops_scrape_mr$r.out"
+            sed 's/^/    /' "$WORK/$name.ops_scrape_mr$r.err" >&2
+        done
+        curl -s "http://127.0.0.1:$hport/metrics" >"$WORK/$name.metrics1.txt" 2>/dev/null
+        w1m=$(date +%s.%N)
+        # The media worker's busy share of its core over the media runs, set-up
+        # and teardown included (ngmedia_worker_busy_seconds_total, one worker).
+        local b0 b1
+        b0=$(metric_sum ngmedia_worker_busy_seconds_total "$WORK/$name.metrics0.txt")
+        b1=$(metric_sum ngmedia_worker_busy_seconds_total "$WORK/$name.metrics1.txt")
+        R[$name.ops_worker_busy_pct]=$(awk -v b="$b1" -v a="$b0" -v s="$w0m" -v e="$w1m" \
+            'BEGIN { if (e > s) printf "%.1f", (b - a) * 100 / (e - s); else print "" }')
+        echo delete >&8
+        wait_for_line "$out" DELETED 600 || log "ngload hold against $name did not delete its calls"
+    fi
+    alive || kill "$hold_pid" 2>/dev/null
+    exec 8>&-
+    wait "$hold_pid"
+    if [[ -n $DAEMON_PID ]] && ! alive; then crashed "$name" "the ops scrapes"; fi
+    stop_daemon
+    [[ -f $WORK/$name.log ]] && mv "$WORK/$name.log" "$WORK/$name.opsscrape.log"
+    # Medians over the repeats; the scrapes during media: the worst run.
+    local f v
+    for f in latency_p50_us latency_p99_us latency_max_us loss_pct daemon_cpu_pct; do
+        v=$(runs_median "$name" "m${OPS_MEDIA_CALLS}ops0" "$f")
+        [[ -n $v ]] && R[$name.ops_media0.$f]=$v
+        v=$(runs_median "$name" "m${OPS_MEDIA_CALLS}ops1" "$f")
+        [[ -n $v ]] && R[$name.ops_media1.$f]=$v
+    done
+    for key in "${!R[@]}"; do
+        [[ $key =~ ^$name\.ops_scrape_mr[0-9]+\.scrape_(p50|max)_ms$ ]] || continue
+        f=${key##*.}
+        fcmp "${R[$key]}" ">" "${R[$name.ops_scrape_media.$f]:-0}" && R[$name.ops_scrape_media.$f]=${R[$key]}
+        R[$name.ops_scrape_media.scrapes]=$(( ${R[$name.ops_scrape_media.scrapes]:-0} + ${R[${key%.*}.scrapes]:-0} ))
+    done
+}
+
+if (( DO_OPS )); then
+    if (( HAVE_NGMEDIAD )); then
+        ops_transports ngmediad "$NGMEDIAD" 12222 12232 20000 40999
+    fi
+    ops_transports rtpengine "$RTPENGINE" 12223 12233 41000 61999
+    if (( HAVE_NGMEDIAD )) && [[ -z ${R[ngmediad.crashed]:-} ]]; then
+        ops_scrape_phase ngmediad "$NGMEDIAD" 12222 12232
+    fi
+fi
+
 # --- report ---------------------------------------------------------------------
 
 # Derived figures.
@@ -1261,12 +1454,13 @@ table_header() {
 }
 
 report() {
-    local what="control-plane, media, secure media, DTLS-SRTP and WebRTC-shaped"
+    local what="control-plane, media, secure media, DTLS-SRTP, WebRTC-shaped and operations"
     [[ $MODE == control ]] && what="control-plane"
     [[ $MODE == media ]] && what="media"
     [[ $MODE == secure ]] && what="secure media"
     [[ $MODE == dtls ]] && what="DTLS-SRTP"
     [[ $MODE == webrtc ]] && what="WebRTC-shaped"
+    [[ $MODE == ops ]] && what="operations (ng over HTTP/WebSocket, /metrics)"
     echo "ngmedia $what benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "host: $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)); daemon on CPU $DAEMON_CPU, ngload/mediaload on CPU $LOAD_CPU"
     echo "rtpengine: $("$RTPENGINE" --version 2>&1 | head -n1)"
@@ -1288,6 +1482,10 @@ report() {
     if (( DO_WEBRTC )); then
         (( DO_CONTROL || DO_MEDIA || DO_SECURE || DO_DTLS )) && echo
         report_webrtc
+    fi
+    if (( DO_OPS )); then
+        (( DO_CONTROL || DO_MEDIA || DO_SECURE || DO_DTLS || DO_WEBRTC )) && echo
+        report_ops
     fi
     for d in ngmediad rtpengine; do
         [[ -n ${R[$d.crashed]:-} ]] && echo "CRASH: $d failed ${R[$d.crashed]}"
@@ -1654,6 +1852,50 @@ report_webrtc() {
         done
     done
     echo "CPU per 1000 calls = the daemon's CPU (utime + stime, /proc/PID/stat) over the window / calls up x 1000; the window starts 1 s after every call has media both ways. Set-up times are per call from the offer being sent: A's ICE agent Completed (the controlling side's nomination done), A's DTLS handshake done (an active A starts it once ICE selected a pair), A's first packet received at B. Loss = packets sent in the window and never received (either way); garbage = SRTP that failed to authenticate at A or a payload that is not the one sent. Consent checks: in the windows only (A's agents' own; and the daemon's to A, i.e. its consent checks once ICE completed)."
+}
+
+report_ops() {
+    echo "== ops: ng over WebSocket (ng.rtpengine.com) and HTTP POST /ng, offer+answer+delete cycles at $OPS_INFLIGHT connections with one request in flight each, ${OPS_DURATION} s each"
+    table_header
+    local tr
+    for tr in ws http; do
+        row "cycles/s over $tr, $OPS_INFLIGHT in flight" "ops_$tr.cycles_per_s" ">= 4x rtpengine" "$(ratio_verdict "ops_$tr.cycles_per_s" '>=' 4)"
+        row "  offer p50 us over $tr" "ops_$tr.offer_p50_us"
+        row "  offer p99 us over $tr" "ops_$tr.offer_p99_us"
+        row "  daemon CPU % over $tr" "ops_$tr.daemon_cpu_pct"
+        row "  ngload CPU % over $tr" "ops_$tr.cpu_pct"
+        row "  errors + lost over $tr" "ops_$tr.errors"
+    done
+    echo
+    echo "== ops: /metrics with ${R[ngmediad.ops_calls]:-?} calls up (offers answered) on ngmediad, $OPS_MEDIA_CALLS more relaying media ($OPS_REPEATS runs without and $OPS_REPEATS with scrapes every 100 ms, in turn)"
+    table_header
+    row "calls up" ops_calls
+    row "RSS with calls KiB" ops_rss_with_kb
+    row "/metrics bytes" ops_scrape_calls.scrape_bytes
+    row "scrape p50 ms, no calls" ops_scrape_idle.scrape_p50_ms
+    row "scrape p50 ms, calls up" ops_scrape_calls.scrape_p50_ms
+    row "scrape max ms, calls up" ops_scrape_calls.scrape_max_ms "< $OPS_SCRAPE_LIMIT_MS ms (ngmediad)" "$(own_verdict ops_scrape_calls.scrape_max_ms '<' "$OPS_SCRAPE_LIMIT_MS")"
+    row "scrapes during media" ops_scrape_media.scrapes
+    row "scrape p50 ms during media (worst)" ops_scrape_media.scrape_p50_ms
+    row "scrape max ms during media" ops_scrape_media.scrape_max_ms "< $OPS_SCRAPE_LIMIT_MS ms (ngmediad)" "$(own_verdict ops_scrape_media.scrape_max_ms '<' "$OPS_SCRAPE_LIMIT_MS")"
+    local p0=${R[ngmediad.ops_media0.latency_p99_us]:-} p1=${R[ngmediad.ops_media1.latency_p99_us]:-} v="n/a"
+    if [[ -n ${R[ngmediad.crashed]:-} ]]; then
+        v="FAIL (crashed)"
+    elif [[ -n $p0 && -n $p1 ]]; then
+        v=$(awk -v a="$p0" -v b="$p1" -v pct=$OPS_P99_SLACK_PCT -v us=$OPS_P99_SLACK_US 'BEGIN {
+            l1 = a * (1 + pct / 100); l2 = a + us; print (b <= (l1 > l2 ? l1 : l2)) ? "PASS" : "FAIL" }')
+    fi
+    row "relay p50 us, no scrapes" ops_media0.latency_p50_us
+    row "relay p50 us, scrapes" ops_media1.latency_p50_us
+    row "relay p99 us, no scrapes" ops_media0.latency_p99_us
+    row "relay p99 us, scrapes" ops_media1.latency_p99_us "unchanged (+${OPS_P99_SLACK_PCT}%/${OPS_P99_SLACK_US} us)" "$v"
+    row "relay max us, scrapes" ops_media1.latency_max_us
+    row "loss %, no scrapes" ops_media0.loss_pct
+    row "loss %, scrapes" ops_media1.loss_pct
+    row "daemon CPU %, no scrapes" ops_media0.daemon_cpu_pct
+    row "daemon CPU %, scrapes" ops_media1.daemon_cpu_pct
+    row "media worker busy % (metric)" ops_worker_busy_pct
+    echo "relay figures: medians of the runs; scrape figures during media: the worst run. The scrape phase runs on ngmediad only (the targets are its own); rtpengine's /metrics at this size is not compared."
 }
 
 # latest.txt is overwritten by each run; the dated copy, named after the

@@ -4,11 +4,15 @@
 // family is written as one block (HELP, TYPE, samples).
 #include "control/metrics.h"
 
+#include <pthread.h>
+#include <time.h>
+
 #include <atomic>
 #include <cstdio>
 #include <initializer_list>
 #include <span>
 #include <string_view>
+#include <thread>
 
 #include "bencode/value.h"
 #include "common/strings.h"
@@ -16,6 +20,7 @@
 #include "control/ng_commands.h"
 #include "control/reply_cache.h"
 #include "control/rtpproxy_transport.h"
+#include "net/interface.h"
 #include "session/load_limits.h"
 
 namespace ngm::control {
@@ -94,6 +99,18 @@ std::string text(const Value* v) {
     if (v->isInteger()) return std::to_string(v->integer());
     if (v->isString()) return std::string(v->str());
     return "0";
+}
+
+// CPU time (user + system) of a running thread, 0 when it is not running
+// (workers not started). Read from another thread through its CPU clock: no
+// cost to the worker.
+double threadCpuSeconds(std::thread& t) {
+    if (!t.joinable()) return 0;
+    clockid_t clock;
+    if (pthread_getcpuclockid(t.native_handle(), &clock) != 0) return 0;
+    timespec ts{};
+    if (clock_gettime(clock, &ts) != 0) return 0;
+    return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
 }
 
 std::string decimal(double v, int places) {
@@ -352,6 +369,49 @@ std::string renderMetrics(const MetricsSources& src) {
     perLoop("ngmedia_uring_waits_total",
             "Times a media worker's io_uring loop slept in the kernel waiting for work since start",
             &net::UringCounters::waits);
+    // Busy: the thread's CPU time, which includes the kernel's sending and
+    // receiving done inside its io_uring calls; idle: the wall-clock time it
+    // spent in its wait calls (io_uring_submit_and_wait, epoll_wait).
+    x.family("ngmedia_worker_busy_seconds_total", "counter",
+             "CPU seconds (user and system) a media worker thread has used since start: datagrams, timers, "
+             "signalling tasks and the kernel's send and receive work for them; its rate is the worker's busy "
+             "share of a core");
+    for (size_t i = 0; i < workers.size(); i++)
+        x.sample("ngmedia_worker_busy_seconds_total", {{"worker", std::to_string(i)}},
+                 decimal(threadCpuSeconds(workers.at(i).thread), 6));
+    x.family("ngmedia_worker_idle_seconds_total", "counter",
+             "Wall-clock seconds a media worker thread has spent in its waits for work (io_uring or epoll) "
+             "since start");
+    for (size_t i = 0; i < workers.size(); i++)
+        x.sample("ngmedia_worker_idle_seconds_total", {{"worker", std::to_string(i)}},
+                 decimal(double(workers.at(i).loop.loopTimes().waitNs.load(std::memory_order_relaxed)) / 1e9, 6));
+
+    // Per local address of each logical interface: what its media ports received.
+    if (const net::InterfaceTable* table = src.statistics.interfaces) {
+        auto perAddress = [&](std::string_view name, std::string_view help,
+                              std::atomic<uint64_t> net::InterfaceTraffic::*field) {
+            x.family(name, "counter", help);
+            for (const auto& li : table->all())
+                for (const auto& local : li->addresses)
+                    x.sample(name, {{"name", li->name}, {"address", local->address.toString()}},
+                             (int64_t)(local->traffic.*field).load(std::memory_order_relaxed));
+        };
+        perAddress("ngmedia_interface_packets_total",
+                   "Media packets (RTP and RTCP) received and accepted for relaying on the ports of a local address "
+                   "of a logical interface since start (added once a second per stream)",
+                   &net::InterfaceTraffic::packets);
+        perAddress("ngmedia_interface_bytes_total",
+                   "Bytes of those media packets, by local address of a logical interface, since start",
+                   &net::InterfaceTraffic::bytes);
+        perAddress("ngmedia_interface_packet_errors_total",
+                   "Media packets received on the ports of a local address of a logical interface and refused "
+                   "(not RTP/RTCP, wrong source, stage error) since start",
+                   &net::InterfaceTraffic::errors);
+        perAddress("ngmedia_interface_packets_lost_total",
+                   "RTP packets that never reached the ports of a local address of a logical interface (gaps "
+                   "in the sequence numbers of each received stream) since start",
+                   &net::InterfaceTraffic::lost);
+    }
     if (src.http) {
         HttpCounters h = src.http->counters();
         x.family("ngmedia_http_connections", "gauge", "HTTP/WebSocket control connections open now");

@@ -130,7 +130,9 @@ void EventLoop::drainTasks() {
 
 int EventLoop::pollEpoll(int timeoutMs) {
     epoll_event events[64];
+    if (timeoutMs != 0) loopTimes_.beforeWait();
     int n = epoll_wait(epfd_, events, 64, timeoutMs);
+    if (timeoutMs != 0) loopTimes_.afterWait();
     // I/O first, tasks after: a task may destroy handlers that still have
     // events later in this batch.
     bool tasks = false;
@@ -191,9 +193,10 @@ void EventLoop::runUring() {
 
 void EventLoop::run() {
     owner_.store(std::this_thread::get_id());
+    loopTimes_.start();
     if (g_allowIoUring.load()) {
         std::string failure;
-        uring_ = Uring::create(failure, &uringCounters_);
+        uring_ = Uring::create(failure, &uringCounters_, &loopTimes_);
         if (!uring_) NGM_LOG_NOTICE("io_uring not available (%s): media goes through epoll", failure.c_str());
     }
     if (uring_)

@@ -83,6 +83,8 @@ public:
     bool usesIoUring() const override { return uring_ != nullptr; }
     // What the loop's io_uring did (all zero on epoll); any thread.
     const UringCounters& uringCounters() const { return uringCounters_; }
+    // Time the loop thread spent working and waiting (both paths); any thread.
+    const LoopTimes& loopTimes() const { return loopTimes_; }
 
     // Any thread.
     void post(Task t);
@@ -111,6 +113,7 @@ private:
     Task tick_;
     Timer tickTimer_;
     UringCounters uringCounters_;
+    LoopTimes loopTimes_;
     std::unique_ptr<Uring> uring_;
     EpollDatagrams epollDatagrams_;
 };

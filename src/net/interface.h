@@ -2,6 +2,7 @@
 // with its own port pool and an optional advertised address.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -11,10 +12,21 @@
 
 namespace ngm::net {
 
+// Media received on one local address's ports, for /metrics (per interface
+// packet, error and loss rates). The media workers add their streams' growth
+// about once a second and when media goes (session::CallStore), off the
+// packet path; any thread reads.
+struct InterfaceTraffic {
+    std::atomic<uint64_t> packets{0}, bytes{0};
+    std::atomic<uint64_t> errors{0};  // received and not relayed
+    std::atomic<uint64_t> lost{0};    // RTP never received (sequence-number gaps)
+};
+
 struct LocalInterface {
     IpAddress address;     // bound
     IpAddress advertised;  // written into SDP (== address unless given)
     std::unique_ptr<PortPool> ports;
+    InterfaceTraffic traffic;
 };
 
 struct LogicalInterface {

@@ -59,6 +59,7 @@ struct Uring::Ring {
 
     Uring* owner = nullptr;
     UringCounters* counters = nullptr;
+    LoopTimes* times = nullptr;
     // io_uring_submit*'s result: the requests it handed over.
     void submitted(int n) {
         if (counters && n > 0) counters->add(counters->submitted, (uint64_t)n);
@@ -306,9 +307,10 @@ struct Uring::Ring {
     }
 };
 
-std::unique_ptr<Uring> Uring::create(std::string& failure, UringCounters* counters) {
+std::unique_ptr<Uring> Uring::create(std::string& failure, UringCounters* counters, LoopTimes* times) {
     auto r = std::make_unique<Ring>();
     r->counters = counters;
+    r->times = times;
     if (!r->init()) {
         failure = r->failure;
         return nullptr;
@@ -465,7 +467,9 @@ bool Uring::round(bool wait, std::optional<Clock::time_point> due, Events& event
         u.submitted(io_uring_submit_and_get_events(&u.ring));
     } else {
         if (due && (!u.wakeArmed || *due < u.wakeAt)) u.setWake(*due, now);
+        if (u.times) u.times->beforeWait();
         u.submitted(io_uring_submit_and_wait(&u.ring, 1));
+        if (u.times) u.times->afterWait();
         if (u.counters) u.counters->add(u.counters->waits, 1);
     }
     bool watchReady = false;

@@ -28,6 +28,32 @@ struct UringCounters {
     }
 };
 
+// Where a loop thread's wall-clock time goes, for /metrics: working
+// (handling datagrams, timers, tasks) or waiting in the kernel for work
+// (io_uring_submit_and_wait, epoll_wait). Written by the loop thread only,
+// two clock reads per wait; read by any (a busy stretch shows once the loop
+// next waits). Preemption by other processes counts where it happens.
+struct LoopTimes {
+    std::atomic<uint64_t> busyNs{0}, waitNs{0};
+    void start() { mark_ = nowNs(); }
+    void beforeWait() { account(busyNs); }
+    void afterWait() { account(waitNs); }
+
+  private:
+    static int64_t nowNs() {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+    }
+    void account(std::atomic<uint64_t>& c) {
+        int64_t t = nowNs();
+        if (mark_ && t > mark_)
+            c.store(c.load(std::memory_order_relaxed) + uint64_t(t - mark_), std::memory_order_relaxed);
+        mark_ = t;
+    }
+    int64_t mark_ = 0;
+};
+
 class Uring {
   public:
     using Clock = std::chrono::steady_clock;
@@ -43,7 +69,9 @@ class Uring {
     // Null, with the reason in `failure`, when the kernel lacks what the
     // loop needs. Must be called on the thread that will use the ring.
     // `counters`, if given, must outlive the ring.
-    static std::unique_ptr<Uring> create(std::string& failure, UringCounters* counters = nullptr);
+    // `times`, if given, is told around each wait in the kernel.
+    static std::unique_ptr<Uring> create(std::string& failure, UringCounters* counters = nullptr,
+                                         LoopTimes* times = nullptr);
     ~Uring();
     Uring(const Uring&) = delete;
     Uring& operator=(const Uring&) = delete;

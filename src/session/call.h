@@ -94,6 +94,15 @@ struct Media {
     // (session/ice_agent.cpp). Declared after the streams: it goes first.
     std::unique_ptr<media::IceTransport> iceTransport;
 
+    // What of the streams' counters has gone into the traffic counters of
+    // the local address (net::InterfaceTraffic), so that only growth is
+    // added; `lost` is of the RTP stream's SSRC `ssrc`.
+    struct TrafficReported {
+        uint64_t packets = 0, bytes = 0, errors = 0, lost = 0;
+        uint32_t ssrc = 0;
+    };
+    TrafficReported trafficReported;
+
     bool hasPorts() const { return ports.hasPair(); }
 };
 

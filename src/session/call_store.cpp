@@ -439,9 +439,39 @@ CommandResult CallStore::mediaControl(const Flags& f, Control what, bool on) {
     return CallReply{};
 }
 
+namespace {
+
+// Adds what the media's streams received since the last report to the
+// counters of the local address its ports are on. Off the packet path: once
+// a second (tick) and when the media's ports go.
+void reportTraffic(Media& m) {
+    net::LocalInterface* local = m.ports.local();
+    if (!local) return;
+    Media::TrafficReported& seen = m.trafficReported;
+    net::InterfaceTraffic& t = local->traffic;
+    auto grow = [](std::atomic<uint64_t>& c, uint64_t now, uint64_t& before) {
+        if (now <= before) return;  // loss shrinks when late packets come
+        c.fetch_add(now - before, std::memory_order_relaxed);
+        before = now;
+    };
+    const StreamStats &a = m.rtp.stats(), &b = m.rtcp.stats();
+    grow(t.packets, a.packets + b.packets, seen.packets);
+    grow(t.bytes, a.bytes + b.bytes, seen.bytes);
+    grow(t.errors, a.errors + b.errors, seen.errors);
+    const media::RtpReception& rx = m.rtp.reception();
+    if (rx.ssrc() != seen.ssrc) {  // a new SSRC counts its losses from 0
+        seen.ssrc = rx.ssrc();
+        seen.lost = 0;
+    }
+    grow(t.lost, rx.lost(), seen.lost);
+}
+
+}  // namespace
+
 void CallStore::releaseParticipant(Participant& p) {
     for (auto& m : p.media) {
         if (!m) continue;
+        reportTraffic(*m);
         for (auto* t : {&m->dtlsTransport, &m->dtlsRtcpTransport})
             if (*t) {
                 (*t)->close();  // close_notify while the socket is there
@@ -1186,6 +1216,8 @@ void CallStore::tick() {
                     m->rtp.pierce();
                     m->rtcp.pierce();
                     bool rtp = m->rtp.stats().packets != 0, rtcp = m->rtcp.stats().packets != 0;
+                    if (!rtp && !rtcp && !m->rtp.stats().errors && !m->rtcp.stats().errors) continue;
+                    reportTraffic(*m);
                     if (!rtp && !rtcp) continue;
                     if (rtp) m->rtp.sampleQuality(nowWall);
                     withTraffic++;

@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <time.h>
+
+#include <chrono>
 #include <map>
 #include <sstream>
 #include <string>
@@ -75,10 +78,13 @@ TEST_F(MetricsTest, EveryFamilyIsOneBlockWithHelpAndType) {
     }
     for (const auto& [name, n] : blocks) EXPECT_EQ(n, 1) << name;
     // rtpengine's 23, our eight per-worker ones, seven per-worker ICE ones,
-    // three io_uring ones per worker and the MOS histogram (no reply cache,
-    // HTTP server or load monitor given here).
-    EXPECT_EQ(blocks.size(), 23u + 8u + 7u + 3u + 1u) << text;
+    // three io_uring ones and two loop-time ones per worker and the MOS
+    // histogram (no interface table, reply cache, HTTP server or load
+    // monitor given here).
+    EXPECT_EQ(blocks.size(), 23u + 8u + 7u + 3u + 2u + 1u) << text;
     EXPECT_TRUE(blocks.count("ngmedia_ice_checks_total")) << text;
+    EXPECT_TRUE(blocks.count("ngmedia_worker_busy_seconds_total")) << text;
+    EXPECT_TRUE(blocks.count("ngmedia_worker_idle_seconds_total")) << text;
     EXPECT_TRUE(blocks.count("ngmedia_dtls_handshakes_total")) << text;
     EXPECT_TRUE(blocks.count("ngmedia_dtls_work_put_off_total")) << text;
     EXPECT_TRUE(blocks.count("ngmedia_srtp_failures_total")) << text;
@@ -166,6 +172,57 @@ TEST_F(MetricsTest, PortsPerInterfaceAddress) {
     EXPECT_EQ(s["rtpengine_ports{name=\"pub\",address=\"127.0.0.1\"}"], "100");
     EXPECT_EQ(s["rtpengine_ports_used{name=\"pub\",address=\"127.0.0.1\"}"], "0");
     EXPECT_EQ(s["rtpengine_ports_free{name=\"pub\",address=\"127.0.0.1\"}"], "100");
+}
+
+TEST_F(MetricsTest, TrafficPerInterfaceAddressAsCounters) {
+    net::InterfaceTable interfaces;
+    interfaces.build({net::InterfaceConfig{"pub", "", *net::IpAddress::parse("127.0.0.1"), {}},
+                      net::InterfaceConfig{"priv", "", *net::IpAddress::parse("127.0.0.2"), {}}},
+                     40000, 40099);
+    net::InterfaceTraffic& t = interfaces.select("pub")->addresses[0]->traffic;
+    t.packets = 1000;
+    t.bytes = 172000;
+    t.errors = 3;
+    t.lost = 7;
+    std::string text = render(&interfaces);
+    auto s = samples(text);
+    EXPECT_EQ(s["ngmedia_interface_packets_total{name=\"pub\",address=\"127.0.0.1\"}"], "1000") << text;
+    EXPECT_EQ(s["ngmedia_interface_bytes_total{name=\"pub\",address=\"127.0.0.1\"}"], "172000");
+    EXPECT_EQ(s["ngmedia_interface_packet_errors_total{name=\"pub\",address=\"127.0.0.1\"}"], "3");
+    EXPECT_EQ(s["ngmedia_interface_packets_lost_total{name=\"pub\",address=\"127.0.0.1\"}"], "7");
+    EXPECT_EQ(s["ngmedia_interface_packets_total{name=\"priv\",address=\"127.0.0.2\"}"], "0");
+    EXPECT_NE(text.find("# TYPE ngmedia_interface_packets_lost_total counter\n"), std::string::npos);
+    EXPECT_EQ(count(text, "ngmedia_interface_packets_total{"), 2) << "one sample per local address";
+}
+
+TEST_F(MetricsTest, BusyAndIdleSecondsPerWorker) {
+    std::string text = render();
+    EXPECT_NE(text.find("# TYPE ngmedia_worker_busy_seconds_total counter\n"), std::string::npos) << text;
+    auto s = samples(text);
+    for (const char* w : {"0", "1"}) {
+        EXPECT_EQ(s[std::string("ngmedia_worker_busy_seconds_total{worker=\"") + w + "\"}"], "0.000000") << text;
+        EXPECT_EQ(s[std::string("ngmedia_worker_idle_seconds_total{worker=\"") + w + "\"}"], "0.000000") << text;
+    }
+}
+
+TEST_F(MetricsTest, BusySecondsAreTheWorkerThreadsCpuTime) {
+    workers.start();
+    // 30 ms of CPU on worker 1's thread (by its own CPU clock: a busy host
+    // may preempt it for longer than that).
+    workers.runOn(workers.at(1), [] {
+        auto cpu = [] {
+            timespec ts{};
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+            return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+        };
+        double end = cpu() + 0.030;
+        while (cpu() < end) {
+        }
+    });
+    auto s = samples(render());
+    workers.stop();
+    EXPECT_GE(std::stod(s["ngmedia_worker_busy_seconds_total{worker=\"1\"}"]), 0.025);
+    EXPECT_LT(std::stod(s["ngmedia_worker_busy_seconds_total{worker=\"0\"}"]), 0.025) << "worker 0 did nothing";
 }
 
 TEST_F(MetricsTest, NoControlClientYetMeansNoRequestSamples) {

@@ -471,6 +471,34 @@ TEST(EventLoop, TasksPutOffToTheNextRoundRunOnePerRoundOnTheEpollPath) {
     nextRoundChainRuns(false);
 }
 
+// Where the loop thread's time goes (ngmedia_worker_busy/idle_seconds_total):
+// a task that works 50 ms is busy time, 200 ms with nothing to do is time
+// waiting in the kernel.
+void loopTimesSplitBusyAndWaiting(bool ioUring) {
+    PacketPath path(ioUring);
+    EventLoop loop;
+    LoopThread t(loop);
+    onLoop(loop, [] {});
+    std::this_thread::sleep_for(20ms);  // back in its wait: the slice above is counted
+    uint64_t busy0 = loop.loopTimes().busyNs.load(), wait0 = loop.loopTimes().waitNs.load();
+    onLoop(loop, [] {
+        auto end = std::chrono::steady_clock::now() + 50ms;
+        while (std::chrono::steady_clock::now() < end) {
+        }
+    });
+    std::this_thread::sleep_for(200ms);
+    onLoop(loop, [] {});  // wakes it: the 200 ms wait is counted
+    std::this_thread::sleep_for(20ms);
+    uint64_t busy = loop.loopTimes().busyNs.load() - busy0, wait = loop.loopTimes().waitNs.load() - wait0;
+    EXPECT_GE(busy, 50'000'000u) << "the 50 ms task";
+    EXPECT_LT(busy, 1'000'000'000u);
+    EXPECT_GE(wait, 150'000'000u) << "the 200 ms without work";
+    EXPECT_TRUE(t.stopAndJoin());
+}
+
+TEST(EventLoop, LoopTimesSplitBusyAndWaiting) { loopTimesSplitBusyAndWaiting(true); }
+TEST(EventLoop, LoopTimesSplitBusyAndWaitingOnTheEpollPath) { loopTimesSplitBusyAndWaiting(false); }
+
 TEST(EventLoop, AddingAnInvalidFdFails) {
     EventLoop loop;
     RecordingHandler* none = nullptr;
