@@ -7,7 +7,7 @@
 //
 //   node chromium.js NG_PORT HTTP_PORT PEER_PORT [case...]
 //
-// Cases: default, passive, restart, b2b (see CASES).  Ports: PEER_PORT and
+// Cases: default, passive, restart, sip2browser, b2b (see CASES).  Ports: PEER_PORT and
 // the next 3 for the plain endpoints.  CHROMIUM overrides /usr/bin/chromium.
 const { chromium } = require('playwright-core');
 const { ng, PlainPeer, pageServer, waitFor, sleep, Report } = require('./lib');
@@ -22,6 +22,11 @@ const report = new Report();
 const OFFER_TO_SIP = { ICE: 'remove', 'transport-protocol': 'RTP/AVP', 'rtcp-mux': ['demux'], SDES: ['off'],
   replace: ['origin', 'session-connection'] };
 const ANSWER_TO_WEBRTC = { ICE: 'force', 'rtcp-mux': ['require'], replace: ['origin', 'session-connection'] };
+// A SIP caller and a WebRTC callee: the offer towards the browser, the
+// browser's answer towards the SIP side.
+const OFFER_TO_WEBRTC = { ICE: 'force', 'transport-protocol': 'UDP/TLS/RTP/SAVPF', 'rtcp-mux': ['offer', 'require'],
+  SDES: ['off'], replace: ['origin', 'session-connection'] };
+const ANSWER_TO_SIP = { ICE: 'remove', replace: ['origin', 'session-connection'] };
 // Both sides WebRTC.
 const WEBRTC_BOTH = { ICE: 'force', 'transport-protocol': 'UDP/TLS/RTP/SAVPF', 'rtcp-mux': ['require'],
   replace: ['origin', 'session-connection'] };
@@ -125,6 +130,35 @@ const CASES = {
       await connected(page, 'ICE connected after the restart');
       await checkAudio('restart: after', page, peer, BROWSER_HZ, PLAIN_HZ, mark);
     } finally { peer.close(); await page.context().close(); await ng(NG, { command: 'delete', 'call-id': 'chromium-restart', 'from-tag': 'browser' }).catch((e) => console.log(`  delete: ${e.message}`)); }
+  },
+
+  // The plain endpoint calls the browser: ngmediad offers ICE, DTLS
+  // (actpass) and rtcp-mux to it; the browser answers as DTLS client.
+  async sip2browser(browser) {
+    const peer = await new PlainPeer(PEER + 2, PLAIN_HZ).open();
+    const page = await newPage(browser, BROWSER_HZ);
+    const call = 'chromium-sip2browser';
+    try {
+      const r1 = await ng(NG, { command: 'offer', 'call-id': call, 'from-tag': 'plain', sdp: peer.sdp(1), ...OFFER_TO_WEBRTC });
+      const answer = await page.evaluate((sdp) => window.ngm.answer(sdp), r1.sdp);
+      const r2 = await ng(NG, { command: 'answer', 'call-id': call, 'from-tag': 'plain', 'to-tag': 'browser', sdp: answer, ...ANSWER_TO_SIP });
+      peer.play(r2.sdp);
+      if (process.env.E2E_VERBOSE) console.log(`  [sdp toBrowser]\n${r1.sdp}\n  [sdp answer]\n${answer}\n  [sdp toPlain]\n${r2.sdp}`);
+      report.check('sip2browser: offer to the browser has ICE, DTLS (setup:actpass), rtcp-mux and no SDES',
+        has(r1.sdp, /m=audio \d+ UDP\/TLS\/RTP\/SAVPF /) && has(r1.sdp, /a=candidate:/) && has(r1.sdp, /a=fingerprint:/) &&
+        attr(r1.sdp, 'setup') === 'actpass' && has(r1.sdp, /a=rtcp-mux/) && !has(r1.sdp, /a=crypto:/),
+        r1.sdp.split('\r\n').filter((l) => l.startsWith('m=')).join());
+      report.check('sip2browser: answer to the plain side is RTP/AVP without ICE or DTLS',
+        has(r2.sdp, /m=audio \d+ RTP\/AVP /) && !has(r2.sdp, /a=(ice-ufrag|candidate|fingerprint|setup)/),
+        r2.sdp.split('\r\n').filter((l) => l.startsWith('m=')).join());
+      await connected(page, 'ICE connected (sip2browser)');
+      const st = await checkAudio('sip2browser', page, peer, BROWSER_HZ, PLAIN_HZ);
+      report.check('sip2browser: the browser is the DTLS client', st.dtlsRole === 'client', `dtlsRole ${st.dtlsRole}`);
+    } finally {
+      peer.close();
+      await page.context().close();
+      await ng(NG, { command: 'delete', 'call-id': call, 'from-tag': 'plain' }).catch((e) => console.log(`  delete: ${e.message}`));
+    }
   },
 
   // Browser <-> ngmediad <-> browser, WebRTC flags on both legs.
