@@ -73,6 +73,8 @@ async function checkAudio(name, page, peer, browserHz, plainHz, sinceSample = 0)
   try {
     await waitFor(() => peer.received.length - sinceSample >= 8000 * 3, 15, 'three seconds of audio at the plain endpoint');
   } catch (e) { /* reported below */ }
+  await waitFor(async () => (await page.evaluate(() => window.ngm.stats())).packetsReceived >= 150, 15,
+    'three seconds of audio at the browser').catch(() => {});
   const heard = peer.tone(2);
   report.check(`${name}: plain endpoint hears the browser's ${browserHz} Hz`, heard.freq === browserHz && heard.ratio >= 20,
     `${JSON.stringify(heard)}, ${peer.packetsIn} packets from ${[...peer.sources].join(' ')}`);

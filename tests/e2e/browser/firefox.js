@@ -74,6 +74,13 @@ const PREFS = {
     { stdio: ['ignore', firefoxLog, firefoxLog], detached: true });
   let exited = null;
   firefox.on('exit', (code, sig) => { exited = `exit ${code} ${sig || ''}`; });
+  // The runner's time limit or ctest's timeout: take the browser along.
+  for (const sig of ['SIGTERM', 'SIGINT']) {
+    process.on(sig, () => {
+      try { process.kill(-firefox.pid, 'SIGKILL'); } catch (e) { /* gone */ }
+      process.exit(1);
+    });
+  }
   try {
     await waitFor(() => verdict || exited, 60, 'the page\'s verdict');
     if (!verdict) throw new Error(`firefox ended before the page posted a verdict (${exited})`);

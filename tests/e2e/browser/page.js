@@ -159,7 +159,8 @@ async function autoCall() {
       if (Date.now() > deadline) throw new Error('ICE did not connect: ' + JSON.stringify(ngm.state()));
       await sleep(200);
     }
-    await sleep(3000);
+    // Three seconds of audio in (the jitter buffer has settled), at most 15 s.
+    for (let i = 0; i < 75 && (await ngm.stats()).packetsReceived < 150; i++) await sleep(200);
     const tone = await ngm.tone(2000);
     await post('/verdict', { tone, stats: await ngm.stats(), state: ngm.state() });
   } catch (e) {
