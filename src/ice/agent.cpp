@@ -573,6 +573,12 @@ struct Agent::Impl {
             if (nominate && !p.nominated) {
                 p.nominated = true;
                 updateSelection(c, now);
+            } else if (nominate && !onSelected) {
+                // A controlling peer that nominates again moves its media to
+                // that pair: Chromium nominates the first pair that works, then
+                // the one it prefers (RFC 8445 §8.1.1 forbids it; browsers do
+                // it). The pair it nominated last is the one it sends on.
+                select(c, local, from, p.priority, now);
             }
             return;
         }

@@ -839,6 +839,13 @@ void negotiateSecurity(Media& src, Media& dst, const Flags& f, bool isOffer,
     bool offererSecure = isSecureProfile(dst.proto) ||
                          (!dst.sdes.in.empty() && (!src.sdes.in.empty() || osrtp.accept));
     answerSdes(src.sdes, answererSecure, dst.sdes, offererSecure);
+    // The answer's own DTLS key picks the role towards an actpass offerer
+    // (rtpengine 10.5: DTLS=passive in the answer makes it the DTLS server
+    // towards a browser).
+    if (f.dtls == "passive")
+        dst.dtls.reversePassive = true;
+    else if (f.dtls == "active")
+        dst.dtls.reversePassive = false;
     answerDtls(src.dtls, dst.dtls, cfg.dtlsCert && isSecureProfile(dst.proto), cfg.dtlsPassive);
     // DTLS is favoured over SDES: an offerer that offered both gets DTLS
     // alone; an answerer that answered with DTLS has no SDES keys.

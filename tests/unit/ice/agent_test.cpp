@@ -702,3 +702,80 @@ TEST(IceAgent, ValidChecksAndTheirTriggeredChecksAllocateNothing) {
     EXPECT_EQ(a.counters().successResponsesSent, 1000u);
     EXPECT_GT(a.counters().checksSent, 0u);
 }
+
+// Chromium, controlling, nominates the first pair that works and then the
+// pair it prefers, and sends its media on that one: the controlled agent
+// follows the peer's latest nomination, not the highest-priority one.
+TEST(IceAgent, ControlledAgentFollowsThePeersLatestNomination) {
+    Net n;
+    struct Wire : AgentEvents {
+        std::vector<std::pair<net::Endpoint, std::vector<uint8_t>>> out;
+        int changes = 0;
+        void send(uint16_t, const net::Endpoint& to, std::span<const uint8_t> bytes) override {
+            out.emplace_back(to, std::vector<uint8_t>(bytes.begin(), bytes.end()));
+        }
+        void selectedPairChanged(uint8_t, const SelectedPair*) override { changes++; }
+        void stateChanged(AgentState) override {}
+    } wire;
+    Credentials ours{"ourufrag", "our-password-0123456789ab"};
+    const std::string peerUfrag = "peer", peerPwd = "peer-password-0123456789";
+    Agent a(cfg(Role::Controlled, 1), ours, wire);
+    ASSERT_TRUE(a.addLocalCandidate(1, ep("10.0.0.1:1000"), Foundation("f"), 65535).ok());
+    ASSERT_TRUE(a.setRemoteCredentials(peerUfrag, peerPwd, n.now).ok());
+    const auto loopback = ep("10.0.9.1:5001"), lan = ep("10.0.9.2:5002");
+    Candidate c1, c2;
+    c1.foundation = Foundation("1");
+    c1.priority = 2122194687;  // higher priority
+    c1.address = loopback;
+    c2.foundation = Foundation("2");
+    c2.priority = 2122063615;
+    c2.address = lan;
+    ASSERT_TRUE(a.addRemoteCandidate(c1, n.now).ok());
+    ASSERT_TRUE(a.addRemoteCandidate(c2, n.now).ok());
+    a.endOfRemoteCandidates(n.now);
+    auto peerKey = stun::IntegrityKey::create(peerPwd).value();
+    auto ourKey = stun::IntegrityKey::create(ours.pwd).value();
+    // The peer answers every check of ours with a success.
+    auto answer = [&] {
+        auto out = std::move(wire.out);
+        wire.out.clear();
+        for (auto& [to, bytes] : out) {
+            auto m = stun::parse(bytes);
+            if (!m.ok() || m->cls != stun::Class::Request) continue;
+            uint8_t buf[stun::kMaxMessage];
+            stun::Builder b(buf, stun::Class::Success, m->transactionId);
+            b.addXorMappedAddress(ep("10.0.0.1:1000"));
+            b.addMessageIntegrity(peerKey);
+            b.addFingerprint();
+            auto w = b.finish();
+            (void)a.onDatagram(0, to, {w.begin(), w.end()}, n.now);
+        }
+    };
+    auto nominate = [&](const net::Endpoint& from, uint32_t priority) {
+        uint8_t buf[stun::kMaxMessage];
+        stun::Builder b(buf, stun::Class::Request, stun::TransactionId::random());
+        b.addUsername(ours.ufrag, peerUfrag);
+        b.addPriority(priority);
+        b.addIceControlling(7);
+        b.addUseCandidate();
+        b.addMessageIntegrity(ourKey);
+        b.addFingerprint();
+        auto w = b.finish();
+        (void)a.onDatagram(0, from, {w.begin(), w.end()}, n.now);
+        answer();
+    };
+    for (int i = 0; i < 20; i++) {
+        (void)a.onTimer(n.now);
+        answer();
+        n.now += 50ms;
+    }
+    nominate(loopback, c1.priority);
+    ASSERT_NE(a.selected(1), nullptr);
+    EXPECT_EQ(a.selected(1)->remote, loopback);
+    nominate(lan, c2.priority);
+    nominate(lan, c2.priority);
+    ASSERT_NE(a.selected(1), nullptr);
+    EXPECT_EQ(a.selected(1)->remote, lan) << "the pair the peer nominated last";
+    nominate(lan, c2.priority);  // its keepalives keep it there
+    EXPECT_EQ(a.selected(1)->remote, lan);
+}
