@@ -6,8 +6,11 @@
  * settled source, that is valid RTP (version 2, a payload type in the set)
  * or valid compound RTCP (RFC 3550 §A.2), leaves with its addresses and
  * ports rewritten (incremental checksums) through the egress device the
- * route names. Anything else, or anything unexpected, goes up to userspace
- * unchanged (TC_ACT_OK): the kernel never drops and never guesses. */
+ * route names, unless block media / DTMF or drop-traffic say to drop it
+ * (counted as received, and as dropped). Per SSRC, RTP sequence state, loss
+ * and jitter are kept as userspace keeps them. Anything else, or anything
+ * unexpected, goes up to userspace unchanged (TC_ACT_OK): the kernel never
+ * drops what userspace would forward, and never guesses. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
