@@ -195,6 +195,27 @@ std::vector<int64_t> readSteal() {
     return out;
 }
 
+// Ticks each CPU was not busy (/proc/stat idle + iowait + steal), in CPU
+// order. Busy time is taken as wall - these: the tick-sampled user, system
+// and softirq columns alias with a sender on a fixed grid, idle does not
+// (NO_HZ accounts it from timestamps).
+std::vector<int64_t> readNotBusy() {
+    std::ifstream f("/proc/stat");
+    std::string line;
+    std::vector<int64_t> out;
+    while (std::getline(f, line)) {
+        if (line.rfind("cpu", 0) != 0 || line.size() < 4 || line[3] == ' ') continue;
+        std::istringstream in(line);
+        std::string name;
+        int64_t v = 0, sum = 0;
+        in >> name;
+        for (int i = 1; i <= 8 && (in >> v); ++i)
+            if (i == 4 || i == 5 || i == 8) sum += v;
+        out.push_back(sum);
+    }
+    return out;
+}
+
 // Udp counters of /proc/net/snmp (system-wide).
 struct UdpCounters {
     int64_t rcvbufErrors = 0, sndbufErrors = 0, noPorts = 0, inErrors = 0;
@@ -1104,6 +1125,7 @@ class MediaEngine {
         UdpCounters udpStart, udpEnd;
         int64_t sendStartNs = 0, sendEndNs = 0;
         bool daemonGone = false;
+        std::vector<int64_t> notBusyStart, notBusyEnd;  // readNotBusy() at the window's ends
     };
 
     Window run(MediaStats& st) {
@@ -1141,6 +1163,7 @@ class MediaEngine {
             if (!windowOpen && now >= windowStart_) {
                 windowOpen = true;
                 sample(w.startNs, w.ruStart, w.daemonTicksStart, w.daemonWakeupsStart);
+                w.notBusyStart = readNotBusy();
             }
             if (opts_.daemonPid && now >= nextCheck) {
                 nextCheck += 1'000'000'000;
@@ -1162,8 +1185,12 @@ class MediaEngine {
             wake = std::max(wake + tick, due);
         }
         sleepUntil(tEnd);
-        if (!windowOpen) sample(w.startNs, w.ruStart, w.daemonTicksStart, w.daemonWakeupsStart);
+        if (!windowOpen) {
+            sample(w.startNs, w.ruStart, w.daemonTicksStart, w.daemonWakeupsStart);
+            w.notBusyStart = readNotBusy();
+        }
         sample(w.endNs, w.ruEnd, w.daemonTicksEnd, w.daemonWakeupsEnd);
+        w.notBusyEnd = readNotBusy();
         w.sendEndNs = monoNs();
         if (opts_.daemonPid) w.daemonRssKb = procRssKb(opts_.daemonPid);
         // Packets still in flight.
@@ -1623,6 +1650,20 @@ int main(int argc, char** argv) {
     kv("calls_deleted", deleted);
     kv("duration_s", sendS);
     kv("window_s", windowS);
+    // Every CPU's busy share over the window, wall - idle - iowait - steal
+    // (softirq included, whoever it was charged to), and their sum in % of
+    // one core.
+    if (windowS > 0 && w.notBusyStart.size() == w.notBusyEnd.size()) {
+        double hz = double(::sysconf(_SC_CLK_TCK));
+        double all = 0;
+        for (std::size_t c = 0; c < w.notBusyEnd.size(); ++c) {
+            double idle = double(w.notBusyEnd[c] - w.notBusyStart[c]) / hz;
+            double pct = std::clamp((windowS - idle) / windowS * 100.0, 0.0, 100.0);
+            all += pct;
+            kv(("busy_pct_cpu" + std::to_string(c)).c_str(), pct);
+        }
+        kv("busy_pct_all", all);
+    }
     kv("sent_ab", st.sent[0]);
     kv("sent_ba", st.sent[1]);
     kv("received_ab", st.received[0]);

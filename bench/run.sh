@@ -2,7 +2,10 @@
 # Control-plane and media benchmark: ngmediad against Debian's rtpengine, one
 # after the other, on the same sequence of measurements. See bench/README.md.
 #
-#   bench/run.sh BUILD_DIR [all|control|media|secure|dtls|webrtc|ops]
+#   bench/run.sh BUILD_DIR [all|control|media|secure|dtls|webrtc|ops|ebpf]
+#
+# ebpf: the kernel-path benchmark (bench/ebpf.sh, its own report and results
+# file); `all` runs it last (BENCH_EBPF=0 leaves it out).
 #
 # Environment knobs: BENCH_CALLS (4000), BENCH_DURATION (10 s),
 # BENCH_CHURN_CYCLES (20000), RTPENGINE (/usr/bin/rtpengine),
@@ -36,7 +39,8 @@ BUILD_DIR=${1:-build}
 MODE=${2:-all}
 case $MODE in
     all | control | media | secure | dtls | webrtc | ops) ;;
-    *) echo "usage: $0 BUILD_DIR [all|control|media|secure|dtls|webrtc|ops]" >&2; exit 2 ;;
+    ebpf) exec bash "$(dirname "${BASH_SOURCE[0]}")/ebpf.sh" "$BUILD_DIR" ;;
+    *) echo "usage: $0 BUILD_DIR [all|control|media|secure|dtls|webrtc|ops|ebpf]" >&2; exit 2 ;;
 esac
 # The sections this run measures.
 DO_CONTROL=0 DO_MEDIA=0 DO_SECURE=0 DO_DTLS=0 DO_WEBRTC=0 DO_OPS=0
@@ -1916,4 +1920,8 @@ echo
 report
 echo
 echo "written to $RESULTS_DIR/latest.txt and $dated"
+if [[ $MODE == all && ${BENCH_EBPF:-1} != 0 ]]; then
+    echo
+    bash "$BENCH_DIR/ebpf.sh" "$BUILD_DIR" || FAILED=1
+fi
 exit $FAILED

@@ -73,6 +73,8 @@ Value streamValue(const session::Media& m, const session::Stream& s, bool fallba
     if (fallbackRtcp) flags.push(Value::string("fallback RTCP"));
     if (s.advertised().valid()) flags.push(Value::string("filled"));
     if (s.confirmed()) flags.push(Value::string("confirmed"));
+    // rtpengine 10.5 shows a stream its kernel module forwards so.
+    if (s.inKernel()) flags.push(Value::string("kernelized"));
     if (dtlsKeyed && own == keys) flags.push(Value::string("DTLS fingerprint verified"));
     if (s.config().strictSource) flags.push(Value::string("strict source address"));
     if (s.config().mediaHandover) flags.push(Value::string("media handover"));

@@ -9,8 +9,10 @@
 // kernel forwarded meanwhile goes back with PacketStream::addForwarded.
 #pragma once
 
+#include <array>
 #include <cstdint>
 
+#include "media/quality.h"
 #include "net/address.h"
 
 namespace ngm::media {
@@ -30,6 +32,17 @@ struct OffloadInfo {
     net::Endpoint source;  // the participant's settled address
     bool strictSource = false;  // packets from elsewhere go up to userspace
     OffloadRoute rtp, rtcp;
+    // RTP payload types forwarded (StreamConfig::payloadTypes); others go up.
+    std::array<uint64_t, 2> payloadTypes{~0ULL, ~0ULL};
+    // block media / block DTMF: RTP of these payload types is counted as
+    // received and dropped; drop-traffic (`dropAll`): every RTP and RTCP
+    // packet is. Nothing else of the Controls stage is offloaded.
+    std::array<uint64_t, 2> dropTypes{};
+    bool dropAll = false;
+    // What the stream received of RTP so far: the kernel carries it on per
+    // SSRC, and hands it back with PacketStream::addForwarded.
+    RtpReception::State reception;
+    uint32_t clockRate = 0;  // the jitter's unit for a new SSRC (0: no jitter)
 };
 
 class OffloadHook {

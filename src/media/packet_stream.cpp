@@ -367,7 +367,8 @@ void PacketStream::count(uint64_t packets, uint64_t bytes, uint64_t errors, int6
     }
 }
 
-void PacketStream::addForwarded(const StreamStats& delta) {
+void PacketStream::addForwarded(const StreamStats& delta, const RtpReception::State* reception) {
+    if (reception) reception_.restore(*reception);
     stats_.packets += delta.packets;
     stats_.bytes += delta.bytes;
     stats_.errors += delta.errors;
@@ -447,6 +448,11 @@ void PacketStream::onDatagram(net::Datagram& d) {
         return;
     }
     if (rtp) {
+        // RTP of a stream the kernel forwards that came up all the same (a
+        // payload type outside the negotiated set): the kernel's reception
+        // state comes back first (one lookup-and-delete), this packet goes
+        // on from it, and the stream is offered again below.
+        if (inKernel_ && d.from && net::Endpoint::fromSockaddr(d.from) == endpoint_) reclaim();
         // RFC 3550 §5.1: sequence number, timestamp, SSRC (classify() saw
         // the 12-byte header). Only a clock read and a few sums.
         const uint8_t* h = d.data;
@@ -476,13 +482,22 @@ void PacketStream::onDatagram(net::Datagram& d) {
         return;
     }
     count(1, d.len, 0, nowMs);
-    if (v != Verdict::Forward) return;
-    for (PacketStream* sink : *sinks) sink->transmit(p);
+    // Dropped by block media or drop-traffic: the kernel can drop it too.
+    if (v == Verdict::Forward)
+        for (PacketStream* sink : *sinks) sink->transmit(p);
     if (ctx_.offload && !offloaded_) maybeOffload();
 }
 
+// Controls the kernel applies itself: block media, block DTMF, drop-traffic
+// (silence and media echo rewrite payloads: userspace's).
+static bool kernelControls(const Controls& c) { return !c.silence && !c.echoSsrc; }
+
 bool PacketStream::plainForwarding() const {
-    if (chainLen_ || cfg_.stripRtcpFeedback || !confirmed_ || fd_ < 0) return false;
+    // The only stage a forwarded stream may have is the built-in Controls
+    // one, dropping what the kernel drops the same way.
+    bool chainPlain = chainLen_ == 0 ||
+                      (chainLen_ == 1 && chain_[0] == &controls_ && kernelControls(cfg_.controls));
+    if (!chainPlain || cfg_.stripRtcpFeedback || !confirmed_ || fd_ < 0) return false;
     if (cfg_.rtpSinks.size() > 1 || cfg_.rtcpSinks.size() > 1) return false;
     for (const PacketStream* sink : cfg_.rtpSinks)
         if (sink->cfg_.egress || !sink->confirmed_ || !sink->canReceive()) return false;
@@ -511,13 +526,31 @@ void PacketStream::maybeOffload() {
     };
     if (!isRtcp_) route(cfg_.rtpSinks, info.rtp);
     route(cfg_.rtcpSinks, info.rtcp);
+    info.payloadTypes = cfg_.payloadTypes;
+    const Controls& c = cfg_.controls;
+    info.dropAll = c.dropAll;
+    // As ControlsStage: block media drops every RTP payload type but the
+    // DTMF one, block DTMF that one.
+    int dtmf = c.dtmfPayloadType >= 0 && c.dtmfPayloadType < 128 ? c.dtmfPayloadType : -1;
+    if (c.blockMedia) info.dropTypes = {~0ULL, ~0ULL};
+    if (dtmf >= 0) {
+        uint64_t bit = 1ULL << (dtmf & 63);
+        if (c.blockDtmf)
+            info.dropTypes[dtmf >> 6] |= bit;
+        else
+            info.dropTypes[dtmf >> 6] &= ~bit;
+    }
+    info.reception = reception_.state();
+    info.clockRate = cfg_.clockRate;
     offloaded_ = true;
     ctx_.offload->offload(*this, info);
+    inKernel_ = ctx_.offload->carries(*this);
 }
 
 void PacketStream::reclaim() {
     if (!offloaded_) return;
     offloaded_ = false;
+    inKernel_ = false;
     if (ctx_.offload) ctx_.offload->reclaim(*this);
 }
 

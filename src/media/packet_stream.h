@@ -120,7 +120,9 @@ class PacketStream final : public net::DatagramHandler {
 
     // Packets of this stream forwarded elsewhere (the in-kernel path): added
     // to its counters, so query, statistics and timeouts see them.
-    void addForwarded(const StreamStats& delta);
+    // `reception` (if given): the RTP reception as the kernel carried it on
+    // (query's SSRC, loss and jitter, the MOS samples).
+    void addForwarded(const StreamStats& delta, const RtpReception::State* reception = nullptr);
 
     // --- read by anyone on the owning worker ---
     bool isRtcp() const { return isRtcp_; }
@@ -147,6 +149,9 @@ class PacketStream final : public net::DatagramHandler {
     // No stage would touch the bytes: the path is plain forwarding.
     bool plainForwarding() const;
     bool offloaded() const { return offloaded_; }
+    // The in-kernel path forwards this stream's packets now (it was offered
+    // and the path took it): query's `kernelized` flag.
+    bool inKernel() const { return inKernel_; }
 
     // Hot path, from the worker's loop.
     void onDatagram(net::Datagram& d) override;
@@ -185,8 +190,9 @@ class PacketStream final : public net::DatagramHandler {
     uint8_t chainLen_ = 0;
     ControlsStage controls_;
     bool offloaded_ = false;
-    bool handled_ = false;  // admit() gave the datagram to the DTLS or ICE handler
-    bool icePeer_ = false;  // with ICE: endpoint_ is the selected pair's remote
+    bool inKernel_ = false;  // offloaded_, and the path took it
+    bool handled_ = false;   // admit() gave the datagram to the DTLS or ICE handler
+    bool icePeer_ = false;   // with ICE: endpoint_ is the selected pair's remote
     // With ICE on a further interface address: the selected pair's socket
     // (media to the participant leaves from it; no twin), else -1.
     int iceOutFd_ = -1;

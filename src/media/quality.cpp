@@ -61,6 +61,34 @@ void RtpReception::onPacket(uint32_t ssrc, uint16_t seq, uint32_t timestamp, int
     haveTransit_ = true;
 }
 
+RtpReception::State RtpReception::state() const {
+    State s;
+    s.started = started_;
+    s.ssrc = ssrc_;
+    s.clockRate = clockRate_;
+    s.baseSeq = baseSeq_;
+    s.cycles = cycles_;
+    s.maxSeq = maxSeq_;
+    s.received = received_;
+    s.lastTransit = lastTransit_;
+    s.haveTransit = haveTransit_;
+    s.jitterQ4 = jitterQ4_;
+    return s;
+}
+
+void RtpReception::restore(const State& s) {
+    started_ = s.started;
+    ssrc_ = s.ssrc;
+    clockRate_ = s.clockRate;
+    baseSeq_ = s.baseSeq;
+    cycles_ = s.cycles;
+    maxSeq_ = s.maxSeq;
+    received_ = s.received;
+    lastTransit_ = s.lastTransit;
+    haveTransit_ = s.haveTransit;
+    jitterQ4_ = s.jitterQ4;
+}
+
 uint64_t RtpReception::expected() const {
     if (!started_) return 0;
     uint64_t extendedMax = uint64_t(cycles_) + maxSeq_;

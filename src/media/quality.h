@@ -27,6 +27,20 @@ class RtpReception {
     void onPacket(uint32_t ssrc, uint16_t seq, uint32_t timestamp, int64_t arrivalUs,
                   uint32_t clockRate);
 
+    // The whole state, as the in-kernel path carries it on for a stream it
+    // forwards (src/offload/: seeded from here, read back into here).
+    struct State {
+        bool started = false;
+        uint32_t ssrc = 0, clockRate = 0, baseSeq = 0, cycles = 0;
+        uint16_t maxSeq = 0;
+        uint64_t received = 0;
+        int64_t lastTransit = 0;
+        bool haveTransit = false;
+        uint64_t jitterQ4 = 0;
+    };
+    State state() const;
+    void restore(const State& s);
+
     bool started() const { return started_; }
     uint32_t ssrc() const { return ssrc_; }
     uint64_t received() const { return received_; }

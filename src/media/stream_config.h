@@ -88,6 +88,11 @@ struct StreamConfig {
     // The RTP clock rate of the stream's first codec (the jitter's unit);
     // 0: unknown, no jitter measured.
     uint32_t clockRate = 0;
+    // The RTP payload types the call negotiated for this media (both
+    // sides' SDP; bit n of word n / 64): the in-kernel path forwards RTP of
+    // these and hands any other up to userspace, which forwards it too.
+    // All set when unknown.
+    std::array<uint64_t, 2> payloadTypes{~0ULL, ~0ULL};
     SinkList rtpSinks;   // RTP received here leaves through these streams
     SinkList rtcpSinks;  // RTCP received here leaves through these
     // Stages in the receiving chain's slots (Controls: the built-in one is

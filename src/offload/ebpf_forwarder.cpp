@@ -82,9 +82,29 @@ void EbpfForwarder::offload(media::PacketStream& s, const media::OffloadInfo& in
     v.source_port = htons(info.source.port);
     v.family = familyCode(family);
     v.flags = info.strictSource ? NGM_FWD_STRICT_SOURCE : 0;
+    if (info.dropAll) v.flags |= NGM_FWD_DROP_ALL;
     v.tos = tos_;
-    // Userspace forwards every payload type; so does the kernel.
-    v.payload_types[0] = v.payload_types[1] = ~0ULL;
+    // The negotiated payload types; RTP of any other goes up to userspace.
+    v.payload_types[0] = info.payloadTypes[0];
+    v.payload_types[1] = info.payloadTypes[1];
+    v.drop_types[0] = info.dropTypes[0];
+    v.drop_types[1] = info.dropTypes[1];
+    v.clock_rate = info.clockRate;
+    // The kernel carries on the reception where userspace left it.
+    const media::RtpReception::State& rx = info.reception;
+    if (rx.started && rx.clockRate == info.clockRate) {
+        ngm_fwd_ssrc& s = v.ssrcs[0];
+        s.used = 1;
+        s.ssrc = rx.ssrc;
+        s.base_seq = rx.baseSeq;
+        s.cycles = rx.cycles;
+        s.max_seq = rx.maxSeq;
+        s.received = rx.received;
+        s.have_transit = rx.haveTransit;
+        s.last_transit = rx.lastTransit;
+        s.jitter_q4 = rx.jitterQ4;
+        s.last_ns = (uint64_t)nsOf(CLOCK_MONOTONIC);
+    }
     if (info.rtp.forwarded) e.rtpOut = info.rtp.outLocal;
     if (info.rtcp.forwarded) e.rtcpOut = info.rtcp.outLocal;
     if (!table_.put(e.key, v)) {
@@ -163,6 +183,8 @@ void EbpfForwarder::moved(media::PacketStream& s) {
         v.bytes = now.bytes;
         v.errors = now.errors;
         v.last_seen_ns = now.last_seen_ns;
+        v.dropped = now.dropped;
+        std::memcpy(v.ssrcs, now.ssrcs, sizeof v.ssrcs);
         table_.put(e.key, v);
     }
 }
@@ -194,7 +216,27 @@ void EbpfForwarder::handBack(media::PacketStream& s, Entry& e, const ForwardValu
     e.packets = now.packets;
     e.bytes = now.bytes;
     e.errors = now.errors;
-    s.addForwarded(d);
+    media::RtpReception::State rx;
+    s.addForwarded(d, receptionOf(now, rx) ? &rx : nullptr);
+}
+
+bool receptionOf(const ForwardValue& v, media::RtpReception::State& out) {
+    const ngm_fwd_ssrc* newest = nullptr;
+    for (const ngm_fwd_ssrc& s : v.ssrcs)
+        if (s.used && (!newest || s.last_ns > newest->last_ns)) newest = &s;
+    if (!newest) return false;
+    out = {};
+    out.started = true;
+    out.ssrc = newest->ssrc;
+    out.clockRate = v.clock_rate;
+    out.baseSeq = newest->base_seq;
+    out.cycles = newest->cycles;
+    out.maxSeq = newest->max_seq;
+    out.received = newest->received;
+    out.lastTransit = newest->last_transit;
+    out.haveTransit = newest->have_transit != 0;
+    out.jitterQ4 = newest->jitter_q4;
+    return true;
 }
 
 }  // namespace ngm::offload

@@ -77,6 +77,10 @@ class EbpfForwarder final : public media::OffloadHook {
     Counters counters_;
 };
 
+// The RTP reception of the SSRC the entry heard last, as
+// media::RtpReception keeps it (false: no RTP yet).
+bool receptionOf(const ForwardValue& v, media::RtpReception::State& out);
+
 // The wall second of a kernel timestamp (bpf_ktime_get_ns: CLOCK_MONOTONIC).
 int64_t wallSecondOf(uint64_t monotonicNs);
 

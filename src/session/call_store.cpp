@@ -198,6 +198,19 @@ void CallStore::wire(Participant& a, Participant& b, const Flags& f) {
             if (!event && !clockRate && c.clockRate > 0) clockRate = uint32_t(c.clockRate);
         }
         x.rtpConfig.clockRate = clockRate;
+        // The payload types of both sides' SDP (the offer's numbers hold in
+        // the answer): what the kernel path forwards of x's RTP. None known
+        // (no rtpmap, no format): all of them.
+        std::array<uint64_t, 2> types{};
+        bool any = false;
+        for (const Media* side : {&x, &y})
+            for (const auto& c : side->codecs)
+                if (c.payloadType >= 0 && c.payloadType < 128) {
+                    types[c.payloadType >> 6] |= 1ULL << (c.payloadType & 63);
+                    any = true;
+                }
+        x.rtpConfig.payloadTypes = any ? types : std::array<uint64_t, 2>{~0ULL, ~0ULL};
+        x.rtcpConfig.payloadTypes = x.rtpConfig.payloadTypes;
         for (media::StreamConfig* c : {&x.rtpConfig, &x.rtcpConfig}) {
             c->learning = cfg_.learning;
             c->asymmetric = f.asymmetric;

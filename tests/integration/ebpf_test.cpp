@@ -14,6 +14,8 @@
 // BPF programs; skipped, saying which, otherwise.
 #include <unistd.h>
 
+#include <set>
+
 #include "daemon_test.h"
 #include "media_assertions.h"
 #include "netns.h"
@@ -56,6 +58,33 @@ void advertisedSide(const Reply& r, const std::string& address, MediaSide& out) 
 int64_t integerAt(const Reply& r, std::initializer_list<std::string_view> path) {
     const Value* v = r.get(path);
     return v && v->isInteger() ? v->integer() : -1;
+}
+
+// query's streams by "tag/local port" with the flag `flag` (rtpengine's
+// "kernelized" for a stream its kernel path forwards).
+std::set<std::string> streamsFlagged(const Reply& q, std::string_view flag) {
+    std::set<std::string> out;
+    const Value* tags = q.get({"tags"});
+    if (!tags) return out;
+    for (const auto& [tag, t] : tags->entries()) {
+        const Value* medias = t.find("medias");
+        if (!medias || !medias->isList()) continue;
+        for (const Value& m : medias->items()) {
+            const Value* streams = m.find("streams");
+            if (!streams || !streams->isList()) continue;
+            for (const Value& st : streams->items()) {
+                const Value* flags = st.find("flags");
+                const Value* port = st.find("local port");
+                if (!flags || !flags->isList()) continue;
+                for (const Value& f : flags->items())
+                    if (f.isString() && f.str() == flag)
+                        out.insert(
+                            std::string(tag) + "/" +
+                            std::to_string(port && port->isInteger() ? port->integer() : -1));
+            }
+        }
+    }
+    return out;
 }
 
 class KernelPath : public DaemonTest {
@@ -143,6 +172,7 @@ class KernelPath : public DaemonTest {
     }
 
     void forwardsAndCounts();
+    void lossScenario();
 
     // The `statistics` relayed-packet totals (userspace's, the kernel's),
     // once the workers have handed the kernel's counters back (once a
@@ -229,6 +259,9 @@ void KernelPath::forwardsAndCounts() {
         integerAt(q, {"totals", "RTP", "bytes"}) + integerAt(q, {"totals", "RTCP", "bytes"});
     EXPECT_EQ(packets, sent) << q.describe();
     EXPECT_EQ(bytes, sentBytes) << q.describe();
+    // Every stream of both sides (RTP and RTCP) is flagged "kernelized",
+    // as rtpengine flags the streams its kernel module forwards.
+    EXPECT_EQ(streamsFlagged(q, "kernelized").size(), 4u) << q.describe();
 }
 
 TEST_F(KernelPath, ASettledCallIsForwardedByTheKernelAndCountedAsSuch) {
@@ -301,10 +334,12 @@ TEST_F(KernelPath, TheMediaTimeoutCountsKernelForwardedPackets) {
         << "still there long after its media stopped";
 }
 
-// block media takes the caller's stream back from the kernel (userspace
-// drops its media), unblock gives it back; the other direction stays the
-// kernel's throughout, and nothing is lost or duplicated around the switch.
-TEST_F(KernelPath, BlockMediaTakesTheStreamBackAndUnblockReturnsIt) {
+// block media on a stream the kernel forwards: its next packet comes up
+// (userspace drops it and offers the stream again), then the kernel drops
+// the caller's media itself, counting it; the other direction stays the
+// kernel's throughout. unblock forwards again; nothing is lost or
+// duplicated around either change.
+TEST_F(KernelPath, BlockMediaDropsInTheKernelAndUnblockForwardsAgain) {
     ASSERT_NO_FATAL_FAILURE(startWithKernelPath());
     if (IsSkipped()) return;
     ASSERT_NO_FATAL_FAILURE(establish());
@@ -313,24 +348,33 @@ TEST_F(KernelPath, BlockMediaTakesTheStreamBackAndUnblockReturnsIt) {
         r.set("call-id", "call-1").set("from-tag", "alice");
         return ng->request(r).result();
     };
+    const std::string aliceRtp = "alice/" + std::to_string(aSide.rtp.port);
+    const std::string bobRtp = "bob/" + std::to_string(bSide.rtp.port);
+    // The command configures every stream of the call anew: each one's next
+    // packet passes userspace, which offers it again.
     ASSERT_EQ(control("block media"), "ok");
+    ASSERT_TRUE(a.rtp->sendTo(aSide.rtp, g711(seq++, kSsrcA)));
+    ASSERT_TRUE(relays(*b.rtp, bSide.rtp, *a.rtp, aSide.rtp, g711(seq++, kSsrcB)));
+    EXPECT_TRUE(nothingArrives(*b.rtp)) << "blocked media left the relay";
+    Reply q;
+    EXPECT_TRUE(eventually(
+        [&] {
+            q = query("call-1");
+            auto k = streamsFlagged(q, "kernelized");
+            return k.count(aliceRtp) == 1 && k.count(bobRtp) == 1;
+        },
+        milliseconds(3000)))
+        << "the blocked stream did not go back to the kernel\n"
+        << q.describe();
+    std::this_thread::sleep_for(milliseconds(1200));
+    auto [user0, kernel0] = relayed();
     for (int i = 0; i < 5; i++) {
         ASSERT_TRUE(a.rtp->sendTo(aSide.rtp, g711(seq++, kSsrcA)));
         ASSERT_TRUE(relays(*b.rtp, bSide.rtp, *a.rtp, aSide.rtp, g711(seq++, kSsrcB))) << i;
     }
     EXPECT_TRUE(nothingArrives(*b.rtp)) << "blocked media left the relay";
-    ASSERT_EQ(control("unblock media"), "ok");
-    for (int i = 0; i < 10; i++) {
-        ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA))) << i;
-        ASSERT_TRUE(relays(*b.rtp, bSide.rtp, *a.rtp, aSide.rtp, g711(seq++, kSsrcB))) << i;
-    }
-    EXPECT_TRUE(nothingArrives(*b.rtp));
-    EXPECT_TRUE(nothingArrives(*a.rtp, milliseconds(0)));
-    // The caller's stream is the kernel's again.
-    std::this_thread::sleep_for(milliseconds(1200));
-    auto [user0, kernel0] = relayed();
-    for (int i = 0; i < 10; i++)
-        ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA))) << i;
+    // Dropped in the kernel, and counted as received there, as userspace
+    // counts what it drops.
     std::pair<int64_t, int64_t> now;
     EXPECT_TRUE(eventually(
         [&] {
@@ -338,7 +382,147 @@ TEST_F(KernelPath, BlockMediaTakesTheStreamBackAndUnblockReturnsIt) {
             return now.second >= kernel0 + 10;
         },
         milliseconds(3000)));
+    EXPECT_EQ(now.second, kernel0 + 10);
+    EXPECT_EQ(now.first, user0) << "userspace saw packets the kernel should have dropped";
+    ASSERT_EQ(control("unblock media"), "ok");
+    for (int i = 0; i < 10; i++) {
+        ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA))) << i;
+        ASSERT_TRUE(relays(*b.rtp, bSide.rtp, *a.rtp, aSide.rtp, g711(seq++, kSsrcB))) << i;
+    }
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+    EXPECT_TRUE(nothingArrives(*a.rtp, milliseconds(0)));
+    // The caller's stream is the kernel's again, forwarding.
+    std::this_thread::sleep_for(milliseconds(1200));
+    std::tie(user0, kernel0) = relayed();
+    for (int i = 0; i < 10; i++)
+        ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA))) << i;
+    EXPECT_TRUE(eventually(
+        [&] {
+            now = relayed();
+            return now.second >= kernel0 + 10;
+        },
+        milliseconds(3000)));
     EXPECT_EQ(now.first, user0);
+}
+
+// silence media rewrites payloads: the stream goes back to userspace, which
+// sends silence; unsilence gives it back to the kernel.
+TEST_F(KernelPath, SilenceMediaStaysInUserspace) {
+    ASSERT_NO_FATAL_FAILURE(startWithKernelPath());
+    if (IsSkipped()) return;
+    ASSERT_NO_FATAL_FAILURE(establish());
+    Request r("silence media");
+    r.set("call-id", "call-1").set("from-tag", "alice");
+    ASSERT_EQ(ng->request(r).result(), "ok");
+    for (int i = 0; i < 5; i++) {
+        Bytes pcmu = g711(seq++, kSsrcA);
+        Bytes silent = pcmu;
+        std::fill(silent.begin() + 12, silent.end(), 0xFF);
+        ASSERT_TRUE(a.rtp->sendTo(aSide.rtp, pcmu));
+        ASSERT_TRUE(arrives(*b.rtp, silent, bSide.rtp)) << i;
+    }
+    Reply q = query("call-1");
+    EXPECT_EQ(streamsFlagged(q, "kernelized").count("alice/" + std::to_string(aSide.rtp.port)), 0u)
+        << q.describe();
+}
+
+// A payload type the call did not negotiate (the SDPs have 0 and 8) goes up
+// to userspace, which forwards it as it forwards any: the callee gets the
+// same bytes either way, and the stream stays the kernel's for the rest.
+TEST_F(KernelPath, APayloadTypeOutsideTheNegotiatedSetIsUserspacesAndArrivesTheSame) {
+    ASSERT_NO_FATAL_FAILURE(startWithKernelPath());
+    if (IsSkipped()) return;
+    ASSERT_NO_FATAL_FAILURE(establish());
+    std::this_thread::sleep_for(milliseconds(1200));
+    auto [user0, kernel0] = relayed();
+    for (int i = 0; i < 5; i++) {
+        ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA))) << i;
+        Bytes g729 =
+            rtpPacket(18, seq, 160u * seq, kSsrcA, patternPayload(20, uint8_t(seq)), false);
+        seq++;
+        ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g729)) << i;
+    }
+    EXPECT_TRUE(nothingArrives(*b.rtp));
+    // Each G.729 packet takes the stream out of the kernel and back (a
+    // PCMU packet sent right after may still find it out): all ten are
+    // counted once, the G.729 ones by userspace.
+    std::pair<int64_t, int64_t> now;
+    EXPECT_TRUE(eventually(
+        [&] {
+            now = relayed();
+            return now.first + now.second >= user0 + kernel0 + 10;
+        },
+        milliseconds(3000)));
+    EXPECT_EQ(now.first + now.second, user0 + kernel0 + 10);
+    EXPECT_GE(now.first, user0 + 5) << "the unnegotiated payload type is userspace's";
+    // And PCMU is the kernel's again.
+    const std::string aliceRtp = "alice/" + std::to_string(aSide.rtp.port);
+    Reply q;
+    EXPECT_TRUE(eventually(
+        [&] {
+            q = query("call-1");
+            return streamsFlagged(q, "kernelized").count(aliceRtp) == 1;
+        },
+        milliseconds(3000)))
+        << q.describe();
+    std::this_thread::sleep_for(milliseconds(1200));
+    std::tie(user0, kernel0) = relayed();
+    for (int i = 0; i < 5; i++)
+        ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(seq++, kSsrcA))) << i;
+    EXPECT_TRUE(eventually(
+        [&] {
+            now = relayed();
+            return now.second >= kernel0 + 5;
+        },
+        milliseconds(3000)));
+    EXPECT_EQ(now.first, user0);
+    EXPECT_EQ(now.second, kernel0 + 5);
+}
+
+// query's SSRC figures are the same whichever path carried the media: the
+// caller's RTP with gaps, forwarded by the kernel here and by userspace in
+// the next test, shows the same SSRC and cumulative loss.
+void KernelPath::lossScenario() {
+    ASSERT_NO_FATAL_FAILURE(establish());  // the caller sent seq 0 and 2
+    for (int i = 0; i < 40; i++) {
+        uint16_t s = uint16_t(4 + i);
+        if (i % 10 == 3) continue;  // 7, 17, 27, 37 lost
+        ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(s, kSsrcA))) << i;
+    }
+    // 0..43 expected, 1, 3 and four more missing.
+    const int64_t kLost = 6;
+    const std::string ssrc = std::to_string(kSsrcA);
+    Reply q;
+    EXPECT_TRUE(eventually(
+        [&] {
+            q = query("call-1");
+            return integerAt(q, {"SSRC", ssrc, "cumulative loss"}) == kLost;
+        },
+        milliseconds(3000)))
+        << q.describe();
+    EXPECT_EQ(integerAt(q, {"SSRC", ssrc, "cumulative loss"}), kLost);
+}
+
+TEST_F(KernelPath, QueryShowsTheSsrcLossOfKernelForwardedMedia) {
+    ASSERT_NO_FATAL_FAILURE(startWithKernelPath());
+    if (IsSkipped()) return;
+    ASSERT_NO_FATAL_FAILURE(lossScenario());
+    Reply q = query("call-1");
+    EXPECT_EQ(streamsFlagged(q, "kernelized").count("alice/" + std::to_string(aSide.rtp.port)), 1u)
+        << q.describe();
+}
+
+TEST_F(KernelPath, QueryShowsTheSameSsrcLossForUserspaceForwardedMedia) {
+    {
+        NetnsScope in(lab.path("media"));
+        ASSERT_TRUE(in.ok()) << in.error();
+        ASSERT_TRUE(
+            startDaemon({.args = {"--table=-1", "--endpoint-learning=immediate",
+                                  "--interface=left/" + left, "--interface=right/" + right}}))
+            << daemon.error();
+    }
+    ASSERT_NO_FATAL_FAILURE(lossScenario());
+    EXPECT_TRUE(streamsFlagged(query("call-1"), "kernelized").empty());
 }
 
 // rtcp-mux on the caller's side only (`rtcp-mux: demux`): the caller's

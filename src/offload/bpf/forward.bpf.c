@@ -6,8 +6,11 @@
  * settled source, that is valid RTP (version 2, a payload type in the set)
  * or valid compound RTCP (RFC 3550 §A.2), leaves with its addresses and
  * ports rewritten (incremental checksums) through the egress device the
- * route names. Anything else, or anything unexpected, goes up to userspace
- * unchanged (TC_ACT_OK): the kernel never drops and never guesses. */
+ * route names, unless block media / DTMF or drop-traffic say to drop it
+ * (counted as received, and as dropped). Per SSRC, RTP sequence state, loss
+ * and jitter are kept as userspace keeps them. Anything else, or anything
+ * unexpected, goes up to userspace unchanged (TC_ACT_OK): the kernel never
+ * drops what userspace would forward, and never guesses. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -75,6 +78,81 @@ static __always_inline int same(const __u8 *a, const __u8 *b, int n) {
     return 1;
 }
 
+/* RFC 3550 §A.1: a jump this far is a restart of the sequence, not a gap. */
+#define MAX_DROPOUT 3000
+#define MAX_MISORDER 100
+
+static __always_inline void restart(struct ngm_fwd_ssrc *s, __u16 seq) {
+    s->base_seq = seq;
+    s->max_seq = seq;
+    s->cycles = 0;
+    s->received = 0;
+    s->have_transit = 0;
+    s->last_transit = 0;
+    s->jitter_q4 = 0;
+}
+
+/* One RTP packet of the stream (forwarded or dropped), as userspace's
+ * media::RtpReception::onPacket takes it, in the slot of its SSRC: a new
+ * SSRC takes a free slot or the one least recently heard. Slots are written
+ * without atomics: one stream's packets come in on one CPU (one flow). */
+static __always_inline void track(struct __sk_buff *skb, __u32 off, __u32 plen,
+                                  struct ngm_fwd_value *v, __u64 now) {
+    __u8 h[12];
+    if (bpf_skb_load_bytes(skb, off, h, sizeof h)) return;
+    __u16 seq = ((__u16)h[2] << 8) | h[3];
+    __u32 ts = ((__u32)h[4] << 24) | ((__u32)h[5] << 16) | ((__u32)h[6] << 8) | h[7];
+    __u32 ssrc = ((__u32)h[8] << 24) | ((__u32)h[9] << 16) | ((__u32)h[10] << 8) | h[11];
+    struct ngm_fwd_ssrc *s = NULL, *spare = NULL;
+    for (int i = 0; i < NGM_FWD_SSRCS; i++) {
+        struct ngm_fwd_ssrc *c = &v->ssrcs[i];
+        if (c->used && c->ssrc == ssrc) {
+            s = c;
+            break;
+        }
+        if (!spare || (spare->used && (!c->used || c->last_ns < spare->last_ns))) spare = c;
+    }
+    if (!s) {
+        if (!spare) return;
+        s = spare;
+        s->used = 1;
+        s->ssrc = ssrc;
+        s->packets = 0;
+        s->bytes = 0;
+        s->duplicates = 0;
+        restart(s, seq);
+    } else {
+        __u16 delta = seq - s->max_seq;
+        if (delta != 0 && delta < MAX_DROPOUT) {
+            if (seq < s->max_seq) s->cycles += 1U << 16;
+            s->max_seq = seq;
+        } else if (delta >= (__u16)(65536 - MAX_MISORDER)) {
+            /* late or duplicated: counted, the highest stays */
+        } else if (delta != 0) {
+            restart(s, seq); /* the sender restarted its sequence */
+        } else {
+            s->duplicates++;
+        }
+    }
+    s->received++;
+    s->packets++;
+    s->bytes += plen;
+    s->last_ns = now;
+    if (!v->clock_rate) return;
+    /* RFC 3550 §A.8, in the arrival clock userspace uses (monotonic µs). */
+    __s64 arrival = (__s64)((now / 1000) * v->clock_rate / 1000000);
+    __s64 transit = arrival - (__s64)ts;
+    if (s->have_transit) {
+        __s64 d = (__s64)(__s32)(__u32)(transit - s->last_transit);
+        if (d < 0) d = -d;
+        __s64 j = (__s64)s->jitter_q4;
+        j += d - ((j + 8) >> 4);
+        s->jitter_q4 = j < 0 ? 0 : (__u64)j;
+    }
+    s->last_transit = transit;
+    s->have_transit = 1;
+}
+
 static __always_inline void count_error(struct ngm_fwd_value *v) {
     __sync_fetch_and_add(&v->errors, 1);
 }
@@ -131,6 +209,26 @@ int ngm_forward(struct __sk_buff *skb) {
     const struct ngm_fwd_route *r = kind == KIND_RTP ? &v->rtp : &v->rtcp;
     if (!r->forwarded || !r->ifindex) return TC_ACT_OK;
 
+    /* From here the packet is the kernel's: forwarded, or dropped as
+     * userspace's Controls stage would (block media / DTMF, drop-traffic),
+     * counted as received either way. */
+    __u64 now = bpf_ktime_get_ns();
+    int drop = (v->flags & NGM_FWD_DROP_ALL) != 0;
+    if (kind == KIND_RTP) {
+        __u8 b1;
+        if (bpf_skb_load_bytes(skb, l4 + sizeof(*udp) + 1, &b1, 1)) return TC_ACT_OK;
+        __u8 pt = b1 & 0x7f;
+        if (v->drop_types[pt >> 6] & (1ULL << (pt & 63))) drop = 1;
+        track(skb, l4 + sizeof(*udp), plen, v, now);
+    }
+    if (drop) {
+        __sync_fetch_and_add(&v->packets, 1);
+        __sync_fetch_and_add(&v->bytes, plen);
+        __sync_fetch_and_add(&v->dropped, 1);
+        v->last_seen_ns = now;
+        return TC_ACT_SHOT;
+    }
+
     /* Rewrite: addresses (IPv4 header checksum and the UDP pseudo-header),
      * then ports (UDP checksum only). A zero IPv4 UDP checksum stays zero. */
     __u16 old_sport = udp->source, old_dport = udp->dest;
@@ -185,7 +283,7 @@ int ngm_forward(struct __sk_buff *skb) {
 
     __sync_fetch_and_add(&v->packets, 1);
     __sync_fetch_and_add(&v->bytes, plen);
-    v->last_seen_ns = bpf_ktime_get_ns();
+    v->last_seen_ns = now;
     /* The neighbour (and the route towards dst out of ifindex) is the
      * kernel's to resolve, as for a packet a socket sends. */
     return bpf_redirect_neigh(r->ifindex, NULL, 0, 0);

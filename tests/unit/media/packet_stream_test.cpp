@@ -408,6 +408,41 @@ TEST_F(OffloadTest, AnRtcpSinkStillLearningDoesNotKeepTheStreamInUserspace) {
     caller.detach();
 }
 
+// block media / block DTMF / drop-traffic: the kernel drops as the Controls
+// stage would, so the stream is offered with the drop set (and the
+// negotiated payload types, and its reception so far); silence is not.
+TEST_F(OffloadTest, BlockMediaIsOfferedWithWhatToDropSilenceIsNot) {
+    callerCfg.controls.blockMedia = true;
+    callerCfg.controls.dtmfPayloadType = 101;
+    callerCfg.payloadTypes = {1ULL << 0 | 1ULL << 8, 1ULL << (101 - 64)};
+    callerCfg.clockRate = 8000;
+    apply();
+    receive(callee, rtp(), calleeSdp);
+    receive(caller, rtp(), callerSdp);
+    EXPECT_EQ(io.sent.size(), 1u) << "the caller's media is blocked";
+    ASSERT_TRUE(caller.offloaded());
+    EXPECT_EQ(hook.last.local, ep("203.0.113.1", 30000));
+    EXPECT_EQ(hook.last.dropTypes[0], ~0ULL);
+    EXPECT_EQ(hook.last.dropTypes[1], ~(1ULL << (101 - 64)));
+    EXPECT_FALSE(hook.last.dropAll);
+    EXPECT_EQ(hook.last.payloadTypes, callerCfg.payloadTypes);
+    EXPECT_EQ(hook.last.clockRate, 8000u);
+    EXPECT_TRUE(hook.last.reception.started);
+    EXPECT_EQ(hook.last.reception.received, 1u);
+    callerCfg.controls = {};
+    callerCfg.controls.dropAll = true;
+    apply();
+    receive(caller, rtp(), callerSdp);
+    ASSERT_TRUE(caller.offloaded());
+    EXPECT_TRUE(hook.last.dropAll);
+    EXPECT_EQ(hook.last.dropTypes[0], 0u);
+    callerCfg.controls = {};
+    callerCfg.controls.silence = true;
+    apply();
+    receive(caller, rtp(), callerSdp);
+    EXPECT_FALSE(caller.offloaded());
+}
+
 TEST_F(OffloadTest, DetachReclaims) {
     receive(callee, rtp(), calleeSdp);
     receive(caller, rtp(), callerSdp);

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "media/packet.h"
+#include "media/quality.h"
+#include "offload/ebpf_forwarder.h"
 #include "offload/forward.skel.h"
 #include "offload/forward_table.h"
 
@@ -105,6 +107,22 @@ bool checksumsValid(const Bytes& f) {
 
 Bytes rtp(uint8_t pt = 0, uint8_t first = 0x80) {
     Bytes b = {first, pt, 0, 1, 0, 0, 0, 160, 0x11, 0x22, 0x33, 0x44};
+    b.resize(12 + 160, 0xd5);
+    return b;
+}
+Bytes rtpOf(uint16_t seq, uint32_t ssrc, uint32_t ts = 0, uint8_t pt = 0) {
+    Bytes b = {0x80,
+               pt,
+               uint8_t(seq >> 8),
+               uint8_t(seq),
+               uint8_t(ts >> 24),
+               uint8_t(ts >> 16),
+               uint8_t(ts >> 8),
+               uint8_t(ts),
+               uint8_t(ssrc >> 24),
+               uint8_t(ssrc >> 16),
+               uint8_t(ssrc >> 8),
+               uint8_t(ssrc)};
     b.resize(12 + 160, 0xd5);
     return b;
 }
@@ -390,6 +408,133 @@ TEST_F(BpfProgram, ForwardsExactlyWhatUserspaceWouldForward) {
     }
     EXPECT_EQ(agreed, 3000);
     EXPECT_GT(forwarded, 500) << "the generator makes too little valid media to judge";
+}
+
+// block media / block DTMF: RTP of a payload type in the drop set is
+// counted (as userspace counts what its Controls stage drops) and dropped;
+// the others, and RTCP, are forwarded.
+TEST_F(BpfProgram, PayloadTypesToDropAreCountedAndDropped) {
+    ngm_fwd_value v = entry(source);
+    v.drop_types[0] = ~0ULL;
+    v.drop_types[1] = ~(1ULL << (101 - 64));  // all but DTMF (101)
+    install(local, v);
+    Bytes out;
+    EXPECT_EQ(run(frame(source, local, rtp(0)), out), TC_ACT_SHOT);
+    EXPECT_EQ(run(frame(source, local, rtp(8)), out), TC_ACT_SHOT);
+    EXPECT_EQ(run(frame(source, local, rtp(101)), out), TC_ACT_REDIRECT);
+    EXPECT_EQ(run(frame(source, local, rtcpRr()), out), TC_ACT_REDIRECT);
+    ngm_fwd_value r = read(local);
+    EXPECT_EQ(r.packets, 4u);
+    EXPECT_EQ(r.dropped, 2u);
+    EXPECT_EQ(r.bytes, 3 * rtp().size() + rtcpRr().size());
+    EXPECT_EQ(r.errors, 0u);
+    // What is not the stream's still goes up, drop set or not.
+    expectUp(frame(ep("10.250.1.9", 5000), local, rtp(0)));
+}
+
+TEST_F(BpfProgram, DropAllDropsRtpAndRtcpAndCountsThem) {
+    ngm_fwd_value v = entry(source);
+    v.flags = NGM_FWD_DROP_ALL;
+    install(local, v);
+    Bytes out;
+    EXPECT_EQ(run(frame(source, local, rtp(0)), out), TC_ACT_SHOT);
+    EXPECT_EQ(run(frame(source, local, rtcpCompound()), out), TC_ACT_SHOT);
+    ngm_fwd_value r = read(local);
+    EXPECT_EQ(r.packets, 2u);
+    EXPECT_EQ(r.dropped, 2u);
+    expectUp(frame(source, local, Bytes{0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4}));  // STUN
+}
+
+// The per-SSRC sequence state the program keeps is userspace's
+// media::RtpReception's for the same packets: in order, gaps, duplicates,
+// late packets, a wrap, a restart of the sequence, and new SSRCs (more than
+// there are slots, each in one run, as a stream changes its source).
+TEST_F(BpfProgram, PerSsrcReceptionIsUserspacesForTheSamePackets) {
+    install(local, entry(source));
+    std::mt19937 rng(1412);
+    media::RtpReception user;
+    const uint32_t ssrcs[] = {0x1000, 0x2000, 0x3000, 0x4000, 0x5000, 0x6000};
+    Bytes out;
+    for (uint32_t ssrc : ssrcs) {
+        uint16_t seq = uint16_t(rng());
+        if (ssrc == 0x3000) seq = 65500;  // wraps below
+        for (int i = 0; i < 300; i++) {
+            if (i == 150) seq = uint16_t(seq + 20000);  // the sender restarts
+            uint16_t sent;
+            int r = rng() % 20;
+            if (i > 0 && r == 0) {
+                sent = uint16_t(seq - 2 - rng() % 50);  // late
+            } else if (i > 0 && r == 1) {
+                sent = uint16_t(seq - 1);  // the highest again
+            } else {
+                if (r == 2) seq = uint16_t(seq + 1 + rng() % 5);  // a gap
+                sent = seq++;
+            }
+            ASSERT_EQ(run(frame(source, local, rtpOf(sent, ssrc)), out), TC_ACT_REDIRECT);
+            user.onPacket(ssrc, sent, 0, 0, 0);
+        }
+        media::RtpReception::State kernel, want = user.state();
+        ASSERT_TRUE(receptionOf(read(local), kernel));
+        EXPECT_EQ(kernel.ssrc, want.ssrc);
+        EXPECT_EQ(kernel.baseSeq, want.baseSeq) << std::hex << ssrc;
+        EXPECT_EQ(kernel.cycles, want.cycles) << std::hex << ssrc;
+        EXPECT_EQ(kernel.maxSeq, want.maxSeq) << std::hex << ssrc;
+        EXPECT_EQ(kernel.received, want.received) << std::hex << ssrc;
+        media::RtpReception back;
+        back.restore(kernel);
+        EXPECT_EQ(back.lost(), user.lost()) << std::hex << ssrc;
+    }
+    // Four slots: the two oldest SSRCs made way for the newest.
+    ngm_fwd_value v = read(local);
+    int used = 0;
+    for (const ngm_fwd_ssrc& s : v.ssrcs) {
+        used += s.used;
+        EXPECT_NE(s.ssrc, 0x1000u);
+        EXPECT_NE(s.ssrc, 0x2000u);
+        if (!s.used) continue;
+        EXPECT_EQ(s.packets, 300u);
+        EXPECT_EQ(s.bytes, 300u * rtpOf(0, 0).size());
+    }
+    EXPECT_EQ(used, NGM_FWD_SSRCS);
+}
+
+// Seeded from userspace (the state when the stream was offered), the slot
+// carries on from it; duplicates are counted.
+TEST_F(BpfProgram, ASeededSlotCarriesOnAndCountsDuplicates) {
+    ngm_fwd_value v = entry(source);
+    v.ssrcs[0].used = 1;
+    v.ssrcs[0].ssrc = 0xabc;
+    v.ssrcs[0].base_seq = 100;
+    v.ssrcs[0].max_seq = 109;
+    v.ssrcs[0].received = 8;  // 2 lost so far
+    install(local, v);
+    Bytes out;
+    for (uint16_t s : {110, 111, 111, 113})
+        ASSERT_EQ(run(frame(source, local, rtpOf(s, 0xabc)), out), TC_ACT_REDIRECT);
+    ngm_fwd_value r = read(local);
+    EXPECT_EQ(r.ssrcs[0].max_seq, 113);
+    EXPECT_EQ(r.ssrcs[0].received, 12u);
+    EXPECT_EQ(r.ssrcs[0].duplicates, 1u);
+    EXPECT_EQ(r.ssrcs[0].packets, 4u);
+    EXPECT_EQ(r.ssrcs[1].used, 0);
+}
+
+// The interarrival jitter in the stream's clock (RFC 3550 §A.8): two
+// packets at once whose timestamps are 10 s apart make J = D/16 = 5000
+// clock units (625 ms at 8 kHz), as userspace's estimator would.
+TEST_F(BpfProgram, JitterIsMeasuredInTheStreamsClock) {
+    ngm_fwd_value v = entry(source);
+    v.clock_rate = 8000;
+    install(local, v);
+    Bytes out;
+    ASSERT_EQ(run(frame(source, local, rtpOf(1, 7, 0)), out), TC_ACT_REDIRECT);
+    ASSERT_EQ(run(frame(source, local, rtpOf(2, 7, 80000)), out), TC_ACT_REDIRECT);
+    media::RtpReception::State st;
+    ASSERT_TRUE(receptionOf(read(local), st));
+    EXPECT_TRUE(st.haveTransit);
+    media::RtpReception r;
+    r.restore(st);
+    EXPECT_NEAR(r.jitterMs(), 625.0, 10.0);
 }
 
 }  // namespace

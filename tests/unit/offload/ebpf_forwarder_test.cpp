@@ -76,6 +76,16 @@ struct FakeIo : net::DatagramIo {
 };
 
 Bytes rtp() { return {0x80, 0, 0, 1, 0, 0, 0, 0, 0x11, 0x22, 0x33, 0x44, 1, 2, 3, 4}; }
+Bytes rtpSeq(uint16_t seq, uint8_t pt = 0) {
+    return {0x80, pt, uint8_t(seq >> 8), uint8_t(seq), 0, 0, 0, 0, 0x11, 0x22, 0x33, 0x44, 1, 2,
+            3,    4};
+}
+
+uint64_t monoNs() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 constexpr uint32_t kIfindex = 7;
 
@@ -288,6 +298,123 @@ TEST_F(ForwarderTest, AFullMapLeavesTheStreamInUserspaceAndCountsIt) {
     receive(callee, rtp(), calleeSdp);
     EXPECT_EQ(fwd.size(), 0u);
     EXPECT_EQ(fwd.counters().failed, 2u);
+}
+
+TEST_F(ForwarderTest, TheNegotiatedPayloadTypesGoInTheMap) {
+    callerCfg.payloadTypes = {1ULL << 0 | 1ULL << 8, 1ULL << (101 - 64)};
+    apply();
+    settle();
+    ForwardValue* v = table.at(callerLocal);
+    ASSERT_NE(v, nullptr);
+    EXPECT_EQ(v->payload_types[0], 1ULL << 0 | 1ULL << 8);
+    EXPECT_EQ(v->payload_types[1], 1ULL << (101 - 64));
+    EXPECT_EQ(table.at(calleeLocal)->payload_types[0], ~0ULL);  // its own config: all
+}
+
+// block media: the stream leaves the kernel for its next packet (userspace
+// drops it, as before) and goes back with every payload type but DTMF's to
+// drop; block DTMF drops DTMF's only; drop-traffic everything.
+TEST_F(ForwarderTest, BlockMediaAndDropTrafficStayInTheKernelAsDrops) {
+    settle();
+    callerCfg.controls.dtmfPayloadType = 101;
+    callerCfg.controls.blockMedia = true;
+    apply();
+    ASSERT_EQ(table.at(callerLocal), nullptr);  // a new configuration takes it back
+    uint64_t before = caller.stats().packets;
+    receive(caller, rtpSeq(2), callerSdp);  // dropped by userspace, counted
+    EXPECT_EQ(caller.stats().packets, before + 1);
+    ForwardValue* v = table.at(callerLocal);
+    ASSERT_NE(v, nullptr) << "block media keeps the stream in the kernel";
+    EXPECT_EQ(v->drop_types[0], ~0ULL);
+    EXPECT_EQ(v->drop_types[1], ~(1ULL << (101 - 64)));
+    EXPECT_EQ(v->flags & NGM_FWD_DROP_ALL, 0);
+    EXPECT_TRUE(caller.inKernel());
+
+    callerCfg.controls.blockMedia = false;
+    callerCfg.controls.blockDtmf = true;
+    apply();
+    receive(caller, rtpSeq(3), callerSdp);
+    v = table.at(callerLocal);
+    ASSERT_NE(v, nullptr);
+    EXPECT_EQ(v->drop_types[0], 0u);
+    EXPECT_EQ(v->drop_types[1], 1ULL << (101 - 64));
+
+    callerCfg.controls.blockDtmf = false;
+    callerCfg.controls.dropAll = true;
+    apply();
+    receive(caller, rtpSeq(4), callerSdp);
+    v = table.at(callerLocal);
+    ASSERT_NE(v, nullptr);
+    EXPECT_EQ(v->flags & NGM_FWD_DROP_ALL, NGM_FWD_DROP_ALL);
+
+    // silence rewrites payloads: userspace's.
+    callerCfg.controls.dropAll = false;
+    callerCfg.controls.silence = true;
+    apply();
+    receive(caller, rtpSeq(5), callerSdp);
+    EXPECT_EQ(table.at(callerLocal), nullptr);
+    EXPECT_FALSE(caller.inKernel());
+}
+
+TEST_F(ForwarderTest, TheReceptionIsSeededIntoTheMapAndReadBack) {
+    settle();  // the caller's stream received seq 1 of 0x11223344
+    ForwardValue* v = table.at(callerLocal);
+    ASSERT_NE(v, nullptr);
+    const ngm_fwd_ssrc& s0 = v->ssrcs[0];
+    EXPECT_EQ(s0.used, 1);
+    EXPECT_EQ(s0.ssrc, 0x11223344u);
+    EXPECT_EQ(s0.base_seq, 1u);
+    EXPECT_EQ(s0.max_seq, 1);
+    EXPECT_EQ(s0.received, 1u);
+    EXPECT_EQ(v->ssrcs[1].used, 0);
+    // The kernel carried on: up to 20, 15 received.
+    v->ssrcs[0].max_seq = 20;
+    v->ssrcs[0].received = 15;
+    v->ssrcs[0].last_ns = monoNs();
+    table.forwarded(callerLocal, 14, 14 * 16);
+    fwd.poll();
+    EXPECT_EQ(caller.reception().ssrc(), 0x11223344u);
+    EXPECT_EQ(caller.reception().received(), 15u);
+    EXPECT_EQ(caller.reception().expected(), 20u);
+    EXPECT_EQ(caller.reception().lost(), 5u);
+    // A second SSRC, heard after: the stream's reception is that one's.
+    ngm_fwd_ssrc& s1 = v->ssrcs[1];
+    s1.used = 1;
+    s1.ssrc = 0x55667788;
+    s1.base_seq = 100;
+    s1.max_seq = 109;
+    s1.received = 10;
+    s1.last_ns = monoNs() + 1;
+    table.forwarded(callerLocal, 10, 160);
+    fwd.poll();
+    EXPECT_EQ(caller.reception().ssrc(), 0x55667788u);
+    EXPECT_EQ(caller.reception().received(), 10u);
+    EXPECT_EQ(caller.reception().lost(), 0u);
+}
+
+// RTP from the settled source that came up all the same (a payload type
+// outside the set): the kernel's state comes back first, the packet goes on
+// from it, and the stream goes back to the kernel with both.
+TEST_F(ForwarderTest, RtpThatComesUpFromTheKernelCarriesOnItsReception) {
+    callerCfg.payloadTypes = {1ULL << 0, 0};
+    apply();
+    settle();
+    ForwardValue* v = table.at(callerLocal);
+    ASSERT_NE(v, nullptr);
+    v->ssrcs[0].max_seq = 30;
+    v->ssrcs[0].received = 30;
+    v->ssrcs[0].last_ns = monoNs();
+    table.forwarded(callerLocal, 29, 29 * 16);
+    uint64_t before = caller.stats().packets;
+    receive(caller, rtpSeq(31, 18), callerSdp);  // G.729: not negotiated
+    EXPECT_EQ(caller.stats().packets, before + 29 + 1);
+    EXPECT_EQ(caller.reception().received(), 31u);
+    EXPECT_EQ(caller.reception().lost(), 0u);
+    v = table.at(callerLocal);
+    ASSERT_NE(v, nullptr) << "offered again";
+    EXPECT_EQ(v->ssrcs[0].received, 31u);
+    EXPECT_EQ(v->ssrcs[0].max_seq, 31);
+    EXPECT_EQ(v->packets, 0u);
 }
 
 TEST(Forwarder, DestroyedWithEntriesLeftItTakesThemOutOfTheMap) {

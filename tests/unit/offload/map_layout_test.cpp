@@ -31,11 +31,28 @@ TEST(MapLayout, RouteAndValueHaveFixedOffsets) {
     EXPECT_EQ(offsetof(ngm_fwd_value, flags), 19u);
     EXPECT_EQ(offsetof(ngm_fwd_value, tos), 20u);
     EXPECT_EQ(offsetof(ngm_fwd_value, payload_types), 24u);
-    EXPECT_EQ(offsetof(ngm_fwd_value, rtp), 40u);
-    EXPECT_EQ(offsetof(ngm_fwd_value, rtcp), 88u);
-    EXPECT_EQ(offsetof(ngm_fwd_value, packets), 136u);
-    EXPECT_EQ(offsetof(ngm_fwd_value, last_seen_ns), 160u);
-    EXPECT_EQ(sizeof(ngm_fwd_value), 168u);
+    EXPECT_EQ(offsetof(ngm_fwd_value, drop_types), 40u);
+    EXPECT_EQ(offsetof(ngm_fwd_value, clock_rate), 56u);
+    EXPECT_EQ(offsetof(ngm_fwd_value, rtp), 64u);
+    EXPECT_EQ(offsetof(ngm_fwd_value, rtcp), 112u);
+    EXPECT_EQ(offsetof(ngm_fwd_value, packets), 160u);
+    EXPECT_EQ(offsetof(ngm_fwd_value, last_seen_ns), 184u);
+    EXPECT_EQ(offsetof(ngm_fwd_value, dropped), 192u);
+    EXPECT_EQ(offsetof(ngm_fwd_value, ssrcs), 200u);
+    EXPECT_EQ(sizeof(ngm_fwd_value), 200u + NGM_FWD_SSRCS * 72u);
+}
+
+TEST(MapLayout, SsrcSlotHasFixedOffsets) {
+    EXPECT_EQ(sizeof(ngm_fwd_ssrc), 72u);
+    EXPECT_EQ(offsetof(ngm_fwd_ssrc, base_seq), 4u);
+    EXPECT_EQ(offsetof(ngm_fwd_ssrc, cycles), 8u);
+    EXPECT_EQ(offsetof(ngm_fwd_ssrc, max_seq), 12u);
+    EXPECT_EQ(offsetof(ngm_fwd_ssrc, used), 14u);
+    EXPECT_EQ(offsetof(ngm_fwd_ssrc, have_transit), 15u);
+    EXPECT_EQ(offsetof(ngm_fwd_ssrc, received), 16u);
+    EXPECT_EQ(offsetof(ngm_fwd_ssrc, duplicates), 40u);
+    EXPECT_EQ(offsetof(ngm_fwd_ssrc, last_transit), 48u);
+    EXPECT_EQ(offsetof(ngm_fwd_ssrc, last_ns), 64u);
 }
 
 TEST(MapLayout, KeyOfIpv4PutsTheAddressFirstAndThePortInNetworkOrder) {
