@@ -152,19 +152,19 @@ __attribute__((target("aes,sse2"))) void ctr128(const uint8_t* rk, uint64_t hi, 
         _mm_storeu_si128(d + 2, _mm_xor_si128(_mm_loadu_si128(d + 2), _mm_aesenclast_si128(x2, k[10])));
         _mm_storeu_si128(d + 3, _mm_xor_si128(_mm_loadu_si128(d + 3), _mm_aesenclast_si128(x3, k[10])));
     }
-    for (; done < n; done += kAesBlock) {
-        __m128i x = _mm_xor_si128(counter(), k[0]);
-        for (int r = 1; r < 10; r++) x = _mm_aesenc_si128(x, k[r]);
-        x = _mm_aesenclast_si128(x, k[10]);
-        if (n - done >= kAesBlock) {
-            __m128i* d = reinterpret_cast<__m128i*>(data + done);
-            _mm_storeu_si128(d, _mm_xor_si128(_mm_loadu_si128(d), x));
-        } else {
-            alignas(16) uint8_t ks[kAesBlock];
-            _mm_store_si128(reinterpret_cast<__m128i*>(ks), x);
-            xorInto(data + done, ks, n - done);
-        }
-    }
+    if (done == n) return;
+    // The last one to four blocks (the last maybe partial) together as well:
+    // one by one, each would wait for the previous one's rounds.
+    const size_t left = n - done;
+    const size_t blocks = (left + kAesBlock - 1) / kAesBlock;
+    __m128i x[4];
+    for (size_t b = 0; b < blocks; b++) x[b] = _mm_xor_si128(counter(), k[0]);
+    for (int r = 1; r < 10; r++)
+        for (size_t b = 0; b < blocks; b++) x[b] = _mm_aesenc_si128(x[b], k[r]);
+    alignas(16) uint8_t ks[4 * kAesBlock];
+    for (size_t b = 0; b < blocks; b++)
+        _mm_store_si128(reinterpret_cast<__m128i*>(ks + b * kAesBlock), _mm_aesenclast_si128(x[b], k[10]));
+    xorInto(data + done, ks, left);
 }
 #else
 bool cpuHasAesNi() { return false; }
