@@ -28,8 +28,15 @@ constexpr size_t kSha256Size = 32;
 // so nothing is re-initialised per packet.
 class AesCtr {
   public:
-    // key: 16, 24 or 32 octets.
+    // key: 16, 24 or 32 octets. A 16-octet key on a CPU with AES-NI gets
+    // the key schedule inline (176 octets) and no OpenSSL context: that
+    // context was about 850 octets of heap per SRTP direction, and its call
+    // chain a good part of a short packet's cost.
     static Result<AesCtr> create(std::span<const uint8_t> key);
+    // Always OpenSSL's context (for comparison in tests).
+    static Result<AesCtr> createWithOpenSsl(std::span<const uint8_t> key);
+    // The inline AES-NI schedule is in use.
+    bool usesAesNi() const { return !ctx_; }
     AesCtr(AesCtr&& o) noexcept;
     AesCtr& operator=(AesCtr&& o) noexcept;
     AesCtr(const AesCtr&) = delete;
@@ -42,7 +49,9 @@ class AesCtr {
 
   private:
     explicit AesCtr(evp_cipher_ctx_st* ctx) : ctx_(ctx) {}
-    evp_cipher_ctx_st* ctx_ = nullptr;
+    AesCtr() = default;
+    evp_cipher_ctx_st* ctx_ = nullptr;  // null: the AES-NI schedule below
+    alignas(16) uint8_t roundKeys_[11 * kAesBlock] = {};
 };
 
 // AES-f8 (RFC 3711 §4.1.2) with a 128-bit key: IV' = E(k_e XOR m, IV) with

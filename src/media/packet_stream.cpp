@@ -16,6 +16,9 @@ namespace ngm::media {
 namespace {
 
 constexpr size_t kMaxPacket = 4096;
+// Room an egress stage may need beyond the packet to transform it in the
+// received buffer: an SRTP tag (16), an MKI (up to 128), the SRTCP index (4).
+constexpr size_t kEgressRoom = 256;
 // Delayed and heuristic learning wait this long after the last offer or
 // answer, counted as rtpengine counts it: in whole wall-clock seconds, so
 // the first packet of the fourth second after the signal's second commits
@@ -399,19 +402,24 @@ void PacketStream::sendRaw(const uint8_t* data, size_t len, const net::Endpoint&
 }
 
 // Hot path, on the sink: the packet leaves towards this stream's participant.
-void PacketStream::transmit(const PacketContext& p) {
+void PacketStream::transmit(const PacketContext& p, bool last) {
     if (!canReceive()) return;
     const uint8_t* data = p.data;
     size_t len = p.len;
     if (cfg_.egress) {
-        // Each sink gets its own copy to transform (its keys, its SSRCs).
-        thread_local uint8_t scratch[kMaxPacket];
-        if (p.len > sizeof scratch) return;
-        std::memcpy(scratch, p.data, p.len);
         PacketContext q = p;
-        q.data = scratch;
-        q.capacity = sizeof scratch;
         q.stream = this;
+        // Each sink transforms a copy of its own (its keys, its SSRCs),
+        // except the last one, which may take the received buffer itself
+        // when it has room for a trailer (SRTP's tag, MKI, SRTCP index):
+        // one copy fewer per protected packet.
+        if (!last || p.capacity < p.len + kEgressRoom) {
+            thread_local uint8_t scratch[kMaxPacket];
+            if (p.len > sizeof scratch) return;
+            std::memcpy(scratch, p.data, p.len);
+            q.data = scratch;
+            q.capacity = sizeof scratch;
+        }
         if (cfg_.egress->process(q) != Verdict::Forward) return;
         data = q.data;
         len = q.len;
@@ -484,7 +492,7 @@ void PacketStream::onDatagram(net::Datagram& d) {
     count(1, d.len, 0, nowMs);
     // Dropped by block media or drop-traffic: the kernel can drop it too.
     if (v == Verdict::Forward)
-        for (PacketStream* sink : *sinks) sink->transmit(p);
+        for (size_t i = 0, n = sinks->size(); i < n; i++) (*sinks)[i]->transmit(p, i + 1 == n);
     if (ctx_.offload && !offloaded_) maybeOffload();
 }
 

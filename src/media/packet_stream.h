@@ -158,7 +158,9 @@ class PacketStream final : public net::DatagramHandler {
 
   private:
     const SinkList* admit(net::Datagram& d, int64_t nowMs, bool& rtp);
-    void transmit(const PacketContext& p);
+    // `last`: no sink after this one needs the packet (it may be
+    // transformed where it lies).
+    void transmit(const PacketContext& p, bool last);
     bool canReceive() const;
     void count(uint64_t packets, uint64_t bytes, uint64_t errors, int64_t nowMs);
     bool acceptSource(const net::Endpoint& src, int64_t nowMs);

@@ -53,8 +53,11 @@ using PageVector = std::vector<T, PageAllocator<T>>;
 struct Uring::Ring {
     static constexpr unsigned kSqEntries = 256;
     static constexpr unsigned kCqEntries = 2048;
-    static constexpr unsigned kBuffers = 512;       // provided receive buffers
+    static constexpr unsigned kBuffers = 512;       // provided receive buffers, at most
+    static constexpr unsigned kFirstBuffers = 32;   // provided at the start
     static constexpr unsigned kBufSize = 4096;      // recvmsg header + address + datagram
+    // Queued sends' datagrams, packed one after the other (see SendAddr).
+    static constexpr size_t kSendArena = 128 * 1024;
     static constexpr uint16_t kGroup = 0;
 
     Uring* owner = nullptr;
@@ -73,15 +76,14 @@ struct Uring::Ring {
         bool fixed = false;  // the fd is in the ring's file table at the registration's index
         uint64_t* sendErrors = nullptr;  // counts failed sends from the fd
     };
-    // A queued send's copy of its datagram and destination, one per SQ entry.
-    // Sends carry MSG_DONTWAIT, so the kernel issues them while it consumes
-    // their entries (never later from a worker: a full socket buffer fails
-    // the send instead), and an entry is handed out again only once the
-    // kernel has consumed it: its buffer is free by then. No completion is
-    // needed to reuse it, so successful sends post none.
-    struct SendBuf {
-        uint8_t data[kBufSize];
-    };
+    // Queued sends copy their datagrams into one arena, packed. Sends carry
+    // MSG_DONTWAIT, so the kernel issues them while it consumes their
+    // entries (never later from a worker: a full socket buffer fails the
+    // send instead): once no entry waits in the SQ, the whole arena is free
+    // again. No completion is needed for that, so successful sends post
+    // none. Packed, a round's sends touch a few pages instead of one page
+    // per SQ entry (256 entries of 4 KiB were 1 MiB of resident memory per
+    // worker as soon as media flowed).
     struct SendAddr {
         sockaddr_storage to;
         msghdr msg;  // without sendWithAddress
@@ -97,8 +99,16 @@ struct Uring::Ring {
     PageVector<Reg> regs;
     PageVector<uint32_t> freeRegs;
     PageVector<uint32_t> regOfFd;  // fd → registration index + 1; 0: not on the ring
-    unsigned sqSize = 0;          // SQ entries the kernel gave
-    SendBuf* sendBufs = nullptr;  // sqSize, mapped; pages are touched as sends use them
+    unsigned sqSize = 0;            // SQ entries the kernel gave
+    uint8_t* sendArena = nullptr;   // kSendArena, mapped; pages are touched as sends use them
+    size_t sendUsed = 0;            // of the arena, by entries not yet consumed
+    // Receive buffers put in the ring so far (ids 0..provided-1), and how
+    // many of them this round's receives took. Buffers go round the ring in
+    // order, so each one provided becomes a resident page once media flows:
+    // the ring gets more only when a round takes half of them, or the
+    // kernel ran out.
+    unsigned provided = 0;
+    unsigned takenThisRound = 0;
     std::unique_ptr<SendAddr[]> sendAddrs;
     bool skipSendCqes = false;  // IORING_FEAT_CQE_SKIP: only failed sends complete
     bool recvUnsupported = false;
@@ -130,7 +140,7 @@ struct Uring::Ring {
     ~Ring() {
         if (ringUp) io_uring_queue_exit(&ring);
         if (bufRing) munmap(bufRing, bufRingBytes);
-        if (sendBufs) munmap(sendBufs, sizeof(SendBuf) * sqSize);
+        if (sendArena) munmap(sendArena, kSendArena);
     }
 
     std::string failure;
@@ -163,9 +173,9 @@ struct Uring::Ring {
 
         skipSendCqes = p.features & IORING_FEAT_CQE_SKIP;
         sqSize = ring.sq.ring_entries;
-        void* sb = mmap(nullptr, sizeof(SendBuf) * sqSize, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+        void* sb = mmap(nullptr, kSendArena, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
         if (sb == MAP_FAILED) return fail("mmap", errno);
-        sendBufs = static_cast<SendBuf*>(sb);
+        sendArena = static_cast<uint8_t*>(sb);
         sendAddrs = std::make_unique<SendAddr[]>(sqSize);
 
         bufRingBytes = (sizeof(io_uring_buf) + kBufSize) * kBuffers;
@@ -182,10 +192,7 @@ struct Uring::Ring {
         reg.bgid = kGroup;
         if ((rc = io_uring_register_buf_ring(&ring, &reg, 0)) != 0) return fail("buffer ring", -rc);
         buffers = reinterpret_cast<uint8_t*>(bufRing) + sizeof(io_uring_buf) * kBuffers;
-        for (unsigned i = 0; i < kBuffers; i++)
-            io_uring_buf_ring_add(bufRing, buffers + (size_t)i * kBufSize, kBufSize, (uint16_t)i,
-                                  io_uring_buf_ring_mask(kBuffers), (int)i);
-        io_uring_buf_ring_advance(bufRing, kBuffers);
+        provide(kFirstBuffers);
         recvTemplate.msg_namelen = sizeof(sockaddr_in6);
         // Registered files spare a file lookup per request. The table may not
         // exceed the open-file limit.
@@ -231,6 +238,24 @@ struct Uring::Ring {
         io_uring_sqe_set_data64(s, recvData(idx, r.gen));
         r.armed = true;
         return true;
+    }
+
+    // More receive buffers in the ring, up to `upTo` (never above kBuffers:
+    // every buffer is either in the ring or being handled).
+    void provide(unsigned upTo) {
+        if (upTo > kBuffers) upTo = kBuffers;
+        if (upTo <= provided) return;
+        for (unsigned i = provided; i < upTo; i++)
+            io_uring_buf_ring_add(bufRing, buffers + (size_t)i * kBufSize, kBufSize, (uint16_t)i,
+                                  io_uring_buf_ring_mask(kBuffers), (int)(i - provided));
+        io_uring_buf_ring_advance(bufRing, (int)(upTo - provided));
+        provided = upTo;
+    }
+    // After a round's completions: a round that took half of the buffers
+    // (or ran out) doubles them.
+    void endOfRound() {
+        if (takenThisRound * 2 >= provided) provide(provided * 2);
+        takenThisRound = 0;
     }
 
     void recycle(uint16_t bid) {
@@ -287,7 +312,12 @@ struct Uring::Ring {
                 if (d.from) regs[idx].handler->onDatagram(d);
             }
         }
-        if (hasBuf) recycle(bid);
+        if (hasBuf) {
+            recycle(bid);
+            takenThisRound++;
+        }
+        // The ring was empty: more buffers before receiving again.
+        if (cqe->res == -ENOBUFS) provide(provided * 2);
         if (!(cqe->flags & IORING_CQE_F_MORE) && live()) {
             Reg& r = regs[idx];
             r.armed = false;
@@ -422,10 +452,20 @@ bool Uring::queueSend(int fd, const uint8_t* data, size_t len, const sockaddr* t
         (size_t)fd >= u.regOfFd.size() || !u.regOfFd[fd])
         return false;
     Ring::Reg* r = &u.regs[u.regOfFd[fd] - 1];
+    // The arena is free whenever the SQ is empty; when it is full, the
+    // entries using it are handed to the kernel first.
+    const size_t room = (len + 15) & ~size_t(15);
+    if (io_uring_sq_ready(&u.ring) == 0) u.sendUsed = 0;
+    if (u.sendUsed + room > Ring::kSendArena) {
+        u.submitted(io_uring_submit(&u.ring));
+        if (io_uring_sq_ready(&u.ring) != 0) return false;
+        u.sendUsed = 0;
+    }
     io_uring_sqe* q = u.sqe();
     if (!q) return false;
     unsigned k = (unsigned)(q - u.ring.sq.sqes);
-    uint8_t* buf = u.sendBufs[k].data;
+    uint8_t* buf = u.sendArena + u.sendUsed;
+    u.sendUsed += room;
     Ring::SendAddr& a = u.sendAddrs[k];
     std::memcpy(buf, data, len);
     if (toLen) std::memcpy(&a.to, to, toLen);
@@ -496,6 +536,7 @@ bool Uring::round(bool wait, std::optional<Clock::time_point> due, Events& event
         }
     }
     io_uring_cq_advance(&u.ring, seen);
+    u.endOfRound();
     if (u.counters && seen) u.counters->add(u.counters->completed, seen);
     return watchReady;
 }

@@ -86,11 +86,15 @@ class PipelineTest : public ::testing::Test {
         callee.configure(calleeCfg);
     }
     // Hands a datagram to `s` as the loop would.
-    void receive(PacketStream& s, Bytes b, const net::Endpoint& from, bool truncated = false) {
+    // `room`: how far the datagram may grow in its buffer (the loop's have
+    // about 4 KiB); `buffer` gets where it lay.
+    void receive(PacketStream& s, Bytes b, const net::Endpoint& from, bool truncated = false,
+                 size_t room = 64, const uint8_t** buffer = nullptr) {
         sockaddr_storage ss;
         from.toSockaddr(ss);
-        b.resize(b.size() + 64);  // room to grow, as the loop's buffers have
-        net::Datagram d{b.data(), b.size() - 64, b.size(), truncated, reinterpret_cast<sockaddr*>(&ss)};
+        b.resize(b.size() + room);
+        if (buffer) *buffer = b.data();
+        net::Datagram d{b.data(), b.size() - room, b.size(), truncated, reinterpret_cast<sockaddr*>(&ss)};
         s.onDatagram(d);
     }
 };
@@ -270,6 +274,53 @@ TEST_F(PipelineTest, EverySinkGetsThePacketAndAnEgressStageChangesOnlyItsOwnCopy
     Bytes flipped = rtp();
     flipped[12] ^= 0xff;
     EXPECT_EQ(io.sent[1].bytes, flipped);
+}
+
+// Notes where the packet it transforms lies, and flips a byte as FlipStage.
+struct WhereStage : Stage {
+    Verdict process(PacketContext& p) override {
+        at = p.data;
+        p.data[12] ^= 0xff;
+        return Verdict::Forward;
+    }
+    const uint8_t* at = nullptr;
+};
+
+TEST_F(PipelineTest, TheLastSinksEgressTransformsTheReceivedBufferEarlierSinksACopy) {
+    PacketStream recorder;
+    recorder.attach(14, ep("203.0.113.1", 30004), {&io, &totals, nullptr});
+    StreamConfig rc;
+    rc.advertised = ep("192.0.2.9", 7000);
+    WhereStage first, last;
+    calleeCfg.egress = &first;
+    rc.egress = &last;
+    recorder.configure(rc);
+    callerCfg.rtpSinks.add(&recorder);
+    apply();
+    const uint8_t* buffer = nullptr;
+    receive(caller, rtp(), callerSdp, false, 512, &buffer);
+    EXPECT_NE(first.at, buffer);
+    EXPECT_EQ(last.at, buffer);
+    // Each transformed the packet as it came, once.
+    Bytes flipped = rtp();
+    flipped[12] ^= 0xff;
+    ASSERT_EQ(io.sent.size(), 2u);
+    EXPECT_EQ(io.sent[0].bytes, flipped);
+    EXPECT_EQ(io.sent[1].bytes, flipped);
+}
+
+TEST_F(PipelineTest, AnEgressStageGetsACopyWhenTheReceivedBufferHasNoRoomForATrailer) {
+    WhereStage encrypt;
+    calleeCfg.egress = &encrypt;
+    apply();
+    const uint8_t* buffer = nullptr;
+    receive(caller, rtp(), callerSdp, false, 16, &buffer);
+    EXPECT_NE(encrypt.at, nullptr);
+    EXPECT_NE(encrypt.at, buffer);
+    ASSERT_EQ(io.sent.size(), 1u);
+    Bytes flipped = rtp();
+    flipped[12] ^= 0xff;
+    EXPECT_EQ(io.sent[0].bytes, flipped);
 }
 
 TEST_F(PipelineTest, NothingGoesToASideThatCannotReceive) {

@@ -256,10 +256,10 @@ TEST(EventLoop, ManyDatagramSocketsOnTheEpollPathAllReceiveAndSend) { everySocke
 // More sends in one round than the ring has submission entries: the entries
 // (and the copies of the datagrams they carry) are used again once the kernel
 // took them, and every datagram still leaves intact and exactly once.
-void oneRoundOfManySends(bool ioUring) {
+void oneRoundOfManySends(bool ioUring, size_t size = 64, int kPeers = 8) {
     PacketPath path(ioUring);
     auto lo = *IpAddress::parse("127.0.0.1");
-    constexpr int kPeers = 8, kSends = 800;
+    constexpr int kSends = 800;
     EventLoop loop;
     UdpSocket from;
     ASSERT_TRUE(from.bind(Endpoint{lo, 0}));
@@ -276,10 +276,10 @@ void oneRoundOfManySends(bool ioUring) {
     onLoop(loop, [&] {
         loop.addDatagram(from.fd(), &handler);
         for (uint32_t n = 0; n < kSends; n++) {
-            uint8_t msg[64];
-            for (size_t b = 0; b < sizeof msg; b++) msg[b] = uint8_t(n * 7 + b);
+            uint8_t msg[1500];
+            for (size_t b = 0; b < size; b++) msg[b] = uint8_t(n * 7 + b);
             std::memcpy(msg, &n, sizeof n);
-            loop.sendTo(from.fd(), msg, sizeof msg, reinterpret_cast<sockaddr*>(&addrs[n % kPeers]), lens[n % kPeers],
+            loop.sendTo(from.fd(), msg, size, reinterpret_cast<sockaddr*>(&addrs[n % kPeers]), lens[n % kPeers],
                         &handler.errors);
         }
     });
@@ -288,13 +288,13 @@ void oneRoundOfManySends(bool ioUring) {
         for (int got = 0; got < kSends / kPeers; got++) {
             pollfd p{peers[i]->fd(), POLLIN, 0};
             ASSERT_EQ(poll(&p, 1, 2000), 1) << "peer " << i << " got only " << got;
-            uint8_t buf[128];
-            ASSERT_EQ(recv(peers[i]->fd(), buf, sizeof buf, 0), 64);
+            uint8_t buf[2048];
+            ASSERT_EQ(recv(peers[i]->fd(), buf, sizeof buf, 0), (ssize_t)size);
             uint32_t n;
             std::memcpy(&n, buf, sizeof n);
             ASSERT_LT(n, (uint32_t)kSends);
             EXPECT_EQ(n % kPeers, (uint32_t)i);
-            for (size_t b = sizeof n; b < 64; b++) ASSERT_EQ(buf[b], uint8_t(n * 7 + b)) << "datagram " << n;
+            for (size_t b = sizeof n; b < size; b++) ASSERT_EQ(buf[b], uint8_t(n * 7 + b)) << "datagram " << n;
             seen[n]++;
         }
     }
@@ -307,6 +307,55 @@ void oneRoundOfManySends(bool ioUring) {
 }
 
 TEST(EventLoop, MoreSendsInOneRoundThanRingEntriesAllArriveIntact) { oneRoundOfManySends(true); }
+// 800 datagrams of 1200 octets are several times the ring's send arena: it
+// is handed to the kernel when full and used again from its start.
+TEST(EventLoop, MoreSendBytesInOneRoundThanTheSendArenaAllArriveIntact) {
+    oneRoundOfManySends(true, 1200, 40);
+}
+
+// Far more datagrams wait on a socket than the ring has receive buffers at
+// first (32): the kernel runs out, the ring gets more buffers and the
+// socket's receive is armed again, and every datagram arrives once.
+TEST(EventLoop, ABurstLargerThanTheFirstReceiveBuffersIsReceivedWhole) {
+    PacketPath path(true);
+    auto lo = *IpAddress::parse("127.0.0.1");
+    constexpr int kBurst = 300;
+    EventLoop loop;
+    UdpSocket rx, tx;
+    ASSERT_TRUE(rx.bind(Endpoint{lo, 0}));
+    ASSERT_TRUE(tx.bind(Endpoint{lo, 0}));
+    rx.setReceiveBuffer(4 << 20);
+    struct Counting : DatagramHandler {
+        void onDatagram(Datagram& d) override {
+            uint32_t n;
+            if (d.len != 16) return;
+            std::memcpy(&n, d.data, sizeof n);
+            if (n < kBurst) seen[n]++;
+            received++;
+        }
+        std::vector<int> seen = std::vector<int>(kBurst, 0);
+        std::atomic<int> received{0};
+    } h;
+    LoopThread t(loop);
+    sockaddr_storage ss;
+    socklen_t len = rx.local().toSockaddr(ss);
+    onLoop(loop, [&] {
+        loop.addDatagram(rx.fd(), &h);
+        // Sent while the loop is busy here: all wait for its next round.
+        for (uint32_t n = 0; n < kBurst; n++) {
+            uint8_t msg[16] = {};
+            std::memcpy(msg, &n, sizeof n);
+            ASSERT_EQ(sendto(tx.fd(), msg, sizeof msg, 0, reinterpret_cast<sockaddr*>(&ss), len), 16);
+        }
+    });
+    for (int i = 0; i < 500 && h.received.load() < kBurst; i++) std::this_thread::sleep_for(10ms);
+    onLoop(loop, [&] {
+        EXPECT_EQ(h.received.load(), kBurst);
+        for (int n = 0; n < kBurst; n++) EXPECT_EQ(h.seen[n], 1) << "datagram " << n;
+        loop.removeDatagram(rx.fd());
+    });
+    EXPECT_TRUE(t.stopAndJoin());
+}
 TEST(EventLoop, ManySendsInOneRoundOnTheEpollPathAllArriveIntact) { oneRoundOfManySends(false); }
 
 // A send the kernel refuses (here: to port 0, which fails before anything
