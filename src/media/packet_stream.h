@@ -52,6 +52,9 @@ struct WorkerStats {
     // ICE: agents that failed (no pair in time), and media dropped for not
     // coming from the selected pair.
     std::atomic<uint64_t> iceFailures{0}, iceRefused{0};
+    // BUNDLE: packets on a bundled transport that matched no section (no
+    // known MID, SSRC or unique payload type); also counted as errors.
+    std::atomic<uint64_t> bundleUnmatched{0};
     void add(std::atomic<uint64_t>& c, uint64_t n) {
         c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
