@@ -405,6 +405,8 @@ std::string midOf(const SdpWriter& w, size_t i, const Media* src, const Media* d
         // A bundled section needs a mid to be named in the group.
         bool grouped = dst && dst->bundleHead >= 0 &&
                        (w.to.bundled || w.to.bundleOffer != Participant::BundleOffer::None);
+        // A re-offer to a bundled participant names the sections as it did.
+        if (mid.empty() && grouped && w.to.bundled) mid = dst->mid;
         if (mid.empty() && (w.f.generateMid || grouped)) mid = std::to_string(i + 1);
     } else if (dst) {
         mid = dst->mid;

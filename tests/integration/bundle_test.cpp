@@ -30,8 +30,9 @@ Bytes rtpWithMid(uint8_t pt, uint16_t seq, uint32_t ssrc, const std::string& mid
     if (mid.empty()) return rtpPacket(pt, seq, 160u * seq, ssrc, payload);
     Bytes b = rtpPacket(pt, seq, 160u * seq, ssrc, {});
     b[0] |= 0x10;
-    Bytes ext{uint8_t(4 << 4 | (mid.size() - 1))};
-    ext.insert(ext.end(), mid.begin(), mid.end());
+    Bytes ext;
+    ext.push_back(uint8_t(4 << 4 | (mid.size() - 1)));
+    for (char c : mid) ext.push_back(uint8_t(c));
     while (ext.size() % 4) ext.push_back(0);
     b.insert(b.end(), {0xbe, 0xde, 0, uint8_t(ext.size() / 4)});
     b.insert(b.end(), ext.begin(), ext.end());

@@ -31,8 +31,10 @@ std::vector<uint8_t> rtp(uint8_t pt, uint32_t ssrc, std::vector<uint8_t> ext = {
 
 // One-byte element: id, then len-1 in the low nibble.
 std::vector<uint8_t> oneByteMid(uint8_t id, const std::string& mid) {
-    std::vector<uint8_t> e{uint8_t(id << 4 | (mid.size() - 1))};
-    e.insert(e.end(), mid.begin(), mid.end());
+    std::vector<uint8_t> e;
+    e.reserve(1 + mid.size());
+    e.push_back(uint8_t(id << 4 | (mid.size() - 1)));
+    for (char c : mid) e.push_back(uint8_t(c));
     return e;
 }
 

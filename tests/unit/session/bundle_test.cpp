@@ -154,7 +154,7 @@ TEST_F(BundleTest, AcceptDebundlesTheOfferAndBundlesTheAnswer) {
     EXPECT_EQ(count(ra->sdp, "a=mid:a1\r\n"), 1u);
     EXPECT_EQ(count(ra->sdp, "a=rtcp-mux\r\n"), 2u);
     EXPECT_EQ(count(ra->sdp, "a=rtcp:" + std::to_string(back[0]) + "\r\n"), 1u);  // tagged only
-    EXPECT_EQ(count(ra->sdp, "c=IN IP4 127.0.0.1"), 2u);
+    EXPECT_EQ(count(ra->sdp, "c=IN IP4 127.0.0.1"), 1u);  // the session c= (the answer had no other)
     // The group comes before the media.
     EXPECT_LT(ra->sdp.find("a=group:"), ra->sdp.find("m="));
 
@@ -296,6 +296,33 @@ TEST_F(BundleTest, AnswerRefusingTheGroupLeavesSectionsApart) {
     EXPECT_FALSE(pb->bundled);
     EXPECT_EQ(pb->media[0]->rtp.config().bundle, nullptr);
     EXPECT_TRUE(party("tag-a")->media[1]->rtp.config().rtpSinks.contains(&pb->media[1]->rtp));
+}
+
+
+TEST_F(BundleTest, ReofferFromTheAnswererToABundledOffererIsBundledUnderItsMids) {
+    start(61390);
+    Flags f = offer(kBundledOffer);
+    f.bundle.accept = true;
+    ASSERT_TRUE(store->offer(f).ok());
+    auto ra = store->answer(answer(kPlainAnswer));
+    ASSERT_TRUE(ra.ok());
+    int shared = mediaPorts(ra->sdp)[0];
+    // The answerer re-offers (no mids of its own): the offerer gets its group.
+    Flags re;
+    re.callId = "call-1";
+    re.fromTag = "tag-b";
+    re.toTag = "tag-a";
+    re.sdp = kPlainAnswer;
+    re.hasSdp = true;
+    auto r = store->offer(re);
+    ASSERT_TRUE(r.ok()) << r.error().reason;
+    auto ports = mediaPorts(r->sdp);
+    ASSERT_EQ(ports.size(), 2u);
+    EXPECT_EQ(ports[0], shared);
+    EXPECT_EQ(ports[1], shared);
+    EXPECT_EQ(count(r->sdp, "a=group:BUNDLE a0 a1\r\n"), 1u) << r->sdp;
+    EXPECT_EQ(count(r->sdp, "a=mid:a1\r\n"), 1u);
+    EXPECT_TRUE(party("tag-a")->bundled);
 }
 
 }  // namespace
