@@ -3,6 +3,7 @@
 // one per section. Media both ways on both sections, byte for byte,
 // demultiplexed by the MID header extension, or without it by SSRC and
 // payload type; RTCP by SSRC.
+#include <algorithm>
 #include <string>
 
 #include "daemon_test.h"
@@ -149,6 +150,101 @@ TEST_F(Bundle, WithoutMidExtensionPayloadTypeAndSsrcDecide) {
     EXPECT_TRUE(relays(a, at(shared), *b1.rtcp, at(p1 + 1), rr));
     // A payload type of no section from an unknown SSRC: dropped.
     ASSERT_TRUE(a.sendTo(at(shared), rtpWithMid(9, 1, 0xDDDDDDDD, "")));
+    EXPECT_TRUE(nothingArrives(*b0.rtp));
+    EXPECT_TRUE(nothingArrives(*b1.rtp));
+}
+
+
+// Two daemons with a bundled DTLS-SRTP leg between them: plain A (two
+// sections, PCMU and PCMA, a port each) offers through the first daemon
+// with `bundle: [require]` and UDP/TLS/RTP/SAVP; the second takes the
+// bundled offer with `bundle: [accept]` and de-bundles it towards plain C
+// (RTP/AVP). The leg between them is one DTLS-SRTP transport on each side,
+// demultiplexed by payload type; each section's media arrives at its own
+// far end byte for byte.
+class BundleDtls : public Bundle {
+  protected:
+    void SetUp() override {
+        Bundle::SetUp();
+        if (IsSkipped() || HasFatalFailure()) return;
+        ASSERT_TRUE(second.start({.args = {"--interface=127.0.0.1"}})) << second.error();
+        ng2 = std::make_unique<NgClient>(second.ngPort());
+        ASSERT_TRUE(ng2->ok());
+    }
+    void TearDown() override {
+        if (HasFailure() && second.pid() > 0) std::cerr << "---- second daemon\n" << second.log(20000) << "----\n";
+        second.stop();
+        Bundle::TearDown();
+    }
+    // Sends from `from` to `to` every 20 ms until `at` receives the packet
+    // sent (the handshake may still be running); other arrivals are errors.
+    ::testing::AssertionResult carried(RtpPeer& from, const Endpoint& to, RtpPeer& at, uint8_t pt,
+                                       uint32_t ssrc) {
+        std::vector<Bytes> sent;
+        for (uint16_t seq = 0; seq < 150; seq++) {
+            sent.push_back(rtpPacket(pt, seq, 160u * seq, ssrc, patternPayload(160, uint8_t(seq))));
+            from.sendTo(to, sent.back());
+            auto got = at.receive(20ms);
+            if (!got) continue;
+            if (std::find(sent.begin(), sent.end(), got->bytes) != sent.end()) return ::testing::AssertionSuccess();
+            return ::testing::AssertionFailure() << "got " << hex(got->bytes) << ", not a packet sent";
+        }
+        return ::testing::AssertionFailure() << "nothing came through in 3 s";
+    }
+    Daemon second;
+    std::unique_ptr<NgClient> ng2;
+};
+
+TEST_F(BundleDtls, BundledDtlsLegBetweenTwoDaemonsCarriesEachSection) {
+    RtpPeer c0, c1;
+    ASSERT_TRUE(c0.ok() && c1.ok());
+    auto twoSections = [](uint16_t port0, uint16_t port1, const std::string& origin) {
+        return "v=0\r\no=- " + origin + " 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+               "m=audio " + std::to_string(port0) + " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
+               "m=audio " + std::to_string(port1) + " RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na=sendrecv\r\n";
+    };
+    auto signal = [](NgClient& c, const char* cmd, const std::string& fromTag, const std::string& toTag,
+                     const std::string& sdp, const std::string& tp, const char* bundle) {
+        Request r(cmd);
+        r.set("call-id", "bundle-dtls").set("from-tag", fromTag).set("sdp", sdp);
+        if (!toTag.empty()) r.set("to-tag", toTag);
+        if (!tp.empty()) r.set("transport-protocol", tp);
+        if (bundle) r.setList("bundle", {bundle});
+        return c.request(r);
+    };
+    Reply o1 = signal(*ng, "offer", "a", "", twoSections(b0.rtp->port(), b1.rtp->port(), "1"),
+                      "UDP/TLS/RTP/SAVP", "require");
+    ASSERT_EQ(o1.result(), "ok") << o1.describe();
+    auto legPorts = mediaPorts(o1.sdp());
+    ASSERT_EQ(legPorts.size(), 2u);
+    EXPECT_EQ(legPorts[0], legPorts[1]) << o1.sdp();
+    EXPECT_NE(o1.sdp().find("a=group:BUNDLE 1 2\r\n"), std::string::npos) << o1.sdp();
+    EXPECT_NE(o1.sdp().find("a=bundle-only\r\n"), std::string::npos) << o1.sdp();
+    Reply o2 = signal(*ng2, "offer", "x", "", o1.sdp(), "RTP/AVP", "accept");
+    ASSERT_EQ(o2.result(), "ok") << o2.describe();
+    auto toC = mediaPorts(o2.sdp());
+    ASSERT_EQ(toC.size(), 2u);
+    EXPECT_NE(toC[0], toC[1]) << o2.sdp();
+    EXPECT_EQ(o2.sdp().find("a=group:"), std::string::npos) << o2.sdp();
+    Reply a2 = signal(*ng2, "answer", "x", "c", twoSections(c0.port(), c1.port(), "2"), "", "accept");
+    ASSERT_EQ(a2.result(), "ok") << a2.describe();
+    auto back = mediaPorts(a2.sdp());
+    ASSERT_EQ(back.size(), 2u);
+    EXPECT_EQ(back[0], back[1]) << a2.sdp();
+    EXPECT_NE(a2.sdp().find("a=group:BUNDLE 1 2\r\n"), std::string::npos) << a2.sdp();
+    EXPECT_NE(a2.sdp().find("a=setup:active"), std::string::npos) << a2.sdp();
+    Reply a1 = signal(*ng, "answer", "a", "y", a2.sdp(), "", nullptr);
+    ASSERT_EQ(a1.result(), "ok") << a1.describe();
+    auto toA = mediaPorts(a1.sdp());
+    ASSERT_EQ(toA.size(), 2u);
+    EXPECT_NE(toA[0], toA[1]) << a1.sdp();
+
+    EXPECT_TRUE(carried(*b0.rtp, at(toA[0]), c0, 0, 0xA0A0A0A0)) << "A section 1 -> C";
+    EXPECT_TRUE(carried(*b1.rtp, at(toA[1]), c1, 8, 0xA1A1A1A1)) << "A section 2 -> C";
+    EXPECT_TRUE(carried(c0, at(toC[0]), *b0.rtp, 0, 0xC0C0C0C0)) << "C section 1 -> A";
+    EXPECT_TRUE(carried(c1, at(toC[1]), *b1.rtp, 8, 0xC1C1C1C1)) << "C section 2 -> A";
+    EXPECT_TRUE(nothingArrives(c0));
+    EXPECT_TRUE(nothingArrives(c1));
     EXPECT_TRUE(nothingArrives(*b0.rtp));
     EXPECT_TRUE(nothingArrives(*b1.rtp));
 }
