@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/strings.h"
+#include "session/sdp_rewrite.h"
 
 namespace ngm::session {
 
@@ -53,7 +54,9 @@ std::vector<size_t> acceptBundledOffer(sdp::SessionDescription& sdp) {
     int port = head.m.port;
     for (size_t k = 1; k < group.size(); k++) {
         sdp::MediaSection& m = sdp.media[group[k]];
-        if (m.m.port != 0 || !m.hasAttr("bundle-only")) continue;
+        // Only RTP is demultiplexed: anything else (a WebRTC data channel,
+        // SCTP over the DTLS association) stays rejected, as without the key.
+        if (m.m.port != 0 || !m.hasAttr("bundle-only") || !isRtpProtocol(m.m.proto)) continue;
         m.m.port = port;
         std::erase_if(m.lines, [](const sdp::Line& l) {
             return l.type == 'a' && sdp::splitAttribute(l.value).name == "bundle-only";

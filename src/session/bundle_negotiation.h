@@ -21,6 +21,7 @@ std::vector<size_t> bundleGroupSections(const sdp::SessionDescription& sdp);
 
 // `bundle=accept` on an offer: each section of the group that came with
 // port 0 and a=bundle-only (RFC 9143 §7.3.3, what max-bundle browsers send)
+// with an RTP profile
 // takes the tagged section's port and address and loses a=bundle-only, so
 // that it is negotiated (and offered on) as a section of its own. Returns
 // bundleGroupSections().

@@ -13,7 +13,7 @@
 namespace ngm::session {
 namespace {
 
-// Every test owns a block of ten ports in 61300–61399.
+// Every test owns a block of nine ports in 61300–61398 (start(block)).
 
 net::IpAddress ip(const char* s) { return *net::IpAddress::parse(s); }
 
@@ -81,8 +81,9 @@ const std::string kPlainOffer =
 class BundleTest : public ::testing::Test {
   protected:
     void SetUp() override { log::setLevel(log::Crit); }
-    void start(int portMin) {
-        table.build({net::InterfaceConfig{"default", "", ip("127.0.0.1"), {}}}, portMin, portMin + 9);
+    void start(int block) {
+        int portMin = 61300 + 9 * block;
+        table.build({net::InterfaceConfig{"default", "", ip("127.0.0.1"), {}}}, portMin, portMin + 8);
         cfg.interfaces = &table;
         cfg.registry = &registry;
         cfg.instanceToken = "0123456789ab";
@@ -111,7 +112,7 @@ class BundleTest : public ::testing::Test {
 };
 
 TEST_F(BundleTest, WithoutTheKeyBundleOnlySectionsAreRejectedAs105Does) {
-    start(61300);
+    start(0);
     auto r = store->offer(offer(kBundledOffer));
     ASSERT_TRUE(r.ok());
     auto ports = mediaPorts(r->sdp);
@@ -123,7 +124,7 @@ TEST_F(BundleTest, WithoutTheKeyBundleOnlySectionsAreRejectedAs105Does) {
 }
 
 TEST_F(BundleTest, AcceptDebundlesTheOfferAndBundlesTheAnswer) {
-    start(61310);
+    start(1);
     Flags f = offer(kBundledOffer);
     f.bundle.accept = true;
     auto r = store->offer(f);
@@ -181,7 +182,7 @@ TEST_F(BundleTest, AcceptDebundlesTheOfferAndBundlesTheAnswer) {
 }
 
 TEST_F(BundleTest, RejectLeavesTheOfferAsWithoutTheKey) {
-    start(61320);
+    start(2);
     Flags f = offer(kBundledOffer);
     f.bundle.accept = f.bundle.reject = true;
     auto r = store->offer(f);
@@ -191,7 +192,7 @@ TEST_F(BundleTest, RejectLeavesTheOfferAsWithoutTheKey) {
 }
 
 TEST_F(BundleTest, ReofferWithRejectBreaksTheGroup) {
-    start(61330);
+    start(3);
     Flags f = offer(kBundledOffer);
     f.bundle.accept = true;
     ASSERT_TRUE(store->offer(f).ok());
@@ -205,7 +206,7 @@ TEST_F(BundleTest, ReofferWithRejectBreaksTheGroup) {
 }
 
 TEST_F(BundleTest, OfferBundlesTheOutgoingOfferOnUniquePorts) {
-    start(61340);
+    start(4);
     Flags f = offer(kPlainOffer);
     f.bundle.offer = true;
     auto r = store->offer(f);
@@ -222,7 +223,7 @@ TEST_F(BundleTest, OfferBundlesTheOutgoingOfferOnUniquePorts) {
 }
 
 TEST_F(BundleTest, RequireListsTheSharedPortWithBundleOnly) {
-    start(61350);
+    start(5);
     Flags f = offer(kPlainOffer);
     f.bundle.require = true;
     auto r = store->offer(f);
@@ -237,7 +238,7 @@ TEST_F(BundleTest, RequireListsTheSharedPortWithBundleOnly) {
 }
 
 TEST_F(BundleTest, StrictGivesBundleOnlySectionsPortZero) {
-    start(61360);
+    start(6);
     Flags f = offer(kPlainOffer);
     f.bundle.require = f.bundle.strict = true;
     auto r = store->offer(f);
@@ -252,7 +253,7 @@ TEST_F(BundleTest, StrictGivesBundleOnlySectionsPortZero) {
 }
 
 TEST_F(BundleTest, BundledAnswerToOurBundledOfferIsDemuxed) {
-    start(61370);
+    start(7);
     Flags f = offer(kPlainOffer);
     f.bundle.offer = true;
     ASSERT_TRUE(store->offer(f).ok());
@@ -287,7 +288,7 @@ TEST_F(BundleTest, BundledAnswerToOurBundledOfferIsDemuxed) {
 }
 
 TEST_F(BundleTest, AnswerRefusingTheGroupLeavesSectionsApart) {
-    start(61380);
+    start(8);
     Flags f = offer(kPlainOffer);
     f.bundle.offer = true;
     ASSERT_TRUE(store->offer(f).ok());
@@ -300,7 +301,7 @@ TEST_F(BundleTest, AnswerRefusingTheGroupLeavesSectionsApart) {
 
 
 TEST_F(BundleTest, ReofferFromTheAnswererToABundledOffererIsBundledUnderItsMids) {
-    start(61390);
+    start(9);
     Flags f = offer(kBundledOffer);
     f.bundle.accept = true;
     ASSERT_TRUE(store->offer(f).ok());
@@ -323,6 +324,28 @@ TEST_F(BundleTest, ReofferFromTheAnswererToABundledOffererIsBundledUnderItsMids)
     EXPECT_EQ(count(r->sdp, "a=group:BUNDLE a0 a1\r\n"), 1u) << r->sdp;
     EXPECT_EQ(count(r->sdp, "a=mid:a1\r\n"), 1u);
     EXPECT_TRUE(party("tag-a")->bundled);
+}
+
+
+TEST_F(BundleTest, BundleOnlyDataChannelStaysRejected) {
+    start(10);
+    std::string sdp = kBundledOffer;
+    sdp.insert(sdp.find("a=group:BUNDLE a0 a1") + 20, " d");
+    sdp += "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=bundle-only\r\n"
+           "a=mid:d\r\na=sctp-port:5000\r\n";
+    Flags f = offer(sdp);
+    f.bundle.accept = true;
+    auto r = store->offer(f);
+    ASSERT_TRUE(r.ok()) << r.error().reason;
+    auto ports = mediaPorts(r->sdp);
+    ASSERT_EQ(ports.size(), 3u);
+    EXPECT_NE(ports[1], 0);
+    EXPECT_EQ(ports[2], 0);
+    std::string answerSdp = kPlainAnswer + "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n";
+    auto ra = store->answer(answer(answerSdp));
+    ASSERT_TRUE(ra.ok()) << ra.error().reason;
+    EXPECT_EQ(count(ra->sdp, "a=group:BUNDLE a0 a1\r\n"), 1u) << ra->sdp;
+    EXPECT_EQ(mediaPorts(ra->sdp)[2], 0);
 }
 
 }  // namespace
