@@ -198,7 +198,10 @@ TEST_F(BundleTest, ReofferWithRejectBreaksTheGroup) {
     ASSERT_TRUE(store->offer(f).ok());
     ASSERT_TRUE(store->answer(answer(kPlainAnswer)).ok());
     ASSERT_TRUE(party("tag-a")->bundled);
-    Flags again = offer(kPlainOffer);
+    // The same addresses (no new ports), without the group.
+    std::string sdp = kPlainOffer;
+    sdp.replace(sdp.find("m=audio 2002"), 12, "m=audio 2000");
+    Flags again = offer(sdp);
     again.bundle.reject = true;
     ASSERT_TRUE(store->offer(again).ok());
     EXPECT_FALSE(party("tag-a")->bundled);
