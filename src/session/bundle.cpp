@@ -39,8 +39,9 @@ void CallStore::settleBundle(Participant& from, Participant& to, const sdp::Sess
         // `accept`: the offerer's group is taken (acceptBundledOffer found
         // it); without it (or with `reject`) the offer is read as 10.5 reads it.
         from.bundled = !group.empty();
+        from.bundleDemuxOnly = false;
         markGroup(from, group);
-        if (f.bundle.reject) to.bundled = false;
+        if (f.bundle.reject) to.bundled = to.bundleDemuxOnly = false;
         to.bundleOffer = bundleOfferOf(f.bundle);
         if (to.bundleOffer != BO::None) {
             // Every relayed RTP section of the offer goes into the group,
@@ -60,8 +61,10 @@ void CallStore::settleBundle(Participant& from, Participant& to, const sdp::Sess
     } else if (from.bundleOffer != BO::None || from.bundled) {
         // The answer says whether its sender took the group we offered (or
         // keeps the one it had).
+        bool sharedOffered = from.bundleOffer == BO::Require || from.bundleOffer == BO::Strict;
         from.bundled = !group.empty();
-        markGroup(from, group);
+        from.bundleDemuxOnly = !from.bundled && sharedOffered;
+        if (!from.bundleDemuxOnly) markGroup(from, group);
         if (from.bundled)
             NGM_LOG(log::Info, f.callId + "/" + f.fromTag, "BUNDLE group of %zu sections accepted",
                     group.size());
@@ -71,6 +74,7 @@ void CallStore::settleBundle(Participant& from, Participant& to, const sdp::Sess
     // A shared transport is muxed (RFC 9143 §9.3: rtcp-mux is required), and
     // its ICE and DTLS run on the tagged section only.
     for (Participant* p : {&from, &to}) {
+        if (p->bundleDemuxOnly) continue;  // its sections keep their own transports
         bool shared = p->bundled || p->bundleOffer == BO::Require || p->bundleOffer == BO::Strict;
         if (!shared && p->bundleOffer != BO::Offer) continue;
         for (size_t i = 0; i < p->media.size(); i++) {
@@ -98,7 +102,7 @@ void CallStore::applyBundles(Call& c) {
                     sc->bundleSection = 0;
                 }
     for (auto& [tag, p] : c.participants) {
-        if (!p->bundled) continue;
+        if (!p->bundled && !p->bundleDemuxOnly) continue;
         for (size_t h = 0; h < p->media.size(); h++) {
             Media* head = p->media[h].get();
             if (!head || head->bundleHead != (int)h || !head->hasPorts()) continue;
@@ -120,7 +124,8 @@ void CallStore::applyBundles(Call& c) {
                 for (auto& [qtag, q] : c.participants) {
                     if (q.get() == p.get()) continue;
                     Media* qm = q->mediaAt(i);
-                    if (qm && qm->rtpConfig.rtpSinks.contains(&head->rtp)) {
+                    if (qm && (qm->rtpConfig.rtpSinks.contains(&head->rtp) ||
+                               qm->rtpConfig.rtpSinks.contains(&m->rtp))) {
                         qm->rtpConfig.bundleOut = &d;
                         qm->rtpConfig.bundleSection = (uint8_t)k;
                     }

@@ -138,6 +138,11 @@ struct Participant {
     // require, strict), until its answer says whether it took the group.
     enum class BundleOffer : uint8_t { None, Offer, Require, Strict };
     BundleOffer bundleOffer = BundleOffer::None;
+    // It was offered the shared port on every section (`require`) and
+    // answered without the group: what it sends to that port is still told
+    // apart by section (never taken as the first section's), while media to
+    // it goes to each section's own address.
+    bool bundleDemuxOnly = false;
 
     // What we wrote towards this participant, for `replace` handling.
     std::string outOriginUsername, outSessionName;

@@ -238,6 +238,20 @@ TEST_F(BundleTest, RequireListsTheSharedPortWithBundleOnly) {
     EXPECT_EQ(count(r->sdp, "a=group:BUNDLE 1 2\r\n"), 1u);
     EXPECT_EQ(count(r->sdp, "a=bundle-only\r\n"), 1u);
     EXPECT_LT(r->sdp.find("a=mid:1"), r->sdp.find("m=audio " + std::to_string(ports[1]) + " RTP/AVP 8"));
+    // An answerer without BUNDLE (a port per section): what it sends to the
+    // shared port is still told apart by section; media to it goes to each
+    // section's own port.
+    ASSERT_TRUE(store->answer(answer(kPlainAnswer)).ok());
+    Participant* pa = party("tag-a");
+    Participant* pb = party("tag-b");
+    EXPECT_FALSE(pb->bundled);
+    EXPECT_TRUE(pb->bundleDemuxOnly);
+    const media::BundleDemux* d = pb->media[0]->rtp.config().bundle;
+    ASSERT_NE(d, nullptr);
+    ASSERT_EQ(d->size(), 2u);
+    EXPECT_TRUE(d->section(1).rtpSinks.contains(&pa->media[1]->rtp));
+    EXPECT_TRUE(pa->media[1]->rtp.config().rtpSinks.contains(&pb->media[1]->rtp));
+    EXPECT_EQ(pa->media[1]->rtp.config().bundleOut, d);
 }
 
 TEST_F(BundleTest, StrictGivesBundleOnlySectionsPortZero) {
