@@ -12,7 +12,8 @@ uint32_t be32(const uint8_t* p) {
 
 }  // namespace
 
-bool findHeaderExtension(std::span<const uint8_t> rtp, uint8_t id, std::span<const uint8_t>& value) {
+bool findHeaderExtension(std::span<const uint8_t> rtp, uint8_t id,
+                         std::span<const uint8_t>& value) {
     if (id == 0 || rtp.size() < 12 || (rtp[0] >> 6) != 2 || !(rtp[0] & 0x10)) return false;
     size_t pos = 12 + size_t(rtp[0] & 0x0f) * 4;  // CSRC list
     if (rtp.size() < pos + 4) return false;

@@ -33,8 +33,8 @@ bool findHeaderExtension(std::span<const uint8_t> rtp, uint8_t id, std::span<con
 class BundleDemux {
   public:
     static constexpr size_t kMaxSections = 16;
-    static constexpr size_t kMaxMid = 32;     // RFC 8843: a mid is a short token
-    static constexpr size_t kMaxSsrcs = 8;    // learned per section and direction
+    static constexpr size_t kMaxMid = 32;   // RFC 8843: a mid is a short token
+    static constexpr size_t kMaxSsrcs = 8;  // learned per section and direction
 
     struct Section {
         std::array<char, kMaxMid> mid{};

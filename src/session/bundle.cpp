@@ -50,7 +50,8 @@ void CallStore::settleBundle(Participant& from, Participant& to, const sdp::Sess
             for (size_t i = 0; i < in.media.size(); i++) {
                 const sdp::MediaSection& sm = in.media[i];
                 Media* m = to.mediaAt(i);
-                if (sm.session == 0 && sm.m.port != 0 && isRtpProtocol(sm.m.proto) && m && m->hasPorts())
+                if (sm.session == 0 && sm.m.port != 0 && isRtpProtocol(sm.m.proto) && m &&
+                    m->hasPorts())
                     members.push_back(i);
             }
             if (members.size() < 1) to.bundleOffer = BO::None;
@@ -115,9 +116,11 @@ void CallStore::applyBundles(Call& c) {
                 if (!m || m->bundleHead != (int)h || m->rejected || !m->hasPorts()) continue;
                 std::bitset<128> pts;
                 for (const auto& codec : m->codecs)
-                    if (codec.payloadType >= 0 && codec.payloadType < 128) pts.set((size_t)codec.payloadType);
+                    if (codec.payloadType >= 0 && codec.payloadType < 128)
+                        pts.set((size_t)codec.payloadType);
                 size_t k = d.size();
-                if (!d.addSection(m->mid, pts, m->rtpConfig.rtpSinks, m->rtpConfig.rtcpSinks)) continue;
+                if (!d.addSection(m->mid, pts, m->rtpConfig.rtpSinks, m->rtpConfig.rtcpSinks))
+                    continue;
                 if (!d.midExtension() && m->midExtId) d.setMidExtension(m->midExtId);
                 // The legs whose media for this section leaves through the
                 // shared transport: what they send names the section.

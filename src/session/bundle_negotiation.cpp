@@ -39,7 +39,8 @@ std::vector<size_t> bundleGroupSections(const sdp::SessionDescription& sdp) {
                 std::find(out.begin(), out.end(), i) == out.end())
                 out.push_back(i);
     // RFC 9143 §7.2.1: the tagged section is the first with a port.
-    auto tagged = std::find_if(out.begin(), out.end(), [&](size_t i) { return sdp.media[i].m.port != 0; });
+    auto tagged =
+        std::find_if(out.begin(), out.end(), [&](size_t i) { return sdp.media[i].m.port != 0; });
     if (tagged == out.end()) return {};
     std::rotate(out.begin(), tagged, tagged + 1);
     return out;
@@ -64,7 +65,8 @@ std::vector<size_t> acceptBundledOffer(sdp::SessionDescription& sdp) {
         // Its address is the tagged section's (a c= of its own may be a
         // zero placeholder).
         if (headConn) {
-            auto c = std::find_if(m.lines.begin(), m.lines.end(), [](const sdp::Line& l) { return l.type == 'c'; });
+            auto c = std::find_if(m.lines.begin(), m.lines.end(),
+                                  [](const sdp::Line& l) { return l.type == 'c'; });
             if (c != m.lines.end())
                 *c = conn;
             else

@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     std::span<const uint8_t> value;
     if (findHeaderExtension(in, id, value)) {
-        if (value.data() < in.data() || value.data() + value.size() > in.data() + in.size()) abort();
+        if (value.data() < in.data() || value.data() + value.size() > in.data() + in.size())
+            abort();
         if (id == 0) abort();
     }
 
@@ -43,6 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (r < -1 || r >= (int)demux.size()) abort();
     int c = demux.routeRtcp(in);
     if (c < -1 || c >= (int)demux.size()) abort();
-    if (in.size() >= 12) demux.noteSent(in[1] % 4, uint32_t(in[8]) << 24 | uint32_t(in[9]) << 16 | uint32_t(in[10]) << 8 | in[11]);
+    if (in.size() >= 12)
+        demux.noteSent(in[1] % 4, uint32_t(in[8]) << 24 | uint32_t(in[9]) << 16 |
+                                      uint32_t(in[10]) << 8 | in[11]);
     return 0;
 }

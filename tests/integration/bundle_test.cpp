@@ -49,16 +49,21 @@ std::string bundledOffer(uint16_t port, bool midExtension, int pt0, int pt1) {
     };
     std::string ext = midExtension ? "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n" : "";
     return "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE a0 a1\r\n"
-           "m=audio " + std::to_string(port) + section(pt0) +
-           "c=IN IP4 127.0.0.1\r\na=mid:a0\r\n" + ext + "a=rtcp-mux\r\na=sendrecv\r\n"
-           "m=audio 0" + section(pt1) +
-           "c=IN IP4 0.0.0.0\r\na=bundle-only\r\na=mid:a1\r\n" + ext + "a=rtcp-mux\r\na=sendrecv\r\n";
+           "m=audio " +
+           std::to_string(port) + section(pt0) + "c=IN IP4 127.0.0.1\r\na=mid:a0\r\n" + ext +
+           "a=rtcp-mux\r\na=sendrecv\r\n"
+           "m=audio 0" +
+           section(pt1) + "c=IN IP4 0.0.0.0\r\na=bundle-only\r\na=mid:a1\r\n" + ext +
+           "a=rtcp-mux\r\na=sendrecv\r\n";
 }
 
 std::string plainAnswer(uint16_t port0, uint16_t port1, int pt0, int pt1) {
     return "v=0\r\no=- 2 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-           "m=audio " + std::to_string(port0) + " RTP/AVP " + std::to_string(pt0) + "\r\na=sendrecv\r\n"
-           "m=audio " + std::to_string(port1) + " RTP/AVP " + std::to_string(pt1) + "\r\na=sendrecv\r\n";
+           "m=audio " +
+           std::to_string(port0) + " RTP/AVP " + std::to_string(pt0) +
+           "\r\na=sendrecv\r\n"
+           "m=audio " +
+           std::to_string(port1) + " RTP/AVP " + std::to_string(pt1) + "\r\na=sendrecv\r\n";
 }
 
 class Bundle : public DaemonTest {
@@ -66,7 +71,8 @@ class Bundle : public DaemonTest {
     void SetUp() override {
         DaemonTest::SetUp();
         if (IsSkipped()) return;
-        if (underOracle()) GTEST_SKIP() << "rtpengine 10.5 has no `bundle` key (a later rtpengine feature)";
+        if (underOracle())
+            GTEST_SKIP() << "rtpengine 10.5 has no `bundle` key (a later rtpengine feature)";
         ASSERT_TRUE(startDaemon()) << daemon.error();
         ASSERT_TRUE(a.ok());
         ASSERT_TRUE(b0.bind());
@@ -89,12 +95,13 @@ class Bundle : public DaemonTest {
         ASSERT_EQ(o.sdp().find("bundle-only"), std::string::npos) << o.sdp();
         p0 = toB[0];
         p1 = toB[1];
-        Reply r = ng->request(Request("answer")
-                                  .set("call-id", "bundle-1")
-                                  .set("from-tag", "a")
-                                  .set("to-tag", "b")
-                                  .setList("bundle", {"accept"})
-                                  .set("sdp", plainAnswer(b0.rtp->port(), b1.rtp->port(), pt0, pt1)));
+        Reply r =
+            ng->request(Request("answer")
+                            .set("call-id", "bundle-1")
+                            .set("from-tag", "a")
+                            .set("to-tag", "b")
+                            .setList("bundle", {"accept"})
+                            .set("sdp", plainAnswer(b0.rtp->port(), b1.rtp->port(), pt0, pt1)));
         ASSERT_EQ(r.result(), "ok") << r.describe();
         auto toA = mediaPorts(r.sdp());
         ASSERT_EQ(toA.size(), 2u) << r.sdp();
@@ -154,7 +161,6 @@ TEST_F(Bundle, WithoutMidExtensionPayloadTypeAndSsrcDecide) {
     EXPECT_TRUE(nothingArrives(*b1.rtp));
 }
 
-
 // Two daemons with a bundled DTLS-SRTP leg between them: plain A (two
 // sections, PCMU and PCMA, a port each) offers through the first daemon
 // with `bundle: [require]` and UDP/TLS/RTP/SAVP; the second takes the
@@ -172,7 +178,8 @@ class BundleDtls : public Bundle {
         ASSERT_TRUE(ng2->ok());
     }
     void TearDown() override {
-        if (HasFailure() && second.pid() > 0) std::cerr << "---- second daemon\n" << second.log(20000) << "----\n";
+        if (HasFailure() && second.pid() > 0)
+            std::cerr << "---- second daemon\n" << second.log(20000) << "----\n";
         second.stop();
         Bundle::TearDown();
     }
@@ -186,8 +193,10 @@ class BundleDtls : public Bundle {
             from.sendTo(to, sent.back());
             auto got = at.receive(20ms);
             if (!got) continue;
-            if (std::find(sent.begin(), sent.end(), got->bytes) != sent.end()) return ::testing::AssertionSuccess();
-            return ::testing::AssertionFailure() << "got " << hex(got->bytes) << ", not a packet sent";
+            if (std::find(sent.begin(), sent.end(), got->bytes) != sent.end())
+                return ::testing::AssertionSuccess();
+            return ::testing::AssertionFailure()
+                   << "got " << hex(got->bytes) << ", not a packet sent";
         }
         return ::testing::AssertionFailure() << "nothing came through in 3 s";
     }
@@ -199,12 +208,17 @@ TEST_F(BundleDtls, BundledDtlsLegBetweenTwoDaemonsCarriesEachSection) {
     RtpPeer c0, c1;
     ASSERT_TRUE(c0.ok() && c1.ok());
     auto twoSections = [](uint16_t port0, uint16_t port1, const std::string& origin) {
-        return "v=0\r\no=- " + origin + " 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-               "m=audio " + std::to_string(port0) + " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
-               "m=audio " + std::to_string(port1) + " RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na=sendrecv\r\n";
+        return "v=0\r\no=- " + origin +
+               " 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+               "m=audio " +
+               std::to_string(port0) +
+               " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
+               "m=audio " +
+               std::to_string(port1) + " RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na=sendrecv\r\n";
     };
-    auto signal = [](NgClient& c, const char* cmd, const std::string& fromTag, const std::string& toTag,
-                     const std::string& sdp, const std::string& tp, const char* bundle) {
+    auto signal = [](NgClient& c, const char* cmd, const std::string& fromTag,
+                     const std::string& toTag, const std::string& sdp, const std::string& tp,
+                     const char* bundle) {
         Request r(cmd);
         r.set("call-id", "bundle-dtls").set("from-tag", fromTag).set("sdp", sdp);
         if (!toTag.empty()) r.set("to-tag", toTag);
@@ -226,7 +240,8 @@ TEST_F(BundleDtls, BundledDtlsLegBetweenTwoDaemonsCarriesEachSection) {
     ASSERT_EQ(toC.size(), 2u);
     EXPECT_NE(toC[0], toC[1]) << o2.sdp();
     EXPECT_EQ(o2.sdp().find("a=group:"), std::string::npos) << o2.sdp();
-    Reply a2 = signal(*ng2, "answer", "x", "c", twoSections(c0.port(), c1.port(), "2"), "", "accept");
+    Reply a2 =
+        signal(*ng2, "answer", "x", "c", twoSections(c0.port(), c1.port(), "2"), "", "accept");
     ASSERT_EQ(a2.result(), "ok") << a2.describe();
     auto back = mediaPorts(a2.sdp());
     ASSERT_EQ(back.size(), 2u);

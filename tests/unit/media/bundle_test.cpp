@@ -14,7 +14,8 @@ void put32(std::vector<uint8_t>& b, uint32_t v) {
 
 // An RTP packet (RFC 3550) with an optional RFC 8285 header extension block
 // (`ext`: the elements, padded to 32 bits here) and a 4-byte payload.
-std::vector<uint8_t> rtp(uint8_t pt, uint32_t ssrc, std::vector<uint8_t> ext = {}, uint16_t profile = 0xBEDE) {
+std::vector<uint8_t> rtp(uint8_t pt, uint32_t ssrc, std::vector<uint8_t> ext = {},
+                         uint16_t profile = 0xBEDE) {
     std::vector<uint8_t> b{uint8_t(ext.empty() ? 0x80 : 0x90), pt, 0, 1, 0, 0, 0, 160};
     put32(b, ssrc);
     if (!ext.empty()) {

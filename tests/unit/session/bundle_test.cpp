@@ -83,7 +83,8 @@ class BundleTest : public ::testing::Test {
     void SetUp() override { log::setLevel(log::Crit); }
     void start(int block) {
         int portMin = 61300 + 9 * block;
-        table.build({net::InterfaceConfig{"default", "", ip("127.0.0.1"), {}}}, portMin, portMin + 8);
+        table.build({net::InterfaceConfig{"default", "", ip("127.0.0.1"), {}}}, portMin,
+                    portMin + 8);
         cfg.interfaces = &table;
         cfg.registry = &registry;
         cfg.instanceToken = "0123456789ab";
@@ -155,7 +156,8 @@ TEST_F(BundleTest, AcceptDebundlesTheOfferAndBundlesTheAnswer) {
     EXPECT_EQ(count(ra->sdp, "a=mid:a1\r\n"), 1u);
     EXPECT_EQ(count(ra->sdp, "a=rtcp-mux\r\n"), 2u);
     EXPECT_EQ(count(ra->sdp, "a=rtcp:" + std::to_string(back[0]) + "\r\n"), 1u);  // tagged only
-    EXPECT_EQ(count(ra->sdp, "c=IN IP4 127.0.0.1"), 1u);  // the session c= (the answer had no other)
+    EXPECT_EQ(count(ra->sdp, "c=IN IP4 127.0.0.1"),
+              1u);  // the session c= (the answer had no other)
     // The group comes before the media.
     EXPECT_LT(ra->sdp.find("a=group:"), ra->sdp.find("m="));
 
@@ -237,7 +239,8 @@ TEST_F(BundleTest, RequireListsTheSharedPortWithBundleOnly) {
     EXPECT_EQ(ports[0], ports[1]);
     EXPECT_EQ(count(r->sdp, "a=group:BUNDLE 1 2\r\n"), 1u);
     EXPECT_EQ(count(r->sdp, "a=bundle-only\r\n"), 1u);
-    EXPECT_LT(r->sdp.find("a=mid:1"), r->sdp.find("m=audio " + std::to_string(ports[1]) + " RTP/AVP 8"));
+    EXPECT_LT(r->sdp.find("a=mid:1"),
+              r->sdp.find("m=audio " + std::to_string(ports[1]) + " RTP/AVP 8"));
     // An answerer without BUNDLE (a port per section): what it sends to the
     // shared port is still told apart by section; media to it goes to each
     // section's own port.
@@ -316,7 +319,6 @@ TEST_F(BundleTest, AnswerRefusingTheGroupLeavesSectionsApart) {
     EXPECT_TRUE(party("tag-a")->media[1]->rtp.config().rtpSinks.contains(&pb->media[1]->rtp));
 }
 
-
 TEST_F(BundleTest, ReofferFromTheAnswererToABundledOffererIsBundledUnderItsMids) {
     start(9);
     Flags f = offer(kBundledOffer);
@@ -343,13 +345,13 @@ TEST_F(BundleTest, ReofferFromTheAnswererToABundledOffererIsBundledUnderItsMids)
     EXPECT_TRUE(party("tag-a")->bundled);
 }
 
-
 TEST_F(BundleTest, BundleOnlyDataChannelStaysRejected) {
     start(10);
     std::string sdp = kBundledOffer;
     sdp.insert(sdp.find("a=group:BUNDLE a0 a1") + 20, " d");
-    sdp += "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=bundle-only\r\n"
-           "a=mid:d\r\na=sctp-port:5000\r\n";
+    sdp +=
+        "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=bundle-only\r\n"
+        "a=mid:d\r\na=sctp-port:5000\r\n";
     Flags f = offer(sdp);
     f.bundle.accept = true;
     auto r = store->offer(f);
