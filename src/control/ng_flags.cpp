@@ -151,6 +151,17 @@ Error applyReplace(Flags& f, std::string_view item) {
     return std::nullopt;
 }
 
+// ---- items of `bundle` (rtpengine mr14.0; unknown items are ignored) ----
+Error applyBundle(Flags& f, std::string_view item) {
+    std::string n = normalize(item);
+    if (n == "accept") f.bundle.accept = true;
+    if (n == "offer") f.bundle.offer = true;
+    if (n == "require") f.bundle.require = true;
+    if (n == "strict") f.bundle.strict = true;
+    if (n == "reject") f.bundle.reject = true;
+    return std::nullopt;
+}
+
 // ---- items of `rtcp-mux` ----
 
 struct RtcpMuxItem {
@@ -462,6 +473,7 @@ constexpr NgKey kKeys[] = {
              return Error();
          }},
     {.names = "rtcp mux", .kind = List, .onItem = applyRtcpMux},
+    {.names = "bundle", .kind = List, .onItem = applyBundle},
     {.names = "direction", .kind = List, .onValue = direction},
     {"interface", Text, &Flags::interface},
     {.names = "received from", .kind = Any, .onValue = receivedFrom},

@@ -1,5 +1,6 @@
 #include "media/packet_stream.h"
 
+#include "media/bundle.h"
 #include "media/dtls_transport.h"
 #include "media/ice_transport.h"
 
@@ -349,6 +350,20 @@ const SinkList* PacketStream::admit(net::Datagram& d, int64_t nowMs, bool& rtp) 
         if (!rtp && !validRtcp({d.data, d.len})) return nullptr;
     }
     if (!acceptSource(net::Endpoint::fromSockaddr(d.from), nowMs)) return nullptr;
+    if (cfg_.bundle) {
+        // RFC 9143 §9.2: the section of the packet picks its leg.
+        std::span<const uint8_t> plain(d.data, d.len);
+        int section = rtp ? cfg_.bundle->routeRtp(plain) : cfg_.bundle->routeRtcp(plain);
+        if (section < 0) {
+            if (ctx_.totals) ctx_.totals->add(ctx_.totals->bundleUnmatched, 1);
+            return nullptr;
+        }
+        const BundleDemux::Section& s = cfg_.bundle->section(size_t(section));
+        sinks = rtp ? &s.rtpSinks : &s.rtcpSinks;
+    }
+    if (rtp && cfg_.bundleOut && d.len >= 12)
+        cfg_.bundleOut->noteSent(cfg_.bundleSection, uint32_t(d.data[8]) << 24 | uint32_t(d.data[9]) << 16 |
+                                                         uint32_t(d.data[10]) << 8 | d.data[11]);
     if (cfg_.unidirectional)
         for (PacketStream* sink : *sinks)
             if (!sink->confirmed_ && sink->endpoint_.valid()) sink->confirm(sink->endpoint_);
@@ -505,7 +520,9 @@ bool PacketStream::plainForwarding() const {
     // one, dropping what the kernel drops the same way.
     bool chainPlain = chainLen_ == 0 ||
                       (chainLen_ == 1 && chain_[0] == &controls_ && kernelControls(cfg_.controls));
-    if (!chainPlain || cfg_.stripRtcpFeedback || !confirmed_ || fd_ < 0) return false;
+    if (!chainPlain || cfg_.stripRtcpFeedback || !confirmed_ || fd_ < 0 || cfg_.bundle ||
+        cfg_.bundleOut)
+        return false;
     if (cfg_.rtpSinks.size() > 1 || cfg_.rtcpSinks.size() > 1) return false;
     for (const PacketStream* sink : cfg_.rtpSinks)
         if (sink->cfg_.egress || !sink->confirmed_ || !sink->canReceive()) return false;

@@ -60,6 +60,9 @@ struct WorkerStats {
     std::atomic<uint64_t> iceChecksSent{0}, iceChecksReceived{0};
     std::atomic<uint64_t> iceChecksMalformed{0}, iceChecksUnknownUsername{0}, iceChecksBadIntegrity{0};
     std::atomic<uint64_t> iceConsentExpired{0}, iceRoleConflicts{0}, iceNominations{0};
+    // BUNDLE: packets on a bundled transport that matched no section (no
+    // known MID, SSRC or unique payload type); also counted as errors.
+    std::atomic<uint64_t> bundleUnmatched{0};
     void add(std::atomic<uint64_t>& c, uint64_t n) {
         c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }

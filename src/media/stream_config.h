@@ -13,6 +13,7 @@
 
 namespace ngm::media {
 
+class BundleDemux;
 class DtlsHandler;
 class IceHandler;
 
@@ -118,6 +119,16 @@ struct StreamConfig {
     // rtpengine 10.5 does (stripRtcpFeedback). Keeps the stream in
     // userspace (the kernel path does not filter).
     bool stripRtcpFeedback = false;
+    // BUNDLE (media/bundle.h): this stream is the participant's bundled
+    // transport, and the demux picks each packet's sinks by section (the
+    // rtpSinks/rtcpSinks above are then unused). Keeps the stream in
+    // userspace.
+    BundleDemux* bundle = nullptr;
+    // RTP received here goes to a participant's bundled transport as its
+    // section `bundleSection`: its SSRCs are noted there, for routing the
+    // RTCP that reports on them.
+    BundleDemux* bundleOut = nullptr;
+    uint8_t bundleSection = 0;
 };
 
 }  // namespace ngm::media

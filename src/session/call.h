@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "codec/codec.h"
+#include "media/bundle.h"
 #include "media/dtls_transport.h"
 #include "media/packet_stream.h"
 #include "media/srtp_stage.h"
@@ -48,6 +49,14 @@ struct Media {
     net::Family sdpFamily = net::Family::None;  // family of the address in this side's SDP
     bool initialized = false;
     std::string mid;
+    // BUNDLE (docs/bundle.md): the 0-based index of the media whose
+    // transport this section shares towards this side (itself for the
+    // tagged one); -1: not in a group. Used while Participant::bundled.
+    int bundleHead = -1;
+    // The extmap id of the MID header extension in this side's SDP (0: none).
+    uint8_t midExtId = 0;
+    // On the tagged media of a bundled side: what tells its packets apart.
+    std::unique_ptr<media::BundleDemux> bundleDemux;
     MediaPorts ports;  // our ports towards this side
     Stream rtp{false}, rtcp{true};
     // What signalling wants of the two streams; applied with
@@ -130,6 +139,19 @@ struct Participant {
     // mux every section on one port (rtpengine sticks to a peer that talks
     // rtcp-mux, whatever the offerer or the offer's `rtcp-mux` key says).
     bool speaksRtcpMux = false;
+    // BUNDLE (docs/bundle.md): its media in a group share one transport (the
+    // tagged media's ports): its packets arrive there and are told apart by
+    // section, and media for all of them leaves from there.
+    bool bundled = false;
+    // How the last offer written to it was bundled (`bundle` offer,
+    // require, strict), until its answer says whether it took the group.
+    enum class BundleOffer : uint8_t { None, Offer, Require, Strict };
+    BundleOffer bundleOffer = BundleOffer::None;
+    // It was offered the shared port on every section (`require`) and
+    // answered without the group: what it sends to that port is still told
+    // apart by section (never taken as the first section's), while media to
+    // it goes to each section's own address.
+    bool bundleDemuxOnly = false;
 
     // What we wrote towards this participant, for `replace` handling.
     std::string outOriginUsername, outSessionName;

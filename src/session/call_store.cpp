@@ -8,6 +8,7 @@
 #include "crypto/srtp.h"
 #include "net/event_loop.h"
 #include "sdp/sdp.h"
+#include "session/bundle_negotiation.h"
 #include "session/load_limits.h"
 #include "session/participants.h"
 #include "session/registry.h"
@@ -160,10 +161,18 @@ void CallStore::attachPorts(Media& m) {
 // sends leaves through `b`'s streams and vice versa. `a` sent the SDP of
 // this message, so the message's learning flags are about `a`.
 void CallStore::wire(Participant& a, Participant& b, const Flags& f) {
-    auto link = [](Media& x, Media& y) {
-        Stream* rtcpTo = y.hasPorts() ? (y.rtcpMux ? &y.rtp : &y.rtcp) : nullptr;
+    // Media for a section of a bundled side leaves from its shared transport.
+    auto transportOf = [](Participant& p, Media& m) -> Media& {
+        if (p.bundled && m.bundleHead >= 0 && (size_t)m.bundleHead < p.media.size() &&
+            p.media[m.bundleHead] && p.media[m.bundleHead]->hasPorts())
+            return *p.media[m.bundleHead];
+        return m;
+    };
+    auto link = [&](Media& x, Media& y, Participant& yp) {
+        Media& yt = transportOf(yp, y);
+        Stream* rtcpTo = y.hasPorts() ? (yt.rtcpMux ? &yt.rtp : &yt.rtcp) : nullptr;
         x.rtpConfig.rtpSinks.clear();
-        if (y.hasPorts()) x.rtpConfig.rtpSinks.add(&y.rtp);
+        if (y.hasPorts()) x.rtpConfig.rtpSinks.add(&yt.rtp);
         x.rtpConfig.rtcpSinks.clear();
         x.rtpConfig.rtcpSinks.add(rtcpTo);
         x.rtcpConfig.rtpSinks.clear();
@@ -188,8 +197,8 @@ void CallStore::wire(Participant& a, Participant& b, const Flags& f) {
     for (size_t i = 0; i < n; i++) {
         Media& x = *a.media[i];
         Media& y = *b.media[i];
-        link(x, y);
-        link(y, x);
+        link(x, y, b);
+        link(y, x, a);
         int dtmf = -1;
         uint32_t clockRate = 0;  // the first real codec's: the jitter's unit
         for (const auto& c : x.codecs) {
@@ -292,6 +301,7 @@ uint8_t srtcpTrailer(const std::optional<crypto::SdesCrypto>& key) {
 }  // namespace
 
 void CallStore::applyStreams(Call& c) {
+    applyBundles(c);
     for (auto& [tag, p] : c.participants)
         for (auto& m : p->media)
             if (m) configureMedia(*m);
@@ -656,6 +666,13 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
         return commandError("Failed to parse SDP");
     }
     if (auto early = checkSdp(*parsed, f)) return *early;
+    // BUNDLE: a bundled offer taken (its bundle-only sections made sections
+    // of their own), or the group of an answer.
+    std::vector<size_t> group;
+    if (isOffer && f.bundle.accept && !f.bundle.reject)
+        group = acceptBundledOffer(*parsed);
+    else if (!isOffer)
+        group = bundleGroupSections(*parsed);
 
     Exchange x(f, isOffer, *parsed, wallSeconds());
     if (auto failed = findOrCreateCall(x)) return *failed;
@@ -671,6 +688,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
     x.from().speaksRtcpMux =
         std::any_of(x.in.media.begin(), x.in.media.end(),
                     [](const sdp::MediaSection& m) { return m.hasAttr("rtcp-mux"); });
+    settleBundle(x.from(), x.to(), x.in, f, isOffer, group);
 
     takeInCallControls(x);
     wire(x.from(), x.to(), f);

@@ -164,6 +164,11 @@ private:
                                                net::Family dstFamily, net::Family srcFamily,
                                                const PortsOwner& owner);
     void takeInCallControls(Exchange& x);
+    // BUNDLE (session/bundle.cpp): which sides are bundled after this
+    // message, and the demux tables of their transports.
+    void settleBundle(Participant& from, Participant& to, const sdp::SessionDescription& in,
+                      const Flags& f, bool isOffer, const std::vector<size_t>& group);
+    void applyBundles(Call& c);
     void configureMedia(Media& m);
     void applyDtls(Call& c);
     void updateDtls(Media& m, std::unique_ptr<media::DtlsTransport>& t, bool want, const std::string& ctx);

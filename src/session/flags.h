@@ -14,6 +14,18 @@ namespace ngm::session {
 
 enum class RtcpMuxMode : uint8_t { Default, Offer, Require, Demux, Accept, Reject };
 
+// The `bundle` list (RFC 9143; rtpengine mr14.0's key, absent from 10.5):
+// see docs/bundle.md. All false: BUNDLE is ignored as 10.5 ignores it.
+struct BundleFlags {
+    bool accept = false;   // a bundled offer is understood; the answer to it bundled
+    bool offer = false;    // the outgoing offer is bundled (unique ports)
+    bool require = false;  // ... with the shared port on every section and bundle-only
+    bool strict = false;   // with require: bundle-only sections with port 0
+    bool reject = false;   // an existing group is broken up
+    bool any() const { return accept || offer || require || strict || reject; }
+    bool offers() const { return offer || require || strict; }
+};
+
 struct Flags {
     // Identity
     std::string callId, fromTag, toTag, viaBranch, label, setLabel;
@@ -43,6 +55,7 @@ struct Flags {
     net::Family addressFamily = net::Family::None;
     RtcpMuxMode rtcpMux = RtcpMuxMode::Default;
     std::vector<RtcpMuxMode> rtcpMuxList;  // all values given, in order
+    BundleFlags bundle;
     int tos = -1;                          // -1 = not given
     bool tosGiven = false;
     std::string dropTraffic;               // "", "start", "stop"

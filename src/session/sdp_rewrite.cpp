@@ -4,6 +4,7 @@
 
 #include "codec/manipulate.h"
 #include "common/strings.h"
+#include "session/bundle_negotiation.h"
 #include "session/ice_negotiation.h"
 
 namespace ngm::session {
@@ -192,6 +193,7 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
     media.rtcpMuxOffered = m.hasAttr("rtcp-mux");
     media.mid.clear();
     if (auto* l = m.findAttr("mid")) media.mid = std::string(sdp::splitAttribute(l->value).value);
+    media.midExtId = midExtensionId(m);
     readEndpoints(sdp, m, media, f, cfg);
     readDirection(sdp, m, media);
     readCodecs(m, media);
@@ -304,6 +306,36 @@ void writeOrigin(SdpWriter& w, const sdp::Line& l, const net::IpAddress* local) 
     sdp::writeLine(w.out, 'o', o->format(), l.bareLf);
 }
 
+std::string midOf(const SdpWriter& w, size_t i, const Media* src, const Media* dst);
+
+bool offersSharedTransport(const SdpWriter& w) {
+    return w.isOffer && (w.to.bundleOffer == Participant::BundleOffer::Require ||
+                         w.to.bundleOffer == Participant::BundleOffer::Strict);
+}
+
+// BUNDLE towards this side (docs/bundle.md): a=group:BUNDLE with the mids
+// of the group's sections, the tagged one first (RFC 9143 §7.1).
+void writeBundleGroup(SdpWriter& w, size_t sess) {
+    if (sess != 0) return;
+    if (!w.to.bundled && !(w.isOffer && w.to.bundleOffer != Participant::BundleOffer::None)) return;
+    std::vector<std::string> mids;
+    for (size_t i = 0; i < w.in.media.size(); i++) {
+        const sdp::MediaSection& sm = w.in.media[i];
+        Media* dst = w.to.mediaAt(i);
+        if (sm.session != 0 || sm.m.port == 0 || !dst || dst->bundleHead < 0 || !dst->hasPorts()) continue;
+        std::string mid = midOf(w, i, w.from.mediaAt(i), dst);
+        if (mid.empty()) continue;
+        if ((size_t)dst->bundleHead == i)
+            mids.insert(mids.begin(), std::move(mid));
+        else
+            mids.push_back(std::move(mid));
+    }
+    if (mids.empty()) return;
+    std::string v = "group:BUNDLE";
+    for (const auto& m : mids) v += ' ' + m;
+    sdp::writeLine(w.out, 'a', v);
+}
+
 // The session-level lines of one session, in their order, then our
 // loop-protection marker.
 void writeSessionLevel(SdpWriter& w, size_t sess) {
@@ -337,6 +369,7 @@ void writeSessionLevel(SdpWriter& w, size_t sess) {
         }
         sdp::writeLine(w.out, l.type, l.value, l.bareLf);
     }
+    writeBundleGroup(w, sess);
     if (w.f.loopProtect && !haveOwnToken)
         sdp::writeLine(w.out, 'a', "rtpengine:" + w.cfg.instanceToken);
     // ICE-lite towards this side: one a=ice-lite for the session (RFC 8839 §5.3).
@@ -369,7 +402,12 @@ std::string midOf(const SdpWriter& w, size_t i, const Media* src, const Media* d
     std::string mid;
     if (w.isOffer) {
         if (src) mid = src->mid;
-        if (mid.empty() && w.f.generateMid) mid = std::to_string(i + 1);
+        // A bundled section needs a mid to be named in the group.
+        bool grouped = dst && dst->bundleHead >= 0 &&
+                       (w.to.bundled || w.to.bundleOffer != Participant::BundleOffer::None);
+        // A re-offer to a bundled participant names the sections as it did.
+        if (mid.empty() && grouped && w.to.bundled) mid = dst->mid;
+        if (mid.empty() && (w.f.generateMid || grouped)) mid = std::to_string(i + 1);
     } else if (dst) {
         mid = dst->mid;
     }
@@ -439,6 +477,8 @@ void writeKeptAttributes(SdpWriter& w, const sdp::MediaSection& sm, const Media&
         if (l.type != 'a') continue;
         auto a = sdp::splitAttribute(l.value);
         if (a.name == "mid") continue;
+        // Our group decides which sections are bundle-only.
+        if (a.name == "bundle-only" && w.f.bundle.any()) continue;
         if (keptIceAttribute(a, dst.ice.style)) {
             sdp::writeLine(w.out, 'a', l.value);
             continue;
@@ -526,11 +566,19 @@ void writeIceAttributes(SdpWriter& w, const Media* src, const Media& dst) {
 
 // A media section with our ports: m= line, other lines (c=), attributes,
 // mid, codecs, direction, rtcp, ptime.
+// `head`: a section of a BUNDLE group written with the tagged section's
+// transport (its port and address, RFC 9143 §7); the transport's own
+// attributes (a=rtcp, ICE, DTLS, SDES) are the tagged section's alone.
 void writeRelayedSection(SdpWriter& w, const sdp::MediaSection& sm, sdp::MediaLine ml,
-                         const std::string& mid, const Media* src, Media& dst) {
+                         const std::string& mid, const Media* src, Media& dst,
+                         const Media* head = nullptr) {
     bool rtp = knownRtpProtocol(sm.m.proto).has_value();
-    bool keepAddress = rtp && keepsSenderAddress(dst.ice);
-    if (!keepAddress) ml.port = dst.ports.sockets().rtp.local().port;
+    bool keepAddress = rtp && keepsSenderAddress(dst.ice) && !head;
+    const Media& transport = head ? *head : dst;
+    bool bundleOnly = head && offersSharedTransport(w);
+    if (!keepAddress) ml.port = transport.ports.sockets().rtp.local().port;
+    // RFC 9143 §7.2.1 (`strict`): bundle-only sections carry port 0.
+    if (bundleOnly && w.to.bundleOffer == Participant::BundleOffer::Strict) ml.port = 0;
     if (rtp) chooseProfile(w, src, dst, ml);
     codec::CodecList codecs;
     if (rtp) {
@@ -546,7 +594,7 @@ void writeRelayedSection(SdpWriter& w, const sdp::MediaSection& sm, sdp::MediaLi
     for (const auto& l : sm.lines) {
         if (l.type == 'a') continue;
         if (l.type == 'c' && !keepAddress)
-            writeConnection(w.out, l, w.f, &dst.ports.local()->advertised, zero);
+            writeConnection(w.out, l, w.f, &transport.ports.local()->advertised, zero);
         else
             sdp::writeLine(w.out, l.type, l.value, l.bareLf);
     }
@@ -556,9 +604,17 @@ void writeRelayedSection(SdpWriter& w, const sdp::MediaSection& sm, sdp::MediaLi
     }
     writeKeptAttributes(w, sm, dst);
     if (!mid.empty()) sdp::writeLine(w.out, 'a', "mid:" + mid);
+    if (bundleOnly) sdp::writeLine(w.out, 'a', "bundle-only");
     writeCodecAttributes(w, codecs);
     if (src && !(w.f.originalSendrecv && !src->sdpDirection.empty()))
         sdp::writeLine(w.out, 'a', directionOf(*src));
+    if (head) {
+        sdp::writeLine(w.out, 'a', "rtcp-mux");
+        int ptime = src ? src->ptime : 0;
+        if (!ptime && !w.isOffer) ptime = dst.ptime;
+        if (ptime) sdp::writeLine(w.out, 'a', "ptime:" + std::to_string(ptime));
+        return;
+    }
     if (!keepAddress) writeRtcpAttributes(w, dst);
     for (const std::string& a : cryptoAttributes(dst.sdes, w.isOffer)) sdp::writeLine(w.out, 'a', a);
     for (const std::string& a : dtlsAttributes(dst.dtls, w.isOffer, w.cfg.dtlsCert.get()))
@@ -588,7 +644,11 @@ void writeMediaSection(SdpWriter& w, size_t i) {
         if (!mid.empty()) sdp::writeLine(w.out, 'a', "mid:" + mid);
         return;
     }
-    writeRelayedSection(w, sm, std::move(ml), mid, src, *dst);
+    // A section of a BUNDLE group on the tagged section's transport.
+    const Media* head = nullptr;
+    if (dst->bundleHead >= 0 && (size_t)dst->bundleHead != i && (w.to.bundled || offersSharedTransport(w)))
+        if (Media* h = w.to.mediaAt((size_t)dst->bundleHead); h && h->hasPorts()) head = h;
+    writeRelayedSection(w, sm, std::move(ml), mid, src, *dst, head);
 }
 
 // RFC 4566 §5.2: the version changes only when the description does. Every

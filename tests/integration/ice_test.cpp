@@ -451,6 +451,92 @@ class IceLibnice : public DaemonTest {
     std::vector<std::string> restartLines;
 };
 
+// BUNDLE with ICE (docs/bundle.md): libnice offers max-bundle, two audio
+// sections on its one checked transport (the second port 0, bundle-only,
+// PCMA), `bundle: [accept]`; two plain peers answer, one per section. The
+// answer to libnice carries one port and ICE lines once; libnice's PCMU
+// goes to the first section's peer, and the second section's peer's PCMA
+// reaches libnice over the selected pair of the shared transport.
+TEST_F(IceLibnice, MaxBundleOfferOverIceIsDemultiplexedPerSection) {
+    if (underOracle()) GTEST_SKIP() << "rtpengine 10.5 has no `bundle` key (a later rtpengine feature)";
+    startPeer({"--controlling"});
+    RtpRtcpPeer second;
+    ASSERT_TRUE(second.bind());
+    auto local = peer->block();
+    ASSERT_FALSE(local.empty()) << "nice_peer printed no credentials";
+    std::string offer = niceSdp(local, 1, false) + "a=mid:a0\r\n" +
+                        "m=audio 0 RTP/AVP 8\r\nc=IN IP4 0.0.0.0\r\na=bundle-only\r\na=mid:a1\r\n"
+                        "a=rtpmap:8 PCMA/8000\r\na=rtcp-mux\r\na=sendrecv\r\n";
+    offer.insert(offer.find("t=0 0\r\n") + 7, "a=group:BUNDLE a0 a1\r\n");
+    Request o("offer");
+    o.set("call-id", "ice-call").set("from-tag", "nice").set("sdp", offer);
+    o.setList("rtcp-mux", {"demux"}).setList("bundle", {"accept"});
+    Reply ro = ng->request(o);
+    ASSERT_EQ(ro.result(), "ok") << ro.describe();
+    auto p0 = sdpMediaPorts(ro.sdp(), 0), p1 = sdpMediaPorts(ro.sdp(), 1);
+    ASSERT_TRUE(p0 && p1) << ro.sdp();
+    ASSERT_NE(p1->rtp, 0) << ro.sdp();
+    plainSide = {"127.0.0.1", uint16_t(p0->rtp)};
+    Endpoint secondSide{"127.0.0.1", uint16_t(p1->rtp)};
+    std::string answer = "v=0\r\no=- 77 1 IN IP4 127.0.0.1\r\ns=plain\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                         "m=audio " + std::to_string(plain.rtp->port()) +
+                         " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
+                         "m=audio " + std::to_string(second.rtp->port()) +
+                         " RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na=sendrecv\r\n";
+    Reply ra = ng->request(Request("answer")
+                               .set("call-id", "ice-call")
+                               .set("from-tag", "nice")
+                               .set("to-tag", "plain")
+                               .set("sdp", answer));
+    ASSERT_EQ(ra.result(), "ok") << ra.describe();
+    auto a0 = sdpMediaPorts(ra.sdp(), 0), a1 = sdpMediaPorts(ra.sdp(), 1);
+    ASSERT_TRUE(a0 && a1) << ra.sdp();
+    EXPECT_EQ(a0->rtp, a1->rtp) << ra.sdp();
+    EXPECT_NE(ra.sdp().find("a=group:BUNDLE a0 a1\r\n"), std::string::npos) << ra.sdp();
+    niceSide = {"127.0.0.1", uint16_t(a0->rtp)};
+    auto ours = iceLines(ra.sdp());
+    // Credentials and the candidate once, in the tagged section.
+    ASSERT_EQ(ours.size(), 3u) << ra.sdp();
+    ASSERT_TRUE(peer->write(ours));
+
+    std::vector<std::string> skipped;
+    auto ready = peer->until("READY 1 ", 30000ms, &skipped);
+    ASSERT_TRUE(ready) << "ICE did not complete with libnice";
+    std::this_thread::sleep_for(300ms);
+    // The second section's peer: PCMA through the shared transport.
+    auto pcma = [](uint16_t seq) {
+        return rtpPacket(8, seq, 160u * seq, kSsrcPlain, patternPayload(160, uint8_t(seq + 8)));
+    };
+    for (uint16_t seq = 0; seq < kCount; seq++) {
+        second.rtp->sendTo(secondSide, pcma(seq));
+        std::this_thread::sleep_for(20ms);
+    }
+    std::vector<std::string> recv;
+    for (auto& l : skipped)
+        if (l.rfind("RECV 1 ", 0) == 0) recv.push_back(l.substr(7));
+    std::optional<std::string> summary;
+    while (auto l = peer->line(30000ms)) {
+        if ((*l)[0] == '{') {
+            summary = l;
+            break;
+        }
+        if (l->rfind("RECV 1 ", 0) == 0) recv.push_back(l->substr(7));
+    }
+    ASSERT_TRUE(summary) << "nice_peer ended without a summary";
+    lastSummary = *summary;
+    ASSERT_EQ(recv.size(), size_t(kCount)) << *summary;
+    for (int i = 0; i < kCount; i++) EXPECT_EQ(recv[size_t(i)], toHex(pcma(uint16_t(i)))) << i;
+    // libnice's PCMU: to the first section's peer only.
+    auto got = plain.rtp->drain(500ms);
+    ASSERT_EQ(got.size(), size_t(kCount)) << "RTP from libnice at the first section's peer";
+    for (int i = 0; i < kCount; i++) {
+        EXPECT_EQ(got[size_t(i)].bytes, niceRtp(uint16_t(i))) << i;
+        EXPECT_EQ(got[size_t(i)].from(), plainSide);
+    }
+    EXPECT_TRUE(second.rtp->drain(200ms).empty()) << "libnice's PCMU reached the second section";
+    finishes();
+}
+
 // libnice offers and is controlling; ngmediad answers controlled.
 TEST_F(IceLibnice, LibniceOffersControllingRtcpMux) {
     startPeer({"--controlling"});

@@ -256,6 +256,22 @@ TEST(NgFlags, RtcpMuxListRejectWinsOverOffer) {
     EXPECT_EQ(c.rtcpMuxList, std::vector<RtcpMuxMode>{RtcpMuxMode::Accept});
 }
 
+TEST(NgFlags, BundleListSetsEachItemAndIgnoresUnknownOnes) {
+    Flags none = parsed(dict({}));
+    EXPECT_FALSE(none.bundle.any());
+    Flags a = parsed(dict({{"bundle", list({str("accept"), str("require"), str("bogus")})}}));
+    EXPECT_TRUE(a.bundle.accept);
+    EXPECT_TRUE(a.bundle.require);
+    EXPECT_FALSE(a.bundle.offer || a.bundle.strict || a.bundle.reject);
+    EXPECT_TRUE(a.bundle.offers());
+    Flags b = parsed(dict({{"bundle", list({str("offer"), str("strict"), str("reject")})}}));
+    EXPECT_TRUE(b.bundle.offer && b.bundle.strict && b.bundle.reject);
+    EXPECT_FALSE(b.bundle.accept);
+    // Not a list: ignored, as other list keys are.
+    Flags c = parsed(dict({{"bundle", str("accept")}}));
+    EXPECT_FALSE(c.bundle.any());
+}
+
 TEST(NgFlags, DirectionTakesUpToTwoNames) {
     Flags f = parsed(dict({{"direction", list({str("pub"), str("priv")})}}));
     EXPECT_EQ(f.direction, (Names{"pub", "priv"}));
