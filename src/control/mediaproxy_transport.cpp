@@ -26,7 +26,8 @@ namespace {
 
 constexpr std::chrono::milliseconds kWriteRetry{10};
 constexpr int kAcceptBatch = 16;
-constexpr size_t kReadChunk = 4096;
+// A whole line of kMaxLine is read at once when it arrives at once.
+constexpr size_t kReadChunk = mp::kMaxLine;
 
 // Request and lookup: an offer and an answer of a minimal SDP with one
 // audio m= line per stream (the rtpproxy protocol's SDP helpers), the reply
