@@ -283,7 +283,11 @@ int main(int argc, char** argv) {
     startValues.maxLoad = opts.maxLoad;
     startValues.maxBandwidth = opts.maxBandwidth;
     startValues.logLevels.fill(opts.logLevel);
-    startValues.logLevels[9] = -1;  // "internals": off unless asked for, as rtpengine
+    startValues.logLevels[size_t(log::Subsystem::Internals)] = -1;  // off unless asked for, as rtpengine
+    for (size_t i = 0; i < startValues.logLevels.size(); i++)
+        if (opts.subsystemLogLevels[i] != -2) startValues.logLevels[i] = opts.subsystemLogLevels[i];
+    for (size_t i = 0; i < startValues.logLevels.size(); i++)
+        log::setLevel(log::Subsystem(i), startValues.logLevels[i]);
     session::RuntimeParams runtime(startValues);
     sc.runtime = &runtime;
     // --max-load, --max-cpu, --max-bandwidth: sampled once a second on
@@ -331,7 +335,7 @@ int main(int argc, char** argv) {
         for (const auto& ep : opts.listenCli) fixed.push_back({"listen-cli", ep.toString()});
         control::CliSources cs{workers, counters, &interfaces, dispatcher, runtime, startValues, std::move(fixed), {}};
         cs.applied = [&udp, &udpMutex](const session::RuntimeValues& v) {
-            log::setLevel(*std::max_element(v.logLevels.begin(), v.logLevels.end()));
+            for (size_t i = 0; i < v.logLevels.size(); i++) log::setLevel(log::Subsystem(i), v.logLevels[i]);
             std::lock_guard lk(udpMutex);
             for (auto& l : udp) l->setTos(v.controlTos);
         };
