@@ -58,10 +58,15 @@ struct WorkerStats {
 };
 
 // What a stream needs from the worker it lives on.
+class SenderReportLog;
+
 struct StreamContext {
     net::DatagramIo* io = nullptr;
     WorkerStats* totals = nullptr;
     OffloadHook* offload = nullptr;  // the in-kernel path, if any
+    // The worker's record of RTCP sender reports passing through (round
+    // trips, media/rtcp_timing.h); none: no round trips measured.
+    SenderReportLog* senderReports = nullptr;
 };
 
 class PacketStream final : public net::DatagramHandler {
@@ -124,7 +129,15 @@ class PacketStream final : public net::DatagramHandler {
     const RtpReception& reception() const { return reception_; }
     const MosRecord& mos() const { return mos_; }
     // One MOS sample from the reception since the last one (once a second).
-    void sampleQuality(int64_t nowWall) { mos_.sample(reception_, 0, nowWall); }
+    // `rttMs`: the round trip between the parties (this stream's leg and
+    // the other side's), 0 when unknown.
+    void sampleQuality(int64_t nowWall, double rttMs = 0) {
+        mos_.sample(reception_, rttMs, nowWall, rttLegMs());
+    }
+    // The round trip between the proxy and the participant that sends to
+    // this stream, from the last receiver report it sent about a sender
+    // report the proxy passed on (RFC 3550 §6.4.1); 0 before one came.
+    double rttLegMs() const { return double(rttLegUs_) / 1000.0; }
     // The stages the receiving chain runs, in order (built-in steps aside).
     size_t chainLength() const { return chainLen_; }
     // No stage would touch the bytes: the path is plain forwarding.
@@ -139,6 +152,7 @@ class PacketStream final : public net::DatagramHandler {
     void transmit(const PacketContext& p);
     bool canReceive() const;
     void count(uint64_t packets, uint64_t bytes, uint64_t errors, int64_t nowMs);
+    void noteRtcpTiming(const uint8_t* data, size_t len);
     bool acceptSource(const net::Endpoint& src, int64_t nowMs);
     void confirm(const net::Endpoint& ep);
     void setEndpoint(const net::Endpoint& ep);
@@ -163,6 +177,7 @@ class PacketStream final : public net::DatagramHandler {
     StreamStats stats_;
     RtpReception reception_;
     MosRecord mos_;
+    int64_t rttLegUs_ = 0;
     // The receiving chain: the configured stages in slot order.
     std::array<Stage*, kIngressSlots> chain_{};
     uint8_t chainLen_ = 0;
