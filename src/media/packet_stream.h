@@ -129,10 +129,12 @@ class PacketStream final : public net::DatagramHandler {
     const RtpReception& reception() const { return reception_; }
     const MosRecord& mos() const { return mos_; }
     // One MOS sample from the reception since the last one (once a second).
-    // `rttMs`: the round trip between the parties (this stream's leg and
-    // the other side's), 0 when unknown.
-    void sampleQuality(int64_t nowWall, double rttMs = 0) {
-        mos_.sample(reception_, rttMs, nowWall, rttLegMs());
+    // `rttMs`: the round trip between the parties (the sender's leg and
+    // the other side's), `rttLegMs` the sender's leg; 0 when unknown. The
+    // session layer adds them up: a leg's RTCP may arrive on the media's
+    // RTCP stream rather than on this one.
+    void sampleQuality(int64_t nowWall, double rttMs = 0, double rttLegMs = 0) {
+        mos_.sample(reception_, rttMs, nowWall, rttLegMs);
     }
     // The round trip between the proxy and the participant that sends to
     // this stream, from the last receiver report it sent about a sender

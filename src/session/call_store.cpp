@@ -472,7 +472,7 @@ void CallStore::destroyCall(const std::string& callId, int reason) {
         for (auto& [tag, p] : c.participants)
             for (auto& m : p->media)
                 if (m && m->rtp.reception().started()) {
-                    m->rtp.sampleQuality(nowWall, callRttMs(*p, *m));
+                    m->rtp.sampleQuality(nowWall, callRttMs(*p, *m), legRttMs(*m));
                     if (m->rtp.mos().samples()) counters_.observeMos(m->rtp.mos().average().mos);
                 }
         // Streams that never carried media in one or both directions.
@@ -1191,7 +1191,7 @@ void CallStore::tick() {
                     m->rtcp.pierce();
                     bool rtp = m->rtp.stats().packets != 0, rtcp = m->rtcp.stats().packets != 0;
                     if (!rtp && !rtcp) continue;
-                    if (rtp) m->rtp.sampleQuality(nowWall, callRttMs(*p, *m));
+                    if (rtp) m->rtp.sampleQuality(nowWall, callRttMs(*p, *m), legRttMs(*m));
                     withTraffic++;
                     auto kernel = [this](const media::PacketStream& st) {
                         return st.offloaded() && offload_ && offload_->carries(st);
