@@ -31,6 +31,7 @@
 #include "control/metrics.h"
 #include "control/ng_dispatcher.h"
 #include "control/ng_transport.h"
+#include "control/mediaproxy_transport.h"
 #include "control/rtpproxy_transport.h"
 #include "net/event_loop.h"
 #include "net/interface.h"
@@ -151,7 +152,6 @@ int main(int argc, char** argv) {
     for (const auto& w : opts.warnings) NGM_LOG_WARN("%s", w.c_str());
     // Listeners of capabilities not built yet are parsed into Options; name them too.
     std::map<std::string, std::string> later = opts.notYetImplemented;
-    if (!opts.listenTcp.empty()) later["listen-tcp"] = "";
     if (!later.empty()) {
         std::string names;
         for (const auto& [k, v] : later) names += (names.empty() ? "--" : ", --") + k;
@@ -283,7 +283,11 @@ int main(int argc, char** argv) {
     startValues.maxLoad = opts.maxLoad;
     startValues.maxBandwidth = opts.maxBandwidth;
     startValues.logLevels.fill(opts.logLevel);
-    startValues.logLevels[9] = -1;  // "internals": off unless asked for, as rtpengine
+    startValues.logLevels[size_t(log::Subsystem::Internals)] = -1;  // off unless asked for, as rtpengine
+    for (size_t i = 0; i < startValues.logLevels.size(); i++)
+        if (opts.subsystemLogLevels[i] != -2) startValues.logLevels[i] = opts.subsystemLogLevels[i];
+    for (size_t i = 0; i < startValues.logLevels.size(); i++)
+        log::setLevel(log::Subsystem(i), startValues.logLevels[i]);
     session::RuntimeParams runtime(startValues);
     sc.runtime = &runtime;
     // --max-load, --max-cpu, --max-bandwidth: sampled once a second on
@@ -331,7 +335,7 @@ int main(int argc, char** argv) {
         for (const auto& ep : opts.listenCli) fixed.push_back({"listen-cli", ep.toString()});
         control::CliSources cs{workers, counters, &interfaces, dispatcher, runtime, startValues, std::move(fixed), {}};
         cs.applied = [&udp, &udpMutex](const session::RuntimeValues& v) {
-            log::setLevel(*std::max_element(v.logLevels.begin(), v.logLevels.end()));
+            for (size_t i = 0; i < v.logLevels.size(); i++) log::setLevel(log::Subsystem(i), v.logLevels[i]);
             std::lock_guard lk(udpMutex);
             for (auto& l : udp) l->setTos(v.controlTos);
         };
@@ -379,6 +383,18 @@ int main(int argc, char** argv) {
         }
         rtpproxy.push_back(std::move(l));
     }
+    // OpenSER's mediaproxy protocol (--listen-tcp).
+    control::MediaproxyCounters mediaproxyCounters;
+    std::vector<std::unique_ptr<control::MediaproxyTcpListener>> mediaproxy;
+    for (const auto& ep : opts.listenTcp) {
+        auto l = std::make_unique<control::MediaproxyTcpListener>(
+            workers, &dispatcher.statistics(), "ngmedia " NGM_VERSION_STRING, mediaproxyCounters);
+        if (!l->start(ep)) {
+            NGM_LOG_ERR("Failed to open TCP control port (%s): %s", ep.toString().c_str(), strerror(errno));
+            return 1;
+        }
+        mediaproxy.push_back(std::move(l));
+    }
 
     // HTTP, HTTPS and WebSocket (--listen-http, --listen-https): /ping, /ng,
     // /metrics, /cli/ and the WebSocket subprotocols.
@@ -421,6 +437,7 @@ int main(int argc, char** argv) {
     http.stop();
     tcp.clear();
     for (auto& l : rtpproxy) l->stop();
+    for (auto& l : mediaproxy) l->stop();
     // Every call ends as a forced delete would end it (ports released,
     // totals counted) while the loops still run.
     size_t ended = 0;
@@ -435,6 +452,7 @@ int main(int argc, char** argv) {
     workers.stop();
     udp.clear();
     rtpproxy.clear();
+    mediaproxy.clear();
     if (!opts.pidfile.empty()) unlink(opts.pidfile.c_str());
     return 0;
 }

@@ -3,6 +3,8 @@
 // the command line replaces the file's list).
 #include "app/options.h"
 
+#include "common/log.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <climits>
@@ -517,6 +519,10 @@ bool Parser::applyValue(const OptionSpec& o, const std::string& value, size_t in
             break;
         case Target::LogLevel:
             opts_.logLevel = asInt;
+            break;
+        case Target::LogLevelSubsystem:
+            if (auto sub = log::subsystemByName(o.name.substr(std::string_view("log-level-").size())))
+                opts_.subsystemLogLevels[size_t(*sub)] = asInt;
             break;
         case Target::Pidfile:
             opts_.pidfile = value;

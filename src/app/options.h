@@ -1,6 +1,7 @@
 // rtpengine-compatible command line and config file.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -69,6 +70,9 @@ struct Options {
     std::string pidfile;
     bool foreground = false;
     int logLevel = 6;
+    // --log-level-<subsystem> (log::Subsystem order); -2: not given, so
+    // --log-level applies (internals: off).
+    std::array<int, 13> subsystemLogLevels{-2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2};
     bool logStderr = false;
     std::string logFacility = "daemon";
     int numThreads = 0;  // 0 = number of cores

@@ -72,6 +72,7 @@ enum class Target : uint8_t {
     Pidfile,
     Foreground,
     LogLevel,
+    LogLevelSubsystem,
     LogStderr,
     LogFacility,
     NumThreads,

@@ -12,7 +12,6 @@ using enum Target;
 
 constexpr int64_t kIntMax = INT_MAX;
 
-constexpr std::string_view kLogLevels = "per-subsystem log levels";
 constexpr std::string_view kLogging = "log formatting";
 constexpr std::string_view kThreads = "thread and scheduler tuning";
 constexpr std::string_view kRedis = "Redis call persistence";
@@ -32,8 +31,8 @@ constexpr std::string_view kJanus = "Janus WebRTC protocol";
 
 #define NGM_LOG_LEVEL_OPTION(sub, what)                                                      \
     OptionSpec {                                                                             \
-        .name = "log-level-" sub, .type = Int, .meta = "INT", .help = "Log level for " what, \
-        .capability = kLogLevels                                                             \
+        .name = "log-level-" sub, .type = Int, .target = LogLevelSubsystem, .meta = "INT",   \
+        .help = "Log level for " what                                                        \
     }
 
 constexpr OptionSpec kOptions[] = {

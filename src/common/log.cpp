@@ -13,8 +13,13 @@
 
 namespace ngm::log {
 
-std::atomic<int> g_level{Info};
+// Internals (the tenth) is off unless asked for, as in rtpengine.
+std::array<std::atomic<int>, kSubsystems> g_levels{
+    {{Info}, {Info}, {Info}, {Info}, {Info}, {Info}, {Info}, {Info}, {Info}, {-1}, {Info}, {Info}, {Info}}};
 namespace {
+constexpr std::string_view kSubsystemNames[kSubsystems] = {
+    "core", "spandsp", "ffmpeg",    "transcoding", "codec",   "rtcp", "ice",
+    "crypto", "srtp", "internals", "http",        "control", "dtx"};
 Config g_cfg;
 std::mutex g_stderrMutex;
 const char* const kLevelNames[] = {"EMERG", "ALERT", "CRIT", "ERR", "WARNING", "NOTICE", "INFO", "DEBUG"};
@@ -22,11 +27,26 @@ const char* const kLevelNames[] = {"EMERG", "ALERT", "CRIT", "ERR", "WARNING", "
 
 void init(const Config& cfg) {
     g_cfg = cfg;
-    g_level.store(cfg.level);
+    for (auto& l : g_levels) l.store(cfg.level);
+    g_levels[size_t(Subsystem::Internals)].store(-1);
     if (!cfg.toStderr) openlog(cfg.ident, LOG_PID | LOG_NDELAY, cfg.facility);
 }
 
-void setLevel(int level) { g_level.store(level); }
+void setLevel(int level) {
+    for (auto& l : g_levels) l.store(level);
+}
+
+void setLevel(Subsystem s, int level) { g_levels[size_t(s)].store(level); }
+
+int level(Subsystem s) { return g_levels[size_t(s)].load(); }
+
+std::string_view subsystemName(Subsystem s) { return kSubsystemNames[size_t(s)]; }
+
+std::optional<Subsystem> subsystemByName(std::string_view name) {
+    for (size_t i = 0; i < kSubsystems; i++)
+        if (kSubsystemNames[i] == name) return Subsystem(i);
+    return std::nullopt;
+}
 
 void reopen() {
     if (g_cfg.toStderr) return;

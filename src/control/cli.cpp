@@ -287,9 +287,9 @@ void formatTag(std::string& out, const session::Call& call, const session::Parti
         if (mos.samples()) {
             media::MosSample avg = mos.average();
             out += strf("-------- MOS %.1f (average of %" PRIu64 " samples, lowest %.1f, highest %.1f), "
-                        "%.1f %% loss, %.1f ms jitter\n",
+                        "%.1f %% loss, %.1f ms jitter, %.1f ms round-trip (%.1f ms leg)\n",
                         avg.mos, mos.samples(), mos.lowest().mos, mos.highest().mos, avg.lossPercent,
-                        avg.jitterMs);
+                        avg.jitterMs, avg.rttMs, avg.rttLegMs);
         }
     }
 }

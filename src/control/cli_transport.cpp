@@ -12,6 +12,11 @@
 
 namespace ngm::control {
 
+// Log lines of this file (common/log.h).
+namespace {
+constexpr auto kNgmLogSubsystem = log::Subsystem::Control;
+}  // namespace
+
 namespace {
 // A command line is a few words; anything longer is not one (rtpengine
 // takes 4 KiB).

@@ -26,6 +26,11 @@
 
 namespace ngm::control {
 
+// Log lines of this file (common/log.h).
+namespace {
+constexpr auto kNgmLogSubsystem = log::Subsystem::Http;
+}  // namespace
+
 std::string cliCommandFromPath(std::string_view rest) {
     std::string s(rest);
     for (char& c : s)

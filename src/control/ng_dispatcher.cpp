@@ -16,6 +16,11 @@
 
 namespace ngm::control {
 
+// Log lines of this file (common/log.h).
+namespace {
+constexpr auto kNgmLogSubsystem = log::Subsystem::Control;
+}  // namespace
+
 using bencode::Document;
 using bencode::Value;
 

@@ -12,6 +12,11 @@
 
 namespace ngm::control {
 
+// Log lines of this file (common/log.h).
+namespace {
+constexpr auto kNgmLogSubsystem = log::Subsystem::Control;
+}  // namespace
+
 using detail::ValueKind;
 
 namespace {

@@ -110,12 +110,13 @@ Value mediaValue(const session::Media& m, int64_t since, bencode::Document& d) {
 }
 
 // One MOS figure set as rtpengine shows it: MOS times ten, round-trip times
-// in microseconds, jitter in milliseconds, loss in percent.
+// in microseconds (between the parties, and of the proxy's leg to the
+// sender; from RTCP, media/rtcp_timing.h, 0 without), jitter in milliseconds, loss in percent.
 Value mosValue(const media::MosSample& m) {
     Value v = Value::dict();
     v.add("MOS", Value::integer(std::llround(m.mos * 10)));
     v.add("round-trip time", Value::integer(std::llround(m.rttMs * 1000)));
-    v.add("round-trip time leg", Value::integer(std::llround(m.rttMs * 1000)));
+    v.add("round-trip time leg", Value::integer(std::llround(m.rttLegMs * 1000)));
     v.add("jitter", Value::integer(std::llround(m.jitterMs)));
     v.add("packet loss", Value::integer(std::llround(m.lossPercent)));
     return v;

@@ -7,6 +7,11 @@
 
 namespace ngm::control {
 
+// Log lines of this file (common/log.h).
+namespace {
+constexpr auto kNgmLogSubsystem = log::Subsystem::Control;
+}  // namespace
+
 std::shared_ptr<NgStream> NgStream::create(NgDispatcher& d, std::shared_ptr<net::EventLoop> loop,
                                            const net::Endpoint& peer, Output& out) {
     return std::shared_ptr<NgStream>(new NgStream(d, std::move(loop), peer, out));

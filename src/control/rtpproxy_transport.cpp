@@ -20,6 +20,11 @@
 
 namespace ngm::control {
 
+// Log lines of this file (common/log.h).
+namespace {
+constexpr auto kNgmLogSubsystem = log::Subsystem::Control;
+}  // namespace
+
 namespace rp = rtpproxy;
 
 namespace {

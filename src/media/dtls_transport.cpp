@@ -9,6 +9,11 @@
 
 namespace ngm::media {
 
+// Log lines of this file (common/log.h).
+namespace {
+constexpr auto kNgmLogSubsystem = log::Subsystem::Crypto;
+}  // namespace
+
 namespace {
 
 uint64_t monotonicMs() {

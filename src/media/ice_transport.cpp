@@ -7,6 +7,11 @@
 
 namespace ngm::media {
 
+// Log lines of this file (common/log.h).
+namespace {
+constexpr auto kNgmLogSubsystem = log::Subsystem::Ice;
+}  // namespace
+
 IceTransport::IceTransport(Options o, Changed changed)
     : opts_(std::move(o)), changed_(std::move(changed)), agent_(opts_.agent, opts_.local, *this) {
     timer_.setCallback([this] { onTimer(); });

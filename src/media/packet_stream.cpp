@@ -1,6 +1,8 @@
 #include "media/packet_stream.h"
 
 #include "media/bundle.h"
+#include "media/rtcp_timing.h"
+
 #include "media/dtls_transport.h"
 #include "media/ice_transport.h"
 
@@ -459,6 +461,21 @@ void PacketStream::transmit(const PacketContext& p, bool last) {
 // Hot path: one datagram received on this stream's socket (or its twin).
 // demux → source checks and learning → the chain's stages → count → each
 // sink's egress. No allocation, no lock, no log line.
+// RFC 3550 §6.4.1 as the proxy measures it (media/rtcp_timing.h).
+void PacketStream::noteRtcpTiming(const uint8_t* data, size_t len) {
+    RtcpTiming t;
+    if (!parseRtcpTiming({data, len}, t)) return;
+    int64_t now = monoMicros();
+    if (t.hasSenderReport) ctx_.senderReports->record(t.senderSsrc, t.ntpMiddle, now);
+    for (size_t i = 0; i < t.blockCount; i++) {
+        const RtcpTiming::Block& b = t.blocks[i];
+        if (!b.lsr) continue;
+        auto sr = ctx_.senderReports->passedAt(b.ssrc, b.lsr);
+        if (!sr) continue;
+        if (auto rtt = roundTripUs(now, *sr, b.dlsr)) rttLegUs_ = *rtt;
+    }
+}
+
 void PacketStream::onDatagram(net::Datagram& d) {
     int64_t nowMs = coarseMs(CLOCK_MONOTONIC_COARSE);
     bool rtp = false;
@@ -484,6 +501,10 @@ void PacketStream::onDatagram(net::Datagram& d) {
                             uint16_t(h[2] << 8 | h[3]),
                             uint32_t(h[4]) << 24 | uint32_t(h[5]) << 16 | uint32_t(h[6]) << 8 | h[7], us,
                             cfg_.clockRate);
+    } else if (ctx_.senderReports && !cfg_.srtcpTrailer) {
+        // Plain (or decrypted) RTCP: SR times and report blocks, a few
+        // reads into fixed-size tables.
+        noteRtcpTiming(d.data, d.len);
     }
     // RFC 4585 feedback does not go to an AVP peer (rtpengine): plain RTCP
     // only (SRTCP passed through undecrypted cannot be looked into).

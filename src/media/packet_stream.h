@@ -69,10 +69,15 @@ struct WorkerStats {
 };
 
 // What a stream needs from the worker it lives on.
+class SenderReportLog;
+
 struct StreamContext {
     net::DatagramIo* io = nullptr;
     WorkerStats* totals = nullptr;
     OffloadHook* offload = nullptr;  // the in-kernel path, if any
+    // The worker's record of RTCP sender reports passing through (round
+    // trips, media/rtcp_timing.h); none: no round trips measured.
+    SenderReportLog* senderReports = nullptr;
 };
 
 class PacketStream final : public net::DatagramHandler {
@@ -146,7 +151,17 @@ class PacketStream final : public net::DatagramHandler {
     const RtpReception& reception() const { return reception_; }
     const MosRecord& mos() const { return mos_; }
     // One MOS sample from the reception since the last one (once a second).
-    void sampleQuality(int64_t nowWall) { mos_.sample(reception_, 0, nowWall); }
+    // `rttMs`: the round trip between the parties (the sender's leg and
+    // the other side's), `rttLegMs` the sender's leg; 0 when unknown. The
+    // session layer adds them up: a leg's RTCP may arrive on the media's
+    // RTCP stream rather than on this one.
+    void sampleQuality(int64_t nowWall, double rttMs = 0, double rttLegMs = 0) {
+        mos_.sample(reception_, rttMs, nowWall, rttLegMs);
+    }
+    // The round trip between the proxy and the participant that sends to
+    // this stream, from the last receiver report it sent about a sender
+    // report the proxy passed on (RFC 3550 §6.4.1); 0 before one came.
+    double rttLegMs() const { return double(rttLegUs_) / 1000.0; }
     // The stages the receiving chain runs, in order (built-in steps aside).
     size_t chainLength() const { return chainLen_; }
     // No stage would touch the bytes: the path is plain forwarding.
@@ -166,6 +181,7 @@ class PacketStream final : public net::DatagramHandler {
     void transmit(const PacketContext& p, bool last);
     bool canReceive() const;
     void count(uint64_t packets, uint64_t bytes, uint64_t errors, int64_t nowMs);
+    void noteRtcpTiming(const uint8_t* data, size_t len);
     bool acceptSource(const net::Endpoint& src, int64_t nowMs);
     void confirm(const net::Endpoint& ep);
     void setEndpoint(const net::Endpoint& ep);
@@ -190,6 +206,7 @@ class PacketStream final : public net::DatagramHandler {
     StreamStats stats_;
     RtpReception reception_;
     MosRecord mos_;
+    int64_t rttLegUs_ = 0;
     // The receiving chain: the configured stages in slot order.
     std::array<Stage*, kIngressSlots> chain_{};
     uint8_t chainLen_ = 0;

@@ -108,7 +108,7 @@ double RtpReception::jitterMs() const {
 // Packets an interval needs for a MOS sample of its own.
 constexpr uint64_t kMinSamplePackets = 10;
 
-void MosRecord::sample(const RtpReception& r, double rttMs, int64_t nowWall) {
+void MosRecord::sample(const RtpReception& r, double rttMs, int64_t nowWall, double rttLegMs) {
     if (!r.started()) return;
     if (r.ssrc() != ssrc_ || r.expected() < lastExpected_ || r.received() < lastReceived_) {
         // Another SSRC (or a restarted sequence): a new interval base.
@@ -122,12 +122,13 @@ void MosRecord::sample(const RtpReception& r, double rttMs, int64_t nowWall) {
     lastExpected_ = r.expected();
     lastReceived_ = r.received();
     double loss = expected > received ? 100.0 * double(expected - received) / double(expected) : 0;
-    MosSample s{mosEstimate(rttMs, r.jitterMs(), loss), rttMs, r.jitterMs(), loss, nowWall};
+    MosSample s{mosEstimate(rttMs, r.jitterMs(), loss), rttMs, r.jitterMs(), loss, nowWall, rttLegMs};
     if (!samples_ || s.mos < lowest_.mos) lowest_ = s;
     if (!samples_ || s.mos > highest_.mos) highest_ = s;
     last_ = s;
     sum_.mos += s.mos;
     sum_.rttMs += s.rttMs;
+    sum_.rttLegMs += s.rttLegMs;
     sum_.jitterMs += s.jitterMs;
     sum_.lossPercent += s.lossPercent;
     samples_++;
@@ -136,7 +137,8 @@ void MosRecord::sample(const RtpReception& r, double rttMs, int64_t nowWall) {
 MosSample MosRecord::average() const {
     if (!samples_) return {};
     double n = double(samples_);
-    return {sum_.mos / n, sum_.rttMs / n, sum_.jitterMs / n, sum_.lossPercent / n, last_.at};
+    return {sum_.mos / n,         sum_.rttMs / n, sum_.jitterMs / n,
+            sum_.lossPercent / n, last_.at,       sum_.rttLegMs / n};
 }
 
 }  // namespace ngm::media

@@ -69,12 +69,17 @@ class RtpReception {
 struct MosSample {
     double mos = 0, rttMs = 0, jitterMs = 0, lossPercent = 0;
     int64_t at = 0;  // wall seconds
+    // The round trip of the proxy's leg to the sender alone (rttMs: both
+    // legs, the one the MOS takes), as rtpengine's "round-trip time leg".
+    double rttLegMs = 0;
 };
 class MosRecord {
   public:
     // Takes one sample from the figures since the previous one (loss over
     // the interval; jitter as it stands now). Nothing when no packet came.
-    void sample(const RtpReception& r, double rttMs, int64_t nowWall);
+    // `rttMs`: the round trip between the two parties (0: unknown),
+    // `rttLegMs` its part between the proxy and the sender.
+    void sample(const RtpReception& r, double rttMs, int64_t nowWall, double rttLegMs = 0);
 
     uint64_t samples() const { return samples_; }
     const MosSample& lowest() const { return lowest_; }

@@ -17,6 +17,18 @@
 namespace ngm::session {
 
 namespace {
+
+// The round trip between the two parties of media `m` of `p`: the legs the
+// proxy measured from their RTCP (media/rtcp_timing.h), each on the stream
+// the RTCP arrives on (the RTP one when muxed, else the RTCP one).
+double legRttMs(const Media& m) { return std::max(m.rtp.rttLegMs(), m.rtcp.rttLegMs()); }
+double callRttMs(const Participant& p, const Media& m) {
+    double rtt = legRttMs(m);
+    if (p.peer)
+        for (size_t i = 0; i < p.media.size() && i < p.peer->media.size(); i++)
+            if (p.media[i].get() == &m && p.peer->media[i]) rtt += legRttMs(*p.peer->media[i]);
+    return rtt;
+}
 enum EndReason { Regular, Forced, Timeout, SilentTimeout, FinalTimeout, OfferTimeout, Aborted };
 
 std::string ctx(const Flags& f) { return f.callId + "/" + f.fromTag; }
@@ -152,7 +164,7 @@ void CallStore::attachPorts(Media& m) {
         m.ports.sockets().rtp.setTos(cfg_.tos);
         m.ports.sockets().rtcp.setTos(cfg_.tos);
     }
-    media::StreamContext ctx{loop_, totals_, offload_.get()};
+    media::StreamContext ctx{loop_, totals_, offload_.get(), senderReports_.get()};
     m.rtp.attach(m.ports.sockets().rtp, ctx);
     m.rtcp.attach(m.ports.sockets().rtcp, ctx);
 }
@@ -521,7 +533,7 @@ void CallStore::destroyCall(const std::string& callId, int reason) {
         for (auto& [tag, p] : c.participants)
             for (auto& m : p->media)
                 if (m && m->rtp.reception().started()) {
-                    m->rtp.sampleQuality(nowWall);
+                    m->rtp.sampleQuality(nowWall, callRttMs(*p, *m), legRttMs(*m));
                     if (m->rtp.mos().samples()) counters_.observeMos(m->rtp.mos().average().mos);
                 }
         // Streams that never carried media in one or both directions.
@@ -1257,7 +1269,7 @@ void CallStore::tick() {
                     if (!rtp && !rtcp && !m->rtp.stats().errors && !m->rtcp.stats().errors) continue;
                     reportTraffic(*m);
                     if (!rtp && !rtcp) continue;
-                    if (rtp) m->rtp.sampleQuality(nowWall);
+                    if (rtp) m->rtp.sampleQuality(nowWall, callRttMs(*p, *m), legRttMs(*m));
                     withTraffic++;
                     auto kernel = [this](const media::PacketStream& st) {
                         return st.offloaded() && offload_ && offload_->carries(st);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "media/rtcp_timing.h"
 #include "net/interface.h"
 #include "session/call.h"
 #include "session/flags.h"
@@ -226,6 +227,8 @@ private:
     std::shared_ptr<media::DtlsPacer> dtlsPacer_;  // with a loop
     // Declared before the calls: their streams reclaim through it as they go.
     std::unique_ptr<media::OffloadHook> offload_;
+    // Sender reports that passed through this worker's streams (round trips).
+    std::unique_ptr<media::SenderReportLog> senderReports_ = std::make_unique<media::SenderReportLog>();
     int64_t timersNow_ = 0;  // the wall second runTimers() pretends it is; 0 = the clock's
     std::unordered_map<std::string, std::unique_ptr<Call>> calls_;
 };

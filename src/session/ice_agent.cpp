@@ -12,6 +12,11 @@
 
 namespace ngm::session {
 
+// Log lines of this file (common/log.h).
+namespace {
+constexpr auto kNgmLogSubsystem = log::Subsystem::Ice;
+}  // namespace
+
 namespace {
 
 // A peer candidate the agent can check: UDP, a literal address (mDNS

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "media/packet.h"
+#include "media/rtcp_timing.h"
 
 using namespace ngm::media;
 
@@ -42,6 +43,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (std::memcmp(copy.data(), data, 8) != 0) abort();
     }
 
+    {
+        RtcpTiming t;
+        bool ok = parseRtcpTiming(in, t);
+        if (t.blockCount > RtcpTiming::kMaxBlocks) abort();
+        if (ok && (size < 8 || (data[1] != 200 && data[1] != 201))) abort();
+        if (t.hasSenderReport && size < 28) abort();
+    }
     if (validRtcp(in)) {
         if (size < 8 || size % 4 != 0 || data[1] < 200 || data[1] > 207) abort();
         if (kind != PacketKind::Rtcp) abort();

@@ -103,6 +103,50 @@ class Cli : public DaemonTest {
     bool haveRtpengineCtl = false;
 };
 
+// Per-subsystem log levels (--log-level-<subsystem>): the CLI shows them,
+// a subsystem's level filters its own lines (ng's "Received command" is a
+// control line at level 6), and `set loglevel control 6` lets them through.
+class CliLogLevels : public DaemonTest {
+  protected:
+    void SetUp() override {
+        DaemonTest::SetUp();
+        if (IsSkipped()) return;
+        if (underOracle()) GTEST_SKIP() << "reads ngmediad's log lines";
+        cliPort = pickFreePort(SOCK_STREAM);
+        DaemonConfig cfg;
+        cfg.args = {"--listen-cli=127.0.0.1:" + std::to_string(cliPort), "--log-level=6",
+                    "--log-level-control=4", "--log-level-ice=7"};
+        ASSERT_TRUE(startDaemon(cfg)) << daemon.error();
+    }
+    std::string ctl(const std::string& command) { return runCtl(ngmediaCtl(), cliPort, command).text; }
+    size_t pings() {
+        std::string log = daemon.log();
+        size_t n = 0;
+        for (size_t at = 0; (at = log.find("Received command 'ping'", at)) != std::string::npos; at++) n++;
+        return n;
+    }
+    uint16_t cliPort = 0;
+};
+
+TEST_F(CliLogLevels, ASubsystemLevelFiltersItsLinesAndSetLoglevelChangesIt) {
+    EXPECT_EQ(ctl("get loglevel control"), "4\n");
+    EXPECT_EQ(ctl("get loglevel ice"), "7\n");
+    EXPECT_EQ(ctl("get loglevel core"), "6\n");
+    EXPECT_EQ(ctl("get loglevel internals"), "-1\n");
+    ASSERT_EQ(ng->request(Request("ping")).result(), "pong");
+    EXPECT_EQ(pings(), 0u) << daemon.log();
+    EXPECT_NE(daemon.log().find("Startup complete"), std::string::npos) << "a core line";
+    EXPECT_EQ(ctl("set loglevel control 6"), "Success setting loglevel to 6\n");
+    ASSERT_EQ(ng->request(Request("ping")).result(), "pong");
+    EXPECT_TRUE(eventually([&] { return pings() == 1; }, 3000ms)) << daemon.log();
+    // `set loglevel N` sets every subsystem.
+    EXPECT_EQ(ctl("set loglevel 4"), "Success setting loglevel to 4\n");
+    ASSERT_EQ(ng->request(Request("ping")).result(), "pong");
+    EXPECT_EQ(ctl("get loglevel internals"), "4\n");
+    std::this_thread::sleep_for(200ms);
+    EXPECT_EQ(pings(), 1u);
+}
+
 TEST_F(Cli, ListTotalsAndCountersFromBothClients) {
     if (!haveRtpengineCtl)
         std::cout << "note: " << kRtpengineCtl << " not installed; ngmedia-ctl only\n";

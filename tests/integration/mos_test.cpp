@@ -95,5 +95,68 @@ TEST_F(Mos, EveryTenthPacketLostGivesALowerMosThanACleanStream) {
     EXPECT_EQ(bucket[1], "2");
 }
 
+// RFC 3550 §6.4.1 through the proxy: alice's SR passes to bob, bob's RR
+// about it comes back 300 ms later saying he held it 200 ms, so the leg
+// between the proxy and bob is about 100 ms. Both streams' MOS take it
+// (alice's as the other side's leg), query shows it as rtpengine names it.
+TEST_F(Mos, RoundTripFromSenderAndReceiverReportsEntersTheMos) {
+    RtpPeer a, b;
+    ASSERT_TRUE(a.ok() && b.ok());
+    Reply o = offer("rtt", "alice", audioSdp(a.port(), "127.0.0.1"));
+    ASSERT_EQ(o.result(), "ok") << o.describe();
+    Reply an = answer("rtt", "alice", "bob", audioSdp(b.port(), "127.0.0.1"));
+    ASSERT_EQ(an.result(), "ok") << an.describe();
+    auto toB = sdpMediaPorts(o.sdp()), toA = sdpMediaPorts(an.sdp());
+    ASSERT_TRUE(toA && toB);
+    constexpr uint32_t kAlice = 0xa11ce, kBob = 0xb0b;
+    auto be32 = [](Bytes& v, uint32_t x) {
+        for (int s = 24; s >= 0; s -= 8) v.push_back(uint8_t(x >> s));
+    };
+    // Alice's SR (no report blocks) with NTP time 0x00012345.6789abcd.
+    Bytes sr{0x80, 200, 0, 6};
+    for (uint32_t w : {kAlice, 0x00012345u, 0x6789abcdu, 0u, 0u, 0u}) be32(sr, w);
+    // RTCP on the port after RTP unless a=rtcp says otherwise.
+    uint16_t rtcpA = uint16_t(toA->rtcp > 0 ? toA->rtcp : toA->rtp + 1);
+    uint16_t rtcpB = uint16_t(toB->rtcp > 0 ? toB->rtcp : toB->rtp + 1);
+    ASSERT_TRUE(a.sendTo(rtcpA, sr));
+    std::this_thread::sleep_for(300ms);
+    // Bob's RR about it: LSR = the middle of that NTP time, DLSR 0.2 s.
+    Bytes rr{0x81, 201, 0, 7};
+    for (uint32_t w : {kBob, kAlice, 0u, 0u, 0u, 0x23456789u, 13107u}) be32(rr, w);
+    ASSERT_TRUE(b.sendTo(rtcpB, rr));
+    std::this_thread::sleep_for(100ms);
+
+    Bytes payload = patternPayload(160, 3);
+    auto next = std::chrono::steady_clock::now();
+    for (uint16_t i = 0; i < 100; i++) {  // 2 s of 20 ms packets
+        a.sendRtp(uint16_t(toA->rtp), 0, uint16_t(1000 + i), 160u * i, kAlice, payload);
+        b.sendRtp(uint16_t(toB->rtp), 0, uint16_t(2000 + i), 160u * i, kBob, payload);
+        next += 20ms;
+        std::this_thread::sleep_until(next);
+    }
+    std::this_thread::sleep_for(1200ms);
+    Reply q = query("rtt");
+    ASSERT_EQ(q.result(), "ok") << q.describe();
+    auto figure = [&](uint32_t ssrc, const char* key) {
+        return q.integer({"SSRC", std::to_string(ssrc), "average MOS", key});
+    };
+    // Microseconds; the upper bound leaves room for a busy machine.
+    EXPECT_GE(figure(kBob, "round-trip time leg"), 95'000) << q.describe();
+    EXPECT_LE(figure(kBob, "round-trip time leg"), 2'000'000) << q.describe();
+    EXPECT_EQ(figure(kBob, "round-trip time"), figure(kBob, "round-trip time leg"));
+    EXPECT_EQ(figure(kAlice, "round-trip time leg"), 0) << "alice sent no report";
+    EXPECT_EQ(figure(kAlice, "round-trip time"), figure(kBob, "round-trip time leg"));
+    // 100 ms of round trip costs a clean stream a little MOS (4.4 without;
+    // the figures themselves are media.MosRecord's).
+    EXPECT_LE(mosOf(q, kBob), 44) << q.describe();
+    EXPECT_GE(mosOf(q, kBob), 38) << q.describe();
+
+    HttpClient cli(daemon.httpPort(), false);
+    auto info = cli.request("GET", "/cli/list+sessions+rtt");
+    ASSERT_TRUE(info);
+    EXPECT_TRUE(std::regex_search(info->body, std::regex("ms jitter, \\d+\\.\\d ms round-trip \\(\\d+\\.\\d ms leg\\)")))
+        << info->body;
+}
+
 }  // namespace
 }  // namespace ngm::itest

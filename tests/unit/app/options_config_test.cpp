@@ -2,6 +2,7 @@
 // line overrides it.
 #include <gtest/gtest.h>
 
+#include "common/log.h"
 #include "options_test_util.h"
 
 namespace ngm::app {
@@ -36,6 +37,17 @@ TEST(ConfigFile, ReadsTheRtpengineSectionByDefault) {
     EXPECT_EQ(p.opts.listenNg, std::vector<net::Endpoint>{ep("127.0.0.1", 2223)});
     EXPECT_EQ(p.opts.configFile, f.path());
     EXPECT_EQ(p.opts.configSection, "rtpengine");
+}
+
+TEST(ConfigFile, SubsystemLogLevelKeys) {
+    TempFile f("[rtpengine]\ninterface = 192.0.2.10\nlisten-ng = 2223\nlog-level = 6\n"
+               "log-level-ice = 2\nlog-level-rtcp = 7\n");
+    auto p = parse({"--config-file=" + f.path(), "--log-level-rtcp=5"});
+    ASSERT_TRUE(p.ok()) << p.result.message;
+    EXPECT_EQ(p.opts.logLevel, 6);
+    EXPECT_EQ(p.opts.subsystemLogLevels[size_t(log::Subsystem::Ice)], 2);
+    EXPECT_EQ(p.opts.subsystemLogLevels[size_t(log::Subsystem::Rtcp)], 5);  // the command line wins
+    EXPECT_EQ(p.opts.subsystemLogLevels[size_t(log::Subsystem::Core)], -2);
 }
 
 TEST(ConfigFile, ConfigSectionSelectsAnotherSection) {

@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "common/log.h"
 #include "options_test_util.h"
 
 namespace ngm::app {
@@ -529,7 +530,6 @@ TEST(Codecs, ExitsWithAListingMessage) {
 TEST(NotYetImplemented, ValuesAreRecordedByLongName) {
     auto p = parseWithBasics({"--redis=secret@127.0.0.1:6379/5", "--recording-dir=/var/spool/x",
                               "--recording-method=proc", "-b", "http://127.0.0.1:8090/",
-                              "--log-level-core=7",
                               "--software-id=ngm", "-k", "3"});
     ASSERT_TRUE(p.ok()) << p.result.message;
     const auto& n = p.opts.notYetImplemented;
@@ -537,10 +537,34 @@ TEST(NotYetImplemented, ValuesAreRecordedByLongName) {
     EXPECT_EQ(n.at("recording-dir"), "/var/spool/x");
     EXPECT_EQ(n.at("recording-method"), "proc");
     EXPECT_EQ(n.at("b2b-url"), "http://127.0.0.1:8090/");
-    EXPECT_EQ(n.at("log-level-core"), "7");
     EXPECT_EQ(n.at("software-id"), "ngm");
     EXPECT_EQ(n.at("subscribe-keyspace"), "3");
-    EXPECT_EQ(n.size(), 7u);
+    EXPECT_EQ(n.size(), 6u);
+}
+
+// ---- per-subsystem log levels ----
+
+TEST(SubsystemLogLevels, EachOptionSetsItsSubsystemOnlyAndIsNotReportedAsMissing) {
+    auto p = parseWithBasics({"--log-level=5", "--log-level-ice=7", "--log-level-internals=3",
+                              "--log-level-dtx=0"});
+    ASSERT_TRUE(p.ok()) << p.result.message;
+    EXPECT_EQ(p.opts.logLevel, 5);
+    const auto& l = p.opts.subsystemLogLevels;
+    EXPECT_EQ(l[size_t(log::Subsystem::Ice)], 7);
+    EXPECT_EQ(l[size_t(log::Subsystem::Internals)], 3);
+    EXPECT_EQ(l[size_t(log::Subsystem::Dtx)], 0);
+    EXPECT_EQ(l[size_t(log::Subsystem::Core)], -2);  // not given: --log-level applies
+    EXPECT_EQ(l[size_t(log::Subsystem::Control)], -2);
+    EXPECT_TRUE(p.opts.notYetImplemented.empty());
+}
+
+TEST(SubsystemLogLevels, EverySubsystemHasItsOption) {
+    for (size_t i = 0; i < log::kSubsystems; i++) {
+        std::string opt = "--log-level-" + std::string(log::subsystemName(log::Subsystem(i))) + "=4";
+        auto p = parseWithBasics({opt.c_str()});
+        ASSERT_TRUE(p.ok()) << opt << ": " << p.result.message;
+        EXPECT_EQ(p.opts.subsystemLogLevels[i], 4) << opt;
+    }
 }
 
 TEST(LoadLimits, MaxLoadCpuBandwidthAreTakenAndNotReportedAsMissing) {

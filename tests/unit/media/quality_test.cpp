@@ -113,6 +113,23 @@ TEST(MosRecord, SamplesLossPerIntervalAndKeepsLowestHighestAverage) {
     EXPECT_NEAR(m.average().mos, (4.4044 + 3.4994) / 2, 1e-2);
 }
 
+TEST(MosRecord, RoundTripFromRtcpLowersTheMosAndIsAveragedWithItsLeg) {
+    RtpReception r;
+    MosRecord m;
+    feed(r, 50, 0, none, onTime);
+    m.sample(r, 0, 100);
+    feed(r, 50, 50, none, onTime);
+    m.sample(r, 400, 101, 150);  // 400 ms between the parties, 150 ms of it to the sender
+    ASSERT_EQ(m.samples(), 2u);
+    EXPECT_EQ(m.lowest().at, 101);
+    EXPECT_NEAR(m.lowest().rttMs, 400, 1e-9);
+    EXPECT_NEAR(m.lowest().rttLegMs, 150, 1e-9);
+    EXPECT_NEAR(m.lowest().mos, mosEstimate(400, 0, 0), 1e-9);
+    EXPECT_LT(m.lowest().mos, m.highest().mos - 0.5);
+    EXPECT_NEAR(m.average().rttMs, 200, 1e-9);
+    EXPECT_NEAR(m.average().rttLegMs, 75, 1e-9);
+}
+
 TEST(MosRecord, AFewPacketsJoinTheNextInterval) {
     RtpReception r;
     MosRecord m;
