@@ -52,7 +52,9 @@ NgUdpListener::NgUdpListener(NgDispatcher& d, session::WorkerPool& workers, int 
     : dispatcher_(d), workers_(workers), tos_(tos) {}
 
 bool NgUdpListener::start(const net::Endpoint& ep) {
-    if (!socket_.bind(ep, /*reuseAddr*/ true)) return false;
+    // Not shared with another process (SO_REUSEADDR would let a second
+    // daemon bind the same UDP port and take requests at random).
+    if (!socket_.bind(ep, /*reuseAddr*/ false)) return false;
     socket_.setReceiveBuffer(kReceiveBuffer);
     if (tos_ > 0) socket_.setTos(tos_);
     for (size_t i = 0; i < workers_.size(); i++) {

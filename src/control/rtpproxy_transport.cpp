@@ -233,7 +233,8 @@ RtpproxyUdpListener::RtpproxyUdpListener(session::WorkerPool& workers,
 RtpproxyUdpListener::~RtpproxyUdpListener() { stop(); }
 
 bool RtpproxyUdpListener::start(const net::Endpoint& ep) {
-    if (!impl_->socket.bind(ep, /*reuseAddr*/ true)) return false;
+    // Not shared with another process (see NgUdpListener::start).
+    if (!impl_->socket.bind(ep, /*reuseAddr*/ false)) return false;
     impl_->socket.setReceiveBuffer(1 << 20);
     impl_->loop = std::make_unique<net::EventLoop>();
     if (!impl_->loop->add(impl_->socket.fd(), impl_.get())) return false;

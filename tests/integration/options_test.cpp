@@ -216,6 +216,29 @@ TEST_F(DaemonOptions, NoFallbackWithoutKernelForwardingRefusesToStart) {
         << daemon.error();
 }
 
+// An ng port another process holds (even one that allows sharing it, as a
+// second ngmediad would have) is not shared: requests would go to either
+// process at random. The daemon refuses to start, saying why.
+TEST_F(DaemonOptions, NgPortHeldByAnotherSocketRefusesToStart) {
+    if (underOracle()) GTEST_SKIP() << "rtpengine's own bind rules are not what is tested";
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    int one = 1;
+    ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    socklen_t len = sizeof sa;
+    ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+    const std::string port = std::to_string(ntohs(sa.sin_port));
+    EXPECT_FALSE(daemon.start({.args = {"--listen-ng=127.0.0.1:" + port}}));
+    EXPECT_NE(daemon.error().find("exited 1"), std::string::npos) << daemon.error();
+    EXPECT_NE(daemon.log().find("Failed to open UDP control connection port"), std::string::npos)
+        << daemon.log();
+    ::close(fd);
+}
+
 // --- process ---------------------------------------------------------------
 
 TEST_F(DaemonOptions, PidfileHoldsThePidWhileRunningAndGoesAtExit) {
