@@ -2,7 +2,7 @@
 // formats (control/mediaproxy.h) and the commands on a CallStore
 // (control/mediaproxy_transport.h). What parses and what is answered is
 // what Debian's rtpengine 10.5 does (tests/diff/mediaproxy_diff.py compares
-// the two live). Media ports 61790-61799.
+// the two live). Media ports 61900-61939, ten per test.
 #include "control/mediaproxy.h"
 
 #include <gtest/gtest.h>
@@ -106,9 +106,10 @@ TEST(MediaproxyReplies, Formats) {
 
 // A CallStore with one interface, no loop (signalling only).
 struct StoreRig {
-    StoreRig() {
+    // Each test its own ports: ctest runs them side by side.
+    explicit StoreRig(int portMin) {
         log::setLevel(log::Crit);
-        interfaces.build({{"default", "", *net::IpAddress::parse("127.0.0.1"), {}}}, 61790, 61799);
+        interfaces.build({{"default", "", *net::IpAddress::parse("127.0.0.1"), {}}}, portMin, portMin + 9);
         cfg.interfaces = &interfaces;
         cfg.registry = &registry;
         cfg.deleteDelay = 0;
@@ -137,13 +138,13 @@ int port(const std::optional<std::string>& reply) {
 }
 
 TEST(MediaproxyCommands, RequestLookupDeleteAsTheModuleSendsThem) {
-    StoreRig r;
+    StoreRig r(61900);
     int a = port(r.run(request("request", "cid", "10.0.0.1:4000", "from:a,to:b,fromtag:ft,totag:")));
-    EXPECT_GE(a, 61790);
+    EXPECT_GE(a, 61900);
     // The INVITE again: the same port.
     EXPECT_EQ(port(r.run(request("request", "cid", "10.0.0.1:4000", "fromtag:ft,totag:"))), a);
     int b = port(r.run(request("lookup", "cid", "10.0.0.2:5000", "fromtag:ft,totag:tt")));
-    EXPECT_GE(b, 61790);
+    EXPECT_GE(b, 61900);
     EXPECT_NE(a, b);
     session::Call* call = r.store->find("cid");
     ASSERT_NE(call, nullptr);
@@ -156,7 +157,7 @@ TEST(MediaproxyCommands, RequestLookupDeleteAsTheModuleSendsThem) {
 }
 
 TEST(MediaproxyCommands, TwoStreamsGetTwoPortsAfterOneAddress) {
-    StoreRig r;
+    StoreRig r(61910);
     auto reply = r.run(request("request", "c2", "10.0.0.1:4000,10.0.0.1:4002", "fromtag:f"));
     ASSERT_TRUE(reply);
     int p1 = 0, p2 = 0;
@@ -167,7 +168,7 @@ TEST(MediaproxyCommands, TwoStreamsGetTwoPortsAfterOneAddress) {
 }
 
 TEST(MediaproxyCommands, WhatRtpengineAnswersWithoutSettingUpMedia) {
-    StoreRig r;
+    StoreRig r(61920);
     // No from-tag: no reply at all.
     EXPECT_FALSE(r.run(request("request", "c", "10.0.0.1:4000", "")).has_value());
     // A stream that is not IPv4 ADDR:PORT: an empty line.
@@ -180,7 +181,7 @@ TEST(MediaproxyCommands, WhatRtpengineAnswersWithoutSettingUpMedia) {
 }
 
 TEST(MediaproxyCommands, RejectedStreamAnswersPortZero) {
-    StoreRig r;
+    StoreRig r(61930);
     EXPECT_EQ(r.run(request("request", "c", "127.0.0.1:0", "fromtag:f")), "127.0.0.1 0\n");
 }
 
