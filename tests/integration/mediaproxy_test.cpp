@@ -4,12 +4,13 @@
 // them; lines that do not parse, over-long lines and too many connections
 // are closed without a reply and disturb neither ng nor media. Runs under
 // the oracle too (NGM_DAEMON=/usr/bin/rtpengine) except where noted.
-// Control port: the first free one of 61700-61719.
+// Control ports: one per test, 61940-61943.
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -91,9 +92,19 @@ uint16_t portOf(const Exchange& e) {
 class MediaproxyTest : public DaemonTest {
   protected:
     void start(std::vector<std::string> args = {"--delete-delay=0"}) {
-        for (uint16_t p = 61700; p < 61720 && !port; p++)
-            if (!portInUse(SOCK_STREAM, p)) port = p;
-        ASSERT_NE(port, 0) << "no free TCP port in 61700-61719";
+        // A fixed port per test: ctest runs these side by side, and two
+        // tests that both found one port free would reach each other's
+        // daemon (diff.mediaproxy has 61700-61719).
+        static const std::map<std::string, uint16_t> kPorts = {
+            {"VersionStatusControlsAndQuitAnswerThenClose", 61940},
+            {"RequestAndLookupRelayMediaBothWaysStatusListsTheCallDeleteEndsIt", 61941},
+            {"BadLinesCloseWithoutReplyAndDisturbNeitherNgNorMedia", 61942},
+            {"ConnectionsBeyondTheLimitAreClosedAndTheListenerCarriesOn", 61943},
+        };
+        auto it = kPorts.find(::testing::UnitTest::GetInstance()->current_test_info()->name());
+        ASSERT_NE(it, kPorts.end()) << "give this test a control port of its own";
+        port = it->second;
+        ASSERT_FALSE(portInUse(SOCK_STREAM, port)) << "control port " << port << " is taken";
         DaemonConfig cfg;
         cfg.args = std::move(args);
         cfg.args.push_back("--listen-tcp=127.0.0.1:" + std::to_string(port));
@@ -102,6 +113,7 @@ class MediaproxyTest : public DaemonTest {
         ASSERT_TRUE(eventually(
             [&] { return exchange(port, {"version\n"}, milliseconds(500)).closed; },
             milliseconds(5000)));
+        ASSERT_TRUE(daemon.alive()) << daemon.log();
     }
     uint16_t port = 0;
     std::vector<uint8_t> payload = std::vector<uint8_t>(160, 0xd5);
