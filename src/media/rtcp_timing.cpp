@@ -29,7 +29,8 @@ bool parseRtcpTiming(std::span<const uint8_t> packet, RtcpTiming& out) {
         const uint8_t* h = packet.data() + off;
         if ((h[0] >> 6) != 2) return !first;
         size_t len = (size_t(h[2] << 8 | h[3]) + 1) * 4;
-        if (off + len > packet.size()) return !first;
+        // Every RTCP packet holds at least its sender's SSRC (RFC 3550 §6.4).
+        if (len < 8 || off + len > packet.size()) return !first;
         uint8_t pt = h[1];
         size_t count = h[0] & 0x1f;
         if (first && pt != kSr && pt != kRr) return false;

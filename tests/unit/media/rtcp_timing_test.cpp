@@ -95,6 +95,8 @@ TEST(RtcpTiming, MalformedPacketsGiveNothingOrWhatCameBefore) {
     good.push_back(0x00);
     ASSERT_TRUE(parseRtcpTiming(good, t));
     EXPECT_TRUE(t.hasSenderReport);
+    // A header whose length leaves no room for the SSRC (found by fuzz_rtp).
+    EXPECT_FALSE(parseRtcpTiming(std::vector<uint8_t>{0x81, 200, 0, 0, 0x22, 0x12, 0xa4}, t));
 }
 
 TEST(RtcpTiming, AtMostEightBlocksAreKept) {
