@@ -17,7 +17,6 @@ installed (skipped, the reason printed), 2 usage.
 Ports: control 61700-61719 (the first free ones), media 61720-61754
 (rtpengine) and 61755-61789 (ngmediad).
 """
-import argparse
 import os
 import re
 import signal
@@ -26,6 +25,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oracle_diff  # noqa: E402
 
 REST = " 127.0.0.1 dom.a local dom.b remote UA info="
 
@@ -205,59 +207,6 @@ def same(want, got):
     return re.sub(r"^session [^\n]*\n", "", got, flags=re.M) == want
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--ngmediad", required=True)
-    ap.add_argument("--rtpengine", default="/usr/bin/rtpengine")
-    ap.add_argument("-v", "--verbose", action="store_true")
-    a = ap.parse_args()
-    if not os.access(a.ngmediad, os.X_OK):
-        print(f"usage: ngmediad not found at {a.ngmediad}", file=sys.stderr)
-        return 2
-    if not os.access(a.rtpengine, os.X_OK):
-        print(f"SKIP: {a.rtpengine} (Debian's rtpengine-daemon, the oracle) is not installed")
-        return 77
-    passed = failed = 0
-    for name, steps in SCENARIOS.items():
-        results = {}
-        for label, path, lo, hi in (("rtpengine", a.rtpengine, 61720, 61754),
-                                    ("ngmediad", a.ngmediad, 61755, 61789)):
-            d = None
-            try:
-                d = Daemon(path, label == "rtpengine", lo, hi)
-                results[label] = normalise(run(d, steps), lo, hi)
-            except RuntimeError as e:
-                results[label] = [f"<{e}>"]
-            finally:
-                if d:
-                    if a.verbose:
-                        print(f"--- {label} log ---\n{d.output()[-3000:]}")
-                    d.stop()
-        want, got = results["rtpengine"], results["ngmediad"]
-        known = DELIBERATE.get(name, {})
-        if any(len(r) == 1 and r[0].startswith("<") and len(steps) > 1 for r in (want, got)):
-            # A daemon that did not start compares equal to nothing.
-            failed += 1
-            print(f"FAIL {name}: rtpengine {want[0]!r}, ngmediad {got[0]!r}")
-            continue
-        if len(want) == len(got) and all(same(w, g) or i in known
-                                         for i, (w, g) in enumerate(zip(want, got))):
-            passed += 1
-            for i in sorted(known):
-                if want[i] != got[i]:
-                    print(f"  deliberate: {name}[{i}] rtpengine {want[i]!r}, "
-                          f"ngmediad {got[i]!r}: {known[i]}")
-            print(f"PASS {name} ({len(want)} replies)")
-        else:
-            failed += 1
-            print(f"FAIL {name}")
-            for i in range(max(len(want), len(got))):
-                w = want[i] if i < len(want) else "<none>"
-                g = got[i] if i < len(got) else "<none>"
-                print(f"  {'  ' if same(w, g) else '!='} rtpengine: {w!r:50} ngmediad: {g!r}")
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(oracle_diff.main(SCENARIOS, DELIBERATE, Daemon, run, normalise, ((61720, 61754), (61755, 61789)), same))

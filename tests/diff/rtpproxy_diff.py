@@ -21,7 +21,6 @@ installed (skipped, the reason printed), 2 usage.
 Ports: media 64610-64659 (rtpengine) and 64660-64699 (ngmediad), control
 ports picked free.
 """
-import argparse
 import os
 import re
 import signal
@@ -30,6 +29,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oracle_diff  # noqa: E402
 
 RTP = bytes([0x80, 8, 0, 1]) + b"\0" * 8 + b"\xd5" * 160
 RTCP = bytes([0x80, 201, 0, 1]) + b"\0" * 4
@@ -211,55 +213,6 @@ def normalise(replies, port_min, port_max, silent_timeout=3600):
     return out
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--ngmediad", required=True)
-    ap.add_argument("--rtpengine", default="/usr/bin/rtpengine")
-    ap.add_argument("-v", "--verbose", action="store_true")
-    a = ap.parse_args()
-    if not os.access(a.ngmediad, os.X_OK):
-        print(f"usage: ngmediad not found at {a.ngmediad}", file=sys.stderr)
-        return 2
-    if not os.access(a.rtpengine, os.X_OK):
-        print(f"SKIP: {a.rtpengine} (Debian's rtpengine-daemon, the oracle) is not installed")
-        return 77
-    passed = failed = 0
-    for name, steps in SCENARIOS.items():
-        results = {}
-        for label, path, lo, hi in (("rtpengine", a.rtpengine, 64610, 64659),
-                                    ("ngmediad", a.ngmediad, 64660, 64699)):
-            d = None
-            try:
-                d = Daemon(path, label == "rtpengine", lo, hi)
-                results[label] = normalise(run(d, steps), lo, hi)
-            except RuntimeError as e:
-                results[label] = [f"<{e}>"]
-            finally:
-                if d:
-                    if a.verbose:
-                        print(f"--- {label} log ---\n{d.output()[-3000:]}")
-                    d.stop()
-        want, got = results["rtpengine"], results["ngmediad"]
-        known = DELIBERATE.get(name, {})
-        if len(want) == len(got) and all(w == g or i in known for i, (w, g) in enumerate(zip(want, got))):
-            passed += 1
-            for i in sorted(known):
-                if want[i] != got[i]:
-                    print(f"  deliberate: {name}[{i}] rtpengine {want[i]!r}, ngmediad {got[i]!r}: {known[i]}")
-            print(f"PASS {name} ({len(want)} replies)")
-        elif False:
-            passed += 1
-            print(f"PASS {name} ({len(want)} replies)")
-        else:
-            failed += 1
-            print(f"FAIL {name}")
-            for i in range(max(len(want), len(got))):
-                w = want[i] if i < len(want) else "<none>"
-                g = got[i] if i < len(got) else "<none>"
-                print(f"  {'  ' if w == g else '!='} rtpengine: {w!r:40} ngmediad: {g!r}")
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(oracle_diff.main(SCENARIOS, DELIBERATE, Daemon, run, normalise, ((64610, 64659), (64660, 64699))))
