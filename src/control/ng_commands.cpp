@@ -57,7 +57,7 @@ CommandReply query(CommandContext& c) {
 enum class Carries {
     Sdp,                 // the rewritten SDP, when one was given
     SdpAndIgnoredFlags,  // and a warning naming the flags not implemented yet
-    CallDetails,         // the call as `query` shows it (delete)
+    Nothing,             // the result (and warning) only
 };
 
 CommandReply resultReply(CommandContext& c, CommandResult res, Carries carries) {
@@ -75,9 +75,7 @@ CommandReply resultReply(CommandContext& c, CommandResult res, Carries carries) 
         r.add("message", Value::string(rep.intern(e.reason)));
         return {std::move(r), false};
     }
-    if (carries == Carries::CallDetails) {
-        if (res->call) encodeCallDetails(*res->call, f, r, rep);
-    } else if (!f.sdp.empty() && !f.fragment) {
+    if (carries != Carries::Nothing && !f.sdp.empty() && !f.fragment) {
         // A trickle update (`fragment`) is answered without SDP (as 10.5).
         r.add("sdp", Value::string(rep.intern(std::move(res->sdp))));
     }
@@ -100,7 +98,16 @@ CommandReply answer(CommandContext& c) {
     return resultReply(c, c.store->answer(c.flags), Carries::SdpAndIgnoredFlags);
 }
 CommandReply deleteCall(CommandContext& c) {
-    return resultReply(c, c.store->deleteCall(c.flags), Carries::CallDetails);
+    // The details are taken before the delete: one at once takes the call.
+    Value details = Value::dict();
+    if (session::Call* call = c.flags.fromTag.empty() ? nullptr : c.store->find(c.flags.callId))
+        encodeCallDetails(*call, c.flags, details, c.doc);
+    session::CommandResult res = c.store->deleteCall(c.flags);
+    if (!res || !res->withDetails) return resultReply(c, std::move(res), Carries::Nothing);
+    std::string warning = std::move(res->warning);
+    if (!warning.empty()) details.add("warning", Value::string(c.doc.intern(warning)));
+    details.add("result", Value::string("ok"));
+    return {std::move(details), false};
 }
 
 using Control = session::CallStore::Control;
@@ -118,7 +125,7 @@ constexpr CommandHandler unsilenceMedia = mediaControl<Control::Silence, false>;
 constexpr uint8_t kCall = kNeedsCallId;
 constexpr uint8_t kOffer = kNeedsCallId | kNeedsFromTag | kNeedsSdp;
 constexpr uint8_t kAnswer = kOffer | kNeedsToTag;
-constexpr uint8_t kDelete = kNeedsCallId | kNeedsFromTag;
+constexpr uint8_t kDelete = kNeedsCallId;  // rtpengine 10.5 deletes the whole call without one
 constexpr auto kHere0 = RunsOn::ArrivalUnparsed;
 constexpr auto kHere = RunsOn::Arrival;
 constexpr auto kWorker = RunsOn::CallWorker;

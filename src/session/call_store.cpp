@@ -715,7 +715,6 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
 
     CallReply r;
     r.sdp = rewriteSdp(x.in, x.from(), x.to(), f, *x.call, cfg_, isOffer);
-    r.call = x.call;
     return r;
 }
 
@@ -1085,12 +1084,13 @@ CommandResult CallStore::deleteCall(const Flags& f) {
 
     int delay = f.deleteDelay >= 0 ? f.deleteDelay : rt_->deleteDelay.load(std::memory_order_relaxed);
     CallReply r;
-    r.call = call;
 
     // One branch (by to-tag, or by via-branch) goes alone while the offerer
     // still has another branch; the last one takes the call with it.
+    // Without a from-tag the whole call goes, whatever else is named.
     Participant* branch = nullptr;
-    if (!f.toTag.empty()) {
+    if (f.fromTag.empty()) {
+    } else if (!f.toTag.empty()) {
         branch = call->find(f.toTag);
     } else if (!f.viaBranch.empty()) {
         branch = call->find(branchKey(f.viaBranch));
@@ -1109,12 +1109,11 @@ CommandResult CallStore::deleteCall(const Flags& f) {
             else if (!branch->deleteAt)
                 branch->deleteAt = wallSeconds() + delay;
             schedule(*call, wallSeconds());
-            r.call = nullptr;
             return r;
         }
     }
+    r.withDetails = !f.fromTag.empty();
     if (delay <= 0) {
-        r.call = nullptr;
         destroyCall(f.callId, Regular);
         return r;
     }

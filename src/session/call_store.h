@@ -103,7 +103,10 @@ struct SessionCounters {
 struct CallReply {
     std::string sdp;
     std::string warning;   // ok with warning
-    Call* call = nullptr;  // for replies that carry call details (delete)
+    // delete: the reply carries the call's details as they were before the
+    // delete (rtpengine 10.5 does when the message names a from-tag and the
+    // whole call goes, at once or after the delete delay).
+    bool withDetails = false;
 };
 using CommandResult = Result<CallReply>;
 
