@@ -47,6 +47,7 @@ COMMON_OPTIONS = [
 PORT_BLOCKS = [(41000, 41999), (42000, 42999), (43000, 43999),
                (45000, 45999), (46000, 46999), (47000, 47999),
                (48100, 48999), (49000, 49999)]
+BLOCKS_IN_USE = set()
 
 # Reply keys that are compared.  Everything else (stats, timestamps, tags
 # dumps of delete/query) is ignored unless a request asks for extra paths.
@@ -541,7 +542,11 @@ def free_udp_port():
 
 
 class Daemon:
-    def __init__(self, label, binary, options, logdir, verbose):
+    def __init__(self, label, binary, options, logdir, verbose, avoid=()):
+        # avoid: numbers of the SDPs this daemon will see; its port block
+        # holds none of them, or the normaliser could not tell a port from
+        # an input number (profile-level-id=42001f once met block 42000).
+        self.avoid = [int(n) for n in avoid if n.isdigit() and len(n) <= 5]
         self.label = label
         self.binary = binary
         self.options = options
@@ -550,10 +555,17 @@ class Daemon:
         self.proc = None
 
     def start(self):
-        lo, hi = random.choice(PORT_BLOCKS)
+        # Daemons alive together (a group's shared one and an isolated one)
+        # never share a block: one would hold the ports the other needs.
+        free = [b for b in PORT_BLOCKS if b not in BLOCKS_IN_USE]
+        clean = [b for b in free if not any(b[0] <= n <= b[1] for n in self.avoid)]
+        lo, hi = random.choice(clean or free)
+        BLOCKS_IN_USE.add((lo, hi))
+        self.block = (lo, hi)
         self.port_min, self.port_max = lo, hi
         last_err = None
         for _attempt in range(2):
+            BLOCKS_IN_USE.add((lo, hi))  # again after a failed attempt's stop()
             self.ng_port = free_udp_port()
             args = [self.binary] + COMMON_OPTIONS + list(self.options) + [
                 "--port-min=%d" % lo, "--port-max=%d" % hi,
@@ -605,6 +617,12 @@ class Daemon:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self):
+        try:
+            self._stop()
+        finally:
+            BLOCKS_IN_USE.discard(getattr(self, "block", None))
+
+    def _stop(self):
         if self.proc is None:
             return
         if self.proc.poll() is None:
@@ -860,10 +878,14 @@ def main():
         for gname in sorted(by_group):
             opts = groups[gname]["options"]
             shared = None
+            group_numbers = set()
+            for sc in by_group[gname]:
+                if not sc.get("isolated"):
+                    group_numbers |= input_numbers(sc)
             try:
                 for sc in by_group[gname]:
                     if sc.get("isolated"):
-                        d = Daemon(label, binary, opts, logdir, args.verbose)
+                        d = Daemon(label, binary, opts, logdir, args.verbose, input_numbers(sc))
                         d.start()
                         try:
                             results.setdefault(sc["name"], {})[label] = run_scenario(d, sc)
@@ -875,7 +897,7 @@ def main():
                             print("  [%s] daemon for group %s died; restarted (log %s)"
                                   % (label, gname, shared.logpath))
                             shared.stop()
-                        shared = Daemon(label, binary, opts, logdir, args.verbose)
+                        shared = Daemon(label, binary, opts, logdir, args.verbose, group_numbers)
                         shared.start()
                     results.setdefault(sc["name"], {})[label] = run_scenario(shared, sc)
                     release_calls(shared, sc)

@@ -64,9 +64,15 @@ class DaemonTest : public ::testing::Test {
             // Lifecycle.SigtermRightAfterStartupExitsCleanly; counting it here
             // would make every short test flaky. Crashes, failed exits and
             // hangs fail the test that saw them.
-            if (daemon.endSignal() != SIGTERM) {
-                EXPECT_TRUE(daemon.stoppedCleanly())
-                    << "ngmediad did not shut down cleanly on SIGTERM: " << how;
+            // Under the oracle, rtpengine 10.5's own shutdown is not what the
+            // suite checks: it sometimes dies by SIGSEGV on SIGTERM after
+            // HTTPS use (seen in CI). That is said, not counted.
+            if (daemon.endSignal() != SIGTERM && !daemon.stoppedCleanly()) {
+                if (underOracle())
+                    std::cerr << "note: rtpengine did not shut down cleanly on SIGTERM (" << how
+                              << "); its shutdown is not under test\n";
+                else
+                    ADD_FAILURE() << "ngmediad did not shut down cleanly on SIGTERM: " << how;
             }
         }
         if (HasFailure()) {
