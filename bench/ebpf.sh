@@ -528,8 +528,8 @@ out=$RESULTS_DIR/$(date -u +%Y%m%d-%H%M)-$rev-ebpf.txt
 {
     report
     echo
-    echo "# raw figures"
-    for k in $(printf '%s\n' "${!R[@]}" | sort); do echo "$k=${R[$k]}"; done
+    echo "# raw figures (the search steps' are in their lines above)"
+    for k in $(printf '%s\n' "${!R[@]}" | grep -Ev '^[a-z]+\.[fc][0-9]+\.' | sort); do echo "$k=${R[$k]}"; done
 } >"$out"
 report
 echo
