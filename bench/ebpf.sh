@@ -497,7 +497,7 @@ report() {
         local lower=""
         [[ ${R[capacity.why]} == *"is higher"* && ${R[capacity.max_calls]} != none ]] && lower=">= "
         echo "most calls held on one core: ${lower}${R[capacity.max_calls]} (${R[capacity.why]})"
-        [[ -n ${R[capacity.linear_estimate]:-} ]] && echo "  relay core ${R[capacity.relay_busy_pct]} % busy there; about ${R[capacity.linear_estimate]} calls at 100 % if its cost grows linearly (an estimate)"
+        [[ -n $lower && -n ${R[capacity.linear_estimate]:-} ]] && echo "  relay core ${R[capacity.relay_busy_pct]} % busy there; about ${R[capacity.linear_estimate]} calls at 100 % if its cost grows linearly (an estimate)"
         local l80=${R[capacity.at80_loss_pct]:-}
         echo "loss at 80 % of it (${R[capacity.at80_calls]:-?} calls, ${DURATION} s): ${l80:-n/a} % (target 0: $(verdict "$l80" '==' 0))"
     else
