@@ -356,7 +356,7 @@ cap_step() {
     local n=$1 tag=c$1 t
     t=kernel.c$1
     point kernel "$n" "$tag" "$STEP_DURATION" "$STEP_WARMUP" || { CAP_STEPS+=("$n: run failed"); return 2; }
-    CAP_STEPS+=("$n: loss ${R[$t.loss_pct]:-?} %, relay core ${R[$t.relay_busy_pct]:-?} %, generator sent ${R[$t.send_rate_pct]:-?} % of nominal, ${R[$t.late_sends_pct]:-?} % late, ${R[$t.gen_rx_drops]:-?} dropped at its sockets")
+    CAP_STEPS+=("$n: loss ${R[$t.loss_pct]:-?} %, relay core ${R[$t.relay_busy_pct]:-?} %, generator core ${R[$t.busy_pct_cpu$GEN_CPU]:-?} %, sent ${R[$t.send_rate_pct]:-?} % of nominal, ${R[$t.late_sends_pct]:-?} % late, ${R[$t.gen_rx_drops]:-?} dropped at its sockets")
     if gen_limited "$t"; then return 3; fi
     if all_set_up "$t" && eq0 "${R[$t.loss_pct]:-}"; then return 0; fi
     return 1
