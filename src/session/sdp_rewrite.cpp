@@ -194,6 +194,7 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
     media.mid.clear();
     if (auto* l = m.findAttr("mid")) media.mid = std::string(sdp::splitAttribute(l->value).value);
     media.midExtId = midExtensionId(m);
+    media.sdpSsrcs = sdpSsrcs(m);
     readEndpoints(sdp, m, media, f, cfg);
     readDirection(sdp, m, media);
     readCodecs(m, media);
