@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "crypto/dtls.h"
 #include "session/call_store.h"
 #include "session/registry.h"
 
@@ -389,6 +390,8 @@ const std::string kChromiumMaxBundleOffer =
     "a=rtpmap:0 PCMU/8000\r\n"
     "a=rtpmap:8 PCMA/8000\r\n"
     "a=ssrc:1111 cname:x\r\n"
+    "a=fingerprint:sha-256 6D:F7:56:4C:42:BB:DC:46:A2:63:80:13:34:97:B7:25:37:BC:13:AA:CD:78:46:25:36:AF:A6:BA:B6:FA:98:77\r\n"
+    "a=setup:actpass\r\n"
     "m=audio 9 UDP/TLS/RTP/SAVPF 111 0 8\r\n"
     "c=IN IP4 0.0.0.0\r\n"
     "a=rtcp:9 IN IP4 0.0.0.0\r\n"
@@ -399,7 +402,9 @@ const std::string kChromiumMaxBundleOffer =
     "a=rtpmap:0 PCMU/8000\r\n"
     "a=rtpmap:8 PCMA/8000\r\n"
     "a=ssrc:2222 cname:x\r\n"
-    "a=ssrc:2222 msid:s t\r\n";
+    "a=ssrc:2222 msid:s t\r\n"
+    "a=fingerprint:sha-256 6D:F7:56:4C:42:BB:DC:46:A2:63:80:13:34:97:B7:25:37:BC:13:AA:CD:78:46:25:36:AF:A6:BA:B6:FA:98:77\r\n"
+    "a=setup:actpass\r\n";
 
 std::vector<uint8_t> rtpPacket(uint8_t pt, uint32_t ssrc) {
     std::vector<uint8_t> p(12 + 160, 0);
@@ -413,6 +418,9 @@ std::vector<uint8_t> rtpPacket(uint8_t pt, uint32_t ssrc) {
 }
 
 TEST_F(BundleTest, AcceptTakesChromiumsPlaceholderSectionAndDemuxesBySignalledSsrc) {
+    auto cert = crypto::DtlsCertificate::create(crypto::DtlsCertificateOptions{});
+    ASSERT_TRUE(cert.ok());
+    cfg.dtlsCert = *cert;
     startAt(61600);
     Flags f = offer(kChromiumMaxBundleOffer);
     f.bundle.accept = true;
@@ -439,6 +447,11 @@ TEST_F(BundleTest, AcceptTakesChromiumsPlaceholderSectionAndDemuxesBySignalledSs
     ASSERT_EQ(back.size(), 2u);
     EXPECT_EQ(back[0], back[1]);
     EXPECT_EQ(count(ra->sdp, "a=group:BUNDLE 0 1\r\n"), 1u) << ra->sdp;
+    // DTLS towards the browser: the tagged section's fingerprint and setup
+    // in both sections (Firefox crashes without it in the second).
+    EXPECT_EQ(count(ra->sdp, "a=fingerprint:sha-256 "), 2u) << ra->sdp;
+    EXPECT_EQ(count(ra->sdp, "a=setup:active\r\n"), 2u) << ra->sdp;
+    EXPECT_EQ(count(r->sdp, "a=fingerprint:"), 0u) << r->sdp;
 
     Participant* pa = party("tag-a");
     ASSERT_TRUE(pa->bundled);
