@@ -390,7 +390,8 @@ const std::string kChromiumMaxBundleOffer =
     "a=rtpmap:0 PCMU/8000\r\n"
     "a=rtpmap:8 PCMA/8000\r\n"
     "a=ssrc:1111 cname:x\r\n"
-    "a=fingerprint:sha-256 6D:F7:56:4C:42:BB:DC:46:A2:63:80:13:34:97:B7:25:37:BC:13:AA:CD:78:46:25:36:AF:A6:BA:B6:FA:98:77\r\n"
+    "a=fingerprint:sha-256 6D:F7:56:4C:42:BB:DC:46:A2:63:80:13:34:97:B7:25:37:BC:13:AA:CD:78:46:"
+    "25:36:AF:A6:BA:B6:FA:98:77\r\n"
     "a=setup:actpass\r\n"
     "m=audio 9 UDP/TLS/RTP/SAVPF 111 0 8\r\n"
     "c=IN IP4 0.0.0.0\r\n"
@@ -403,7 +404,8 @@ const std::string kChromiumMaxBundleOffer =
     "a=rtpmap:8 PCMA/8000\r\n"
     "a=ssrc:2222 cname:x\r\n"
     "a=ssrc:2222 msid:s t\r\n"
-    "a=fingerprint:sha-256 6D:F7:56:4C:42:BB:DC:46:A2:63:80:13:34:97:B7:25:37:BC:13:AA:CD:78:46:25:36:AF:A6:BA:B6:FA:98:77\r\n"
+    "a=fingerprint:sha-256 6D:F7:56:4C:42:BB:DC:46:A2:63:80:13:34:97:B7:25:37:BC:13:AA:CD:78:46:"
+    "25:36:AF:A6:BA:B6:FA:98:77\r\n"
     "a=setup:actpass\r\n";
 
 std::vector<uint8_t> rtpPacket(uint8_t pt, uint32_t ssrc) {
