@@ -56,6 +56,11 @@ class BundleDemux {
     // too long. Sinks are copied.
     bool addSection(std::string_view mid, const std::bitset<128>& payloadTypes,
                     const SinkList& rtpSinks, const SinkList& rtcpSinks);
+    // An SSRC the participant's SDP names for section `i` (a=ssrc), taken
+    // as if learned from its RTP.
+    void signalSsrc(size_t i, uint32_t ssrc) {
+        if (i < count_) learnIn(i, ssrc);
+    }
     void endSections();
     size_t size() const { return count_; }
     const Section& section(size_t i) const { return sections_[i]; }

@@ -122,6 +122,8 @@ void CallStore::applyBundles(Call& c) {
                 if (!d.addSection(m->mid, pts, m->rtpConfig.rtpSinks, m->rtpConfig.rtcpSinks))
                     continue;
                 if (!d.midExtension() && m->midExtId) d.setMidExtension(m->midExtId);
+                // RFC 9143 §9.2: SSRCs signalled for a section name it.
+                for (uint32_t ssrc : m->sdpSsrcs) d.signalSsrc(k, ssrc);
                 // The legs whose media for this section leaves through the
                 // shared transport: what they send names the section.
                 for (auto& [qtag, q] : c.participants) {

@@ -56,15 +56,19 @@ std::vector<size_t> acceptBundledOffer(sdp::SessionDescription& sdp) {
     for (size_t k = 1; k < group.size(); k++) {
         sdp::MediaSection& m = sdp.media[group[k]];
         // Only RTP is demultiplexed: anything else (a WebRTC data channel,
-        // SCTP over the DTLS association) stays rejected, as without the key.
-        if (m.m.port != 0 || !m.hasAttr("bundle-only") || !isRtpProtocol(m.m.proto)) continue;
+        // SCTP over the DTLS association) is read as without the key (a
+        // bundle-only one with port 0 stays rejected), and so is a section
+        // with port 0 and no a=bundle-only (rejected by its offerer).
+        if (!isRtpProtocol(m.m.proto) || (m.m.port == 0 && !m.hasAttr("bundle-only"))) continue;
         m.m.port = port;
         std::erase_if(m.lines, [](const sdp::Line& l) {
             return l.type == 'a' && sdp::splitAttribute(l.value).name == "bundle-only";
         });
         // Its address is the tagged section's (a c= of its own may be a
-        // zero placeholder).
-        if (headConn) {
+        // zero placeholder): the tagged one's c=, or the session's.
+        if (!headConn) {
+            std::erase_if(m.lines, [](const sdp::Line& l) { return l.type == 'c'; });
+        } else {
             auto c = std::find_if(m.lines.begin(), m.lines.end(),
                                   [](const sdp::Line& l) { return l.type == 'c'; });
             if (c != m.lines.end())
@@ -74,6 +78,19 @@ std::vector<size_t> acceptBundledOffer(sdp::SessionDescription& sdp) {
         }
     }
     return group;
+}
+
+std::vector<uint32_t> sdpSsrcs(const sdp::MediaSection& m) {
+    std::vector<uint32_t> out;
+    for (const auto& l : m.lines) {
+        if (l.type != 'a') continue;
+        auto a = sdp::splitAttribute(l.value);
+        if (a.name != "ssrc") continue;
+        std::string_view v = trim(a.value);
+        auto id = parseInt<uint32_t>(v.substr(0, v.find(' ')));
+        if (id && std::find(out.begin(), out.end(), *id) == out.end()) out.push_back(*id);
+    }
+    return out;
 }
 
 uint8_t midExtensionId(const sdp::MediaSection& m) {

@@ -55,6 +55,9 @@ struct Media {
     int bundleHead = -1;
     // The extmap id of the MID header extension in this side's SDP (0: none).
     uint8_t midExtId = 0;
+    // The SSRCs this side's SDP says it sends in this section (a=ssrc,
+    // RFC 5576): a bundled side's packets without MID go by them.
+    std::vector<uint32_t> sdpSsrcs;
     // On the tagged media of a bundled side: what tells its packets apart.
     std::unique_ptr<media::BundleDemux> bundleDemux;
     MediaPorts ports;  // our ports towards this side

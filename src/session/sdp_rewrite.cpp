@@ -194,6 +194,7 @@ void readMediaSection(const sdp::SessionDescription& sdp, const sdp::MediaSectio
     media.mid.clear();
     if (auto* l = m.findAttr("mid")) media.mid = std::string(sdp::splitAttribute(l->value).value);
     media.midExtId = midExtensionId(m);
+    media.sdpSsrcs = sdpSsrcs(m);
     readEndpoints(sdp, m, media, f, cfg);
     readDirection(sdp, m, media);
     readCodecs(m, media);
@@ -610,6 +611,15 @@ void writeRelayedSection(SdpWriter& w, const sdp::MediaSection& sm, sdp::MediaLi
         sdp::writeLine(w.out, 'a', directionOf(*src));
     if (head) {
         sdp::writeLine(w.out, 'a', "rtcp-mux");
+        // The DTLS attributes (the tagged section's association) go into
+        // every section of a bundled answer: RFC 8843 §7.3.1 would keep
+        // them in the tagged one, but Firefox ESR 153's content process
+        // crashes (SIGSEGV) on an answer whose other sections carry no
+        // a=fingerprint (seen with tests/e2e/run_browser.sh firefox
+        // bundle); Chromium writes them in every section itself.
+        if (!w.isOffer)
+            for (const std::string& a : dtlsAttributes(head->dtls, false, w.cfg.dtlsCert.get()))
+                sdp::writeLine(w.out, 'a', a);
         int ptime = src ? src->ptime : 0;
         if (!ptime && !w.isOffer) ptime = dst.ptime;
         if (ptime) sdp::writeLine(w.out, 'a', "ptime:" + std::to_string(ptime));

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end calls from real headless browsers through ngmediad (issue 12
 # §5): Debian's Chromium driven over the DevTools protocol (playwright-core,
-# tests/e2e/browser/chromium.js) and Debian's Firefox ESR running the call
-# from its page (tests/e2e/browser/firefox.js), each against a plain RTP/AVP
-# endpoint (or, for Chromium, a second browser), audio checked both ways by
-# tone.  See README.md in this directory and docs/webrtc.md.
+# tests/e2e/browser/chromium.js) and Debian's Firefox ESR driven by its pages
+# over the test's HTTP server (tests/e2e/browser/firefox.js), each in the
+# cases of tests/e2e/browser/cases.js against plain RTP/AVP endpoints (or a
+# second page), audio checked both ways by tone.  See README.md in this
+# directory and docs/webrtc.md.
 #
 #   run_browser.sh chromium|firefox /path/to/ngmediad [case...]
 #
@@ -31,11 +32,11 @@ fi
 # ngmediad's media ports.  The browsers take ephemeral ports of their own.
 case "$WHICH" in
 chromium)
-    BIN=${CHROMIUM:-/usr/bin/chromium} PKG=chromium LIMIT=110
+    BIN=${CHROMIUM:-/usr/bin/chromium} PKG=chromium LIMIT=150
     NG_PORT=61200 HTTP_PORT=61201 PEER_PORT=61202 PORT_MIN=61210 PORT_MAX=61249
     ;;
 firefox)
-    BIN=${FIREFOX:-/usr/bin/firefox-esr} PKG=firefox-esr LIMIT=100
+    BIN=${FIREFOX:-/usr/bin/firefox-esr} PKG=firefox-esr LIMIT=150
     NG_PORT=61250 HTTP_PORT=61251 PEER_PORT=61252 PORT_MIN=61260 PORT_MAX=61299
     ;;
 esac
@@ -67,7 +68,7 @@ chromium)
     CHROMIUM="$BIN" node "$HERE/browser/chromium.js" "$NG_PORT" "$HTTP_PORT" "$PEER_PORT" "$@" &
     ;;
 firefox)
-    HOME="$WORK" FIREFOX="$BIN" node "$HERE/browser/firefox.js" "$NG_PORT" "$HTTP_PORT" "$PEER_PORT" "$WORK/profile" &
+    HOME="$WORK" FIREFOX="$BIN" node "$HERE/browser/firefox.js" "$NG_PORT" "$HTTP_PORT" "$PEER_PORT" "$WORK/profile" "$@" &
     ;;
 esac
 DRIVER=$!

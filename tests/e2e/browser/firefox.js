@@ -1,33 +1,29 @@
 'use strict';
-// Headless Firefox ESR calls a plain RTP endpoint through ngmediad.  Nothing
-// drives the browser: it loads page.html?auto=1, which runs the call itself
-// and talks to the two routes below; this script relays its offer to
-// ngmediad (WebRTC -> SIP flags), answers with the plain endpoint, and
-// judges the verdict the page posts together with what the plain endpoint
-// heard.
+// Headless Firefox ESR calls through ngmediad in the cases of cases.js.
+// playwright cannot drive Debian's Firefox (it needs its own patched build),
+// so Firefox opens two tabs of page.html?rpc=a / ?rpc=b that take their
+// window.ngm calls from this script's HTTP server (lib.js RpcPages) and post
+// back the results; the cases are the ones Chromium runs.
 //
-//   node firefox.js NG_PORT HTTP_PORT PEER_PORT PROFILE_DIR
+//   node firefox.js NG_PORT HTTP_PORT PEER_PORT PROFILE_DIR [case...]
 //
-// FIREFOX overrides /usr/bin/firefox-esr.
+// Cases: default, passive, restart, sip2browser, b2b (the two tabs call
+// each other through ngmediad), bundle.  FIREFOX overrides
+// /usr/bin/firefox-esr.
 const { spawn } = require('child_process');
 const fs = require('fs');
 const path = require('path');
-const { ng, PlainPeer, pageServer, waitFor, Report } = require('./lib');
+const { RpcPages, pageServer, waitFor, Report } = require('./lib');
+const { makeCases, runCases } = require('./cases');
 
 const [NG, HTTP, PEER] = process.argv.slice(2, 5).map(Number);
 const PROFILE = process.argv[5];
-// Not 1000 Hz: Firefox's fake microphone plays 1 kHz, and the tone heard must
-// be the page's oscillator.
-const BROWSER_HZ = 1200, PLAIN_HZ = 440;
-const CALL = 'firefox-default';
+const wanted = process.argv.slice(6);
 const report = new Report();
 
-const OFFER_TO_SIP = { ICE: 'remove', 'transport-protocol': 'RTP/AVP', 'rtcp-mux': ['demux'], SDES: ['off'],
-  replace: ['origin', 'session-connection'] };
-const ANSWER_TO_WEBRTC = { ICE: 'force', 'rtcp-mux': ['require'], replace: ['origin', 'session-connection'] };
-
 // Fake media and permissions, host candidates in the clear (no mDNS), Web
-// Audio allowed without a gesture, nothing that phones home.
+// Audio allowed without a gesture, no timer throttling in the tab that is
+// not in front, nothing that phones home.
 const PREFS = {
   'media.navigator.streams.fake': true,
   'media.navigator.permission.disabled': true,
@@ -38,39 +34,31 @@ const PREFS = {
   // No sound card: Web Audio runs on cubeb's mock backend (on the null
   // backend, or none, AudioContext.resume() never settles).
   'media.cubeb.force_mock_context': true,
+  // The second tab is in the background: its timers (the page's polling
+  // and tone measurement) would run at most once a second.
+  'dom.min_background_timeout_value': 4,
+  'dom.timeout.enable_budget_timer_throttling': false,
   'browser.shell.checkDefaultBrowser': false,
   'browser.startup.homepage_override.mstone': 'ignore',
+  'browser.tabs.warnOnOpen': false,
   'datareporting.policy.dataSubmissionEnabled': false,
   'toolkit.telemetry.reportingpolicy.firstRun': false,
   'app.update.auto': false,
   'network.proxy.type': 0,
   'browser.aboutwelcome.enabled': false,
 };
+const TABS = ['a', 'b'];
 
 (async () => {
   fs.mkdirSync(PROFILE, { recursive: true });
   fs.writeFileSync(path.join(PROFILE, 'user.js'),
     Object.entries(PREFS).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});\n`).join(''));
-  const peer = await new PlainPeer(PEER, PLAIN_HZ).open();
-  const sdps = {};
-  let verdict = null;
-  const server = await pageServer(HTTP, {
-    'POST /call': async ({ sdp }) => {
-      sdps.offer = sdp;
-      const r1 = await ng(NG, { command: 'offer', 'call-id': CALL, 'from-tag': 'browser', sdp, ...OFFER_TO_SIP });
-      sdps.toPlain = r1.sdp;
-      peer.play(r1.sdp);
-      const r2 = await ng(NG, { command: 'answer', 'call-id': CALL, 'from-tag': 'browser', 'to-tag': 'plain',
-        sdp: peer.sdp(1), ...ANSWER_TO_WEBRTC });
-      sdps.toBrowser = r2.sdp;
-      return { sdp: r2.sdp };
-    },
-    'POST /verdict': async (v) => { verdict = v; return {}; },
-  });
+  const rpc = new RpcPages();
+  const server = await pageServer(HTTP, rpc.routes());
   // Its own process group: the clean-up ends the content processes too.
   const firefoxLog = fs.openSync(path.join(PROFILE, '..', 'firefox.log'), 'w');
   const firefox = spawn(process.env.FIREFOX || '/usr/bin/firefox-esr',
-    ['--headless', '--no-remote', '--profile', PROFILE, `http://127.0.0.1:${HTTP}/page.html?auto=1&freq=${BROWSER_HZ}`],
+    ['--headless', '--no-remote', '--profile', PROFILE, ...TABS.map((t) => `http://127.0.0.1:${HTTP}/page.html?rpc=${t}`)],
     { stdio: ['ignore', firefoxLog, firefoxLog], detached: true });
   let exited = null;
   firefox.on('exit', (code, sig) => { exited = `exit ${code} ${sig || ''}`; });
@@ -81,28 +69,32 @@ const PREFS = {
       process.exit(1);
     });
   }
+  const busy = new Set();
+  const newPage = async (freq, config) => {
+    const tab = TABS.find((t) => !busy.has(t));
+    if (!tab) throw new Error('both Firefox tabs are in use');
+    busy.add(tab);
+    const ngm = (method, ...args) => {
+      if (exited) return Promise.reject(new Error(`firefox ended (${exited})`));
+      return rpc.call(tab, method, ...args);
+    };
+    await ngm('init', freq, config);
+    return { ngm, close: async () => { await ngm('close').catch(() => {}); busy.delete(tab); } };
+  };
   try {
-    await waitFor(() => verdict || exited, 60, 'the page\'s verdict');
-    if (!verdict) throw new Error(`firefox ended before the page posted a verdict (${exited})`);
-    report.check('firefox: the page ran the call', !verdict.error, verdict.error || JSON.stringify(verdict.state));
-    report.check('firefox: offer to the plain side is RTP/AVP without ICE or DTLS',
-      /m=audio \d+ RTP\/AVP /.test(sdps.toPlain || '') && !/a=(ice-ufrag|candidate|fingerprint)/.test(sdps.toPlain || ''));
-    report.check('firefox: answer to the browser has ICE, DTLS and rtcp-mux',
-      /UDP\/TLS\/RTP\/SAVPF/.test(sdps.toBrowser || '') && /a=candidate:/.test(sdps.toBrowser || '') &&
-      /a=fingerprint:/.test(sdps.toBrowser || '') && /a=rtcp-mux/.test(sdps.toBrowser || ''));
-    const heard = peer.tone(2);
-    report.check(`firefox: plain endpoint hears the browser's ${BROWSER_HZ} Hz`, heard.freq === BROWSER_HZ && heard.ratio >= 20,
-      `${JSON.stringify(heard)}, ${peer.packetsIn} packets`);
-    const t = verdict.tone || {};
-    report.check(`firefox: browser hears the plain endpoint's ${PLAIN_HZ} Hz`, t.freq === PLAIN_HZ && t.ratio >= 10,
-      `${JSON.stringify(t)}, ${JSON.stringify(verdict.stats || {})}`);
+    await waitFor(() => TABS.every((t) => rpc.seen.has(t)) || exited, 60, 'both Firefox tabs to load page.html');
+    if (exited) throw new Error(`firefox ended before its pages loaded (${exited})`);
+    const cases = makeCases({ NG, PEER, report, newPage, browserName: 'firefox',
+      // Not 1000 Hz: Firefox's fake microphone plays 1 kHz, and the tone
+      // heard must be the page's oscillator.
+      hz: { browser: 1200, browser2: 1500, second: 660, plain: 440, plain2: 800 } });
+    await runCases(cases, wanted, report);
   } catch (e) {
     report.check('firefox: runs', false, String(e && e.stack || e));
   } finally {
-    peer.close();
+    rpc.close();
     server.close();
     if (!exited) { try { process.kill(-firefox.pid, 'SIGTERM'); } catch (e) { /* gone */ } }
-    await ng(NG, { command: 'delete', 'call-id': CALL, 'from-tag': 'browser' }).catch(() => {});
     const ok = report.summary();
     if (!exited) await waitFor(() => exited, 5, 'firefox to exit').catch(() => { try { process.kill(-firefox.pid, 'SIGKILL'); } catch (e) { /* gone */ } });
     process.exit(ok ? 0 : 1);

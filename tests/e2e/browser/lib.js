@@ -83,6 +83,17 @@ function ulawToLinear(u) {
   const t = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
   return u & 0x80 ? 0x84 - t : t - 0x84;
 }
+// ITU-T G.711 A-law, from 16-bit linear.
+function linearToAlaw(x) {
+  const SEG_END = [0x1f, 0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff];
+  let v = x >> 3, mask = 0xd5;
+  if (v < 0) { mask = 0x55; v = -v - 1; }
+  let seg = 0;
+  while (seg < 8 && v > SEG_END[seg]) seg++;
+  if (seg >= 8) return 0x7f ^ mask;
+  const mant = seg < 2 ? (v >> 1) & 0x0f : (v >> seg) & 0x0f;
+  return ((seg << 4) | mant) ^ mask;
+}
 function alawToLinear(a) {
   a ^= 0x55;
   let t = (a & 0x0f) << 4;
@@ -98,24 +109,28 @@ function goertzel(samples, rate, freq) {
   for (const x of samples) { const s = x + k * s1 - s2; s2 = s1; s1 = s; }
   return (s1 * s1 + s2 * s2 - k * s1 * s2) / samples.length;
 }
-// The strongest of a set of probe frequencies, and how much it stands out
-// over the median of the others.
+// The strongest of a set of probe frequencies, how much it stands out over
+// the median of the others (ratio) and over the next strongest (clean: a
+// second tone mixed in, e.g. another section's audio, keeps it low).
 const PROBES = [300, 440, 550, 660, 800, 1000, 1200, 1500, 2000, 2500, 3000];
 function dominantTone(samples, rate) {
-  if (samples.length < rate / 4) return { freq: 0, ratio: 0, samples: samples.length };
+  if (samples.length < rate / 4) return { freq: 0, ratio: 0, clean: 0, samples: samples.length };
   const powers = PROBES.map((f) => [f, goertzel(samples, rate, f)]).sort((a, b) => b[1] - a[1]);
   const rest = powers.slice(1).map((p) => p[1]).sort((a, b) => a - b);
   const median = rest[rest.length >> 1] || 1e-9;
-  return { freq: powers[0][0], ratio: Math.round(powers[0][1] / Math.max(median, 1e-9)), samples: samples.length };
+  return { freq: powers[0][0], ratio: Math.round(powers[0][1] / Math.max(median, 1e-9)),
+    clean: Math.round(powers[0][1] / Math.max(powers[1][1], 1e-9)), samples: samples.length };
 }
 
 // --- plain RTP endpoint --------------------------------------------------------
-// Plays `freq` Hz as PCMU (pt 0) 20 ms packets to `remote` once told, and
-// keeps the decoded audio of every PCMU/PCMA packet it receives.
+// Plays `freq` Hz as 20 ms packets of PCMU (pt 0) or PCMA (pt 8) to
+// `remote` once told, and keeps the decoded audio of every PCMU/PCMA packet
+// it receives.
 class PlainPeer {
-  constructor(port, freq) {
+  constructor(port, freq, pt = 0) {
     this.port = port;
     this.freq = freq;
+    this.pt = pt;
     this.received = [];
     this.packetsIn = 0;
     this.packetsOut = 0;
@@ -139,6 +154,14 @@ class PlainPeer {
       `m=audio ${this.port} RTP/AVP 0 8 101`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000',
       'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', 'a=sendrecv', ''].join('\r\n');
   }
+  // This peer as one media section with only its own codec, for an SDP of
+  // several peers (plainAnswer()); with `ssrc`, an a=ssrc line (RFC 5576)
+  // naming what it sends.
+  section(ssrc = false) {
+    const name = this.pt === 8 ? 'PCMA' : 'PCMU';
+    return [`m=audio ${this.port} RTP/AVP ${this.pt}`, 'c=IN IP4 127.0.0.1', `a=rtpmap:${this.pt} ${name}/8000`,
+      ...(ssrc ? [`a=ssrc:${this.ssrc} cname:plain${this.port}`] : []), 'a=sendrecv', ''].join('\r\n');
+  }
   onPacket(m, rinfo) {
     if (m.length < 12 || m[0] >> 6 !== 2) return;
     const pt = m[1] & 0x7f;
@@ -151,11 +174,14 @@ class PlainPeer {
     const dec = pt === 0 ? ulawToLinear : alawToLinear;
     for (let i = off; i < m.length; i++) this.received.push(dec(m[i]));
   }
-  // Sends to the address and port of ngmediad's SDP towards this peer.
-  play(remoteSdp) {
-    const c = /c=IN IP4 (\S+)/.exec(remoteSdp);
-    const mline = /m=audio (\d+) /.exec(remoteSdp);
-    if (!c || !mline) throw new Error(`no audio address in: ${remoteSdp}`);
+  // Sends to the address and port of ngmediad's SDP towards this peer (its
+  // media section `index`).
+  play(remoteSdp, index = 0) {
+    const parts = remoteSdp.split(/\r?\nm=/);
+    const media = parts[1 + index] || '';
+    const c = /c=IN IP4 (\S+)/.exec(media) || /c=IN IP4 (\S+)/.exec(parts[0]);
+    const mline = /^audio (\d+) /.exec(media);
+    if (!c || !mline) throw new Error(`no audio address for section ${index} in: ${remoteSdp}`);
     // c=0.0.0.0 is a hold (RFC 2543): keep sending where we did.
     if (c[1] !== '0.0.0.0' || !this.remote) this.remote = { address: c[1], port: Number(mline[1]) };
     this.stop();
@@ -163,13 +189,14 @@ class PlainPeer {
   }
   sendFrame() {
     const p = Buffer.alloc(12 + 160);
-    p[0] = 0x80; p[1] = 0;
+    p[0] = 0x80; p[1] = this.pt;
     p.writeUInt16BE(this.seq++ & 0xffff, 2);
     p.writeUInt32BE(this.ts >>> 0, 4);
     p.writeUInt32BE(this.ssrc, 8);
     this.ts += 160;
     for (let i = 0; i < 160; i++) {
-      p[12 + i] = linearToUlaw(Math.round(8000 * Math.sin(this.phase)));
+      const x = Math.round(8000 * Math.sin(this.phase));
+      p[12 + i] = this.pt === 8 ? linearToAlaw(x) : linearToUlaw(x);
       this.phase += (2 * Math.PI * this.freq) / 8000;
     }
     this.phase %= 2 * Math.PI;
@@ -182,6 +209,59 @@ class PlainPeer {
   }
   stop() { if (this.timer) clearInterval(this.timer); this.timer = null; }
   close() { this.stop(); this.rtp.close(); this.rtcp.close(); }
+}
+
+// An answer of several plain peers, one media section each (a SIP phone
+// that answers two audio sections on two ports).
+function plainAnswer(peers, { sessionId = 1, ssrc = false } = {}) {
+  return ['v=0', `o=plain ${sessionId} 1 IN IP4 127.0.0.1`, 's=plain', 't=0 0', ''].join('\r\n') +
+    peers.map((p) => p.section(ssrc)).join('');
+}
+
+// --- pages driven over HTTP ------------------------------------------------------
+// Firefox has no DevTools driver here: its pages (page.html?rpc=NAME) ask
+// POST /rpc/next for the next window.ngm call and post its result to POST
+// /rpc/result.  call(name, method, ...args) resolves to that result.
+class RpcPages {
+  constructor() { this.queues = new Map(); this.waiters = new Map(); this.pending = new Map(); this.seq = 0; this.seen = new Set(); }
+  routes() {
+    return {
+      'POST /rpc/next': ({ page }) => this.next(page),
+      'POST /rpc/result': ({ id, result, error }) => {
+        const p = this.pending.get(id);
+        if (p) { this.pending.delete(id); if (error) p.reject(new Error(error)); else p.resolve(result); }
+        return {};
+      },
+    };
+  }
+  next(page) {
+    this.seen.add(page);
+    const q = this.queues.get(page) || [];
+    if (q.length) return q.shift();
+    const old = this.waiters.get(page);
+    if (old) old({});
+    // Answer an idle page after 15 s: it asks again.
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { if (this.waiters.get(page) === done) this.waiters.delete(page); resolve({}); }, 15000);
+      const done = (cmd) => { clearTimeout(t); resolve(cmd); };
+      this.waiters.set(page, done);
+    });
+  }
+  call(page, method, ...args) {
+    const id = ++this.seq;
+    const cmd = { id, method, args };
+    const result = new Promise((resolve, reject) => {
+      const t = setTimeout(() => { this.pending.delete(id); reject(new Error(`page ${page}: ${method} gave no result in 30 s`)); }, 30000);
+      this.pending.set(id, { resolve: (v) => { clearTimeout(t); resolve(v); }, reject: (e) => { clearTimeout(t); reject(e); } });
+    });
+    const w = this.waiters.get(page);
+    if (w) { this.waiters.delete(page); w(cmd); } else {
+      if (!this.queues.has(page)) this.queues.set(page, []);
+      this.queues.get(page).push(cmd);
+    }
+    return result;
+  }
+  close() { for (const w of this.waiters.values()) w({}); this.waiters.clear(); }
 }
 
 // --- page server ----------------------------------------------------------------
@@ -243,4 +323,4 @@ class Report {
   summary() { console.log(`${this.pass} passed, ${this.fail} failed`); return this.fail === 0 && this.pass > 0; }
 }
 
-module.exports = { ng, PlainPeer, pageServer, dominantTone, goertzel, waitFor, sleep, Report };
+module.exports = { ng, PlainPeer, plainAnswer, RpcPages, pageServer, dominantTone, goertzel, linearToAlaw, alawToLinear, waitFor, sleep, Report };

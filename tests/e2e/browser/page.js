@@ -1,21 +1,25 @@
 'use strict';
 // One side of a browser call through ngmediad.  The Chromium driver
 // (chromium.js) calls window.ngm over the DevTools protocol; Firefox loads
-// the page with ?auto=1 and the page runs the whole call itself against the
-// signalling routes of firefox.js.
+// the page with ?rpc=NAME and the page takes the same calls from the
+// test's HTTP server (firefox.js, lib.js RpcPages).
 const PROBES = [300, 440, 550, 660, 800, 1000, 1200, 1500, 2000, 2500, 3000];
 const log = (s) => {
   document.getElementById('log').textContent += s + '\n';
   // The Firefox run has no console to read: its page reports to the server.
-  if (new URLSearchParams(location.search).get('auto')) fetch('/log', { method: 'POST', body: s }).catch(() => {});
+  if (new URLSearchParams(location.search).get('rpc')) fetch('/log', { method: 'POST', body: s }).catch(() => {});
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const ngm = {
-  pc: null, ctx: null, remote: null,
+  pc: null, ctx: null, remote: null, remotes: {}, elements: [],
 
-  // A peer connection with default settings sending an oscillator at `freq` Hz.
-  async init(freq) {
+  // A peer connection sending an oscillator at `freq` Hz (a number, or an
+  // array: one track, each in a stream of its own, per frequency) with
+  // default settings, or `config` (e.g. {bundlePolicy: 'max-bundle'}).
+  // Closes the connection of an earlier call of this page.
+  async init(freq, config) {
+    this.close();
     // getUserMedia's permission (fake device, fake UI) lets the browser
     // enumerate every interface, loopback included; the track itself is not used.
     const gum = await navigator.mediaDevices.getUserMedia({ audio: true });
@@ -24,24 +28,49 @@ const ngm = {
     this.ctx = new AudioContext();
     await this.ctx.resume();
     log(`audio context ${this.ctx.state}`);
-    const osc = this.ctx.createOscillator();
-    osc.frequency.value = freq;
-    const gain = this.ctx.createGain();
-    gain.gain.value = 0.5;
-    const dest = this.ctx.createMediaStreamDestination();
-    osc.connect(gain).connect(dest);
-    osc.start();
-    this.pc = new RTCPeerConnection();
-    this.pc.addTrack(dest.stream.getAudioTracks()[0], dest.stream);
+    this.pc = new RTCPeerConnection(config || {});
+    for (const f of Array.isArray(freq) ? freq : [freq]) {
+      const osc = this.ctx.createOscillator();
+      osc.frequency.value = f;
+      const gain = this.ctx.createGain();
+      gain.gain.value = 0.5;
+      const dest = this.ctx.createMediaStreamDestination();
+      osc.connect(gain).connect(dest);
+      osc.start();
+      this.pc.addTrack(dest.stream.getAudioTracks()[0], dest.stream);
+    }
+    this.remotes = {};
     this.pc.ontrack = (e) => {
-      const stream = e.streams[0] || new MediaStream([e.track]);
-      document.getElementById('remote').srcObject = stream;
-      this.remote = stream;
-      log('remote track');
+      // One stream per received track, by its section's mid (an answer
+      // without a=msid puts every track in one default stream).
+      const stream = new MediaStream([e.track]);
+      const mid = e.transceiver && e.transceiver.mid;
+      // Chromium plays a remote WebRTC track into Web Audio only while a
+      // media element also holds it.
+      const el = document.createElement('audio');
+      el.autoplay = true;
+      el.muted = true;
+      el.srcObject = stream;
+      document.body.appendChild(el);
+      this.elements.push(el);
+      if (!this.remote) this.remote = stream;
+      this.remotes[mid] = stream;
+      log(`remote track mid ${mid}`);
     };
     this.pc.oniceconnectionstatechange = () => log('ice ' + this.pc.iceConnectionState);
     return true;
   },
+
+  close() {
+    if (this.pc) this.pc.close();
+    if (this.ctx) this.ctx.close();
+    for (const el of this.elements) el.remove();
+    this.pc = null; this.ctx = null; this.remote = null; this.remotes = {}; this.elements = [];
+    this.lastUfrag = undefined; this.restarting = false;
+    return true;
+  },
+
+  iceState() { return this.pc ? this.pc.iceConnectionState : 'none'; },
 
   // Non-trickle signalling: the description once gathering is complete. After
   // restartIce() the state is still "complete" from the last round for a
@@ -79,11 +108,13 @@ const ngm = {
     return { ice: this.pc.iceConnectionState, connection: this.pc.connectionState, signaling: this.pc.signalingState };
   },
 
-  // The strongest probe frequency in `ms` of the received audio and how far
-  // it stands above the median probe (power ratio), from an AnalyserNode.
-  async tone(ms) {
-    if (!this.remote) return { freq: 0, ratio: 0, error: 'no remote track' };
-    const src = this.ctx.createMediaStreamSource(this.remote);
+  // The strongest probe frequency in `ms` of the received audio (of the
+  // section `mid`, or the first track) and how far it stands above the
+  // median probe (power ratio), from an AnalyserNode.
+  async tone(ms, mid) {
+    const remote = mid === undefined ? this.remote : this.remotes[mid];
+    if (!remote) return { freq: 0, ratio: 0, error: `no remote track${mid === undefined ? '' : ' for mid ' + mid}` };
+    const src = this.ctx.createMediaStreamSource(remote);
     const an = this.ctx.createAnalyser();
     an.fftSize = 8192;
     an.smoothingTimeConstant = 0;
@@ -107,22 +138,29 @@ const ngm = {
     const p = PROBES.map((f) => [f, at(f)]).sort((a, b) => b[1] - a[1]);
     const rest = p.slice(1).map((x) => x[1]).sort((a, b) => a - b);
     const median = Math.max(rest[rest.length >> 1], 1e-12);
-    return { freq: p[0][0], ratio: Math.round(p[0][1] / median), level: Math.round(10 * Math.log10(p[0][1] / rounds + 1e-30)) };
+    // clean: over the next strongest probe (a second tone mixed in keeps it low).
+    return { freq: p[0][0], ratio: Math.round(p[0][1] / median), clean: Math.round(p[0][1] / Math.max(p[1][1], 1e-12)),
+      level: Math.round(10 * Math.log10(p[0][1] / rounds + 1e-30)) };
   },
 
   async stats() {
-    const out = { packetsReceived: 0, packetsSent: 0, codec: '', pair: '' };
+    // packetsReceived/packetsSent/codec: the first audio stream's (or the
+    // section `mid`'s, where the browser names it); inbound: every one.
+    const out = { packetsReceived: 0, packetsSent: 0, codec: '', pair: '', inbound: [] };
     const r = await this.pc.getStats();
     const byId = new Map();
     r.forEach((s) => byId.set(s.id, s));
     r.forEach((s) => {
       if (s.type === 'inbound-rtp' && s.kind === 'audio') {
-        out.packetsReceived = s.packetsReceived;
-        out.totalAudioEnergy = s.totalAudioEnergy;
         const c = byId.get(s.codecId);
-        if (c) out.codec = c.mimeType;
+        out.inbound.push({ mid: s.mid, packetsReceived: s.packetsReceived, codec: c ? c.mimeType : '' });
+        if (out.inbound.length === 1) {
+          out.packetsReceived = s.packetsReceived;
+          out.totalAudioEnergy = s.totalAudioEnergy;
+          if (c) out.codec = c.mimeType;
+        }
       }
-      if (s.type === 'outbound-rtp' && s.kind === 'audio') out.packetsSent = s.packetsSent;
+      if (s.type === 'outbound-rtp' && s.kind === 'audio' && !out.packetsSent) out.packetsSent = s.packetsSent;
       if (s.type === 'transport' && s.selectedCandidatePairId) {
         const pair = byId.get(s.selectedCandidatePairId);
         const l = pair && byId.get(pair.localCandidateId);
@@ -138,34 +176,32 @@ const ngm = {
 };
 window.ngm = ngm;
 
-// Firefox: the page runs the call itself (?auto=1&freq=1000).
-async function autoCall() {
-  const q = new URLSearchParams(location.search);
+// Firefox (no DevTools driver for Debian's build): ?rpc=NAME makes the page
+// fetch calls of window.ngm from the test's HTTP server (lib.js RpcPages)
+// and post back each result, the way chromium.js calls page.evaluate().
+async function rpcLoop(name) {
   const post = async (path, body) => {
     const r = await fetch(path, { method: 'POST', body: JSON.stringify(body) });
-    const j = await r.json();
-    if (!r.ok) throw new Error(`${path}: ${j.error || r.status}`);
-    return j;
+    return r.json();
   };
-  try {
-    log('auto call');
-    await ngm.init(Number(q.get('freq') || 1000));
-    log('initialised');
-    const offer = await ngm.offer(false);
-    const { sdp } = await post('/call', { sdp: offer });
-    await ngm.accept(sdp);
-    const deadline = Date.now() + 20000;
-    while (!['connected', 'completed'].includes(ngm.pc.iceConnectionState) || !ngm.remote) {
-      if (Date.now() > deadline) throw new Error('ICE did not connect: ' + JSON.stringify(ngm.state()));
-      await sleep(200);
+  log(`rpc ${name}`);
+  for (;;) {
+    let cmd;
+    try {
+      cmd = await post('/rpc/next', { page: name });
+    } catch (e) {
+      await sleep(500); // the server is gone or restarting
+      continue;
     }
-    // Three seconds of audio in (the jitter buffer has settled), at most 15 s.
-    for (let i = 0; i < 75 && (await ngm.stats()).packetsReceived < 150; i++) await sleep(200);
-    const tone = await ngm.tone(2000);
-    await post('/verdict', { tone, stats: await ngm.stats(), state: ngm.state() });
-  } catch (e) {
-    log(String(e));
-    await post('/verdict', { error: String(e && e.stack || e), state: ngm.pc ? ngm.state() : null });
+    if (!cmd || !cmd.method) continue;
+    try {
+      const result = await ngm[cmd.method](...(cmd.args || []));
+      await post('/rpc/result', { id: cmd.id, result: result === undefined ? null : result });
+    } catch (e) {
+      log(`${cmd.method}: ${e}`);
+      await post('/rpc/result', { id: cmd.id, error: String(e && e.stack || e) }).catch(() => {});
+    }
   }
 }
-if (new URLSearchParams(location.search).get('auto')) autoCall();
+const rpcName = new URLSearchParams(location.search).get('rpc');
+if (rpcName) rpcLoop(rpcName);

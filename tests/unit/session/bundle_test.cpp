@@ -7,13 +7,15 @@
 #include <vector>
 
 #include "common/log.h"
+#include "crypto/dtls.h"
 #include "session/call_store.h"
 #include "session/registry.h"
 
 namespace ngm::session {
 namespace {
 
-// Every test owns a block of nine ports in 61300–61398 (start(block)).
+// Every test owns a block of nine ports in 61300–61398 (start(block)), or
+// in 61600–61649 (startAt(port)).
 
 net::IpAddress ip(const char* s) { return *net::IpAddress::parse(s); }
 
@@ -81,8 +83,8 @@ const std::string kPlainOffer =
 class BundleTest : public ::testing::Test {
   protected:
     void SetUp() override { log::setLevel(log::Crit); }
-    void start(int block) {
-        int portMin = 61300 + 9 * block;
+    void start(int block) { startAt(61300 + 9 * block); }
+    void startAt(int portMin) {
         table.build({net::InterfaceConfig{"default", "", ip("127.0.0.1"), {}}}, portMin,
                     portMin + 8);
         cfg.interfaces = &table;
@@ -365,6 +367,107 @@ TEST_F(BundleTest, BundleOnlyDataChannelStaysRejected) {
     ASSERT_TRUE(ra.ok()) << ra.error().reason;
     EXPECT_EQ(count(ra->sdp, "a=group:BUNDLE a0 a1\r\n"), 1u) << ra->sdp;
     EXPECT_EQ(mediaPorts(ra->sdp)[2], 0);
+}
+
+// Chromium's max-bundle offer: no a=bundle-only, the second section on the
+// placeholder port 9 with c=0.0.0.0 (not a hold) and no candidates; a=ssrc
+// names what each section sends.  Its packets come without the MID
+// extension (our answer has no extmap) and with payload types both
+// sections list: the a=ssrc lines tell them apart.
+const std::string kChromiumMaxBundleOffer =
+    "v=0\r\n"
+    "o=- 1 2 IN IP4 127.0.0.1\r\n"
+    "s=-\r\n"
+    "t=0 0\r\n"
+    "a=group:BUNDLE 0 1\r\n"
+    "m=audio 50000 UDP/TLS/RTP/SAVPF 111 0 8\r\n"
+    "c=IN IP4 198.51.100.1\r\n"
+    "a=rtcp:9 IN IP4 0.0.0.0\r\n"
+    "a=mid:0\r\n"
+    "a=sendrecv\r\n"
+    "a=rtcp-mux\r\n"
+    "a=rtpmap:111 opus/48000/2\r\n"
+    "a=rtpmap:0 PCMU/8000\r\n"
+    "a=rtpmap:8 PCMA/8000\r\n"
+    "a=ssrc:1111 cname:x\r\n"
+    "a=fingerprint:sha-256 6D:F7:56:4C:42:BB:DC:46:A2:63:80:13:34:97:B7:25:37:BC:13:AA:CD:78:46:"
+    "25:36:AF:A6:BA:B6:FA:98:77\r\n"
+    "a=setup:actpass\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111 0 8\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=rtcp:9 IN IP4 0.0.0.0\r\n"
+    "a=mid:1\r\n"
+    "a=sendrecv\r\n"
+    "a=rtcp-mux\r\n"
+    "a=rtpmap:111 opus/48000/2\r\n"
+    "a=rtpmap:0 PCMU/8000\r\n"
+    "a=rtpmap:8 PCMA/8000\r\n"
+    "a=ssrc:2222 cname:x\r\n"
+    "a=ssrc:2222 msid:s t\r\n"
+    "a=fingerprint:sha-256 6D:F7:56:4C:42:BB:DC:46:A2:63:80:13:34:97:B7:25:37:BC:13:AA:CD:78:46:"
+    "25:36:AF:A6:BA:B6:FA:98:77\r\n"
+    "a=setup:actpass\r\n";
+
+std::vector<uint8_t> rtpPacket(uint8_t pt, uint32_t ssrc) {
+    std::vector<uint8_t> p(12 + 160, 0);
+    p[0] = 0x80;
+    p[1] = pt;
+    p[8] = uint8_t(ssrc >> 24);
+    p[9] = uint8_t(ssrc >> 16);
+    p[10] = uint8_t(ssrc >> 8);
+    p[11] = uint8_t(ssrc);
+    return p;
+}
+
+TEST_F(BundleTest, AcceptTakesChromiumsPlaceholderSectionAndDemuxesBySignalledSsrc) {
+    auto cert = crypto::DtlsCertificate::create(crypto::DtlsCertificateOptions{});
+    ASSERT_TRUE(cert.ok());
+    cfg.dtlsCert = *cert;
+    startAt(61600);
+    Flags f = offer(kChromiumMaxBundleOffer);
+    f.bundle.accept = true;
+    f.transportProtocol = "RTP/AVP";
+    auto r = store->offer(f);
+    ASSERT_TRUE(r.ok()) << r.error().reason;
+    // Towards the answerer: two sections of their own, both sendrecv (the
+    // placeholder c=0.0.0.0 is not a hold), no zero address.
+    auto ports = mediaPorts(r->sdp);
+    ASSERT_EQ(ports.size(), 2u);
+    EXPECT_NE(ports[0], 0);
+    EXPECT_NE(ports[1], 0);
+    EXPECT_NE(ports[0], ports[1]);
+    EXPECT_EQ(count(r->sdp, "0.0.0.0"), 0u) << r->sdp;
+    EXPECT_EQ(count(r->sdp, "a=sendonly"), 0u) << r->sdp;
+    EXPECT_EQ(count(r->sdp, "a=inactive"), 0u) << r->sdp;
+    EXPECT_EQ(count(r->sdp, "a=sendrecv\r\n"), 2u) << r->sdp;
+
+    Flags a = answer(kPlainAnswer);
+    a.bundle.accept = true;
+    auto ra = store->answer(a);
+    ASSERT_TRUE(ra.ok()) << ra.error().reason;
+    auto back = mediaPorts(ra->sdp);
+    ASSERT_EQ(back.size(), 2u);
+    EXPECT_EQ(back[0], back[1]);
+    EXPECT_EQ(count(ra->sdp, "a=group:BUNDLE 0 1\r\n"), 1u) << ra->sdp;
+    // DTLS towards the browser: the tagged section's fingerprint and setup
+    // in both sections (Firefox crashes without it in the second).
+    EXPECT_EQ(count(ra->sdp, "a=fingerprint:sha-256 "), 2u) << ra->sdp;
+    EXPECT_EQ(count(ra->sdp, "a=setup:active\r\n"), 2u) << ra->sdp;
+    EXPECT_EQ(count(r->sdp, "a=fingerprint:"), 0u) << r->sdp;
+
+    Participant* pa = party("tag-a");
+    ASSERT_TRUE(pa->bundled);
+    ASSERT_NE(pa->media[0]->rtp.config().bundle, nullptr);
+    media::BundleDemux& d = *pa->media[0]->bundleDemux;
+    ASSERT_EQ(d.size(), 2u);
+    // Before any packet: the offer's a=ssrc name the sections.
+    EXPECT_EQ(d.sectionOfInSsrc(1111), 0);
+    EXPECT_EQ(d.sectionOfInSsrc(2222), 1);
+    // PCMU from both (listed by both sections): by SSRC; an SSRC nobody
+    // named, with a payload type both list, is not guessed at.
+    EXPECT_EQ(d.routeRtp(rtpPacket(0, 2222)), 1);
+    EXPECT_EQ(d.routeRtp(rtpPacket(0, 1111)), 0);
+    EXPECT_EQ(d.routeRtp(rtpPacket(0, 3333)), -1);
 }
 
 }  // namespace
