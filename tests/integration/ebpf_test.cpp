@@ -589,26 +589,28 @@ void KernelPath::interleavedSsrcScenario() {
     constexpr uint32_t kSsrcC = 0xC3C3C3C3;
     ASSERT_NO_FATAL_FAILURE(establish());  // the caller sent seq 0 and 2 of A
     for (int i = 0; i < 40; i++) {
-        if (i % 10 != 3)  // A: 7, 17, 27, 37 lost
+        if (i % 10 != 3) {  // A: 7, 17, 27, 37 lost
             ASSERT_TRUE(relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(uint16_t(4 + i), kSsrcA)))
                 << i;
-        if (i % 20 != 5)  // C: 1005 and 1025 lost
+        }
+        if (i % 20 != 5) {  // C: 1005 and 1025 lost
             ASSERT_TRUE(
                 relays(*a.rtp, aSide.rtp, *b.rtp, bSide.rtp, g711(uint16_t(1000 + i), kSsrcC)))
                 << i;
+        }
     }
-    const std::string a = std::to_string(kSsrcA), c = std::to_string(kSsrcC);
+    const std::string ssrcA = std::to_string(kSsrcA), ssrcC = std::to_string(kSsrcC);
     Reply q;
     EXPECT_TRUE(eventually(
         [&] {
             q = query("call-1");
-            return integerAt(q, {"SSRC", a, "cumulative loss"}) == 6 &&
-                   integerAt(q, {"SSRC", c, "cumulative loss"}) == 2;
+            return integerAt(q, {"SSRC", ssrcA, "cumulative loss"}) == 6 &&
+                   integerAt(q, {"SSRC", ssrcC, "cumulative loss"}) == 2;
         },
         milliseconds(3000)))
         << q.describe();
-    EXPECT_EQ(integerAt(q, {"SSRC", a, "cumulative loss"}), 6) << q.describe();
-    EXPECT_EQ(integerAt(q, {"SSRC", c, "cumulative loss"}), 2) << q.describe();
+    EXPECT_EQ(integerAt(q, {"SSRC", ssrcA, "cumulative loss"}), 6) << q.describe();
+    EXPECT_EQ(integerAt(q, {"SSRC", ssrcC, "cumulative loss"}), 2) << q.describe();
     EXPECT_NE(q.get({"SSRC", std::to_string(kSsrcB)}), nullptr) << q.describe();
 }
 
