@@ -122,29 +122,34 @@ Value mosValue(const media::MosSample& m) {
     return v;
 }
 
-// The SSRC entry of a stream's reception, with its MOS estimates once it
-// has any (media/quality.h: from loss and jitter as received here, no RTCP
-// needed).
-void addSsrcEntry(Value& ssrcs, const session::Stream& s, bencode::Document& d) {
-    const media::RtpReception& r = s.reception();
-    if (!r.started()) return;
-    std::string key = std::to_string(r.ssrc());
-    if (ssrcs.find(key)) return;  // two streams of one SSRC (media echo): once
-    Value e = Value::dict();
-    e.add("cumulative loss", Value::integer((int64_t)r.lost()));
-    const media::MosRecord& mos = s.mos();
-    if (mos.samples()) {
-        Value avg = mosValue(mos.average());
-        avg.add("samples", Value::integer((int64_t)mos.samples()));
-        e.add("average MOS", std::move(avg));
-        Value low = mosValue(mos.lowest());
-        low.add("reported at", Value::integer(mos.lowest().at));
-        e.add("lowest MOS", std::move(low));
-        Value high = mosValue(mos.highest());
-        high.add("reported at", Value::integer(mos.highest().at));
-        e.add("highest MOS", std::move(high));
+// The SSRC entries of a stream's reception, one per SSRC it received (up to
+// media::SsrcReceptions::kSlots, as the in-kernel path keeps them too),
+// with its MOS estimates on the SSRC heard last once it has any
+// (media/quality.h: from loss and jitter as received here, no RTCP needed).
+void addSsrcEntries(Value& ssrcs, const session::Stream& s, bencode::Document& d) {
+    const media::RtpReception& current = s.reception();
+    for (const media::RtpReception::State& st : s.receptions().states()) {
+        if (!st.started) continue;
+        media::RtpReception r;
+        r.restore(st);
+        std::string key = std::to_string(r.ssrc());
+        if (ssrcs.find(key)) continue;  // two streams of one SSRC (media echo): once
+        Value e = Value::dict();
+        e.add("cumulative loss", Value::integer((int64_t)r.lost()));
+        const media::MosRecord& mos = s.mos();
+        if (mos.samples() && current.started() && r.ssrc() == current.ssrc()) {
+            Value avg = mosValue(mos.average());
+            avg.add("samples", Value::integer((int64_t)mos.samples()));
+            e.add("average MOS", std::move(avg));
+            Value low = mosValue(mos.lowest());
+            low.add("reported at", Value::integer(mos.lowest().at));
+            e.add("lowest MOS", std::move(low));
+            Value high = mosValue(mos.highest());
+            high.add("reported at", Value::integer(mos.highest().at));
+            e.add("highest MOS", std::move(high));
+        }
+        ssrcs.add(d.intern(std::move(key)), std::move(e));
     }
-    ssrcs.add(d.intern(std::move(key)), std::move(e));
 }
 
 Value subscriptionValue(const session::Participant& p, bencode::Document& d) {
@@ -165,7 +170,7 @@ void encodeCallDetails(const session::Call& call, const session::Flags& f, Value
     Value& ssrcs = out.add("SSRC", Value::dict());
     for (const auto& [key, p] : call.participants)
         for (const auto& m : p->media)
-            if (m) addSsrcEntry(ssrcs, m->rtp, d);
+            if (m) addSsrcEntries(ssrcs, m->rtp, d);
     Value& tags = out.add("tags", Value::dict());
     session::StreamStats rtp, rtcp;
     for (const auto& [key, p] : call.participants) {

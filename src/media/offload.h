@@ -39,9 +39,10 @@ struct OffloadInfo {
     // packet is. Nothing else of the Controls stage is offloaded.
     std::array<uint64_t, 2> dropTypes{};
     bool dropAll = false;
-    // What the stream received of RTP so far: the kernel carries it on per
-    // SSRC, and hands it back with PacketStream::addForwarded.
-    RtpReception::State reception;
+    // What the stream received of RTP so far, per SSRC (least recently
+    // heard first): the kernel carries it on, and hands it back with
+    // PacketStream::addForwarded.
+    SsrcReceptions::States receptions{};
     uint32_t clockRate = 0;  // the jitter's unit for a new SSRC (0: no jitter)
 };
 

@@ -387,8 +387,8 @@ void PacketStream::count(uint64_t packets, uint64_t bytes, uint64_t errors, int6
     }
 }
 
-void PacketStream::addForwarded(const StreamStats& delta, const RtpReception::State* reception) {
-    if (reception) reception_.restore(*reception);
+void PacketStream::addForwarded(const StreamStats& delta, const SsrcReceptions::States* receptions) {
+    if (receptions) receptions_.restore(*receptions);
     stats_.packets += delta.packets;
     stats_.bytes += delta.bytes;
     stats_.errors += delta.errors;
@@ -497,7 +497,7 @@ void PacketStream::onDatagram(net::Datagram& d) {
         // the 12-byte header). Only a clock read and a few sums.
         const uint8_t* h = d.data;
         int64_t us = cfg_.clockRate ? monoMicros() : 0;
-        reception_.onPacket(uint32_t(h[8]) << 24 | uint32_t(h[9]) << 16 | uint32_t(h[10]) << 8 | h[11],
+        receptions_.onPacket(uint32_t(h[8]) << 24 | uint32_t(h[9]) << 16 | uint32_t(h[10]) << 8 | h[11],
                             uint16_t(h[2] << 8 | h[3]),
                             uint32_t(h[4]) << 24 | uint32_t(h[5]) << 16 | uint32_t(h[6]) << 8 | h[7], us,
                             cfg_.clockRate);
@@ -586,7 +586,7 @@ void PacketStream::maybeOffload() {
         else
             info.dropTypes[dtmf >> 6] &= ~bit;
     }
-    info.reception = reception_.state();
+    info.receptions = receptions_.states();
     info.clockRate = cfg_.clockRate;
     offloaded_ = true;
     ctx_.offload->offload(*this, info);

@@ -128,9 +128,10 @@ class PacketStream final : public net::DatagramHandler {
 
     // Packets of this stream forwarded elsewhere (the in-kernel path): added
     // to its counters, so query, statistics and timeouts see them.
-    // `reception` (if given): the RTP reception as the kernel carried it on
-    // (query's SSRC, loss and jitter, the MOS samples).
-    void addForwarded(const StreamStats& delta, const RtpReception::State* reception = nullptr);
+    // `receptions` (if given): the RTP reception of each SSRC as the kernel
+    // carried it on (query's SSRC entries, loss and jitter, the MOS samples).
+    void addForwarded(const StreamStats& delta,
+                      const SsrcReceptions::States* receptions = nullptr);
 
     // --- read by anyone on the owning worker ---
     bool isRtcp() const { return isRtcp_; }
@@ -148,7 +149,9 @@ class PacketStream final : public net::DatagramHandler {
     const StreamStats& stats() const { return stats_; }
     // What this stream receives of RTP, as seen here (loss, jitter), and
     // the MOS samples taken from it (sampleQuality, off the packet path).
-    const RtpReception& reception() const { return reception_; }
+    const RtpReception& reception() const { return receptions_.current(); }
+    // The same for each SSRC the stream received (up to SsrcReceptions::kSlots).
+    const SsrcReceptions& receptions() const { return receptions_; }
     const MosRecord& mos() const { return mos_; }
     // One MOS sample from the reception since the last one (once a second).
     // `rttMs`: the round trip between the parties (the sender's leg and
@@ -156,7 +159,7 @@ class PacketStream final : public net::DatagramHandler {
     // session layer adds them up: a leg's RTCP may arrive on the media's
     // RTCP stream rather than on this one.
     void sampleQuality(int64_t nowWall, double rttMs = 0, double rttLegMs = 0) {
-        mos_.sample(reception_, rttMs, nowWall, rttLegMs);
+        mos_.sample(receptions_.current(), rttMs, nowWall, rttLegMs);
     }
     // The round trip between the proxy and the participant that sends to
     // this stream, from the last receiver report it sent about a sender
@@ -204,7 +207,7 @@ class PacketStream final : public net::DatagramHandler {
     net::Endpoint endpoint_;
     bool confirmed_ = false;
     StreamStats stats_;
-    RtpReception reception_;
+    SsrcReceptions receptions_;
     MosRecord mos_;
     int64_t rttLegUs_ = 0;
     // The receiving chain: the configured stages in slot order.

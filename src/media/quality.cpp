@@ -141,4 +141,62 @@ MosSample MosRecord::average() const {
             sum_.lossPercent / n, last_.at,       sum_.rttLegMs / n};
 }
 
+void SsrcReceptions::onPacket(uint32_t ssrc, uint16_t seq, uint32_t timestamp, int64_t arrivalUs,
+                              uint32_t clockRate) {
+    // The kernel's rule (track() in offload/bpf/forward.bpf.c): the SSRC's
+    // slot, else the first free one, else the one heard least recently.
+    size_t at = kSlots, spare = kSlots;
+    for (size_t i = 0; i < kSlots; i++) {
+        if (heard_[i] && slots_[i].ssrc() == ssrc) {
+            at = i;
+            break;
+        }
+        if (spare == kSlots || (heard_[spare] && (!heard_[i] || heard_[i] < heard_[spare])))
+            spare = i;
+    }
+    if (at == kSlots) {
+        at = spare;
+        slots_[at] = RtpReception();
+    }
+    slots_[at].onPacket(ssrc, seq, timestamp, arrivalUs, clockRate);
+    heard_[at] = ++clock_;
+    current_ = at;
+}
+
+uint64_t SsrcReceptions::lost() const {
+    uint64_t n = 0;
+    for (size_t i = 0; i < kSlots; i++)
+        if (heard_[i]) n += slots_[i].lost();
+    return n;
+}
+
+uint64_t SsrcReceptions::ssrcSet() const {
+    uint64_t set = 0;
+    for (size_t i = 0; i < kSlots; i++)
+        if (heard_[i]) set ^= (uint64_t(slots_[i].ssrc()) + 1) * 0x9e3779b97f4a7c15ULL;
+    return set;
+}
+
+SsrcReceptions::States SsrcReceptions::states() const {
+    std::array<size_t, kSlots> order;
+    for (size_t i = 0; i < kSlots; i++) order[i] = i;
+    for (size_t i = 1; i < kSlots; i++)
+        for (size_t j = i; j > 0 && heard_[order[j]] < heard_[order[j - 1]]; j--)
+            std::swap(order[j], order[j - 1]);
+    States out{};
+    for (size_t i = 0; i < kSlots; i++)
+        if (heard_[order[i]]) out[i] = slots_[order[i]].state();
+    return out;
+}
+
+void SsrcReceptions::restore(const States& s) {
+    *this = SsrcReceptions();
+    for (size_t i = 0; i < kSlots; i++) {
+        if (!s[i].started) continue;
+        slots_[i].restore(s[i]);
+        heard_[i] = ++clock_;
+        current_ = i;
+    }
+}
+
 }  // namespace ngm::media

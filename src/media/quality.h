@@ -6,6 +6,8 @@
 // time.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 
 namespace ngm::media {
@@ -62,6 +64,44 @@ class RtpReception {
     int64_t lastTransit_ = 0;   // arrival - timestamp, in clock units
     bool haveTransit_ = false;
     uint64_t jitterQ4_ = 0;     // J * 16 in clock units (RFC 3550 §A.8)
+};
+
+// The RTP reception of every SSRC a stream receives, up to kSlots at once,
+// each as RtpReception keeps it: a stream that interleaves SSRCs (or comes
+// back to an earlier one) carries each one's sequence state on rather than
+// starting over. A new SSRC takes a free slot or the one heard least
+// recently. The in-kernel path keeps the same slots by the same rule
+// (offload/bpf/forward_map.h, NGM_FWD_SSRCS), so query's per-SSRC figures
+// are the same whichever path carried the packets.
+class SsrcReceptions {
+  public:
+    static constexpr size_t kSlots = 4;
+    // Every slot's state from the one heard least recently to the one heard
+    // last; unused slots (started false) first.
+    using States = std::array<RtpReception::State, kSlots>;
+
+    // Hot path: as RtpReception::onPacket, in the slot of `ssrc`.
+    void onPacket(uint32_t ssrc, uint16_t seq, uint32_t timestamp, int64_t arrivalUs,
+                  uint32_t clockRate);
+    // The SSRC heard last (not started before any RTP).
+    const RtpReception& current() const { return slots_[current_]; }
+    // Slot i (0 <= i < kSlots) and whether it is in use.
+    const RtpReception& slot(size_t i) const { return slots_[i]; }
+
+    // The loss of every SSRC kept, summed.
+    uint64_t lost() const;
+    // Which SSRCs are kept, as one number (in any order; 0: none).
+    uint64_t ssrcSet() const;
+
+    States states() const;
+    // Takes over `s` (as states() orders them).
+    void restore(const States& s);
+
+  private:
+    std::array<RtpReception, kSlots> slots_{};
+    std::array<uint64_t, kSlots> heard_{};  // when each slot was heard (0: free)
+    uint64_t clock_ = 0;
+    size_t current_ = 0;
 };
 
 // MOS samples of one stream, as rtpengine keeps them per SSRC: lowest,

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <time.h>
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 #include <iterator>
 #include <string_view>
@@ -45,13 +47,13 @@ bool EbpfForwarder::inKernel(const media::PacketStream& s) const {
     return entries_.count(const_cast<media::PacketStream*>(&s)) != 0;
 }
 
-// A route the kernel can take: same address family in and out (bridging
-// IPv4 and IPv6 stays in userspace) and a device to leave from.
-bool EbpfForwarder::routeOf(const media::OffloadRoute& r, net::Family family,
-                            ngm_fwd_route& out) const {
+// A route the kernel can take: a device to leave from, and the sink's
+// address and its destination of one family (which may be the other one
+// than the packets arrive in: the program bridges IPv4 and IPv6).
+bool EbpfForwarder::routeOf(const media::OffloadRoute& r, ngm_fwd_route& out) const {
     std::memset(&out, 0, sizeof out);
     if (!r.forwarded) return true;
-    if (r.outLocal.address.family() != family || r.destination.address.family() != family ||
+    if (r.destination.address.family() != r.outLocal.address.family() ||
         r.outLocal.address.isAny() || r.destination.port == 0)
         return false;
     uint32_t ifindex = deviceOf_ ? deviceOf_(r.outLocal.address) : 0;
@@ -62,6 +64,7 @@ bool EbpfForwarder::routeOf(const media::OffloadRoute& r, net::Family family,
     out.dst_port = htons(r.destination.port);
     out.ifindex = ifindex;
     out.forwarded = 1;
+    out.family = familyCode(r.outLocal.address.family());
     return true;
 }
 
@@ -73,7 +76,7 @@ void EbpfForwarder::offload(media::PacketStream& s, const media::OffloadInfo& in
     ForwardValue& v = e.config;
     std::memset(&v, 0, sizeof v);
     if (info.source.address.family() != family || !deviceOf_ || !deviceOf_(info.local.address) ||
-        !routeOf(info.rtp, family, v.rtp) || !routeOf(info.rtcp, family, v.rtcp) ||
+        !routeOf(info.rtp, v.rtp) || !routeOf(info.rtcp, v.rtcp) ||
         (!v.rtp.forwarded && !v.rtcp.forwarded)) {
         counters_.declined++;
         return;
@@ -90,10 +93,15 @@ void EbpfForwarder::offload(media::PacketStream& s, const media::OffloadInfo& in
     v.drop_types[0] = info.dropTypes[0];
     v.drop_types[1] = info.dropTypes[1];
     v.clock_rate = info.clockRate;
-    // The kernel carries on the reception where userspace left it.
-    const media::RtpReception::State& rx = info.reception;
-    if (rx.started && rx.clockRate == info.clockRate) {
-        ngm_fwd_ssrc& s = v.ssrcs[0];
+    // The kernel carries on each SSRC's reception where userspace left it,
+    // heard in the same order (the least recently heard makes way first).
+    static_assert(media::SsrcReceptions::kSlots == NGM_FWD_SSRCS);
+    uint64_t now = (uint64_t)nsOf(CLOCK_MONOTONIC);
+    // Slot 0 takes the SSRC heard last, slot 1 the one before, and so on.
+    for (size_t i = 0; i < NGM_FWD_SSRCS; i++) {
+        const media::RtpReception::State& rx = info.receptions[NGM_FWD_SSRCS - 1 - i];
+        if (!rx.started || rx.clockRate != info.clockRate) continue;
+        ngm_fwd_ssrc& s = v.ssrcs[i];
         s.used = 1;
         s.ssrc = rx.ssrc;
         s.base_seq = rx.baseSeq;
@@ -103,7 +111,7 @@ void EbpfForwarder::offload(media::PacketStream& s, const media::OffloadInfo& in
         s.have_transit = rx.haveTransit;
         s.last_transit = rx.lastTransit;
         s.jitter_q4 = rx.jitterQ4;
-        s.last_ns = (uint64_t)nsOf(CLOCK_MONOTONIC);
+        s.last_ns = now - 1 - i;
     }
     if (info.rtp.forwarded) e.rtpOut = info.rtp.outLocal;
     if (info.rtcp.forwarded) e.rtcpOut = info.rtcp.outLocal;
@@ -162,10 +170,11 @@ void EbpfForwarder::moved(media::PacketStream& s) {
         ForwardValue v = e.config;
         const net::Endpoint& dest = s.endpoint();
         // Userspace sends to the endpoint whether settled or not; so does
-        // the kernel. One it cannot reach (none, or the other family)
-        // pauses the entry: userspace's again.
+        // the kernel. One it cannot reach (none, or another family than the
+        // sink's socket) pauses the entry: userspace's again.
+        uint8_t sinkFamily = rtp ? v.rtp.family : v.rtcp.family;
         bool follow = dest.valid() && !dest.address.isAny() && dest.port != 0 &&
-                      familyCode(dest.address.family()) == v.family;
+                      familyCode(dest.address.family()) == sinkFamily;
         if (follow) {
             for (ngm_fwd_route* r : {rtp ? &v.rtp : nullptr, rtcp ? &v.rtcp : nullptr}) {
                 if (!r) continue;
@@ -216,27 +225,51 @@ void EbpfForwarder::handBack(media::PacketStream& s, Entry& e, const ForwardValu
     e.packets = now.packets;
     e.bytes = now.bytes;
     e.errors = now.errors;
-    media::RtpReception::State rx;
-    s.addForwarded(d, receptionOf(now, rx) ? &rx : nullptr);
+    media::SsrcReceptions::States rx;
+    s.addForwarded(d, receptionsOf(now, rx) ? &rx : nullptr);
 }
+
+namespace {
+
+media::RtpReception::State stateOf(const ngm_fwd_ssrc& s, uint32_t clockRate) {
+    media::RtpReception::State out;
+    out.started = true;
+    out.ssrc = s.ssrc;
+    out.clockRate = clockRate;
+    out.baseSeq = s.base_seq;
+    out.cycles = s.cycles;
+    out.maxSeq = s.max_seq;
+    out.received = s.received;
+    out.lastTransit = s.last_transit;
+    out.haveTransit = s.have_transit != 0;
+    out.jitterQ4 = s.jitter_q4;
+    return out;
+}
+
+}  // namespace
 
 bool receptionOf(const ForwardValue& v, media::RtpReception::State& out) {
     const ngm_fwd_ssrc* newest = nullptr;
     for (const ngm_fwd_ssrc& s : v.ssrcs)
         if (s.used && (!newest || s.last_ns > newest->last_ns)) newest = &s;
     if (!newest) return false;
-    out = {};
-    out.started = true;
-    out.ssrc = newest->ssrc;
-    out.clockRate = v.clock_rate;
-    out.baseSeq = newest->base_seq;
-    out.cycles = newest->cycles;
-    out.maxSeq = newest->max_seq;
-    out.received = newest->received;
-    out.lastTransit = newest->last_transit;
-    out.haveTransit = newest->have_transit != 0;
-    out.jitterQ4 = newest->jitter_q4;
+    out = stateOf(*newest, v.clock_rate);
     return true;
+}
+
+bool receptionsOf(const ForwardValue& v, media::SsrcReceptions::States& out) {
+    std::array<const ngm_fwd_ssrc*, NGM_FWD_SSRCS> used{};
+    size_t n = 0;
+    for (const ngm_fwd_ssrc& s : v.ssrcs)
+        if (s.used) used[n++] = &s;
+    // By the time each was heard (four at most: an insertion sort).
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && used[j]->last_ns < used[j - 1]->last_ns; j--)
+            std::swap(used[j], used[j - 1]);
+    out = {};
+    // Unused slots first, then from the least recently heard to the last.
+    for (size_t i = 0; i < n; i++) out[NGM_FWD_SSRCS - n + i] = stateOf(*used[i], v.clock_rate);
+    return n != 0;
 }
 
 }  // namespace ngm::offload

@@ -55,7 +55,7 @@ class EbpfForwarder final : public media::OffloadHook {
         net::Endpoint rtpOut, rtcpOut;                // the sinks' local endpoints
         uint64_t packets = 0, bytes = 0, errors = 0;  // handed back so far
     };
-    bool routeOf(const media::OffloadRoute& r, net::Family family, ngm_fwd_route& out) const;
+    bool routeOf(const media::OffloadRoute& r, ngm_fwd_route& out) const;
     // Hands the growth of `now`'s counters over `e`'s to `s`.
     void handBack(media::PacketStream& s, Entry& e, const ForwardValue& now);
 
@@ -80,6 +80,9 @@ class EbpfForwarder final : public media::OffloadHook {
 // The RTP reception of the SSRC the entry heard last, as
 // media::RtpReception keeps it (false: no RTP yet).
 bool receptionOf(const ForwardValue& v, media::RtpReception::State& out);
+// Every SSRC's, as media::SsrcReceptions::states() orders them (false: no
+// RTP yet).
+bool receptionsOf(const ForwardValue& v, media::SsrcReceptions::States& out);
 
 // The wall second of a kernel timestamp (bpf_ktime_get_ns: CLOCK_MONOTONIC).
 int64_t wallSecondOf(uint64_t monotonicNs);

@@ -111,7 +111,7 @@ struct Media {
     // added; `lost` is of the RTP stream's SSRC `ssrc`.
     struct TrafficReported {
         uint64_t packets = 0, bytes = 0, errors = 0, lost = 0;
-        uint32_t ssrc = 0;
+        uint64_t ssrcs = 0;  // which SSRCs `lost` was summed over (SsrcReceptions::ssrcSet)
     };
     TrafficReported trafficReported;
 

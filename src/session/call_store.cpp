@@ -493,12 +493,15 @@ void reportTraffic(Media& m) {
     grow(t.packets, a.packets + b.packets, seen.packets);
     grow(t.bytes, a.bytes + b.bytes, seen.bytes);
     grow(t.errors, a.errors + b.errors, seen.errors);
-    const media::RtpReception& rx = m.rtp.reception();
-    if (rx.ssrc() != seen.ssrc) {  // a new SSRC counts its losses from 0
-        seen.ssrc = rx.ssrc();
-        seen.lost = 0;
+    // The loss of every SSRC the stream keeps: one that made way for a new
+    // one takes its loss with it, and the sum grows again from there.
+    const media::SsrcReceptions& rx = m.rtp.receptions();
+    uint64_t lost = rx.lost();
+    if (rx.ssrcSet() != seen.ssrcs) {
+        seen.ssrcs = rx.ssrcSet();
+        seen.lost = std::min(seen.lost, lost);
     }
-    grow(t.lost, rx.lost(), seen.lost);
+    grow(t.lost, lost, seen.lost);
 }
 
 }  // namespace

@@ -157,6 +157,82 @@ static __always_inline void count_error(struct ngm_fwd_value *v) {
     __sync_fetch_and_add(&v->errors, 1);
 }
 
+/* IPv4 <-> IPv6 (the route's family is not the packet's): the IP header is
+ * replaced, bpf_skb_change_proto making or taking the 20 bytes between it
+ * and the MAC header; the UDP checksum follows the pseudo-header's addresses
+ * (its length and next-header parts add up the same in both families) and
+ * the ports, incrementally. The new header is what a socket's send would
+ * write but for the TTL / hop limit (the packet's own, as in the same-family
+ * path) and the IPv6 flow label (0). `tclass`: the TOS / traffic class to
+ * send with. 0: rewritten; < 0: a helper failed half-way. */
+static __always_inline int bridge(struct __sk_buff *skb, const struct ngm_fwd_route *r,
+                                  int from_v4, const __u8 *saddr, const __u8 *daddr, __u8 tclass,
+                                  __u8 ttl, __u32 ulen, __u16 old_sport, __u16 old_dport) {
+    const __u32 l3 = sizeof(struct ethhdr);
+    __s64 diff;
+    if (from_v4) {
+        __u32 old_a[2], new_a[8];
+        __builtin_memcpy(&old_a[0], saddr, 4);
+        __builtin_memcpy(&old_a[1], daddr, 4);
+        __builtin_memcpy(&new_a[0], r->src, 16);
+        __builtin_memcpy(&new_a[4], r->dst, 16);
+        diff = bpf_csum_diff(old_a, 8, new_a, 32, 0);
+    } else {
+        __u32 old_a[8], new_a[2];
+        __builtin_memcpy(&old_a[0], saddr, 16);
+        __builtin_memcpy(&old_a[4], daddr, 16);
+        __builtin_memcpy(&new_a[0], r->src, 4);
+        __builtin_memcpy(&new_a[1], r->dst, 4);
+        diff = bpf_csum_diff(old_a, 32, new_a, 8, 0);
+    }
+    if (diff < 0) return -1;
+    __be16 proto = bpf_htons(from_v4 ? ETH_P_IPV6 : ETH_P_IP);
+    if (bpf_skb_change_proto(skb, proto, 0)) return -1;
+    if (bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_proto), &proto, 2, 0)) return -1;
+    __u32 l4;
+    if (from_v4) {
+        struct ipv6hdr h = {};
+        h.version = 6;
+        h.priority = tclass >> 4;
+        h.flow_lbl[0] = (__u8)((tclass & 0x0f) << 4);
+        h.payload_len = bpf_htons((__u16)ulen);
+        h.nexthdr = IPPROTO_UDP;
+        h.hop_limit = ttl;
+        __builtin_memcpy(&h.saddr, r->src, 16);
+        __builtin_memcpy(&h.daddr, r->dst, 16);
+        if (bpf_skb_store_bytes(skb, l3, &h, sizeof h, 0)) return -1;
+        l4 = l3 + sizeof h;
+    } else {
+        struct iphdr h = {};
+        h.version = 4;
+        h.ihl = 5;
+        h.tos = tclass;
+        h.tot_len = bpf_htons((__u16)(sizeof h + ulen));
+        h.frag_off = bpf_htons(0x4000); /* DF, ID 0: an unconnected UDP socket's */
+        h.ttl = ttl;
+        h.protocol = IPPROTO_UDP;
+        __builtin_memcpy(&h.saddr, r->src, 4);
+        __builtin_memcpy(&h.daddr, r->dst, 4);
+        const __u16 *w = (const __u16 *)&h;
+        __u32 sum = 0;
+        for (int i = 0; i < 10; i++) sum += w[i];
+        sum = (sum & 0xffff) + (sum >> 16);
+        sum = (sum & 0xffff) + (sum >> 16);
+        h.check = (__u16)~sum;
+        if (bpf_skb_store_bytes(skb, l3, &h, sizeof h, 0)) return -1;
+        l4 = l3 + sizeof h;
+    }
+    __u32 csum_off = l4 + offsetof(struct udphdr, check);
+    if (bpf_l4_csum_replace(skb, csum_off, 0, diff, BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0))
+        return -1;
+    __u16 new_sport = r->src_port, new_dport = r->dst_port;
+    if (bpf_l4_csum_replace(skb, csum_off, old_sport, new_sport, 2 | BPF_F_MARK_MANGLED_0)) return -1;
+    if (bpf_l4_csum_replace(skb, csum_off, old_dport, new_dport, 2 | BPF_F_MARK_MANGLED_0)) return -1;
+    __u16 ports[2] = {new_sport, new_dport};
+    if (bpf_skb_store_bytes(skb, l4 + offsetof(struct udphdr, source), ports, 4, 0)) return -1;
+    return 0;
+}
+
 SEC("tc")
 int ngm_forward(struct __sk_buff *skb) {
     void *data = (void *)(long)skb->data;
@@ -167,6 +243,7 @@ int ngm_forward(struct __sk_buff *skb) {
     struct ngm_fwd_key key = {};
     __u8 saddr[16] = {};
     __u32 l3 = sizeof(*eth), l4, alen;
+    __u8 tclass, ttl; /* the packet's TOS / traffic class and TTL / hop limit */
     if (eth->h_proto == bpf_htons(ETH_P_IP)) {
         struct iphdr *ip = data + l3;
         if ((void *)(ip + 1) > end) return TC_ACT_OK;
@@ -178,6 +255,8 @@ int ngm_forward(struct __sk_buff *skb) {
         __builtin_memcpy(saddr, &ip->saddr, 4);
         l4 = l3 + sizeof(*ip);
         alen = 4;
+        tclass = ip->tos;
+        ttl = ip->ttl;
     } else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
         struct ipv6hdr *ip6 = data + l3;
         if ((void *)(ip6 + 1) > end) return TC_ACT_OK;
@@ -187,12 +266,15 @@ int ngm_forward(struct __sk_buff *skb) {
         __builtin_memcpy(saddr, &ip6->saddr, 16);
         l4 = l3 + sizeof(*ip6);
         alen = 16;
+        tclass = (__u8)((ip6->priority << 4) | (ip6->flow_lbl[0] >> 4));
+        ttl = ip6->hop_limit;
     } else {
         return TC_ACT_OK;
     }
     struct udphdr *udp = data + l4;
     if ((void *)(udp + 1) > end) return TC_ACT_OK;
     key.port = udp->dest;
+    __u16 old_sport = udp->source, old_dport = udp->dest;
 
     struct ngm_fwd_value *v = bpf_map_lookup_elem(&ngm_fwd, &key);
     if (!v || (v->flags & NGM_FWD_PAUSED) || v->family != key.family) return TC_ACT_OK;
@@ -208,6 +290,20 @@ int ngm_forward(struct __sk_buff *skb) {
     if (kind == KIND_OTHER) return TC_ACT_OK;
     const struct ngm_fwd_route *r = kind == KIND_RTP ? &v->rtp : &v->rtcp;
     if (!r->forwarded || !r->ifindex) return TC_ACT_OK;
+    int bridging = r->family && r->family != key.family;
+    if (bridging) {
+        /* Userspace's: a GSO packet, IPv4 without a UDP checksum (IPv6 must
+         * have one, and it would take the whole payload to make), and a
+         * packet that would no longer fit the egress device's MTU. */
+        if (skb->gso_segs > 1) return TC_ACT_OK;
+        if (alen == 4) {
+            __u16 check;
+            if (bpf_skb_load_bytes(skb, l4 + offsetof(struct udphdr, check), &check, 2) || !check)
+                return TC_ACT_OK;
+            __u32 mtu = 0;
+            if (bpf_check_mtu(skb, r->ifindex, &mtu, 20, 0)) return TC_ACT_OK;
+        }
+    }
 
     /* From here the packet is the kernel's: forwarded, or dropped as
      * userspace's Controls stage would (block media / DTMF, drop-traffic),
@@ -229,9 +325,15 @@ int ngm_forward(struct __sk_buff *skb) {
         return TC_ACT_SHOT;
     }
 
+    if (bridging) {
+        if (bridge(skb, r, alen == 4, saddr, key.addr, v->tos ? v->tos : tclass, ttl, ulen,
+                   old_sport, old_dport))
+            goto fail;
+        goto sent;
+    }
+
     /* Rewrite: addresses (IPv4 header checksum and the UDP pseudo-header),
      * then ports (UDP checksum only). A zero IPv4 UDP checksum stays zero. */
-    __u16 old_sport = udp->source, old_dport = udp->dest;
     __u16 new_sport = r->src_port, new_dport = r->dst_port;
     __u32 csum_off = l4 + offsetof(struct udphdr, check);
     if (alen == 4) {
@@ -281,6 +383,7 @@ int ngm_forward(struct __sk_buff *skb) {
     __u16 ports[2] = {new_sport, new_dport};
     if (bpf_skb_store_bytes(skb, l4 + offsetof(struct udphdr, source), ports, 4, 0)) goto fail;
 
+sent:
     __sync_fetch_and_add(&v->packets, 1);
     __sync_fetch_and_add(&v->bytes, plen);
     v->last_seen_ns = now;

@@ -38,7 +38,10 @@ struct ngm_fwd_route {
     __be16 dst_port;
     __u32 ifindex;
     __u8 forwarded; /* 0: such packets go up to userspace */
-    __u8 pad[7];
+    /* NGM_FWD_FAMILY_V4/V6 of src and dst; another than the entry's bridges
+     * IPv4 and IPv6 (the IP header is rewritten); 0: the entry's. */
+    __u8 family;
+    __u8 pad[6];
 };
 
 /* One SSRC's RTP as received on the stream, kept as userspace's

@@ -478,8 +478,8 @@ TEST_F(OffloadTest, BlockMediaIsOfferedWithWhatToDropSilenceIsNot) {
     EXPECT_FALSE(hook.last.dropAll);
     EXPECT_EQ(hook.last.payloadTypes, callerCfg.payloadTypes);
     EXPECT_EQ(hook.last.clockRate, 8000u);
-    EXPECT_TRUE(hook.last.reception.started);
-    EXPECT_EQ(hook.last.reception.received, 1u);
+    EXPECT_TRUE(hook.last.receptions.back().started);
+    EXPECT_EQ(hook.last.receptions.back().received, 1u);
     callerCfg.controls = {};
     callerCfg.controls.dropAll = true;
     apply();

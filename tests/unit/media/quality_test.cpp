@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace ngm::media {
 namespace {
 
@@ -94,6 +96,70 @@ TEST(RtpReception, WithoutAClockRateOnlyLossIsKept) {
     for (int i = 0; i < 10; i++) r.onPacket(kSsrc, uint16_t(i * 2), 0, i * 7777, 0);
     EXPECT_EQ(r.lost(), 9u);
     EXPECT_DOUBLE_EQ(r.jitterMs(), 0.0);
+}
+
+// Each SSRC keeps its own sequence state when a stream interleaves them: a
+// packet of another SSRC in between is no restart, and loss is per SSRC.
+TEST(SsrcReceptions, InterleavedSsrcsKeepTheirOwnLoss) {
+    SsrcReceptions r;
+    for (uint16_t i = 0; i < 50; i++) {
+        if (i % 10 != 3) r.onPacket(0xa, uint16_t(100 + i), 0, 0, 0);  // 5 lost
+        r.onPacket(0xb, uint16_t(7000 + i), 0, 0, 0);                  // none lost
+    }
+    EXPECT_EQ(r.current().ssrc(), 0xbu);
+    SsrcReceptions::States st = r.states();
+    EXPECT_FALSE(st[0].started);
+    EXPECT_FALSE(st[1].started);
+    ASSERT_TRUE(st[2].started && st[3].started);
+    EXPECT_EQ(st[2].ssrc, 0xau);  // heard before 0xb
+    EXPECT_EQ(st[3].ssrc, 0xbu);
+    RtpReception a, b;
+    a.restore(st[2]);
+    b.restore(st[3]);
+    EXPECT_EQ(a.lost(), 5u);
+    EXPECT_EQ(a.received(), 45u);
+    EXPECT_EQ(b.lost(), 0u);
+    EXPECT_EQ(b.received(), 50u);
+}
+
+// A fifth SSRC takes the slot of the one heard least recently; restore()
+// gives back the same slots in the same order of hearing.
+TEST(SsrcReceptions, AFifthSsrcReplacesTheLeastRecentlyHeardAndRestoreKeepsTheOrder) {
+    SsrcReceptions r;
+    for (uint32_t ssrc : {1u, 2u, 3u, 4u, 2u, 1u}) r.onPacket(ssrc, uint16_t(ssrc * 10), 0, 0, 0);
+    r.onPacket(5, 1, 0, 0, 0);  // 3 was heard least recently
+    SsrcReceptions::States st = r.states();
+    std::vector<uint32_t> order;
+    for (const auto& s : st) order.push_back(s.started ? s.ssrc : 0);
+    EXPECT_EQ(order, (std::vector<uint32_t>{4, 2, 1, 5}));
+    SsrcReceptions back;
+    back.restore(st);
+    EXPECT_EQ(back.current().ssrc(), 5u);
+    back.onPacket(6, 1, 0, 0, 0);  // 4 makes way
+    order.clear();
+    for (const auto& s : back.states()) order.push_back(s.started ? s.ssrc : 0);
+    EXPECT_EQ(order, (std::vector<uint32_t>{2, 1, 5, 6}));
+}
+
+TEST(SsrcReceptions, LossIsSummedOverTheSsrcsKeptAndTheSetNamesThem) {
+    SsrcReceptions r;
+    EXPECT_EQ(r.ssrcSet(), 0u);
+    r.onPacket(1, 10, 0, 0, 0);
+    r.onPacket(1, 12, 0, 0, 0);  // 1 lost
+    uint64_t one = r.ssrcSet();
+    r.onPacket(2, 100, 0, 0, 0);
+    r.onPacket(2, 103, 0, 0, 0);  // 2 lost
+    EXPECT_EQ(r.lost(), 3u);
+    EXPECT_NE(r.ssrcSet(), one);
+    uint64_t both = r.ssrcSet();
+    r.onPacket(1, 13, 0, 0, 0);  // the order of hearing changes, not the set
+    EXPECT_EQ(r.ssrcSet(), both);
+}
+
+TEST(SsrcReceptions, NothingBeforeTheFirstPacket) {
+    SsrcReceptions r;
+    EXPECT_FALSE(r.current().started());
+    for (const auto& s : r.states()) EXPECT_FALSE(s.started);
 }
 
 TEST(MosRecord, SamplesLossPerIntervalAndKeepsLowestHighestAverage) {

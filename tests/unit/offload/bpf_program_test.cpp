@@ -274,6 +274,90 @@ TEST_F(BpfProgram, Ipv6RtpLeavesRewrittenWithAValidChecksum) {
     EXPECT_EQ(Bytes(out.begin() + 14, out.end()), Bytes(want.begin() + 14, want.end()));
 }
 
+// IPv4 <-> IPv6 bridging: the packet leaves with the other family's header,
+// byte for byte what a socket on the sink's address would send (hop limit /
+// TTL carried over: 64 in and out here), the UDP checksum valid.
+// (Route ifindex 1: loopback, whose MTU bpf_check_mtu can look up here.)
+TEST_F(BpfProgram, Ipv4InIsBridgedToIpv6Out) {
+    const net::Endpoint out6 = ep("fd00:219:2::1", 40002), callee6 = ep("fd00:219:2::2", 6000);
+    ngm_fwd_value v = entry(source);
+    v.rtp = route(out6, callee6, 1);
+    v.rtp.family = NGM_FWD_FAMILY_V6;
+    v.rtcp = route(out6, ep("fd00:219:2::2", 6001), 1);
+    v.rtcp.family = NGM_FWD_FAMILY_V6;
+    install(local, v);
+    Bytes payload = rtp(8), out;
+    ASSERT_EQ(run(frame(source, local, payload), out), TC_ACT_REDIRECT);
+    EXPECT_EQ(out, frame(out6, callee6, payload));
+    EXPECT_TRUE(checksumsValid(out));
+    ASSERT_EQ(run(frame(source, local, rtcpCompound()), out), TC_ACT_REDIRECT);
+    EXPECT_EQ(out, frame(out6, ep("fd00:219:2::2", 6001), rtcpCompound()));
+    ngm_fwd_value r = read(local);
+    EXPECT_EQ(r.packets, 2u);
+    EXPECT_EQ(r.bytes, payload.size() + rtcpCompound().size());
+    EXPECT_EQ(r.errors, 0u);
+}
+
+TEST_F(BpfProgram, Ipv6InIsBridgedToIpv4Out) {
+    const net::Endpoint local6 = ep("fd00:219:1::1", 40000), source6 = ep("fd00:219:1::2", 5000);
+    ngm_fwd_value v = entry(source6);
+    v.rtp = route(outLocal, callee, 1);
+    v.rtp.family = NGM_FWD_FAMILY_V4;
+    v.rtcp = {};
+    install(local6, v);
+    Bytes payload = rtp(0), out;
+    ASSERT_EQ(run(frame(source6, local6, payload), out), TC_ACT_REDIRECT);
+    EXPECT_EQ(out, frame(outLocal, callee, payload));  // DF, ID 0, checksums
+    EXPECT_TRUE(checksumsValid(out));
+    EXPECT_EQ(read(local6).packets, 1u);
+}
+
+// --tos on a bridged packet, and the traffic class / TOS carried over
+// without it.
+TEST_F(BpfProgram, ABridgedPacketCarriesItsTosOrTakesTos) {
+    const net::Endpoint out6 = ep("fd00:219:2::1", 40002), callee6 = ep("fd00:219:2::2", 6000);
+    ngm_fwd_value v = entry(source);
+    v.rtp = route(out6, callee6, 1);
+    v.rtp.family = NGM_FWD_FAMILY_V6;
+    install(local, v);
+    Bytes in = frame(source, local, rtp()), out;
+    in[14 + 1] = 0x2e;  // TOS; the header checksum no longer matters to the program
+    ASSERT_EQ(run(in, out), TC_ACT_REDIRECT);
+    EXPECT_EQ(out[14], 0x60 | (0x2e >> 4));
+    EXPECT_EQ(out[15] >> 4, 0x2e & 0x0f);
+    EXPECT_TRUE(checksumsValid(out));
+    v.tos = 184;
+    install(local, v);
+    ASSERT_EQ(run(frame(source, local, rtp()), out), TC_ACT_REDIRECT);
+    EXPECT_EQ(out[14], 0x60 | (184 >> 4));
+    EXPECT_EQ(out[15] >> 4, 184 & 0x0f);
+
+    const net::Endpoint local6 = ep("fd00:219:1::1", 40000), source6 = ep("fd00:219:1::2", 5000);
+    ngm_fwd_value v6 = entry(source6);
+    v6.rtp = route(outLocal, callee, 1);
+    v6.rtp.family = NGM_FWD_FAMILY_V4;
+    v6.tos = 184;
+    install(local6, v6);
+    ASSERT_EQ(run(frame(source6, local6, rtp()), out), TC_ACT_REDIRECT);
+    EXPECT_EQ(out[14 + 1], 184);
+    EXPECT_TRUE(checksumsValid(out));
+}
+
+// IPv4 without a UDP checksum cannot become IPv6 (which must have one)
+// without summing the whole payload: userspace's, unchanged. So is a route
+// whose device bpf_check_mtu does not know.
+TEST_F(BpfProgram, ABridgedIpv4PacketWithoutUdpChecksumOrKnownMtuGoesUp) {
+    ngm_fwd_value v = entry(source);
+    v.rtp = route(ep("fd00:219:2::1", 40002), ep("fd00:219:2::2", 6000), 1);
+    v.rtp.family = NGM_FWD_FAMILY_V6;
+    install(local, v);
+    expectUp(frame(source, local, rtp(), /*udpChecksum*/ false));
+    v.rtp.ifindex = 0x7ffffff0;
+    install(local, v);
+    expectUp(frame(source, local, rtp()));
+    EXPECT_EQ(read(local).packets, 0u);
+}
+
 TEST_F(BpfProgram, RtcpTakesTheRtcpRouteAlsoOnAMuxedPort) {
     install(local, entry(source));
     for (const Bytes& p : {rtcpRr(), rtcpCompound()}) {
@@ -496,6 +580,50 @@ TEST_F(BpfProgram, PerSsrcReceptionIsUserspacesForTheSamePackets) {
         EXPECT_EQ(s.bytes, 300u * rtpOf(0, 0).size());
     }
     EXPECT_EQ(used, NGM_FWD_SSRCS);
+}
+
+// Interleaved SSRCs (five of them, at random, with gaps, duplicates and late
+// packets): every slot the program keeps equals media::SsrcReceptions' for
+// the same packets, in the same order of hearing, so query's per-SSRC
+// entries are the same whichever path carried the packets.
+TEST_F(BpfProgram, InterleavedSsrcsKeepEverySlotAsUserspaceDoes) {
+    install(local, entry(source));
+    std::mt19937 rng(1419);
+    media::SsrcReceptions user;
+    const uint32_t ssrcs[] = {0xa000, 0xb000, 0xc000, 0xd000, 0xe000};
+    uint16_t next[5];
+    for (uint16_t& n : next) n = uint16_t(rng());
+    Bytes out;
+    for (int i = 0; i < 1500; i++) {
+        // The fifth SSRC only joins after 500 packets, and then a few times.
+        size_t k = rng() % (i < 500 ? 4 : 5);
+        if (k == 4 && rng() % 8) k = rng() % 4;
+        uint16_t& seq = next[k];
+        uint16_t sent;
+        int r = rng() % 20;
+        if (r == 0) {
+            sent = uint16_t(seq - 2 - rng() % 30);  // late
+        } else if (r == 1) {
+            sent = uint16_t(seq - 1);  // the highest again
+        } else {
+            if (r == 2) seq = uint16_t(seq + 1 + rng() % 4);  // a gap
+            sent = seq++;
+        }
+        ASSERT_EQ(run(frame(source, local, rtpOf(sent, ssrcs[k])), out), TC_ACT_REDIRECT);
+        user.onPacket(ssrcs[k], sent, 0, 0, 0);
+        if (i % 100 != 99) continue;
+        media::SsrcReceptions::States kernel, want = user.states();
+        ASSERT_TRUE(receptionsOf(read(local), kernel));
+        for (size_t j = 0; j < NGM_FWD_SSRCS; j++) {
+            SCOPED_TRACE(testing::Message() << "after " << i + 1 << " packets, slot " << j);
+            EXPECT_EQ(kernel[j].started, want[j].started);
+            EXPECT_EQ(kernel[j].ssrc, want[j].ssrc);
+            EXPECT_EQ(kernel[j].baseSeq, want[j].baseSeq);
+            EXPECT_EQ(kernel[j].cycles, want[j].cycles);
+            EXPECT_EQ(kernel[j].maxSeq, want[j].maxSeq);
+            EXPECT_EQ(kernel[j].received, want[j].received);
+        }
+    }
 }
 
 // Seeded from userspace (the state when the stream was offered), the slot

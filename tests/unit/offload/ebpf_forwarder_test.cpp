@@ -69,7 +69,9 @@ struct FakeTable : ForwardTable {
 struct FakeIo : net::DatagramIo {
     bool addDatagram(int, net::DatagramHandler*) override { return true; }
     void removeDatagram(int) override {}
-    bool sendTo(int, const uint8_t*, size_t, const sockaddr*, socklen_t, uint64_t*) override {
+    std::map<int, int> sent;  // datagrams sent, by socket
+    bool sendTo(int fd, const uint8_t*, size_t, const sockaddr*, socklen_t, uint64_t*) override {
+        sent[fd]++;
         return true;
     }
     bool usesIoUring() const override { return false; }
@@ -101,7 +103,10 @@ class ForwarderTest : public ::testing::Test {
     FakeTable table;
     WorkerStats totals;
     EbpfForwarder fwd{table, [](const net::IpAddress& a) {
-                          return a == *net::IpAddress::parse("203.0.113.1") ? kIfindex : 0u;
+                          return a == *net::IpAddress::parse("203.0.113.1") ||
+                                         a == *net::IpAddress::parse("2001:db8::1")
+                                     ? kIfindex
+                                     : 0u;
                       }};
     PacketStream caller, callee;
     StreamConfig callerCfg, calleeCfg;
@@ -255,7 +260,9 @@ TEST_F(ForwarderTest, AMoveRewritesNoEntryThatWasTakenBack) {
     EXPECT_TRUE(table.entries.empty());
 }
 
-TEST_F(ForwarderTest, BridgingIpv4AndIpv6StaysInUserspace) {
+// IPv6 in, IPv4 out: the entry is keyed and sourced in IPv6, its route
+// says IPv4 (the program rewrites the IP header).
+TEST_F(ForwarderTest, BridgingIpv4AndIpv6GoesToTheKernelWithTheSinksFamily) {
     PacketStream v6;
     StreamContext ctx{&io, &totals, &fwd};
     v6.attach(14, ep("2001:db8::1", 30004), ctx);
@@ -267,8 +274,16 @@ TEST_F(ForwarderTest, BridgingIpv4AndIpv6StaysInUserspace) {
     receive(callee, rtp(), calleeSdp);  // nothing to do with v6; settles caller's sink
     receive(caller, rtp(), callerSdp);
     receive(v6, rtp(), ep("2001:db8::2", 7000));
-    EXPECT_FALSE(fwd.inKernel(v6));
-    EXPECT_GE(fwd.counters().declined, 1u);
+    ASSERT_TRUE(fwd.inKernel(v6));
+    ForwardValue* v = table.at(ep("2001:db8::1", 30004));
+    ASSERT_NE(v, nullptr);
+    EXPECT_EQ(v->family, NGM_FWD_FAMILY_V6);
+    EXPECT_EQ(v->rtp.family, NGM_FWD_FAMILY_V4);
+    EXPECT_EQ(v->rtp.forwarded, 1);
+    EXPECT_EQ(std::memcmp(v->rtp.src, net::IpAddress::parse("203.0.113.1")->bytes(), 4), 0);
+    EXPECT_EQ(std::memcmp(v->rtp.dst, callerSdp.address.bytes(), 4), 0);
+    EXPECT_EQ(ntohs(v->rtp.dst_port), 5000);
+    EXPECT_EQ(v->rtcp.forwarded, 0);
 }
 
 TEST_F(ForwarderTest, AnAddressOnNoAttachedDeviceStaysInUserspace) {
@@ -390,6 +405,75 @@ TEST_F(ForwarderTest, TheReceptionIsSeededIntoTheMapAndReadBack) {
     EXPECT_EQ(caller.reception().ssrc(), 0x55667788u);
     EXPECT_EQ(caller.reception().received(), 10u);
     EXPECT_EQ(caller.reception().lost(), 0u);
+}
+
+// Every SSRC the stream received goes to the kernel (the one heard last in
+// slot 0) and every slot comes back, so query lists each SSRC with its loss.
+TEST_F(ForwarderTest, EverySsrcsReceptionIsSeededAndReadBack) {
+    receive(callee, rtp(), calleeSdp);
+    // The caller's stream: SSRC 0xaa (seq 1, 3: one lost) and 0xbb (seq 10)
+    // interleaved; offered after the last.
+    auto rtpOf = [](uint32_t ssrc, uint16_t seq) {
+        Bytes b = rtpSeq(seq);
+        b[8] = uint8_t(ssrc >> 24), b[9] = uint8_t(ssrc >> 16), b[10] = uint8_t(ssrc >> 8),
+        b[11] = uint8_t(ssrc);
+        return b;
+    };
+    // (RTP that reaches userspace from the settled source takes the entry
+    // back and offers it again after.)
+    receive(caller, rtpOf(0xaa, 1), callerSdp);
+    receive(caller, rtpOf(0xbb, 10), callerSdp);
+    receive(caller, rtpOf(0xaa, 3), callerSdp);
+    ForwardValue* v = table.at(callerLocal);
+    ASSERT_NE(v, nullptr);
+    EXPECT_EQ(v->ssrcs[0].ssrc, 0xaau);
+    EXPECT_EQ(v->ssrcs[0].received, 2u);
+    EXPECT_EQ(v->ssrcs[0].max_seq, 3);
+    EXPECT_EQ(v->ssrcs[1].ssrc, 0xbbu);
+    EXPECT_EQ(v->ssrcs[1].received, 1u);
+    EXPECT_GT(v->ssrcs[0].last_ns, v->ssrcs[1].last_ns);
+    EXPECT_EQ(v->ssrcs[2].used, 0);
+    // The kernel heard 0xbb last: 10..20, 11 received.
+    v->ssrcs[1].max_seq = 20;
+    v->ssrcs[1].received = 11;
+    v->ssrcs[1].last_ns = monoNs() + 5;
+    table.forwarded(callerLocal, 10, 160);
+    fwd.poll();
+    EXPECT_EQ(caller.reception().ssrc(), 0xbbu);
+    SsrcReceptions::States st = caller.receptions().states();
+    ASSERT_TRUE(st[2].started && st[3].started);
+    EXPECT_EQ(st[2].ssrc, 0xaau);
+    EXPECT_EQ(st[2].received, 2u);
+    EXPECT_EQ(st[3].ssrc, 0xbbu);
+    EXPECT_EQ(st[3].maxSeq, 20);
+    EXPECT_FALSE(st[1].started);
+}
+
+// A stream forwarded to two sinks (as subscriptions would make) is not
+// offered: userspace sends each sink its copy (docs/ebpf.md says why not
+// in BPF yet).
+TEST_F(ForwarderTest, AStreamWithTwoSinksStaysInUserspaceAndBothGetIt) {
+    PacketStream extra;
+    StreamContext ctx{&io, &totals, &fwd};
+    extra.attach(20, ep("203.0.113.1", 30010), ctx);
+    StreamConfig c;
+    c.advertised = ep("192.0.2.3", 7000);
+    c.learning = Learning::Immediate;
+    extra.configure(c);
+    receive(extra, rtp(), c.advertised);  // settled
+    callerCfg.rtpSinks.add(&extra);
+    apply();
+    receive(callee, rtp(), calleeSdp);
+    int toCallee = io.sent[12], toExtra = io.sent[20];
+    for (uint16_t i = 1; i <= 3; i++) receive(caller, rtpSeq(i), callerSdp);
+    EXPECT_FALSE(caller.offloaded());
+    EXPECT_FALSE(fwd.inKernel(caller));
+    EXPECT_EQ(table.at(callerLocal), nullptr);
+    EXPECT_EQ(io.sent[12], toCallee + 3);
+    EXPECT_EQ(io.sent[20], toExtra + 3);
+    // The callee's stream, with one sink, is the kernel's as before.
+    receive(callee, rtp(), calleeSdp);
+    EXPECT_TRUE(fwd.inKernel(callee));
 }
 
 // RTP from the settled source that came up all the same (a payload type

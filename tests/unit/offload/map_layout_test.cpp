@@ -26,6 +26,7 @@ TEST(MapLayout, RouteAndValueHaveFixedOffsets) {
     EXPECT_EQ(offsetof(ngm_fwd_route, dst_port), 34u);
     EXPECT_EQ(offsetof(ngm_fwd_route, ifindex), 36u);
     EXPECT_EQ(offsetof(ngm_fwd_route, forwarded), 40u);
+    EXPECT_EQ(offsetof(ngm_fwd_route, family), 41u);
     EXPECT_EQ(offsetof(ngm_fwd_value, source_port), 16u);
     EXPECT_EQ(offsetof(ngm_fwd_value, family), 18u);
     EXPECT_EQ(offsetof(ngm_fwd_value, flags), 19u);
