@@ -401,7 +401,8 @@ int main(int argc, char** argv) {
     control::MetricsSources metricsSources{
         {workers, counters, &interfaces, dispatcher.statistics(), dispatcher.startTime()},
         &dispatcher.replyCache(), &loadMonitor, nullptr,
-        opts.listenUdp.empty() ? nullptr : &rtpproxyCounters};
+        opts.listenUdp.empty() ? nullptr : &rtpproxyCounters,
+        opts.listenTcp.empty() ? nullptr : &mediaproxyCounters};
     control::HttpHandlers httpHandlers;
     httpHandlers.metrics = [&metricsSources] { return control::renderMetrics(metricsSources); };
     // GET /cli/... and cli.rtpengine.com: the CLI's commands (Cli::run

@@ -1,12 +1,8 @@
 // --listen-tcp: OpenSER's mediaproxy protocol; the parser is control/mediaproxy.cpp.
 #include "control/mediaproxy_transport.h"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <chrono>
-#include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
@@ -14,7 +10,7 @@
 #include "control/control_statistics.h"
 #include "control/rtpproxy.h"
 #include "net/event_loop.h"
-#include "net/tcp_socket.h"
+#include "net/tcp_server.h"
 #include "session/call_store.h"
 #include "session/worker.h"
 
@@ -29,8 +25,6 @@ namespace mp = mediaproxy;
 
 namespace {
 
-constexpr std::chrono::milliseconds kWriteRetry{10};
-constexpr int kAcceptBatch = 16;
 // A whole line of kMaxLine is read at once when it arrives at once.
 constexpr size_t kReadChunk = mp::kMaxLine;
 
@@ -96,19 +90,9 @@ std::optional<std::string> runMediaproxyCommand(session::CallStore& store, const
 
 struct MediaproxyTcpListener::Impl {
     struct Connection;
-    struct Acceptor : net::PollHandler {
-        Impl* impl = nullptr;
-        void onReadable() override { impl->acceptAll(); }
-    };
 
-    Impl(session::WorkerPool& w, const ControlStatistics* s, std::string v, MediaproxyCounters& c)
-        : workers(w), statistics(s), version(std::move(v)), counters(c) {
-        acceptor.impl = this;
-    }
-    ~Impl() { stop(); }
-    void acceptAll();
-    void close(Connection& c);
-    void stop();
+    Impl(session::WorkerPool& w, const ControlStatistics* s, std::string v, MediaproxyCounters& c);
+    ~Impl() { server.stop(); }
     void handle(Connection& c, std::string line);
     std::string status();
 
@@ -116,34 +100,24 @@ struct MediaproxyTcpListener::Impl {
     const ControlStatistics* statistics;
     std::string version;
     MediaproxyCounters& counters;
-    std::unique_ptr<net::EventLoop> loop;
-    net::TcpListener socket;
-    Acceptor acceptor;
-    uint64_t nextId = 1;
-    std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections;  // loop thread
-    std::thread thread;
+    net::TcpServer server;
 };
 
-struct MediaproxyTcpListener::Impl::Connection : net::PollHandler {
-    Connection(Impl& i, net::TcpConnection c, uint64_t id_)
-        : impl(i), conn(std::move(c)), id(id_), peer(conn.peer().toString()) {
-        retry.setCallback([this] { flush(); });
-        idle.setCallback([this] {
-            impl.counters.dropped++;
-            NGM_LOG(log::Info, "", "Closing idle control connection from %s", peer.c_str());
-            impl.close(*this);
-        });
+struct MediaproxyTcpListener::Impl::Connection : net::TcpServer::Connection {
+    Connection(Impl& i, net::TcpConnection c)
+        : net::TcpServer::Connection(i.server, std::move(c)), impl(i), peerText(peer().toString()) {
+        NGM_LOG(log::Info, "", "New TCP control connection from %s", peerText.c_str());
     }
 
     void onReadable() override {
-        if (closed || !reading) return;
-        switch (conn.read(in, kReadChunk)) {
+        if (closed() || !reading()) return;
+        switch (socket().read(in, kReadChunk)) {
             case net::TcpConnection::ReadStatus::Data:
                 break;
             case net::TcpConnection::ReadStatus::WouldBlock:
                 return;
             case net::TcpConnection::ReadStatus::Closed:
-                return impl.close(*this);
+                return close();
         }
         // Empty lines are skipped; the first command is the only one.
         for (;;) {
@@ -158,73 +132,50 @@ struct MediaproxyTcpListener::Impl::Connection : net::PollHandler {
         if (in.size() > mp::kMaxPartialLine) {
             impl.counters.dropped++;
             NGM_LOG(log::Warning, "", "Buffer length exceeded in control connection from %s",
-                    peer.c_str());
-            impl.close(*this);
+                    peerText.c_str());
+            close();
         }
     }
 
     // Writes the reply (if any), then closes once it is out.
     void reply(const std::optional<std::string>& text) {
-        if (closed) return;
-        if (text && !conn.write(*text)) return impl.close(*this);
-        flush();
+        if (text) send(*text);
+        closeWhenSent();
     }
 
-    void flush() {
-        if (closed) return;
-        if (!conn.flush()) return impl.close(*this);
-        if (conn.pending())
-            impl.loop->timers().arm(retry, kWriteRetry);
-        else
-            impl.close(*this);
+    void onIdle() override {
+        impl.counters.dropped++;
+        NGM_LOG(log::Info, "", "Closing idle control connection from %s", peerText.c_str());
+        close();
     }
 
-    void stopReading() {
-        if (!reading) return;
-        impl.loop->remove(conn.fd());
-        reading = false;
+    void onClose() override {
+        NGM_LOG(log::Info, "", "Control connection from %s closed", peerText.c_str());
     }
 
     Impl& impl;
-    net::TcpConnection conn;
-    uint64_t id;
-    std::string peer;
+    std::string peerText;
     std::string in;
-    net::Timer retry, idle;
-    bool reading = true;
-    bool closed = false;
 };
 
-void MediaproxyTcpListener::Impl::acceptAll() {
-    for (int i = 0; i < kAcceptBatch; i++) {
-        net::TcpConnection c = socket.accept();
-        if (!c.isOpen()) return;
-        if (connections.size() >= kMaxConnections) {
-            counters.dropped++;
-            NGM_LOG(log::Warning, "", "Refusing control connection from %s: %zu open already",
-                    c.peer().toString().c_str(), connections.size());
-            continue;  // closed as it goes out of scope
-        }
-        uint64_t id = nextId++;
-        auto conn = std::make_unique<Connection>(*this, std::move(c), id);
-        if (!loop->add(conn->conn.fd(), conn.get())) continue;
-        NGM_LOG(log::Info, "", "New TCP control connection from %s", conn->peer.c_str());
-        loop->timers().arm(conn->idle, std::chrono::seconds(kIdleSeconds));
-        connections.emplace(id, std::move(conn));
-    }
-}
-
-void MediaproxyTcpListener::Impl::close(Connection& c) {
-    if (c.closed) return;
-    c.closed = true;
-    c.stopReading();
-    c.retry.cancel();
-    c.idle.cancel();
-    c.conn.close();
-    NGM_LOG(log::Info, "", "Control connection from %s closed", c.peer.c_str());
-    // Handlers go after the I/O events of the batch, never from inside one.
-    loop->defer([this, id = c.id] { connections.erase(id); });
-}
+MediaproxyTcpListener::Impl::Impl(session::WorkerPool& w, const ControlStatistics* s, std::string v,
+                                  MediaproxyCounters& c)
+    : workers(w),
+      statistics(s),
+      version(std::move(v)),
+      counters(c),
+      server(
+          {.threadName = "ngm-mediaproxy",
+           .maxConnections = kMaxConnections,
+           .idle = std::chrono::seconds(kIdleSeconds)},
+          [this](net::TcpConnection&& conn) {
+              return std::make_unique<Connection>(*this, std::move(conn));
+          },
+          [this](const net::Endpoint& peer, size_t open) {
+              counters.dropped++;
+              NGM_LOG(log::Warning, "", "Refusing control connection from %s: %zu open already",
+                      peer.toString().c_str(), open);
+          }) {}
 
 std::string MediaproxyTcpListener::Impl::status() {
     struct Entry {
@@ -251,26 +202,27 @@ std::string MediaproxyTcpListener::Impl::status() {
 }
 
 void MediaproxyTcpListener::Impl::handle(Connection& c, std::string line) {
-    c.idle.cancel();
+    c.cancelIdle();
     Result<mp::Command> parsed = mp::parse(line);
     if (!parsed) {
         counters.errors++;
-        NGM_LOG(log::Warning, "", "Unable to parse command line from %s: %.*s", c.peer.c_str(),
+        NGM_LOG(log::Warning, "", "Unable to parse command line from %s: %.*s", c.peerText.c_str(),
                 (int)std::min<size_t>(line.size(), 200), line.data());
-        return close(c);
+        return c.close();
     }
     counters.commands++;
-    NGM_LOG(log::Info, "", "Got valid command from %s: %.*s", c.peer.c_str(),
+    NGM_LOG(log::Info, "", "Got valid command from %s: %.*s", c.peerText.c_str(),
             (int)std::min<size_t>(line.size(), 200), line.data());
     switch (parsed->verb) {
         case mp::Verb::Quit:
-            return close(c);
+            return c.close();
         case mp::Verb::Version:
             return c.reply(mp::versionReply(version));
         case mp::Verb::Controls: {
             std::vector<std::string> peers;
-            for (const auto& [id, conn] : connections)
-                if (!conn->closed) peers.push_back(conn->peer);
+            server.forEach([&](net::TcpServer::Connection& conn) {
+                peers.push_back(static_cast<Connection&>(conn).peerText);
+            });
             return c.reply(mp::controlsReply(peers));
         }
         case mp::Verb::Status:
@@ -281,24 +233,14 @@ void MediaproxyTcpListener::Impl::handle(Connection& c, std::string line) {
     // The call's worker runs it; the views of the parse point into `line`,
     // which goes along.
     auto& worker = workers.forCall(parsed->callId);
-    workers.runOrPost(worker, [this, &worker, line = std::move(line), id = c.id, peer = c.peer] {
-        Result<mp::Command> cmd = mp::parse(line);
-        std::optional<std::string> reply = runMediaproxyCommand(worker.store, *cmd, peer);
-        loop->post([this, id, reply = std::move(reply)] {
-            auto it = connections.find(id);
-            if (it != connections.end()) it->second->reply(reply);
+    workers.runOrPost(
+        worker, [this, &worker, line = std::move(line), id = c.id(), peer = c.peerText] {
+            Result<mp::Command> cmd = mp::parse(line);
+            std::optional<std::string> reply = runMediaproxyCommand(worker.store, *cmd, peer);
+            server.loop()->post([this, id, reply = std::move(reply)] {
+                if (auto* conn = server.find(id)) static_cast<Connection*>(conn)->reply(reply);
+            });
         });
-    });
-}
-
-void MediaproxyTcpListener::Impl::stop() {
-    if (thread.joinable()) {
-        loop->stop();
-        thread.join();
-    }
-    connections.clear();
-    if (loop && socket.isOpen()) loop->remove(socket.fd());
-    socket.close();
 }
 
 MediaproxyTcpListener::MediaproxyTcpListener(session::WorkerPool& workers,
@@ -308,19 +250,10 @@ MediaproxyTcpListener::MediaproxyTcpListener(session::WorkerPool& workers,
 
 MediaproxyTcpListener::~MediaproxyTcpListener() = default;
 
-bool MediaproxyTcpListener::start(const net::Endpoint& ep) {
-    if (!impl_->socket.listen(ep)) return false;
-    impl_->loop = std::make_unique<net::EventLoop>();
-    if (!impl_->loop->add(impl_->socket.fd(), &impl_->acceptor)) return false;
-    impl_->thread = std::thread([loop = impl_->loop.get()] {
-        pthread_setname_np(pthread_self(), "ngm-mediaproxy");
-        loop->run();
-    });
-    return true;
-}
+bool MediaproxyTcpListener::start(const net::Endpoint& ep) { return impl_->server.start(ep); }
 
-void MediaproxyTcpListener::stop() { impl_->stop(); }
+void MediaproxyTcpListener::stop() { impl_->server.stop(); }
 
-const net::Endpoint& MediaproxyTcpListener::local() const { return impl_->socket.local(); }
+const net::Endpoint& MediaproxyTcpListener::local() const { return impl_->server.local(); }
 
 }  // namespace ngm::control

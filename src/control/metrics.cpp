@@ -19,6 +19,7 @@
 #include "control/http_transport.h"
 #include "control/ng_commands.h"
 #include "control/reply_cache.h"
+#include "control/mediaproxy_transport.h"
 #include "control/rtpproxy_transport.h"
 #include "net/interface.h"
 #include "session/load_limits.h"
@@ -452,6 +453,21 @@ std::string renderMetrics(const MetricsSources& src) {
                  (int64_t)rc.errors.load(std::memory_order_relaxed));
         x.sample("ngmedia_rtpproxy_requests_total", {{"result", "dropped"}},
                  (int64_t)rc.dropped.load(std::memory_order_relaxed));
+    }
+    if (src.mediaproxy) {
+        const MediaproxyCounters& mc = *src.mediaproxy;
+        x.family("ngmedia_mediaproxy_commands_total", "counter",
+                 "mediaproxy protocol command lines (--listen-tcp) since start by outcome: ok (parsed "
+                 "and run), error (not parsed; the connection closed without a reply)");
+        x.sample("ngmedia_mediaproxy_commands_total", {{"result", "ok"}},
+                 (int64_t)mc.commands.load(std::memory_order_relaxed));
+        x.sample("ngmedia_mediaproxy_commands_total", {{"result", "error"}},
+                 (int64_t)mc.errors.load(std::memory_order_relaxed));
+        x.family("ngmedia_mediaproxy_connections_dropped_total", "counter",
+                 "mediaproxy protocol connections (--listen-tcp) refused or closed without a command "
+                 "since start: over the 256 open, a line over 1024 bytes, or idle for 30 s");
+        x.sample("ngmedia_mediaproxy_connections_dropped_total", {},
+                 (int64_t)mc.dropped.load(std::memory_order_relaxed));
     }
     return x.take();
 }

@@ -17,6 +17,7 @@ namespace ngm::control {
 
 class HttpServer;
 class ReplyCache;
+struct MediaproxyCounters;
 struct RtpproxyCounters;
 
 struct MetricsSources {
@@ -25,6 +26,7 @@ struct MetricsSources {
     const session::LoadMonitor* load = nullptr;  // may be null
     const HttpServer* http = nullptr;            // may be null
     const RtpproxyCounters* rtpproxy = nullptr;  // null: no --listen-udp
+    const MediaproxyCounters* mediaproxy = nullptr;  // null: no --listen-tcp
 };
 
 // The Prometheus text exposition format (version 0.0.4).

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/log.h"
 #include "media/packet.h"
 
 namespace ngm::media {
@@ -460,11 +461,17 @@ void PacketStream::transmit(const PacketContext& p, bool last) {
 
 // Hot path: one datagram received on this stream's socket (or its twin).
 // demux → source checks and learning → the chain's stages → count → each
-// sink's egress. No allocation, no lock, no log line.
+// sink's egress. No allocation, no lock, no log line at the default level.
 // RFC 3550 §6.4.1 as the proxy measures it (media/rtcp_timing.h).
 void PacketStream::noteRtcpTiming(const uint8_t* data, size_t len) {
     RtcpTiming t;
     if (!parseRtcpTiming({data, len}, t)) return;
+    // --log-level-rtcp=7 only: one line a packet.
+    if (t.hasSenderReport)
+        NGM_LOG_SUB(log::Subsystem::Rtcp, log::Debug, "", "RTCP SR from SSRC %08x, %zu report blocks",
+                    (unsigned)t.senderSsrc, t.blockCount);
+    else
+        NGM_LOG_SUB(log::Subsystem::Rtcp, log::Debug, "", "RTCP RR, %zu report blocks", t.blockCount);
     int64_t now = monoMicros();
     if (t.hasSenderReport) ctx_.senderReports->record(t.senderSsrc, t.ntpMiddle, now);
     for (size_t i = 0; i < t.blockCount; i++) {

@@ -3,7 +3,14 @@
 #include <cstring>
 #include <span>
 
+#include "common/log.h"
+
 namespace ngm::media {
+
+// Log lines of this file (common/log.h).
+namespace {
+constexpr auto kNgmLogSubsystem = log::Subsystem::Srtp;
+}  // namespace
 
 Result<std::unique_ptr<SrtpStage>> SrtpStage::fromSdes(Direction d, const crypto::SdesCrypto& c) {
     if (!c.suite) return Error{"SRTP suite " + c.suiteName + " is not supported"};
@@ -61,6 +68,11 @@ Verdict SrtpStage::process(PacketContext& p) {
     }
     if (st != crypto::SrtpStatus::Ok) {
         failures_++;
+        // At debug level only: forged or replayed packets must not fill the log.
+        std::string_view why = crypto::toString(st);
+        NGM_LOG(log::Debug, "", "SRTP%s %s failed: %.*s", p.rtp ? "" : "C",
+                dir_ == Direction::Decrypt ? "decryption" : "encryption", (int)why.size(),
+                why.data());
         return Verdict::Error;
     }
     p.len = len;

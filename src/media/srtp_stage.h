@@ -24,7 +24,8 @@ class SrtpStage final : public Stage {
     // From an SDES line: its first key-param's master key and salt.
     static Result<std::unique_ptr<SrtpStage>> fromSdes(Direction d, const crypto::SdesCrypto& c);
 
-    // Hot path: no allocation, no log line.
+    // Hot path: no allocation, no log line at the default level (a refused
+    // packet is a debug line of the srtp subsystem).
     Verdict process(PacketContext& p) override;
 
     Direction direction() const { return dir_; }

@@ -288,7 +288,7 @@ void updateSrtpStage(std::unique_ptr<media::SrtpStage>& stage,
     if (stage && stage->sameKeys(*key)) return;
     auto made = media::SrtpStage::fromSdes(dir, *key);
     if (!made) {
-        NGM_LOG(log::Warning, "", "SRTP %s not set up: %s",
+        NGM_LOG_SUB(log::Subsystem::Crypto, log::Warning, "", "SRTP %s not set up: %s",
                 dir == media::SrtpStage::Direction::Decrypt ? "decryption" : "encryption",
                 made.error().reason.c_str());
         stage.reset();
@@ -407,7 +407,8 @@ void CallStore::updateDtls(Media& m, std::unique_ptr<media::DtlsTransport>& t, b
     Media* media = &m;
     auto made = media::DtlsTransport::create(std::move(o), [this, media] { configureMedia(*media); });
     if (!made) {
-        NGM_LOG(log::Warning, ctx, "No DTLS-SRTP: %s", made.error().reason.c_str());
+        NGM_LOG_SUB(log::Subsystem::Crypto, log::Warning, ctx, "No DTLS-SRTP: %s",
+                    made.error().reason.c_str());
         return;
     }
     t = std::move(*made);
@@ -613,7 +614,8 @@ CommandResult CallStore::trickleUpdate(const Flags& f) {
     Call* call = find(f.callId);
     Participant* p = call ? call->find(f.fromTag) : nullptr;
     if (!frag || !p) {
-        NGM_LOG(log::Info, ctx(f), "ICE fragment for unknown media dropped");
+        NGM_LOG_SUB(log::Subsystem::Ice, log::Info, ctx(f),
+                    "ICE fragment for unknown media dropped");
         return CallReply{};
     }
     for (size_t i = 0; i < frag->sections.size(); i++) {
@@ -623,7 +625,8 @@ CommandResult CallStore::trickleUpdate(const Flags& f) {
             if (pm && !s.mid.empty() && pm->mid == s.mid) m = pm.get();
         if (!m && s.mid.empty()) m = p->mediaAt(i);
         if (!m || !applyIceFragment(s, m->ice))
-            NGM_LOG(log::Info, ctx(f), "ICE fragment section %zu matches no media", i);
+            NGM_LOG_SUB(log::Subsystem::Ice, log::Info, ctx(f),
+                        "ICE fragment section %zu matches no media", i);
     }
     return CallReply{};
 }
@@ -979,7 +982,8 @@ std::optional<CommandResult> CallStore::negotiateMedia(Exchange& x, size_t i) {
     negotiateRtcpMux(src, dst, x.to(), x.f, x.isOffer);
     if (x.isOffer) src.maskSpecs = x.f.codec.mask;
     if (!syncIcePorts(dst) || !syncIcePorts(src))
-        NGM_LOG(log::Warning, ctx(x.f), "No port for an ICE candidate on every interface address");
+        NGM_LOG_SUB(log::Subsystem::Ice, log::Warning, ctx(x.f),
+                    "No port for an ICE candidate on every interface address");
     return std::nullopt;
 }
 

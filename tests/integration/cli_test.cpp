@@ -147,6 +147,36 @@ TEST_F(CliLogLevels, ASubsystemLevelFiltersItsLinesAndSetLoglevelChangesIt) {
     EXPECT_EQ(pings(), 1u);
 }
 
+// Lines of a subsystem follow its own level: the ICE lines of the session
+// layer (a trickle fragment for a call it does not have is an info line of
+// `ice`) and the control lines of ng, each set apart from the other.
+TEST_F(CliLogLevels, IceLinesFollowTheIceLevelAndControlLinesTheControlLevel) {
+    auto fragments = [&] {
+        std::string log = daemon.log();
+        size_t n = 0;
+        const std::string line = "ICE fragment for unknown media dropped";
+        for (size_t at = 0; (at = log.find(line, at)) != std::string::npos; at++) n++;
+        return n;
+    };
+    auto trickle = [&] {
+        Request r("offer");
+        r.set("call-id", "no-such-call").set("from-tag", "ft").setList("flags", {"fragment"});
+        r.set("sdp", "a=candidate:1 1 UDP 2130706431 127.0.0.1 5000 typ host\r\n");
+        return ng->request(r).result();
+    };
+    // ice at 7 (debug): its info line shows; control at 4: ping's does not.
+    ASSERT_EQ(trickle(), "ok");
+    EXPECT_TRUE(eventually([&] { return fragments() == 1; }, 3000ms)) << daemon.log();
+    EXPECT_EQ(pings(), 0u);
+    // ice at 3 (err) hides it; control at 7 (debug) shows ping's.
+    EXPECT_EQ(ctl("set loglevel ice 3"), "Success setting loglevel to 3\n");
+    EXPECT_EQ(ctl("set loglevel control 7"), "Success setting loglevel to 7\n");
+    ASSERT_EQ(trickle(), "ok");
+    ASSERT_EQ(ng->request(Request("ping")).result(), "pong");
+    EXPECT_TRUE(eventually([&] { return pings() == 1; }, 3000ms)) << daemon.log();
+    EXPECT_EQ(fragments(), 1u) << daemon.log();
+}
+
 TEST_F(Cli, ListTotalsAndCountersFromBothClients) {
     if (!haveRtpengineCtl)
         std::cout << "note: " << kRtpengineCtl << " not installed; ngmedia-ctl only\n";

@@ -3,19 +3,25 @@
 // request/lookup carry media both ways, status lists them, delete ends
 // them; lines that do not parse, over-long lines and too many connections
 // are closed without a reply and disturb neither ng nor media. Runs under
-// the oracle too (NGM_DAEMON=/usr/bin/rtpengine) except where noted.
+// the oracle too (NGM_DAEMON=/usr/bin/rtpengine) except where noted. The
+// counters of both show on /metrics (ngmedia_mediaproxy_*).
 // Control ports: one per test, 61940-61943.
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <iostream>
 #include <map>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "daemon_test.h"
+#include "http_client.h"
 #include "rtp_peer.h"
 
 namespace ngm::itest {
@@ -91,7 +97,7 @@ uint16_t portOf(const Exchange& e) {
 
 class MediaproxyTest : public DaemonTest {
   protected:
-    void start(std::vector<std::string> args = {"--delete-delay=0"}) {
+    void start(std::vector<std::string> args = {"--delete-delay=0"}, bool http = false) {
         // A fixed port per test: ctest runs these side by side, and two
         // tests that both found one port free would reach each other's
         // daemon (diff.mediaproxy has 61700-61719).
@@ -106,6 +112,7 @@ class MediaproxyTest : public DaemonTest {
         port = it->second;  // TIME-WAIT of an earlier run does not keep the daemon from it
         DaemonConfig cfg;
         cfg.args = std::move(args);
+        cfg.http = http;
         cfg.args.push_back("--listen-tcp=127.0.0.1:" + std::to_string(port));
         ASSERT_TRUE(startDaemon(cfg)) << daemon.error();
         // ng may answer before the TCP port is open.
@@ -113,6 +120,17 @@ class MediaproxyTest : public DaemonTest {
             [&] { return exchange(port, {"version\n"}, milliseconds(500)).closed; },
             milliseconds(5000)));
         ASSERT_TRUE(daemon.alive()) << daemon.log();
+    }
+    // /metrics, or "" when it does not answer.
+    std::string metrics() {
+        HttpClient c(daemon.httpPort(), false);
+        auto r = c.request("GET", "/metrics");
+        return r ? r->body : std::string();
+    }
+    // The value of the sample `key` ("name{labels}") in `text`, or -1.
+    static long long sample(const std::string& text, const std::string& key) {
+        auto at = text.find("\n" + key + " ");
+        return at == std::string::npos ? -1 : std::atoll(text.c_str() + at + key.size() + 2);
     }
     uint16_t port = 0;
     std::vector<uint8_t> payload = std::vector<uint8_t>(160, 0xd5);
@@ -166,7 +184,7 @@ TEST_F(MediaproxyTest, RequestAndLookupRelayMediaBothWaysStatusListsTheCallDelet
 }
 
 TEST_F(MediaproxyTest, BadLinesCloseWithoutReplyAndDisturbNeitherNgNorMedia) {
-    start();
+    start({"--delete-delay=0"}, /*http*/ true);
     RtpPeer caller, callee;
     uint16_t toCallee =
         portOf(exchange(port, {request("request", "mp-2", caller.port(), "fromtag:f")}));
@@ -200,11 +218,27 @@ TEST_F(MediaproxyTest, BadLinesCloseWithoutReplyAndDisturbNeitherNgNorMedia) {
     callee.sendRtp(toCallee, 8, 1, 160, 0x2, payload);
     EXPECT_TRUE(callee.receive(milliseconds(1000)).has_value());
     EXPECT_TRUE(caller.receive(milliseconds(1000)).has_value());
+
+    if (underOracle()) return;  // ngmedia_* families are ngmediad's own
+    // Counted: the lines that parsed (version probes, request, lookup and
+    // more), the ones that did not, the over-long line.
+    std::string text = metrics();
+    EXPECT_GE(sample(text, "ngmedia_mediaproxy_commands_total{result=\"ok\"}"), 3) << text;
+    EXPECT_GE(sample(text, "ngmedia_mediaproxy_commands_total{result=\"error\"}"), 4) << text;
+    EXPECT_GE(sample(text, "ngmedia_mediaproxy_connections_dropped_total"), 1) << text;
+    struct stat st;
+    if (stat("/usr/bin/promtool", &st) != 0) {
+        std::cout << "note: promtool (package prometheus) not installed; exposition not checked\n";
+        return;
+    }
+    std::string out;
+    EXPECT_EQ(promtoolCheck(text, out), 0) << out;
+    EXPECT_EQ(out, "");
 }
 
 TEST_F(MediaproxyTest, ConnectionsBeyondTheLimitAreClosedAndTheListenerCarriesOn) {
     if (underOracle()) GTEST_SKIP() << "rtpengine 10.5 sets no limit on control connections";
-    start();
+    start({"--delete-delay=0"}, /*http*/ true);
     std::vector<int> idle;
     for (int i = 0; i < 300; i++) {
         int fd = connectTo(port);
@@ -219,6 +253,9 @@ TEST_F(MediaproxyTest, ConnectionsBeyondTheLimitAreClosedAndTheListenerCarriesOn
     EXPECT_TRUE(eventually(
         [&] { return exchange(port, {"version\n"}, milliseconds(500)).reply.size() > 9; },
         milliseconds(5000)));
+    // Each refusal counted.
+    std::string text = metrics();
+    EXPECT_GE(sample(text, "ngmedia_mediaproxy_connections_dropped_total"), 300 - 256) << text;
 }
 
 }  // namespace

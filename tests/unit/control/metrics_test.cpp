@@ -15,6 +15,7 @@
 
 #include "common/clock.h"
 #include "control/http_transport.h"
+#include "control/mediaproxy_transport.h"
 #include "control/ng_commands.h"
 #include "net/interface.h"
 
@@ -229,6 +230,26 @@ TEST_F(MetricsTest, NoControlClientYetMeansNoRequestSamples) {
     std::string text = render();
     EXPECT_EQ(count(text, "# TYPE rtpengine_requests_total counter"), 1);
     EXPECT_EQ(count(text, "rtpengine_requests_total{"), 0);
+}
+
+TEST_F(MetricsTest, MediaproxyCountersOnlyWithAListenerAndWithHelp) {
+    EXPECT_EQ(count(render(), "ngmedia_mediaproxy"), 0) << "no --listen-tcp, no families";
+    MediaproxyCounters mc;
+    mc.commands = 7;
+    mc.errors = 2;
+    mc.dropped = 3;
+    MetricsSources src{{workers, counters, nullptr, control, wallSeconds() - 100}, nullptr};
+    src.mediaproxy = &mc;
+    std::string text = renderMetrics(src);
+    auto s = samples(text);
+    EXPECT_EQ(s["ngmedia_mediaproxy_commands_total{result=\"ok\"}"], "7") << text;
+    EXPECT_EQ(s["ngmedia_mediaproxy_commands_total{result=\"error\"}"], "2") << text;
+    EXPECT_EQ(s["ngmedia_mediaproxy_connections_dropped_total"], "3") << text;
+    for (const char* f :
+         {"ngmedia_mediaproxy_commands_total", "ngmedia_mediaproxy_connections_dropped_total"}) {
+        EXPECT_EQ(count(text, std::string("# HELP ") + f + " "), 1) << f;
+        EXPECT_EQ(count(text, std::string("# TYPE ") + f + " counter\n"), 1) << f;
+    }
 }
 
 TEST(HttpTransportHelpers, CliCommandFromPathTurnsPlusIntoSpace) {
