@@ -526,6 +526,19 @@ void PacketStream::onDatagram(net::Datagram& d) {
         return;
     }
     count(1, d.len, 0, nowMs);
+    // RFC 8843 §9.2 / §15: RTP into a participant's bundled transport names
+    // its section with the MID header extension, when its SDP has one.
+    if (rtp && v == Verdict::Forward && cfg_.bundleOut && cfg_.bundleOut->midExtension() &&
+        cfg_.bundleSection < cfg_.bundleOut->size()) {
+        const BundleDemux::Section& s = cfg_.bundleOut->section(cfg_.bundleSection);
+        size_t len = p.len;
+        // No further than the egress stages' scratch buffer takes.
+        std::span<uint8_t> room(p.data, std::min(p.capacity, kMaxPacket));
+        if (s.midLen &&
+            setHeaderExtension(room, len, cfg_.bundleOut->midExtension(),
+                               {reinterpret_cast<const uint8_t*>(s.mid.data()), s.midLen}))
+            p.len = len;
+    }
     // Dropped by block media or drop-traffic: the kernel can drop it too.
     if (v == Verdict::Forward)
         for (size_t i = 0, n = sinks->size(); i < n; i++) (*sinks)[i]->transmit(p, i + 1 == n);
