@@ -418,6 +418,11 @@ void PacketStream::sendRaw(const uint8_t* data, size_t len, const net::Endpoint&
     ctx_.io->sendTo(fd, data, len, reinterpret_cast<sockaddr*>(&sa), saLen, &stats_.errors);
 }
 
+void PacketStream::sendGenerated(uint8_t* data, size_t len, size_t capacity, bool rtp) {
+    PacketContext p{data, len, capacity, rtp, coarseMs(CLOCK_MONOTONIC_COARSE), this};
+    transmit(p, true);
+}
+
 // Hot path, on the sink: the packet leaves towards this stream's participant.
 void PacketStream::transmit(const PacketContext& p, bool last) {
     if (!canReceive()) return;
@@ -466,6 +471,11 @@ void PacketStream::noteRtcpTiming(const uint8_t* data, size_t len) {
     RtcpTiming t;
     if (!parseRtcpTiming({data, len}, t)) return;
     int64_t now = monoMicros();
+    if (t.hasSenderReport) {
+        lastSrMiddle_ = t.ntpMiddle;
+        lastSrUs_ = now;
+    }
+    if (!ctx_.senderReports) return;
     if (t.hasSenderReport) ctx_.senderReports->record(t.senderSsrc, t.ntpMiddle, now);
     for (size_t i = 0; i < t.blockCount; i++) {
         const RtcpTiming::Block& b = t.blocks[i];
@@ -501,7 +511,8 @@ void PacketStream::onDatagram(net::Datagram& d) {
                             uint16_t(h[2] << 8 | h[3]),
                             uint32_t(h[4]) << 24 | uint32_t(h[5]) << 16 | uint32_t(h[6]) << 8 | h[7], us,
                             cfg_.clockRate);
-    } else if (ctx_.senderReports && !cfg_.srtcpTrailer) {
+        rtpOctets_ = reception_.received() == 1 ? d.len : rtpOctets_ + d.len;
+    } else if ((ctx_.senderReports || cfg_.generateRtcp) && !cfg_.srtcpTrailer) {
         // Plain (or decrypted) RTCP: SR times and report blocks, a few
         // reads into fixed-size tables.
         noteRtcpTiming(d.data, d.len);
@@ -515,6 +526,11 @@ void PacketStream::onDatagram(net::Datagram& d) {
             return;
         }
         d.len = kept;
+    }
+    // `generate RTCP`: the proxy reports itself; what came is consumed.
+    if (!rtp && cfg_.generateRtcp) {
+        count(1, d.len, 0, nowMs);
+        return;
     }
     PacketContext p{d.data, d.len, d.capacity, rtp, nowMs, this};
     Verdict v = Verdict::Forward;
@@ -555,7 +571,7 @@ bool PacketStream::plainForwarding() const {
     bool chainPlain = chainLen_ == 0 ||
                       (chainLen_ == 1 && chain_[0] == &controls_ && kernelControls(cfg_.controls));
     if (!chainPlain || cfg_.stripRtcpFeedback || !confirmed_ || fd_ < 0 || cfg_.bundle ||
-        cfg_.bundleOut)
+        cfg_.bundleOut || cfg_.generateRtcp)
         return false;
     if (cfg_.rtpSinks.size() > 1 || cfg_.rtcpSinks.size() > 1) return false;
     for (const PacketStream* sink : cfg_.rtpSinks)
