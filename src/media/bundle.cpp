@@ -102,7 +102,9 @@ bool setHeaderExtension(std::span<uint8_t> buf, size_t& len, uint8_t id,
                 e = {first, uint16_t(at + 2), rtp[at + 1]};
                 at += 2;
             }
-            if (at + e.len > oldEnd || count == elems.size()) return false;
+            // An element id 0 (reserved for padding, RFC 8285 §4.2) with a
+            // length: not ours to reinterpret.
+            if (e.id == 0 || at + e.len > oldEnd || count == elems.size()) return false;
             at += e.len;
             if (e.id == id) {
                 // Already as wanted: nothing to move.

@@ -157,6 +157,14 @@ TEST(HeaderExtensionWriter, RefusesWhatItCannotDoAndLeavesPacket) {
     std::vector<uint8_t> bad{0x90, 0, 0, 1, 0, 0, 0, 160, 0x11, 0x22, 0x33, 0x44, 0xBE, 0xDE, 0, 9};
     Buffer y(bad);
     EXPECT_FALSE(setHeaderExtension(y.all(), y.len, 3, bytes("a")));
+    // A one-byte element of id 0 with a length (0x01: id 0, 2 octets):
+    // padding is a 0 octet alone; refused rather than rewritten into
+    // something the parser reads differently (found by fuzz_bundle).
+    std::vector<uint8_t> zeroId{0x90, 0, 0, 1, 0, 0, 0, 160, 0x11, 0x22, 0x33, 0x44,
+                                0xBE, 0xDE, 0, 1, 0x01, 0x30, 0x31, 0x00, 0xaa};
+    Buffer q(zeroId);
+    EXPECT_FALSE(setHeaderExtension(q.all(), q.len, 20, bytes("a")));
+    EXPECT_EQ(q.len, zeroId.size());
     Buffer z(std::vector<uint8_t>{0x80, 0, 0});
     EXPECT_FALSE(setHeaderExtension(z.all(), z.len, 3, bytes("a")));
     Buffer w(plainRtp());
