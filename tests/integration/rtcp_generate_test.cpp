@@ -52,27 +52,29 @@ class GenerateRtcp : public DaemonTest {
         ASSERT_TRUE(a.bind() && b.bind());
     }
 
-    // A calls B; `asKey`: the `generate RTCP` key ("on") rather than the flag.
+    // A calls B; `asKey`: the `generate RTCP` key ("on") rather than the flag;
+    // `muxA`: both sides rtcp-mux.
     void call(bool asKey, bool muxA) {
-        auto withGenerate = [&](Request r) {
+        auto withGenerate = [&](Request& r) {
             if (asKey)
                 r.set("generate RTCP", "on");
             else
                 r.setList("flags", {"generate RTCP"});
-            return r;
         };
-        Reply o = ng->request(withGenerate(Request("offer")
-                                               .set("call-id", "gen-rtcp")
-                                               .set("from-tag", "a")
-                                               .set("sdp", sdp(a.rtp->port(), muxA))));
+        Request offer("offer");
+        offer.set("call-id", "gen-rtcp").set("from-tag", "a").set("sdp", sdp(a.rtp->port(), muxA));
+        withGenerate(offer);
+        Reply o = ng->request(offer);
         ASSERT_EQ(o.result(), "ok") << o.describe();
-        Reply r = ng->request(withGenerate(Request("answer")
-                                               .set("call-id", "gen-rtcp")
-                                               .set("from-tag", "a")
-                                               .set("to-tag", "b")
-                                               .set("sdp", sdp(b.rtp->port(), false))));
+        Request answer("answer");
+        answer.set("call-id", "gen-rtcp").set("from-tag", "a").set("to-tag", "b");
+        answer.set("sdp", sdp(b.rtp->port(), muxA));  // both mux: the answer to A does
+        withGenerate(answer);
+        Reply r = ng->request(answer);
         ASSERT_EQ(r.result(), "ok") << r.describe();
-        if (muxA) ASSERT_NE(r.sdp().find("a=rtcp-mux"), std::string::npos) << r.sdp();
+        if (muxA) {
+            ASSERT_NE(r.sdp().find("a=rtcp-mux"), std::string::npos) << r.sdp();
+        }
         auto pa = sdpMediaPorts(r.sdp()), pb = sdpMediaPorts(o.sdp());
         ASSERT_TRUE(pa && pb);
         toA = uint16_t(pa->rtp);
@@ -118,9 +120,13 @@ class GenerateRtcp : public DaemonTest {
         ASSERT_TRUE(media::parseRtcpTiming(r, t)) << hex(r);
         EXPECT_EQ(t.hasSenderReport, sender) << hex(r);
         EXPECT_EQ(r[1], sender ? 200 : 201) << hex(r);
-        if (ssrc) EXPECT_EQ(media::rtcpSenderSsrc(r), ssrc) << hex(r);
+        if (ssrc) {
+            EXPECT_EQ(media::rtcpSenderSsrc(r), ssrc) << hex(r);
+        }
         ASSERT_EQ(t.blockCount, about ? 1u : 0u) << hex(r);
-        if (about) EXPECT_EQ(t.blocks[0].ssrc, about);
+        if (about) {
+            EXPECT_EQ(t.blocks[0].ssrc, about);
+        }
         size_t first = 4 * (size_t(r[2] << 8 | r[3]) + 1);
         ASSERT_GT(r.size(), first + 10) << hex(r);
         EXPECT_EQ(r[first + 1], 202) << "an SDES follows: " << hex(r);
