@@ -57,7 +57,8 @@ bool findHeaderExtension(std::span<const uint8_t> rtp, uint8_t id,
 
 bool setHeaderExtension(std::span<uint8_t> buf, size_t& len, uint8_t id,
                         std::span<const uint8_t> value) {
-    if (id == 0 || value.empty() || value.size() > 255 || len > buf.size() || len < 12) return false;
+    if (id == 0 || value.empty() || value.size() > 255 || len > buf.size() || len < 12)
+        return false;
     uint8_t* rtp = buf.data();
     if ((rtp[0] >> 6) != 2) return false;
     const size_t pos = 12 + size_t(rtp[0] & 0x0f) * 4;  // CSRC list

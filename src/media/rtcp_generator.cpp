@@ -98,7 +98,8 @@ RtcpReport::Block reportBlock(const RtpReception& rx, uint64_t& expectedPrior,
     if (lastSrUs > 0 && nowUs >= lastSrUs) {
         b.lsr = lastSrMiddle;
         // DLSR in 1/65536 s.
-        b.dlsr = uint32_t(std::min<uint64_t>(0xffffffffu, (uint64_t(nowUs - lastSrUs) << 16) / 1000000));
+        b.dlsr =
+            uint32_t(std::min<uint64_t>(0xffffffffu, (uint64_t(nowUs - lastSrUs) << 16) / 1000000));
     }
     return b;
 }

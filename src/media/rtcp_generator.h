@@ -22,14 +22,14 @@ struct RtcpReport {
     // SR: media was sent to the participant under `ssrc`; RR otherwise.
     bool sender = false;
     uint32_t ssrc = 0;
-    uint64_t ntp = 0;         // NTP timestamp (RFC 3550 §4), 32.32 fixed point
+    uint64_t ntp = 0;  // NTP timestamp (RFC 3550 §4), 32.32 fixed point
     uint32_t rtpTimestamp = 0;
     uint32_t packets = 0, octets = 0;
     // The report block about the participant's own stream.
     bool hasBlock = false;
     struct Block {
         uint32_t ssrc = 0;
-        uint8_t fractionLost = 0;  // 1/256 units
+        uint8_t fractionLost = 0;    // 1/256 units
         int32_t cumulativeLost = 0;  // 24-bit signed on the wire
         uint32_t extendedMax = 0, jitter = 0, lsr = 0, dlsr = 0;
     } block;

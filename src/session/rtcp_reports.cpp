@@ -41,7 +41,8 @@ void report(Call& c, Participant& p, size_t i, int64_t nowMs) {
     // leaves through (and is counted on) the tagged section's.
     if (p.bundled && m.bundleHead >= 0 && (size_t)m.bundleHead != i) return;
     Media* q = p.peer ? p.peer->mediaAt(i) : nullptr;
-    if (q && (!q->hasPorts() || (p.peer->bundled && q->bundleHead >= 0 && (size_t)q->bundleHead != i)))
+    if (q &&
+        (!q->hasPorts() || (p.peer->bundled && q->bundleHead >= 0 && (size_t)q->bundleHead != i)))
         q = nullptr;
     const media::RtpReception& from = m.rtp.reception();  // what p sends us
     bool sending = q && !mixedTransport(*q) && q->rtp.reception().started();
@@ -72,8 +73,7 @@ void report(Call& c, Participant& p, size_t i, int64_t nowMs) {
     }
     if (receiving) {
         // The participant's last SR, on its RTP port (rtcp-mux) or its RTCP port.
-        const media::PacketStream& sr =
-            m.rtcp.lastSrUs() > m.rtp.lastSrUs() ? m.rtcp : m.rtp;
+        const media::PacketStream& sr = m.rtcp.lastSrUs() > m.rtp.lastSrUs() ? m.rtcp : m.rtp;
         rep.hasBlock = true;
         rep.block = media::reportBlock(from, r.expectedPrior, r.receivedPrior, sr.lastSrMiddle(),
                                        sr.lastSrUs(), nowUs);

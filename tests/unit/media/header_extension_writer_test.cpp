@@ -75,8 +75,8 @@ TEST(HeaderExtensionWriter, IdAbove14OrLongValueTakesTwoByteForm) {
 
 TEST(HeaderExtensionWriter, KeepsOtherOneByteElementsAndReplacesOurs) {
     // ssrc-audio-level (id 1, 1 octet) and an old MID (id 3, "x").
-    std::vector<uint8_t> p{0x90, 0, 0, 1, 0, 0, 0, 160, 0x11, 0x22, 0x33, 0x44,
-                           0xBE, 0xDE, 0, 1, 0x10, 0x85, 0x30, 'x', 0xca, 0xfe};
+    std::vector<uint8_t> p{0x90, 0,    0,    1, 0, 0,    0,    160,  0x11, 0x22, 0x33,
+                           0x44, 0xBE, 0xDE, 0, 1, 0x10, 0x85, 0x30, 'x',  0xca, 0xfe};
     Buffer x(p);
     ASSERT_TRUE(setHeaderExtension(x.all(), x.len, 3, bytes("1")));
     EXPECT_EQ(valueOf(x.pkt(), 1), "\x85");
@@ -102,8 +102,8 @@ TEST(HeaderExtensionWriter, SameValueAlreadyThereLeavesPacketAsItIs) {
 
 TEST(HeaderExtensionWriter, KeepsTwoByteBlockAndItsElements) {
     // Two-byte form (0x1000): id 7 with 0 octets, id 30 with 2 octets.
-    std::vector<uint8_t> p{0x90, 0, 0, 1, 0, 0, 0, 160, 0x11, 0x22, 0x33, 0x44,
-                           0x10, 0x00, 0, 2, 7, 0, 30, 2, 0xab, 0xcd, 0, 0, 0x99};
+    std::vector<uint8_t> p{0x90, 0, 0, 1, 0, 0,  0, 160,  0x11, 0x22, 0x33, 0x44, 0x10,
+                           0x00, 0, 2, 7, 0, 30, 2, 0xab, 0xcd, 0,    0,    0x99};
     Buffer x(p);
     ASSERT_TRUE(setHeaderExtension(x.all(), x.len, 4, bytes("m")));
     EXPECT_EQ(x.b[12], 0x10);
@@ -114,8 +114,8 @@ TEST(HeaderExtensionWriter, KeepsTwoByteBlockAndItsElements) {
 }
 
 TEST(HeaderExtensionWriter, OneByteBlockBecomesTwoByteForIdAbove14) {
-    std::vector<uint8_t> p{0x90, 0, 0, 1, 0, 0, 0, 160, 0x11, 0x22, 0x33, 0x44,
-                           0xBE, 0xDE, 0, 1, 0x10, 0x85, 0, 0, 0x77};
+    std::vector<uint8_t> p{0x90, 0,    0,    1, 0, 0,    0,    160, 0x11, 0x22, 0x33,
+                           0x44, 0xBE, 0xDE, 0, 1, 0x10, 0x85, 0,   0,    0x77};
     Buffer x(p);
     ASSERT_TRUE(setHeaderExtension(x.all(), x.len, 15, bytes("s")));
     EXPECT_EQ(x.b[12], 0x10);
@@ -126,8 +126,8 @@ TEST(HeaderExtensionWriter, OneByteBlockBecomesTwoByteForIdAbove14) {
 
 TEST(HeaderExtensionWriter, CsrcsAndPaddingSurvive) {
     // Two CSRCs and RTP padding of 4 octets (P bit).
-    std::vector<uint8_t> p{0xa2, 0, 0, 1, 0, 0, 0, 160, 0x11, 0x22, 0x33, 0x44,
-                           1, 1, 1, 1, 2, 2, 2, 2, 0x55, 0, 0, 0, 4};
+    std::vector<uint8_t> p{0xa2, 0, 0, 1, 0, 0, 0, 160,  0x11, 0x22, 0x33, 0x44, 1,
+                           1,    1, 1, 2, 2, 2, 2, 0x55, 0,    0,    0,    4};
     Buffer x(p);
     ASSERT_TRUE(setHeaderExtension(x.all(), x.len, 2, bytes("0")));
     RtpHeader h;
@@ -148,8 +148,8 @@ TEST(HeaderExtensionWriter, RefusesWhatItCannotDoAndLeavesPacket) {
     EXPECT_EQ(len, p.size());
     EXPECT_EQ(tight, p);
     // A non-RFC 8285 extension profile.
-    std::vector<uint8_t> other{0x90, 0, 0, 1, 0, 0, 0, 160, 0x11, 0x22, 0x33, 0x44,
-                               0x12, 0x34, 0, 1, 1, 2, 3, 4};
+    std::vector<uint8_t> other{0x90, 0,    0,    1,    0, 0, 0, 160, 0x11, 0x22,
+                               0x33, 0x44, 0x12, 0x34, 0, 1, 1, 2,   3,    4};
     Buffer x(other);
     EXPECT_FALSE(setHeaderExtension(x.all(), x.len, 3, bytes("a")));
     EXPECT_EQ(x.len, other.size());
@@ -160,8 +160,8 @@ TEST(HeaderExtensionWriter, RefusesWhatItCannotDoAndLeavesPacket) {
     // A one-byte element of id 0 with a length (0x01: id 0, 2 octets):
     // padding is a 0 octet alone; refused rather than rewritten into
     // something the parser reads differently (found by fuzz_bundle).
-    std::vector<uint8_t> zeroId{0x90, 0, 0, 1, 0, 0, 0, 160, 0x11, 0x22, 0x33, 0x44,
-                                0xBE, 0xDE, 0, 1, 0x01, 0x30, 0x31, 0x00, 0xaa};
+    std::vector<uint8_t> zeroId{0x90, 0,    0,    1, 0, 0,    0,    160,  0x11, 0x22, 0x33,
+                                0x44, 0xBE, 0xDE, 0, 1, 0x01, 0x30, 0x31, 0x00, 0xaa};
     Buffer q(zeroId);
     EXPECT_FALSE(setHeaderExtension(q.all(), q.len, 20, bytes("a")));
     EXPECT_EQ(q.len, zeroId.size());
