@@ -254,7 +254,7 @@ constexpr NgFlag kFlags[] = {
     {"strip extmap", &Flags::stripExtmap},
     {"original sendrecv", &Flags::originalSendrecv},
     {"inject DTMF", &Flags::injectDtmf, nullptr, "inject DTMF"},
-    {"generate RTCP", nullptr, [](Flags& f) { f.generateRtcp = "on"; }, "generate RTCP"},
+    {"generate RTCP", nullptr, [](Flags& f) { f.generateRtcp = "on"; }},
     {"debug|debugging", &Flags::debug},
     {"pierce NAT", &Flags::pierceNat},
     {"NAT wait", &Flags::natWait},
@@ -527,11 +527,7 @@ constexpr NgKey kKeys[] = {
      }},
     {"metadata", Text, &Flags::metadata},
     {"xmlrpc callback", Text, &Flags::xmlrpcCallback},
-    {"generate RTCP", Text, &Flags::generateRtcp, nullptr,
-     [](Flags& f, const std::string& s) {
-         if (s == "on") addNotImplemented(f, "generate RTCP");
-         return Error();
-     }},
+    {"generate RTCP", Text, &Flags::generateRtcp},
     {.names = "ptime", .kind = Integer, .onInt = ptime},
     {.names = "ptime reverse", .kind = Integer, .onInt = ptimeReverse},
     {.names = "codec", .kind = Dict, .onValue = codecDict},

@@ -55,6 +55,105 @@ bool findHeaderExtension(std::span<const uint8_t> rtp, uint8_t id,
     return false;
 }
 
+bool setHeaderExtension(std::span<uint8_t> buf, size_t& len, uint8_t id,
+                        std::span<const uint8_t> value) {
+    if (id == 0 || value.empty() || value.size() > 255 || len > buf.size() || len < 12)
+        return false;
+    uint8_t* rtp = buf.data();
+    if ((rtp[0] >> 6) != 2) return false;
+    const size_t pos = 12 + size_t(rtp[0] & 0x0f) * 4;  // CSRC list
+    if (len < pos) return false;
+    // The present elements (id, offset of the value, its length).
+    struct Element {
+        uint8_t id;
+        uint16_t at;
+        uint8_t len;
+    };
+    std::array<Element, 64> elems;
+    size_t count = 0;
+    bool twoByte = false;
+    uint16_t profile = 0xBEDE;
+    size_t oldEnd = pos;  // where the payload starts now
+    if (rtp[0] & 0x10) {
+        if (len < pos + 4) return false;
+        profile = uint16_t(rtp[pos] << 8 | rtp[pos + 1]);
+        size_t blockLen = size_t(rtp[pos + 2] << 8 | rtp[pos + 3]) * 4;
+        oldEnd = pos + 4 + blockLen;
+        if (len < oldEnd) return false;
+        if (profile == 0xBEDE)
+            twoByte = false;
+        else if ((profile & 0xfff0) == 0x1000)
+            twoByte = true;
+        else
+            return false;  // not RFC 8285: not ours to extend
+        size_t at = pos + 4;
+        while (at < oldEnd) {
+            uint8_t first = rtp[at];
+            if (first == 0) {
+                at++;
+                continue;
+            }
+            Element e;
+            if (!twoByte) {
+                if ((first >> 4) == 15) return false;  // §4.2: the rest is not to be parsed
+                e = {uint8_t(first >> 4), uint16_t(at + 1), uint8_t((first & 0x0f) + 1)};
+                at += 1;
+            } else {
+                if (at + 2 > oldEnd) return false;
+                e = {first, uint16_t(at + 2), rtp[at + 1]};
+                at += 2;
+            }
+            // An element id 0 (reserved for padding, RFC 8285 §4.2) with a
+            // length: not ours to reinterpret.
+            if (e.id == 0 || at + e.len > oldEnd || count == elems.size()) return false;
+            at += e.len;
+            if (e.id == id) {
+                // Already as wanted: nothing to move.
+                if (e.len == value.size() && std::memcmp(rtp + e.at, value.data(), e.len) == 0)
+                    return true;
+                continue;  // replaced below
+            }
+            elems[count++] = e;
+        }
+    }
+    if (!twoByte && (id > 14 || value.size() > 16)) {
+        twoByte = true;
+        profile = 0x1000;
+    }
+    // The new block: header, the kept elements, ours, zero padding.
+    uint8_t block[4 + 64 * 257 + 257 + 3];
+    size_t n = 4;
+    auto put = [&](uint8_t eid, const uint8_t* v, size_t vlen) {
+        if (twoByte) {
+            block[n++] = eid;
+            block[n++] = uint8_t(vlen);
+        } else {
+            block[n++] = uint8_t(eid << 4 | (vlen - 1));
+        }
+        std::memcpy(block + n, v, vlen);
+        n += vlen;
+    };
+    for (size_t i = 0; i < count; i++) {
+        // A zero-length element has no one-byte form (RFC 8285 §4.2).
+        if (!twoByte && elems[i].len == 0) return false;
+        put(elems[i].id, rtp + elems[i].at, elems[i].len);
+    }
+    put(id, value.data(), value.size());
+    while (n % 4) block[n++] = 0;
+    if (n - 4 > 0xffff * 4) return false;
+    block[0] = uint8_t(profile >> 8);
+    block[1] = uint8_t(profile);
+    block[2] = uint8_t(((n - 4) / 4) >> 8);
+    block[3] = uint8_t((n - 4) / 4);
+    const size_t tail = len - oldEnd;  // payload and padding
+    if (pos + n + tail > buf.size()) return false;
+    std::memmove(rtp + pos + n, rtp + oldEnd, tail);
+    std::memcpy(rtp + pos, block, n);
+    rtp[0] |= 0x10;
+    len = pos + n + tail;
+    return true;
+}
+
 void BundleDemux::beginSections() {
     old_ = sections_;
     oldCount_ = count_;

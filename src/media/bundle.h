@@ -30,6 +30,17 @@ namespace ngm::media {
 // (the element or block running past the packet).
 bool findHeaderExtension(std::span<const uint8_t> rtp, uint8_t id, std::span<const uint8_t>& value);
 
+// RFC 8285: sets element `id` of the RTP packet in buf[0, len) to `value`
+// (1-16 octets in the one-byte form, up to 255 in the two-byte form),
+// adding an extension block when there is none; the other elements are
+// kept in their order (padding between them is dropped), the payload moves
+// up. The one-byte form is kept or chosen when `id` (1-14) and `value` fit
+// it, else the block becomes two-byte (RFC 8285 §4.3). False, the packet
+// untouched, when it is malformed, has another kind of extension block, or
+// would outgrow `buf`. Hot path: no allocation.
+bool setHeaderExtension(std::span<uint8_t> buf, size_t& len, uint8_t id,
+                        std::span<const uint8_t> value);
+
 class BundleDemux {
   public:
     static constexpr size_t kMaxSections = 16;

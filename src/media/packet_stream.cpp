@@ -419,6 +419,11 @@ void PacketStream::sendRaw(const uint8_t* data, size_t len, const net::Endpoint&
     ctx_.io->sendTo(fd, data, len, reinterpret_cast<sockaddr*>(&sa), saLen, &stats_.errors);
 }
 
+void PacketStream::sendGenerated(uint8_t* data, size_t len, size_t capacity, bool rtp) {
+    PacketContext p{data, len, capacity, rtp, coarseMs(CLOCK_MONOTONIC_COARSE), this};
+    transmit(p, true);
+}
+
 // Hot path, on the sink: the packet leaves towards this stream's participant.
 void PacketStream::transmit(const PacketContext& p, bool last) {
     if (!canReceive()) return;
@@ -473,6 +478,11 @@ void PacketStream::noteRtcpTiming(const uint8_t* data, size_t len) {
     else
         NGM_LOG_SUB(log::Subsystem::Rtcp, log::Debug, "", "RTCP RR, %zu report blocks", t.blockCount);
     int64_t now = monoMicros();
+    if (t.hasSenderReport) {
+        lastSrMiddle_ = t.ntpMiddle;
+        lastSrUs_ = now;
+    }
+    if (!ctx_.senderReports) return;
     if (t.hasSenderReport) ctx_.senderReports->record(t.senderSsrc, t.ntpMiddle, now);
     for (size_t i = 0; i < t.blockCount; i++) {
         const RtcpTiming::Block& b = t.blocks[i];
@@ -508,7 +518,8 @@ void PacketStream::onDatagram(net::Datagram& d) {
                             uint16_t(h[2] << 8 | h[3]),
                             uint32_t(h[4]) << 24 | uint32_t(h[5]) << 16 | uint32_t(h[6]) << 8 | h[7], us,
                             cfg_.clockRate);
-    } else if (ctx_.senderReports && !cfg_.srtcpTrailer) {
+        rtpOctets_ = reception_.received() == 1 ? d.len : rtpOctets_ + d.len;
+    } else if ((ctx_.senderReports || cfg_.generateRtcp) && !cfg_.srtcpTrailer) {
         // Plain (or decrypted) RTCP: SR times and report blocks, a few
         // reads into fixed-size tables.
         noteRtcpTiming(d.data, d.len);
@@ -523,6 +534,11 @@ void PacketStream::onDatagram(net::Datagram& d) {
         }
         d.len = kept;
     }
+    // `generate RTCP`: the proxy reports itself; what came is consumed.
+    if (!rtp && cfg_.generateRtcp) {
+        count(1, d.len, 0, nowMs);
+        return;
+    }
     PacketContext p{d.data, d.len, d.capacity, rtp, nowMs, this};
     Verdict v = Verdict::Forward;
     // The Decrypt stage, first in the chain, ran in admit().
@@ -533,6 +549,19 @@ void PacketStream::onDatagram(net::Datagram& d) {
         return;
     }
     count(1, d.len, 0, nowMs);
+    // RFC 8843 §9.2 / §15: RTP into a participant's bundled transport names
+    // its section with the MID header extension, when its SDP has one.
+    if (rtp && v == Verdict::Forward && cfg_.bundleOut && cfg_.bundleOut->midExtension() &&
+        cfg_.bundleSection < cfg_.bundleOut->size()) {
+        const BundleDemux::Section& s = cfg_.bundleOut->section(cfg_.bundleSection);
+        size_t len = p.len;
+        // No further than the egress stages' scratch buffer takes.
+        std::span<uint8_t> room(p.data, std::min(p.capacity, kMaxPacket));
+        if (s.midLen &&
+            setHeaderExtension(room, len, cfg_.bundleOut->midExtension(),
+                               {reinterpret_cast<const uint8_t*>(s.mid.data()), s.midLen}))
+            p.len = len;
+    }
     // Dropped by block media or drop-traffic: the kernel can drop it too.
     if (v == Verdict::Forward)
         for (size_t i = 0, n = sinks->size(); i < n; i++) (*sinks)[i]->transmit(p, i + 1 == n);
@@ -549,7 +578,7 @@ bool PacketStream::plainForwarding() const {
     bool chainPlain = chainLen_ == 0 ||
                       (chainLen_ == 1 && chain_[0] == &controls_ && kernelControls(cfg_.controls));
     if (!chainPlain || cfg_.stripRtcpFeedback || !confirmed_ || fd_ < 0 || cfg_.bundle ||
-        cfg_.bundleOut)
+        cfg_.bundleOut || cfg_.generateRtcp)
         return false;
     if (cfg_.rtpSinks.size() > 1 || cfg_.rtcpSinks.size() > 1) return false;
     for (const PacketStream* sink : cfg_.rtpSinks)

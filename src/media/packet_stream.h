@@ -165,6 +165,18 @@ class PacketStream final : public net::DatagramHandler {
     // this stream, from the last receiver report it sent about a sender
     // report the proxy passed on (RFC 3550 §6.4.1); 0 before one came.
     double rttLegMs() const { return double(rttLegUs_) / 1000.0; }
+    // The participant's last RTCP sender report seen here: the middle 32
+    // bits of its NTP timestamp and its arrival (monotonic us; 0: none).
+    uint32_t lastSrMiddle() const { return lastSrMiddle_; }
+    int64_t lastSrUs() const { return lastSrUs_; }
+    // Octets of the RTP packets (headers included, as rtpengine 10.5
+    // counts them) of the current SSRC of reception().
+    uint64_t rtpOctets() const { return rtpOctets_; }
+    // A packet the proxy wrote itself (`generate RTCP`) towards the
+    // participant: through this stream's egress stage (SRTCP), as
+    // forwarded RTCP would go. `data` has room for `capacity` octets (the
+    // SRTCP trailer is added in place).
+    void sendGenerated(uint8_t* data, size_t len, size_t capacity, bool rtp = false);
     // The stages the receiving chain runs, in order (built-in steps aside).
     size_t chainLength() const { return chainLen_; }
     // No stage would touch the bytes: the path is plain forwarding.
@@ -210,6 +222,9 @@ class PacketStream final : public net::DatagramHandler {
     SsrcReceptions receptions_;
     MosRecord mos_;
     int64_t rttLegUs_ = 0;
+    uint32_t lastSrMiddle_ = 0;
+    int64_t lastSrUs_ = 0;
+    uint64_t rtpOctets_ = 0;
     // The receiving chain: the configured stages in slot order.
     std::array<Stage*, kIngressSlots> chain_{};
     uint8_t chainLen_ = 0;

@@ -44,6 +44,8 @@ void RtpReception::onPacket(uint32_t ssrc, uint16_t seq, uint32_t timestamp, int
         }
     }
     received_++;
+    lastTimestamp_ = timestamp;
+    lastArrivalUs_ = arrivalUs;
     if (!clockRate_) return;
     // RFC 3550 §A.8: transit in timestamp units; J += (|D| - J) / 16.
     int64_t arrival = arrivalUs * int64_t(clockRate_) / 1000000;

@@ -52,6 +52,15 @@ class RtpReception {
     uint64_t lost() const;
     // The interarrival jitter in milliseconds (0 without a clock rate).
     double jitterMs() const;
+    // RFC 3550 §6.4.1 report block fields: the extended highest sequence
+    // number received, and the jitter in timestamp units.
+    uint32_t extendedMax() const { return cycles_ + maxSeq_; }
+    uint32_t jitterUnits() const { return uint32_t(jitterQ4_ >> 4); }
+    // The newest packet's RTP timestamp and arrival (monotonic us; 0 when
+    // it came without a clock rate): a sender report's RTP timestamp is
+    // extrapolated from them.
+    uint32_t lastTimestamp() const { return lastTimestamp_; }
+    int64_t lastArrivalUs() const { return lastArrivalUs_; }
 
   private:
     bool started_ = false;
@@ -64,6 +73,8 @@ class RtpReception {
     int64_t lastTransit_ = 0;   // arrival - timestamp, in clock units
     bool haveTransit_ = false;
     uint64_t jitterQ4_ = 0;     // J * 16 in clock units (RFC 3550 §A.8)
+    uint32_t lastTimestamp_ = 0;
+    int64_t lastArrivalUs_ = 0;
 };
 
 // The RTP reception of every SSRC a stream receives, up to kSlots at once,

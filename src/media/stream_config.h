@@ -129,6 +129,11 @@ struct StreamConfig {
     // RTCP that reports on them.
     BundleDemux* bundleOut = nullptr;
     uint8_t bundleSection = 0;
+    // `generate RTCP`: RTCP from the participant is consumed here (its
+    // sender reports noted for the reports we write, nothing forwarded);
+    // the proxy writes its own (media/rtcp_generator.h). Keeps the stream
+    // in userspace.
+    bool generateRtcp = false;
 };
 
 }  // namespace ngm::media

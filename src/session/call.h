@@ -115,6 +115,17 @@ struct Media {
     };
     TrafficReported trafficReported;
 
+    // `generate RTCP`: our reports towards this side (CallStore::generateRtcp):
+    // when the next is due (monotonic ms; 0: not yet scheduled), the loss
+    // interval's start (RFC 3550 §A.3), and our SSRC for receiver reports
+    // when no media goes to the side.
+    struct RtcpReports {
+        int64_t nextMs = 0;
+        uint64_t expectedPrior = 0, receivedPrior = 0;
+        uint32_t ownSsrc = 0;
+    };
+    RtcpReports rtcpReports;
+
     bool hasPorts() const { return ports.hasPair(); }
 };
 
@@ -177,6 +188,9 @@ struct Call {
     int tos = -1;  // -1: the --tos default
     std::string proxy;   // the control client that created it ("address:port")
     bool debug = false;  // `debug` flag or CLI `debug on` (shown only, for now)
+    // `generate RTCP` (on for both sides): the proxy writes the RTCP.
+    bool generateRtcp = false;
+    std::string rtcpCname;  // the CNAME of the reports it writes
     // Call-wide in-call controls (commands without a participant selector,
     // `drop-traffic`).
     bool blockMedia = false, blockDtmf = false, silence = false, dropTraffic = false;

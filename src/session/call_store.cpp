@@ -9,6 +9,7 @@
 #include "net/event_loop.h"
 #include "sdp/sdp.h"
 #include "session/bundle_negotiation.h"
+#include "session/rtcp_reports.h"
 #include "session/load_limits.h"
 #include "session/participants.h"
 #include "session/registry.h"
@@ -316,7 +317,13 @@ void CallStore::applyStreams(Call& c) {
     applyBundles(c);
     for (auto& [tag, p] : c.participants)
         for (auto& m : p->media)
-            if (m) configureMedia(*m);
+            if (m) {
+                // SRTCP passed through undecrypted (SDES pass-through) can be
+                // neither read nor answered with ours: left as it is.
+                bool gen = c.generateRtcp && !m->sdes.passthrough;
+                m->rtpConfig.generateRtcp = m->rtcpConfig.generateRtcp = gen;
+                configureMedia(*m);
+            }
 }
 
 // The stages of one media's streams from its SDES keys or its DTLS-SRTP
@@ -793,6 +800,10 @@ std::optional<CommandResult> CallStore::findOrCreateCall(Exchange& x) {
     }
     x.call->lastSignal = x.now;
     if (f.debug) x.call->debug = true;
+    if (f.generateRtcp == "on")
+        x.call->generateRtcp = true;
+    else if (f.generateRtcp == "off")
+        x.call->generateRtcp = false;
     x.call->deleteAt = 0;  // signalling revives a call whose delete was delayed
     return std::nullopt;
 }
@@ -1265,6 +1276,10 @@ void CallStore::tick() {
     if (offload_) offload_->poll();
     int64_t withTraffic = 0, inKernelPath = 0, mixed = 0;
     int64_t nowWall = wallSeconds();
+    int64_t nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now().time_since_epoch())
+                        .count();
+    for (auto& [id, c] : calls_) sendRtcpReports(*c, nowMs);
     for (auto& [id, c] : calls_)
         for (auto& [tag, p] : c->participants)
             for (auto& m : p->media)

@@ -604,6 +604,13 @@ void writeRelayedSection(SdpWriter& w, const sdp::MediaSection& sm, sdp::MediaLi
         return;
     }
     writeKeptAttributes(w, sm, dst);
+    // RFC 8285 §6: what we send into a bundle carries the MID header
+    // extension the participant offered (media/bundle.h), so the answer to
+    // it names that extension even when the answerer's SDP did not.
+    if (!w.isOffer && w.to.bundled && !mid.empty() && dst.midExtId && !w.f.stripExtmap &&
+        midExtensionId(sm) == 0)
+        sdp::writeLine(w.out, 'a',
+                       "extmap:" + std::to_string(dst.midExtId) + " urn:ietf:params:rtp-hdrext:sdes:mid");
     if (!mid.empty()) sdp::writeLine(w.out, 'a', "mid:" + mid);
     if (bundleOnly) sdp::writeLine(w.out, 'a', "bundle-only");
     writeCodecAttributes(w, codecs);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "daemon_test.h"
+#include "media/bundle.h"
 #include "media_assertions.h"
 #include "rtp_peer.h"
 
@@ -39,6 +40,30 @@ Bytes rtpWithMid(uint8_t pt, uint16_t seq, uint32_t ssrc, const std::string& mid
     b.insert(b.end(), ext.begin(), ext.end());
     b.insert(b.end(), payload.begin(), payload.end());
     return b;
+}
+
+// `pkt` as it must reach the bundled participant: with the MID header
+// extension (id 4) of its section added by our own writer, and read back by
+// our own parser.
+Bytes withMid(const Bytes& pkt, const std::string& mid) {
+    Bytes b = pkt;
+    b.resize(pkt.size() + 64);
+    size_t len = pkt.size();
+    EXPECT_TRUE(media::setHeaderExtension(
+        b, len, 4, {reinterpret_cast<const uint8_t*>(mid.data()), mid.size()}));
+    b.resize(len);
+    std::span<const uint8_t> v;
+    EXPECT_TRUE(media::findHeaderExtension(b, 4, v));
+    EXPECT_EQ(std::string(v.begin(), v.end()), mid);
+    return b;
+}
+
+// `from` sends `pkt` into the bundle: `at` gets it with `mid`'s extension.
+::testing::AssertionResult relaysWithMid(RtpPeer& from, const Endpoint& to, RtpPeer& at,
+                                         const Endpoint& via, const Bytes& pkt,
+                                         const std::string& mid) {
+    if (!from.sendTo(to, pkt)) return ::testing::AssertionFailure() << "send to " << to << " failed";
+    return arrives(at, withMid(pkt, mid), via);
 }
 
 // A max-bundle offer: section a0 on `port`, a1 bundle-only with port 0.
@@ -108,6 +133,7 @@ class Bundle : public DaemonTest {
         ASSERT_EQ(toA[0], toA[1]) << r.sdp();
         ASSERT_NE(r.sdp().find("a=group:BUNDLE a0 a1\r\n"), std::string::npos) << r.sdp();
         shared = toA[0];
+        lastAnswer = r.sdp();
     }
 
     Endpoint at(uint16_t port) { return {"127.0.0.1", port}; }
@@ -115,6 +141,7 @@ class Bundle : public DaemonTest {
     RtpPeer a;
     RtpRtcpPeer b0, b1;
     uint16_t p0 = 0, p1 = 0, shared = 0;
+    std::string lastAnswer;  // as written to the offerer
 };
 
 TEST_F(Bundle, MaxBundleOfferIsDemultiplexedByMidBothWays) {
@@ -124,9 +151,10 @@ TEST_F(Bundle, MaxBundleOfferIsDemultiplexedByMidBothWays) {
         Bytes s1 = rtpWithMid(0, seq, 0xA1A1A1A1, "a1");
         EXPECT_TRUE(relays(a, at(shared), *b0.rtp, at(p0), s0)) << "seq " << seq;
         EXPECT_TRUE(relays(a, at(shared), *b1.rtp, at(p1), s1)) << "seq " << seq;
-        // Back: each plain leg's media leaves from the one shared port.
-        EXPECT_TRUE(relays(*b0.rtp, at(p0), a, at(shared), g711(seq, 0xB0B0B0B0)));
-        EXPECT_TRUE(relays(*b1.rtp, at(p1), a, at(shared), g711(seq, 0xB1B1B1B1)));
+        // Back: each plain leg's media leaves from the one shared port,
+        // named by its section's MID (RFC 8843 §9.2).
+        EXPECT_TRUE(relaysWithMid(*b0.rtp, at(p0), a, at(shared), g711(seq, 0xB0B0B0B0), "a0"));
+        EXPECT_TRUE(relaysWithMid(*b1.rtp, at(p1), a, at(shared), g711(seq, 0xB1B1B1B1), "a1"));
     }
     // Once learnt, the SSRC alone names the section.
     EXPECT_TRUE(relays(a, at(shared), *b1.rtp, at(p1), rtpWithMid(0, 9, 0xA1A1A1A1, "")));
@@ -140,6 +168,42 @@ TEST_F(Bundle, MaxBundleOfferIsDemultiplexedByMidBothWays) {
     ASSERT_TRUE(a.sendTo(at(shared), rtpWithMid(0, 21, 0xC0C0C0C0, "")));
     EXPECT_TRUE(nothingArrives(*b0.rtp));
     EXPECT_TRUE(nothingArrives(*b1.rtp));
+}
+
+// RFC 8843 §15: RTP we send into the bundle names its section with the MID
+// extension the offerer's SDP declared (id 4), which the answer to it
+// carries even though the plain answerer's SDP has none; other header
+// extensions of the packet are kept. The offerer demultiplexes by it alone
+// here: both legs send the same payload type.
+TEST_F(Bundle, MediaSentIntoTheBundleCarriesEachSectionsMid) {
+    ASSERT_NO_FATAL_FAILURE(setUpCall(true, 0, 0));
+    const std::string ext = "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n";
+    std::string answer = lastAnswer;
+    size_t first = answer.find(ext);
+    ASSERT_NE(first, std::string::npos) << answer;
+    EXPECT_NE(answer.find(ext, first + 1), std::string::npos) << answer;
+    for (uint16_t seq = 0; seq < 3; seq++) {
+        EXPECT_TRUE(relaysWithMid(*b0.rtp, at(p0), a, at(shared), g711(seq, 0xB0B0B0B0), "a0"));
+        EXPECT_TRUE(relaysWithMid(*b1.rtp, at(p1), a, at(shared), g711(seq, 0xB1B1B1B1), "a1"));
+    }
+    // A packet that already has an extension (audio level, id 1): kept,
+    // the MID added beside it.
+    Bytes levelled = rtpWithMid(0, 7, 0xB1B1B1B1, "");
+    levelled[0] |= 0x10;
+    Bytes payload(levelled.begin() + 12, levelled.end());
+    levelled.resize(12);
+    levelled.insert(levelled.end(), {0xbe, 0xde, 0, 1, 0x10, 0x85, 0, 0});
+    levelled.insert(levelled.end(), payload.begin(), payload.end());
+    ASSERT_TRUE(b1.rtp->sendTo(at(p1), levelled));
+    auto d = a.receive(2000ms);
+    ASSERT_TRUE(d);
+    std::span<const uint8_t> v;
+    ASSERT_TRUE(media::findHeaderExtension(d->bytes, 1, v));
+    EXPECT_EQ(v.size(), 1u);
+    EXPECT_EQ(v[0], 0x85);
+    ASSERT_TRUE(media::findHeaderExtension(d->bytes, 4, v));
+    EXPECT_EQ(std::string(v.begin(), v.end()), "a1");
+    EXPECT_EQ(d->bytes, withMid(levelled, "a1"));
 }
 
 TEST_F(Bundle, WithoutMidExtensionPayloadTypeAndSsrcDecide) {

@@ -6,8 +6,10 @@
 
 #include <cstring>
 #include <regex>
+#include <thread>
 
 #include "crypto/sdes.h"
+#include "media/packet.h"
 #include "media/srtp_stage.h"
 #include "daemon_test.h"
 #include "media_assertions.h"
@@ -211,6 +213,51 @@ TEST_F(Srtp, SdesToPlainBothWaysWithLibsrtp) {
 }
 
 // A tampered SRTP packet is dropped and counted; the call goes on.
+// `generate RTCP` towards an SDES leg (the WebRTC case: a plain peer that
+// sends RTP and no RTCP): the reports are SRTCP, and libsrtp2 opens them.
+TEST_F(Srtp, GeneratedRtcpTowardsAnSdesLegIsSrtcp) {
+    auto aKey = fixedKey(1, SrtpSuite::AesCm128HmacSha1_80, 5);
+    Request o("offer");
+    o.set("call-id", "srtp-call").set("from-tag", "alice").set("transport-protocol", "RTP/AVP");
+    o.set("DTLS", "off").setList("flags", {"generate RTCP"});
+    o.set("sdp", audioSdp("1", a.port(), "RTP/SAVP", {crypto::writeCrypto(aKey)}));
+    Reply offer = ng->request(o);
+    ASSERT_EQ(offer.result(), "ok") << offer.describe();
+    Request r("answer");
+    r.set("call-id", "srtp-call").set("from-tag", "alice").set("to-tag", "bob");
+    r.set("DTLS", "off").setList("flags", {"generate RTCP"});
+    r.set("sdp", audioSdp("2", b.port(), "RTP/AVP"));
+    Reply answer = ng->request(r);
+    ASSERT_EQ(answer.result(), "ok") << answer.describe();
+    auto ours = cryptoLines(answer.sdp());
+    ASSERT_EQ(ours.size(), 1u) << answer.sdp();
+    Endpoint aSide{"127.0.0.1", portOf(answer)}, bSide{"127.0.0.1", portOf(offer)};
+    Libsrtp aOut(aKey, true), aIn(ours[0], false);
+    ASSERT_TRUE(aOut.ok() && aIn.ok());
+    // Media both ways every 20 ms until A gets an RTCP packet (the first
+    // report is due 5-7 s after media starts).
+    std::optional<Bytes> report;
+    auto deadline = std::chrono::steady_clock::now() + 15s;
+    for (uint16_t seq = 0; !report && std::chrono::steady_clock::now() < deadline; seq++) {
+        ASSERT_TRUE(a.sendTo(aSide, aOut.protect(g711(seq, kSsrcA))));
+        ASSERT_TRUE(b.sendTo(bSide, g711(seq, kSsrcB)));
+        while (auto got = a.receive(1ms)) {
+            if (got->bytes.size() < 8 || got->bytes[1] < 200 || got->bytes[1] > 207) {
+                ASSERT_TRUE(aIn.unprotect(got->bytes)) << "SRTP towards A";
+                continue;
+            }
+            report = aIn.unprotectRtcp(got->bytes);
+            ASSERT_TRUE(report) << "libsrtp2 authenticates the generated SRTCP";
+        }
+        b.drain(0ms);
+        std::this_thread::sleep_for(18ms);
+    }
+    ASSERT_TRUE(report) << "no report reached A";
+    EXPECT_TRUE(media::validRtcp(*report)) << hex(*report);
+    EXPECT_EQ((*report)[1], 200) << "an SR for B's media";
+    EXPECT_EQ(media::rtcpSenderSsrc(*report), kSsrcB);
+}
+
 TEST_F(Srtp, PacketsThatDoNotAuthenticateAreDroppedAndCounted) {
     auto aKey = fixedKey(1, SrtpSuite::AesCm128HmacSha1_32, 9);
     Reply offer = signal("offer", audioSdp("1", a.port(), "RTP/SAVP", {crypto::writeCrypto(aKey)}), "RTP/AVP");

@@ -204,6 +204,19 @@ TEST(NgFlags, TrickleIceAndFragmentFlagsAreSet) {
     EXPECT_TRUE(f.notImplemented.empty());
 }
 
+TEST(NgFlags, GenerateRtcpFlagAndKeyAreTakenInEverySpelling) {
+    for (auto spelling : {"generate RTCP", "generate-RTCP", "generate_RTCP"}) {
+        Flags f = withFlags({str(spelling)});
+        EXPECT_EQ(f.generateRtcp, "on") << spelling;
+        EXPECT_TRUE(f.notImplemented.empty()) << spelling;
+    }
+    for (auto value : {"on", "off"}) {
+        Flags f = parsed(dict({{"generate-RTCP", str(value)}}));
+        EXPECT_EQ(f.generateRtcp, value);
+        EXPECT_TRUE(f.notImplemented.empty());
+    }
+}
+
 TEST(NgFlags, RecordCallFlagIsNotedAsNotImplemented) {
     Flags f = withFlags({str("record-call")});
     EXPECT_EQ(f.recordCall, "yes");

@@ -157,6 +157,9 @@ TEST_F(BundleTest, AcceptDebundlesTheOfferAndBundlesTheAnswer) {
     EXPECT_EQ(count(ra->sdp, "a=mid:a0\r\n"), 1u);
     EXPECT_EQ(count(ra->sdp, "a=mid:a1\r\n"), 1u);
     EXPECT_EQ(count(ra->sdp, "a=rtcp-mux\r\n"), 2u);
+    // The MID extension we send into the bundle: named in the answer to the
+    // offerer, whose SDP declared it, though the answerer's had none.
+    EXPECT_EQ(count(ra->sdp, "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"), 2u);
     EXPECT_EQ(count(ra->sdp, "a=rtcp:" + std::to_string(back[0]) + "\r\n"), 1u);  // tagged only
     EXPECT_EQ(count(ra->sdp, "c=IN IP4 127.0.0.1"),
               1u);  // the session c= (the answer had no other)

@@ -219,6 +219,36 @@ TEST_F(CallStoreTest, AnswerAdvertisesTheOtherSidesPorts) {
     EXPECT_EQ(pool().inUse(), 4u);
 }
 
+// `generate RTCP` (docs/compatibility.md): on for the whole call from the
+// message that carries it, both sides' streams consume RTCP (their configs
+// say so), until a message turns it off. Ports 61840-61849.
+TEST_F(CallStoreTest, GenerateRtcpIsOnForBothSidesUntilTurnedOff) {
+    start(61840);
+    Flags o = offerFlags(kOffer);
+    o.generateRtcp = "on";
+    ASSERT_TRUE(store->offer(o).ok());
+    ASSERT_TRUE(store->answer(answerFlags(kAnswer)).ok());  // without it: stays on
+    Call* c = store->find("call-1");
+    ASSERT_NE(c, nullptr);
+    EXPECT_TRUE(c->generateRtcp);
+    auto each = [&](bool want) {
+        size_t n = 0;
+        for (auto& [tag, p] : c->participants)
+            for (auto& m : p->media) {
+                EXPECT_EQ(m->rtp.config().generateRtcp, want) << tag;
+                EXPECT_EQ(m->rtcp.config().generateRtcp, want) << tag;
+                n++;
+            }
+        EXPECT_EQ(n, 2u);
+    };
+    each(true);
+    Flags off = offerFlags(kOffer);
+    off.generateRtcp = "off";
+    ASSERT_TRUE(store->offer(off).ok());
+    EXPECT_FALSE(c->generateRtcp);
+    each(false);
+}
+
 TEST_F(CallStoreTest, InterfaceAdvertisedAddressGoesIntoConnectionLine) {
     start(62020, 62029, ip("192.0.2.10"));
     auto r = store->offer(offerFlags(kOffer));
