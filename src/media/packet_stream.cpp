@@ -518,7 +518,7 @@ void PacketStream::onDatagram(net::Datagram& d) {
                             uint16_t(h[2] << 8 | h[3]),
                             uint32_t(h[4]) << 24 | uint32_t(h[5]) << 16 | uint32_t(h[6]) << 8 | h[7], us,
                             cfg_.clockRate);
-        rtpOctets_ = reception_.received() == 1 ? d.len : rtpOctets_ + d.len;
+        rtpOctets_ = receptions_.current().received() == 1 ? d.len : rtpOctets_ + d.len;
     } else if ((ctx_.senderReports || cfg_.generateRtcp) && !cfg_.srtcpTrailer) {
         // Plain (or decrypted) RTCP: SR times and report blocks, a few
         // reads into fixed-size tables.
