@@ -78,11 +78,22 @@ void PacketStream::detach() {
     socket_ = nullptr;
 }
 
+const MosRecord& PacketStream::noMos() {
+    static const MosRecord none;
+    return none;
+}
+
 void PacketStream::configure(const StreamConfig& c) {
+    if (&c != &cfg_) cfg_ = c;
+    apply();
+}
+
+void PacketStream::apply() {
     reclaim();
-    bool readvertised = c.advertised != cfg_.advertised || !endpoint_.valid();
-    bool iceBefore = cfg_.ice != nullptr;
-    cfg_ = c;
+    bool readvertised = cfg_.advertised != appliedAdvertised_ || !endpoint_.valid();
+    bool iceBefore = appliedIce_;
+    appliedAdvertised_ = cfg_.advertised;
+    appliedIce_ = cfg_.ice != nullptr;
     if (cfg_.ice) {
         // The selected pair, not the SDP, says where media goes; until there
         // is one the endpoint shown is the SDP's (nothing is sent to it:

@@ -11,6 +11,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 #include "media/controls.h"
 #include "media/learning.h"
@@ -99,6 +100,13 @@ class PacketStream final : public net::DatagramHandler {
     // Applies what signalling wants. A new advertised address (or none
     // learned yet) starts learning from it again.
     void configure(const StreamConfig& c);
+    // What signalling wants, edited in place and applied with apply() (as
+    // configure() with it): the stream's configuration is the only copy,
+    // none is kept beside it in the session's Media (248 octets per stream).
+    // Edits take effect on the packet path only with apply(); signalling
+    // runs on the stream's worker, so no packet is handled in between.
+    StreamConfig& editConfig() { return cfg_; }
+    void apply();
     // Monotonic ms from which delayed and heuristic learning commit after an
     // offer or answer at wall second `lastSignal`: the fourth wall second
     // after it (one value for every stream of the call).
@@ -149,14 +157,16 @@ class PacketStream final : public net::DatagramHandler {
     // What this stream receives of RTP, as seen here (loss, jitter), and
     // the MOS samples taken from it (sampleQuality, off the packet path).
     const RtpReception& reception() const { return reception_; }
-    const MosRecord& mos() const { return mos_; }
+    const MosRecord& mos() const { return mos_ ? *mos_ : noMos(); }
     // One MOS sample from the reception since the last one (once a second).
     // `rttMs`: the round trip between the parties (the sender's leg and
     // the other side's), `rttLegMs` the sender's leg; 0 when unknown. The
     // session layer adds them up: a leg's RTCP may arrive on the media's
     // RTCP stream rather than on this one.
     void sampleQuality(int64_t nowWall, double rttMs = 0, double rttLegMs = 0) {
-        mos_.sample(reception_, rttMs, nowWall, rttLegMs);
+        if (!reception_.started()) return;  // MosRecord::sample would take nothing
+        if (!mos_) mos_ = std::make_unique<MosRecord>();
+        mos_->sample(reception_, rttMs, nowWall, rttLegMs);
     }
     // The round trip between the proxy and the participant that sends to
     // this stream, from the last receiver report it sent about a sender
@@ -201,11 +211,17 @@ class PacketStream final : public net::DatagramHandler {
     const net::UdpSocket* socket_ = nullptr;  // for twins; null on a bare fd
     StreamContext ctx_;
     StreamConfig cfg_;
+    // What apply() compares the edited configuration with.
+    net::Endpoint appliedAdvertised_;
+    bool appliedIce_ = false;
     net::Endpoint endpoint_;
     bool confirmed_ = false;
     StreamStats stats_;
     RtpReception reception_;
-    MosRecord mos_;
+    // Made on the first sample (224 octets): an RTCP stream, or one that
+    // received no RTP, has none.
+    std::unique_ptr<MosRecord> mos_;
+    static const MosRecord& noMos();
     int64_t rttLegUs_ = 0;
     // The receiving chain: the configured stages in slot order.
     std::array<Stage*, kIngressSlots> chain_{};
