@@ -292,7 +292,7 @@ bool PacketStream::acceptSource(const net::Endpoint& src, int64_t nowMs) {
     }
     // Learning: `strict source` waits for the endpoint to be settled.
     net::Endpoint pick = src;
-    const net::Endpoint& advertised = cfg_.advertised;
+    const net::Endpoint& advertised = appliedAdvertised_;
     if (cfg_.learning == Learning::Heuristic && advertised.valid() && advertised.port != 0) {
         int rank = heuristicRank(src, advertised);
         if (rank >= candidateRank_) {

@@ -103,8 +103,11 @@ class PacketStream final : public net::DatagramHandler {
     // What signalling wants, edited in place and applied with apply() (as
     // configure() with it): the stream's configuration is the only copy,
     // none is kept beside it in the session's Media (248 octets per stream).
-    // Edits take effect on the packet path only with apply(); signalling
-    // runs on the stream's worker, so no packet is handled in between.
+    // Edits take effect with apply(): signalling runs on the stream's
+    // worker and applies what it edited before the command ends (no packet
+    // is handled in between), except the advertised address read from an
+    // SDP, which a failing offer or answer may leave unapplied: the packet
+    // path and advertised() use the applied one.
     StreamConfig& editConfig() { return cfg_; }
     void apply();
     // Monotonic ms from which delayed and heuristic learning commit after an
@@ -147,7 +150,9 @@ class PacketStream final : public net::DatagramHandler {
     bool attached() const { return fd_ >= 0; }
     const net::Endpoint& local() const { return local_; }
     const StreamConfig& config() const { return cfg_; }
-    const net::Endpoint& advertised() const { return cfg_.advertised; }
+    // As last applied (an offer that failed after reading the SDP may have
+    // edited the configuration's without applying it).
+    const net::Endpoint& advertised() const { return appliedAdvertised_; }
     // Where media for the participant goes (learned, or as advertised).
     const net::Endpoint& endpoint() const { return endpoint_; }
     // The endpoint is settled: learned from the participant's packets, or
