@@ -266,7 +266,8 @@ void CallStore::applyControls(Call& c) {
                 m->rtp.editConfig().rtpSinks.add(&m->rtp);
                 m->rtp.editConfig().rtcpSinks.clear();
                 m->rtcp.editConfig().rtcpSinks.clear();
-                m->rtp.editConfig().controls.echoSsrc = 0x5eed0000u | (uint32_t)(m->ports.sockets().rtp.local().port);
+                m->rtp.editConfig().controls.echoSsrc =
+                    0x5eed0000u | (uint32_t)(m->ports.sockets().rtp.local().port);
             }
         }
     }
@@ -339,7 +340,9 @@ void CallStore::configureMedia(Media& m) {
                           : 0;
     for (media::StreamConfig* sc : {&m.rtp.editConfig(), &m.rtcp.editConfig()}) {
         // An early association (its answer not in) takes records only.
-        media::DtlsTransport* t = !m.dtls.inUse ? nullptr : sc == &m.rtp.editConfig() ? dtls : dtlsRtcp;
+        media::DtlsTransport* t = !m.dtls.inUse               ? nullptr
+                                  : sc == &m.rtp.editConfig() ? dtls
+                                                              : dtlsRtcp;
         sc->stages[(size_t)media::Slot::Decrypt] = t ? keyed(t->decrypt()) : decrypt;
         sc->egress = t ? keyed(t->encrypt()) : encrypt;
         sc->srtcpTrailer = trailer;
