@@ -45,6 +45,7 @@ session::Flags flagsOf(const rp::Command& c, const std::string& source) {
     f.trustAddress = true;
     for (int i = 0; i < c.directionCount; i++) f.direction.push_back(c.direction[i]);
     f.controlSource = source;
+    f.keepSdpIn = true;  // lastSdpOf() reads it for the next U or L
     return f;
 }
 

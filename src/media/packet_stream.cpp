@@ -79,11 +79,22 @@ void PacketStream::detach() {
     socket_ = nullptr;
 }
 
+const MosRecord& PacketStream::noMos() {
+    static const MosRecord none;
+    return none;
+}
+
 void PacketStream::configure(const StreamConfig& c) {
+    if (&c != &cfg_) cfg_ = c;
+    apply();
+}
+
+void PacketStream::apply() {
     reclaim();
-    bool readvertised = c.advertised != cfg_.advertised || !endpoint_.valid();
-    bool iceBefore = cfg_.ice != nullptr;
-    cfg_ = c;
+    bool readvertised = cfg_.advertised != appliedAdvertised_ || !endpoint_.valid();
+    bool iceBefore = appliedIce_;
+    appliedAdvertised_ = cfg_.advertised;
+    appliedIce_ = cfg_.ice != nullptr;
     if (cfg_.ice) {
         // The selected pair, not the SDP, says where media goes; until there
         // is one the endpoint shown is the SDP's (nothing is sent to it:
@@ -282,7 +293,7 @@ bool PacketStream::acceptSource(const net::Endpoint& src, int64_t nowMs) {
     }
     // Learning: `strict source` waits for the endpoint to be settled.
     net::Endpoint pick = src;
-    const net::Endpoint& advertised = cfg_.advertised;
+    const net::Endpoint& advertised = appliedAdvertised_;
     if (cfg_.learning == Learning::Heuristic && advertised.valid() && advertised.port != 0) {
         int rank = heuristicRank(src, advertised);
         if (rank >= candidateRank_) {

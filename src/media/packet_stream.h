@@ -11,6 +11,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 #include "media/controls.h"
 #include "media/learning.h"
@@ -99,6 +100,16 @@ class PacketStream final : public net::DatagramHandler {
     // Applies what signalling wants. A new advertised address (or none
     // learned yet) starts learning from it again.
     void configure(const StreamConfig& c);
+    // What signalling wants, edited in place and applied with apply() (as
+    // configure() with it): the stream's configuration is the only copy,
+    // none is kept beside it in the session's Media (248 octets per stream).
+    // Edits take effect with apply(): signalling runs on the stream's
+    // worker and applies what it edited before the command ends (no packet
+    // is handled in between), except the advertised address read from an
+    // SDP, which a failing offer or answer may leave unapplied: the packet
+    // path and advertised() use the applied one.
+    StreamConfig& editConfig() { return cfg_; }
+    void apply();
     // Monotonic ms from which delayed and heuristic learning commit after an
     // offer or answer at wall second `lastSignal`: the fourth wall second
     // after it (one value for every stream of the call).
@@ -140,7 +151,9 @@ class PacketStream final : public net::DatagramHandler {
     bool attached() const { return fd_ >= 0; }
     const net::Endpoint& local() const { return local_; }
     const StreamConfig& config() const { return cfg_; }
-    const net::Endpoint& advertised() const { return cfg_.advertised; }
+    // As last applied (an offer that failed after reading the SDP may have
+    // edited the configuration's without applying it).
+    const net::Endpoint& advertised() const { return appliedAdvertised_; }
     // Where media for the participant goes (learned, or as advertised).
     const net::Endpoint& endpoint() const { return endpoint_; }
     // The endpoint is settled: learned from the participant's packets, or
@@ -152,14 +165,17 @@ class PacketStream final : public net::DatagramHandler {
     const RtpReception& reception() const { return receptions_.current(); }
     // The same for each SSRC the stream received (up to SsrcReceptions::kSlots).
     const SsrcReceptions& receptions() const { return receptions_; }
-    const MosRecord& mos() const { return mos_; }
+    const MosRecord& mos() const { return mos_ ? *mos_ : noMos(); }
     // One MOS sample from the reception since the last one (once a second).
     // `rttMs`: the round trip between the parties (the sender's leg and
     // the other side's), `rttLegMs` the sender's leg; 0 when unknown. The
     // session layer adds them up: a leg's RTCP may arrive on the media's
     // RTCP stream rather than on this one.
     void sampleQuality(int64_t nowWall, double rttMs = 0, double rttLegMs = 0) {
-        mos_.sample(receptions_.current(), rttMs, nowWall, rttLegMs);
+        const RtpReception& r = receptions_.current();
+        if (!r.started()) return;  // MosRecord::sample would take nothing
+        if (!mos_) mos_ = std::make_unique<MosRecord>();
+        mos_->sample(r, rttMs, nowWall, rttLegMs);
     }
     // The round trip between the proxy and the participant that sends to
     // this stream, from the last receiver report it sent about a sender
@@ -216,11 +232,17 @@ class PacketStream final : public net::DatagramHandler {
     const net::UdpSocket* socket_ = nullptr;  // for twins; null on a bare fd
     StreamContext ctx_;
     StreamConfig cfg_;
+    // What apply() compares the edited configuration with.
+    net::Endpoint appliedAdvertised_;
+    bool appliedIce_ = false;
     net::Endpoint endpoint_;
     bool confirmed_ = false;
     StreamStats stats_;
     SsrcReceptions receptions_;
-    MosRecord mos_;
+    // Made on the first sample (224 octets): an RTCP stream, or one that
+    // received no RTP, has none.
+    std::unique_ptr<MosRecord> mos_;
+    static const MosRecord& noMos();
     int64_t rttLegUs_ = 0;
     uint32_t lastSrMiddle_ = 0;
     int64_t lastSrUs_ = 0;

@@ -97,7 +97,7 @@ void CallStore::applyBundles(Call& c) {
     for (auto& [tag, p] : c.participants)
         for (auto& m : p->media)
             if (m)
-                for (media::StreamConfig* sc : {&m->rtpConfig, &m->rtcpConfig}) {
+                for (media::StreamConfig* sc : {&m->rtp.editConfig(), &m->rtcp.editConfig()}) {
                     sc->bundle = nullptr;
                     sc->bundleOut = nullptr;
                     sc->bundleSection = 0;
@@ -119,7 +119,7 @@ void CallStore::applyBundles(Call& c) {
                     if (codec.payloadType >= 0 && codec.payloadType < 128)
                         pts.set((size_t)codec.payloadType);
                 size_t k = d.size();
-                if (!d.addSection(m->mid, pts, m->rtpConfig.rtpSinks, m->rtpConfig.rtcpSinks))
+                if (!d.addSection(m->mid, pts, m->rtp.config().rtpSinks, m->rtp.config().rtcpSinks))
                     continue;
                 if (!d.midExtension() && m->midExtId) d.setMidExtension(m->midExtId);
                 // RFC 9143 §9.2: SSRCs signalled for a section name it.
@@ -129,15 +129,15 @@ void CallStore::applyBundles(Call& c) {
                 for (auto& [qtag, q] : c.participants) {
                     if (q.get() == p.get()) continue;
                     Media* qm = q->mediaAt(i);
-                    if (qm && (qm->rtpConfig.rtpSinks.contains(&head->rtp) ||
-                               qm->rtpConfig.rtpSinks.contains(&m->rtp))) {
-                        qm->rtpConfig.bundleOut = &d;
-                        qm->rtpConfig.bundleSection = (uint8_t)k;
+                    if (qm && (qm->rtp.config().rtpSinks.contains(&head->rtp) ||
+                               qm->rtp.config().rtpSinks.contains(&m->rtp))) {
+                        qm->rtp.editConfig().bundleOut = &d;
+                        qm->rtp.editConfig().bundleSection = (uint8_t)k;
                     }
                 }
             }
             d.endSections();
-            head->rtpConfig.bundle = head->rtcpConfig.bundle = &d;
+            head->rtp.editConfig().bundle = head->rtcp.editConfig().bundle = &d;
         }
     }
 }

@@ -29,8 +29,8 @@ using StreamStats = media::StreamStats;
 // One transport flow of a media section (see media::PacketStream): the
 // participant sends to its socket; `advertised()` is where its SDP says it
 // receives, `endpoint()` where we actually send (learned). Session says what
-// it wants of a stream in a media::StreamConfig (Media::rtpConfig,
-// rtcpConfig) and hands it over with CallStore::applyStreams.
+// it wants of a stream in the stream's own media::StreamConfig
+// (Stream::editConfig) and hands it over with CallStore::applyStreams.
 using Stream = media::PacketStream;
 
 struct Media {
@@ -61,10 +61,9 @@ struct Media {
     // On the tagged media of a bundled side: what tells its packets apart.
     std::unique_ptr<media::BundleDemux> bundleDemux;
     MediaPorts ports;  // our ports towards this side
+    // What signalling wants of them is in each one's editConfig(), applied
+    // with CallStore::applyStreams.
     Stream rtp{false}, rtcp{true};
-    // What signalling wants of the two streams; applied with
-    // CallStore::applyStreams.
-    media::StreamConfig rtpConfig, rtcpConfig;
     codec::CodecList codecs;
     // The codecs of the last offer written to this side: its answer may only
     // pick from them.
@@ -169,9 +168,13 @@ struct Participant {
 
     // What we wrote towards this participant, for `replace` handling.
     std::string outOriginUsername, outSessionName;
-    std::string lastSdpOut;
+    // The last SDP written to it, as a hash (a new text bumps the o=
+    // version; the text itself is not kept).
+    std::optional<uint64_t> lastSdpOutHash;
     std::optional<uint64_t> outSdpVersion;
-    std::string lastSdpIn;  // for loop detection and re-offer comparison
+    // The last SDP it sent, kept only for the rtpproxy protocol
+    // (Flags::keepSdpIn), which builds its next SDP from it.
+    std::string lastSdpIn;
 
     Media* mediaAt(size_t i) { return i < media.size() ? media[i].get() : nullptr; }
 };

@@ -184,13 +184,13 @@ void CallStore::wire(Participant& a, Participant& b, const Flags& f) {
     auto link = [&](Media& x, Media& y, Participant& yp) {
         Media& yt = transportOf(yp, y);
         Stream* rtcpTo = y.hasPorts() ? (yt.rtcpMux ? &yt.rtp : &yt.rtcp) : nullptr;
-        x.rtpConfig.rtpSinks.clear();
-        if (y.hasPorts()) x.rtpConfig.rtpSinks.add(&yt.rtp);
-        x.rtpConfig.rtcpSinks.clear();
-        x.rtpConfig.rtcpSinks.add(rtcpTo);
-        x.rtcpConfig.rtpSinks.clear();
-        x.rtcpConfig.rtcpSinks.clear();
-        x.rtcpConfig.rtcpSinks.add(rtcpTo);
+        x.rtp.editConfig().rtpSinks.clear();
+        if (y.hasPorts()) x.rtp.editConfig().rtpSinks.add(&yt.rtp);
+        x.rtp.editConfig().rtcpSinks.clear();
+        x.rtp.editConfig().rtcpSinks.add(rtcpTo);
+        x.rtcp.editConfig().rtpSinks.clear();
+        x.rtcp.editConfig().rtcpSinks.clear();
+        x.rtcp.editConfig().rtcpSinks.add(rtcpTo);
         // AVPF towards AVP: no RTCP feedback to y (rtpengine 10.5).
         auto feedback = [](const std::string& proto) {
             return proto.size() > 4 && proto.compare(proto.size() - 4, 4, "AVPF") == 0;
@@ -199,12 +199,12 @@ void CallStore::wire(Participant& a, Participant& b, const Flags& f) {
             return proto.size() > 3 && proto.compare(proto.size() - 3, 3, "AVP") == 0;
         };
         bool strip = feedback(x.proto) && avp(y.proto);
-        x.rtcpConfig.stripRtcpFeedback = strip;
-        x.rtpConfig.stripRtcpFeedback = strip && x.rtcpMux;
+        x.rtcp.editConfig().stripRtcpFeedback = strip;
+        x.rtp.editConfig().stripRtcpFeedback = strip && x.rtcpMux;
         // No media towards a rejected side or a zero-address hold; the SDP
         // direction (sendonly, inactive) stops nothing, as with rtpengine.
         bool reachable = !y.rejected && !y.zeroAddress;
-        y.rtpConfig.receives = y.rtcpConfig.receives = reachable;
+        y.rtp.editConfig().receives = y.rtcp.editConfig().receives = reachable;
     };
     size_t n = std::min(a.media.size(), b.media.size());
     for (size_t i = 0; i < n; i++) {
@@ -219,7 +219,7 @@ void CallStore::wire(Participant& a, Participant& b, const Flags& f) {
             if (iequals(c.encoding, "telephone-event")) dtmf = c.payloadType;
             if (!event && !clockRate && c.clockRate > 0) clockRate = uint32_t(c.clockRate);
         }
-        x.rtpConfig.clockRate = clockRate;
+        x.rtp.editConfig().clockRate = clockRate;
         // The payload types of both sides' SDP (the offer's numbers hold in
         // the answer): what the kernel path forwards of x's RTP. None known
         // (no rtpmap, no format): all of them.
@@ -231,9 +231,9 @@ void CallStore::wire(Participant& a, Participant& b, const Flags& f) {
                     types[c.payloadType >> 6] |= 1ULL << (c.payloadType & 63);
                     any = true;
                 }
-        x.rtpConfig.payloadTypes = any ? types : std::array<uint64_t, 2>{~0ULL, ~0ULL};
-        x.rtcpConfig.payloadTypes = x.rtpConfig.payloadTypes;
-        for (media::StreamConfig* c : {&x.rtpConfig, &x.rtcpConfig}) {
+        x.rtp.editConfig().payloadTypes = any ? types : std::array<uint64_t, 2>{~0ULL, ~0ULL};
+        x.rtcp.editConfig().payloadTypes = x.rtp.editConfig().payloadTypes;
+        for (media::StreamConfig* c : {&x.rtp.editConfig(), &x.rtcp.editConfig()}) {
             c->learning = cfg_.learning;
             c->asymmetric = f.asymmetric;
             c->strictSource = f.strictSource;
@@ -252,7 +252,7 @@ void CallStore::applyControls(Call& c) {
         bool drop = c.dropTraffic || p->blackhole || (peer && peer->echo && !p->echo);
         for (auto& m : p->media) {
             if (!m) continue;
-            for (media::StreamConfig* st : {&m->rtpConfig, &m->rtcpConfig}) {
+            for (media::StreamConfig* st : {&m->rtp.editConfig(), &m->rtcp.editConfig()}) {
                 media::Controls& ctl = st->controls;
                 ctl.blockMedia = c.blockMedia || p->blockMedia;
                 ctl.blockDtmf = c.blockDtmf || p->blockDtmf;
@@ -263,11 +263,12 @@ void CallStore::applyControls(Call& c) {
             if (p->echo && m->hasPorts()) {
                 // Echoed RTP goes back out of the socket it came in on, under
                 // a new SSRC; RTCP is not echoed.
-                m->rtpConfig.rtpSinks.clear();
-                m->rtpConfig.rtpSinks.add(&m->rtp);
-                m->rtpConfig.rtcpSinks.clear();
-                m->rtcpConfig.rtcpSinks.clear();
-                m->rtpConfig.controls.echoSsrc = 0x5eed0000u | (uint32_t)(m->ports.sockets().rtp.local().port);
+                m->rtp.editConfig().rtpSinks.clear();
+                m->rtp.editConfig().rtpSinks.add(&m->rtp);
+                m->rtp.editConfig().rtcpSinks.clear();
+                m->rtcp.editConfig().rtcpSinks.clear();
+                m->rtp.editConfig().controls.echoSsrc =
+                    0x5eed0000u | (uint32_t)(m->ports.sockets().rtp.local().port);
             }
         }
     }
@@ -321,7 +322,7 @@ void CallStore::applyStreams(Call& c) {
                 // SRTCP passed through undecrypted (SDES pass-through) can be
                 // neither read nor answered with ours: left as it is.
                 bool gen = c.generateRtcp && !m->sdes.passthrough;
-                m->rtpConfig.generateRtcp = m->rtcpConfig.generateRtcp = gen;
+                m->rtp.editConfig().generateRtcp = m->rtcp.editConfig().generateRtcp = gen;
                 configureMedia(*m);
             }
 }
@@ -344,9 +345,11 @@ void CallStore::configureMedia(Media& m) {
     uint8_t trailer = m.sdes.passthrough && !m.sdes.keyless && !(dtls && m.dtls.inUse)
                           ? srtcpTrailer(m.sdes.recv)
                           : 0;
-    for (media::StreamConfig* sc : {&m.rtpConfig, &m.rtcpConfig}) {
+    for (media::StreamConfig* sc : {&m.rtp.editConfig(), &m.rtcp.editConfig()}) {
         // An early association (its answer not in) takes records only.
-        media::DtlsTransport* t = !m.dtls.inUse ? nullptr : sc == &m.rtpConfig ? dtls : dtlsRtcp;
+        media::DtlsTransport* t = !m.dtls.inUse               ? nullptr
+                                  : sc == &m.rtp.editConfig() ? dtls
+                                                              : dtlsRtcp;
         sc->stages[(size_t)media::Slot::Decrypt] = t ? keyed(t->decrypt()) : decrypt;
         sc->egress = t ? keyed(t->encrypt()) : encrypt;
         sc->srtcpTrailer = trailer;
@@ -354,13 +357,13 @@ void CallStore::configureMedia(Media& m) {
     }
     // Each component's handshake runs on its own stream (under rtcp-mux the
     // RTP one is the only one).
-    m.rtpConfig.dtls = dtls;
-    m.rtcpConfig.dtls = m.dtlsRtcpTransport.get();
+    m.rtp.editConfig().dtls = dtls;
+    m.rtcp.editConfig().dtls = m.dtlsRtcpTransport.get();
     media::IceTransport* ice = m.iceTransport.get();
-    m.rtpConfig.ice = ice;
-    m.rtcpConfig.ice = ice && ice->components() == 2 ? ice : nullptr;
-    m.rtp.configure(m.rtpConfig);
-    m.rtcp.configure(m.rtcpConfig);
+    m.rtp.editConfig().ice = ice;
+    m.rtcp.editConfig().ice = ice && ice->components() == 2 ? ice : nullptr;
+    m.rtp.apply();
+    m.rtcp.apply();
 }
 
 // DTLS-SRTP associations as negotiated: made for a side that speaks DTLS,
@@ -463,7 +466,7 @@ CommandResult CallStore::mediaControl(const Flags& f, Control what, bool on) {
     } else if (f.address) {
         for (auto& [tag, p] : call->participants)
             for (auto& m : p->media)
-                if (m && m->rtpConfig.advertised.address == *f.address) {
+                if (m && m->rtp.config().advertised.address == *f.address) {
                     chosen.push_back(p.get());
                     break;
                 }
@@ -587,7 +590,7 @@ void CallStore::removeParticipant(Call& c, Participant* p) {
     for (auto& [tag, q] : c.participants) {
         for (auto& m : q->media) {
             if (!m) continue;
-            for (media::StreamConfig* st : {&m->rtpConfig, &m->rtcpConfig})
+            for (media::StreamConfig* st : {&m->rtp.editConfig(), &m->rtcp.editConfig()})
                 for (Stream* g : gone) {
                     st->rtpSinks.remove(g);
                     st->rtcpSinks.remove(g);
@@ -706,7 +709,7 @@ CommandResult CallStore::offerAnswer(const Flags& f, bool isOffer) {
     x.sides = *sides;
     if (!isOffer) x.call->answered = true;
     linkSides(*x.call, x.sides, f, isOffer);
-    x.from().lastSdpIn = f.sdp;
+    if (f.keepSdpIn) x.from().lastSdpIn = f.sdp;
 
     for (size_t i = 0; i < x.in.media.size(); i++)
         if (auto failed = negotiateMedia(x, i)) return *failed;
@@ -964,7 +967,7 @@ std::optional<CommandResult> CallStore::negotiateMedia(Exchange& x, size_t i) {
     }
     // The ports in the SDP we write belong to where the sender is: when
     // it moves (offer or answer), the receiver gets other ports.
-    PortsOwner owner{src.rtpConfig.advertised, keepsPortsOnMove(dst, x.f)};
+    PortsOwner owner{src.rtp.config().advertised, keepsPortsOnMove(dst, x.f)};
     // A new branch's answer names the offerer's ports anew: ngmedia keeps
     // them for it (rtpengine would move the offerer; see the deliberate
     // fork_two_answers diff scenario).

@@ -65,6 +65,10 @@ struct Flags {
     // Set by the transport, not the message: who sent the command
     // ("address:port"), recorded on the call it creates (the CLI's `proxy`).
     std::string controlSource;
+    // Set by the transport: keep the SDP of this message on its sender
+    // (Participant::lastSdpIn; the rtpproxy protocol builds its next SDP
+    // from it). ng commands do not need it, and a call holds less without.
+    bool keepSdpIn = false;
 
     // Later capabilities: parsed and validated, carried here, not acted on yet.
     std::string ice, iceLite, transportProtocol, dtls, dtlsReverse, dtlsFingerprint;

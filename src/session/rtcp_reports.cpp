@@ -36,7 +36,7 @@ bool mixedTransport(const Media& m) { return m.bundleDemux && m.bundleDemux->siz
 
 void report(Call& c, Participant& p, size_t i, int64_t nowMs) {
     Media& m = *p.media[i];
-    if (!m.hasPorts() || m.rejected || !m.rtpConfig.generateRtcp) return;
+    if (!m.hasPorts() || m.rejected || !m.rtp.config().generateRtcp) return;
     // A section of a bundled side that is not its transport: its media
     // leaves through (and is counted on) the tagged section's.
     if (p.bundled && m.bundleHead >= 0 && (size_t)m.bundleHead != i) return;
@@ -64,7 +64,7 @@ void report(Call& c, Participant& p, size_t i, int64_t nowMs) {
         rep.ssrc = sent.ssrc();
         rep.ntp = media::ntpFromUnixMicros(wallMicros());
         rep.rtpTimestamp = media::extrapolateTimestamp(sent.lastTimestamp(), sent.lastArrivalUs(),
-                                                       nowUs, q->rtpConfig.clockRate);
+                                                       nowUs, q->rtp.config().clockRate);
         rep.packets = uint32_t(sent.received());
         rep.octets = uint32_t(q->rtp.rtpOctets());
     } else {

@@ -1,6 +1,7 @@
 #include "session/sdp_rewrite.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "codec/manipulate.h"
 #include "common/strings.h"
@@ -103,8 +104,8 @@ void readEndpoints(const sdp::SessionDescription& sdp, const sdp::MediaSection& 
     }
     // A new address in the SDP means learning again (re-INVITE to a new
     // endpoint) once applied; the same SDP keeps what the packets taught us.
-    media.rtpConfig.advertised = rtpEp;
-    media.rtcpConfig.advertised = rtcpEp;
+    media.rtp.editConfig().advertised = rtpEp;
+    media.rtcp.editConfig().advertised = rtcpEp;
 }
 
 // The media's own direction, overridden by a session-level one unless the
@@ -673,9 +674,11 @@ void writeMediaSection(SdpWriter& w, size_t i) {
 void fillSdpVersion(std::string& out, Participant& to) {
     auto pos = out.find('\x01');
     if (pos == std::string::npos) return;
-    std::string body = out;
-    if (!to.lastSdpOut.empty() && to.lastSdpOut != body) (*to.outSdpVersion)++;
-    to.lastSdpOut = body;
+    // A hash of what was written stands for the text (a collision, 2^-64,
+    // would only keep the version).
+    const uint64_t body = std::hash<std::string_view>{}(out);
+    if (to.lastSdpOutHash && *to.lastSdpOutHash != body) (*to.outSdpVersion)++;
+    to.lastSdpOutHash = body;
     std::string version = std::to_string(*to.outSdpVersion);
     for (; pos != std::string::npos; pos = out.find('\x01', pos + version.size()))
         out.replace(pos, 1, version);

@@ -107,6 +107,39 @@ TEST_F(PipelineTest, AttachRegistersTheSocketAndDetachTakesItOff) {
     EXPECT_FALSE(caller.attached());
 }
 
+// Signalling edits the stream's own configuration (no copy is kept in the
+// session's Media): a new SDP address counts only once applied, then the
+// stream learns again from it.
+TEST_F(PipelineTest, AnEditedAdvertisedAddressTakesEffectWithApply) {
+    const net::Endpoint nat = ep("198.51.100.7", 7000), moved = ep("192.0.2.9", 5010);
+    receive(caller, rtp(), nat);
+    ASSERT_EQ(caller.endpoint(), nat);
+    caller.editConfig().advertised = moved;
+    EXPECT_EQ(caller.advertised(), callerSdp);
+    EXPECT_EQ(caller.endpoint(), nat);
+    caller.apply();
+    EXPECT_EQ(caller.advertised(), moved);
+    EXPECT_EQ(caller.config().advertised, moved);
+    EXPECT_EQ(caller.endpoint(), moved);
+    // The same address applied again keeps what was learned.
+    receive(caller, rtp(), nat);
+    ASSERT_EQ(caller.endpoint(), nat);
+    caller.apply();
+    EXPECT_EQ(caller.endpoint(), nat);
+}
+
+// An RTCP stream, or one that received no RTP, takes no MOS sample (and
+// holds no MOS record); one that received RTP does once enough came.
+TEST_F(PipelineTest, OnlyAStreamThatReceivedRtpSamplesQuality) {
+    caller.sampleQuality(1000);
+    EXPECT_EQ(caller.mos().samples(), 0u);
+    EXPECT_FALSE(caller.reception().started());
+    receive(caller, rtp(), callerSdp);
+    EXPECT_TRUE(caller.reception().started());
+    caller.sampleQuality(1001);
+    EXPECT_EQ(caller.mos().ssrc(), 0x11223344u);
+}
+
 TEST_F(PipelineTest, RtpLeavesFromTheSinksSocketTowardsItsParticipantUnchanged) {
     receive(caller, rtp(), callerSdp);
     ASSERT_EQ(io.sent.size(), 1u);
