@@ -353,6 +353,13 @@ def build():
         return out
     sc(n, "ICE=force-relay with SDES instead of DTLS: the a=crypto lines pass through both ways",
        [off(n, sdes(chrome()), ICE="force-relay"), ans(n, sdes(chrome_answer()))])
+    for n, o, a in (("ice_force_relay_chrome_query", chrome(), chrome_answer()),
+                    ("ice_force_relay_chrome_sdes_query", sdes(chrome()), sdes(chrome_answer()))):
+        sc(n, "ICE=force-relay between WebRTC ends, then query: both sides' media flagged 'passthrough'",
+           [off(n, o, ICE="force-relay"), ans(n, a), {"command": "query", "call-id": n}],
+           later="query: 10.5 reports the RTCP stream's local port under rtcp-mux (ngmediad 0), for DTLS "
+                 "a crypto suite of its own towards the answerer, for SDES none towards the offerer "
+                 "(ngmediad the passed-through line's)")
     n = "ice_force_relay_chrome_candidates"
     cands = chrome_answer()
     i = next(k for k, l in enumerate(cands) if l.startswith("a=candidate:"))
