@@ -331,6 +331,13 @@ std::string renderMetrics(const MetricsSources& src) {
               "ICE pairs nominated and selected for media (by ngmediad as controlling, or by the peer's "
               "USE-CANDIDATE) since start, by media worker thread",
               &media::WorkerStats::iceNominations);
+    // BUNDLE (media/packet_stream.cpp): rtpengine 10.5 has no bundle, so no
+    // `statistics` key to mirror; only this family.
+    perWorker("ngmedia_bundle_unmatched_total",
+              "Packets on a bundled transport that no media section claimed (no known MID, SSRC or "
+              "unique payload type), dropped since start (also counted as packet errors), by media "
+              "worker thread",
+              &media::WorkerStats::bundleUnmatched);
     x.family("ngmedia_worker_media_with_traffic", "gauge",
              "Media sections of live calls that have received packets, by media worker thread");
     for (size_t i = 0; i < workers.size(); i++)

@@ -101,7 +101,12 @@ Value mediaValue(const session::Media& m, int64_t since, bencode::Document& d) {
         flags.push(Value::string(m.dtls.role == crypto::DtlsRole::Active ? "DTLS role active"
                                                                          : "DTLS role passive"));
     }
-    if (m.sdes.negotiated()) flags.push(Value::string("SDES"));
+    // The sender's ICE and security passed through (`optional`,
+    // `force-relay`): 10.5 says "passthrough" in place of SDES.
+    if (session::keepsSenderIce(m.ice.style))
+        flags.push(Value::string("passthrough"));
+    else if (m.sdes.negotiated())
+        flags.push(Value::string("SDES"));
     if (m.ice.inUse) flags.push(Value::string("ICE"));
     if (m.ice.inUse && (m.ice.trickle || m.ice.peerTrickle)) flags.push(Value::string("trickle ICE"));
     // Controlling towards a lite peer, never as a lite agent (RFC 8445 §6.1.1).

@@ -919,6 +919,30 @@ void negotiateSecurity(Media& src, Media& dst, const Flags& f, bool isOffer,
     if (src.dtls.inUse) src.sdes.keyless = true;
 }
 
+// The sender's ICE kept towards the receiver (keepsSenderIce): its DTLS and
+// SDES pass through as well, so neither side gets ours and the media's SRTP
+// is relayed as it is (as with SDES pass-through). Run after negotiateIce.
+void passSecurityThrough(Media& src, Media& dst, bool isOffer) {
+    if (!keepsSenderIce(dst.ice.style)) return;
+    if (isOffer) {
+        dst.sdes.out.clear();
+        dst.sdes.osrtpOut = false;
+        dst.dtls.offered = dst.dtls.awaitingAnswer = false;
+        return;
+    }
+    for (Media* m : {&src, &dst}) {
+        m->dtls.inUse = m->dtls.offered = m->dtls.awaitingAnswer = false;
+        m->sdes.send.reset();
+        m->sdes.keyless = false;
+        m->sdes.passthrough = true;
+        // The SRTCP trailer's size from the line the end sent, if any.
+        if (m->sdes.in.empty())
+            m->sdes.recv.reset();
+        else
+            m->sdes.recv = m->sdes.in.front();
+    }
+}
+
 IceOptions iceOptions(const Flags& f) {
     IceOptions o;
     o.mode = iceModeByName(f.ice);
@@ -976,6 +1000,7 @@ std::optional<CommandResult> CallStore::negotiateMedia(Exchange& x, size_t i) {
     if (sm.m.port != 0) {
         negotiateSecurity(src, dst, x.f, x.isOffer, offeredProto, cfg_);
         negotiateIce(src.ice, dst.ice, iceOptions(x.f), x.isOffer);
+        passSecurityThrough(src, dst, x.isOffer);
     } else {
         src.ice.inUse = dst.ice.inUse = false;  // a rejected stream has no ICE
         src.ice.style = dst.ice.style = IceStyle::None;

@@ -289,7 +289,9 @@ void negotiateIce(MediaIce& src, MediaIce& dst, const IceOptions& o, bool isOffe
             o.mode == IceMode::ForceRelay)
             dst.inUse = true;
         IceMode mode = o.mode;
-        if (mode == IceMode::Default && dst.answerOptional) mode = IceMode::Optional;
+        // `force` in the answer changes nothing after such an offer (10.5,
+        // diff scenario ice_force_relay_chrome_answer_force).
+        if ((mode == IceMode::Default || mode == IceMode::Force) && dst.answerOptional) mode = IceMode::Optional;
         dst.style = dst.inUse ? styleFor(mode, src.peerIce) : IceStyle::None;
     }
     if (dst.inUse && dst.ufrag.empty()) makeIceCredentials(dst);
@@ -317,25 +319,46 @@ std::string iceFoundation(const net::IpAddress& local) {
     return f;
 }
 
+IcePreference appendedPreference(const std::vector<IceCandidate>& sender, bool relay) {
+    IcePreference p{relay ? 0u : 126u, 65535u};
+    uint32_t priority = icePriority(p.type, p.local, 1);
+    for (const IceCandidate& c : sender) {
+        if (c.component != 1 || !iequals(c.transport, "udp") || !iequals(c.type, relay ? "relay" : "host") ||
+            c.priority > priority)
+            continue;
+        p.type = c.priority >> 24;
+        p.local = (c.priority >> 8) & 0xffff;
+        if (p.local < 65535) {
+            p.local++;
+        } else {
+            p.local = 0;
+            if (p.type) p.type--;
+        }
+        priority = icePriority(p.type, p.local, 1);
+    }
+    return p;
+}
+
 std::vector<std::string> localCandidates(const MediaIce& ice,
                                          const std::vector<IceLocalAddress>& addresses,
-                                         int components) {
+                                         int components, const std::vector<IceCandidate>& sender) {
     std::vector<std::string> out;
     bool relay = ice.style == IceStyle::AppendRelay || ice.style == IceStyle::OursRelay;
-    // Appended to the sender's own candidates, ours come last in
-    // preference (local preference 0); alone, each address is one step
-    // below the one before.
+    // Appended to the sender's own candidates, ours take a preference next
+    // to theirs (appendedPreference); alone, each address is one step below
+    // the one before.
     bool appended = ice.style == IceStyle::AppendRelay || ice.style == IceStyle::AppendHost;
-    uint32_t typePref = relay ? 0 : appended ? 125 : 126;
+    IcePreference pref{relay ? 0u : 126u, 65535u};
+    if (appended) pref = appendedPreference(sender, relay);
     for (int comp = 1; comp <= components; comp++) {
         for (size_t i = 0; i < addresses.size(); i++) {
             const IceLocalAddress& a = addresses[i];
-            uint32_t localPref = appended ? 0 : 65535u - (uint32_t)i;
+            uint32_t localPref = appended ? pref.local : 65535u - (uint32_t)i;
             uint16_t port = comp == 1 ? a.rtpPort : a.rtcpPort;
             std::string addr = a.advertised.toString();
             const net::IpAddress& base = a.base.valid() ? a.base : a.advertised;
             std::string c = iceFoundation(base) + ' ' + std::to_string(comp) + " UDP " +
-                            std::to_string(icePriority(typePref, localPref, comp)) + ' ' + addr +
+                            std::to_string(icePriority(pref.type, localPref, comp)) + ' ' + addr +
                             ' ' + std::to_string(port) + (relay ? " typ relay" : " typ host");
             if (relay) c += " raddr " + addr + " rport " + std::to_string(port);
             out.push_back(std::move(c));

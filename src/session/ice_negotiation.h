@@ -19,10 +19,12 @@
 //   a=end-of-candidates (towards a trickle side, or when the sender's section
 //   had it, even with ICE removed).
 // - `optional` with a sender that has ICE keeps its ICE lines where they
-//   were and appends ours at type preference 125, local preference 0;
-//   `force-relay` keeps its non-relay candidates, its c= and m= lines, and
-//   appends ours as relay candidates. An answer without an ICE key after such
-//   an offer is written the `optional` way.
+//   were and appends ours (priorities next to its own, appendedPreference);
+//   `force-relay` keeps its non-relay candidates, its c= and m= lines (and
+//   a=rtcp, a=rtcp-mux), and appends ours as relay candidates. With either,
+//   the sender's DTLS/SDES lines and a=group pass through (keepsSenderIce).
+//   An answer without an ICE key (or with `ICE=force`) after such an offer
+//   is written the `optional` way.
 // - Credentials towards a side are made once and kept across re-offers; a
 //   side that offers new credentials (ICE restart) gets new ones of ours, and
 //   so do both sides of an offer with `reset`.
@@ -99,6 +101,14 @@ enum class IceStyle : uint8_t {
                   // our credentials and relay candidates
 };
 
+// The sender's ICE lines go out with ours (`optional`, `force-relay` with a
+// sender that speaks ICE). rtpengine 10.5 then passes the sender's DTLS
+// (a=fingerprint, a=setup) and SDES (a=crypto) lines and a=group through as
+// well, both ways, and writes none of its own (diff scenarios
+// ice_force_relay_chrome, ice_optional_chrome): the ends' ICE and security
+// run end to end.
+constexpr bool keepsSenderIce(IceStyle s) { return s == IceStyle::AppendHost || s == IceStyle::AppendRelay; }
+
 struct MediaIce {
     // This side's last SDP (media level, else session level).
     bool peerIce = false;  // it carried ICE credentials
@@ -155,9 +165,24 @@ struct IceLocalAddress {
 };
 
 // Our a=candidate values (without "a=") for one media section towards `ice`:
-// `addresses` the first the media's own, `components` 1 or 2.
+// `addresses` the first the media's own, `components` 1 or 2. `sender`: the
+// candidates of the SDP being rewritten, which ours join with `optional` and
+// `force-relay` (see appendedPreference).
 std::vector<std::string> localCandidates(const MediaIce& ice,
                                          const std::vector<IceLocalAddress>& addresses,
-                                         int components);
+                                         int components,
+                                         const std::vector<IceCandidate>& sender = {});
+
+// Type and local preference of our candidates appended to the sender's
+// (`optional`: host, `force-relay`: relay), as rtpengine 10.5 picks them
+// (diff scenarios ice_optional_with_ice, ice_force_relay_*): from local
+// preference 65535 of the type, each of the sender's UDP candidates of that
+// type for component 1, in SDP order, whose priority is not above ours so
+// far makes ours one local preference above it (65535 wraps to 0 of the
+// type below).
+struct IcePreference {
+    uint32_t type = 0, local = 0;
+};
+IcePreference appendedPreference(const std::vector<IceCandidate>& sender, bool relay);
 
 }  // namespace ngm::session

@@ -340,9 +340,21 @@ void writeBundleGroup(SdpWriter& w, size_t sess) {
 
 // The session-level lines of one session, in their order, then our
 // loop-protection marker.
+// The sender's ICE (and so its security and BUNDLE lines) passes through to
+// some media section of this session (see keepsSenderIce).
+bool passesSenderIce(const SdpWriter& w, size_t sess) {
+    for (size_t i = 0; i < w.in.media.size(); i++) {
+        const Media* m = w.to.mediaAt(i);
+        if (w.in.media[i].session == sess && w.in.media[i].m.port != 0 && m && keepsSenderIce(m->ice.style))
+            return true;
+    }
+    return false;
+}
+
 void writeSessionLevel(SdpWriter& w, size_t sess) {
     SessionAddress addr = sessionAddressOf(w, sess);
     bool haveOwnToken = false;
+    const bool passIce = passesSenderIce(w, sess);
     for (const auto& l : w.in.sessionLines(sess)) {
         switch (l.type) {
             case 'o':
@@ -360,8 +372,10 @@ void writeSessionLevel(SdpWriter& w, size_t sess) {
                 continue;
             case 'a': {
                 auto a = sdp::splitAttribute(l.value);
-                if (isManagedSessionAttr(a.name) || isDirection(a.name) || a.name == "group" ||
-                    (w.f.stripExtmap && a.name == "extmap"))
+                bool passed = passIce && (a.name == "group" || a.name == "fingerprint" || a.name == "setup" ||
+                                          a.name == "tls-id");
+                if (!passed && (isManagedSessionAttr(a.name) || isDirection(a.name) || a.name == "group" ||
+                                (w.f.stripExtmap && a.name == "extmap")))
                     continue;
                 if (a.name == "rtpengine" && a.value == w.cfg.instanceToken) haveOwnToken = true;
                 break;
@@ -371,7 +385,7 @@ void writeSessionLevel(SdpWriter& w, size_t sess) {
         }
         sdp::writeLine(w.out, l.type, l.value, l.bareLf);
     }
-    writeBundleGroup(w, sess);
+    if (!passIce) writeBundleGroup(w, sess);
     if (w.f.loopProtect && !haveOwnToken)
         sdp::writeLine(w.out, 'a', "rtpengine:" + w.cfg.instanceToken);
     // ICE-lite towards this side: one a=ice-lite for the session (RFC 8839 §5.3).
@@ -474,11 +488,23 @@ bool keptIceAttribute(const sdp::Attribute& a, IceStyle style) {
     return !c || !iequals(c->type, "relay");
 }
 
+// With the sender's ICE kept, its security lines stay where they were; with
+// its address kept too (`force-relay`), its a=rtcp and a=rtcp-mux.
+bool keptTransportAttribute(const sdp::Attribute& a, const Media& dst) {
+    if (!keepsSenderIce(dst.ice.style)) return false;
+    if (a.name == "crypto" || a.name == "fingerprint" || a.name == "setup" || a.name == "tls-id") return true;
+    return keepsSenderAddress(dst.ice) && (a.name == "rtcp" || a.name == "rtcp-mux");
+}
+
 void writeKeptAttributes(SdpWriter& w, const sdp::MediaSection& sm, const Media& dst) {
     for (const auto& l : sm.lines) {
         if (l.type != 'a') continue;
         auto a = sdp::splitAttribute(l.value);
         if (a.name == "mid") continue;
+        if (keptTransportAttribute(a, dst)) {
+            sdp::writeLine(w.out, 'a', l.value);
+            continue;
+        }
         // Our group decides which sections are bundle-only.
         if (a.name == "bundle-only" && w.f.bundle.any()) continue;
         if (keptIceAttribute(a, dst.ice.style)) {
@@ -559,10 +585,14 @@ void writeIceAttributes(SdpWriter& w, const Media* src, const Media& dst) {
         if (w.f.mediaAddress)
             for (IceLocalAddress& a : addrs)
                 if (a.advertised.family() == w.f.mediaAddress->family()) a.advertised = *w.f.mediaAddress;
-        for (const std::string& c : localCandidates(ice, addrs, dst.rtcpMux ? 1 : 2))
+        static const std::vector<IceCandidate> kNone;
+        for (const std::string& c :
+             localCandidates(ice, addrs, dst.rtcpMux ? 1 : 2, src ? src->ice.peerCandidates : kNone))
             sdp::writeLine(w.out, 'a', "candidate:" + c);
     }
-    if ((src && src->ice.peerEndOfCandidates) || (ice.style != IceStyle::None && trickle))
+    // Appended to the sender's candidates, ours do not end its trickling.
+    bool ownTrickle = trickle && ice.style != IceStyle::None && !keepsSenderIce(ice.style);
+    if ((src && src->ice.peerEndOfCandidates) || ownTrickle)
         sdp::writeLine(w.out, 'a', "end-of-candidates");
 }
 

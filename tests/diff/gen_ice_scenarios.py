@@ -332,8 +332,41 @@ def build():
        [off(n, chrome(), flags=["loop protect"], **{"ICE-lite": "both"}), ans(n, chrome_answer(), flags=["loop protect"])])
     n = "ice_force_relay_chrome"
     sc(n, "Chrome-shaped offer with ICE=force-relay: 10.5 passes the WebRTC lines through (a=group, a=rtcp, DTLS, rtcp-mux) and writes other priorities",
-       [off(n, chrome(), ICE="force-relay"), ans(n, chrome_answer())],
-       later="ICE passthrough of a WebRTC offer (force-relay/optional both sides ICE+DTLS)")
+       [off(n, chrome(), ICE="force-relay"), ans(n, chrome_answer())])
+    n = "ice_optional_chrome"
+    sc(n, "Chrome-shaped offer with ICE=optional: the sender's ICE, DTLS and a=group pass through both ways, ours appended next to its priorities",
+       [off(n, chrome(), ICE="optional"), ans(n, chrome_answer())])
+    n = "ice_force_relay_chrome_answer_force"
+    sc(n, "Chrome-shaped offer with ICE=force-relay, the answer with ICE=force: written as without the key",
+       [off(n, chrome(), ICE="force-relay"), ans(n, chrome_answer(), ICE="force")])
+    n = "ice_force_relay_chrome_sdes"
+    sdes_line = "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
+
+    def sdes(lines):
+        out = []
+        for l in lines:
+            if l.startswith("a=fingerprint") or l.startswith("a=setup"):
+                continue
+            out.append(l.replace("UDP/TLS/RTP/SAVPF", "RTP/SAVPF"))
+            if l.startswith("a=ice-options"):
+                out.append(sdes_line)
+        return out
+    sc(n, "ICE=force-relay with SDES instead of DTLS: the a=crypto lines pass through both ways",
+       [off(n, sdes(chrome()), ICE="force-relay"), ans(n, sdes(chrome_answer()))])
+    for n, o, a in (("ice_force_relay_chrome_query", chrome(), chrome_answer()),
+                    ("ice_force_relay_chrome_sdes_query", sdes(chrome()), sdes(chrome_answer()))):
+        sc(n, "ICE=force-relay between WebRTC ends, then query: both sides' media flagged 'passthrough'",
+           [off(n, o, ICE="force-relay"), ans(n, a), {"command": "query", "call-id": n}],
+           later="query: 10.5 reports the RTCP stream's local port under rtcp-mux (ngmediad 0), for DTLS "
+                 "a crypto suite of its own towards the answerer, for SDES none towards the offerer "
+                 "(ngmediad the passed-through line's)")
+    n = "ice_force_relay_chrome_candidates"
+    cands = chrome_answer()
+    i = next(k for k, l in enumerate(cands) if l.startswith("a=candidate:"))
+    cands[i + 1:i + 1] = ["a=candidate:99 1 udp 2122194687 127.2.0.1 32002 typ host generation 0",
+                          "a=candidate:98 1 udp 2122260100 127.2.0.1 32004 typ host generation 0"]
+    sc(n, "ICE=force-relay, an answer with three host candidates: our host candidate's priority from theirs in order",
+       [off(n, chrome(), ICE="force-relay"), ans(n, cands)])
     n = "ice_media_address"
     sc(n, "ICE=force with 'media address': c= and candidates",
        [off(n, plain(), ICE="force", **{"media address": "127.9.9.9"}), ans(n, plain_b(extra=B_ICE()))])

@@ -4,9 +4,11 @@
 // demultiplexed by the MID header extension, or without it by SSRC and
 // payload type; RTCP by SSRC.
 #include <algorithm>
+#include <regex>
 #include <string>
 
 #include "daemon_test.h"
+#include "http_client.h"
 #include "media/bundle.h"
 #include "media_assertions.h"
 #include "rtp_peer.h"
@@ -98,7 +100,9 @@ class Bundle : public DaemonTest {
         if (IsSkipped()) return;
         if (underOracle())
             GTEST_SKIP() << "rtpengine 10.5 has no `bundle` key (a later rtpengine feature)";
-        ASSERT_TRUE(startDaemon()) << daemon.error();
+        DaemonConfig cfg;
+        cfg.http = true;  // /metrics: ngmedia_bundle_unmatched_total
+        ASSERT_TRUE(startDaemon(cfg)) << daemon.error();
         ASSERT_TRUE(a.ok());
         ASSERT_TRUE(b0.bind());
         ASSERT_TRUE(b1.bind());
@@ -138,6 +142,26 @@ class Bundle : public DaemonTest {
 
     Endpoint at(uint16_t port) { return {"127.0.0.1", port}; }
 
+    // ngmedia_bundle_unmatched_total summed over the workers, polled until it
+    // reaches `want` (5 s); the text last read goes to `text`.
+    int64_t unmatchedReaches(int64_t want, std::string& text) {
+        static const std::regex line("(^|\n)ngmedia_bundle_unmatched_total\\{worker=\"\\d+\"\\} (\\d+)");
+        int64_t total = 0;
+        eventually(
+            [&] {
+                HttpClient h(daemon.httpPort(), false);
+                auto r = h.request("GET", "/metrics");
+                text = r ? r->body : "";
+                total = 0;
+                for (auto it = std::sregex_iterator(text.begin(), text.end(), line); it != std::sregex_iterator();
+                     ++it)
+                    total += std::stoll((*it)[2]);
+                return total >= want;
+            },
+            5000ms);
+        return total;
+    }
+
     RtpPeer a;
     RtpRtcpPeer b0, b1;
     uint16_t p0 = 0, p1 = 0, shared = 0;
@@ -168,6 +192,9 @@ TEST_F(Bundle, MaxBundleOfferIsDemultiplexedByMidBothWays) {
     ASSERT_TRUE(a.sendTo(at(shared), rtpWithMid(0, 21, 0xC0C0C0C0, "")));
     EXPECT_TRUE(nothingArrives(*b0.rtp));
     EXPECT_TRUE(nothingArrives(*b1.rtp));
+    // Both counted on /metrics, and nothing else was.
+    std::string text;
+    EXPECT_EQ(unmatchedReaches(2, text), 2) << text;
 }
 
 // RFC 8843 §15: RTP we send into the bundle names its section with the MID

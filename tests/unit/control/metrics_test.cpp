@@ -79,10 +79,11 @@ TEST_F(MetricsTest, EveryFamilyIsOneBlockWithHelpAndType) {
     }
     for (const auto& [name, n] : blocks) EXPECT_EQ(n, 1) << name;
     // rtpengine's 23, our eight per-worker ones, seven per-worker ICE ones,
-    // three io_uring ones and two loop-time ones per worker and the MOS
-    // histogram (no interface table, reply cache, HTTP server or load
-    // monitor given here).
-    EXPECT_EQ(blocks.size(), 23u + 8u + 7u + 3u + 2u + 1u) << text;
+    // the BUNDLE one, three io_uring ones and two loop-time ones per worker
+    // and the MOS histogram (no interface table, reply cache, HTTP server or
+    // load monitor given here).
+    EXPECT_EQ(blocks.size(), 23u + 8u + 7u + 1u + 3u + 2u + 1u) << text;
+    EXPECT_TRUE(blocks.count("ngmedia_bundle_unmatched_total")) << text;
     EXPECT_TRUE(blocks.count("ngmedia_ice_checks_total")) << text;
     EXPECT_TRUE(blocks.count("ngmedia_worker_busy_seconds_total")) << text;
     EXPECT_TRUE(blocks.count("ngmedia_worker_idle_seconds_total")) << text;
@@ -164,6 +165,16 @@ TEST_F(MetricsTest, IceCountersPerWorkerWithBoundedLabels) {
     // Labels: the worker and a fixed set of values, nothing per call.
     EXPECT_EQ(count(text, "ngmedia_ice_checks_refused_total{"), 2 * 3) << text;
     EXPECT_EQ(count(text, "# HELP ngmedia_ice_"), 7) << text;
+}
+
+TEST_F(MetricsTest, BundleUnmatchedPacketsPerWorker) {
+    workers.at(1).stats.bundleUnmatched = 9;
+    std::string text = render();
+    auto s = samples(text);
+    EXPECT_EQ(s["ngmedia_bundle_unmatched_total{worker=\"1\"}"], "9");
+    EXPECT_EQ(s["ngmedia_bundle_unmatched_total{worker=\"0\"}"], "0");
+    EXPECT_EQ(count(text, "# HELP ngmedia_bundle_unmatched_total "), 1) << text;
+    EXPECT_EQ(count(text, "# TYPE ngmedia_bundle_unmatched_total counter"), 1) << text;
 }
 
 TEST_F(MetricsTest, PortsPerInterfaceAddress) {

@@ -177,6 +177,41 @@ TEST_F(QueryDetails, RtcpMuxKeepsTheRtcpStreamAsFallback) {
     EXPECT_TRUE(streams[1].find("local port"));
 }
 
+// ICE=optional towards a sender that speaks ICE: its ICE and SDES pass
+// through both ways, and both sides' media say "passthrough" where SDES
+// would be (rtpengine 10.5, diff scenario ice_force_relay_chrome_sdes_query).
+// Ports 61860-61869 (this branch's range).
+TEST_F(QueryDetails, IcePassThroughFlagsBothSidesPassthroughInsteadOfSdes) {
+    start(61860);
+    auto savp = [](const std::string& addr, int port, const std::string& ufrag) {
+        return "v=0\r\no=- 1 1 IN IP4 " + addr + "\r\ns=-\r\nc=IN IP4 " + addr + "\r\nt=0 0\r\nm=audio " +
+               std::to_string(port) +
+               " RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+               "inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\na=ice-ufrag:" +
+               ufrag + "\r\na=ice-pwd:passwordpasswordpassword\r\na=candidate:1 1 UDP 2130706431 " + addr + " " +
+               std::to_string(port) + " typ host\r\n";
+    };
+    Flags f;
+    f.callId = "c1";
+    f.fromTag = "ft";
+    f.ice = "optional";
+    f.sdp = savp("192.0.2.1", 2000, "aaaa");
+    f.hasSdp = true;
+    CommandResult o = store->offer(f);
+    ASSERT_TRUE(o.ok());
+    EXPECT_NE(o->sdp.find("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n"),
+              std::string::npos)
+        << o->sdp;
+    EXPECT_EQ(o->sdp.find("a=crypto:2"), std::string::npos) << "no keys of ours:\n" << o->sdp;
+    ASSERT_TRUE((answer("tt", savp("192.0.2.2", 3000, "bbbb"))).ok());
+    query();
+    for (const char* t : {"ft", "tt"}) {
+        auto flags = strings(tag(t).find("medias")->items()[0].find("flags"));
+        EXPECT_NE(std::find(flags.begin(), flags.end(), "passthrough"), flags.end()) << t;
+        EXPECT_EQ(std::find(flags.begin(), flags.end(), "SDES"), flags.end()) << t;
+    }
+}
+
 TEST_F(QueryDetails, AnswerLabelsTheAnswererAndIgnoresSetLabel) {
     start(63200);
     ASSERT_TRUE((offer(sdp("192.0.2.1", 2000), "", "caller")).ok());

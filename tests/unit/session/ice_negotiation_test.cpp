@@ -223,6 +223,62 @@ TEST(IceCandidates, OnePerComponentAndAddressMediaAddressFirst) {
     EXPECT_EQ(c[0], f4 + " 1 UDP 2130706431 127.9.9.9 40000 typ host");
 }
 
+// rtpengine 10.5's choice, recorded in the diff scenarios ice_optional_*,
+// ice_force_relay_* (the values in the comments).
+TEST(IceCandidates, AppendedToTheSendersTheyTakeAPriorityNextToTheirs) {
+    auto cands = [](std::initializer_list<const char*> lines) {
+        std::vector<IceCandidate> out;
+        for (const char* l : lines) out.push_back(*parseIceCandidate(l));
+        return out;
+    };
+    auto prio = [](IcePreference p) { return icePriority(p.type, p.local, 1); };
+    // No candidate of the type: local preference 65535 of it (16777215).
+    EXPECT_EQ(prio(appendedPreference({}, true)), 16777215u);
+    // One step above theirs (126/32542 -> 2122260479); TCP and other
+    // components do not count, nor candidates above ours so far.
+    auto chrome = cands({"1 1 udp 2122260223 127.1.0.1 30000 typ host generation 0",
+                         "2 1 udp 1686052607 127.1.0.9 41234 typ srflx raddr 127.1.0.1 rport 30000",
+                         "3 1 tcp 1518280447 127.1.0.1 9 typ host tcptype active",
+                         "4 2 udp 1 127.1.0.1 30001 typ host",
+                         "5 1 udp 2122262783 x.local 30002 typ host"});
+    EXPECT_EQ(prio(appendedPreference(chrome, false)), 2122260479u);
+    EXPECT_EQ(prio(appendedPreference(chrome, true)), 16777215u);
+    // In SDP order, each one not above ours so far (-> 2122194943).
+    auto three = cands({"1 1 udp 2122260223 127.2.0.1 32000 typ host", "2 1 udp 2122194687 127.2.0.1 32002 typ host",
+                        "3 1 udp 2122260100 127.2.0.1 32004 typ host"});
+    EXPECT_EQ(prio(appendedPreference(three, false)), 2122194943u);
+    // Local preference 65535 wraps to 0 of the type below (2097152255; a
+    // relay one stays at type 0: 255).
+    EXPECT_EQ(prio(appendedPreference(cands({"1 1 UDP 2130706431 127.1.0.1 30000 typ host"}), false)), 2097152255u);
+    EXPECT_EQ(prio(appendedPreference(cands({"2 1 UDP 16777215 127.1.0.7 50000 typ relay raddr 127.1.0.1 rport 30000"}),
+                                      true)),
+              255u);
+    // Written for both components and every address.
+    MediaIce ice;
+    ice.style = IceStyle::AppendHost;
+    std::vector<IceLocalAddress> addrs{{*net::IpAddress::parse("127.0.0.1"), 40000, 40001, {}}};
+    auto c = localCandidates(ice, addrs, 2, chrome);
+    ASSERT_EQ(c.size(), 2u);
+    std::string f = iceFoundation(addrs[0].advertised);
+    EXPECT_EQ(c[0], f + " 1 UDP 2122260479 127.0.0.1 40000 typ host");
+    EXPECT_EQ(c[1], f + " 2 UDP 2122260478 127.0.0.1 40001 typ host");
+}
+
+TEST(IceNegotiation, ForceInTheAnswerToAnOptionalOfferIsWrittenTheOptionalWay) {
+    MediaIce a, b;
+    IceOptions o;
+    o.mode = IceMode::ForceRelay;
+    a.peerIce = true;
+    negotiateIce(a, b, o, true);
+    EXPECT_TRUE(keepsSenderIce(b.style));
+    b.peerIce = true;
+    IceOptions force;
+    force.mode = IceMode::Force;
+    negotiateIce(b, a, force, false);
+    EXPECT_EQ(a.style, IceStyle::AppendHost);
+    EXPECT_TRUE(keepsSenderIce(a.style));
+}
+
 TEST(IceFragment, ParsesTrickleUpdateAndAppliesMatchingUfrag) {
     auto f = parseIceFragment(
         "a=ice-ufrag:chRm\r\nm=audio 9 RTP/AVP 0\r\na=mid:0\r\n"
