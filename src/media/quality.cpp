@@ -161,8 +161,9 @@ void SsrcReceptions::onPacket(uint32_t ssrc, uint16_t seq, uint32_t timestamp, i
         slots_[at] = RtpReception();
     }
     slots_[at].onPacket(ssrc, seq, timestamp, arrivalUs, clockRate);
-    heard_[at] = ++clock_;
-    current_ = at;
+    if (++clock_ == 0) clock_ = 1;  // 0 marks a free slot
+    heard_[at] = clock_;
+    current_ = uint8_t(at);
 }
 
 uint64_t SsrcReceptions::lost() const {
@@ -197,7 +198,7 @@ void SsrcReceptions::restore(const States& s) {
         if (!s[i].started) continue;
         slots_[i].restore(s[i]);
         heard_[i] = ++clock_;
-        current_ = i;
+        current_ = uint8_t(i);
     }
 }
 

@@ -63,18 +63,19 @@ class RtpReception {
     int64_t lastArrivalUs() const { return lastArrivalUs_; }
 
   private:
-    bool started_ = false;
+    // Widest first: four of these are in every stream (SsrcReceptions).
+    uint64_t received_ = 0;
+    int64_t lastTransit_ = 0;   // arrival - timestamp, in clock units
+    uint64_t jitterQ4_ = 0;     // J * 16 in clock units (RFC 3550 §A.8)
+    int64_t lastArrivalUs_ = 0;
     uint32_t ssrc_ = 0;
     uint32_t clockRate_ = 0;
     uint32_t baseSeq_ = 0;      // extended sequence number of the first packet
     uint32_t cycles_ = 0;       // sequence number wraps, shifted by 16
-    uint16_t maxSeq_ = 0;
-    uint64_t received_ = 0;
-    int64_t lastTransit_ = 0;   // arrival - timestamp, in clock units
-    bool haveTransit_ = false;
-    uint64_t jitterQ4_ = 0;     // J * 16 in clock units (RFC 3550 §A.8)
     uint32_t lastTimestamp_ = 0;
-    int64_t lastArrivalUs_ = 0;
+    uint16_t maxSeq_ = 0;
+    bool started_ = false;
+    bool haveTransit_ = false;
 };
 
 // The RTP reception of every SSRC a stream receives, up to kSlots at once,
@@ -110,9 +111,11 @@ class SsrcReceptions {
 
   private:
     std::array<RtpReception, kSlots> slots_{};
-    std::array<uint64_t, kSlots> heard_{};  // when each slot was heard (0: free)
-    uint64_t clock_ = 0;
-    size_t current_ = 0;
+    // When each slot was heard (0: free), by a count of packets: 32 bits
+    // order 2^32 packets, years of one stream.
+    std::array<uint32_t, kSlots> heard_{};
+    uint32_t clock_ = 0;
+    uint8_t current_ = 0;
 };
 
 // MOS samples of one stream, as rtpengine keeps them per SSRC: lowest,

@@ -21,10 +21,16 @@ TEST(Footprint, PerCallObjectsStayWithinTheirBounds) {
     // The stream's StreamConfig is the only copy (Media keeps none); its
     // MosRecord is made on the first MOS sample (RTCP streams have none).
     EXPECT_LE(sizeof(media::StreamConfig), 256u);
-    EXPECT_LE(sizeof(media::PacketStream), 696u);
-    EXPECT_LE(sizeof(Media), 2400u);
+    // PacketStream and Media: raised from 696 and 2400 for the reception
+    // of up to four SSRCs a stream keeps, as the in-kernel path does, so
+    // query's per-SSRC figures do not depend on the path (4 x 56 octets;
+    // out of line it would be allocated on the packet path when a second
+    // SSRC came), and the sender-report state of `generate RTCP`.
+    EXPECT_LE(sizeof(media::PacketStream), 904u);
+    EXPECT_LE(sizeof(Media), 2880u);
     EXPECT_LE(sizeof(Participant), 328u);
-    EXPECT_LE(sizeof(Call), 288u);
+    // Raised from 288: the call's `generate RTCP` state (CNAME, switch).
+    EXPECT_LE(sizeof(Call), 328u);
     // SRTP keys inline, SRTCP's made on first use (crypto/srtp.h).
     EXPECT_LE(sizeof(crypto::SrtpContext), 576u);
 }
