@@ -38,15 +38,18 @@ uint64_t monotonicUs() {
 
 // ---- DtlsPacer ----
 
-std::shared_ptr<DtlsPacer> DtlsPacer::create(net::EventLoop& loop,
-                                             std::chrono::microseconds budget) {
-    std::shared_ptr<DtlsPacer> p(new DtlsPacer(loop, budget));
+std::shared_ptr<DtlsPacer> DtlsPacer::create(net::EventLoop& loop, std::chrono::microseconds budget,
+                                             const std::atomic<uint64_t>* media) {
+    std::shared_ptr<DtlsPacer> p(new DtlsPacer(loop, budget, media));
     p->self_ = p;
     return p;
 }
 
-DtlsPacer::DtlsPacer(net::EventLoop& loop, std::chrono::microseconds budget)
-    : loop_(loop), budgetUs_(uint64_t(std::max<int64_t>(budget.count(), 0))) {}
+DtlsPacer::DtlsPacer(net::EventLoop& loop, std::chrono::microseconds budget,
+                     const std::atomic<uint64_t>* media)
+    : loop_(loop), budgetUs_(uint64_t(std::max<int64_t>(budget.count(), 0))), media_(media) {
+    if (media_) mediaSeen_ = media_->load(std::memory_order_relaxed);
+}
 
 DtlsPacer::~DtlsPacer() = default;
 
@@ -76,16 +79,32 @@ void DtlsPacer::armEnd() {
     });
 }
 
-// The round's I/O is handled: the budget refills at half the rate of the
-// wall clock (up to one round's worth), and what waits is worked on in the
-// next round, after that round's datagrams. Without the rate, a burst would
-// take nearly all of a loop whose rounds are short, and media would queue.
+// Media relayed within the last 100 ms (five packet times of 20 ms audio).
+bool DtlsPacer::relaying(uint64_t nowUs) {
+    if (!media_) return false;
+    uint64_t n = media_->load(std::memory_order_relaxed);
+    if (n != mediaSeen_) {
+        mediaSeen_ = n;
+        mediaAtUs_ = nowUs;
+    }
+    return mediaAtUs_ && nowUs - mediaAtUs_ < 100'000;
+}
+
+// The round's I/O is handled: what waits is worked on in the next round,
+// after that round's datagrams, with a fresh slice; while the worker relays
+// media, with what half the wall-clock time since the last refill gave back
+// (the odd microsecond kept for the next: rounds are a few microseconds).
 void DtlsPacer::endOfRound() {
     endArmed_ = false;
     const uint64_t now = monotonicUs();
-    const uint64_t refill = refilledAtUs_ ? (now - refilledAtUs_) / 2 : budgetUs_;
-    refilledAtUs_ = now;
-    spentUs_ = spentUs_ > refill ? spentUs_ - refill : 0;
+    if (relaying(now)) {
+        const uint64_t elapsed = refilledAtUs_ ? now - refilledAtUs_ : 0;
+        refilledAtUs_ = now - elapsed % 2;
+        spentUs_ = spentUs_ > elapsed / 2 ? spentUs_ - elapsed / 2 : 0;
+    } else {
+        refilledAtUs_ = now;
+        spentUs_ = 0;
+    }
     if (waiting_.empty() || drainArmed_) return;
     drainArmed_ = true;
     loop_.nextRound([w = self_] {
@@ -93,8 +112,9 @@ void DtlsPacer::endOfRound() {
     });
 }
 
-// One record per association in turn while the budget lasts; without any
-// left, the next rounds look again (the loop handles their I/O meanwhile).
+// One record per association in turn while the round's slice lasts; the
+// rest in the next rounds, the loop handling their I/O meanwhile (while
+// relaying, rounds without slice left only refill it).
 void DtlsPacer::drain() {
     drainArmed_ = false;
     while (!waiting_.empty() && spentUs_ < budgetUs_) {

@@ -11,6 +11,7 @@
 // ClientHello from anyone, its advisory ES2023-03.)
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -36,11 +37,17 @@ class PacketStream;
 class DtlsTransport;
 
 // Spreads the handshake work of one worker's DTLS associations over loop
-// rounds (issue 11 §8): records are worked on while this round's budget of
+// rounds (issue 11 §8): records are worked on while this round's slice of
 // DTLS time lasts; beyond it they wait (copied, a few per association) for
-// the next rounds, so that the media received meanwhile is relayed instead
-// of waiting behind a burst of handshakes (each costs the worker a key
-// exchange and a signature). One per worker; loop thread only.
+// the next rounds, so that the media received meanwhile is relayed first
+// instead of waiting behind a burst of handshakes (each costs the worker a
+// key exchange and a signature). Each round's slice is fresh, so a worker
+// that relays no media goes through a burst at nearly its full speed (a
+// round without I/O costs a few microseconds; issue 12 §7: WebRTC set-up).
+// While the worker relays media, the slices also come at no more than half
+// the rate of the wall clock, so that a long burst takes at most about half
+// the worker and the relaying keeps the rest. One per worker; loop thread
+// only.
 class DtlsPacer {
   public:
     // What holds records back (a DtlsTransport).
@@ -50,9 +57,12 @@ class DtlsPacer {
         // Works on the oldest record held back; true if more wait.
         virtual bool runHeld() = 0;
     };
-    // `budget` 0: no pacing (every record at once).
-    static std::shared_ptr<DtlsPacer> create(net::EventLoop& loop,
-                                             std::chrono::microseconds budget);
+    // `budget`: the DTLS time of one round (a record that starts within it
+    // runs to its end); 0: no pacing (every record at once). `media`: the
+    // worker's count of media packets relayed (WorkerStats::packets); null:
+    // never relaying.
+    static std::shared_ptr<DtlsPacer> create(net::EventLoop& loop, std::chrono::microseconds budget,
+                                             const std::atomic<uint64_t>* media = nullptr);
     ~DtlsPacer();
     DtlsPacer(const DtlsPacer&) = delete;
     DtlsPacer& operator=(const DtlsPacer&) = delete;
@@ -68,7 +78,9 @@ class DtlsPacer {
     uint64_t putOff() const { return putOff_; }
 
   private:
-    DtlsPacer(net::EventLoop& loop, std::chrono::microseconds budget);
+    DtlsPacer(net::EventLoop& loop, std::chrono::microseconds budget,
+              const std::atomic<uint64_t>* media);
+    bool relaying(uint64_t nowUs);
     void endOfRound();
     void drain();
     void armEnd();
@@ -76,8 +88,10 @@ class DtlsPacer {
     net::EventLoop& loop_;
     std::weak_ptr<DtlsPacer> self_;
     uint64_t budgetUs_;
-    // Of the budget: refilled at half the wall-clock rate, so that a long
-    // burst of handshakes takes at most about half the worker's time.
+    const std::atomic<uint64_t>* media_;
+    uint64_t mediaSeen_ = 0, mediaAtUs_ = 0;  // the count last seen; when it last moved
+    // Of the budget: refilled every round, or while relaying at half the
+    // rate of the wall clock (from refilledAtUs_ on).
     uint64_t spentUs_ = 0;
     uint64_t refilledAtUs_ = 0;
     bool endArmed_ = false, drainArmed_ = false;

@@ -65,7 +65,9 @@ CallStore::CallStore(const SessionConfig& cfg, SessionCounters& counters, net::E
         rt_ = ownRt_.get();
     }
     if (!loop_) ownTimers_ = std::make_unique<net::TimerWheel>();
-    if (loop_) dtlsPacer_ = media::DtlsPacer::create(*loop_, cfg_.dtlsRoundBudget);
+    if (loop_)
+        dtlsPacer_ = media::DtlsPacer::create(*loop_, cfg_.dtlsRoundBudget,
+                                              totals_ ? &totals_->packets : nullptr);
     if (cfg_.offload) offload_ = cfg_.offload();
 }
 

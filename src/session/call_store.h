@@ -58,8 +58,9 @@ struct SessionConfig {
     std::shared_ptr<const crypto::DtlsCertificate> dtlsCert;
     bool dtlsPassive = false;
     // DTLS work one worker does per loop round before the next records wait
-    // for the following rounds (media/dtls_transport.h DtlsPacer); 0: none.
-    std::chrono::microseconds dtlsRoundBudget{1000};
+    // for the following rounds (media/dtls_transport.h DtlsPacer; a record
+    // that starts runs to its end, so this is about one record); 0: none.
+    std::chrono::microseconds dtlsRoundBudget{100};
     // The in-kernel path (src/offload/): makes each worker's hook; unset,
     // everything is forwarded in userspace.
     std::function<std::unique_ptr<media::OffloadHook>()> offload;
