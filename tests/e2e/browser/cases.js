@@ -200,17 +200,21 @@ function makeCases(env) {
     // bundlePolicy max-bundle with two audio tracks and `bundle: [accept]`:
     // ngmediad de-bundles it into two plain RTP legs, one per section.  Each
     // plain endpoint answers one section, with a codec of its own (PCMU,
-    // PCMA) and an a=ssrc line: ngmediad writes no MID header extension
-    // into what it sends the browser, and a browser's payload-type demux
-    // goes by its own offer (the same list in every section), so the
-    // signalled SSRCs are what lets it tell the sections apart (without
-    // them Chromium and Firefox play nothing; docs/bundle.md).  Each track's
-    // tone must arrive, alone, at its own endpoint and each endpoint's tone
-    // on its own track.
-    async bundle() {
+    // PCMA), here with an a=ssrc line (passed on to the browser, which can
+    // sort by it).  Each track's tone must arrive, alone, at its own
+    // endpoint and each endpoint's tone on its own track.
+    async bundle() { await bundleCall('bundle', true); },
+    // The same with plain endpoints that signal no SSRC, as most SIP phones:
+    // a browser's payload-type demux goes by its own offer (the same list in
+    // every section), so only the MID header extension ngmediad writes into
+    // what it sends the browser tells it the sections apart.
+    async bundle_mid() { await bundleCall('bundle_mid', false); },
+  };
+
+  async function bundleCall(label, ssrc) {
       const peers = [await new PlainPeer(PEER, hz.plain, 0).open(), await new PlainPeer(PEER + 2, hz.plain2, 8).open()];
       const page = await newPage([hz.browser, hz.browser2], { bundlePolicy: 'max-bundle' });
-      const call = `${name0}-bundle`;
+      const call = `${name0}-${label}`;
       try {
         const offer = await page.ngm('offer', false);
         const os = sections(offer);
@@ -220,24 +224,24 @@ function makeCases(env) {
         // c=0.0.0.0 and no candidates.
         const bundleOnly = /^m=audio 0 /.test(os[1] || '') && has(os[1] || '', /a=bundle-only/);
         const placeholder = /^m=audio 9 /.test(os[1] || '') && has(os[1] || '', /c=IN IP4 0\.0\.0\.0/) && !has(os[1] || '', /a=candidate:/);
-        report.check('bundle: the browser offers two bundled audio sections, the second without a transport of its own',
+        report.check(`${label}: the browser offers two bundled audio sections, the second without a transport of its own`,
           os.length === 2 && os.every((s) => s.startsWith('m=audio ')) && (bundleOnly || placeholder) &&
           has(offer, new RegExp(`a=group:BUNDLE ${mids.join(' ')}`)),
           `${mlines(offer).join()} mids ${mids.join(',')}, ${bundleOnly ? 'bundle-only with port 0' : placeholder ? 'port 9 placeholder' : 'neither'}`);
         const r1 = await ng(NG, { command: 'offer', 'call-id': call, 'from-tag': 'browser', sdp: offer, ...OFFER_TO_SIP, ...BUNDLE });
         const ps = sections(r1.sdp);
         const ports = ps.map((s) => Number(/^m=audio (\d+) /.exec(s)?.[1]));
-        report.check('bundle: the offer to the plain side has two RTP/AVP sections on ports of their own, no group, no bundle-only',
+        report.check(`${label}: the offer to the plain side has two RTP/AVP sections on ports of their own, no group, no bundle-only`,
           ps.length === 2 && ps.every((s) => /^m=audio \d+ RTP\/AVP /.test(s)) && ports.every((p) => p > 0) && ports[0] !== ports[1] &&
           !has(r1.sdp, /a=(group|bundle-only|ice-ufrag|candidate|fingerprint|rtcp-mux)/), mlines(r1.sdp).join());
         peers.forEach((p, i) => p.play(r1.sdp, i));
         const r2 = await ng(NG, { command: 'answer', 'call-id': call, 'from-tag': 'browser', 'to-tag': 'plain',
-          sdp: plainAnswer(peers, { ssrc: true }), ...ANSWER_TO_WEBRTC, ...BUNDLE });
+          sdp: plainAnswer(peers, { ssrc }), ...ANSWER_TO_WEBRTC, ...BUNDLE });
         verbose({ offer, toPlain: r1.sdp, toBrowser: r2.sdp });
         await page.ngm('accept', r2.sdp);
         const bs = sections(r2.sdp);
         const bports = bs.map((s) => /^m=audio (\d+) /.exec(s)?.[1]);
-        report.check('bundle: the answer to the browser is bundled (group, one port, rtcp-mux in each, ICE in the first only, its fingerprint in each)',
+        report.check(`${label}: the answer to the browser is bundled (group, one port, rtcp-mux in each, ICE in the first only, its fingerprint in each)`,
           bs.length === 2 && has(r2.sdp, new RegExp(`a=group:BUNDLE ${mids.join(' ')}`)) && bports[0] === bports[1] &&
           bs.every((s) => has(s, /a=rtcp-mux/)) && has(bs[0], /a=candidate:/) && has(bs[0], /a=fingerprint:/) &&
           !has(bs[1], /a=(candidate|ice-ufrag)/) && attr(bs[1], 'fingerprint') === attr(bs[0], 'fingerprint') &&
@@ -250,22 +254,21 @@ function makeCases(env) {
         const sent = [hz.browser, hz.browser2];
         peers.forEach((p, i) => {
           const heard = p.tone(2);
-          report.check(`bundle: plain endpoint ${i + 1} (section ${mids[i]}) hears track ${i + 1}'s ${sent[i]} Hz alone`,
+          report.check(`${label}: plain endpoint ${i + 1} (section ${mids[i]}) hears track ${i + 1}'s ${sent[i]} Hz alone`,
             heard.freq === sent[i] && heard.ratio >= 20 && heard.clean >= 10,
             `${JSON.stringify(heard)}, ${p.packetsIn} packets from ${[...p.sources].join(' ')}`);
         });
         const st = await page.ngm('stats');
         for (const [i, want] of [[0, hz.plain], [1, hz.plain2]]) {
           const t = await page.ngm('tone', 2000, mids[i]);
-          report.check(`bundle: the browser's track of section ${mids[i]} has plain endpoint ${i + 1}'s ${want} Hz alone`,
+          report.check(`${label}: the browser's track of section ${mids[i]} has plain endpoint ${i + 1}'s ${want} Hz alone`,
             t.freq === want && t.ratio >= 10 && t.clean >= 5, `${JSON.stringify(t)}, ${JSON.stringify(st.inbound)}`);
         }
       } finally {
         if (process.env.E2E_VERBOSE) console.log(`  [query] ${JSON.stringify(await ng(NG, { command: 'query', 'call-id': call }).catch((e) => e.message))}`);
         peers.forEach((p) => p.close()); await page.close(); await remove(call, 'browser');
       }
-    },
-  };
+  }
 }
 
 // Runs the cases named in `wanted` (all when empty), each to its end.

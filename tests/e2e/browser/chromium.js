@@ -6,7 +6,7 @@
 //
 //   node chromium.js NG_PORT HTTP_PORT PEER_PORT [case...]
 //
-// Cases: default, passive, restart, sip2browser, b2b, bundle.  Ports:
+// Cases: default, passive, restart, sip2browser, b2b, bundle, bundle_mid.  Ports:
 // PEER_PORT and the next 3 for the plain endpoints.  CHROMIUM overrides
 // /usr/bin/chromium.
 const { chromium } = require('playwright-core');

@@ -8,7 +8,7 @@
 //   node firefox.js NG_PORT HTTP_PORT PEER_PORT PROFILE_DIR [case...]
 //
 // Cases: default, passive, restart, sip2browser, b2b (the two tabs call
-// each other through ngmediad), bundle.  FIREFOX overrides
+// each other through ngmediad), bundle, bundle_mid.  FIREFOX overrides
 // /usr/bin/firefox-esr.
 const { spawn } = require('child_process');
 const fs = require('fs');
