@@ -233,6 +233,16 @@ bool DtlsTransport::runHeld() {
     return !held_.empty();
 }
 
+void DtlsTransport::runAllHeld() {
+    while (!held_.empty()) {
+        std::vector<uint8_t> d = std::move(held_.front());
+        held_.pop_front();
+        work(d);
+    }
+    // A ClientHello of ours still waiting keeps its turn.
+    if (opts_.pacer && !startHeld_) opts_.pacer->forget(*this);
+}
+
 void DtlsTransport::close() {
     held_.clear();
     startHeld_ = false;

@@ -106,6 +106,8 @@ class DtlsHandler {
     // Hot path of the stream; `from` is the record's source.
     virtual void onDtls(PacketStream& s, std::span<const uint8_t> datagram,
                         const net::Endpoint& from) = 0;
+    // Hot path: RTP or RTCP reached the stream (keys or not).
+    virtual void onMedia() {}
 };
 
 class DtlsTransport final : public DtlsHandler, private DtlsPacer::Client {
@@ -132,6 +134,13 @@ class DtlsTransport final : public DtlsHandler, private DtlsPacer::Client {
     void start(PacketStream& s);
     void onDtls(PacketStream& s, std::span<const uint8_t> datagram,
                 const net::Endpoint& from) override;
+    // Media while the pacer holds records of ours back: the peer has done its
+    // side, so they are worked on now, out of turn; the media behind them
+    // would otherwise arrive before the keys (a passive peer's first SRTP
+    // right after its Finished, which waited in the pacer).
+    void onMedia() override {
+        if (!held_.empty()) runAllHeld();
+    }
     // close_notify to the peer (the call ends, or a re-offer replaces it).
     void close();
 
@@ -157,6 +166,7 @@ class DtlsTransport final : public DtlsHandler, private DtlsPacer::Client {
   private:
     DtlsTransport(Options o, StateChanged changed, std::unique_ptr<crypto::DtlsConnection> c);
     bool runHeld() override;
+    void runAllHeld();
     void begin();
     void work(std::span<const uint8_t> datagram);
     void afterInput(uint64_t nowMs);

@@ -338,6 +338,9 @@ const SinkList* PacketStream::admit(net::Datagram& d, int64_t nowMs, bool& rtp) 
         handled_ = true;
         return nullptr;
     }
+    // Records of the handshake held back by the worker's DTLS pacer go
+    // before the media that follows them.
+    if (cfg_.dtls) cfg_.dtls->onMedia();
     rtp = kind == PacketKind::Rtp && !isRtcp_;
     const bool decrypts = cfg_.stages[(size_t)Slot::Decrypt] != nullptr;
     // SRTCP passed through (SDES pass-through) is never decrypted here: only
