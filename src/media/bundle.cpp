@@ -74,6 +74,7 @@ bool setHeaderExtension(std::span<uint8_t> buf, size_t& len, uint8_t id,
     bool twoByte = false;
     uint16_t profile = 0xBEDE;
     size_t oldEnd = pos;  // where the payload starts now
+    bool seenId = false;  // an element of `id` met
     if (rtp[0] & 0x10) {
         if (len < pos + 4) return false;
         profile = uint16_t(rtp[pos] << 8 | rtp[pos + 1]);
@@ -108,9 +109,13 @@ bool setHeaderExtension(std::span<uint8_t> buf, size_t& len, uint8_t id,
             if (e.id == 0 || at + e.len > oldEnd || count == elems.size()) return false;
             at += e.len;
             if (e.id == id) {
-                // Already as wanted: nothing to move.
-                if (e.len == value.size() && std::memcmp(rtp + e.at, value.data(), e.len) == 0)
+                // Already as wanted: nothing to move. Only the first element
+                // of the id counts (a reader takes that one): one after a
+                // different first is not.
+                if (!seenId && e.len == value.size() &&
+                    std::memcmp(rtp + e.at, value.data(), e.len) == 0)
                     return true;
+                seenId = true;
                 continue;  // replaced below
             }
             elems[count++] = e;

@@ -172,5 +172,22 @@ TEST(HeaderExtensionWriter, RefusesWhatItCannotDoAndLeavesPacket) {
     EXPECT_FALSE(setHeaderExtension(w.all(), w.len, 3, bytes("")));
 }
 
+// Two elements of the id, the first one empty and the second already the
+// value: a reader takes the first, so the packet is rewritten with one
+// element of the id, the value (found by fuzz_bundle in CI).
+TEST(HeaderExtensionWriter, ADifferentFirstElementOfTheIdIsReplacedEvenIfALaterOneMatches) {
+    std::vector<uint8_t> pkt{0x90, 0,    0,    1,    0,    0,    0,    160,  0x11, 0x22, 0x33,
+                             0x44, 0x10, 0x00, 0,    3,    0x04, 0x00, 0x00, 0x00, 0x04, 0x05,
+                             'a',  'b',  'c',  'd',  'e',  0x00, 0xde, 0xad};
+    Buffer b(pkt);
+    ASSERT_TRUE(setHeaderExtension(b.all(), b.len, 4, bytes("abcde")));
+    std::span<const uint8_t> v;
+    ASSERT_TRUE(findHeaderExtension(std::span<const uint8_t>(b.all().data(), b.len), 4, v));
+    EXPECT_EQ(std::string(v.begin(), v.end()), "abcde");
+    // The payload is still there, last.
+    EXPECT_EQ(b.all()[b.len - 2], 0xde);
+    EXPECT_EQ(b.all()[b.len - 1], 0xad);
+}
+
 }  // namespace
 }  // namespace ngm::media
